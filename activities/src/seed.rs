@@ -1,0 +1,125 @@
+//! The demo bank: a small org tree, roles and staff logins, written once per database.
+
+use crate::identity::hash_password;
+use sqlx::PgPool;
+
+/// The password of every demo login. Printed by `quanyi dev`; never used outside the demo bank.
+pub const DEMO_PASSWORD: &str = "Quanyi@2026";
+
+/// A demo login as `quanyi dev` prints it.
+pub struct DemoLogin {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub org: &'static str,
+    pub role: &'static str,
+}
+
+pub const DEMO_LOGINS: &[DemoLogin] = &[
+    DemoLogin {
+        username: "admin",
+        display_name: "系统管理员",
+        org: "总行",
+        role: "admin",
+    },
+    DemoLogin {
+        username: "approver",
+        display_name: "总行审批员",
+        org: "总行",
+        role: "approver",
+    },
+    DemoLogin {
+        username: "marketer",
+        display_name: "城东分行营销专员",
+        org: "城东分行",
+        role: "marketer",
+    },
+];
+
+const ORGS: &[(&str, Option<&str>, &str, i16)] = &[
+    ("HO", None, "总行", 1),
+    ("BR01", Some("HO"), "城东分行", 2),
+    ("BR02", Some("HO"), "城西分行", 2),
+    ("SB0101", Some("BR01"), "城东分行营业部", 3),
+    ("SB0201", Some("BR02"), "城西分行营业部", 3),
+];
+
+const ROLES: &[(&str, &str, &[&str])] = &[
+    ("admin", "系统管理员", &["system:status:view"]),
+    ("approver", "审批员", &[]),
+    ("marketer", "营销专员", &[]),
+];
+
+/// What seeding did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Seeded,
+    AlreadySeeded,
+}
+
+/// Seeds the demo bank unless this database has been seeded before; one transaction.
+#[tracing::instrument(skip(pool))]
+pub async fn seed_demo_bank(pool: &PgPool) -> Result<SeedOutcome, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let first = sqlx::query!(
+        r#"INSERT INTO app_meta (key, value) VALUES ('demo_seed', jsonb_build_object('at', now()))
+           ON CONFLICT (key) DO NOTHING"#
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !first {
+        return Ok(SeedOutcome::AlreadySeeded);
+    }
+    for (code, parent, name, level) in ORGS {
+        sqlx::query!(
+            r#"INSERT INTO orgs (code, parent_id, name, level, path)
+               SELECT $1, p.id, $3, $4, coalesce(p.path, '/') || $1 || '/'
+                 FROM (SELECT NULL) AS one
+                 LEFT JOIN orgs p ON p.code = $2"#,
+            code,
+            *parent,
+            name,
+            level
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (code, name, permissions) in ROLES {
+        let role_id = sqlx::query_scalar!(
+            "INSERT INTO roles (code, name) VALUES ($1, $2) RETURNING id",
+            code,
+            name
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        for permission in *permissions {
+            sqlx::query!(
+                "INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)",
+                role_id,
+                permission
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    for login in DEMO_LOGINS {
+        sqlx::query!(
+            r#"WITH u AS (
+                 INSERT INTO users (username, display_name, org_id, kind, password_hash)
+                 SELECT $1, $2, id, 'staff', $4 FROM orgs WHERE name = $3
+                 RETURNING id)
+               INSERT INTO user_roles (user_id, role_id)
+               SELECT u.id, r.id FROM u, roles r WHERE r.code = $5"#,
+            login.username,
+            login.display_name,
+            login.org,
+            hash_password(DEMO_PASSWORD),
+            login.role
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(SeedOutcome::Seeded)
+}

@@ -1,0 +1,309 @@
+//! The one error type of the HTTP edge and the catalogue of its stable codes. Handlers return
+//! `ApiError`; the `render` middleware turns every error response — ours and axum's own — into
+//! `{code, message, request_id}` in the caller's language.
+
+use crate::request_id::RequestId;
+use axum::extract::Request;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The language of messages: zh-CN unless the caller prefers English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// The best of zh-CN and en by the `Accept-Language` q-values; zh-CN when neither is named.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let Some(value) = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Lang::Zh;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in value.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let lang = if tag == "en" || tag.starts_with("en-") {
+                Lang::En
+            } else if tag == "zh" || tag.starts_with("zh-") {
+                Lang::Zh
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::Zh, |(_, lang)| lang)
+    }
+}
+
+macro_rules! catalogue {
+    ($($variant:ident = $code:literal, $status:ident, $zh:literal, $en:literal;)*) => {
+        /// Every error code the API can answer with. Codes are stable: never reuse or renumber one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)* }
+            }
+
+            pub fn message(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((ErrorCode::$variant, Lang::Zh) => $zh, (ErrorCode::$variant, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    MalformedJson = "QY-REQ-0001", BAD_REQUEST,
+        "请求体不是合法的 JSON", "The request body is not valid JSON";
+    InvalidBody = "QY-REQ-0002", UNPROCESSABLE_ENTITY,
+        "请求体字段缺失或格式不正确", "A field of the request body is missing or has the wrong type";
+    UnsupportedMediaType = "QY-REQ-0003", UNSUPPORTED_MEDIA_TYPE,
+        "请求须为 application/json 格式", "The request must be application/json";
+    PayloadTooLarge = "QY-REQ-0004", PAYLOAD_TOO_LARGE,
+        "请求体超过大小限制", "The request body is larger than allowed";
+    InvalidQuery = "QY-REQ-0005", BAD_REQUEST,
+        "查询参数不正确", "A query parameter is missing or malformed";
+    InvalidPath = "QY-REQ-0006", BAD_REQUEST,
+        "路径参数不正确", "A path parameter is malformed";
+    NotFound = "QY-REQ-0007", NOT_FOUND,
+        "请求的接口不存在", "No such endpoint";
+    MethodNotAllowed = "QY-REQ-0008", METHOD_NOT_ALLOWED,
+        "接口不支持该请求方法", "This endpoint does not accept that method";
+    CsrfHeaderMissing = "QY-REQ-0009", FORBIDDEN,
+        "请求缺少防跨站伪造标头", "The request lacks the anti-forgery header";
+    BadRequest = "QY-REQ-0010", BAD_REQUEST,
+        "请求不正确", "The request is not valid";
+    NotAuthenticated = "QY-AUTH-0001", UNAUTHORIZED,
+        "未登录或会话已过期，请重新登录", "Not signed in, or the session has expired";
+    BadCredentials = "QY-AUTH-0002", UNAUTHORIZED,
+        "用户名和/或密码错误", "Wrong username and/or password";
+    Forbidden = "QY-AUTH-0003", FORBIDDEN,
+        "没有执行此操作的权限", "You do not have permission to do this";
+    ProcessAlreadyStarted = "QY-PROC-0001", CONFLICT,
+        "该业务的流程已经发起，不能重复发起", "A process for this business key has already been started";
+    Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,
+        "系统内部错误，请凭请求编号联系运维", "Internal error; quote the request id to support";
+    DatabaseUnavailable = "QY-SYS-0002", SERVICE_UNAVAILABLE,
+        "数据库暂不可用，请稍后重试", "The database is unavailable; try again shortly";
+    TemporalUnavailable = "QY-SYS-0003", SERVICE_UNAVAILABLE,
+        "流程引擎暂不可用，请稍后重试", "The workflow engine is unavailable; try again shortly";
+    UiNotBuilt = "QY-SYS-0004", SERVICE_UNAVAILABLE,
+        "管理界面尚未构建：请在 ui/ 目录执行 npm ci && npm run build",
+        "The admin UI is not built: run npm ci && npm run build in ui/";
+}
+
+impl ErrorCode {
+    /// The code for an error response that carries none of ours (axum's own, or a layer's).
+    fn for_status(status: StatusCode) -> ErrorCode {
+        match status {
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::InvalidBody,
+            StatusCode::UNAUTHORIZED => ErrorCode::NotAuthenticated,
+            StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::DatabaseUnavailable,
+            s if s.is_client_error() => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+/// An error answer. Carries only a code; the message and request id are added on the way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiError(pub ErrorCode);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.0.status().into_response();
+        response.extensions_mut().insert(self.0);
+        response
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError(code)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError(ErrorCode::DatabaseUnavailable)
+            }
+            e => {
+                tracing::error!(error = %e, "database error");
+                ApiError(ErrorCode::Internal)
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        tracing::info!(rejection = %rejection.body_text(), "JSON body refused");
+        ApiError(match rejection {
+            JsonRejection::JsonSyntaxError(_) => ErrorCode::MalformedJson,
+            JsonRejection::JsonDataError(_) => ErrorCode::InvalidBody,
+            JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            _ => ErrorCode::BadRequest,
+        })
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        tracing::info!(rejection = %rejection.body_text(), "query string refused");
+        ApiError(ErrorCode::InvalidQuery)
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        tracing::info!(rejection = %rejection.body_text(), "path refused");
+        ApiError(ErrorCode::InvalidPath)
+    }
+}
+
+/// The error body every endpoint answers with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code `QY-<AREA>-<NNNN>`; see the catalogue in `docs/errors.md`.
+    pub code: &'static str,
+    /// Human-readable message in the caller's language (zh-CN default, `Accept-Language: en`).
+    pub message: &'static str,
+    /// The request id (`x-request-id`) to quote to support.
+    pub request_id: String,
+}
+
+/// Middleware: every error response leaves as `{code, message, request_id}` JSON — ours by
+/// their code, anything else (axum's rejections, 404, 405, layers) by its status.
+pub async fn render(request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let code = match response.extensions().get::<ErrorCode>() {
+        Some(code) => *code,
+        None if is_json(response.headers()) => return response,
+        None => ErrorCode::for_status(status),
+    };
+    let (mut parts, _) = response.into_parts();
+    let body = ErrorBody {
+        code: code.code(),
+        message: code.message(lang),
+        request_id,
+    };
+    let bytes = serde_json::to_vec(&body).expect("the error body always serializes");
+    parts.status = code.status();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    parts.extensions.insert(code);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn lang(value: &str) -> Lang {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        Lang::from_headers(&headers)
+    }
+
+    #[test]
+    fn english_only_when_the_caller_prefers_it() {
+        assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::Zh);
+        assert_eq!(lang("en"), Lang::En);
+        assert_eq!(lang("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(lang("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(lang("en;q=0.5,zh-CN;q=0.9"), Lang::Zh);
+        assert_eq!(lang("fr-FR,en;q=0.3"), Lang::En);
+        assert_eq!(lang("fr-FR"), Lang::Zh);
+    }
+
+    #[test]
+    fn codes_are_unique_well_formed_and_errors() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.code()), "duplicate code {}", code.code());
+            let parts: Vec<&str> = code.code().split('-').collect();
+            assert_eq!(parts.len(), 3, "{}", code.code());
+            assert_eq!(parts[0], "QY");
+            assert!(parts[1].chars().all(|c| c.is_ascii_uppercase()));
+            assert!(parts[2].len() == 4 && parts[2].chars().all(|c| c.is_ascii_digit()));
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+            assert!(!code.message(Lang::Zh).is_empty() && !code.message(Lang::En).is_empty());
+        }
+    }
+
+    /// The catalogue is data that clients rely on: any change shows up in review.
+    #[test]
+    fn error_catalogue() {
+        let table: Vec<serde_json::Value> = ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "code": c.code(),
+                    "status": c.status().as_u16(),
+                    "zh-CN": c.message(Lang::Zh),
+                    "en": c.message(Lang::En),
+                })
+            })
+            .collect();
+        insta::assert_yaml_snapshot!(table);
+    }
+}

@@ -1,0 +1,93 @@
+//! Quanyi's HTTP edge: routes by area, the session extractor, the error type and its catalogue,
+//! request ids, metrics, OpenAPI, and the admin UI's files.
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod process;
+pub mod request_id;
+pub mod settings;
+pub mod system;
+pub mod temporal;
+pub mod web;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use sqlx::PgPool;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use settings::ApiSettings;
+pub use temporal::TemporalClient;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub temporal: Arc<TemporalClient>,
+    pub settings: Arc<ApiSettings>,
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, temporal: TemporalClient, settings: ApiSettings) -> Self {
+        Self {
+            pool,
+            temporal: Arc::new(temporal),
+            settings: Arc::new(settings),
+            metrics: metrics::Metrics::new(),
+        }
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/system/info", get(system::info))
+        .layer(from_fn(auth::require_csrf_header));
+    let api = Router::new()
+        .nest("/v1", v1)
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(web::api_docs))
+        // Unknown API paths are JSON 404s, never the UI's index.html.
+        .fallback(|| async { error::ApiError(error::ErrorCode::NotFound) });
+    let app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
+        .nest("/api", api)
+        .route_layer(from_fn(metrics::mark_route))
+        .merge(web::ui(&state))
+        .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(from_fn(error::render))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn(request_id::middleware));
+    web::security_headers(app).with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "API listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,29 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use crate::{auth, error, health, system};
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quanyi API",
+        description = "权益 Quanyi — the back office of a retail bank's marketing and benefits platform. \
+            Every error is `{code, message, request_id}`; state-changing calls under /api/v1 need \
+            the header `X-Requested-With: quanyi`.",
+        license(name = "Apache-2.0"),
+    ),
+    paths(health::healthz, health::readyz, auth::login, auth::logout, auth::me, system::info),
+    components(schemas(error::ErrorBody)),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Sign-in and sessions"),
+        (name = "system", description = "System information"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`
+pub async fn document() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}

@@ -1,0 +1,40 @@
+//! What the API needs to know of its deployment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// The built admin UI (`ui/dist`), served at `/`.
+    pub ui_dir: PathBuf,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+    /// Mark the session cookie `Secure` and give it the `__Host-` prefix (production, HTTPS).
+    pub secure_cookies: bool,
+    /// A session unused for this long must sign in again.
+    pub session_idle: Duration,
+    /// Where engineers find the Temporal Web UI, shown in the admin UI.
+    pub temporal_ui_url: Option<String>,
+}
+
+impl ApiSettings {
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-quanyi_session"
+        } else {
+            "quanyi_session"
+        }
+    }
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            ui_dir: PathBuf::from("ui/dist"),
+            body_limit: 1024 * 1024,
+            secure_cookies: true,
+            session_idle: Duration::from_secs(20 * 60),
+            temporal_ui_url: None,
+        }
+    }
+}

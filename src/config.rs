@@ -1,0 +1,184 @@
+//! Layered configuration: defaults in code, then the TOML file given by `--config`, then
+//! `QUANYI_*` environment variables (`QUANYI_DATABASE__URL`, `QUANYI_API__LISTEN`, …).
+//! Secrets are `SecretString`s: they never print, not even in `Debug`.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub temporal: TemporalConfig,
+    pub api: ApiConfig,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DatabaseConfig {
+    /// `postgres://user:password@host:port/db`; a secret because it holds the password.
+    #[serde(serialize_with = "redacted")]
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TemporalConfig {
+    /// The frontend's gRPC address, e.g. `http://127.0.0.1:7233`.
+    pub url: String,
+    pub namespace: String,
+    pub task_queue: String,
+    /// The Temporal Web UI, linked from the admin UI.
+    pub ui_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    pub ui_dir: PathBuf,
+    pub body_limit_bytes: usize,
+    /// `Secure` + `__Host-` session cookie; only a local development stack may turn it off.
+    pub secure_cookies: bool,
+    pub session_idle_minutes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct WorkerConfig {
+    pub sticky_queue_timeout_seconds: u64,
+}
+
+fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[redacted]")
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database: DatabaseConfig {
+                url: SecretString::from("postgres://quanyi@127.0.0.1:5432/quanyi"),
+                max_connections: 20,
+            },
+            temporal: TemporalConfig {
+                url: "http://127.0.0.1:7233".into(),
+                namespace: "default".into(),
+                task_queue: quanyi_workflows_task_queue().into(),
+                ui_url: None,
+            },
+            api: ApiConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                ui_dir: PathBuf::from("ui/dist"),
+                body_limit_bytes: 1024 * 1024,
+                secure_cookies: true,
+                session_idle_minutes: 20,
+            },
+            worker: WorkerConfig {
+                sticky_queue_timeout_seconds: 10,
+            },
+        }
+    }
+}
+
+fn quanyi_workflows_task_queue() -> &'static str {
+    quanyi_workflows::process::DEFAULT_TASK_QUEUE
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then `file` (when given), then `QUANYI_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::layered(Figment::from(Serialized::defaults(Config::default())), file)
+    }
+
+    /// Like [`Config::load`], over other defaults (the embedded stack's).
+    pub fn layered(base: Figment, file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = base;
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError(format!("{} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        // The `database.url` default is serialized redacted; a real one must come from a layer.
+        figment
+            .merge(Env::prefixed("QUANYI_").split("__"))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    pub fn api_settings(&self) -> quanyi_api::ApiSettings {
+        quanyi_api::ApiSettings {
+            ui_dir: self.api.ui_dir.clone(),
+            body_limit: self.api.body_limit_bytes,
+            secure_cookies: self.api.secure_cookies,
+            session_idle: Duration::from_secs(self.api.session_idle_minutes * 60),
+            temporal_ui_url: self.temporal.ui_url.clone(),
+        }
+    }
+
+    pub fn worker_settings(&self) -> quanyi_worker::WorkerSettings {
+        quanyi_worker::WorkerSettings {
+            task_queue: self.temporal.task_queue.clone(),
+            sticky_queue_timeout: Duration::from_secs(self.worker.sticky_queue_timeout_seconds),
+        }
+    }
+
+    pub fn database_options(&self) -> Result<sqlx::postgres::PgConnectOptions, ConfigError> {
+        self.database
+            .url
+            .expose_secret()
+            .parse()
+            .map_err(|_| ConfigError("database.url is not a valid postgres:// URL".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_url_never_prints() {
+        let mut config = Config::default();
+        config.database.url = SecretString::from("postgres://u:hunter2@db/quanyi");
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!toml::to_string(&config).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "quanyi.toml",
+                "[api]\nlisten = \"0.0.0.0:9000\"\n[temporal]\nnamespace = \"bank\"\n",
+            )?;
+            jail.set_env("QUANYI_TEMPORAL__NAMESPACE", "bank-prod");
+            jail.set_env("QUANYI_DATABASE__URL", "postgres://u:p@db:5432/q");
+            let config = Config::load(Some(Path::new("quanyi.toml"))).unwrap();
+            assert_eq!(config.api.listen.port(), 9000);
+            assert_eq!(config.temporal.namespace, "bank-prod");
+            assert_eq!(
+                config.database.url.expose_secret(),
+                "postgres://u:p@db:5432/q"
+            );
+            assert_eq!(
+                config.api.body_limit_bytes,
+                1024 * 1024,
+                "untouched defaults stay"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_not_a_silent_default() {
+        let error = Config::load(Some(Path::new("/nonexistent/quanyi.toml"))).unwrap_err();
+        assert!(error.to_string().contains("does not exist"));
+    }
+}

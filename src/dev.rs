@@ -1,0 +1,211 @@
+//! `quanyi dev`: the whole stack on one machine — a private PostgreSQL cluster and a Temporal dev
+//! server under `var/`, migrations, the demo bank, and the API and worker in this process.
+
+use crate::config::{ApiConfig, Config, DatabaseConfig, TemporalConfig, WorkerConfig};
+use crate::stack::{self, PgOptions, StackError, TemporalOptions, VarDir};
+use quanyi_activities::seed::{self, DEMO_LOGINS, DEMO_PASSWORD, SeedOutcome};
+use rand::distr::{Alphanumeric, SampleString};
+use secrecy::SecretString;
+use std::fs;
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Delete var/ (database, workflow history, tools) after asking, then stop.
+    #[arg(long)]
+    pub reset: bool,
+    /// With --reset: do not ask.
+    #[arg(long, requires = "reset")]
+    pub yes: bool,
+    /// Where the stack keeps its state.
+    #[arg(long, env = "QUANYI_VAR_DIR", default_value = "var")]
+    pub var: PathBuf,
+    /// Port of the API and admin UI.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Port of the private PostgreSQL cluster.
+    #[arg(long, default_value_t = 54329)]
+    pub pg_port: u16,
+    /// Port of the Temporal frontend (gRPC).
+    #[arg(long, default_value_t = 17233)]
+    pub temporal_port: u16,
+    /// Port of the Temporal Web UI.
+    #[arg(long, default_value_t = 18233)]
+    pub temporal_ui_port: u16,
+    /// Serve the admin UI as it is in ui/dist, without rebuilding it.
+    #[arg(long)]
+    pub no_ui_build: bool,
+}
+
+pub async fn run(args: DevArgs) -> Result<(), StackError> {
+    let started = Instant::now();
+    let var = VarDir(absolute(&args.var)?);
+    if args.reset {
+        return reset(&var, args.yes);
+    }
+    stack::ensure_port_free(args.port, "API", "--port")?;
+    stack::ensure_port_free(args.pg_port, "PostgreSQL", "--pg-port")?;
+    stack::ensure_port_free(args.temporal_port, "Temporal", "--temporal-port")?;
+    stack::ensure_port_free(args.temporal_ui_port, "Temporal UI", "--temporal-ui-port")?;
+    let ui = PathBuf::from("ui");
+    if !args.no_ui_build {
+        stack::ensure_ui_built(&ui)?;
+    }
+    let temporal_cli = stack::ensure_temporal_cli(&var)?;
+
+    let pg = PgOptions {
+        data_dir: var.pg_data(),
+        socket_dir: var.run(),
+        log: var.logs().join("postgres.log"),
+        port: args.pg_port,
+        superuser: "quanyi".into(),
+        password: pg_password(&var)?,
+        throwaway: false,
+    };
+    if stack::init_postgres(&pg)? {
+        tracing::info!(
+            "created the PostgreSQL cluster in {}",
+            pg.data_dir.display()
+        );
+    }
+    let mut postgres = stack::start_postgres(&pg).await?;
+    stack::ensure_database(&pg, "quanyi").await?;
+    let temporal_options = TemporalOptions {
+        cli: temporal_cli,
+        port: args.temporal_port,
+        ui_port: Some(args.temporal_ui_port),
+        db_file: Some(var.temporal_db()),
+        log: var.logs().join("temporal.log"),
+    };
+    let mut temporal = stack::start_temporal(&temporal_options).await?;
+
+    let config = Config {
+        database: DatabaseConfig {
+            url: pg.url("quanyi"),
+            max_connections: 10,
+        },
+        temporal: TemporalConfig {
+            url: temporal_options.url(),
+            namespace: "default".into(),
+            task_queue: quanyi_workflows::process::DEFAULT_TASK_QUEUE.into(),
+            ui_url: Some(format!("http://127.0.0.1:{}", args.temporal_ui_port)),
+        },
+        api: ApiConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], args.port)),
+            ui_dir: ui.join("dist"),
+            body_limit_bytes: 1024 * 1024,
+            // plain http on localhost: a Secure cookie would never come back
+            secure_cookies: false,
+            session_idle_minutes: 20,
+        },
+        worker: WorkerConfig {
+            sticky_queue_timeout_seconds: 10,
+        },
+    };
+    let pool = crate::connect_and_migrate(&config).await?;
+    let seeded = seed::seed_demo_bank(&pool)
+        .await
+        .map_err(|e| StackError(format!("cannot seed the demo bank: {e}")))?;
+
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .map_err(|e| StackError(format!("cannot listen on {}: {e}", config.api.listen)))?;
+    banner(&config, &pg, seeded, started.elapsed());
+    let result = crate::serve_api_and_worker(&config, pool, listener).await;
+    temporal.stop(Duration::from_secs(15));
+    postgres.stop(Duration::from_secs(30));
+    tracing::info!("stopped; data kept in {}", var.0.display());
+    result
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, StackError> {
+    std::path::absolute(path)
+        .map_err(|e| StackError(format!("bad var folder {}: {e}", path.display())))
+}
+
+/// The cluster's password: generated on first run, kept in `var/secrets/pg-password` (0600).
+fn pg_password(var: &VarDir) -> Result<SecretString, StackError> {
+    let file = var.secrets().join("pg-password");
+    if let Ok(existing) = fs::read_to_string(&file) {
+        return Ok(SecretString::from(existing.trim().to_owned()));
+    }
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 24);
+    fs::create_dir_all(var.secrets())
+        .and_then(|()| fs::set_permissions(var.secrets(), fs::Permissions::from_mode(0o700)))
+        .and_then(|()| fs::write(&file, &password))
+        .and_then(|()| fs::set_permissions(&file, fs::Permissions::from_mode(0o600)))
+        .map_err(|e| StackError(format!("cannot write {}: {e}", file.display())))?;
+    Ok(SecretString::from(password))
+}
+
+fn reset(var: &VarDir, yes: bool) -> Result<(), StackError> {
+    if !var.0.exists() {
+        println!("{} does not exist; nothing to reset.", var.0.display());
+        return Ok(());
+    }
+    if !yes {
+        print!(
+            "This deletes {} — the database, all workflow history and the installed tools.\nType 'yes' to go on: ",
+            var.0.display()
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if answer.trim() != "yes" {
+            println!("Nothing deleted.");
+            return Ok(());
+        }
+    }
+    if fs::read_to_string(var.pg_data().join("postmaster.pid")).is_ok_and(|pid| {
+        pid.lines()
+            .next()
+            .is_some_and(|p| Path::new(&format!("/proc/{}", p.trim())).exists())
+    }) {
+        return Err(StackError(
+            "the stack is running from this folder: stop it (Ctrl-C) before --reset".into(),
+        ));
+    }
+    fs::remove_dir_all(&var.0)
+        .map_err(|e| StackError(format!("cannot delete {}: {e}", var.0.display())))?;
+    println!("Deleted {}.", var.0.display());
+    Ok(())
+}
+
+fn banner(config: &Config, pg: &PgOptions, seeded: SeedOutcome, took: Duration) {
+    let api = config.api.listen;
+    println!();
+    println!("  权益 Quanyi is up ({:.1} s).", took.as_secs_f64());
+    println!();
+    println!("  Admin UI      http://{api}/");
+    println!("  API reference http://{api}/api/docs");
+    println!("  Readiness     http://{api}/readyz");
+    if let Some(ui) = &config.temporal.ui_url {
+        println!("  Temporal UI   {ui}/");
+    }
+    println!(
+        "  PostgreSQL    postgres://{}@127.0.0.1:{}/quanyi  (password in var/secrets/pg-password)",
+        pg.superuser, pg.port
+    );
+    println!();
+    match seeded {
+        SeedOutcome::Seeded => {
+            println!("  Demo bank seeded. Demo logins, all with password {DEMO_PASSWORD}:")
+        }
+        SeedOutcome::AlreadySeeded => {
+            println!("  Demo logins (password {DEMO_PASSWORD} unless you changed it):")
+        }
+    }
+    for login in DEMO_LOGINS {
+        println!(
+            "    {:<10} {}（{}）",
+            login.username, login.display_name, login.org
+        );
+    }
+    println!();
+    println!("  Ctrl-C stops everything; your data stays in var/ (`quanyi dev --reset` wipes it).");
+    println!();
+}

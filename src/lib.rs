@@ -1,0 +1,118 @@
+//! The `quanyi` binary's library: configuration, logging, the embedded stack that `quanyi dev`
+//! and the test harness share, and the wiring that runs the API and the worker.
+
+pub mod config;
+pub mod dev;
+pub mod stack;
+pub mod telemetry;
+
+use config::Config;
+use quanyi_api::{AppState, TemporalClient};
+use sqlx::PgPool;
+use stack::StackError;
+use tokio_util::sync::CancellationToken;
+
+/// A lazy pool over the configured database.
+pub fn connect(config: &Config) -> Result<PgPool, StackError> {
+    let options = config
+        .database_options()
+        .map_err(|e| StackError(e.to_string()))?;
+    Ok(quanyi_activities::store::pool(
+        options,
+        config.database.max_connections,
+    ))
+}
+
+/// The pool, after bringing the schema up to date.
+pub async fn connect_and_migrate(config: &Config) -> Result<PgPool, StackError> {
+    let pool = connect(config)?;
+    quanyi_activities::store::migrate(&pool)
+        .await
+        .map_err(|e| StackError(format!("cannot migrate the database: {e}")))?;
+    Ok(pool)
+}
+
+fn app_state(config: &Config, pool: PgPool) -> AppState {
+    AppState::new(
+        pool,
+        TemporalClient::new(
+            config.temporal.url.clone(),
+            config.temporal.namespace.clone(),
+        ),
+        config.api_settings(),
+    )
+}
+
+/// Resolves at SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// `quanyi api`: serves until a signal, draining requests in flight.
+pub async fn serve_api(
+    config: &Config,
+    pool: PgPool,
+    listener: tokio::net::TcpListener,
+) -> Result<(), StackError> {
+    quanyi_api::serve(listener, app_state(config, pool), shutdown_signal())
+        .await
+        .map_err(|e| StackError(format!("the API stopped: {e}")))
+}
+
+async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Result<(), StackError> {
+    let client =
+        quanyi_activities::temporal::connect(&config.temporal.url, &config.temporal.namespace)
+            .await
+            .map_err(|e| StackError(e.to_string()))?;
+    let options = quanyi_worker::options(&config.worker_settings(), pool);
+    quanyi_worker::run(client, options, stop.cancelled_owned())
+        .await
+        .map_err(|e| StackError(e.to_string()))
+}
+
+/// `quanyi worker`: runs until a signal, finishing the tasks in hand.
+pub async fn serve_worker(config: &Config, pool: PgPool) -> Result<(), StackError> {
+    let stop = CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        on_signal.cancel();
+    });
+    worker(config, pool, stop).await
+}
+
+/// The API and the worker in one process (`quanyi dev`), stopping both at a signal or when either
+/// fails.
+pub async fn serve_api_and_worker(
+    config: &Config,
+    pool: PgPool,
+    listener: tokio::net::TcpListener,
+) -> Result<(), StackError> {
+    let stop = CancellationToken::new();
+    let api = tokio::spawn(quanyi_api::serve(
+        listener,
+        app_state(config, pool.clone()),
+        stop.clone().cancelled_owned(),
+    ));
+    let worker = worker(config, pool, stop.clone());
+    tokio::pin!(worker);
+    let worker_result = tokio::select! {
+        result = &mut worker => result,
+        () = shutdown_signal() => {
+            stop.cancel();
+            worker.await
+        }
+    };
+    stop.cancel();
+    let api_result = api
+        .await
+        .map_err(|e| StackError(format!("the API task failed: {e}")))?
+        .map_err(|e| StackError(format!("the API stopped: {e}")));
+    worker_result.and(api_result)
+}

@@ -1,0 +1,102 @@
+//! `quanyi`: one binary for the whole back office. `dev` runs everything on one machine; `api`,
+//! `worker`, `migrate` and `seed` are the production pieces.
+
+use clap::{Parser, Subcommand};
+use quanyi::config::Config;
+use quanyi::stack::StackError;
+use quanyi::telemetry::{self, LogFormat};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "quanyi",
+    version,
+    about = "权益 Quanyi — the back office of a retail bank's marketing and benefits platform"
+)]
+struct Cli {
+    /// Configuration file (TOML); `QUANYI_*` environment variables override it.
+    #[arg(long, global = true, env = "QUANYI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log lines for people (`pretty`) or for a log pipeline (`json`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "pretty",
+        env = "QUANYI_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start everything on this machine: a private PostgreSQL and Temporal dev server under var/,
+    /// migrations, the demo bank, and the API with the worker. Ctrl-C stops it all.
+    Dev(quanyi::dev::DevArgs),
+    /// Serve the HTTP API and the admin UI (production; scale it separately from the worker).
+    Api,
+    /// Run the Temporal worker: every workflow and activity (production).
+    Worker,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Seed the demo bank (orgs, roles, demo logins) unless this database has it already.
+    Seed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("quanyi: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quanyi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), StackError> {
+    let config = || Config::load(cli.config.as_deref()).map_err(|e| StackError(e.to_string()));
+    match cli.command {
+        Command::Dev(args) => quanyi::dev::run(args).await,
+        Command::Api => {
+            let config = config()?;
+            let pool = quanyi::connect_and_migrate(&config).await?;
+            let listener = tokio::net::TcpListener::bind(config.api.listen)
+                .await
+                .map_err(|e| StackError(format!("cannot listen on {}: {e}", config.api.listen)))?;
+            quanyi::serve_api(&config, pool, listener).await
+        }
+        Command::Worker => {
+            let config = config()?;
+            let pool = quanyi::connect(&config)?;
+            quanyi::serve_worker(&config, pool).await
+        }
+        Command::Migrate => {
+            quanyi::connect_and_migrate(&config()?).await?;
+            tracing::info!("schema up to date");
+            Ok(())
+        }
+        Command::Seed => {
+            let pool = quanyi::connect_and_migrate(&config()?).await?;
+            let outcome = quanyi_activities::seed::seed_demo_bank(&pool)
+                .await
+                .map_err(|e| StackError(format!("cannot seed: {e}")))?;
+            tracing::info!(?outcome, "demo bank");
+            Ok(())
+        }
+    }
+}

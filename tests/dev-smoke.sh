@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The embedded stack as a new user meets it: `quanyi dev` on a fresh var/, the admin UI in headless
+# Chromium, Ctrl-C with no process left behind, a second start that keeps the data, and the clear
+# one-line errors for a port in use and a stale postmaster.pid.
+# Needs target/debug/quanyi, ui/dist, ui/node_modules and /usr/bin/chromium (tests/run-all sees to them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=target/debug/quanyi
+work=$(mktemp -d /tmp/quanyi-dev-smoke.XXXXXX)
+chmod 755 "$work"
+var="$work/var"
+log="$work/dev.log"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port) pg_port=$(free_port) t_port=$(free_port) t_ui_port=$(free_port)
+args=(dev --no-ui-build --var "$var" --port "$port" --pg-port "$pg_port" --temporal-port "$t_port" --temporal-ui-port "$t_ui_port")
+pid=""
+cleanup() { [[ -n $pid ]] && kill -INT "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "dev-smoke: FAIL: $*" >&2; echo "--- dev log:" >&2; tail -40 "$log" >&2 || true; exit 1; }
+
+start() {
+  local started=$(date +%s.%N)
+  "$bin" "${args[@]}" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    if curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; then
+      echo "dev-smoke: ready in $(python3 -c "print(round($(date +%s.%N) - $started, 1))") s"
+      return
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "quanyi dev exited before it was ready"
+    sleep 0.2
+  done
+  fail "not ready within 120 s"
+}
+
+stop_and_check_orphans() {
+  kill -INT "$pid"
+  wait "$pid" || fail "quanyi dev did not exit cleanly at SIGINT"
+  pid=""
+  sleep 0.5
+  if pgrep -f -- "$var" >/dev/null; then
+    pgrep -af -- "$var" >&2
+    fail "processes left behind after Ctrl-C"
+  fi
+  echo "dev-smoke: stopped, nothing left behind"
+}
+
+echo "dev-smoke: first start (initdb, migrations, demo bank)"
+start
+grep -q "Demo bank seeded" "$log" || fail "the first start did not seed the demo bank"
+grep -q "admin" "$log" || fail "the demo logins were not printed"
+curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does not answer on $t_ui_port"
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_USER=admin QUANYI_PASSWORD='Quanyi@2026' npm run --silent smoke) \
+  || fail "the browser smoke test failed"
+stop_and_check_orphans
+
+echo "dev-smoke: second start over a stale postmaster.pid (data kept, not seeded again)"
+printf '999999\n%s\n' "$var/pg" > "$var/pg/postmaster.pid"
+chown --reference="$var/pg" "$var/pg/postmaster.pid" 2>/dev/null || true
+start
+grep -q "stale postmaster.pid" "$log" || fail "the stale postmaster.pid was not reported"
+grep -q "Demo bank seeded" "$log" && fail "the second start seeded again"
+curl -sf -H 'content-type: application/json' -H 'x-requested-with: quanyi' \
+  -d '{"username":"admin","password":"Quanyi@2026"}' "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null \
+  || fail "the demo admin cannot sign in after a restart"
+
+echo "dev-smoke: a port in use is one clear line"
+if "$bin" "${args[@]}" >"$work/busy.out" 2>"$work/busy.err"; then fail "a second stack started on busy ports"; fi
+[[ $(wc -l <"$work/busy.err") == 1 ]] || { cat "$work/busy.err" >&2; fail "expected exactly one line"; }
+grep -q "port $port (API) is already in use" "$work/busy.err" || { cat "$work/busy.err" >&2; fail "unclear port message"; }
+stop_and_check_orphans
+echo "dev-smoke: passed"

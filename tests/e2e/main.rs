@@ -1,0 +1,9 @@
+//! End-to-end tests: the real API over a real PostgreSQL and a real Temporal dev server, both
+//! started by the harness. One test binary with modules (the SDK makes every binary slow to link).
+
+mod api_errors;
+mod auth;
+mod health;
+mod openapi;
+mod process;
+mod ui_files;

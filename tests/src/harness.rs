@@ -1,0 +1,391 @@
+//! One private PostgreSQL cluster and one Temporal dev server per test process, started on first
+//! use from a thread that lives as long as the process: its children get a parent-death signal,
+//! so nothing outlives the tests, even when a test panics or the run is killed.
+
+use quanyi::stack::{self, ManagedChild, PgOptions, TemporalOptions, VarDir};
+use quanyi_api::{ApiSettings, AppState, TemporalClient};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const TEMPLATE_DB: &str = "quanyi_template";
+
+/// The shared servers of this test process.
+pub struct Stack {
+    pub pg: PgOptions,
+    pub temporal_url: String,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repo")
+        .to_path_buf()
+}
+
+/// The servers, started on first call.
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("test-stack".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                match runtime.block_on(start()) {
+                    Ok((stack, children)) => {
+                        tx.send(Ok(stack)).expect("the test waits for the stack");
+                        // Keep the children (and this thread, their parent) alive until the process
+                        // ends, and keep driving the runtime so that closing connections finish.
+                        let _children: Vec<ManagedChild> = children;
+                        runtime.block_on(std::future::pending::<()>());
+                    }
+                    Err(e) => tx.send(Err(e)).expect("the test waits for the stack"),
+                }
+            })
+            .expect("spawn the stack thread");
+        match rx.recv().expect("the stack thread answers") {
+            Ok(stack) => stack,
+            Err(e) => panic!("cannot start the test stack: {e}"),
+        }
+    })
+}
+
+fn init_test_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,quanyi=info".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+/// Removes what earlier, killed test processes left in the temp folder.
+fn sweep_stale_dirs(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("quanyi-test-")
+            .and_then(|p| p.parse::<u32>().ok())
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+async fn start() -> Result<(Stack, Vec<ManagedChild>), String> {
+    init_test_tracing();
+    let tmp = std::env::temp_dir();
+    sweep_stale_dirs(&tmp);
+    let dir = tmp.join(format!("quanyi-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    // The same Temporal CLI install as `quanyi dev`.
+    let cli =
+        stack::ensure_temporal_cli(&VarDir(repo_root().join("var"))).map_err(|e| e.to_string())?;
+    let pg = PgOptions {
+        data_dir: dir.join("pg"),
+        socket_dir: dir.join("run"),
+        log: dir.join("postgres.log"),
+        port: stack::free_port(),
+        superuser: "quanyi".into(),
+        password: SecretString::from(uuid::Uuid::new_v4().simple().to_string()),
+        throwaway: true,
+    };
+    let temporal = TemporalOptions {
+        cli,
+        port: stack::free_port(),
+        ui_port: None,
+        db_file: None,
+        log: dir.join("temporal.log"),
+    };
+    stack::init_postgres(&pg).map_err(|e| e.to_string())?;
+    let (postgres, temporal_server) =
+        tokio::join!(stack::start_postgres(&pg), stack::start_temporal(&temporal));
+    let postgres = postgres.map_err(|e| e.to_string())?;
+    let temporal_server = temporal_server.map_err(|e| e.to_string())?;
+    // One migrated, seeded template; each test copies it, which is far faster than migrating.
+    stack::ensure_database(&pg, TEMPLATE_DB)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pool = PgPool::connect(pg.url(TEMPLATE_DB).expose_secret())
+        .await
+        .map_err(|e| e.to_string())?;
+    quanyi_activities::store::migrate(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    quanyi_activities::seed::seed_demo_bank(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    pool.close().await;
+    Ok((
+        Stack {
+            pg,
+            temporal_url: temporal.url(),
+        },
+        vec![postgres, temporal_server],
+    ))
+}
+
+/// A fresh database of its own, copied from the migrated and seeded template.
+pub async fn test_database() -> (String, PgConnectOptions) {
+    let stack = stack();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPool::connect(stack.pg.url("postgres").expose_secret())
+        .await
+        .expect("connect to postgres");
+    // A backend that just left the template may still be exiting; copying waits for it.
+    let mut attempts = 0;
+    loop {
+        match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+            .execute(&admin)
+            .await
+        {
+            Ok(_) => break,
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("55006") && attempts < 50 =>
+            {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("create the test database: {e}"),
+        }
+    }
+    admin.close().await;
+    let options: PgConnectOptions = stack
+        .pg
+        .url(&name)
+        .expose_secret()
+        .parse()
+        .expect("valid URL");
+    (name, options)
+}
+
+/// A running app: API on a random port over its own database, sharing this process's Temporal.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub database_url: SecretString,
+    pub task_queue: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    stop: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub temporal_url: Option<String>,
+    pub ui_dir: Option<PathBuf>,
+    pub body_limit: usize,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            temporal_url: None,
+            ui_dir: None,
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let stack = stack();
+    let (name, connect) = test_database().await;
+    let pool = quanyi_activities::store::pool(connect, 5);
+    let temporal_url = options
+        .temporal_url
+        .unwrap_or_else(|| stack.temporal_url.clone());
+    let settings = ApiSettings {
+        ui_dir: options
+            .ui_dir
+            .unwrap_or_else(|| repo_root().join("ui").join("dist")),
+        body_limit: options.body_limit,
+        secure_cookies: false,
+        session_idle: Duration::from_secs(20 * 60),
+        temporal_ui_url: None,
+    };
+    let state = AppState::new(
+        pool.clone(),
+        TemporalClient::new(temporal_url, "default"),
+        settings,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a random port");
+    let addr = listener.local_addr().expect("bound");
+    let stop = CancellationToken::new();
+    tokio::spawn(quanyi_api::serve(
+        listener,
+        state.clone(),
+        stop.clone().cancelled_owned(),
+    ));
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    TestApp {
+        addr,
+        pool,
+        database_url: stack.pg.url(&name),
+        task_queue: format!("tq-{}", uuid::Uuid::new_v4().simple()),
+        state,
+        http,
+        stop,
+    }
+}
+
+/// The error body every endpoint answers with.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiErrorBody {
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserView {
+    pub username: String,
+    pub display_name: String,
+    pub org_name: String,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionView {
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Readiness {
+    pub status: String,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: Option<String>,
+}
+
+/// A typed answer: the body as `T` on success, the error body otherwise.
+pub type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Answer<T> {
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body");
+        if status.is_success() {
+            Ok(serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("{status}: {e}: {}", String::from_utf8_lossy(&bytes))))
+        } else {
+            Err((
+                status,
+                serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                    panic!(
+                        "{status} is not the error shape ({e}): {}",
+                        String::from_utf8_lossy(&bytes)
+                    )
+                }),
+            ))
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Answer<SessionView> {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .header("x-requested-with", "quanyi")
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("request");
+        Self::answer(response).await
+    }
+
+    pub async fn logout(&self) -> StatusCode {
+        self.http
+            .post(self.url("/api/v1/auth/logout"))
+            .header("x-requested-with", "quanyi")
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
+    pub async fn me(&self) -> Answer<SessionView> {
+        Self::answer(
+            self.http
+                .get(self.url("/api/v1/auth/me"))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn readyz(&self) -> (StatusCode, Readiness) {
+        let response = self
+            .http
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("readiness JSON"))
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// The value of one sample in `/metrics`, 0 when absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(series)
+                    .and_then(|rest| rest.strip_prefix(' '))
+            })
+            .map_or(0.0, |v| v.trim().parse().expect("a number"))
+    }
+}

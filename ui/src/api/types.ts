@@ -1,0 +1,29 @@
+// Response and request types read off the generated OpenAPI paths, so they follow the server's
+// document without depending on how the server names its component schemas.
+import type { paths } from './schema'
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
+
+/** The JSON body of response `status` of `method path`. */
+export type ResponseJson<P extends keyof paths, M extends Method & keyof paths[P], S extends number> =
+  paths[P][M] extends { responses: infer R }
+    ? S extends keyof R
+      ? R[S] extends { content: { 'application/json': infer B } }
+        ? B
+        : never
+      : never
+    : never
+
+/** The JSON request body of `method path`. */
+export type RequestJson<P extends keyof paths, M extends Method & keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } }
+}
+  ? B
+  : never
+
+export type User = ResponseJson<'/api/v1/auth/me', 'get', 200>['user']
+export type UserKind = User['kind']
+export type LoginRequest = RequestJson<'/api/v1/auth/login', 'post'>
+export type Readiness = ResponseJson<'/readyz', 'get', 200>
+export type ReadinessCheck = Readiness['checks'][number]
+export type SystemInfo = ResponseJson<'/api/v1/system/info', 'get', 200>

@@ -1,0 +1,55 @@
+// Route table. Pages under the layout need a session; `meta.permission` must match the menu entry's.
+import type { RouteRecordRaw } from 'vue-router'
+import type { MessageKey } from '@/locales'
+import { PERMISSIONS } from './menu'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** i18n key for the document title and the breadcrumb. */
+    title?: MessageKey
+    /** Reachable without a session. */
+    public?: boolean
+    /** Permission needed to open the page. */
+    permission?: string
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/views/login/index.vue'),
+    meta: { public: true, title: 'login.heading' },
+  },
+  {
+    path: '/',
+    component: () => import('@/layout/index.vue'),
+    redirect: '/home',
+    children: [
+      {
+        path: 'home',
+        name: 'home',
+        component: () => import('@/views/home/index.vue'),
+        meta: { title: 'menu.home' },
+      },
+      {
+        path: 'system/status',
+        name: 'system-status',
+        component: () => import('@/views/system/status/index.vue'),
+        meta: { title: 'menu.systemStatus', permission: PERMISSIONS.systemStatus },
+      },
+      {
+        path: 'forbidden',
+        name: 'forbidden',
+        component: () => import('@/views/error/forbidden/index.vue'),
+        meta: { title: 'error.forbidden' },
+      },
+      {
+        path: ':pathMatch(.*)*',
+        name: 'not-found',
+        component: () => import('@/views/error/not-found/index.vue'),
+        meta: { title: 'error.notFound' },
+      },
+    ],
+  },
+]

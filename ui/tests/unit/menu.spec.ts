@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { filterMenu, menu, menuLeaves, menuTrail, PERMISSIONS, type MenuItem } from '@/router/menu'
+
+const has = (granted: string[]) => (p: string) => granted.includes(p)
+
+describe('filterMenu', () => {
+  it('hides system status and its now-empty group from a user without the permission', () => {
+    const visible = filterMenu(menu, has([]))
+    expect(visible.map((i) => i.key)).toEqual(['home'])
+  })
+
+  it('shows system status under its group to a user holding the permission', () => {
+    const visible = filterMenu(menu, has([PERMISSIONS.systemStatus]))
+    expect(visible.map((i) => i.key)).toEqual(['home', 'system'])
+    expect(visible[1]?.children?.map((i) => i.route)).toEqual(['/system/status'])
+  })
+
+  it('ignores permissions that guard nothing in the menu', () => {
+    expect(filterMenu(menu, has(['campaign:approve']))).toEqual(filterMenu(menu, has([])))
+  })
+
+  it('keeps only permitted children and does not change its input', () => {
+    const items: MenuItem[] = [
+      {
+        key: 'g',
+        title: 'menu.system',
+        permission: null,
+        children: [
+          { key: 'a', title: 'menu.home', route: '/a', permission: 'x:a' },
+          { key: 'b', title: 'menu.home', route: '/b', permission: 'x:b' },
+          { key: 'c', title: 'menu.home', route: '/c', permission: null },
+        ],
+      },
+      { key: 'locked', title: 'menu.system', permission: 'x:group', children: [{ key: 'd', title: 'menu.home', route: '/d', permission: null }] },
+    ]
+    const snapshot = JSON.stringify(items)
+    const visible = filterMenu(items, has(['x:b']))
+    expect(menuLeaves(visible).map((i) => i.key)).toEqual(['b', 'c'])
+    expect(JSON.stringify(items)).toBe(snapshot)
+  })
+
+  it('lists only pages that exist: home and system status', () => {
+    expect(menuLeaves(menu).map((i) => i.route)).toEqual(['/home', '/system/status'])
+  })
+})
+
+describe('menuTrail', () => {
+  it('gives the group then the page for the breadcrumb', () => {
+    expect(menuTrail(menu, '/system/status').map((i) => i.title)).toEqual(['menu.system', 'menu.systemStatus'])
+    expect(menuTrail(menu, '/nowhere')).toEqual([])
+  })
+})

@@ -1,0 +1,62 @@
+//! The Temporal host: registers every Quanyi workflow and activity on one task queue and runs
+//! until told to stop, finishing the tasks in hand.
+
+use quanyi_activities::process::ProcessActivities;
+use sqlx::PgPool;
+use std::future::Future;
+use std::time::Duration;
+use temporalio_client::Client;
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("cannot start the Temporal worker runtime: {0}")]
+    Runtime(String),
+    #[error("cannot create the Temporal worker: {0}")]
+    Create(String),
+    #[error("the Temporal worker stopped with an error: {0}")]
+    Run(String),
+}
+
+/// How the worker polls: the task queue, and how long a workflow task may wait on this worker's
+/// sticky queue before any worker takes it (short in tests, so a killed worker is replaced fast).
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub task_queue: String,
+    pub sticky_queue_timeout: Duration,
+}
+
+/// Worker options with every shipped workflow and activity registered. Callers may register more
+/// (the test suite adds its own workflows) before passing them to [`run`].
+pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
+    let mut options = WorkerOptions::new(settings.task_queue.clone())
+        .sticky_queue_schedule_to_start_timeout(settings.sticky_queue_timeout)
+        .graceful_shutdown_period(Duration::from_secs(10))
+        .build();
+    options.register_activities(ProcessActivities::new(pool));
+    options
+}
+
+/// Runs a worker until `shutdown` resolves, then drains it.
+pub async fn run(
+    client: Client,
+    options: WorkerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), WorkerError> {
+    let runtime = Runtime::from_current_tokio(Default::default())
+        .map_err(|e| WorkerError::Runtime(e.to_string()))?;
+    let task_queue = options.task_queue.clone();
+    let mut worker =
+        Worker::new(&runtime, client, options).map_err(|e| WorkerError::Create(e.to_string()))?;
+    let stop = worker.shutdown_handle();
+    tracing::info!(task_queue, "Temporal worker polling");
+    let run = worker.run();
+    let mut run = std::pin::pin!(run);
+    tokio::select! {
+        result = &mut run => return result.map_err(|e| WorkerError::Run(e.to_string())),
+        () = shutdown => {}
+    }
+    tracing::info!("Temporal worker draining");
+    stop();
+    run.await.map_err(|e| WorkerError::Run(e.to_string()))
+}

@@ -1,0 +1,4 @@
+//! Quanyi's processes: pure state machines and the Temporal workflows that feed them.
+//! No I/O lives here; effects are activities, named by the definitions in each module.
+
+pub mod process;
