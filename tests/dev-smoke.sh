@@ -69,4 +69,14 @@ if "$bin" "${args[@]}" >"$work/busy.out" 2>"$work/busy.err"; then fail "a second
 [[ $(wc -l <"$work/busy.err") == 1 ]] || { cat "$work/busy.err" >&2; fail "expected exactly one line"; }
 grep -q "port $port (API) is already in use" "$work/busy.err" || { cat "$work/busy.err" >&2; fail "unclear port message"; }
 stop_and_check_orphans
+
+echo "dev-smoke: without initdb on PATH, a fresh start says so in one line"
+no_pg_path=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [[ -x $d/initdb ]] || printf '%s:' "$d"; done)
+if PATH="$no_pg_path" "$bin" "${args[@]/$var/$work/fresh}" >"$work/noinitdb.out" 2>"$work/noinitdb.err"; then fail "started without initdb"; fi
+[[ $(wc -l <"$work/noinitdb.err") == 1 ]] && grep -q "initdb" "$work/noinitdb.err" \
+  || { cat "$work/noinitdb.err" >&2; fail "unclear message without initdb"; }
+
+echo "dev-smoke: --reset --yes wipes var/"
+"$bin" dev --reset --yes --var "$var" >/dev/null
+[[ ! -e $var ]] || fail "var/ survived --reset"
 echo "dev-smoke: passed"
