@@ -114,7 +114,13 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .map_err(|e| StackError(format!("cannot listen on {}: {e}", config.api.listen)))?;
-    banner(&config, &pg, seeded, started.elapsed());
+    banner(
+        &config,
+        &pg,
+        &pg_password_file(&var),
+        seeded,
+        started.elapsed(),
+    );
     let result = crate::serve_api_and_worker(&config, pool, listener).await;
     temporal.stop(Duration::from_secs(15));
     postgres.stop(Duration::from_secs(30));
@@ -128,8 +134,12 @@ fn absolute(path: &Path) -> Result<PathBuf, StackError> {
 }
 
 /// The cluster's password: generated on first run, kept in `var/secrets/pg-password` (0600).
+fn pg_password_file(var: &VarDir) -> PathBuf {
+    var.secrets().join("pg-password")
+}
+
 fn pg_password(var: &VarDir) -> Result<SecretString, StackError> {
-    let file = var.secrets().join("pg-password");
+    let file = pg_password_file(var);
     if let Ok(existing) = fs::read_to_string(&file) {
         return Ok(SecretString::from(existing.trim().to_owned()));
     }
@@ -175,7 +185,13 @@ fn reset(var: &VarDir, yes: bool) -> Result<(), StackError> {
     Ok(())
 }
 
-fn banner(config: &Config, pg: &PgOptions, seeded: SeedOutcome, took: Duration) {
+fn banner(
+    config: &Config,
+    pg: &PgOptions,
+    password_file: &Path,
+    seeded: SeedOutcome,
+    took: Duration,
+) {
     let api = config.api.listen;
     println!();
     println!("  权益 Quanyi is up ({:.1} s).", took.as_secs_f64());
@@ -187,8 +203,10 @@ fn banner(config: &Config, pg: &PgOptions, seeded: SeedOutcome, took: Duration) 
         println!("  Temporal UI   {ui}/");
     }
     println!(
-        "  PostgreSQL    postgres://{}@127.0.0.1:{}/quanyi  (password in var/secrets/pg-password)",
-        pg.superuser, pg.port
+        "  PostgreSQL    postgres://{}@127.0.0.1:{}/quanyi  (password in {})",
+        pg.superuser,
+        pg.port,
+        password_file.display()
     );
     println!();
     match seeded {
