@@ -64,6 +64,35 @@ curl -sf -H 'content-type: application/json' -H 'x-requested-with: quanyi' \
   -d '{"username":"admin","password":"Quanyi@2026"}' "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null \
   || fail "the demo admin cannot sign in after a restart"
 
+echo "dev-smoke: the production commands over the same database, configured by file and environment"
+api_port=$(free_port)
+cat >"$work/quanyi.toml" <<TOML
+[temporal]
+url = "http://127.0.0.1:$t_port"
+task_queue = "smoke-prod"
+[api]
+listen = "127.0.0.1:$api_port"
+ui_dir = "ui/dist"
+TOML
+export QUANYI_DATABASE__URL="postgres://quanyi:$(cat "$var/secrets/pg-password")@127.0.0.1:$pg_port/quanyi"
+"$bin" --config "$work/quanyi.toml" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; fail "quanyi migrate"; }
+"$bin" --config "$work/quanyi.toml" --log-format json api >"$work/api.log" 2>&1 &
+api_pid=$!
+"$bin" --config "$work/quanyi.toml" --log-format json worker >"$work/worker.log" 2>&1 &
+worker_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$api_port/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf -H 'x-request-id: smoke-prod-1' "http://127.0.0.1:$api_port/readyz" >/dev/null || fail "quanyi api is not ready"
+kill -TERM "$api_pid" "$worker_pid"
+wait "$api_pid" || fail "quanyi api did not stop cleanly at SIGTERM"
+wait "$worker_pid" || fail "quanyi worker did not stop cleanly at SIGTERM"
+unset QUANYI_DATABASE__URL
+python3 - "$work/api.log" <<'PY' || fail "quanyi api's log is not JSON lines with the request id"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert any(l.get("span", {}).get("request_id") == "smoke-prod-1" for l in lines), lines[-3:]
+PY
+grep -q "$(cat "$var/secrets/pg-password")" "$work/api.log" "$work/worker.log" && fail "the database password reached a log"
+
 echo "dev-smoke: a port in use is one clear line"
 if "$bin" "${args[@]}" >"$work/busy.out" 2>"$work/busy.err"; then fail "a second stack started on busy ports"; fi
 [[ $(wc -l <"$work/busy.err") == 1 ]] || { cat "$work/busy.err" >&2; fail "expected exactly one line"; }
