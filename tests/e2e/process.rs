@@ -7,7 +7,10 @@ use quanyi_tests::probe::{self, Confirmation, ProbeInput, ProbeStatus, ProbeWork
 use secrecy::ExposeSecret;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-use temporalio_client::{WorkflowDescribeOptions, WorkflowGetResultOptions, WorkflowQueryOptions};
+use temporalio_client::{
+    WorkflowDescribeOptions, WorkflowGetResultOptions, WorkflowHistory, WorkflowQueryOptions,
+};
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
 /// The test worker binary as a child process, so it can be killed for real.
 struct WorkerProcess(Child);
@@ -199,6 +202,44 @@ async fn a_killed_worker_is_replaced_and_the_process_completes_with_each_transit
             .await,
         1.0
     );
+
+    // The history of this run, with its kill and its refused update, replays deterministically;
+    // `RECORD_HISTORIES=1` refreshes the committed copy the replay test below uses.
+    let history = handle
+        .fetch_history(Default::default())
+        .to_json()
+        .await
+        .unwrap();
+    replayer()
+        .replay_workflow(WorkflowHistory::from_json(&history).unwrap())
+        .await
+        .expect("replays");
+    if std::env::var_os("RECORD_HISTORIES").is_some() {
+        std::fs::write(history_file(), &history).unwrap();
+    }
+}
+
+fn history_file() -> std::path::PathBuf {
+    quanyi_tests::harness::repo_root().join("tests/histories/probe.json")
+}
+
+fn replayer() -> WorkflowReplayer {
+    let options = WorkflowReplayerOptions::new()
+        .register_workflow::<ProbeWorkflow>()
+        .expect("the probe registers")
+        .build();
+    WorkflowReplayer::new(options).expect("a replayer")
+}
+
+/// The committed history of a probe run replays against today's code: a change to the workflow
+/// that would break running processes fails here, not in production.
+#[tokio::test]
+async fn the_recorded_probe_history_replays() {
+    let bytes = std::fs::read(history_file()).expect("tests/histories/probe.json is committed");
+    replayer()
+        .replay_workflow(WorkflowHistory::from_json(&bytes).unwrap())
+        .await
+        .expect("the recorded history replays without nondeterminism");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
