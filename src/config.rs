@@ -117,7 +117,10 @@ impl Config {
             ui_dir: self.api.ui_dir.clone(),
             body_limit: self.api.body_limit_bytes,
             secure_cookies: self.api.secure_cookies,
-            session_idle: Duration::from_secs(self.api.session_idle_minutes * 60),
+            policy: quanyi_activities::identity::SecurityPolicy {
+                session_idle: Duration::from_secs(self.api.session_idle_minutes * 60),
+                ..Default::default()
+            },
             temporal_ui_url: self.temporal.ui_url.clone(),
         }
     }

@@ -33,6 +33,19 @@ start() {
   fail "not ready within 120 s"
 }
 
+db_url() { echo "postgres://quanyi:$(cat "$var/secrets/pg-password")@127.0.0.1:$pg_port/quanyi"; }
+
+# Signs in over HTTP with a captcha whose answer is read where only the server keeps it.
+sign_in() {
+  local captcha id answer
+  captcha=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/captcha") || return 1
+  id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["captcha_id"])' <<<"$captcha")
+  answer=$(psql "$(db_url)" -Atc "SELECT answer FROM captchas WHERE id = '$id'")
+  curl -sf -H 'content-type: application/json' -H 'x-requested-with: quanyi' \
+    -d "{\"username\":\"$1\",\"password\":\"Quanyi@2026\",\"captcha_id\":\"$id\",\"captcha_answer\":\"$answer\"}" \
+    "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null
+}
+
 stop_and_check_orphans() {
   kill -INT "$pid"
   wait "$pid" || fail "quanyi dev did not exit cleanly at SIGINT"
@@ -50,7 +63,8 @@ start
 grep -q "Demo bank seeded" "$log" || fail "the first start did not seed the demo bank"
 grep -q "admin" "$log" || fail "the demo logins were not printed"
 curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does not answer on $t_ui_port"
-(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_USER=admin QUANYI_PASSWORD='Quanyi@2026' npm run --silent smoke) \
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_USER=admin QUANYI_PASSWORD='Quanyi@2026' \
+  QUANYI_DATABASE_URL="$(db_url)" npm run --silent smoke) \
   || fail "the browser smoke test failed"
 stop_and_check_orphans
 
@@ -60,9 +74,7 @@ chown --reference="$var/pg" "$var/pg/postmaster.pid" 2>/dev/null || true
 start
 grep -q "stale postmaster.pid" "$log" || fail "the stale postmaster.pid was not reported"
 grep -q "Demo bank seeded" "$log" && fail "the second start seeded again"
-curl -sf -H 'content-type: application/json' -H 'x-requested-with: quanyi' \
-  -d '{"username":"admin","password":"Quanyi@2026"}' "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null \
-  || fail "the demo admin cannot sign in after a restart"
+sign_in "admin" || fail "the demo admin cannot sign in after a restart"
 
 echo "dev-smoke: the production commands over the same database, configured by file and environment"
 api_port=$(free_port)
@@ -74,7 +86,7 @@ task_queue = "smoke-prod"
 listen = "127.0.0.1:$api_port"
 ui_dir = "ui/dist"
 TOML
-export QUANYI_DATABASE__URL="postgres://quanyi:$(cat "$var/secrets/pg-password")@127.0.0.1:$pg_port/quanyi"
+export QUANYI_DATABASE__URL="$(db_url)"
 "$bin" --config "$work/quanyi.toml" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; fail "quanyi migrate"; }
 "$bin" --config "$work/quanyi.toml" --log-format json api >"$work/api.log" 2>&1 &
 api_pid=$!

@@ -1,6 +1,6 @@
 //! The demo bank: a small org tree, roles and staff logins, written once per database.
 
-use crate::identity::hash_password;
+use crate::identity::password;
 use sqlx::PgPool;
 
 /// The password of every demo login. Printed by `quanyi dev`; never used outside the demo bank.
@@ -44,7 +44,11 @@ const ORGS: &[(&str, Option<&str>, &str, i16)] = &[
 ];
 
 const ROLES: &[(&str, &str, &[&str])] = &[
-    ("admin", "系统管理员", &["system:status:view"]),
+    (
+        "admin",
+        "系统管理员",
+        &["system:status:view", "system:user:unlock"],
+    ),
     ("approver", "审批员", &[]),
     ("marketer", "营销专员", &[]),
 ];
@@ -114,7 +118,7 @@ pub async fn seed_demo_bank(pool: &PgPool) -> Result<SeedOutcome, sqlx::Error> {
             login.username,
             login.display_name,
             login.org,
-            hash_password(DEMO_PASSWORD),
+            password::hash(DEMO_PASSWORD),
             login.role
         )
         .execute(&mut *tx)

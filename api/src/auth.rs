@@ -1,21 +1,22 @@
-//! Sign-in with a server-side session: the cookie holds an unguessable token, PostgreSQL holds
-//! its hash. `CurrentUser` is the extractor every protected handler takes.
+//! Signing in and the session (SEC-1, SEC-2, SEC-3): captcha, lockout, last-login notice, forced
+//! and voluntary password changes, re-authentication after an idle spell, one session per user.
+//! `CurrentUser` is the extractor every protected handler takes.
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::json::Json;
-use axum::extract::{FromRequestParts, Request, State};
+use crate::extract::{Json, Path};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use chrono::Utc;
-use quanyi_activities::identity::{self, SessionToken, User};
+use quanyi_activities::identity::login::{self, Attempt, LastLogin, Outcome, Reauth};
+use quanyi_activities::identity::password::{self, PasswordRejection};
+use quanyi_activities::identity::session::{self, SessionState, SessionToken};
+use quanyi_activities::identity::{self, User, captcha};
 use serde::{Deserialize, Serialize};
-
-/// How long a session lives at most, whatever the activity.
-const SESSION_LIFETIME: chrono::Duration = chrono::Duration::hours(3);
+use std::net::SocketAddr;
 
 /// The header a state-changing request must carry: a cross-site form cannot set it.
 pub const CSRF_HEADER: &str = "x-requested-with";
@@ -27,6 +28,10 @@ pub struct LoginRequest {
     pub username: String,
     #[schema(example = "Quanyi@2026", max_length = 128, format = Password)]
     pub password: String,
+    /// From `GET /api/v1/auth/captcha`.
+    pub captcha_id: uuid::Uuid,
+    #[schema(max_length = 8)]
+    pub captcha_answer: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,11 +62,66 @@ impl From<User> for UserView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    pub user: UserView,
+pub struct LastLoginView {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub ip: String,
+    pub success: bool,
+    /// Failed attempts since the last successful sign-in.
+    pub failures_since: i64,
 }
 
-/// The signed-in user of the request; refuses with `QY-AUTH-0001` when there is none.
+impl From<LastLogin> for LastLoginView {
+    fn from(l: LastLogin) -> Self {
+        Self {
+            at: l.at,
+            ip: l.ip,
+            success: l.success,
+            failures_since: l.failures_since,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginView {
+    pub user: UserView,
+    /// The previous sign-in of this account; absent at the first one.
+    pub last_login: Option<LastLoginView>,
+    /// Initial, temporary or expired password: nothing but a password change is allowed.
+    pub must_change_password: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub user: UserView,
+    pub must_change_password: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaptchaView {
+    pub captcha_id: uuid::Uuid,
+    /// A `data:image/png;base64,…` URL.
+    pub image: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(max_length = 128, format = Password)]
+    pub old_password: String,
+    #[schema(max_length = 128, format = Password)]
+    pub new_password: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReauthRequest {
+    #[schema(max_length = 128, format = Password)]
+    pub password: String,
+}
+
+/// The session's user, even one who must change their password first. Only the calls that such
+/// a user may make take this; everything else takes [`CurrentUser`].
+pub struct SessionUser(pub User);
+
+/// The signed-in user, refused with `QY-AUTH-0009` while a password change is pending.
 pub struct CurrentUser(pub User);
 
 impl CurrentUser {
@@ -76,22 +136,42 @@ impl CurrentUser {
     }
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+fn token(parts: &Parts, state: &AppState) -> Option<SessionToken> {
+    CookieJar::from_headers(&parts.headers)
+        .get(state.settings.cookie_name())
+        .map(|c| SessionToken::from_cookie(c.value()))
+}
+
+impl FromRequestParts<AppState> for SessionUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let token = jar
-            .get(state.settings.cookie_name())
-            .map(|c| SessionToken::from_cookie(c.value()))
-            .ok_or(ErrorCode::NotAuthenticated)?;
-        let user_id = identity::session_user(&state.pool, &token, state.settings.session_idle)
-            .await?
-            .ok_or(ErrorCode::NotAuthenticated)?;
+        let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
+        let now = state.clock.now();
+        let user_id = match session::check(&state.pool, &state.settings.policy, &token, now).await?
+        {
+            SessionState::Active { user_id } => user_id,
+            SessionState::NeedsReauth { .. } => return Err(ErrorCode::ReauthRequired.into()),
+            SessionState::Expired => return Err(ErrorCode::SessionExpired.into()),
+            SessionState::Replaced => return Err(ErrorCode::SessionReplaced.into()),
+            SessionState::None => return Err(ErrorCode::NotAuthenticated.into()),
+        };
         let user = identity::user(&state.pool, user_id)
             .await?
             .ok_or(ErrorCode::NotAuthenticated)?;
         tracing::Span::current().record("user", user.username.as_str());
+        Ok(SessionUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SessionUser(user) = SessionUser::from_request_parts(parts, state).await?;
+        if user.must_change_password {
+            return Err(ErrorCode::PasswordChangeRequired.into());
+        }
         Ok(CurrentUser(user))
     }
 }
@@ -106,51 +186,82 @@ fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> C
         .build()
 }
 
-/// Sign in with username and password; sets the session cookie.
+fn lifetime(state: &AppState) -> time::Duration {
+    time::Duration::try_from(state.settings.policy.session_lifetime).unwrap_or(time::Duration::HOUR)
+}
+
+/// A new one-time captcha for the sign-in form.
+#[utoipa::path(get, path = "/api/v1/auth/captcha", tag = "auth", responses((status = 200, body = CaptchaView)))]
+pub async fn new_captcha(State(state): State<AppState>) -> Result<Json<CaptchaView>, ApiError> {
+    let issued = captcha::issue(&state.pool, &state.settings.policy, state.clock.now()).await?;
+    Ok(Json(CaptchaView {
+        captcha_id: issued.id,
+        image: issued.image,
+    }))
+}
+
+/// Sign in with username, password and captcha; sets the session cookie and ends any other
+/// session of the same user.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, body = SessionView, description = "Signed in; the session cookie is set"),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002"),
-        (status = 422, body = crate::error::ErrorBody, description = "QY-REQ-0002"),
+        (status = 200, body = LoginView, description = "Signed in; the session cookie is set"),
+        (status = 400, body = crate::error::ErrorBody, description = "QY-AUTH-0006 captcha"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002 wrong username and/or password"),
+        (status = 423, body = crate::error::ErrorBody, description = "QY-AUTH-0007 locked"),
+        (status = 429, body = crate::error::ErrorBody, description = "QY-AUTH-0008 throttled"),
     ))]
 #[tracing::instrument(skip_all, fields(username = %request.username))]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Json(request): Json<LoginRequest>,
-) -> Result<(CookieJar, Json<SessionView>), ApiError> {
+) -> Result<(CookieJar, Json<LoginView>), ApiError> {
     if request.username.is_empty()
         || request.username.len() > 32
         || request.password.is_empty()
         || request.password.len() > 128
+        || request.captcha_answer.len() > 8
     {
         return Err(ErrorCode::InvalidBody.into());
     }
-    let credentials = identity::credentials(&state.pool, &request.username).await?;
-    // Verify against a dummy hash for unknown users: both failures cost the same and look alike.
-    let hash = credentials.as_ref().map_or_else(
-        || identity::dummy_hash().to_owned(),
-        |c| c.password_hash.clone(),
-    );
-    let password = request.password;
-    let verified = tokio::task::spawn_blocking(move || identity::verify_password(&password, &hash))
-        .await
-        .map_err(|_| ErrorCode::Internal)?;
-    let user_id = match credentials {
-        Some(c) if verified && c.active => c.user_id,
-        _ => {
-            tracing::info!("sign-in refused");
-            return Err(ErrorCode::BadCredentials.into());
-        }
+    let attempt = Attempt {
+        username: request.username,
+        password: request.password,
+        captcha_id: request.captcha_id,
+        captcha_answer: request.captcha_answer,
+        ip: peer.ip().to_string(),
+        now: state.clock.now(),
     };
-    let token = SessionToken::generate();
-    identity::create_session(&state.pool, &token, user_id, Utc::now() + SESSION_LIFETIME).await?;
+    let (user_id, token, last_login) =
+        match login::sign_in(&state.pool, &state.settings.policy, attempt).await? {
+            Outcome::SignedIn {
+                user_id,
+                token,
+                last_login,
+            } => (user_id, token, last_login),
+            Outcome::Throttled => return Err(ErrorCode::TooManyAttempts.into()),
+            Outcome::BadCaptcha => return Err(ErrorCode::BadCaptcha.into()),
+            Outcome::Locked => return Err(ErrorCode::AccountLocked.into()),
+            Outcome::BadCredentials => {
+                tracing::info!("sign-in refused");
+                return Err(ErrorCode::BadCredentials.into());
+            }
+        };
     let user = identity::user(&state.pool, user_id)
         .await?
         .ok_or(ErrorCode::Internal)?;
     tracing::info!("signed in");
-    let cookie = session_cookie(&state, token.expose().to_owned(), time::Duration::hours(3));
-    Ok((jar.add(cookie), Json(SessionView { user: user.into() })))
+    let cookie = session_cookie(&state, token.expose().to_owned(), lifetime(&state));
+    let must_change_password = user.must_change_password;
+    Ok((
+        jar.add(cookie),
+        Json(LoginView {
+            user: user.into(),
+            last_login: last_login.map(Into::into),
+            must_change_password,
+        }),
+    ))
 }
 
 /// Sign out: ends the session server side and clears the cookie.
@@ -158,19 +269,148 @@ pub async fn login(
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
     if let Some(cookie) = jar.get(state.settings.cookie_name()) {
-        identity::end_session(&state.pool, &SessionToken::from_cookie(cookie.value())).await?;
+        session::end(
+            &state.pool,
+            &SessionToken::from_cookie(cookie.value()),
+            state.clock.now(),
+        )
+        .await?;
     }
     let expired = session_cookie(&state, String::new(), time::Duration::ZERO);
     Ok((jar.add(expired), StatusCode::NO_CONTENT).into_response())
 }
 
-/// The signed-in user.
+/// The signed-in user, and whether a password change is pending.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses(
     (status = 200, body = SessionView),
-    (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001"),
+    (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001, 0004, 0005, 0010"),
 ))]
-pub async fn me(CurrentUser(user): CurrentUser) -> Json<SessionView> {
-    Json(SessionView { user: user.into() })
+pub async fn me(SessionUser(user): SessionUser) -> Json<SessionView> {
+    let must_change_password = user.must_change_password;
+    Json(SessionView {
+        user: user.into(),
+        must_change_password,
+    })
+}
+
+fn rejection_code(rejection: PasswordRejection) -> ErrorCode {
+    match rejection {
+        PasswordRejection::TooShort => ErrorCode::PasswordTooShort,
+        PasswordRejection::TooFewClasses => ErrorCode::PasswordTooFewClasses,
+        PasswordRejection::ContainsUsername => ErrorCode::PasswordContainsUsername,
+        PasswordRejection::Reused => ErrorCode::PasswordReused,
+        PasswordRejection::TooSoon => ErrorCode::PasswordTooSoon,
+        PasswordRejection::WrongOldPassword => ErrorCode::PasswordOldWrong,
+    }
+}
+
+/// Rotates the session behind the request's cookie and sets the new one.
+async fn rotate(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError> {
+    let old = jar
+        .get(state.settings.cookie_name())
+        .map(|c| SessionToken::from_cookie(c.value()))
+        .ok_or(ErrorCode::NotAuthenticated)?;
+    let new = session::rotate(&state.pool, &old, state.clock.now())
+        .await?
+        .ok_or(ErrorCode::NotAuthenticated)?;
+    Ok(jar.add(session_cookie(
+        state,
+        new.expose().to_owned(),
+        lifetime(state),
+    )))
+}
+
+/// Change one's own password (the only call allowed while a change is pending); the session gets
+/// a new id.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; the session cookie is renewed"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-PWD-0001 … QY-PWD-0006, one per rule"),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    SessionUser(user): SessionUser,
+    jar: CookieJar,
+    Json(request): Json<ChangePasswordRequest>,
+) -> Result<(CookieJar, StatusCode), ApiError> {
+    if request.old_password.len() > 128 || request.new_password.len() > 128 {
+        return Err(ErrorCode::InvalidBody.into());
+    }
+    let policy = &state.settings.policy;
+    password::change(
+        &state.pool,
+        policy,
+        user.id,
+        request.old_password,
+        request.new_password,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(rejection_code)?;
+    tracing::info!(user = %user.username, "password changed");
+    Ok((rotate(&state, jar).await?, StatusCode::NO_CONTENT))
+}
+
+/// Prove who you are again after an idle spell (or before a critical operation); the session gets
+/// a new id. Failures count toward the lockout like sign-in failures.
+#[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "auth", request_body = ReauthRequest,
+    responses(
+        (status = 204, description = "Re-authenticated; the session cookie is renewed"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002 wrong password"),
+    ))]
+pub async fn reauth(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Json(request): Json<ReauthRequest>,
+) -> Result<(CookieJar, StatusCode), ApiError> {
+    let token = jar
+        .get(state.settings.cookie_name())
+        .map(|c| SessionToken::from_cookie(c.value()))
+        .ok_or(ErrorCode::NotAuthenticated)?;
+    let now = state.clock.now();
+    let user_id = match session::check(&state.pool, &state.settings.policy, &token, now).await? {
+        SessionState::Active { user_id } | SessionState::NeedsReauth { user_id } => user_id,
+        SessionState::Expired => return Err(ErrorCode::SessionExpired.into()),
+        SessionState::Replaced => return Err(ErrorCode::SessionReplaced.into()),
+        SessionState::None => return Err(ErrorCode::NotAuthenticated.into()),
+    };
+    if request.password.len() > 128 {
+        return Err(ErrorCode::InvalidBody.into());
+    }
+    match login::reauthenticate(
+        &state.pool,
+        &state.settings.policy,
+        user_id,
+        request.password,
+        now,
+    )
+    .await?
+    {
+        Reauth::Verified => Ok((rotate(&state, jar).await?, StatusCode::NO_CONTENT)),
+        Reauth::WrongPassword => Err(ErrorCode::BadCredentials.into()),
+        Reauth::Locked => Err(ErrorCode::AccountLocked.into()),
+    }
+}
+
+/// Administrator: clear the lock of an account (or of a name that is not one).
+#[utoipa::path(post, path = "/api/v1/system/users/{username}/unlock", tag = "system",
+    params(("username" = String, Path, description = "The name as typed at sign-in")),
+    responses(
+        (status = 204, description = "Unlocked (or was not locked)"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+    ))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    user.require("system:user:unlock")?;
+    if username.len() > 32 {
+        return Err(ErrorCode::InvalidPath.into());
+    }
+    let cleared = login::unlock(&state.pool, &username).await?;
+    tracing::info!(by = %user.0.username, username, cleared, "account unlocked");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Middleware on `/api/v1`: a state-changing request must carry `X-Requested-With: quanyi`.

@@ -105,6 +105,34 @@ catalogue! {
         "用户名和/或密码错误", "Wrong username and/or password";
     Forbidden = "QY-AUTH-0003", FORBIDDEN,
         "没有执行此操作的权限", "You do not have permission to do this";
+    ReauthRequired = "QY-AUTH-0004", UNAUTHORIZED,
+        "长时间未操作，请重新输入密码验证身份", "You were idle too long; enter your password again";
+    SessionReplaced = "QY-AUTH-0005", UNAUTHORIZED,
+        "您的账号已在其他地方登录，本会话已结束", "Your account signed in elsewhere; this session has ended";
+    BadCaptcha = "QY-AUTH-0006", BAD_REQUEST,
+        "验证码错误或已过期", "The captcha is wrong or has expired";
+    AccountLocked = "QY-AUTH-0007", LOCKED,
+        "登录失败次数过多，账号已锁定，请稍后再试或联系管理员解锁",
+        "Too many failed sign-ins: the account is locked; try later or ask an administrator";
+    TooManyAttempts = "QY-AUTH-0008", TOO_MANY_REQUESTS,
+        "该地址登录尝试过于频繁，请稍后再试", "Too many sign-in attempts from this address; try later";
+    PasswordChangeRequired = "QY-AUTH-0009", FORBIDDEN,
+        "请先修改初始密码或已过期的密码", "Change your initial or expired password first";
+    SessionExpired = "QY-AUTH-0010", UNAUTHORIZED,
+        "会话已达到最长时限，请重新登录", "The session reached its time limit; sign in again";
+    PasswordTooShort = "QY-PWD-0001", UNPROCESSABLE_ENTITY,
+        "密码长度不足 8 位", "The password must be at least 8 characters long";
+    PasswordTooFewClasses = "QY-PWD-0002", UNPROCESSABLE_ENTITY,
+        "密码须包含大写字母、小写字母、数字、特殊字符中的至少三类",
+        "The password needs 3 of: upper case, lower case, digits, symbols";
+    PasswordContainsUsername = "QY-PWD-0003", UNPROCESSABLE_ENTITY,
+        "密码不能包含用户名", "The password must not contain the username";
+    PasswordReused = "QY-PWD-0004", UNPROCESSABLE_ENTITY,
+        "不能使用最近 5 次用过的密码", "The password must differ from the last 5";
+    PasswordTooSoon = "QY-PWD-0005", UNPROCESSABLE_ENTITY,
+        "密码修改间隔不能少于 1 天", "The password was changed less than a day ago";
+    PasswordOldWrong = "QY-PWD-0006", UNPROCESSABLE_ENTITY,
+        "原密码错误", "The current password is wrong";
     ProcessAlreadyStarted = "QY-PROC-0001", CONFLICT,
         "该业务的流程已经发起，不能重复发起", "A process for this business key has already been started";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

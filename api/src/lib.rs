@@ -3,8 +3,8 @@
 
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod health;
-pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod process;
@@ -18,8 +18,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+use quanyi_activities::clock::{Clock, SystemClock};
 use sqlx::PgPool;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -34,6 +36,7 @@ pub struct AppState {
     pub temporal: Arc<TemporalClient>,
     pub settings: Arc<ApiSettings>,
     pub metrics: metrics::Metrics,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -43,16 +46,26 @@ impl AppState {
             temporal: Arc::new(temporal),
             settings: Arc::new(settings),
             metrics: metrics::Metrics::new(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same app reading time from `clock` (tests move it by hand).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
     }
 }
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
+        .route("/auth/captcha", get(auth::new_captcha))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
+        .route("/auth/password", post(auth::change_password))
+        .route("/auth/reauth", post(auth::reauth))
+        .route("/system/users/{username}/unlock", post(auth::unlock))
         .route("/system/info", get(system::info))
         .layer(from_fn(auth::require_csrf_header));
     let api = Router::new()
@@ -87,7 +100,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address is the client's IP for throttling and the login log.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -13,7 +13,18 @@ use utoipa::OpenApi;
             the header `X-Requested-With: quanyi`.",
         license(name = "Apache-2.0"),
     ),
-    paths(health::healthz, health::readyz, auth::login, auth::logout, auth::me, system::info),
+    paths(
+        health::healthz,
+        health::readyz,
+        auth::new_captcha,
+        auth::login,
+        auth::logout,
+        auth::me,
+        auth::change_password,
+        auth::reauth,
+        auth::unlock,
+        system::info
+    ),
     components(schemas(error::ErrorBody)),
     tags(
         (name = "health", description = "Liveness and readiness"),

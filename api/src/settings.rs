@@ -1,7 +1,7 @@
 //! What the API needs to know of its deployment.
 
+use quanyi_activities::identity::SecurityPolicy;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
@@ -11,8 +11,8 @@ pub struct ApiSettings {
     pub body_limit: usize,
     /// Mark the session cookie `Secure` and give it the `__Host-` prefix (production, HTTPS).
     pub secure_cookies: bool,
-    /// A session unused for this long must sign in again.
-    pub session_idle: Duration,
+    /// The sign-in rules: lockout, session limits, password policy.
+    pub policy: SecurityPolicy,
     /// Where engineers find the Temporal Web UI, shown in the admin UI.
     pub temporal_ui_url: Option<String>,
 }
@@ -33,7 +33,7 @@ impl Default for ApiSettings {
             ui_dir: PathBuf::from("ui/dist"),
             body_limit: 1024 * 1024,
             secure_cookies: true,
-            session_idle: Duration::from_secs(20 * 60),
+            policy: SecurityPolicy::default(),
             temporal_ui_url: None,
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::json::Json;
+use crate::extract::Json;
 use axum::extract::State;
 use serde::Serialize;
 

@@ -3,6 +3,8 @@
 //! so nothing outlives the tests, even when a test panics or the run is killed.
 
 use quanyi::stack::{self, ManagedChild, PgOptions, TemporalOptions, VarDir};
+use quanyi_activities::clock::{Clock, SystemClock};
+use quanyi_activities::identity::SecurityPolicy;
 use quanyi_api::{ApiSettings, AppState, TemporalClient};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -11,7 +13,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -177,14 +179,63 @@ pub async fn test_database() -> (String, PgConnectOptions) {
 }
 
 /// A running app: API on a random port over its own database, sharing this process's Temporal.
+/// It is also its first browser (`app.login(…)`); `app.browser()` opens another.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
     pub database_url: SecretString,
     pub task_queue: String,
     pub state: AppState,
-    pub http: reqwest::Client,
+    browser: Browser,
     stop: CancellationToken,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// One client with its own cookie jar, as one browser would be.
+pub struct Browser {
+    pub base: String,
+    pub pool: PgPool,
+    pub http: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    fn new(base: String, pool: PgPool) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .expect("http client");
+        Self {
+            base,
+            pool,
+            http,
+            jar,
+        }
+    }
+
+    /// The session cookie's value, as the browser holds it.
+    pub fn session_cookie(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.base.parse().expect("base URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|header| {
+                header
+                    .to_str()
+                    .ok()?
+                    .split("; ")
+                    .find_map(|c| c.strip_prefix("quanyi_session=").map(str::to_owned))
+            })
+            .unwrap_or_default()
+    }
 }
 
 impl Drop for TestApp {
@@ -193,11 +244,14 @@ impl Drop for TestApp {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppOptions {
     pub temporal_url: Option<String>,
     pub ui_dir: Option<PathBuf>,
     pub body_limit: usize,
+    pub policy: SecurityPolicy,
+    /// The app's clock: the system's unless a test moves time by hand.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for AppOptions {
@@ -206,6 +260,8 @@ impl Default for AppOptions {
             temporal_url: None,
             ui_dir: None,
             body_limit: 1024 * 1024,
+            policy: SecurityPolicy::default(),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -227,14 +283,15 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .unwrap_or_else(|| repo_root().join("ui").join("dist")),
         body_limit: options.body_limit,
         secure_cookies: false,
-        session_idle: Duration::from_secs(20 * 60),
+        policy: options.policy.clone(),
         temporal_ui_url: None,
     };
     let state = AppState::new(
         pool.clone(),
         TemporalClient::new(temporal_url, "default"),
         settings,
-    );
+    )
+    .with_clock(options.clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a random port");
@@ -245,17 +302,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         state.clone(),
         stop.clone().cancelled_owned(),
     ));
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("http client");
     TestApp {
         addr,
+        browser: Browser::new(format!("http://{addr}"), pool.clone()),
         pool,
         database_url: stack.pg.url(&name),
         task_queue: format!("tq-{}", uuid::Uuid::new_v4().simple()),
         state,
-        http,
         stop,
     }
 }
@@ -280,6 +333,27 @@ pub struct UserView {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SessionView {
     pub user: UserView,
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct LastLogin {
+    pub ip: String,
+    pub success: bool,
+    pub failures_since: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginView {
+    pub user: UserView,
+    pub last_login: Option<LastLogin>,
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaptchaView {
+    pub captcha_id: uuid::Uuid,
+    pub image: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -299,8 +373,25 @@ pub struct Check {
 pub type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
 
 impl TestApp {
+    /// Another browser on the same app: its own cookies.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.browser.base.clone(), self.pool.clone())
+    }
+
+    /// A browser that presents `session` as its session cookie.
+    pub fn browser_with_cookie(&self, session: &str) -> Browser {
+        let browser = self.browser();
+        let url: reqwest::Url = browser.base.parse().expect("base URL");
+        browser
+            .jar
+            .add_cookie_str(&format!("quanyi_session={session}; Path=/"), &url);
+        browser
+    }
+}
+
+impl Browser {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}{}", self.base, path)
     }
 
     pub async fn answer<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Answer<T> {
@@ -322,16 +413,86 @@ impl TestApp {
         }
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Answer<SessionView> {
-        let response = self
+    /// A new captcha and its answer, read where only the server keeps it.
+    pub async fn captcha(&self) -> (uuid::Uuid, String) {
+        let captcha: CaptchaView = self
             .http
+            .get(self.url("/api/v1/auth/captcha"))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("captcha");
+        let answer: String = sqlx::query_scalar("SELECT answer FROM captchas WHERE id = $1")
+            .bind(captcha.captcha_id)
+            .fetch_one(&self.pool)
+            .await
+            .expect("the captcha is stored");
+        (captcha.captcha_id, answer)
+    }
+
+    /// Signs in with a correctly answered captcha.
+    pub async fn login(&self, username: &str, password: &str) -> Answer<LoginView> {
+        let (captcha_id, answer) = self.captcha().await;
+        self.login_with(&self.http, username, password, captcha_id, &answer)
+            .await
+    }
+
+    /// Signs in through `http` (another browser, say) with the given captcha answer.
+    pub async fn login_with(
+        &self,
+        http: &reqwest::Client,
+        username: &str,
+        password: &str,
+        captcha_id: uuid::Uuid,
+        answer: &str,
+    ) -> Answer<LoginView> {
+        let response = http
             .post(self.url("/api/v1/auth/login"))
             .header("x-requested-with", "quanyi")
-            .json(&serde_json::json!({ "username": username, "password": password }))
+            .json(&serde_json::json!({
+                "username": username, "password": password,
+                "captcha_id": captcha_id, "captcha_answer": answer,
+            }))
             .send()
             .await
             .expect("request");
         Self::answer(response).await
+    }
+
+    pub async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Answer<T> {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("x-requested-with", "quanyi")
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        Self::answer(response).await
+    }
+
+    /// A POST answered with no body (204) or an error.
+    pub async fn post_empty(&self, path: &str, body: serde_json::Value) -> Answer<()> {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("x-requested-with", "quanyi")
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        if response.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Self::answer::<serde_json::Value>(response)
+            .await
+            .map(|_| ())
     }
 
     pub async fn logout(&self) -> StatusCode {

@@ -1,0 +1,192 @@
+//! Passwords: argon2id hashes, the bank's composition and reuse rules, and changing one.
+
+use super::{SecurityPolicy, chrono};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes, 1 lane — OWASP's
+/// recommended minimum) and a random salt, as a PHC string.
+pub fn hash(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt length");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters cannot fail on a valid salt")
+        .to_string()
+}
+
+/// Checks a password against a PHC hash; a malformed hash never verifies.
+pub fn verify(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the user does not exist, so that an unknown username costs the
+/// same time as a wrong password and the two cannot be told apart.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash("quanyi-dummy-password"))
+}
+
+/// Why a new password is refused; each has its own error code at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRejection {
+    TooShort,
+    TooFewClasses,
+    ContainsUsername,
+    Reused,
+    TooSoon,
+    WrongOldPassword,
+}
+
+/// The composition rules alone: length, 3 of the 4 classes, not containing the username.
+pub fn check_composition(
+    policy: &SecurityPolicy,
+    username: &str,
+    password: &str,
+) -> Result<(), PasswordRejection> {
+    if password.chars().count() < policy.password_min_length {
+        return Err(PasswordRejection::TooShort);
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&present| present).count() < 3 {
+        return Err(PasswordRejection::TooFewClasses);
+    }
+    if password.to_lowercase().contains(&username.to_lowercase()) {
+        return Err(PasswordRejection::ContainsUsername);
+    }
+    Ok(())
+}
+
+/// Changes a user's password after checking the old one and every rule. Returns the rejection,
+/// or `Ok` with the hash written. A forced change (initial or temporary password) is exempt from
+/// the minimum age.
+#[tracing::instrument(skip(pool, policy, old_password, new_password))]
+pub async fn change(
+    pool: &PgPool,
+    policy: &SecurityPolicy,
+    user_id: Uuid,
+    old_password: String,
+    new_password: String,
+    now: DateTime<Utc>,
+) -> Result<Result<(), PasswordRejection>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query!(
+        "SELECT username, password_hash, password_changed_at, must_change_password
+           FROM users WHERE id = $1 FOR UPDATE",
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let history: Vec<String> = sqlx::query_scalar!(
+        "SELECT password_hash FROM password_history WHERE user_id = $1
+          ORDER BY replaced_at DESC LIMIT $2",
+        user_id,
+        policy.password_history - 1
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let current = user.password_hash.clone();
+    let (old, new) = (old_password, new_password.clone());
+    // argon2 is deliberately slow: off the async threads.
+    let (old_ok, reused) = tokio::task::spawn_blocking(move || {
+        let reused = std::iter::once(&current)
+            .chain(history.iter())
+            .any(|h| verify(&new, h));
+        (verify(&old, &current), reused)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let verdict = if !old_ok {
+        Err(PasswordRejection::WrongOldPassword)
+    } else if let Err(rule) = check_composition(policy, &user.username, &new_password) {
+        Err(rule)
+    } else if reused {
+        Err(PasswordRejection::Reused)
+    } else if !user.must_change_password
+        && now < user.password_changed_at + chrono(policy.password_min_age)
+    {
+        Err(PasswordRejection::TooSoon)
+    } else {
+        Ok(())
+    };
+    if verdict.is_err() {
+        return Ok(verdict);
+    }
+    let new_hash = tokio::task::spawn_blocking(move || hash(&new_password))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query!(
+        "INSERT INTO password_history (user_id, password_hash, replaced_at) VALUES ($1, $2, $3)",
+        user_id,
+        user.password_hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, password_changed_at = $3, must_change_password = false
+          WHERE id = $1",
+        user_id,
+        new_hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let h = hash("Quanyi@2026");
+        assert!(h.starts_with("$argon2id$"), "argon2id, got {h}");
+        assert!(verify("Quanyi@2026", &h));
+        assert!(!verify("Quanyi@2027", &h));
+        assert!(!verify("Quanyi@2026", "not a hash"));
+        assert_ne!(h, hash("Quanyi@2026"), "every hash has its own salt");
+    }
+
+    #[test]
+    fn composition_rules_each_refuse_with_their_own_reason() {
+        let policy = SecurityPolicy::default();
+        let check = |p: &str| check_composition(&policy, "zhangsan", p);
+        assert_eq!(check("Ab1!"), Err(PasswordRejection::TooShort));
+        assert_eq!(check("abcdefgh1"), Err(PasswordRejection::TooFewClasses));
+        assert_eq!(check("ABCDEFGHI"), Err(PasswordRejection::TooFewClasses));
+        assert_eq!(
+            check("Zhangsan@2026"),
+            Err(PasswordRejection::ContainsUsername)
+        );
+        assert_eq!(
+            check("abcdefg1!"),
+            Ok(()),
+            "lower + digit + symbol is 3 classes"
+        );
+        assert_eq!(check("Abcdefgh1"), Ok(()));
+        assert_eq!(
+            check("密码Abcdef1"),
+            Ok(()),
+            "CJK counts toward the length and as a symbol"
+        );
+    }
+}
