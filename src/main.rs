@@ -44,6 +44,16 @@ enum Command {
     Migrate,
     /// Seed the demo bank (orgs, roles, demo logins) unless this database has it already.
     Seed,
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain; print every modified, inserted or deleted row and exit
+    /// non-zero if there is any.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -97,6 +107,24 @@ async fn run(cli: Cli) -> Result<(), StackError> {
                 .map_err(|e| StackError(format!("cannot seed: {e}")))?;
             tracing::info!(?outcome, "demo bank");
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let pool = quanyi::connect(&config()?)?;
+            let (rows, violations) = quanyi_activities::audit::verify(&pool)
+                .await
+                .map_err(|e| StackError(format!("cannot read the audit log: {e}")))?;
+            for violation in &violations {
+                println!("{violation}");
+            }
+            if violations.is_empty() {
+                println!("audit log intact: {rows} rows, hash chain unbroken");
+                Ok(())
+            } else {
+                Err(StackError(format!(
+                    "audit log tampered: {} break(s) in {rows} rows",
+                    violations.len()
+                )))
+            }
         }
     }
 }

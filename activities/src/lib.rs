@@ -1,6 +1,7 @@
 //! Everything that touches the world: the PostgreSQL store (typed functions over sqlx) and the
 //! Temporal activities, thin wrappers over the same functions the API's hot paths call.
 
+pub mod audit;
 pub mod clock;
 pub mod identity;
 pub mod process;

@@ -11,6 +11,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use quanyi_activities::audit::Entry;
 use quanyi_activities::identity::login::{self, Attempt, LastLogin, Outcome, Reauth};
 use quanyi_activities::identity::password::{self, PasswordRejection};
 use quanyi_activities::identity::session::{self, SessionState, SessionToken};
@@ -176,6 +177,17 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// The audit fields of a signed-in user acting from `peer`.
+fn actor(user: &User, peer: SocketAddr) -> Entry {
+    Entry {
+        user_id: Some(user.id),
+        username: Some(user.username.clone()),
+        org_id: Some(user.org_id),
+        ip: Some(peer.ip().to_string()),
+        ..Entry::default()
+    }
+}
+
 fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> Cookie<'static> {
     Cookie::build((state.settings.cookie_name(), value))
         .http_only(true)
@@ -267,14 +279,18 @@ pub async fn login(
 /// Sign out: ends the session server side and clears the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "Signed out")))]
-pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
     if let Some(cookie) = jar.get(state.settings.cookie_name()) {
-        session::end(
-            &state.pool,
-            &SessionToken::from_cookie(cookie.value()),
-            state.clock.now(),
-        )
-        .await?;
+        let by = Entry {
+            ip: Some(peer.ip().to_string()),
+            ..Entry::default()
+        };
+        let token = SessionToken::from_cookie(cookie.value());
+        session::end(&state.pool, &token, state.clock.now(), by).await?;
     }
     let expired = session_cookie(&state, String::new(), time::Duration::ZERO);
     Ok((jar.add(expired), StatusCode::NO_CONTENT).into_response())
@@ -329,6 +345,7 @@ async fn rotate(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError>
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     SessionUser(user): SessionUser,
     jar: CookieJar,
     Json(request): Json<ChangePasswordRequest>,
@@ -337,6 +354,7 @@ pub async fn change_password(
         return Err(ErrorCode::InvalidBody.into());
     }
     let policy = &state.settings.policy;
+    let by = actor(&user, peer);
     password::change(
         &state.pool,
         policy,
@@ -344,6 +362,7 @@ pub async fn change_password(
         request.old_password,
         request.new_password,
         state.clock.now(),
+        by,
     )
     .await?
     .map_err(rejection_code)?;
@@ -360,6 +379,7 @@ pub async fn change_password(
     ))]
 pub async fn reauth(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Json(request): Json<ReauthRequest>,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
@@ -377,12 +397,17 @@ pub async fn reauth(
     if request.password.len() > 128 {
         return Err(ErrorCode::InvalidBody.into());
     }
+    let user = identity::user(&state.pool, user_id)
+        .await?
+        .ok_or(ErrorCode::NotAuthenticated)?;
+    let by = actor(&user, peer);
     match login::reauthenticate(
         &state.pool,
         &state.settings.policy,
         user_id,
         request.password,
         now,
+        by,
     )
     .await?
     {
@@ -401,6 +426,7 @@ pub async fn reauth(
     ))]
 pub async fn unlock(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     user: CurrentUser,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -408,7 +434,8 @@ pub async fn unlock(
     if username.len() > 32 {
         return Err(ErrorCode::InvalidPath.into());
     }
-    let cleared = login::unlock(&state.pool, &username).await?;
+    let by = actor(&user.0, peer);
+    let cleared = login::unlock(&state.pool, &username, state.clock.now(), by).await?;
     tracing::info!(by = %user.0.username, username, cleared, "account unlocked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 //! started by the harness. One test binary with modules (the SDK makes every binary slow to link).
 
 mod api_errors;
+mod audit;
 mod auth;
 mod health;
 mod openapi;

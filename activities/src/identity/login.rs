@@ -4,9 +4,10 @@
 use super::password::{dummy_hash, verify};
 use super::session::{self, SessionToken};
 use super::{SecurityPolicy, captcha, chrono};
+use crate::audit::{self, Entry};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub struct Attempt {
@@ -54,11 +55,11 @@ pub async fn sign_in(
     .fetch_one(pool)
     .await?;
     if recent_failures >= policy.ip_max_failures {
-        log(pool, &attempt, None, "throttled").await?;
+        log_alone(pool, &attempt, None, "throttled").await?;
         return Ok(Outcome::Throttled);
     }
     if !captcha::check(pool, attempt.captcha_id, &attempt.captcha_answer, now).await? {
-        log(pool, &attempt, None, "captcha").await?;
+        log_alone(pool, &attempt, None, "captcha").await?;
         return Ok(Outcome::BadCaptcha);
     }
     let locked = sqlx::query_scalar!(
@@ -77,7 +78,7 @@ pub async fn sign_in(
     .await?;
     let user_id = account.as_ref().map(|a| a.id);
     if locked {
-        log(pool, &attempt, user_id, "locked").await?;
+        log_alone(pool, &attempt, user_id, "locked").await?;
         return Ok(Outcome::Locked);
     }
     // Unknown users are verified against a dummy hash: same time, same answer.
@@ -92,7 +93,7 @@ pub async fn sign_in(
     else {
         let mut tx = pool.begin().await?;
         record_failure(&mut tx, policy, &attempt.username, now).await?;
-        log(&mut *tx, &attempt, account.map(|a| a.id), "bad_credentials").await?;
+        log(&mut tx, &attempt, account.map(|a| a.id), "bad_credentials").await?;
         tx.commit().await?;
         return Ok(Outcome::BadCredentials);
     };
@@ -128,7 +129,7 @@ pub async fn sign_in(
     )
     .execute(&mut *tx)
     .await?;
-    log(&mut *tx, &attempt, Some(user_id), "ok").await?;
+    log(&mut tx, &attempt, Some(user_id), "ok").await?;
     let token = SessionToken::generate();
     session::open(&mut tx, policy, &token, user_id, now).await?;
     tx.commit().await?;
@@ -146,7 +147,7 @@ pub async fn sign_in(
 
 /// One more consecutive failure for `username`; the one that reaches the limit locks it.
 async fn record_failure(
-    conn: &mut sqlx::PgConnection,
+    conn: &mut PgConnection,
     policy: &SecurityPolicy,
     username: &str,
     now: DateTime<Utc>,
@@ -171,8 +172,9 @@ async fn record_failure(
     Ok(())
 }
 
-async fn log<'e, E: sqlx::PgExecutor<'e>>(
-    executor: E,
+/// Writes the attempt to the login log and the audit log, in the caller's transaction.
+async fn log(
+    conn: &mut PgConnection,
     attempt: &Attempt,
     user_id: Option<Uuid>,
     reason: &str,
@@ -186,19 +188,59 @@ async fn log<'e, E: sqlx::PgExecutor<'e>>(
         reason == "ok",
         reason
     )
-    .execute(executor)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    let entry = Entry {
+        user_id,
+        username: Some(attempt.username.clone()),
+        ip: Some(attempt.ip.clone()),
+        action: "auth.session.login",
+        target: Some(attempt.username.clone()),
+        refused: reason != "ok",
+        after: (reason != "ok").then(|| serde_json::json!({ "reason": reason })),
+        ..Entry::default()
+    };
+    audit::append(conn, attempt.now, entry).await
 }
 
-/// Admin unlock: clears the lock and the failure count of `username`.
-#[tracing::instrument(skip(pool))]
-pub async fn unlock(pool: &PgPool, username: &str) -> Result<bool, sqlx::Error> {
-    let cleared = sqlx::query!("DELETE FROM login_locks WHERE username = $1", username)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(cleared > 0)
+/// [`log`] for a refusal that changes nothing else.
+async fn log_alone(
+    pool: &PgPool,
+    attempt: &Attempt,
+    user_id: Option<Uuid>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    log(&mut tx, attempt, user_id, reason).await?;
+    tx.commit().await
+}
+
+/// Admin unlock: clears the lock and the failure count of `username`, audited with what it was.
+#[tracing::instrument(skip(pool, by))]
+pub async fn unlock(
+    pool: &PgPool,
+    username: &str,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let cleared = sqlx::query!(
+        "DELETE FROM login_locks WHERE username = $1 RETURNING consecutive_failures, locked_until",
+        username
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "system.user.unlock",
+        target: Some(username.to_owned()),
+        before: cleared.as_ref().map(|c| {
+            serde_json::json!({ "consecutive_failures": c.consecutive_failures, "locked_until": c.locked_until })
+        }),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(cleared.is_some())
 }
 
 /// What a re-authentication attempt came to.
@@ -217,6 +259,7 @@ pub async fn reauthenticate(
     user_id: Uuid,
     password: String,
     now: DateTime<Utc>,
+    by: Entry,
 ) -> Result<Reauth, sqlx::Error> {
     let user = sqlx::query!(
         "SELECT username, password_hash FROM users WHERE id = $1",
@@ -232,19 +275,35 @@ pub async fn reauthenticate(
     .await?
     .flatten()
     .is_some_and(|until| until > now);
-    if locked {
-        return Ok(Reauth::Locked);
+    let outcome = if locked {
+        Reauth::Locked
+    } else {
+        let hash = user.password_hash;
+        let verified = tokio::task::spawn_blocking(move || verify(&password, &hash))
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        if verified {
+            Reauth::Verified
+        } else {
+            Reauth::WrongPassword
+        }
+    };
+    let mut tx = pool.begin().await?;
+    match outcome {
+        Reauth::Verified => {
+            sqlx::query!("DELETE FROM login_locks WHERE username = $1", user.username)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Reauth::WrongPassword => record_failure(&mut tx, policy, &user.username, now).await?,
+        Reauth::Locked => {}
     }
-    let hash = user.password_hash;
-    let verified = tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    if verified {
-        sqlx::query!("DELETE FROM login_locks WHERE username = $1", user.username)
-            .execute(pool)
-            .await?;
-        return Ok(Reauth::Verified);
-    }
-    record_failure(&mut *pool.acquire().await?, policy, &user.username, now).await?;
-    Ok(Reauth::WrongPassword)
+    let entry = Entry {
+        action: "auth.session.reauth",
+        refused: outcome != Reauth::Verified,
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(outcome)
 }

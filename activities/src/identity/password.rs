@@ -1,6 +1,7 @@
 //! Passwords: argon2id hashes, the bank's composition and reuse rules, and changing one.
 
 use super::{SecurityPolicy, chrono};
+use crate::audit::{self, Entry};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
@@ -84,6 +85,7 @@ pub async fn change(
     old_password: String,
     new_password: String,
     now: DateTime<Utc>,
+    by: Entry,
 ) -> Result<Result<(), PasswordRejection>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let user = sqlx::query!(
@@ -125,7 +127,21 @@ pub async fn change(
     } else {
         Ok(())
     };
+    let entry = Entry {
+        action: "auth.password.change",
+        target: Some(user.username.clone()),
+        refused: verdict.is_err(),
+        after: verdict
+            .err()
+            .map(|rule| serde_json::json!({ "rule": format!("{rule:?}") })),
+        ..by
+    };
     if verdict.is_err() {
+        // Nothing changes but the record of the refusal.
+        tx.rollback().await?;
+        let mut tx = pool.begin().await?;
+        audit::append(&mut tx, now, entry).await?;
+        tx.commit().await?;
         return Ok(verdict);
     }
     let new_hash = tokio::task::spawn_blocking(move || hash(&new_password))
@@ -148,6 +164,7 @@ pub async fn change(
     )
     .execute(&mut *tx)
     .await?;
+    audit::append(&mut tx, now, entry).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

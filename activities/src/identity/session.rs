@@ -3,6 +3,7 @@
 //! user signs in elsewhere, and gets a new token at every (re-)authentication.
 
 use super::{SecurityPolicy, chrono};
+use crate::audit::{self, Entry};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -162,21 +163,37 @@ pub async fn rotate(
     Ok(Some(new))
 }
 
-#[tracing::instrument(skip(pool, token))]
+/// Signs out: ends the session behind `token`, audited as its user's action.
+#[tracing::instrument(skip(pool, token, by))]
 pub async fn end(
     pool: &PgPool,
     token: &SessionToken,
     now: DateTime<Utc>,
+    by: Entry,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE sessions SET ended_at = $2, ended_reason = 'logout'
-          WHERE token_hash = $1 AND ended_at IS NULL",
+    let mut tx = pool.begin().await?;
+    let ended = sqlx::query!(
+        "UPDATE sessions s SET ended_at = $2, ended_reason = 'logout'
+           FROM users u
+          WHERE s.token_hash = $1 AND s.ended_at IS NULL AND u.id = s.user_id
+      RETURNING u.id, u.username, u.org_id",
         token.hash(),
         now
     )
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok(())
+    if let Some(user) = ended {
+        let entry = Entry {
+            user_id: Some(user.id),
+            username: Some(user.username.clone()),
+            org_id: Some(user.org_id),
+            action: "auth.session.logout",
+            target: Some(user.username),
+            ..by
+        };
+        audit::append(&mut tx, now, entry).await?;
+    }
+    tx.commit().await
 }
 
 #[cfg(test)]
