@@ -104,10 +104,10 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 assert any(l.get("span", {}).get("request_id") == "smoke-prod-1" for l in lines), lines[-3:]
 PY
 grep -q "$(cat "$var/secrets/pg-password")" "$work/api.log" "$work/worker.log" && fail "the database password reached a log"
-"$bin" audit verify >"$work/verify.out" 2>&1 || { cat "$work/verify.out" >&2; fail "quanyi audit verify on an intact log"; }
+QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1 || { cat "$work/verify.out" >&2; fail "quanyi audit verify on an intact log"; }
 grep -q "audit log intact" "$work/verify.out" || fail "quanyi audit verify said: $(cat "$work/verify.out")"
 psql "$(db_url)" -qc "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET result = 'refused' WHERE id = (SELECT min(id) FROM audit_log); ALTER TABLE audit_log ENABLE TRIGGER USER;"
-if "$bin" audit verify >"$work/verify.out" 2>&1; then fail "quanyi audit verify missed a row changed by hand"; fi
+if QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1; then fail "quanyi audit verify missed a row changed by hand"; fi
 grep -q "content changed" "$work/verify.out" || fail "quanyi audit verify did not name the changed row"
 
 echo "dev-smoke: a port in use is one clear line"
