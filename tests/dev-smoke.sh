@@ -106,7 +106,7 @@ PY
 grep -q "$(cat "$var/secrets/pg-password")" "$work/api.log" "$work/worker.log" && fail "the database password reached a log"
 QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1 || { cat "$work/verify.out" >&2; fail "quanyi audit verify on an intact log"; }
 grep -q "audit log intact" "$work/verify.out" || fail "quanyi audit verify said: $(cat "$work/verify.out")"
-psql "$(db_url)" -qc "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET result = 'refused' WHERE id = (SELECT min(id) FROM audit_log); ALTER TABLE audit_log ENABLE TRIGGER USER;"
+psql "$(db_url)" -qc "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET ip = '10.6.6.6' WHERE id = (SELECT min(id) FROM audit_log); ALTER TABLE audit_log ENABLE TRIGGER USER;"
 if QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1; then fail "quanyi audit verify missed a row changed by hand"; fi
 grep -q "content changed" "$work/verify.out" || fail "quanyi audit verify did not name the changed row"
 

@@ -7,4 +7,5 @@ pub mod identity;
 pub mod process;
 pub mod seed;
 pub mod store;
+pub mod system;
 pub mod temporal;

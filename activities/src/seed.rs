@@ -22,16 +22,40 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         role: "admin",
     },
     DemoLogin {
-        username: "approver",
-        display_name: "总行审批员",
+        username: "auditor",
+        display_name: "审计员",
         org: "总行",
-        role: "approver",
+        role: "auditor",
     },
     DemoLogin {
-        username: "marketer",
-        display_name: "城东分行营销专员",
+        username: "planner",
+        display_name: "城东分行营销策划",
         org: "城东分行",
-        role: "marketer",
+        role: "planner",
+    },
+    DemoLogin {
+        username: "reviewer1",
+        display_name: "城东分行营销初审",
+        org: "城东分行",
+        role: "first_reviewer",
+    },
+    DemoLogin {
+        username: "reviewer2",
+        display_name: "总行营销复核",
+        org: "总行",
+        role: "second_reviewer",
+    },
+    DemoLogin {
+        username: "monitor",
+        display_name: "运营监控",
+        org: "总行",
+        role: "monitor",
+    },
+    DemoLogin {
+        username: "merchant_admin",
+        display_name: "商户管理员",
+        org: "总行",
+        role: "merchant_admin",
     },
 ];
 
@@ -40,17 +64,79 @@ const ORGS: &[(&str, Option<&str>, &str, i16)] = &[
     ("BR01", Some("HO"), "城东分行", 2),
     ("BR02", Some("HO"), "城西分行", 2),
     ("SB0101", Some("BR01"), "城东分行营业部", 3),
+    ("SB0102", Some("BR01"), "城东新区支行", 3),
     ("SB0201", Some("BR02"), "城西分行营业部", 3),
+    ("SB0202", Some("BR02"), "高新区支行", 3),
 ];
 
-const ROLES: &[(&str, &str, &[&str])] = &[
+/// A demo role: code, name, data scope, separation-of-duties side, permissions.
+type RoleSeed = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
+const ROLES: &[RoleSeed] = &[
     (
         "admin",
         "系统管理员",
-        &["system:status:view", "system:user:unlock"],
+        "all",
+        Some("administration"),
+        &[
+            "system:status:view",
+            "system:org:view",
+            "system:user:view",
+            "system:user:create",
+            "system:user:reset_password",
+            "system:user:unlock",
+            "system:role:view",
+            "system:role:grant",
+        ],
     ),
-    ("approver", "审批员", &[]),
-    ("marketer", "营销专员", &[]),
+    (
+        "auditor",
+        "审计员",
+        "all",
+        Some("audit"),
+        &["system:audit:view", "system:org:view"],
+    ),
+    (
+        "planner",
+        "营销策划",
+        "org_and_below",
+        None,
+        &["system:org:view"],
+    ),
+    (
+        "first_reviewer",
+        "营销初审",
+        "org_and_below",
+        None,
+        &["system:org:view"],
+    ),
+    (
+        "second_reviewer",
+        "营销复核",
+        "all",
+        None,
+        &["system:org:view"],
+    ),
+    (
+        "monitor",
+        "运营监控",
+        "all",
+        None,
+        &["system:status:view", "system:org:view"],
+    ),
+    (
+        "merchant_admin",
+        "商户管理",
+        "all",
+        None,
+        &["system:org:view"],
+    ),
 ];
 
 /// What seeding did.
@@ -89,11 +175,13 @@ pub async fn seed_demo_bank(pool: &PgPool) -> Result<SeedOutcome, sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     }
-    for (code, name, permissions) in ROLES {
+    for (code, name, scope, duty, permissions) in ROLES {
         let role_id = sqlx::query_scalar!(
-            "INSERT INTO roles (code, name) VALUES ($1, $2) RETURNING id",
+            "INSERT INTO roles (code, name, data_scope, duty) VALUES ($1, $2, $3, $4) RETURNING id",
             code,
-            name
+            name,
+            scope,
+            *duty
         )
         .fetch_one(&mut *tx)
         .await?;

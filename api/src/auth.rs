@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path};
+use crate::permission::{Authorized, UserUnlock};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
@@ -178,7 +179,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// The audit fields of a signed-in user acting from `peer`.
-fn actor(user: &User, peer: SocketAddr) -> Entry {
+pub fn actor(user: &User, peer: SocketAddr) -> Entry {
     Entry {
         user_id: Some(user.id),
         username: Some(user.username.clone()),
@@ -380,20 +381,10 @@ pub async fn change_password(
 pub async fn reauth(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ReauthCandidate(user_id): ReauthCandidate,
     jar: CookieJar,
     Json(request): Json<ReauthRequest>,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
-    let token = jar
-        .get(state.settings.cookie_name())
-        .map(|c| SessionToken::from_cookie(c.value()))
-        .ok_or(ErrorCode::NotAuthenticated)?;
-    let now = state.clock.now();
-    let user_id = match session::check(&state.pool, &state.settings.policy, &token, now).await? {
-        SessionState::Active { user_id } | SessionState::NeedsReauth { user_id } => user_id,
-        SessionState::Expired => return Err(ErrorCode::SessionExpired.into()),
-        SessionState::Replaced => return Err(ErrorCode::SessionReplaced.into()),
-        SessionState::None => return Err(ErrorCode::NotAuthenticated.into()),
-    };
     if request.password.len() > 128 {
         return Err(ErrorCode::InvalidBody.into());
     }
@@ -401,6 +392,7 @@ pub async fn reauth(
         .await?
         .ok_or(ErrorCode::NotAuthenticated)?;
     let by = actor(&user, peer);
+    let now = state.clock.now();
     match login::reauthenticate(
         &state.pool,
         &state.settings.policy,
@@ -417,8 +409,28 @@ pub async fn reauth(
     }
 }
 
+/// The user of a session that may re-authenticate: a live one, or one that sat idle too long.
+pub struct ReauthCandidate(pub uuid::Uuid);
+
+impl FromRequestParts<AppState> for ReauthCandidate {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
+        let now = state.clock.now();
+        match session::check(&state.pool, &state.settings.policy, &token, now).await? {
+            SessionState::Active { user_id } | SessionState::NeedsReauth { user_id } => {
+                Ok(ReauthCandidate(user_id))
+            }
+            SessionState::Expired => Err(ErrorCode::SessionExpired.into()),
+            SessionState::Replaced => Err(ErrorCode::SessionReplaced.into()),
+            SessionState::None => Err(ErrorCode::NotAuthenticated.into()),
+        }
+    }
+}
+
 /// Administrator: clear the lock of an account (or of a name that is not one).
-#[utoipa::path(post, path = "/api/v1/system/users/{username}/unlock", tag = "system",
+#[utoipa::path(post, path = "/api/v1/system/locks/{username}/unlock", tag = "system",
     params(("username" = String, Path, description = "The name as typed at sign-in")),
     responses(
         (status = 204, description = "Unlocked (or was not locked)"),
@@ -427,16 +439,15 @@ pub async fn reauth(
 pub async fn unlock(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    user: CurrentUser,
+    Authorized(user, _): Authorized<UserUnlock>,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    user.require("system:user:unlock")?;
     if username.len() > 32 {
         return Err(ErrorCode::InvalidPath.into());
     }
-    let by = actor(&user.0, peer);
+    let by = actor(&user, peer);
     let cleared = login::unlock(&state.pool, &username, state.clock.now(), by).await?;
-    tracing::info!(by = %user.0.username, username, cleared, "account unlocked");
+    tracing::info!(by = %user.username, username, cleared, "account unlocked");
     Ok(StatusCode::NO_CONTENT)
 }
 

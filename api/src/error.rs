@@ -135,6 +135,24 @@ catalogue! {
         "原密码错误", "The current password is wrong";
     ProcessAlreadyStarted = "QY-PROC-0001", CONFLICT,
         "该业务的流程已经发起，不能重复发起", "A process for this business key has already been started";
+    OutOfScope = "QY-SYS-1001", NOT_FOUND,
+        "机构或用户不存在，或不在您的数据权限范围内", "No such org or user within your data scope";
+    UsernameTaken = "QY-SYS-1002", CONFLICT,
+        "用户名已存在", "That username is taken";
+    UnknownRole = "QY-SYS-1003", UNPROCESSABLE_ENTITY,
+        "角色不存在", "No such role";
+    OwnAccount = "QY-SYS-1004", FORBIDDEN,
+        "不能为自己授权或重置自己的密码", "You cannot grant roles to yourself or reset your own password here";
+    DutiesConflict = "QY-SYS-1005", CONFLICT,
+        "职责分离：同一账号不能同时拥有管理员角色和审计员角色",
+        "Separation of duties: one account cannot hold an administrator role and the auditor role";
+    InvalidUsername = "QY-SYS-1006", UNPROCESSABLE_ENTITY,
+        "用户名须为 3–32 位小写字母、数字、点、下划线或连字符，以字母开头",
+        "A username is 3–32 lower-case letters, digits, dots, underscores or hyphens, starting with a letter";
+    InvalidDisplayName = "QY-SYS-1007", UNPROCESSABLE_ENTITY,
+        "姓名须为 1–50 个字符", "A display name is 1–50 characters";
+    InvalidPage = "QY-REQ-0011", BAD_REQUEST,
+        "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,
         "系统内部错误，请凭请求编号联系运维", "Internal error; quote the request id to support";
     DatabaseUnavailable = "QY-SYS-0002", SERVICE_UNAVAILABLE,

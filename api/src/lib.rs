@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod permission;
 pub mod process;
 pub mod request_id;
 pub mod settings;
@@ -65,7 +66,18 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(auth::me))
         .route("/auth/password", post(auth::change_password))
         .route("/auth/reauth", post(auth::reauth))
-        .route("/system/users/{username}/unlock", post(auth::unlock))
+        .route("/system/locks/{username}/unlock", post(auth::unlock))
+        .route("/system/orgs", get(system::orgs))
+        .route(
+            "/system/users",
+            get(system::users).post(system::create_user),
+        )
+        .route(
+            "/system/users/{id}/password-reset",
+            post(system::reset_password),
+        )
+        .route("/system/users/{id}/roles", post(system::grant_role))
+        .route("/system/roles", get(system::roles))
         .route("/system/info", get(system::info))
         .layer(from_fn(auth::require_csrf_header));
     let api = Router::new()

@@ -23,7 +23,13 @@ use utoipa::OpenApi;
         auth::change_password,
         auth::reauth,
         auth::unlock,
-        system::info
+        system::info,
+        system::orgs,
+        system::users,
+        system::create_user,
+        system::reset_password,
+        system::grant_role,
+        system::roles
     ),
     components(schemas(error::ErrorBody)),
     tags(

@@ -1,10 +1,17 @@
-//! System information for the admin UI.
+//! 系统管理 (SYS-1): system information, the org tree, users and roles — every list cut to the
+//! caller's data scope, every change audited in its own transaction.
 
 use crate::AppState;
-use crate::auth::CurrentUser;
-use crate::extract::Json;
-use axum::extract::State;
-use serde::Serialize;
+use crate::auth::{CurrentUser, actor};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{Json, Path, Query};
+use crate::permission::{self as perm, Authorized};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use quanyi_activities::system::{self, NewUser, Refusal, UserFilter};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use uuid::Uuid;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SystemInfo {
@@ -23,4 +30,301 @@ pub async fn info(State(state): State<AppState>, _user: CurrentUser) -> Json<Sys
         version: env!("CARGO_PKG_VERSION"),
         temporal_ui_url: state.settings.temporal_ui_url.clone(),
     })
+}
+
+fn refusal(r: Refusal) -> ApiError {
+    ApiError(match r {
+        Refusal::OutOfScope => ErrorCode::OutOfScope,
+        Refusal::UsernameTaken => ErrorCode::UsernameTaken,
+        Refusal::UnknownRole => ErrorCode::UnknownRole,
+        Refusal::OwnAccount => ErrorCode::OwnAccount,
+        Refusal::DutiesConflict => ErrorCode::DutiesConflict,
+    })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgView {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub code: String,
+    pub name: String,
+    /// 1 总行, 2 分行, 3 支行
+    pub level: i16,
+}
+
+/// The orgs within the caller's data scope, parents before children.
+#[utoipa::path(get, path = "/api/v1/system/orgs", tag = "system", responses(
+    (status = 200, body = Vec<OrgView>),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn orgs(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::OrgView>,
+) -> Result<Json<Vec<OrgView>>, ApiError> {
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let orgs = system::orgs(&state.pool, &scope, user.org_id).await?;
+    Ok(Json(
+        orgs.into_iter()
+            .map(|o| OrgView {
+                id: o.id,
+                parent_id: o.parent_id,
+                code: o.code,
+                name: o.name,
+                level: o.level,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct UserQuery {
+    /// Only users of this org.
+    pub org_id: Option<Uuid>,
+    /// Part of the username or display name.
+    pub q: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserRowView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub kind: String,
+    pub status: String,
+    pub roles: Vec<String>,
+    pub must_change_password: bool,
+    pub locked: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserRowView>,
+    pub total: i64,
+}
+
+/// Users within the caller's data scope.
+#[utoipa::path(get, path = "/api/v1/system/users", tag = "system", params(UserQuery), responses(
+    (status = 200, body = UserPage),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn users(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::UserView>,
+    Query(query): Query<UserQuery>,
+) -> Result<Json<UserPage>, ApiError> {
+    let page = query.page.unwrap_or(1);
+    let page_size = query.page_size.unwrap_or(20);
+    if page < 1
+        || !(1..=100).contains(&page_size)
+        || query.q.as_ref().is_some_and(|q| q.chars().count() > 50)
+    {
+        return Err(ErrorCode::InvalidPage.into());
+    }
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let filter = UserFilter {
+        org_id: query.org_id,
+        keyword: query.q.filter(|q| !q.is_empty()),
+        page,
+        page_size,
+    };
+    let (items, total) = system::users(&state.pool, &scope, &filter, state.clock.now()).await?;
+    Ok(Json(UserPage {
+        items: items
+            .into_iter()
+            .map(|u| UserRowView {
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                org_id: u.org_id,
+                org_name: u.org_name,
+                kind: u.kind,
+                status: u.status,
+                roles: u.roles,
+                must_change_password: u.must_change_password,
+                locked: u.locked,
+            })
+            .collect(),
+        total,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateUserRequest {
+    #[schema(example = "zhangsan", pattern = "^[a-z][a-z0-9_.-]{2,31}$")]
+    pub username: String,
+    #[schema(example = "张三", max_length = 50)]
+    pub display_name: String,
+    pub org_id: Uuid,
+    /// Role codes.
+    pub roles: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TemporaryPasswordView {
+    pub user_id: Uuid,
+    /// Shown once to the administrator; the user must change it at first sign-in.
+    pub temporary_password: String,
+}
+
+fn valid_username(name: &str) -> bool {
+    let mut chars = name.chars();
+    (3..=32).contains(&name.len())
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Create a staff user in an org within the caller's scope, with a temporary password.
+#[utoipa::path(post, path = "/api/v1/system/users", tag = "system", request_body = CreateUserRequest, responses(
+    (status = 201, body = TemporaryPasswordView),
+    (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1002 taken, QY-SYS-1005 duties"),
+    (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1006 username, QY-SYS-1007 name, QY-SYS-1003 role"),
+))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::UserCreate>,
+    Json(request): Json<CreateUserRequest>,
+) -> Result<(StatusCode, Json<TemporaryPasswordView>), ApiError> {
+    if !valid_username(&request.username) {
+        return Err(ErrorCode::InvalidUsername.into());
+    }
+    let name = request.display_name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(ErrorCode::InvalidDisplayName.into());
+    }
+    if request.roles.len() > 20 {
+        return Err(ErrorCode::UnknownRole.into());
+    }
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let new = NewUser {
+        username: request.username,
+        display_name: name.to_owned(),
+        org_id: request.org_id,
+        roles: request.roles,
+    };
+    let (user_id, temporary_password) = system::create_user(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        new,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TemporaryPasswordView {
+            user_id,
+            temporary_password,
+        }),
+    ))
+}
+
+/// Give a user a new temporary password (they must change it; their sessions end).
+#[utoipa::path(post, path = "/api/v1/system/users/{id}/password-reset", tag = "system",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = TemporaryPasswordView),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
+    ))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::UserResetPassword>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<TemporaryPasswordView>, ApiError> {
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let temporary_password = system::reset_password(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(Json(TemporaryPasswordView {
+        user_id: id,
+        temporary_password,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct GrantRoleRequest {
+    pub role: String,
+}
+
+/// Grant a role (never to oneself; never an administrator role and the auditor role together).
+#[utoipa::path(post, path = "/api/v1/system/users/{id}/roles", tag = "system",
+    params(("id" = Uuid, Path)), request_body = GrantRoleRequest,
+    responses(
+        (status = 204, description = "Granted"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1005 duties"),
+    ))]
+pub async fn grant_role(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::RoleGrant>,
+    Path(id): Path<Uuid>,
+    Json(request): Json<GrantRoleRequest>,
+) -> Result<StatusCode, ApiError> {
+    if request.role.len() > 32 {
+        return Err(ErrorCode::UnknownRole.into());
+    }
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    system::grant_role(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        &request.role,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RoleView {
+    pub code: String,
+    pub name: String,
+    /// `all`, `org_and_below`, `org` or `self`.
+    pub data_scope: String,
+    /// `administration` or `audit`: one account never holds both.
+    pub duty: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+/// Every role with its data scope and permissions.
+#[utoipa::path(get, path = "/api/v1/system/roles", tag = "system", responses(
+    (status = 200, body = Vec<RoleView>),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn roles(
+    State(state): State<AppState>,
+    _: Authorized<perm::RoleView>,
+) -> Result<Json<Vec<RoleView>>, ApiError> {
+    Ok(Json(
+        system::roles(&state.pool)
+            .await?
+            .into_iter()
+            .map(|r| RoleView {
+                code: r.code,
+                name: r.name,
+                data_scope: r.data_scope,
+                duty: r.duty,
+                permissions: r.permissions,
+            })
+            .collect(),
+    ))
 }

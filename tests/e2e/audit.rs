@@ -30,12 +30,9 @@ async fn by_hand(app: &TestApp, sql: &str) {
 async fn a_day_of_work(app: &TestApp) {
     app.login("admin", "Wrong@2026").await.unwrap_err();
     app.login("admin", DEMO_PASSWORD).await.unwrap();
-    app.post_empty(
-        "/api/v1/system/users/marketer/unlock",
-        serde_json::json!({}),
-    )
-    .await
-    .unwrap();
+    app.post_empty("/api/v1/system/locks/planner/unlock", serde_json::json!({}))
+        .await
+        .unwrap();
     assert_eq!(app.logout().await, reqwest::StatusCode::NO_CONTENT);
 }
 
@@ -75,7 +72,7 @@ async fn sign_ins_and_changes_are_audited_with_their_outcome() {
             .unwrap();
     assert_eq!(
         (ip.as_deref(), target.as_deref()),
-        (Some("127.0.0.1"), Some("marketer"))
+        (Some("127.0.0.1"), Some("planner"))
     );
     assert_eq!(audit::verify(&app.pool).await.unwrap(), (4, vec![]));
 }

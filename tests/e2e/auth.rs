@@ -134,12 +134,12 @@ async fn five_wrong_passwords_lock_the_account_until_an_administrator_unlocks_it
     let app = spawn_app().await;
     for attempt in 1..=5 {
         assert_eq!(
-            code(app.login("marketer", "Wrong@2026").await),
+            code(app.login("planner", "Wrong@2026").await),
             "QY-AUTH-0002",
             "attempt {attempt}"
         );
     }
-    let (status, locked) = app.login("marketer", DEMO_PASSWORD).await.unwrap_err();
+    let (status, locked) = app.login("planner", DEMO_PASSWORD).await.unwrap_err();
     assert_eq!(
         (status, locked.code.as_str()),
         (StatusCode::LOCKED, "QY-AUTH-0007"),
@@ -148,28 +148,22 @@ async fn five_wrong_passwords_lock_the_account_until_an_administrator_unlocks_it
 
     // An administrator unlocks it; a user without the permission cannot.
     let admin = app.browser();
-    admin.login("approver", DEMO_PASSWORD).await.unwrap();
+    admin.login("reviewer2", DEMO_PASSWORD).await.unwrap();
     assert_eq!(
         code(
             admin
-                .post_empty(
-                    "/api/v1/system/users/marketer/unlock",
-                    serde_json::json!({})
-                )
+                .post_empty("/api/v1/system/locks/planner/unlock", serde_json::json!({}))
                 .await
         ),
         "QY-AUTH-0003"
     );
     admin.login("admin", DEMO_PASSWORD).await.unwrap();
     admin
-        .post_empty(
-            "/api/v1/system/users/marketer/unlock",
-            serde_json::json!({}),
-        )
+        .post_empty("/api/v1/system/locks/planner/unlock", serde_json::json!({}))
         .await
         .expect("unlocked");
     let session = app
-        .login("marketer", DEMO_PASSWORD)
+        .login("planner", DEMO_PASSWORD)
         .await
         .expect("signs in after the unlock");
     let last = session.last_login.expect("the failures are reported");
@@ -181,14 +175,14 @@ async fn five_wrong_passwords_lock_the_account_until_an_administrator_unlocks_it
 async fn the_lock_lifts_by_itself_after_the_lock_time() {
     let (app, clock) = app_with_clock().await;
     for _ in 1..=5 {
-        app.login("approver", "Wrong@2026").await.unwrap_err();
+        app.login("reviewer2", "Wrong@2026").await.unwrap_err();
     }
     assert_eq!(
-        code(app.login("approver", DEMO_PASSWORD).await),
+        code(app.login("reviewer2", DEMO_PASSWORD).await),
         "QY-AUTH-0007"
     );
     clock.advance(Duration::minutes(31));
-    app.login("approver", DEMO_PASSWORD)
+    app.login("reviewer2", DEMO_PASSWORD)
         .await
         .expect("the lock has expired");
 }
@@ -235,15 +229,15 @@ async fn one_address_failing_often_is_throttled_without_locking_others_out() {
 #[tokio::test]
 async fn the_last_sign_in_is_reported_at_the_next_one() {
     let app = spawn_app().await;
-    let first = app.login("approver", DEMO_PASSWORD).await.unwrap();
+    let first = app.login("reviewer2", DEMO_PASSWORD).await.unwrap();
     assert_eq!(first.last_login, None);
-    let second = app.login("approver", DEMO_PASSWORD).await.unwrap();
+    let second = app.login("reviewer2", DEMO_PASSWORD).await.unwrap();
     let last = second.last_login.expect("the first sign-in");
     assert!(last.success && last.failures_since == 0);
     assert_eq!(last.ip, "127.0.0.1");
-    app.login("approver", "Wrong@2026").await.unwrap_err();
-    app.login("approver", "Wrong@2026").await.unwrap_err();
-    let third = app.login("approver", DEMO_PASSWORD).await.unwrap();
+    app.login("reviewer2", "Wrong@2026").await.unwrap_err();
+    app.login("reviewer2", "Wrong@2026").await.unwrap_err();
+    let third = app.login("reviewer2", DEMO_PASSWORD).await.unwrap();
     let last = third.last_login.unwrap();
     assert!(!last.success, "the last attempt failed");
     assert_eq!(last.failures_since, 2);
@@ -320,7 +314,7 @@ async fn the_session_cookie_is_httponly_strict_and_only_its_hash_is_stored() {
         .http
         .post(app.url("/api/v1/auth/login"))
         .header("x-requested-with", "quanyi")
-        .json(&serde_json::json!({"username": "marketer", "password": DEMO_PASSWORD, "captcha_id": id, "captcha_answer": answer}))
+        .json(&serde_json::json!({"username": "planner", "password": DEMO_PASSWORD, "captcha_id": id, "captcha_answer": answer}))
         .send()
         .await
         .unwrap();
@@ -355,7 +349,7 @@ async fn the_session_cookie_is_httponly_strict_and_only_its_hash_is_stored() {
 #[tokio::test]
 async fn every_password_rule_has_its_own_code() {
     let (app, _clock) = app_with_clock().await;
-    app.login("marketer", DEMO_PASSWORD).await.unwrap();
+    app.login("planner", DEMO_PASSWORD).await.unwrap();
     let change = |old: &str, new: &str| {
         let body = serde_json::json!({"old_password": old, "new_password": new});
         let app = &app;
@@ -371,7 +365,7 @@ async fn every_password_rule_has_its_own_code() {
         "QY-PWD-0002"
     );
     assert_eq!(
-        code(change(DEMO_PASSWORD, "Marketer#2027").await),
+        code(change(DEMO_PASSWORD, "Planner#2027").await),
         "QY-PWD-0003"
     );
     assert_eq!(
@@ -397,12 +391,12 @@ async fn every_password_rule_has_its_own_code() {
 #[tokio::test]
 async fn none_of_the_last_five_passwords_can_come_back() {
     let (app, clock) = app_with_clock().await;
-    app.login("approver", DEMO_PASSWORD).await.unwrap();
+    app.login("reviewer2", DEMO_PASSWORD).await.unwrap();
     let passwords = ["Second#2027", "Third#2027", "Fourth#2027", "Fifth#2027"];
     let mut current = DEMO_PASSWORD.to_owned();
     for next in passwords {
         clock.advance(Duration::days(2));
-        app.login("approver", &current).await.unwrap();
+        app.login("reviewer2", &current).await.unwrap();
         let body = serde_json::json!({"old_password": current, "new_password": next});
         app.post_empty("/api/v1/auth/password", body)
             .await
@@ -410,7 +404,7 @@ async fn none_of_the_last_five_passwords_can_come_back() {
         current = next.to_owned();
     }
     clock.advance(Duration::days(2));
-    app.login("approver", &current).await.unwrap();
+    app.login("reviewer2", &current).await.unwrap();
     let back = serde_json::json!({"old_password": current, "new_password": DEMO_PASSWORD});
     assert_eq!(
         code(app.post_empty("/api/v1/auth/password", back).await),
@@ -422,7 +416,7 @@ async fn none_of_the_last_five_passwords_can_come_back() {
         .await
         .expect("a new one is fine");
     clock.advance(Duration::days(2));
-    app.login("approver", "Sixth#2027").await.unwrap();
+    app.login("reviewer2", "Sixth#2027").await.unwrap();
     let oldest = serde_json::json!({"old_password": "Sixth#2027", "new_password": DEMO_PASSWORD});
     app.post_empty("/api/v1/auth/password", oldest)
         .await
@@ -473,18 +467,18 @@ async fn a_user_with_a_temporary_password_can_do_nothing_but_change_it() {
 #[tokio::test]
 async fn a_staff_password_older_than_90_days_must_be_changed() {
     let app = spawn_app().await;
-    sqlx::query("UPDATE users SET password_changed_at = now() - interval '91 days' WHERE username = 'approver'")
+    sqlx::query("UPDATE users SET password_changed_at = now() - interval '91 days' WHERE username = 'reviewer2'")
         .execute(&app.pool)
         .await
         .unwrap();
     assert!(
-        app.login("approver", DEMO_PASSWORD)
+        app.login("reviewer2", DEMO_PASSWORD)
             .await
             .unwrap()
             .must_change_password
     );
     assert!(
-        !app.login("marketer", DEMO_PASSWORD)
+        !app.login("planner", DEMO_PASSWORD)
             .await
             .unwrap()
             .must_change_password
@@ -494,7 +488,7 @@ async fn a_staff_password_older_than_90_days_must_be_changed() {
 #[tokio::test]
 async fn a_user_without_the_permission_does_not_get_it() {
     let app = spawn_app().await;
-    let session = app.login("marketer", DEMO_PASSWORD).await.unwrap();
+    let session = app.login("planner", DEMO_PASSWORD).await.unwrap();
     assert!(
         !session
             .user

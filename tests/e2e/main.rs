@@ -7,4 +7,5 @@ mod auth;
 mod health;
 mod openapi;
 mod process;
+mod system;
 mod ui_files;

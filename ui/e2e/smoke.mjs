@@ -1,18 +1,62 @@
 // Browser smoke test of the built UI against a running Quanyi server (playwright-core + the system's
-// Chromium; no browser download). Login → home → 系统状态 (ready) → /api/docs → logout, screenshots of each.
+// Chromium; no browser download). Login page with its captcha → a deliberately wrong captcha (refused,
+// new captcha) → login → home → 系统状态 (ready) → /api/docs → 修改密码 from the user menu (the rule
+// checklist; the password is not changed) → logout, screenshots of each.
 // Fails on any step, console error, page error, or 4xx/5xx response, except: /api/v1/auth/me's 401 while
-// no session is open (how the UI learns it must show the login page), and /readyz's 503 while the test is
-// still waiting for the server to become ready (dependencies may be warming up; after ready, a 503 fails).
+// no session is open (how the UI learns it must show the login page), /readyz's 503 while the test is
+// still waiting for the server to become ready (dependencies may be warming up; after ready, a 503 fails),
+// and the 4xx of the one deliberate wrong-captcha login.
 //
-//   QUANYI_URL=http://127.0.0.1:8080 QUANYI_USER=admin QUANYI_PASSWORD=... npm run smoke
+// The captcha answer never reaches the browser: the test reads it from the server's database,
+// `psql "$QUANYI_DATABASE_URL" -XAtc "SELECT answer FROM captchas WHERE id = '<id>'"`, the id being the
+// `data-captcha-id` of the login page's captcha image.
+//
+//   QUANYI_URL=http://127.0.0.1:8080 QUANYI_USER=admin QUANYI_PASSWORD=... \
+//   QUANYI_DATABASE_URL=postgres://quanyi:...@127.0.0.1:5432/quanyi npm run smoke
 //   optional: SCREENSHOT_DIR (default ui/e2e/screenshots), CHROMIUM_PATH (default /usr/bin/chromium)
+//   TEST ONLY: SMOKE_CAPTCHA_ANSWER_URL — read the answer with GET <url>/<id> (or <url> with `{id}`
+//   replaced) instead of psql, for a mock server without a database. Never set it against a real server.
+import { execFile } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
 
 const STATUS_TIMEOUT_MS = 30_000
 const STEP_TIMEOUT_MS = 15_000
+const CAPTCHA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The answer of captcha `id`, from the server's `captchas` table with psql (no shell; the id is checked
+ * to be a UUID before it goes into the SQL), or, for a mock server only, from SMOKE_CAPTCHA_ANSWER_URL.
+ */
+export async function captchaAnswer(id, env = process.env) {
+  if (typeof id !== 'string' || !CAPTCHA_ID.test(id)) throw new Error(`captcha id ${JSON.stringify(id)} is not a UUID`)
+  const testUrl = env.SMOKE_CAPTCHA_ANSWER_URL
+  if (testUrl) {
+    const url = testUrl.includes('{id}') ? testUrl.replace('{id}', id) : `${testUrl.replace(/\/+$/, '')}/${id}`
+    const res = await fetch(url)
+    if (!res.ok) throw new Error(`SMOKE_CAPTCHA_ANSWER_URL answered ${res.status} for captcha ${id}`)
+    return (await res.text()).trim()
+  }
+  const databaseUrl = env.QUANYI_DATABASE_URL
+  if (!databaseUrl) throw new Error('QUANYI_DATABASE_URL is required to read the captcha answer')
+  const sql = `SELECT answer FROM captchas WHERE id = '${id}'`
+  const answer = await new Promise((resolvePromise, reject) => {
+    execFile('psql', [databaseUrl, '-XAtc', sql], { timeout: 10_000 }, (err, stdout, stderr) => {
+      // Not err.message: it repeats the command line, database password included.
+      if (err) reject(new Error(`psql could not read captcha ${id}: ${String(stderr).trim() || err.code || 'failed'}`))
+      else resolvePromise(String(stdout).trim())
+    })
+  })
+  if (!answer) throw new Error(`captcha ${id} is not in the captchas table (expired or already used?)`)
+  return answer
+}
+
+/** An answer that cannot be the right one. */
+function wrongAnswer(right) {
+  return right === '0000' ? '1111' : '0000'
+}
 
 function env(name) {
   const value = process.env[name]
@@ -23,11 +67,11 @@ function env(name) {
   return value
 }
 
-const baseUrl = env('QUANYI_URL').replace(/\/+$/, '')
-const username = env('QUANYI_USER')
-const password = env('QUANYI_PASSWORD')
-const screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+let baseUrl
+let username
+let password
+let screenshotDir
+let executablePath
 
 /** Problems seen by the listeners; any of them fails the run. */
 const problems = []
@@ -35,6 +79,8 @@ const problems = []
 let sessionOpen = false
 /** True until the status page has shown "ready": /readyz may answer 503 while dependencies start. */
 let awaitingReady = true
+/** How many 4xx answers of /api/v1/auth/login are expected: the deliberate wrong-captcha attempt. */
+let expectedLoginFailures = 0
 let stepCount = 0
 
 function pathOf(url) {
@@ -48,6 +94,10 @@ function pathOf(url) {
 function isExpectedFailure(url, status) {
   const path = pathOf(url)
   if (status === 401 && !sessionOpen && path === '/api/v1/auth/me') return true
+  if (path === '/api/v1/auth/login' && status >= 400 && status < 500 && expectedLoginFailures > 0) {
+    expectedLoginFailures -= 1
+    return true
+  }
   return status === 503 && awaitingReady && path === '/readyz'
 }
 
@@ -69,7 +119,22 @@ async function shot(page, name) {
   return file
 }
 
+/** The id of the captcha the login page shows now. */
+async function shownCaptchaId(page) {
+  const img = page.getByTestId('captcha-image')
+  await img.waitFor({ state: 'visible' })
+  const id = await img.getAttribute('data-captcha-id')
+  if (!id) throw new Error('the captcha image has no data-captcha-id')
+  return id
+}
+
 async function main() {
+  baseUrl = env('QUANYI_URL').replace(/\/+$/, '')
+  username = env('QUANYI_USER')
+  password = env('QUANYI_PASSWORD')
+  if (!process.env.SMOKE_CAPTCHA_ANSWER_URL) env('QUANYI_DATABASE_URL')
+  screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
+  executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
   await mkdir(screenshotDir, { recursive: true })
   console.log(`smoke: ${baseUrl} as ${username}, Chromium ${executablePath}, screenshots in ${screenshotDir}`)
 
@@ -112,18 +177,62 @@ async function main() {
 
   let user
   try {
-    await step('open the site and land on the login page', async () => {
+    await step('open the site and land on the login page with a captcha', async () => {
       await page.goto(`${baseUrl}/`)
       await page.waitForURL((url) => url.pathname === '/login')
       const title = await page.getByTestId('login-title').textContent()
       if (!title?.includes('Quanyi')) throw new Error(`login title is "${title}"`)
+      const id = await shownCaptchaId(page)
+      const src = await page.getByTestId('captcha-image').getAttribute('src')
+      if (!src?.startsWith('data:image/')) throw new Error(`captcha image src is "${src?.slice(0, 40)}"`)
+      await page.waitForFunction(() => {
+        const img = document.querySelector('[data-testid="captcha-image"]')
+        return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0
+      })
+      console.log(`    captcha ${id}`)
       await page.waitForLoadState('networkidle')
       await shot(page, '1-login')
     })
 
-    await step('log in', async () => {
+    await step('a wrong captcha answer is refused with its message and a new captcha', async () => {
+      const firstId = await shownCaptchaId(page)
+      const wrong = wrongAnswer(await captchaAnswer(firstId))
       await page.getByTestId('login-username').fill(username)
       await page.getByTestId('login-password').fill(password)
+      await page.getByTestId('login-captcha').fill(wrong)
+      expectedLoginFailures = 1
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/login'),
+        page.getByTestId('login-submit').click(),
+      ])
+      if (response.status() < 400 || response.status() >= 500) {
+        throw new Error(`the wrong captcha answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      }
+      const body = await response.json().catch(() => null)
+      if (body?.code !== 'QY-AUTH-0006') throw new Error(`the wrong captcha answered ${response.status()} ${JSON.stringify(body)}, expected QY-AUTH-0006`)
+      const error = page.getByTestId('login-error')
+      await error.waitFor({ state: 'visible' })
+      const text = (await error.textContent()) ?? ''
+      if (!text.includes(body.message)) throw new Error(`the login page says "${text.trim()}", the server said "${body.message}"`)
+      await page.waitForFunction(
+        (old) => {
+          const id = document.querySelector('[data-testid="captcha-image"]')?.getAttribute('data-captcha-id')
+          return Boolean(id) && id !== old
+        },
+        firstId,
+      )
+      const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))
+      if (focused !== 'login-captcha') throw new Error(`after a wrong captcha the focus is on "${focused}", not the captcha input`)
+      if (expectedLoginFailures !== 0) throw new Error('the wrong-captcha answer was not seen')
+      await page.waitForLoadState('networkidle')
+      await shot(page, '2-login-wrong-captcha')
+    })
+
+    await step('log in with the right captcha answer', async () => {
+      const id = await shownCaptchaId(page)
+      await page.getByTestId('login-username').fill(username)
+      await page.getByTestId('login-password').fill(password)
+      await page.getByTestId('login-captcha').fill(await captchaAnswer(id))
       const [response] = await Promise.all([
         page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/login'),
         page.getByTestId('login-submit').click(),
@@ -134,9 +243,19 @@ async function main() {
         throw new Error(`login answered ${response.status()}: ${body}`)
       }
       sessionOpen = true
-      user = (await response.json()).user
+      const answer = await response.json()
+      user = answer.user
       if (!user?.display_name) throw new Error('login response has no user.display_name')
+      if (answer.must_change_password) throw new Error(`${username} must change the password first; the smoke test needs a user who need not`)
       await page.waitForURL((url) => url.pathname === '/home')
+      // The notice about the previous sign-in: none on a first sign-in, so either way is fine.
+      if (answer.last_login) {
+        const notice = page.getByTestId('last-login-notice')
+        await notice.waitFor({ state: 'visible' })
+        console.log(`    last-login notice (${await notice.getAttribute('data-type')}): ${(await notice.innerText()).replace(/\s+/g, ' ')}`)
+      } else {
+        console.log('    no previous sign-in, no notice')
+      }
     })
 
     await step('home shows the user name and org', async () => {
@@ -149,7 +268,7 @@ async function main() {
       const org = await page.getByTestId('user-org').textContent()
       if (org?.trim() !== user.org_name) throw new Error(`top bar org is "${org}", expected "${user.org_name}"`)
       await page.waitForLoadState('networkidle')
-      await shot(page, '2-home')
+      await shot(page, '3-home')
     })
 
     await step('open 系统管理 › 系统状态 from the menu', async () => {
@@ -188,7 +307,7 @@ async function main() {
       const docsHref = await page.getByTestId('link-api-docs').getAttribute('href')
       if (docsHref !== '/api/docs') throw new Error(`API docs link is ${docsHref}`)
       await page.getByTestId('system-version').waitFor()
-      await shot(page, '3-system-status')
+      await shot(page, '4-system-status')
     })
 
     await step('/api/docs renders Swagger UI with the API title', async () => {
@@ -201,7 +320,34 @@ async function main() {
       const text = (await title.textContent()) ?? ''
       if (!text.includes(expected)) throw new Error(`Swagger UI title is "${text}", expected "${expected}"`)
       await page.locator('#swagger-ui .opblock').first().waitFor()
-      await shot(page, '4-api-docs')
+      await shot(page, '5-api-docs')
+    })
+
+    await step('open 修改密码 from the user menu and see the rule checklist', async () => {
+      await page.goto(`${baseUrl}/home`)
+      await page.getByTestId('user-menu').click()
+      const item = page.getByTestId('user-menu-password')
+      await item.waitFor({ state: 'visible' })
+      await item.click()
+      await page.waitForURL((url) => url.pathname === '/password')
+      await page.getByTestId('password-rules').waitFor({ state: 'visible' })
+      const rules = ['rule-length', 'rule-variety', 'rule-noUsername', 'rule-confirm']
+      for (const id of rules) {
+        const state = await page.getByTestId(id).getAttribute('data-state')
+        if (state !== 'pending') throw new Error(`${id} is "${state}" before anything was typed`)
+      }
+      // The checklist follows the typing (nothing is submitted).
+      await page.getByTestId('password-new').fill('abc1')
+      const seen = Object.fromEntries(
+        await Promise.all(rules.slice(0, 2).map(async (id) => [id, await page.getByTestId(id).getAttribute('data-state')])),
+      )
+      if (seen['rule-length'] !== 'unmet' || seen['rule-variety'] !== 'unmet') throw new Error(`checklist for "abc1": ${JSON.stringify(seen)}`)
+      await page.getByTestId('password-new').fill('Quanyi#2099')
+      await page.waitForFunction(() =>
+        ['rule-length', 'rule-variety'].every((id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-state') === 'met'),
+      )
+      await shot(page, '6-change-password')
+      await page.getByTestId('password-new').fill('')
     })
 
     await step('log out and return to the login page', async () => {
@@ -221,7 +367,7 @@ async function main() {
       await page.getByTestId('login-title').waitFor()
       if (pathOf(page.url()) !== '/login') throw new Error(`after logout and reload the page is ${page.url()}`)
       await page.waitForLoadState('networkidle')
-      await shot(page, '5-logged-out')
+      await shot(page, '7-logged-out')
     })
   } catch (err) {
     await shot(page, 'failure').catch(() => {})
@@ -238,7 +384,10 @@ async function main() {
   console.log(`smoke: ${stepCount} passed, 0 failed`)
 }
 
-main().catch((err) => {
-  console.error(`smoke: could not run: ${err instanceof Error ? err.stack : String(err)}`)
-  process.exit(1)
-})
+// Run when started as a script (`npm run smoke`); importing the module (for captchaAnswer) runs nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    console.error(`smoke: could not run: ${err instanceof Error ? err.stack : String(err)}`)
+    process.exit(1)
+  })
+}

@@ -1,11 +1,13 @@
-// Entry point: plugins, the v-permission directive, and the API client's language and 401 hooks.
+// Entry point: plugins, the v-permission directive, and the API client's language and session hooks
+// (re-auth dialog, forced password change, session ended → login).
 import 'element-plus/dist/index.css'
 import './styles/index.css'
-import { ElMessage } from 'element-plus'
 import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'
 import { configureClient } from './api/client'
+import { createSessionHandlers } from './auth/handlers'
+import { reauthGate } from './auth/reauth'
 import { permission } from './directives/permission'
 import { currentLocale, i18n, setLocale } from './locales'
 import { router } from './router'
@@ -19,15 +21,8 @@ setLocale(currentLocale())
 
 configureClient({
   language: currentLocale,
-  onUnauthorized: () => {
-    const store = useUserStore(pinia)
-    const wasLoggedIn = store.isLoggedIn
-    store.clear()
-    const current = router.currentRoute.value
-    if (current.name === 'login') return
-    if (wasLoggedIn) ElMessage({ type: 'warning', message: i18n.global.t('layout.sessionExpired'), grouping: true })
-    void router.replace({ name: 'login', query: { redirect: current.fullPath } })
-  },
+  reauthenticate: reauthGate.request,
+  ...createSessionHandlers(router, () => useUserStore(pinia)),
 })
 
 app.mount('#app')

@@ -1,30 +1,99 @@
 // The typed HTTP client (openapi-fetch over the generated schema.d.ts). Every request carries the CSRF
-// header and the UI language; a 401 outside login and the session probe hands over to the router.
+// header and the UI language. Failed answers that concern the session are routed here, by error code,
+// so that no page has to know about them (SEC-1/2/3):
+//   QY-AUTH-0004 re-authentication required → one dialog however many calls failed, then each call is
+//                retried once, transparently for its caller;
+//   QY-AUTH-0009 password must be changed first → the change-password page;
+//   QY-AUTH-0001/0005/0010 (any other 401 too) → the login page, with the server's message.
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
-import { toApiError } from './error'
+import { isErrorBody, toApiError, type ApiError } from './error'
 import type { paths } from './schema'
 
 /** The server refuses state-changing /api/v1 requests without this header (CSRF defence). */
 export const CSRF_HEADER = 'X-Requested-With'
 export const CSRF_VALUE = 'quanyi'
 
+export const CAPTCHA_PATH = '/api/v1/auth/captcha'
 export const LOGIN_PATH = '/api/v1/auth/login'
+export const LOGOUT_PATH = '/api/v1/auth/logout'
 export const SESSION_PATH = '/api/v1/auth/me'
+export const PASSWORD_PATH = '/api/v1/auth/password'
+export const REAUTH_PATH = '/api/v1/auth/reauth'
+
+/** The error codes the UI acts on (the catalogue is the server's `docs/errors.md`). */
+export const AUTH_CODES = {
+  notSignedIn: 'QY-AUTH-0001',
+  badCredentials: 'QY-AUTH-0002',
+  reauthRequired: 'QY-AUTH-0004',
+  signedInElsewhere: 'QY-AUTH-0005',
+  captchaWrong: 'QY-AUTH-0006',
+  locked: 'QY-AUTH-0007',
+  tooManyAttempts: 'QY-AUTH-0008',
+  mustChangePassword: 'QY-AUTH-0009',
+  sessionTooLong: 'QY-AUTH-0010',
+} as const
+
+/** Calls whose failures their own screens handle (login form, re-auth dialog, sign out). */
+const SELF_HANDLED = new Set([CAPTCHA_PATH, LOGIN_PATH, LOGOUT_PATH, REAUTH_PATH])
+
+export type AuthAction = 'reauth' | 'change-password' | 'signed-out'
+
+/**
+ * What a failed answer means for the session, or null when the caller should simply see the error.
+ * The session probe is special: its plain 401 (QY-AUTH-0001) is how the route guard learns there is
+ * no session, so only a session that *ended* (0005, 0010) or went idle (0004) is acted on there.
+ */
+export function authActionFor(path: string, status: number, body: unknown): AuthAction | null {
+  if (status < 400 || SELF_HANDLED.has(path)) return null
+  const code = isErrorBody(body) ? body.code : null
+  if (code === AUTH_CODES.reauthRequired) return 'reauth'
+  if (path === SESSION_PATH) {
+    return code === AUTH_CODES.signedInElsewhere || code === AUTH_CODES.sessionTooLong ? 'signed-out' : null
+  }
+  if (code === AUTH_CODES.mustChangePassword) return 'change-password'
+  if (status !== 401) return null
+  // A 401 is about the session unless it carries another area's code (e.g. a QY-PWD-… of the password
+  // change), which stays with the caller.
+  return code === null || code.startsWith('QY-AUTH-') ? 'signed-out' : null
+}
 
 export interface ClientHooks {
   /** The language to send as Accept-Language (`zh-CN` or `en`). */
   language: () => string
-  /** Called on a 401 from any call but login and the session probe (their callers handle it). */
-  onUnauthorized: () => void
+  /**
+   * Asks the user to confirm their password (QY-AUTH-0004) and resolves true once the server took it,
+   * false when the user gave up or the account is locked. Concurrent callers must share one dialog.
+   * `sentAt` (Date.now() when the failed request left) lets a request that raced a confirmation be
+   * retried without asking again.
+   */
+  reauthenticate: (sentAt: number) => Promise<boolean>
+  /** The session is over (QY-AUTH-0001/0005/0010): back to the login page with the server's message. */
+  onSignedOut: (error: ApiError, path: string) => void
+  /** QY-AUTH-0009: the change-password page, and nothing else, until it is done. */
+  onPasswordChangeRequired: (error: ApiError) => void
 }
 
-const hooks: ClientHooks = {
+const defaultHooks: ClientHooks = {
   language: () => 'zh-CN',
-  onUnauthorized: () => {},
+  reauthenticate: () => Promise.resolve(false),
+  onSignedOut: () => {},
+  onPasswordChangeRequired: () => {},
 }
+
+const hooks: ClientHooks = { ...defaultHooks }
 
 export function configureClient(next: Partial<ClientHooks>): void {
   Object.assign(hooks, next)
+}
+
+/** Test helper: back to the hooks of a client nobody configured. */
+export function resetClientHooks(): void {
+  Object.assign(hooks, defaultHooks)
+}
+
+/** Ends the session from outside the client (the re-auth dialog on a locked account). */
+export function endSession(error: ApiError, path = ''): void {
+  hooks.onSignedOut(error, path)
 }
 
 function pathOf(url: string): string {
@@ -35,19 +104,58 @@ function pathOf(url: string): string {
   }
 }
 
-const middleware: Middleware = {
-  onRequest({ request }) {
-    request.headers.set(CSRF_HEADER, CSRF_VALUE)
-    request.headers.set('Accept-Language', hooks.language())
-    return request
-  },
-  onResponse({ request, response }) {
-    if (response.status === 401) {
+async function bodyOf(response: Response): Promise<unknown> {
+  try {
+    return await response.clone().json()
+  } catch {
+    return null
+  }
+}
+
+function dispatch(action: AuthAction, path: string, response: Response, body: unknown): void {
+  const error = toApiError(response.status, body, response.headers)
+  if (action === 'signed-out') hooks.onSignedOut(error, path)
+  else if (action === 'change-password') hooks.onPasswordChangeRequired(error)
+}
+
+function authMiddleware(fetchFn: (request: Request) => Promise<Response>): Middleware {
+  /** A copy of each request in flight (the body of the original is spent by fetch), for the retry. */
+  const inFlight = new Map<string, { copy: Request; sentAt: number }>()
+  return {
+    onRequest({ request, id }) {
+      request.headers.set(CSRF_HEADER, CSRF_VALUE)
+      request.headers.set('Accept-Language', hooks.language())
+      if (!SELF_HANDLED.has(pathOf(request.url))) inFlight.set(id, { copy: request.clone(), sentAt: Date.now() })
+      return request
+    },
+    async onResponse({ request, response, id }) {
+      const pending = inFlight.get(id)
+      inFlight.delete(id)
+      if (response.ok) return response
       const path = pathOf(request.url)
-      if (path !== LOGIN_PATH && path !== SESSION_PATH) hooks.onUnauthorized()
-    }
-    return response
-  },
+      const body = await bodyOf(response)
+      const action = authActionFor(path, response.status, body)
+      if (!action) return response
+      if (action !== 'reauth' || !pending) {
+        dispatch(action, path, response, body)
+        return response
+      }
+      // Wait for the one dialog; the user gave up or was locked out → the caller sees the 401
+      // (the dialog has already taken them to the login page).
+      if (!(await hooks.reauthenticate(pending.sentAt))) return response
+      const retried = await fetchFn(pending.copy)
+      if (!retried.ok) {
+        // Retried once only: a second 0004 goes to the caller as an error, no second dialog.
+        const retriedBody = await bodyOf(retried)
+        const again = authActionFor(path, retried.status, retriedBody)
+        if (again && again !== 'reauth') dispatch(again, path, retried, retriedBody)
+      }
+      return retried
+    },
+    onError({ id }) {
+      inFlight.delete(id)
+    },
+  }
 }
 
 export type ApiClient = Client<paths>
@@ -59,7 +167,8 @@ export function createApiClient(options: { baseUrl?: string; fetch?: typeof glob
     credentials: 'same-origin',
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
-  client.use(middleware)
+  const fetchFn = options.fetch ?? ((request: Request) => globalThis.fetch(request))
+  client.use(authMiddleware((request) => fetchFn(request)))
   return client
 }
 

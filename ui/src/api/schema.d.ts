@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/auth/captcha": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A new one-time captcha for the sign-in form. */
+        get: operations["new_captcha"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -13,7 +30,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with username and password; sets the session cookie. */
+        /**
+         * Sign in with username, password and captcha; sets the session cookie and ends any other
+         *     session of the same user.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -45,10 +65,50 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user. */
+        /** The signed-in user, and whether a password change is pending. */
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change one's own password (the only call allowed while a change is pending); the session gets
+         *     a new id.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/reauth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove who you are again after an idle spell (or before a critical operation); the session gets
+         *     a new id. Failures count toward the lockout like sign-in failures.
+         */
+        post: operations["reauth"];
         delete?: never;
         options?: never;
         head?: never;
@@ -66,6 +126,109 @@ export interface paths {
         get: operations["info"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/locks/{username}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Administrator: clear the lock of an account (or of a name that is not one). */
+        post: operations["unlock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The orgs within the caller's data scope, parents before children. */
+        get: operations["orgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role with its data scope and permissions. */
+        get: operations["roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users within the caller's data scope. */
+        get: operations["users"];
+        put?: never;
+        /** Create a staff user in an org within the caller's scope, with a temporary password. */
+        post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a user a new temporary password (they must change it; their sessions end). */
+        post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/users/{id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a role (never to oneself; never an administrator role and the auditor role together). */
+        post: operations["grant_role"];
         delete?: never;
         options?: never;
         head?: never;
@@ -110,6 +273,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CaptchaView: {
+            /** Format: uuid */
+            captcha_id: string;
+            /** @description A `data:image/png;base64,…` URL. */
+            image: string;
+        };
+        ChangePasswordRequest: {
+            /** Format: password */
+            new_password: string;
+            /** Format: password */
+            old_password: string;
+        };
         Check: {
             /** @description What failed, when it failed. */
             detail?: string | null;
@@ -118,6 +293,16 @@ export interface components {
             /** @description `postgres` or `temporal`. */
             name: string;
             ok: boolean;
+        };
+        CreateUserRequest: {
+            /** @example 张三 */
+            display_name: string;
+            /** Format: uuid */
+            org_id: string;
+            /** @description Role codes. */
+            roles: string[];
+            /** @example zhangsan */
+            username: string;
         };
         /** @description The error body every endpoint answers with. */
         ErrorBody: {
@@ -128,11 +313,31 @@ export interface components {
             /** @description The request id (`x-request-id`) to quote to support. */
             request_id: string;
         };
+        GrantRoleRequest: {
+            role: string;
+        };
         Health: {
             /** @description Always `ok` while the process serves requests. */
             status: string;
         };
+        LastLoginView: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: int64
+             * @description Failed attempts since the last successful sign-in.
+             */
+            failures_since: number;
+            ip: string;
+            success: boolean;
+        };
         LoginRequest: {
+            captcha_answer: string;
+            /**
+             * Format: uuid
+             * @description From `GET /api/v1/auth/captcha`.
+             */
+            captcha_id: string;
             /**
              * Format: password
              * @example Quanyi@2026
@@ -141,18 +346,76 @@ export interface components {
             /** @example admin */
             username: string;
         };
+        LoginView: {
+            last_login?: null | components["schemas"]["LastLoginView"];
+            /** @description Initial, temporary or expired password: nothing but a password change is allowed. */
+            must_change_password: boolean;
+            user: components["schemas"]["UserView"];
+        };
+        OrgView: {
+            code: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int32
+             * @description 1 总行, 2 分行, 3 支行
+             */
+            level: number;
+            name: string;
+            /** Format: uuid */
+            parent_id?: string | null;
+        };
         Readiness: {
             checks: components["schemas"]["Check"][];
             /** @description `ready` when every check passed, else `unavailable`. */
             status: string;
         };
+        ReauthRequest: {
+            /** Format: password */
+            password: string;
+        };
+        RoleView: {
+            code: string;
+            /** @description `all`, `org_and_below`, `org` or `self`. */
+            data_scope: string;
+            /** @description `administration` or `audit`: one account never holds both. */
+            duty?: string | null;
+            name: string;
+            permissions: string[];
+        };
         SessionView: {
+            must_change_password: boolean;
             user: components["schemas"]["UserView"];
         };
         SystemInfo: {
             /** @description The Temporal Web UI, for engineers. */
             temporal_ui_url?: string | null;
             version: string;
+        };
+        TemporaryPasswordView: {
+            /** @description Shown once to the administrator; the user must change it at first sign-in. */
+            temporary_password: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        UserPage: {
+            items: components["schemas"]["UserRowView"][];
+            /** Format: int64 */
+            total: number;
+        };
+        UserRowView: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            locked: boolean;
+            must_change_password: boolean;
+            /** Format: uuid */
+            org_id: string;
+            org_name: string;
+            roles: string[];
+            status: string;
+            username: string;
         };
         UserView: {
             display_name: string;
@@ -176,6 +439,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    new_captcha: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptchaView"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -195,10 +477,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionView"];
+                    "application/json": components["schemas"]["LoginView"];
                 };
             };
-            /** @description QY-AUTH-0002 */
+            /** @description QY-AUTH-0006 captcha */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0002 wrong username and/or password */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -207,8 +498,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-REQ-0002 */
-            422: {
+            /** @description QY-AUTH-0007 locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0008 throttled */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -253,7 +553,69 @@ export interface operations {
                     "application/json": components["schemas"]["SessionView"];
                 };
             };
-            /** @description QY-AUTH-0001 */
+            /** @description QY-AUTH-0001, 0004, 0005, 0010 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; the session cookie is renewed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-PWD-0001 … QY-PWD-0006, one per rule */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reauth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReauthRequest"];
+            };
+        };
+        responses: {
+            /** @description Re-authenticated; the session cookie is renewed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-AUTH-0002 wrong password */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -283,6 +645,249 @@ export interface operations {
             };
             /** @description QY-AUTH-0001 */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The name as typed at sign-in */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlocked (or was not locked) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    orgs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgView"][];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    roles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"][];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    users: {
+        parameters: {
+            query?: {
+                /** @description Only users of this org. */
+                org_id?: string | null;
+                /** @description Part of the username or display name. */
+                q?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUserRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporaryPasswordView"];
+                };
+            };
+            /** @description QY-SYS-1002 taken, QY-SYS-1005 duties */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1006 username, QY-SYS-1007 name, QY-SYS-1003 role */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemporaryPasswordView"];
+                };
+            };
+            /** @description QY-SYS-1004 own account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1001 out of scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    grant_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description Granted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1004 own account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1005 duties */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,7 +23,12 @@ export type RequestJson<P extends keyof paths, M extends Method & keyof paths[P]
 
 export type User = ResponseJson<'/api/v1/auth/me', 'get', 200>['user']
 export type UserKind = User['kind']
+export type SessionView = ResponseJson<'/api/v1/auth/me', 'get', 200>
+export type Captcha = ResponseJson<'/api/v1/auth/captcha', 'get', 200>
 export type LoginRequest = RequestJson<'/api/v1/auth/login', 'post'>
+export type LoginResponse = ResponseJson<'/api/v1/auth/login', 'post', 200>
+export type LastLogin = NonNullable<LoginResponse['last_login']>
+export type ChangePasswordRequest = RequestJson<'/api/v1/auth/password', 'post'>
 export type Readiness = ResponseJson<'/readyz', 'get', 200>
 export type ReadinessCheck = Readiness['checks'][number]
 export type SystemInfo = ResponseJson<'/api/v1/system/info', 'get', 200>

@@ -1,4 +1,5 @@
-// The router and its guard: every page but /login needs a session, probed once from /api/v1/auth/me.
+// The router and its guard: every page but /login needs a session, probed once from /api/v1/auth/me;
+// while the password must be changed (initial or temporary password), only /password opens.
 import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteLocationRaw } from 'vue-router'
 import { i18n } from '@/locales'
 import { useUserStore } from '@/stores/user'
@@ -12,6 +13,12 @@ export function safeRedirect(value: unknown): string {
     : '/home'
 }
 
+/** The forced detour to /password, remembering the page asked for (unless it is just home) for afterwards. */
+export function passwordDetour(target: string): RouteLocationRaw {
+  const plain = target === '/' || target === '/home' || target === '/password' || target.startsWith('/password?')
+  return plain ? { name: 'password' } : { name: 'password', query: { redirect: target } }
+}
+
 export async function authGuard(to: RouteLocationNormalized): Promise<true | RouteLocationRaw> {
   const store = useUserStore()
   if (!store.loaded) {
@@ -23,12 +30,16 @@ export async function authGuard(to: RouteLocationNormalized): Promise<true | Rou
     }
   }
   if (to.meta.public) {
-    if (to.name === 'login' && store.isLoggedIn) return safeRedirect(to.query.redirect)
+    if (to.name === 'login' && store.isLoggedIn) {
+      const target = safeRedirect(to.query.redirect)
+      return store.mustChangePassword ? passwordDetour(target) : target
+    }
     return true
   }
   if (!store.isLoggedIn) {
     return { name: 'login', query: { redirect: to.fullPath } }
   }
+  if (store.mustChangePassword && to.name !== 'password') return passwordDetour(to.fullPath)
   if (to.meta.permission && !store.hasPermission(to.meta.permission)) return { name: 'forbidden' }
   return true
 }

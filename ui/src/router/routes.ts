@@ -39,6 +39,13 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.systemStatus', permission: PERMISSIONS.systemStatus },
       },
       {
+        // From the user menu; the only page open while the password must be changed (then without the menu).
+        path: 'password',
+        name: 'password',
+        component: () => import('@/views/account/password/index.vue'),
+        meta: { title: 'password.title' },
+      },
+      {
         path: 'forbidden',
         name: 'forbidden',
         component: () => import('@/views/error/forbidden/index.vue'),

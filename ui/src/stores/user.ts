@@ -1,13 +1,19 @@
 // The logged-in user and their permissions. Loaded once by the route guard from /api/v1/auth/me.
+// Also holds whether the password must be changed before anything else (SEC-1), and the server's message
+// to show once on the login page when a session ended under the user (signed in elsewhere, time limit).
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import * as session from '@/api/auth/session'
-import type { User } from '@/api/types'
+import type { LoginRequest, LoginResponse, User } from '@/api/types'
 
 export const useUserStore = defineStore('user', () => {
   const user = ref<User | null>(null)
   /** True once the session probe has answered, whatever the answer. */
   const loaded = ref(false)
+  /** Initial or temporary password: only the change-password page is open until it is changed. */
+  const mustChangePassword = ref(false)
+  /** Why the last session ended, from the server, for the login page to show once. */
+  const notice = ref<string | null>(null)
   const permissions = computed(() => new Set(user.value?.permissions ?? []))
   const isLoggedIn = computed(() => user.value !== null)
 
@@ -23,17 +29,27 @@ export const useUserStore = defineStore('user', () => {
 
   async function fetchMe(): Promise<User | null> {
     try {
-      user.value = await session.me()
+      const current = await session.me()
+      user.value = current?.user ?? null
+      mustChangePassword.value = current?.must_change_password ?? false
       return user.value
     } finally {
       loaded.value = true
     }
   }
 
-  async function login(username: string, password: string): Promise<User> {
-    user.value = await session.login({ username, password })
+  async function login(request: LoginRequest): Promise<LoginResponse> {
+    const answer = await session.login(request)
+    user.value = answer.user
+    mustChangePassword.value = answer.must_change_password
     loaded.value = true
-    return user.value
+    notice.value = null
+    return answer
+  }
+
+  async function changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    await session.changePassword({ old_password: oldPassword, new_password: newPassword })
+    mustChangePassword.value = false
   }
 
   async function logout(): Promise<void> {
@@ -46,14 +62,47 @@ export const useUserStore = defineStore('user', () => {
 
   function clear(): void {
     user.value = null
+    mustChangePassword.value = false
     loaded.value = true
+  }
+
+  /** Keeps the first message when several calls fail together, so it is shown once. */
+  function setNotice(message: string): void {
+    if (!notice.value) notice.value = message
+  }
+
+  /** The pending notice, which is then gone. */
+  function takeNotice(): string | null {
+    const message = notice.value
+    notice.value = null
+    return message
   }
 
   /** Test and login helper: take a user object as is. */
-  function setUser(next: User | null): void {
+  function setUser(next: User | null, mustChange = false): void {
     user.value = next
+    mustChangePassword.value = next !== null && mustChange
     loaded.value = true
   }
 
-  return { user, loaded, permissions, isLoggedIn, hasPermission, hasAnyPermission, fetchMe, login, logout, clear, setUser }
+  return {
+    user,
+    loaded,
+    mustChangePassword,
+    notice,
+    permissions,
+    isLoggedIn,
+    hasPermission,
+    hasAnyPermission,
+    fetchMe,
+    login,
+    changePassword,
+    logout,
+    clear,
+    setNotice,
+    takeNotice,
+    setUser,
+  }
 })
+
+export type UserStore = ReturnType<typeof useUserStore>

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { configureClient, createApiClient, CSRF_HEADER, CSRF_VALUE, unwrap } from '@/api/client'
+import { configureClient, createApiClient, CSRF_HEADER, CSRF_VALUE, resetClientHooks, unwrap } from '@/api/client'
 import { ApiError } from '@/api/error'
 
 function json(status: number, body: unknown): Response {
@@ -19,7 +19,7 @@ function setup(answer: (req: Request) => Response) {
   return { client: createApiClient({ baseUrl: 'http://quanyi.test', fetch: fetch as typeof globalThis.fetch }), seen }
 }
 
-afterEach(() => configureClient({ language: () => 'zh-CN', onUnauthorized: () => {} }))
+afterEach(() => resetClientHooks())
 
 describe('api client', () => {
   it('sends the CSRF header and the UI language on every request', async () => {
@@ -34,21 +34,23 @@ describe('api client', () => {
     }
   })
 
-  it('hands a 401 from an ordinary call to the unauthorized hook', async () => {
-    const onUnauthorized = vi.fn()
-    configureClient({ onUnauthorized })
-    const { client } = setup(() => json(401, { code: 'QY-AUTH-0002', message: '请先登录', request_id: 'r1' }))
-    await expect(unwrap(client.GET('/api/v1/system/info'))).rejects.toMatchObject({ code: 'QY-AUTH-0002', status: 401 })
-    expect(onUnauthorized).toHaveBeenCalledTimes(1)
+  it('hands a 401 from an ordinary call to the signed-out hook', async () => {
+    const onSignedOut = vi.fn()
+    configureClient({ onSignedOut })
+    const { client } = setup(() => json(401, { code: 'QY-AUTH-0001', message: '请先登录', request_id: 'r1' }))
+    await expect(unwrap(client.GET('/api/v1/system/info'))).rejects.toMatchObject({ code: 'QY-AUTH-0001', status: 401 })
+    expect(onSignedOut).toHaveBeenCalledTimes(1)
+    expect(onSignedOut.mock.calls[0]?.[0]).toMatchObject({ code: 'QY-AUTH-0001', message: '请先登录' })
   })
 
-  it('leaves a 401 from login and from the session probe to their callers', async () => {
-    const onUnauthorized = vi.fn()
-    configureClient({ onUnauthorized })
-    const { client } = setup(() => json(401, { code: 'QY-AUTH-0001', message: '用户名或密码错误', request_id: 'r2' }))
-    await client.POST('/api/v1/auth/login', { body: { username: 'a', password: 'b' } })
+  it('leaves a 401 from login, re-auth and the plain session probe to their callers', async () => {
+    const onSignedOut = vi.fn()
+    configureClient({ onSignedOut })
+    const { client } = setup(() => json(401, { code: 'QY-AUTH-0002', message: '用户名或密码错误', request_id: 'r2' }))
+    await client.POST('/api/v1/auth/login', { body: { username: 'a', password: 'b', captcha_id: 'c', captcha_answer: 'd' } })
+    await client.POST('/api/v1/auth/reauth', { body: { password: 'b' } })
     await client.GET('/api/v1/auth/me')
-    expect(onUnauthorized).not.toHaveBeenCalled()
+    expect(onSignedOut).not.toHaveBeenCalled()
   })
 
   it('unwrap returns the data of a 2xx and throws an ApiError with the body otherwise', async () => {

@@ -7,7 +7,7 @@ import { PERMISSIONS } from '@/router/menu'
 import { useUserStore } from '@/stores/user'
 import { makeUser } from './fixtures'
 
-vi.mock('@/api/auth/session', () => ({ me: vi.fn(), login: vi.fn(), logout: vi.fn() }))
+vi.mock('@/api/auth/session', () => ({ me: vi.fn(), login: vi.fn(), logout: vi.fn(), changePassword: vi.fn() }))
 const meMock = vi.mocked(me)
 
 const to = (path: string): RouteLocationNormalized => router.resolve(path) as RouteLocationNormalized
@@ -31,8 +31,40 @@ describe('route guard', () => {
   })
 
   it('forwards a logged-in user away from login to the redirect target', async () => {
-    meMock.mockResolvedValue(makeUser())
+    meMock.mockResolvedValue({ user: makeUser(), must_change_password: false })
     expect(await authGuard(to('/login?redirect=/system/status'))).toBe('/system/status')
+  })
+
+  it('opens only /password while the session probe says the password must be changed', async () => {
+    meMock.mockResolvedValue({ user: makeUser([PERMISSIONS.systemStatus]), must_change_password: true })
+    expect(await authGuard(to('/system/status'))).toEqual({ name: 'password', query: { redirect: '/system/status' } })
+    expect(await authGuard(to('/home'))).toEqual({ name: 'password' })
+    expect(await authGuard(to('/no/such/page'))).toEqual({ name: 'password', query: { redirect: '/no/such/page' } })
+    expect(await authGuard(to('/password'))).toBe(true)
+    expect(meMock).toHaveBeenCalledTimes(1)
+  })
+
+  it('sends a signed-in user who must change the password from login to /password, keeping the target', async () => {
+    useUserStore().setUser(makeUser(), true)
+    expect(await authGuard(to('/login?redirect=/system/status'))).toEqual({
+      name: 'password',
+      query: { redirect: '/system/status' },
+    })
+    expect(await authGuard(to('/login'))).toEqual({ name: 'password' })
+  })
+
+  it('opens everything again once the password has been changed', async () => {
+    const store = useUserStore()
+    store.setUser(makeUser([PERMISSIONS.systemStatus]), true)
+    expect(await authGuard(to('/system/status'))).toMatchObject({ name: 'password' })
+    store.mustChangePassword = false
+    expect(await authGuard(to('/system/status'))).toBe(true)
+    expect(await authGuard(to('/password'))).toBe(true)
+  })
+
+  it('lets a user without a forced change open /password from the user menu', async () => {
+    useUserStore().setUser(makeUser([]))
+    expect(await authGuard(to('/password'))).toBe(true)
   })
 
   it('refuses a page whose permission the user lacks', async () => {

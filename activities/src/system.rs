@@ -1,0 +1,466 @@
+//! 系统管理 (SYS-1, SEC-4): the org tree, users and their roles, each list cut to the caller's data
+//! scope, and the separation-of-duties rules that no grant may break.
+
+use crate::audit::{self, Entry};
+use crate::identity::password;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// How much of the bank a user sees: the widest scope among their roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataScope {
+    All,
+    /// The org with this path and everything below it.
+    OrgAndBelow(String),
+    Org(Uuid),
+    SelfOnly(Uuid),
+}
+
+#[tracing::instrument(skip(pool))]
+pub async fn scope_of(pool: &PgPool, user_id: Uuid) -> Result<DataScope, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT u.org_id, o.path,
+                  coalesce((SELECT min(CASE r.data_scope WHEN 'all' THEN 1 WHEN 'org_and_below' THEN 2
+                                                         WHEN 'org' THEN 3 ELSE 4 END)
+                              FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                             WHERE ur.user_id = u.id), 4) AS "widest!"
+             FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(match row.widest {
+        1 => DataScope::All,
+        2 => DataScope::OrgAndBelow(row.path),
+        3 => DataScope::Org(row.org_id),
+        _ => DataScope::SelfOnly(user_id),
+    })
+}
+
+/// The scope as SQL parameters: (all, path prefix, org id, user id) — exactly one is set.
+fn scope_params(scope: &DataScope) -> (bool, Option<String>, Option<Uuid>, Option<Uuid>) {
+    match scope {
+        DataScope::All => (true, None, None, None),
+        DataScope::OrgAndBelow(path) => (false, Some(path.clone()), None, None),
+        DataScope::Org(org) => (false, None, Some(*org), None),
+        DataScope::SelfOnly(user) => (false, None, None, Some(*user)),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub code: String,
+    pub name: String,
+    pub level: i16,
+}
+
+/// The orgs the scope reaches, parents before children.
+#[tracing::instrument(skip(pool))]
+pub async fn orgs(
+    pool: &PgPool,
+    scope: &DataScope,
+    self_org: Uuid,
+) -> Result<Vec<Org>, sqlx::Error> {
+    let (all, path, org, _) = scope_params(scope);
+    let org = org.or(matches!(scope, DataScope::SelfOnly(_)).then_some(self_org));
+    sqlx::query_as!(
+        Org,
+        "SELECT id, parent_id, code, name, level FROM orgs
+          WHERE $1 OR path LIKE $2 || '%' OR id = $3
+          ORDER BY path",
+        all,
+        path,
+        org
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub kind: String,
+    pub status: String,
+    pub roles: Vec<String>,
+    pub must_change_password: bool,
+    pub locked: bool,
+}
+
+pub struct UserFilter {
+    pub org_id: Option<Uuid>,
+    pub keyword: Option<String>,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+/// One page of the users the scope reaches, with the total.
+#[tracing::instrument(skip(pool, filter))]
+pub async fn users(
+    pool: &PgPool,
+    scope: &DataScope,
+    filter: &UserFilter,
+    now: DateTime<Utc>,
+) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+    let (all, path, org, me) = scope_params(scope);
+    let keyword = filter
+        .keyword
+        .as_ref()
+        .map(|k| format!("%{}%", k.replace(['%', '_'], "")));
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.username, u.display_name, u.org_id, o.name AS org_name, u.kind, u.status,
+                  u.must_change_password,
+                  ARRAY(SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                         WHERE ur.user_id = u.id ORDER BY r.code) AS "roles!",
+                  EXISTS (SELECT 1 FROM login_locks l WHERE l.username = u.username AND l.locked_until > $8) AS "locked!",
+                  count(*) OVER () AS "total!"
+             FROM users u JOIN orgs o ON o.id = u.org_id
+            WHERE ($1 OR o.path LIKE $2 || '%' OR u.org_id = $3 OR u.id = $4)
+              AND ($5::uuid IS NULL OR u.org_id = $5)
+              AND ($6::text IS NULL OR u.username ILIKE $6 OR u.display_name ILIKE $6)
+            ORDER BY o.path, u.username
+            LIMIT $7 OFFSET $9"#,
+        all,
+        path,
+        org,
+        me,
+        filter.org_id,
+        keyword,
+        filter.page_size,
+        now,
+        (filter.page - 1) * filter.page_size
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = rows.first().map_or(0, |r| r.total);
+    let items = rows
+        .into_iter()
+        .map(|r| UserRow {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            org_id: r.org_id,
+            org_name: r.org_name,
+            kind: r.kind,
+            status: r.status,
+            roles: r.roles,
+            must_change_password: r.must_change_password,
+            locked: r.locked,
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// Why a user administration request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The org or user is outside the caller's data scope (or does not exist).
+    OutOfScope,
+    UsernameTaken,
+    UnknownRole,
+    /// Nobody grants roles to themselves, or resets their own password here.
+    OwnAccount,
+    /// The grant would give one account both an administrator role and the auditor role.
+    DutiesConflict,
+}
+
+/// A temporary password that satisfies the policy: 12 characters, all four classes.
+pub fn temporary_password() -> String {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnpqrstuvwxyz";
+    const DIGIT: &[u8] = b"23456789";
+    const SYMBOL: &[u8] = b"@#%&*+=?";
+    let mut rng = rand::rng();
+    let mut pick = |set: &[u8]| set[rng.random_range(0..set.len())] as char;
+    let mut chars: Vec<char> = [UPPER, LOWER, DIGIT, SYMBOL]
+        .iter()
+        .map(|s| pick(s))
+        .collect();
+    let all: Vec<u8> = [UPPER, LOWER, DIGIT, SYMBOL].concat();
+    chars.extend((0..8).map(|_| pick(&all)));
+    chars.shuffle(&mut rand::rng());
+    chars.into_iter().collect()
+}
+
+async fn in_scope_org(pool: &PgPool, scope: &DataScope, org_id: Uuid) -> Result<bool, sqlx::Error> {
+    let (all, path, org, _) = scope_params(scope);
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1 AND ($2 OR path LIKE $3 || '%' OR id = $4)) AS "ok!""#,
+        org_id,
+        all,
+        path,
+        org
+    )
+    .fetch_one(pool)
+    .await
+}
+
+async fn in_scope_user(
+    pool: &PgPool,
+    scope: &DataScope,
+    user_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    let (all, path, org, me) = scope_params(scope);
+    sqlx::query_scalar!(
+        "SELECT u.username FROM users u JOIN orgs o ON o.id = u.org_id
+          WHERE u.id = $1 AND ($2 OR o.path LIKE $3 || '%' OR u.org_id = $4 OR u.id = $5)",
+        user_id,
+        all,
+        path,
+        org,
+        me
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub org_id: Uuid,
+    pub roles: Vec<String>,
+}
+
+/// Creates a staff user with a temporary password they must change at first sign-in.
+#[tracing::instrument(skip(pool, scope, new, by), fields(username = %new.username))]
+pub async fn create_user(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<Result<(Uuid, String), Refusal>, sqlx::Error> {
+    if !in_scope_org(pool, scope, new.org_id).await? {
+        return Ok(Err(Refusal::OutOfScope));
+    }
+    let duties = sqlx::query!(
+        r#"SELECT count(*) AS "found!", count(DISTINCT duty) AS "duties!" FROM roles WHERE code = ANY($1)"#,
+        &new.roles
+    )
+    .fetch_one(pool)
+    .await?;
+    if duties.found != new.roles.len() as i64 {
+        return Ok(Err(Refusal::UnknownRole));
+    }
+    if duties.duties > 1 {
+        return Ok(Err(Refusal::DutiesConflict));
+    }
+    let temporary = temporary_password();
+    let hash = {
+        let temporary = temporary.clone();
+        tokio::task::spawn_blocking(move || password::hash(&temporary))
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+    };
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query_scalar!(
+        "INSERT INTO users (username, display_name, org_id, kind, password_hash, must_change_password,
+                            password_changed_at, created_by)
+         VALUES ($1, $2, $3, 'staff', $4, true, $5, $6)
+         ON CONFLICT (username) DO NOTHING RETURNING id",
+        new.username,
+        new.display_name,
+        new.org_id,
+        hash,
+        now,
+        by.user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = inserted else {
+        return Ok(Err(Refusal::UsernameTaken));
+    };
+    sqlx::query!(
+        "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at)
+         SELECT $1, id, $2, $3 FROM roles WHERE code = ANY($4)",
+        user_id,
+        by.user_id,
+        now,
+        &new.roles
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "system.user.create",
+        target: Some(new.username.clone()),
+        after: Some(serde_json::json!({
+            "username": new.username, "display_name": new.display_name,
+            "org_id": new.org_id, "roles": new.roles,
+        })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok((user_id, temporary)))
+}
+
+/// Gives `user_id` a new temporary password that must be changed at the next sign-in, and ends
+/// their sessions.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn reset_password(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Result<String, Refusal>, sqlx::Error> {
+    if by.user_id == Some(user_id) {
+        return Ok(Err(Refusal::OwnAccount));
+    }
+    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
+        return Ok(Err(Refusal::OutOfScope));
+    };
+    let temporary = temporary_password();
+    let hash = {
+        let temporary = temporary.clone();
+        tokio::task::spawn_blocking(move || password::hash(&temporary))
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = $3 WHERE id = $1",
+        user_id,
+        hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE sessions SET ended_at = $2, ended_reason = 'logout' WHERE user_id = $1 AND ended_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "system.user.reset_password",
+        target: Some(username),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(temporary))
+}
+
+/// Grants `role` to `user_id`, unless it is the caller's own account or would join an
+/// administrator role and the auditor role on one account.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn grant_role(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    user_id: Uuid,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    if by.user_id == Some(user_id) {
+        return Ok(Err(Refusal::OwnAccount));
+    }
+    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
+        return Ok(Err(Refusal::OutOfScope));
+    };
+    let mut tx = pool.begin().await?;
+    // Lock the user's grants so two concurrent grants cannot each pass the duty check.
+    let before: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT r.code AS "code?" FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.id = ur.role_id
+          WHERE u.id = $1 ORDER BY r.code FOR UPDATE OF u"#,
+        user_id
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+    let Some(granted) = sqlx::query!("SELECT id, duty FROM roles WHERE code = $1", role)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(Err(Refusal::UnknownRole));
+    };
+    let conflicting = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                           WHERE ur.user_id = $1 AND r.duty IS NOT NULL AND r.duty <> $2) AS "conflict!""#,
+        user_id,
+        granted.duty
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if granted.duty.is_some() && conflicting {
+        return Ok(Err(Refusal::DutiesConflict));
+    }
+    sqlx::query!(
+        "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, role_id) DO NOTHING",
+        user_id,
+        granted.id,
+        by.user_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut after = before.clone();
+    if !after.iter().any(|r| r == role) {
+        after.push(role.to_owned());
+        after.sort();
+    }
+    let entry = Entry {
+        action: "system.user.grant_role",
+        target: Some(username),
+        before: Some(serde_json::json!({ "roles": before })),
+        after: Some(serde_json::json!({ "roles": after })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub code: String,
+    pub name: String,
+    pub data_scope: String,
+    pub duty: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+#[tracing::instrument(skip(pool))]
+pub async fn roles(pool: &PgPool) -> Result<Vec<Role>, sqlx::Error> {
+    sqlx::query_as!(
+        Role,
+        r#"SELECT code, name, data_scope, duty,
+                  ARRAY(SELECT permission FROM role_permissions p WHERE p.role_id = r.id ORDER BY permission) AS "permissions!"
+             FROM roles r ORDER BY code"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SecurityPolicy;
+    use crate::identity::password::check_composition;
+
+    #[test]
+    fn temporary_passwords_meet_the_policy_and_differ() {
+        let policy = SecurityPolicy::default();
+        let passwords: Vec<String> = (0..200).map(|_| temporary_password()).collect();
+        for p in &passwords {
+            assert_eq!(p.chars().count(), 12);
+            assert_eq!(check_composition(&policy, "someone", p), Ok(()), "{p}");
+        }
+        let distinct: std::collections::HashSet<_> = passwords.iter().collect();
+        assert_eq!(distinct.len(), passwords.len());
+    }
+}

@@ -1,0 +1,404 @@
+//! 系统管理 (SYS-1, SEC-4): data scope on every list, temporary passwords, separation of duties,
+//! and — table-driven from the OpenAPI document — a session and a permission on every route.
+
+use quanyi_activities::seed::DEMO_PASSWORD;
+use quanyi_tests::harness::{ApiErrorBody, Browser, TestApp, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+struct Org {
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserRow {
+    id: Uuid,
+    username: String,
+    roles: Vec<String>,
+    must_change_password: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    items: Vec<UserRow>,
+    total: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Temporary {
+    user_id: Uuid,
+    temporary_password: String,
+}
+
+async fn get<T: serde::de::DeserializeOwned>(
+    browser: &Browser,
+    path: &str,
+) -> Result<T, (StatusCode, ApiErrorBody)> {
+    Browser::answer(browser.http.get(browser.url(path)).send().await.unwrap()).await
+}
+
+async fn org(app: &TestApp, code: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM orgs WHERE code = $1")
+        .bind(code)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn user_id(app: &TestApp, username: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_bank_has_a_head_office_two_branches_and_four_sub_branches() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let orgs: Vec<Org> = get(&app, "/api/v1/system/orgs").await.unwrap();
+    let codes: Vec<&str> = orgs.iter().map(|o| o.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["HO", "BR01", "SB0101", "SB0102", "BR02", "SB0201", "SB0202"]
+    );
+}
+
+#[tokio::test]
+async fn a_branch_user_sees_only_its_own_subtree() {
+    let app = spawn_app().await;
+    // A branch administrator: the admin role cut down to its own org and below.
+    sqlx::query("INSERT INTO roles (code, name, data_scope) VALUES ('branch_admin', '分行管理员', 'org_and_below')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO role_permissions (role_id, permission)
+         SELECT r.id, p FROM roles r, unnest(ARRAY['system:user:view', 'system:org:view', 'system:user:create']) p
+          WHERE r.code = 'branch_admin'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let created: Temporary = app
+        .post_json(
+            "/api/v1/system/users",
+            json!({"username": "br01.admin", "display_name": "城东分行管理员", "org_id": org(&app, "BR01").await, "roles": ["branch_admin"]}),
+        )
+        .await
+        .expect("created");
+    let branch = app.browser();
+    branch
+        .login("br01.admin", &created.temporary_password)
+        .await
+        .unwrap();
+    branch
+        .post_empty(
+            "/api/v1/auth/password",
+            json!({"old_password": created.temporary_password, "new_password": "Branch#2027x"}),
+        )
+        .await
+        .unwrap();
+
+    let orgs: Vec<Org> = get(&branch, "/api/v1/system/orgs").await.unwrap();
+    let codes: Vec<&str> = orgs.iter().map(|o| o.code.as_str()).collect();
+    assert_eq!(codes, ["BR01", "SB0101", "SB0102"]);
+    let page: Page = get(&branch, "/api/v1/system/users").await.unwrap();
+    let mut names: Vec<&str> = page.items.iter().map(|u| u.username.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["br01.admin", "planner", "reviewer1"],
+        "only users of 城东分行 and below"
+    );
+    assert_eq!(page.total, 3);
+    // Creating a user in another branch is refused as out of scope.
+    let elsewhere = json!({"username": "br02.user", "display_name": "越权", "org_id": org(&app, "SB0201").await, "roles": []});
+    let refused = Browser::answer::<Temporary>(
+        branch
+            .http
+            .post(branch.url("/api/v1/system/users"))
+            .header("x-requested-with", "quanyi")
+            .json(&elsewhere)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused.unwrap_err().1.code, "QY-SYS-1001");
+}
+
+#[tokio::test]
+async fn a_new_user_gets_a_temporary_password_that_must_be_changed_first() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let created: Temporary = app
+        .post_json(
+            "/api/v1/system/users",
+            json!({"username": "zhangsan", "display_name": "张三", "org_id": org(&app, "SB0102").await, "roles": ["planner"]}),
+        )
+        .await
+        .unwrap();
+    let page: Page = get(&app, "/api/v1/system/users?q=zhang").await.unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].id, created.user_id);
+    assert_eq!(page.items[0].roles, ["planner"]);
+    assert!(page.items[0].must_change_password);
+
+    let zhangsan = app.browser();
+    let session = zhangsan
+        .login("zhangsan", &created.temporary_password)
+        .await
+        .unwrap();
+    assert!(session.must_change_password);
+    assert_eq!(
+        get::<serde_json::Value>(&zhangsan, "/api/v1/system/orgs")
+            .await
+            .unwrap_err()
+            .1
+            .code,
+        "QY-AUTH-0009"
+    );
+
+    let taken = app
+        .post_json::<Temporary>("/api/v1/system/users", json!({"username": "zhangsan", "display_name": "另一个", "org_id": org(&app, "HO").await, "roles": []}))
+        .await;
+    assert_eq!(taken.unwrap_err().1.code, "QY-SYS-1002");
+    for (body, code) in [
+        (
+            json!({"username": "Zhang San", "display_name": "x", "org_id": org(&app, "HO").await, "roles": []}),
+            "QY-SYS-1006",
+        ),
+        (
+            json!({"username": "lisi", "display_name": "", "org_id": org(&app, "HO").await, "roles": []}),
+            "QY-SYS-1007",
+        ),
+        (
+            json!({"username": "lisi", "display_name": "李四", "org_id": org(&app, "HO").await, "roles": ["no_such_role"]}),
+            "QY-SYS-1003",
+        ),
+        (
+            json!({"username": "lisi", "display_name": "李四", "org_id": Uuid::new_v4(), "roles": []}),
+            "QY-SYS-1001",
+        ),
+    ] {
+        assert_eq!(
+            app.post_json::<Temporary>("/api/v1/system/users", body)
+                .await
+                .unwrap_err()
+                .1
+                .code,
+            code
+        );
+    }
+    let nobody: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username = 'lisi'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(nobody, 0, "nothing partial is written");
+}
+
+#[tokio::test]
+async fn administrator_and_auditor_never_meet_on_one_account() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let both = json!({"username": "both", "display_name": "兼任", "org_id": org(&app, "HO").await, "roles": ["admin", "auditor"]});
+    assert_eq!(
+        app.post_json::<Temporary>("/api/v1/system/users", both)
+            .await
+            .unwrap_err()
+            .1
+            .code,
+        "QY-SYS-1005"
+    );
+    let auditor = user_id(&app, "auditor").await;
+    let grant = app
+        .post_empty(
+            &format!("/api/v1/system/users/{auditor}/roles"),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(grant.unwrap_err().1.code, "QY-SYS-1005");
+    let roles: Vec<String> = sqlx::query_scalar(
+        "SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id WHERE u.username = 'auditor'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(roles, ["auditor"]);
+}
+
+#[tokio::test]
+async fn nobody_grants_roles_to_themselves_or_resets_their_own_password_here() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let me = user_id(&app, "admin").await;
+    let grant = app
+        .post_empty(
+            &format!("/api/v1/system/users/{me}/roles"),
+            json!({"role": "monitor"}),
+        )
+        .await;
+    assert_eq!(grant.unwrap_err().1.code, "QY-SYS-1004");
+    let reset = app
+        .post_json::<Temporary>(
+            &format!("/api/v1/system/users/{me}/password-reset"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.unwrap_err().1.code, "QY-SYS-1004");
+    // Granting another user is fine, and audited with before and after.
+    let planner = user_id(&app, "planner").await;
+    app.post_empty(
+        &format!("/api/v1/system/users/{planner}/roles"),
+        json!({"role": "monitor"}),
+    )
+    .await
+    .unwrap();
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'system.user.grant_role'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(before, json!({"roles": ["planner"]}));
+    assert_eq!(after, json!({"roles": ["monitor", "planner"]}));
+}
+
+#[tokio::test]
+async fn a_reset_password_is_temporary_and_ends_the_users_sessions() {
+    let app = spawn_app().await;
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let id = user_id(&app, "planner").await;
+    let reset: Temporary = app
+        .post_json(
+            &format!("/api/v1/system/users/{id}/password-reset"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        planner.me().await.unwrap_err().1.code,
+        "QY-AUTH-0001",
+        "the old session ended"
+    );
+    assert_eq!(
+        planner
+            .login("planner", DEMO_PASSWORD)
+            .await
+            .unwrap_err()
+            .1
+            .code,
+        "QY-AUTH-0002"
+    );
+    assert!(
+        planner
+            .login("planner", &reset.temporary_password)
+            .await
+            .unwrap()
+            .must_change_password
+    );
+}
+
+/// Every `/api/v1` route, with the permission it needs: `None` for public routes, `Some("")` for
+/// any signed-in user. A route in the OpenAPI document but not here fails the test.
+const ROUTES: &[(&str, &str, Option<&str>)] = &[
+    ("get", "/api/v1/auth/captcha", None),
+    ("post", "/api/v1/auth/login", None),
+    ("post", "/api/v1/auth/logout", None),
+    ("get", "/api/v1/auth/me", Some("")),
+    ("post", "/api/v1/auth/password", Some("")),
+    ("post", "/api/v1/auth/reauth", Some("")),
+    ("get", "/api/v1/system/info", Some("")),
+    (
+        "post",
+        "/api/v1/system/locks/{username}/unlock",
+        Some("system:user:unlock"),
+    ),
+    ("get", "/api/v1/system/orgs", Some("system:org:view")),
+    ("get", "/api/v1/system/users", Some("system:user:view")),
+    ("post", "/api/v1/system/users", Some("system:user:create")),
+    (
+        "post",
+        "/api/v1/system/users/{id}/password-reset",
+        Some("system:user:reset_password"),
+    ),
+    (
+        "post",
+        "/api/v1/system/users/{id}/roles",
+        Some("system:role:grant"),
+    ),
+    ("get", "/api/v1/system/roles", Some("system:role:view")),
+];
+
+#[tokio::test]
+async fn every_route_needs_a_session_and_its_permission() {
+    use utoipa::OpenApi;
+    let doc = serde_json::to_value(quanyi_api::openapi::ApiDoc::openapi()).unwrap();
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if path.starts_with("/api/v1/") {
+                documented.push((method.clone(), path.clone()));
+            }
+        }
+    }
+    for (method, path) in &documented {
+        assert!(
+            ROUTES.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is not in the permission table"
+        );
+    }
+    assert_eq!(
+        documented.len(),
+        ROUTES.len(),
+        "the table names a route the API does not have"
+    );
+
+    let app = spawn_app().await;
+    let anonymous = app.browser();
+    // monitor holds system:status:view and system:org:view, nothing else of these
+    let monitor = app.browser();
+    monitor.login("monitor", DEMO_PASSWORD).await.unwrap();
+    let held = ["system:org:view"];
+    for (method, path, permission) in ROUTES {
+        let Some(permission) = permission else {
+            continue;
+        };
+        let concrete = path
+            .replace("{username}", "planner")
+            .replace("{id}", &Uuid::new_v4().to_string());
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let send = |b: &Browser| {
+            b.http
+                .request(method.clone(), b.url(&concrete))
+                .header("x-requested-with", "quanyi")
+                .json(&json!({}))
+                .send()
+        };
+        let response = send(&anonymous).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a session"
+        );
+        if permission.is_empty() || held.contains(permission) {
+            continue;
+        }
+        let response = send(&monitor).await.unwrap();
+        let status = response.status();
+        let body: ApiErrorBody = response.json().await.unwrap();
+        assert_eq!(
+            (status, body.code.as_str()),
+            (StatusCode::FORBIDDEN, "QY-AUTH-0003"),
+            "{method} {path} without {permission}"
+        );
+    }
+}

@@ -1,0 +1,33 @@
+// What the API client's session hooks do in the app (wired in main.ts): a session that ended goes to the
+// login page with the server's message (shown there once), a forced password change to /password.
+import type { Router } from 'vue-router'
+import { SESSION_PATH, type ClientHooks } from '@/api/client'
+import type { ApiError } from '@/api/error'
+import { i18n } from '@/locales'
+import { passwordDetour } from '@/router'
+import type { UserStore } from '@/stores/user'
+
+export function createSessionHandlers(
+  router: Router,
+  store: () => UserStore,
+): Pick<ClientHooks, 'onSignedOut' | 'onPasswordChangeRequired'> {
+  return {
+    onSignedOut(error: ApiError, path: string) {
+      const s = store()
+      s.clear()
+      s.setNotice(error.fromServer && error.message ? error.message : i18n.global.t('layout.sessionExpired'))
+      // The session probe runs inside the route guard, which is already on its way to the login page.
+      if (path === SESSION_PATH) return
+      const current = router.currentRoute.value
+      if (current.name === 'login') return
+      void router.replace({ name: 'login', query: { redirect: current.fullPath } })
+    },
+    onPasswordChangeRequired() {
+      const s = store()
+      s.mustChangePassword = true
+      const current = router.currentRoute.value
+      if (current.name === 'password') return
+      void router.replace(passwordDetour(current.fullPath))
+    },
+  }
+}
