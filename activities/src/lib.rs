@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clock;
 pub mod identity;
+pub mod logs;
 pub mod process;
 pub mod seed;
 pub mod store;

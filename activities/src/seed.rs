@@ -93,6 +93,7 @@ const ROLES: &[RoleSeed] = &[
             "system:user:unlock",
             "system:role:view",
             "system:role:grant",
+            "system:log:view",
         ],
     ),
     (
@@ -100,7 +101,12 @@ const ROLES: &[RoleSeed] = &[
         "审计员",
         "all",
         Some("audit"),
-        &["system:audit:view", "system:org:view"],
+        &[
+            "system:audit:view",
+            "system:log:view",
+            "system:log:export",
+            "system:org:view",
+        ],
     ),
     (
         "planner",

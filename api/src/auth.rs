@@ -451,6 +451,24 @@ pub async fn unlock(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A user who proved who they are within the step-up window (critical operations); refused with
+/// `QY-AUTH-0011` otherwise — the UI then asks for the password (`/auth/reauth`) and retries.
+pub struct SteppedUp;
+
+impl FromRequestParts<AppState> for SteppedUp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
+        let window = state.settings.policy.step_up_window;
+        if session::authenticated_within(&state.pool, &token, state.clock.now(), window).await? {
+            Ok(SteppedUp)
+        } else {
+            Err(ErrorCode::StepUpRequired.into())
+        }
+    }
+}
+
 /// Middleware on `/api/v1`: a state-changing request must carry `X-Requested-With: quanyi`.
 pub async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
     let safe = matches!(

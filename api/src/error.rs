@@ -120,6 +120,8 @@ catalogue! {
         "请先修改初始密码或已过期的密码", "Change your initial or expired password first";
     SessionExpired = "QY-AUTH-0010", UNAUTHORIZED,
         "会话已达到最长时限，请重新登录", "The session reached its time limit; sign in again";
+    StepUpRequired = "QY-AUTH-0011", FORBIDDEN,
+        "该操作需要重新验证身份：请先输入密码确认", "This operation needs you to confirm your password first";
     PasswordTooShort = "QY-PWD-0001", UNPROCESSABLE_ENTITY,
         "密码长度不足 8 位", "The password must be at least 8 characters long";
     PasswordTooFewClasses = "QY-PWD-0002", UNPROCESSABLE_ENTITY,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod permission;
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/system/users/{id}/roles", post(system::grant_role))
         .route("/system/roles", get(system::roles))
+        .route("/system/login-log", get(logs::login_log))
+        .route("/system/login-log/export", get(logs::export_login_log))
+        .route("/system/audit-log", get(logs::audit_log))
+        .route("/system/audit-log/export", get(logs::export_audit_log))
         .route("/system/info", get(system::info))
         .layer(from_fn(auth::require_csrf_header));
     let api = Router::new()

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::{auth, error, health, system};
+use crate::{auth, error, health, logs, system};
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
@@ -29,7 +29,11 @@ use utoipa::OpenApi;
         system::create_user,
         system::reset_password,
         system::grant_role,
-        system::roles
+        system::roles,
+        logs::login_log,
+        logs::export_login_log,
+        logs::audit_log,
+        logs::export_audit_log
     ),
     components(schemas(error::ErrorBody)),
     tags(

@@ -29,6 +29,9 @@ permissions! {
     UserUnlock = "system:user:unlock";
     RoleView = "system:role:view";
     RoleGrant = "system:role:grant";
+    LogView = "system:log:view";
+    AuditView = "system:audit:view";
+    LogExport = "system:log:export";
 }
 
 /// The signed-in user, holding permission `P`; `QY-AUTH-0003` otherwise.

@@ -5,6 +5,7 @@ mod api_errors;
 mod audit;
 mod auth;
 mod health;
+mod logs;
 mod openapi;
 mod process;
 mod system;

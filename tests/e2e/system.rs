@@ -336,6 +336,18 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("system:role:grant"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
+    ("get", "/api/v1/system/login-log", Some("system:log:view")),
+    (
+        "get",
+        "/api/v1/system/login-log/export",
+        Some("system:log:export"),
+    ),
+    ("get", "/api/v1/system/audit-log", Some("system:audit:view")),
+    (
+        "get",
+        "/api/v1/system/audit-log/export",
+        Some("system:log:export"),
+    ),
 ];
 
 #[tokio::test]

@@ -30,6 +30,9 @@ pub struct SecurityPolicy {
     /// Staff passwords expire after this long and must be changed at the next sign-in.
     pub password_max_age: Duration,
     pub captcha_lifetime: Duration,
+    /// Critical operations (bulk export, role changes, …) need a sign-in or re-authentication
+    /// this recent.
+    pub step_up_window: Duration,
 }
 
 impl Default for SecurityPolicy {
@@ -48,6 +51,7 @@ impl Default for SecurityPolicy {
             password_min_age: Duration::from_secs(DAY),
             password_max_age: Duration::from_secs(90 * DAY),
             captcha_lifetime: Duration::from_secs(5 * MINUTE),
+            step_up_window: Duration::from_secs(5 * MINUTE),
         }
     }
 }

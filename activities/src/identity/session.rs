@@ -196,6 +196,24 @@ pub async fn end(
     tx.commit().await
 }
 
+/// Whether the session's user proved who they are (sign-in or re-authentication) within
+/// `window` — the step-up check before a critical operation.
+#[tracing::instrument(skip(pool, token))]
+pub async fn authenticated_within(
+    pool: &PgPool,
+    token: &SessionToken,
+    now: DateTime<Utc>,
+    window: std::time::Duration,
+) -> Result<bool, sqlx::Error> {
+    let at = sqlx::query_scalar!(
+        "SELECT authenticated_at FROM sessions WHERE token_hash = $1 AND ended_at IS NULL",
+        token.hash()
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(at.is_some_and(|at| now < at + chrono(window)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
