@@ -23,13 +23,16 @@ pub fn connect(config: &Config) -> Result<PgPool, StackError> {
     ))
 }
 
-/// The pool, after bringing the schema up to date.
+/// The application's pool, after bringing the schema up to date with the owner's rights.
 pub async fn connect_and_migrate(config: &Config) -> Result<PgPool, StackError> {
-    let pool = connect(config)?;
-    quanyi_activities::store::migrate(&pool)
-        .await
-        .map_err(|e| StackError(format!("cannot migrate the database: {e}")))?;
-    Ok(pool)
+    let options = config
+        .database_options()
+        .map_err(|e| StackError(e.to_string()))?;
+    let owner = quanyi_activities::store::owner_pool(options);
+    let migrated = quanyi_activities::store::migrate(&owner).await;
+    owner.close().await;
+    migrated.map_err(|e| StackError(format!("cannot migrate the database: {e}")))?;
+    connect(config)
 }
 
 fn app_state(config: &Config, pool: PgPool) -> AppState {

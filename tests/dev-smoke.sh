@@ -41,7 +41,7 @@ sign_in() {
   captcha=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/captcha") || return 1
   id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["captcha_id"])' <<<"$captcha")
   answer=$(psql "$(db_url)" -Atc "SELECT answer FROM captchas WHERE id = '$id'")
-  curl -sf -H 'content-type: application/json' -H 'x-requested-with: quanyi' \
+  curl -sf -c "$work/cookies" -H 'content-type: application/json' -H 'x-requested-with: quanyi' \
     -d "{\"username\":\"$1\",\"password\":\"Quanyi@2026\",\"captcha_id\":\"$id\",\"captcha_answer\":\"$answer\"}" \
     "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null
 }
@@ -75,6 +75,10 @@ start
 grep -q "stale postmaster.pid" "$log" || fail "the stale postmaster.pid was not reported"
 grep -q "Demo bank seeded" "$log" && fail "the second start seeded again"
 sign_in "admin" || fail "the demo admin cannot sign in after a restart"
+curl -sf -b "$work/cookies" "http://127.0.0.1:$port/api/v1/auth/me" >/dev/null || fail "the session does not work"
+token=$(awk '$6 == "quanyi_session" { print $7 }' "$work/cookies")
+[[ ${#token} -ge 40 ]] || fail "no session cookie after sign-in"
+grep -qF -- "$token" "$log" && fail "the session id reached the log"
 
 echo "dev-smoke: the production commands over the same database, configured by file and environment"
 api_port=$(free_port)

@@ -8,10 +8,29 @@ use std::time::Duration;
 /// Every migration, embedded at build time: a deployed binary carries its own schema.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// The role every application query runs as (see the `app_role` migration): it may not change
+/// or remove audit rows.
+pub const APP_ROLE: &str = "quanyi_app";
+
 /// A pool that fails fast when PostgreSQL is away, so `/readyz` can say so instead of hanging.
+/// Every connection switches to [`APP_ROLE`], so the application holds only that role's rights.
 pub fn pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
     PgPoolOptions::new()
         .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::Executor::execute(conn, "SET ROLE quanyi_app").await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(options)
+}
+
+/// A pool with the connecting user's own rights, for migrations and seeding only.
+pub fn owner_pool(options: PgConnectOptions) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(2)
         .acquire_timeout(Duration::from_secs(3))
         .connect_lazy_with(options)
 }

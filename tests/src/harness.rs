@@ -373,6 +373,15 @@ pub struct Check {
 pub type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
 
 impl TestApp {
+    /// A connection with the database owner's rights (the application's pool has only its role's),
+    /// for what a DBA — or an attacker with a DBA's rights — would do by hand.
+    pub async fn owner_connection(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(self.database_url.expose_secret())
+            .await
+            .expect("owner connection")
+    }
+
     /// Another browser on the same app: its own cookies.
     pub fn browser(&self) -> Browser {
         Browser::new(self.browser.base.clone(), self.pool.clone())
