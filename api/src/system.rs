@@ -2,7 +2,7 @@
 //! caller's data scope, every change audited in its own transaction.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, actor};
+use crate::auth::{CurrentUser, SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path, Query};
 use crate::permission::{self as perm, Authorized};
@@ -232,13 +232,14 @@ pub async fn create_user(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = TemporaryPasswordView),
-        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
     ))]
 pub async fn reset_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::UserResetPassword>,
+    _: SteppedUp,
     Path(id): Path<Uuid>,
 ) -> Result<Json<TemporaryPasswordView>, ApiError> {
     let scope = system::scope_of(&state.pool, user.id).await?;
@@ -267,13 +268,14 @@ pub struct GrantRoleRequest {
     params(("id" = Uuid, Path)), request_body = GrantRoleRequest,
     responses(
         (status = 204, description = "Granted"),
-        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1005 duties"),
     ))]
 pub async fn grant_role(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::RoleGrant>,
+    _: SteppedUp,
     Path(id): Path<Uuid>,
     Json(request): Json<GrantRoleRequest>,
 ) -> Result<StatusCode, ApiError> {

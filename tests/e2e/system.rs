@@ -414,3 +414,42 @@ async fn every_route_needs_a_session_and_its_permission() {
         );
     }
 }
+
+#[tokio::test]
+async fn role_grants_and_password_resets_need_a_fresh_password() {
+    use chrono::Duration;
+    use quanyi_activities::clock::ManualClock;
+    use std::sync::Arc;
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let app = quanyi_tests::harness::spawn_app_with(quanyi_tests::harness::AppOptions {
+        clock: clock.clone(),
+        ..Default::default()
+    })
+    .await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let planner = user_id(&app, "planner").await;
+    clock.advance(Duration::minutes(6));
+    let grant = app
+        .post_empty(
+            &format!("/api/v1/system/users/{planner}/roles"),
+            json!({"role": "monitor"}),
+        )
+        .await;
+    assert_eq!(grant.unwrap_err().1.code, "QY-AUTH-0011");
+    let reset = app
+        .post_json::<Temporary>(
+            &format!("/api/v1/system/users/{planner}/password-reset"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.unwrap_err().1.code, "QY-AUTH-0011");
+    app.post_empty("/api/v1/auth/reauth", json!({"password": DEMO_PASSWORD}))
+        .await
+        .unwrap();
+    app.post_empty(
+        &format!("/api/v1/system/users/{planner}/roles"),
+        json!({"role": "monitor"}),
+    )
+    .await
+    .expect("granted after re-authentication");
+}
