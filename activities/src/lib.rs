@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clock;
 pub mod identity;
 pub mod logs;
+pub mod parameters;
 pub mod process;
 pub mod seed;
 pub mod store;

@@ -94,6 +94,8 @@ const ROLES: &[RoleSeed] = &[
             "system:role:view",
             "system:role:grant",
             "system:log:view",
+            "system:parameter:view",
+            "system:parameter:update",
         ],
     ),
     (
@@ -105,6 +107,7 @@ const ROLES: &[RoleSeed] = &[
             "system:audit:view",
             "system:log:view",
             "system:log:export",
+            "system:parameter:view",
             "system:org:view",
         ],
     ),

@@ -16,7 +16,7 @@ use quanyi_activities::audit::Entry;
 use quanyi_activities::identity::login::{self, Attempt, LastLogin, Outcome, Reauth};
 use quanyi_activities::identity::password::{self, PasswordRejection};
 use quanyi_activities::identity::session::{self, SessionState, SessionToken};
-use quanyi_activities::identity::{self, User, captcha};
+use quanyi_activities::identity::{self, SecurityPolicy, User, captcha};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -150,14 +150,14 @@ impl FromRequestParts<AppState> for SessionUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
         let now = state.clock.now();
-        let user_id = match session::check(&state.pool, &state.settings.policy, &token, now).await?
-        {
-            SessionState::Active { user_id } => user_id,
-            SessionState::NeedsReauth { .. } => return Err(ErrorCode::ReauthRequired.into()),
-            SessionState::Expired => return Err(ErrorCode::SessionExpired.into()),
-            SessionState::Replaced => return Err(ErrorCode::SessionReplaced.into()),
-            SessionState::None => return Err(ErrorCode::NotAuthenticated.into()),
-        };
+        let user_id =
+            match session::check(&state.pool, &*state.policy().await?, &token, now).await? {
+                SessionState::Active { user_id } => user_id,
+                SessionState::NeedsReauth { .. } => return Err(ErrorCode::ReauthRequired.into()),
+                SessionState::Expired => return Err(ErrorCode::SessionExpired.into()),
+                SessionState::Replaced => return Err(ErrorCode::SessionReplaced.into()),
+                SessionState::None => return Err(ErrorCode::NotAuthenticated.into()),
+            };
         let user = identity::user(&state.pool, user_id)
             .await?
             .ok_or(ErrorCode::NotAuthenticated)?;
@@ -199,14 +199,14 @@ fn session_cookie(state: &AppState, value: String, max_age: time::Duration) -> C
         .build()
 }
 
-fn lifetime(state: &AppState) -> time::Duration {
-    time::Duration::try_from(state.settings.policy.session_lifetime).unwrap_or(time::Duration::HOUR)
+fn lifetime(policy: &SecurityPolicy) -> time::Duration {
+    time::Duration::try_from(policy.session_lifetime).unwrap_or(time::Duration::HOUR)
 }
 
 /// A new one-time captcha for the sign-in form.
 #[utoipa::path(get, path = "/api/v1/auth/captcha", tag = "auth", responses((status = 200, body = CaptchaView)))]
 pub async fn new_captcha(State(state): State<AppState>) -> Result<Json<CaptchaView>, ApiError> {
-    let issued = captcha::issue(&state.pool, &state.settings.policy, state.clock.now()).await?;
+    let issued = captcha::issue(&state.pool, &*state.policy().await?, state.clock.now()).await?;
     Ok(Json(CaptchaView {
         captcha_id: issued.id,
         image: issued.image,
@@ -247,7 +247,7 @@ pub async fn login(
         now: state.clock.now(),
     };
     let (user_id, token, last_login) =
-        match login::sign_in(&state.pool, &state.settings.policy, attempt).await? {
+        match login::sign_in(&state.pool, &*state.policy().await?, attempt).await? {
             Outcome::SignedIn {
                 user_id,
                 token,
@@ -265,7 +265,11 @@ pub async fn login(
         .await?
         .ok_or(ErrorCode::Internal)?;
     tracing::info!("signed in");
-    let cookie = session_cookie(&state, token.expose().to_owned(), lifetime(&state));
+    let cookie = session_cookie(
+        &state,
+        token.expose().to_owned(),
+        lifetime(&*state.policy().await?),
+    );
     let must_change_password = user.must_change_password;
     Ok((
         jar.add(cookie),
@@ -333,7 +337,7 @@ async fn rotate(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError>
     Ok(jar.add(session_cookie(
         state,
         new.expose().to_owned(),
-        lifetime(state),
+        lifetime(&*state.policy().await?),
     )))
 }
 
@@ -354,7 +358,7 @@ pub async fn change_password(
     if request.old_password.len() > 128 || request.new_password.len() > 128 {
         return Err(ErrorCode::InvalidBody.into());
     }
-    let policy = &state.settings.policy;
+    let policy = &*state.policy().await?;
     let by = actor(&user, peer);
     password::change(
         &state.pool,
@@ -395,7 +399,7 @@ pub async fn reauth(
     let now = state.clock.now();
     match login::reauthenticate(
         &state.pool,
-        &state.settings.policy,
+        &*state.policy().await?,
         user_id,
         request.password,
         now,
@@ -418,7 +422,7 @@ impl FromRequestParts<AppState> for ReauthCandidate {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
         let now = state.clock.now();
-        match session::check(&state.pool, &state.settings.policy, &token, now).await? {
+        match session::check(&state.pool, &*state.policy().await?, &token, now).await? {
             SessionState::Active { user_id } | SessionState::NeedsReauth { user_id } => {
                 Ok(ReauthCandidate(user_id))
             }
@@ -460,7 +464,7 @@ impl FromRequestParts<AppState> for SteppedUp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
-        let window = state.settings.policy.step_up_window;
+        let window = state.policy().await?.step_up_window;
         if session::authenticated_within(&state.pool, &token, state.clock.now(), window).await? {
             Ok(SteppedUp)
         } else {

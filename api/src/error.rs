@@ -153,6 +153,10 @@ catalogue! {
         "A username is 3–32 lower-case letters, digits, dots, underscores or hyphens, starting with a letter";
     InvalidDisplayName = "QY-SYS-1007", UNPROCESSABLE_ENTITY,
         "姓名须为 1–50 个字符", "A display name is 1–50 characters";
+    UnknownParameter = "QY-SYS-1008", NOT_FOUND,
+        "参数不存在", "No such parameter";
+    ParameterOutOfRange = "QY-SYS-1009", UNPROCESSABLE_ENTITY,
+        "参数值超出允许范围", "The value is outside the parameter's allowed range";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

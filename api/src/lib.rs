@@ -9,6 +9,7 @@ pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod permission;
+pub mod policy;
 pub mod process;
 pub mod request_id;
 pub mod settings;
@@ -19,7 +20,7 @@ pub mod web;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use quanyi_activities::clock::{Clock, SystemClock};
 use sqlx::PgPool;
 use std::future::Future;
@@ -39,6 +40,7 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     pub metrics: metrics::Metrics,
     pub clock: Arc<dyn Clock>,
+    pub policy: Arc<policy::PolicyCache>,
 }
 
 impl AppState {
@@ -46,10 +48,18 @@ impl AppState {
         Self {
             pool,
             temporal: Arc::new(temporal),
+            policy: Arc::new(policy::PolicyCache::new(settings.policy.clone())),
             settings: Arc::new(settings),
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The security policy in force (configuration defaults with the parameters applied).
+    pub async fn policy(
+        &self,
+    ) -> Result<Arc<quanyi_activities::identity::SecurityPolicy>, error::ApiError> {
+        Ok(self.policy.get(&self.pool).await?)
     }
 
     /// The same app reading time from `clock` (tests move it by hand).
@@ -79,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/system/users/{id}/roles", post(system::grant_role))
         .route("/system/roles", get(system::roles))
+        .route("/system/parameters", get(system::parameters))
+        .route("/system/parameters/{key}", put(system::update_parameter))
         .route("/system/login-log", get(logs::login_log))
         .route("/system/login-log/export", get(logs::export_login_log))
         .route("/system/audit-log", get(logs::audit_log))

@@ -30,6 +30,8 @@ use utoipa::OpenApi;
         system::reset_password,
         system::grant_role,
         system::roles,
+        system::parameters,
+        system::update_parameter,
         logs::login_log,
         logs::export_login_log,
         logs::audit_log,

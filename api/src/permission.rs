@@ -32,6 +32,8 @@ permissions! {
     LogView = "system:log:view";
     AuditView = "system:audit:view";
     LogExport = "system:log:export";
+    ParameterView = "system:parameter:view";
+    ParameterUpdate = "system:parameter:update";
 }
 
 /// The signed-in user, holding permission `P`; `QY-AUTH-0003` otherwise.

@@ -8,6 +8,7 @@ use crate::extract::{Json, Path, Query};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use quanyi_activities::parameters;
 use quanyi_activities::system::{self, NewUser, Refusal, UserFilter};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -329,4 +330,87 @@ pub async fn roles(
             })
             .collect(),
     ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ParameterView {
+    pub key: &'static str,
+    /// What the parameter means, in the bank's words.
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub value: i64,
+    pub default: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// 参数设置: the security parameters in force (the read is audited).
+#[utoipa::path(get, path = "/api/v1/system/parameters", tag = "system", responses(
+    (status = 200, body = Vec<ParameterView>),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn parameters(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::ParameterView>,
+) -> Result<Json<Vec<ParameterView>>, ApiError> {
+    let list = parameters::list(
+        &state.pool,
+        state.policy.defaults(),
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|p| ParameterView {
+                key: p.key,
+                name: p.name,
+                unit: p.unit,
+                value: p.value,
+                default: p.default,
+                min: p.min,
+                max: p.max,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UpdateParameterRequest {
+    pub value: i64,
+}
+
+/// Change a security parameter (within its range; re-authentication first; audited before/after).
+#[utoipa::path(put, path = "/api/v1/system/parameters/{key}", tag = "system",
+    params(("key" = String, Path)), request_body = UpdateParameterRequest,
+    responses(
+        (status = 204, description = "Changed; in force at once"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003, QY-AUTH-0011 re-authenticate first"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1008"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1009 out of range"),
+    ))]
+pub async fn update_parameter(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::ParameterUpdate>,
+    _: SteppedUp,
+    Path(key): Path<String>,
+    Json(request): Json<UpdateParameterRequest>,
+) -> Result<StatusCode, ApiError> {
+    let outcome = parameters::update(
+        &state.pool,
+        state.policy.defaults(),
+        &key,
+        request.value,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?;
+    state.policy.invalidate();
+    match outcome {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(parameters::Refusal::UnknownKey) => Err(ErrorCode::UnknownParameter.into()),
+        Err(parameters::Refusal::OutOfRange) => Err(ErrorCode::ParameterOutOfRange.into()),
+    }
 }

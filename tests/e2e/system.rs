@@ -336,6 +336,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("system:role:grant"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
+    (
+        "get",
+        "/api/v1/system/parameters",
+        Some("system:parameter:view"),
+    ),
+    (
+        "put",
+        "/api/v1/system/parameters/{key}",
+        Some("system:parameter:update"),
+    ),
     ("get", "/api/v1/system/login-log", Some("system:log:view")),
     (
         "get",
@@ -452,4 +462,87 @@ async fn role_grants_and_password_resets_need_a_fresh_password() {
     )
     .await
     .expect("granted after re-authentication");
+}
+
+#[tokio::test]
+async fn a_security_parameter_change_is_in_force_at_once_and_audited() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let put = |key: &str, value: i64| {
+        let app = &app;
+        let url = app.url(&format!("/api/v1/system/parameters/{key}"));
+        async move {
+            let response = app
+                .http
+                .put(url)
+                .header("x-requested-with", "quanyi")
+                .json(&json!({"value": value}))
+                .send()
+                .await
+                .unwrap();
+            if response.status() == StatusCode::NO_CONTENT {
+                Ok(())
+            } else {
+                Err(response.json::<ApiErrorBody>().await.unwrap().code)
+            }
+        }
+    };
+    assert_eq!(
+        put("security.login.max_failures", 2).await,
+        Err("QY-SYS-1009".into()),
+        "below the range"
+    );
+    assert_eq!(put("security.no.such", 5).await, Err("QY-SYS-1008".into()));
+    put("security.login.max_failures", 3)
+        .await
+        .expect("changed");
+
+    let params: Vec<serde_json::Value> = get(&app, "/api/v1/system/parameters").await.unwrap();
+    let max_failures = params
+        .iter()
+        .find(|p| p["key"] == "security.login.max_failures")
+        .unwrap();
+    assert_eq!(
+        (
+            max_failures["value"].as_i64(),
+            max_failures["default"].as_i64()
+        ),
+        (Some(3), Some(5))
+    );
+
+    for _ in 0..3 {
+        assert_eq!(
+            app.browser()
+                .login("planner", "Wrong@2026")
+                .await
+                .unwrap_err()
+                .1
+                .code,
+            "QY-AUTH-0002"
+        );
+    }
+    assert_eq!(
+        app.browser()
+            .login("planner", DEMO_PASSWORD)
+            .await
+            .unwrap_err()
+            .1
+            .code,
+        "QY-AUTH-0007",
+        "3 now lock"
+    );
+
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'system.parameter.update'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((before, after), (json!({"value": 5}), json!({"value": 3})));
+    let reads: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'system.parameter.read'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reads, 1, "reading the security parameters is audited");
 }
