@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod dictionaries;
 pub mod identity;
 pub mod logs;
 pub mod parameters;

@@ -96,6 +96,7 @@ const ROLES: &[RoleSeed] = &[
             "system:log:view",
             "system:parameter:view",
             "system:parameter:update",
+            "system:dictionary:update",
         ],
     ),
     (

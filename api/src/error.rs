@@ -157,6 +157,13 @@ catalogue! {
         "参数不存在", "No such parameter";
     ParameterOutOfRange = "QY-SYS-1009", UNPROCESSABLE_ENTITY,
         "参数值超出允许范围", "The value is outside the parameter's allowed range";
+    UnknownDictionary = "QY-SYS-1010", NOT_FOUND,
+        "码值类型不存在", "No such code list";
+    BuiltinDictionary = "QY-SYS-1011", CONFLICT,
+        "静态码值由系统维护，不能修改", "Static code lists are maintained by the software and cannot be edited";
+    InvalidDictionaryItem = "QY-SYS-1012", UNPROCESSABLE_ENTITY,
+        "码值编码须为 1–32 位小写字母、数字或下划线，中文名称 1–50 字，英文名称 1–100 字",
+        "A code is 1–32 lower-case letters, digits or underscores; labels are 1–50 (zh) and 1–100 (en) characters";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

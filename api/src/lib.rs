@@ -89,6 +89,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/system/users/{id}/roles", post(system::grant_role))
         .route("/system/roles", get(system::roles))
+        .route("/system/dictionaries", get(system::dictionaries))
+        .route(
+            "/system/dictionaries/{type}/{code}",
+            put(system::put_dictionary_item),
+        )
         .route("/system/parameters", get(system::parameters))
         .route("/system/parameters/{key}", put(system::update_parameter))
         .route("/system/login-log", get(logs::login_log))

@@ -30,6 +30,8 @@ use utoipa::OpenApi;
         system::reset_password,
         system::grant_role,
         system::roles,
+        system::dictionaries,
+        system::put_dictionary_item,
         system::parameters,
         system::update_parameter,
         logs::login_log,

@@ -34,6 +34,7 @@ permissions! {
     LogExport = "system:log:export";
     ParameterView = "system:parameter:view";
     ParameterUpdate = "system:parameter:update";
+    DictionaryUpdate = "system:dictionary:update";
 }
 
 /// The signed-in user, holding permission `P`; `QY-AUTH-0003` otherwise.

@@ -8,8 +8,8 @@ use crate::extract::{Json, Path, Query};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use quanyi_activities::parameters;
 use quanyi_activities::system::{self, NewUser, Refusal, UserFilter};
+use quanyi_activities::{dictionaries, parameters};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -412,5 +412,115 @@ pub async fn update_parameter(
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(parameters::Refusal::UnknownKey) => Err(ErrorCode::UnknownParameter.into()),
         Err(parameters::Refusal::OutOfRange) => Err(ErrorCode::ParameterOutOfRange.into()),
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DictionaryItemView {
+    pub code: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub sort: i32,
+    pub enabled: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DictionaryView {
+    pub code: String,
+    pub name: String,
+    /// Static lists mirror codes the software relies on and cannot be edited.
+    pub builtin: bool,
+    pub items: Vec<DictionaryItemView>,
+}
+
+/// 码值: every code list with its items, for labels anywhere in the UI.
+#[utoipa::path(get, path = "/api/v1/system/dictionaries", tag = "system", responses(
+    (status = 200, body = Vec<DictionaryView>),
+    (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001"),
+))]
+pub async fn dictionaries(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> Result<Json<Vec<DictionaryView>>, ApiError> {
+    let all = dictionaries::all(&state.pool).await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|d| DictionaryView {
+                code: d.code,
+                name: d.name,
+                builtin: d.builtin,
+                items: d
+                    .items
+                    .into_iter()
+                    .map(|i| DictionaryItemView {
+                        code: i.code,
+                        label_zh: i.label_zh,
+                        label_en: i.label_en,
+                        sort: i.sort,
+                        enabled: i.enabled,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PutDictionaryItemRequest {
+    pub label_zh: String,
+    pub label_en: String,
+    pub sort: i32,
+    pub enabled: bool,
+}
+
+/// Add or change one item of a dynamic code list (audited with before and after).
+#[utoipa::path(put, path = "/api/v1/system/dictionaries/{type}/{code}", tag = "system",
+    params(("type" = String, Path), ("code" = String, Path)), request_body = PutDictionaryItemRequest,
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1010"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1011 static list"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1012"),
+    ))]
+pub async fn put_dictionary_item(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::DictionaryUpdate>,
+    Path((type_code, code)): Path<(String, String)>,
+    Json(request): Json<PutDictionaryItemRequest>,
+) -> Result<StatusCode, ApiError> {
+    let code_ok = (1..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !code.starts_with('_');
+    let zh = request.label_zh.trim().to_owned();
+    let en = request.label_en.trim().to_owned();
+    if !code_ok
+        || !(1..=50).contains(&zh.chars().count())
+        || !(1..=100).contains(&en.chars().count())
+        || type_code.len() > 32
+    {
+        return Err(ErrorCode::InvalidDictionaryItem.into());
+    }
+    let item = dictionaries::Item {
+        code,
+        label_zh: zh,
+        label_en: en,
+        sort: request.sort,
+        enabled: request.enabled,
+    };
+    match dictionaries::put(
+        &state.pool,
+        &type_code,
+        item,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(dictionaries::Refusal::UnknownType) => Err(ErrorCode::UnknownDictionary.into()),
+        Err(dictionaries::Refusal::Builtin) => Err(ErrorCode::BuiltinDictionary.into()),
     }
 }

@@ -336,6 +336,12 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("system:role:grant"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
+    ("get", "/api/v1/system/dictionaries", Some("")),
+    (
+        "put",
+        "/api/v1/system/dictionaries/{type}/{code}",
+        Some("system:dictionary:update"),
+    ),
     (
         "get",
         "/api/v1/system/parameters",
@@ -396,6 +402,8 @@ async fn every_route_needs_a_session_and_its_permission() {
         };
         let concrete = path
             .replace("{username}", "planner")
+            .replace("{type}", "channel")
+            .replace("{code}", "atm")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let send = |b: &Browser| {
@@ -545,4 +553,59 @@ async fn a_security_parameter_change_is_in_force_at_once_and_audited() {
             .await
             .unwrap();
     assert_eq!(reads, 1, "reading the security parameters is audited");
+}
+
+#[tokio::test]
+async fn dynamic_code_lists_are_maintained_and_audited_static_ones_are_not() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let put = |path: &str, body: serde_json::Value| {
+        let app = &app;
+        let url = app.url(path);
+        async move {
+            let response = app
+                .http
+                .put(url)
+                .header("x-requested-with", "quanyi")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            if response.status() == StatusCode::NO_CONTENT {
+                Ok(())
+            } else {
+                Err(response.json::<ApiErrorBody>().await.unwrap().code)
+            }
+        }
+    };
+    let atm = json!({"label_zh": "自助设备", "label_en": "ATM", "sort": 4, "enabled": true});
+    put("/api/v1/system/dictionaries/channel/atm", atm.clone())
+        .await
+        .expect("added");
+    assert_eq!(
+        put("/api/v1/system/dictionaries/org_level/4", atm.clone()).await,
+        Err("QY-SYS-1011".into())
+    );
+    assert_eq!(
+        put("/api/v1/system/dictionaries/nothing/atm", atm.clone()).await,
+        Err("QY-SYS-1010".into())
+    );
+    assert_eq!(
+        put("/api/v1/system/dictionaries/channel/ATM!", atm).await,
+        Err("QY-SYS-1012".into())
+    );
+    let lists: Vec<serde_json::Value> = get(&app, "/api/v1/system/dictionaries").await.unwrap();
+    let channel = lists.iter().find(|d| d["code"] == "channel").unwrap();
+    let codes: Vec<&str> = channel["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["mobile_banking", "wechat", "h5", "atm"]);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'system.dictionary.put' AND target = 'channel.atm'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
 }
