@@ -1,7 +1,12 @@
 // Browser smoke test of the built UI against a running Quanyi server (playwright-core + the system's
 // Chromium; no browser download). Login page with its captcha → a deliberately wrong captcha (refused,
-// new captcha) → login → home → 系统状态 (ready) → /api/docs → 修改密码 from the user menu (the rule
-// checklist; the password is not changed) → logout, screenshots of each.
+// new captcha) → login → home → 系统状态 (ready) → 用户管理: create `smoke.<6 letters>` in 城东新区支行 with
+// 营销策划, read its temporary password from the result dialog, find it by name → 机构管理 (the tree) →
+// 角色管理 (the data scopes) → /api/docs → 修改密码 from the user menu (the rule checklist; the password is
+// not changed) → logout → sign in as the new user with the temporary password (new captcha) → the forced
+// change-password page → a new password → home with the new user's name → logout, screenshots of each.
+// QUANYI_USER must hold system:user:view, system:user:create, system:org:view and system:role:view
+// (the demo `admin`).
 // Fails on any step, console error, page error, or 4xx/5xx response, except: /api/v1/auth/me's 401 while
 // no session is open (how the UI learns it must show the login page), /readyz's 503 while the test is
 // still waiting for the server to become ready (dependencies may be warming up; after ready, a 503 fails),
@@ -51,6 +56,12 @@ export async function captchaAnswer(id, env = process.env) {
   })
   if (!answer) throw new Error(`captcha ${id} is not in the captchas table (expired or already used?)`)
   return answer
+}
+
+/** Six random lower-case letters, for a username no earlier run has taken. */
+function randomLetters(n = 6) {
+  const letters = 'abcdefghijklmnopqrstuvwxyz'
+  return Array.from({ length: n }, () => letters[Math.floor(Math.random() * letters.length)]).join('')
 }
 
 /** An answer that cannot be the right one. */
@@ -128,6 +139,53 @@ async function shownCaptchaId(page) {
   return id
 }
 
+/** Fills the login form with the captcha's right answer and submits it; returns the login response. */
+async function submitLogin(page, name, secret) {
+  const id = await shownCaptchaId(page)
+  await page.getByTestId('login-username').fill(name)
+  await page.getByTestId('login-password').fill(secret)
+  await page.getByTestId('login-captcha').fill(await captchaAnswer(id))
+  const [response] = await Promise.all([
+    page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/login'),
+    page.getByTestId('login-submit').click(),
+  ])
+  return response
+}
+
+/** Signs out from the user menu and checks the session is gone on the server too (a reload stays on /login). */
+async function logOut(page, screenshot) {
+  await page.goto(`${baseUrl}/home`)
+  await page.getByTestId('user-menu').click()
+  const logout = page.getByTestId('logout')
+  await logout.waitFor({ state: 'visible' })
+  const [response] = await Promise.all([
+    page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/logout'),
+    logout.click(),
+  ])
+  if (response.status() !== 204) throw new Error(`logout answered ${response.status()}`)
+  sessionOpen = false
+  await page.waitForURL((url) => url.pathname === '/login')
+  await page.reload()
+  await page.getByTestId('login-title').waitFor()
+  if (pathOf(page.url()) !== '/login') throw new Error(`after logout and reload the page is ${page.url()}`)
+  await page.waitForLoadState('networkidle')
+  await shot(page, screenshot)
+}
+
+/** The visible texts of `testId` elements inside the users table, in row order. */
+async function columnTexts(page, testId) {
+  return (await page.locator(`[data-testid="users-table"] .el-table__body [data-testid="${testId}"]`).allInnerTexts()).map((s) => s.trim())
+}
+
+/** Opens the page of a 系统管理 entry from the side menu. */
+async function openSystemPage(page, key, path) {
+  const item = page.getByTestId(`menu-${key}`)
+  if (!(await item.isVisible())) await page.locator('[data-testid="menu-system"] > .el-sub-menu__title').click()
+  await item.waitFor({ state: 'visible' })
+  await item.click()
+  await page.waitForURL((url) => url.pathname === path)
+}
+
 async function main() {
   baseUrl = env('QUANYI_URL').replace(/\/+$/, '')
   username = env('QUANYI_USER')
@@ -176,6 +234,15 @@ async function main() {
   })
 
   let user
+  const suffix = randomLetters()
+  const newUser = {
+    username: `smoke.${suffix}`,
+    displayName: `冒烟测试${suffix}`,
+    org: '城东新区支行',
+    role: '营销策划',
+    temporaryPassword: '',
+    newPassword: `Qy#${randomLetters(4)}2026`,
+  }
   try {
     await step('open the site and land on the login page with a captcha', async () => {
       await page.goto(`${baseUrl}/`)
@@ -229,14 +296,7 @@ async function main() {
     })
 
     await step('log in with the right captcha answer', async () => {
-      const id = await shownCaptchaId(page)
-      await page.getByTestId('login-username').fill(username)
-      await page.getByTestId('login-password').fill(password)
-      await page.getByTestId('login-captcha').fill(await captchaAnswer(id))
-      const [response] = await Promise.all([
-        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/login'),
-        page.getByTestId('login-submit').click(),
-      ])
+      const response = await submitLogin(page, username, password)
       if (response.status() !== 200) {
         const body = await response.text().catch(() => '')
         problems.length = 0
@@ -310,6 +370,99 @@ async function main() {
       await shot(page, '4-system-status')
     })
 
+    await step('open 系统管理 › 用户管理 and see the users with their role names', async () => {
+      await openSystemPage(page, 'system-users', '/system/users')
+      await page.locator('[data-testid="users-table"] [data-testid="user-username"]', { hasText: username }).first().waitFor()
+      const names = await columnTexts(page, 'user-username')
+      if (!names.includes(username)) throw new Error(`the users table lists ${JSON.stringify(names)}, not ${username}`)
+      // Role codes are shown by their names once the role list has loaded.
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll('[data-testid="users-table"] [data-testid="user-roles"] .el-tag')].some((t) => t.textContent?.trim() === '系统管理员'),
+      )
+      await page.waitForLoadState('networkidle')
+      await shot(page, '5-users')
+    })
+
+    await step(`create user ${newUser.username} in ${newUser.org} with role ${newUser.role}`, async () => {
+      await page.getByTestId('user-create').click()
+      const dialog = page.getByTestId('user-form-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      await page.getByTestId('user-form-username').fill(newUser.username)
+      await page.getByTestId('user-form-name').fill(newUser.displayName)
+      await page.locator('.el-select[data-testid="user-form-org"]').click()
+      await page.locator('.user-form__org-popper').getByText(newUser.org, { exact: true }).click()
+      await page.getByTestId('user-form-roles').click()
+      await page.locator('.user-form__roles-popper .el-select-dropdown__item').filter({ hasText: newUser.role }).first().click()
+      // Close the role list by clicking the dialog's title, so that it covers nothing.
+      await dialog.locator('.el-dialog__title').click()
+      await page.locator('.el-popper.user-form__roles-popper').waitFor({ state: 'hidden' })
+      await shot(page, '6-user-create')
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/system/users' && res.request().method() === 'POST'),
+        page.getByTestId('user-form-submit').click(),
+      ])
+      if (response.status() !== 201) throw new Error(`creating the user answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      const answer = await response.json()
+      const shown = page.getByTestId('temporary-password')
+      await shown.waitFor({ state: 'visible' })
+      newUser.temporaryPassword = ((await shown.textContent()) ?? '').trim()
+      if (!newUser.temporaryPassword) throw new Error('the result dialog shows no temporary password')
+      if (newUser.temporaryPassword !== answer.temporary_password) throw new Error('the result dialog shows another password than the server gave')
+      const dialogText = await page.getByTestId('temporary-password-dialog').innerText()
+      for (const needle of [newUser.username, newUser.displayName, '首次登录', '仅显示这一次']) {
+        if (!dialogText.includes(needle)) throw new Error(`the result dialog does not say "${needle}": ${dialogText.replace(/\s+/g, ' ')}`)
+      }
+      await shot(page, '7-temporary-password')
+      await page.getByTestId('temporary-password-close').click()
+      await page.getByTestId('temporary-password-dialog').waitFor({ state: 'hidden' })
+    })
+
+    await step('find the new user by name: 营销策划 in its 支行, 须改密', async () => {
+      await page.getByTestId('user-search-keyword').fill(newUser.displayName)
+      await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/system/users' && new URL(res.url()).searchParams.get('q') === newUser.displayName),
+        page.getByTestId('user-search-submit').click(),
+      ])
+      await page.waitForFunction(
+        (name) => {
+          const cells = [...document.querySelectorAll('[data-testid="users-table"] .el-table__body [data-testid="user-username"]')]
+          return cells.length === 1 && cells[0].textContent?.trim() === name
+        },
+        newUser.username,
+      )
+      const row = page.locator('[data-testid="users-table"] .el-table__body tr', { hasText: newUser.username })
+      const rowText = (await row.innerText()).replace(/\s+/g, ' ')
+      for (const needle of [newUser.displayName, newUser.org, newUser.role, '正常', '须改密']) {
+        if (!rowText.includes(needle)) throw new Error(`the row of ${newUser.username} does not show "${needle}": ${rowText}`)
+      }
+      await page.waitForLoadState('networkidle')
+      await shot(page, '8-user-created')
+    })
+
+    await step('机构管理 shows the org tree with levels', async () => {
+      await openSystemPage(page, 'system-orgs', '/system/orgs')
+      const row = page.locator('[data-testid="orgs-table"] .el-table__body tr', { hasText: newUser.org })
+      await row.waitFor()
+      const level = (await row.getByTestId('org-level').textContent())?.trim()
+      if (level !== '支行') throw new Error(`${newUser.org} is shown as "${level}", not 支行`)
+      const head = (await page.locator('[data-testid="orgs-table"] .el-table__body tr').first().innerText()).replace(/\s+/g, ' ')
+      if (!head.includes('总行')) throw new Error(`the first org row is "${head}", not 总行`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '9-orgs')
+    })
+
+    await step('角色管理 lists the roles with data scope and duties', async () => {
+      await openSystemPage(page, 'system-roles', '/system/roles')
+      const row = page.locator('[data-testid="roles-table"] .el-table__body tr', { hasText: newUser.role })
+      await row.first().waitFor()
+      const scope = (await row.first().getByTestId('role-scope').textContent())?.trim()
+      if (scope !== '本机构及下级') throw new Error(`${newUser.role} has data scope "${scope}"`)
+      const admin = page.locator('[data-testid="roles-table"] .el-table__body tr', { hasText: 'system:user:create' })
+      if ((await admin.count()) !== 0) throw new Error('a permission is shown as its code although the UI knows its name')
+      await page.waitForLoadState('networkidle')
+      await shot(page, '10-roles')
+    })
+
     await step('/api/docs renders Swagger UI with the API title', async () => {
       const spec = await (await page.request.get(`${baseUrl}/api/openapi.json`)).json()
       const expected = spec?.info?.title
@@ -320,7 +473,7 @@ async function main() {
       const text = (await title.textContent()) ?? ''
       if (!text.includes(expected)) throw new Error(`Swagger UI title is "${text}", expected "${expected}"`)
       await page.locator('#swagger-ui .opblock').first().waitFor()
-      await shot(page, '5-api-docs')
+      await shot(page, '11-api-docs')
     })
 
     await step('open 修改密码 from the user menu and see the rule checklist', async () => {
@@ -346,28 +499,65 @@ async function main() {
       await page.waitForFunction(() =>
         ['rule-length', 'rule-variety'].every((id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-state') === 'met'),
       )
-      await shot(page, '6-change-password')
+      await shot(page, '12-change-password')
       await page.getByTestId('password-new').fill('')
     })
 
     await step('log out and return to the login page', async () => {
-      await page.goto(`${baseUrl}/home`)
-      await page.getByTestId('user-menu').click()
-      const logout = page.getByTestId('logout')
-      await logout.waitFor({ state: 'visible' })
-      const [response] = await Promise.all([
-        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/logout'),
-        logout.click(),
-      ])
-      if (response.status() !== 204) throw new Error(`logout answered ${response.status()}`)
-      sessionOpen = false
-      await page.waitForURL((url) => url.pathname === '/login')
-      // The session must be gone on the server too: a reload stays on the login page.
-      await page.reload()
-      await page.getByTestId('login-title').waitFor()
-      if (pathOf(page.url()) !== '/login') throw new Error(`after logout and reload the page is ${page.url()}`)
+      await logOut(page, '13-logged-out')
+    })
+
+    await step('sign in as the new user with the temporary password: only the forced change-password page opens', async () => {
+      const response = await submitLogin(page, newUser.username, newUser.temporaryPassword)
+      if (response.status() !== 200) {
+        const body = await response.text().catch(() => '')
+        problems.length = 0
+        throw new Error(`login of ${newUser.username} answered ${response.status()}: ${body}`)
+      }
+      sessionOpen = true
+      const answer = await response.json()
+      if (!answer.must_change_password) throw new Error(`${newUser.username} signed in with a temporary password but need not change it`)
+      if (answer.user?.display_name !== newUser.displayName) throw new Error(`login answered user ${JSON.stringify(answer.user)}`)
+      await page.waitForURL((url) => url.pathname === '/password')
+      await page.getByTestId('password-forced').waitFor({ state: 'visible' })
+      if ((await page.getByTestId('password-page').getAttribute('data-forced')) !== 'true') throw new Error('the password page is not in forced mode')
+      // No side menu while the password must be changed.
+      if (await page.getByTestId('menu-home').count()) throw new Error('the side menu is shown before the password is changed')
       await page.waitForLoadState('networkidle')
-      await shot(page, '7-logged-out')
+      await shot(page, '14-new-user-forced-password')
+    })
+
+    await step('change the temporary password and land on home with the new user\'s name', async () => {
+      await page.getByTestId('password-old').fill(newUser.temporaryPassword)
+      await page.getByTestId('password-new').fill(newUser.newPassword)
+      await page.getByTestId('password-confirm').fill(newUser.newPassword)
+      await page.waitForFunction(() =>
+        ['rule-length', 'rule-variety', 'rule-noUsername', 'rule-confirm'].every(
+          (id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-state') === 'met',
+        ),
+      )
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/password'),
+        page.getByTestId('password-submit').click(),
+      ])
+      if (response.status() >= 300) throw new Error(`the password change answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      await page.waitForURL((url) => url.pathname === '/home')
+      const greeting = page.getByTestId('welcome-name')
+      await greeting.waitFor()
+      const text = (await greeting.textContent()) ?? ''
+      if (!text.includes(newUser.displayName)) throw new Error(`welcome card says "${text}", expected "${newUser.displayName}"`)
+      const org = (await page.getByTestId('welcome-org').textContent())?.trim()
+      if (org !== newUser.org) throw new Error(`welcome card org is "${org}", expected "${newUser.org}"`)
+      // 营销策划 may view orgs but not users: the menu follows the permissions.
+      await page.locator('[data-testid="menu-system"] > .el-sub-menu__title').click()
+      await page.getByTestId('menu-system-orgs').waitFor({ state: 'visible' })
+      if (await page.getByTestId('menu-system-users').count()) throw new Error('营销策划 sees 用户管理 in the menu')
+      await page.waitForLoadState('networkidle')
+      await shot(page, '15-new-user-home')
+    })
+
+    await step('log the new user out', async () => {
+      await logOut(page, '16-new-user-logged-out')
     })
   } catch (err) {
     await shot(page, 'failure').catch(() => {})

@@ -115,6 +115,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 操作日志: the audit log, newest first. */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/audit-log/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the audit log as CSV (own permission, recent re-authentication, audited). */
+        get: operations["export_audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/dictionaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 码值: every code list with its items, for labels anywhere in the UI. */
+        get: operations["dictionaries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/dictionaries/{type}/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add or change one item of a dynamic code list (audited with before and after). */
+        put: operations["put_dictionary_item"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/info": {
         parameters: {
             query?: never;
@@ -149,6 +217,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/login-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 登录日志: every sign-in attempt, newest first. */
+        get: operations["login_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/login-log/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the login log as CSV (own permission, recent re-authentication, audited). */
+        get: operations["export_login_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/orgs": {
         parameters: {
             query?: never;
@@ -159,6 +261,40 @@ export interface paths {
         /** The orgs within the caller's data scope, parents before children. */
         get: operations["orgs"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 参数设置: the security parameters in force (the read is audited). */
+        get: operations["parameters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/parameters/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a security parameter (within its range; re-authentication first; audited before/after). */
+        put: operations["update_parameter"];
         post?: never;
         delete?: never;
         options?: never;
@@ -273,6 +409,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditLogPage: {
+            items: components["schemas"]["AuditRecordView"][];
+            /** Format: int64 */
+            total: number;
+        };
+        AuditRecordView: {
+            action: string;
+            after?: unknown;
+            /** Format: date-time */
+            at: string;
+            before?: unknown;
+            /** Format: int64 */
+            id: number;
+            ip?: string | null;
+            /** @description `ok` or `refused`. */
+            result: string;
+            target?: string | null;
+            username?: string | null;
+        };
         CaptchaView: {
             /** Format: uuid */
             captcha_id: string;
@@ -304,6 +459,21 @@ export interface components {
             /** @example zhangsan */
             username: string;
         };
+        DictionaryItemView: {
+            code: string;
+            enabled: boolean;
+            label_en: string;
+            label_zh: string;
+            /** Format: int32 */
+            sort: number;
+        };
+        DictionaryView: {
+            /** @description Static lists mirror codes the software relies on and cannot be edited. */
+            builtin: boolean;
+            code: string;
+            items: components["schemas"]["DictionaryItemView"][];
+            name: string;
+        };
         /** @description The error body every endpoint answers with. */
         ErrorBody: {
             /** @description Stable code `QY-<AREA>-<NNNN>`; see the catalogue in `docs/errors.md`. */
@@ -330,6 +500,22 @@ export interface components {
             failures_since: number;
             ip: string;
             success: boolean;
+        };
+        LoginLogPage: {
+            items: components["schemas"]["LoginRecordView"][];
+            /** Format: int64 */
+            total: number;
+        };
+        LoginRecordView: {
+            /** Format: date-time */
+            at: string;
+            /** Format: int64 */
+            id: number;
+            ip: string;
+            /** @description `ok`, `bad_credentials`, `locked`, `captcha` or `throttled`. */
+            reason: string;
+            success: boolean;
+            username: string;
         };
         LoginRequest: {
             captcha_answer: string;
@@ -365,6 +551,27 @@ export interface components {
             /** Format: uuid */
             parent_id?: string | null;
         };
+        ParameterView: {
+            /** Format: int64 */
+            default: number;
+            key: string;
+            /** Format: int64 */
+            max: number;
+            /** Format: int64 */
+            min: number;
+            /** @description What the parameter means, in the bank's words. */
+            name: string;
+            unit: string;
+            /** Format: int64 */
+            value: number;
+        };
+        PutDictionaryItemRequest: {
+            enabled: boolean;
+            label_en: string;
+            label_zh: string;
+            /** Format: int32 */
+            sort: number;
+        };
         Readiness: {
             checks: components["schemas"]["Check"][];
             /** @description `ready` when every check passed, else `unavailable`. */
@@ -397,6 +604,10 @@ export interface components {
             temporary_password: string;
             /** Format: uuid */
             user_id: string;
+        };
+        UpdateParameterRequest: {
+            /** Format: int64 */
+            value: number;
         };
         UserPage: {
             items: components["schemas"]["UserRowView"][];
@@ -626,6 +837,167 @@ export interface operations {
             };
         };
     };
+    audit_log: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                /** @description RFC 3339, inclusive. */
+                from?: string | null;
+                /** @description RFC 3339, exclusive. */
+                to?: string | null;
+                /** @description Successes (`true`) or failures/refusals (`false`) only. */
+                success?: boolean | null;
+                /** @description Audit log only: actions starting with this, e.g. `system.user`. */
+                action?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_audit_log: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                /** @description RFC 3339, inclusive. */
+                from?: string | null;
+                /** @description RFC 3339, exclusive. */
+                to?: string | null;
+                /** @description Successes (`true`) or failures/refusals (`false`) only. */
+                success?: boolean | null;
+                /** @description Audit log only: actions starting with this, e.g. `system.user`. */
+                action?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The filtered audit log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-AUTH-0003, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dictionaries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DictionaryView"][];
+                };
+            };
+            /** @description QY-AUTH-0001 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_dictionary_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutDictionaryItemRequest"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1011 static list */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1012 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     info: {
         parameters: {
             query?: never;
@@ -684,6 +1056,87 @@ export interface operations {
             };
         };
     };
+    login_log: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                /** @description RFC 3339, inclusive. */
+                from?: string | null;
+                /** @description RFC 3339, exclusive. */
+                to?: string | null;
+                /** @description Successes (`true`) or failures/refusals (`false`) only. */
+                success?: boolean | null;
+                /** @description Audit log only: actions starting with this, e.g. `system.user`. */
+                action?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginLogPage"];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_login_log: {
+        parameters: {
+            query?: {
+                username?: string | null;
+                /** @description RFC 3339, inclusive. */
+                from?: string | null;
+                /** @description RFC 3339, exclusive. */
+                to?: string | null;
+                /** @description Successes (`true`) or failures/refusals (`false`) only. */
+                success?: boolean | null;
+                /** @description Audit log only: actions starting with this, e.g. `system.user`. */
+                action?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The filtered login log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-AUTH-0003, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     orgs: {
         parameters: {
             query?: never;
@@ -703,6 +1156,85 @@ export interface operations {
             };
             /** @description QY-AUTH-0003 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    parameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParameterView"][];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_parameter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateParameterRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; in force at once */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-AUTH-0003, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1008 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1009 out of range */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -835,7 +1367,7 @@ export interface operations {
                     "application/json": components["schemas"]["TemporaryPasswordView"];
                 };
             };
-            /** @description QY-SYS-1004 own account */
+            /** @description QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -877,7 +1409,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description QY-SYS-1004 own account */
+            /** @description QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -32,3 +32,12 @@ export type ChangePasswordRequest = RequestJson<'/api/v1/auth/password', 'post'>
 export type Readiness = ResponseJson<'/readyz', 'get', 200>
 export type ReadinessCheck = Readiness['checks'][number]
 export type SystemInfo = ResponseJson<'/api/v1/system/info', 'get', 200>
+
+// 系统管理 (SYS-1): orgs, roles, users.
+export type Org = ResponseJson<'/api/v1/system/orgs', 'get', 200>[number]
+export type Role = ResponseJson<'/api/v1/system/roles', 'get', 200>[number]
+export type UserPage = ResponseJson<'/api/v1/system/users', 'get', 200>
+export type UserRow = UserPage['items'][number]
+export type UserQuery = NonNullable<paths['/api/v1/system/users']['get']['parameters']['query']>
+export type CreateUserRequest = RequestJson<'/api/v1/system/users', 'post'>
+export type TemporaryPassword = ResponseJson<'/api/v1/system/users', 'post', 201>

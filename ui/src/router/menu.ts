@@ -1,13 +1,20 @@
 // The side menu as data. A feature adds its page by appending an entry here and a route in routes.ts;
 // an entry shows only when the user holds its permission (null = any logged-in user), and a group
 // shows only when at least one child does. UI.md: a menu item appears only once its feature works.
-import { House, Monitor, Setting } from '@element-plus/icons-vue'
+import { House, Monitor, OfficeBuilding, Setting, Stamp, User } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { MessageKey } from '@/locales'
 
 /** Permission strings the UI checks; the server grants them in `User.permissions`. */
 export const PERMISSIONS = {
   systemStatus: 'system:status:view',
+  systemOrgView: 'system:org:view',
+  systemUserView: 'system:user:view',
+  systemUserCreate: 'system:user:create',
+  systemUserResetPassword: 'system:user:reset_password',
+  systemUserUnlock: 'system:user:unlock',
+  systemRoleView: 'system:role:view',
+  systemRoleGrant: 'system:role:grant',
 } as const
 
 export interface MenuItem {
@@ -33,6 +40,30 @@ export const menu: MenuItem[] = [
     icon: Setting,
     permission: null,
     children: [
+      {
+        key: 'system-users',
+        title: 'menu.systemUsers',
+        icon: User,
+        route: '/system/users',
+        permission: PERMISSIONS.systemUserView,
+        description: 'home.entry.systemUsers',
+      },
+      {
+        key: 'system-orgs',
+        title: 'menu.systemOrgs',
+        icon: OfficeBuilding,
+        route: '/system/orgs',
+        permission: PERMISSIONS.systemOrgView,
+        description: 'home.entry.systemOrgs',
+      },
+      {
+        key: 'system-roles',
+        title: 'menu.systemRoles',
+        icon: Stamp,
+        route: '/system/roles',
+        permission: PERMISSIONS.systemRoleView,
+        description: 'home.entry.systemRoles',
+      },
       {
         key: 'system-status',
         title: 'menu.systemStatus',

@@ -33,6 +33,24 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.home' },
       },
       {
+        path: 'system/users',
+        name: 'system-users',
+        component: () => import('@/views/system/user/index.vue'),
+        meta: { title: 'menu.systemUsers', permission: PERMISSIONS.systemUserView },
+      },
+      {
+        path: 'system/orgs',
+        name: 'system-orgs',
+        component: () => import('@/views/system/org/index.vue'),
+        meta: { title: 'menu.systemOrgs', permission: PERMISSIONS.systemOrgView },
+      },
+      {
+        path: 'system/roles',
+        name: 'system-roles',
+        component: () => import('@/views/system/role/index.vue'),
+        meta: { title: 'menu.systemRoles', permission: PERMISSIONS.systemRoleView },
+      },
+      {
         path: 'system/status',
         name: 'system-status',
         component: () => import('@/views/system/status/index.vue'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { filterMenu, menu, menuLeaves, menuTrail, PERMISSIONS, type MenuItem } from '@/router/menu'
+import { routes } from '@/router/routes'
 
 const has = (granted: string[]) => (p: string) => granted.includes(p)
 
@@ -39,8 +40,22 @@ describe('filterMenu', () => {
     expect(JSON.stringify(items)).toBe(snapshot)
   })
 
-  it('lists only pages that exist: home and system status', () => {
-    expect(menuLeaves(menu).map((i) => i.route)).toEqual(['/home', '/system/status'])
+  it('lists only pages that exist: home, then users, orgs, roles before system status', () => {
+    expect(menuLeaves(menu).map((i) => i.route)).toEqual(['/home', '/system/users', '/system/orgs', '/system/roles', '/system/status'])
+  })
+
+  it('shows each 系统管理 page only to holders of its view permission', () => {
+    const system = (granted: string[]) => filterMenu(menu, has(granted)).find((i) => i.key === 'system')?.children?.map((i) => i.key)
+    // 营销策划 and most demo roles hold only system:org:view.
+    expect(system([PERMISSIONS.systemOrgView])).toEqual(['system-orgs'])
+    expect(system([PERMISSIONS.systemUserView, PERMISSIONS.systemRoleView])).toEqual(['system-users', 'system-roles'])
+    // Acting on users does not show the list without viewing it.
+    expect(system([PERMISSIONS.systemUserCreate, PERMISSIONS.systemRoleGrant])).toBeUndefined()
+    expect(system(Object.values(PERMISSIONS))).toEqual(['system-users', 'system-orgs', 'system-roles', 'system-status'])
+  })
+
+  it('gives every page entry a home-page description', () => {
+    for (const leaf of menuLeaves(menu).filter((i) => i.route !== '/home')) expect(leaf.description, leaf.key).toBeTruthy()
   })
 })
 
@@ -48,5 +63,17 @@ describe('menuTrail', () => {
   it('gives the group then the page for the breadcrumb', () => {
     expect(menuTrail(menu, '/system/status').map((i) => i.title)).toEqual(['menu.system', 'menu.systemStatus'])
     expect(menuTrail(menu, '/nowhere')).toEqual([])
+  })
+})
+
+describe('routes and menu', () => {
+  it('guard each menu page with the permission its menu entry shows it for', () => {
+    const children = routes.find((r) => r.path === '/')?.children ?? []
+    for (const leaf of menuLeaves(menu)) {
+      const route = children.find((r) => `/${r.path}` === leaf.route)
+      expect(route, leaf.route).toBeDefined()
+      expect(route?.meta?.permission ?? null, leaf.route).toBe(leaf.permission)
+      expect(route?.meta?.title, leaf.route).toBe(leaf.title)
+    }
   })
 })
