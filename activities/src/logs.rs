@@ -38,7 +38,7 @@ pub async fn login_log(
     offset: i64,
 ) -> Result<(Vec<LoginRecord>, i64), sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT id, at, username, ip, success, reason, count(*) OVER () AS "total!"
+        r#"SELECT id, at, username, ip, success, reason
              FROM login_log
             WHERE ($1::text IS NULL OR username = $1)
               AND ($2::timestamptz IS NULL OR at >= $2)
@@ -55,7 +55,20 @@ pub async fn login_log(
     )
     .fetch_all(pool)
     .await?;
-    let total = rows.first().map_or(0, |r| r.total);
+    // Counted apart, so a page past the end still knows the total.
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM login_log
+            WHERE ($1::text IS NULL OR username = $1)
+              AND ($2::timestamptz IS NULL OR at >= $2)
+              AND ($3::timestamptz IS NULL OR at < $3)
+              AND ($4::bool IS NULL OR success = $4)"#,
+        filter.username,
+        filter.from,
+        filter.to,
+        filter.success
+    )
+    .fetch_one(pool)
+    .await?;
     let items = rows
         .into_iter()
         .map(|r| LoginRecord {
@@ -96,7 +109,7 @@ pub async fn audit_log(
         .as_ref()
         .map(|a| format!("{}%", a.replace(['%', '_'], "")));
     let rows = sqlx::query!(
-        r#"SELECT id, at, username, org_id, ip, action, target, result, before, after, count(*) OVER () AS "total!"
+        r#"SELECT id, at, username, org_id, ip, action, target, result, before, after
              FROM audit_log
             WHERE ($1::text IS NULL OR username = $1)
               AND ($2::timestamptz IS NULL OR at >= $2)
@@ -115,7 +128,21 @@ pub async fn audit_log(
     )
     .fetch_all(pool)
     .await?;
-    let total = rows.first().map_or(0, |r| r.total);
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_log
+            WHERE ($1::text IS NULL OR username = $1)
+              AND ($2::timestamptz IS NULL OR at >= $2)
+              AND ($3::timestamptz IS NULL OR at < $3)
+              AND ($4::bool IS NULL OR (result = 'ok') = $4)
+              AND ($5::text IS NULL OR action LIKE $5)"#,
+        filter.username,
+        filter.from,
+        filter.to,
+        filter.success,
+        action
+    )
+    .fetch_one(pool)
+    .await?;
     let items = rows
         .into_iter()
         .map(|r| AuditRecord {

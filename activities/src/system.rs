@@ -121,11 +121,10 @@ pub async fn users(
                   u.must_change_password,
                   ARRAY(SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
                          WHERE ur.user_id = u.id ORDER BY r.code) AS "roles!",
-                  EXISTS (SELECT 1 FROM login_locks l WHERE l.username = u.username AND l.locked_until > $8) AS "locked!",
-                  count(*) OVER () AS "total!"
+                  EXISTS (SELECT 1 FROM login_locks l WHERE l.username = u.username AND l.locked_until > $8) AS "locked!"
              FROM users u JOIN orgs o ON o.id = u.org_id
             WHERE ($1 OR o.path LIKE $2 || '%' OR u.org_id = $3 OR u.id = $4)
-              AND ($5::uuid IS NULL OR u.org_id = $5)
+              AND ($5::uuid IS NULL OR o.path LIKE (SELECT path FROM orgs WHERE id = $5) || '%')
               AND ($6::text IS NULL OR u.username ILIKE $6 OR u.display_name ILIKE $6)
             ORDER BY o.path, u.username
             LIMIT $7 OFFSET $9"#,
@@ -141,7 +140,21 @@ pub async fn users(
     )
     .fetch_all(pool)
     .await?;
-    let total = rows.first().map_or(0, |r| r.total);
+    // Counted apart, so a page past the end still knows the total.
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users u JOIN orgs o ON o.id = u.org_id
+            WHERE ($1 OR o.path LIKE $2 || '%' OR u.org_id = $3 OR u.id = $4)
+              AND ($5::uuid IS NULL OR o.path LIKE (SELECT path FROM orgs WHERE id = $5) || '%')
+              AND ($6::text IS NULL OR u.username ILIKE $6 OR u.display_name ILIKE $6)"#,
+        all,
+        path,
+        org,
+        me,
+        filter.org_id,
+        keyword
+    )
+    .fetch_one(pool)
+    .await?;
     let items = rows
         .into_iter()
         .map(|r| UserRow {

@@ -117,6 +117,22 @@ async fn a_branch_user_sees_only_its_own_subtree() {
         "only users of 城东分行 and below"
     );
     assert_eq!(page.total, 3);
+    let past_the_end: Page = get(&branch, "/api/v1/system/users?page=9").await.unwrap();
+    assert_eq!(
+        (past_the_end.items.len(), past_the_end.total),
+        (0, 3),
+        "the total survives a page past the end"
+    );
+    let sub_branches: Page = get(
+        &app,
+        &format!("/api/v1/system/users?org_id={}", org(&app, "BR01").await),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sub_branches.total, 3,
+        "filtering by a branch includes its sub-branches"
+    );
     // Creating a user in another branch is refused as out of scope.
     let elsewhere = json!({"username": "br02.user", "display_name": "越权", "org_id": org(&app, "SB0201").await, "roles": []});
     let refused = Browser::answer::<Temporary>(
