@@ -219,7 +219,7 @@ fn banner(
     }
     for login in DEMO_LOGINS {
         println!(
-            "    {:<10} {}（{}）",
+            "    {:<15} {}（{}）",
             login.username, login.display_name, login.org
         );
     }
