@@ -19,7 +19,7 @@ pub struct LogFilter {
     pub action: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoginRecord {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -83,7 +83,7 @@ pub async fn login_log(
     Ok((items, total))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     pub at: DateTime<Utc>,

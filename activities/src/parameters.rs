@@ -155,7 +155,7 @@ pub async fn policy(
     Ok(policy)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Parameter {
     pub key: &'static str,
     pub name: &'static str,

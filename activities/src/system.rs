@@ -51,7 +51,7 @@ fn scope_params(scope: &DataScope) -> (bool, Option<String>, Option<Uuid>, Optio
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Org {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
@@ -82,7 +82,7 @@ pub async fn orgs(
     .await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserRow {
     pub id: Uuid,
     pub username: String,
@@ -204,6 +204,16 @@ pub fn temporary_password() -> String {
     chars.into_iter().collect()
 }
 
+/// A temporary password and its hash (hashed off the async threads).
+async fn new_temporary_password() -> Result<(String, String), sqlx::Error> {
+    let temporary = temporary_password();
+    let plain = temporary.clone();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&plain))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    Ok((temporary, hash))
+}
+
 async fn in_scope_org(pool: &PgPool, scope: &DataScope, org_id: Uuid) -> Result<bool, sqlx::Error> {
     let (all, path, org, _) = scope_params(scope);
     sqlx::query_scalar!(
@@ -267,13 +277,7 @@ pub async fn create_user(
     if duties.duties > 1 {
         return Ok(Err(Refusal::DutiesConflict));
     }
-    let temporary = temporary_password();
-    let hash = {
-        let temporary = temporary.clone();
-        tokio::task::spawn_blocking(move || password::hash(&temporary))
-            .await
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
-    };
+    let (temporary, hash) = new_temporary_password().await?;
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query_scalar!(
         "INSERT INTO users (username, display_name, org_id, kind, password_hash, must_change_password,
@@ -332,13 +336,7 @@ pub async fn reset_password(
     let Some(username) = in_scope_user(pool, scope, user_id).await? else {
         return Ok(Err(Refusal::OutOfScope));
     };
-    let temporary = temporary_password();
-    let hash = {
-        let temporary = temporary.clone();
-        tokio::task::spawn_blocking(move || password::hash(&temporary))
-            .await
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
-    };
+    let (temporary, hash) = new_temporary_password().await?;
     let mut tx = pool.begin().await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = $3 WHERE id = $1",
@@ -438,7 +436,7 @@ pub async fn grant_role(
     Ok(Ok(()))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Role {
     pub code: String,
     pub name: String,

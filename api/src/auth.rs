@@ -64,30 +64,10 @@ impl From<User> for UserView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct LastLoginView {
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub ip: String,
-    pub success: bool,
-    /// Failed attempts since the last successful sign-in.
-    pub failures_since: i64,
-}
-
-impl From<LastLogin> for LastLoginView {
-    fn from(l: LastLogin) -> Self {
-        Self {
-            at: l.at,
-            ip: l.ip,
-            success: l.success,
-            failures_since: l.failures_since,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginView {
     pub user: UserView,
     /// The previous sign-in of this account; absent at the first one.
-    pub last_login: Option<LastLoginView>,
+    pub last_login: Option<LastLogin>,
     /// Initial, temporary or expired password: nothing but a password change is allowed.
     pub must_change_password: bool,
 }
@@ -275,7 +255,7 @@ pub async fn login(
         jar.add(cookie),
         Json(LoginView {
             user: user.into(),
-            last_login: last_login.map(Into::into),
+            last_login,
             must_change_password,
         }),
     ))

@@ -59,31 +59,9 @@ impl LogQuery {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct LoginRecordView {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub username: String,
-    pub ip: String,
-    pub success: bool,
-    /// `ok`, `bad_credentials`, `locked`, `captcha` or `throttled`.
-    pub reason: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginLogPage {
-    pub items: Vec<LoginRecordView>,
+    pub items: Vec<LoginRecord>,
     pub total: i64,
-}
-
-fn login_view(r: LoginRecord) -> LoginRecordView {
-    LoginRecordView {
-        id: r.id,
-        at: r.at,
-        username: r.username,
-        ip: r.ip,
-        success: r.success,
-        reason: r.reason,
-    }
 }
 
 /// 登录日志: every sign-in attempt, newest first.
@@ -99,44 +77,13 @@ pub async fn login_log(
     let (limit, offset) = query.paging()?;
     let (items, total) =
         logs::login_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
-    Ok(Json(LoginLogPage {
-        items: items.into_iter().map(login_view).collect(),
-        total,
-    }))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AuditRecordView {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub username: Option<String>,
-    pub ip: Option<String>,
-    pub action: String,
-    pub target: Option<String>,
-    /// `ok` or `refused`.
-    pub result: String,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    Ok(Json(LoginLogPage { items, total }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditLogPage {
-    pub items: Vec<AuditRecordView>,
+    pub items: Vec<AuditRecord>,
     pub total: i64,
-}
-
-fn audit_view(r: AuditRecord) -> AuditRecordView {
-    AuditRecordView {
-        id: r.id,
-        at: r.at,
-        username: r.username,
-        ip: r.ip,
-        action: r.action,
-        target: r.target,
-        result: r.result,
-        before: r.before,
-        after: r.after,
-    }
 }
 
 /// 操作日志: the audit log, newest first.
@@ -152,10 +99,7 @@ pub async fn audit_log(
     let (limit, offset) = query.paging()?;
     let (items, total) =
         logs::audit_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
-    Ok(Json(AuditLogPage {
-        items: items.into_iter().map(audit_view).collect(),
-        total,
-    }))
+    Ok(Json(AuditLogPage { items, total }))
 }
 
 /// Records the export itself, then answers the CSV as a download.
@@ -216,7 +160,7 @@ pub async fn export_login_log(
     let filter = query.filter()?;
     let (items, _) = logs::login_log(&state.pool, &filter, None, 0).await?;
     let rows = items.len();
-    let csv = csv_bytes(items.into_iter().map(login_view))?;
+    let csv = csv_bytes(items)?;
     export(&state, actor(&user, peer), "login-log", &filter, csv, rows).await
 }
 

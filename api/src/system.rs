@@ -43,38 +43,17 @@ fn refusal(r: Refusal) -> ApiError {
     })
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct OrgView {
-    pub id: Uuid,
-    pub parent_id: Option<Uuid>,
-    pub code: String,
-    pub name: String,
-    /// 1 总行, 2 分行, 3 支行
-    pub level: i16,
-}
-
 /// The orgs within the caller's data scope, parents before children.
 #[utoipa::path(get, path = "/api/v1/system/orgs", tag = "system", responses(
-    (status = 200, body = Vec<OrgView>),
+    (status = 200, body = Vec<system::Org>),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn orgs(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::OrgView>,
-) -> Result<Json<Vec<OrgView>>, ApiError> {
+) -> Result<Json<Vec<system::Org>>, ApiError> {
     let scope = system::scope_of(&state.pool, user.id).await?;
-    let orgs = system::orgs(&state.pool, &scope, user.org_id).await?;
-    Ok(Json(
-        orgs.into_iter()
-            .map(|o| OrgView {
-                id: o.id,
-                parent_id: o.parent_id,
-                code: o.code,
-                name: o.name,
-                level: o.level,
-            })
-            .collect(),
-    ))
+    Ok(Json(system::orgs(&state.pool, &scope, user.org_id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -90,22 +69,8 @@ pub struct UserQuery {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct UserRowView {
-    pub id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub org_id: Uuid,
-    pub org_name: String,
-    pub kind: String,
-    pub status: String,
-    pub roles: Vec<String>,
-    pub must_change_password: bool,
-    pub locked: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserPage {
-    pub items: Vec<UserRowView>,
+    pub items: Vec<system::UserRow>,
     pub total: i64,
 }
 
@@ -135,24 +100,7 @@ pub async fn users(
         page_size,
     };
     let (items, total) = system::users(&state.pool, &scope, &filter, state.clock.now()).await?;
-    Ok(Json(UserPage {
-        items: items
-            .into_iter()
-            .map(|u| UserRowView {
-                id: u.id,
-                username: u.username,
-                display_name: u.display_name,
-                org_id: u.org_id,
-                org_name: u.org_name,
-                kind: u.kind,
-                status: u.status,
-                roles: u.roles,
-                must_change_password: u.must_change_password,
-                locked: u.locked,
-            })
-            .collect(),
-        total,
-    }))
+    Ok(Json(UserPage { items, total }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -297,63 +245,28 @@ pub async fn grant_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RoleView {
-    pub code: String,
-    pub name: String,
-    /// `all`, `org_and_below`, `org` or `self`.
-    pub data_scope: String,
-    /// `administration` or `audit`: one account never holds both.
-    pub duty: Option<String>,
-    pub permissions: Vec<String>,
-}
-
 /// Every role with its data scope and permissions.
 #[utoipa::path(get, path = "/api/v1/system/roles", tag = "system", responses(
-    (status = 200, body = Vec<RoleView>),
+    (status = 200, body = Vec<system::Role>),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn roles(
     State(state): State<AppState>,
     _: Authorized<perm::RoleView>,
-) -> Result<Json<Vec<RoleView>>, ApiError> {
-    Ok(Json(
-        system::roles(&state.pool)
-            .await?
-            .into_iter()
-            .map(|r| RoleView {
-                code: r.code,
-                name: r.name,
-                data_scope: r.data_scope,
-                duty: r.duty,
-                permissions: r.permissions,
-            })
-            .collect(),
-    ))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ParameterView {
-    pub key: &'static str,
-    /// What the parameter means, in the bank's words.
-    pub name: &'static str,
-    pub unit: &'static str,
-    pub value: i64,
-    pub default: i64,
-    pub min: i64,
-    pub max: i64,
+) -> Result<Json<Vec<system::Role>>, ApiError> {
+    Ok(Json(system::roles(&state.pool).await?))
 }
 
 /// 参数设置: the security parameters in force (the read is audited).
 #[utoipa::path(get, path = "/api/v1/system/parameters", tag = "system", responses(
-    (status = 200, body = Vec<ParameterView>),
+    (status = 200, body = Vec<parameters::Parameter>),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn parameters(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::ParameterView>,
-) -> Result<Json<Vec<ParameterView>>, ApiError> {
+) -> Result<Json<Vec<parameters::Parameter>>, ApiError> {
     let list = parameters::list(
         &state.pool,
         state.policy.defaults(),
@@ -361,19 +274,7 @@ pub async fn parameters(
         actor(&user, peer),
     )
     .await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|p| ParameterView {
-                key: p.key,
-                name: p.name,
-                unit: p.unit,
-                value: p.value,
-                default: p.default,
-                min: p.min,
-                max: p.max,
-            })
-            .collect(),
-    ))
+    Ok(Json(list))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -415,54 +316,16 @@ pub async fn update_parameter(
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DictionaryItemView {
-    pub code: String,
-    pub label_zh: String,
-    pub label_en: String,
-    pub sort: i32,
-    pub enabled: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DictionaryView {
-    pub code: String,
-    pub name: String,
-    /// Static lists mirror codes the software relies on and cannot be edited.
-    pub builtin: bool,
-    pub items: Vec<DictionaryItemView>,
-}
-
 /// 码值: every code list with its items, for labels anywhere in the UI.
 #[utoipa::path(get, path = "/api/v1/system/dictionaries", tag = "system", responses(
-    (status = 200, body = Vec<DictionaryView>),
+    (status = 200, body = Vec<dictionaries::Dictionary>),
     (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001"),
 ))]
 pub async fn dictionaries(
     State(state): State<AppState>,
     _user: CurrentUser,
-) -> Result<Json<Vec<DictionaryView>>, ApiError> {
-    let all = dictionaries::all(&state.pool).await?;
-    Ok(Json(
-        all.into_iter()
-            .map(|d| DictionaryView {
-                code: d.code,
-                name: d.name,
-                builtin: d.builtin,
-                items: d
-                    .items
-                    .into_iter()
-                    .map(|i| DictionaryItemView {
-                        code: i.code,
-                        label_zh: i.label_zh,
-                        label_en: i.label_en,
-                        sort: i.sort,
-                        enabled: i.enabled,
-                    })
-                    .collect(),
-            })
-            .collect(),
-    ))
+) -> Result<Json<Vec<dictionaries::Dictionary>>, ApiError> {
+    Ok(Json(dictionaries::all(&state.pool).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

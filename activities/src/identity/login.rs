@@ -20,7 +20,7 @@ pub struct Attempt {
 }
 
 /// The user's previous sign-in, shown at this one.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LastLogin {
     pub at: DateTime<Utc>,
     pub ip: String,
