@@ -91,6 +91,7 @@ const ROLES: &[RoleSeed] = &[
             "system:user:create",
             "system:user:reset_password",
             "system:user:unlock",
+            "system:user:disable",
             "system:role:view",
             "system:role:grant",
             "system:log:view",

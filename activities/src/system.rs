@@ -436,6 +436,105 @@ pub async fn grant_role(
     Ok(Ok(()))
 }
 
+/// Removes `role` from `user_id` (never from oneself), audited with the roles before and after.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn revoke_role(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    user_id: Uuid,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    if by.user_id == Some(user_id) {
+        return Ok(Err(Refusal::OwnAccount));
+    }
+    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
+        return Ok(Err(Refusal::OutOfScope));
+    };
+    let mut tx = pool.begin().await?;
+    let before: Vec<String> = sqlx::query_scalar!(
+        "SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 ORDER BY r.code",
+        user_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if !before.iter().any(|r| r == role) {
+        return Ok(Err(Refusal::UnknownRole));
+    }
+    sqlx::query!(
+        "DELETE FROM user_roles WHERE user_id = $1 AND role_id = (SELECT id FROM roles WHERE code = $2)",
+        user_id,
+        role
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after: Vec<&String> = before.iter().filter(|r| *r != role).collect();
+    let entry = Entry {
+        action: "system.user.revoke_role",
+        target: Some(username),
+        before: Some(serde_json::json!({ "roles": before })),
+        after: Some(serde_json::json!({ "roles": after })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Disables or re-enables an account (never one's own); disabling ends its sessions.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn set_status(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    user_id: Uuid,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    if by.user_id == Some(user_id) {
+        return Ok(Err(Refusal::OwnAccount));
+    }
+    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
+        return Ok(Err(Refusal::OutOfScope));
+    };
+    let status = if active { "active" } else { "disabled" };
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_scalar!("SELECT status FROM users WHERE id = $1 FOR UPDATE", user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "UPDATE users SET status = $2 WHERE id = $1",
+        user_id,
+        status
+    )
+    .execute(&mut *tx)
+    .await?;
+    if !active {
+        sqlx::query!(
+            "UPDATE sessions SET ended_at = $2, ended_reason = 'logout' WHERE user_id = $1 AND ended_at IS NULL",
+            user_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let entry = Entry {
+        action: if active {
+            "system.user.enable"
+        } else {
+            "system.user.disable"
+        },
+        target: Some(username),
+        before: Some(serde_json::json!({ "status": before })),
+        after: Some(serde_json::json!({ "status": status })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Role {
     pub code: String,

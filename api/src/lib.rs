@@ -20,7 +20,7 @@ pub mod web;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use quanyi_activities::clock::{Clock, SystemClock};
 use sqlx::PgPool;
 use std::future::Future;
@@ -88,6 +88,11 @@ pub fn router(state: AppState) -> Router {
             post(system::reset_password),
         )
         .route("/system/users/{id}/roles", post(system::grant_role))
+        .route(
+            "/system/users/{id}/roles/{role}",
+            delete(system::revoke_role),
+        )
+        .route("/system/users/{id}/status", put(system::set_status))
         .route("/system/roles", get(system::roles))
         .route("/system/dictionaries", get(system::dictionaries))
         .route(

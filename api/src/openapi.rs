@@ -29,6 +29,8 @@ use utoipa::OpenApi;
         system::create_user,
         system::reset_password,
         system::grant_role,
+        system::revoke_role,
+        system::set_status,
         system::roles,
         system::dictionaries,
         system::put_dictionary_item,

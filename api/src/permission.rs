@@ -29,6 +29,7 @@ permissions! {
     UserUnlock = "system:user:unlock";
     RoleView = "system:role:view";
     RoleGrant = "system:role:grant";
+    UserDisable = "system:user:disable";
     LogView = "system:log:view";
     AuditView = "system:audit:view";
     LogExport = "system:log:export";

@@ -207,6 +207,73 @@ pub async fn reset_password(
     }))
 }
 
+/// Remove a role from a user (never from oneself; re-authentication first; audited).
+#[utoipa::path(delete, path = "/api/v1/system/users/{id}/roles/{role}", tag = "system",
+    params(("id" = Uuid, Path), ("role" = String, Path)),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1003 the user does not hold it"),
+    ))]
+pub async fn revoke_role(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::RoleGrant>,
+    _: SteppedUp,
+    Path((id, role)): Path<(Uuid, String)>,
+) -> Result<StatusCode, ApiError> {
+    if role.len() > 32 {
+        return Err(ErrorCode::UnknownRole.into());
+    }
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    system::revoke_role(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        &role,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StatusRequest {
+    /// `false` disables the account and ends its sessions.
+    pub active: bool,
+}
+
+/// Disable or re-enable an account (never one's own; audited).
+#[utoipa::path(put, path = "/api/v1/system/users/{id}/status", tag = "system",
+    params(("id" = Uuid, Path)), request_body = StatusRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
+    ))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::UserDisable>,
+    Path(id): Path<Uuid>,
+    Json(request): Json<StatusRequest>,
+) -> Result<StatusCode, ApiError> {
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    system::set_status(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        request.active,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct GrantRoleRequest {
     pub role: String,

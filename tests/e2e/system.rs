@@ -352,6 +352,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("system:role:grant"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
+    (
+        "delete",
+        "/api/v1/system/users/{id}/roles/{role}",
+        Some("system:role:grant"),
+    ),
+    (
+        "put",
+        "/api/v1/system/users/{id}/status",
+        Some("system:user:disable"),
+    ),
     ("get", "/api/v1/system/dictionaries", Some("")),
     (
         "put",
@@ -419,6 +429,7 @@ async fn every_route_needs_a_session_and_its_permission() {
         let concrete = path
             .replace("{username}", "planner")
             .replace("{type}", "channel")
+            .replace("{role}", "planner")
             .replace("{code}", "atm")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -624,4 +635,107 @@ async fn dynamic_code_lists_are_maintained_and_audited_static_ones_are_not() {
         .await
         .unwrap();
     assert_eq!(audited, 1);
+}
+
+#[tokio::test]
+async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions_until_enabled() {
+    let app = spawn_app().await;
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let id = user_id(&app, "planner").await;
+    let status = |active: bool| {
+        let app = &app;
+        let url = app.url(&format!("/api/v1/system/users/{id}/status"));
+        async move {
+            let response = app
+                .http
+                .put(url)
+                .header("x-requested-with", "quanyi")
+                .json(&json!({"active": active}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        }
+    };
+    status(false).await;
+    assert_eq!(
+        planner.me().await.unwrap_err().1.code,
+        "QY-AUTH-0001",
+        "its session ended"
+    );
+    assert_eq!(
+        planner
+            .login("planner", DEMO_PASSWORD)
+            .await
+            .unwrap_err()
+            .1
+            .code,
+        "QY-AUTH-0002",
+        "the same answer as a wrong password"
+    );
+    status(true).await;
+    planner
+        .login("planner", DEMO_PASSWORD)
+        .await
+        .expect("enabled again");
+    let me = user_id(&app, "admin").await;
+    let own = app
+        .http
+        .put(app.url(&format!("/api/v1/system/users/{me}/status")))
+        .header("x-requested-with", "quanyi")
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own.json::<ApiErrorBody>().await.unwrap().code,
+        "QY-SYS-1004"
+    );
+}
+
+#[tokio::test]
+async fn a_role_is_revoked_with_audit_but_never_from_oneself() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let revoke = |id: Uuid, role: &'static str| {
+        let app = &app;
+        let url = app.url(&format!("/api/v1/system/users/{id}/roles/{role}"));
+        async move {
+            let response = app
+                .http
+                .delete(url)
+                .header("x-requested-with", "quanyi")
+                .send()
+                .await
+                .unwrap();
+            if response.status() == StatusCode::NO_CONTENT {
+                Ok(())
+            } else {
+                Err(response.json::<ApiErrorBody>().await.unwrap().code)
+            }
+        }
+    };
+    let planner = user_id(&app, "planner").await;
+    revoke(planner, "planner").await.expect("revoked");
+    assert_eq!(
+        revoke(planner, "planner").await,
+        Err("QY-SYS-1003".into()),
+        "no longer held"
+    );
+    assert_eq!(
+        revoke(user_id(&app, "admin").await, "admin").await,
+        Err("QY-SYS-1004".into())
+    );
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'system.user.revoke_role'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (before, after),
+        (json!({"roles": ["planner"]}), json!({"roles": []}))
+    );
 }
