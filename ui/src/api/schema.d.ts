@@ -371,6 +371,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/users/{id}/roles/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a role from a user (never from oneself; re-authentication first; audited). */
+        delete: operations["revoke_role"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/users/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Disable or re-enable an account (never one's own; audited). */
+        put: operations["set_status"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -410,11 +444,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AuditLogPage: {
-            items: components["schemas"]["AuditRecordView"][];
+            items: components["schemas"]["AuditRecord"][];
             /** Format: int64 */
             total: number;
         };
-        AuditRecordView: {
+        AuditRecord: {
             action: string;
             after?: unknown;
             /** Format: date-time */
@@ -423,7 +457,8 @@ export interface components {
             /** Format: int64 */
             id: number;
             ip?: string | null;
-            /** @description `ok` or `refused`. */
+            /** Format: uuid */
+            org_id?: string | null;
             result: string;
             target?: string | null;
             username?: string | null;
@@ -459,19 +494,10 @@ export interface components {
             /** @example zhangsan */
             username: string;
         };
-        DictionaryItemView: {
-            code: string;
-            enabled: boolean;
-            label_en: string;
-            label_zh: string;
-            /** Format: int32 */
-            sort: number;
-        };
-        DictionaryView: {
-            /** @description Static lists mirror codes the software relies on and cannot be edited. */
+        Dictionary: {
             builtin: boolean;
             code: string;
-            items: components["schemas"]["DictionaryItemView"][];
+            items: components["schemas"]["Item"][];
             name: string;
         };
         /** @description The error body every endpoint answers with. */
@@ -490,29 +516,37 @@ export interface components {
             /** @description Always `ok` while the process serves requests. */
             status: string;
         };
-        LastLoginView: {
+        Item: {
+            code: string;
+            enabled: boolean;
+            label_en: string;
+            label_zh: string;
+            /** Format: int32 */
+            sort: number;
+        };
+        /** @description The user's previous sign-in, shown at this one. */
+        LastLogin: {
             /** Format: date-time */
             at: string;
             /**
              * Format: int64
-             * @description Failed attempts since the last successful sign-in.
+             * @description Wrong passwords given for this account since its last successful sign-in.
              */
             failures_since: number;
             ip: string;
             success: boolean;
         };
         LoginLogPage: {
-            items: components["schemas"]["LoginRecordView"][];
+            items: components["schemas"]["LoginRecord"][];
             /** Format: int64 */
             total: number;
         };
-        LoginRecordView: {
+        LoginRecord: {
             /** Format: date-time */
             at: string;
             /** Format: int64 */
             id: number;
             ip: string;
-            /** @description `ok`, `bad_credentials`, `locked`, `captcha` or `throttled`. */
             reason: string;
             success: boolean;
             username: string;
@@ -533,25 +567,22 @@ export interface components {
             username: string;
         };
         LoginView: {
-            last_login?: null | components["schemas"]["LastLoginView"];
+            last_login?: null | components["schemas"]["LastLogin"];
             /** @description Initial, temporary or expired password: nothing but a password change is allowed. */
             must_change_password: boolean;
             user: components["schemas"]["UserView"];
         };
-        OrgView: {
+        Org: {
             code: string;
             /** Format: uuid */
             id: string;
-            /**
-             * Format: int32
-             * @description 1 总行, 2 分行, 3 支行
-             */
+            /** Format: int32 */
             level: number;
             name: string;
             /** Format: uuid */
             parent_id?: string | null;
         };
-        ParameterView: {
+        Parameter: {
             /** Format: int64 */
             default: number;
             key: string;
@@ -559,7 +590,6 @@ export interface components {
             max: number;
             /** Format: int64 */
             min: number;
-            /** @description What the parameter means, in the bank's words. */
             name: string;
             unit: string;
             /** Format: int64 */
@@ -581,11 +611,9 @@ export interface components {
             /** Format: password */
             password: string;
         };
-        RoleView: {
+        Role: {
             code: string;
-            /** @description `all`, `org_and_below`, `org` or `self`. */
             data_scope: string;
-            /** @description `administration` or `audit`: one account never holds both. */
             duty?: string | null;
             name: string;
             permissions: string[];
@@ -593,6 +621,10 @@ export interface components {
         SessionView: {
             must_change_password: boolean;
             user: components["schemas"]["UserView"];
+        };
+        StatusRequest: {
+            /** @description `false` disables the account and ends its sessions. */
+            active: boolean;
         };
         SystemInfo: {
             /** @description The Temporal Web UI, for engineers. */
@@ -610,11 +642,11 @@ export interface components {
             value: number;
         };
         UserPage: {
-            items: components["schemas"]["UserRowView"][];
+            items: components["schemas"]["UserRow"][];
             /** Format: int64 */
             total: number;
         };
-        UserRowView: {
+        UserRow: {
             display_name: string;
             /** Format: uuid */
             id: string;
@@ -932,7 +964,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DictionaryView"][];
+                    "application/json": components["schemas"]["Dictionary"][];
                 };
             };
             /** @description QY-AUTH-0001 */
@@ -1151,7 +1183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrgView"][];
+                    "application/json": components["schemas"]["Org"][];
                 };
             };
             /** @description QY-AUTH-0003 */
@@ -1179,7 +1211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ParameterView"][];
+                    "application/json": components["schemas"]["Parameter"][];
                 };
             };
             /** @description QY-AUTH-0003 */
@@ -1258,7 +1290,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RoleView"][];
+                    "application/json": components["schemas"]["Role"][];
                 };
             };
             /** @description QY-AUTH-0003 */
@@ -1420,6 +1452,87 @@ export interface operations {
             };
             /** @description QY-SYS-1005 duties */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1003 the user does not hold it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1004 own account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1001 out of scope */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
