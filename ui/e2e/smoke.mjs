@@ -2,11 +2,17 @@
 // Chromium; no browser download). Login page with its captcha → a deliberately wrong captcha (refused,
 // new captcha) → login → home → 系统状态 (ready) → 用户管理: create `smoke.<6 letters>` in 城东新区支行 with
 // 营销策划, read its temporary password from the result dialog, find it by name → 机构管理 (the tree) →
-// 角色管理 (the data scopes) → /api/docs → 修改密码 from the user menu (the rule checklist; the password is
-// not changed) → logout → sign in as the new user with the temporary password (new captcha) → the forced
-// change-password page → a new password → home with the new user's name → logout, screenshots of each.
-// QUANYI_USER must hold system:user:view, system:user:create, system:org:view and system:role:view
-// (the demo `admin`).
+// 角色管理 (the data scopes) → 参数设置 (values, ranges; the change dialog's bounds, cancelled) → 码值管理
+// (static and dynamic lists) → 登录日志 (the user's own sign-in, reasons labelled from the code list) →
+// /api/docs → 修改密码 from the user menu (the rule checklist; the password is not changed) → logout →
+// sign in as the auditor (new captcha) → 操作日志 (rows named, one expanded to its before/after) → 登录日志
+// 导出 (a CSV download with the server's file name) → logout → sign in as the new user with the temporary
+// password (new captcha) → the forced change-password page → a new password → home with the new user's
+// name → logout, screenshots of each.
+// QUANYI_USER must hold system:user:view, system:user:create, system:org:view, system:role:view,
+// system:parameter:view and system:log:view (the demo `admin`); QUANYI_AUDITOR (default `auditor`, with
+// QUANYI_AUDITOR_PASSWORD, default QUANYI_PASSWORD) system:audit:view, system:log:view and
+// system:log:export (the demo `auditor`).
 // Fails on any step, console error, page error, or 4xx/5xx response, except: /api/v1/auth/me's 401 while
 // no session is open (how the UI learns it must show the login page), /readyz's 503 while the test is
 // still waiting for the server to become ready (dependencies may be warming up; after ready, a 503 fails),
@@ -18,11 +24,12 @@
 //
 //   QUANYI_URL=http://127.0.0.1:8080 QUANYI_USER=admin QUANYI_PASSWORD=... \
 //   QUANYI_DATABASE_URL=postgres://quanyi:...@127.0.0.1:5432/quanyi npm run smoke
-//   optional: SCREENSHOT_DIR (default ui/e2e/screenshots), CHROMIUM_PATH (default /usr/bin/chromium)
+//   optional: SCREENSHOT_DIR (default ui/e2e/screenshots), CHROMIUM_PATH (default /usr/bin/chromium),
+//   QUANYI_AUDITOR (default auditor), QUANYI_AUDITOR_PASSWORD (default QUANYI_PASSWORD)
 //   TEST ONLY: SMOKE_CAPTCHA_ANSWER_URL — read the answer with GET <url>/<id> (or <url> with `{id}`
 //   replaced) instead of psql, for a mock server without a database. Never set it against a real server.
 import { execFile } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -81,6 +88,8 @@ function env(name) {
 let baseUrl
 let username
 let password
+let auditor
+let auditorPassword
 let screenshotDir
 let executablePath
 
@@ -190,6 +199,8 @@ async function main() {
   baseUrl = env('QUANYI_URL').replace(/\/+$/, '')
   username = env('QUANYI_USER')
   password = env('QUANYI_PASSWORD')
+  auditor = process.env.QUANYI_AUDITOR || 'auditor'
+  auditorPassword = process.env.QUANYI_AUDITOR_PASSWORD || password
   if (!process.env.SMOKE_CAPTCHA_ANSWER_URL) env('QUANYI_DATABASE_URL')
   screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
   executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
@@ -463,6 +474,71 @@ async function main() {
       await shot(page, '10-roles')
     })
 
+    await step('参数设置 lists the security parameters with value, default and range; the change dialog keeps to the range', async () => {
+      await openSystemPage(page, 'system-parameters', '/system/parameters')
+      const rows = page.locator('[data-testid="parameters-table"] .el-table__body tr')
+      await rows.first().waitFor()
+      const row = rows.filter({ hasText: 'security.login.max_failures' }).first()
+      const text = (await row.innerText()).replace(/\s+/g, ' ')
+      for (const needle of ['连续登录失败锁定次数', '次']) {
+        if (!text.includes(needle)) throw new Error(`the max_failures row does not show "${needle}": ${text}`)
+      }
+      const range = (await row.getByTestId('parameter-range').textContent())?.trim()
+      if (!/^\d+ – \d+ 次$/.test(range ?? '')) throw new Error(`the max_failures range is shown as "${range}"`)
+      const [min, max] = (range ?? '').split(/ – | /).map(Number)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '11-parameters')
+      await row.getByTestId('parameter-edit').click()
+      const dialog = page.getByTestId('parameter-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      const input = dialog.locator('[data-testid="parameter-dialog-value"] input')
+      const bounds = [await input.getAttribute('aria-valuemin'), await input.getAttribute('aria-valuemax')].map(Number)
+      if (bounds[0] !== min || bounds[1] !== max) throw new Error(`the value input allows ${bounds.join('–')}, the range is ${min}–${max}`)
+      // Typing past the maximum is pulled back to it (nothing is saved: the dialog is cancelled).
+      await input.fill(String(max + 100))
+      await input.blur()
+      const kept = await input.inputValue()
+      if (Number(kept) !== max) throw new Error(`typing ${max + 100} left "${kept}" in the input, not ${max}`)
+      await shot(page, '12-parameter-dialog')
+      await page.getByTestId('parameter-dialog-cancel').click()
+      await dialog.waitFor({ state: 'hidden' })
+    })
+
+    await step('码值管理 shows static lists read-only and dynamic lists editable', async () => {
+      await openSystemPage(page, 'system-dictionaries', '/system/dictionaries')
+      const list = (code) => page.locator(`[data-testid="dictionary-list"][data-code="${code}"]`)
+      await list('login_result').click()
+      await page.getByTestId('dictionary-title').filter({ hasText: 'login_result' }).waitFor()
+      if (!(await list('login_result').getByTestId('dictionary-static').isVisible())) throw new Error('login_result is not marked 静态')
+      await page.locator('[data-testid="dictionary-items"] .el-table__body tr', { hasText: '验证码错误' }).waitFor()
+      if (await page.getByTestId('dictionary-item-create').count()) throw new Error('a static list offers 新增码值')
+      await list('channel').click()
+      await page.getByTestId('dictionary-title').filter({ hasText: 'channel' }).waitFor()
+      await page.locator('[data-testid="dictionary-items"] .el-table__body tr', { hasText: '手机银行' }).waitFor()
+      await page.getByTestId('dictionary-item-create').waitFor({ state: 'visible' })
+      if ((await page.getByTestId('dictionary-item-edit').count()) === 0) throw new Error('the dynamic list offers no 编辑')
+      await page.waitForLoadState('networkidle')
+      await shot(page, '13-dictionaries')
+    })
+
+    await step('登录日志 lists this sign-in of the user, reasons labelled from the code list', async () => {
+      await openSystemPage(page, 'system-login-log', '/system/login-log')
+      const rows = page.locator('[data-testid="login-log-table"] .el-table__body tr')
+      await rows.first().waitFor()
+      const own = rows.filter({ has: page.locator('[data-testid="login-log-username-cell"]', { hasText: new RegExp(`^${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
+      const success = own.filter({ has: page.locator('[data-testid="login-log-result-tag"]', { hasText: '成功' }) }).first()
+      await success.waitFor()
+      const reason = (await success.getByTestId('login-log-reason').textContent())?.trim()
+      if (reason !== '成功') throw new Error(`the sign-in's reason shows "${reason}", not the code list's 成功`)
+      const captcha = own.filter({ has: page.locator('[data-testid="login-log-reason"]', { hasText: '验证码错误' }) })
+      console.log(`    ${await own.count()} row(s) of ${username} on the first page, ${await captcha.count()} wrong captcha`)
+      // Exporting is the auditor's (separation of duties); the button follows the permission.
+      const canExport = user.permissions?.includes('system:log:export')
+      if (!canExport && (await page.getByTestId('login-log-export').count())) throw new Error(`${username} sees 导出 without system:log:export`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '14-login-log')
+    })
+
     await step('/api/docs renders Swagger UI with the API title', async () => {
       const spec = await (await page.request.get(`${baseUrl}/api/openapi.json`)).json()
       const expected = spec?.info?.title
@@ -473,7 +549,7 @@ async function main() {
       const text = (await title.textContent()) ?? ''
       if (!text.includes(expected)) throw new Error(`Swagger UI title is "${text}", expected "${expected}"`)
       await page.locator('#swagger-ui .opblock').first().waitFor()
-      await shot(page, '11-api-docs')
+      await shot(page, '15-api-docs')
     })
 
     await step('open 修改密码 from the user menu and see the rule checklist', async () => {
@@ -499,12 +575,69 @@ async function main() {
       await page.waitForFunction(() =>
         ['rule-length', 'rule-variety'].every((id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-state') === 'met'),
       )
-      await shot(page, '12-change-password')
+      await shot(page, '16-change-password')
       await page.getByTestId('password-new').fill('')
     })
 
     await step('log out and return to the login page', async () => {
-      await logOut(page, '13-logged-out')
+      await logOut(page, '17-logged-out')
+    })
+
+    await step(`sign in as ${auditor} (a new captcha)`, async () => {
+      const response = await submitLogin(page, auditor, auditorPassword)
+      if (response.status() !== 200) {
+        const body = await response.text().catch(() => '')
+        problems.length = 0
+        throw new Error(`login of ${auditor} answered ${response.status()}: ${body}`)
+      }
+      sessionOpen = true
+      const answer = await response.json()
+      if (answer.must_change_password) throw new Error(`${auditor} must change the password first`)
+      for (const p of ['system:audit:view', 'system:log:view', 'system:log:export']) {
+        if (!answer.user?.permissions?.includes(p)) throw new Error(`${auditor} lacks ${p}`)
+      }
+      await page.waitForURL((url) => url.pathname === '/home')
+    })
+
+    await step('操作日志 shows the operations, named, with before/after on expanding', async () => {
+      await openSystemPage(page, 'system-audit-log', '/system/audit-log')
+      const rows = page.locator('[data-testid="audit-log-table"] .el-table__body tr.el-table__row')
+      await rows.first().waitFor()
+      const login = rows.filter({ hasText: 'auth.session.login' }).first()
+      await login.waitFor()
+      const label = (await login.getByTestId('audit-log-action-label').textContent())?.trim()
+      if (label !== '登录') throw new Error(`auth.session.login is named "${label}", not 登录`)
+      // The user this run created: its record carries the data after the change.
+      const created = rows.filter({ hasText: 'system.user.create' }).first()
+      await created.waitFor()
+      await created.locator('.el-table__expand-icon').click()
+      const after = page.getByTestId('audit-log-after').first()
+      await after.waitFor({ state: 'visible' })
+      const json = (await after.textContent()) ?? ''
+      if (!json.includes(newUser.username)) throw new Error(`the expanded system.user.create shows ${json.replace(/\s+/g, ' ').slice(0, 200)}`)
+      console.log(`    ${await rows.count()} rows on the first page`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '18-audit-log')
+    })
+
+    await step('登录日志 导出 downloads the CSV under the server\'s file name', async () => {
+      await openSystemPage(page, 'system-login-log', '/system/login-log')
+      await page.locator('[data-testid="login-log-table"] .el-table__body tr').first().waitFor()
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('login-log-export').click()])
+      const name = download.suggestedFilename()
+      if (!/^login-log-\d{14}\.csv$/.test(name)) throw new Error(`the download is named "${name}"`)
+      const file = await download.path()
+      const csv = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '')
+      const [head, ...lines] = csv.trim().split(/\r?\n/)
+      if (head !== 'id,at,username,ip,success,reason') throw new Error(`the CSV starts with "${head}"`)
+      if (!lines.some((l) => l.split(',')[2] === auditor)) throw new Error(`the CSV (${lines.length} rows) has no sign-in of ${auditor}`)
+      console.log(`    ${name}: ${lines.length} rows`)
+      await page.getByText(`已导出 ${name}`).waitFor()
+      await shot(page, '19-login-log-export')
+    })
+
+    await step(`log ${auditor} out`, async () => {
+      await logOut(page, '20-auditor-logged-out')
     })
 
     await step('sign in as the new user with the temporary password: only the forced change-password page opens', async () => {
@@ -524,7 +657,7 @@ async function main() {
       // No side menu while the password must be changed.
       if (await page.getByTestId('menu-home').count()) throw new Error('the side menu is shown before the password is changed')
       await page.waitForLoadState('networkidle')
-      await shot(page, '14-new-user-forced-password')
+      await shot(page, '21-new-user-forced-password')
     })
 
     await step('change the temporary password and land on home with the new user\'s name', async () => {
@@ -553,11 +686,11 @@ async function main() {
       await page.getByTestId('menu-system-orgs').waitFor({ state: 'visible' })
       if (await page.getByTestId('menu-system-users').count()) throw new Error('营销策划 sees 用户管理 in the menu')
       await page.waitForLoadState('networkidle')
-      await shot(page, '15-new-user-home')
+      await shot(page, '22-new-user-home')
     })
 
     await step('log the new user out', async () => {
-      await logOut(page, '16-new-user-logged-out')
+      await logOut(page, '23-new-user-logged-out')
     })
   } catch (err) {
     await shot(page, 'failure').catch(() => {})

@@ -1,8 +1,9 @@
 // The typed HTTP client (openapi-fetch over the generated schema.d.ts). Every request carries the CSRF
 // header and the UI language. Failed answers that concern the session are routed here, by error code,
 // so that no page has to know about them (SEC-1/2/3):
-//   QY-AUTH-0004 re-authentication required → one dialog however many calls failed, then each call is
-//                retried once, transparently for its caller;
+//   QY-AUTH-0004 re-authentication required (idle) and QY-AUTH-0011 step-up required (a critical operation
+//                more than a few minutes after the last password entry) → one dialog however many calls
+//                failed, then each call is retried once, transparently for its caller;
 //   QY-AUTH-0009 password must be changed first → the change-password page;
 //   QY-AUTH-0001/0005/0010 (any other 401 too) → the login page, with the server's message.
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
@@ -31,12 +32,21 @@ export const AUTH_CODES = {
   tooManyAttempts: 'QY-AUTH-0008',
   mustChangePassword: 'QY-AUTH-0009',
   sessionTooLong: 'QY-AUTH-0010',
+  stepUpRequired: 'QY-AUTH-0011',
 } as const
 
 /** Calls whose failures their own screens handle (login form, re-auth dialog, sign out). */
 const SELF_HANDLED = new Set([CAPTCHA_PATH, LOGIN_PATH, LOGOUT_PATH, REAUTH_PATH])
 
 export type AuthAction = 'reauth' | 'change-password' | 'signed-out'
+
+/** Why the password is asked for again: the session went idle (0004) or the operation needs it (0011). */
+export type ReauthReason = 'idle' | 'step-up'
+
+/** The reason behind a 'reauth' action, read off the error body (0011 → step-up, else idle). */
+export function reauthReasonFor(body: unknown): ReauthReason {
+  return isErrorBody(body) && body.code === AUTH_CODES.stepUpRequired ? 'step-up' : 'idle'
+}
 
 /**
  * What a failed answer means for the session, or null when the caller should simply see the error.
@@ -46,7 +56,7 @@ export type AuthAction = 'reauth' | 'change-password' | 'signed-out'
 export function authActionFor(path: string, status: number, body: unknown): AuthAction | null {
   if (status < 400 || SELF_HANDLED.has(path)) return null
   const code = isErrorBody(body) ? body.code : null
-  if (code === AUTH_CODES.reauthRequired) return 'reauth'
+  if (code === AUTH_CODES.reauthRequired || code === AUTH_CODES.stepUpRequired) return 'reauth'
   if (path === SESSION_PATH) {
     return code === AUTH_CODES.signedInElsewhere || code === AUTH_CODES.sessionTooLong ? 'signed-out' : null
   }
@@ -61,12 +71,12 @@ export interface ClientHooks {
   /** The language to send as Accept-Language (`zh-CN` or `en`). */
   language: () => string
   /**
-   * Asks the user to confirm their password (QY-AUTH-0004) and resolves true once the server took it,
-   * false when the user gave up or the account is locked. Concurrent callers must share one dialog.
-   * `sentAt` (Date.now() when the failed request left) lets a request that raced a confirmation be
-   * retried without asking again.
+   * Asks the user to confirm their password (QY-AUTH-0004 idle, QY-AUTH-0011 step-up) and resolves true
+   * once the server took it, false when the user gave up or the account is locked. Concurrent callers
+   * must share one dialog. `sentAt` (Date.now() when the failed request left) lets a request that raced
+   * a confirmation be retried without asking again; `reason` chooses the dialog's wording.
    */
-  reauthenticate: (sentAt: number) => Promise<boolean>
+  reauthenticate: (sentAt: number, reason: ReauthReason) => Promise<boolean>
   /** The session is over (QY-AUTH-0001/0005/0010): back to the login page with the server's message. */
   onSignedOut: (error: ApiError, path: string) => void
   /** QY-AUTH-0009: the change-password page, and nothing else, until it is done. */
@@ -142,10 +152,10 @@ function authMiddleware(fetchFn: (request: Request) => Promise<Response>): Middl
       }
       // Wait for the one dialog; the user gave up or was locked out → the caller sees the 401
       // (the dialog has already taken them to the login page).
-      if (!(await hooks.reauthenticate(pending.sentAt))) return response
+      if (!(await hooks.reauthenticate(pending.sentAt, reauthReasonFor(body)))) return response
       const retried = await fetchFn(pending.copy)
       if (!retried.ok) {
-        // Retried once only: a second 0004 goes to the caller as an error, no second dialog.
+        // Retried once only: a second 0004/0011 goes to the caller as an error, no second dialog.
         const retriedBody = await bodyOf(retried)
         const again = authActionFor(path, retried.status, retriedBody)
         if (again && again !== 'reauth') dispatch(again, path, retried, retriedBody)

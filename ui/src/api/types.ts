@@ -41,3 +41,14 @@ export type UserRow = UserPage['items'][number]
 export type UserQuery = NonNullable<paths['/api/v1/system/users']['get']['parameters']['query']>
 export type CreateUserRequest = RequestJson<'/api/v1/system/users', 'post'>
 export type TemporaryPassword = ResponseJson<'/api/v1/system/users', 'post', 201>
+
+// 系统管理 (SYS-2, SYS-3): parameters, code lists, sign-in and operation logs.
+export type Parameter = ResponseJson<'/api/v1/system/parameters', 'get', 200>[number]
+export type Dictionary = ResponseJson<'/api/v1/system/dictionaries', 'get', 200>[number]
+export type DictionaryItem = Dictionary['items'][number]
+export type PutDictionaryItemRequest = RequestJson<'/api/v1/system/dictionaries/{type}/{code}', 'put'>
+export type LogQuery = NonNullable<paths['/api/v1/system/login-log']['get']['parameters']['query']>
+export type LoginLogPage = ResponseJson<'/api/v1/system/login-log', 'get', 200>
+export type LoginRecord = LoginLogPage['items'][number]
+export type AuditLogPage = ResponseJson<'/api/v1/system/audit-log', 'get', 200>
+export type AuditRecord = AuditLogPage['items'][number]

@@ -1,7 +1,7 @@
 // The side menu as data. A feature adds its page by appending an entry here and a route in routes.ts;
 // an entry shows only when the user holds its permission (null = any logged-in user), and a group
 // shows only when at least one child does. UI.md: a menu item appears only once its feature works.
-import { House, Monitor, OfficeBuilding, Setting, Stamp, User } from '@element-plus/icons-vue'
+import { Collection, House, Memo, Monitor, OfficeBuilding, Setting, SetUp, Stamp, Tickets, User } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { MessageKey } from '@/locales'
 
@@ -15,6 +15,12 @@ export const PERMISSIONS = {
   systemUserUnlock: 'system:user:unlock',
   systemRoleView: 'system:role:view',
   systemRoleGrant: 'system:role:grant',
+  systemLogView: 'system:log:view',
+  systemAuditView: 'system:audit:view',
+  systemLogExport: 'system:log:export',
+  systemParameterView: 'system:parameter:view',
+  systemParameterUpdate: 'system:parameter:update',
+  systemDictionaryUpdate: 'system:dictionary:update',
 } as const
 
 export interface MenuItem {
@@ -63,6 +69,39 @@ export const menu: MenuItem[] = [
         route: '/system/roles',
         permission: PERMISSIONS.systemRoleView,
         description: 'home.entry.systemRoles',
+      },
+      {
+        key: 'system-parameters',
+        title: 'menu.systemParameters',
+        icon: SetUp,
+        route: '/system/parameters',
+        permission: PERMISSIONS.systemParameterView,
+        description: 'home.entry.systemParameters',
+      },
+      {
+        // Every signed-in user may read the code lists; editing needs system:dictionary:update.
+        key: 'system-dictionaries',
+        title: 'menu.systemDictionaries',
+        icon: Collection,
+        route: '/system/dictionaries',
+        permission: null,
+        description: 'home.entry.systemDictionaries',
+      },
+      {
+        key: 'system-login-log',
+        title: 'menu.systemLoginLog',
+        icon: Tickets,
+        route: '/system/login-log',
+        permission: PERMISSIONS.systemLogView,
+        description: 'home.entry.systemLoginLog',
+      },
+      {
+        key: 'system-audit-log',
+        title: 'menu.systemAuditLog',
+        icon: Memo,
+        route: '/system/audit-log',
+        permission: PERMISSIONS.systemAuditView,
+        description: 'home.entry.systemAuditLog',
       },
       {
         key: 'system-status',

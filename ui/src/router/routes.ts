@@ -51,6 +51,31 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.systemRoles', permission: PERMISSIONS.systemRoleView },
       },
       {
+        path: 'system/parameters',
+        name: 'system-parameters',
+        component: () => import('@/views/system/parameter/index.vue'),
+        meta: { title: 'menu.systemParameters', permission: PERMISSIONS.systemParameterView },
+      },
+      {
+        // Any signed-in user may read the code lists (the menu entry has no permission either).
+        path: 'system/dictionaries',
+        name: 'system-dictionaries',
+        component: () => import('@/views/system/dictionary/index.vue'),
+        meta: { title: 'menu.systemDictionaries' },
+      },
+      {
+        path: 'system/login-log',
+        name: 'system-login-log',
+        component: () => import('@/views/system/login-log/index.vue'),
+        meta: { title: 'menu.systemLoginLog', permission: PERMISSIONS.systemLogView },
+      },
+      {
+        path: 'system/audit-log',
+        name: 'system-audit-log',
+        component: () => import('@/views/system/audit-log/index.vue'),
+        meta: { title: 'menu.systemAuditLog', permission: PERMISSIONS.systemAuditView },
+      },
+      {
         path: 'system/status',
         name: 'system-status',
         component: () => import('@/views/system/status/index.vue'),

@@ -35,3 +35,27 @@ export function formatLongDate(value: Date | string | number, locale: string): s
     weekday: 'long',
   }).format(new Date(value))
 }
+
+/** Beijing is UTC+8 all year (no daylight saving since 1991). */
+const BEIJING_OFFSET = '+08:00'
+const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/
+
+/**
+ * A wall-clock time as the date pickers give it (`2025-01-31 18:05:09`), read as Beijing time whatever
+ * the browser's zone, in RFC 3339 (`2025-01-31T18:05:09+08:00`) for the API. Throws on anything else.
+ */
+export function beijingToRfc3339(value: string): string {
+  const m = WALL_CLOCK.exec(value.trim())
+  if (!m) throw new Error(`not a "YYYY-MM-DD HH:mm:ss" time: ${JSON.stringify(value)}`)
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${BEIJING_OFFSET}`
+}
+
+/** `value` (a Date, ms or ISO string) as the pickers' `YYYY-MM-DD HH:mm:ss` in Beijing time. */
+export function toBeijingWallClock(value: Date | string | number): string {
+  return formatDateTime(value)
+}
+
+/** The wall-clock time `seconds` later, still in Beijing time. */
+export function addSecondsBeijing(value: string, seconds: number): string {
+  return toBeijingWallClock(new Date(beijingToRfc3339(value)).getTime() + seconds * 1000)
+}

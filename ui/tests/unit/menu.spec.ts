@@ -5,15 +5,21 @@ import { routes } from '@/router/routes'
 const has = (granted: string[]) => (p: string) => granted.includes(p)
 
 describe('filterMenu', () => {
-  it('hides system status and its now-empty group from a user without the permission', () => {
+  it('shows a user without permissions home and, under 系统管理, only 码值管理 (readable by everyone)', () => {
     const visible = filterMenu(menu, has([]))
-    expect(visible.map((i) => i.key)).toEqual(['home'])
+    expect(visible.map((i) => i.key)).toEqual(['home', 'system'])
+    expect(visible[1]?.children?.map((i) => i.route)).toEqual(['/system/dictionaries'])
+  })
+
+  it('hides a group whose children all need permissions the user lacks', () => {
+    const items: MenuItem[] = [{ key: 'g', title: 'menu.system', permission: null, children: [{ key: 'a', title: 'menu.home', route: '/a', permission: 'x:a' }] }]
+    expect(filterMenu(items, has([]))).toEqual([])
   })
 
   it('shows system status under its group to a user holding the permission', () => {
     const visible = filterMenu(menu, has([PERMISSIONS.systemStatus]))
     expect(visible.map((i) => i.key)).toEqual(['home', 'system'])
-    expect(visible[1]?.children?.map((i) => i.route)).toEqual(['/system/status'])
+    expect(visible[1]?.children?.map((i) => i.route)).toEqual(['/system/dictionaries', '/system/status'])
   })
 
   it('ignores permissions that guard nothing in the menu', () => {
@@ -40,18 +46,46 @@ describe('filterMenu', () => {
     expect(JSON.stringify(items)).toBe(snapshot)
   })
 
-  it('lists only pages that exist: home, then users, orgs, roles before system status', () => {
-    expect(menuLeaves(menu).map((i) => i.route)).toEqual(['/home', '/system/users', '/system/orgs', '/system/roles', '/system/status'])
+  it('lists only pages that exist: home, then users, orgs, roles, parameters, code lists, the two logs before system status', () => {
+    expect(menuLeaves(menu).map((i) => i.route)).toEqual([
+      '/home',
+      '/system/users',
+      '/system/orgs',
+      '/system/roles',
+      '/system/parameters',
+      '/system/dictionaries',
+      '/system/login-log',
+      '/system/audit-log',
+      '/system/status',
+    ])
   })
 
   it('shows each 系统管理 page only to holders of its view permission', () => {
     const system = (granted: string[]) => filterMenu(menu, has(granted)).find((i) => i.key === 'system')?.children?.map((i) => i.key)
     // 营销策划 and most demo roles hold only system:org:view.
-    expect(system([PERMISSIONS.systemOrgView])).toEqual(['system-orgs'])
-    expect(system([PERMISSIONS.systemUserView, PERMISSIONS.systemRoleView])).toEqual(['system-users', 'system-roles'])
-    // Acting on users does not show the list without viewing it.
-    expect(system([PERMISSIONS.systemUserCreate, PERMISSIONS.systemRoleGrant])).toBeUndefined()
-    expect(system(Object.values(PERMISSIONS))).toEqual(['system-users', 'system-orgs', 'system-roles', 'system-status'])
+    expect(system([PERMISSIONS.systemOrgView])).toEqual(['system-orgs', 'system-dictionaries'])
+    expect(system([PERMISSIONS.systemUserView, PERMISSIONS.systemRoleView])).toEqual(['system-users', 'system-roles', 'system-dictionaries'])
+    // Acting does not show a list without viewing it: exporting logs, changing parameters.
+    expect(system([PERMISSIONS.systemUserCreate, PERMISSIONS.systemRoleGrant, PERMISSIONS.systemLogExport, PERMISSIONS.systemParameterUpdate])).toEqual([
+      'system-dictionaries',
+    ])
+    // 审计员: the two logs and the parameters.
+    expect(system([PERMISSIONS.systemLogView, PERMISSIONS.systemAuditView, PERMISSIONS.systemLogExport, PERMISSIONS.systemParameterView])).toEqual([
+      'system-parameters',
+      'system-dictionaries',
+      'system-login-log',
+      'system-audit-log',
+    ])
+    expect(system(Object.values(PERMISSIONS))).toEqual([
+      'system-users',
+      'system-orgs',
+      'system-roles',
+      'system-parameters',
+      'system-dictionaries',
+      'system-login-log',
+      'system-audit-log',
+      'system-status',
+    ])
   })
 
   it('gives every page entry a home-page description', () => {
