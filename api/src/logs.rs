@@ -9,7 +9,7 @@ use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::logs::{self, AuditRecord, LogFilter, LoginRecord};
 use serde::{Deserialize, Serialize};
@@ -122,7 +122,11 @@ async fn export(
     tx.commit().await?;
     let disposition = format!(
         "attachment; filename=\"{what}-{}.csv\"",
-        state.clock.now().format("%Y%m%d%H%M%S")
+        state
+            .clock
+            .now()
+            .with_timezone(&beijing())
+            .format("%Y%m%d%H%M%S")
     );
     Ok((
         [
@@ -132,6 +136,11 @@ async fn export(
         csv,
     )
         .into_response())
+}
+
+/// Asia/Shanghai: the bank's time, for what people read in exports.
+fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
 fn csv_bytes<R: Serialize>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ApiError> {
@@ -160,14 +169,32 @@ pub async fn export_login_log(
     let filter = query.filter()?;
     let (items, _) = logs::login_log(&state.pool, &filter, None, 0).await?;
     let rows = items.len();
-    let csv = csv_bytes(items)?;
+    let csv = csv_bytes(items.into_iter().map(|r| LoginCsvRow {
+        id: r.id,
+        at: r.at.with_timezone(&beijing()),
+        username: r.username,
+        ip: r.ip,
+        success: r.success,
+        reason: r.reason,
+    }))?;
     export(&state, actor(&user, peer), "login-log", &filter, csv, rows).await
+}
+
+/// Exports show times in Beijing time, with the offset.
+#[derive(Serialize)]
+struct LoginCsvRow {
+    id: i64,
+    at: DateTime<FixedOffset>,
+    username: String,
+    ip: String,
+    success: bool,
+    reason: String,
 }
 
 #[derive(Serialize)]
 struct AuditCsvRow {
     id: i64,
-    at: DateTime<Utc>,
+    at: DateTime<FixedOffset>,
     username: Option<String>,
     ip: Option<String>,
     action: String,
@@ -196,7 +223,7 @@ pub async fn export_audit_log(
     let json = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
     let csv = csv_bytes(items.into_iter().map(|r| AuditCsvRow {
         id: r.id,
-        at: r.at,
+        at: r.at.with_timezone(&beijing()),
         username: r.username,
         ip: r.ip,
         action: r.action,

@@ -120,11 +120,14 @@ async fn exporting_needs_a_fresh_password_and_is_itself_audited() {
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("id,at,username,ip,success,reason"));
-    assert_eq!(
-        lines
-            .filter(|l| l.contains(",auditor,127.0.0.1,true,ok"))
-            .count(),
-        1
+    let rows: Vec<&str> = lines
+        .filter(|l| l.contains(",auditor,127.0.0.1,true,ok"))
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].contains("+08:00,"),
+        "Beijing time in exports: {}",
+        rows[0]
     );
 
     clock.advance(Duration::minutes(6));

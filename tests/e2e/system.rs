@@ -430,6 +430,7 @@ async fn every_route_needs_a_session_and_its_permission() {
             .replace("{username}", "planner")
             .replace("{type}", "channel")
             .replace("{role}", "planner")
+            .replace("{key}", "security.login.max_failures")
             .replace("{code}", "atm")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -458,6 +459,29 @@ async fn every_route_needs_a_session_and_its_permission() {
             "{method} {path} without {permission}"
         );
     }
+    let refused: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT username, target FROM audit_log WHERE action = 'auth.permission.refused' AND result = 'refused' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        refused
+            .iter()
+            .all(|(user, _)| user.as_deref() == Some("monitor"))
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|(_, target)| target.as_deref() == Some("POST /api/v1/system/users")),
+        "a refused change is on the record: {refused:?}"
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|(_, target)| !target.as_deref().unwrap_or("").starts_with("GET ")),
+        "refused reads are not"
+    );
 }
 
 #[tokio::test]
