@@ -1,0 +1,71 @@
+// The state and logic every paged list page shares: a query model, page / page size / total, the loaded
+// rows, loading and load-failed flags, and search / reset / reload. The server answers a page past the
+// last one with an empty page, so such an answer sends the list back to the first page.
+import { reactive, ref, type Ref } from 'vue'
+import { useLoad } from './useLoad'
+
+export const PAGE_SIZES = [10, 20, 50, 100]
+export const DEFAULT_PAGE_SIZE = 20
+
+export interface Paging {
+  page: number
+  page_size: number
+}
+
+export interface PageAnswer<Row> {
+  items: Row[]
+  total: number
+}
+
+export interface ListPageOptions<Query extends object, Row> {
+  /** The empty query: the model's first value and what 重置 goes back to. */
+  emptyQuery: () => Query
+  /** One page of rows for the query model as it is now (or for filters kept elsewhere). */
+  fetch: (paging: Paging, query: Query) => Promise<PageAnswer<Row>>
+  /** Called with the query model by `search()` (and so by `resetSearch()`) before the first page loads. */
+  onSearch?: (query: Query) => void
+}
+
+export function useListPage<Query extends object, Row>(options: ListPageOptions<Query, Row>) {
+  const query = reactive(options.emptyQuery()) as Query
+  const page = ref(1)
+  const pageSize = ref(DEFAULT_PAGE_SIZE)
+  const rows = ref([]) as Ref<Row[]>
+  const total = ref(0)
+  const showSearch = ref(true)
+
+  /** Loads the current page; an error is shown and leaves the rows as they were. */
+  async function fetchPage(): Promise<void> {
+    const answer = await options.fetch({ page: page.value, page_size: pageSize.value }, query)
+    // Past the last page the server answers an empty page (and total 0): go back to the first.
+    if (answer.items.length === 0 && page.value > 1) {
+      page.value = 1
+      return await fetchPage()
+    }
+    rows.value = answer.items
+    total.value = answer.total
+  }
+  const { loading, loadFailed, load } = useLoad(fetchPage)
+
+  /** Searches from the first page. */
+  function search(): void {
+    options.onSearch?.(query)
+    page.value = 1
+    void load()
+  }
+
+  /** Empties the query and searches. */
+  function resetSearch(): void {
+    Object.assign(query, options.emptyQuery())
+    search()
+  }
+
+  /** The pagination's size change: back to the first page. */
+  function onPageSize(size: number): void {
+    pageSize.value = size
+    page.value = 1
+    void load()
+  }
+
+  return { query, page, pageSize, rows, total, loading, loadFailed, showSearch, load, search, resetSearch, onPageSize }
+}
