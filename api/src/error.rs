@@ -52,6 +52,17 @@ impl Lang {
     }
 }
 
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
 macro_rules! catalogue {
     ($($variant:ident = $code:literal, $status:ident, $zh:literal, $en:literal;)*) => {
         /// Every error code the API can answer with. Codes are stable: never reuse or renumber one.

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, SteppedUp, actor};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, Lang};
 use crate::extract::{Json, Path, Query};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
@@ -333,10 +333,12 @@ pub async fn parameters(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::ParameterView>,
+    lang: Lang,
 ) -> Result<Json<Vec<parameters::Parameter>>, ApiError> {
     let list = parameters::list(
         &state.pool,
         state.policy.defaults(),
+        lang == Lang::En,
         state.clock.now(),
         actor(&user, peer),
     )

@@ -763,3 +763,40 @@ async fn a_role_is_revoked_with_audit_but_never_from_oneself() {
         (json!({"roles": ["planner"]}), json!({"roles": []}))
     );
 }
+
+#[tokio::test]
+async fn parameters_are_named_in_the_callers_language() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let names = |lang: &'static str| {
+        let app = &app;
+        async move {
+            let params: Vec<serde_json::Value> = app
+                .http
+                .get(app.url("/api/v1/system/parameters"))
+                .header("accept-language", lang)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let p = params
+                .into_iter()
+                .find(|p| p["key"] == "security.login.lock_minutes")
+                .unwrap();
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["unit"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    assert_eq!(
+        names("zh-CN").await,
+        ("账号锁定时长".to_owned(), "分钟".to_owned())
+    );
+    assert_eq!(
+        names("en").await,
+        ("Lock duration".to_owned(), "minutes".to_owned())
+    );
+}
