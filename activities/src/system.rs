@@ -246,6 +246,21 @@ async fn in_scope_user(
     .await
 }
 
+/// The username of `user_id` when the caller may administer it: someone else, within the scope.
+async fn another_user_in_scope(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: &Entry,
+    user_id: Uuid,
+) -> Result<Result<String, Refusal>, sqlx::Error> {
+    if by.user_id == Some(user_id) {
+        return Ok(Err(Refusal::OwnAccount));
+    }
+    Ok(in_scope_user(pool, scope, user_id)
+        .await?
+        .ok_or(Refusal::OutOfScope))
+}
+
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -330,11 +345,9 @@ pub async fn reset_password(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Result<String, Refusal>, sqlx::Error> {
-    if by.user_id == Some(user_id) {
-        return Ok(Err(Refusal::OwnAccount));
-    }
-    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
-        return Ok(Err(Refusal::OutOfScope));
+    let username = match another_user_in_scope(pool, scope, &by, user_id).await? {
+        Ok(username) => username,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let (temporary, hash) = new_temporary_password().await?;
     let mut tx = pool.begin().await?;
@@ -374,11 +387,9 @@ pub async fn grant_role(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    if by.user_id == Some(user_id) {
-        return Ok(Err(Refusal::OwnAccount));
-    }
-    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
-        return Ok(Err(Refusal::OutOfScope));
+    let username = match another_user_in_scope(pool, scope, &by, user_id).await? {
+        Ok(username) => username,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let mut tx = pool.begin().await?;
     // Lock the user's grants so two concurrent grants cannot each pass the duty check.
@@ -446,11 +457,9 @@ pub async fn revoke_role(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    if by.user_id == Some(user_id) {
-        return Ok(Err(Refusal::OwnAccount));
-    }
-    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
-        return Ok(Err(Refusal::OutOfScope));
+    let username = match another_user_in_scope(pool, scope, &by, user_id).await? {
+        Ok(username) => username,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let mut tx = pool.begin().await?;
     let before: Vec<String> = sqlx::query_scalar!(
@@ -492,11 +501,9 @@ pub async fn set_status(
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    if by.user_id == Some(user_id) {
-        return Ok(Err(Refusal::OwnAccount));
-    }
-    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
-        return Ok(Err(Refusal::OutOfScope));
+    let username = match another_user_in_scope(pool, scope, &by, user_id).await? {
+        Ok(username) => username,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let status = if active { "active" } else { "disabled" };
     let mut tx = pool.begin().await?;

@@ -528,23 +528,11 @@ async fn a_security_parameter_change_is_in_force_at_once_and_audited() {
     let app = spawn_app().await;
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let put = |key: &str, value: i64| {
-        let app = &app;
-        let url = app.url(&format!("/api/v1/system/parameters/{key}"));
-        async move {
-            let response = app
-                .http
-                .put(url)
-                .header("x-requested-with", "quanyi")
-                .json(&json!({"value": value}))
-                .send()
-                .await
-                .unwrap();
-            if response.status() == StatusCode::NO_CONTENT {
-                Ok(())
-            } else {
-                Err(response.json::<ApiErrorBody>().await.unwrap().code)
-            }
-        }
+        app.no_content(
+            Method::PUT,
+            format!("/api/v1/system/parameters/{key}"),
+            Some(json!({"value": value})),
+        )
     };
     assert_eq!(
         put("security.login.max_failures", 2).await,
@@ -611,23 +599,7 @@ async fn dynamic_code_lists_are_maintained_and_audited_static_ones_are_not() {
     let app = spawn_app().await;
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let put = |path: &str, body: serde_json::Value| {
-        let app = &app;
-        let url = app.url(path);
-        async move {
-            let response = app
-                .http
-                .put(url)
-                .header("x-requested-with", "quanyi")
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            if response.status() == StatusCode::NO_CONTENT {
-                Ok(())
-            } else {
-                Err(response.json::<ApiErrorBody>().await.unwrap().code)
-            }
-        }
+        app.no_content(Method::PUT, path.to_owned(), Some(body))
     };
     let atm = json!({"label_zh": "自助设备", "label_en": "ATM", "sort": 4, "enabled": true});
     put("/api/v1/system/dictionaries/channel/atm", atm.clone())
@@ -668,20 +640,11 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions_until_enabled(
     planner.login("planner", DEMO_PASSWORD).await.unwrap();
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let id = user_id(&app, "planner").await;
-    let status = |active: bool| {
-        let app = &app;
-        let url = app.url(&format!("/api/v1/system/users/{id}/status"));
-        async move {
-            let response = app
-                .http
-                .put(url)
-                .header("x-requested-with", "quanyi")
-                .json(&json!({"active": active}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::NO_CONTENT);
-        }
+    let admin = &app;
+    let status = |active: bool| async move {
+        let path = format!("/api/v1/system/users/{id}/status");
+        let body = Some(json!({"active": active}));
+        assert_eq!(admin.no_content(Method::PUT, path, body).await, Ok(()));
     };
     status(false).await;
     assert_eq!(
@@ -724,22 +687,11 @@ async fn a_role_is_revoked_with_audit_but_never_from_oneself() {
     let app = spawn_app().await;
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let revoke = |id: Uuid, role: &'static str| {
-        let app = &app;
-        let url = app.url(&format!("/api/v1/system/users/{id}/roles/{role}"));
-        async move {
-            let response = app
-                .http
-                .delete(url)
-                .header("x-requested-with", "quanyi")
-                .send()
-                .await
-                .unwrap();
-            if response.status() == StatusCode::NO_CONTENT {
-                Ok(())
-            } else {
-                Err(response.json::<ApiErrorBody>().await.unwrap().code)
-            }
-        }
+        app.no_content(
+            Method::DELETE,
+            format!("/api/v1/system/users/{id}/roles/{role}"),
+            None,
+        )
     };
     let planner = user_id(&app, "planner").await;
     revoke(planner, "planner").await.expect("revoked");

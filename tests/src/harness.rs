@@ -486,6 +486,32 @@ impl Browser {
         Self::answer(response).await
     }
 
+    /// A change answered with 204, or the error's code.
+    pub async fn no_content(
+        &self,
+        method: reqwest::Method,
+        path: impl Into<String>,
+        body: Option<serde_json::Value>,
+    ) -> Result<(), String> {
+        let mut request = self
+            .http
+            .request(method, self.url(&path.into()))
+            .header("x-requested-with", "quanyi");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        if response.status() == StatusCode::NO_CONTENT {
+            Ok(())
+        } else {
+            Err(response
+                .json::<ApiErrorBody>()
+                .await
+                .expect("the error shape")
+                .code)
+        }
+    }
+
     /// A POST answered with no body (204) or an error.
     pub async fn post_empty(&self, path: &str, body: serde_json::Value) -> Answer<()> {
         let response = self
