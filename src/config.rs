@@ -4,6 +4,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use quanyi_activities::crypto::DataKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -44,6 +45,14 @@ pub struct ApiConfig {
     /// `Secure` + `__Host-` session cookie; only a local development stack may turn it off.
     pub secure_cookies: bool,
     pub session_idle_minutes: u64,
+    /// 32 random bytes in base64: encrypts secrets at rest (TOTP seeds). Required; generate one
+    /// with `openssl rand -base64 32` and keep it with the database backups' keys.
+    #[serde(
+        default,
+        serialize_with = "redacted_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -52,6 +61,10 @@ pub struct WorkerConfig {
 }
 
 fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[redacted]")
+}
+
+fn redacted_opt<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str("[redacted]")
 }
 
@@ -74,6 +87,7 @@ impl Default for Config {
                 body_limit_bytes: 1024 * 1024,
                 secure_cookies: true,
                 session_idle_minutes: 20,
+                data_key: None,
             },
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
@@ -112,8 +126,17 @@ impl Config {
             .map_err(|e| ConfigError(e.to_string()))
     }
 
-    pub fn api_settings(&self) -> quanyi_api::ApiSettings {
-        quanyi_api::ApiSettings {
+    pub fn api_settings(&self) -> Result<quanyi_api::ApiSettings, ConfigError> {
+        let data_key = self.api.data_key.as_ref().ok_or_else(|| {
+            ConfigError(
+                "api.data_key is not set (QUANYI_API__DATA_KEY): 32 random bytes in base64, \
+                 e.g. from `openssl rand -base64 32`"
+                    .into(),
+            )
+        })?;
+        let data_key = DataKey::from_base64(data_key.expose_secret())
+            .map_err(|e| ConfigError(format!("api.data_key: {e}")))?;
+        Ok(quanyi_api::ApiSettings {
             ui_dir: self.api.ui_dir.clone(),
             body_limit: self.api.body_limit_bytes,
             secure_cookies: self.api.secure_cookies,
@@ -122,7 +145,8 @@ impl Config {
                 ..Default::default()
             },
             temporal_ui_url: self.temporal.ui_url.clone(),
-        }
+            data_key,
+        })
     }
 
     pub fn worker_settings(&self) -> quanyi_worker::WorkerSettings {

@@ -35,15 +35,18 @@ pub async fn connect_and_migrate(config: &Config) -> Result<PgPool, StackError> 
     connect(config)
 }
 
-fn app_state(config: &Config, pool: PgPool) -> AppState {
-    AppState::new(
+fn app_state(config: &Config, pool: PgPool) -> Result<AppState, StackError> {
+    let settings = config
+        .api_settings()
+        .map_err(|e| StackError(e.to_string()))?;
+    Ok(AppState::new(
         pool,
         TemporalClient::new(
             config.temporal.url.clone(),
             config.temporal.namespace.clone(),
         ),
-        config.api_settings(),
-    )
+        settings,
+    ))
 }
 
 /// Resolves at SIGINT or SIGTERM.
@@ -63,7 +66,7 @@ pub async fn serve_api(
     pool: PgPool,
     listener: tokio::net::TcpListener,
 ) -> Result<(), StackError> {
-    quanyi_api::serve(listener, app_state(config, pool), shutdown_signal())
+    quanyi_api::serve(listener, app_state(config, pool)?, shutdown_signal())
         .await
         .map_err(|e| StackError(format!("the API stopped: {e}")))
 }
@@ -97,10 +100,11 @@ pub async fn serve_api_and_worker(
     pool: PgPool,
     listener: tokio::net::TcpListener,
 ) -> Result<(), StackError> {
+    let state = app_state(config, pool.clone())?;
     let stop = CancellationToken::new();
     let api = tokio::spawn(quanyi_api::serve(
         listener,
-        app_state(config, pool.clone()),
+        state,
         stop.clone().cancelled_owned(),
     ));
     let worker = worker(config, pool, stop.clone());

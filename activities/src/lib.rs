@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod clock;
+pub mod crypto;
 pub mod dictionaries;
 pub mod identity;
 pub mod logs;
 pub mod parameters;
+pub mod pii;
 pub mod process;
 pub mod seed;
 pub mod store;

@@ -77,6 +77,13 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(auth::me))
         .route("/auth/password", post(auth::change_password))
         .route("/auth/reauth", post(auth::reauth))
+        .route("/auth/totp", delete(auth::disable_totp))
+        .route("/auth/totp/verify", post(auth::verify_totp))
+        .route("/auth/totp/enrolment", post(auth::start_totp_enrolment))
+        .route(
+            "/auth/totp/enrolment/confirm",
+            post(auth::confirm_totp_enrolment),
+        )
         .route("/system/locks/{username}/unlock", post(auth::unlock))
         .route("/system/orgs", get(system::orgs))
         .route(
@@ -93,6 +100,11 @@ pub fn router(state: AppState) -> Router {
             delete(system::revoke_role),
         )
         .route("/system/users/{id}/status", put(system::set_status))
+        .route(
+            "/system/users/{id}/personal-data",
+            get(system::personal_data),
+        )
+        .route("/system/users/{id}/totp-reset", post(system::reset_totp))
         .route("/system/roles", get(system::roles))
         .route("/system/dictionaries", get(system::dictionaries))
         .route(
@@ -112,7 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(web::api_docs))
         // Unknown API paths are JSON 404s, never the UI's index.html.
-        .fallback(|| async { error::ApiError(error::ErrorCode::NotFound) });
+        .fallback(|| async { error::ApiError::from(error::ErrorCode::NotFound) });
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

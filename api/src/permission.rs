@@ -30,6 +30,9 @@ permissions! {
     UserView = "system:user:view";
     UserCreate = "system:user:create";
     UserResetPassword = "system:user:reset_password";
+    UserResetTotp = "system:user:reset_totp";
+    /// SEC-6: see staff contact details unmasked (each time audited).
+    UserUnmask = "pii:user:unmask";
     UserUnlock = "system:user:unlock";
     RoleView = "system:role:view";
     RoleGrant = "system:role:grant";

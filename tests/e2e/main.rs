@@ -7,6 +7,8 @@ mod auth;
 mod health;
 mod logs;
 mod openapi;
+mod personal_data;
 mod process;
+mod second_factor;
 mod system;
 mod ui_files;

@@ -332,6 +332,10 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/auth/me", Some("")),
     ("post", "/api/v1/auth/password", Some("")),
     ("post", "/api/v1/auth/reauth", Some("")),
+    ("delete", "/api/v1/auth/totp", Some("")),
+    ("post", "/api/v1/auth/totp/verify", Some("")),
+    ("post", "/api/v1/auth/totp/enrolment", Some("")),
+    ("post", "/api/v1/auth/totp/enrolment/confirm", Some("")),
     ("get", "/api/v1/system/info", Some("")),
     (
         "post",
@@ -350,6 +354,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "post",
         "/api/v1/system/users/{id}/roles",
         Some("system:role:grant"),
+    ),
+    (
+        "post",
+        "/api/v1/system/users/{id}/totp-reset",
+        Some("system:user:reset_totp"),
+    ),
+    (
+        "get",
+        "/api/v1/system/users/{id}/personal-data",
+        Some("pii:user:unmask"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
     (
