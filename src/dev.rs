@@ -237,6 +237,9 @@ fn banner(
             login.username, login.display_name, login.org
         );
     }
+    println!(
+        "  admin and auditor enrol an authenticator app (TOTP) at their first sign-in: their roles require it."
+    );
     println!();
     println!("  Ctrl-C stops everything; your data stays in var/ (`quanyi dev --reset` wipes it).");
     println!();

@@ -2,6 +2,7 @@
 //! request ids, metrics, OpenAPI, and the admin UI's files.
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -9,7 +10,6 @@ pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod permission;
-pub mod policy;
 pub mod process;
 pub mod request_id;
 pub mod settings;
@@ -40,7 +40,7 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     pub metrics: metrics::Metrics,
     pub clock: Arc<dyn Clock>,
-    pub policy: Arc<policy::PolicyCache>,
+    pub caches: Arc<cache::Caches>,
 }
 
 impl AppState {
@@ -48,7 +48,7 @@ impl AppState {
         Self {
             pool,
             temporal: Arc::new(temporal),
-            policy: Arc::new(policy::PolicyCache::new(settings.policy.clone())),
+            caches: Arc::new(cache::Caches::new(settings.policy.clone())),
             settings: Arc::new(settings),
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
@@ -59,7 +59,7 @@ impl AppState {
     pub async fn policy(
         &self,
     ) -> Result<Arc<quanyi_activities::identity::SecurityPolicy>, error::ApiError> {
-        Ok(self.policy.get(&self.pool).await?)
+        Ok(self.caches.policy(&self.pool).await?)
     }
 
     /// The same app reading time from `clock` (tests move it by hand).
@@ -151,11 +151,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API listening");
+    let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
     // The peer address is the client's IP for throttling and the login log.
-    axum::serve(
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    caches.abort();
+    served
 }

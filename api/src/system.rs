@@ -8,6 +8,7 @@ use crate::extract::{Json, Path, Query, Valid};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use quanyi_activities::store::Cached;
 use quanyi_activities::system::{self, NewUser, Refusal, UserFilter};
 use quanyi_activities::{dictionaries, parameters};
 use serde::{Deserialize, Serialize};
@@ -367,7 +368,7 @@ pub async fn parameters(
 ) -> Result<Json<Vec<parameters::Parameter>>, ApiError> {
     let list = parameters::list(
         &state.pool,
-        state.policy.defaults(),
+        state.caches.defaults(),
         lang == Lang::En,
         state.clock.now(),
         actor(&user, peer),
@@ -400,14 +401,14 @@ pub async fn update_parameter(
 ) -> Result<StatusCode, ApiError> {
     let outcome = parameters::update(
         &state.pool,
-        state.policy.defaults(),
+        state.caches.defaults(),
         &key,
         request.value,
         state.clock.now(),
         actor(&user, peer),
     )
     .await?;
-    state.policy.invalidate();
+    state.caches.invalidate(Cached::Parameters);
     match outcome {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(parameters::Refusal::UnknownKey) => Err(ErrorCode::UnknownParameter.into()),
@@ -424,7 +425,7 @@ pub async fn dictionaries(
     State(state): State<AppState>,
     _user: CurrentUser,
 ) -> Result<Json<Vec<dictionaries::Dictionary>>, ApiError> {
-    Ok(Json(dictionaries::all(&state.pool).await?))
+    Ok(Json(state.caches.dictionaries(&state.pool).await?.to_vec()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -472,15 +473,16 @@ pub async fn put_dictionary_item(
         sort: request.sort,
         enabled: request.enabled,
     };
-    match dictionaries::put(
+    let outcome = dictionaries::put(
         &state.pool,
         &type_code,
         item,
         state.clock.now(),
         actor(&user, peer),
     )
-    .await?
-    {
+    .await?;
+    state.caches.invalidate(Cached::Dictionaries);
+    match outcome {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(dictionaries::Refusal::UnknownType) => Err(ErrorCode::UnknownDictionary.into()),
         Err(dictionaries::Refusal::Builtin) => Err(ErrorCode::BuiltinDictionary.into()),
