@@ -26,6 +26,8 @@ export const PERMISSION_LABELS: Record<string, MessageKey> = {
   'system:user:create': 'role.perm.userCreate',
   'system:user:reset_password': 'role.perm.userResetPassword',
   'system:user:unlock': 'role.perm.userUnlock',
+  'system:user:reset_totp': 'role.perm.userResetTotp',
+  'pii:user:unmask': 'role.perm.userUnmask',
   'system:role:view': 'role.perm.roleView',
   'system:role:grant': 'role.perm.roleGrant',
   'system:log:view': 'role.perm.logView',
