@@ -334,7 +334,7 @@ const en: LocaleMessages = {
     phone: 'Mobile',
     email: 'Email',
     phonePlaceholder: '11-digit mobile number (optional)',
-    emailPlaceholder: 'e.g. zhangsan@bank.example (optional)',
+    emailPlaceholder: "e.g. zhangsan{'@'}bank.example (optional)",
     phoneInvalid: 'Enter an 11-digit mainland China mobile number',
     emailInvalid: 'Not a valid email address',
     emailTooLong: 'At most {n} characters',

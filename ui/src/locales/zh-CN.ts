@@ -333,7 +333,7 @@ const zhCN = {
     phone: '手机号',
     email: '邮箱',
     phonePlaceholder: '11 位手机号（选填）',
-    emailPlaceholder: '如 zhangsan@bank.example（选填）',
+    emailPlaceholder: "如 zhangsan{'@'}bank.example（选填）",
     phoneInvalid: '请输入 11 位中国大陆手机号',
     emailInvalid: '邮箱格式不正确',
     emailTooLong: '邮箱不能超过 {n} 个字符',
