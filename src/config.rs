@@ -17,6 +17,34 @@ pub struct Config {
     pub temporal: TemporalConfig,
     pub api: ApiConfig,
     pub worker: WorkerConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+/// Outbound e-mail (notices such as "your password was reset"); off unless `smtp_url` is set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct NotifyConfig {
+    /// `smtp://[user:password@]relay:25`, `smtp://relay:587?tls=required` or `smtps://relay:465`;
+    /// a secret, since it may carry the relay's password.
+    #[serde(
+        default,
+        serialize_with = "redacted_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+    /// How often the worker sends what is pending.
+    pub interval_seconds: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "权益平台 <noreply@quanyi.example>".into(),
+            interval_seconds: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -92,6 +120,7 @@ impl Default for Config {
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
             },
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -147,6 +176,18 @@ impl Config {
             temporal_ui_url: self.temporal.ui_url.clone(),
             data_key,
         })
+    }
+
+    /// The SMTP mailer, when outbound e-mail is configured.
+    pub fn mailer(&self) -> Result<Option<quanyi_activities::notify::Mailer>, ConfigError> {
+        self.notify
+            .smtp_url
+            .as_ref()
+            .map(|url| {
+                quanyi_activities::notify::Mailer::new(url.expose_secret(), &self.notify.from)
+                    .map_err(|e| ConfigError(e.to_string()))
+            })
+            .transpose()
     }
 
     pub fn worker_settings(&self) -> quanyi_worker::WorkerSettings {

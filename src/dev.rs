@@ -1,7 +1,9 @@
 //! `quanyi dev`: the whole stack on one machine — a private PostgreSQL cluster and a Temporal dev
 //! server under `var/`, migrations, the demo bank, and the API and worker in this process.
 
-use crate::config::{ApiConfig, Config, DatabaseConfig, TemporalConfig, WorkerConfig};
+use crate::config::{
+    ApiConfig, Config, DatabaseConfig, NotifyConfig, TemporalConfig, WorkerConfig,
+};
 use crate::stack::{self, PgOptions, StackError, TemporalOptions, VarDir};
 use quanyi_activities::crypto::DataKey;
 use quanyi_activities::seed::{self, DEMO_LOGINS, DEMO_PASSWORD, SeedOutcome};
@@ -107,6 +109,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,
         },
+        notify: NotifyConfig::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
     let seeded = seed::seed_demo_bank(&pool)

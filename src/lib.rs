@@ -71,7 +71,38 @@ pub async fn serve_api(
         .map_err(|e| StackError(format!("the API stopped: {e}")))
 }
 
+/// Sends pending notifications every `interval` until `stop`.
+async fn deliver_notifications(
+    mailer: quanyi_activities::notify::Mailer,
+    pool: PgPool,
+    interval: std::time::Duration,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        let now = chrono::Utc::now();
+        if let Err(e) = quanyi_activities::notify::deliver_pending(&pool, &mailer, 50, now).await {
+            tracing::warn!(error = %e, "cannot deliver notifications");
+        }
+    }
+}
+
 async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Result<(), StackError> {
+    match config.mailer().map_err(|e| StackError(e.to_string()))? {
+        Some(mailer) => {
+            tokio::spawn(deliver_notifications(
+                mailer,
+                pool.clone(),
+                std::time::Duration::from_secs(config.notify.interval_seconds.max(1)),
+                stop.clone(),
+            ));
+        }
+        None => tracing::info!("notify.smtp_url is not set: e-mail notices stay queued"),
+    }
     let client =
         quanyi_activities::temporal::connect(&config.temporal.url, &config.temporal.namespace)
             .await

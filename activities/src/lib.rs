@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod dictionaries;
 pub mod identity;
 pub mod logs;
+pub mod notify;
 pub mod parameters;
 pub mod pii;
 pub mod process;

@@ -3,6 +3,7 @@
 
 use crate::audit::{self, Entry};
 use crate::identity::{password, totp};
+use crate::notify;
 use crate::pii;
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -368,14 +369,35 @@ pub async fn reset_password(
     };
     let (temporary, hash) = new_temporary_password().await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = $3 WHERE id = $1",
+    let user = sqlx::query!(
+        "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = $3
+          WHERE id = $1 RETURNING display_name, email",
         user_id,
         hash,
         now
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    // The owner hears of it on a channel an impostor does not hold (SEC-3).
+    if let Some(email) = &user.email {
+        let email = notify::Email {
+            key: format!("password-reset:{}:email", Uuid::new_v4()),
+            user_id: Some(user_id),
+            to: email,
+            subject: "【权益平台】您的登录密码已被管理员重置".into(),
+            body: format!(
+                "{name}，您好：\n\n您在权益平台的登录密码已于 {at}（北京时间）由管理员 {admin} 重置，\
+                 您的所有会话已结束。请使用管理员告知的临时密码登录，并按提示设置新密码。\n\n\
+                 如非您本人申请，请立即联系信息科技部。\n\n此邮件由系统自动发送，请勿回复。",
+                name = user.display_name,
+                at = now
+                    .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                    .format("%Y-%m-%d %H:%M"),
+                admin = by.username.as_deref().unwrap_or("-"),
+            ),
+        };
+        notify::queue_email(&mut tx, email, now).await?;
+    }
     sqlx::query!(
         "UPDATE sessions SET ended_at = $2, ended_reason = 'logout' WHERE user_id = $1 AND ended_at IS NULL",
         user_id,

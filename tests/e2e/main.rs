@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod health;
 mod logs;
+mod notifications;
 mod openapi;
 mod personal_data;
 mod process;
