@@ -117,8 +117,7 @@ async fn session(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>
 }
 
 fn address(text: &str) -> String {
-    text.trim()
-        .split_whitespace()
+    text.split_whitespace()
         .next()
         .unwrap_or("")
         .trim_matches(|c| c == '<' || c == '>')
