@@ -194,9 +194,9 @@ catalogue! {
     InvalidDictionaryItem = "QY-SYS-1012", UNPROCESSABLE_ENTITY,
         "码值编码须为 1–32 位小写字母、数字或下划线，中文名称 1–50 字，英文名称 1–100 字",
         "A code is 1–32 lower-case letters, digits or underscores; labels are 1–50 (zh) and 1–100 (en) characters";
-    InvalidPhone = "QY-SYS-1013", UNPROCESSABLE_ENTITY,
+    InvalidPhone = "QY-SYS-1028", UNPROCESSABLE_ENTITY,
         "手机号须为 11 位中国大陆手机号码", "A phone number is 11 digits, a mainland China mobile number";
-    InvalidEmail = "QY-SYS-1014", UNPROCESSABLE_ENTITY,
+    InvalidEmail = "QY-SYS-1029", UNPROCESSABLE_ENTITY,
         "电子邮箱格式不正确（最长 100 字符）", "Not a valid e-mail address (at most 100 characters)";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";

@@ -119,10 +119,10 @@ pub struct CreateUserRequest {
     pub roles: Vec<String>,
     /// A mainland mobile number; shown masked except to holders of `pii:user:unmask`.
     #[schema(example = "13812345678", pattern = "^1[3-9][0-9]{9}$")]
-    #[validate(custom(function = "valid_phone", code = "QY-SYS-1013"))]
+    #[validate(custom(function = "valid_phone", code = "QY-SYS-1028"))]
     pub phone: Option<String>,
     #[schema(example = "zhangsan@bank.example", max_length = 100)]
-    #[validate(email(code = "QY-SYS-1014"), length(max = 100, code = "QY-SYS-1014"))]
+    #[validate(email(code = "QY-SYS-1029"), length(max = 100, code = "QY-SYS-1029"))]
     pub email: Option<String>,
 }
 

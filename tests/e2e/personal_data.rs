@@ -161,8 +161,8 @@ async fn every_broken_rule_is_listed_with_its_field_and_code_and_nothing_is_writ
         fields,
         [
             ("display_name", "QY-SYS-1007"),
-            ("email", "QY-SYS-1014"),
-            ("phone", "QY-SYS-1013"),
+            ("email", "QY-SYS-1029"),
+            ("phone", "QY-SYS-1028"),
             ("username", "QY-SYS-1006"),
         ]
     );
