@@ -513,6 +513,7 @@ const en: LocaleMessages = {
     permissions: 'Permissions',
     permissionCount: '{n}',
     lastLogin: 'Previous sign-in',
+    lastLoginValue: '{time} from {ip} ({result}); {failures}',
     security: 'Security',
     password: 'Password',
     passwordDesc: 'Change it regularly; never reuse a password from another system.',

@@ -512,6 +512,7 @@ const zhCN = {
     permissions: '权限',
     permissionCount: '{n} 项',
     lastLogin: '上次登录',
+    lastLoginValue: '{time}，来自 {ip}（{result}）；{failures}',
     security: '安全设置',
     password: '登录密码',
     passwordDesc: '定期修改密码，勿使用与其他系统相同的密码。',

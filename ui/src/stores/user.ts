@@ -67,10 +67,17 @@ export const useUserStore = defineStore('user', () => {
     await fetchMe()
   }
 
-  /** The enrolment was confirmed: the second factor is on, nothing more is owed for it. */
+  /**
+   * The enrolment was confirmed: the second factor is on. A forced enrolment stays owed (no side menu,
+   * nowhere else to go) until the recovery codes are acknowledged: `enrolmentSettled` then.
+   */
   function enrolled(): void {
     if (user.value) user.value = { ...user.value, totp_enabled: true }
-    if (secondFactor.value === 'enrol') secondFactor.value = 'done'
+  }
+
+  /** The recovery codes were acknowledged: a forced enrolment is over. */
+  function enrolmentSettled(): void {
+    if (secondFactor.value === 'enrol' && user.value?.totp_enabled) secondFactor.value = 'done'
   }
 
   /** The second factor was turned off (one's own, after a step-up). */
@@ -138,6 +145,7 @@ export const useUserStore = defineStore('user', () => {
     login,
     verifyCode,
     enrolled,
+    enrolmentSettled,
     totpDisabled,
     changePassword,
     logout,
