@@ -1,5 +1,5 @@
 // What the browser checks on the new-user form, mirroring the server's rules (the server decides:
-// QY-SYS-1006 username, QY-SYS-1007 name, QY-SYS-1013 phone, QY-SYS-1014 email), and which form field a
+// QY-SYS-1006 username, QY-SYS-1007 name, QY-SYS-1028 phone, QY-SYS-1029 email), and which form field a
 // server error belongs under — by the body's field name (`fields` of a 422) or, failing that, by code.
 
 /** 3–32 characters: a lower-case letter, then lower-case letters, digits, `.`, `_` or `-`. */
@@ -49,8 +49,8 @@ export const USER_ERROR_FIELDS: Readonly<Record<string, UserField>> = {
   'QY-SYS-1006': 'username',
   'QY-SYS-1007': 'displayName',
   'QY-SYS-1003': 'roles',
-  'QY-SYS-1013': 'phone',
-  'QY-SYS-1014': 'email',
+  'QY-SYS-1028': 'phone',
+  'QY-SYS-1029': 'email',
 }
 
 /** The error codes of 系统管理 the pages refer to (catalogue: the server's error.rs). */
@@ -62,6 +62,6 @@ export const SYSTEM_CODES = {
   dutiesConflict: 'QY-SYS-1005',
   invalidUsername: 'QY-SYS-1006',
   invalidDisplayName: 'QY-SYS-1007',
-  invalidPhone: 'QY-SYS-1013',
-  invalidEmail: 'QY-SYS-1014',
+  invalidPhone: 'QY-SYS-1028',
+  invalidEmail: 'QY-SYS-1029',
 } as const

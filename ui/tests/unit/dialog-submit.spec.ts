@@ -106,7 +106,7 @@ describe('useDialogSubmit', () => {
       ...errorBody('QY-SYS-1007'),
       fields: [
         { field: 'display_name', code: 'QY-SYS-1007', message: '姓名不能为空' },
-        { field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' },
+        { field: 'phone', code: 'QY-SYS-1028', message: '手机号格式不正确' },
       ],
     }
     await submit(() => Promise.reject(toApiError(422, body)))
@@ -118,9 +118,9 @@ describe('useDialogSubmit', () => {
     const { ref: form } = formRef(true)
     const { submit, fieldErrors } = useDialogSubmit(form, { fields: ['phone'], fieldNames: { phone: 'phone' } })
     const body = {
-      ...errorBody('QY-SYS-1013'),
+      ...errorBody('QY-SYS-1028'),
       fields: [
-        { field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' },
+        { field: 'phone', code: 'QY-SYS-1028', message: '手机号格式不正确' },
         { field: 'org_id', code: 'QY-REQ-0002', message: '缺少 org_id' },
       ],
     }

@@ -12,8 +12,8 @@ function refusal(fields: { field: string; code: string; message: string }[], cod
 
 describe('server field errors', () => {
   it('reads `fields` off an error body, ignoring malformed entries', () => {
-    const e = toApiError(422, { ...errorBody('QY-SYS-1013'), fields: [{ field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' }, { field: 7 }, 'x'] })
-    expect(e.fields).toEqual([{ field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' }])
+    const e = toApiError(422, { ...errorBody('QY-SYS-1028'), fields: [{ field: 'phone', code: 'QY-SYS-1028', message: '手机号格式不正确' }, { field: 7 }, 'x'] })
+    expect(e.fields).toEqual([{ field: 'phone', code: 'QY-SYS-1028', message: '手机号格式不正确' }])
     expect(toApiError(422, errorBody('QY-SYS-1007')).fields).toEqual([])
     expect(toApiError(502, '<html>').fields).toEqual([])
   })
@@ -22,7 +22,7 @@ describe('server field errors', () => {
     const placement = placeFieldErrors(
       refusal([
         { field: 'display_name', code: 'QY-SYS-1007', message: '姓名不能为空' },
-        { field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' },
+        { field: 'phone', code: 'QY-SYS-1028', message: '手机号格式不正确' },
         { field: 'username', code: 'QY-SYS-1006', message: '用户名格式不正确' },
       ]),
       NAMES,

@@ -214,9 +214,9 @@ describe('new-user dialog', () => {
     await fill('user-form-name', '张三')
     await fill('user-form-phone', '13812345678')
     const body = {
-      ...errorBody('QY-SYS-1013', '手机号格式不正确'),
+      ...errorBody('QY-SYS-1028', '手机号格式不正确'),
       fields: [
-        { field: 'phone', code: 'QY-SYS-1013', message: '手机号须为 11 位中国大陆手机号' },
+        { field: 'phone', code: 'QY-SYS-1028', message: '手机号须为 11 位中国大陆手机号' },
         { field: 'username', code: 'QY-SYS-1006', message: '用户名格式不正确' },
       ],
     }
