@@ -8,7 +8,12 @@
 // sign in as the auditor (new captcha) → 操作日志 (rows named, one expanded to its before/after) → 登录日志
 // 导出 (a CSV download with the server's file name) → logout → sign in as the new user with the temporary
 // password (new captcha) → the forced change-password page → a new password → home with the new user's
-// name → logout, screenshots of each.
+// name → logout → the admin again: the second-factor code step → home → 个人中心 → logout, screenshots of
+// each. The demo admin and auditor must have a second factor (their roles require it): at their first
+// sign-in they land on the enrolment page; the test reads the secret off the page, computes the code
+// (RFC 6238 with `node:crypto`), confirms, sees the ten recovery codes and acknowledges them. A code is
+// good once per 30-second step, so the later sign-in uses the code of the next step. 用户管理 also checks
+// that phones and emails are masked, and 查看 shows one in full.
 // QUANYI_USER must hold system:user:view, system:user:create, system:org:view, system:role:view,
 // system:parameter:view and system:log:view (the demo `admin`); QUANYI_AUDITOR (default `auditor`, with
 // QUANYI_AUDITOR_PASSWORD, default QUANYI_PASSWORD) system:audit:view, system:log:view and
@@ -29,6 +34,7 @@
 //   TEST ONLY: SMOKE_CAPTCHA_ANSWER_URL — read the answer with GET <url>/<id> (or <url> with `{id}`
 //   replaced) instead of psql, for a mock server without a database. Never set it against a real server.
 import { execFile } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -63,6 +69,41 @@ export async function captchaAnswer(id, env = process.env) {
   })
   if (!answer) throw new Error(`captcha ${id} is not in the captchas table (expired or already used?)`)
   return answer
+}
+
+/** RFC 4648 base32 (the alphabet authenticator apps use) → bytes; spaces and padding are ignored. */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  const clean = text.toUpperCase().replace(/[\s=]/g, '')
+  let bits = 0
+  let value = 0
+  const out = []
+  for (const ch of clean) {
+    const index = alphabet.indexOf(ch)
+    if (index < 0) throw new Error(`"${ch}" is not a base32 character`)
+    value = ((value << 5) | index) & 0xffff
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      out.push((value >>> bits) & 0xff)
+    }
+  }
+  return Buffer.from(out)
+}
+
+/** The 30-second step of `unixMs` (RFC 6238 T). */
+export function totpStep(unixMs = Date.now()) {
+  return Math.floor(unixMs / 1000 / 30)
+}
+
+/** The 6-digit TOTP code of `secret` (base32) for step `counter`: HMAC-SHA1, dynamic truncation (RFC 4226). */
+export function totpCode(secret, counter) {
+  const message = Buffer.alloc(8)
+  message.writeBigUInt64BE(BigInt(counter))
+  const mac = createHmac('sha1', base32Decode(secret)).update(message).digest()
+  const offset = mac[mac.length - 1] & 0x0f
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff
+  return String(binary % 1_000_000).padStart(6, '0')
 }
 
 /** Six random lower-case letters, for a username no earlier run has taken. */
@@ -161,6 +202,52 @@ async function submitLogin(page, name, secret) {
   return response
 }
 
+/**
+ * On the enrolment page: the QR code and the secret, the first code, the ten recovery codes, "I have saved
+ * them", then home. Returns the secret and the step whose code was used. `shots` names the screenshots.
+ */
+async function enrol(page, shots) {
+  await page.waitForURL((url) => url.pathname === '/account/totp-enrol')
+  await page.getByTestId('totp-forced').waitFor({ state: 'visible' })
+  if (await page.getByTestId('menu-home').count()) throw new Error('the side menu is shown before the enrolment')
+  await page.getByTestId('totp-qr').waitFor({ state: 'visible' })
+  await page.waitForFunction(() => {
+    const img = document.querySelector('[data-testid="totp-qr"]')
+    return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0
+  })
+  const shown = ((await page.getByTestId('totp-secret').textContent()) ?? '').trim()
+  if (!/^([A-Z2-7]{4} )*[A-Z2-7]{1,4}$/.test(shown)) throw new Error(`the secret is shown as "${shown}", not base32 in groups of four`)
+  const secret = shown.replace(/\s/g, '')
+  const text = await page.getByTestId('totp-step-scan').innerText()
+  for (const app of ['腾讯身份验证器', 'Google Authenticator', 'Microsoft Authenticator']) {
+    if (!text.includes(app)) throw new Error(`the enrolment page does not name ${app}`)
+  }
+  await page.waitForLoadState('networkidle')
+  if (shots.scan) await shot(page, shots.scan)
+  await page.getByTestId('totp-next').click()
+  const input = page.getByTestId('totp-code')
+  await input.waitFor({ state: 'visible' })
+  const step = totpStep()
+  await input.fill(totpCode(secret, step))
+  const [response] = await Promise.all([
+    page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/totp/enrolment/confirm'),
+    page.getByTestId('totp-confirm').click(),
+  ])
+  if (response.status() !== 200) throw new Error(`the enrolment confirmation answered ${response.status()}: ${await response.text().catch(() => '')}`)
+  const answer = await response.json()
+  const codes = page.getByTestId('totp-recovery-code')
+  await codes.first().waitFor({ state: 'visible' })
+  const listed = (await codes.allInnerTexts()).map((c) => c.trim())
+  if (listed.length !== 10) throw new Error(`${listed.length} recovery codes are shown, not 10`)
+  if (JSON.stringify(listed) !== JSON.stringify(answer.recovery_codes)) throw new Error('the page shows other recovery codes than the server gave')
+  if (!(await page.getByTestId('totp-finish').isDisabled())) throw new Error('the enrolment can be finished before the codes are acknowledged')
+  if (shots.recovery) await shot(page, shots.recovery)
+  await page.getByTestId('totp-ack').click()
+  await page.getByTestId('totp-finish').click()
+  await page.waitForURL((url) => url.pathname === '/home')
+  return { secret, step }
+}
+
 /** Signs out from the user menu and checks the session is gone on the server too (a reload stays on /login). */
 async function logOut(page, screenshot) {
   await page.goto(`${baseUrl}/home`)
@@ -245,12 +332,16 @@ async function main() {
   })
 
   let user
+  /** The admin's TOTP secret, read off the enrolment page (QUANYI_TOTP_SECRET when enrolled in an earlier run). */
+  let adminSecret = process.env.QUANYI_TOTP_SECRET || ''
   const suffix = randomLetters()
   const newUser = {
     username: `smoke.${suffix}`,
     displayName: `冒烟测试${suffix}`,
     org: '城东新区支行',
     role: '营销策划',
+    phone: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
+    email: `smoke.${suffix}@bank.example`,
     temporaryPassword: '',
     newPassword: `Qy#${randomLetters(4)}2026`,
   }
@@ -318,7 +409,15 @@ async function main() {
       user = answer.user
       if (!user?.display_name) throw new Error('login response has no user.display_name')
       if (answer.must_change_password) throw new Error(`${username} must change the password first; the smoke test needs a user who need not`)
-      await page.waitForURL((url) => url.pathname === '/home')
+      if (answer.second_factor === 'verify') {
+        // Enrolled in an earlier run: the secret must be given (QUANYI_TOTP_SECRET), or start on a fresh var/.
+        if (!adminSecret) throw new Error(`${username} already has a second factor; reset the stack or set QUANYI_TOTP_SECRET`)
+        await page.getByTestId('login-code').fill(totpCode(adminSecret, totpStep() + 1))
+        await page.getByTestId('login-verify').click()
+      }
+      const expected = answer.second_factor === 'enrol' ? '/account/totp-enrol' : '/home'
+      await page.waitForURL((url) => url.pathname === expected)
+      console.log(`    second factor: ${answer.second_factor}`)
       // The notice about the previous sign-in: none on a first sign-in, so either way is fine.
       if (answer.last_login) {
         const notice = page.getByTestId('last-login-notice')
@@ -327,6 +426,16 @@ async function main() {
       } else {
         console.log('    no previous sign-in, no notice')
       }
+    })
+
+    await step(`${username} enrols a second factor: QR code and secret, a first code, ten recovery codes`, async () => {
+      if (pathOf(page.url()) !== '/account/totp-enrol') {
+        console.log('    already enrolled')
+        return
+      }
+      const enrolled = await enrol(page, { scan: '3a-totp-enrol', recovery: '3b-totp-recovery-codes' })
+      adminSecret = enrolled.secret
+      console.log(`    enrolled at step ${enrolled.step}`)
     })
 
     await step('home shows the user name and org', async () => {
@@ -390,8 +499,35 @@ async function main() {
       await page.waitForFunction(() =>
         [...document.querySelectorAll('[data-testid="users-table"] [data-testid="user-roles"] .el-tag')].some((t) => t.textContent?.trim() === '系统管理员'),
       )
+      // Phones come masked (138****5678); nothing in the table is a full mobile number.
+      const phones = await columnTexts(page, 'user-phone')
+      if (phones.length === 0) throw new Error('the users table shows no phone numbers')
+      const unmasked = phones.filter((p) => !/^1\d{2}\*{4}\d{4}$/.test(p))
+      if (unmasked.length > 0) throw new Error(`phones not masked: ${JSON.stringify(unmasked)}`)
+      const emails = await columnTexts(page, 'user-email')
+      if (emails.some((e) => !e.includes('***@'))) throw new Error(`emails not masked: ${JSON.stringify(emails)}`)
+      const totp = page.locator('[data-testid="users-table"] .el-table__body tr', { hasText: username }).first().getByTestId('user-flag-totp')
+      if (!(await totp.isVisible())) throw new Error(`${username}'s row does not show the second factor`)
       await page.waitForLoadState('networkidle')
       await shot(page, '5-users')
+    })
+
+    await step('查看 shows a user\'s phone and email in full, in place (an audited call)', async () => {
+      const row = page.locator('[data-testid="users-table"] .el-table__body tr', { hasText: username }).first()
+      const masked = (await row.getByTestId('user-phone').textContent())?.trim()
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => /\/api\/v1\/system\/users\/[^/]+\/personal-data$/.test(pathOf(res.url()))),
+        row.getByTestId('user-unmask').click(),
+      ])
+      if (response.status() !== 200) throw new Error(`personal-data answered ${response.status()}`)
+      const full = await response.json()
+      await row.locator('[data-testid="user-contact"][data-full="true"]').waitFor()
+      const phone = (await row.getByTestId('user-phone').textContent())?.trim()
+      if (phone !== full.phone || !/^1\d{10}$/.test(phone ?? '')) throw new Error(`after 查看 the phone shows "${phone}", the server gave "${full.phone}"`)
+      if (masked?.slice(0, 3) !== phone?.slice(0, 3) || masked?.slice(-4) !== phone?.slice(-4)) throw new Error(`masked ${masked} and full ${phone} differ`)
+      await shot(page, '5a-users-unmasked')
+      await row.getByTestId('user-unmask').click()
+      await row.locator('[data-testid="user-contact"][data-full="false"]').waitFor()
     })
 
     await step(`create user ${newUser.username} in ${newUser.org} with role ${newUser.role}`, async () => {
@@ -400,6 +536,8 @@ async function main() {
       await dialog.waitFor({ state: 'visible' })
       await page.getByTestId('user-form-username').fill(newUser.username)
       await page.getByTestId('user-form-name').fill(newUser.displayName)
+      await page.getByTestId('user-form-phone').fill(newUser.phone)
+      await page.getByTestId('user-form-email').fill(newUser.email)
       await page.locator('.el-select[data-testid="user-form-org"]').click()
       await page.locator('.user-form__org-popper').getByText(newUser.org, { exact: true }).click()
       await page.getByTestId('user-form-roles').click()
@@ -443,9 +581,11 @@ async function main() {
       )
       const row = page.locator('[data-testid="users-table"] .el-table__body tr', { hasText: newUser.username })
       const rowText = (await row.innerText()).replace(/\s+/g, ' ')
-      for (const needle of [newUser.displayName, newUser.org, newUser.role, '正常', '须改密']) {
+      const maskedPhone = `${newUser.phone.slice(0, 3)}****${newUser.phone.slice(-4)}`
+      for (const needle of [newUser.displayName, newUser.org, newUser.role, '正常', '须改密', maskedPhone, '***@bank.example']) {
         if (!rowText.includes(needle)) throw new Error(`the row of ${newUser.username} does not show "${needle}": ${rowText}`)
       }
+      if (rowText.includes(newUser.phone)) throw new Error(`the row of ${newUser.username} shows the full phone number`)
       await page.waitForLoadState('networkidle')
       await shot(page, '8-user-created')
     })
@@ -596,6 +736,12 @@ async function main() {
       for (const p of ['system:audit:view', 'system:log:view', 'system:log:export']) {
         if (!answer.user?.permissions?.includes(p)) throw new Error(`${auditor} lacks ${p}`)
       }
+      if (answer.second_factor === 'enrol') {
+        await enrol(page, {})
+        console.log(`    ${auditor} enrolled a second factor`)
+      } else if (answer.second_factor === 'verify') {
+        throw new Error(`${auditor} already has a second factor; the smoke test needs a fresh stack`)
+      }
       await page.waitForURL((url) => url.pathname === '/home')
     })
 
@@ -691,6 +837,56 @@ async function main() {
 
     await step('log the new user out', async () => {
       await logOut(page, '23-new-user-logged-out')
+    })
+
+    await step(`sign in as ${username} again: the second-factor code step, then home with the next step's code`, async () => {
+      if (!adminSecret) throw new Error(`the secret of ${username} is not known`)
+      const response = await submitLogin(page, username, password)
+      if (response.status() !== 200) throw new Error(`login answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      sessionOpen = true
+      const answer = await response.json()
+      if (answer.second_factor !== 'verify') throw new Error(`the second sign-in of ${username} answered second_factor "${answer.second_factor}"`)
+      await page.getByTestId('login-code-step').waitFor({ state: 'visible' })
+      if (pathOf(page.url()) !== '/login') throw new Error(`the code step is at ${page.url()}`)
+      const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))
+      if (focused !== 'login-code') throw new Error(`the code input is not focused ("${focused}")`)
+      if ((await page.getByTestId('login-code').getAttribute('inputmode')) !== 'numeric') throw new Error('the code input does not ask for the numeric keyboard')
+      // The recovery-code input is one click away, and back.
+      await page.getByTestId('login-code-switch').click()
+      await page.getByTestId('login-recovery-code').waitFor({ state: 'visible' })
+      await page.getByTestId('login-code-switch').click()
+      await page.getByTestId('login-code').waitFor({ state: 'visible' })
+      await page.waitForLoadState('networkidle')
+      await shot(page, '24-login-code-step')
+      // The current step's code was spent at the enrolment (one use per step): the next one is accepted.
+      await page.getByTestId('login-code').fill(totpCode(adminSecret, totpStep() + 1))
+      const [verified] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/totp/verify'),
+        page.getByTestId('login-verify').click(),
+      ])
+      if (verified.status() !== 204) throw new Error(`the code answered ${verified.status()}: ${await verified.text().catch(() => '')}`)
+      await page.waitForURL((url) => url.pathname === '/home')
+      await page.getByTestId('welcome-name').waitFor()
+    })
+
+    await step('个人中心 shows the account and the second factor on (required by the role, so no 关闭)', async () => {
+      await page.getByTestId('user-menu').click()
+      const item = page.getByTestId('user-menu-profile')
+      await item.waitFor({ state: 'visible' })
+      await item.click()
+      await page.waitForURL((url) => url.pathname === '/account/profile')
+      await page.getByTestId('profile-totp').waitFor()
+      if ((await page.getByTestId('profile-totp').getAttribute('data-enabled')) !== 'true') throw new Error('个人中心 shows the second factor off')
+      await page.getByTestId('profile-totp-required').waitFor({ state: 'visible' })
+      if (await page.getByTestId('profile-totp-disable').count()) throw new Error('个人中心 offers 关闭 although the role requires the second factor')
+      const name = (await page.getByTestId('profile-username').textContent())?.trim()
+      if (name !== username) throw new Error(`个人中心 shows the username "${name}"`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25-profile')
+    })
+
+    await step(`log ${username} out`, async () => {
+      await logOut(page, '26-logged-out')
     })
   } catch (err) {
     await shot(page, 'failure').catch(() => {})
