@@ -2,12 +2,15 @@
 //! Temporal activities, thin wrappers over the same functions the API's hot paths call.
 
 pub mod audit;
+pub mod batch;
 pub mod clock;
 pub mod dictionaries;
 pub mod identity;
 pub mod logs;
+pub mod menus;
 pub mod parameters;
 pub mod process;
+pub mod roles;
 pub mod seed;
 pub mod store;
 pub mod system;

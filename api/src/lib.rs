@@ -12,6 +12,7 @@ pub mod permission;
 pub mod policy;
 pub mod process;
 pub mod request_id;
+pub mod roles;
 pub mod settings;
 pub mod system;
 pub mod temporal;
@@ -77,8 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(auth::me))
         .route("/auth/password", post(auth::change_password))
         .route("/auth/reauth", post(auth::reauth))
+        .route("/auth/menus", get(roles::my_menu))
         .route("/system/locks/{username}/unlock", post(auth::unlock))
-        .route("/system/orgs", get(system::orgs))
+        .route("/system/orgs", get(system::orgs).post(system::create_org))
+        .route("/system/orgs/{id}", put(system::update_org))
         .route(
             "/system/users",
             get(system::users).post(system::create_user),
@@ -93,7 +96,11 @@ pub fn router(state: AppState) -> Router {
             delete(system::revoke_role),
         )
         .route("/system/users/{id}/status", put(system::set_status))
-        .route("/system/roles", get(system::roles))
+        .route("/system/roles", get(system::roles).post(roles::create_role))
+        .route("/system/roles/{id}", put(roles::update_role))
+        .route("/system/permissions", get(roles::permissions))
+        .route("/system/menus", get(roles::menus))
+        .route("/system/menus/{id}", put(roles::update_menu))
         .route("/system/dictionaries", get(system::dictionaries))
         .route(
             "/system/dictionaries/{type}/{code}",
@@ -105,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .route("/system/login-log/export", get(logs::export_login_log))
         .route("/system/audit-log", get(logs::audit_log))
         .route("/system/audit-log/export", get(logs::export_audit_log))
+        .route("/system/batch-log", get(logs::batch_log))
+        .route("/system/batch-log/export", get(logs::export_batch_log))
         .route("/system/info", get(system::info))
         .layer(from_fn(auth::require_csrf_header));
     let api = Router::new()

@@ -9,4 +9,5 @@ mod logs;
 mod openapi;
 mod process;
 mod system;
+mod system_admin;
 mod ui_files;
