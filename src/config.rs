@@ -4,6 +4,7 @@
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use quanyi_activities::crypto::DataKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -16,6 +17,34 @@ pub struct Config {
     pub temporal: TemporalConfig,
     pub api: ApiConfig,
     pub worker: WorkerConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+/// Outbound e-mail (notices such as "your password was reset"); off unless `smtp_url` is set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct NotifyConfig {
+    /// `smtp://[user:password@]relay:25`, `smtp://relay:587?tls=required` or `smtps://relay:465`;
+    /// a secret, since it may carry the relay's password.
+    #[serde(
+        default,
+        serialize_with = "redacted_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+    /// How often the worker sends what is pending.
+    pub interval_seconds: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "权益平台 <noreply@quanyi.example>".into(),
+            interval_seconds: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -44,6 +73,14 @@ pub struct ApiConfig {
     /// `Secure` + `__Host-` session cookie; only a local development stack may turn it off.
     pub secure_cookies: bool,
     pub session_idle_minutes: u64,
+    /// 32 random bytes in base64: encrypts secrets at rest (TOTP seeds). Required; generate one
+    /// with `openssl rand -base64 32` and keep it with the database backups' keys.
+    #[serde(
+        default,
+        serialize_with = "redacted_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -54,6 +91,10 @@ pub struct WorkerConfig {
 }
 
 fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[redacted]")
+}
+
+fn redacted_opt<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str("[redacted]")
 }
 
@@ -76,11 +117,13 @@ impl Default for Config {
                 body_limit_bytes: 1024 * 1024,
                 secure_cookies: true,
                 session_idle_minutes: 20,
+                data_key: None,
             },
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
                 housekeeping_minutes: 60,
             },
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -115,8 +158,17 @@ impl Config {
             .map_err(|e| ConfigError(e.to_string()))
     }
 
-    pub fn api_settings(&self) -> quanyi_api::ApiSettings {
-        quanyi_api::ApiSettings {
+    pub fn api_settings(&self) -> Result<quanyi_api::ApiSettings, ConfigError> {
+        let data_key = self.api.data_key.as_ref().ok_or_else(|| {
+            ConfigError(
+                "api.data_key is not set (QUANYI_API__DATA_KEY): 32 random bytes in base64, \
+                 e.g. from `openssl rand -base64 32`"
+                    .into(),
+            )
+        })?;
+        let data_key = DataKey::from_base64(data_key.expose_secret())
+            .map_err(|e| ConfigError(format!("api.data_key: {e}")))?;
+        Ok(quanyi_api::ApiSettings {
             ui_dir: self.api.ui_dir.clone(),
             body_limit: self.api.body_limit_bytes,
             secure_cookies: self.api.secure_cookies,
@@ -125,7 +177,20 @@ impl Config {
                 ..Default::default()
             },
             temporal_ui_url: self.temporal.ui_url.clone(),
-        }
+            data_key,
+        })
+    }
+
+    /// The SMTP mailer, when outbound e-mail is configured.
+    pub fn mailer(&self) -> Result<Option<quanyi_activities::notify::Mailer>, ConfigError> {
+        self.notify
+            .smtp_url
+            .as_ref()
+            .map(|url| {
+                quanyi_activities::notify::Mailer::new(url.expose_secret(), &self.notify.from)
+                    .map_err(|e| ConfigError(e.to_string()))
+            })
+            .transpose()
     }
 
     pub fn worker_settings(&self) -> quanyi_worker::WorkerSettings {

@@ -1,8 +1,11 @@
 //! `quanyi dev`: the whole stack on one machine — a private PostgreSQL cluster and a Temporal dev
 //! server under `var/`, migrations, the demo bank, and the API and worker in this process.
 
-use crate::config::{ApiConfig, Config, DatabaseConfig, TemporalConfig, WorkerConfig};
+use crate::config::{
+    ApiConfig, Config, DatabaseConfig, NotifyConfig, TemporalConfig, WorkerConfig,
+};
 use crate::stack::{self, PgOptions, StackError, TemporalOptions, VarDir};
+use quanyi_activities::crypto::DataKey;
 use quanyi_activities::seed::{self, DEMO_LOGINS, DEMO_PASSWORD, SeedOutcome};
 use rand::distr::{Alphanumeric, SampleString};
 use secrecy::SecretString;
@@ -101,11 +104,13 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             // plain http on localhost: a Secure cookie would never come back
             secure_cookies: false,
             session_idle_minutes: 20,
+            data_key: Some(data_key(&var)?),
         },
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,
             housekeeping_minutes: 60,
         },
+        notify: NotifyConfig::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
     let seeded = seed::seed_demo_bank(&pool)
@@ -140,17 +145,29 @@ fn pg_password_file(var: &VarDir) -> PathBuf {
 }
 
 fn pg_password(var: &VarDir) -> Result<SecretString, StackError> {
-    let file = pg_password_file(var);
-    if let Ok(existing) = fs::read_to_string(&file) {
+    stored_secret(&pg_password_file(var), || {
+        Alphanumeric.sample_string(&mut rand::rng(), 24)
+    })
+}
+
+/// The dev stack's data key (encrypts TOTP seeds), made once and kept with the database.
+fn data_key(var: &VarDir) -> Result<SecretString, StackError> {
+    stored_secret(&var.secrets().join("data-key"), DataKey::generate_base64)
+}
+
+/// A secret kept in a 0600 file under `var/secrets`, made by `make` the first time.
+fn stored_secret(file: &Path, make: impl FnOnce() -> String) -> Result<SecretString, StackError> {
+    if let Ok(existing) = fs::read_to_string(file) {
         return Ok(SecretString::from(existing.trim().to_owned()));
     }
-    let password = Alphanumeric.sample_string(&mut rand::rng(), 24);
-    fs::create_dir_all(var.secrets())
-        .and_then(|()| fs::set_permissions(var.secrets(), fs::Permissions::from_mode(0o700)))
-        .and_then(|()| fs::write(&file, &password))
-        .and_then(|()| fs::set_permissions(&file, fs::Permissions::from_mode(0o600)))
+    let value = make();
+    let dir = file.parent().expect("a secret file lives in var/secrets");
+    fs::create_dir_all(dir)
+        .and_then(|()| fs::set_permissions(dir, fs::Permissions::from_mode(0o700)))
+        .and_then(|()| fs::write(file, &value))
+        .and_then(|()| fs::set_permissions(file, fs::Permissions::from_mode(0o600)))
         .map_err(|e| StackError(format!("cannot write {}: {e}", file.display())))?;
-    Ok(SecretString::from(password))
+    Ok(SecretString::from(value))
 }
 
 fn reset(var: &VarDir, yes: bool) -> Result<(), StackError> {
@@ -224,6 +241,9 @@ fn banner(
             login.username, login.display_name, login.org
         );
     }
+    println!(
+        "  admin and auditor enrol an authenticator app (TOTP) at their first sign-in: their roles require it."
+    );
     println!();
     println!("  Ctrl-C stops everything; your data stays in var/ (`quanyi dev --reset` wipes it).");
     println!();

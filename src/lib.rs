@@ -35,15 +35,18 @@ pub async fn connect_and_migrate(config: &Config) -> Result<PgPool, StackError> 
     connect(config)
 }
 
-fn app_state(config: &Config, pool: PgPool) -> AppState {
-    AppState::new(
+fn app_state(config: &Config, pool: PgPool) -> Result<AppState, StackError> {
+    let settings = config
+        .api_settings()
+        .map_err(|e| StackError(e.to_string()))?;
+    Ok(AppState::new(
         pool,
         TemporalClient::new(
             config.temporal.url.clone(),
             config.temporal.namespace.clone(),
         ),
-        config.api_settings(),
-    )
+        settings,
+    ))
 }
 
 /// Resolves at SIGINT or SIGTERM.
@@ -63,12 +66,43 @@ pub async fn serve_api(
     pool: PgPool,
     listener: tokio::net::TcpListener,
 ) -> Result<(), StackError> {
-    quanyi_api::serve(listener, app_state(config, pool), shutdown_signal())
+    quanyi_api::serve(listener, app_state(config, pool)?, shutdown_signal())
         .await
         .map_err(|e| StackError(format!("the API stopped: {e}")))
 }
 
+/// Sends pending notifications every `interval` until `stop`.
+async fn deliver_notifications(
+    mailer: quanyi_activities::notify::Mailer,
+    pool: PgPool,
+    interval: std::time::Duration,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        let now = chrono::Utc::now();
+        if let Err(e) = quanyi_activities::notify::deliver_pending(&pool, &mailer, 50, now).await {
+            tracing::warn!(error = %e, "cannot deliver notifications");
+        }
+    }
+}
+
 async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Result<(), StackError> {
+    match config.mailer().map_err(|e| StackError(e.to_string()))? {
+        Some(mailer) => {
+            tokio::spawn(deliver_notifications(
+                mailer,
+                pool.clone(),
+                std::time::Duration::from_secs(config.notify.interval_seconds.max(1)),
+                stop.clone(),
+            ));
+        }
+        None => tracing::info!("notify.smtp_url is not set: e-mail notices stay queued"),
+    }
     let client =
         quanyi_activities::temporal::connect(&config.temporal.url, &config.temporal.namespace)
             .await
@@ -108,10 +142,11 @@ pub async fn serve_api_and_worker(
     pool: PgPool,
     listener: tokio::net::TcpListener,
 ) -> Result<(), StackError> {
+    let state = app_state(config, pool.clone())?;
     let stop = CancellationToken::new();
     let api = tokio::spawn(quanyi_api::serve(
         listener,
-        app_state(config, pool.clone()),
+        state,
         stop.clone().cancelled_owned(),
     ));
     let worker = worker(config, pool, stop.clone());

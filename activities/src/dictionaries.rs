@@ -2,6 +2,7 @@
 //! dynamic lists, each change audited with its before and after.
 
 use crate::audit::{self, Entry};
+use crate::store;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -115,6 +116,7 @@ pub async fn put(
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::Dictionaries).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -4,11 +4,14 @@
 pub mod audit;
 pub mod batch;
 pub mod clock;
+pub mod crypto;
 pub mod dictionaries;
 pub mod identity;
 pub mod logs;
 pub mod menus;
+pub mod notify;
 pub mod parameters;
+pub mod pii;
 pub mod process;
 pub mod roles;
 pub mod seed;

@@ -4,6 +4,7 @@
 
 use crate::audit::{self, Entry};
 use crate::identity::SecurityPolicy;
+use crate::store;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -274,6 +275,7 @@ pub async fn update(
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::Parameters).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -92,6 +92,8 @@ const ROLES: &[RoleSeed] = &[
             "system:user:view",
             "system:user:create",
             "system:user:reset_password",
+            "system:user:reset_totp",
+            "pii:user:unmask",
             "system:user:unlock",
             "system:user:disable",
             "system:role:view",
@@ -154,6 +156,15 @@ const ROLES: &[RoleSeed] = &[
         None,
         &["system:org:view"],
     ),
+];
+
+/// Contact details of the demo staff (fictional numbers), shown masked in the user list.
+const CONTACTS: &[(&str, &str, &str)] = &[
+    ("admin", "13800138000", "admin@quanyi.example"),
+    ("auditor", "13900139001", "auditor@quanyi.example"),
+    ("planner", "13700137002", "planner@quanyi.example"),
+    ("reviewer1", "13600136003", "reviewer1@quanyi.example"),
+    ("reviewer2", "13500135004", "reviewer2@quanyi.example"),
 ];
 
 /// What seeding did.
@@ -225,6 +236,20 @@ pub async fn seed_demo_bank(pool: &PgPool) -> Result<SeedOutcome, sqlx::Error> {
             login.org,
             password::hash(DEMO_PASSWORD),
             login.role
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    // SEC-2: administrators and auditors sign in with a second factor, enrolled at first sign-in
+    sqlx::query!("UPDATE roles SET require_totp = true WHERE code IN ('admin', 'auditor')")
+        .execute(&mut *tx)
+        .await?;
+    for (username, phone, email) in CONTACTS {
+        sqlx::query!(
+            "UPDATE users SET phone = $2, email = $3 WHERE username = $1",
+            username,
+            phone,
+            email
         )
         .execute(&mut *tx)
         .await?;

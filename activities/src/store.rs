@@ -1,8 +1,8 @@
 //! The connection pool and the schema migrations (`migrations/` at the workspace root).
 
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 
 /// Every migration, embedded at build time: a deployed binary carries its own schema.
@@ -38,4 +38,38 @@ pub fn owner_pool(options: PgConnectOptions) -> PgPool {
 /// Brings the schema up to date; safe to run on every start.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
+}
+
+/// The channel on which a change to cached data is announced (`NOTIFY`), so every API replica
+/// drops its copy when the changing transaction commits.
+pub const CACHE_CHANNEL: &str = "quanyi_cache";
+
+/// What a cache-change announcement names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cached {
+    Parameters,
+    Dictionaries,
+}
+
+impl Cached {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cached::Parameters => "parameters",
+            Cached::Dictionaries => "dictionaries",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Cached> {
+        [Cached::Parameters, Cached::Dictionaries]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
+}
+
+/// Announces, in the caller's transaction, that `what` changed (delivered at commit only).
+pub async fn announce_change(conn: &mut PgConnection, what: Cached) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2)", CACHE_CHANNEL, what.name())
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,9 @@
 //! scope, and the separation-of-duties rules that no grant may break.
 
 use crate::audit::{self, Entry};
-use crate::identity::password;
+use crate::identity::{password, totp};
+use crate::notify;
+use crate::pii;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -189,6 +191,11 @@ pub struct UserRow {
     pub roles: Vec<String>,
     pub must_change_password: bool,
     pub locked: bool,
+    /// Masked (138****5678); the full value through the audited personal-data call.
+    pub phone: Option<String>,
+    /// Masked (z***@bank.example).
+    pub email: Option<String>,
+    pub totp_enabled: bool,
 }
 
 pub struct UserFilter {
@@ -213,7 +220,8 @@ pub async fn users(
         .map(|k| format!("%{}%", k.replace(['%', '_'], "")));
     let rows = sqlx::query!(
         r#"SELECT u.id, u.username, u.display_name, u.org_id, o.name AS org_name, u.kind, u.status,
-                  u.must_change_password,
+                  u.must_change_password, u.phone, u.email,
+                  u.totp_enabled_at IS NOT NULL AS "totp_enabled!",
                   ARRAY(SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
                          WHERE ur.user_id = u.id ORDER BY r.code) AS "roles!",
                   EXISTS (SELECT 1 FROM login_locks l WHERE l.username = u.username AND l.locked_until > $8) AS "locked!"
@@ -263,6 +271,9 @@ pub async fn users(
             roles: r.roles,
             must_change_password: r.must_change_password,
             locked: r.locked,
+            phone: r.phone.map(|p| pii::mask(pii::Kind::Phone, &p)),
+            email: r.email.map(|e| pii::mask(pii::Kind::Email, &e)),
+            totp_enabled: r.totp_enabled,
         })
         .collect();
     Ok((items, total))
@@ -364,6 +375,8 @@ pub struct NewUser {
     pub display_name: String,
     pub org_id: Uuid,
     pub roles: Vec<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 /// Creates a staff user with a temporary password they must change at first sign-in.
@@ -394,15 +407,17 @@ pub async fn create_user(
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query_scalar!(
         "INSERT INTO users (username, display_name, org_id, kind, password_hash, must_change_password,
-                            password_changed_at, created_by)
-         VALUES ($1, $2, $3, 'staff', $4, true, $5, $6)
+                            password_changed_at, created_by, phone, email)
+         VALUES ($1, $2, $3, 'staff', $4, true, $5, $6, $7, $8)
          ON CONFLICT (username) DO NOTHING RETURNING id",
         new.username,
         new.display_name,
         new.org_id,
         hash,
         now,
-        by.user_id
+        by.user_id,
+        new.phone,
+        new.email
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -425,6 +440,9 @@ pub async fn create_user(
         after: Some(serde_json::json!({
             "username": new.username, "display_name": new.display_name,
             "org_id": new.org_id, "roles": new.roles,
+            // the audit log is read by auditors without `pii:unmask`
+            "phone": new.phone.as_deref().map(|p| pii::mask(pii::Kind::Phone, p)),
+            "email": new.email.as_deref().map(|e| pii::mask(pii::Kind::Email, e)),
         })),
         ..by
     };
@@ -449,14 +467,35 @@ pub async fn reset_password(
     };
     let (temporary, hash) = new_temporary_password().await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = $3 WHERE id = $1",
+    let user = sqlx::query!(
+        "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = $3
+          WHERE id = $1 RETURNING display_name, email",
         user_id,
         hash,
         now
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    // The owner hears of it on a channel an impostor does not hold (SEC-3).
+    if let Some(email) = &user.email {
+        let email = notify::Email {
+            key: format!("password-reset:{}:email", Uuid::new_v4()),
+            user_id: Some(user_id),
+            to: email,
+            subject: "【权益平台】您的登录密码已被管理员重置".into(),
+            body: format!(
+                "{name}，您好：\n\n您在权益平台的登录密码已于 {at}（北京时间）由管理员 {admin} 重置，\
+                 您的所有会话已结束。请使用管理员告知的临时密码登录，并按提示设置新密码。\n\n\
+                 如非您本人申请，请立即联系信息科技部。\n\n此邮件由系统自动发送，请勿回复。",
+                name = user.display_name,
+                at = now
+                    .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                    .format("%Y-%m-%d %H:%M"),
+                admin = by.username.as_deref().unwrap_or("-"),
+            ),
+        };
+        notify::queue_email(&mut tx, email, now).await?;
+    }
     sqlx::query!(
         "UPDATE sessions SET ended_at = $2, ended_reason = 'logout' WHERE user_id = $1 AND ended_at IS NULL",
         user_id,
@@ -679,4 +718,76 @@ mod tests {
         let distinct: std::collections::HashSet<_> = passwords.iter().collect();
         assert_eq!(distinct.len(), passwords.len());
     }
+}
+
+/// A user's contact details in full, for a holder of `pii:unmask`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PersonalData {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Unmasks a user's personal data within the caller's scope; the audit row names who saw whose
+/// data and which fields, never the values.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn personal_data(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Result<PersonalData, Refusal>, sqlx::Error> {
+    let Some(username) = in_scope_user(pool, scope, user_id).await? else {
+        return Ok(Err(Refusal::OutOfScope));
+    };
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!("SELECT phone, email FROM users WHERE id = $1", user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let fields: Vec<&str> = [
+        ("phone", row.phone.is_some()),
+        ("email", row.email.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect();
+    let entry = Entry {
+        action: "pii.unmask",
+        target: Some(username),
+        after: Some(serde_json::json!({ "fields": fields })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(PersonalData {
+        phone: row.phone,
+        email: row.email,
+    }))
+}
+
+/// Turns off another user's second factor (a lost device), within the caller's scope; a role that
+/// requires it makes them enrol again at their next sign-in. Their sessions end.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn reset_totp(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    if let Err(refusal) = another_user_in_scope(pool, scope, &by, user_id).await? {
+        return Ok(Err(refusal));
+    }
+    let mut tx = pool.begin().await?;
+    totp::disable(&mut tx, user_id, "system.user.reset_totp", now, by).await?;
+    sqlx::query!(
+        "UPDATE sessions SET ended_at = $2, ended_reason = 'logout'
+          WHERE user_id = $1 AND ended_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }

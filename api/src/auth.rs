@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Valid};
 use crate::permission::{Authorized, UserUnlock};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -15,24 +15,28 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use quanyi_activities::audit::Entry;
 use quanyi_activities::identity::login::{self, Attempt, LastLogin, Outcome, Reauth};
 use quanyi_activities::identity::password::{self, PasswordRejection};
-use quanyi_activities::identity::session::{self, SessionState, SessionToken};
-use quanyi_activities::identity::{self, SecurityPolicy, User, captcha};
+use quanyi_activities::identity::session::{self, Proof, SessionState, SessionToken};
+use quanyi_activities::identity::{self, SecurityPolicy, User, captcha, totp};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use validator::Validate;
 
 /// The header a state-changing request must carry: a cross-site form cannot set it.
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_VALUE: &str = "quanyi";
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct LoginRequest {
-    #[schema(example = "admin", max_length = 32)]
+    #[schema(example = "admin", min_length = 1, max_length = 32)]
+    #[validate(length(min = 1, max = 32, code = "QY-REQ-0002"))]
     pub username: String,
-    #[schema(example = "Quanyi@2026", max_length = 128, format = Password)]
+    #[schema(example = "Quanyi@2026", min_length = 1, max_length = 128, format = Password)]
+    #[validate(length(min = 1, max = 128, code = "QY-REQ-0002"))]
     pub password: String,
     /// From `GET /api/v1/auth/captcha`.
     pub captcha_id: uuid::Uuid,
     #[schema(max_length = 8)]
+    #[validate(length(max = 8, code = "QY-REQ-0002"))]
     pub captcha_answer: String,
 }
 
@@ -47,6 +51,10 @@ pub struct UserView {
     pub kind: String,
     /// `area:entity:action` strings the user holds.
     pub permissions: Vec<String>,
+    /// The user has a TOTP second factor.
+    pub totp_enabled: bool,
+    /// One of the user's roles requires the second factor.
+    pub totp_required: bool,
 }
 
 impl From<User> for UserView {
@@ -59,6 +67,32 @@ impl From<User> for UserView {
             org_name: u.org_name,
             kind: u.kind,
             permissions: u.permissions,
+            totp_enabled: u.totp_enabled,
+            totp_required: u.totp_required,
+        }
+    }
+}
+
+/// What the second factor still asks of this session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactor {
+    /// Nothing: not enrolled and not required, or already given.
+    Done,
+    /// Enter a code (`POST /auth/totp/verify`) before anything else.
+    Verify,
+    /// A role requires it and the user has none: enrol (`/auth/totp/enrolment`) first.
+    Enrol,
+}
+
+impl SecondFactor {
+    fn of(user: &User, pending: bool) -> SecondFactor {
+        if pending {
+            SecondFactor::Verify
+        } else if user.totp_required && !user.totp_enabled {
+            SecondFactor::Enrol
+        } else {
+            SecondFactor::Done
         }
     }
 }
@@ -70,12 +104,14 @@ pub struct LoginView {
     pub last_login: Option<LastLogin>,
     /// Initial, temporary or expired password: nothing but a password change is allowed.
     pub must_change_password: bool,
+    pub second_factor: SecondFactor,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub user: UserView,
     pub must_change_password: bool,
+    pub second_factor: SecondFactor,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -85,25 +121,55 @@ pub struct CaptchaView {
     pub image: String,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct ChangePasswordRequest {
     #[schema(max_length = 128, format = Password)]
+    #[validate(length(max = 128, code = "QY-REQ-0002"))]
     pub old_password: String,
     #[schema(max_length = 128, format = Password)]
+    #[validate(length(max = 128, code = "QY-REQ-0002"))]
     pub new_password: String,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// Either the password or a code of the second factor (six digits, or a recovery code).
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct ReauthRequest {
     #[schema(max_length = 128, format = Password)]
-    pub password: String,
+    #[validate(length(max = 128, code = "QY-REQ-0002"))]
+    pub password: Option<String>,
+    #[schema(example = "123456", max_length = 16)]
+    #[validate(length(max = 16, code = "QY-REQ-0002"))]
+    pub totp_code: Option<String>,
 }
 
-/// The session's user, even one who must change their password first. Only the calls that such
-/// a user may make take this; everything else takes [`CurrentUser`].
-pub struct SessionUser(pub User);
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct TotpCodeRequest {
+    /// Six digits from the authenticator app, or a recovery code (`ABCDE-FGHJK`).
+    #[schema(example = "123456", min_length = 6, max_length = 16)]
+    #[validate(length(min = 6, max = 16, code = "QY-AUTH-0014"))]
+    pub code: String,
+}
 
-/// The signed-in user, refused with `QY-AUTH-0009` while a password change is pending.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodesView {
+    /// Ten one-time codes for a lost device. Shown once; only their hashes are kept.
+    pub recovery_codes: Vec<String>,
+}
+
+/// The session's user at any stage of signing in: even one who still owes the second factor or
+/// a password change. Only `me` and `logout` take this.
+pub struct SessionUser {
+    pub user: User,
+    pub second_factor_pending: bool,
+}
+
+/// A user who gave the password and, if enrolled, the second factor — but may still owe a
+/// password change or an enrolment; the calls that settle those take this.
+pub struct VerifiedUser(pub User);
+
+/// The signed-in user with nothing owed: refused with `QY-AUTH-0012` while the second factor is
+/// owed, `QY-AUTH-0009` while a password change is, and `QY-AUTH-0013` while a role requires an
+/// enrolment the user has not made.
 pub struct CurrentUser(pub User);
 
 impl CurrentUser {
@@ -130,9 +196,12 @@ impl FromRequestParts<AppState> for SessionUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
         let now = state.clock.now();
-        let user_id =
+        let (user_id, second_factor_pending) =
             match session::check(&state.pool, &*state.policy().await?, &token, now).await? {
-                SessionState::Active { user_id } => user_id,
+                SessionState::Active {
+                    user_id,
+                    second_factor_pending,
+                } => (user_id, second_factor_pending),
                 SessionState::NeedsReauth { .. } => return Err(ErrorCode::ReauthRequired.into()),
                 SessionState::Expired => return Err(ErrorCode::SessionExpired.into()),
                 SessionState::Replaced => return Err(ErrorCode::SessionReplaced.into()),
@@ -142,7 +211,22 @@ impl FromRequestParts<AppState> for SessionUser {
             .await?
             .ok_or(ErrorCode::NotAuthenticated)?;
         tracing::Span::current().record("user", user.username.as_str());
-        Ok(SessionUser(user))
+        Ok(SessionUser {
+            user,
+            second_factor_pending,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for VerifiedUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = SessionUser::from_request_parts(parts, state).await?;
+        if session.second_factor_pending {
+            return Err(ErrorCode::SecondFactorRequired.into());
+        }
+        Ok(VerifiedUser(session.user))
     }
 }
 
@@ -150,9 +234,12 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let SessionUser(user) = SessionUser::from_request_parts(parts, state).await?;
+        let VerifiedUser(user) = VerifiedUser::from_request_parts(parts, state).await?;
         if user.must_change_password {
             return Err(ErrorCode::PasswordChangeRequired.into());
+        }
+        if SecondFactor::of(&user, false) == SecondFactor::Enrol {
+            return Err(ErrorCode::TotpEnrolmentRequired.into());
         }
         Ok(CurrentUser(user))
     }
@@ -208,16 +295,8 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    Json(request): Json<LoginRequest>,
+    Valid(request): Valid<LoginRequest>,
 ) -> Result<(CookieJar, Json<LoginView>), ApiError> {
-    if request.username.is_empty()
-        || request.username.len() > 32
-        || request.password.is_empty()
-        || request.password.len() > 128
-        || request.captcha_answer.len() > 8
-    {
-        return Err(ErrorCode::InvalidBody.into());
-    }
     let attempt = Attempt {
         username: request.username,
         password: request.password,
@@ -226,13 +305,14 @@ pub async fn login(
         ip: peer.ip().to_string(),
         now: state.clock.now(),
     };
-    let (user_id, token, last_login) =
+    let (user_id, token, last_login, second_factor_pending) =
         match login::sign_in(&state.pool, &*state.policy().await?, attempt).await? {
             Outcome::SignedIn {
                 user_id,
                 token,
                 last_login,
-            } => (user_id, token, last_login),
+                second_factor_pending,
+            } => (user_id, token, last_login, second_factor_pending),
             Outcome::Throttled => return Err(ErrorCode::TooManyAttempts.into()),
             Outcome::BadCaptcha => return Err(ErrorCode::BadCaptcha.into()),
             Outcome::Locked => return Err(ErrorCode::AccountLocked.into()),
@@ -251,12 +331,14 @@ pub async fn login(
         lifetime(&*state.policy().await?),
     );
     let must_change_password = user.must_change_password;
+    let second_factor = SecondFactor::of(&user, second_factor_pending);
     Ok((
         jar.add(cookie),
         Json(LoginView {
             user: user.into(),
             last_login,
             must_change_password,
+            second_factor,
         }),
     ))
 }
@@ -281,16 +363,19 @@ pub async fn logout(
     Ok((jar.add(expired), StatusCode::NO_CONTENT).into_response())
 }
 
-/// The signed-in user, and whether a password change is pending.
+/// The signed-in user, and what signing in still asks of them (second factor, password change,
+/// enrolment).
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses(
     (status = 200, body = SessionView),
     (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001, 0004, 0005, 0010"),
 ))]
-pub async fn me(SessionUser(user): SessionUser) -> Json<SessionView> {
-    let must_change_password = user.must_change_password;
+pub async fn me(session: SessionUser) -> Json<SessionView> {
+    let must_change_password = session.user.must_change_password;
+    let second_factor = SecondFactor::of(&session.user, session.second_factor_pending);
     Json(SessionView {
-        user: user.into(),
+        user: session.user.into(),
         must_change_password,
+        second_factor,
     })
 }
 
@@ -306,12 +391,12 @@ fn rejection_code(rejection: PasswordRejection) -> ErrorCode {
 }
 
 /// Rotates the session behind the request's cookie and sets the new one.
-async fn rotate(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError> {
+async fn rotate(state: &AppState, jar: CookieJar, proof: Proof) -> Result<CookieJar, ApiError> {
     let old = jar
         .get(state.settings.cookie_name())
         .map(|c| SessionToken::from_cookie(c.value()))
         .ok_or(ErrorCode::NotAuthenticated)?;
-    let new = session::rotate(&state.pool, &old, state.clock.now())
+    let new = session::rotate(&state.pool, &old, proof, state.clock.now())
         .await?
         .ok_or(ErrorCode::NotAuthenticated)?;
     Ok(jar.add(session_cookie(
@@ -331,13 +416,10 @@ async fn rotate(state: &AppState, jar: CookieJar) -> Result<CookieJar, ApiError>
 pub async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    SessionUser(user): SessionUser,
+    VerifiedUser(user): VerifiedUser,
     jar: CookieJar,
-    Json(request): Json<ChangePasswordRequest>,
+    Valid(request): Valid<ChangePasswordRequest>,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
-    if request.old_password.len() > 128 || request.new_password.len() > 128 {
-        return Err(ErrorCode::InvalidBody.into());
-    }
     let policy = &*state.policy().await?;
     let by = actor(&user, peer);
     password::change(
@@ -352,45 +434,181 @@ pub async fn change_password(
     .await?
     .map_err(rejection_code)?;
     tracing::info!(user = %user.username, "password changed");
-    Ok((rotate(&state, jar).await?, StatusCode::NO_CONTENT))
+    Ok((
+        rotate(&state, jar, Proof::Password).await?,
+        StatusCode::NO_CONTENT,
+    ))
 }
 
-/// Prove who you are again after an idle spell (or before a critical operation); the session gets
-/// a new id. Failures count toward the lockout like sign-in failures.
+/// Prove who you are again — with the password or, for an enrolled user, a second-factor code —
+/// after an idle spell or before a critical operation; the session gets a new id. Failures count
+/// toward the lockout like sign-in failures.
 #[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "auth", request_body = ReauthRequest,
     responses(
         (status = 204, description = "Re-authenticated; the session cookie is renewed"),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002 wrong password"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002 wrong password, QY-AUTH-0014 wrong code"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-AUTH-0018 neither or both given"),
     ))]
 pub async fn reauth(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ReauthCandidate(user_id): ReauthCandidate,
     jar: CookieJar,
-    Json(request): Json<ReauthRequest>,
+    Valid(request): Valid<ReauthRequest>,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
-    if request.password.len() > 128 {
-        return Err(ErrorCode::InvalidBody.into());
-    }
     let user = identity::user(&state.pool, user_id)
         .await?
         .ok_or(ErrorCode::NotAuthenticated)?;
     let by = actor(&user, peer);
     let now = state.clock.now();
-    match login::reauthenticate(
+    let policy = state.policy().await?;
+    match (request.password, request.totp_code) {
+        (Some(password), None) => {
+            match login::reauthenticate(&state.pool, &policy, user_id, password, now, by).await? {
+                Reauth::Verified => Ok((
+                    rotate(&state, jar, Proof::Password).await?,
+                    StatusCode::NO_CONTENT,
+                )),
+                Reauth::WrongPassword => Err(ErrorCode::BadCredentials.into()),
+                Reauth::Locked => Err(ErrorCode::AccountLocked.into()),
+            }
+        }
+        (None, Some(code)) => {
+            totp::verify(
+                &state.pool,
+                &state.settings.data_key,
+                &policy,
+                user_id,
+                &code,
+                now,
+                by,
+            )
+            .await?
+            .map_err(totp_refusal)?;
+            Ok((
+                rotate(&state, jar, Proof::SecondFactor).await?,
+                StatusCode::NO_CONTENT,
+            ))
+        }
+        _ => Err(ErrorCode::InvalidCredentialsShape.into()),
+    }
+}
+
+fn totp_refusal(refusal: totp::Refusal) -> ApiError {
+    match refusal {
+        totp::Refusal::AlreadyEnabled => ErrorCode::TotpAlreadyEnabled,
+        totp::Refusal::NoEnrolment => ErrorCode::TotpNotEnrolling,
+        totp::Refusal::WrongCode => ErrorCode::WrongTotpCode,
+        totp::Refusal::Locked => ErrorCode::AccountLocked,
+    }
+    .into()
+}
+
+/// The second step of signing in: a code from the authenticator app (or a recovery code). The
+/// session gets a new id and may then do what its roles allow.
+#[utoipa::path(post, path = "/api/v1/auth/totp/verify", tag = "auth", request_body = TotpCodeRequest,
+    responses(
+        (status = 204, description = "Verified; the session cookie is renewed"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0014 wrong code"),
+        (status = 423, body = crate::error::ErrorBody, description = "QY-AUTH-0007 locked"),
+    ))]
+pub async fn verify_totp(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: SessionUser,
+    jar: CookieJar,
+    Valid(request): Valid<TotpCodeRequest>,
+) -> Result<(CookieJar, StatusCode), ApiError> {
+    let user = session.user;
+    totp::verify(
         &state.pool,
+        &state.settings.data_key,
         &*state.policy().await?,
-        user_id,
-        request.password,
-        now,
-        by,
+        user.id,
+        &request.code,
+        state.clock.now(),
+        actor(&user, peer),
     )
     .await?
-    {
-        Reauth::Verified => Ok((rotate(&state, jar).await?, StatusCode::NO_CONTENT)),
-        Reauth::WrongPassword => Err(ErrorCode::BadCredentials.into()),
-        Reauth::Locked => Err(ErrorCode::AccountLocked.into()),
+    .map_err(totp_refusal)?;
+    Ok((
+        rotate(&state, jar, Proof::SecondFactor).await?,
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+/// Start enrolling a TOTP second factor: a new secret as a QR code (and as text). Nothing changes
+/// until a first code confirms it.
+#[utoipa::path(post, path = "/api/v1/auth/totp/enrolment", tag = "auth",
+    responses(
+        (status = 200, body = totp::Enrolment),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-AUTH-0015 already on"),
+    ))]
+pub async fn start_totp_enrolment(
+    State(state): State<AppState>,
+    VerifiedUser(user): VerifiedUser,
+) -> Result<Json<totp::Enrolment>, ApiError> {
+    let enrolment = totp::start_enrolment(&state.pool, &state.settings.data_key, user.id)
+        .await?
+        .map_err(totp_refusal)?;
+    Ok(Json(enrolment))
+}
+
+/// Confirm the enrolment with a first code: the second factor is on from the next sign-in, and
+/// ten recovery codes are shown — once.
+#[utoipa::path(post, path = "/api/v1/auth/totp/enrolment/confirm", tag = "auth", request_body = TotpCodeRequest,
+    responses(
+        (status = 200, body = RecoveryCodesView),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0014 wrong code"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-AUTH-0015 already on, QY-AUTH-0016 not enrolling"),
+    ))]
+pub async fn confirm_totp_enrolment(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    VerifiedUser(user): VerifiedUser,
+    Valid(request): Valid<TotpCodeRequest>,
+) -> Result<Json<RecoveryCodesView>, ApiError> {
+    let recovery_codes = totp::confirm_enrolment(
+        &state.pool,
+        &state.settings.data_key,
+        user.id,
+        &request.code,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(totp_refusal)?;
+    tracing::info!(user = %user.username, "second factor enrolled");
+    Ok(Json(RecoveryCodesView { recovery_codes }))
+}
+
+/// Turn one's own second factor off (after a step-up); refused while a role requires it.
+#[utoipa::path(delete, path = "/api/v1/auth/totp", tag = "auth",
+    responses(
+        (status = 204, description = "Turned off"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0011 re-authenticate first"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-AUTH-0017 required by a role"),
+    ))]
+pub async fn disable_totp(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    CurrentUser(user): CurrentUser,
+    _: SteppedUp,
+) -> Result<StatusCode, ApiError> {
+    if user.totp_required {
+        return Err(ErrorCode::TotpRequiredByRole.into());
     }
+    let mut tx = state.pool.begin().await?;
+    totp::disable(
+        &mut tx,
+        user.id,
+        "auth.totp.disable",
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The user of a session that may re-authenticate: a live one, or one that sat idle too long.
@@ -403,7 +621,7 @@ impl FromRequestParts<AppState> for ReauthCandidate {
         let token = token(parts, state).ok_or(ErrorCode::NotAuthenticated)?;
         let now = state.clock.now();
         match session::check(&state.pool, &*state.policy().await?, &token, now).await? {
-            SessionState::Active { user_id } | SessionState::NeedsReauth { user_id } => {
+            SessionState::Active { user_id, .. } | SessionState::NeedsReauth { user_id } => {
                 Ok(ReauthCandidate(user_id))
             }
             SessionState::Expired => Err(ErrorCode::SessionExpired.into()),

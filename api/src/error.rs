@@ -4,7 +4,7 @@
 
 use crate::request_id::RequestId;
 use axum::extract::Request;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -80,6 +80,11 @@ macro_rules! catalogue {
                 match self { $(ErrorCode::$variant => StatusCode::$status,)* }
             }
 
+            /// The entry for a code string (validation rules name their code as text).
+            pub fn from_code(code: &str) -> Option<ErrorCode> {
+                match code { $($code => Some(ErrorCode::$variant),)* _ => None }
+            }
+
             pub fn message(self, lang: Lang) -> &'static str {
                 match (self, lang) {
                     $((ErrorCode::$variant, Lang::Zh) => $zh, (ErrorCode::$variant, Lang::En) => $en,)*
@@ -133,6 +138,20 @@ catalogue! {
         "会话已达到最长时限，请重新登录", "The session reached its time limit; sign in again";
     StepUpRequired = "QY-AUTH-0011", FORBIDDEN,
         "该操作需要重新验证身份：请先输入密码确认", "This operation needs you to confirm your password first";
+    SecondFactorRequired = "QY-AUTH-0012", FORBIDDEN,
+        "请输入动态验证码完成登录", "Enter the code from your authenticator app to finish signing in";
+    TotpEnrolmentRequired = "QY-AUTH-0013", FORBIDDEN,
+        "您的角色要求启用动态验证码，请先完成绑定", "Your role requires a second factor: set up your authenticator app first";
+    WrongTotpCode = "QY-AUTH-0014", UNAUTHORIZED,
+        "动态验证码或恢复码错误", "Wrong authenticator or recovery code";
+    TotpAlreadyEnabled = "QY-AUTH-0015", CONFLICT,
+        "已启用动态验证码；如需更换，请先关闭", "The second factor is already on; turn it off before enrolling again";
+    TotpNotEnrolling = "QY-AUTH-0016", CONFLICT,
+        "请先开始绑定动态验证码", "Start the enrolment first";
+    TotpRequiredByRole = "QY-AUTH-0017", CONFLICT,
+        "您的角色要求启用动态验证码，不能关闭", "Your role requires the second factor; it cannot be turned off";
+    InvalidCredentialsShape = "QY-AUTH-0018", UNPROCESSABLE_ENTITY,
+        "请提供密码或动态验证码之一", "Give either the password or an authenticator code";
     PasswordTooShort = "QY-PWD-0001", UNPROCESSABLE_ENTITY,
         "密码长度不足 8 位", "The password must be at least 8 characters long";
     PasswordTooFewClasses = "QY-PWD-0002", UNPROCESSABLE_ENTITY,
@@ -209,6 +228,10 @@ catalogue! {
         "Menu titles are 1–50 (zh) and 1–100 (en) characters; the order is 0–9999";
     ButtonAlwaysShown = "QY-SYS-1027", CONFLICT,
         "按钮按权限显示，不能单独隐藏", "Buttons show by permission and cannot be hidden on their own";
+    InvalidPhone = "QY-SYS-1028", UNPROCESSABLE_ENTITY,
+        "手机号须为 11 位中国大陆手机号码", "A phone number is 11 digits, a mainland China mobile number";
+    InvalidEmail = "QY-SYS-1029", UNPROCESSABLE_ENTITY,
+        "电子邮箱格式不正确（最长 100 字符）", "Not a valid e-mail address (at most 100 characters)";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,
@@ -240,21 +263,52 @@ impl ErrorCode {
     }
 }
 
-/// An error answer. Carries only a code; the message and request id are added on the way out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApiError(pub ErrorCode);
+/// One field that failed validation (SEC-8): its name (a JSON path for nested fields) and the
+/// code of the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: ErrorCode,
+}
+
+/// An error answer: a code, and for a body that failed validation the fields at fault. The
+/// message and request id are added on the way out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// Refuses a body whose `fields` broke their rules; the answer's code is the first field's.
+    pub fn fields(fields: Vec<FieldError>) -> ApiError {
+        ApiError {
+            code: fields.first().map_or(ErrorCode::InvalidBody, |f| f.code),
+            fields,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct FieldErrors(Vec<FieldError>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = self.0.status().into_response();
-        response.extensions_mut().insert(self.0);
+        let mut response = self.code.status().into_response();
+        response.extensions_mut().insert(self.code);
+        if !self.fields.is_empty() {
+            response.extensions_mut().insert(FieldErrors(self.fields));
+        }
         response
     }
 }
 
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
-        ApiError(code)
+        ApiError {
+            code,
+            fields: Vec::new(),
+        }
     }
 }
 
@@ -263,40 +317,27 @@ impl From<sqlx::Error> for ApiError {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 tracing::error!(error = %e, "database unavailable");
-                ApiError(ErrorCode::DatabaseUnavailable)
+                ErrorCode::DatabaseUnavailable.into()
             }
             e => {
                 tracing::error!(error = %e, "database error");
-                ApiError(ErrorCode::Internal)
+                ErrorCode::Internal.into()
             }
         }
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        tracing::info!(rejection = %rejection.body_text(), "JSON body refused");
-        ApiError(match rejection {
-            JsonRejection::JsonSyntaxError(_) => ErrorCode::MalformedJson,
-            JsonRejection::JsonDataError(_) => ErrorCode::InvalidBody,
-            JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
-            _ => ErrorCode::BadRequest,
-        })
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         tracing::info!(rejection = %rejection.body_text(), "query string refused");
-        ApiError(ErrorCode::InvalidQuery)
+        ErrorCode::InvalidQuery.into()
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         tracing::info!(rejection = %rejection.body_text(), "path refused");
-        ApiError(ErrorCode::InvalidPath)
+        ErrorCode::InvalidPath.into()
     }
 }
 
@@ -309,6 +350,17 @@ pub struct ErrorBody {
     pub message: &'static str,
     /// The request id (`x-request-id`) to quote to support.
     pub request_id: String,
+    /// For a body that failed validation: each field at fault with its own code and message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldErrorBody>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldErrorBody {
+    /// The field's name in the request body (`roles[2]` for an element).
+    pub field: String,
+    pub code: &'static str,
+    pub message: &'static str,
 }
 
 /// Middleware: every error response leaves as `{code, message, request_id}` JSON — ours by
@@ -331,10 +383,23 @@ pub async fn render(request: Request, next: Next) -> Response {
         None => ErrorCode::for_status(status),
     };
     let (mut parts, _) = response.into_parts();
+    let fields = parts
+        .extensions
+        .remove::<FieldErrors>()
+        .map(|f| f.0)
+        .unwrap_or_default();
     let body = ErrorBody {
         code: code.code(),
         message: code.message(lang),
         request_id,
+        fields: fields
+            .into_iter()
+            .map(|f| FieldErrorBody {
+                field: f.field,
+                code: f.code.code(),
+                message: f.code.message(lang),
+            })
+            .collect(),
     };
     let bytes = serde_json::to_vec(&body).expect("the error body always serializes");
     parts.status = code.status();

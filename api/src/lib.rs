@@ -2,6 +2,7 @@
 //! request ids, metrics, OpenAPI, and the admin UI's files.
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -9,7 +10,6 @@ pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod permission;
-pub mod policy;
 pub mod process;
 pub mod request_id;
 pub mod roles;
@@ -41,7 +41,7 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     pub metrics: metrics::Metrics,
     pub clock: Arc<dyn Clock>,
-    pub policy: Arc<policy::PolicyCache>,
+    pub caches: Arc<cache::Caches>,
 }
 
 impl AppState {
@@ -49,7 +49,7 @@ impl AppState {
         Self {
             pool,
             temporal: Arc::new(temporal),
-            policy: Arc::new(policy::PolicyCache::new(settings.policy.clone())),
+            caches: Arc::new(cache::Caches::new(settings.policy.clone())),
             settings: Arc::new(settings),
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
@@ -60,7 +60,7 @@ impl AppState {
     pub async fn policy(
         &self,
     ) -> Result<Arc<quanyi_activities::identity::SecurityPolicy>, error::ApiError> {
-        Ok(self.policy.get(&self.pool).await?)
+        Ok(self.caches.policy(&self.pool).await?)
     }
 
     /// The same app reading time from `clock` (tests move it by hand).
@@ -79,6 +79,13 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/password", post(auth::change_password))
         .route("/auth/reauth", post(auth::reauth))
         .route("/auth/menus", get(roles::my_menu))
+        .route("/auth/totp", delete(auth::disable_totp))
+        .route("/auth/totp/verify", post(auth::verify_totp))
+        .route("/auth/totp/enrolment", post(auth::start_totp_enrolment))
+        .route(
+            "/auth/totp/enrolment/confirm",
+            post(auth::confirm_totp_enrolment),
+        )
         .route("/system/locks/{username}/unlock", post(auth::unlock))
         .route("/system/orgs", get(system::orgs).post(system::create_org))
         .route("/system/orgs/{id}", put(system::update_org))
@@ -96,6 +103,11 @@ pub fn router(state: AppState) -> Router {
             delete(system::revoke_role),
         )
         .route("/system/users/{id}/status", put(system::set_status))
+        .route(
+            "/system/users/{id}/personal-data",
+            get(system::personal_data),
+        )
+        .route("/system/users/{id}/totp-reset", post(system::reset_totp))
         .route("/system/roles", get(system::roles).post(roles::create_role))
         .route("/system/roles/{id}", put(roles::update_role))
         .route("/system/permissions", get(roles::permissions))
@@ -121,7 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(web::api_docs))
         // Unknown API paths are JSON 404s, never the UI's index.html.
-        .fallback(|| async { error::ApiError(error::ErrorCode::NotFound) });
+        .fallback(|| async { error::ApiError::from(error::ErrorCode::NotFound) });
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -148,11 +160,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API listening");
+    let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
     // The peer address is the client's IP for throttling and the login log.
-    axum::serve(
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    caches.abort();
+    served
 }

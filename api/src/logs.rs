@@ -157,7 +157,7 @@ fn csv_bytes<R: Serialize>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>,
     }
     writer
         .into_inner()
-        .map_err(|_| ApiError(ErrorCode::Internal))
+        .map_err(|_| ApiError::from(ErrorCode::Internal))
 }
 
 /// Export the login log as CSV (own permission, recent re-authentication, audited).

@@ -43,6 +43,7 @@ permissions! {
     UserView = "system:user:view", "查看用户", "View users";
     UserCreate = "system:user:create", "新建用户", "Create users";
     UserResetPassword = "system:user:reset_password", "重置密码", "Reset passwords";
+    UserResetTotp = "system:user:reset_totp", "重置动态验证码", "Reset second factors";
     UserUnlock = "system:user:unlock", "解锁账号", "Unlock accounts";
     UserDisable = "system:user:disable", "停用和启用账号", "Disable and enable accounts";
     RoleView = "system:role:view", "查看角色", "View roles";
@@ -57,6 +58,8 @@ permissions! {
     ParameterView = "system:parameter:view", "查看参数", "View parameters";
     ParameterUpdate = "system:parameter:update", "修改参数", "Edit parameters";
     DictionaryUpdate = "system:dictionary:update", "维护码值", "Edit code lists";
+    /// SEC-6: see staff contact details unmasked (each time audited).
+    UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -71,6 +74,8 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("system:audit", "操作日志", "Operation log"),
     ("system:parameter", "参数", "Parameters"),
     ("system:dictionary", "码值", "Code lists"),
+    ("pii", "个人信息", "Personal data"),
+    ("pii:user", "员工联系方式", "Staff contact details"),
 ];
 
 pub fn is_known(name: &str) -> bool {
@@ -217,6 +222,6 @@ mod tests {
             .iter()
             .find(|e| e.key == "system:user")
             .unwrap();
-        assert_eq!((user.label_zh.as_str(), user.children.len()), ("用户", 5));
+        assert_eq!((user.label_zh.as_str(), user.children.len()), ("用户", 6));
     }
 }

@@ -23,7 +23,7 @@ where
     let client = state.temporal.get().await.map_err(|e| {
         tracing::error!(error = %e, "Temporal unavailable");
         state.metrics.workflow_start_failed(process_type);
-        ApiError(ErrorCode::TemporalUnavailable)
+        ApiError::from(ErrorCode::TemporalUnavailable)
     })?;
     let options = WorkflowStartOptions::new(task_queue.to_owned(), workflow_id.to_owned()).build();
     match client.start_workflow(workflow, input, options).await {
@@ -34,12 +34,12 @@ where
         }
         Err(WorkflowStartError::AlreadyStarted { .. }) => {
             state.metrics.workflow_start_failed(process_type);
-            Err(ApiError(ErrorCode::ProcessAlreadyStarted))
+            Err(ApiError::from(ErrorCode::ProcessAlreadyStarted))
         }
         Err(e) => {
             tracing::error!(error = %e, workflow_id, "cannot start the process");
             state.metrics.workflow_start_failed(process_type);
-            Err(ApiError(ErrorCode::TemporalUnavailable))
+            Err(ApiError::from(ErrorCode::TemporalUnavailable))
         }
     }
 }

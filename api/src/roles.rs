@@ -25,7 +25,7 @@ pub async fn permissions(_: Authorized<perm::RoleView>) -> Json<Vec<PermissionNo
 }
 
 fn refusal(r: Refusal) -> ApiError {
-    ApiError(match r {
+    ApiError::from(match r {
         Refusal::UnknownRole => ErrorCode::UnknownRole,
         Refusal::CodeTaken => ErrorCode::RoleCodeTaken,
         Refusal::DutyFixed => ErrorCode::RoleDutyFixed,

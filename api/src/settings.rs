@@ -1,9 +1,10 @@
 //! What the API needs to know of its deployment.
 
+use quanyi_activities::crypto::DataKey;
 use quanyi_activities::identity::SecurityPolicy;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiSettings {
     /// The built admin UI (`ui/dist`), served at `/`.
     pub ui_dir: PathBuf,
@@ -15,6 +16,8 @@ pub struct ApiSettings {
     pub policy: SecurityPolicy,
     /// Where engineers find the Temporal Web UI, shown in the admin UI.
     pub temporal_ui_url: Option<String>,
+    /// Encrypts secrets at rest (TOTP seeds).
+    pub data_key: DataKey,
 }
 
 impl ApiSettings {
@@ -23,18 +26,6 @@ impl ApiSettings {
             "__Host-quanyi_session"
         } else {
             "quanyi_session"
-        }
-    }
-}
-
-impl Default for ApiSettings {
-    fn default() -> Self {
-        Self {
-            ui_dir: PathBuf::from("ui/dist"),
-            body_limit: 1024 * 1024,
-            secure_cookies: true,
-            policy: SecurityPolicy::default(),
-            temporal_ui_url: None,
         }
     }
 }

@@ -4,15 +4,17 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode, Lang};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Path, Query, Valid};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use quanyi_activities::store::Cached;
 use quanyi_activities::system::{self, NewOrg, NewUser, Refusal, UserFilter};
 use quanyi_activities::{dictionaries, parameters};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
+use validator::{Validate, ValidationError};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SystemInfo {
@@ -34,7 +36,7 @@ pub async fn info(State(state): State<AppState>, _user: CurrentUser) -> Json<Sys
 }
 
 fn refusal(r: Refusal) -> ApiError {
-    ApiError(match r {
+    ApiError::from(match r {
         Refusal::OutOfScope => ErrorCode::OutOfScope,
         Refusal::UsernameTaken => ErrorCode::UsernameTaken,
         Refusal::UnknownRole => ErrorCode::UnknownRole,
@@ -207,15 +209,48 @@ pub async fn users(
     Ok(Json(UserPage { items, total }))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateUserRequest {
     #[schema(example = "zhangsan", pattern = "^[a-z][a-z0-9_.-]{2,31}$")]
+    #[validate(custom(function = "valid_username", code = "QY-SYS-1006"))]
     pub username: String,
-    #[schema(example = "张三", max_length = 50)]
+    #[schema(example = "张三", min_length = 1, max_length = 50)]
+    #[validate(custom(function = "valid_display_name", code = "QY-SYS-1007"))]
     pub display_name: String,
     pub org_id: Uuid,
     /// Role codes.
+    #[validate(length(max = 20, code = "QY-SYS-1003"))]
     pub roles: Vec<String>,
+    /// A mainland mobile number; shown masked except to holders of `pii:user:unmask`.
+    #[schema(example = "13812345678", pattern = "^1[3-9][0-9]{9}$")]
+    #[validate(custom(function = "valid_phone", code = "QY-SYS-1028"))]
+    pub phone: Option<String>,
+    #[schema(example = "zhangsan@bank.example", max_length = 100)]
+    #[validate(email(code = "QY-SYS-1029"), length(max = 100, code = "QY-SYS-1029"))]
+    pub email: Option<String>,
+}
+
+fn rule(ok: bool) -> Result<(), ValidationError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("rule"))
+    }
+}
+
+fn valid_display_name(name: &str) -> Result<(), ValidationError> {
+    let name = name.trim();
+    rule(!name.is_empty() && name.chars().count() <= 50)
+}
+
+fn valid_phone(phone: &str) -> Result<(), ValidationError> {
+    let digits = phone.as_bytes();
+    rule(
+        digits.len() == 11
+            && digits[0] == b'1'
+            && (b'3'..=b'9').contains(&digits[1])
+            && digits.iter().all(u8::is_ascii_digit),
+    )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -225,12 +260,15 @@ pub struct TemporaryPasswordView {
     pub temporary_password: String,
 }
 
-fn valid_username(name: &str) -> bool {
+fn valid_username(name: &str) -> Result<(), ValidationError> {
     let mut chars = name.chars();
-    (3..=32).contains(&name.len())
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+    rule(
+        (3..=32).contains(&name.len())
+            && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            }),
+    )
 }
 
 /// Create a staff user in an org within the caller's scope, with a temporary password.
@@ -243,24 +281,17 @@ pub async fn create_user(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::UserCreate>,
-    Json(request): Json<CreateUserRequest>,
+    Valid(request): Valid<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<TemporaryPasswordView>), ApiError> {
-    if !valid_username(&request.username) {
-        return Err(ErrorCode::InvalidUsername.into());
-    }
     let name = request.display_name.trim();
-    if name.is_empty() || name.chars().count() > 50 {
-        return Err(ErrorCode::InvalidDisplayName.into());
-    }
-    if request.roles.len() > 20 {
-        return Err(ErrorCode::UnknownRole.into());
-    }
     let scope = system::scope_of(&state.pool, user.id).await?;
     let new = NewUser {
         username: request.username,
         display_name: name.to_owned(),
         org_id: request.org_id,
         roles: request.roles,
+        phone: request.phone,
+        email: request.email,
     };
     let (user_id, temporary_password) = system::create_user(
         &state.pool,
@@ -441,7 +472,7 @@ pub async fn parameters(
 ) -> Result<Json<Vec<parameters::Parameter>>, ApiError> {
     let list = parameters::list(
         &state.pool,
-        state.policy.defaults(),
+        state.caches.defaults(),
         lang == Lang::En,
         state.clock.now(),
         actor(&user, peer),
@@ -474,14 +505,14 @@ pub async fn update_parameter(
 ) -> Result<StatusCode, ApiError> {
     let outcome = parameters::update(
         &state.pool,
-        state.policy.defaults(),
+        state.caches.defaults(),
         &key,
         request.value,
         state.clock.now(),
         actor(&user, peer),
     )
     .await?;
-    state.policy.invalidate();
+    state.caches.invalidate(Cached::Parameters);
     match outcome {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(parameters::Refusal::UnknownKey) => Err(ErrorCode::UnknownParameter.into()),
@@ -498,7 +529,7 @@ pub async fn dictionaries(
     State(state): State<AppState>,
     _user: CurrentUser,
 ) -> Result<Json<Vec<dictionaries::Dictionary>>, ApiError> {
-    Ok(Json(dictionaries::all(&state.pool).await?))
+    Ok(Json(state.caches.dictionaries(&state.pool).await?.to_vec()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -546,17 +577,75 @@ pub async fn put_dictionary_item(
         sort: request.sort,
         enabled: request.enabled,
     };
-    match dictionaries::put(
+    let outcome = dictionaries::put(
         &state.pool,
         &type_code,
         item,
         state.clock.now(),
         actor(&user, peer),
     )
-    .await?
-    {
+    .await?;
+    state.caches.invalidate(Cached::Dictionaries);
+    match outcome {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(dictionaries::Refusal::UnknownType) => Err(ErrorCode::UnknownDictionary.into()),
         Err(dictionaries::Refusal::Builtin) => Err(ErrorCode::BuiltinDictionary.into()),
     }
+}
+
+/// SEC-6: a user's contact details in full. Each call is audited (who saw whose data, which
+/// fields — never the values).
+#[utoipa::path(get, path = "/api/v1/system/users/{id}/personal-data", tag = "system",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = system::PersonalData),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003 without pii:user:unmask"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
+    ))]
+pub async fn personal_data(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::UserUnmask>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<system::PersonalData>, ApiError> {
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let data = system::personal_data(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(Json(data))
+}
+
+/// Turn off another user's second factor (a lost device); they enrol again at their next sign-in
+/// if a role requires it. Their sessions end.
+#[utoipa::path(post, path = "/api/v1/system/users/{id}/totp-reset", tag = "system",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Second factor removed"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
+    ))]
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::UserResetTotp>,
+    _: SteppedUp,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    system::reset_totp(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
 }

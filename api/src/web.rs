@@ -21,7 +21,7 @@ pub fn ui(state: &AppState) -> Router<AppState> {
     let index = dir.join("index.html");
     if !index.is_file() {
         tracing::warn!(dir = %dir.display(), "admin UI not built: run `npm ci && npm run build` in ui/");
-        return Router::new().fallback(|| async { ApiError(ErrorCode::UiNotBuilt) });
+        return Router::new().fallback(|| async { ApiError::from(ErrorCode::UiNotBuilt) });
     }
     let files = ServeDir::new(dir).fallback(ServeFile::new(index));
     Router::new()

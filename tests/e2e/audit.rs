@@ -55,6 +55,8 @@ async fn sign_ins_and_changes_are_audited_with_their_outcome() {
                 Some("admin".into()),
                 "ok".into()
             ),
+            // the administrator role requires a second factor: enrolled at the first sign-in
+            ("auth.totp.enrol".into(), Some("admin".into()), "ok".into()),
             (
                 "system.user.unlock".into(),
                 Some("admin".into()),
@@ -76,7 +78,7 @@ async fn sign_ins_and_changes_are_audited_with_their_outcome() {
         (ip.as_deref(), target.as_deref()),
         (Some("127.0.0.1"), Some("planner"))
     );
-    assert_eq!(audit::verify(&app.pool).await.unwrap(), (4, vec![]));
+    assert_eq!(audit::verify(&app.pool).await.unwrap(), (5, vec![]));
 }
 
 #[tokio::test]
@@ -96,7 +98,7 @@ async fn the_application_cannot_change_or_remove_audit_rows() {
             "{sql}: {error}"
         );
     }
-    assert_eq!(actions(&app).await.len(), 4);
+    assert_eq!(actions(&app).await.len(), 5);
 }
 
 #[tokio::test]
@@ -138,7 +140,7 @@ async fn verify_finds_a_deleted_row() {
     )
     .await;
     let (rows, violations) = audit::verify(&app.pool).await.unwrap();
-    assert_eq!(rows, 3);
+    assert_eq!(rows, 4);
     assert!(
         matches!(violations.as_slice(), [Violation::Broken { .. }]),
         "{violations:?}"

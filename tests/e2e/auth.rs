@@ -426,11 +426,11 @@ async fn none_of_the_last_five_passwords_can_come_back() {
 #[tokio::test]
 async fn a_user_with_a_temporary_password_can_do_nothing_but_change_it() {
     let app = spawn_app().await;
-    sqlx::query("UPDATE users SET must_change_password = true WHERE username = 'admin'")
+    sqlx::query("UPDATE users SET must_change_password = true WHERE username = 'monitor'")
         .execute(&app.pool)
         .await
         .unwrap();
-    let session = app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let session = app.login("monitor", DEMO_PASSWORD).await.unwrap();
     assert!(session.must_change_password);
     let info = app
         .http

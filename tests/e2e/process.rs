@@ -271,7 +271,7 @@ async fn the_same_business_key_cannot_start_a_second_process() {
         &app.task_queue,
     )
     .await;
-    assert_eq!(second.err().map(|e| e.0.code()), Some("QY-PROC-0001"));
+    assert_eq!(second.err().map(|e| e.code.code()), Some("QY-PROC-0001"));
     assert_eq!(
         app.metric("workflow_starts_total{process_type=\"probe\"}")
             .await,

@@ -333,6 +333,10 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("post", "/api/v1/auth/password", Some("")),
     ("post", "/api/v1/auth/reauth", Some("")),
     ("get", "/api/v1/auth/menus", Some("")),
+    ("delete", "/api/v1/auth/totp", Some("")),
+    ("post", "/api/v1/auth/totp/verify", Some("")),
+    ("post", "/api/v1/auth/totp/enrolment", Some("")),
+    ("post", "/api/v1/auth/totp/enrolment/confirm", Some("")),
     ("get", "/api/v1/system/info", Some("")),
     (
         "post",
@@ -353,6 +357,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "post",
         "/api/v1/system/users/{id}/roles",
         Some("system:role:grant"),
+    ),
+    (
+        "post",
+        "/api/v1/system/users/{id}/totp-reset",
+        Some("system:user:reset_totp"),
+    ),
+    (
+        "get",
+        "/api/v1/system/users/{id}/personal-data",
+        Some("pii:user:unmask"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
     ("post", "/api/v1/system/roles", Some("system:role:create")),
@@ -777,4 +791,55 @@ async fn parameters_are_named_in_the_callers_language() {
         names("en").await,
         ("Lock duration".to_owned(), "minutes".to_owned())
     );
+}
+
+/// The label of the `wechat` channel as the API serves it.
+async fn wechat_label(app: &TestApp) -> String {
+    let lists: Vec<serde_json::Value> = get(app, "/api/v1/system/dictionaries").await.unwrap();
+    let channel = lists.iter().find(|d| d["code"] == "channel").unwrap();
+    let wechat = channel["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "wechat")
+        .unwrap();
+    wechat["label_zh"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn code_lists_are_cached_and_dropped_when_any_replica_announces_a_change() {
+    let app = spawn_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let original = wechat_label(&app).await;
+    // Another replica's change, as its transaction would make it: first without the announcement
+    // — the cached copy still answers — then with it, delivered at commit.
+    let mut other = app.owner_connection().await;
+    sqlx::query("UPDATE dictionary_items SET label_zh = '微信公众号' WHERE type_code = 'channel' AND code = 'wechat'")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(wechat_label(&app).await, original, "served from the cache");
+    sqlx::query("SELECT pg_notify('quanyi_cache', 'dictionaries')")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen = wechat_label(&app).await;
+        if seen == "微信公众号" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "微信公众号", "the announcement dropped the copy");
+
+    // this replica's own change is seen by its next read, announcement or not
+    app.no_content(
+        Method::PUT,
+        "/api/v1/system/dictionaries/channel/wechat",
+        Some(json!({"label_zh": "微信", "label_en": "WeChat", "sort": 2, "enabled": true})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wechat_label(&app).await, "微信");
 }

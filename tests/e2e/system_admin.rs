@@ -265,10 +265,9 @@ async fn the_permission_catalogue_is_a_tree_of_every_permission_the_api_knows() 
     let tree: Vec<Value> = get(&app, "/api/v1/system/permissions").await.unwrap();
     assert_eq!(tree[0]["key"], "system");
     assert_eq!(tree[0]["label_zh"], "系统管理");
-    let leaves: Vec<String> = tree[0]["children"]
-        .as_array()
-        .unwrap()
+    let leaves: Vec<String> = tree
         .iter()
+        .flat_map(|area| area["children"].as_array().unwrap().clone())
         .flat_map(|e| e["children"].as_array().unwrap().clone())
         .map(|p| p["key"].as_str().unwrap().to_owned())
         .collect();

@@ -4,6 +4,7 @@
 
 use quanyi::stack::{self, ManagedChild, PgOptions, TemporalOptions, VarDir};
 use quanyi_activities::clock::{Clock, SystemClock};
+use quanyi_activities::crypto::DataKey;
 use quanyi_activities::identity::SecurityPolicy;
 use quanyi_api::{ApiSettings, AppState, TemporalClient};
 use reqwest::StatusCode;
@@ -11,9 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -204,10 +206,80 @@ pub struct Browser {
     pub pool: PgPool,
     pub http: reqwest::Client,
     jar: Arc<reqwest::cookie::Jar>,
+    /// The users' authenticator apps: shared by every browser of the app.
+    pub authenticators: Authenticators,
+    clock: Arc<dyn Clock>,
+}
+
+/// The TOTP secrets the harness enrolled, by username, with the last step each has used (the
+/// server takes a code once, so a second sign-in in the same 30 s uses the next step's code).
+#[derive(Clone, Default)]
+pub struct Authenticators(Arc<Mutex<HashMap<String, (String, u64)>>>);
+
+impl Authenticators {
+    fn totp(secret: &str, username: &str) -> totp_rs::TOTP {
+        let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+            .to_bytes()
+            .expect("a base32 secret");
+        totp_rs::TOTP::new_unchecked(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            bytes,
+            Some("Quanyi".into()),
+            username.into(),
+        )
+    }
+
+    pub fn enrolled(&self, username: &str, secret: &str) {
+        self.0
+            .lock()
+            .expect("authenticators")
+            .insert(username.to_owned(), (secret.to_owned(), 0));
+    }
+
+    pub fn secret(&self, username: &str) -> Option<String> {
+        let map = self.0.lock().expect("authenticators");
+        map.get(username).map(|(secret, _)| secret.clone())
+    }
+
+    /// A fresh code for `username`: the current step's, or the next one's if that was used (the
+    /// server allows one step of drift). When both are used it waits for the clock to move on,
+    /// as a person would wait for the app's next code.
+    pub async fn code(&self, username: &str, clock: &dyn Clock) -> String {
+        for _ in 0..40 {
+            let now = u64::try_from(clock.now().timestamp()).expect("after 1970") / 30;
+            {
+                let mut map = self.0.lock().expect("authenticators");
+                let (secret, last) = map.get_mut(username).expect("enrolled by the harness");
+                let step = now.max(*last + 1);
+                if step <= now + 1 {
+                    *last = step;
+                    return Self::totp(secret, username).generate(step * 30);
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        panic!(
+            "no unused TOTP step for {username}: a hand-moved clock must move on between sign-ins"
+        )
+    }
+
+    /// A code for `secret` at `now`, for an enrolment the harness does not keep.
+    pub fn code_for(secret: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+        let t = u64::try_from(now.timestamp()).expect("after 1970");
+        Self::totp(secret, "").generate(t)
+    }
 }
 
 impl Browser {
-    fn new(base: String, pool: PgPool) -> Self {
+    fn new(
+        base: String,
+        pool: PgPool,
+        authenticators: Authenticators,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -218,6 +290,8 @@ impl Browser {
             pool,
             http,
             jar,
+            authenticators,
+            clock,
         }
     }
 
@@ -285,7 +359,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         secure_cookies: false,
         policy: options.policy.clone(),
         temporal_ui_url: None,
+        data_key: DataKey::from_base64(&DataKey::generate_base64()).expect("a fresh key"),
     };
+    let clock = options.clock.clone();
     let state = AppState::new(
         pool.clone(),
         TemporalClient::new(temporal_url, "default"),
@@ -304,7 +380,12 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     ));
     TestApp {
         addr,
-        browser: Browser::new(format!("http://{addr}"), pool.clone()),
+        browser: Browser::new(
+            format!("http://{addr}"),
+            pool.clone(),
+            Authenticators::default(),
+            clock,
+        ),
         pool,
         database_url: stack.pg.url(&name),
         task_queue: format!("tq-{}", uuid::Uuid::new_v4().simple()),
@@ -320,6 +401,17 @@ pub struct ApiErrorBody {
     pub code: String,
     pub message: String,
     pub request_id: String,
+    /// Present only for a body that failed validation.
+    #[serde(default)]
+    pub fields: Vec<FieldErrorBody>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub code: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,6 +426,8 @@ pub struct UserView {
 pub struct SessionView {
     pub user: UserView,
     pub must_change_password: bool,
+    /// `done`, `verify` or `enrol`.
+    pub second_factor: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -348,6 +442,20 @@ pub struct LoginView {
     pub user: UserView,
     pub last_login: Option<LastLogin>,
     pub must_change_password: bool,
+    /// `done`, `verify` or `enrol`, as the sign-in answered (the harness then settles it).
+    pub second_factor: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Enrolment {
+    pub secret: String,
+    pub otpauth_url: String,
+    pub qr_code: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -384,7 +492,12 @@ impl TestApp {
 
     /// Another browser on the same app: its own cookies.
     pub fn browser(&self) -> Browser {
-        Browser::new(self.browser.base.clone(), self.pool.clone())
+        Browser::new(
+            self.browser.base.clone(),
+            self.pool.clone(),
+            self.browser.authenticators.clone(),
+            self.browser.clock.clone(),
+        )
     }
 
     /// A browser that presents `session` as its session cookie.
@@ -441,11 +554,47 @@ impl Browser {
         (captcha.captcha_id, answer)
     }
 
-    /// Signs in with a correctly answered captcha.
+    /// Signs in with a correctly answered captcha, then settles the second factor as the user's
+    /// authenticator app would: a code when enrolled, an enrolment when a role requires one.
     pub async fn login(&self, username: &str, password: &str) -> Answer<LoginView> {
+        let view = self.login_password(username, password).await?;
+        match view.second_factor.as_str() {
+            "verify" => {
+                let code = self.authenticators.code(username, &*self.clock).await;
+                self.post_empty(
+                    "/api/v1/auth/totp/verify",
+                    serde_json::json!({ "code": code }),
+                )
+                .await?;
+            }
+            // after the password change the test may want to see; enrol when nothing else is owed
+            "enrol" if !view.must_change_password => {
+                self.enrol_totp(username).await?;
+            }
+            _ => {}
+        }
+        Ok(view)
+    }
+
+    /// Only the first step of signing in: username, password and a correct captcha.
+    pub async fn login_password(&self, username: &str, password: &str) -> Answer<LoginView> {
         let (captcha_id, answer) = self.captcha().await;
         self.login_with(&self.http, username, password, captcha_id, &answer)
             .await
+    }
+
+    /// Enrols `username` (signed in on this browser) in TOTP and keeps the secret.
+    pub async fn enrol_totp(&self, username: &str) -> Answer<RecoveryCodes> {
+        let enrolment: Enrolment = self
+            .post_json("/api/v1/auth/totp/enrolment", serde_json::json!({}))
+            .await?;
+        self.authenticators.enrolled(username, &enrolment.secret);
+        let code = self.authenticators.code(username, &*self.clock).await;
+        self.post_json(
+            "/api/v1/auth/totp/enrolment/confirm",
+            serde_json::json!({ "code": code }),
+        )
+        .await
     }
 
     /// Signs in through `http` (another browser, say) with the given captcha answer.

@@ -1,8 +1,10 @@
 //! The test harness: one private PostgreSQL cluster and one Temporal dev server per test process
 //! (from the same installs as `quanyi dev`), a database and a task queue per test, the app on a
-//! random port with a typed client, and the probe workflow that proves the process plumbing.
+//! random port with a typed client, the probe workflow that proves the process plumbing, and the
+//! real peers the bank owns (an SMTP relay).
 
 pub mod harness;
 pub mod probe;
+pub mod smtp;
 
 pub use harness::{TestApp, spawn_app};

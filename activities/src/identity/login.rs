@@ -34,6 +34,8 @@ pub enum Outcome {
         user_id: Uuid,
         token: SessionToken,
         last_login: Option<LastLogin>,
+        /// The user is enrolled: the session can do nothing until a code is given.
+        second_factor_pending: bool,
     },
     Throttled,
     BadCaptcha,
@@ -71,7 +73,9 @@ pub async fn sign_in(
     .flatten()
     .is_some_and(|until| until > now);
     let account = sqlx::query!(
-        "SELECT id, password_hash, status = 'active' AS \"active!\" FROM users WHERE username = $1",
+        "SELECT id, password_hash, status = 'active' AS \"active!\",
+                totp_enabled_at IS NOT NULL AS \"totp!\"
+           FROM users WHERE username = $1",
         attempt.username
     )
     .fetch_optional(pool)
@@ -131,11 +135,13 @@ pub async fn sign_in(
     .await?;
     log(&mut tx, &attempt, Some(user_id), "ok").await?;
     let token = SessionToken::generate();
-    session::open(&mut tx, policy, &token, user_id, now).await?;
+    let second_factor_pending = account.as_ref().is_some_and(|a| a.totp);
+    session::open(&mut tx, policy, &token, user_id, second_factor_pending, now).await?;
     tx.commit().await?;
     Ok(Outcome::SignedIn {
         user_id,
         token,
+        second_factor_pending,
         last_login: last_login.map(|r| LastLogin {
             at: r.at,
             ip: r.ip,
@@ -146,7 +152,7 @@ pub async fn sign_in(
 }
 
 /// One more consecutive failure for `username`; the one that reaches the limit locks it.
-async fn record_failure(
+pub(super) async fn record_failure(
     conn: &mut PgConnection,
     policy: &SecurityPolicy,
     username: &str,

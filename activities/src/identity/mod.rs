@@ -5,6 +5,7 @@ pub mod captcha;
 pub mod login;
 pub mod password;
 pub mod session;
+pub mod totp;
 
 use sqlx::PgPool;
 use std::time::Duration;
@@ -70,13 +71,19 @@ pub struct User {
     pub kind: String,
     pub permissions: Vec<String>,
     pub must_change_password: bool,
+    /// The user has a confirmed TOTP second factor.
+    pub totp_enabled: bool,
+    /// One of the user's roles requires the second factor.
+    pub totp_required: bool,
 }
 
 #[tracing::instrument(skip(pool))]
 pub async fn user(pool: &PgPool, user_id: Uuid) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT u.id, u.username, u.display_name, u.org_id, o.name AS org_name, u.kind,
-                  u.must_change_password,
+                  u.must_change_password, u.totp_enabled_at IS NOT NULL AS "totp_enabled!",
+                  EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                           WHERE ur.user_id = u.id AND r.require_totp) AS "totp_required!",
                   ARRAY(SELECT DISTINCT rp.permission
                           FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
                          WHERE ur.user_id = u.id ORDER BY rp.permission) AS "permissions!"
@@ -95,5 +102,7 @@ pub async fn user(pool: &PgPool, user_id: Uuid) -> Result<Option<User>, sqlx::Er
         kind: r.kind,
         permissions: r.permissions,
         must_change_password: r.must_change_password,
+        totp_enabled: r.totp_enabled,
+        totp_required: r.totp_required,
     }))
 }

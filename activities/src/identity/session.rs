@@ -41,11 +41,11 @@ impl SessionToken {
 pub enum SessionState {
     Active {
         user_id: Uuid,
+        /// The password was right but the second factor is still owed.
+        second_factor_pending: bool,
     },
     /// Idle too long: only re-authentication is accepted.
-    NeedsReauth {
-        user_id: Uuid,
-    },
+    NeedsReauth { user_id: Uuid },
     /// Past its absolute limit.
     Expired,
     /// The same user signed in elsewhere.
@@ -61,6 +61,7 @@ pub async fn open(
     policy: &SecurityPolicy,
     token: &SessionToken,
     user_id: Uuid,
+    second_factor_pending: bool,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
@@ -72,12 +73,14 @@ pub async fn open(
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at, expires_at)
-         VALUES ($1, $2, $3, $3, $3, $4)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
+                               expires_at, second_factor_pending)
+         VALUES ($1, $2, $3, $3, $3, $4, $5)",
         token.hash(),
         user_id,
         now,
-        now + chrono(policy.session_lifetime)
+        now + chrono(policy.session_lifetime),
+        second_factor_pending
     )
     .execute(&mut *conn)
     .await?;
@@ -93,7 +96,8 @@ pub async fn check(
     now: DateTime<Utc>,
 ) -> Result<SessionState, sqlx::Error> {
     let Some(row) = sqlx::query!(
-        "SELECT user_id, last_seen_at, expires_at, ended_reason FROM sessions WHERE token_hash = $1",
+        "SELECT user_id, last_seen_at, expires_at, ended_reason, second_factor_pending
+           FROM sessions WHERE token_hash = $1",
         token.hash()
     )
     .fetch_optional(pool)
@@ -112,6 +116,7 @@ pub async fn check(
         }
         None => SessionState::Active {
             user_id: row.user_id,
+            second_factor_pending: row.second_factor_pending,
         },
     };
     if let SessionState::Active { .. } = state {
@@ -126,19 +131,29 @@ pub async fn check(
     Ok(state)
 }
 
+/// How a rotation treats an owed second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// Password (re-authentication, password change): an owed second factor stays owed.
+    Password,
+    /// The second factor itself: nothing is owed any more.
+    SecondFactor,
+}
+
 /// Replaces the session behind `old` with a new token after the user proved who they are again;
 /// the absolute limit still counts from the original sign-in.
 #[tracing::instrument(skip(pool, old))]
 pub async fn rotate(
     pool: &PgPool,
     old: &SessionToken,
+    proof: Proof,
     now: DateTime<Utc>,
 ) -> Result<Option<SessionToken>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let Some(row) = sqlx::query!(
         "UPDATE sessions SET ended_at = $2, ended_reason = 'rotated'
           WHERE token_hash = $1 AND ended_at IS NULL AND expires_at > $2
-      RETURNING user_id, created_at, expires_at",
+      RETURNING user_id, created_at, expires_at, second_factor_pending",
         old.hash(),
         now
     )
@@ -149,13 +164,15 @@ pub async fn rotate(
     };
     let new = SessionToken::generate();
     sqlx::query!(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
+                               expires_at, second_factor_pending)
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
         new.hash(),
         row.user_id,
         row.created_at,
         now,
-        row.expires_at
+        row.expires_at,
+        row.second_factor_pending && proof == Proof::Password
     )
     .execute(&mut *tx)
     .await?;

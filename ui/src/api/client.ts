@@ -5,6 +5,9 @@
 //                more than a few minutes after the last password entry) → one dialog however many calls
 //                failed, then each call is retried once, transparently for its caller;
 //   QY-AUTH-0009 password must be changed first → the change-password page;
+//   QY-AUTH-0012 the second factor is owed → the login page's code step;
+//   QY-AUTH-0013 a role requires a second factor the user has not enrolled → the enrolment page;
+//   QY-AUTH-0014 a wrong code is the caller's to show, never a sign-out;
 //   QY-AUTH-0001/0005/0010 (any other 401 too) → the login page, with the server's message.
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
 import { isErrorBody, toApiError, type ApiError } from './error'
@@ -20,6 +23,7 @@ export const LOGOUT_PATH = '/api/v1/auth/logout'
 export const SESSION_PATH = '/api/v1/auth/me'
 export const PASSWORD_PATH = '/api/v1/auth/password'
 export const REAUTH_PATH = '/api/v1/auth/reauth'
+export const TOTP_VERIFY_PATH = '/api/v1/auth/totp/verify'
 
 /** The error codes the UI acts on (the catalogue is the server's `docs/errors.md`). */
 export const AUTH_CODES = {
@@ -33,12 +37,18 @@ export const AUTH_CODES = {
   mustChangePassword: 'QY-AUTH-0009',
   sessionTooLong: 'QY-AUTH-0010',
   stepUpRequired: 'QY-AUTH-0011',
+  secondFactorRequired: 'QY-AUTH-0012',
+  enrolmentRequired: 'QY-AUTH-0013',
+  wrongTotpCode: 'QY-AUTH-0014',
+  totpAlreadyEnabled: 'QY-AUTH-0015',
+  totpNotEnrolling: 'QY-AUTH-0016',
+  totpRequiredByRole: 'QY-AUTH-0017',
 } as const
 
-/** Calls whose failures their own screens handle (login form, re-auth dialog, sign out). */
-const SELF_HANDLED = new Set([CAPTCHA_PATH, LOGIN_PATH, LOGOUT_PATH, REAUTH_PATH])
+/** Calls whose failures their own screens handle (login form and its code step, re-auth dialog, sign out). */
+const SELF_HANDLED = new Set([CAPTCHA_PATH, LOGIN_PATH, LOGOUT_PATH, REAUTH_PATH, TOTP_VERIFY_PATH])
 
-export type AuthAction = 'reauth' | 'change-password' | 'signed-out'
+export type AuthAction = 'reauth' | 'change-password' | 'second-factor' | 'enrol' | 'signed-out'
 
 /** Why the password is asked for again: the session went idle (0004) or the operation needs it (0011). */
 export type ReauthReason = 'idle' | 'step-up'
@@ -61,6 +71,10 @@ export function authActionFor(path: string, status: number, body: unknown): Auth
     return code === AUTH_CODES.signedInElsewhere || code === AUTH_CODES.sessionTooLong ? 'signed-out' : null
   }
   if (code === AUTH_CODES.mustChangePassword) return 'change-password'
+  if (code === AUTH_CODES.secondFactorRequired) return 'second-factor'
+  if (code === AUTH_CODES.enrolmentRequired) return 'enrol'
+  // A wrong code (enrolment confirmation) is the form's to show; the session is fine.
+  if (code === AUTH_CODES.wrongTotpCode) return null
   if (status !== 401) return null
   // A 401 is about the session unless it carries another area's code (e.g. a QY-PWD-… of the password
   // change), which stays with the caller.
@@ -81,6 +95,10 @@ export interface ClientHooks {
   onSignedOut: (error: ApiError, path: string) => void
   /** QY-AUTH-0009: the change-password page, and nothing else, until it is done. */
   onPasswordChangeRequired: (error: ApiError) => void
+  /** QY-AUTH-0012: the session still owes the second factor → the login page's code step. */
+  onSecondFactorRequired: (error: ApiError) => void
+  /** QY-AUTH-0013: a role requires a second factor → the enrolment page, and nothing else, until it is done. */
+  onEnrolmentRequired: (error: ApiError) => void
 }
 
 const defaultHooks: ClientHooks = {
@@ -88,6 +106,8 @@ const defaultHooks: ClientHooks = {
   reauthenticate: () => Promise.resolve(false),
   onSignedOut: () => {},
   onPasswordChangeRequired: () => {},
+  onSecondFactorRequired: () => {},
+  onEnrolmentRequired: () => {},
 }
 
 const hooks: ClientHooks = { ...defaultHooks }
@@ -126,6 +146,8 @@ function dispatch(action: AuthAction, path: string, response: Response, body: un
   const error = toApiError(response.status, body, response.headers)
   if (action === 'signed-out') hooks.onSignedOut(error, path)
   else if (action === 'change-password') hooks.onPasswordChangeRequired(error)
+  else if (action === 'second-factor') hooks.onSecondFactorRequired(error)
+  else if (action === 'enrol') hooks.onEnrolmentRequired(error)
 }
 
 function authMiddleware(fetchFn: (request: Request) => Promise<Response>): Middleware {

@@ -7,6 +7,13 @@ export const CLIENT_ERROR_CODES = {
   unexpected: 'QY-UI-0002',
 } as const
 
+/** One field at fault in a refused body (SEC-8): its name in the request (`roles[2]` for an element). */
+export interface FieldError {
+  field: string
+  code: string
+  message: string
+}
+
 export class ApiError extends Error {
   readonly code: string
   readonly requestId: string | null
@@ -14,14 +21,24 @@ export class ApiError extends Error {
   readonly status: number
   /** True when `message` came from the server (already localized) rather than from the UI. */
   readonly fromServer: boolean
+  /** For a body that failed validation: each field at fault, with its own code and message. */
+  readonly fields: readonly FieldError[]
 
-  constructor(init: { code: string; message: string; requestId: string | null; status: number; fromServer: boolean }) {
+  constructor(init: {
+    code: string
+    message: string
+    requestId: string | null
+    status: number
+    fromServer: boolean
+    fields?: readonly FieldError[]
+  }) {
     super(init.message)
     this.name = 'ApiError'
     this.code = init.code
     this.requestId = init.requestId
     this.status = init.status
     this.fromServer = init.fromServer
+    this.fields = init.fields ?? []
   }
 }
 
@@ -29,6 +46,18 @@ interface ErrorBody {
   code: string
   message: string
   request_id: string
+  fields?: unknown
+}
+
+function isFieldError(value: unknown): value is FieldError {
+  if (typeof value !== 'object' || value === null) return false
+  const f = value as Record<string, unknown>
+  return typeof f.field === 'string' && typeof f.code === 'string' && typeof f.message === 'string'
+}
+
+/** The well-formed entries of a body's `fields` (anything else is ignored). */
+function fieldsOf(body: ErrorBody): FieldError[] {
+  return Array.isArray(body.fields) ? body.fields.filter(isFieldError) : []
 }
 
 export function isErrorBody(body: unknown): body is ErrorBody {
@@ -46,6 +75,7 @@ export function toApiError(status: number, body: unknown, headers?: Headers): Ap
       requestId: body.request_id || null,
       status,
       fromServer: true,
+      fields: fieldsOf(body),
     })
   }
   // A proxy's HTML page or an empty body: keep whatever request id the edge gave us.

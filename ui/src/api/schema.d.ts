@@ -65,7 +65,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user, and whether a password change is pending. */
+        /**
+         * The signed-in user, and what signing in still asks of them (second factor, password change,
+         *     enrolment).
+         */
         get: operations["me"];
         put?: never;
         post?: never;
@@ -122,10 +125,88 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Prove who you are again after an idle spell (or before a critical operation); the session gets
-         *     a new id. Failures count toward the lockout like sign-in failures.
+         * Prove who you are again — with the password or, for an enrolled user, a second-factor code —
+         *     after an idle spell or before a critical operation; the session gets a new id. Failures count
+         *     toward the lockout like sign-in failures.
          */
         post: operations["reauth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Turn one's own second factor off (after a step-up); refused while a role requires it. */
+        delete: operations["disable_totp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/totp/enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling a TOTP second factor: a new secret as a QR code (and as text). Nothing changes
+         *     until a first code confirms it.
+         */
+        post: operations["start_totp_enrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/totp/enrolment/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the enrolment with a first code: the second factor is on from the next sign-in, and
+         *     ten recovery codes are shown — once.
+         */
+        post: operations["confirm_totp_enrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/totp/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The second step of signing in: a code from the authenticator app (or a recovery code). The
+         *     session gets a new id and may then do what its roles allow.
+         */
+        post: operations["verify_totp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -495,6 +576,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/users/{id}/personal-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SEC-6: a user's contact details in full. Each call is audited (who saw whose data, which
+         *     fields — never the values).
+         */
+        get: operations["personal_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/users/{id}/roles": {
         parameters: {
             query?: never;
@@ -540,6 +641,26 @@ export interface paths {
         /** Disable or re-enable an account (never one's own; audited). */
         put: operations["set_status"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/users/{id}/totp-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn off another user's second factor (a lost device); they enrol again at their next sign-in
+         *     if a role requires it. Their sessions end.
+         */
+        post: operations["reset_totp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -673,8 +794,15 @@ export interface components {
         CreateUserRequest: {
             /** @example 张三 */
             display_name: string;
+            /** @example zhangsan@bank.example */
+            email?: string | null;
             /** Format: uuid */
             org_id: string;
+            /**
+             * @description A mainland mobile number; shown masked except to holders of `pii:user:unmask`.
+             * @example 13812345678
+             */
+            phone?: string | null;
             /** @description Role codes. */
             roles: string[];
             /** @example zhangsan */
@@ -695,14 +823,31 @@ export interface components {
          * @enum {string}
          */
         Duty: "administration" | "audit";
+        /** @description What the user scans (or types) to enrol. */
+        Enrolment: {
+            /** @description `otpauth://totp/…`, the content of the QR code. */
+            otpauth_url: string;
+            /** @description The QR code as a `data:image/png;base64,…` URL. */
+            qr_code: string;
+            /** @description The shared secret in base32, for typing into an authenticator by hand. */
+            secret: string;
+        };
         /** @description The error body every endpoint answers with. */
         ErrorBody: {
             /** @description Stable code `QY-<AREA>-<NNNN>`; see the catalogue in `docs/errors.md`. */
             code: string;
+            /** @description For a body that failed validation: each field at fault with its own code and message. */
+            fields?: components["schemas"]["FieldErrorBody"][];
             /** @description Human-readable message in the caller's language (zh-CN default, `Accept-Language: en`). */
             message: string;
             /** @description The request id (`x-request-id`) to quote to support. */
             request_id: string;
+        };
+        FieldErrorBody: {
+            code: string;
+            /** @description The field's name in the request body (`roles[2]` for an element). */
+            field: string;
+            message: string;
         };
         GrantRoleRequest: {
             role: string;
@@ -765,6 +910,7 @@ export interface components {
             last_login?: null | components["schemas"]["LastLogin"];
             /** @description Initial, temporary or expired password: nothing but a password change is allowed. */
             must_change_password: boolean;
+            second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
         /** @description One entry of the menu tree, with the entries below it. */
@@ -819,6 +965,11 @@ export interface components {
             label_en: string;
             label_zh: string;
         };
+        /** @description A user's contact details in full, for a holder of `pii:unmask`. */
+        PersonalData: {
+            email?: string | null;
+            phone?: string | null;
+        };
         PutDictionaryItemRequest: {
             enabled: boolean;
             label_en: string;
@@ -831,9 +982,16 @@ export interface components {
             /** @description `ready` when every check passed, else `unavailable`. */
             status: string;
         };
+        /** @description Either the password or a code of the second factor (six digits, or a recovery code). */
         ReauthRequest: {
             /** Format: password */
-            password: string;
+            password?: string | null;
+            /** @example 123456 */
+            totp_code?: string | null;
+        };
+        RecoveryCodesView: {
+            /** @description Ten one-time codes for a lost device. Shown once; only their hashes are kept. */
+            recovery_codes: string[];
         };
         Role: {
             code: string;
@@ -849,8 +1007,14 @@ export interface components {
          * @enum {string}
          */
         ScopeKind: "all" | "org_and_below" | "org" | "self";
+        /**
+         * @description What the second factor still asks of this session.
+         * @enum {string}
+         */
+        SecondFactor: "done" | "verify" | "enrol";
         SessionView: {
             must_change_password: boolean;
+            second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
         StatusRequest: {
@@ -867,6 +1031,13 @@ export interface components {
             temporary_password: string;
             /** Format: uuid */
             user_id: string;
+        };
+        TotpCodeRequest: {
+            /**
+             * @description Six digits from the authenticator app, or a recovery code (`ABCDE-FGHJK`).
+             * @example 123456
+             */
+            code: string;
         };
         UpdateMenuRequest: {
             /** Format: int32 */
@@ -896,6 +1067,8 @@ export interface components {
         };
         UserRow: {
             display_name: string;
+            /** @description Masked (z***@bank.example). */
+            email?: string | null;
             /** Format: uuid */
             id: string;
             kind: string;
@@ -904,8 +1077,11 @@ export interface components {
             /** Format: uuid */
             org_id: string;
             org_name: string;
+            /** @description Masked (138****5678); the full value through the audited personal-data call. */
+            phone?: string | null;
             roles: string[];
             status: string;
+            totp_enabled: boolean;
             username: string;
         };
         UserView: {
@@ -919,6 +1095,10 @@ export interface components {
             org_name: string;
             /** @description `area:entity:action` strings the user holds. */
             permissions: string[];
+            /** @description The user has a TOTP second factor. */
+            totp_enabled: boolean;
+            /** @description One of the user's roles requires the second factor. */
+            totp_required: boolean;
             username: string;
         };
     };
@@ -1134,8 +1314,162 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description QY-AUTH-0002 wrong password */
+            /** @description QY-AUTH-0002 wrong password, QY-AUTH-0014 wrong code */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0018 neither or both given */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disable_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Turned off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0017 required by a role */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_totp_enrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrolment"];
+                };
+            };
+            /** @description QY-AUTH-0015 already on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm_totp_enrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesView"];
+                };
+            };
+            /** @description QY-AUTH-0014 wrong code */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0015 already on, QY-AUTH-0016 not enrolling */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    verify_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Verified; the session cookie is renewed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-AUTH-0014 wrong code */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0007 locked */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2070,6 +2404,45 @@ export interface operations {
             };
         };
     };
+    personal_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalData"];
+                };
+            };
+            /** @description QY-AUTH-0003 without pii:user:unmask */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1001 out of scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     grant_role: {
         parameters: {
             query?: never;
@@ -2174,6 +2547,44 @@ export interface operations {
                 content?: never;
             };
             /** @description QY-SYS-1004 own account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1001 out of scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Second factor removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -29,6 +29,10 @@ export type LoginRequest = RequestJson<'/api/v1/auth/login', 'post'>
 export type LoginResponse = ResponseJson<'/api/v1/auth/login', 'post', 200>
 export type LastLogin = NonNullable<LoginResponse['last_login']>
 export type ChangePasswordRequest = RequestJson<'/api/v1/auth/password', 'post'>
+/** What the second factor still asks of the session: nothing, a code (`verify`), an enrolment (`enrol`). */
+export type SecondFactor = SessionView['second_factor']
+export type TotpEnrolment = ResponseJson<'/api/v1/auth/totp/enrolment', 'post', 200>
+export type RecoveryCodes = ResponseJson<'/api/v1/auth/totp/enrolment/confirm', 'post', 200>
 export type Readiness = ResponseJson<'/readyz', 'get', 200>
 export type ReadinessCheck = Readiness['checks'][number]
 export type SystemInfo = ResponseJson<'/api/v1/system/info', 'get', 200>
@@ -41,6 +45,7 @@ export type UserRow = UserPage['items'][number]
 export type UserQuery = NonNullable<paths['/api/v1/system/users']['get']['parameters']['query']>
 export type CreateUserRequest = RequestJson<'/api/v1/system/users', 'post'>
 export type TemporaryPassword = ResponseJson<'/api/v1/system/users', 'post', 201>
+export type PersonalData = ResponseJson<'/api/v1/system/users/{id}/personal-data', 'get', 200>
 
 // 系统管理 (SYS-2, SYS-3): parameters, code lists, sign-in and operation logs.
 export type Parameter = ResponseJson<'/api/v1/system/parameters', 'get', 200>[number]

@@ -1,10 +1,11 @@
 // A form dialog's 确定 / 保存: `submitting` while it runs (a second click does nothing), the form validated
-// first, then the server call. A server refusal whose code belongs to a field is shown under that field
-// (`fieldErrors`), one the dialog shows itself is left to `onError`, anything else is a message. `submit`
-// never rejects.
+// first, then the server call. A server refusal naming fields (SEC-8 `fields`, mapped by `fieldNames`) or
+// whose code belongs to a field (`fieldOf`) is shown under those fields (`fieldErrors`), one the dialog
+// shows itself is left to `onError`, anything else is a message. `submit` never rejects.
 import type { FormInstance } from 'element-plus'
 import { reactive, ref, type Ref } from 'vue'
 import { asApiError, type ApiError } from '@/api/error'
+import { placeFieldErrors, placedAny } from '@/utils/field-errors'
 import { showError } from '@/utils/notify'
 
 export interface DialogSubmitOptions<Field extends string> {
@@ -12,6 +13,8 @@ export interface DialogSubmitOptions<Field extends string> {
   fields?: readonly Field[]
   /** The field a refusal from the server belongs under, by its code (none: not a field's). */
   fieldOf?: (code: string) => Field | undefined
+  /** The form field of each request-body field name the server may list in `fields` (`display_name` → `displayName`). */
+  fieldNames?: Readonly<Record<string, Field>>
   /** A refusal that is not a field's: true if the dialog showed it, otherwise it is shown as a message. */
   onError?: (error: ApiError) => boolean
 }
@@ -38,9 +41,13 @@ export function useDialogSubmit<Field extends string = never>(
       await task()
     } catch (err) {
       const e = asApiError(err)
-      const field = e.fromServer ? options.fieldOf?.(e.code) : undefined
-      if (field) fieldErrors[field] = e.message
-      else if (!options.onError?.(e)) showError(e)
+      const placement = placeFieldErrors<Field>(e, options.fieldNames ?? {}, options.fieldOf)
+      if (placedAny(placement)) {
+        clearFieldErrors()
+        Object.assign(fieldErrors, placement.errors)
+        // Fields the form does not show (should not happen) still deserve a message.
+        if (placement.unplaced.length > 0) showError(e)
+      } else if (!options.onError?.(e)) showError(e)
     } finally {
       submitting.value = false
     }

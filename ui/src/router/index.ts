@@ -1,5 +1,7 @@
-// The router and its guard: every page but /login needs a session, probed once from /api/v1/auth/me;
-// while the password must be changed (initial or temporary password), only /password opens.
+// The router and its guard: every page but /login needs a session, probed once from /api/v1/auth/me.
+// What a session still owes comes first, in the server's order: the second-factor code (the login page's
+// second step), then a password change (initial or temporary password: only /password opens), then an
+// enrolment a role requires (only /account/totp-enrol opens).
 import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteLocationRaw } from 'vue-router'
 import { i18n } from '@/locales'
 import { useUserStore } from '@/stores/user'
@@ -13,10 +15,32 @@ export function safeRedirect(value: unknown): string {
     : '/home'
 }
 
+function isPlain(target: string, own: string): boolean {
+  return target === '/' || target === '/home' || target === own || target.startsWith(`${own}?`)
+}
+
 /** The forced detour to /password, remembering the page asked for (unless it is just home) for afterwards. */
 export function passwordDetour(target: string): RouteLocationRaw {
-  const plain = target === '/' || target === '/home' || target === '/password' || target.startsWith('/password?')
-  return plain ? { name: 'password' } : { name: 'password', query: { redirect: target } }
+  return isPlain(target, '/password') ? { name: 'password' } : { name: 'password', query: { redirect: target } }
+}
+
+export const ENROL_PATH = '/account/totp-enrol'
+
+/** The forced detour to the enrolment page, remembering the page asked for (unless it is just home). */
+export function enrolDetour(target: string): RouteLocationRaw {
+  return isPlain(target, ENROL_PATH) ? { name: 'totp-enrol' } : { name: 'totp-enrol', query: { redirect: target } }
+}
+
+/** Back to the login page's code step, remembering the page asked for. */
+export function codeDetour(target: string): RouteLocationRaw {
+  return isPlain(target, '/login') ? { name: 'login' } : { name: 'login', query: { redirect: target } }
+}
+
+/** The page a signed-in session must see first, given what it owes, or null when it owes nothing. */
+function owedDetour(store: ReturnType<typeof useUserStore>, target: string, to?: RouteLocationNormalized): RouteLocationRaw | null {
+  if (store.mustChangePassword) return to?.name === 'password' ? null : passwordDetour(target)
+  if (store.secondFactor === 'enrol') return to?.name === 'totp-enrol' ? null : enrolDetour(target)
+  return null
 }
 
 export async function authGuard(to: RouteLocationNormalized): Promise<true | RouteLocationRaw> {
@@ -30,16 +54,21 @@ export async function authGuard(to: RouteLocationNormalized): Promise<true | Rou
     }
   }
   if (to.meta.public) {
-    if (to.name === 'login' && store.isLoggedIn) {
+    // The login page also asks for the second-factor code while the session owes it.
+    if (to.name === 'login' && store.isLoggedIn && !store.awaitingCode) {
       const target = safeRedirect(to.query.redirect)
-      return store.mustChangePassword ? passwordDetour(target) : target
+      return owedDetour(store, target) ?? target
     }
     return true
   }
   if (!store.isLoggedIn) {
     return { name: 'login', query: { redirect: to.fullPath } }
   }
-  if (store.mustChangePassword && to.name !== 'password') return passwordDetour(to.fullPath)
+  if (store.awaitingCode) return codeDetour(to.fullPath)
+  const detour = owedDetour(store, to.fullPath, to)
+  if (detour) return detour
+  // Enrolling by choice is the profile page's; the page itself is for an enrolment that is owed.
+  if (to.name === 'totp-enrol' && store.secondFactor !== 'enrol' && !store.mustChangePassword) return { name: 'profile' }
   if (to.meta.permission && !store.hasPermission(to.meta.permission)) return { name: 'forbidden' }
   return true
 }

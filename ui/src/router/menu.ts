@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   systemUserCreate: 'system:user:create',
   systemUserResetPassword: 'system:user:reset_password',
   systemUserUnlock: 'system:user:unlock',
+  systemUserResetTotp: 'system:user:reset_totp',
+  piiUserUnmask: 'pii:user:unmask',
   systemRoleView: 'system:role:view',
   systemRoleGrant: 'system:role:grant',
   systemRoleCreate: 'system:role:create',

@@ -102,6 +102,20 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'password.title' },
       },
       {
+        // The only page open while a role requires a second factor the user has not set up (no side menu).
+        path: 'account/totp-enrol',
+        name: 'totp-enrol',
+        component: () => import('@/views/account/totp-enrol/index.vue'),
+        meta: { title: 'totp.enrolTitle' },
+      },
+      {
+        // 个人中心, from the user menu.
+        path: 'account/profile',
+        name: 'profile',
+        component: () => import('@/views/account/profile/index.vue'),
+        meta: { title: 'profile.title' },
+      },
+      {
         path: 'forbidden',
         name: 'forbidden',
         component: () => import('@/views/error/forbidden/index.vue'),

@@ -1,10 +1,11 @@
 // The logged-in user and their permissions. Loaded once by the route guard from /api/v1/auth/me.
-// Also holds whether the password must be changed before anything else (SEC-1), and the server's message
-// to show once on the login page when a session ended under the user (signed in elsewhere, time limit).
+// Also holds what the session still owes before anything else: the second-factor code (`verify`, asked on
+// the login page), a password change (SEC-1), an enrolment a role requires (`enrol`) — in that order —
+// and the server's message to show once on the login page when a session ended under the user.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import * as session from '@/api/auth/session'
-import type { LoginRequest, LoginResponse, User } from '@/api/types'
+import type { LastLogin, LoginRequest, LoginResponse, SecondFactor, User } from '@/api/types'
 
 export const useUserStore = defineStore('user', () => {
   const user = ref<User | null>(null)
@@ -12,10 +13,19 @@ export const useUserStore = defineStore('user', () => {
   const loaded = ref(false)
   /** Initial or temporary password: only the change-password page is open until it is changed. */
   const mustChangePassword = ref(false)
+  /** `verify`: the password was right, the code is owed; `enrol`: a role requires a second factor not yet set up. */
+  const secondFactor = ref<SecondFactor>('done')
+  /** The previous sign-in as the login answered it (for the profile page), if this tab signed in. */
+  const lastLogin = ref<LastLogin | null>(null)
   /** Why the last session ended, from the server, for the login page to show once. */
   const notice = ref<string | null>(null)
   const permissions = computed(() => new Set(user.value?.permissions ?? []))
+  /** A session exists, even one that still owes the second-factor code. */
   const isLoggedIn = computed(() => user.value !== null)
+  /** The password was right but the code is still owed: only the login page's code step is open. */
+  const awaitingCode = computed(() => user.value !== null && secondFactor.value === 'verify')
+  /** Something must be settled first (password change, enrolment): the frame shows no side menu. */
+  const restricted = computed(() => mustChangePassword.value || secondFactor.value === 'enrol')
 
   /** A missing permission (null/undefined/'') means "any logged-in user". */
   function hasPermission(permission?: string | null): boolean {
@@ -32,6 +42,7 @@ export const useUserStore = defineStore('user', () => {
       const current = await session.me()
       user.value = current?.user ?? null
       mustChangePassword.value = current?.must_change_password ?? false
+      secondFactor.value = current?.second_factor ?? 'done'
       return user.value
     } finally {
       loaded.value = true
@@ -42,14 +53,36 @@ export const useUserStore = defineStore('user', () => {
     const answer = await session.login(request)
     user.value = answer.user
     mustChangePassword.value = answer.must_change_password
+    secondFactor.value = answer.second_factor
+    lastLogin.value = answer.last_login ?? null
     loaded.value = true
     notice.value = null
     return answer
   }
 
+  /** The second step of signing in; then what the session owes next (password change, enrolment) is read afresh. */
+  async function verifyCode(code: string): Promise<void> {
+    await session.verifyTotp(code)
+    secondFactor.value = 'done'
+    await fetchMe()
+  }
+
+  /** The enrolment was confirmed: the second factor is on, nothing more is owed for it. */
+  function enrolled(): void {
+    if (user.value) user.value = { ...user.value, totp_enabled: true }
+    if (secondFactor.value === 'enrol') secondFactor.value = 'done'
+  }
+
+  /** The second factor was turned off (one's own, after a step-up). */
+  function totpDisabled(): void {
+    if (user.value) user.value = { ...user.value, totp_enabled: false }
+  }
+
   async function changePassword(oldPassword: string, newPassword: string): Promise<void> {
     await session.changePassword({ old_password: oldPassword, new_password: newPassword })
     mustChangePassword.value = false
+    // A role may require an enrolment, owed once the password is settled.
+    if (user.value?.totp_required && !user.value.totp_enabled) secondFactor.value = 'enrol'
   }
 
   async function logout(): Promise<void> {
@@ -63,6 +96,8 @@ export const useUserStore = defineStore('user', () => {
   function clear(): void {
     user.value = null
     mustChangePassword.value = false
+    secondFactor.value = 'done'
+    lastLogin.value = null
     loaded.value = true
   }
 
@@ -79,9 +114,10 @@ export const useUserStore = defineStore('user', () => {
   }
 
   /** Test and login helper: take a user object as is. */
-  function setUser(next: User | null, mustChange = false): void {
+  function setUser(next: User | null, mustChange = false, factor: SecondFactor = 'done'): void {
     user.value = next
     mustChangePassword.value = next !== null && mustChange
+    secondFactor.value = next !== null ? factor : 'done'
     loaded.value = true
   }
 
@@ -89,13 +125,20 @@ export const useUserStore = defineStore('user', () => {
     user,
     loaded,
     mustChangePassword,
+    secondFactor,
+    lastLogin,
     notice,
     permissions,
     isLoggedIn,
+    awaitingCode,
+    restricted,
     hasPermission,
     hasAnyPermission,
     fetchMe,
     login,
+    verifyCode,
+    enrolled,
+    totpDisabled,
     changePassword,
     logout,
     clear,

@@ -29,6 +29,8 @@ export const PERMISSION_LABELS: Record<string, MessageKey> = {
   'system:user:reset_password': 'role.perm.userResetPassword',
   'system:user:unlock': 'role.perm.userUnlock',
   'system:user:disable': 'role.perm.userDisable',
+  'system:user:reset_totp': 'role.perm.userResetTotp',
+  'pii:user:unmask': 'role.perm.userUnmask',
   'system:role:view': 'role.perm.roleView',
   'system:role:grant': 'role.perm.roleGrant',
   'system:role:create': 'role.perm.roleCreate',

@@ -94,4 +94,38 @@ describe('useDialogSubmit', () => {
     expect(shown).toEqual(['QY-SYS-1011'])
     expect(showErrorMock).toHaveBeenCalledWith(expect.objectContaining({ code: 'QY-SYS-1004', fromServer: true }))
   })
+
+  it('puts every field a 422 names under its form item, replacing the previous ones', async () => {
+    const { ref: form } = formRef(true)
+    const { submit, fieldErrors } = useDialogSubmit(form, {
+      fields: ['username', 'displayName', 'phone'],
+      fieldNames: { username: 'username', display_name: 'displayName', phone: 'phone' },
+    })
+    fieldErrors.username = 'old'
+    const body = {
+      ...errorBody('QY-SYS-1007'),
+      fields: [
+        { field: 'display_name', code: 'QY-SYS-1007', message: '姓名不能为空' },
+        { field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' },
+      ],
+    }
+    await submit(() => Promise.reject(toApiError(422, body)))
+    expect(fieldErrors).toEqual({ username: '', displayName: '姓名不能为空', phone: '手机号格式不正确' })
+    expect(showErrorMock).not.toHaveBeenCalled()
+  })
+
+  it('also shows a message when some named fields are not on the form', async () => {
+    const { ref: form } = formRef(true)
+    const { submit, fieldErrors } = useDialogSubmit(form, { fields: ['phone'], fieldNames: { phone: 'phone' } })
+    const body = {
+      ...errorBody('QY-SYS-1013'),
+      fields: [
+        { field: 'phone', code: 'QY-SYS-1013', message: '手机号格式不正确' },
+        { field: 'org_id', code: 'QY-REQ-0002', message: '缺少 org_id' },
+      ],
+    }
+    await submit(() => Promise.reject(toApiError(422, body)))
+    expect(fieldErrors.phone).toBe('手机号格式不正确')
+    expect(showErrorMock).toHaveBeenCalledTimes(1)
+  })
 })

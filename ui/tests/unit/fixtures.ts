@@ -10,6 +10,8 @@ export function makeUser(permissions: string[] = [], overrides: Partial<User> = 
     org_name: '总行营运部',
     kind: 'staff',
     permissions,
+    totp_enabled: false,
+    totp_required: false,
     ...overrides,
   }
 }
@@ -73,6 +75,9 @@ export function makeUserRow(overrides: Partial<UserRow> = {}): UserRow {
     roles: ['planner'],
     must_change_password: false,
     locked: false,
+    totp_enabled: false,
+    phone: '137****7002',
+    email: 'p***@bank.example',
     ...overrides,
   }
 }

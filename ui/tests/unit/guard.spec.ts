@@ -31,12 +31,43 @@ describe('route guard', () => {
   })
 
   it('forwards a logged-in user away from login to the redirect target', async () => {
-    meMock.mockResolvedValue({ user: makeUser(), must_change_password: false })
+    meMock.mockResolvedValue({ user: makeUser(), must_change_password: false, second_factor: 'done' })
     expect(await authGuard(to('/login?redirect=/system/status'))).toBe('/system/status')
   })
 
+  it('keeps a session that owes the second-factor code on the login page (its code step)', async () => {
+    meMock.mockResolvedValue({ user: makeUser([PERMISSIONS.systemStatus]), must_change_password: true, second_factor: 'verify' })
+    expect(await authGuard(to('/login'))).toBe(true)
+    expect(await authGuard(to('/login?redirect=/system/status'))).toBe(true)
+    expect(await authGuard(to('/system/status'))).toEqual({ name: 'login', query: { redirect: '/system/status' } })
+    expect(await authGuard(to('/password'))).toEqual({ name: 'login', query: { redirect: '/password' } })
+    expect(await authGuard(to('/home'))).toEqual({ name: 'login' })
+  })
+
+  it('opens only the enrolment page while a role requires a second factor not set up', async () => {
+    meMock.mockResolvedValue({ user: makeUser([PERMISSIONS.systemStatus]), must_change_password: false, second_factor: 'enrol' })
+    expect(await authGuard(to('/system/status'))).toEqual({ name: 'totp-enrol', query: { redirect: '/system/status' } })
+    expect(await authGuard(to('/home'))).toEqual({ name: 'totp-enrol' })
+    expect(await authGuard(to('/account/profile'))).toEqual({ name: 'totp-enrol', query: { redirect: '/account/profile' } })
+    expect(await authGuard(to('/password'))).toEqual({ name: 'totp-enrol', query: { redirect: '/password' } })
+    expect(await authGuard(to('/account/totp-enrol'))).toBe(true)
+    expect(await authGuard(to('/login?redirect=/system/status'))).toEqual({ name: 'totp-enrol', query: { redirect: '/system/status' } })
+  })
+
+  it('asks for the password change before the enrolment', async () => {
+    meMock.mockResolvedValue({ user: makeUser(), must_change_password: true, second_factor: 'enrol' })
+    expect(await authGuard(to('/account/totp-enrol'))).toEqual({ name: 'password', query: { redirect: '/account/totp-enrol' } })
+    expect(await authGuard(to('/password'))).toBe(true)
+  })
+
+  it('sends a user who owes nothing from the enrolment page to 个人中心', async () => {
+    meMock.mockResolvedValue({ user: makeUser([], { totp_enabled: true }), must_change_password: false, second_factor: 'done' })
+    expect(await authGuard(to('/account/totp-enrol'))).toEqual({ name: 'profile' })
+    expect(await authGuard(to('/account/profile'))).toBe(true)
+  })
+
   it('opens only /password while the session probe says the password must be changed', async () => {
-    meMock.mockResolvedValue({ user: makeUser([PERMISSIONS.systemStatus]), must_change_password: true })
+    meMock.mockResolvedValue({ user: makeUser([PERMISSIONS.systemStatus]), must_change_password: true, second_factor: 'done' })
     expect(await authGuard(to('/system/status'))).toEqual({ name: 'password', query: { redirect: '/system/status' } })
     expect(await authGuard(to('/home'))).toEqual({ name: 'password' })
     expect(await authGuard(to('/no/such/page'))).toEqual({ name: 'password', query: { redirect: '/no/such/page' } })

@@ -77,7 +77,7 @@ async function submit(q: (id: string) => HTMLElement | null) {
 }
 
 function success(overrides: Partial<LoginResponse> = {}): LoginResponse {
-  return { user: makeUser(), last_login: null, must_change_password: false, ...overrides }
+  return { user: makeUser(), last_login: null, must_change_password: false, second_factor: 'done', ...overrides }
 }
 
 const captchaId = (q: (id: string) => HTMLElement | null) => q('captcha-image')?.getAttribute('data-captcha-id')

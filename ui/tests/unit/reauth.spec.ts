@@ -135,10 +135,10 @@ describe('re-auth dialog', () => {
   let gate: ReauthGate
   const onSignedOut = vi.fn()
 
-  async function mountDialog() {
+  async function mountDialog(totp = false) {
     const pinia = createPinia()
     setActivePinia(pinia)
-    useUserStore().setUser(makeUser([], { username: 'zhangsan', display_name: '张三' }))
+    useUserStore().setUser(makeUser([], { username: 'zhangsan', display_name: '张三', totp_enabled: totp }))
     const router = createRouter({
       history: createMemoryHistory(),
       routes: [
@@ -184,7 +184,7 @@ describe('re-auth dialog', () => {
     await typePassword('wrong')
     q('reauth-submit')?.click()
     await flushPromises()
-    expect(reauthMock).toHaveBeenCalledWith('wrong')
+    expect(reauthMock).toHaveBeenCalledWith({ password: 'wrong' })
     expect(q('reauth-error')?.textContent).toContain('密码错误，还可尝试 4 次')
     expect(gate.state.open).toBe(true)
 
@@ -192,7 +192,7 @@ describe('re-auth dialog', () => {
     await typePassword('Right#2026')
     q('reauth-submit')?.click()
     await flushPromises()
-    expect(reauthMock).toHaveBeenLastCalledWith('Right#2026')
+    expect(reauthMock).toHaveBeenLastCalledWith({ password: 'Right#2026' })
     await expect(waiting).resolves.toBe(true)
     expect(gate.state.open).toBe(false)
     expect(onSignedOut).not.toHaveBeenCalled()
@@ -233,6 +233,55 @@ describe('re-auth dialog', () => {
     await expect(waiting).resolves.toBe(false)
     expect(router.currentRoute.value.name).toBe('login')
     expect(useUserStore().isLoggedIn).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('offers no code without a second factor', async () => {
+    const { wrapper } = await mountDialog(false)
+    void gate.request()
+    await flushPromises()
+    expect(q('reauth-mode')).toBeNull()
+    expect(q('reauth-desc')?.textContent).not.toContain('动态验证码')
+    wrapper.unmount()
+  })
+
+  it('takes a code of the second factor instead of the password, and shows a wrong code\'s message', async () => {
+    const { wrapper } = await mountDialog(true)
+    const waiting = gate.request(undefined, 'step-up')
+    await flushPromises()
+    expect(q('reauth-desc')?.textContent).toContain('登录密码或动态验证码')
+    q('reauth-mode-code')?.click()
+    await flushPromises()
+    const field = q('reauth-code')
+    const input = (field?.tagName === 'INPUT' ? field : field?.querySelector('input')) as HTMLInputElement
+    input.value = '12 34 5'
+    input.dispatchEvent(new Event('input'))
+    await flushPromises()
+    q('reauth-submit')?.click()
+    await flushPromises()
+    expect(reauthMock).not.toHaveBeenCalled()
+    expect(input.value).toBe('12345')
+    expect(q('reauth-dialog')?.querySelector('.el-form-item.is-error')).not.toBeNull()
+
+    reauthMock.mockRejectedValueOnce(toApiError(401, errorBody('QY-AUTH-0014', '动态验证码错误')))
+    input.value = '123456'
+    input.dispatchEvent(new Event('input'))
+    await flushPromises()
+    q('reauth-submit')?.click()
+    await flushPromises()
+    expect(reauthMock).toHaveBeenCalledWith({ totp_code: '123456' })
+    expect(q('reauth-error')?.textContent).toContain('动态验证码错误')
+    expect(onSignedOut).not.toHaveBeenCalled()
+    expect(gate.state.open).toBe(true)
+
+    reauthMock.mockResolvedValueOnce(undefined)
+    input.value = '654321'
+    input.dispatchEvent(new Event('input'))
+    await flushPromises()
+    q('reauth-submit')?.click()
+    await flushPromises()
+    expect(reauthMock).toHaveBeenLastCalledWith({ totp_code: '654321' })
+    await expect(waiting).resolves.toBe(true)
     wrapper.unmount()
   })
 })

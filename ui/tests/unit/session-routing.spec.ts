@@ -24,6 +24,15 @@ describe('which failures concern the session', () => {
     expect(authActionFor(INFO, 401, '<html>proxy</html>')).toBe('signed-out')
   })
 
+  it('routes the second-factor codes: code owed → login, enrolment owed → its page, a wrong code stays with the caller', () => {
+    expect(authActionFor(INFO, 403, e('QY-AUTH-0012'))).toBe('second-factor')
+    expect(authActionFor(INFO, 403, e('QY-AUTH-0013'))).toBe('enrol')
+    expect(authActionFor('/api/v1/auth/totp/enrolment/confirm', 401, e('QY-AUTH-0014'))).toBeNull()
+    expect(authActionFor('/api/v1/auth/totp/verify', 401, e('QY-AUTH-0014'))).toBeNull()
+    expect(authActionFor('/api/v1/auth/totp/verify', 423, e('QY-AUTH-0007'))).toBeNull()
+    expect(authActionFor('/api/v1/auth/totp', 409, e('QY-AUTH-0017'))).toBeNull()
+  })
+
   it('leaves everything else to the caller', () => {
     expect(authActionFor(INFO, 200, null)).toBeNull()
     expect(authActionFor(INFO, 403, e('QY-AUTH-0003'))).toBeNull()
@@ -63,6 +72,7 @@ describe('error-code routing in the app', () => {
         { path: '/login', name: 'login', component: page },
         { path: '/home', name: 'home', component: page },
         { path: '/password', name: 'password', component: page },
+        { path: '/account/totp-enrol', name: 'totp-enrol', component: page },
         { path: '/system/status', name: 'system-status', component: page },
       ],
     })
@@ -118,6 +128,26 @@ describe('error-code routing in the app', () => {
     expect(router.currentRoute.value.name).toBe('password')
     expect(router.currentRoute.value.query.redirect).toBe('/system/status?tab=1')
     expect(useUserStore().mustChangePassword).toBe(true)
+    expect(useUserStore().isLoggedIn).toBe(true)
+  })
+
+  it('QY-AUTH-0013: to the enrolment page, remembering the page, and the store knows it is owed', async () => {
+    const server = fakeServer(() => json(403, errorBody('QY-AUTH-0013', '请先绑定动态验证码')))
+    await expect(unwrap(server.client.GET(INFO))).rejects.toMatchObject({ code: 'QY-AUTH-0013', status: 403 })
+    await settle()
+    expect(router.currentRoute.value.name).toBe('totp-enrol')
+    expect(router.currentRoute.value.query.redirect).toBe('/system/status?tab=1')
+    expect(useUserStore().secondFactor).toBe('enrol')
+    expect(useUserStore().restricted).toBe(true)
+  })
+
+  it('QY-AUTH-0012: back to the login page\'s code step, the session kept', async () => {
+    const server = fakeServer(() => json(403, errorBody('QY-AUTH-0012', '请输入动态验证码')))
+    await expect(unwrap(server.client.GET(INFO))).rejects.toMatchObject({ code: 'QY-AUTH-0012' })
+    await settle()
+    expect(router.currentRoute.value.name).toBe('login')
+    expect(router.currentRoute.value.query.redirect).toBe('/system/status?tab=1')
+    expect(useUserStore().awaitingCode).toBe(true)
     expect(useUserStore().isLoggedIn).toBe(true)
   })
 

@@ -181,6 +181,53 @@ describe('new-user dialog', () => {
     expect(w.emitted('update:modelValue')).toBeUndefined()
   })
 
+  it('checks the optional phone and email, and sends them only when given', async () => {
+    mountForm()
+    await flushPromises()
+    await fill('user-form-username', 'zhang.san')
+    await fill('user-form-name', '张三')
+    await fill('user-form-phone', '12345678901')
+    await fill('user-form-email', 'not-an-address')
+    await submit()
+    expect(createMock).not.toHaveBeenCalled()
+    expect(fieldError('user-form-phone')).toBe('请输入 11 位中国大陆手机号')
+    expect(fieldError('user-form-email')).toBe('邮箱格式不正确')
+
+    await fill('user-form-phone', '13812345678')
+    await fill('user-form-email', 'zhangsan@bank.example')
+    createMock.mockResolvedValueOnce({ user_id: 'u1', temporary_password: 'Tmp#12345' })
+    await submit()
+    expect(createMock).toHaveBeenCalledExactlyOnceWith({
+      username: 'zhang.san',
+      display_name: '张三',
+      org_id: SB0102,
+      roles: [],
+      phone: '13812345678',
+      email: 'zhangsan@bank.example',
+    })
+  })
+
+  it('shows every field a 422 lists under its own item', async () => {
+    mountForm()
+    await flushPromises()
+    await fill('user-form-username', 'zhang.san')
+    await fill('user-form-name', '张三')
+    await fill('user-form-phone', '13812345678')
+    const body = {
+      ...errorBody('QY-SYS-1013', '手机号格式不正确'),
+      fields: [
+        { field: 'phone', code: 'QY-SYS-1013', message: '手机号须为 11 位中国大陆手机号' },
+        { field: 'username', code: 'QY-SYS-1006', message: '用户名格式不正确' },
+      ],
+    }
+    createMock.mockRejectedValueOnce(toApiError(422, body))
+    await submit()
+    expect(fieldError('user-form-phone')).toBe('手机号须为 11 位中国大陆手机号')
+    expect(fieldError('user-form-username')).toBe('用户名格式不正确')
+    expect(fieldError('user-form-name')).toBeUndefined()
+    expect(showError).not.toHaveBeenCalled()
+  })
+
   it('starts empty again each time it opens', async () => {
     const w = mountForm()
     await flushPromises()

@@ -1,0 +1,130 @@
+//! Read-mostly data kept in memory: the security policy (parameters) and the code lists. A change
+//! announces itself with `NOTIFY` in its own transaction (`store::announce_change`); every API
+//! replica listens and drops its copy when the change commits. A lifetime backs that up should a
+//! notification be lost while the listening connection reconnects — then everything is dropped.
+
+use quanyi_activities::dictionaries::{self, Dictionary};
+use quanyi_activities::identity::SecurityPolicy;
+use quanyi_activities::parameters;
+use quanyi_activities::store::{CACHE_CHANNEL, Cached};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Longest a copy is used without a notification.
+const LIFETIME: Duration = Duration::from_secs(60);
+
+/// One cached value with the time it was read.
+struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
+
+impl<T> Slot<T> {
+    fn new() -> Self {
+        Self(Mutex::new(None))
+    }
+
+    fn fresh(&self) -> Option<Arc<T>> {
+        let slot = self.0.lock().expect("cache lock");
+        slot.as_ref()
+            .filter(|(at, _)| at.elapsed() < LIFETIME)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn put(&self, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        *self.0.lock().expect("cache lock") = Some((Instant::now(), value.clone()));
+        value
+    }
+
+    fn clear(&self) {
+        *self.0.lock().expect("cache lock") = None;
+    }
+}
+
+pub struct Caches {
+    defaults: SecurityPolicy,
+    policy: Slot<SecurityPolicy>,
+    dictionaries: Slot<Vec<Dictionary>>,
+}
+
+impl Caches {
+    pub fn new(defaults: SecurityPolicy) -> Self {
+        Self {
+            defaults,
+            policy: Slot::new(),
+            dictionaries: Slot::new(),
+        }
+    }
+
+    /// The configured defaults, before any parameter change.
+    pub fn defaults(&self) -> &SecurityPolicy {
+        &self.defaults
+    }
+
+    /// The security policy in force: the defaults with the parameters applied.
+    pub async fn policy(&self, pool: &PgPool) -> Result<Arc<SecurityPolicy>, sqlx::Error> {
+        match self.policy.fresh() {
+            Some(policy) => Ok(policy),
+            None => Ok(self
+                .policy
+                .put(parameters::policy(pool, &self.defaults).await?)),
+        }
+    }
+
+    pub async fn dictionaries(&self, pool: &PgPool) -> Result<Arc<Vec<Dictionary>>, sqlx::Error> {
+        match self.dictionaries.fresh() {
+            Some(all) => Ok(all),
+            None => Ok(self.dictionaries.put(dictionaries::all(pool).await?)),
+        }
+    }
+
+    /// Drops the copy of `what` (this replica changed it; the others hear of it by `NOTIFY`).
+    pub fn invalidate(&self, what: Cached) {
+        match what {
+            Cached::Parameters => self.policy.clear(),
+            Cached::Dictionaries => self.dictionaries.clear(),
+        }
+    }
+
+    fn invalidate_all(&self) {
+        self.policy.clear();
+        self.dictionaries.clear();
+    }
+
+    /// Listens for change announcements until the task is dropped, reconnecting after a failure.
+    pub async fn listen(self: Arc<Self>, pool: PgPool) {
+        loop {
+            match PgListener::connect_with(&pool).await {
+                Ok(mut listener) => {
+                    if let Err(e) = listener.listen(CACHE_CHANNEL).await {
+                        tracing::warn!(error = %e, "cannot listen for cache changes");
+                    } else {
+                        // whatever changed before we listened is unknown: start afresh
+                        self.invalidate_all();
+                        self.receive(&mut listener).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot connect to listen for cache changes"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn receive(&self, listener: &mut PgListener) {
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => match Cached::from_name(notification.payload()) {
+                    Some(what) => self.invalidate(what),
+                    None => tracing::warn!(payload = notification.payload(), "unknown cache"),
+                },
+                // the connection dropped and came back: notifications may have been missed
+                Ok(None) => self.invalidate_all(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the cache-change listener");
+                    self.invalidate_all();
+                    return;
+                }
+            }
+        }
+    }
+}
