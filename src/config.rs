@@ -86,6 +86,8 @@ pub struct ApiConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct WorkerConfig {
     pub sticky_queue_timeout_seconds: u64,
+    /// Minutes between housekeeping runs (expired captchas, sessions ended 30 days ago).
+    pub housekeeping_minutes: u64,
 }
 
 fn redacted<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -119,6 +121,7 @@ impl Default for Config {
             },
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
+                housekeeping_minutes: 60,
             },
             notify: NotifyConfig::default(),
         }
@@ -195,6 +198,11 @@ impl Config {
             task_queue: self.temporal.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(self.worker.sticky_queue_timeout_seconds),
         }
+    }
+
+    /// Never zero: a zero interval would spin.
+    pub fn housekeeping_interval(&self) -> Duration {
+        Duration::from_secs(self.worker.housekeeping_minutes.max(1) * 60)
     }
 
     pub fn database_options(&self) -> Result<sqlx::postgres::PgConnectOptions, ConfigError> {

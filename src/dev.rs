@@ -108,6 +108,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         },
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,
+            housekeeping_minutes: 60,
         },
         notify: NotifyConfig::default(),
     };

@@ -107,10 +107,21 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         quanyi_activities::temporal::connect(&config.temporal.url, &config.temporal.namespace)
             .await
             .map_err(|e| StackError(e.to_string()))?;
+    let housekeeping = tokio::spawn(quanyi_worker::housekeeping::every(
+        pool.clone(),
+        config.housekeeping_interval(),
+        stop.clone().cancelled_owned(),
+    ));
     let options = quanyi_worker::options(&config.worker_settings(), pool);
-    quanyi_worker::run(client, options, stop.cancelled_owned())
+    let result = quanyi_worker::run(client, options, stop.clone().cancelled_owned())
         .await
-        .map_err(|e| StackError(e.to_string()))
+        .map_err(|e| StackError(e.to_string()));
+    // The timer stops with the worker, whichever way the worker ended.
+    stop.cancel();
+    housekeeping
+        .await
+        .map_err(|e| StackError(format!("the housekeeping task failed: {e}")))?;
+    result
 }
 
 /// `quanyi worker`: runs until a signal, finishing the tasks in hand.

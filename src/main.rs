@@ -109,22 +109,39 @@ async fn run(cli: Cli) -> Result<(), StackError> {
             Ok(())
         }
         Command::Audit(AuditCommand::Verify) => {
+            use quanyi_activities::batch::{self, Job};
+            use quanyi_activities::clock::{Clock, SystemClock};
             let pool = quanyi::connect(&config()?)?;
-            let (rows, violations) = quanyi_activities::audit::verify(&pool)
+            let cannot_record =
+                |e: sqlx::Error| StackError(format!("cannot write the batch log: {e}"));
+            // Recorded in the batch log (批量日志) like any batch job, with its outcome.
+            let run = batch::start(&pool, Job::AuditVerify, "cli", SystemClock.now())
                 .await
-                .map_err(|e| StackError(format!("cannot read the audit log: {e}")))?;
-            for violation in &violations {
-                println!("{violation}");
-            }
-            if violations.is_empty() {
-                println!("audit log intact: {rows} rows, hash chain unbroken");
-                Ok(())
-            } else {
-                Err(StackError(format!(
-                    "audit log tampered: {} break(s) in {rows} rows",
-                    violations.len()
-                )))
-            }
+                .map_err(cannot_record)?;
+            let outcome = match quanyi_activities::audit::verify(&pool).await {
+                Ok((rows, violations)) => {
+                    for violation in &violations {
+                        println!("{violation}");
+                    }
+                    if violations.is_empty() {
+                        println!("audit log intact: {rows} rows, hash chain unbroken");
+                        Ok(rows)
+                    } else {
+                        Err(format!(
+                            "audit log tampered: {} break(s) in {rows} rows",
+                            violations.len()
+                        ))
+                    }
+                }
+                Err(e) => Err(format!("cannot read the audit log: {e}")),
+            };
+            let recorded = outcome
+                .clone()
+                .map(|rows| i64::try_from(rows).unwrap_or(i64::MAX));
+            batch::finish(&pool, run, recorded, SystemClock.now())
+                .await
+                .map_err(cannot_record)?;
+            outcome.map(|_| ()).map_err(StackError)
         }
     }
 }

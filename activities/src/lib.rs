@@ -2,15 +2,18 @@
 //! Temporal activities, thin wrappers over the same functions the API's hot paths call.
 
 pub mod audit;
+pub mod batch;
 pub mod clock;
 pub mod crypto;
 pub mod dictionaries;
 pub mod identity;
 pub mod logs;
+pub mod menus;
 pub mod notify;
 pub mod parameters;
 pub mod pii;
 pub mod process;
+pub mod roles;
 pub mod seed;
 pub mod store;
 pub mod system;

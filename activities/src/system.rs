@@ -84,6 +84,101 @@ pub async fn orgs(
     .await
 }
 
+pub struct NewOrg {
+    pub parent_id: Uuid,
+    /// Checked against `^[0-9A-Za-z_-]{1,32}$` at the edge.
+    pub code: String,
+    pub name: String,
+}
+
+/// Adds an org under `parent_id` (within the scope), one level below it, with its path.
+#[tracing::instrument(skip(pool, scope, by, new), fields(code = %new.code))]
+pub async fn create_org(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    new: NewOrg,
+    now: DateTime<Utc>,
+) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
+    if !in_scope_org(pool, scope, new.parent_id).await? {
+        return Ok(Err(Refusal::OutOfScope));
+    }
+    let mut tx = pool.begin().await?;
+    let parent = sqlx::query!(
+        "SELECT level, path FROM orgs WHERE id = $1 FOR SHARE",
+        new.parent_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if parent.level >= 3 {
+        return Ok(Err(Refusal::SubBranchHasNoChildren));
+    }
+    let level = parent.level + 1;
+    let path = format!("{}{}/", parent.path, new.code);
+    let Some(id) = sqlx::query_scalar!(
+        "INSERT INTO orgs (parent_id, code, name, level, path) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING RETURNING id",
+        new.parent_id,
+        new.code,
+        new.name,
+        level,
+        path
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::OrgCodeTaken));
+    };
+    let entry = Entry {
+        action: "system.org.create",
+        target: Some(new.code.clone()),
+        after: Some(serde_json::json!({
+            "code": new.code, "name": new.name, "parent_id": new.parent_id,
+            "level": level, "path": path,
+        })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+/// Renames an org within the scope. Moving an org (a new parent, so new paths for its subtree)
+/// is not offered.
+#[tracing::instrument(skip(pool, scope, by))]
+pub async fn rename_org(
+    pool: &PgPool,
+    scope: &DataScope,
+    by: Entry,
+    org_id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    if !in_scope_org(pool, scope, org_id).await? {
+        return Ok(Err(Refusal::OutOfScope));
+    }
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query!(
+        "SELECT code, name FROM orgs WHERE id = $1 FOR UPDATE",
+        org_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!("UPDATE orgs SET name = $2 WHERE id = $1", org_id, name)
+        .execute(&mut *tx)
+        .await?;
+    let entry = Entry {
+        action: "system.org.update",
+        target: Some(before.code),
+        before: Some(serde_json::json!({ "name": before.name })),
+        after: Some(serde_json::json!({ "name": name })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserRow {
     pub id: Uuid,
@@ -195,6 +290,9 @@ pub enum Refusal {
     OwnAccount,
     /// The grant would give one account both an administrator role and the auditor role.
     DutiesConflict,
+    OrgCodeTaken,
+    /// A sub-branch (level 3) is a leaf of the org tree.
+    SubBranchHasNoChildren,
 }
 
 /// A temporary password that satisfies the policy: 12 characters, all four classes.
@@ -583,6 +681,7 @@ pub async fn set_status(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Role {
+    pub id: Uuid,
     pub code: String,
     pub name: String,
     pub data_scope: String,
@@ -594,7 +693,7 @@ pub struct Role {
 pub async fn roles(pool: &PgPool) -> Result<Vec<Role>, sqlx::Error> {
     sqlx::query_as!(
         Role,
-        r#"SELECT code, name, data_scope, duty,
+        r#"SELECT id, code, name, data_scope, duty,
                   ARRAY(SELECT permission FROM role_permissions p WHERE p.role_id = r.id ORDER BY permission) AS "permissions!"
              FROM roles r ORDER BY code"#
     )

@@ -194,6 +194,40 @@ catalogue! {
     InvalidDictionaryItem = "QY-SYS-1012", UNPROCESSABLE_ENTITY,
         "码值编码须为 1–32 位小写字母、数字或下划线，中文名称 1–50 字，英文名称 1–100 字",
         "A code is 1–32 lower-case letters, digits or underscores; labels are 1–50 (zh) and 1–100 (en) characters";
+    InvalidOrgCode = "QY-SYS-1013", UNPROCESSABLE_ENTITY,
+        "机构编码须为 1–32 位字母、数字、下划线或连字符", "An org code is 1–32 letters, digits, underscores or hyphens";
+    InvalidOrgName = "QY-SYS-1014", UNPROCESSABLE_ENTITY,
+        "机构名称须为 1–100 个字符", "An org name is 1–100 characters";
+    OrgCodeTaken = "QY-SYS-1015", CONFLICT,
+        "机构编码已存在", "That org code is taken";
+    SubBranchHasNoChildren = "QY-SYS-1016", CONFLICT,
+        "支行下不能再设下级机构", "A sub-branch cannot have orgs below it";
+    UnknownPermission = "QY-SYS-1017", UNPROCESSABLE_ENTITY,
+        "权限不存在", "No such permission";
+    RoleDutyFixed = "QY-SYS-1018", CONFLICT,
+        "角色的职责（管理或审计）在创建时确定，不能修改", "A role's duty (administration or audit) is fixed when it is created";
+    RoleDutiesCombined = "QY-SYS-1019", CONFLICT,
+        "职责分离：同一角色不能同时拥有用户、角色或参数管理权限与操作日志查看权限",
+        "Separation of duties: one role cannot hold user, role or parameter administration together with the operation log";
+    PermissionOutsideDuty = "QY-SYS-1020", CONFLICT,
+        "用户、角色和参数管理权限只能属于管理职责的角色，操作日志查看权限只能属于审计职责的角色",
+        "User, role and parameter administration belong only to administration roles, the operation log only to audit roles";
+    OwnRole = "QY-SYS-1021", FORBIDDEN,
+        "不能修改自己持有的角色", "You cannot edit a role you hold";
+    InvalidRoleCode = "QY-SYS-1022", UNPROCESSABLE_ENTITY,
+        "角色编码须为 2–32 位小写字母、数字或下划线，以字母开头",
+        "A role code is 2–32 lower-case letters, digits or underscores, starting with a letter";
+    InvalidRoleName = "QY-SYS-1023", UNPROCESSABLE_ENTITY,
+        "角色名称须为 1–50 个字符", "A role name is 1–50 characters";
+    RoleCodeTaken = "QY-SYS-1024", CONFLICT,
+        "角色编码已存在", "That role code is taken";
+    UnknownMenu = "QY-SYS-1025", NOT_FOUND,
+        "菜单不存在", "No such menu entry";
+    InvalidMenuEntry = "QY-SYS-1026", UNPROCESSABLE_ENTITY,
+        "菜单中文名称须为 1–50 字，英文名称 1–100 字，排序为 0–9999",
+        "Menu titles are 1–50 (zh) and 1–100 (en) characters; the order is 0–9999";
+    ButtonAlwaysShown = "QY-SYS-1027", CONFLICT,
+        "按钮按权限显示，不能单独隐藏", "Buttons show by permission and cannot be hidden on their own";
     InvalidPhone = "QY-SYS-1028", UNPROCESSABLE_ENTITY,
         "手机号须为 11 位中国大陆手机号码", "A phone number is 11 digits, a mainland China mobile number";
     InvalidEmail = "QY-SYS-1029", UNPROCESSABLE_ENTITY,

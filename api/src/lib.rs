@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod permission;
 pub mod process;
 pub mod request_id;
+pub mod roles;
 pub mod settings;
 pub mod system;
 pub mod temporal;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(auth::me))
         .route("/auth/password", post(auth::change_password))
         .route("/auth/reauth", post(auth::reauth))
+        .route("/auth/menus", get(roles::my_menu))
         .route("/auth/totp", delete(auth::disable_totp))
         .route("/auth/totp/verify", post(auth::verify_totp))
         .route("/auth/totp/enrolment", post(auth::start_totp_enrolment))
@@ -85,7 +87,8 @@ pub fn router(state: AppState) -> Router {
             post(auth::confirm_totp_enrolment),
         )
         .route("/system/locks/{username}/unlock", post(auth::unlock))
-        .route("/system/orgs", get(system::orgs))
+        .route("/system/orgs", get(system::orgs).post(system::create_org))
+        .route("/system/orgs/{id}", put(system::update_org))
         .route(
             "/system/users",
             get(system::users).post(system::create_user),
@@ -105,7 +108,11 @@ pub fn router(state: AppState) -> Router {
             get(system::personal_data),
         )
         .route("/system/users/{id}/totp-reset", post(system::reset_totp))
-        .route("/system/roles", get(system::roles))
+        .route("/system/roles", get(system::roles).post(roles::create_role))
+        .route("/system/roles/{id}", put(roles::update_role))
+        .route("/system/permissions", get(roles::permissions))
+        .route("/system/menus", get(roles::menus))
+        .route("/system/menus/{id}", put(roles::update_menu))
         .route("/system/dictionaries", get(system::dictionaries))
         .route(
             "/system/dictionaries/{type}/{code}",
@@ -117,6 +124,8 @@ pub fn router(state: AppState) -> Router {
         .route("/system/login-log/export", get(logs::export_login_log))
         .route("/system/audit-log", get(logs::audit_log))
         .route("/system/audit-log/export", get(logs::export_audit_log))
+        .route("/system/batch-log", get(logs::batch_log))
+        .route("/system/batch-log/export", get(logs::export_batch_log))
         .route("/system/info", get(system::info))
         .layer(from_fn(auth::require_csrf_header));
     let api = Router::new()

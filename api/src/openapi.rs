@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::{auth, error, health, logs, system};
+use crate::{auth, error, health, logs, roles, system};
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         auth::me,
         auth::change_password,
         auth::reauth,
+        roles::my_menu,
         auth::verify_totp,
         auth::start_totp_enrolment,
         auth::confirm_totp_enrolment,
@@ -29,6 +30,8 @@ use utoipa::OpenApi;
         auth::unlock,
         system::info,
         system::orgs,
+        system::create_org,
+        system::update_org,
         system::users,
         system::create_user,
         system::reset_password,
@@ -38,6 +41,11 @@ use utoipa::OpenApi;
         system::personal_data,
         system::reset_totp,
         system::roles,
+        roles::create_role,
+        roles::update_role,
+        roles::permissions,
+        roles::menus,
+        roles::update_menu,
         system::dictionaries,
         system::put_dictionary_item,
         system::parameters,
@@ -45,9 +53,15 @@ use utoipa::OpenApi;
         logs::login_log,
         logs::export_login_log,
         logs::audit_log,
-        logs::export_audit_log
+        logs::export_audit_log,
+        logs::batch_log,
+        logs::export_batch_log
     ),
-    components(schemas(error::ErrorBody)),
+    components(schemas(
+        error::ErrorBody,
+        quanyi_activities::batch::Job,
+        quanyi_activities::batch::Status
+    )),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-in and sessions"),

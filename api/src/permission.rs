@@ -19,30 +19,123 @@ pub trait Permission {
 }
 
 macro_rules! permissions {
-    ($($(#[$doc:meta])* $ty:ident = $name:literal;)*) => {
+    ($($(#[$doc:meta])* $ty:ident = $name:literal, $zh:literal, $en:literal;)*) => {
         $($(#[$doc])* pub struct $ty; impl Permission for $ty { const NAME: &'static str = $name; })*
+
+        /// Every permission the system knows, with its labels: the one list roles may draw from.
+        pub const ALL: &[Known] = &[$(Known { name: $name, zh: $zh, en: $en },)*];
     };
 }
 
+/// A permission of the catalogue, named in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    pub name: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
 permissions! {
-    StatusView = "system:status:view";
-    OrgView = "system:org:view";
-    UserView = "system:user:view";
-    UserCreate = "system:user:create";
-    UserResetPassword = "system:user:reset_password";
-    UserResetTotp = "system:user:reset_totp";
+    StatusView = "system:status:view", "查看系统状态", "View system status";
+    OrgView = "system:org:view", "查看机构", "View orgs";
+    OrgCreate = "system:org:create", "新增机构", "Add orgs";
+    OrgUpdate = "system:org:update", "修改机构", "Edit orgs";
+    UserView = "system:user:view", "查看用户", "View users";
+    UserCreate = "system:user:create", "新建用户", "Create users";
+    UserResetPassword = "system:user:reset_password", "重置密码", "Reset passwords";
+    UserResetTotp = "system:user:reset_totp", "重置动态验证码", "Reset second factors";
+    UserUnlock = "system:user:unlock", "解锁账号", "Unlock accounts";
+    UserDisable = "system:user:disable", "停用和启用账号", "Disable and enable accounts";
+    RoleView = "system:role:view", "查看角色", "View roles";
+    RoleGrant = "system:role:grant", "授予和收回角色", "Grant and revoke roles";
+    RoleCreate = "system:role:create", "新建角色", "Create roles";
+    RoleUpdate = "system:role:update", "修改角色", "Edit roles";
+    MenuView = "system:menu:view", "查看菜单", "View menus";
+    MenuUpdate = "system:menu:update", "修改菜单", "Edit menus";
+    LogView = "system:log:view", "查看登录日志和批量日志", "View the sign-in and batch logs";
+    LogExport = "system:log:export", "导出日志", "Export logs";
+    AuditView = "system:audit:view", "查看操作日志", "View the operation log";
+    ParameterView = "system:parameter:view", "查看参数", "View parameters";
+    ParameterUpdate = "system:parameter:update", "修改参数", "Edit parameters";
+    DictionaryUpdate = "system:dictionary:update", "维护码值", "Edit code lists";
     /// SEC-6: see staff contact details unmasked (each time audited).
-    UserUnmask = "pii:user:unmask";
-    UserUnlock = "system:user:unlock";
-    RoleView = "system:role:view";
-    RoleGrant = "system:role:grant";
-    UserDisable = "system:user:disable";
-    LogView = "system:log:view";
-    AuditView = "system:audit:view";
-    LogExport = "system:log:export";
-    ParameterView = "system:parameter:view";
-    ParameterUpdate = "system:parameter:update";
-    DictionaryUpdate = "system:dictionary:update";
+    UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
+}
+
+/// Labels of the first two parts of a permission name (`area`, `area:entity`).
+const GROUPS: &[(&str, &str, &str)] = &[
+    ("system", "系统管理", "System"),
+    ("system:status", "系统状态", "System status"),
+    ("system:org", "机构", "Orgs"),
+    ("system:user", "用户", "Users"),
+    ("system:role", "角色", "Roles"),
+    ("system:menu", "菜单", "Menus"),
+    ("system:log", "日志", "Logs"),
+    ("system:audit", "操作日志", "Operation log"),
+    ("system:parameter", "参数", "Parameters"),
+    ("system:dictionary", "码值", "Code lists"),
+    ("pii", "个人信息", "Personal data"),
+    ("pii:user", "员工联系方式", "Staff contact details"),
+];
+
+pub fn is_known(name: &str) -> bool {
+    ALL.iter().any(|p| p.name == name)
+}
+
+/// A node of the permission tree: an area, an entity, or (a leaf) a permission. `key` is the
+/// name up to this level (`system`, `system:user`, `system:user:create`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PermissionNode {
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    #[schema(no_recursion)]
+    pub children: Vec<PermissionNode>,
+}
+
+fn group(key: &str) -> PermissionNode {
+    let (zh, en) = GROUPS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or((key, key), |(_, zh, en)| (*zh, *en));
+    PermissionNode {
+        key: key.to_owned(),
+        label_zh: zh.to_owned(),
+        label_en: en.to_owned(),
+        children: Vec::new(),
+    }
+}
+
+/// The catalogue as a tree (area → entity → action), in the order of [`ALL`].
+pub fn tree() -> Vec<PermissionNode> {
+    let mut areas: Vec<PermissionNode> = Vec::new();
+    for known in ALL {
+        let mut parts = known.name.splitn(3, ':');
+        let (area, entity) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let area_index = match areas.iter().position(|a| a.key == area) {
+            Some(i) => i,
+            None => {
+                areas.push(group(area));
+                areas.len() - 1
+            }
+        };
+        let entities = &mut areas[area_index].children;
+        let entity_key = format!("{area}:{entity}");
+        let entity_index = match entities.iter().position(|e| e.key == entity_key) {
+            Some(i) => i,
+            None => {
+                entities.push(group(&entity_key));
+                entities.len() - 1
+            }
+        };
+        entities[entity_index].children.push(PermissionNode {
+            key: known.name.to_owned(),
+            label_zh: known.zh.to_owned(),
+            label_en: known.en.to_owned(),
+            children: Vec::new(),
+        });
+    }
+    areas
 }
 
 /// The signed-in user, holding permission `P`; `QY-AUTH-0003` otherwise.
@@ -83,4 +176,52 @@ fn path(parts: &Parts) -> String {
         .extensions
         .get::<OriginalUri>()
         .map_or_else(|| parts.uri.path().to_owned(), |u| u.0.path().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A permission added to the list without labels for its area and entity fails here.
+    #[test]
+    fn every_permission_is_well_formed_unique_and_labelled() {
+        let mut seen = std::collections::HashSet::new();
+        for p in ALL {
+            assert!(seen.insert(p.name), "duplicate {}", p.name);
+            let parts: Vec<&str> = p.name.split(':').collect();
+            assert_eq!(parts.len(), 3, "{}", p.name);
+            assert!(!p.zh.is_empty() && !p.en.is_empty());
+            for key in [parts[0].to_owned(), format!("{}:{}", parts[0], parts[1])] {
+                assert!(
+                    GROUPS.iter().any(|(k, _, _)| *k == key),
+                    "{key} has no label in GROUPS"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_tree_holds_every_permission_once_under_its_area_and_entity() {
+        let tree = tree();
+        let leaves: Vec<&str> = tree
+            .iter()
+            .flat_map(|a| &a.children)
+            .flat_map(|e| {
+                assert!(
+                    e.key
+                        .starts_with(&format!("{}:", e.key.split(':').next().unwrap()))
+                );
+                &e.children
+            })
+            .map(|p| p.key.as_str())
+            .collect();
+        let all: Vec<&str> = ALL.iter().map(|p| p.name).collect();
+        assert_eq!(leaves, all);
+        let user = &tree[0]
+            .children
+            .iter()
+            .find(|e| e.key == "system:user")
+            .unwrap();
+        assert_eq!((user.label_zh.as_str(), user.children.len()), ("用户", 6));
+    }
 }

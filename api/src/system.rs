@@ -9,7 +9,7 @@ use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use quanyi_activities::store::Cached;
-use quanyi_activities::system::{self, NewUser, Refusal, UserFilter};
+use quanyi_activities::system::{self, NewOrg, NewUser, Refusal, UserFilter};
 use quanyi_activities::{dictionaries, parameters};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -42,6 +42,8 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::UnknownRole => ErrorCode::UnknownRole,
         Refusal::OwnAccount => ErrorCode::OwnAccount,
         Refusal::DutiesConflict => ErrorCode::DutiesConflict,
+        Refusal::OrgCodeTaken => ErrorCode::OrgCodeTaken,
+        Refusal::SubBranchHasNoChildren => ErrorCode::SubBranchHasNoChildren,
     })
 }
 
@@ -56,6 +58,108 @@ pub async fn orgs(
 ) -> Result<Json<Vec<system::Org>>, ApiError> {
     let scope = system::scope_of(&state.pool, user.id).await?;
     Ok(Json(system::orgs(&state.pool, &scope, user.org_id).await?))
+}
+
+fn valid_org_code(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+}
+
+/// An org name, trimmed, 1–100 characters.
+fn org_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ErrorCode::InvalidOrgName.into());
+    }
+    Ok(name.to_owned())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateOrgRequest {
+    /// The new org sits one level below this one; a sub-branch (level 3) takes none.
+    pub parent_id: Uuid,
+    #[schema(example = "SB0103", pattern = "^[0-9A-Za-z_-]{1,32}$")]
+    pub code: String,
+    #[schema(example = "城东开发区支行", max_length = 100)]
+    pub name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+}
+
+/// Add an org under one within the caller's data scope (audited).
+#[utoipa::path(post, path = "/api/v1/system/orgs", tag = "system", request_body = CreateOrgRequest, responses(
+    (status = 201, body = Created),
+    (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 parent out of scope"),
+    (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1015 code taken, QY-SYS-1016 under a sub-branch"),
+    (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1013 code, QY-SYS-1014 name"),
+))]
+pub async fn create_org(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::OrgCreate>,
+    Json(request): Json<CreateOrgRequest>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    if !valid_org_code(&request.code) {
+        return Err(ErrorCode::InvalidOrgCode.into());
+    }
+    let name = org_name(&request.name)?;
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let new = NewOrg {
+        parent_id: request.parent_id,
+        code: request.code,
+        name,
+    };
+    let id = system::create_org(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        new,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UpdateOrgRequest {
+    #[schema(max_length = 100)]
+    pub name: String,
+}
+
+/// Rename an org within the caller's data scope (audited before/after). Orgs are not moved.
+#[utoipa::path(put, path = "/api/v1/system/orgs/{id}", tag = "system",
+    params(("id" = Uuid, Path)), request_body = UpdateOrgRequest,
+    responses(
+        (status = 204, description = "Renamed"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1014 name"),
+    ))]
+pub async fn update_org(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::OrgUpdate>,
+    Path(id): Path<Uuid>,
+    Json(request): Json<UpdateOrgRequest>,
+) -> Result<StatusCode, ApiError> {
+    let name = org_name(&request.name)?;
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    system::rename_org(
+        &state.pool,
+        &scope,
+        actor(&user, peer),
+        id,
+        &name,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

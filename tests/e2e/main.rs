@@ -12,4 +12,5 @@ mod personal_data;
 mod process;
 mod second_factor;
 mod system;
+mod system_admin;
 mod ui_files;

@@ -332,6 +332,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/auth/me", Some("")),
     ("post", "/api/v1/auth/password", Some("")),
     ("post", "/api/v1/auth/reauth", Some("")),
+    ("get", "/api/v1/auth/menus", Some("")),
     ("delete", "/api/v1/auth/totp", Some("")),
     ("post", "/api/v1/auth/totp/verify", Some("")),
     ("post", "/api/v1/auth/totp/enrolment", Some("")),
@@ -343,6 +344,8 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("system:user:unlock"),
     ),
     ("get", "/api/v1/system/orgs", Some("system:org:view")),
+    ("post", "/api/v1/system/orgs", Some("system:org:create")),
+    ("put", "/api/v1/system/orgs/{id}", Some("system:org:update")),
     ("get", "/api/v1/system/users", Some("system:user:view")),
     ("post", "/api/v1/system/users", Some("system:user:create")),
     (
@@ -366,6 +369,23 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("pii:user:unmask"),
     ),
     ("get", "/api/v1/system/roles", Some("system:role:view")),
+    ("post", "/api/v1/system/roles", Some("system:role:create")),
+    (
+        "put",
+        "/api/v1/system/roles/{id}",
+        Some("system:role:update"),
+    ),
+    (
+        "get",
+        "/api/v1/system/permissions",
+        Some("system:role:view"),
+    ),
+    ("get", "/api/v1/system/menus", Some("system:menu:view")),
+    (
+        "put",
+        "/api/v1/system/menus/{id}",
+        Some("system:menu:update"),
+    ),
     (
         "delete",
         "/api/v1/system/users/{id}/roles/{role}",
@@ -402,6 +422,12 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     (
         "get",
         "/api/v1/system/audit-log/export",
+        Some("system:log:export"),
+    ),
+    ("get", "/api/v1/system/batch-log", Some("system:log:view")),
+    (
+        "get",
+        "/api/v1/system/batch-log/export",
         Some("system:log:export"),
     ),
 ];

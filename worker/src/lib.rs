@@ -1,6 +1,8 @@
 //! The Temporal host: registers every Quanyi workflow and activity on one task queue and runs
 //! until told to stop, finishing the tasks in hand.
 
+pub mod housekeeping;
+
 use quanyi_activities::process::ProcessActivities;
 use sqlx::PgPool;
 use std::future::Future;

@@ -78,6 +78,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/menus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's side menu: visible entries they hold the permission for. */
+        get: operations["my_menu"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/password": {
         parameters: {
             query?: never;
@@ -230,6 +247,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/batch-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 批量日志: every run of a batch job, newest first. */
+        get: operations["batch_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/batch-log/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the batch log as CSV (own permission, recent re-authentication, audited). */
+        get: operations["export_batch_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/dictionaries": {
         parameters: {
             query?: never;
@@ -332,6 +383,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/menus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 菜单管理: every menu entry and button, hidden ones included. */
+        get: operations["menus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/menus/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Rename, reorder, hide or show a menu entry (audited before/after). */
+        put: operations["update_menu"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/orgs": {
         parameters: {
             query?: never;
@@ -342,6 +427,24 @@ export interface paths {
         /** The orgs within the caller's data scope, parents before children. */
         get: operations["orgs"];
         put?: never;
+        /** Add an org under one within the caller's data scope (audited). */
+        post: operations["create_org"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/orgs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Rename an org within the caller's data scope (audited before/after). Orgs are not moved. */
+        put: operations["update_org"];
         post?: never;
         delete?: never;
         options?: never;
@@ -383,6 +486,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 权限: every permission the system knows, as area → entity → action with labels. */
+        get: operations["permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/roles": {
         parameters: {
             query?: never;
@@ -393,6 +513,27 @@ export interface paths {
         /** Every role with its data scope and permissions. */
         get: operations["roles"];
         put?: never;
+        /** Create a role (re-authentication first; audited). */
+        post: operations["create_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/roles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a role's name, data scope and permissions — not one you hold (re-authentication
+         *     first; audited before/after; its holders' next request runs with the new permissions).
+         */
+        put: operations["update_role"];
         post?: never;
         delete?: never;
         options?: never;
@@ -584,6 +725,30 @@ export interface components {
             target?: string | null;
             username?: string | null;
         };
+        /** @enum {string} */
+        BatchJob: "housekeeping" | "audit_verify";
+        BatchLogPage: {
+            items: components["schemas"]["BatchRun"][];
+            /** Format: int64 */
+            total: number;
+        };
+        BatchRun: {
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            job: string;
+            /** Format: int64 */
+            rows_affected: number;
+            /** Format: date-time */
+            started_at: string;
+            status: string;
+            /** @description `schedule` (the worker's timer), `cli` (an operator's command) or `test`. */
+            triggered_by: string;
+        };
+        /** @enum {string} */
+        BatchStatus: "running" | "succeeded" | "failed";
         CaptchaView: {
             /** Format: uuid */
             captcha_id: string;
@@ -605,6 +770,27 @@ export interface components {
             name: string;
             ok: boolean;
         };
+        CreateOrgRequest: {
+            /** @example SB0103 */
+            code: string;
+            /** @example 城东开发区支行 */
+            name: string;
+            /**
+             * Format: uuid
+             * @description The new org sits one level below this one; a sub-branch (level 3) takes none.
+             */
+            parent_id: string;
+        };
+        CreateRoleRequest: {
+            /** @example branch_admin */
+            code: string;
+            data_scope: components["schemas"]["ScopeKind"];
+            duty?: null | components["schemas"]["Duty"];
+            /** @example 分行管理员 */
+            name: string;
+            /** @description Permission names from `GET /api/v1/system/permissions`. */
+            permissions: string[];
+        };
         CreateUserRequest: {
             /** @example 张三 */
             display_name: string;
@@ -622,12 +808,21 @@ export interface components {
             /** @example zhangsan */
             username: string;
         };
+        Created: {
+            /** Format: uuid */
+            id: string;
+        };
         Dictionary: {
             builtin: boolean;
             code: string;
             items: components["schemas"]["Item"][];
             name: string;
         };
+        /**
+         * @description The side of the separation of duties a role stands on (the column `roles.duty`).
+         * @enum {string}
+         */
+        Duty: "administration" | "audit";
         /** @description What the user scans (or types) to enrol. */
         Enrolment: {
             /** @description `otpauth://totp/…`, the content of the QR code. */
@@ -718,6 +913,25 @@ export interface components {
             second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
+        /** @description One entry of the menu tree, with the entries below it. */
+        MenuNode: {
+            children: components["schemas"]["MenuNode"][];
+            /** Format: uuid */
+            id: string;
+            /** @description Stable key; the UI maps it to an icon. */
+            key: string;
+            /** @description `menu` (a group or a page) or `button` (an action on its parent page). */
+            kind: string;
+            /** @description Needed to see the entry; `None`: every signed-in user. */
+            permission?: string | null;
+            /** @description The page's route; `None` for groups and buttons. */
+            route?: string | null;
+            /** Format: int32 */
+            sort: number;
+            title_en: string;
+            title_zh: string;
+            visible: boolean;
+        };
         Org: {
             code: string;
             /** Format: uuid */
@@ -740,6 +954,16 @@ export interface components {
             unit: string;
             /** Format: int64 */
             value: number;
+        };
+        /**
+         * @description A node of the permission tree: an area, an entity, or (a leaf) a permission. `key` is the
+         *     name up to this level (`system`, `system:user`, `system:user:create`).
+         */
+        PermissionNode: {
+            children: components["schemas"]["PermissionNode"][];
+            key: string;
+            label_en: string;
+            label_zh: string;
         };
         /** @description A user's contact details in full, for a holder of `pii:unmask`. */
         PersonalData: {
@@ -773,9 +997,16 @@ export interface components {
             code: string;
             data_scope: string;
             duty?: string | null;
+            /** Format: uuid */
+            id: string;
             name: string;
             permissions: string[];
         };
+        /**
+         * @description How much of the bank a role's holders see (the column `roles.data_scope`).
+         * @enum {string}
+         */
+        ScopeKind: "all" | "org_and_below" | "org" | "self";
         /**
          * @description What the second factor still asks of this session.
          * @enum {string}
@@ -808,9 +1039,26 @@ export interface components {
              */
             code: string;
         };
+        UpdateMenuRequest: {
+            /** Format: int32 */
+            sort: number;
+            title_en: string;
+            title_zh: string;
+            /** @description Hidden entries leave every user's menu (the permission still guards the page). */
+            visible: boolean;
+        };
+        UpdateOrgRequest: {
+            name: string;
+        };
         UpdateParameterRequest: {
             /** Format: int64 */
             value: number;
+        };
+        UpdateRoleRequest: {
+            data_scope: components["schemas"]["ScopeKind"];
+            duty?: null | components["schemas"]["Duty"];
+            name: string;
+            permissions: string[];
         };
         UserPage: {
             items: components["schemas"]["UserRow"][];
@@ -977,6 +1225,34 @@ export interface operations {
                 };
             };
             /** @description QY-AUTH-0001, 0004, 0005, 0010 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_menu: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MenuNode"][];
+                };
+            };
+            /** @description QY-AUTH-0001 */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1284,6 +1560,81 @@ export interface operations {
             };
         };
     };
+    batch_log: {
+        parameters: {
+            query?: {
+                job?: null | components["schemas"]["BatchJob"];
+                status?: null | components["schemas"]["BatchStatus"];
+                /** @description Runs started at or after (RFC 3339). */
+                from?: string | null;
+                /** @description Runs started before (RFC 3339). */
+                to?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchLogPage"];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_batch_log: {
+        parameters: {
+            query?: {
+                job?: null | components["schemas"]["BatchJob"];
+                status?: null | components["schemas"]["BatchStatus"];
+                /** @description Runs started at or after (RFC 3339). */
+                from?: string | null;
+                /** @description Runs started before (RFC 3339). */
+                to?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The filtered batch log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-AUTH-0003, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     dictionaries: {
         parameters: {
             query?: never;
@@ -1503,6 +1854,85 @@ export interface operations {
             };
         };
     };
+    menus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MenuNode"][];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_menu: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMenuRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1025 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1027 a button cannot be hidden */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1026 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     orgs: {
         parameters: {
             query?: never;
@@ -1522,6 +1952,98 @@ export interface operations {
             };
             /** @description QY-AUTH-0003 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_org: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrgRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Created"];
+                };
+            };
+            /** @description QY-SYS-1001 parent out of scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1015 code taken, QY-SYS-1016 under a sub-branch */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1013 code, QY-SYS-1014 name */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_org: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrgRequest"];
+            };
+        };
+        responses: {
+            /** @description Renamed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1001 out of scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1014 name */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1610,6 +2132,34 @@ export interface operations {
             };
         };
     };
+    permissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionNode"][];
+                };
+            };
+            /** @description QY-AUTH-0003 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     roles: {
         parameters: {
             query?: never;
@@ -1629,6 +2179,107 @@ export interface operations {
             };
             /** @description QY-AUTH-0003 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRoleRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Created"];
+                };
+            };
+            /** @description QY-AUTH-0003, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1024 code taken, QY-SYS-1019 duties combined, QY-SYS-1020 outside the duty */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1022 code, QY-SYS-1023 name, QY-SYS-1017 unknown permission */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed, in force at once */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-SYS-1021 own role, QY-AUTH-0011 re-authenticate first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1018 duty fixed, QY-SYS-1019 duties combined, QY-SYS-1020 outside the duty */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1003 no such role, QY-SYS-1023 name, QY-SYS-1017 unknown permission */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

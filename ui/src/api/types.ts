@@ -57,3 +57,16 @@ export type LoginLogPage = ResponseJson<'/api/v1/system/login-log', 'get', 200>
 export type LoginRecord = LoginLogPage['items'][number]
 export type AuditLogPage = ResponseJson<'/api/v1/system/audit-log', 'get', 200>
 export type AuditRecord = AuditLogPage['items'][number]
+
+// 系统管理 (SYS-1): org and role maintenance, the permission catalogue, menus as server data.
+export type CreateOrgRequest = RequestJson<'/api/v1/system/orgs', 'post'>
+export type CreateRoleRequest = RequestJson<'/api/v1/system/roles', 'post'>
+export type UpdateRoleRequest = RequestJson<'/api/v1/system/roles/{id}', 'put'>
+export type PermissionNode = ResponseJson<'/api/v1/system/permissions', 'get', 200>[number]
+export type MenuNode = ResponseJson<'/api/v1/system/menus', 'get', 200>[number]
+export type UpdateMenuRequest = RequestJson<'/api/v1/system/menus/{id}', 'put'>
+
+// 批量日志 (SYS-3).
+export type BatchQuery = NonNullable<paths['/api/v1/system/batch-log']['get']['parameters']['query']>
+export type BatchLogPage = ResponseJson<'/api/v1/system/batch-log', 'get', 200>
+export type BatchRun = BatchLogPage['items'][number]

@@ -1,14 +1,17 @@
-// The side menu as data. A feature adds its page by appending an entry here and a route in routes.ts;
-// an entry shows only when the user holds its permission (null = any logged-in user), and a group
-// shows only when at least one child does. UI.md: a menu item appears only once its feature works.
-import { Collection, House, Memo, Monitor, OfficeBuilding, Setting, SetUp, Stamp, Tickets, User } from '@element-plus/icons-vue'
+// The side menu is server data (GET /api/v1/auth/menus, maintained on 菜单管理): the server sends only the
+// visible entries whose permission the user holds, and a group only when an entry below it is left. The
+// UI adds what is its own, by the entry's key: the icon, and the home page card's description.
+import { Collection, House, Memo, Menu, Monitor, OfficeBuilding, Setting, SetUp, Stamp, Tickets, Timer, User } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
-import type { MessageKey } from '@/locales'
+import type { MenuNode } from '@/api/types'
+import type { AppLocale, MessageKey } from '@/locales'
 
 /** Permission strings the UI checks; the server grants them in `User.permissions`. */
 export const PERMISSIONS = {
   systemStatus: 'system:status:view',
   systemOrgView: 'system:org:view',
+  systemOrgCreate: 'system:org:create',
+  systemOrgUpdate: 'system:org:update',
   systemUserView: 'system:user:view',
   systemUserCreate: 'system:user:create',
   systemUserResetPassword: 'system:user:reset_password',
@@ -17,6 +20,10 @@ export const PERMISSIONS = {
   piiUserUnmask: 'pii:user:unmask',
   systemRoleView: 'system:role:view',
   systemRoleGrant: 'system:role:grant',
+  systemRoleCreate: 'system:role:create',
+  systemRoleUpdate: 'system:role:update',
+  systemMenuView: 'system:menu:view',
+  systemMenuUpdate: 'system:menu:update',
   systemLogView: 'system:log:view',
   systemAuditView: 'system:audit:view',
   systemLogExport: 'system:log:export',
@@ -25,112 +32,68 @@ export const PERMISSIONS = {
   systemDictionaryUpdate: 'system:dictionary:update',
 } as const
 
+/** A side-menu entry as the UI draws it. */
 export interface MenuItem {
-  /** Stable id, also used for `data-testid="menu-<key>"`. */
+  /** The server's stable key, also used for `data-testid="menu-<key>"`. */
   key: string
-  /** i18n key of the label. */
-  title: MessageKey
+  /** The server's title in the current language. */
+  title: string
   icon?: Component
   /** Route path of a page entry; groups have children instead. */
   route?: string
-  /** Required permission, or null when every logged-in user may open it. */
-  permission: string | null
   /** Short description shown on the home page's feature cards. */
   description?: MessageKey
   children?: MenuItem[]
 }
 
-export const menu: MenuItem[] = [
-  { key: 'home', title: 'menu.home', icon: House, route: '/home', permission: null },
-  {
-    key: 'system',
-    title: 'menu.system',
-    icon: Setting,
-    permission: null,
-    children: [
-      {
-        key: 'system-users',
-        title: 'menu.systemUsers',
-        icon: User,
-        route: '/system/users',
-        permission: PERMISSIONS.systemUserView,
-        description: 'home.entry.systemUsers',
-      },
-      {
-        key: 'system-orgs',
-        title: 'menu.systemOrgs',
-        icon: OfficeBuilding,
-        route: '/system/orgs',
-        permission: PERMISSIONS.systemOrgView,
-        description: 'home.entry.systemOrgs',
-      },
-      {
-        key: 'system-roles',
-        title: 'menu.systemRoles',
-        icon: Stamp,
-        route: '/system/roles',
-        permission: PERMISSIONS.systemRoleView,
-        description: 'home.entry.systemRoles',
-      },
-      {
-        key: 'system-parameters',
-        title: 'menu.systemParameters',
-        icon: SetUp,
-        route: '/system/parameters',
-        permission: PERMISSIONS.systemParameterView,
-        description: 'home.entry.systemParameters',
-      },
-      {
-        // Every signed-in user may read the code lists; editing needs system:dictionary:update.
-        key: 'system-dictionaries',
-        title: 'menu.systemDictionaries',
-        icon: Collection,
-        route: '/system/dictionaries',
-        permission: null,
-        description: 'home.entry.systemDictionaries',
-      },
-      {
-        key: 'system-login-log',
-        title: 'menu.systemLoginLog',
-        icon: Tickets,
-        route: '/system/login-log',
-        permission: PERMISSIONS.systemLogView,
-        description: 'home.entry.systemLoginLog',
-      },
-      {
-        key: 'system-audit-log',
-        title: 'menu.systemAuditLog',
-        icon: Memo,
-        route: '/system/audit-log',
-        permission: PERMISSIONS.systemAuditView,
-        description: 'home.entry.systemAuditLog',
-      },
-      {
-        key: 'system-status',
-        title: 'menu.systemStatus',
-        icon: Monitor,
-        route: '/system/status',
-        permission: PERMISSIONS.systemStatus,
-        description: 'home.entry.systemStatus',
-      },
-    ],
-  },
-]
+/** Icons by menu key; an entry the UI has no icon for is drawn without one. */
+export const MENU_ICONS: Readonly<Record<string, Component>> = {
+  home: House,
+  system: Setting,
+  'system-users': User,
+  'system-orgs': OfficeBuilding,
+  'system-roles': Stamp,
+  'system-menus': Menu,
+  'system-parameters': SetUp,
+  'system-dictionaries': Collection,
+  'system-login-log': Tickets,
+  'system-audit-log': Memo,
+  'system-batch-log': Timer,
+  'system-status': Monitor,
+}
 
-/** The entries the user may see. Returns new objects; the input is not changed. */
-export function filterMenu(items: readonly MenuItem[], has: (permission: string) => boolean): MenuItem[] {
-  const out: MenuItem[] = []
-  for (const item of items) {
-    if (item.permission && !has(item.permission)) continue
-    if (item.children) {
-      const children = filterMenu(item.children, has)
-      if (children.length === 0) continue
-      out.push({ ...item, children })
-    } else if (item.route) {
-      out.push({ ...item })
-    }
-  }
-  return out
+/** The home page's card text by menu key. */
+export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
+  'system-users': 'home.entry.systemUsers',
+  'system-orgs': 'home.entry.systemOrgs',
+  'system-roles': 'home.entry.systemRoles',
+  'system-menus': 'home.entry.systemMenus',
+  'system-parameters': 'home.entry.systemParameters',
+  'system-dictionaries': 'home.entry.systemDictionaries',
+  'system-login-log': 'home.entry.systemLoginLog',
+  'system-audit-log': 'home.entry.systemAuditLog',
+  'system-batch-log': 'home.entry.systemBatchLog',
+  'system-status': 'home.entry.systemStatus',
+}
+
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined
+}
+
+/** The server's menu tree as side-menu entries in `locale`: menus only (buttons are not menu entries). */
+export function toMenuItems(nodes: readonly MenuNode[], locale: AppLocale): MenuItem[] {
+  return nodes
+    .filter((node) => node.kind === 'menu')
+    .map((node) => {
+      const item: MenuItem = { key: node.key, title: locale === 'en' ? node.title_en : node.title_zh }
+      const icon = own(MENU_ICONS, node.key)
+      const description = own(MENU_DESCRIPTIONS, node.key)
+      if (icon) item.icon = icon
+      if (description) item.description = description
+      if (node.route) item.route = node.route
+      else item.children = toMenuItems(node.children, locale)
+      return item
+    })
 }
 
 /** Page entries (leaves) of a menu tree, depth first. */

@@ -1,4 +1,5 @@
-// Route table. Pages under the layout need a session; `meta.permission` must match the menu entry's.
+// Route table. Pages under the layout need a session; `meta.permission` must match the permission of the
+// page's menu entry (seeded in migrations/20261126000010_system_admin.sql).
 import type { RouteRecordRaw } from 'vue-router'
 import type { MessageKey } from '@/locales'
 import { PERMISSIONS } from './menu'
@@ -51,6 +52,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.systemRoles', permission: PERMISSIONS.systemRoleView },
       },
       {
+        path: 'system/menus',
+        name: 'system-menus',
+        component: () => import('@/views/system/menu/index.vue'),
+        meta: { title: 'menu.systemMenus', permission: PERMISSIONS.systemMenuView },
+      },
+      {
         path: 'system/parameters',
         name: 'system-parameters',
         component: () => import('@/views/system/parameter/index.vue'),
@@ -74,6 +81,12 @@ export const routes: RouteRecordRaw[] = [
         name: 'system-audit-log',
         component: () => import('@/views/system/audit-log/index.vue'),
         meta: { title: 'menu.systemAuditLog', permission: PERMISSIONS.systemAuditView },
+      },
+      {
+        path: 'system/batch-log',
+        name: 'system-batch-log',
+        component: () => import('@/views/system/batch-log/index.vue'),
+        meta: { title: 'menu.systemBatchLog', permission: PERMISSIONS.systemLogView },
       },
       {
         path: 'system/status',

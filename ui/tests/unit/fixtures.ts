@@ -51,15 +51,16 @@ export const orgList: Org[] = [
 
 export const roleList: Role[] = [
   {
+    id: 'role-admin',
     code: 'admin',
     name: '系统管理员',
     data_scope: 'all',
     duty: 'administration',
     permissions: ['system:user:view', 'system:org:view', 'system:user:create'],
   },
-  { code: 'auditor', name: '审计员', data_scope: 'all', duty: 'audit', permissions: ['system:audit:view', 'system:org:view'] },
-  { code: 'planner', name: '营销策划', data_scope: 'org_and_below', duty: null, permissions: ['system:org:view'] },
-  { code: 'teller', name: '柜员', data_scope: 'self', duty: null, permissions: [] },
+  { id: 'role-auditor', code: 'auditor', name: '审计员', data_scope: 'all', duty: 'audit', permissions: ['system:audit:view', 'system:org:view'] },
+  { id: 'role-planner', code: 'planner', name: '营销策划', data_scope: 'org_and_below', duty: null, permissions: ['system:org:view'] },
+  { id: 'role-teller', code: 'teller', name: '柜员', data_scope: 'self', duty: null, permissions: [] },
 ]
 
 export function makeUserRow(overrides: Partial<UserRow> = {}): UserRow {

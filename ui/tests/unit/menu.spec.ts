@@ -1,113 +1,67 @@
 import { describe, expect, it } from 'vitest'
-import { filterMenu, menu, menuLeaves, menuTrail, PERMISSIONS, type MenuItem } from '@/router/menu'
+import type { MenuNode } from '@/api/types'
+import { MENU_DESCRIPTIONS, MENU_ICONS, menuLeaves, menuTrail, toMenuItems } from '@/router/menu'
 import { routes } from '@/router/routes'
 
-const has = (granted: string[]) => (p: string) => granted.includes(p)
+let next = 0
+function node(key: string, zh: string, en: string, extra: Partial<MenuNode> = {}): MenuNode {
+  next += 1
+  return { id: `id-${next}`, kind: 'menu', key, title_zh: zh, title_en: en, sort: next, visible: true, children: [], ...extra }
+}
 
-describe('filterMenu', () => {
-  it('shows a user without permissions home and, under 系统管理, only 码值管理 (readable by everyone)', () => {
-    const visible = filterMenu(menu, has([]))
-    expect(visible.map((i) => i.key)).toEqual(['home', 'system'])
-    expect(visible[1]?.children?.map((i) => i.route)).toEqual(['/system/dictionaries'])
+/** The menu as /api/v1/auth/menus answers it for an administrator (a page with one button under it). */
+const served: MenuNode[] = [
+  node('home', '首页', 'Home', { route: '/home' }),
+  node('system', '系统管理', 'System', {
+    children: [
+      node('system-users', '用户管理', 'Users', {
+        route: '/system/users',
+        permission: 'system:user:view',
+        children: [node('user-create', '新建用户', 'Create user', { kind: 'button', permission: 'system:user:create' })],
+      }),
+      node('system-batch-log', '批量日志', 'Batch log', { route: '/system/batch-log', permission: 'system:log:view' }),
+      node('something-new', '新功能', 'New feature', { route: '/system/new' }),
+    ],
+  }),
+]
+
+describe('toMenuItems', () => {
+  it('takes titles in the current language, keeps the server order, and adds icons and descriptions by key', () => {
+    const zh = toMenuItems(served, 'zh-CN')
+    expect(zh.map((i) => i.title)).toEqual(['首页', '系统管理'])
+    expect(zh[1]?.children?.map((i) => i.title)).toEqual(['用户管理', '批量日志', '新功能'])
+    expect(zh[1]?.icon).toBe(MENU_ICONS.system)
+    expect(zh[1]?.children?.[1]?.description).toBe('home.entry.systemBatchLog')
+    expect(toMenuItems(served, 'en')[1]?.children?.[0]?.title).toBe('Users')
   })
 
-  it('hides a group whose children all need permissions the user lacks', () => {
-    const items: MenuItem[] = [{ key: 'g', title: 'menu.system', permission: null, children: [{ key: 'a', title: 'menu.home', route: '/a', permission: 'x:a' }] }]
-    expect(filterMenu(items, has([]))).toEqual([])
+  it('leaves buttons out: a page is a leaf of the side menu', () => {
+    const users = toMenuItems(served, 'zh-CN')[1]?.children?.[0]
+    expect(users?.route).toBe('/system/users')
+    expect(users?.children).toBeUndefined()
+    expect(menuLeaves(toMenuItems(served, 'zh-CN')).map((i) => i.key)).toEqual(['home', 'system-users', 'system-batch-log', 'something-new'])
   })
 
-  it('shows system status under its group to a user holding the permission', () => {
-    const visible = filterMenu(menu, has([PERMISSIONS.systemStatus]))
-    expect(visible.map((i) => i.key)).toEqual(['home', 'system'])
-    expect(visible[1]?.children?.map((i) => i.route)).toEqual(['/system/dictionaries', '/system/status'])
-  })
-
-  it('ignores permissions that guard nothing in the menu', () => {
-    expect(filterMenu(menu, has(['campaign:approve']))).toEqual(filterMenu(menu, has([])))
-  })
-
-  it('keeps only permitted children and does not change its input', () => {
-    const items: MenuItem[] = [
-      {
-        key: 'g',
-        title: 'menu.system',
-        permission: null,
-        children: [
-          { key: 'a', title: 'menu.home', route: '/a', permission: 'x:a' },
-          { key: 'b', title: 'menu.home', route: '/b', permission: 'x:b' },
-          { key: 'c', title: 'menu.home', route: '/c', permission: null },
-        ],
-      },
-      { key: 'locked', title: 'menu.system', permission: 'x:group', children: [{ key: 'd', title: 'menu.home', route: '/d', permission: null }] },
-    ]
-    const snapshot = JSON.stringify(items)
-    const visible = filterMenu(items, has(['x:b']))
-    expect(menuLeaves(visible).map((i) => i.key)).toEqual(['b', 'c'])
-    expect(JSON.stringify(items)).toBe(snapshot)
-  })
-
-  it('lists only pages that exist: home, then users, orgs, roles, parameters, code lists, the two logs before system status', () => {
-    expect(menuLeaves(menu).map((i) => i.route)).toEqual([
-      '/home',
-      '/system/users',
-      '/system/orgs',
-      '/system/roles',
-      '/system/parameters',
-      '/system/dictionaries',
-      '/system/login-log',
-      '/system/audit-log',
-      '/system/status',
-    ])
-  })
-
-  it('shows each 系统管理 page only to holders of its view permission', () => {
-    const system = (granted: string[]) => filterMenu(menu, has(granted)).find((i) => i.key === 'system')?.children?.map((i) => i.key)
-    // 营销策划 and most demo roles hold only system:org:view.
-    expect(system([PERMISSIONS.systemOrgView])).toEqual(['system-orgs', 'system-dictionaries'])
-    expect(system([PERMISSIONS.systemUserView, PERMISSIONS.systemRoleView])).toEqual(['system-users', 'system-roles', 'system-dictionaries'])
-    // Acting does not show a list without viewing it: exporting logs, changing parameters.
-    expect(system([PERMISSIONS.systemUserCreate, PERMISSIONS.systemRoleGrant, PERMISSIONS.systemLogExport, PERMISSIONS.systemParameterUpdate])).toEqual([
-      'system-dictionaries',
-    ])
-    // 审计员: the two logs and the parameters.
-    expect(system([PERMISSIONS.systemLogView, PERMISSIONS.systemAuditView, PERMISSIONS.systemLogExport, PERMISSIONS.systemParameterView])).toEqual([
-      'system-parameters',
-      'system-dictionaries',
-      'system-login-log',
-      'system-audit-log',
-    ])
-    expect(system(Object.values(PERMISSIONS))).toEqual([
-      'system-users',
-      'system-orgs',
-      'system-roles',
-      'system-parameters',
-      'system-dictionaries',
-      'system-login-log',
-      'system-audit-log',
-      'system-status',
-    ])
-  })
-
-  it('gives every page entry a home-page description', () => {
-    for (const leaf of menuLeaves(menu).filter((i) => i.route !== '/home')) expect(leaf.description, leaf.key).toBeTruthy()
+  it('draws an entry the UI has no icon or description for without them', () => {
+    const fresh = toMenuItems(served, 'zh-CN')[1]?.children?.[2]
+    expect(fresh?.icon).toBeUndefined()
+    expect(fresh?.description).toBeUndefined()
   })
 })
 
 describe('menuTrail', () => {
   it('gives the group then the page for the breadcrumb', () => {
-    expect(menuTrail(menu, '/system/status').map((i) => i.title)).toEqual(['menu.system', 'menu.systemStatus'])
-    expect(menuTrail(menu, '/nowhere')).toEqual([])
+    const items = toMenuItems(served, 'zh-CN')
+    expect(menuTrail(items, '/system/batch-log').map((i) => i.title)).toEqual(['系统管理', '批量日志'])
+    expect(menuTrail(items, '/nowhere')).toEqual([])
   })
 })
 
-describe('routes and menu', () => {
-  it('guard each menu page with the permission its menu entry shows it for', () => {
+describe('routes and the UI side of the menu', () => {
+  it('has a page for every entry the UI decorates, and a description for each page but home', () => {
     const children = routes.find((r) => r.path === '/')?.children ?? []
-    for (const leaf of menuLeaves(menu)) {
-      const route = children.find((r) => `/${r.path}` === leaf.route)
-      expect(route, leaf.route).toBeDefined()
-      expect(route?.meta?.permission ?? null, leaf.route).toBe(leaf.permission)
-      expect(route?.meta?.title, leaf.route).toBe(leaf.title)
-    }
+    const names = children.map((r) => r.name)
+    for (const key of Object.keys(MENU_ICONS).filter((k) => k !== 'system')) expect(names, key).toContain(key)
+    for (const key of Object.keys(MENU_ICONS).filter((k) => k !== 'system' && k !== 'home')) expect(MENU_DESCRIPTIONS[key], key).toBeTruthy()
   })
 })

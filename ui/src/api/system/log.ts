@@ -1,8 +1,8 @@
-// 登录日志, 操作日志 (SYS-3): filtered pages, and the CSV exports (own permission, a recent password
+// 登录日志, 操作日志, 批量日志 (SYS-3): filtered pages, and the CSV exports (own permission, a recent password
 // entry — QY-AUTH-0011 opens the re-auth dialog and the client retries — and audited by the server).
 import { client, unwrap } from '../client'
 import { toApiError } from '../error'
-import type { AuditLogPage, LogQuery, LoginLogPage } from '../types'
+import type { AuditLogPage, BatchLogPage, BatchQuery, LogQuery, LoginLogPage } from '../types'
 import { filenameFromDisposition, type DownloadedFile } from '@/utils/download'
 
 export function listLoginLog(query: LogQuery = {}): Promise<LoginLogPage> {
@@ -33,4 +33,13 @@ export function exportLoginLog(query: LogQuery = {}): Promise<DownloadedFile> {
 /** The audit log under `query` (paging ignored) as CSV, with the server's file name. */
 export function exportAuditLog(query: LogQuery = {}): Promise<DownloadedFile> {
   return download(client.GET('/api/v1/system/audit-log/export', { params: { query }, parseAs: 'blob' }), 'audit-log.csv')
+}
+
+export function listBatchLog(query: BatchQuery = {}): Promise<BatchLogPage> {
+  return unwrap(client.GET('/api/v1/system/batch-log', { params: { query } }))
+}
+
+/** The batch log under `query` (paging ignored) as CSV, with the server's file name. */
+export function exportBatchLog(query: BatchQuery = {}): Promise<DownloadedFile> {
+  return download(client.GET('/api/v1/system/batch-log/export', { params: { query }, parseAs: 'blob' }), 'batch-log.csv')
 }
