@@ -99,19 +99,19 @@ token=$(awk '$6 == "quanyi_session" { print $7 }' "$work/cookies")
 [[ ${#token} -ge 40 ]] || fail "no session cookie after sign-in"
 grep -qF -- "$token" "$log" && fail "the session id reached the log"
 
-echo "dev-smoke: the auditor enrols a second factor over HTTP; codes from an independent TOTP agree"
-sign_in "auditor" || fail "the demo auditor cannot sign in"
-api GET /api/v1/auth/me | grep -q '"second_factor":"enrol"' || fail "the auditor's role does not ask for a second factor"
+echo "dev-smoke: a planner enrols a second factor over HTTP; codes from an independent TOTP agree"
+sign_in "planner" || fail "the demo planner cannot sign in"
+api GET /api/v1/auth/me | grep -q '"second_factor":"done"' || fail "the planner's role should not require a second factor"
 secret=$(api POST /api/v1/auth/totp/enrolment '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])') \
   || fail "no enrolment"
 api POST /api/v1/auth/totp/enrolment/confirm "{\"code\":\"$(totp "$secret" 0)\"}" | grep -q recovery_codes \
   || fail "the server refused a code computed apart from it"
-psql "$(db_url)" -Atc "SELECT encode(totp_secret, 'escape') FROM users WHERE username = 'auditor'" | grep -qF "$secret" \
+psql "$(db_url)" -Atc "SELECT encode(totp_secret, 'escape') FROM users WHERE username = 'planner'" | grep -qF "$secret" \
   && fail "the TOTP secret is stored in clear"
-sign_in "auditor" || fail "the auditor cannot sign in again"
-api GET /api/v1/system/audit-log >/dev/null && fail "the second factor was not asked for"
+sign_in "planner" || fail "the planner cannot sign in again"
+api GET /api/v1/system/orgs >/dev/null && fail "the second factor was not asked for"
 api POST /api/v1/auth/totp/verify "{\"code\":\"$(totp "$secret" 1)\"}" || fail "the next step's code was refused"
-api GET /api/v1/system/audit-log >/dev/null || fail "signed in with both factors, the auditor cannot read the audit log"
+api GET /api/v1/system/orgs >/dev/null || fail "signed in with both factors, the planner cannot list orgs"
 
 echo "dev-smoke: the production commands over the same database, configured by file and environment"
 api_port=$(free_port)

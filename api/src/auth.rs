@@ -112,6 +112,8 @@ pub struct SessionView {
     pub user: UserView,
     pub must_change_password: bool,
     pub second_factor: SecondFactor,
+    /// Unused recovery codes of an enrolled user (time to enrol again when it runs low).
+    pub recovery_codes_left: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -369,14 +371,23 @@ pub async fn logout(
     (status = 200, body = SessionView),
     (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001, 0004, 0005, 0010"),
 ))]
-pub async fn me(session: SessionUser) -> Json<SessionView> {
+pub async fn me(
+    State(state): State<AppState>,
+    session: SessionUser,
+) -> Result<Json<SessionView>, ApiError> {
     let must_change_password = session.user.must_change_password;
     let second_factor = SecondFactor::of(&session.user, session.second_factor_pending);
-    Json(SessionView {
+    let recovery_codes_left = if session.user.totp_enabled {
+        Some(totp::recovery_codes_left(&state.pool, session.user.id).await?)
+    } else {
+        None
+    };
+    Ok(Json(SessionView {
         user: session.user.into(),
         must_change_password,
         second_factor,
-    })
+        recovery_codes_left,
+    }))
 }
 
 fn rejection_code(rejection: PasswordRejection) -> ErrorCode {

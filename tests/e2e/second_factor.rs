@@ -196,6 +196,7 @@ async fn a_recovery_code_signs_in_once() {
         .await
         .expect("a recovery code stands in for the app");
     users_status(&other).await.unwrap();
+    assert_eq!(other.me().await.unwrap().recovery_codes_left, Some(9));
     let third = app.browser();
     third.login_password("admin", DEMO_PASSWORD).await.unwrap();
     assert_eq!(

@@ -428,6 +428,7 @@ pub struct SessionView {
     pub must_change_password: bool,
     /// `done`, `verify` or `enrol`.
     pub second_factor: String,
+    pub recovery_codes_left: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

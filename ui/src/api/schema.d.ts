@@ -1014,6 +1014,11 @@ export interface components {
         SecondFactor: "done" | "verify" | "enrol";
         SessionView: {
             must_change_password: boolean;
+            /**
+             * Format: int64
+             * @description Unused recovery codes of an enrolled user (time to enrol again when it runs low).
+             */
+            recovery_codes_left?: number | null;
             second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
