@@ -2,8 +2,8 @@
 //! Temporal activities, thin wrappers over the same functions the API's hot paths call.
 
 pub mod audit;
-pub mod benefits;
 pub mod batch;
+pub mod benefits;
 pub mod clock;
 pub mod crypto;
 pub mod dictionaries;

@@ -56,7 +56,9 @@ pub async fn create_merchant(
     let entry = Entry {
         action: "benefit.merchant.create",
         target: Some(code.to_owned()),
-        after: Some(serde_json::json!({ "code": code, "name": name, "org_id": org_id, "stores": stores })),
+        after: Some(
+            serde_json::json!({ "code": code, "name": name, "org_id": org_id, "stores": stores }),
+        ),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
@@ -96,7 +98,9 @@ pub struct NewTemplate {
 /// `total` split over `shards` as evenly as possible (the first ones take the remainder).
 pub fn split(total: i64, shards: i32) -> Vec<i64> {
     let n = i64::from(shards.max(1));
-    (0..n).map(|i| total / n + i64::from(i < total % n)).collect()
+    (0..n)
+        .map(|i| total / n + i64::from(i < total % n))
+        .collect()
 }
 
 /// Creates a template, its shards and the `initial` ledger row.
@@ -355,9 +359,10 @@ pub async fn withdraw_unused_coupons(
     by: Entry,
 ) -> Result<Result<u64, Refusal>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let Some(template_id) = sqlx::query_scalar!("SELECT id FROM coupon_templates WHERE code = $1", code)
-        .fetch_optional(&mut *tx)
-        .await?
+    let Some(template_id) =
+        sqlx::query_scalar!("SELECT id FROM coupon_templates WHERE code = $1", code)
+            .fetch_optional(&mut *tx)
+            .await?
     else {
         return Ok(Err(Refusal::UnknownTemplate));
     };

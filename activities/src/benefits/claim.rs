@@ -5,7 +5,7 @@
 //! out.
 
 use super::{new_coupon_code, qr_payload};
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, FixedOffset, SubsecRound, Utc};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
@@ -87,6 +87,8 @@ pub async fn claim(
     request: &ClaimRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<ClaimedCoupon, Refusal>, sqlx::Error> {
+    // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
+    let now = now.trunc_subsecs(6);
     let body_hash = Sha256::digest(request.body).to_vec();
     let coupon_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
@@ -147,7 +149,9 @@ async fn take(
     }
     let limited = t.limit_per_day.is_some() || t.limit_total.is_some();
     if limited {
-        sqlx::query("SAVEPOINT claim_limits").execute(&mut *tx).await?;
+        sqlx::query("SAVEPOINT claim_limits")
+            .execute(&mut *tx)
+            .await?;
         for (period, limit, refusal) in [
             (beijing_day(now), t.limit_per_day, Refusal::DailyLimit),
             ("total".to_owned(), t.limit_total, Refusal::TotalLimit),
@@ -270,7 +274,13 @@ async fn first_answer(
     if let Some(refusal) = row.refusal {
         return Ok(Err(Refusal::parse(&refusal)));
     }
-    match (row.code, row.template_code, row.valid_from, row.valid_to, row.claimed_at) {
+    match (
+        row.code,
+        row.template_code,
+        row.valid_from,
+        row.valid_to,
+        row.claimed_at,
+    ) {
         (Some(code), Some(template_code), Some(valid_from), Some(valid_to), Some(claimed_at)) => {
             Ok(Ok(ClaimedCoupon {
                 qr_payload: qr_payload(&code),

@@ -4,6 +4,7 @@
 
 use crate::audit::{self, Entry};
 use crate::crypto::DataKey;
+use crate::store;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -14,7 +15,9 @@ use uuid::Uuid;
 /// How far a request's timestamp may be from the server's clock.
 pub const TIMESTAMP_TOLERANCE_SECONDS: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientKind {
     Channel,
@@ -41,7 +44,13 @@ pub struct Client {
 }
 
 /// The string a request's signature covers.
-pub fn string_to_sign(timestamp: &str, nonce: &str, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+pub fn string_to_sign(
+    timestamp: &str,
+    nonce: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Vec<u8> {
     let mut text = format!("{timestamp}\n{nonce}\n{method}\n{path}\n").into_bytes();
     text.extend_from_slice(body);
     text
@@ -67,7 +76,11 @@ impl Client {
 }
 
 /// The active client with `code`, its secret decrypted; `None` for unknown or disabled.
-pub async fn active(pool: &PgPool, key: &DataKey, code: &str) -> Result<Option<Client>, sqlx::Error> {
+pub async fn active(
+    pool: &PgPool,
+    key: &DataKey,
+    code: &str,
+) -> Result<Option<Client>, sqlx::Error> {
     let Some(row) = sqlx::query!(
         "SELECT id, code, kind, merchant_id, secret FROM api_clients WHERE code = $1 AND status = 'active'",
         code
@@ -195,6 +208,7 @@ pub async fn register_with_secret(
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::ApiClients).await?;
     tx.commit().await?;
     Ok(Ok((id, secret)))
 }

@@ -57,7 +57,10 @@ pub async fn check(pool: &PgPool) -> Result<(i64, Vec<Violation>), sqlx::Error> 
         if r.ledger != r.remaining {
             broken(
                 "initial + increases − claims − withdrawals ≠ remaining",
-                format!("ledger says {} but the shards hold {}", r.ledger, r.remaining),
+                format!(
+                    "ledger says {} but the shards hold {}",
+                    r.ledger, r.remaining
+                ),
             );
         }
         if r.claim_rows != r.coupons || r.claimed_coupons != r.coupons {

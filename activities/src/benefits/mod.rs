@@ -48,7 +48,11 @@ pub fn discount(kind: &str, face_value: i64, discount_permille: Option<i32>, amo
         "discount" => {
             let permille = i64::from(discount_permille.unwrap_or(1000));
             let off = amount - amount * permille / 1000;
-            if face_value > 0 { off.min(face_value) } else { off }
+            if face_value > 0 {
+                off.min(face_value)
+            } else {
+                off
+            }
         }
         _ => 0,
     }
@@ -68,7 +72,10 @@ mod tests {
 
     #[test]
     fn a_scanned_payload_and_a_typed_code_read_alike() {
-        assert_eq!(code_from_input("quanyi:coupon:Q7M2K9XH4TPC8RWN"), "Q7M2K9XH4TPC8RWN");
+        assert_eq!(
+            code_from_input("quanyi:coupon:Q7M2K9XH4TPC8RWN"),
+            "Q7M2K9XH4TPC8RWN"
+        );
         assert_eq!(code_from_input(" q7m2-k9xh 4tpc-8rwn "), "Q7M2K9XH4TPC8RWN");
         assert_eq!(code_from_input(&qr_payload("ABC")), "ABC");
     }
@@ -76,7 +83,11 @@ mod tests {
     #[test]
     fn discounts_follow_the_kind() {
         assert_eq!(discount("threshold", 2000, None, 12800), 2000);
-        assert_eq!(discount("cash", 5000, None, 3000), 3000, "never more than the order");
+        assert_eq!(
+            discount("cash", 5000, None, 3000),
+            3000,
+            "never more than the order"
+        );
         // 8.5 折 on ¥128.00: ¥19.20 off, capped at ¥10.00 when the face value says so
         assert_eq!(discount("discount", 0, Some(850), 12800), 1920);
         assert_eq!(discount("discount", 1000, Some(850), 12800), 1000);

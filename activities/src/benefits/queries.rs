@@ -90,10 +90,12 @@ pub async fn movements(
     limit: i64,
     offset: i64,
 ) -> Result<Option<(Vec<MovementRow>, i64)>, sqlx::Error> {
-    let Some(template_id) =
-        sqlx::query_scalar!("SELECT id FROM coupon_templates WHERE code = $1", template_code)
-            .fetch_optional(pool)
-            .await?
+    let Some(template_id) = sqlx::query_scalar!(
+        "SELECT id FROM coupon_templates WHERE code = $1",
+        template_code
+    )
+    .fetch_optional(pool)
+    .await?
     else {
         return Ok(None);
     };
@@ -132,7 +134,10 @@ pub struct StockDay {
 }
 
 /// Day by day (Beijing time): stock added, claimed, withdrawn, and what was left at the end.
-pub async fn stock_by_day(pool: &PgPool, template_code: &str) -> Result<Vec<StockDay>, sqlx::Error> {
+pub async fn stock_by_day(
+    pool: &PgPool,
+    template_code: &str,
+) -> Result<Vec<StockDay>, sqlx::Error> {
     sqlx::query_as!(
         StockDay,
         r#"SELECT day AS "day!", increased AS "increased!", claimed AS "claimed!", withdrawn AS "withdrawn!",

@@ -3,7 +3,7 @@
 //! within the window, once, however often the reversal is sent.
 
 use super::{code_from_input, discount};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -52,6 +52,8 @@ pub async fn redeem(
     request: &RedeemRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<Redemption, Refusal>, sqlx::Error> {
+    // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
+    let now = now.trunc_subsecs(6);
     if let Some(first) = earlier(pool, request.merchant_id, request.request_id).await? {
         return Ok(Ok(first));
     }
@@ -198,6 +200,7 @@ pub async fn reverse(
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<Result<Reversal, ReversalRefusal>, sqlx::Error> {
+    let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
     let Some(r) = sqlx::query!(
         "SELECT r.id, r.coupon_id, r.redeemed_at, r.reversed_at, c.code
