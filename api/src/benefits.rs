@@ -561,6 +561,32 @@ pub async fn merchant_redeem(
     Ok(Json(done))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StoreView {
+    pub code: String,
+    pub name: String,
+}
+
+/// The stores of the signed-in merchant user's merchant (the till page's store choice).
+#[utoipa::path(get, path = "/api/v1/benefits/my-stores", tag = "benefits",
+    responses((status = 200, body = Vec<StoreView>), (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010")))]
+pub async fn my_stores(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::CouponRedeem>,
+) -> Result<Json<Vec<StoreView>>, ApiError> {
+    let merchant_id = merchant_scope(&state, &user)
+        .await?
+        .ok_or(ErrorCode::NotAMerchantUser)?;
+    let stores = sqlx::query_as!(
+        StoreView,
+        "SELECT code, name FROM stores WHERE merchant_id = $1 AND status = 'active' ORDER BY code",
+        merchant_id
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(stores))
+}
+
 /// Merchants and their stores.
 #[utoipa::path(get, path = "/api/v1/benefits/merchants", tag = "benefits",
     responses((status = 200, body = Vec<queries::MerchantRow>)))]

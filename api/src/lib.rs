@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
             get(benefits::merchants).post(benefits::create_merchant),
         )
         .route("/benefits/clients", post(benefits::register_client))
+        .route("/benefits/my-stores", get(benefits::my_stores))
         .layer(from_fn(auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = Router::new()

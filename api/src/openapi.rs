@@ -60,6 +60,7 @@ use utoipa::OpenApi;
         benefits::export_coupons,
         benefits::redemptions,
         benefits::merchant_redeem,
+        benefits::my_stores,
         benefits::merchants,
         benefits::create_merchant,
         benefits::register_client,

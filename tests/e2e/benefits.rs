@@ -811,6 +811,17 @@ async fn a_merchant_cashier_redeems_at_the_till_and_sees_only_their_merchants_re
         .await
         .expect("redeemed by scanning the QR payload");
     assert_eq!(done["discount"], 1000);
+    let stores: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/my-stores"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stores[0]["code"], "S001");
+    assert_eq!(stores.as_array().unwrap().len(), 2);
     let records: Value = app
         .http
         .get(app.url("/api/v1/benefits/redemptions"))

@@ -350,6 +350,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/benefits/my-stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stores of the signed-in merchant user's merchant (the till page's store choice). */
+        get: operations["my_stores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/benefits/redemptions": {
         parameters: {
             query?: never;
@@ -1510,6 +1527,10 @@ export interface components {
             code: string;
             name: string;
         };
+        StoreView: {
+            code: string;
+            name: string;
+        };
         SystemInfo: {
             /** @description The Temporal Web UI, for engineers. */
             temporal_ui_url?: string | null;
@@ -2340,6 +2361,34 @@ export interface operations {
             };
             /** @description QY-BEN-1009 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_stores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreView"][];
+                };
+            };
+            /** @description QY-BEN-3010 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
