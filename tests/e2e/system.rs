@@ -486,6 +486,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "get",
+        "/api/v1/benefits/my-stores",
+        Some("benefit:coupon:redeem"),
+    ),
+    (
+        "get",
         "/api/v1/system/audit-log/export",
         Some("system:log:export"),
     ),
