@@ -202,6 +202,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "API listening");
     let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
+    let nonces = tokio::spawn(purge_nonces(state.clone()));
     // The peer address is the client's IP for throttling and the login log.
     let served = axum::serve(
         listener,
@@ -210,5 +211,22 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     caches.abort();
+    nonces.abort();
     served
+}
+
+/// Forgets signed-request nonces once their timestamps would be refused anyway, every minute:
+/// at thousands of requests a second the table must stay small.
+async fn purge_nonces(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match quanyi_activities::benefits::clients::purge_nonces(&state.pool, state.clock.now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "old nonces purged"),
+            Err(e) => tracing::warn!(error = %e, "cannot purge old nonces"),
+        }
+    }
 }

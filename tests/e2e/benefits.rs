@@ -851,3 +851,22 @@ async fn a_merchant_cashier_redeems_at_the_till_and_sees_only_their_merchants_re
         .unwrap_err();
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn nonces_are_forgotten_once_their_timestamps_would_be_refused() {
+    let bank = bank().await;
+    bank.template(template("NONCE", 10, 1)).await;
+    bank.claim("n1", "NONCE", "C80000001").await;
+    let count = || bank.count("SELECT count(*) FROM api_nonces");
+    assert_eq!(count().await, 1);
+    let now = bank.clock.now();
+    assert_eq!(clients::purge_nonces(&bank.app.pool, now).await.unwrap(), 0);
+    bank.clock.advance(Duration::minutes(11));
+    assert_eq!(
+        clients::purge_nonces(&bank.app.pool, bank.clock.now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(count().await, 0);
+}
