@@ -344,6 +344,8 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
             shards: 4,
             limit_per_day: Some(1),
             limit_total: Some(3),
+            limit_per_campaign: None,
+            limit_per_merchant_day: None,
             merchant_codes: vec!["M001".into()],
             active: true,
         }

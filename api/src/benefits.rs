@@ -128,6 +128,12 @@ pub struct CreateTemplateRequest {
     pub limit_per_day: Option<i32>,
     #[validate(range(min = 1, max = 10000, code = "QY-BEN-1006"))]
     pub limit_total: Option<i32>,
+    /// Per customer, of the claims through one campaign.
+    #[validate(range(min = 1, max = 1000, code = "QY-BEN-1006"))]
+    pub limit_per_campaign: Option<i32>,
+    /// Redemptions at one merchant per day.
+    #[validate(range(min = 1, max = 1_000_000, code = "QY-BEN-1006"))]
+    pub limit_per_merchant_day: Option<i32>,
     #[validate(length(max = 100, code = "QY-BEN-1003"))]
     pub merchant_codes: Vec<String>,
     /// Claimable at once (in its window), or a draft to activate later.
@@ -202,6 +208,8 @@ pub async fn create_template(
         shards: request.shards,
         limit_per_day: request.limit_per_day,
         limit_total: request.limit_total,
+        limit_per_campaign: request.limit_per_campaign,
+        limit_per_merchant_day: request.limit_per_merchant_day,
         merchant_codes: request.merchant_codes,
         active: request.active,
     };

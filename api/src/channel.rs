@@ -131,6 +131,7 @@ fn claim_refusal(refusal: claim::Refusal) -> ApiError {
         claim::Refusal::SoldOut => ErrorCode::SoldOut,
         claim::Refusal::DailyLimit => ErrorCode::DailyLimitReached,
         claim::Refusal::TotalLimit => ErrorCode::TotalLimitReached,
+        claim::Refusal::CampaignLimit => ErrorCode::CampaignLimitReached,
         claim::Refusal::UnknownTemplate => ErrorCode::TemplateNotClaimable,
         claim::Refusal::OutsideWindow => ErrorCode::OutsideClaimWindow,
         claim::Refusal::RequestIdReused => ErrorCode::RequestIdReused,
@@ -195,6 +196,7 @@ pub fn redeem_refusal(refusal: redeem::Refusal) -> ApiError {
         redeem::Refusal::BelowThreshold => ErrorCode::BelowThreshold,
         redeem::Refusal::Withdrawn => ErrorCode::CouponWithdrawn,
         redeem::Refusal::UnknownStore => ErrorCode::UnknownStore,
+        redeem::Refusal::MerchantDailyLimit => ErrorCode::MerchantDailyLimitReached,
     }
     .into()
 }

@@ -278,6 +278,8 @@ catalogue! {
         "不在领取时间内", "Outside the claim window";
     RequestIdReused = "QY-BEN-2006", CONFLICT,
         "请求编号已用于另一笔不同的请求", "The request id was used for a different request";
+    CampaignLimitReached = "QY-BEN-2007", CONFLICT,
+        "已达到本活动每人领取上限", "The customer's limit for this coupon in this campaign is reached";
     UnknownCoupon = "QY-BEN-3001", NOT_FOUND,
         "券码不存在", "No such coupon code";
     CouponUsed = "QY-BEN-3002", CONFLICT,
@@ -296,6 +298,8 @@ catalogue! {
         "核销记录不存在", "No such redemption for this merchant";
     UnknownStore = "QY-BEN-3009", UNPROCESSABLE_ENTITY,
         "门店不存在或已停用", "No such store, or it is disabled";
+    MerchantDailyLimitReached = "QY-BEN-3011", CONFLICT,
+        "该券今日在本商户的核销次数已达上限", "This coupon's redemptions at this merchant today reached their limit";
     NotAMerchantUser = "QY-BEN-3010", FORBIDDEN,
         "当前用户不属于任何商户", "You do not belong to a merchant";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,

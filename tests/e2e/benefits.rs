@@ -199,6 +199,8 @@ fn template(code: &str, stock: i64, shards: i32) -> NewTemplate {
         shards,
         limit_per_day: None,
         limit_total: None,
+        limit_per_campaign: None,
+        limit_per_merchant_day: None,
         merchant_codes: vec!["T01".into()],
         active: true,
     }
@@ -869,4 +871,86 @@ async fn nonces_are_forgotten_once_their_timestamps_would_be_refused() {
         1
     );
     assert_eq!(count().await, 0);
+}
+
+#[tokio::test]
+async fn a_campaign_limit_counts_the_campaigns_claims_and_a_merchant_limit_its_days_redemptions() {
+    let bank = bank().await;
+    bank.template(NewTemplate {
+        limit_per_campaign: Some(1),
+        limit_per_merchant_day: Some(2),
+        ..template("RULES", 100, 2)
+    })
+    .await;
+    let campaign = Uuid::new_v4();
+    let claim = |request: String, campaign: Option<Uuid>| {
+        let bank = &bank;
+        async move {
+            bank.channel
+                .post(
+                    "/api/channel/v1/claims",
+                    &json!({"request_id": request, "template_code": "RULES",
+                            "customer_no": "C90000001", "campaign_id": campaign}),
+                )
+                .await
+        }
+    };
+    let through = join_all((0..5).map(|i| claim(format!("camp-{i}"), Some(campaign)))).await;
+    assert_eq!(through.iter().filter(|a| a.0 == StatusCode::OK).count(), 1);
+    assert!(
+        through
+            .iter()
+            .filter(|a| a.0 != StatusCode::OK)
+            .all(|a| code_of(a) == "QY-BEN-2007")
+    );
+    // outside the campaign (or through another) the campaign's limit does not count
+    assert_eq!(claim("plain-1".into(), None).await.0, StatusCode::OK);
+    assert_eq!(
+        claim("other-1".into(), Some(Uuid::new_v4())).await.0,
+        StatusCode::OK
+    );
+    let campaign_coupons = bank
+        .count(&format!(
+            "SELECT count(*) FROM coupons WHERE campaign_id = '{campaign}'"
+        ))
+        .await;
+    assert_eq!(campaign_coupons, 1, "claims carry their campaign");
+
+    // three coupons, a merchant limit of two redemptions a day
+    let mut codes = Vec::new();
+    for i in 0..3 {
+        let answer = bank
+            .claim(&format!("m-{i}"), "RULES", &format!("C9100000{i}"))
+            .await;
+        codes.push(answer.1["coupon_code"].as_str().unwrap().to_owned());
+    }
+    let first = bank.redeem("r-1", &codes[0], "A", 12800).await;
+    assert_eq!(
+        bank.redeem("r-2", &codes[1], "A", 12800).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        code_of(&bank.redeem("r-3", &codes[2], "B", 12800).await),
+        "QY-BEN-3011"
+    );
+    // a reversal gives the day's allowance back
+    let path = format!(
+        "/api/channel/v1/redemptions/{}/reversal",
+        first.1["redemption_id"].as_str().unwrap()
+    );
+    assert_eq!(
+        bank.merchant.post(&path, &json!({})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        bank.redeem("r-4", &codes[2], "B", 12800).await.0,
+        StatusCode::OK
+    );
+    bank.clock.advance(Duration::days(1));
+    assert_eq!(
+        bank.redeem("r-5", &codes[0], "A", 12800).await.0,
+        StatusCode::OK,
+        "a new day, a new allowance"
+    );
+    bank.balanced().await;
 }

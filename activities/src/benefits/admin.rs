@@ -89,6 +89,10 @@ pub struct NewTemplate {
     pub shards: i32,
     pub limit_per_day: Option<i32>,
     pub limit_total: Option<i32>,
+    /// Per customer, of the claims that come through one campaign.
+    pub limit_per_campaign: Option<i32>,
+    /// Redemptions at one merchant per Beijing-time day.
+    pub limit_per_merchant_day: Option<i32>,
     /// Merchants where it may be redeemed; empty = any.
     pub merchant_codes: Vec<String>,
     /// Active at once (claimable in its window), or a draft.
@@ -125,8 +129,10 @@ pub async fn create_template(
         "INSERT INTO coupon_templates (code, name, kind, face_value, threshold, discount_permille,
                                        claim_from, claim_to, valid_from, valid_to, valid_days,
                                        initial_stock, shards, limit_per_day, limit_total, status,
-                                       org_id, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                                       org_id, created_by, created_at, limit_per_campaign,
+                                       limit_per_merchant_day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 $20, $21)
          ON CONFLICT (code) DO NOTHING RETURNING id",
         new.code,
         new.name,
@@ -146,7 +152,9 @@ pub async fn create_template(
         if new.active { "active" } else { "draft" },
         org_id,
         by.user_id,
-        now
+        now,
+        new.limit_per_campaign,
+        new.limit_per_merchant_day
     )
     .fetch_optional(&mut *tx)
     .await?

@@ -40,6 +40,7 @@ pub enum Refusal {
     SoldOut,
     DailyLimit,
     TotalLimit,
+    CampaignLimit,
     UnknownTemplate,
     OutsideWindow,
     /// The request id was used before with another body.
@@ -52,6 +53,7 @@ impl Refusal {
             Refusal::SoldOut => "sold_out",
             Refusal::DailyLimit => "daily_limit",
             Refusal::TotalLimit => "total_limit",
+            Refusal::CampaignLimit => "campaign_limit",
             Refusal::UnknownTemplate => "unknown_template",
             Refusal::OutsideWindow => "outside_window",
             Refusal::RequestIdReused => "request_id_reused",
@@ -63,6 +65,7 @@ impl Refusal {
             Refusal::SoldOut,
             Refusal::DailyLimit,
             Refusal::TotalLimit,
+            Refusal::CampaignLimit,
             Refusal::UnknownTemplate,
             Refusal::OutsideWindow,
         ]
@@ -72,8 +75,8 @@ impl Refusal {
     }
 }
 
-/// The Beijing-time day a claim counts toward for daily limits.
-fn beijing_day(at: DateTime<Utc>) -> String {
+/// The Beijing-time day a claim (or a redemption) counts toward for daily limits.
+pub(crate) fn beijing_day(at: DateTime<Utc>) -> String {
     at.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
         .format("%Y-%m-%d")
         .to_string()
@@ -135,7 +138,7 @@ async fn take(
 ) -> Result<Result<ClaimedCoupon, Refusal>, sqlx::Error> {
     let Some(t) = sqlx::query!(
         "SELECT id, code, claim_from, claim_to, valid_from, valid_to, valid_days, shards,
-                limit_per_day, limit_total
+                limit_per_day, limit_total, limit_per_campaign
            FROM coupon_templates WHERE code = $1 AND status = 'active'",
         request.template_code
     )
@@ -147,14 +150,21 @@ async fn take(
     if now < t.claim_from || now >= t.claim_to {
         return Ok(Err(Refusal::OutsideWindow));
     }
-    let limited = t.limit_per_day.is_some() || t.limit_total.is_some();
+    // a campaign's limit counts only the claims that come through that campaign
+    let campaign_limit = request.campaign_id.and(t.limit_per_campaign);
+    let limited = t.limit_per_day.is_some() || t.limit_total.is_some() || campaign_limit.is_some();
     if limited {
         sqlx::query("SAVEPOINT claim_limits")
             .execute(&mut *tx)
             .await?;
+        let campaign = request
+            .campaign_id
+            .map(|id| format!("campaign:{id}"))
+            .unwrap_or_default();
         for (period, limit, refusal) in [
             (beijing_day(now), t.limit_per_day, Refusal::DailyLimit),
             ("total".to_owned(), t.limit_total, Refusal::TotalLimit),
+            (campaign, campaign_limit, Refusal::CampaignLimit),
         ] {
             let Some(limit) = limit else { continue };
             let counted = sqlx::query!(
@@ -321,6 +331,7 @@ mod tests {
             Refusal::SoldOut,
             Refusal::DailyLimit,
             Refusal::TotalLimit,
+            Refusal::CampaignLimit,
             Refusal::UnknownTemplate,
             Refusal::OutsideWindow,
         ] {

@@ -25,6 +25,8 @@ pub struct TemplateRow {
     pub shards: i32,
     pub limit_per_day: Option<i32>,
     pub limit_total: Option<i32>,
+    pub limit_per_campaign: Option<i32>,
+    pub limit_per_merchant_day: Option<i32>,
     pub initial_stock: i64,
     /// Unclaimed stock now, over all shards.
     pub remaining: i64,
@@ -46,7 +48,8 @@ pub async fn templates(
         TemplateRow,
         r#"SELECT t.id, t.code, t.name, t.kind, t.face_value, t.threshold, t.discount_permille, t.status,
                   t.claim_from, t.claim_to, t.valid_from, t.valid_to, t.valid_days, t.shards,
-                  t.limit_per_day, t.limit_total, t.initial_stock,
+                  t.limit_per_day, t.limit_total, t.limit_per_campaign, t.limit_per_merchant_day,
+                  t.initial_stock,
                   (SELECT coalesce(sum(remaining), 0) FROM stock_shards s WHERE s.template_id = t.id)::bigint AS "remaining!",
                   (SELECT count(*) FROM coupons c WHERE c.template_id = t.id) AS "claimed!",
                   (SELECT count(*) FROM coupons c WHERE c.template_id = t.id AND c.status = 'used') AS "redeemed!",

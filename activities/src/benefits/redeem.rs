@@ -2,6 +2,7 @@
 //! the coupon marked used and the redemption recorded in one transaction — and may reverse it
 //! within the window, once, however often the reversal is sent.
 
+use super::claim::beijing_day;
 use super::{code_from_input, discount};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sqlx::PgPool;
@@ -43,6 +44,8 @@ pub enum Refusal {
     BelowThreshold,
     Withdrawn,
     UnknownStore,
+    /// The template's redemptions at this merchant today reached its limit.
+    MerchantDailyLimit,
 }
 
 /// Redeems a coupon, or answers why not. A repeat of `(merchant, request id)` answers as the first.
@@ -61,7 +64,7 @@ pub async fn redeem(
     let mut tx = pool.begin().await?;
     let Some(coupon) = sqlx::query!(
         "SELECT c.id, c.code, c.status, c.valid_from, c.valid_to, t.id AS template_id, t.kind,
-                t.face_value, t.threshold, t.discount_permille
+                t.face_value, t.threshold, t.discount_permille, t.limit_per_merchant_day
            FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
           WHERE c.code = $1
             FOR UPDATE OF c",
@@ -105,6 +108,24 @@ pub async fn redeem(
     else {
         return Ok(Err(Refusal::UnknownStore));
     };
+    if let Some(limit) = coupon.limit_per_merchant_day {
+        let counted = sqlx::query!(
+            "INSERT INTO merchant_redemptions (template_id, merchant_id, day, redeemed) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (template_id, merchant_id, day) DO UPDATE
+                SET redeemed = merchant_redemptions.redeemed + 1
+              WHERE merchant_redemptions.redeemed < $4",
+            coupon.template_id,
+            request.merchant_id,
+            beijing_day(now),
+            limit
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if counted == 0 {
+            return Ok(Err(Refusal::MerchantDailyLimit));
+        }
+    }
     let off = discount(
         &coupon.kind,
         coupon.face_value,
@@ -203,8 +224,10 @@ pub async fn reverse(
     let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
     let Some(r) = sqlx::query!(
-        "SELECT r.id, r.coupon_id, r.redeemed_at, r.reversed_at, c.code
+        "SELECT r.id, r.coupon_id, r.redeemed_at, r.reversed_at, c.code, c.template_id,
+                t.limit_per_merchant_day
            FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+           JOIN coupon_templates t ON t.id = c.template_id
           WHERE r.id = $1 AND r.merchant_id = $2
             FOR UPDATE OF r",
         redemption_id,
@@ -238,6 +261,18 @@ pub async fn reverse(
     )
     .execute(&mut *tx)
     .await?;
+    if r.limit_per_merchant_day.is_some() {
+        // the reversed redemption no longer counts toward its day's merchant limit
+        sqlx::query!(
+            "UPDATE merchant_redemptions SET redeemed = redeemed - 1
+              WHERE template_id = $1 AND merchant_id = $2 AND day = $3 AND redeemed > 0",
+            r.template_id,
+            merchant_id,
+            beijing_day(r.redeemed_at)
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(Ok(Reversal {
         redemption_id: r.id,

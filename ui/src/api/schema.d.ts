@@ -1127,8 +1127,18 @@ export interface components {
             initial_stock: number;
             /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
             kind: string;
+            /**
+             * Format: int32
+             * @description Per customer, of the claims through one campaign.
+             */
+            limit_per_campaign?: number | null;
             /** Format: int32 */
             limit_per_day?: number | null;
+            /**
+             * Format: int32
+             * @description Redemptions at one merchant per day.
+             */
+            limit_per_merchant_day?: number | null;
             /** Format: int32 */
             limit_total?: number | null;
             merchant_codes: string[];
@@ -1559,7 +1569,11 @@ export interface components {
             initial_stock: number;
             kind: string;
             /** Format: int32 */
+            limit_per_campaign?: number | null;
+            /** Format: int32 */
             limit_per_day?: number | null;
+            /** Format: int32 */
+            limit_per_merchant_day?: number | null;
             /** Format: int32 */
             limit_total?: number | null;
             merchant_codes: string[];

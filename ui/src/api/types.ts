@@ -70,3 +70,23 @@ export type UpdateMenuRequest = RequestJson<'/api/v1/system/menus/{id}', 'put'>
 export type BatchQuery = NonNullable<paths['/api/v1/system/batch-log']['get']['parameters']['query']>
 export type BatchLogPage = ResponseJson<'/api/v1/system/batch-log', 'get', 200>
 export type BatchRun = BatchLogPage['items'][number]
+
+// 营销权益 (BEN-1, BEN-2, BEN-4): coupon templates, their stock ledger, coupons, redemptions, merchants.
+export type TemplatePage = ResponseJson<'/api/v1/benefits/templates', 'get', 200>
+export type TemplateRow = TemplatePage['items'][number]
+export type CreateTemplateRequest = RequestJson<'/api/v1/benefits/templates', 'post'>
+export type StockRequest = RequestJson<'/api/v1/benefits/templates/{code}/stock', 'post'>
+export type MovementPage = ResponseJson<'/api/v1/benefits/templates/{code}/movements', 'get', 200>
+export type MovementRow = MovementPage['items'][number]
+export type StockDay = MovementPage['days'][number]
+export type CouponQuery = NonNullable<paths['/api/v1/benefits/coupons']['get']['parameters']['query']>
+export type CouponPage = ResponseJson<'/api/v1/benefits/coupons', 'get', 200>
+export type CouponRow = CouponPage['items'][number]
+export type RedemptionQuery = NonNullable<paths['/api/v1/benefits/redemptions']['get']['parameters']['query']>
+export type RedemptionPage = ResponseJson<'/api/v1/benefits/redemptions', 'get', 200>
+export type RedemptionRow = RedemptionPage['items'][number]
+export type MerchantRow = ResponseJson<'/api/v1/benefits/merchants', 'get', 200>[number]
+export type CreateMerchantRequest = RequestJson<'/api/v1/benefits/merchants', 'post'>
+export type StoreView = ResponseJson<'/api/v1/benefits/my-stores', 'get', 200>[number]
+export type RedeemRequest = RequestJson<'/api/v1/benefits/merchant-redemptions', 'post'>
+export type Redemption = ResponseJson<'/api/v1/benefits/merchant-redemptions', 'post', 200>
