@@ -1,4 +1,5 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
+import { benefitEn, merchantEn } from './benefit.en'
 import type { LocaleMessages } from './types'
 
 const en: LocaleMessages = {
@@ -27,6 +28,12 @@ const en: LocaleMessages = {
     systemAuditLog: 'Operation log',
     systemMenus: 'Menus',
     systemBatchLog: 'Batch log',
+    benefitTemplates: 'Coupon templates',
+    benefitStock: 'Stock movements',
+    benefitCoupons: 'Coupons handed out',
+    benefitRedemptions: 'Redemptions',
+    benefitRedeem: 'Redeem',
+    merchantList: 'Merchants',
   },
   login: {
     heading: 'Sign in',
@@ -171,6 +178,12 @@ const en: LocaleMessages = {
       systemAuditLog: 'Critical operations with who, on what, and the data before and after; exportable.',
       systemMenus: 'Rename, reorder and hide menu entries; buttons are listed with the permission they need.',
       systemBatchLog: 'Every run of the batch jobs (housekeeping, audit log checks) with its outcome; exportable.',
+      benefitTemplates: 'Coupon templates with their stock, claims and redemptions; create, activate, withdraw, adjust stock.',
+      benefitStock: 'A template’s stock added, claimed, withdrawn and left, day by day, and its ledger.',
+      benefitCoupons: 'Coupons handed out (customers masked), by customer, status or campaign; exportable.',
+      benefitRedemptions: 'Redemptions: store, order amount, discount and reversals.',
+      benefitRedeem: 'Scan or type a coupon at the till and see the discount at once.',
+      merchantList: 'Merchants and their stores; add a merchant.',
     },
   },
   status: {
@@ -641,6 +654,8 @@ const en: LocaleMessages = {
     forbiddenDesc: 'You do not have permission for this page. Please ask an administrator.',
     backHome: 'Back to home',
   },
+  benefit: benefitEn,
+  merchant: merchantEn,
 }
 
 export default en

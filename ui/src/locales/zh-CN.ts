@@ -1,5 +1,7 @@
 // Simplified Chinese, the default language. Every visible string of the UI lives here and in en.ts;
 // the type of this object is the schema en.ts must match key for key.
+import { benefitZhCN, merchantZhCN } from './benefit.zh-CN'
+
 const zhCN = {
   app: {
     brand: '权益 Quanyi',
@@ -26,6 +28,12 @@ const zhCN = {
     systemAuditLog: '操作日志',
     systemMenus: '菜单管理',
     systemBatchLog: '批量日志',
+    benefitTemplates: '权益信息查询',
+    benefitStock: '权益库存变动查询',
+    benefitCoupons: '权益发放明细查询',
+    benefitRedemptions: '核销记录',
+    benefitRedeem: '核销',
+    merchantList: '商户信息',
   },
   login: {
     heading: '账号登录',
@@ -170,6 +178,12 @@ const zhCN = {
       systemAuditLog: '查询关键操作的操作人、对象与变更前后内容，可导出。',
       systemMenus: '修改菜单名称、排序和显示；按钮按所需权限列出。',
       systemBatchLog: '查询定时清理、审计日志校验等批量作业的每次运行与结果，可导出。',
+      benefitTemplates: '查询优惠券及其库存、领取与核销，新建优惠券，上架下架，调整库存。',
+      benefitStock: '按优惠券查看每日入库、领取、收回与剩余库存，以及库存流水。',
+      benefitCoupons: '查询已发放的券（客户号脱敏），可按客户号、状态、活动筛选并导出。',
+      benefitRedemptions: '查询券的核销记录：门店、订单金额、优惠金额与冲正。',
+      benefitRedeem: '在收银台扫码或输入券码核销，即时显示优惠金额。',
+      merchantList: '查看商户及其门店，新增商户。',
     },
   },
   status: {
@@ -640,6 +654,8 @@ const zhCN = {
     forbiddenDesc: '您没有访问该页面的权限，如需开通请联系管理员。',
     backHome: '返回首页',
   },
+  benefit: benefitZhCN,
+  merchant: merchantZhCN,
 }
 
 export default zhCN
