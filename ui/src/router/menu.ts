@@ -1,7 +1,27 @@
 // The side menu is server data (GET /api/v1/auth/menus, maintained on 菜单管理): the server sends only the
 // visible entries whose permission the user holds, and a group only when an entry below it is left. The
 // UI adds what is its own, by the entry's key: the icon, and the home page card's description.
-import { Collection, House, Memo, Menu, Monitor, OfficeBuilding, Setting, SetUp, Stamp, Tickets, Timer, User } from '@element-plus/icons-vue'
+import {
+  Collection,
+  Document,
+  Finished,
+  Goods,
+  House,
+  Memo,
+  Menu,
+  Monitor,
+  OfficeBuilding,
+  Present,
+  Setting,
+  SetUp,
+  Shop,
+  Stamp,
+  Ticket,
+  Tickets,
+  Timer,
+  TrendCharts,
+  User,
+} from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { MenuNode } from '@/api/types'
 import type { AppLocale, MessageKey } from '@/locales'
@@ -30,6 +50,17 @@ export const PERMISSIONS = {
   systemParameterView: 'system:parameter:view',
   systemParameterUpdate: 'system:parameter:update',
   systemDictionaryUpdate: 'system:dictionary:update',
+  benefitTemplateView: 'benefit:template:view',
+  benefitTemplateCreate: 'benefit:template:create',
+  benefitTemplateUpdate: 'benefit:template:update',
+  benefitStockView: 'benefit:stock:view',
+  benefitStockUpdate: 'benefit:stock:update',
+  benefitCouponView: 'benefit:coupon:view',
+  benefitCouponWithdraw: 'benefit:coupon:withdraw',
+  benefitCouponExport: 'benefit:coupon:export',
+  benefitCouponRedeem: 'benefit:coupon:redeem',
+  benefitRedemptionView: 'benefit:redemption:view',
+  benefitMerchantManage: 'benefit:merchant:manage',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -60,6 +91,14 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'system-audit-log': Memo,
   'system-batch-log': Timer,
   'system-status': Monitor,
+  benefit: Present,
+  'benefit-templates': Ticket,
+  'benefit-stock': TrendCharts,
+  'benefit-coupons': Document,
+  'benefit-redemptions': Finished,
+  'benefit-redeem': Goods,
+  merchant: Shop,
+  'merchant-list': OfficeBuilding,
 }
 
 /** The home page's card text by menu key. */
@@ -74,6 +113,12 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'system-audit-log': 'home.entry.systemAuditLog',
   'system-batch-log': 'home.entry.systemBatchLog',
   'system-status': 'home.entry.systemStatus',
+  'benefit-templates': 'home.entry.benefitTemplates',
+  'benefit-stock': 'home.entry.benefitStock',
+  'benefit-coupons': 'home.entry.benefitCoupons',
+  'benefit-redemptions': 'home.entry.benefitRedemptions',
+  'benefit-redeem': 'home.entry.benefitRedeem',
+  'merchant-list': 'home.entry.merchantList',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

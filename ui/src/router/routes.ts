@@ -95,6 +95,44 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.systemStatus', permission: PERMISSIONS.systemStatus },
       },
       {
+        path: 'benefit/templates',
+        name: 'benefit-templates',
+        component: () => import('@/views/benefit/template/index.vue'),
+        meta: { title: 'menu.benefitTemplates', permission: PERMISSIONS.benefitTemplateView },
+      },
+      {
+        // ?code=<template code> opens that template's movements.
+        path: 'benefit/stock',
+        name: 'benefit-stock',
+        component: () => import('@/views/benefit/stock/index.vue'),
+        meta: { title: 'menu.benefitStock', permission: PERMISSIONS.benefitStockView },
+      },
+      {
+        path: 'benefit/coupons',
+        name: 'benefit-coupons',
+        component: () => import('@/views/benefit/coupon/index.vue'),
+        meta: { title: 'menu.benefitCoupons', permission: PERMISSIONS.benefitCouponView },
+      },
+      {
+        path: 'benefit/redemptions',
+        name: 'benefit-redemptions',
+        component: () => import('@/views/benefit/redemption/index.vue'),
+        meta: { title: 'menu.benefitRedemptions', permission: PERMISSIONS.benefitRedemptionView },
+      },
+      {
+        // A merchant cashier's till page.
+        path: 'benefit/redeem',
+        name: 'benefit-redeem',
+        component: () => import('@/views/benefit/redeem/index.vue'),
+        meta: { title: 'menu.benefitRedeem', permission: PERMISSIONS.benefitCouponRedeem },
+      },
+      {
+        path: 'merchant/list',
+        name: 'merchant-list',
+        component: () => import('@/views/merchant/list/index.vue'),
+        meta: { title: 'menu.merchantList', permission: PERMISSIONS.benefitMerchantManage },
+      },
+      {
         // From the user menu; the only page open while the password must be changed (then without the menu).
         path: 'password',
         name: 'password',
