@@ -330,6 +330,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
     let template = |code: &str, name: &str, kind: &str, face: i64, threshold: i64, permille| {
         admin::NewTemplate {
             code: code.into(),
+            item_code: Some("DEMO-COUPON".into()),
             name: name.into(),
             kind: kind.into(),
             face_value: face,
@@ -350,6 +351,15 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
             active: true,
         }
     };
+    let _ = admin::create_item(
+        pool,
+        "DEMO-COUPON",
+        "门店消费优惠券",
+        "城东便利店的满减、折扣与代金券",
+        now,
+        seed.clone(),
+    )
+    .await?;
     for t in [
         template("DEMO-MJ20", "满100减20", "threshold", 2000, 10000, None),
         template(

@@ -27,6 +27,7 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::CodeTaken => ErrorCode::TemplateCodeTaken,
         Refusal::UnknownTemplate => ErrorCode::UnknownTemplate,
         Refusal::UnknownMerchant => ErrorCode::UnknownMerchant,
+        Refusal::UnknownItem => ErrorCode::UnknownItem,
         Refusal::NotEnoughStock => ErrorCode::NotEnoughStock,
         Refusal::WrongStatus => ErrorCode::TemplateWrongStatus,
     }
@@ -98,6 +99,9 @@ pub struct CreateTemplateRequest {
     #[schema(example = "T2026-001", pattern = "^[0-9A-Za-z_-]{1,40}$")]
     #[validate(custom(function = "template_code", code = "QY-BEN-1006"))]
     pub code: String,
+    /// Its benefit item (权益品目), if any.
+    #[validate(length(min = 1, max = 32, code = "QY-BEN-1011"))]
+    pub item_code: Option<String>,
     #[schema(example = "满100减20", max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-BEN-1006"))]
     pub name: String,
@@ -194,6 +198,7 @@ pub async fn create_template(
     request.cross_checks()?;
     let new = NewTemplate {
         code: request.code,
+        item_code: request.item_code,
         name: request.name.trim().to_owned(),
         kind: request.kind,
         face_value: request.face_value,
@@ -593,6 +598,48 @@ pub async fn my_stores(
     .fetch_all(&state.pool)
     .await?;
     Ok(Json(stores))
+}
+
+/// 权益品目: the benefit catalogue.
+#[utoipa::path(get, path = "/api/v1/benefits/items", tag = "benefits",
+    responses((status = 200, body = Vec<queries::ItemRow>)))]
+pub async fn items(
+    State(state): State<AppState>,
+    _: Authorized<perm::TemplateView>,
+) -> Result<Json<Vec<queries::ItemRow>>, ApiError> {
+    Ok(Json(queries::items(&state.pool).await?))
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct CreateItemRequest {
+    #[validate(custom(function = "short_code", code = "QY-BEN-1011"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 100, code = "QY-BEN-1011"))]
+    pub name: String,
+    #[validate(length(max = 1000, code = "QY-BEN-1011"))]
+    pub description: String,
+}
+
+/// Add a benefit item (权益品目).
+#[utoipa::path(post, path = "/api/v1/benefits/items", tag = "benefits", request_body = CreateItemRequest,
+    responses((status = 201, body = CreatedView), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1012")))]
+pub async fn create_item(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::TemplateCreate>,
+    Valid(request): Valid<CreateItemRequest>,
+) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
+    let id = admin::create_item(
+        &state.pool,
+        &request.code,
+        request.name.trim(),
+        request.description.trim(),
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(|_| ErrorCode::ItemCodeTaken)?;
+    Ok((StatusCode::CREATED, Json(CreatedView { id })))
 }
 
 /// Merchants and their stores.

@@ -266,6 +266,10 @@ catalogue! {
         "商户编码已存在", "That merchant code is taken";
     ClientCodeTaken = "QY-BEN-1010", CONFLICT,
         "接入方编码已存在", "That client code is taken";
+    UnknownItem = "QY-BEN-1011", UNPROCESSABLE_ENTITY,
+        "权益品目不存在或编码/名称不正确", "No such benefit item, or its code or name is not valid";
+    ItemCodeTaken = "QY-BEN-1012", CONFLICT,
+        "权益品目编码已存在", "That benefit item code is taken";
     SoldOut = "QY-BEN-2001", CONFLICT,
         "已抢光", "Sold out";
     DailyLimitReached = "QY-BEN-2002", CONFLICT,

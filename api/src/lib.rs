@@ -162,6 +162,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/benefits/clients", post(benefits::register_client))
         .route("/benefits/my-stores", get(benefits::my_stores))
+        .route(
+            "/benefits/items",
+            get(benefits::items).post(benefits::create_item),
+        )
         .layer(from_fn(auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = Router::new()

@@ -61,6 +61,8 @@ use utoipa::OpenApi;
         benefits::redemptions,
         benefits::merchant_redeem,
         benefits::my_stores,
+        benefits::items,
+        benefits::create_item,
         benefits::merchants,
         benefits::create_merchant,
         benefits::register_client,

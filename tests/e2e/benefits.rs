@@ -185,6 +185,7 @@ fn template(code: &str, stock: i64, shards: i32) -> NewTemplate {
     let now = Utc::now();
     NewTemplate {
         code: code.into(),
+        item_code: None,
         name: format!("模板{code}"),
         kind: "threshold".into(),
         face_value: 2000,
@@ -716,10 +717,27 @@ async fn staff_create_templates_with_field_errors_see_stock_and_masked_coupons()
                "valid_from": null, "valid_to": null, "valid_days": 15, "initial_stock": 500, "shards": 2,
                "limit_per_day": 1, "limit_total": 2, "merchant_codes": ["M001"], "active": true})
     };
+    let item: Value = app
+        .post_json(
+            "/api/v1/benefits/items",
+            json!({"code": "STORE-COUPON", "name": "门店券", "description": ""}),
+        )
+        .await
+        .expect("an item");
+    assert!(item["id"].is_string());
+    let mut with_item = body("MJ30");
+    with_item["item_code"] = json!("STORE-COUPON");
     let created: Value = app
-        .post_json("/api/v1/benefits/templates", body("MJ30"))
+        .post_json("/api/v1/benefits/templates", with_item)
         .await
         .expect("created");
+    let mut unknown_item = body("MJ32");
+    unknown_item["item_code"] = json!("NOPE");
+    let (_, refused) = app
+        .post_json::<Value>("/api/v1/benefits/templates", unknown_item)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "QY-BEN-1011");
     assert!(created["id"].is_string());
     let mut bad = body("MJ31");
     bad["face_value"] = json!(30000); // more off than the threshold
@@ -769,6 +787,15 @@ async fn staff_create_templates_with_field_errors_see_stock_and_masked_coupons()
     };
     let templates = get("/api/v1/benefits/templates?q=MJ30".into()).await;
     assert_eq!(templates["items"][0]["remaining"], 600);
+    assert_eq!(templates["items"][0]["item_code"], "STORE-COUPON");
+    let items = get("/api/v1/benefits/items".into()).await;
+    let store = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "STORE-COUPON")
+        .unwrap();
+    assert_eq!(store["templates"], 1);
     let movements = get("/api/v1/benefits/templates/MJ30/movements".into()).await;
     let kinds: Vec<&str> = movements["items"]
         .as_array()
@@ -785,12 +812,12 @@ async fn staff_create_templates_with_field_errors_see_stock_and_masked_coupons()
     assert!(first.starts_with("C1") && first.contains("***"), "{first}");
     assert_eq!(coupons["total"], 10);
     let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action IN ('benefit.template.create', 'benefit.stock.increase') AND username = 'planner'",
+        "SELECT count(*) FROM audit_log WHERE action IN ('benefit.item.create', 'benefit.template.create', 'benefit.stock.increase') AND username = 'planner'",
     )
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(audited, 2);
+    assert_eq!(audited, 3);
 }
 
 #[tokio::test]

@@ -491,6 +491,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "get",
+        "/api/v1/benefits/items",
+        Some("benefit:template:view"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/items",
+        Some("benefit:template:create"),
+    ),
+    (
+        "get",
         "/api/v1/system/audit-log/export",
         Some("system:log:export"),
     ),

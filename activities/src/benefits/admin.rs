@@ -13,6 +13,7 @@ pub enum Refusal {
     CodeTaken,
     UnknownTemplate,
     UnknownMerchant,
+    UnknownItem,
     /// Less unclaimed stock than asked to withdraw.
     NotEnoughStock,
     /// The template's state does not allow it (e.g. withdrawn).
@@ -66,10 +67,46 @@ pub async fn create_merchant(
     Ok(Ok(id))
 }
 
+/// Adds a benefit item (权益品目), the catalogue entry templates belong to.
+pub async fn create_item(
+    pool: &PgPool,
+    code: &str,
+    name: &str,
+    description: &str,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(id) = sqlx::query_scalar!(
+        "INSERT INTO benefit_items (code, name, description, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (code) DO NOTHING RETURNING id",
+        code,
+        name,
+        description,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::CodeTaken));
+    };
+    let entry = Entry {
+        action: "benefit.item.create",
+        target: Some(code.to_owned()),
+        after: Some(serde_json::json!({ "code": code, "name": name, "description": description })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
 /// A coupon template as created (amounts in fen).
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct NewTemplate {
     pub code: String,
+    /// The benefit item (权益品目) it belongs to, if any.
+    pub item_code: Option<String>,
     pub name: String,
     /// `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物.
     pub kind: String,
@@ -125,14 +162,27 @@ pub async fn create_template(
     if merchants.len() != new.merchant_codes.len() {
         return Ok(Err(Refusal::UnknownMerchant));
     }
+    let item_id = match &new.item_code {
+        Some(code) => {
+            let Some(id) =
+                sqlx::query_scalar!("SELECT id FROM benefit_items WHERE code = $1", code)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            else {
+                return Ok(Err(Refusal::UnknownItem));
+            };
+            Some(id)
+        }
+        None => None,
+    };
     let Some(id) = sqlx::query_scalar!(
         "INSERT INTO coupon_templates (code, name, kind, face_value, threshold, discount_permille,
                                        claim_from, claim_to, valid_from, valid_to, valid_days,
                                        initial_stock, shards, limit_per_day, limit_total, status,
                                        org_id, created_by, created_at, limit_per_campaign,
-                                       limit_per_merchant_day)
+                                       limit_per_merchant_day, item_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                 $20, $21)
+                 $20, $21, $22)
          ON CONFLICT (code) DO NOTHING RETURNING id",
         new.code,
         new.name,
@@ -154,7 +204,8 @@ pub async fn create_template(
         by.user_id,
         now,
         new.limit_per_campaign,
-        new.limit_per_merchant_day
+        new.limit_per_merchant_day,
+        item_id
     )
     .fetch_optional(&mut *tx)
     .await?

@@ -34,6 +34,8 @@ pub struct TemplateRow {
     pub redeemed: i64,
     pub merchant_codes: Vec<String>,
     pub org_name: String,
+    /// Its benefit item (权益品目).
+    pub item_code: Option<String>,
 }
 
 /// Templates, newest first, optionally those whose code or name contains `q`.
@@ -55,8 +57,9 @@ pub async fn templates(
                   (SELECT count(*) FROM coupons c WHERE c.template_id = t.id AND c.status = 'used') AS "redeemed!",
                   ARRAY(SELECT m.code FROM template_merchants tm JOIN merchants m ON m.id = tm.merchant_id
                          WHERE tm.template_id = t.id ORDER BY m.code) AS "merchant_codes!",
-                  o.name AS org_name
+                  o.name AS org_name, i.code AS "item_code?"
              FROM coupon_templates t JOIN orgs o ON o.id = t.org_id
+             LEFT JOIN benefit_items i ON i.id = t.item_id
             WHERE ($1::text IS NULL OR t.code ILIKE $1 OR t.name ILIKE $1)
             ORDER BY t.created_at DESC, t.code
             LIMIT $2 OFFSET $3"#,
@@ -277,6 +280,28 @@ pub async fn redemptions(
     .fetch_one(pool)
     .await?;
     Ok((rows, total))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    /// Templates of this item.
+    pub templates: i64,
+}
+
+/// 权益品目: the catalogue, with how many templates each item has.
+pub async fn items(pool: &PgPool) -> Result<Vec<ItemRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ItemRow,
+        r#"SELECT i.id, i.code, i.name, i.description,
+                  (SELECT count(*) FROM coupon_templates t WHERE t.item_id = i.id) AS "templates!"
+             FROM benefit_items i ORDER BY i.code"#
+    )
+    .fetch_all(pool)
+    .await
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -315,6 +315,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/benefits/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 权益品目: the benefit catalogue. */
+        get: operations["items"];
+        put?: never;
+        /** Add a benefit item (权益品目). */
+        post: operations["create_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/benefits/merchant-redemptions": {
         parameters: {
             query?: never;
@@ -1078,6 +1096,11 @@ export interface components {
             /** Format: date-time */
             valid_to: string;
         };
+        CreateItemRequest: {
+            code: string;
+            description: string;
+            name: string;
+        };
         CreateMerchantRequest: {
             code: string;
             name: string;
@@ -1125,6 +1148,8 @@ export interface components {
             face_value: number;
             /** Format: int64 */
             initial_stock: number;
+            /** @description Its benefit item (权益品目), if any. */
+            item_code?: string | null;
             /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
             kind: string;
             /**
@@ -1237,6 +1262,18 @@ export interface components {
             label_zh: string;
             /** Format: int32 */
             sort: number;
+        };
+        ItemRow: {
+            code: string;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Templates of this item.
+             */
+            templates: number;
         };
         /** @description The user's previous sign-in, shown at this one. */
         LastLogin: {
@@ -1567,6 +1604,8 @@ export interface components {
             id: string;
             /** Format: int64 */
             initial_stock: number;
+            /** @description Its benefit item (权益品目). */
+            item_code?: string | null;
             kind: string;
             /** Format: int32 */
             limit_per_campaign?: number | null;
@@ -2288,6 +2327,57 @@ export interface operations {
                 };
                 content: {
                     "text/csv": unknown;
+                };
+            };
+        };
+    };
+    items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemRow"][];
+                };
+            };
+        };
+    };
+    create_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateItemRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedView"];
+                };
+            };
+            /** @description QY-BEN-1012 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
