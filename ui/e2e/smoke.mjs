@@ -71,6 +71,19 @@ export async function captchaAnswer(id, env = process.env) {
   return answer
 }
 
+/** The first column of the first row of `sql` (a fixed query, no user input), read with psql. */
+export async function psqlValue(sql, env = process.env) {
+  const databaseUrl = env.QUANYI_DATABASE_URL
+  if (!databaseUrl) throw new Error('QUANYI_DATABASE_URL is required to read the database')
+  return await new Promise((resolvePromise, reject) => {
+    execFile('psql', [databaseUrl, '-XAtc', sql], { timeout: 10_000 }, (err, stdout, stderr) => {
+      // Not err.message: it repeats the command line, database password included.
+      if (err) reject(new Error(`psql failed: ${String(stderr).trim() || err.code || 'failed'}`))
+      else resolvePromise(String(stdout).split('\n')[0].trim())
+    })
+  })
+}
+
 /** RFC 4648 base32 (the alphabet authenticator apps use) → bytes; spaces and padding are ignored. */
 export function base32Decode(text) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
@@ -142,7 +155,17 @@ let sessionOpen = false
 let awaitingReady = true
 /** How many 4xx answers of /api/v1/auth/login are expected: the deliberate wrong-captcha attempt. */
 let expectedLoginFailures = 0
+/** How many 409 answers of the till are expected: the deliberate second redemption of a used coupon. */
+let expectedRedeemRefusals = 0
 let stepCount = 0
+/** SMOKE_ONLY=benefits: skip the system-administration steps (up to the 营销权益 ones). */
+let skipping = false
+let planner
+let plannerPassword
+let cashier
+let cashierPassword
+/** The planner's permissions, from the sign-in. */
+let plannerPermissions = []
 
 function pathOf(url) {
   try {
@@ -159,10 +182,15 @@ function isExpectedFailure(url, status) {
     expectedLoginFailures -= 1
     return true
   }
+  if (path === '/api/v1/benefits/merchant-redemptions' && status === 409 && expectedRedeemRefusals > 0) {
+    expectedRedeemRefusals -= 1
+    return true
+  }
   return status === 503 && awaitingReady && path === '/readyz'
 }
 
 async function step(name, fn) {
+  if (skipping) return
   stepCount += 1
   const started = Date.now()
   try {
@@ -273,13 +301,40 @@ async function columnTexts(page, testId) {
   return (await page.locator(`[data-testid="users-table"] .el-table__body [data-testid="${testId}"]`).allInnerTexts()).map((s) => s.trim())
 }
 
-/** Opens the page of a 系统管理 entry from the side menu. */
-async function openSystemPage(page, key, path) {
+/** Opens the page of entry `key` under menu group `group` from the side menu. */
+async function openMenuPage(page, group, key, path) {
   const item = page.getByTestId(`menu-${key}`)
-  if (!(await item.isVisible())) await page.locator('[data-testid="menu-system"] > .el-sub-menu__title').click()
+  if (!(await item.isVisible())) await page.locator(`[data-testid="menu-${group}"] > .el-sub-menu__title`).click()
   await item.waitFor({ state: 'visible' })
   await item.click()
   await page.waitForURL((url) => url.pathname === path)
+}
+
+/** Opens the page of a 系统管理 entry from the side menu. */
+async function openSystemPage(page, key, path) {
+  await openMenuPage(page, 'system', key, path)
+}
+
+/** Signs `name` in (no second factor expected) and waits for home. */
+async function signIn(page, name, secret) {
+  const response = await submitLogin(page, name, secret)
+  if (response.status() !== 200) {
+    const body = await response.text().catch(() => '')
+    problems.length = 0
+    throw new Error(`login of ${name} answered ${response.status()}: ${body}`)
+  }
+  sessionOpen = true
+  const answer = await response.json()
+  if (answer.must_change_password) throw new Error(`${name} must change the password first`)
+  if (answer.second_factor === 'verify' || answer.second_factor === 'enrol') throw new Error(`${name} owes a second factor (${answer.second_factor}); the smoke test needs a fresh stack`)
+  await page.waitForURL((url) => url.pathname === '/home')
+  return answer.user
+}
+
+/** The rows of table `testId` whose text contains `text`. */
+function tableRows(page, testId, text) {
+  const rows = page.locator(`[data-testid="${testId}"] .el-table__body tr.el-table__row`)
+  return text === undefined ? rows : rows.filter({ hasText: text })
 }
 
 async function main() {
@@ -288,6 +343,11 @@ async function main() {
   password = env('QUANYI_PASSWORD')
   auditor = process.env.QUANYI_AUDITOR || 'auditor'
   auditorPassword = process.env.QUANYI_AUDITOR_PASSWORD || password
+  planner = process.env.QUANYI_PLANNER || 'planner'
+  plannerPassword = process.env.QUANYI_PLANNER_PASSWORD || password
+  cashier = process.env.QUANYI_CASHIER || 'clerk'
+  cashierPassword = process.env.QUANYI_CASHIER_PASSWORD || password
+  skipping = process.env.SMOKE_ONLY === 'benefits'
   if (!process.env.SMOKE_CAPTCHA_ANSWER_URL) env('QUANYI_DATABASE_URL')
   screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
   executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
@@ -887,6 +947,203 @@ async function main() {
 
     await step(`log ${username} out`, async () => {
       await logOut(page, '26-logged-out')
+    })
+
+    // 营销权益: the planner (no second factor) and the merchant cashier.
+    skipping = false
+    const smokeTemplate = { code: `SMOKE-${suffix.toUpperCase()}`, name: `冒烟满50减5-${suffix}` }
+
+    await step(`sign in as ${planner} (a new captcha)`, async () => {
+      if (pathOf(page.url()) !== '/login') await page.goto(`${baseUrl}/login`)
+      const who = await signIn(page, planner, plannerPassword)
+      for (const p of ['benefit:template:view', 'benefit:template:create', 'benefit:stock:view', 'benefit:stock:update', 'benefit:coupon:view']) {
+        if (!who.permissions?.includes(p)) throw new Error(`${planner} lacks ${p}`)
+      }
+      plannerPermissions = who.permissions
+    })
+
+    await step('营销权益 › 权益信息查询 lists the three demo templates with kinds and amounts in yuan', async () => {
+      await openMenuPage(page, 'benefit', 'benefit-templates', '/benefit/templates')
+      await tableRows(page, 'templates-table', 'DEMO-DJ10').first().waitFor()
+      const expected = {
+        'DEMO-MJ20': ['满100减20', '满减', '¥20.00', '¥100.00'],
+        'DEMO-ZK85': ['8.5 折', '折扣', '最高减 ¥50.00', '无门槛'],
+        'DEMO-DJ10': ['10元代金券', '代金券', '¥10.00', '无门槛'],
+      }
+      for (const [code, needles] of Object.entries(expected)) {
+        const row = tableRows(page, 'templates-table', code).first()
+        const text = (await row.innerText()).replace(/\s+/g, ' ')
+        for (const needle of needles) if (!text.includes(needle)) throw new Error(`the row of ${code} does not show "${needle}": ${text}`)
+      }
+      // Stock as remaining / initial with a bar; the planner may create but the button follows the permission.
+      const stock = (await tableRows(page, 'templates-table', 'DEMO-MJ20').first().getByTestId('template-stock').innerText()).replace(/\s+/g, ' ')
+      if (!/^[\d,]+ \/ 1,000/.test(stock)) throw new Error(`DEMO-MJ20's stock shows "${stock}"`)
+      await page.getByTestId('template-create').waitFor({ state: 'visible' })
+      await page.waitForLoadState('networkidle')
+      await shot(page, '27-benefit-templates')
+    })
+
+    await step(`新建优惠券 ${smokeTemplate.code}: 满 50.00 减 5.00, 200 in stock over 8 shards`, async () => {
+      await page.getByTestId('template-create').click()
+      const dialog = page.getByTestId('template-form-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      await page.getByTestId('template-form-code').fill(smokeTemplate.code)
+      await page.getByTestId('template-form-name').fill(smokeTemplate.name)
+      await page.getByTestId('template-form-threshold').fill('50.00')
+      await page.getByTestId('template-form-face').fill('5.00')
+      await page.locator('[data-testid="template-form-stock"] input').fill('200')
+      await page.locator('[data-testid="template-form-shards"] input').fill('8')
+      await dialog.locator('.el-dialog__title').click()
+      const hint = (await page.getByTestId('template-form-shards-hint').innerText()).trim()
+      if (!hint.includes('秒杀等热门券建议 8–16')) throw new Error(`the shards hint says "${hint}"`)
+      await shot(page, '28-template-create')
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/benefits/templates' && res.request().method() === 'POST'),
+        page.getByTestId('template-form-submit').click(),
+      ])
+      if (response.status() !== 201) throw new Error(`creating the template answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      await dialog.waitFor({ state: 'hidden' })
+      const row = tableRows(page, 'templates-table', smokeTemplate.code).first()
+      await row.waitFor()
+      const text = (await row.innerText()).replace(/\s+/g, ' ')
+      for (const needle of [smokeTemplate.name, '满减', '¥5.00', '¥50.00', '已上架', '200 / 200']) {
+        if (!text.includes(needle)) throw new Error(`the new template's row does not show "${needle}": ${text}`)
+      }
+      await page.waitForLoadState('networkidle')
+      await shot(page, '29-template-created')
+    })
+
+    await step('调整库存: add 50 to the new template', async () => {
+      const row = tableRows(page, 'templates-table', smokeTemplate.code).first()
+      await row.getByTestId('template-more').click()
+      await page.locator('[data-testid="template-stock-adjust"]:visible').click()
+      const dialog = page.getByTestId('stock-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      await page.locator('[data-testid="stock-dialog-quantity"] input').fill('50')
+      await dialog.locator('.el-dialog__title').click()
+      await shot(page, '29a-stock-dialog')
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => /\/api\/v1\/benefits\/templates\/[^/]+\/stock$/.test(pathOf(res.url()))),
+        page.getByTestId('stock-dialog-submit').click(),
+      ])
+      if (response.status() !== 204) throw new Error(`adding stock answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      await dialog.waitFor({ state: 'hidden' })
+      await page.waitForFunction(
+        (code) => [...document.querySelectorAll('[data-testid="templates-table"] .el-table__body tr')].some((tr) => tr.textContent?.includes(code) && tr.textContent.includes('250 / 200')),
+        smokeTemplate.code,
+      )
+    })
+
+    await step('库存变动 of the new template: the chart is drawn and the ledger lists 初始 +200 and 增加 +50', async () => {
+      await tableRows(page, 'templates-table', smokeTemplate.code).first().getByTestId('template-movements').click()
+      await page.waitForURL((url) => url.pathname === '/benefit/stock' && url.searchParams.get('code') === smokeTemplate.code)
+      await page.locator('[data-testid="stock-chart"] canvas').first().waitFor({ state: 'visible' })
+      const kinds = tableRows(page, 'movements-table')
+      await kinds.nth(1).waitFor()
+      const text = (await page.getByTestId('movements-table').innerText()).replace(/\s+/g, ' ')
+      for (const needle of ['初始', '+200', '增加', '+50', planner]) if (!text.includes(needle)) throw new Error(`the ledger does not show "${needle}": ${text}`)
+      const summary = (await page.getByTestId('stock-summary').innerText()).replace(/\s+/g, ' ')
+      if (!summary.includes(smokeTemplate.name) || !summary.includes('250')) throw new Error(`the summary says "${summary}"`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '30-benefit-stock')
+    })
+
+    await step('权益库存变动查询 of a demo template: 初始 and 领取 rows, coupon codes', async () => {
+      await page.goto(`${baseUrl}/benefit/stock?code=DEMO-MJ20`)
+      await page.locator('[data-testid="stock-chart"] canvas').first().waitFor({ state: 'visible' })
+      await tableRows(page, 'movements-table', '领取').first().waitFor()
+      await page.waitForLoadState('networkidle')
+      await shot(page, '30a-benefit-stock-demo')
+    })
+
+    await step('权益发放明细查询 shows the coupons with customer numbers masked', async () => {
+      await openMenuPage(page, 'benefit', 'benefit-coupons', '/benefit/coupons')
+      await tableRows(page, 'coupons-table').first().waitFor()
+      const customers = (await page.locator('[data-testid="coupons-table"] .el-table__body [data-testid="coupon-customer"]').allInnerTexts()).map((c) => c.trim())
+      if (customers.length === 0) throw new Error('no coupons listed')
+      const clear = customers.filter((c) => !c.includes('***'))
+      if (clear.length > 0) throw new Error(`customer numbers not masked: ${JSON.stringify(clear)}`)
+      const canExport = plannerPermissions.includes('benefit:coupon:export')
+      if (canExport !== (await page.getByTestId('coupon-export').count()) > 0) throw new Error(`导出 is ${canExport ? 'missing' : 'shown'} for ${planner}`)
+      console.log(`    ${customers.length} coupons on the first page, e.g. ${customers[0]}`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '31-benefit-coupons')
+    })
+
+    await step('核销记录 lists the demo redemptions in yuan', async () => {
+      if (!plannerPermissions.includes('benefit:redemption:view')) return
+      await openMenuPage(page, 'benefit', 'benefit-redemptions', '/benefit/redemptions')
+      await tableRows(page, 'redemptions-table').first().waitFor()
+      const amounts = await page.locator('[data-testid="redemptions-table"] .el-table__body [data-testid="redemption-order-amount"]').allInnerTexts()
+      if (!amounts.every((a) => /^¥[\d,]+\.\d{2}$/.test(a.trim()))) throw new Error(`order amounts shown as ${JSON.stringify(amounts)}`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '32-benefit-redemptions')
+    })
+
+    await step(`log ${planner} out`, async () => {
+      await logOut(page, '32a-planner-logged-out')
+    })
+
+    await step(`sign in as the cashier ${cashier}: only 核销 and 核销记录 under 营销权益`, async () => {
+      const who = await signIn(page, cashier, cashierPassword)
+      if (who.kind !== 'merchant') throw new Error(`${cashier} is a "${who.kind}" user, not a merchant's`)
+      await openMenuPage(page, 'benefit', 'benefit-redeem', '/benefit/redeem')
+      if (await page.getByTestId('menu-benefit-templates').count()) throw new Error(`${cashier} sees 权益信息查询`)
+      const focused = await page.evaluate(() => document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid'))
+      if (focused !== 'redeem-code') throw new Error(`the code input is not focused on arrival ("${focused}")`)
+    })
+
+    const couponCode = await psqlValue(
+      "SELECT c.code FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE t.code = 'DEMO-DJ10' AND c.status = 'unused' ORDER BY c.code LIMIT 1",
+    ).catch((err) => `(${err.message})`)
+
+    await step('核销 an unused DEMO-DJ10 coupon on an order of 35.00: 优惠 ¥10.00', async () => {
+      if (!/^[0-9A-Z]{16}$/.test(couponCode)) throw new Error(`no unused DEMO-DJ10 coupon: ${couponCode}`)
+      await page.locator('.el-select[data-testid="redeem-store"]').click()
+      await page.locator('.el-select-dropdown__item').filter({ hasText: 'S001' }).first().click()
+      await page.getByTestId('redeem-amount').fill('35.00')
+      await page.getByTestId('redeem-order-ref').fill(`SMOKE-${suffix}-1`)
+      // Typed as a cashier might: lower case, in groups.
+      const typed = couponCode.toLowerCase().replace(/(.{4})(?=.)/g, '$1 ')
+      await page.getByTestId('redeem-code').fill(typed)
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/benefits/merchant-redemptions'),
+        page.getByTestId('redeem-code').press('Enter'),
+      ])
+      if (response.status() !== 200) throw new Error(`redeeming answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      const card = page.getByTestId('redeem-success')
+      await card.waitFor({ state: 'visible' })
+      const discount = (await page.getByTestId('redeem-discount').innerText()).trim()
+      if (discount !== '优惠 ¥10.00') throw new Error(`the success card says "${discount}"`)
+      const text = (await card.innerText()).replace(/\s+/g, ' ')
+      if (!text.includes('¥25.00')) throw new Error(`the success card does not show the ¥25.00 to pay: ${text}`)
+      await page.getByTestId('redeem-session').waitFor()
+      await page.mouse.move(0, 0)
+      await shot(page, '33-redeem-success')
+    })
+
+    await step('the same coupon again is refused: 已使用', async () => {
+      await page.getByTestId('redeem-amount').fill('35.00')
+      await page.getByTestId('redeem-order-ref').fill(`SMOKE-${suffix}-2`)
+      await page.getByTestId('redeem-code').fill(`quanyi:coupon:${couponCode}`)
+      expectedRedeemRefusals = 1
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/benefits/merchant-redemptions'),
+        page.getByTestId('redeem-code').press('Enter'),
+      ])
+      const body = await response.json().catch(() => null)
+      if (response.status() !== 409 || body?.code !== 'QY-BEN-3002') throw new Error(`the second redemption answered ${response.status()} ${JSON.stringify(body)}`)
+      const error = page.getByTestId('redeem-error')
+      await error.waitFor({ state: 'visible' })
+      const text = (await error.innerText()).replace(/\s+/g, ' ')
+      if (!text.includes('已使用')) throw new Error(`the error card says "${text}"`)
+      if (expectedRedeemRefusals !== 0) throw new Error('the refusal was not seen')
+      await page.mouse.move(0, 0)
+      await shot(page, '34-redeem-used')
+    })
+
+    await step(`log ${cashier} out`, async () => {
+      await logOut(page, '35-cashier-logged-out')
     })
   } catch (err) {
     await shot(page, 'failure').catch(() => {})
