@@ -787,6 +787,7 @@ async fn staff_create_templates_with_field_errors_see_stock_and_masked_coupons()
     };
     let templates = get("/api/v1/benefits/templates?q=MJ30".into()).await;
     assert_eq!(templates["items"][0]["remaining"], 600);
+    assert_eq!(templates["items"][0]["increased"], 100);
     assert_eq!(templates["items"][0]["item_code"], "STORE-COUPON");
     let items = get("/api/v1/benefits/items".into()).await;
     let store = items
@@ -865,7 +866,7 @@ async fn a_merchant_cashier_redeems_at_the_till_and_sees_only_their_merchants_re
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["merchant_code"] == "M001")
+            .all(|r| r["merchant_code"] == "M001" && r["merchant_name"] == "城东便利店")
     );
     // a bank user without the merchant role cannot redeem
     let planner = app.browser();

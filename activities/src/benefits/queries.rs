@@ -28,6 +28,10 @@ pub struct TemplateRow {
     pub limit_per_campaign: Option<i32>,
     pub limit_per_merchant_day: Option<i32>,
     pub initial_stock: i64,
+    /// Stock added since (增加库存).
+    pub increased: i64,
+    /// Unclaimed stock withdrawn (收回).
+    pub withdrawn: i64,
     /// Unclaimed stock now, over all shards.
     pub remaining: i64,
     pub claimed: i64,
@@ -52,6 +56,8 @@ pub async fn templates(
                   t.claim_from, t.claim_to, t.valid_from, t.valid_to, t.valid_days, t.shards,
                   t.limit_per_day, t.limit_total, t.limit_per_campaign, t.limit_per_merchant_day,
                   t.initial_stock,
+                  (SELECT coalesce(sum(quantity), 0) FROM stock_movements m WHERE m.template_id = t.id AND m.kind = 'increase')::bigint AS "increased!",
+                  (SELECT coalesce(-sum(quantity), 0) FROM stock_movements m WHERE m.template_id = t.id AND m.kind = 'withdraw')::bigint AS "withdrawn!",
                   (SELECT coalesce(sum(remaining), 0) FROM stock_shards s WHERE s.template_id = t.id)::bigint AS "remaining!",
                   (SELECT count(*) FROM coupons c WHERE c.template_id = t.id) AS "claimed!",
                   (SELECT count(*) FROM coupons c WHERE c.template_id = t.id AND c.status = 'used') AS "redeemed!",
@@ -166,6 +172,7 @@ pub async fn stock_by_day(
 pub struct CouponRow {
     pub code: String,
     pub template_code: String,
+    pub template_name: String,
     /// Masked (C1****0001).
     pub customer_no: String,
     pub client_code: String,
@@ -190,7 +197,7 @@ pub async fn coupons(
     offset: i64,
 ) -> Result<(Vec<CouponRow>, i64), sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT c.code, t.code AS template_code, c.customer_no, a.code AS client_code, c.campaign_id,
+        "SELECT c.code, t.code AS template_code, t.name AS template_name, c.customer_no, a.code AS client_code, c.campaign_id,
                 c.status, c.claimed_at, c.valid_to
            FROM coupons c JOIN coupon_templates t ON t.id = c.template_id JOIN api_clients a ON a.id = c.client_id
           WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
@@ -221,6 +228,7 @@ pub async fn coupons(
         .map(|r| CouponRow {
             code: r.code,
             template_code: r.template_code,
+            template_name: r.template_name,
             customer_no: pii::mask(pii::Kind::CustomerNo, &r.customer_no),
             client_code: r.client_code,
             campaign_id: r.campaign_id,
@@ -237,8 +245,11 @@ pub struct RedemptionRow {
     pub id: Uuid,
     pub coupon_code: String,
     pub template_code: String,
+    pub template_name: String,
     pub merchant_code: String,
+    pub merchant_name: String,
     pub store_code: String,
+    pub store_name: String,
     pub order_amount: i64,
     pub discount: i64,
     pub order_ref: String,
@@ -256,8 +267,9 @@ pub async fn redemptions(
 ) -> Result<(Vec<RedemptionRow>, i64), sqlx::Error> {
     let rows = sqlx::query_as!(
         RedemptionRow,
-        "SELECT r.id, c.code AS coupon_code, t.code AS template_code, m.code AS merchant_code,
-                s.code AS store_code, r.order_amount, r.discount, r.order_ref, r.redeemed_at, r.reversed_at
+        "SELECT r.id, c.code AS coupon_code, t.code AS template_code, t.name AS template_name,
+                m.code AS merchant_code, m.name AS merchant_name, s.code AS store_code,
+                s.name AS store_name, r.order_amount, r.discount, r.order_ref, r.redeemed_at, r.reversed_at
            FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
            JOIN coupon_templates t ON t.id = c.template_id
            JOIN merchants m ON m.id = r.merchant_id JOIN stores s ON s.id = r.store_id

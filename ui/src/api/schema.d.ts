@@ -1093,6 +1093,7 @@ export interface components {
             customer_no: string;
             status: string;
             template_code: string;
+            template_name: string;
             /** Format: date-time */
             valid_to: string;
         };
@@ -1472,6 +1473,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             merchant_code: string;
+            merchant_name: string;
             /** Format: int64 */
             order_amount: number;
             order_ref: string;
@@ -1480,7 +1482,9 @@ export interface components {
             /** Format: date-time */
             reversed_at?: string | null;
             store_code: string;
+            store_name: string;
             template_code: string;
+            template_name: string;
         };
         RegisterClientRequest: {
             /** @example mobile_banking */
@@ -1602,6 +1606,11 @@ export interface components {
             face_value: number;
             /** Format: uuid */
             id: string;
+            /**
+             * Format: int64
+             * @description Stock added since (增加库存).
+             */
+            increased: number;
             /** Format: int64 */
             initial_stock: number;
             /** @description Its benefit item (权益品目). */
@@ -1636,6 +1645,11 @@ export interface components {
             valid_from?: string | null;
             /** Format: date-time */
             valid_to?: string | null;
+            /**
+             * Format: int64
+             * @description Unclaimed stock withdrawn (收回).
+             */
+            withdrawn: number;
         };
         /** @enum {string} */
         TemplateStatus: "active" | "withdrawn";
