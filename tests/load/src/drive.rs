@@ -257,3 +257,184 @@ pub async fn run(
         connect_failures: connect_failures.load(Ordering::Relaxed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The driver against a stand-in for the channel API that checks every signature and nonce,
+    //! sells a small stock and lets each coupon be redeemed once.
+    use super::*;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use std::collections::HashSet;
+
+    const SECRET: &[u8] = b"secret-secret-secret-secret-0123";
+
+    #[derive(Default)]
+    struct Fake {
+        stock: Mutex<i64>,
+        issued: AtomicU64,
+        nonces: Mutex<HashSet<String>>,
+        request_ids: Mutex<HashSet<String>>,
+        used: Mutex<HashSet<String>>,
+    }
+
+    fn verify(fake: &Fake, headers: &HeaderMap, path: &str, body: &str) -> Result<(), String> {
+        let h = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let ts: u64 = h("x-qy-timestamp").parse().map_err(|_| "timestamp")?;
+        let expected = Signer::new(h("x-qy-client"), SECRET).signature(
+            ts,
+            h("x-qy-nonce"),
+            "POST",
+            path,
+            body.as_bytes(),
+        );
+        if expected != h("x-qy-signature") {
+            return Err("QY-CLI-0002".into());
+        }
+        if !fake
+            .nonces
+            .lock()
+            .unwrap()
+            .insert(h("x-qy-nonce").to_owned())
+        {
+            return Err("QY-CLI-0004".into());
+        }
+        let v: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let id = v["request_id"].as_str().unwrap_or_default().to_owned();
+        if !fake.request_ids.lock().unwrap().insert(id) {
+            return Err("duplicate request id".into());
+        }
+        Ok(())
+    }
+
+    fn refuse(status: StatusCode, code: &str) -> (StatusCode, String) {
+        (
+            status,
+            format!(r#"{{"code":"{code}","message":"","request_id":"x"}}"#),
+        )
+    }
+
+    async fn claims(
+        State(fake): State<Arc<Fake>>,
+        headers: HeaderMap,
+        body: String,
+    ) -> (StatusCode, String) {
+        if let Err(code) = verify(&fake, &headers, CLAIM_PATH, &body) {
+            return refuse(StatusCode::UNAUTHORIZED, &code);
+        }
+        {
+            let mut stock = fake.stock.lock().unwrap();
+            if *stock < 1 {
+                return refuse(StatusCode::CONFLICT, crate::stats::SOLD_OUT);
+            }
+            *stock -= 1;
+        }
+        let n = fake.issued.fetch_add(1, Ordering::Relaxed);
+        (
+            StatusCode::OK,
+            format!(r#"{{"coupon_code":"C{n:015}","status":"unused"}}"#),
+        )
+    }
+
+    async fn redemptions(
+        State(fake): State<Arc<Fake>>,
+        headers: HeaderMap,
+        body: String,
+    ) -> (StatusCode, String) {
+        if let Err(code) = verify(&fake, &headers, REDEEM_PATH, &body) {
+            return refuse(StatusCode::UNAUTHORIZED, &code);
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let coupon = v["coupon_code"].as_str().unwrap().to_owned();
+        if !fake.used.lock().unwrap().insert(coupon) {
+            return refuse(StatusCode::CONFLICT, "QY-BEN-3002");
+        }
+        (
+            StatusCode::OK,
+            r#"{"redemption_id":"r","discount":2000}"#.into(),
+        )
+    }
+
+    async fn serve(stock: i64) -> (Target, Arc<Fake>) {
+        let fake = Arc::new(Fake {
+            stock: Mutex::new(stock),
+            ..Default::default()
+        });
+        let app = axum::Router::new()
+            .route(CLAIM_PATH, axum::routing::post(claims))
+            .route(REDEEM_PATH, axum::routing::post(redemptions))
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (
+            Target::parse(&format!("http://{addr}")).await.unwrap(),
+            fake,
+        )
+    }
+
+    fn plan(target: Target, scenario: Scenario) -> Arc<Plan> {
+        Arc::new(Plan {
+            target,
+            channel: Signer::new("load-channel", SECRET),
+            merchant: Signer::new("load-merchant", SECRET),
+            scenario,
+            redeem_percent: 20,
+            templates: vec!["T1".into(), "T2".into()],
+            customers: 1000,
+            store_code: "S1".into(),
+            order_amount: 12800,
+            prefix: "L1-".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_hot_template_sells_exactly_its_stock_and_the_rest_is_sold_out() {
+        let (target, fake) = serve(300).await;
+        let plan = plan(target, Scenario::ClaimHot);
+        let result = run(plan, Arc::default(), 20, Duration::from_millis(500)).await;
+        let t = &result.tally;
+        assert_eq!(t.count(crate::stats::Class::Error), 0, "{:?}", t.outcomes);
+        assert_eq!(t.successes(Op::Claim), 300);
+        assert!(t.count(crate::stats::Class::Business) > 0);
+        assert_eq!(result.connect_failures, 0);
+        assert_eq!(t.reconnects, 0, "keep-alive holds");
+        assert_eq!(fake.nonces.lock().unwrap().len() as u64, t.requests());
+    }
+
+    #[tokio::test]
+    async fn a_redeem_run_redeems_each_pooled_coupon_once_then_stops() {
+        let (target, fake) = serve(1_000_000).await;
+        let plan = plan(target, Scenario::Redeem);
+        let pool = Arc::new(CouponPool::default());
+        let setup = fill_pool(plan.clone(), pool.clone(), 8, 200).await;
+        assert_eq!(setup.tally.successes(Op::Claim), 200);
+        assert_eq!(pool.len(), 200);
+        let result = run(plan, pool.clone(), 10, Duration::from_secs(10)).await;
+        assert_eq!(result.tally.successes(Op::Redeem), 200);
+        assert_eq!(result.tally.requests(), 200, "{:?}", result.tally.outcomes);
+        assert!(pool.exhausted_after_ms.load(Ordering::Relaxed) > 0);
+        assert!(result.elapsed < Duration::from_secs(10));
+        assert_eq!(fake.used.lock().unwrap().len(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_mixed_run_redeems_about_a_fifth_and_only_claimed_coupons() {
+        let (target, fake) = serve(1_000_000).await;
+        let plan = plan(target, Scenario::Mixed);
+        let pool = Arc::new(CouponPool::default());
+        fill_pool(plan.clone(), pool.clone(), 4, 50).await;
+        let result = run(plan, pool, 10, Duration::from_millis(500)).await;
+        let t = &result.tally;
+        assert_eq!(t.count(crate::stats::Class::Error), 0, "{:?}", t.outcomes);
+        let redeemed = t.successes(Op::Redeem) as f64;
+        let share = redeemed / t.requests() as f64;
+        assert!((0.15..=0.21).contains(&share), "{share}");
+        assert_eq!(fake.used.lock().unwrap().len() as f64, redeemed);
+    }
+}
