@@ -175,6 +175,30 @@ tps = 6123.456789 (without initial connection time)
         assert_eq!(r.failed, 0);
         assert!((r.tps - 6123.456789).abs() < 1e-6);
     }
+
+    #[test]
+    fn the_script_commits_the_conditional_decrement_with_its_coupon_and_ledger_row() {
+        let client = uuid::Uuid::nil();
+        let s = claim_script(client, "'L1-PGB-HOT'", 1, 16);
+        assert!(s.contains(r"\set t random(0, 0)"));
+        assert!(s.contains(r"\set shard random(0, 15)"));
+        assert!(s.contains("remaining = remaining - 1"));
+        assert!(s.contains("AND remaining >= 1;"));
+        assert!(s.contains("code = 'L1-PGB-HOT' AND status = 'active' \\gset"));
+        let order: Vec<_> = [
+            "BEGIN;",
+            "INSERT INTO claim_requests",
+            "UPDATE stock_shards",
+            "INSERT INTO coupons",
+            "INSERT INTO stock_movements",
+            "COMMIT;",
+        ]
+        .iter()
+        .map(|needle| s.find(needle).unwrap_or_else(|| panic!("{needle} missing")))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert!(!s.contains("ROLLBACK"));
+    }
 }
 
 /// pgbench's script: the server's claim transaction (`quanyi_activities::benefits::claim`)
