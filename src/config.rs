@@ -81,6 +81,13 @@ pub struct ApiConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub data_key: Option<SecretString>,
+    /// How long after a redemption a merchant may reverse it (冲正).
+    #[serde(default = "default_reversal_window_hours")]
+    pub reversal_window_hours: u64,
+}
+
+fn default_reversal_window_hours() -> u64 {
+    24
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -118,6 +125,7 @@ impl Default for Config {
                 secure_cookies: true,
                 session_idle_minutes: 20,
                 data_key: None,
+                reversal_window_hours: 24,
             },
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
@@ -178,6 +186,7 @@ impl Config {
             },
             temporal_ui_url: self.temporal.ui_url.clone(),
             data_key,
+            reversal_window: Duration::from_secs(self.api.reversal_window_hours * 3600),
         })
     }
 

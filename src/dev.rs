@@ -105,6 +105,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             secure_cookies: false,
             session_idle_minutes: 20,
             data_key: Some(data_key(&var)?),
+            reversal_window_hours: 24,
         },
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,
@@ -113,7 +114,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         notify: NotifyConfig::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
-    let seeded = seed::seed_demo_bank(&pool)
+    let key = config
+        .api_settings()
+        .map_err(|e| StackError(e.to_string()))?
+        .data_key;
+    let seeded = seed::seed_demo_bank(&pool, &key)
         .await
         .map_err(|e| StackError(format!("cannot seed the demo bank: {e}")))?;
 

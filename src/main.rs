@@ -54,6 +54,10 @@ enum AuditCommand {
     /// Walk the audit log's hash chain; print every modified, inserted or deleted row and exit
     /// non-zero if there is any.
     Verify,
+    /// Check that the benefits books balance: for every coupon template, initial stock +
+    /// increases − claims − withdrawals = remaining, claims = coupons = ledger rows, no coupon
+    /// redeemed twice. Prints each violation; exits non-zero if there is any.
+    Stock,
 }
 
 fn main() -> ExitCode {
@@ -101,8 +105,13 @@ async fn run(cli: Cli) -> Result<(), StackError> {
             Ok(())
         }
         Command::Seed => {
-            let pool = quanyi::connect_and_migrate(&config()?).await?;
-            let outcome = quanyi_activities::seed::seed_demo_bank(&pool)
+            let config = config()?;
+            let key = config
+                .api_settings()
+                .map_err(|e| StackError(e.to_string()))?
+                .data_key;
+            let pool = quanyi::connect_and_migrate(&config).await?;
+            let outcome = quanyi_activities::seed::seed_demo_bank(&pool, &key)
                 .await
                 .map_err(|e| StackError(format!("cannot seed: {e}")))?;
             tracing::info!(?outcome, "demo bank");
@@ -142,6 +151,24 @@ async fn run(cli: Cli) -> Result<(), StackError> {
                 .await
                 .map_err(cannot_record)?;
             outcome.map(|_| ()).map_err(StackError)
+        }
+        Command::Audit(AuditCommand::Stock) => {
+            let pool = quanyi::connect(&config()?)?;
+            let (templates, violations) = quanyi_activities::benefits::conservation::check(&pool)
+                .await
+                .map_err(|e| StackError(format!("cannot read the stock: {e}")))?;
+            for violation in &violations {
+                println!("{violation}");
+            }
+            if violations.is_empty() {
+                println!("stock balances: {templates} templates, no violation");
+                Ok(())
+            } else {
+                Err(StackError(format!(
+                    "stock does not balance: {} violation(s) in {templates} templates",
+                    violations.len()
+                )))
+            }
         }
     }
 }

@@ -150,6 +150,11 @@ grep -q "audit log intact" "$work/verify.out" || fail "quanyi audit verify said:
 psql "$(db_url)" -qc "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET ip = '10.6.6.6' WHERE id = (SELECT min(id) FROM audit_log); ALTER TABLE audit_log ENABLE TRIGGER USER;"
 if QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1; then fail "quanyi audit verify missed a row changed by hand"; fi
 grep -q "content changed" "$work/verify.out" || fail "quanyi audit verify did not name the changed row"
+QUANYI_DATABASE__URL="$(db_url)" "$bin" audit stock >"$work/stock.out" 2>&1 || { cat "$work/stock.out" >&2; fail "quanyi audit stock on the demo coupons"; }
+grep -q "stock balances" "$work/stock.out" || fail "quanyi audit stock said: $(cat "$work/stock.out")"
+psql "$(db_url)" -qc "UPDATE stock_shards SET remaining = remaining + 1 WHERE shard = 0 AND template_id = (SELECT id FROM coupon_templates WHERE code = 'DEMO-MJ20')"
+if QUANYI_DATABASE__URL="$(db_url)" "$bin" audit stock >"$work/stock.out" 2>&1; then fail "quanyi audit stock missed a stock changed by hand"; fi
+grep -q "DEMO-MJ20" "$work/stock.out" || fail "quanyi audit stock did not name the template: $(cat "$work/stock.out")"
 
 echo "dev-smoke: a port in use is one clear line"
 if "$bin" "${args[@]}" >"$work/busy.out" 2>"$work/busy.err"; then fail "a second stack started on busy ports"; fi

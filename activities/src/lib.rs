@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod benefits;
 pub mod clock;
 pub mod crypto;
 pub mod dictionaries;

@@ -11,6 +11,8 @@ pub enum Kind {
     BankCard,
     Name,
     Email,
+    /// The bank's customer number.
+    CustomerNo,
 }
 
 /// `value` as it may be shown to anyone.
@@ -29,6 +31,7 @@ pub fn mask(kind: Kind, value: &str) -> String {
     match kind {
         Kind::Phone => keep(3, 4),
         Kind::IdNumber | Kind::BankCard => keep(4, 4),
+        Kind::CustomerNo => keep(2, 4),
         // 张三 → 张*, 欧阳娜娜 → 欧***; a one-character name is hidden whole
         Kind::Name if n >= 2 => keep(1, 0),
         Kind::Name => "*".repeat(n),
@@ -57,6 +60,7 @@ mod tests {
             mask(Kind::BankCard, "6222021234567890123"),
             "6222***********0123"
         );
+        assert_eq!(mask(Kind::CustomerNo, "C10000001"), "C1***0001");
         assert_eq!(mask(Kind::Name, "张三"), "张*");
         assert_eq!(mask(Kind::Name, "欧阳娜娜"), "欧***");
         assert_eq!(mask(Kind::Name, "王"), "*");

@@ -1,5 +1,8 @@
-//! The demo bank: a small org tree, roles and staff logins, written once per database.
+//! The demo bank: a small org tree, roles and staff logins, a merchant, and demo coupons, written
+//! once per database.
 
+use crate::audit::Entry;
+use crate::crypto::DataKey;
 use crate::identity::password;
 use sqlx::PgPool;
 
@@ -56,6 +59,12 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         display_name: "商户管理员",
         org: "总行",
         role: "merchant_admin",
+    },
+    DemoLogin {
+        username: "clerk",
+        display_name: "城东便利店收银员",
+        org: "城东分行",
+        role: "merchant_clerk",
     },
 ];
 
@@ -126,7 +135,18 @@ const ROLES: &[RoleSeed] = &[
         "营销策划",
         "org_and_below",
         None,
-        &["system:org:view"],
+        &[
+            "system:org:view",
+            "benefit:template:view",
+            "benefit:template:create",
+            "benefit:template:update",
+            "benefit:stock:view",
+            "benefit:stock:update",
+            "benefit:coupon:view",
+            "benefit:coupon:export",
+            "benefit:coupon:withdraw",
+            "benefit:redemption:view",
+        ],
     ),
     (
         "first_reviewer",
@@ -147,14 +167,34 @@ const ROLES: &[RoleSeed] = &[
         "运营监控",
         "all",
         None,
-        &["system:status:view", "system:org:view"],
+        &[
+            "system:status:view",
+            "system:org:view",
+            "benefit:template:view",
+            "benefit:stock:view",
+            "benefit:coupon:view",
+            "benefit:redemption:view",
+        ],
     ),
     (
         "merchant_admin",
         "商户管理",
         "all",
         None,
-        &["system:org:view"],
+        &[
+            "system:org:view",
+            "benefit:template:view",
+            "benefit:merchant:manage",
+            "benefit:client:manage",
+            "benefit:redemption:view",
+        ],
+    ),
+    (
+        "merchant_clerk",
+        "商户收银员",
+        "self",
+        None,
+        &["benefit:coupon:redeem", "benefit:redemption:view"],
     ),
 ];
 
@@ -175,8 +215,8 @@ pub enum SeedOutcome {
 }
 
 /// Seeds the demo bank unless this database has been seeded before; one transaction.
-#[tracing::instrument(skip(pool))]
-pub async fn seed_demo_bank(pool: &PgPool) -> Result<SeedOutcome, sqlx::Error> {
+#[tracing::instrument(skip(pool, key))]
+pub async fn seed_demo_bank(pool: &PgPool, key: &DataKey) -> Result<SeedOutcome, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let first = sqlx::query!(
         r#"INSERT INTO app_meta (key, value) VALUES ('demo_seed', jsonb_build_object('at', now()))
@@ -254,6 +294,117 @@ pub async fn seed_demo_bank(pool: &PgPool) -> Result<SeedOutcome, sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     }
+    // a demo merchant with two stores; its cashier signs in as a merchant user
+    sqlx::query!(
+        "WITH m AS (INSERT INTO merchants (code, name, org_id)
+                    SELECT 'M001', '城东便利店', id FROM orgs WHERE code = 'BR01' RETURNING id)
+         INSERT INTO stores (merchant_id, code, name)
+         SELECT m.id, s.code, s.name FROM m,
+                (VALUES ('S001', '城东便利店人民路店'), ('S002', '城东便利店新区店')) AS s (code, name)"
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE users SET kind = 'merchant', merchant_id = (SELECT id FROM merchants WHERE code = 'M001')
+          WHERE username = 'clerk'"
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
+    demo_benefits(pool, key).await?;
     Ok(SeedOutcome::Seeded)
+}
+
+/// Demo coupons: three templates, a channel client (its secret is random: the demo's claims are
+/// made here, not over HTTP), thirty claims and a few redemptions at the demo merchant.
+async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> {
+    use crate::benefits::{admin, claim, clients, redeem};
+    let now = chrono::Utc::now();
+    let seed = Entry {
+        username: Some("seed".into()),
+        ..Entry::default()
+    };
+    let org = sqlx::query_scalar!("SELECT id FROM orgs WHERE code = 'HO'")
+        .fetch_one(pool)
+        .await?;
+    let template = |code: &str, name: &str, kind: &str, face: i64, threshold: i64, permille| {
+        admin::NewTemplate {
+            code: code.into(),
+            name: name.into(),
+            kind: kind.into(),
+            face_value: face,
+            threshold,
+            discount_permille: permille,
+            claim_from: now - chrono::Duration::days(1),
+            claim_to: now + chrono::Duration::days(60),
+            valid_from: None,
+            valid_to: None,
+            valid_days: Some(30),
+            initial_stock: 1000,
+            shards: 4,
+            limit_per_day: Some(1),
+            limit_total: Some(3),
+            merchant_codes: vec!["M001".into()],
+            active: true,
+        }
+    };
+    for t in [
+        template("DEMO-MJ20", "满100减20", "threshold", 2000, 10000, None),
+        template(
+            "DEMO-ZK85",
+            "全场8.5折（最高减50元）",
+            "discount",
+            5000,
+            0,
+            Some(850),
+        ),
+        template("DEMO-DJ10", "10元代金券", "cash", 1000, 0, None),
+    ] {
+        // a refusal here means an earlier, interrupted seeding already made it
+        let _ = admin::create_template(pool, &t, org, now, seed.clone()).await?;
+    }
+    let client = clients::NewClient {
+        code: "demo_mobile".into(),
+        name: "手机银行（演示）".into(),
+        kind: clients::ClientKind::Channel,
+        merchant_id: None,
+    };
+    let Ok((client_id, _)) = clients::register(pool, key, client, now, seed.clone()).await? else {
+        return Ok(());
+    };
+    let clerk = sqlx::query_scalar!("SELECT id FROM users WHERE username = 'clerk'")
+        .fetch_one(pool)
+        .await?;
+    let merchant = sqlx::query_scalar!("SELECT id FROM merchants WHERE code = 'M001'")
+        .fetch_one(pool)
+        .await?;
+    let templates = ["DEMO-MJ20", "DEMO-ZK85", "DEMO-DJ10"];
+    for i in 0..30 {
+        let request_id = format!("demo-{i:04}");
+        let customer = format!("C{:08}", 10_000_000 + i);
+        let request = claim::ClaimRequest {
+            client_id,
+            request_id: &request_id,
+            body: request_id.as_bytes(),
+            template_code: templates[i % 3],
+            customer_no: &customer,
+            campaign_id: None,
+        };
+        let Ok(coupon) = claim::claim(pool, &request, now).await? else {
+            continue;
+        };
+        if i % 4 == 0 {
+            let redeem = redeem::RedeemRequest {
+                merchant_id: merchant,
+                by: redeem::Redeemer::User(clerk),
+                request_id: &request_id,
+                coupon: &coupon.coupon_code,
+                store_code: "S001",
+                order_amount: 12_800,
+                order_ref: &format!("POS-DEMO-{i:04}"),
+            };
+            let _ = redeem::redeem(pool, &redeem, now).await?;
+        }
+    }
+    Ok(())
 }

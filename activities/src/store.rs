@@ -49,6 +49,7 @@ pub const CACHE_CHANNEL: &str = "quanyi_cache";
 pub enum Cached {
     Parameters,
     Dictionaries,
+    ApiClients,
 }
 
 impl Cached {
@@ -56,11 +57,12 @@ impl Cached {
         match self {
             Cached::Parameters => "parameters",
             Cached::Dictionaries => "dictionaries",
+            Cached::ApiClients => "api_clients",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Cached> {
-        [Cached::Parameters, Cached::Dictionaries]
+        [Cached::Parameters, Cached::Dictionaries, Cached::ApiClients]
             .into_iter()
             .find(|c| c.name() == name)
     }

@@ -1,14 +1,18 @@
-//! Read-mostly data kept in memory: the security policy (parameters) and the code lists. A change
+//! Read-mostly data kept in memory: the security policy (parameters), the code lists and the
+//! signed-API clients. A change
 //! announces itself with `NOTIFY` in its own transaction (`store::announce_change`); every API
 //! replica listens and drops its copy when the change commits. A lifetime backs that up should a
 //! notification be lost while the listening connection reconnects — then everything is dropped.
 
+use quanyi_activities::benefits::clients::{self, Client};
+use quanyi_activities::crypto::DataKey;
 use quanyi_activities::dictionaries::{self, Dictionary};
 use quanyi_activities::identity::SecurityPolicy;
 use quanyi_activities::parameters;
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,6 +49,8 @@ pub struct Caches {
     defaults: SecurityPolicy,
     policy: Slot<SecurityPolicy>,
     dictionaries: Slot<Vec<Dictionary>>,
+    /// Signed-API clients by code, secrets decrypted (`None`: unknown or disabled).
+    clients: Mutex<HashMap<String, (Instant, Option<Client>)>>,
 }
 
 impl Caches {
@@ -53,7 +59,30 @@ impl Caches {
             defaults,
             policy: Slot::new(),
             dictionaries: Slot::new(),
+            clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The active signed-API client with `code`.
+    pub async fn client(
+        &self,
+        pool: &PgPool,
+        key: &DataKey,
+        code: &str,
+    ) -> Result<Option<Client>, sqlx::Error> {
+        if let Some((at, client)) = self.clients.lock().expect("cache lock").get(code)
+            && at.elapsed() < LIFETIME
+        {
+            return Ok(client.clone());
+        }
+        let client = clients::active(pool, key, code).await?;
+        let mut cached = self.clients.lock().expect("cache lock");
+        // unknown names are cached too, but a flood of them must not grow the map without end
+        if cached.len() > 10_000 {
+            cached.clear();
+        }
+        cached.insert(code.to_owned(), (Instant::now(), client.clone()));
+        Ok(client)
     }
 
     /// The configured defaults, before any parameter change.
@@ -83,12 +112,14 @@ impl Caches {
         match what {
             Cached::Parameters => self.policy.clear(),
             Cached::Dictionaries => self.dictionaries.clear(),
+            Cached::ApiClients => self.clients.lock().expect("cache lock").clear(),
         }
     }
 
     fn invalidate_all(&self) {
         self.policy.clear();
         self.dictionaries.clear();
+        self.clients.lock().expect("cache lock").clear();
     }
 
     /// Listens for change announcements until the task is dropped, reconnecting after a failure.

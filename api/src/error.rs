@@ -232,6 +232,72 @@ catalogue! {
         "手机号须为 11 位中国大陆手机号码", "A phone number is 11 digits, a mainland China mobile number";
     InvalidEmail = "QY-SYS-1029", UNPROCESSABLE_ENTITY,
         "电子邮箱格式不正确（最长 100 字符）", "Not a valid e-mail address (at most 100 characters)";
+    UnknownClient = "QY-CLI-0001", UNAUTHORIZED,
+        "接入方不存在或已停用", "Unknown or disabled client";
+    BadSignature = "QY-CLI-0002", UNAUTHORIZED,
+        "请求签名不正确", "The request signature is wrong";
+    StaleTimestamp = "QY-CLI-0003", UNAUTHORIZED,
+        "请求时间戳与服务器时间相差超过 5 分钟", "The request timestamp is more than 5 minutes off";
+    NonceReused = "QY-CLI-0004", UNAUTHORIZED,
+        "请求随机数已使用过（疑似重放）", "The nonce was used before (a replay?)";
+    SignatureHeaderMissing = "QY-CLI-0005", UNAUTHORIZED,
+        "缺少或格式不正确的签名标头（X-Qy-Client、X-Qy-Timestamp、X-Qy-Nonce、X-Qy-Signature）",
+        "A signing header is missing or malformed (X-Qy-Client, X-Qy-Timestamp, X-Qy-Nonce, X-Qy-Signature)";
+    WrongClientKind = "QY-CLI-0006", FORBIDDEN,
+        "该接入方不能调用此服务", "This client may not call this service";
+    TemplateCodeTaken = "QY-BEN-1001", CONFLICT,
+        "优惠券编码已存在", "That template code is taken";
+    UnknownTemplate = "QY-BEN-1002", NOT_FOUND,
+        "优惠券不存在", "No such coupon template";
+    UnknownMerchant = "QY-BEN-1003", UNPROCESSABLE_ENTITY,
+        "商户不存在", "No such merchant";
+    NotEnoughStock = "QY-BEN-1004", CONFLICT,
+        "未领取的库存不足", "Not that much unclaimed stock";
+    TemplateWrongStatus = "QY-BEN-1005", CONFLICT,
+        "优惠券当前状态不允许此操作", "The template's status does not allow this";
+    InvalidTemplate = "QY-BEN-1006", UNPROCESSABLE_ENTITY,
+        "优惠券字段不正确", "A template field is not valid";
+    InvalidAmount = "QY-BEN-1007", UNPROCESSABLE_ENTITY,
+        "金额须为 0 至 10^12 分之间的整数", "An amount is a whole number of fen from 0 to 10^12";
+    InvalidWindow = "QY-BEN-1008", UNPROCESSABLE_ENTITY,
+        "时间段不正确：开始须早于结束；有效期为固定时段或领取后天数之一",
+        "A window must start before it ends; validity is a fixed window or a number of days, not both";
+    MerchantCodeTaken = "QY-BEN-1009", CONFLICT,
+        "商户编码已存在", "That merchant code is taken";
+    ClientCodeTaken = "QY-BEN-1010", CONFLICT,
+        "接入方编码已存在", "That client code is taken";
+    SoldOut = "QY-BEN-2001", CONFLICT,
+        "已抢光", "Sold out";
+    DailyLimitReached = "QY-BEN-2002", CONFLICT,
+        "已达到每人每日领取上限", "The customer's daily limit for this coupon is reached";
+    TotalLimitReached = "QY-BEN-2003", CONFLICT,
+        "已达到每人领取上限", "The customer's limit for this coupon is reached";
+    TemplateNotClaimable = "QY-BEN-2004", NOT_FOUND,
+        "优惠券不存在或未上架", "No such coupon, or it is not active";
+    OutsideClaimWindow = "QY-BEN-2005", CONFLICT,
+        "不在领取时间内", "Outside the claim window";
+    RequestIdReused = "QY-BEN-2006", CONFLICT,
+        "请求编号已用于另一笔不同的请求", "The request id was used for a different request";
+    UnknownCoupon = "QY-BEN-3001", NOT_FOUND,
+        "券码不存在", "No such coupon code";
+    CouponUsed = "QY-BEN-3002", CONFLICT,
+        "券已使用", "The coupon is already used";
+    CouponNotValidNow = "QY-BEN-3003", CONFLICT,
+        "券不在有效期内", "The coupon is not valid now";
+    MerchantNotEligible = "QY-BEN-3004", FORBIDDEN,
+        "该券不能在本商户使用", "The coupon cannot be used at this merchant";
+    BelowThreshold = "QY-BEN-3005", CONFLICT,
+        "订单金额未达到使用门槛", "The order is below the coupon's threshold";
+    CouponWithdrawn = "QY-BEN-3006", CONFLICT,
+        "券已收回", "The coupon was withdrawn";
+    ReversalWindowPassed = "QY-BEN-3007", CONFLICT,
+        "已超过冲正时限", "The reversal window has passed";
+    UnknownRedemption = "QY-BEN-3008", NOT_FOUND,
+        "核销记录不存在", "No such redemption for this merchant";
+    UnknownStore = "QY-BEN-3009", UNPROCESSABLE_ENTITY,
+        "门店不存在或已停用", "No such store, or it is disabled";
+    NotAMerchantUser = "QY-BEN-3010", FORBIDDEN,
+        "当前用户不属于任何商户", "You do not belong to a merchant";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

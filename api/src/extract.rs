@@ -20,7 +20,7 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+pub fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -43,6 +43,38 @@ fn field_of(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
     }
 }
 
+/// `bytes` as JSON of type `T`: malformed is `QY-REQ-0001`, a missing or mistyped field
+/// `QY-REQ-0002` naming the field.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => value,
+        Err(error) if error.inner().is_data() => {
+            let field = field_of(&error);
+            tracing::info!(field, "JSON body refused: {}", error.inner());
+            return Err(ApiError::fields(vec![FieldError {
+                field,
+                code: ErrorCode::InvalidBody,
+            }]));
+        }
+        Err(error) => {
+            tracing::info!("malformed JSON body: {}", error.inner());
+            return Err(ErrorCode::MalformedJson.into());
+        }
+    };
+    deserializer
+        .end()
+        .map_err(|_| ApiError::from(ErrorCode::MalformedJson))?;
+    Ok(value)
+}
+
+/// [`parse`], then the `validator` rules.
+pub fn parse_valid<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = parse(bytes)?;
+    value.validate().map_err(|e| refusal(&e))?;
+    Ok(value)
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
@@ -59,26 +91,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                     ErrorCode::BadRequest
                 }
             })?;
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value = match serde_path_to_error::deserialize(&mut deserializer) {
-            Ok(value) => value,
-            Err(error) if error.inner().is_data() => {
-                let field = field_of(&error);
-                tracing::info!(field, "JSON body refused: {}", error.inner());
-                return Err(ApiError::fields(vec![FieldError {
-                    field,
-                    code: ErrorCode::InvalidBody,
-                }]));
-            }
-            Err(error) => {
-                tracing::info!("malformed JSON body: {}", error.inner());
-                return Err(ErrorCode::MalformedJson.into());
-            }
-        };
-        deserializer
-            .end()
-            .map_err(|_| ApiError::from(ErrorCode::MalformedJson))?;
-        Ok(Json(value))
+        parse(&bytes).map(Json)
     }
 }
 

@@ -2,7 +2,9 @@
 //! request ids, metrics, OpenAPI, and the admin UI's files.
 
 pub mod auth;
+pub mod benefits;
 pub mod cache;
+pub mod channel;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -127,9 +129,48 @@ pub fn router(state: AppState) -> Router {
         .route("/system/batch-log", get(logs::batch_log))
         .route("/system/batch-log/export", get(logs::export_batch_log))
         .route("/system/info", get(system::info))
+        .route(
+            "/benefits/templates",
+            get(benefits::templates).post(benefits::create_template),
+        )
+        .route(
+            "/benefits/templates/{code}/status",
+            post(benefits::set_status),
+        )
+        .route(
+            "/benefits/templates/{code}/stock",
+            post(benefits::change_stock),
+        )
+        .route(
+            "/benefits/templates/{code}/coupon-withdrawal",
+            post(benefits::withdraw_coupons),
+        )
+        .route(
+            "/benefits/templates/{code}/movements",
+            get(benefits::movements),
+        )
+        .route("/benefits/coupons", get(benefits::coupons))
+        .route("/benefits/coupons/export", get(benefits::export_coupons))
+        .route("/benefits/redemptions", get(benefits::redemptions))
+        .route(
+            "/benefits/merchant-redemptions",
+            post(benefits::merchant_redeem),
+        )
+        .route(
+            "/benefits/merchants",
+            get(benefits::merchants).post(benefits::create_merchant),
+        )
+        .route("/benefits/clients", post(benefits::register_client))
+        .route("/benefits/my-stores", get(benefits::my_stores))
         .layer(from_fn(auth::require_csrf_header));
+    // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
+    let channel = Router::new()
+        .route("/claims", post(channel::claim))
+        .route("/redemptions", post(channel::redeem))
+        .route("/redemptions/{id}/reversal", post(channel::reverse));
     let api = Router::new()
         .nest("/v1", v1)
+        .nest("/channel/v1", channel)
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(web::api_docs))
         // Unknown API paths are JSON 404s, never the UI's index.html.

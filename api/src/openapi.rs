@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::{auth, error, health, logs, roles, system};
+use crate::{auth, benefits, channel, error, health, logs, roles, system};
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
@@ -50,6 +50,23 @@ use utoipa::OpenApi;
         system::put_dictionary_item,
         system::parameters,
         system::update_parameter,
+        benefits::templates,
+        benefits::create_template,
+        benefits::set_status,
+        benefits::change_stock,
+        benefits::withdraw_coupons,
+        benefits::movements,
+        benefits::coupons,
+        benefits::export_coupons,
+        benefits::redemptions,
+        benefits::merchant_redeem,
+        benefits::my_stores,
+        benefits::merchants,
+        benefits::create_merchant,
+        benefits::register_client,
+        channel::claim,
+        channel::redeem,
+        channel::reverse,
         logs::login_log,
         logs::export_login_log,
         logs::audit_log,
@@ -66,6 +83,8 @@ use utoipa::OpenApi;
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Sign-in and sessions"),
         (name = "system", description = "System information"),
+        (name = "benefits", description = "Coupon templates, stock, coupons and redemptions (staff)"),
+        (name = "channel", description = "The signed API for channels and merchant systems (docs/channel-api.md)"),
     )
 )]
 pub struct ApiDoc;

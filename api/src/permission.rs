@@ -60,6 +60,18 @@ permissions! {
     DictionaryUpdate = "system:dictionary:update", "维护码值", "Edit code lists";
     /// SEC-6: see staff contact details unmasked (each time audited).
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
+    TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
+    TemplateCreate = "benefit:template:create", "新建优惠券", "Create coupon templates";
+    TemplateUpdate = "benefit:template:update", "上架和下架优惠券", "Activate and withdraw templates";
+    StockView = "benefit:stock:view", "查看库存和库存变动", "View stock and its movements";
+    StockUpdate = "benefit:stock:update", "增加和收回库存", "Add and withdraw stock";
+    CouponView = "benefit:coupon:view", "查看发放明细", "View coupons handed out";
+    CouponExport = "benefit:coupon:export", "导出发放明细", "Export coupons handed out";
+    CouponWithdraw = "benefit:coupon:withdraw", "收回未使用的券", "Withdraw unused coupons";
+    CouponRedeem = "benefit:coupon:redeem", "核销优惠券（商户）", "Redeem coupons (merchants)";
+    RedemptionView = "benefit:redemption:view", "查看核销记录", "View redemptions";
+    MerchantManage = "benefit:merchant:manage", "维护商户和门店", "Maintain merchants and stores";
+    ClientManage = "benefit:client:manage", "维护接入渠道和商户系统", "Maintain channel and merchant-system clients";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -76,6 +88,13 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("system:dictionary", "码值", "Code lists"),
     ("pii", "个人信息", "Personal data"),
     ("pii:user", "员工联系方式", "Staff contact details"),
+    ("benefit", "权益管理", "Benefits"),
+    ("benefit:template", "优惠券", "Coupon templates"),
+    ("benefit:stock", "库存", "Stock"),
+    ("benefit:coupon", "券", "Coupons"),
+    ("benefit:redemption", "核销", "Redemptions"),
+    ("benefit:merchant", "商户", "Merchants"),
+    ("benefit:client", "接入方", "API clients"),
 ];
 
 pub fn is_known(name: &str) -> bool {

@@ -18,6 +18,8 @@ pub struct ApiSettings {
     pub temporal_ui_url: Option<String>,
     /// Encrypts secrets at rest (TOTP seeds).
     pub data_key: DataKey,
+    /// How long after a redemption the merchant may reverse it.
+    pub reversal_window: std::time::Duration,
 }
 
 impl ApiSettings {

@@ -4,6 +4,7 @@
 mod api_errors;
 mod audit;
 mod auth;
+mod benefits;
 mod health;
 mod logs;
 mod notifications;

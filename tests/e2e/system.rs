@@ -113,14 +113,14 @@ async fn a_branch_user_sees_only_its_own_subtree() {
     names.sort();
     assert_eq!(
         names,
-        ["br01.admin", "planner", "reviewer1"],
+        ["br01.admin", "clerk", "planner", "reviewer1"],
         "only users of 城东分行 and below"
     );
-    assert_eq!(page.total, 3);
+    assert_eq!(page.total, 4);
     let past_the_end: Page = get(&branch, "/api/v1/system/users?page=9").await.unwrap();
     assert_eq!(
         (past_the_end.items.len(), past_the_end.total),
-        (0, 3),
+        (0, 4),
         "the total survives a page past the end"
     );
     let sub_branches: Page = get(
@@ -130,7 +130,7 @@ async fn a_branch_user_sees_only_its_own_subtree() {
     .await
     .unwrap();
     assert_eq!(
-        sub_branches.total, 3,
+        sub_branches.total, 4,
         "filtering by a branch includes its sub-branches"
     );
     // Creating a user in another branch is refused as out of scope.
@@ -421,6 +421,76 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/system/audit-log", Some("system:audit:view")),
     (
         "get",
+        "/api/v1/benefits/templates",
+        Some("benefit:template:view"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/templates",
+        Some("benefit:template:create"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/templates/{code}/status",
+        Some("benefit:template:update"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/templates/{code}/stock",
+        Some("benefit:stock:update"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/templates/{code}/coupon-withdrawal",
+        Some("benefit:coupon:withdraw"),
+    ),
+    (
+        "get",
+        "/api/v1/benefits/templates/{code}/movements",
+        Some("benefit:stock:view"),
+    ),
+    (
+        "get",
+        "/api/v1/benefits/coupons",
+        Some("benefit:coupon:view"),
+    ),
+    (
+        "get",
+        "/api/v1/benefits/coupons/export",
+        Some("benefit:coupon:export"),
+    ),
+    (
+        "get",
+        "/api/v1/benefits/redemptions",
+        Some("benefit:redemption:view"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/merchant-redemptions",
+        Some("benefit:coupon:redeem"),
+    ),
+    (
+        "get",
+        "/api/v1/benefits/merchants",
+        Some("benefit:template:view"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/merchants",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/clients",
+        Some("benefit:client:manage"),
+    ),
+    (
+        "get",
+        "/api/v1/benefits/my-stores",
+        Some("benefit:coupon:redeem"),
+    ),
+    (
+        "get",
         "/api/v1/system/audit-log/export",
         Some("system:log:export"),
     ),
@@ -458,10 +528,16 @@ async fn every_route_needs_a_session_and_its_permission() {
 
     let app = spawn_app().await;
     let anonymous = app.browser();
-    // monitor holds system:status:view and system:org:view, nothing else of these
+    // monitor holds system:status:view, system:org:view and the benefit views, nothing else of these
     let monitor = app.browser();
     monitor.login("monitor", DEMO_PASSWORD).await.unwrap();
-    let held = ["system:org:view"];
+    let held = [
+        "system:org:view",
+        "benefit:template:view",
+        "benefit:stock:view",
+        "benefit:coupon:view",
+        "benefit:redemption:view",
+    ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {
             continue;

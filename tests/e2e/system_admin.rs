@@ -312,7 +312,7 @@ async fn a_role_with_an_unknown_permission_is_refused() {
     }
     assert_eq!(
         count(&app, "SELECT count(*) FROM roles").await,
-        7,
+        8,
         "nothing written"
     );
     let created: Created = app
@@ -502,7 +502,9 @@ async fn a_permission_removed_from_a_role_is_refused_to_its_holders_at_once() {
     assert_eq!(target, "monitor");
     assert_eq!(
         before,
-        json!({"name": "运营监控", "data_scope": "all", "permissions": ["system:org:view", "system:status:view"]})
+        json!({"name": "运营监控", "data_scope": "all", "permissions": [
+            "benefit:coupon:view", "benefit:redemption:view", "benefit:stock:view",
+            "benefit:template:view", "system:org:view", "system:status:view"]})
     );
     assert_eq!(
         after,
@@ -535,7 +537,17 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
     let menu: Vec<Value> = get(&planner, "/api/v1/auth/menus").await.unwrap();
     assert_eq!(
         keys(&menu),
-        ["home", "system", "system-orgs", "system-dictionaries"],
+        [
+            "home",
+            "benefit",
+            "benefit-templates",
+            "benefit-stock",
+            "benefit-coupons",
+            "benefit-redemptions",
+            "system",
+            "system-orgs",
+            "system-dictionaries"
+        ],
         "only what planner holds, no buttons"
     );
     app.login("admin", DEMO_PASSWORD).await.unwrap();
@@ -566,10 +578,19 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
     let menu: Vec<Value> = get(&planner, "/api/v1/auth/menus").await.unwrap();
     assert_eq!(
         keys(&menu),
-        ["home", "system", "system-dictionaries"],
+        [
+            "home",
+            "benefit",
+            "benefit-templates",
+            "benefit-stock",
+            "benefit-coupons",
+            "benefit-redemptions",
+            "system",
+            "system-dictionaries"
+        ],
         "the hidden page is gone"
     );
-    assert_eq!(menu[1]["children"][0]["title_zh"], "数据字典");
+    assert_eq!(menu[2]["children"][0]["title_zh"], "数据字典");
 
     assert_eq!(
         put(

@@ -133,7 +133,7 @@ async fn start() -> Result<(Stack, Vec<ManagedChild>), String> {
     quanyi_activities::store::migrate(&pool)
         .await
         .map_err(|e| e.to_string())?;
-    quanyi_activities::seed::seed_demo_bank(&pool)
+    quanyi_activities::seed::seed_demo_bank(&pool, &data_key())
         .await
         .map_err(|e| e.to_string())?;
     pool.close().await;
@@ -340,6 +340,13 @@ impl Default for AppOptions {
     }
 }
 
+/// This test process's data key: one for every app, as the seeded template database was
+/// encrypted under it.
+pub fn data_key() -> DataKey {
+    static KEY: OnceLock<String> = OnceLock::new();
+    DataKey::from_base64(KEY.get_or_init(DataKey::generate_base64)).expect("a generated key")
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default()).await
 }
@@ -359,7 +366,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         secure_cookies: false,
         policy: options.policy.clone(),
         temporal_ui_url: None,
-        data_key: DataKey::from_base64(&DataKey::generate_base64()).expect("a fresh key"),
+        data_key: data_key(),
+        reversal_window: Duration::from_secs(24 * 3600),
     };
     let clock = options.clock.clone();
     let state = AppState::new(

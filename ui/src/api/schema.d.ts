@@ -4,6 +4,57 @@
  */
 
 export interface paths {
+    "/api/channel/v1/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 领券 for a customer (channel clients). */
+        post: operations["claim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/channel/v1/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 核销 by a merchant system. */
+        post: operations["redeem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/channel/v1/redemptions/{id}/reversal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 冲正 of a redemption by the merchant system that made it, within the window; idempotent. */
+        post: operations["reverse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/captcha": {
         parameters: {
             query?: never;
@@ -207,6 +258,212 @@ export interface paths {
          *     session gets a new id and may then do what its roles allow.
          */
         post: operations["verify_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a channel or merchant-system client; its secret is shown once. Step-up; audited. */
+        post: operations["register_client"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 发放明细查询: coupons handed out, customers masked. */
+        get: operations["coupons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/coupons/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the coupons handed out as CSV (customers masked; step-up; audited). */
+        get: operations["export_coupons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/merchant-redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 核销 by a merchant's staff member at the till (scan or type the code). */
+        post: operations["merchant_redeem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/merchants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Merchants and their stores. */
+        get: operations["merchants"];
+        put?: never;
+        /** Add a merchant with its stores (the merchant-onboarding process comes later). */
+        post: operations["create_merchant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/my-stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stores of the signed-in merchant user's merchant (the till page's store choice). */
+        get: operations["my_stores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redemption records; a merchant's staff see only their merchant's. */
+        get: operations["redemptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coupon templates with their stock, claims and redemptions. */
+        get: operations["templates"];
+        put?: never;
+        /** Create a coupon template with its stock (split over its shards) and the ledger's first row. */
+        post: operations["create_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/templates/{code}/coupon-withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 收回: withdraw every claimed-but-unused coupon of a template. */
+        post: operations["withdraw_coupons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/templates/{code}/movements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 库存变动查询: a template's stock ledger and its day-by-day totals. */
+        get: operations["movements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/templates/{code}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 上架 / 下架 a template. */
+        post: operations["set_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/templates/{code}/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add stock, or withdraw unclaimed stock; one ledger row each. */
+        post: operations["change_stock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -770,6 +1027,62 @@ export interface components {
             name: string;
             ok: boolean;
         };
+        ClaimBody: {
+            /**
+             * Format: uuid
+             * @description The campaign the claim comes through, if any.
+             */
+            campaign_id?: string | null;
+            /** @example C10000001 */
+            customer_no: string;
+            /**
+             * @description Unique per client; a repeat gets the first answer.
+             * @example mb-20261126-000001
+             */
+            request_id: string;
+            /** @example T001 */
+            template_code: string;
+        };
+        /** @description A claimed coupon as the channel shows it to the customer. */
+        ClaimedCoupon: {
+            /** Format: date-time */
+            claimed_at: string;
+            coupon_code: string;
+            /** @description The content of the QR code the customer shows at the till. */
+            qr_payload: string;
+            status: string;
+            template_code: string;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+        };
+        /** @enum {string} */
+        ClientKind: "channel" | "merchant";
+        CouponPage: {
+            items: components["schemas"]["CouponRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        CouponRow: {
+            /** Format: uuid */
+            campaign_id?: string | null;
+            /** Format: date-time */
+            claimed_at: string;
+            client_code: string;
+            code: string;
+            /** @description Masked (C1****0001). */
+            customer_no: string;
+            status: string;
+            template_code: string;
+            /** Format: date-time */
+            valid_to: string;
+        };
+        CreateMerchantRequest: {
+            code: string;
+            name: string;
+            stores: components["schemas"]["StoreRequest"][];
+        };
         CreateOrgRequest: {
             /** @example SB0103 */
             code: string;
@@ -791,6 +1104,53 @@ export interface components {
             /** @description Permission names from `GET /api/v1/system/permissions`. */
             permissions: string[];
         };
+        CreateTemplateRequest: {
+            /** @description Claimable at once (in its window), or a draft to activate later. */
+            active: boolean;
+            /** Format: date-time */
+            claim_from: string;
+            /** Format: date-time */
+            claim_to: string;
+            /** @example T2026-001 */
+            code: string;
+            /**
+             * Format: int32
+             * @description For `discount` only: the share paid, per mille (850 = 8.5 折).
+             */
+            discount_permille?: number | null;
+            /**
+             * Format: int64
+             * @description Fen.
+             */
+            face_value: number;
+            /** Format: int64 */
+            initial_stock: number;
+            /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
+            kind: string;
+            /** Format: int32 */
+            limit_per_day?: number | null;
+            /** Format: int32 */
+            limit_total?: number | null;
+            merchant_codes: string[];
+            /** @example 满100减20 */
+            name: string;
+            /**
+             * Format: int32
+             * @description 1–64; more for a hot (seckill) template.
+             */
+            shards: number;
+            /**
+             * Format: int64
+             * @description Fen; the order must reach it.
+             */
+            threshold: number;
+            /** Format: int32 */
+            valid_days?: number | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_to?: string | null;
+        };
         CreateUserRequest: {
             /** @example 张三 */
             display_name: string;
@@ -809,6 +1169,10 @@ export interface components {
             username: string;
         };
         Created: {
+            /** Format: uuid */
+            id: string;
+        };
+        CreatedView: {
             /** Format: uuid */
             id: string;
         };
@@ -932,6 +1296,33 @@ export interface components {
             title_zh: string;
             visible: boolean;
         };
+        MerchantRow: {
+            code: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            status: string;
+            stores: string[];
+        };
+        MovementPage: {
+            /** @description Day by day, for the chart. */
+            days: components["schemas"]["StockDay"][];
+            items: components["schemas"]["MovementRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        MovementRow: {
+            /** Format: date-time */
+            at: string;
+            by_username?: string | null;
+            coupon_code?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description `initial`, `increase`, `claim`, `withdraw`. */
+            kind: string;
+            /** Format: int64 */
+            quantity: number;
+        };
         Org: {
             code: string;
             /** Format: uuid */
@@ -993,6 +1384,79 @@ export interface components {
             /** @description Ten one-time codes for a lost device. Shown once; only their hashes are kept. */
             recovery_codes: string[];
         };
+        RedeemBody: {
+            /**
+             * @description The code as typed, or the scanned QR payload.
+             * @example Q7M2K9XH4TPC8RWN
+             */
+            coupon_code: string;
+            /**
+             * Format: int64
+             * @description Fen, 1 … 10^12.
+             * @example 12800
+             */
+            order_amount: number;
+            order_ref: string;
+            /** @description Unique per merchant; a repeat gets the first answer. */
+            request_id: string;
+            store_code: string;
+        };
+        Redemption: {
+            coupon_code: string;
+            /**
+             * Format: int64
+             * @description Fen off the order.
+             */
+            discount: number;
+            /** Format: date-time */
+            redeemed_at: string;
+            /** Format: uuid */
+            redemption_id: string;
+        };
+        RedemptionPage: {
+            items: components["schemas"]["RedemptionRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        RedemptionRow: {
+            coupon_code: string;
+            /** Format: int64 */
+            discount: number;
+            /** Format: uuid */
+            id: string;
+            merchant_code: string;
+            /** Format: int64 */
+            order_amount: number;
+            order_ref: string;
+            /** Format: date-time */
+            redeemed_at: string;
+            /** Format: date-time */
+            reversed_at?: string | null;
+            store_code: string;
+            template_code: string;
+        };
+        RegisterClientRequest: {
+            /** @example mobile_banking */
+            code: string;
+            kind: components["schemas"]["ClientKind"];
+            /** @description For a merchant system: its merchant. */
+            merchant_code?: string | null;
+            name: string;
+        };
+        RegisteredClientView: {
+            /** Format: uuid */
+            id: string;
+            /** @description The signing secret, base64 of 32 bytes. Shown once; only its ciphertext is kept. */
+            secret: string;
+        };
+        Reversal: {
+            coupon_code: string;
+            /** Format: uuid */
+            redemption_id: string;
+            /** Format: date-time */
+            reversed_at: string;
+        };
+        ReversalBody: Record<string, never>;
         Role: {
             code: string;
             data_scope: string;
@@ -1022,15 +1486,106 @@ export interface components {
             second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
+        StaffRedeemRequest: {
+            /** @description Typed, or the scanned QR payload. */
+            coupon_code: string;
+            /** Format: int64 */
+            order_amount: number;
+            order_ref: string;
+            /** @description Unique per merchant (the page makes one per attempt); a repeat answers as the first. */
+            request_id: string;
+            store_code: string;
+        };
         StatusRequest: {
-            /** @description `false` disables the account and ends its sessions. */
-            active: boolean;
+            /** @description `active` (上架, from draft) or `withdrawn` (下架: no more claims). */
+            status: components["schemas"]["TemplateStatus"];
+        };
+        /** @enum {string} */
+        StockAction: "increase" | "withdraw";
+        StockDay: {
+            /** Format: int64 */
+            claimed: number;
+            /** @description Beijing-time day. */
+            day: string;
+            /** Format: int64 */
+            increased: number;
+            /**
+             * Format: int64
+             * @description Unclaimed stock at the end of the day.
+             */
+            remaining: number;
+            /** Format: int64 */
+            withdrawn: number;
+        };
+        StockRequest: {
+            /** @description `increase` (增加库存) or `withdraw` (收回未领取的库存). */
+            action: components["schemas"]["StockAction"];
+            /** Format: int64 */
+            quantity: number;
+        };
+        StoreRequest: {
+            code: string;
+            name: string;
+        };
+        StoreView: {
+            code: string;
+            name: string;
         };
         SystemInfo: {
             /** @description The Temporal Web UI, for engineers. */
             temporal_ui_url?: string | null;
             version: string;
         };
+        TemplatePage: {
+            items: components["schemas"]["TemplateRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        TemplateRow: {
+            /** Format: date-time */
+            claim_from: string;
+            /** Format: date-time */
+            claim_to: string;
+            /** Format: int64 */
+            claimed: number;
+            code: string;
+            /** Format: int32 */
+            discount_permille?: number | null;
+            /** Format: int64 */
+            face_value: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            initial_stock: number;
+            kind: string;
+            /** Format: int32 */
+            limit_per_day?: number | null;
+            /** Format: int32 */
+            limit_total?: number | null;
+            merchant_codes: string[];
+            name: string;
+            org_name: string;
+            /** Format: int64 */
+            redeemed: number;
+            /**
+             * Format: int64
+             * @description Unclaimed stock now, over all shards.
+             */
+            remaining: number;
+            /** Format: int32 */
+            shards: number;
+            status: string;
+            /** Format: int64 */
+            threshold: number;
+            /** Format: int32 */
+            valid_days?: number | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_to?: string | null;
+        };
+        /** @enum {string} */
+        TemplateStatus: "active" | "withdrawn";
         TemporaryPasswordView: {
             /** @description Shown once to the administrator; the user must change it at first sign-in. */
             temporary_password: string;
@@ -1106,6 +1661,13 @@ export interface components {
             totp_required: boolean;
             username: string;
         };
+        WithdrawnView: {
+            /**
+             * Format: int64
+             * @description Claimed-but-unused coupons withdrawn.
+             */
+            withdrawn: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -1115,6 +1677,149 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimedCoupon"];
+                };
+            };
+            /** @description QY-CLI-0001 … 0005 signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-2004 no such active template */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-2001 sold out, 2002/2003 limits, 2005 window, 2006 request id reused */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redeem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeemBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redemption"];
+                };
+            };
+            /** @description QY-BEN-3004 merchant not eligible, QY-CLI-0006 not a merchant client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3001 unknown code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3002 used, 3003 not valid now, 3005 below threshold, 3006 withdrawn */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reverse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReversalBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reversal"];
+                };
+            };
+            /** @description QY-BEN-3008 no such redemption */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3007 window passed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     new_captcha: {
         parameters: {
             query?: never;
@@ -1475,6 +2180,414 @@ export interface operations {
             };
             /** @description QY-AUTH-0007 locked */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterClientRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredClientView"];
+                };
+            };
+            /** @description QY-BEN-1010 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    coupons: {
+        parameters: {
+            query?: {
+                template_code?: string | null;
+                /** @description The full customer number (the list shows it masked). */
+                customer_no?: string | null;
+                campaign_id?: string | null;
+                /** @description `unused`, `used`, `withdrawn`. */
+                status?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPage"];
+                };
+            };
+        };
+    };
+    export_coupons: {
+        parameters: {
+            query?: {
+                template_code?: string | null;
+                /** @description The full customer number (the list shows it masked). */
+                customer_no?: string | null;
+                campaign_id?: string | null;
+                /** @description `unused`, `used`, `withdrawn`. */
+                status?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with a BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+        };
+    };
+    merchant_redeem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffRedeemRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redemption"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user, 3004 not eligible */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3002, 3003, 3005, 3006 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    merchants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRow"][];
+                };
+            };
+        };
+    };
+    create_merchant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMerchantRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedView"];
+                };
+            };
+            /** @description QY-BEN-1009 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_stores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreView"][];
+                };
+            };
+            /** @description QY-BEN-3010 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redemptions: {
+        parameters: {
+            query?: {
+                template_code?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedemptionPage"];
+                };
+            };
+        };
+    };
+    templates: {
+        parameters: {
+            query?: {
+                /** @description Part of the code or name. */
+                q?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatePage"];
+                };
+            };
+        };
+    };
+    create_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTemplateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedView"];
+                };
+            };
+            /** @description QY-BEN-1001 code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1003, 1006, 1007, 1008 with fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    withdraw_coupons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WithdrawnView"];
+                };
+            };
+        };
+    };
+    movements: {
+        parameters: {
+            query?: {
+                /** @description Part of the code or name. */
+                q?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MovementPage"];
+                };
+            };
+        };
+    };
+    set_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-BEN-1005 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_stock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-BEN-1004 not enough, 1005 withdrawn */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,398 @@
+//! 权益品目/优惠券管理 and 库存: merchants and stores (minimal until merchant onboarding), coupon
+//! templates with their stock split into shards, stock increases and withdrawals (收回) of unclaimed
+//! stock, withdrawal of claimed-but-unused coupons and of a template (下架). Every change is one
+//! transaction with its ledger row and its audit row.
+
+use crate::audit::{self, Entry};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    CodeTaken,
+    UnknownTemplate,
+    UnknownMerchant,
+    /// Less unclaimed stock than asked to withdraw.
+    NotEnoughStock,
+    /// The template's state does not allow it (e.g. withdrawn).
+    WrongStatus,
+}
+
+/// Creates a merchant with one store per `stores` entry (code, name).
+pub async fn create_merchant(
+    pool: &PgPool,
+    code: &str,
+    name: &str,
+    org_id: Uuid,
+    stores: &[(String, String)],
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(id) = sqlx::query_scalar!(
+        "INSERT INTO merchants (code, name, org_id, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (code) DO NOTHING RETURNING id",
+        code,
+        name,
+        org_id,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::CodeTaken));
+    };
+    for (store_code, store_name) in stores {
+        sqlx::query!(
+            "INSERT INTO stores (merchant_id, code, name) VALUES ($1, $2, $3)",
+            id,
+            store_code,
+            store_name
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let entry = Entry {
+        action: "benefit.merchant.create",
+        target: Some(code.to_owned()),
+        after: Some(
+            serde_json::json!({ "code": code, "name": name, "org_id": org_id, "stores": stores }),
+        ),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+/// A coupon template as created (amounts in fen).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct NewTemplate {
+    pub code: String,
+    pub name: String,
+    /// `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物.
+    pub kind: String,
+    pub face_value: i64,
+    pub threshold: i64,
+    /// For `discount`: the share paid in per mille (850 = 8.5 折).
+    pub discount_permille: Option<i32>,
+    pub claim_from: DateTime<Utc>,
+    pub claim_to: DateTime<Utc>,
+    /// A fixed validity window…
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_to: Option<DateTime<Utc>>,
+    /// …or N days from the claim.
+    pub valid_days: Option<i32>,
+    pub initial_stock: i64,
+    /// Stock shards (1–64); more for a hot (seckill) template.
+    pub shards: i32,
+    pub limit_per_day: Option<i32>,
+    pub limit_total: Option<i32>,
+    /// Merchants where it may be redeemed; empty = any.
+    pub merchant_codes: Vec<String>,
+    /// Active at once (claimable in its window), or a draft.
+    pub active: bool,
+}
+
+/// `total` split over `shards` as evenly as possible (the first ones take the remainder).
+pub fn split(total: i64, shards: i32) -> Vec<i64> {
+    let n = i64::from(shards.max(1));
+    (0..n)
+        .map(|i| total / n + i64::from(i < total % n))
+        .collect()
+}
+
+/// Creates a template, its shards and the `initial` ledger row.
+pub async fn create_template(
+    pool: &PgPool,
+    new: &NewTemplate,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let merchants: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT id FROM merchants WHERE code = ANY($1)",
+        &new.merchant_codes
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if merchants.len() != new.merchant_codes.len() {
+        return Ok(Err(Refusal::UnknownMerchant));
+    }
+    let Some(id) = sqlx::query_scalar!(
+        "INSERT INTO coupon_templates (code, name, kind, face_value, threshold, discount_permille,
+                                       claim_from, claim_to, valid_from, valid_to, valid_days,
+                                       initial_stock, shards, limit_per_day, limit_total, status,
+                                       org_id, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         ON CONFLICT (code) DO NOTHING RETURNING id",
+        new.code,
+        new.name,
+        new.kind,
+        new.face_value,
+        new.threshold,
+        new.discount_permille,
+        new.claim_from,
+        new.claim_to,
+        new.valid_from,
+        new.valid_to,
+        new.valid_days,
+        new.initial_stock,
+        new.shards,
+        new.limit_per_day,
+        new.limit_total,
+        if new.active { "active" } else { "draft" },
+        org_id,
+        by.user_id,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::CodeTaken));
+    };
+    let amounts = split(new.initial_stock, new.shards);
+    let shard_numbers: Vec<i32> = (0..new.shards.max(1)).collect();
+    sqlx::query!(
+        "INSERT INTO stock_shards (template_id, shard, remaining)
+         SELECT $1, s, r FROM unnest($2::int[], $3::bigint[]) AS x(s, r)",
+        id,
+        &shard_numbers,
+        &amounts
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO template_merchants (template_id, merchant_id) SELECT $1, unnest($2::uuid[])",
+        id,
+        &merchants
+    )
+    .execute(&mut *tx)
+    .await?;
+    movement(&mut tx, id, "initial", new.initial_stock, by.user_id, now).await?;
+    let entry = Entry {
+        action: "benefit.template.create",
+        target: Some(new.code.clone()),
+        after: Some(serde_json::to_value(new).unwrap_or_default()),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn movement(
+    conn: &mut PgConnection,
+    template_id: Uuid,
+    kind: &str,
+    quantity: i64,
+    by_user: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO stock_movements (template_id, kind, quantity, by_user, at) VALUES ($1, $2, $3, $4, $5)",
+        template_id,
+        kind,
+        quantity,
+        by_user,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a template's status: `active` (from draft), `withdrawn` (下架: no more claims).
+pub async fn set_status(
+    pool: &PgPool,
+    code: &str,
+    status: &str,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(before) = sqlx::query_scalar!(
+        "SELECT status FROM coupon_templates WHERE code = $1 FOR UPDATE",
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    let allowed = matches!(
+        (before.as_str(), status),
+        ("draft", "active") | ("draft" | "active", "withdrawn")
+    );
+    if !allowed {
+        return Ok(Err(Refusal::WrongStatus));
+    }
+    sqlx::query!(
+        "UPDATE coupon_templates SET status = $2 WHERE code = $1",
+        code,
+        status
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "benefit.template.status",
+        target: Some(code.to_owned()),
+        before: Some(serde_json::json!({ "status": before })),
+        after: Some(serde_json::json!({ "status": status })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Adds `quantity` to a template's stock, spread over its shards.
+pub async fn increase_stock(
+    pool: &PgPool,
+    code: &str,
+    quantity: i64,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(t) = sqlx::query!(
+        "SELECT id, shards, status FROM coupon_templates WHERE code = $1 FOR UPDATE",
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    if t.status == "withdrawn" {
+        return Ok(Err(Refusal::WrongStatus));
+    }
+    let amounts = split(quantity, t.shards);
+    let shard_numbers: Vec<i32> = (0..t.shards.max(1)).collect();
+    sqlx::query!(
+        "UPDATE stock_shards s SET remaining = s.remaining + x.r
+           FROM unnest($2::int[], $3::bigint[]) AS x(n, r)
+          WHERE s.template_id = $1 AND s.shard = x.n",
+        t.id,
+        &shard_numbers,
+        &amounts
+    )
+    .execute(&mut *tx)
+    .await?;
+    movement(&mut tx, t.id, "increase", quantity, by.user_id, now).await?;
+    let entry = Entry {
+        action: "benefit.stock.increase",
+        target: Some(code.to_owned()),
+        after: Some(serde_json::json!({ "quantity": quantity })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Withdraws `quantity` of unclaimed stock (收回), taken from the shards with stock; refused when
+/// less is left.
+pub async fn withdraw_stock(
+    pool: &PgPool,
+    code: &str,
+    quantity: i64,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(template_id) = sqlx::query_scalar!(
+        "SELECT id FROM coupon_templates WHERE code = $1 FOR UPDATE",
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    let shards = sqlx::query!(
+        "SELECT shard, remaining FROM stock_shards WHERE template_id = $1 AND remaining > 0
+          ORDER BY shard FOR UPDATE",
+        template_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if shards.iter().map(|s| s.remaining).sum::<i64>() < quantity {
+        return Ok(Err(Refusal::NotEnoughStock));
+    }
+    let mut left = quantity;
+    for s in shards {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(s.remaining);
+        sqlx::query!(
+            "UPDATE stock_shards SET remaining = remaining - $3
+              WHERE template_id = $1 AND shard = $2 AND remaining >= $3",
+            template_id,
+            s.shard,
+            take
+        )
+        .execute(&mut *tx)
+        .await?;
+        left -= take;
+    }
+    movement(&mut tx, template_id, "withdraw", -quantity, by.user_id, now).await?;
+    let entry = Entry {
+        action: "benefit.stock.withdraw",
+        target: Some(code.to_owned()),
+        after: Some(serde_json::json!({ "quantity": quantity })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Withdraws the template's claimed-but-unused coupons (收回); returns how many.
+pub async fn withdraw_unused_coupons(
+    pool: &PgPool,
+    code: &str,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<u64, Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(template_id) =
+        sqlx::query_scalar!("SELECT id FROM coupon_templates WHERE code = $1", code)
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    let withdrawn = sqlx::query!(
+        "UPDATE coupons SET status = 'withdrawn' WHERE template_id = $1 AND status = 'unused'",
+        template_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let entry = Entry {
+        action: "benefit.coupon.withdraw",
+        target: Some(code.to_owned()),
+        after: Some(serde_json::json!({ "coupons": withdrawn })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(withdrawn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn stock_splits_evenly_over_shards_and_keeps_every_unit() {
+        assert_eq!(split(100, 8), [13, 13, 13, 13, 12, 12, 12, 12]);
+        assert_eq!(split(3, 8).iter().sum::<i64>(), 3);
+        assert_eq!(split(0, 1), [0]);
+        assert_eq!(split(7, 0), [7], "at least one shard");
+    }
+}

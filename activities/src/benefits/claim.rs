@@ -1,0 +1,330 @@
+//! 领券: one transaction per claim — the request's answer is reserved first (a repeat, even a
+//! concurrent one, waits and gets the first answer), then the per-customer limits and the stock
+//! move by conditional updates, then the coupon and its ledger row. A hot template's stock is in
+//! shards: a claim starts at a random shard and falls over to the others before it answers sold
+//! out.
+
+use super::{new_coupon_code, qr_payload};
+use chrono::{DateTime, Duration, FixedOffset, SubsecRound, Utc};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+pub struct ClaimRequest<'a> {
+    pub client_id: Uuid,
+    pub request_id: &'a str,
+    /// The request body as signed, so a reused request id with another body is told apart.
+    pub body: &'a [u8],
+    pub template_code: &'a str,
+    pub customer_no: &'a str,
+    pub campaign_id: Option<Uuid>,
+}
+
+/// A claimed coupon as the channel shows it to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ClaimedCoupon {
+    pub coupon_code: String,
+    pub template_code: String,
+    pub status: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: DateTime<Utc>,
+    /// The content of the QR code the customer shows at the till.
+    pub qr_payload: String,
+    pub claimed_at: DateTime<Utc>,
+}
+
+/// Why a claim got no coupon; each has its own code at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    SoldOut,
+    DailyLimit,
+    TotalLimit,
+    UnknownTemplate,
+    OutsideWindow,
+    /// The request id was used before with another body.
+    RequestIdReused,
+}
+
+impl Refusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refusal::SoldOut => "sold_out",
+            Refusal::DailyLimit => "daily_limit",
+            Refusal::TotalLimit => "total_limit",
+            Refusal::UnknownTemplate => "unknown_template",
+            Refusal::OutsideWindow => "outside_window",
+            Refusal::RequestIdReused => "request_id_reused",
+        }
+    }
+
+    fn parse(text: &str) -> Refusal {
+        [
+            Refusal::SoldOut,
+            Refusal::DailyLimit,
+            Refusal::TotalLimit,
+            Refusal::UnknownTemplate,
+            Refusal::OutsideWindow,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+        .unwrap_or(Refusal::RequestIdReused)
+    }
+}
+
+/// The Beijing-time day a claim counts toward for daily limits.
+fn beijing_day(at: DateTime<Utc>) -> String {
+    at.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Claims a coupon, or answers why not; the same `(client, request id)` always gets its first
+/// answer back.
+#[tracing::instrument(skip_all, fields(template = request.template_code))]
+pub async fn claim(
+    pool: &PgPool,
+    request: &ClaimRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<Result<ClaimedCoupon, Refusal>, sqlx::Error> {
+    // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
+    let now = now.trunc_subsecs(6);
+    let body_hash = Sha256::digest(request.body).to_vec();
+    let coupon_id = Uuid::new_v4();
+    let mut tx = pool.begin().await?;
+    // Reserve the answer; a concurrent twin blocks here until this transaction ends.
+    let reserved = sqlx::query!(
+        "INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        request.client_id,
+        request.request_id,
+        body_hash,
+        coupon_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !reserved {
+        tx.rollback().await?;
+        return first_answer(pool, request.client_id, request.request_id, &body_hash).await;
+    }
+    let outcome = take(&mut tx, request, coupon_id, now).await?;
+    if let Err(refusal) = outcome {
+        sqlx::query!(
+            "UPDATE claim_requests SET coupon_id = NULL, refusal = $3 WHERE client_id = $1 AND request_id = $2",
+            request.client_id,
+            request.request_id,
+            refusal.as_str()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Limits, stock, coupon and ledger — inside the claim's transaction. On a refusal nothing of it
+/// is left behind (a savepoint covers the limit counters).
+async fn take(
+    tx: &mut PgConnection,
+    request: &ClaimRequest<'_>,
+    coupon_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Result<ClaimedCoupon, Refusal>, sqlx::Error> {
+    let Some(t) = sqlx::query!(
+        "SELECT id, code, claim_from, claim_to, valid_from, valid_to, valid_days, shards,
+                limit_per_day, limit_total
+           FROM coupon_templates WHERE code = $1 AND status = 'active'",
+        request.template_code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    if now < t.claim_from || now >= t.claim_to {
+        return Ok(Err(Refusal::OutsideWindow));
+    }
+    let limited = t.limit_per_day.is_some() || t.limit_total.is_some();
+    if limited {
+        sqlx::query("SAVEPOINT claim_limits")
+            .execute(&mut *tx)
+            .await?;
+        for (period, limit, refusal) in [
+            (beijing_day(now), t.limit_per_day, Refusal::DailyLimit),
+            ("total".to_owned(), t.limit_total, Refusal::TotalLimit),
+        ] {
+            let Some(limit) = limit else { continue };
+            let counted = sqlx::query!(
+                "INSERT INTO customer_claims (template_id, customer_no, period, claimed)
+                 VALUES ($1, $2, $3, 1)
+                 ON CONFLICT (template_id, customer_no, period) DO UPDATE
+                    SET claimed = customer_claims.claimed + 1
+                  WHERE customer_claims.claimed < $4",
+                t.id,
+                request.customer_no,
+                period,
+                limit
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if counted == 0 {
+                sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
+                    .execute(&mut *tx)
+                    .await?;
+                return Ok(Err(refusal));
+            }
+        }
+    }
+    // A random first shard, then the others in turn: hot templates spread their row locks.
+    let shards = t.shards.max(1);
+    let first = rand::rng().random_range(0..shards);
+    let mut taken = false;
+    for i in 0..shards {
+        let shard = (first + i) % shards;
+        taken = sqlx::query!(
+            "UPDATE stock_shards SET remaining = remaining - 1
+              WHERE template_id = $1 AND shard = $2 AND remaining >= 1",
+            t.id,
+            shard
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if taken {
+            break;
+        }
+    }
+    if !taken {
+        if limited {
+            sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
+                .execute(&mut *tx)
+                .await?;
+        }
+        return Ok(Err(Refusal::SoldOut));
+    }
+    let (valid_from, valid_to) = match (t.valid_from, t.valid_to, t.valid_days) {
+        (Some(from), Some(to), _) => (from, to),
+        (_, _, days) => (now, now + Duration::days(i64::from(days.unwrap_or(30)))),
+    };
+    let code = new_coupon_code();
+    sqlx::query!(
+        "INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id, claimed_at,
+                              valid_from, valid_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        coupon_id,
+        code,
+        t.id,
+        request.customer_no,
+        request.client_id,
+        request.campaign_id,
+        now,
+        valid_from,
+        valid_to
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
+         VALUES ($1, 'claim', -1, $2, $3)",
+        t.id,
+        coupon_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(Ok(ClaimedCoupon {
+        qr_payload: qr_payload(&code),
+        coupon_code: code,
+        template_code: t.code,
+        status: "unused".into(),
+        valid_from,
+        valid_to,
+        claimed_at: now,
+    }))
+}
+
+/// The stored answer of an earlier request with the same id (refused if its body differs).
+async fn first_answer(
+    pool: &PgPool,
+    client_id: Uuid,
+    request_id: &str,
+    body_hash: &[u8],
+) -> Result<Result<ClaimedCoupon, Refusal>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT r.body_hash, r.refusal, c.code AS "code?",
+                  c.valid_from AS "valid_from?", c.valid_to AS "valid_to?", c.claimed_at AS "claimed_at?",
+                  t.code AS "template_code?"
+             FROM claim_requests r
+             LEFT JOIN coupons c ON c.id = r.coupon_id
+             LEFT JOIN coupon_templates t ON t.id = c.template_id
+            WHERE r.client_id = $1 AND r.request_id = $2"#,
+        client_id,
+        request_id
+    )
+    .fetch_one(pool)
+    .await?;
+    if row.body_hash != body_hash {
+        return Ok(Err(Refusal::RequestIdReused));
+    }
+    if let Some(refusal) = row.refusal {
+        return Ok(Err(Refusal::parse(&refusal)));
+    }
+    match (
+        row.code,
+        row.template_code,
+        row.valid_from,
+        row.valid_to,
+        row.claimed_at,
+    ) {
+        (Some(code), Some(template_code), Some(valid_from), Some(valid_to), Some(claimed_at)) => {
+            Ok(Ok(ClaimedCoupon {
+                qr_payload: qr_payload(&code),
+                coupon_code: code,
+                template_code,
+                // the coupon as it was handed out: a repeat is the first answer, byte for byte
+                status: "unused".into(),
+                valid_from,
+                valid_to,
+                claimed_at,
+            }))
+        }
+        _ => Err(sqlx::Error::Protocol(
+            "a claim request without its coupon".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_limits_count_in_beijing_time() {
+        let late_utc = DateTime::parse_from_rfc3339("2026-11-26T16:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(beijing_day(late_utc), "2026-11-27");
+        let early = DateTime::parse_from_rfc3339("2026-11-26T15:59:59Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(beijing_day(early), "2026-11-26");
+    }
+
+    #[test]
+    fn stored_refusals_read_back_as_themselves() {
+        for r in [
+            Refusal::SoldOut,
+            Refusal::DailyLimit,
+            Refusal::TotalLimit,
+            Refusal::UnknownTemplate,
+            Refusal::OutsideWindow,
+        ] {
+            assert_eq!(Refusal::parse(r.as_str()), r);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! 库存变动查询, 发放明细查询, redemption records: what staff read, one page at a time, customer
+//! numbers masked.
+
+use crate::pii;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TemplateRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub face_value: i64,
+    pub threshold: i64,
+    pub discount_permille: Option<i32>,
+    pub status: String,
+    pub claim_from: DateTime<Utc>,
+    pub claim_to: DateTime<Utc>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_to: Option<DateTime<Utc>>,
+    pub valid_days: Option<i32>,
+    pub shards: i32,
+    pub limit_per_day: Option<i32>,
+    pub limit_total: Option<i32>,
+    pub initial_stock: i64,
+    /// Unclaimed stock now, over all shards.
+    pub remaining: i64,
+    pub claimed: i64,
+    pub redeemed: i64,
+    pub merchant_codes: Vec<String>,
+    pub org_name: String,
+}
+
+/// Templates, newest first, optionally those whose code or name contains `q`.
+pub async fn templates(
+    pool: &PgPool,
+    q: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<TemplateRow>, i64), sqlx::Error> {
+    let pattern = q.map(|q| format!("%{}%", q.replace(['%', '_'], "")));
+    let rows = sqlx::query_as!(
+        TemplateRow,
+        r#"SELECT t.id, t.code, t.name, t.kind, t.face_value, t.threshold, t.discount_permille, t.status,
+                  t.claim_from, t.claim_to, t.valid_from, t.valid_to, t.valid_days, t.shards,
+                  t.limit_per_day, t.limit_total, t.initial_stock,
+                  (SELECT coalesce(sum(remaining), 0) FROM stock_shards s WHERE s.template_id = t.id)::bigint AS "remaining!",
+                  (SELECT count(*) FROM coupons c WHERE c.template_id = t.id) AS "claimed!",
+                  (SELECT count(*) FROM coupons c WHERE c.template_id = t.id AND c.status = 'used') AS "redeemed!",
+                  ARRAY(SELECT m.code FROM template_merchants tm JOIN merchants m ON m.id = tm.merchant_id
+                         WHERE tm.template_id = t.id ORDER BY m.code) AS "merchant_codes!",
+                  o.name AS org_name
+             FROM coupon_templates t JOIN orgs o ON o.id = t.org_id
+            WHERE ($1::text IS NULL OR t.code ILIKE $1 OR t.name ILIKE $1)
+            ORDER BY t.created_at DESC, t.code
+            LIMIT $2 OFFSET $3"#,
+        pattern,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM coupon_templates t WHERE ($1::text IS NULL OR t.code ILIKE $1 OR t.name ILIKE $1)"#,
+        pattern
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MovementRow {
+    pub id: i64,
+    /// `initial`, `increase`, `claim`, `withdraw`.
+    pub kind: String,
+    pub quantity: i64,
+    pub coupon_code: Option<String>,
+    pub by_username: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A template's stock ledger, newest first, and per day the net movement (for the chart).
+pub async fn movements(
+    pool: &PgPool,
+    template_code: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Option<(Vec<MovementRow>, i64)>, sqlx::Error> {
+    let Some(template_id) = sqlx::query_scalar!(
+        "SELECT id FROM coupon_templates WHERE code = $1",
+        template_code
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let rows = sqlx::query_as!(
+        MovementRow,
+        "SELECT m.id, m.kind, m.quantity, c.code AS \"coupon_code?\", u.username AS \"by_username?\", m.at
+           FROM stock_movements m
+           LEFT JOIN coupons c ON c.id = m.coupon_id
+           LEFT JOIN users u ON u.id = m.by_user
+          WHERE m.template_id = $1
+          ORDER BY m.id DESC LIMIT $2 OFFSET $3",
+        template_id,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM stock_movements WHERE template_id = $1"#,
+        template_id
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Some((rows, total)))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StockDay {
+    /// Beijing-time day.
+    pub day: String,
+    pub increased: i64,
+    pub claimed: i64,
+    pub withdrawn: i64,
+    /// Unclaimed stock at the end of the day.
+    pub remaining: i64,
+}
+
+/// Day by day (Beijing time): stock added, claimed, withdrawn, and what was left at the end.
+pub async fn stock_by_day(
+    pool: &PgPool,
+    template_code: &str,
+) -> Result<Vec<StockDay>, sqlx::Error> {
+    sqlx::query_as!(
+        StockDay,
+        r#"SELECT day AS "day!", increased AS "increased!", claimed AS "claimed!", withdrawn AS "withdrawn!",
+                  (sum(increased - claimed - withdrawn) OVER (ORDER BY day))::bigint AS "remaining!"
+             FROM (SELECT to_char(m.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day,
+                          coalesce(sum(m.quantity) FILTER (WHERE m.kind IN ('initial', 'increase')), 0)::bigint AS increased,
+                          coalesce(-sum(m.quantity) FILTER (WHERE m.kind = 'claim'), 0)::bigint AS claimed,
+                          coalesce(-sum(m.quantity) FILTER (WHERE m.kind = 'withdraw'), 0)::bigint AS withdrawn
+                     FROM stock_movements m JOIN coupon_templates t ON t.id = m.template_id
+                    WHERE t.code = $1
+                    GROUP BY 1) d
+            ORDER BY day"#,
+        template_code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CouponRow {
+    pub code: String,
+    pub template_code: String,
+    /// Masked (C1****0001).
+    pub customer_no: String,
+    pub client_code: String,
+    pub campaign_id: Option<Uuid>,
+    pub status: String,
+    pub claimed_at: DateTime<Utc>,
+    pub valid_to: DateTime<Utc>,
+}
+
+pub struct CouponFilter<'a> {
+    pub template_code: Option<&'a str>,
+    pub customer_no: Option<&'a str>,
+    pub campaign_id: Option<Uuid>,
+    pub status: Option<&'a str>,
+}
+
+/// 发放明细: coupons handed out, newest first.
+pub async fn coupons(
+    pool: &PgPool,
+    filter: &CouponFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<CouponRow>, i64), sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT c.code, t.code AS template_code, c.customer_no, a.code AS client_code, c.campaign_id,
+                c.status, c.claimed_at, c.valid_to
+           FROM coupons c JOIN coupon_templates t ON t.id = c.template_id JOIN api_clients a ON a.id = c.client_id
+          WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
+            AND ($3::uuid IS NULL OR c.campaign_id = $3) AND ($4::text IS NULL OR c.status = $4)
+          ORDER BY c.claimed_at DESC, c.code LIMIT $5 OFFSET $6",
+        filter.template_code,
+        filter.customer_no,
+        filter.campaign_id,
+        filter.status,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+            WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
+              AND ($3::uuid IS NULL OR c.campaign_id = $3) AND ($4::text IS NULL OR c.status = $4)"#,
+        filter.template_code,
+        filter.customer_no,
+        filter.campaign_id,
+        filter.status
+    )
+    .fetch_one(pool)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| CouponRow {
+            code: r.code,
+            template_code: r.template_code,
+            customer_no: pii::mask(pii::Kind::CustomerNo, &r.customer_no),
+            client_code: r.client_code,
+            campaign_id: r.campaign_id,
+            status: r.status,
+            claimed_at: r.claimed_at,
+            valid_to: r.valid_to,
+        })
+        .collect();
+    Ok((items, total))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RedemptionRow {
+    pub id: Uuid,
+    pub coupon_code: String,
+    pub template_code: String,
+    pub merchant_code: String,
+    pub store_code: String,
+    pub order_amount: i64,
+    pub discount: i64,
+    pub order_ref: String,
+    pub redeemed_at: DateTime<Utc>,
+    pub reversed_at: Option<DateTime<Utc>>,
+}
+
+/// Redemption records, newest first; a merchant user sees only their merchant's.
+pub async fn redemptions(
+    pool: &PgPool,
+    merchant_id: Option<Uuid>,
+    template_code: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<RedemptionRow>, i64), sqlx::Error> {
+    let rows = sqlx::query_as!(
+        RedemptionRow,
+        "SELECT r.id, c.code AS coupon_code, t.code AS template_code, m.code AS merchant_code,
+                s.code AS store_code, r.order_amount, r.discount, r.order_ref, r.redeemed_at, r.reversed_at
+           FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+           JOIN coupon_templates t ON t.id = c.template_id
+           JOIN merchants m ON m.id = r.merchant_id JOIN stores s ON s.id = r.store_id
+          WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2)
+          ORDER BY r.redeemed_at DESC, r.id LIMIT $3 OFFSET $4",
+        merchant_id,
+        template_code,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+             JOIN coupon_templates t ON t.id = c.template_id
+            WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2)"#,
+        merchant_id,
+        template_code
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MerchantRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub status: String,
+    pub stores: Vec<String>,
+}
+
+pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MerchantRow,
+        r#"SELECT m.id, m.code, m.name, m.status,
+                  ARRAY(SELECT s.code FROM stores s WHERE s.merchant_id = m.id ORDER BY s.code) AS "stores!"
+             FROM merchants m ORDER BY m.code"#
+    )
+    .fetch_all(pool)
+    .await
+}

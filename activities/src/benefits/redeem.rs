@@ -1,0 +1,247 @@
+//! 核销 and 冲正: a merchant redeems a coupon once — the coupon row is locked, every rule checked,
+//! the coupon marked used and the redemption recorded in one transaction — and may reverse it
+//! within the window, once, however often the reversal is sent.
+
+use super::{code_from_input, discount};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Who redeems: a merchant system (its client) or a merchant's staff member.
+#[derive(Debug, Clone, Copy)]
+pub enum Redeemer {
+    Client(Uuid),
+    User(Uuid),
+}
+
+pub struct RedeemRequest<'a> {
+    pub merchant_id: Uuid,
+    pub by: Redeemer,
+    pub request_id: &'a str,
+    /// As typed or scanned: a code, or a QR payload.
+    pub coupon: &'a str,
+    pub store_code: &'a str,
+    pub order_amount: i64,
+    pub order_ref: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Redemption {
+    pub redemption_id: Uuid,
+    pub coupon_code: String,
+    /// Fen off the order.
+    pub discount: i64,
+    pub redeemed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownCode,
+    AlreadyUsed,
+    NotValidNow,
+    NotEligible,
+    BelowThreshold,
+    Withdrawn,
+    UnknownStore,
+}
+
+/// Redeems a coupon, or answers why not. A repeat of `(merchant, request id)` answers as the first.
+#[tracing::instrument(skip_all)]
+pub async fn redeem(
+    pool: &PgPool,
+    request: &RedeemRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<Result<Redemption, Refusal>, sqlx::Error> {
+    // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
+    let now = now.trunc_subsecs(6);
+    if let Some(first) = earlier(pool, request.merchant_id, request.request_id).await? {
+        return Ok(Ok(first));
+    }
+    let code = code_from_input(request.coupon);
+    let mut tx = pool.begin().await?;
+    let Some(coupon) = sqlx::query!(
+        "SELECT c.id, c.code, c.status, c.valid_from, c.valid_to, t.id AS template_id, t.kind,
+                t.face_value, t.threshold, t.discount_permille
+           FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+          WHERE c.code = $1
+            FOR UPDATE OF c",
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownCode));
+    };
+    let refusal = match coupon.status.as_str() {
+        "used" => Some(Refusal::AlreadyUsed),
+        "withdrawn" => Some(Refusal::Withdrawn),
+        _ if now < coupon.valid_from || now >= coupon.valid_to => Some(Refusal::NotValidNow),
+        _ if request.order_amount < coupon.threshold => Some(Refusal::BelowThreshold),
+        _ => None,
+    };
+    if let Some(refusal) = refusal {
+        return Ok(Err(refusal));
+    }
+    let eligible = sqlx::query_scalar!(
+        r#"SELECT NOT EXISTS (SELECT 1 FROM template_merchants WHERE template_id = $1)
+                  OR EXISTS (SELECT 1 FROM template_merchants WHERE template_id = $1 AND merchant_id = $2)
+                  AS "ok!""#,
+        coupon.template_id,
+        request.merchant_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !eligible {
+        return Ok(Err(Refusal::NotEligible));
+    }
+    let Some(store_id) = sqlx::query_scalar!(
+        "SELECT s.id FROM stores s JOIN merchants m ON m.id = s.merchant_id
+          WHERE s.merchant_id = $1 AND s.code = $2 AND s.status = 'active' AND m.status = 'active'",
+        request.merchant_id,
+        request.store_code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownStore));
+    };
+    let off = discount(
+        &coupon.kind,
+        coupon.face_value,
+        coupon.discount_permille,
+        request.order_amount,
+    );
+    sqlx::query!(
+        "UPDATE coupons SET status = 'used' WHERE id = $1 AND status = 'unused'",
+        coupon.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let (client_id, by_user) = match request.by {
+        Redeemer::Client(id) => (Some(id), None),
+        Redeemer::User(id) => (None, Some(id)),
+    };
+    let inserted = sqlx::query_scalar!(
+        "INSERT INTO redemptions (coupon_id, merchant_id, store_id, client_id, by_user, request_id,
+                                  order_amount, discount, order_ref, redeemed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (merchant_id, request_id) DO NOTHING RETURNING id",
+        coupon.id,
+        request.merchant_id,
+        store_id,
+        client_id,
+        by_user,
+        request.request_id,
+        request.order_amount,
+        off,
+        request.order_ref,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(redemption_id) = inserted else {
+        // a concurrent twin of this request got there first: its answer is ours
+        tx.rollback().await?;
+        return earlier(pool, request.merchant_id, request.request_id)
+            .await?
+            .map(Ok)
+            .ok_or_else(|| sqlx::Error::Protocol("a lost redemption twin".into()));
+    };
+    tx.commit().await?;
+    Ok(Ok(Redemption {
+        redemption_id,
+        coupon_code: coupon.code,
+        discount: off,
+        redeemed_at: now,
+    }))
+}
+
+async fn earlier(
+    pool: &PgPool,
+    merchant_id: Uuid,
+    request_id: &str,
+) -> Result<Option<Redemption>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "SELECT r.id, c.code, r.discount, r.redeemed_at FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+          WHERE r.merchant_id = $1 AND r.request_id = $2",
+        merchant_id,
+        request_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|r| Redemption {
+        redemption_id: r.id,
+        coupon_code: r.code,
+        discount: r.discount,
+        redeemed_at: r.redeemed_at,
+    }))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Reversal {
+    pub redemption_id: Uuid,
+    pub coupon_code: String,
+    pub reversed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReversalRefusal {
+    UnknownRedemption,
+    WindowPassed,
+}
+
+/// Reverses a redemption of `merchant_id` within `window`; the coupon is unused again. A second
+/// reversal answers as the first.
+#[tracing::instrument(skip(pool))]
+pub async fn reverse(
+    pool: &PgPool,
+    merchant_id: Uuid,
+    redemption_id: Uuid,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<Result<Reversal, ReversalRefusal>, sqlx::Error> {
+    let now = now.trunc_subsecs(6);
+    let mut tx = pool.begin().await?;
+    let Some(r) = sqlx::query!(
+        "SELECT r.id, r.coupon_id, r.redeemed_at, r.reversed_at, c.code
+           FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+          WHERE r.id = $1 AND r.merchant_id = $2
+            FOR UPDATE OF r",
+        redemption_id,
+        merchant_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(ReversalRefusal::UnknownRedemption));
+    };
+    if let Some(reversed_at) = r.reversed_at {
+        return Ok(Ok(Reversal {
+            redemption_id: r.id,
+            coupon_code: r.code,
+            reversed_at,
+        }));
+    }
+    if now >= r.redeemed_at + window {
+        return Ok(Err(ReversalRefusal::WindowPassed));
+    }
+    sqlx::query!(
+        "UPDATE redemptions SET reversed_at = $2 WHERE id = $1",
+        r.id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE coupons SET status = 'unused' WHERE id = $1 AND status = 'used'",
+        r.coupon_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Reversal {
+        redemption_id: r.id,
+        coupon_code: r.code,
+        reversed_at: now,
+    }))
+}

@@ -1,0 +1,739 @@
+//! 权益管理 for staff (BEN-1, BEN-2, BEN-4): coupon templates and their stock, the stock ledger and
+//! its chart, coupons handed out (customers masked) with export, redemption records, merchants and
+//! stores, API clients — and redemption by a merchant's own staff.
+
+use crate::AppState;
+use crate::auth::{SteppedUp, actor};
+use crate::channel::redeem_refusal;
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::extract::{Json, Path, Query, Valid};
+use crate::permission::{self as perm, Authorized};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use quanyi_activities::audit::{self, Entry};
+use quanyi_activities::benefits::admin::{self, NewTemplate, Refusal};
+use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
+use quanyi_activities::benefits::queries::{self, CouponFilter};
+use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::CodeTaken => ErrorCode::TemplateCodeTaken,
+        Refusal::UnknownTemplate => ErrorCode::UnknownTemplate,
+        Refusal::UnknownMerchant => ErrorCode::UnknownMerchant,
+        Refusal::NotEnoughStock => ErrorCode::NotEnoughStock,
+        Refusal::WrongStatus => ErrorCode::TemplateWrongStatus,
+    }
+    .into()
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Part of the code or name.
+    pub q: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+}
+
+/// (limit, offset) of a page; `QY-REQ-0011` when out of range.
+fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), ApiError> {
+    let page = page.unwrap_or(1);
+    let size = page_size.unwrap_or(20);
+    if page < 1 || !(1..=100).contains(&size) {
+        return Err(ErrorCode::InvalidPage.into());
+    }
+    Ok((size, (page - 1) * size))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TemplatePage {
+    pub items: Vec<queries::TemplateRow>,
+    pub total: i64,
+}
+
+/// Coupon templates with their stock, claims and redemptions.
+#[utoipa::path(get, path = "/api/v1/benefits/templates", tag = "benefits", params(PageQuery),
+    responses((status = 200, body = TemplatePage)))]
+pub async fn templates(
+    State(state): State<AppState>,
+    _: Authorized<perm::TemplateView>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<TemplatePage>, ApiError> {
+    let (limit, offset) = paging(query.page, query.page_size)?;
+    let q = query.q.filter(|q| !q.is_empty() && q.chars().count() <= 50);
+    let (items, total) = queries::templates(&state.pool, q.as_deref(), limit, offset).await?;
+    Ok(Json(TemplatePage { items, total }))
+}
+
+fn template_code(code: &str) -> Result<(), ValidationError> {
+    let ok = (1..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("code"))
+    }
+}
+
+fn kind(kind: &str) -> Result<(), ValidationError> {
+    if ["threshold", "discount", "cash", "physical"].contains(&kind) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("kind"))
+    }
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct CreateTemplateRequest {
+    #[schema(example = "T2026-001", pattern = "^[0-9A-Za-z_-]{1,40}$")]
+    #[validate(custom(function = "template_code", code = "QY-BEN-1006"))]
+    pub code: String,
+    #[schema(example = "满100减20", max_length = 100)]
+    #[validate(length(min = 1, max = 100, code = "QY-BEN-1006"))]
+    pub name: String,
+    /// `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物.
+    #[validate(custom(function = "kind", code = "QY-BEN-1006"))]
+    pub kind: String,
+    /// Fen.
+    #[validate(range(min = 0, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
+    pub face_value: i64,
+    /// Fen; the order must reach it.
+    #[validate(range(min = 0, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
+    pub threshold: i64,
+    /// For `discount` only: the share paid, per mille (850 = 8.5 折).
+    #[validate(range(min = 1, max = 999, code = "QY-BEN-1006"))]
+    pub discount_permille: Option<i32>,
+    pub claim_from: chrono::DateTime<chrono::Utc>,
+    pub claim_to: chrono::DateTime<chrono::Utc>,
+    pub valid_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub valid_to: Option<chrono::DateTime<chrono::Utc>>,
+    #[validate(range(min = 1, max = 3660, code = "QY-BEN-1008"))]
+    pub valid_days: Option<i32>,
+    #[validate(range(min = 0, max = 1_000_000_000, code = "QY-BEN-1006"))]
+    pub initial_stock: i64,
+    /// 1–64; more for a hot (seckill) template.
+    #[validate(range(min = 1, max = 64, code = "QY-BEN-1006"))]
+    pub shards: i32,
+    #[validate(range(min = 1, max = 1000, code = "QY-BEN-1006"))]
+    pub limit_per_day: Option<i32>,
+    #[validate(range(min = 1, max = 10000, code = "QY-BEN-1006"))]
+    pub limit_total: Option<i32>,
+    #[validate(length(max = 100, code = "QY-BEN-1003"))]
+    pub merchant_codes: Vec<String>,
+    /// Claimable at once (in its window), or a draft to activate later.
+    pub active: bool,
+}
+
+impl CreateTemplateRequest {
+    /// The rules between fields, each failure named by its field.
+    fn cross_checks(&self) -> Result<(), ApiError> {
+        let mut fields = Vec::new();
+        let mut fail = |field: &str, code| {
+            fields.push(FieldError {
+                field: field.into(),
+                code,
+            })
+        };
+        if self.claim_to <= self.claim_from {
+            fail("claim_to", ErrorCode::InvalidWindow);
+        }
+        match (self.valid_from, self.valid_to, self.valid_days) {
+            (Some(from), Some(to), None) if to > from => {}
+            (None, None, Some(_)) => {}
+            _ => fail("valid_days", ErrorCode::InvalidWindow),
+        }
+        if (self.kind == "discount") != self.discount_permille.is_some() {
+            fail("discount_permille", ErrorCode::InvalidTemplate);
+        }
+        if self.kind == "threshold" && self.face_value > self.threshold {
+            // 满减: the reduction cannot exceed the threshold it needs
+            fail("face_value", ErrorCode::InvalidAmount);
+        }
+        if fields.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::fields(fields))
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedView {
+    pub id: Uuid,
+}
+
+/// Create a coupon template with its stock (split over its shards) and the ledger's first row.
+#[utoipa::path(post, path = "/api/v1/benefits/templates", tag = "benefits", request_body = CreateTemplateRequest,
+    responses(
+        (status = 201, body = CreatedView),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1001 code taken"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-BEN-1003, 1006, 1007, 1008 with fields"),
+    ))]
+pub async fn create_template(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::TemplateCreate>,
+    Valid(request): Valid<CreateTemplateRequest>,
+) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
+    request.cross_checks()?;
+    let new = NewTemplate {
+        code: request.code,
+        name: request.name.trim().to_owned(),
+        kind: request.kind,
+        face_value: request.face_value,
+        threshold: request.threshold,
+        discount_permille: request.discount_permille,
+        claim_from: request.claim_from,
+        claim_to: request.claim_to,
+        valid_from: request.valid_from,
+        valid_to: request.valid_to,
+        valid_days: request.valid_days,
+        initial_stock: request.initial_stock,
+        shards: request.shards,
+        limit_per_day: request.limit_per_day,
+        limit_total: request.limit_total,
+        merchant_codes: request.merchant_codes,
+        active: request.active,
+    };
+    let id = admin::create_template(
+        &state.pool,
+        &new,
+        user.org_id,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok((StatusCode::CREATED, Json(CreatedView { id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateStatus {
+    Active,
+    Withdrawn,
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct StatusRequest {
+    /// `active` (上架, from draft) or `withdrawn` (下架: no more claims).
+    pub status: TemplateStatus,
+}
+
+/// 上架 / 下架 a template.
+#[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/status", tag = "benefits",
+    params(("code" = String, Path)), request_body = StatusRequest,
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1005")))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::TemplateUpdate>,
+    Path(code): Path<String>,
+    Valid(request): Valid<StatusRequest>,
+) -> Result<StatusCode, ApiError> {
+    let status = match request.status {
+        TemplateStatus::Active => "active",
+        TemplateStatus::Withdrawn => "withdrawn",
+    };
+    admin::set_status(
+        &state.pool,
+        &code,
+        status,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockAction {
+    Increase,
+    Withdraw,
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct StockRequest {
+    /// `increase` (增加库存) or `withdraw` (收回未领取的库存).
+    pub action: StockAction,
+    #[validate(range(min = 1, max = 1_000_000_000, code = "QY-BEN-1006"))]
+    pub quantity: i64,
+}
+
+/// Add stock, or withdraw unclaimed stock; one ledger row each.
+#[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/stock", tag = "benefits",
+    params(("code" = String, Path)), request_body = StockRequest,
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1004 not enough, 1005 withdrawn")))]
+pub async fn change_stock(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::StockUpdate>,
+    Path(code): Path<String>,
+    Valid(request): Valid<StockRequest>,
+) -> Result<StatusCode, ApiError> {
+    let (now, by) = (state.clock.now(), actor(&user, peer));
+    match request.action {
+        StockAction::Increase => {
+            admin::increase_stock(&state.pool, &code, request.quantity, now, by).await?
+        }
+        StockAction::Withdraw => {
+            admin::withdraw_stock(&state.pool, &code, request.quantity, now, by).await?
+        }
+    }
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WithdrawnView {
+    /// Claimed-but-unused coupons withdrawn.
+    pub withdrawn: u64,
+}
+
+/// 收回: withdraw every claimed-but-unused coupon of a template.
+#[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/coupon-withdrawal", tag = "benefits",
+    params(("code" = String, Path)), responses((status = 200, body = WithdrawnView)))]
+pub async fn withdraw_coupons(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::CouponWithdraw>,
+    _: SteppedUp,
+    Path(code): Path<String>,
+) -> Result<Json<WithdrawnView>, ApiError> {
+    let withdrawn =
+        admin::withdraw_unused_coupons(&state.pool, &code, state.clock.now(), actor(&user, peer))
+            .await?
+            .map_err(refusal)?;
+    Ok(Json(WithdrawnView { withdrawn }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MovementPage {
+    pub items: Vec<queries::MovementRow>,
+    pub total: i64,
+    /// Day by day, for the chart.
+    pub days: Vec<queries::StockDay>,
+}
+
+/// 库存变动查询: a template's stock ledger and its day-by-day totals.
+#[utoipa::path(get, path = "/api/v1/benefits/templates/{code}/movements", tag = "benefits",
+    params(("code" = String, Path), PageQuery), responses((status = 200, body = MovementPage)))]
+pub async fn movements(
+    State(state): State<AppState>,
+    _: Authorized<perm::StockView>,
+    Path(code): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<MovementPage>, ApiError> {
+    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (items, total) = queries::movements(&state.pool, &code, limit, offset)
+        .await?
+        .ok_or(ErrorCode::UnknownTemplate)?;
+    let days = queries::stock_by_day(&state.pool, &code).await?;
+    Ok(Json(MovementPage { items, total, days }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CouponQuery {
+    pub template_code: Option<String>,
+    /// The full customer number (the list shows it masked).
+    pub customer_no: Option<String>,
+    pub campaign_id: Option<Uuid>,
+    /// `unused`, `used`, `withdrawn`.
+    pub status: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+}
+
+impl CouponQuery {
+    fn filter(&self) -> Result<CouponFilter<'_>, ApiError> {
+        if self
+            .status
+            .as_deref()
+            .is_some_and(|s| !["unused", "used", "withdrawn"].contains(&s))
+            || self.customer_no.as_ref().is_some_and(|c| c.len() > 32)
+            || self.template_code.as_ref().is_some_and(|c| c.len() > 40)
+        {
+            return Err(ErrorCode::InvalidQuery.into());
+        }
+        Ok(CouponFilter {
+            template_code: self.template_code.as_deref().filter(|s| !s.is_empty()),
+            customer_no: self.customer_no.as_deref().filter(|s| !s.is_empty()),
+            campaign_id: self.campaign_id,
+            status: self.status.as_deref().filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CouponPage {
+    pub items: Vec<queries::CouponRow>,
+    pub total: i64,
+}
+
+/// 发放明细查询: coupons handed out, customers masked.
+#[utoipa::path(get, path = "/api/v1/benefits/coupons", tag = "benefits", params(CouponQuery),
+    responses((status = 200, body = CouponPage)))]
+pub async fn coupons(
+    State(state): State<AppState>,
+    _: Authorized<perm::CouponView>,
+    Query(query): Query<CouponQuery>,
+) -> Result<Json<CouponPage>, ApiError> {
+    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (items, total) = queries::coupons(&state.pool, &query.filter()?, limit, offset).await?;
+    Ok(Json(CouponPage { items, total }))
+}
+
+#[derive(Serialize)]
+struct CouponCsvRow {
+    code: String,
+    template: String,
+    customer: String,
+    client: String,
+    status: String,
+    claimed_at: String,
+    valid_to: String,
+}
+
+/// Export the coupons handed out as CSV (customers masked; step-up; audited).
+#[utoipa::path(get, path = "/api/v1/benefits/coupons/export", tag = "benefits", params(CouponQuery),
+    responses((status = 200, content_type = "text/csv", description = "UTF-8 CSV with a BOM")))]
+pub async fn export_coupons(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::CouponExport>,
+    _: SteppedUp,
+    Query(query): Query<CouponQuery>,
+) -> Result<Response, ApiError> {
+    const MAX_ROWS: i64 = 100_000;
+    let (items, _) = queries::coupons(&state.pool, &query.filter()?, MAX_ROWS, 0).await?;
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let rows = items.len();
+    for c in items {
+        writer
+            .serialize(CouponCsvRow {
+                code: c.code,
+                template: c.template_code,
+                customer: c.customer_no,
+                client: c.client_code,
+                status: c.status,
+                claimed_at: c.claimed_at.with_timezone(&beijing).to_rfc3339(),
+                valid_to: c.valid_to.with_timezone(&beijing).to_rfc3339(),
+            })
+            .map_err(|_| ErrorCode::Internal)?;
+    }
+    let csv = writer.into_inner().map_err(|_| ErrorCode::Internal)?;
+    let mut tx = state.pool.begin().await?;
+    let entry = Entry {
+        action: "benefit.coupon.export",
+        target: query.template_code.clone(),
+        after: Some(serde_json::json!({
+            "template_code": query.template_code, "status": query.status,
+            "campaign_id": query.campaign_id, "customer_filter": query.customer_no.is_some(), "rows": rows,
+        })),
+        ..actor(&user, peer)
+    };
+    audit::append(&mut tx, state.clock.now(), entry).await?;
+    tx.commit().await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"coupons.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RedemptionQuery {
+    pub template_code: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RedemptionPage {
+    pub items: Vec<queries::RedemptionRow>,
+    pub total: i64,
+}
+
+/// Redemption records; a merchant's staff see only their merchant's.
+#[utoipa::path(get, path = "/api/v1/benefits/redemptions", tag = "benefits", params(RedemptionQuery),
+    responses((status = 200, body = RedemptionPage)))]
+pub async fn redemptions(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::RedemptionView>,
+    Query(query): Query<RedemptionQuery>,
+) -> Result<Json<RedemptionPage>, ApiError> {
+    let (limit, offset) = paging(query.page, query.page_size)?;
+    let merchant = merchant_scope(&state, &user).await?;
+    let (items, total) = queries::redemptions(
+        &state.pool,
+        merchant,
+        query.template_code.as_deref().filter(|s| !s.is_empty()),
+        limit,
+        offset,
+    )
+    .await?;
+    Ok(Json(RedemptionPage { items, total }))
+}
+
+/// The merchant a merchant user belongs to (`None` for bank staff, who see all).
+async fn merchant_scope(
+    state: &AppState,
+    user: &quanyi_activities::identity::User,
+) -> Result<Option<Uuid>, ApiError> {
+    if user.kind != "merchant" {
+        return Ok(None);
+    }
+    let merchant = sqlx::query_scalar!("SELECT merchant_id FROM users WHERE id = $1", user.id)
+        .fetch_one(&state.pool)
+        .await?;
+    merchant
+        .map(Some)
+        .ok_or_else(|| ErrorCode::NotAMerchantUser.into())
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct StaffRedeemRequest {
+    /// Unique per merchant (the page makes one per attempt); a repeat answers as the first.
+    #[validate(length(min = 1, max = 64, code = "QY-REQ-0002"))]
+    pub request_id: String,
+    /// Typed, or the scanned QR payload.
+    #[validate(length(min = 1, max = 64, code = "QY-BEN-3001"))]
+    pub coupon_code: String,
+    #[validate(length(min = 1, max = 32, code = "QY-BEN-3009"))]
+    pub store_code: String,
+    #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
+    pub order_amount: i64,
+    #[validate(length(min = 1, max = 64, code = "QY-REQ-0002"))]
+    pub order_ref: String,
+}
+
+/// 核销 by a merchant's staff member at the till (scan or type the code).
+#[utoipa::path(post, path = "/api/v1/benefits/merchant-redemptions", tag = "benefits",
+    request_body = StaffRedeemRequest,
+    responses(
+        (status = 200, body = Redemption),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user, 3004 not eligible"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3002, 3003, 3005, 3006"),
+    ))]
+pub async fn merchant_redeem(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::CouponRedeem>,
+    Valid(request): Valid<StaffRedeemRequest>,
+) -> Result<Json<Redemption>, ApiError> {
+    let merchant_id = merchant_scope(&state, &user)
+        .await?
+        .ok_or(ErrorCode::NotAMerchantUser)?;
+    let redeem = RedeemRequest {
+        merchant_id,
+        by: Redeemer::User(user.id),
+        request_id: &request.request_id,
+        coupon: &request.coupon_code,
+        store_code: &request.store_code,
+        order_amount: request.order_amount,
+        order_ref: &request.order_ref,
+    };
+    let done = redeem::redeem(&state.pool, &redeem, state.clock.now())
+        .await?
+        .map_err(redeem_refusal)?;
+    Ok(Json(done))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StoreView {
+    pub code: String,
+    pub name: String,
+}
+
+/// The stores of the signed-in merchant user's merchant (the till page's store choice).
+#[utoipa::path(get, path = "/api/v1/benefits/my-stores", tag = "benefits",
+    responses((status = 200, body = Vec<StoreView>), (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010")))]
+pub async fn my_stores(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::CouponRedeem>,
+) -> Result<Json<Vec<StoreView>>, ApiError> {
+    let merchant_id = merchant_scope(&state, &user)
+        .await?
+        .ok_or(ErrorCode::NotAMerchantUser)?;
+    let stores = sqlx::query_as!(
+        StoreView,
+        "SELECT code, name FROM stores WHERE merchant_id = $1 AND status = 'active' ORDER BY code",
+        merchant_id
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(stores))
+}
+
+/// Merchants and their stores.
+#[utoipa::path(get, path = "/api/v1/benefits/merchants", tag = "benefits",
+    responses((status = 200, body = Vec<queries::MerchantRow>)))]
+pub async fn merchants(
+    State(state): State<AppState>,
+    _: Authorized<perm::TemplateView>,
+) -> Result<Json<Vec<queries::MerchantRow>>, ApiError> {
+    Ok(Json(queries::merchants(&state.pool).await?))
+}
+
+fn short_code(code: &str) -> Result<(), ValidationError> {
+    let ok = (1..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("code"))
+    }
+}
+
+#[derive(Deserialize, Serialize, Validate, utoipa::ToSchema)]
+pub struct StoreRequest {
+    #[validate(custom(function = "short_code", code = "QY-REQ-0002"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
+    pub name: String,
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct CreateMerchantRequest {
+    #[validate(custom(function = "short_code", code = "QY-REQ-0002"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
+    pub name: String,
+    #[validate(length(min = 1, max = 50), nested)]
+    pub stores: Vec<StoreRequest>,
+}
+
+/// Add a merchant with its stores (the merchant-onboarding process comes later).
+#[utoipa::path(post, path = "/api/v1/benefits/merchants", tag = "benefits", request_body = CreateMerchantRequest,
+    responses((status = 201, body = CreatedView), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1009")))]
+pub async fn create_merchant(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::MerchantManage>,
+    Valid(request): Valid<CreateMerchantRequest>,
+) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
+    let stores: Vec<(String, String)> = request
+        .stores
+        .into_iter()
+        .map(|s| (s.code, s.name))
+        .collect();
+    let id = admin::create_merchant(
+        &state.pool,
+        &request.code,
+        &request.name,
+        user.org_id,
+        &stores,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(|_| ErrorCode::MerchantCodeTaken)?;
+    Ok((StatusCode::CREATED, Json(CreatedView { id })))
+}
+
+fn client_code(code: &str) -> Result<(), ValidationError> {
+    let mut bytes = code.bytes();
+    let ok = (3..=32).contains(&code.len())
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("code"))
+    }
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct RegisterClientRequest {
+    #[schema(example = "mobile_banking", pattern = "^[a-z][a-z0-9_-]{2,31}$")]
+    #[validate(custom(function = "client_code", code = "QY-REQ-0002"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
+    pub name: String,
+    pub kind: ClientKind,
+    /// For a merchant system: its merchant.
+    pub merchant_code: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RegisteredClientView {
+    pub id: Uuid,
+    /// The signing secret, base64 of 32 bytes. Shown once; only its ciphertext is kept.
+    pub secret: String,
+}
+
+/// Register a channel or merchant-system client; its secret is shown once. Step-up; audited.
+#[utoipa::path(post, path = "/api/v1/benefits/clients", tag = "benefits", request_body = RegisterClientRequest,
+    responses((status = 201, body = RegisteredClientView), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1010")))]
+pub async fn register_client(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::ClientManage>,
+    _: SteppedUp,
+    Valid(request): Valid<RegisterClientRequest>,
+) -> Result<(StatusCode, Json<RegisteredClientView>), ApiError> {
+    let merchant_id = match (request.kind, &request.merchant_code) {
+        (ClientKind::Merchant, Some(code)) => Some(
+            sqlx::query_scalar!("SELECT id FROM merchants WHERE code = $1", code)
+                .fetch_optional(&state.pool)
+                .await?
+                .ok_or(ErrorCode::UnknownMerchant)?,
+        ),
+        (ClientKind::Channel, None) => None,
+        _ => {
+            return Err(ApiError::fields(vec![FieldError {
+                field: "merchant_code".into(),
+                code: ErrorCode::UnknownMerchant,
+            }]));
+        }
+    };
+    let new = NewClient {
+        code: request.code,
+        name: request.name,
+        kind: request.kind,
+        merchant_id,
+    };
+    let (id, secret) = clients::register(
+        &state.pool,
+        &state.settings.data_key,
+        new,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(|r| match r {
+        clients::Refusal::CodeTaken => ErrorCode::ClientCodeTaken,
+        clients::Refusal::UnknownMerchant => ErrorCode::UnknownMerchant,
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredClientView {
+            id,
+            secret: base64::engine::general_purpose::STANDARD.encode(secret),
+        }),
+    ))
+}

@@ -1,0 +1,264 @@
+//! The signed API for the bank's channels and merchant systems (docs/channel-api.md): claims,
+//! redemptions and reversals. No session and no cookie: every request is signed by a registered
+//! client (HMAC-SHA256 over timestamp, nonce, method, path and body), its timestamp within 5
+//! minutes, its nonce used once.
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{Json, Path, is_json, parse_valid};
+use axum::body::to_bytes;
+use axum::extract::{FromRequest, OriginalUri, Request, State};
+use axum::http::HeaderMap;
+use quanyi_activities::benefits::claim::{self, ClaimRequest, ClaimedCoupon};
+use quanyi_activities::benefits::clients::{self, Client, ClientKind, TIMESTAMP_TOLERANCE_SECONDS};
+use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption, Reversal};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+/// A signed request's client and its body, parsed and validated.
+pub struct Signed<T> {
+    pub client: Client,
+    pub body: T,
+    /// The body as signed (claims keep its hash to tell a reused request id apart).
+    pub raw: axum::body::Bytes,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ErrorCode::SignatureHeaderMissing.into())
+}
+
+fn valid_nonce(nonce: &str) -> bool {
+    (16..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl<T: DeserializeOwned + Validate> FromRequest<AppState> for Signed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let code = header(&parts.headers, "x-qy-client")?;
+        let timestamp = header(&parts.headers, "x-qy-timestamp")?;
+        let nonce = header(&parts.headers, "x-qy-nonce")?;
+        let signature = header(&parts.headers, "x-qy-signature")?;
+        let Ok(seconds) = timestamp.parse::<i64>() else {
+            return Err(ErrorCode::SignatureHeaderMissing.into());
+        };
+        if !valid_nonce(nonce) || code.len() > 32 {
+            return Err(ErrorCode::SignatureHeaderMissing.into());
+        }
+        let now = state.clock.now();
+        if (now.timestamp() - seconds).abs() > TIMESTAMP_TOLERANCE_SECONDS {
+            return Err(ErrorCode::StaleTimestamp.into());
+        }
+        let client = state
+            .caches
+            .client(&state.pool, &state.settings.data_key, code)
+            .await?
+            .ok_or(ErrorCode::UnknownClient)?;
+        let raw = to_bytes(body, state.settings.body_limit)
+            .await
+            .map_err(|_| ErrorCode::PayloadTooLarge)?;
+        // the path as the client sent it (the nested router sees it without its prefix)
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |uri| uri.0.path());
+        let message = clients::string_to_sign(timestamp, nonce, parts.method.as_str(), path, &raw);
+        if !client.verifies(&message, signature) {
+            tracing::info!(client = code, "bad signature");
+            return Err(ErrorCode::BadSignature.into());
+        }
+        if !clients::spend_nonce(&state.pool, client.id, nonce, now).await? {
+            tracing::warn!(client = code, "nonce reused");
+            return Err(ErrorCode::NonceReused.into());
+        }
+        tracing::Span::current().record("user", client.code.as_str());
+        if !is_json(&parts.headers) {
+            return Err(ErrorCode::UnsupportedMediaType.into());
+        }
+        let body = parse_valid(&raw)?;
+        Ok(Signed { client, body, raw })
+    }
+}
+
+fn request_id(id: &str) -> Result<(), ValidationError> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("request_id"))
+    }
+}
+
+fn customer_no(no: &str) -> Result<(), ValidationError> {
+    if (6..=32).contains(&no.len()) && no.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("customer_no"))
+    }
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct ClaimBody {
+    /// Unique per client; a repeat gets the first answer.
+    #[schema(example = "mb-20261126-000001", max_length = 64)]
+    #[validate(custom(function = "request_id", code = "QY-REQ-0002"))]
+    pub request_id: String,
+    #[schema(example = "T001", max_length = 40)]
+    #[validate(length(min = 1, max = 40, code = "QY-BEN-2004"))]
+    pub template_code: String,
+    #[schema(example = "C10000001", pattern = "^[0-9A-Za-z]{6,32}$")]
+    #[validate(custom(function = "customer_no", code = "QY-REQ-0002"))]
+    pub customer_no: String,
+    /// The campaign the claim comes through, if any.
+    pub campaign_id: Option<Uuid>,
+}
+
+fn claim_refusal(refusal: claim::Refusal) -> ApiError {
+    match refusal {
+        claim::Refusal::SoldOut => ErrorCode::SoldOut,
+        claim::Refusal::DailyLimit => ErrorCode::DailyLimitReached,
+        claim::Refusal::TotalLimit => ErrorCode::TotalLimitReached,
+        claim::Refusal::UnknownTemplate => ErrorCode::TemplateNotClaimable,
+        claim::Refusal::OutsideWindow => ErrorCode::OutsideClaimWindow,
+        claim::Refusal::RequestIdReused => ErrorCode::RequestIdReused,
+    }
+    .into()
+}
+
+/// 领券 for a customer (channel clients).
+#[utoipa::path(post, path = "/api/channel/v1/claims", tag = "channel", request_body = ClaimBody,
+    responses(
+        (status = 200, body = ClaimedCoupon),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-CLI-0001 … 0005 signature"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-2004 no such active template"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-2001 sold out, 2002/2003 limits, 2005 window, 2006 request id reused"),
+    ))]
+pub async fn claim(
+    State(state): State<AppState>,
+    signed: Signed<ClaimBody>,
+) -> Result<Json<ClaimedCoupon>, ApiError> {
+    if signed.client.kind != ClientKind::Channel {
+        return Err(ErrorCode::WrongClientKind.into());
+    }
+    let request = ClaimRequest {
+        client_id: signed.client.id,
+        request_id: &signed.body.request_id,
+        body: &signed.raw,
+        template_code: &signed.body.template_code,
+        customer_no: &signed.body.customer_no,
+        campaign_id: signed.body.campaign_id,
+    };
+    let coupon = claim::claim(&state.pool, &request, state.clock.now())
+        .await?
+        .map_err(claim_refusal)?;
+    Ok(Json(coupon))
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct RedeemBody {
+    /// Unique per merchant; a repeat gets the first answer.
+    #[validate(custom(function = "request_id", code = "QY-REQ-0002"))]
+    pub request_id: String,
+    /// The code as typed, or the scanned QR payload.
+    #[schema(example = "Q7M2K9XH4TPC8RWN", max_length = 64)]
+    #[validate(length(min = 1, max = 64, code = "QY-BEN-3001"))]
+    pub coupon_code: String,
+    #[validate(length(min = 1, max = 32, code = "QY-BEN-3009"))]
+    pub store_code: String,
+    /// Fen, 1 … 10^12.
+    #[schema(example = 12800, minimum = 1, maximum = 1_000_000_000_000_i64)]
+    #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
+    pub order_amount: i64,
+    #[validate(length(min = 1, max = 64, code = "QY-REQ-0002"))]
+    pub order_ref: String,
+}
+
+pub fn redeem_refusal(refusal: redeem::Refusal) -> ApiError {
+    match refusal {
+        redeem::Refusal::UnknownCode => ErrorCode::UnknownCoupon,
+        redeem::Refusal::AlreadyUsed => ErrorCode::CouponUsed,
+        redeem::Refusal::NotValidNow => ErrorCode::CouponNotValidNow,
+        redeem::Refusal::NotEligible => ErrorCode::MerchantNotEligible,
+        redeem::Refusal::BelowThreshold => ErrorCode::BelowThreshold,
+        redeem::Refusal::Withdrawn => ErrorCode::CouponWithdrawn,
+        redeem::Refusal::UnknownStore => ErrorCode::UnknownStore,
+    }
+    .into()
+}
+
+fn merchant_of(client: &Client) -> Result<Uuid, ApiError> {
+    match (client.kind, client.merchant_id) {
+        (ClientKind::Merchant, Some(id)) => Ok(id),
+        _ => Err(ErrorCode::WrongClientKind.into()),
+    }
+}
+
+/// 核销 by a merchant system.
+#[utoipa::path(post, path = "/api/channel/v1/redemptions", tag = "channel", request_body = RedeemBody,
+    responses(
+        (status = 200, body = Redemption),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3004 merchant not eligible, QY-CLI-0006 not a merchant client"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3001 unknown code"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3002 used, 3003 not valid now, 3005 below threshold, 3006 withdrawn"),
+    ))]
+pub async fn redeem(
+    State(state): State<AppState>,
+    signed: Signed<RedeemBody>,
+) -> Result<Json<Redemption>, ApiError> {
+    let merchant_id = merchant_of(&signed.client)?;
+    let body = &signed.body;
+    let request = RedeemRequest {
+        merchant_id,
+        by: Redeemer::Client(signed.client.id),
+        request_id: &body.request_id,
+        coupon: &body.coupon_code,
+        store_code: &body.store_code,
+        order_amount: body.order_amount,
+        order_ref: &body.order_ref,
+    };
+    let done = redeem::redeem(&state.pool, &request, state.clock.now())
+        .await?
+        .map_err(redeem_refusal)?;
+    Ok(Json(done))
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct ReversalBody {}
+
+/// 冲正 of a redemption by the merchant system that made it, within the window; idempotent.
+#[utoipa::path(post, path = "/api/channel/v1/redemptions/{id}/reversal", tag = "channel",
+    params(("id" = Uuid, Path)), request_body = ReversalBody,
+    responses(
+        (status = 200, body = Reversal),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3008 no such redemption"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3007 window passed"),
+    ))]
+pub async fn reverse(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    signed: Signed<ReversalBody>,
+) -> Result<Json<Reversal>, ApiError> {
+    let merchant_id = merchant_of(&signed.client)?;
+    let window = chrono::Duration::from_std(state.settings.reversal_window)
+        .unwrap_or(chrono::Duration::hours(24));
+    let reversal = redeem::reverse(&state.pool, merchant_id, id, window, state.clock.now())
+        .await?
+        .map_err(|r| match r {
+            redeem::ReversalRefusal::UnknownRedemption => ErrorCode::UnknownRedemption,
+            redeem::ReversalRefusal::WindowPassed => ErrorCode::ReversalWindowPassed,
+        })?;
+    Ok(Json(reversal))
+}

@@ -1,0 +1,853 @@
+//! 权益 at bank grade (BEN-1..4, NFR-5): concurrent claims never over-issue, limits hold under
+//! concurrency, a retried request yields one coupon, a coupon is redeemed once, a reversal reverses
+//! once, bad input writes nothing, a signed request is checked, and the books balance — or the
+//! conservation check says where they do not.
+
+use chrono::{Duration, Utc};
+use futures::future::join_all;
+use quanyi_activities::audit::Entry;
+use quanyi_activities::benefits::admin::{self, NewTemplate};
+use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
+use quanyi_activities::benefits::conservation;
+use quanyi_activities::clock::{Clock, ManualClock};
+use quanyi_activities::seed::DEMO_PASSWORD;
+use quanyi_tests::harness::{AppOptions, TestApp, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use uuid::Uuid;
+
+const CHANNEL_SECRET: &[u8] = b"channel-secret-channel-secret-01";
+const MERCHANT_SECRET: &[u8] = b"merchant-secret-merchant-secret1";
+
+/// A signed-API caller, as a channel or merchant system would be.
+struct Caller {
+    code: &'static str,
+    secret: &'static [u8],
+    base: String,
+    http: reqwest::Client,
+    clock: Arc<dyn quanyi_activities::clock::Clock>,
+}
+
+static NONCE: AtomicU64 = AtomicU64::new(0);
+
+impl Caller {
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(path, serde_json::to_vec(body).unwrap(), None)
+            .await
+    }
+
+    /// Sends `body` to `path`, signed; `tamper` changes one header after signing.
+    async fn send(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        tamper: Option<(&str, String)>,
+    ) -> (StatusCode, Value) {
+        let timestamp = self.clock.now().timestamp().to_string();
+        let nonce = format!(
+            "n{:015}-{}",
+            NONCE.fetch_add(1, Ordering::Relaxed),
+            Uuid::new_v4().simple()
+        );
+        let message = clients::string_to_sign(&timestamp, &nonce, "POST", path, &body);
+        let mut headers = vec![
+            ("x-qy-client", self.code.to_owned()),
+            ("x-qy-timestamp", timestamp),
+            ("x-qy-nonce", nonce),
+            ("x-qy-signature", clients::sign(self.secret, &message)),
+        ];
+        if let Some((name, value)) = tamper {
+            headers.retain(|(n, _)| *n != name);
+            if !value.is_empty() {
+                headers.push((leak(name), value));
+            }
+        }
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn leak(name: &str) -> &'static str {
+    Box::leak(name.to_owned().into_boxed_str())
+}
+
+struct Bank {
+    app: TestApp,
+    channel: Caller,
+    merchant: Caller,
+    clock: Arc<ManualClock>,
+}
+
+fn seed() -> Entry {
+    Entry {
+        username: Some("test".into()),
+        ..Entry::default()
+    }
+}
+
+/// An app on a hand-moved clock with a channel client, merchant T01 (stores A and B) and its
+/// merchant-system client, and merchant T02 (store C).
+async fn bank() -> Bank {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = spawn_app_with(AppOptions {
+        clock: clock.clone(),
+        ..Default::default()
+    })
+    .await;
+    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'HO'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let now = clock.now();
+    let stores = |codes: &[&str]| -> Vec<(String, String)> {
+        codes
+            .iter()
+            .map(|c| ((*c).to_owned(), format!("门店{c}")))
+            .collect()
+    };
+    let t01 = admin::create_merchant(
+        &app.pool,
+        "T01",
+        "测试商户一",
+        org,
+        &stores(&["A", "B"]),
+        now,
+        seed(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    admin::create_merchant(
+        &app.pool,
+        "T02",
+        "测试商户二",
+        org,
+        &stores(&["C"]),
+        now,
+        seed(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let key = &app.state.settings.data_key;
+    let register = |code: &str, kind, merchant_id, secret: &[u8]| {
+        clients::register_with_secret(
+            &app.pool,
+            key,
+            NewClient {
+                code: code.into(),
+                name: code.into(),
+                kind,
+                merchant_id,
+            },
+            secret.to_vec(),
+            now,
+            seed(),
+        )
+    };
+    register("mobile", ClientKind::Channel, None, CHANNEL_SECRET)
+        .await
+        .unwrap()
+        .unwrap();
+    register("pos-t01", ClientKind::Merchant, Some(t01), MERCHANT_SECRET)
+        .await
+        .unwrap()
+        .unwrap();
+    let caller = |code, secret| Caller {
+        code,
+        secret,
+        base: app.url(""),
+        http: reqwest::Client::new(),
+        clock: clock.clone(),
+    };
+    let channel = caller("mobile", CHANNEL_SECRET);
+    let merchant = caller("pos-t01", MERCHANT_SECRET);
+    Bank {
+        app,
+        channel,
+        merchant,
+        clock,
+    }
+}
+
+fn template(code: &str, stock: i64, shards: i32) -> NewTemplate {
+    let now = Utc::now();
+    NewTemplate {
+        code: code.into(),
+        name: format!("模板{code}"),
+        kind: "threshold".into(),
+        face_value: 2000,
+        threshold: 10000,
+        discount_permille: None,
+        claim_from: now - Duration::hours(1),
+        claim_to: now + Duration::days(1),
+        valid_from: None,
+        valid_to: None,
+        valid_days: Some(7),
+        initial_stock: stock,
+        shards,
+        limit_per_day: None,
+        limit_total: None,
+        merchant_codes: vec!["T01".into()],
+        active: true,
+    }
+}
+
+impl Bank {
+    async fn template(&self, t: NewTemplate) {
+        let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'HO'")
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap();
+        admin::create_template(&self.app.pool, &t, org, self.clock.now(), seed())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    async fn claim(&self, request_id: &str, template: &str, customer: &str) -> (StatusCode, Value) {
+        self.channel
+            .post(
+                "/api/channel/v1/claims",
+                &json!({"request_id": request_id, "template_code": template, "customer_no": customer}),
+            )
+            .await
+    }
+
+    async fn redeem(
+        &self,
+        request_id: &str,
+        code: &str,
+        store: &str,
+        amount: i64,
+    ) -> (StatusCode, Value) {
+        self.merchant
+            .post(
+                "/api/channel/v1/redemptions",
+                &json!({"request_id": request_id, "coupon_code": code, "store_code": store,
+                        "order_amount": amount, "order_ref": format!("ORD-{request_id}")}),
+            )
+            .await
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn balanced(&self) {
+        let (_, violations) = conservation::check(&self.app.pool).await.unwrap();
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+
+    /// Row counts of every benefits table, to show that a refusal wrote nothing.
+    async fn footprint(&self) -> Vec<i64> {
+        let mut counts = Vec::new();
+        for table in [
+            "coupons",
+            "redemptions",
+            "stock_movements",
+            "claim_requests",
+            "customer_claims",
+        ] {
+            counts.push(self.count(&format!("SELECT count(*) FROM {table}")).await);
+        }
+        counts.push(
+            self.count("SELECT coalesce(sum(remaining), 0)::bigint FROM stock_shards")
+                .await,
+        );
+        counts.push(
+            self.count("SELECT count(*) FROM coupons WHERE status = 'used'")
+                .await,
+        );
+        counts
+    }
+}
+
+fn code_of(answer: &(StatusCode, Value)) -> String {
+    answer.1["code"].as_str().unwrap_or("").to_owned()
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_claims_on_a_hundred_units_give_exactly_a_hundred_coupons() {
+    let bank = bank().await;
+    for (code, shards) in [("HOT1", 1), ("HOT8", 8)] {
+        bank.template(template(code, 100, shards)).await;
+        let answers = join_all((0..200).map(|i| {
+            let bank = &bank;
+            async move {
+                bank.claim(&format!("{code}-{i}"), code, &format!("C{:08}", i))
+                    .await
+            }
+        }))
+        .await;
+        let ok = answers.iter().filter(|a| a.0 == StatusCode::OK).count();
+        let sold_out = answers
+            .iter()
+            .filter(|a| code_of(a) == "QY-BEN-2001")
+            .count();
+        assert_eq!((ok, sold_out), (100, 100), "{code}: {shards} shard(s)");
+        let remaining = bank
+            .count(&format!(
+                "SELECT sum(remaining)::bigint FROM stock_shards s JOIN coupon_templates t ON t.id = s.template_id WHERE t.code = '{code}'"
+            ))
+            .await;
+        assert_eq!(remaining, 0);
+        let coupons = bank
+            .count(&format!(
+                "SELECT count(*) FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE t.code = '{code}'"
+            ))
+            .await;
+        assert_eq!(coupons, 100);
+    }
+    bank.balanced().await;
+}
+
+#[tokio::test]
+async fn one_customers_concurrent_claims_never_exceed_the_limits() {
+    let bank = bank().await;
+    bank.template(NewTemplate {
+        limit_per_day: Some(2),
+        limit_total: Some(3),
+        ..template("LIM", 1000, 4)
+    })
+    .await;
+    let bank = &bank;
+    let claims = |round: &'static str| {
+        join_all((0..20).map(move |i| async move {
+            bank.claim(&format!("{round}-{i}"), "LIM", "C20000001")
+                .await
+        }))
+    };
+    let first = claims("day1").await;
+    assert_eq!(first.iter().filter(|a| a.0 == StatusCode::OK).count(), 2);
+    assert!(
+        first
+            .iter()
+            .filter(|a| a.0 != StatusCode::OK)
+            .all(|a| code_of(a) == "QY-BEN-2002")
+    );
+    bank.clock.advance(Duration::days(1));
+    let second = claims("day2").await;
+    assert_eq!(
+        second.iter().filter(|a| a.0 == StatusCode::OK).count(),
+        1,
+        "the total limit of 3 leaves one for the second day"
+    );
+    assert!(
+        second
+            .iter()
+            .filter(|a| a.0 != StatusCode::OK)
+            .all(|a| code_of(a) == "QY-BEN-2003")
+    );
+    // a refused claim takes no stock
+    assert_eq!(
+        bank.count("SELECT sum(remaining)::bigint FROM stock_shards s JOIN coupon_templates t ON t.id = s.template_id WHERE t.code = 'LIM'")
+            .await,
+        997
+    );
+    bank.balanced().await;
+}
+
+#[tokio::test]
+async fn a_request_id_retried_concurrently_yields_one_coupon() {
+    let bank = bank().await;
+    bank.template(template("RETRY", 10, 2)).await;
+    let answers = join_all((0..20).map(|_| bank.claim("same-request", "RETRY", "C30000001"))).await;
+    assert!(answers.iter().all(|a| a.0 == StatusCode::OK), "{answers:?}");
+    assert!(
+        answers.iter().all(|a| a.1 == answers[0].1),
+        "every repeat gets the first answer"
+    );
+    assert_eq!(
+        bank.count("SELECT count(*) FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE t.code = 'RETRY'")
+            .await,
+        1
+    );
+    let other_body = bank.claim("same-request", "RETRY", "C30000002").await;
+    assert_eq!(code_of(&other_body), "QY-BEN-2006");
+    // a refusal is a first answer too
+    bank.template(template("EMPTY", 0, 1)).await;
+    assert_eq!(
+        code_of(&bank.claim("r-empty", "EMPTY", "C30000003").await),
+        "QY-BEN-2001"
+    );
+    sqlx::query("UPDATE stock_shards SET remaining = 5 WHERE template_id = (SELECT id FROM coupon_templates WHERE code = 'EMPTY')")
+        .execute(&mut bank.app.owner_connection().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        code_of(&bank.claim("r-empty", "EMPTY", "C30000003").await),
+        "QY-BEN-2001",
+        "the repeat answers as the first did"
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_redemptions_of_one_coupon_one_succeeds_and_a_reversal_sent_twice_reverses_once()
+ {
+    let bank = bank().await;
+    bank.template(template("RED", 10, 1)).await;
+    let claimed = bank.claim("c1", "RED", "C40000001").await;
+    let code = claimed.1["coupon_code"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(
+        bank.redeem("pos-1", &code, "A", 12800),
+        bank.redeem("pos-2", &code, "B", 12800)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let won = if a.0 == StatusCode::OK { &a } else { &b };
+    let lost = if a.0 == StatusCode::OK { &b } else { &a };
+    assert_eq!(code_of(lost), "QY-BEN-3002");
+    assert_eq!(won.1["discount"], 2000);
+    let id = won.1["redemption_id"].as_str().unwrap().to_owned();
+    // the same request again answers as the first, without a second redemption
+    let again = bank
+        .redeem(
+            if a.0 == StatusCode::OK {
+                "pos-1"
+            } else {
+                "pos-2"
+            },
+            &code,
+            "A",
+            12800,
+        )
+        .await;
+    assert_eq!(again.1, won.1);
+    assert_eq!(
+        bank.count(&format!("SELECT count(*) FROM redemptions r JOIN coupons c ON c.id = r.coupon_id WHERE c.code = '{code}'"))
+            .await,
+        1
+    );
+
+    let path = format!("/api/channel/v1/redemptions/{id}/reversal");
+    let empty = json!({});
+    let (r1, r2) = tokio::join!(
+        bank.merchant.post(&path, &empty),
+        bank.merchant.post(&path, &empty)
+    );
+    assert_eq!((r1.0, r2.0), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(r1.1, r2.1, "the second reversal answers as the first");
+    assert_eq!(
+        bank.count(&format!("SELECT count(*) FROM redemptions r JOIN coupons c ON c.id = r.coupon_id WHERE r.reversed_at IS NOT NULL AND c.code = '{code}'"))
+            .await,
+        1
+    );
+    assert_eq!(
+        bank.count(&format!(
+            "SELECT count(*) FROM coupons WHERE status = 'unused' AND code = '{code}'"
+        ))
+        .await,
+        1
+    );
+    bank.balanced().await;
+    // unused again: it can be redeemed again, and that one's window closes after 24 hours
+    let second = bank.redeem("pos-3", &code, "A", 12800).await;
+    assert_eq!(second.0, StatusCode::OK);
+    bank.clock.advance(Duration::hours(25));
+    let late = bank
+        .merchant
+        .post(
+            &format!(
+                "/api/channel/v1/redemptions/{}/reversal",
+                second.1["redemption_id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code_of(&late), "QY-BEN-3007");
+    bank.balanced().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_its_own_code_and_writes_nothing() {
+    let bank = bank().await;
+    bank.template(template("BAD", 10, 1)).await;
+    bank.template(NewTemplate {
+        merchant_codes: vec!["T02".into()],
+        ..template("ELSEWHERE", 10, 1)
+    })
+    .await;
+    let code = |answer: (StatusCode, Value)| answer.1["coupon_code"].as_str().unwrap().to_owned();
+    let good = code(bank.claim("b1", "BAD", "C50000001").await);
+    let other = code(bank.claim("b2", "ELSEWHERE", "C50000002").await);
+    let expiring = code(bank.claim("b3", "BAD", "C50000003").await);
+    let before = bank.footprint().await;
+    let redeem = |request: &'static str, coupon: String, store: &'static str, amount: Value| {
+        let bank = &bank;
+        async move {
+            bank.merchant
+                .post(
+                    "/api/channel/v1/redemptions",
+                    &json!({"request_id": request, "coupon_code": coupon, "store_code": store,
+                            "order_amount": amount, "order_ref": "ORD-1"}),
+                )
+                .await
+        }
+    };
+    let cases: Vec<(&str, (StatusCode, Value), &str)> = vec![
+        (
+            "negative amount",
+            redeem("x1", good.clone(), "A", json!(-1)).await,
+            "QY-BEN-1007",
+        ),
+        (
+            "overflowing amount",
+            redeem("x2", good.clone(), "A", json!(10_000_000_000_000_i64)).await,
+            "QY-BEN-1007",
+        ),
+        (
+            "amount beyond i64",
+            redeem("x3", good.clone(), "A", json!(1e30)).await,
+            "QY-REQ-0002",
+        ),
+        (
+            "amount as text",
+            redeem("x4", good.clone(), "A", json!("128")).await,
+            "QY-REQ-0002",
+        ),
+        (
+            "unknown code",
+            redeem("x5", "ZZZZZZZZZZZZZZZZ".into(), "A", json!(12800)).await,
+            "QY-BEN-3001",
+        ),
+        (
+            "wrong merchant",
+            redeem("x6", other.clone(), "A", json!(12800)).await,
+            "QY-BEN-3004",
+        ),
+        (
+            "wrong store",
+            redeem("x7", good.clone(), "C", json!(12800)).await,
+            "QY-BEN-3009",
+        ),
+        (
+            "below threshold",
+            redeem("x8", good.clone(), "A", json!(9999)).await,
+            "QY-BEN-3005",
+        ),
+        (
+            "malformed request id",
+            redeem("bad id!", good.clone(), "A", json!(12800)).await,
+            "QY-REQ-0002",
+        ),
+        (
+            "malformed redemption id",
+            bank.merchant
+                .post(
+                    "/api/channel/v1/redemptions/not-a-uuid/reversal",
+                    &json!({}),
+                )
+                .await,
+            "QY-REQ-0006",
+        ),
+        (
+            "claim with a malformed customer",
+            bank.claim("x9", "BAD", "C5!").await,
+            "QY-REQ-0002",
+        ),
+    ];
+    for (what, answer, expected) in &cases {
+        assert_eq!(code_of(answer), *expected, "{what}: {answer:?}");
+    }
+    assert_eq!(bank.footprint().await, before, "nothing written");
+    // a claim of an unknown template writes nothing but its answer, so a repeat gets the same
+    let unknown = bank.claim("x10", "NOPE", "C50000009").await;
+    assert_eq!(code_of(&unknown), "QY-BEN-2004");
+    let mut expected = before.clone();
+    expected[3] += 1;
+    assert_eq!(bank.footprint().await, expected);
+    let before = expected;
+    // expired: valid for 7 days from the claim
+    bank.clock.advance(Duration::days(8));
+    let expired = redeem("x11", expiring, "A", json!(12800)).await;
+    assert_eq!(code_of(&expired), "QY-BEN-3003");
+    assert_eq!(bank.footprint().await, before);
+}
+
+#[tokio::test]
+async fn every_signed_request_is_checked_before_it_is_served() {
+    let bank = bank().await;
+    bank.template(template("SIG", 10, 1)).await;
+    let body = serde_json::to_vec(
+        &json!({"request_id": "s1", "template_code": "SIG", "customer_no": "C60000001"}),
+    )
+    .unwrap();
+    let path = "/api/channel/v1/claims";
+    let cases = [
+        (Some(("x-qy-signature", "00".repeat(32))), "QY-CLI-0002"),
+        (
+            Some((
+                "x-qy-timestamp",
+                (bank.clock.now().timestamp() - 301).to_string(),
+            )),
+            "QY-CLI-0003",
+        ),
+        (Some(("x-qy-client", "nobody".into())), "QY-CLI-0001"),
+        (Some(("x-qy-nonce", String::new())), "QY-CLI-0005"),
+        (Some(("x-qy-nonce", "short".into())), "QY-CLI-0005"),
+    ];
+    for (tamper, expected) in cases {
+        let answer = bank.channel.send(path, body.clone(), tamper.clone()).await;
+        assert_eq!(
+            (answer.0, code_of(&answer).as_str()),
+            (StatusCode::UNAUTHORIZED, expected),
+            "{tamper:?}"
+        );
+    }
+    // the body is signed: another body under the same signature is refused
+    let answer = bank
+        .channel
+        .send(
+            path,
+            body.clone(),
+            Some(("x-qy-signature", {
+                let ts = bank.clock.now().timestamp().to_string();
+                clients::sign(
+                    CHANNEL_SECRET,
+                    &clients::string_to_sign(&ts, "fixed-nonce-0000001", "POST", path, b"{}"),
+                )
+            })),
+        )
+        .await;
+    assert_eq!(code_of(&answer), "QY-CLI-0002");
+    // a merchant system cannot claim, a channel cannot redeem
+    let coupons = bank.count("SELECT count(*) FROM coupons").await;
+    let answer = bank.merchant.send(path, body.clone(), None).await;
+    assert_eq!(
+        (answer.0, code_of(&answer).as_str()),
+        (StatusCode::FORBIDDEN, "QY-CLI-0006")
+    );
+    assert_eq!(bank.count("SELECT count(*) FROM coupons").await, coupons);
+    // a replayed nonce is refused
+    let ts = bank.clock.now().timestamp().to_string();
+    let nonce = "replayed-nonce-000001";
+    let signature = clients::sign(
+        CHANNEL_SECRET,
+        &clients::string_to_sign(&ts, nonce, "POST", path, &body),
+    );
+    let send = || {
+        reqwest::Client::new()
+            .post(bank.app.url(path))
+            .header("content-type", "application/json")
+            .header("x-qy-client", "mobile")
+            .header("x-qy-timestamp", &ts)
+            .header("x-qy-nonce", nonce)
+            .header("x-qy-signature", &signature)
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), StatusCode::OK);
+    let replay = send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.json::<Value>().await.unwrap()["code"], "QY-CLI-0004");
+    assert_eq!(
+        bank.count("SELECT count(*) FROM coupons").await,
+        coupons + 1
+    );
+}
+
+#[tokio::test]
+async fn the_conservation_check_finds_a_violation_planted_by_hand() {
+    let bank = bank().await;
+    bank.template(template("BOOK", 50, 4)).await;
+    for i in 0..10 {
+        bank.claim(&format!("k{i}"), "BOOK", &format!("C7000000{i}"))
+            .await;
+    }
+    bank.balanced().await;
+    let mut owner = bank.app.owner_connection().await;
+    sqlx::query("UPDATE stock_shards SET remaining = remaining + 1 WHERE shard = 0 AND template_id = (SELECT id FROM coupon_templates WHERE code = 'BOOK')")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let (checked, violations) = conservation::check(&bank.app.pool).await.unwrap();
+    assert_eq!(checked, 4, "the three demo templates and BOOK");
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].template, "BOOK");
+    assert_eq!(
+        violations[0].rule,
+        "initial + increases − claims − withdrawals ≠ remaining"
+    );
+    sqlx::query("UPDATE stock_shards SET remaining = remaining - 1 WHERE shard = 0 AND template_id = (SELECT id FROM coupon_templates WHERE code = 'BOOK')")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    bank.balanced().await;
+    // a coupon that appeared without its claim
+    sqlx::query("INSERT INTO coupons (code, template_id, customer_no, client_id, claimed_at, valid_from, valid_to)
+                 SELECT 'FORGED2345678923', c.template_id, 'C99999999', c.client_id, c.claimed_at, c.valid_from, c.valid_to
+                   FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE t.code = 'BOOK' LIMIT 1")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let (_, violations) = conservation::check(&bank.app.pool).await.unwrap();
+    assert_eq!(
+        violations.iter().map(|v| v.rule).collect::<Vec<_>>(),
+        ["claims, coupons and claim ledger rows differ"]
+    );
+}
+
+#[tokio::test]
+async fn staff_create_templates_with_field_errors_see_stock_and_masked_coupons() {
+    let app = spawn_app().await;
+    app.login("planner", DEMO_PASSWORD).await.unwrap();
+    let now = Utc::now();
+    let body = |code: &str| {
+        json!({"code": code, "name": "满200减30", "kind": "threshold", "face_value": 3000, "threshold": 20000,
+               "discount_permille": null, "claim_from": now, "claim_to": now + Duration::days(30),
+               "valid_from": null, "valid_to": null, "valid_days": 15, "initial_stock": 500, "shards": 2,
+               "limit_per_day": 1, "limit_total": 2, "merchant_codes": ["M001"], "active": true})
+    };
+    let created: Value = app
+        .post_json("/api/v1/benefits/templates", body("MJ30"))
+        .await
+        .expect("created");
+    assert!(created["id"].is_string());
+    let mut bad = body("MJ31");
+    bad["face_value"] = json!(30000); // more off than the threshold
+    bad["claim_to"] = json!(now - Duration::days(1));
+    bad["valid_days"] = json!(null);
+    let (status, error) = app
+        .post_json::<Value>("/api/v1/benefits/templates", bad)
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<(&str, &str)> = error
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), f.code.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("claim_to", "QY-BEN-1008"),
+            ("valid_days", "QY-BEN-1008"),
+            ("face_value", "QY-BEN-1007")
+        ]
+    );
+    let (_, taken) = app
+        .post_json::<Value>("/api/v1/benefits/templates", body("MJ30"))
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code, "QY-BEN-1001");
+
+    app.post_empty(
+        "/api/v1/benefits/templates/MJ30/stock",
+        json!({"action": "increase", "quantity": 100}),
+    )
+    .await
+    .unwrap();
+    let (_, refused) = app
+        .post_empty(
+            "/api/v1/benefits/templates/MJ30/stock",
+            json!({"action": "withdraw", "quantity": 601}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, "QY-BEN-1004");
+    let get = |path: String| {
+        let request = app.http.get(app.url(&path));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let templates = get("/api/v1/benefits/templates?q=MJ30".into()).await;
+    assert_eq!(templates["items"][0]["remaining"], 600);
+    let movements = get("/api/v1/benefits/templates/MJ30/movements".into()).await;
+    let kinds: Vec<&str> = movements["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["increase", "initial"]);
+    assert_eq!(movements["days"][0]["remaining"], 600);
+
+    // the demo seed's coupons: customer numbers masked
+    let coupons = get("/api/v1/benefits/coupons?template_code=DEMO-MJ20".into()).await;
+    let first = coupons["items"][0]["customer_no"].as_str().unwrap();
+    assert!(first.starts_with("C1") && first.contains("***"), "{first}");
+    assert_eq!(coupons["total"], 10);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action IN ('benefit.template.create', 'benefit.stock.increase') AND username = 'planner'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+}
+
+#[tokio::test]
+async fn a_merchant_cashier_redeems_at_the_till_and_sees_only_their_merchants_records() {
+    let app = spawn_app().await;
+    app.login("clerk", DEMO_PASSWORD).await.unwrap();
+    let unused: String = sqlx::query_scalar(
+        "SELECT c.code FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+          WHERE t.code = 'DEMO-DJ10' AND c.status = 'unused' LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let done: Value = app
+        .post_json(
+            "/api/v1/benefits/merchant-redemptions",
+            json!({"request_id": "till-1", "coupon_code": format!("quanyi:coupon:{unused}"),
+                   "store_code": "S002", "order_amount": 3500, "order_ref": "POS-1"}),
+        )
+        .await
+        .expect("redeemed by scanning the QR payload");
+    assert_eq!(done["discount"], 1000);
+    let stores: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/my-stores"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stores[0]["code"], "S001");
+    assert_eq!(stores.as_array().unwrap().len(), 2);
+    let records: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/redemptions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        records["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["merchant_code"] == "M001")
+    );
+    // a bank user without the merchant role cannot redeem
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    let (status, _) = planner
+        .post_json::<Value>(
+            "/api/v1/benefits/merchant-redemptions",
+            json!({"request_id": "till-2", "coupon_code": unused, "store_code": "S001",
+                   "order_amount": 3500, "order_ref": "POS-2"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
