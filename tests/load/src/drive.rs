@@ -104,6 +104,7 @@ async fn claim(
     let result = conn.post(&plan.channel, CLAIM_PATH, body).await;
     let micros = started.elapsed().as_micros() as u64;
     let outcome = classify(Op::Claim, &result);
+    back_off(&result).await;
     if let (Ok(answer), Some(pool)) = (&result, keep)
         && (200..300).contains(&answer.status)
         && let Ok(claimed) = serde_json::from_slice::<Claimed>(&answer.body)
@@ -119,6 +120,15 @@ async fn redeem(plan: &Plan, conn: &mut Conn, request_id: &str, coupon: &str, ta
     let result = conn.post(&plan.merchant, REDEEM_PATH, body).await;
     let micros = started.elapsed().as_micros() as u64;
     tally.record(classify(Op::Redeem, &result), micros);
+    back_off(&result).await;
+}
+
+/// After a transport failure, a pause before the next attempt: a refused connection must not
+/// turn the task into a busy loop that counts millions of failures.
+async fn back_off(result: &Result<crate::http::Answer, String>) {
+    if result.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn classify(op: Op, result: &Result<crate::http::Answer, String>) -> Outcome {

@@ -83,9 +83,13 @@ struct Cli {
     /// Stock of each of those templates.
     #[arg(long, default_value_t = 1_000_000)]
     stock: i64,
-    /// Stock of the single claim-hot template; below the number of claims, so it sells out.
-    #[arg(long, default_value_t = 20_000)]
+    /// Stock of the single claim-hot template. Below the number of claims a run makes, it sells
+    /// out and the rest of the run measures sold-out answers; above it, the contention on the shards.
+    #[arg(long, default_value_t = 50_000)]
     hot_stock: i64,
+    /// Stock shards of the claim-hot template (1–64).
+    #[arg(long, default_value_t = 16)]
+    hot_shards: i32,
     /// Distinct customers claims are drawn from.
     #[arg(long, default_value_t = 1_000_000)]
     customers: u64,
@@ -163,6 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .as_secs();
     let prefix = format!("L{unix}-");
 
+    let seeding = std::time::Instant::now();
     let seeded = seed::seed(
         &db,
         &key,
@@ -171,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             spread_templates: cli.templates,
             spread_stock: cli.stock,
             hot_stock: cli.hot_stock,
+            hot_shards: cli.hot_shards,
             discount: 2000,
             threshold: 10000,
         },
@@ -193,12 +199,18 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         prefix: prefix.clone(),
     });
     println!(
-        "quanyi-load {:?}: prefix {prefix}, {} connections, {:?}, {}",
-        cli.scenario, cli.connections, cli.duration, cli.base_url
+        "quanyi-load {:?}: prefix {prefix}, {} connections, {:?}, {}; seeded {} templates in {:.1} s",
+        cli.scenario,
+        cli.connections,
+        cli.duration,
+        cli.base_url,
+        seeded.spread.len() + 1,
+        seeding.elapsed().as_secs_f64()
     );
 
     let pool = Arc::new(drive::CouponPool::default());
     let mut passed = true;
+    let mut claimed_in_setup = 0;
     if cli.scenario.needs_pool() {
         let count = cli.pool.unwrap_or(match cli.scenario {
             Scenario::Redeem => 30_000,
@@ -210,20 +222,23 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             "setup: claimed {} of {count} coupons in {:.1} s ({:.0} req/s), not measured",
             pool.len(),
             setup.elapsed.as_secs_f64(),
-            setup.tally.requests() as f64 / setup.elapsed.as_secs_f64()
+            setup.tally.answered() as f64 / setup.elapsed.as_secs_f64()
         );
         passed &= print_outcomes("setup", &setup.tally);
+        claimed_in_setup = setup.tally.successes(Op::Claim);
     }
 
     let result = drive::run(plan.clone(), pool.clone(), cli.connections, cli.duration).await;
     passed &= report(&cli, &result, &pool);
     passed &= check_claims(&cli, &result.tally);
+    passed &= check_recorded(&db, &seeded, claimed_in_setup, &result.tally).await?;
 
+    let mut pgbench_rows = None;
     if !cli.pgbench_duration.is_zero() {
-        match baseline(&cli, &db, &url, &key, &prefix, &result).await {
-            Ok(()) => {}
+        match baseline(&cli, &db, &key, &url, &seeded, &prefix, &result).await {
+            Ok(rows) => pgbench_rows = Some(rows),
             Err(e) => {
-                println!("pgbench: FAILED: {e:#}");
+                println!("pgbench     FAILED: {e:#}");
                 passed = false;
             }
         }
@@ -246,6 +261,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             }
         }
     }
+    if let Some(rows) = pgbench_rows {
+        // After the audit, which checked pgbench's rows along with the API's.
+        if let Err(e) = rows.remove(&db).await {
+            println!(
+                "pgbench     its templates stay (conserved, audited): cannot remove them: {e:#}"
+            );
+        }
+    }
     println!("{}", if passed { "PASS" } else { "FAIL" });
     Ok(passed)
 }
@@ -254,11 +277,17 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
 fn report(cli: &Cli, result: &drive::PhaseResult, pool: &drive::CouponPool) -> bool {
     let tally = &result.tally;
     let secs = result.elapsed.as_secs_f64();
-    let requests = tally.requests();
+    let answered = tally.answered();
+    let transport = tally.requests() - answered;
     println!();
     println!(
-        "requests    {requests} in {secs:.2} s: {:.1} req/s",
-        requests as f64 / secs
+        "requests    {answered} answered in {secs:.2} s: {:.1} req/s{}",
+        answered as f64 / secs,
+        if transport > 0 {
+            format!(" ({transport} more without an answer)")
+        } else {
+            String::new()
+        }
     );
     println!("latency     {}", summarize(&tally.overall()));
     for (op, h) in &tally.latency {
@@ -339,13 +368,170 @@ fn check_claims(cli: &Cli, tally: &Tally) -> bool {
     true
 }
 
+/// The database's own count against what the API answered: every 200 to a claim is exactly one
+/// coupon of this run's channel client, every 200 to a redemption one live redemption.
+async fn check_recorded(
+    db: &sqlx::PgPool,
+    seeded: &seed::Seeded,
+    claimed_in_setup: u64,
+    tally: &Tally,
+) -> anyhow::Result<bool> {
+    let (coupons, redemptions) = seed::recorded(db, seeded).await?;
+    let claims = claimed_in_setup + tally.successes(Op::Claim);
+    let redeemed = tally.successes(Op::Redeem);
+    let ok = coupons as u64 == claims && redemptions as u64 == redeemed;
+    println!(
+        "database    {coupons} coupons for {claims} successful claims, {redemptions} redemptions for {redeemed}: {}",
+        if ok { "match" } else { "MISMATCH" }
+    );
+    Ok(ok)
+}
+
+/// pgbench's templates and client, removed after the audit.
+struct PgbenchRows {
+    prefix: String,
+    client_id: uuid::Uuid,
+}
+
+impl PgbenchRows {
+    async fn remove(&self, db: &sqlx::PgPool) -> anyhow::Result<()> {
+        let mut tx = db.begin().await?;
+        // We delete every referencing row ourselves; with the foreign-key triggers on, each
+        // deleted coupon would cost a scan of stock_movements and claim_requests, which have no
+        // index on coupon_id (the business never deletes a coupon). Needs a superuser, as
+        // `quanyi dev`'s is; otherwise the rows stay.
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut *tx)
+            .await?;
+        let pattern = format!("{}%", self.prefix);
+        for sql in [
+            "DELETE FROM stock_movements WHERE template_id IN (SELECT id FROM coupon_templates WHERE code LIKE $1)",
+            "DELETE FROM stock_shards WHERE template_id IN (SELECT id FROM coupon_templates WHERE code LIKE $1)",
+        ] {
+            sqlx::query(sql).bind(&pattern).execute(&mut *tx).await?;
+        }
+        for sql in [
+            "DELETE FROM claim_requests WHERE client_id = $1",
+            "DELETE FROM coupons WHERE client_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(self.client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM coupon_templates WHERE code LIKE $1")
+            .bind(&pattern)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM api_clients WHERE id = $1")
+            .bind(self.client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// pgbench on templates of its own: the same count and shards as the API run's, stock that never
+/// runs out, the server's claim transaction committed (a rolled-back one would skip the WAL flush
+/// that every real claim pays).
 async fn baseline(
-    _cli: &Cli,
-    _db: &sqlx::PgPool,
-    _url: &SecretString,
-    _key: &quanyi_activities::crypto::DataKey,
-    _prefix: &str,
-    _result: &drive::PhaseResult,
-) -> anyhow::Result<()> {
-    anyhow::bail!("the claim SQL to mirror waits for quanyi_activities::benefits")
+    cli: &Cli,
+    db: &sqlx::PgPool,
+    key: &quanyi_activities::crypto::DataKey,
+    url: &SecretString,
+    seeded: &seed::Seeded,
+    prefix: &str,
+    result: &drive::PhaseResult,
+) -> anyhow::Result<PgbenchRows> {
+    let pgb_prefix = format!("{prefix}PGB-");
+    let (client_id, _) = seed::register(
+        db,
+        key,
+        format!("{}pgb", prefix.to_ascii_lowercase()),
+        quanyi_activities::benefits::clients::ClientKind::Channel,
+        None,
+    )
+    .await?;
+    let rows = PgbenchRows {
+        prefix: pgb_prefix.clone(),
+        client_id,
+    };
+    let plan = seed::SeedPlan {
+        prefix: pgb_prefix.clone(),
+        spread_templates: cli.templates,
+        spread_stock: 1_000_000_000,
+        hot_stock: 1_000_000_000,
+        hot_shards: cli.hot_shards,
+        discount: 2000,
+        threshold: 10000,
+    };
+    let (template, templates, shards) = if cli.scenario == Scenario::ClaimHot {
+        let code = format!("{pgb_prefix}HOT");
+        let new = seed::template(
+            code.clone(),
+            plan.hot_stock,
+            plan.hot_shards,
+            &seeded.merchant_code,
+            &plan,
+        );
+        seed::create_template(db, &new, seeded.org_id).await?;
+        (format!("'{code}'"), 1, cli.hot_shards)
+    } else {
+        for i in 0..cli.templates {
+            let new = seed::template(
+                format!("{pgb_prefix}T{i:04}"),
+                plan.spread_stock,
+                1,
+                &seeded.merchant_code,
+                &plan,
+            );
+            seed::create_template(db, &new, seeded.org_id).await?;
+        }
+        (
+            format!("'{pgb_prefix}T' || lpad(:t::text, 4, '0')"),
+            cli.templates,
+            1,
+        )
+    };
+    let script = pgbench::claim_script(client_id, &template, templates, shards);
+    let clients = cli.connections.min(pgbench::client_cap(db).await?);
+    let dir = tempfile::tempdir()?;
+    let bench = pgbench::run(url, &script, clients, cli.pgbench_duration, dir.path()).await?;
+    let api = result.tally.answered() as f64 / result.elapsed.as_secs_f64();
+    println!();
+    println!(
+        "pgbench     {:.1} tps ({} clients{}, {:?}, {} transactions, {} failed; the claim transaction{})",
+        bench.tps,
+        bench.clients,
+        if clients < cli.connections {
+            ", capped by max_connections"
+        } else {
+            ""
+        },
+        bench.duration,
+        bench.transactions,
+        bench.failed,
+        if cli.scenario == Scenario::ClaimHot {
+            " on one template"
+        } else {
+            ""
+        },
+    );
+    println!(
+        "ratio       API {api:.1} req/s / pgbench {:.1} tps = {:.2}{}",
+        bench.tps,
+        api / bench.tps,
+        if cli.scenario.redeem_percent(cli.redeem_percent) > 0 {
+            " (pgbench runs claims; this run also redeems)"
+        } else {
+            ""
+        }
+    );
+    anyhow::ensure!(
+        bench.failed == 0,
+        "{} pgbench transactions failed",
+        bench.failed
+    );
+    Ok(rows)
 }

@@ -137,6 +137,45 @@ fn parse(stdout: &str, clients: usize, duration: Duration) -> anyhow::Result<Pgb
     })
 }
 
+/// pgbench's script: the server's claim transaction (`quanyi_activities::benefits::claim`)
+/// statement for statement — reserve the request's answer, read the template, the conditional
+/// decrement of one stock shard, the coupon, the ledger row — committed, on templates of its own
+/// with stock that never runs out. `template` is an SQL expression for the template code.
+pub fn claim_script(
+    client_id: uuid::Uuid,
+    template: &str,
+    templates: usize,
+    shards: i32,
+) -> String {
+    // One uuid per transaction, derived from the client and a random draw, used by three rows
+    // (the server makes it in Rust; pgbench has no uuid variables).
+    let coupon_id = "md5(:client_id::text || '-' || :r::text)::uuid";
+    format!(
+        r"\set t random(0, {last_template})
+\set shard random(0, {last_shard})
+\set r random(1, 1000000000000)
+\set c random(1, 9999999)
+BEGIN;
+INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
+  VALUES ('{client_id}', 'pgb-' || :client_id::text || '-' || :r::text,
+          sha256(convert_to(:r::text, 'UTF8')), {coupon_id}, now())
+  ON CONFLICT DO NOTHING;
+SELECT id AS tid, claim_from, claim_to, valid_from, valid_to, valid_days, shards, limit_per_day, limit_total
+  FROM coupon_templates WHERE code = {template} AND status = 'active' \gset
+UPDATE stock_shards SET remaining = remaining - 1
+ WHERE template_id = :tid AND shard = :shard AND remaining >= 1;
+INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id, claimed_at, valid_from, valid_to)
+  VALUES ({coupon_id}, upper(substr(md5('c' || :client_id::text || '-' || :r::text), 1, 16)), :tid,
+          'PGB' || lpad(:c::text, 7, '0'), '{client_id}', NULL, now(), now(), now() + interval '30 days');
+INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
+  VALUES (:tid, 'claim', -1, {coupon_id}, now());
+COMMIT;
+",
+        last_template = templates.max(1) - 1,
+        last_shard = shards.max(1) - 1,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,43 +238,4 @@ tps = 6123.456789 (without initial connection time)
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
         assert!(!s.contains("ROLLBACK"));
     }
-}
-
-/// pgbench's script: the server's claim transaction (`quanyi_activities::benefits::claim`)
-/// statement for statement — reserve the request's answer, read the template, the conditional
-/// decrement of one stock shard, the coupon, the ledger row — committed, on templates of its own
-/// with stock that never runs out. `template` is an SQL expression for the template code.
-pub fn claim_script(
-    client_id: uuid::Uuid,
-    template: &str,
-    templates: usize,
-    shards: i32,
-) -> String {
-    // One uuid per transaction, derived from the client and a random draw, used by three rows
-    // (the server makes it in Rust; pgbench has no uuid variables).
-    let coupon_id = "md5(:client_id::text || '-' || :r::text)::uuid";
-    format!(
-        r"\set t random(0, {last_template})
-\set shard random(0, {last_shard})
-\set r random(1, 1000000000000)
-\set c random(1, 9999999)
-BEGIN;
-INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
-  VALUES ('{client_id}', 'pgb-' || :client_id::text || '-' || :r::text,
-          sha256(convert_to(:r::text, 'UTF8')), {coupon_id}, now())
-  ON CONFLICT DO NOTHING;
-SELECT id AS tid, claim_from, claim_to, valid_from, valid_to, valid_days, shards, limit_per_day, limit_total
-  FROM coupon_templates WHERE code = {template} AND status = 'active' \gset
-UPDATE stock_shards SET remaining = remaining - 1
- WHERE template_id = :tid AND shard = :shard AND remaining >= 1;
-INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id, claimed_at, valid_from, valid_to)
-  VALUES ({coupon_id}, upper(substr(md5('c' || :client_id::text || '-' || :r::text), 1, 16)), :tid,
-          'PGB' || lpad(:c::text, 7, '0'), '{client_id}', NULL, now(), now(), now() + interval '30 days');
-INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
-  VALUES (:tid, 'claim', -1, {coupon_id}, now());
-COMMIT;
-",
-        last_template = templates.max(1) - 1,
-        last_shard = shards.max(1) - 1,
-    )
 }

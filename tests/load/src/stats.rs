@@ -100,6 +100,15 @@ impl Tally {
         self.outcomes.values().sum()
     }
 
+    /// Requests that got an HTTP answer (what throughput counts).
+    pub fn answered(&self) -> u64 {
+        self.outcomes
+            .iter()
+            .filter(|(o, _)| matches!(o, Outcome::Answer { .. }))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     pub fn count(&self, class: Class) -> u64 {
         self.outcomes
             .iter()
@@ -246,6 +255,8 @@ mod tests {
         tally.record(refused(Op::Claim, 409, SOLD_OUT), 10);
         tally.record(t, 10);
         tally.record(ok(Op::Claim), 10);
+        assert_eq!(tally.requests(), 3);
+        assert_eq!(tally.answered(), 2);
         assert_eq!(tally.count(Class::Business), 1);
         assert_eq!(tally.count(Class::Error), 1);
         assert_eq!(tally.count(Class::Success), 1);
