@@ -11,7 +11,13 @@
 //! throughput, latency percentiles and outcomes by status and `QY-` code; runs `pgbench` with the
 //! server's claim transaction on the same database as a baseline and prints the ratio; finally
 //! runs `quanyi audit stock`. It exits non-zero when any request failed with anything but a
-//! business answer (sold out), or when the audit finds stock not conserved.
+//! business answer (sold out), when the database holds other than what the API answered, or when
+//! the audit finds stock not conserved.
+//!
+//! pgbench runs for `--pgbench-duration` (10 s by default, shorter than the API run: it settles in
+//! seconds) on templates created for it alone, and its transactions COMMIT: a rolled-back claim
+//! would skip the WAL flush every real claim pays. The audit checks its rows with the rest; they
+//! are removed after it.
 //!
 //! Against `quanyi dev` (defaults: API on 127.0.0.1:8080, PostgreSQL on 54329 with the password
 //! and data key under `var/secrets/`), run from the workspace root, nothing else to pass.

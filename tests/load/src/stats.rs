@@ -14,7 +14,7 @@ pub enum Op {
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Op::Claim => "claim",
             Op::Redeem => "redeem",
         })
