@@ -6,7 +6,8 @@ use crate::stats::Op;
 pub enum Scenario {
     /// Claims spread over many templates (default 1,000) and many customers: the common day.
     ClaimSpread,
-    /// Every claim on one template: a seckill (秒杀), one stock row under contention; sells out.
+    /// Every claim on one template: a seckill (秒杀), its stock in a few shard rows under
+    /// contention; sells out when `--hot-stock` is below the claims the run makes.
     ClaimHot,
     /// Claims a pool of coupons in a setup phase (not measured), then redeems each exactly once.
     Redeem,
