@@ -1,0 +1,543 @@
+//! `quanyi-load`: the load generator of issue 7 ("3,000 transactions per second, 100 % success,
+//! 100 % correct") for the signed channel API of docs/channel-api.md.
+//!
+//! ```text
+//! cargo run -p quanyi-load --release -- --scenario claim-spread --connections 1000 --duration 30s
+//! ```
+//!
+//! One run: seeds its own templates, clients (with secrets it knows), merchant and store straight
+//! into PostgreSQL; drives the HTTP API with `--connections` tasks, each on its own keep-alive
+//! connection, every request signed with a fresh timestamp, nonce and request id; prints
+//! throughput, latency percentiles and outcomes by status and `QY-` code; runs `pgbench` with the
+//! server's claim transaction on the same database as a baseline and prints the ratio; finally
+//! runs `quanyi audit stock`. It exits non-zero when any request failed with anything but a
+//! business answer (sold out), when the database holds other than what the API answered, or when
+//! the audit finds stock not conserved.
+//!
+//! pgbench runs for `--pgbench-duration` (10 s by default, shorter than the API run: it settles in
+//! seconds) on templates created for it alone, and its transactions COMMIT: a rolled-back claim
+//! would skip the WAL flush every real claim pays. The audit checks its rows with the rest; they
+//! are removed after it.
+//!
+//! Against `quanyi dev` (defaults: API on 127.0.0.1:8080, PostgreSQL on 54329 with the password
+//! and data key under `var/secrets/`), run from the workspace root, nothing else to pass.
+//!
+//! Crates, and why: tokio, and hyper's low-level HTTP/1.1 client (`hyper::client::conn`) rather
+//! than `reqwest`, because "one task, one keep-alive connection" is exactly what it is (a pooled
+//! client would share and hide connections) and it costs the least CPU per request on a machine
+//! that also runs the server and PostgreSQL; `hdrhistogram` for latencies (per task, merged at the
+//! end, so no lock on the hot path); `hmac` + `sha2` + `hex` for the signature; `clap`;
+//! `humantime` for `30s`. Not Goose: its scenario/transaction model and report would have to be
+//! bent around our per-request signing, the setup phase that claims a coupon pool, the
+//! business-versus-error classification and the pgbench comparison — more glue than this crate.
+
+mod audit;
+mod drive;
+mod http;
+mod pgbench;
+mod scenario;
+mod seed;
+mod sign;
+mod stats;
+
+use anyhow::Context;
+use clap::Parser;
+use scenario::Scenario;
+use secrecy::{ExposeSecret, SecretString};
+use stats::{Class, Op, Outcome, Tally, summarize};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "quanyi-load",
+    about = "Load generator for the signed channel API, with a pgbench baseline and the stock audit",
+    after_help = "Example, against `quanyi dev` started from the workspace root:\n  \
+        cargo run -p quanyi-load --release -- --scenario claim-spread --connections 1000 --duration 30s"
+)]
+struct Cli {
+    /// What load to drive.
+    #[arg(long, value_enum)]
+    scenario: Scenario,
+    /// Concurrent connections, one task and one keep-alive connection each.
+    #[arg(long, default_value_t = 100)]
+    connections: usize,
+    /// How long the measured phase runs (`30s`, `2m`).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// The API.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base_url: String,
+    /// PostgreSQL of the installation under load [default: postgres://quanyi:<pw>@127.0.0.1:<pg-port>/quanyi,
+    /// <pw> read from <var>/secrets/pg-password, as `quanyi dev` sets it up].
+    #[arg(long, env = "QUANYI_LOAD_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<SecretString>,
+    /// The `quanyi dev` state folder the defaults read secrets from.
+    #[arg(long, default_value = "var")]
+    var: PathBuf,
+    /// PostgreSQL port for the default database URL (`quanyi dev --pg-port`).
+    #[arg(long, default_value_t = 54329)]
+    pg_port: u16,
+    /// The installation's data key (base64), which encrypts the clients' secrets [default: <var>/secrets/data-key].
+    #[arg(long)]
+    data_key_file: Option<PathBuf>,
+    /// Templates claim-spread and mixed spread claims over.
+    #[arg(long, default_value_t = 1000)]
+    templates: usize,
+    /// Stock of each of those templates.
+    #[arg(long, default_value_t = 1_000_000)]
+    stock: i64,
+    /// Stock of the single claim-hot template. Below the number of claims a run makes, it sells
+    /// out and the rest of the run measures sold-out answers; above it, the contention on the shards.
+    #[arg(long, default_value_t = 50_000)]
+    hot_stock: i64,
+    /// Stock shards of the claim-hot template (1–64).
+    #[arg(long, default_value_t = 16)]
+    hot_shards: i32,
+    /// Distinct customers claims are drawn from.
+    #[arg(long, default_value_t = 1_000_000)]
+    customers: u64,
+    /// Share of redemptions in the mixed scenario, in percent.
+    #[arg(long, default_value_t = 20)]
+    redeem_percent: u8,
+    /// Coupons claimed before the clock starts [default: 30,000 for redeem, 20 per connection for mixed].
+    /// A redeem run ends early when they are all redeemed.
+    #[arg(long)]
+    pool: Option<u64>,
+    /// How long pgbench runs; 0s skips it.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pgbench_duration: Duration,
+    /// Skip `quanyi audit stock`.
+    #[arg(long)]
+    no_audit: bool,
+    /// The `quanyi` binary for the audit [default: the newer of target/release/quanyi and target/debug/quanyi].
+    #[arg(long)]
+    quanyi_bin: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("quanyi-load: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn database_url(cli: &Cli) -> anyhow::Result<SecretString> {
+    if let Some(url) = &cli.database_url {
+        return Ok(url.clone());
+    }
+    let file = cli.var.join("secrets/pg-password");
+    let password = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "cannot read {} (start `quanyi dev` first, or pass --database-url)",
+            file.display()
+        )
+    })?;
+    Ok(SecretString::from(format!(
+        "postgres://quanyi:{}@127.0.0.1:{}/quanyi",
+        password.trim(),
+        cli.pg_port
+    )))
+}
+
+/// Whether the run passed.
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    anyhow::ensure!(cli.connections > 0, "--connections must be at least 1");
+    let url = database_url(&cli)?;
+    let key_file = cli
+        .data_key_file
+        .clone()
+        .unwrap_or_else(|| cli.var.join("secrets/data-key"));
+    let key = quanyi_activities::crypto::DataKey::from_base64(
+        &std::fs::read_to_string(&key_file)
+            .with_context(|| format!("cannot read the data key {}", key_file.display()))?,
+    )?;
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(url.expose_secret())
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let prefix = format!("L{unix}-");
+
+    let seeding = std::time::Instant::now();
+    let seeded = seed::seed(
+        &db,
+        &key,
+        &seed::SeedPlan {
+            prefix: prefix.clone(),
+            spread_templates: cli.templates,
+            spread_stock: cli.stock,
+            hot_stock: cli.hot_stock,
+            hot_shards: cli.hot_shards,
+            discount: 2000,
+            threshold: 10000,
+        },
+    )
+    .await
+    .context("cannot seed the run's data")?;
+    let plan = Arc::new(drive::Plan {
+        target: http::Target::parse(&cli.base_url).await?,
+        channel: seeded.channel.clone(),
+        merchant: seeded.merchant.clone(),
+        scenario: cli.scenario,
+        redeem_percent: cli.redeem_percent,
+        templates: match cli.scenario {
+            Scenario::ClaimHot => vec![seeded.hot.clone()],
+            _ => seeded.spread.clone(),
+        },
+        customers: cli.customers,
+        store_code: seeded.store_code.clone(),
+        order_amount: 12800,
+        prefix: prefix.clone(),
+    });
+    println!(
+        "quanyi-load {:?}: prefix {prefix}, {} connections, {:?}, {}; seeded {} templates in {:.1} s",
+        cli.scenario,
+        cli.connections,
+        cli.duration,
+        cli.base_url,
+        seeded.spread.len() + 1,
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let pool = Arc::new(drive::CouponPool::default());
+    let mut passed = true;
+    let mut claimed_in_setup = 0;
+    if cli.scenario.needs_pool() {
+        let count = cli.pool.unwrap_or(match cli.scenario {
+            Scenario::Redeem => 30_000,
+            _ => 20 * cli.connections as u64,
+        });
+        let setup =
+            drive::fill_pool(plan.clone(), pool.clone(), cli.connections.min(64), count).await;
+        println!(
+            "setup: claimed {} of {count} coupons in {:.1} s ({:.0} req/s), not measured",
+            pool.len(),
+            setup.elapsed.as_secs_f64(),
+            setup.tally.answered() as f64 / setup.elapsed.as_secs_f64()
+        );
+        passed &= print_outcomes("setup", &setup.tally);
+        claimed_in_setup = setup.tally.successes(Op::Claim);
+    }
+
+    let result = drive::run(plan.clone(), pool.clone(), cli.connections, cli.duration).await;
+    passed &= report(&cli, &result, &pool);
+    passed &= check_claims(&cli, &result.tally);
+    passed &= check_recorded(&db, &seeded, claimed_in_setup, &result.tally).await?;
+
+    let mut pgbench_rows = None;
+    if !cli.pgbench_duration.is_zero() {
+        match baseline(&cli, &db, &key, &url, &seeded, &prefix, &result).await {
+            Ok(rows) => pgbench_rows = Some(rows),
+            Err(e) => {
+                println!("pgbench     FAILED: {e:#}");
+                passed = false;
+            }
+        }
+    }
+
+    if !cli.no_audit {
+        match audit::find_binary(cli.quanyi_bin.as_deref()) {
+            Some(binary) => {
+                println!("audit: {} audit stock", binary.display());
+                if !audit::stock(&binary, &url).await? {
+                    println!("audit: VIOLATION (see above)");
+                    passed = false;
+                }
+            }
+            None => {
+                println!(
+                    "audit: no quanyi binary (build it, or pass --quanyi-bin / --no-audit): FAILED"
+                );
+                passed = false;
+            }
+        }
+    }
+    if let Some(rows) = pgbench_rows {
+        // After the audit, which checked pgbench's rows along with the API's.
+        if let Err(e) = rows.remove(&db).await {
+            println!(
+                "pgbench     its templates stay (conserved, audited): cannot remove them: {e:#}"
+            );
+        }
+    }
+    println!("{}", if passed { "PASS" } else { "FAIL" });
+    Ok(passed)
+}
+
+/// Prints the measured phase; false when any request ended in an error.
+fn report(cli: &Cli, result: &drive::PhaseResult, pool: &drive::CouponPool) -> bool {
+    let tally = &result.tally;
+    let secs = result.elapsed.as_secs_f64();
+    let answered = tally.answered();
+    let transport = tally.requests() - answered;
+    println!();
+    println!(
+        "requests    {answered} answered in {secs:.2} s: {:.1} req/s{}",
+        answered as f64 / secs,
+        if transport > 0 {
+            format!(" ({transport} more without an answer)")
+        } else {
+            String::new()
+        }
+    );
+    println!("latency     {}", summarize(&tally.overall()));
+    for (op, h) in &tally.latency {
+        if tally.latency.len() > 1 {
+            println!("  {op:<9} {}", summarize(h));
+        }
+    }
+    let exhausted = pool
+        .exhausted_after_ms
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if exhausted > 0 {
+        println!(
+            "note        the coupon pool ran out after {:.1} s of {:?} (raise --pool)",
+            exhausted as f64 / 1000.0,
+            cli.duration
+        );
+    }
+    if result.connect_failures > 0 || tally.reconnects > 0 {
+        println!(
+            "connections {} failed to open at the start, {} reopened during the run",
+            result.connect_failures, tally.reconnects
+        );
+    }
+    print_outcomes("run", tally) && result.connect_failures == 0
+}
+
+/// Outcomes by class; false when any is an error.
+fn print_outcomes(phase: &str, tally: &Tally) -> bool {
+    println!("outcomes ({phase})");
+    for (outcome, n) in &tally.outcomes {
+        let label = match outcome.class() {
+            Class::Success => "ok",
+            Class::Business => "business (sold out)",
+            Class::Error => "ERROR",
+        };
+        match outcome {
+            Outcome::Answer { op, status, code } => {
+                println!("  {op:<7} {status} {code:<12} {n:>9}  {label}")
+            }
+            Outcome::Transport { .. } => {}
+        }
+    }
+    let transport: Vec<_> = tally
+        .outcomes
+        .iter()
+        .filter_map(|(o, n)| match o {
+            Outcome::Transport { op, error } => Some((op, error, n)),
+            Outcome::Answer { .. } => None,
+        })
+        .collect();
+    if !transport.is_empty() {
+        println!("transport errors ({phase})");
+        for (op, error, n) in transport {
+            println!("  {op:<7} {error:<40} {n:>9}  ERROR");
+        }
+    }
+    let errors = tally.count(Class::Error);
+    println!(
+        "  success {}  business {}  errors {errors}",
+        tally.count(Class::Success),
+        tally.count(Class::Business)
+    );
+    errors == 0
+}
+
+/// What the client alone can tell about correctness: never more coupons than stock.
+fn check_claims(cli: &Cli, tally: &Tally) -> bool {
+    if cli.scenario == Scenario::ClaimHot {
+        let claimed = tally.successes(Op::Claim);
+        if claimed as i64 > cli.hot_stock {
+            println!(
+                "OVERSOLD    {claimed} coupons claimed from a stock of {}",
+                cli.hot_stock
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// The database's own count against what the API answered: every 200 to a claim is exactly one
+/// coupon of this run's channel client, every 200 to a redemption one live redemption.
+async fn check_recorded(
+    db: &sqlx::PgPool,
+    seeded: &seed::Seeded,
+    claimed_in_setup: u64,
+    tally: &Tally,
+) -> anyhow::Result<bool> {
+    let (coupons, redemptions) = seed::recorded(db, seeded).await?;
+    let claims = claimed_in_setup + tally.successes(Op::Claim);
+    let redeemed = tally.successes(Op::Redeem);
+    let ok = coupons as u64 == claims && redemptions as u64 == redeemed;
+    println!(
+        "database    {coupons} coupons for {claims} successful claims, {redemptions} redemptions for {redeemed}: {}",
+        if ok { "match" } else { "MISMATCH" }
+    );
+    Ok(ok)
+}
+
+/// pgbench's templates and client, removed after the audit.
+struct PgbenchRows {
+    prefix: String,
+    client_id: uuid::Uuid,
+}
+
+impl PgbenchRows {
+    async fn remove(&self, db: &sqlx::PgPool) -> anyhow::Result<()> {
+        let mut tx = db.begin().await?;
+        // We delete every referencing row ourselves; with the foreign-key triggers on, each
+        // deleted coupon would cost a scan of stock_movements and claim_requests, which have no
+        // index on coupon_id (the business never deletes a coupon). Needs a superuser, as
+        // `quanyi dev`'s is; otherwise the rows stay.
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut *tx)
+            .await?;
+        let pattern = format!("{}%", self.prefix);
+        for sql in [
+            "DELETE FROM stock_movements WHERE template_id IN (SELECT id FROM coupon_templates WHERE code LIKE $1)",
+            "DELETE FROM stock_shards WHERE template_id IN (SELECT id FROM coupon_templates WHERE code LIKE $1)",
+        ] {
+            sqlx::query(sql).bind(&pattern).execute(&mut *tx).await?;
+        }
+        for sql in [
+            "DELETE FROM claim_requests WHERE client_id = $1",
+            "DELETE FROM coupons WHERE client_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(self.client_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM coupon_templates WHERE code LIKE $1")
+            .bind(&pattern)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM api_clients WHERE id = $1")
+            .bind(self.client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// pgbench on templates of its own: the same count and shards as the API run's, stock that never
+/// runs out, the server's claim transaction committed (a rolled-back one would skip the WAL flush
+/// that every real claim pays).
+async fn baseline(
+    cli: &Cli,
+    db: &sqlx::PgPool,
+    key: &quanyi_activities::crypto::DataKey,
+    url: &SecretString,
+    seeded: &seed::Seeded,
+    prefix: &str,
+    result: &drive::PhaseResult,
+) -> anyhow::Result<PgbenchRows> {
+    let pgb_prefix = format!("{prefix}PGB-");
+    let (client_id, _) = seed::register(
+        db,
+        key,
+        format!("{}pgb", prefix.to_ascii_lowercase()),
+        quanyi_activities::benefits::clients::ClientKind::Channel,
+        None,
+    )
+    .await?;
+    let rows = PgbenchRows {
+        prefix: pgb_prefix.clone(),
+        client_id,
+    };
+    let plan = seed::SeedPlan {
+        prefix: pgb_prefix.clone(),
+        spread_templates: cli.templates,
+        spread_stock: 1_000_000_000,
+        hot_stock: 1_000_000_000,
+        hot_shards: cli.hot_shards,
+        discount: 2000,
+        threshold: 10000,
+    };
+    let (template, templates, shards) = if cli.scenario == Scenario::ClaimHot {
+        let code = format!("{pgb_prefix}HOT");
+        let new = seed::template(
+            code.clone(),
+            plan.hot_stock,
+            plan.hot_shards,
+            &seeded.merchant_code,
+            &plan,
+        );
+        seed::create_template(db, &new, seeded.org_id).await?;
+        (format!("'{code}'"), 1, cli.hot_shards)
+    } else {
+        for i in 0..cli.templates {
+            let new = seed::template(
+                format!("{pgb_prefix}T{i:04}"),
+                plan.spread_stock,
+                1,
+                &seeded.merchant_code,
+                &plan,
+            );
+            seed::create_template(db, &new, seeded.org_id).await?;
+        }
+        (
+            format!("'{pgb_prefix}T' || lpad(:t::text, 4, '0')"),
+            cli.templates,
+            1,
+        )
+    };
+    let script = pgbench::claim_script(client_id, &template, templates, shards);
+    let clients = cli.connections.min(pgbench::client_cap(db).await?);
+    let dir = tempfile::tempdir()?;
+    let bench = pgbench::run(url, &script, clients, cli.pgbench_duration, dir.path()).await?;
+    let api = result.tally.answered() as f64 / result.elapsed.as_secs_f64();
+    println!();
+    println!(
+        "pgbench     {:.1} tps ({} clients{}, {:?}, {} transactions, {} failed; the claim transaction{})",
+        bench.tps,
+        bench.clients,
+        if clients < cli.connections {
+            ", capped by max_connections"
+        } else {
+            ""
+        },
+        bench.duration,
+        bench.transactions,
+        bench.failed,
+        if cli.scenario == Scenario::ClaimHot {
+            " on one template"
+        } else {
+            ""
+        },
+    );
+    println!(
+        "ratio       API {api:.1} req/s / pgbench {:.1} tps = {:.2}{}",
+        bench.tps,
+        api / bench.tps,
+        if cli.scenario.redeem_percent(cli.redeem_percent) > 0 {
+            " (pgbench runs claims; this run also redeems)"
+        } else {
+            ""
+        }
+    );
+    anyhow::ensure!(
+        bench.failed == 0,
+        "{} pgbench transactions failed",
+        bench.failed
+    );
+    Ok(rows)
+}

@@ -1,0 +1,264 @@
+//! What one run measured: a latency histogram per operation and a count per outcome. Each
+//! connection keeps its own `Tally` (no shared lock on the hot path); they merge at the end.
+
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The two calls of the channel API we drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    Claim,
+    Redeem,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Op::Claim => "claim",
+            Op::Redeem => "redeem",
+        })
+    }
+}
+
+/// How one request ended.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// An HTTP answer: the status and the `QY-` code of a refusal ("" for a 2xx or a body
+    /// without a code).
+    Answer { op: Op, status: u16, code: String },
+    /// No HTTP answer: connect, write or read failed.
+    Transport { op: Op, error: String },
+}
+
+/// Whether an outcome counts against "100 % success".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Success,
+    /// An answer the business expects under load: sold out on a claim.
+    Business,
+    Error,
+}
+
+/// The refusals that are correct answers, not failures, under our load.
+pub const SOLD_OUT: &str = "QY-BEN-2001";
+
+impl Outcome {
+    pub fn class(&self) -> Class {
+        match self {
+            Outcome::Answer { status, .. } if (200..300).contains(status) => Class::Success,
+            Outcome::Answer {
+                op: Op::Claim,
+                status: 409,
+                code,
+            } if code == SOLD_OUT => Class::Business,
+            _ => Class::Error,
+        }
+    }
+}
+
+/// Latencies are kept in microseconds, 1 µs … 10 min, three significant digits.
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub latency: BTreeMap<Op, Histogram<u64>>,
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// Connections (re)opened after the first one: a sign the server closes keep-alive.
+    pub reconnects: u64,
+}
+
+impl Tally {
+    pub fn record(&mut self, outcome: Outcome, micros: u64) {
+        let op = match &outcome {
+            Outcome::Answer { op, .. } | Outcome::Transport { op, .. } => *op,
+        };
+        self.latency
+            .entry(op)
+            .or_insert_with(new_histogram)
+            .saturating_record(micros.max(1));
+        *self.outcomes.entry(outcome).or_default() += 1;
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        for (op, h) in other.latency {
+            self.latency
+                .entry(op)
+                .or_insert_with(new_histogram)
+                .add(h)
+                .expect("histograms share bounds");
+        }
+        for (o, n) in other.outcomes {
+            *self.outcomes.entry(o).or_default() += n;
+        }
+        self.reconnects += other.reconnects;
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.outcomes.values().sum()
+    }
+
+    /// Requests that got an HTTP answer (what throughput counts).
+    pub fn answered(&self) -> u64 {
+        self.outcomes
+            .iter()
+            .filter(|(o, _)| matches!(o, Outcome::Answer { .. }))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn count(&self, class: Class) -> u64 {
+        self.outcomes
+            .iter()
+            .filter(|(o, _)| o.class() == class)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn successes(&self, op: Op) -> u64 {
+        self.outcomes
+            .iter()
+            .filter(|(o, _)| {
+                o.class() == Class::Success
+                    && matches!(o, Outcome::Answer { op: p, .. } if *p == op)
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// All operations together.
+    pub fn overall(&self) -> Histogram<u64> {
+        let mut all = new_histogram();
+        for h in self.latency.values() {
+            all.add(h).expect("histograms share bounds");
+        }
+        all
+    }
+}
+
+/// p50/p95/p99/max of a histogram, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub count: u64,
+    pub p50: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+pub fn summarize(h: &Histogram<u64>) -> Summary {
+    Summary {
+        count: h.len(),
+        p50: h.value_at_quantile(0.50),
+        p95: h.value_at_quantile(0.95),
+        p99: h.value_at_quantile(0.99),
+        max: h.max(),
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |us: u64| us as f64 / 1000.0;
+        write!(
+            f,
+            "p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            ms(self.p50),
+            ms(self.p95),
+            ms(self.p99),
+            ms(self.max)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(op: Op) -> Outcome {
+        Outcome::Answer {
+            op,
+            status: 200,
+            code: String::new(),
+        }
+    }
+
+    #[test]
+    fn percentiles_of_one_to_ten_thousand_microseconds() {
+        let mut t = Tally::default();
+        for us in 1..=10_000 {
+            t.record(ok(Op::Claim), us);
+        }
+        let s = summarize(&t.overall());
+        assert_eq!(s.count, 10_000);
+        // three significant digits: within 0.1 % of the exact rank
+        assert!(s.p50.abs_diff(5_000) <= 5, "{s:?}");
+        assert!(s.p95.abs_diff(9_500) <= 10, "{s:?}");
+        assert!(s.p99.abs_diff(9_900) <= 10, "{s:?}");
+        assert!(s.max.abs_diff(10_000) <= 10, "{s:?}");
+        assert_eq!(
+            format!(
+                "{}",
+                summarize(&{
+                    let mut h = new_histogram();
+                    h.record(1500).unwrap();
+                    h
+                })
+            ),
+            "p50 1.50 ms  p95 1.50 ms  p99 1.50 ms  max 1.50 ms"
+        );
+    }
+
+    #[test]
+    fn merged_tallies_add_counts_and_latencies_per_operation() {
+        let mut a = Tally::default();
+        let mut b = Tally::default();
+        a.record(ok(Op::Claim), 100);
+        b.record(ok(Op::Claim), 300);
+        b.record(ok(Op::Redeem), 1_000_000);
+        b.reconnects = 2;
+        a.merge(b);
+        assert_eq!(a.requests(), 3);
+        assert_eq!(a.successes(Op::Claim), 2);
+        assert_eq!(a.successes(Op::Redeem), 1);
+        assert_eq!(a.latency[&Op::Claim].len(), 2);
+        assert_eq!(a.overall().len(), 3);
+        assert_eq!(a.reconnects, 2);
+        // a zero-time answer is still counted (recorded as 1 µs)
+        a.record(ok(Op::Claim), 0);
+        assert_eq!(a.latency[&Op::Claim].len(), 3);
+    }
+
+    #[test]
+    fn sold_out_on_a_claim_is_business_everything_else_refused_is_an_error() {
+        let refused = |op, status, code: &str| Outcome::Answer {
+            op,
+            status,
+            code: code.into(),
+        };
+        assert_eq!(ok(Op::Redeem).class(), Class::Success);
+        assert_eq!(refused(Op::Claim, 409, SOLD_OUT).class(), Class::Business);
+        assert_eq!(refused(Op::Claim, 409, "QY-BEN-2002").class(), Class::Error);
+        assert_eq!(
+            refused(Op::Redeem, 409, "QY-BEN-3002").class(),
+            Class::Error
+        );
+        assert_eq!(refused(Op::Claim, 401, "QY-CLI-0004").class(), Class::Error);
+        assert_eq!(refused(Op::Claim, 500, "").class(), Class::Error);
+        let t = Outcome::Transport {
+            op: Op::Claim,
+            error: "connection reset".into(),
+        };
+        assert_eq!(t.class(), Class::Error);
+        let mut tally = Tally::default();
+        tally.record(refused(Op::Claim, 409, SOLD_OUT), 10);
+        tally.record(t, 10);
+        tally.record(ok(Op::Claim), 10);
+        assert_eq!(tally.requests(), 3);
+        assert_eq!(tally.answered(), 2);
+        assert_eq!(tally.count(Class::Business), 1);
+        assert_eq!(tally.count(Class::Error), 1);
+        assert_eq!(tally.count(Class::Success), 1);
+    }
+}
