@@ -89,7 +89,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
     let config = Config {
         database: DatabaseConfig {
             url: pg.url("quanyi"),
-            max_connections: 10,
+            max_connections: 40,
         },
         temporal: TemporalConfig {
             url: temporal_options.url(),

@@ -401,6 +401,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
             template_code: templates[i % 3],
             customer_no: &customer,
             campaign_id: None,
+            nonce: None,
         };
         let Ok(coupon) = claim::claim(pool, &request, now).await? else {
             continue;
@@ -414,6 +415,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
                 store_code: "S001",
                 order_amount: 12_800,
                 order_ref: &format!("POS-DEMO-{i:04}"),
+                nonce: None,
             };
             let _ = redeem::redeem(pool, &redeem, now).await?;
         }

@@ -567,6 +567,7 @@ pub async fn merchant_redeem(
         store_code: &request.store_code,
         order_amount: request.order_amount,
         order_ref: &request.order_ref,
+        nonce: None,
     };
     let done = redeem::redeem(&state.pool, &redeem, state.clock.now())
         .await?

@@ -20,6 +20,9 @@ use validator::{Validate, ValidationError};
 /// A signed request's client and its body, parsed and validated.
 pub struct Signed<T> {
     pub client: Client,
+    /// Spent by the handler, in the transaction of what the request does: one commit a request,
+    /// and a request that changed nothing leaves its nonce unspent.
+    pub nonce: String,
     pub body: T,
     /// The body as signed (claims keep its hash to tell a reused request id apart).
     pub raw: axum::body::Bytes,
@@ -77,16 +80,17 @@ impl<T: DeserializeOwned + Validate> FromRequest<AppState> for Signed<T> {
             tracing::info!(client = code, "bad signature");
             return Err(ErrorCode::BadSignature.into());
         }
-        if !clients::spend_nonce(&state.pool, client.id, nonce, now).await? {
-            tracing::warn!(client = code, "nonce reused");
-            return Err(ErrorCode::NonceReused.into());
-        }
         tracing::Span::current().record("user", client.code.as_str());
         if !is_json(&parts.headers) {
             return Err(ErrorCode::UnsupportedMediaType.into());
         }
         let body = parse_valid(&raw)?;
-        Ok(Signed { client, body, raw })
+        Ok(Signed {
+            client,
+            nonce: nonce.to_owned(),
+            body,
+            raw,
+        })
     }
 }
 
@@ -135,6 +139,7 @@ fn claim_refusal(refusal: claim::Refusal) -> ApiError {
         claim::Refusal::UnknownTemplate => ErrorCode::TemplateNotClaimable,
         claim::Refusal::OutsideWindow => ErrorCode::OutsideClaimWindow,
         claim::Refusal::RequestIdReused => ErrorCode::RequestIdReused,
+        claim::Refusal::NonceReused => ErrorCode::NonceReused,
     }
     .into()
 }
@@ -161,6 +166,7 @@ pub async fn claim(
         template_code: &signed.body.template_code,
         customer_no: &signed.body.customer_no,
         campaign_id: signed.body.campaign_id,
+        nonce: Some(&signed.nonce),
     };
     let coupon = claim::claim(&state.pool, &request, state.clock.now())
         .await?
@@ -197,6 +203,7 @@ pub fn redeem_refusal(refusal: redeem::Refusal) -> ApiError {
         redeem::Refusal::Withdrawn => ErrorCode::CouponWithdrawn,
         redeem::Refusal::UnknownStore => ErrorCode::UnknownStore,
         redeem::Refusal::MerchantDailyLimit => ErrorCode::MerchantDailyLimitReached,
+        redeem::Refusal::NonceReused => ErrorCode::NonceReused,
     }
     .into()
 }
@@ -230,6 +237,7 @@ pub async fn redeem(
         store_code: &body.store_code,
         order_amount: body.order_amount,
         order_ref: &body.order_ref,
+        nonce: Some(&signed.nonce),
     };
     let done = redeem::redeem(&state.pool, &request, state.clock.now())
         .await?
@@ -256,11 +264,20 @@ pub async fn reverse(
     let merchant_id = merchant_of(&signed.client)?;
     let window = chrono::Duration::from_std(state.settings.reversal_window)
         .unwrap_or(chrono::Duration::hours(24));
-    let reversal = redeem::reverse(&state.pool, merchant_id, id, window, state.clock.now())
-        .await?
-        .map_err(|r| match r {
-            redeem::ReversalRefusal::UnknownRedemption => ErrorCode::UnknownRedemption,
-            redeem::ReversalRefusal::WindowPassed => ErrorCode::ReversalWindowPassed,
-        })?;
+    let nonce = Some((signed.client.id, signed.nonce.as_str()));
+    let reversal = redeem::reverse(
+        &state.pool,
+        merchant_id,
+        id,
+        window,
+        nonce,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(|r| match r {
+        redeem::ReversalRefusal::UnknownRedemption => ErrorCode::UnknownRedemption,
+        redeem::ReversalRefusal::WindowPassed => ErrorCode::ReversalWindowPassed,
+        redeem::ReversalRefusal::NonceReused => ErrorCode::NonceReused,
+    })?;
     Ok(Json(reversal))
 }

@@ -19,6 +19,9 @@ pub struct ClaimRequest<'a> {
     pub template_code: &'a str,
     pub customer_no: &'a str,
     pub campaign_id: Option<Uuid>,
+    /// The signed request's nonce, spent in the claim's own transaction (one commit a claim);
+    /// `None` for claims made inside Quanyi (the demo seed).
+    pub nonce: Option<&'a str>,
 }
 
 /// A claimed coupon as the channel shows it to the customer.
@@ -45,6 +48,9 @@ pub enum Refusal {
     OutsideWindow,
     /// The request id was used before with another body.
     RequestIdReused,
+    /// The signed request's nonce was used before: a replay, refused before anything happens
+    /// (and not kept as the request's answer).
+    NonceReused,
 }
 
 impl Refusal {
@@ -57,6 +63,7 @@ impl Refusal {
             Refusal::UnknownTemplate => "unknown_template",
             Refusal::OutsideWindow => "outside_window",
             Refusal::RequestIdReused => "request_id_reused",
+            Refusal::NonceReused => "nonce_reused",
         }
     }
 
@@ -95,21 +102,31 @@ pub async fn claim(
     let body_hash = Sha256::digest(request.body).to_vec();
     let coupon_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    // Reserve the answer; a concurrent twin blocks here until this transaction ends.
-    let reserved = sqlx::query!(
-        "INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    // Spend the nonce and reserve the answer in one round trip; a concurrent twin of the request
+    // blocks on the reservation until this transaction ends.
+    let first = sqlx::query!(
+        r#"WITH spent AS (
+               INSERT INTO api_nonces (client_id, nonce, seen_at)
+               SELECT $1, $6, $5 WHERE $6::text IS NOT NULL
+               ON CONFLICT DO NOTHING RETURNING 1),
+           reserved AS (
+               INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT (SELECT count(*) FROM spent) AS "spent!", (SELECT count(*) FROM reserved) AS "reserved!""#,
         request.client_id,
         request.request_id,
         body_hash,
         coupon_id,
-        now
+        now,
+        request.nonce
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !reserved {
+    .fetch_one(&mut *tx)
+    .await?;
+    if request.nonce.is_some() && first.spent == 0 {
+        tx.rollback().await?;
+        return Ok(Err(Refusal::NonceReused));
+    }
+    if first.reserved == 0 {
         tx.rollback().await?;
         return first_answer(pool, request.client_id, request.request_id, &body_hash).await;
     }
@@ -189,26 +206,62 @@ async fn take(
             }
         }
     }
-    // A random first shard, then the others in turn: hot templates spread their row locks.
+    let (valid_from, valid_to) = match (t.valid_from, t.valid_to, t.valid_days) {
+        (Some(from), Some(to), _) => (from, to),
+        (_, _, days) => (now, now + Duration::days(i64::from(days.unwrap_or(30)))),
+    };
+    let code = new_coupon_code();
+    // A random shard first: a hot template spreads its row locks over its shards. Should that
+    // one be empty, any shard that still holds stock; sold out only when none does.
     let shards = t.shards.max(1);
-    let first = rand::rng().random_range(0..shards);
-    let mut taken = false;
-    for i in 0..shards {
-        let shard = (first + i) % shards;
-        taken = sqlx::query!(
-            "UPDATE stock_shards SET remaining = remaining - 1
-              WHERE template_id = $1 AND shard = $2 AND remaining >= 1",
+    let mut shard = rand::rng().random_range(0..shards);
+    // Each miss means another claim took that shard's last unit, so the loop ends: with a coupon,
+    // or when no shard holds stock.
+    let taken = loop {
+        // the decrement, the coupon and its ledger row in one statement: all or none
+        let took = sqlx::query_scalar!(
+            r#"WITH taken AS (
+                   UPDATE stock_shards SET remaining = remaining - 1
+                    WHERE template_id = $1 AND shard = $2 AND remaining >= 1
+                RETURNING template_id),
+               coupon AS (
+                   INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id,
+                                        claimed_at, valid_from, valid_to)
+                   SELECT $3, $4, template_id, $5, $6, $7, $8, $9, $10 FROM taken
+                RETURNING id, template_id),
+               ledger AS (
+                   INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
+                   SELECT template_id, 'claim', -1, id, $8 FROM coupon)
+               SELECT count(*) AS "n!" FROM coupon"#,
             t.id,
-            shard
+            shard,
+            coupon_id,
+            code,
+            request.customer_no,
+            request.client_id,
+            request.campaign_id,
+            now,
+            valid_from,
+            valid_to
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?
-        .rows_affected()
             == 1;
-        if taken {
-            break;
+        if took {
+            break true;
         }
-    }
+        let Some(next) = sqlx::query_scalar!(
+            "SELECT shard FROM stock_shards WHERE template_id = $1 AND remaining >= 1
+              ORDER BY random() LIMIT 1",
+            t.id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            break false;
+        };
+        shard = next;
+    };
     if !taken {
         if limited {
             sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
@@ -217,36 +270,6 @@ async fn take(
         }
         return Ok(Err(Refusal::SoldOut));
     }
-    let (valid_from, valid_to) = match (t.valid_from, t.valid_to, t.valid_days) {
-        (Some(from), Some(to), _) => (from, to),
-        (_, _, days) => (now, now + Duration::days(i64::from(days.unwrap_or(30)))),
-    };
-    let code = new_coupon_code();
-    sqlx::query!(
-        "INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id, claimed_at,
-                              valid_from, valid_to)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        coupon_id,
-        code,
-        t.id,
-        request.customer_no,
-        request.client_id,
-        request.campaign_id,
-        now,
-        valid_from,
-        valid_to
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
-         VALUES ($1, 'claim', -1, $2, $3)",
-        t.id,
-        coupon_id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
     Ok(Ok(ClaimedCoupon {
         qr_payload: qr_payload(&code),
         coupon_code: code,

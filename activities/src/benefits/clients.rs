@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// How far a request's timestamp may be from the server's clock.
@@ -106,9 +106,10 @@ pub async fn active(
     }))
 }
 
-/// Records `nonce` for `client_id`; false when it was seen before (a replay).
+/// Records `nonce` for `client_id` in the caller's transaction; false when it was seen before (a
+/// replay).
 pub async fn spend_nonce(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     client_id: Uuid,
     nonce: &str,
     now: DateTime<Utc>,
@@ -119,7 +120,7 @@ pub async fn spend_nonce(
         nonce,
         now
     )
-    .execute(pool)
+    .execute(conn)
     .await?
     .rows_affected();
     Ok(fresh == 1)

@@ -3,9 +3,10 @@
 //! within the window, once, however often the reversal is sent.
 
 use super::claim::beijing_day;
+use super::clients;
 use super::{code_from_input, discount};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Who redeems: a merchant system (its client) or a merchant's staff member.
@@ -24,6 +25,8 @@ pub struct RedeemRequest<'a> {
     pub store_code: &'a str,
     pub order_amount: i64,
     pub order_ref: &'a str,
+    /// A merchant system's signed-request nonce, spent in the redemption's own transaction.
+    pub nonce: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -46,6 +49,8 @@ pub enum Refusal {
     UnknownStore,
     /// The template's redemptions at this merchant today reached its limit.
     MerchantDailyLimit,
+    /// The signed request's nonce was used before: a replay.
+    NonceReused,
 }
 
 /// Redeems a coupon, or answers why not. A repeat of `(merchant, request id)` answers as the first.
@@ -57,11 +62,17 @@ pub async fn redeem(
 ) -> Result<Result<Redemption, Refusal>, sqlx::Error> {
     // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
     let now = now.trunc_subsecs(6);
-    if let Some(first) = earlier(pool, request.merchant_id, request.request_id).await? {
+    let mut tx = pool.begin().await?;
+    if let (Some(nonce), Redeemer::Client(client_id)) = (request.nonce, request.by)
+        && !clients::spend_nonce(&mut tx, client_id, nonce, now).await?
+    {
+        return Ok(Err(Refusal::NonceReused));
+    }
+    if let Some(first) = earlier(&mut tx, request.merchant_id, request.request_id).await? {
+        tx.commit().await?;
         return Ok(Ok(first));
     }
     let code = code_from_input(request.coupon);
-    let mut tx = pool.begin().await?;
     let Some(coupon) = sqlx::query!(
         "SELECT c.id, c.code, c.status, c.valid_from, c.valid_to, t.id AS template_id, t.kind,
                 t.face_value, t.threshold, t.discount_permille, t.limit_per_merchant_day
@@ -163,7 +174,8 @@ pub async fn redeem(
     let Some(redemption_id) = inserted else {
         // a concurrent twin of this request got there first: its answer is ours
         tx.rollback().await?;
-        return earlier(pool, request.merchant_id, request.request_id)
+        let mut conn = pool.acquire().await?;
+        return earlier(&mut conn, request.merchant_id, request.request_id)
             .await?
             .map(Ok)
             .ok_or_else(|| sqlx::Error::Protocol("a lost redemption twin".into()));
@@ -178,7 +190,7 @@ pub async fn redeem(
 }
 
 async fn earlier(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     merchant_id: Uuid,
     request_id: &str,
 ) -> Result<Option<Redemption>, sqlx::Error> {
@@ -188,7 +200,7 @@ async fn earlier(
         merchant_id,
         request_id
     )
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?
     .map(|r| Redemption {
         redemption_id: r.id,
@@ -209,6 +221,7 @@ pub struct Reversal {
 pub enum ReversalRefusal {
     UnknownRedemption,
     WindowPassed,
+    NonceReused,
 }
 
 /// Reverses a redemption of `merchant_id` within `window`; the coupon is unused again. A second
@@ -219,10 +232,16 @@ pub async fn reverse(
     merchant_id: Uuid,
     redemption_id: Uuid,
     window: Duration,
+    nonce: Option<(Uuid, &str)>,
     now: DateTime<Utc>,
 ) -> Result<Result<Reversal, ReversalRefusal>, sqlx::Error> {
     let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
+    if let Some((client_id, nonce)) = nonce
+        && !clients::spend_nonce(&mut tx, client_id, nonce, now).await?
+    {
+        return Ok(Err(ReversalRefusal::NonceReused));
+    }
     let Some(r) = sqlx::query!(
         "SELECT r.id, r.coupon_id, r.redeemed_at, r.reversed_at, c.code, c.template_id,
                 t.limit_per_merchant_day
@@ -239,6 +258,7 @@ pub async fn reverse(
         return Ok(Err(ReversalRefusal::UnknownRedemption));
     };
     if let Some(reversed_at) = r.reversed_at {
+        tx.commit().await?;
         return Ok(Ok(Reversal {
             redemption_id: r.id,
             coupon_code: r.code,

@@ -417,6 +417,7 @@ impl PgbenchRows {
             sqlx::query(sql).bind(&pattern).execute(&mut *tx).await?;
         }
         for sql in [
+            "DELETE FROM api_nonces WHERE client_id = $1",
             "DELETE FROM claim_requests WHERE client_id = $1",
             "DELETE FROM coupons WHERE client_id = $1",
         ] {

@@ -138,9 +138,10 @@ fn parse(stdout: &str, clients: usize, duration: Duration) -> anyhow::Result<Pgb
 }
 
 /// pgbench's script: the server's claim transaction (`quanyi_activities::benefits::claim`)
-/// statement for statement — reserve the request's answer, read the template, the conditional
-/// decrement of one stock shard, the coupon, the ledger row — committed, on templates of its own
-/// with stock that never runs out. `template` is an SQL expression for the template code.
+/// statement for statement — spend the nonce and reserve the request's answer, read the template,
+/// then the conditional decrement of one stock shard with its coupon and ledger row in one
+/// statement — committed, on templates of its own with stock that never runs out. `template` is
+/// an SQL expression for the template code.
 pub fn claim_script(
     client_id: uuid::Uuid,
     template: &str,
@@ -156,19 +157,34 @@ pub fn claim_script(
 \set r random(1, 1000000000000)
 \set c random(1, 9999999)
 BEGIN;
-INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
-  VALUES ('{client_id}', 'pgb-' || :client_id::text || '-' || :r::text,
-          sha256(convert_to(:r::text, 'UTF8')), {coupon_id}, now())
-  ON CONFLICT DO NOTHING;
-SELECT id AS tid, claim_from, claim_to, valid_from, valid_to, valid_days, shards, limit_per_day, limit_total
+WITH spent AS (
+    INSERT INTO api_nonces (client_id, nonce, seen_at)
+    VALUES ('{client_id}', 'pgb-' || :client_id::text || '-' || :r::text, now())
+    ON CONFLICT DO NOTHING RETURNING 1),
+  reserved AS (
+    INSERT INTO claim_requests (client_id, request_id, body_hash, coupon_id, at)
+    VALUES ('{client_id}', 'pgb-' || :client_id::text || '-' || :r::text,
+            sha256(convert_to(:r::text, 'UTF8')), {coupon_id}, now())
+    ON CONFLICT DO NOTHING RETURNING 1)
+  SELECT (SELECT count(*) FROM spent), (SELECT count(*) FROM reserved);
+SELECT id AS tid, claim_from, claim_to, valid_from, valid_to, valid_days, shards, limit_per_day,
+       limit_total, limit_per_campaign
   FROM coupon_templates WHERE code = {template} AND status = 'active' \gset
-UPDATE stock_shards SET remaining = remaining - 1
- WHERE template_id = :tid AND shard = :shard AND remaining >= 1;
-INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id, claimed_at, valid_from, valid_to)
-  VALUES ({coupon_id}, upper(substr(md5('c' || :client_id::text || '-' || :r::text), 1, 16)), :tid,
-          'PGB' || lpad(:c::text, 7, '0'), '{client_id}', NULL, now(), now(), now() + interval '30 days');
-INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
-  VALUES (:tid, 'claim', -1, {coupon_id}, now());
+WITH taken AS (
+    UPDATE stock_shards SET remaining = remaining - 1
+     WHERE template_id = :tid AND shard = :shard AND remaining >= 1
+    RETURNING template_id),
+  coupon AS (
+    INSERT INTO coupons (id, code, template_id, customer_no, client_id, campaign_id, claimed_at,
+                         valid_from, valid_to)
+    SELECT {coupon_id}, upper(substr(md5('c' || :client_id::text || '-' || :r::text), 1, 16)),
+           template_id, 'PGB' || lpad(:c::text, 7, '0'), '{client_id}', NULL, now(), now(),
+           now() + interval '30 days' FROM taken
+    RETURNING id, template_id),
+  ledger AS (
+    INSERT INTO stock_movements (template_id, kind, quantity, coupon_id, at)
+    SELECT template_id, 'claim', -1, id, now() FROM coupon)
+  SELECT count(*) FROM coupon;
 COMMIT;
 ",
         last_template = templates.max(1) - 1,
@@ -222,10 +238,11 @@ tps = 6123.456789 (without initial connection time)
         assert!(s.contains(r"\set t random(0, 0)"));
         assert!(s.contains(r"\set shard random(0, 15)"));
         assert!(s.contains("remaining = remaining - 1"));
-        assert!(s.contains("AND remaining >= 1;"));
+        assert!(s.contains("AND remaining >= 1\n"));
         assert!(s.contains("code = 'L1-PGB-HOT' AND status = 'active' \\gset"));
         let order: Vec<_> = [
             "BEGIN;",
+            "INSERT INTO api_nonces",
             "INSERT INTO claim_requests",
             "UPDATE stock_shards",
             "INSERT INTO coupons",

@@ -94,6 +94,9 @@ pub fn template(
         shards,
         limit_per_day: None,
         limit_total: None,
+        limit_per_campaign: None,
+        limit_per_merchant_day: None,
+        item_code: None,
         merchant_codes: vec![merchant.to_owned()],
         active: true,
     }
