@@ -74,8 +74,9 @@ pub async fn templates(
     Ok(Json(TemplatePage { items, total }))
 }
 
-fn template_code(code: &str) -> Result<(), ValidationError> {
-    let ok = (1..=40).contains(&code.len())
+/// A code of 1–`max` letters, digits, underscores or hyphens.
+fn code_like(code: &str, max: usize) -> Result<(), ValidationError> {
+    let ok = (1..=max).contains(&code.len())
         && code
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
@@ -84,6 +85,10 @@ fn template_code(code: &str) -> Result<(), ValidationError> {
     } else {
         Err(ValidationError::new("code"))
     }
+}
+
+fn template_code(code: &str) -> Result<(), ValidationError> {
+    code_like(code, 40)
 }
 
 fn kind(kind: &str) -> Result<(), ValidationError> {
@@ -654,15 +659,7 @@ pub async fn merchants(
 }
 
 fn short_code(code: &str) -> Result<(), ValidationError> {
-    let ok = (1..=32).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new("code"))
-    }
+    code_like(code, 32)
 }
 
 #[derive(Deserialize, Serialize, Validate, utoipa::ToSchema)]

@@ -340,16 +340,33 @@ pub async fn increase_stock(
     )
     .execute(&mut *tx)
     .await?;
-    movement(&mut tx, t.id, "increase", quantity, by.user_id, now).await?;
+    book(tx, t.id, code, quantity, now, by).await.map(Ok)
+}
+
+/// A stock change's ledger row (`increase` for a positive quantity, `withdraw` for a negative
+/// one) and its audit row, then the commit.
+async fn book(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    template_id: Uuid,
+    code: &str,
+    quantity: i64,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<(), sqlx::Error> {
+    let (kind, action) = if quantity >= 0 {
+        ("increase", "benefit.stock.increase")
+    } else {
+        ("withdraw", "benefit.stock.withdraw")
+    };
+    movement(&mut tx, template_id, kind, quantity, by.user_id, now).await?;
     let entry = Entry {
-        action: "benefit.stock.increase",
+        action,
         target: Some(code.to_owned()),
-        after: Some(serde_json::json!({ "quantity": quantity })),
+        after: Some(serde_json::json!({ "quantity": quantity.abs() })),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
-    tx.commit().await?;
-    Ok(Ok(()))
+    tx.commit().await
 }
 
 /// Withdraws `quantity` of unclaimed stock (收回), taken from the shards with stock; refused when
@@ -398,16 +415,9 @@ pub async fn withdraw_stock(
         .await?;
         left -= take;
     }
-    movement(&mut tx, template_id, "withdraw", -quantity, by.user_id, now).await?;
-    let entry = Entry {
-        action: "benefit.stock.withdraw",
-        target: Some(code.to_owned()),
-        after: Some(serde_json::json!({ "quantity": quantity })),
-        ..by
-    };
-    audit::append(&mut tx, now, entry).await?;
-    tx.commit().await?;
-    Ok(Ok(()))
+    book(tx, template_id, code, -quantity, now, by)
+        .await
+        .map(Ok)
 }
 
 /// Withdraws the template's claimed-but-unused coupons (收回); returns how many.
