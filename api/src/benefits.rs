@@ -6,13 +6,13 @@ use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Path, Query, Valid};
+use crate::extract::{Json, Path, Query, Valid, paging};
+use crate::logs;
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use base64::Engine;
-use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::benefits::admin::{self, NewTemplate, Refusal};
 use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
 use quanyi_activities::benefits::queries::{self, CouponFilter};
@@ -42,16 +42,6 @@ pub struct PageQuery {
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
-}
-
-/// (limit, offset) of a page; `QY-REQ-0011` when out of range.
-fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), ApiError> {
-    let page = page.unwrap_or(1);
-    let size = page_size.unwrap_or(20);
-    if page < 1 || !(1..=100).contains(&size) {
-        return Err(ErrorCode::InvalidPage.into());
-    }
-    Ok((size, (page - 1) * size))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -438,46 +428,32 @@ pub async fn export_coupons(
 ) -> Result<Response, ApiError> {
     const MAX_ROWS: i64 = 100_000;
     let (items, _) = queries::coupons(&state.pool, &query.filter()?, MAX_ROWS, 0).await?;
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let rows = items.len();
-    for c in items {
-        writer
-            .serialize(CouponCsvRow {
-                code: c.code,
-                template: c.template_code,
-                customer: c.customer_no,
-                client: c.client_code,
-                status: c.status,
-                claimed_at: c.claimed_at.with_timezone(&beijing).to_rfc3339(),
-                valid_to: c.valid_to.with_timezone(&beijing).to_rfc3339(),
-            })
-            .map_err(|_| ErrorCode::Internal)?;
-    }
-    let csv = writer.into_inner().map_err(|_| ErrorCode::Internal)?;
-    let mut tx = state.pool.begin().await?;
-    let entry = Entry {
-        action: "benefit.coupon.export",
-        target: query.template_code.clone(),
-        after: Some(serde_json::json!({
-            "template_code": query.template_code, "status": query.status,
-            "campaign_id": query.campaign_id, "customer_filter": query.customer_no.is_some(), "rows": rows,
-        })),
-        ..actor(&user, peer)
-    };
-    audit::append(&mut tx, state.clock.now(), entry).await?;
-    tx.commit().await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"coupons.csv\"",
-            ),
-        ],
+    let csv = logs::csv_bytes(items.into_iter().map(|c| CouponCsvRow {
+        code: c.code,
+        template: c.template_code,
+        customer: c.customer_no,
+        client: c.client_code,
+        status: c.status,
+        claimed_at: c.claimed_at.with_timezone(&logs::beijing()).to_rfc3339(),
+        valid_to: c.valid_to.with_timezone(&logs::beijing()).to_rfc3339(),
+    }))?;
+    // the customer filter is personal data: the audit row says only that there was one
+    let filter = serde_json::json!({
+        "template_code": query.template_code, "status": query.status,
+        "campaign_id": query.campaign_id, "customer_filter": query.customer_no.is_some(),
+    });
+    let by = actor(&user, peer);
+    logs::export(
+        &state,
+        by,
+        "benefit.coupon.export",
+        "coupons",
+        &filter,
         csv,
+        rows,
     )
-        .into_response())
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -142,6 +142,16 @@ impl<T: DeserializeOwned + Validate, S: Send + Sync> FromRequest<S> for Valid<T>
     }
 }
 
+/// (limit, offset) of a page; 20 rows a page unless asked, at most 100; `QY-REQ-0011` otherwise.
+pub fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), ApiError> {
+    let page = page.unwrap_or(1);
+    let size = page_size.unwrap_or(20);
+    if page < 1 || !(1..=100).contains(&size) {
+        return Err(ErrorCode::InvalidPage.into());
+    }
+    Ok((size, (page - 1) * size))
+}
+
 /// Path parameters; a malformed one is `QY-REQ-0006`.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, paging};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
@@ -54,16 +54,6 @@ impl LogQuery {
     }
 }
 
-/// (limit, offset) of a page; 20 rows a page unless asked, at most 100.
-fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), ApiError> {
-    let page = page.unwrap_or(1);
-    let size = page_size.unwrap_or(20);
-    if page < 1 || !(1..=100).contains(&size) {
-        return Err(ErrorCode::InvalidPage.into());
-    }
-    Ok((size, (page - 1) * size))
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginLogPage {
     pub items: Vec<LoginRecord>,
@@ -108,10 +98,14 @@ pub async fn audit_log(
     Ok(Json(AuditLogPage { items, total }))
 }
 
-/// Records the export itself, then answers the CSV as a download.
-async fn export(
+/// The audit action of a log export.
+const LOG_EXPORT: &str = "system.log.export";
+
+/// Records the export itself as `action`, then answers the CSV as a download named `what`.
+pub(crate) async fn export(
     state: &AppState,
     by: Entry,
+    action: &'static str,
     what: &str,
     filter: &impl Serialize,
     csv: Vec<u8>,
@@ -119,7 +113,7 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let mut tx = state.pool.begin().await?;
     let entry = Entry {
-        action: "system.log.export",
+        action,
         target: Some(what.to_owned()),
         after: Some(serde_json::json!({ "filter": filter, "rows": rows })),
         ..by
@@ -145,11 +139,13 @@ async fn export(
 }
 
 /// Asia/Shanghai: the bank's time, for what people read in exports.
-fn beijing() -> FixedOffset {
+pub(crate) fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
-fn csv_bytes<R: Serialize>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn csv_bytes<R: Serialize>(
+    rows: impl IntoIterator<Item = R>,
+) -> Result<Vec<u8>, ApiError> {
     // A UTF-8 byte order mark, so Excel on the bank's desktops shows the Chinese right.
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     for row in rows {
@@ -183,7 +179,8 @@ pub async fn export_login_log(
         success: r.success,
         reason: r.reason,
     }))?;
-    export(&state, actor(&user, peer), "login-log", &filter, csv, rows).await
+    let by = actor(&user, peer);
+    export(&state, by, LOG_EXPORT, "login-log", &filter, csv, rows).await
 }
 
 /// Exports show times in Beijing time, with the offset.
@@ -238,7 +235,8 @@ pub async fn export_audit_log(
         before: json(r.before),
         after: json(r.after),
     }))?;
-    export(&state, actor(&user, peer), "audit-log", &filter, csv, rows).await
+    let by = actor(&user, peer);
+    export(&state, by, LOG_EXPORT, "audit-log", &filter, csv, rows).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -324,5 +322,6 @@ pub async fn export_batch_log(
         error: r.error,
         triggered_by: r.triggered_by,
     }))?;
-    export(&state, actor(&user, peer), "batch-log", &filter, csv, rows).await
+    let by = actor(&user, peer);
+    export(&state, by, LOG_EXPORT, "batch-log", &filter, csv, rows).await
 }
