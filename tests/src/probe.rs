@@ -126,6 +126,7 @@ impl ProbeWorkflow {
             comment: None,
             at,
             ended: false,
+            title: None,
         });
         Self::record(ctx, first).await?;
 

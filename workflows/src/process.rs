@@ -27,6 +27,9 @@ pub struct TransitionRecord {
     pub comment: Option<String>,
     /// Workflow time of the transition (never the wall clock of the worker).
     pub at: DateTime<Utc>,
+    /// What the monitor and the inbox call the process (e.g. the campaign's name).
+    #[serde(default)]
+    pub title: Option<String>,
     /// Whether the process has reached a terminal state with this transition.
     pub ended: bool,
 }
@@ -47,6 +50,105 @@ impl ActivityDefinition for RecordTransition {
 
     fn name(&self) -> &str {
         "process.record_transition"
+    }
+}
+
+/// Activity: open the task of an approval level (the inbox row), idempotently by
+/// (workflow id, step, level).
+pub struct OpenTask;
+
+/// A task to open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskOpening {
+    pub workflow_id: String,
+    pub step: String,
+    /// 1-based.
+    pub level: i16,
+    pub level_name: String,
+    pub title: String,
+    pub candidate_roles: Vec<String>,
+    pub org_scope: String,
+    pub include_descendants: bool,
+    pub submitted_by: String,
+    pub due_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+}
+
+impl ActivityDefinition for OpenTask {
+    type Input = TaskOpening;
+    type Output = ();
+
+    fn name(&self) -> &str {
+        "process.open_task"
+    }
+}
+
+/// What happened to an open task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskChange {
+    /// Decided (`approve`, `reject`, `return`): closed as done.
+    Decided {
+        outcome: String,
+        by: String,
+        comment: Option<String>,
+    },
+    /// Closed unanswered (`withdrawn`, `cancelled`, `ended`).
+    Cancelled { reason: String },
+    /// 转办: only `to` may act now.
+    Transferred {
+        from: String,
+        to_user_id: String,
+        comment: Option<String>,
+    },
+    /// The reminder before the SLA breach went out.
+    Reminded,
+    /// The SLA was breached; `superior_org` may act too when the level escalates.
+    Escalated { superior_org: Option<String> },
+}
+
+/// A change to a task, applied once: a closed task stays closed, a reminder is sent once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskUpdate {
+    pub workflow_id: String,
+    pub step: String,
+    pub level: i16,
+    pub change: TaskChange,
+    pub at: DateTime<Utc>,
+}
+
+/// Activity: apply a [`TaskUpdate`] to the read model and queue the notices it causes (reminders
+/// and escalations to the task's candidates), each notice keyed so it is sent once.
+pub struct UpdateTask;
+
+impl ActivityDefinition for UpdateTask {
+    type Input = TaskUpdate;
+    type Output = ();
+
+    fn name(&self) -> &str {
+        "process.update_task"
+    }
+}
+
+/// A notice to a user about their process, sent once per `key` (workflow id and step) however
+/// often the activity is retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub key: String,
+    pub username: String,
+    pub subject: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Activity: queue a [`Notice`] (e-mail through the outbox).
+pub struct Notify;
+
+impl ActivityDefinition for Notify {
+    type Input = Notice;
+    type Output = ();
+
+    fn name(&self) -> &str {
+        "process.notify"
     }
 }
 
@@ -85,6 +187,7 @@ mod tests {
             actor: Some("alice".into()),
             comment: Some("first".into()),
             at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            title: None,
             ended: false,
         }
     }
