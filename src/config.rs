@@ -187,6 +187,7 @@ impl Config {
             temporal_ui_url: self.temporal.ui_url.clone(),
             data_key,
             reversal_window: Duration::from_secs(self.api.reversal_window_hours * 3600),
+            task_queue: self.temporal.task_queue.clone(),
         })
     }
 

@@ -3,11 +3,13 @@
 
 pub mod audit;
 pub mod batch;
+pub mod campaign;
 pub mod benefits;
 pub mod clock;
 pub mod crypto;
 pub mod dictionaries;
 pub mod identity;
+pub mod inbox;
 pub mod logs;
 pub mod menus;
 pub mod notify;

@@ -115,6 +115,8 @@ const ROLES: &[RoleSeed] = &[
             "system:parameter:view",
             "system:parameter:update",
             "system:dictionary:update",
+            "process:policy:view",
+            "process:policy:update",
         ],
     ),
     (
@@ -146,6 +148,12 @@ const ROLES: &[RoleSeed] = &[
             "benefit:coupon:export",
             "benefit:coupon:withdraw",
             "benefit:redemption:view",
+            "campaign:campaign:view",
+            "campaign:campaign:create",
+            "campaign:campaign:update",
+            "campaign:campaign:submit",
+            "campaign:campaign:operate",
+            "task:task:view",
         ],
     ),
     (
@@ -153,14 +161,24 @@ const ROLES: &[RoleSeed] = &[
         "营销初审",
         "org_and_below",
         None,
-        &["system:org:view"],
+        &[
+            "system:org:view",
+            "campaign:campaign:view",
+            "task:task:view",
+            "task:task:approve",
+        ],
     ),
     (
         "second_reviewer",
         "营销复核",
         "all",
         None,
-        &["system:org:view"],
+        &[
+            "system:org:view",
+            "campaign:campaign:view",
+            "task:task:view",
+            "task:task:approve",
+        ],
     ),
     (
         "monitor",
@@ -174,6 +192,9 @@ const ROLES: &[RoleSeed] = &[
             "benefit:stock:view",
             "benefit:coupon:view",
             "benefit:redemption:view",
+            "campaign:campaign:view",
+            "process:instance:view",
+            "process:policy:view",
         ],
     ),
     (

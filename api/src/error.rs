@@ -306,6 +306,38 @@ catalogue! {
         "该券今日在本商户的核销次数已达上限", "This coupon's redemptions at this merchant today reached their limit";
     NotAMerchantUser = "QY-BEN-3010", FORBIDDEN,
         "当前用户不属于任何商户", "You do not belong to a merchant";
+    WrongProcessState = "QY-PROC-0002", CONFLICT,
+        "流程当前状态不允许此操作", "The process's state does not allow this now";
+    OwnSubmission = "QY-PROC-0003", FORBIDDEN,
+        "不能审批本人提交的申请", "Nobody approves their own submission";
+    NotEligibleApprover = "QY-PROC-0004", FORBIDDEN,
+        "您不是该审批环节的处理人（角色或机构不符）", "You may not act on this step (role or org)";
+    AlreadyDecided = "QY-PROC-0005", CONFLICT,
+        "该审批环节已处理", "This approval step is decided already";
+    TransferTargetNotEligible = "QY-PROC-0006", UNPROCESSABLE_ENTITY,
+        "转办对象不能处理该任务", "The user you transfer to may not act on this task";
+    UnknownProcess = "QY-PROC-0007", NOT_FOUND,
+        "流程不存在", "No such process";
+    UnknownTask = "QY-PROC-0008", NOT_FOUND,
+        "任务不存在", "No such task";
+    InvalidPolicy = "QY-PROC-0009", UNPROCESSABLE_ENTITY,
+        "审批策略不正确", "The approval policy is not valid";
+    CommentRequired = "QY-PROC-0010", UNPROCESSABLE_ENTITY,
+        "驳回或退回须填写意见（1–500 字）", "Rejecting or returning needs a comment (1–500 characters)";
+    UnknownCampaign = "QY-CAMP-0001", NOT_FOUND,
+        "营销活动不存在", "No such campaign";
+    UnknownCampaignOrg = "QY-CAMP-0002", UNPROCESSABLE_ENTITY,
+        "机构不存在或不在您的数据范围内", "No such org in your data scope";
+    CampaignNotDraft = "QY-CAMP-0003", CONFLICT,
+        "活动已提交，只能通过流程变更", "The campaign is submitted: it changes only through its process";
+    UnknownRuleTemplate = "QY-CAMP-0004", UNPROCESSABLE_ENTITY,
+        "权益规则中的优惠券不存在", "A rule names a coupon template that does not exist";
+    InvalidCampaign = "QY-CAMP-0006", UNPROCESSABLE_ENTITY,
+        "活动字段不正确", "A campaign field is not valid";
+    InvalidCustomerFile = "QY-CAMP-0007", UNPROCESSABLE_ENTITY,
+        "名单文件须为 UTF-8 文本，每行一个客户号", "The list must be UTF-8 text, one customer number per line";
+    InvalidCampaignTime = "QY-CAMP-0008", UNPROCESSABLE_ENTITY,
+        "结束时间须晚于开始时间和当前时间", "The end time must be after the start time and after now";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

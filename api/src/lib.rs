@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod benefits;
+pub mod campaign;
 pub mod cache;
 pub mod channel;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod inbox;
 pub mod logs;
 pub mod metrics;
 pub mod openapi;
@@ -165,6 +167,31 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/benefits/items",
             get(benefits::items).post(benefits::create_item),
+        )
+        .route("/campaigns", get(campaign::list).post(campaign::create))
+        .route(
+            "/campaigns/{id}",
+            get(campaign::detail).put(campaign::update),
+        )
+        .route(
+            "/campaigns/{id}/customers",
+            post(campaign::upload_customers),
+        )
+        .route("/campaigns/{id}/submit", post(campaign::submit))
+        .route("/campaigns/{id}/actions", post(campaign::take_action))
+        .route("/campaigns/{id}/modifications", post(campaign::modify))
+        .route("/tasks", get(inbox::tasks))
+        .route("/tasks/counts", get(inbox::task_counts))
+        .route("/tasks/{id}/decision", post(inbox::decide))
+        .route("/tasks/{id}/candidates", get(inbox::candidates))
+        .route("/tasks/{id}/transfer", post(inbox::transfer))
+        .route("/processes", get(inbox::processes))
+        .route("/processes/{workflow_id}", get(inbox::process))
+        .route("/approval-policies", get(inbox::policies))
+        .route("/approval-policies/options", get(inbox::policy_options))
+        .route(
+            "/approval-policies/{process_type}/{variant}",
+            put(inbox::set_policy),
         )
         .layer(from_fn(auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.

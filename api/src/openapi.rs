@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::{auth, benefits, channel, error, health, logs, roles, system};
+use crate::{auth, benefits, campaign, channel, error, health, inbox, logs, roles, system};
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
@@ -50,6 +50,24 @@ use utoipa::OpenApi;
         system::put_dictionary_item,
         system::parameters,
         system::update_parameter,
+        campaign::list,
+        campaign::create,
+        campaign::detail,
+        campaign::update,
+        campaign::upload_customers,
+        campaign::submit,
+        campaign::take_action,
+        campaign::modify,
+        inbox::tasks,
+        inbox::task_counts,
+        inbox::decide,
+        inbox::candidates,
+        inbox::transfer,
+        inbox::processes,
+        inbox::process,
+        inbox::policies,
+        inbox::policy_options,
+        inbox::set_policy,
         benefits::templates,
         benefits::create_template,
         benefits::set_status,
@@ -87,6 +105,8 @@ use utoipa::OpenApi;
         (name = "system", description = "System information"),
         (name = "benefits", description = "Coupon templates, stock, coupons and redemptions (staff)"),
         (name = "channel", description = "The signed API for channels and merchant systems (docs/channel-api.md)"),
+        (name = "campaigns", description = "Campaigns and their durable process campaign-<id> (docs/processes/campaign.md)"),
+        (name = "processes", description = "The inbox, the process monitor and the approval policies"),
     )
 )]
 pub struct ApiDoc;

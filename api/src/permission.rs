@@ -72,6 +72,16 @@ permissions! {
     RedemptionView = "benefit:redemption:view", "查看核销记录", "View redemptions";
     MerchantManage = "benefit:merchant:manage", "维护商户和门店", "Maintain merchants and stores";
     ClientManage = "benefit:client:manage", "维护接入渠道和商户系统", "Maintain channel and merchant-system clients";
+    CampaignView = "campaign:campaign:view", "查看营销活动", "View campaigns";
+    CampaignCreate = "campaign:campaign:create", "新建营销活动", "Create campaigns";
+    CampaignUpdate = "campaign:campaign:update", "编辑活动草稿和名单", "Edit campaign drafts and lists";
+    CampaignSubmit = "campaign:campaign:submit", "提交和撤回营销活动", "Submit and withdraw campaigns";
+    CampaignOperate = "campaign:campaign:operate", "暂停、恢复、取消、终止和变更活动", "Pause, resume, cancel, terminate and change campaigns";
+    TaskView = "task:task:view", "查看代办任务", "View my tasks";
+    TaskApprove = "task:task:approve", "审批和转办任务", "Decide and transfer tasks";
+    ProcessView = "process:instance:view", "流程监控", "Monitor processes";
+    PolicyView = "process:policy:view", "查看审批策略", "View approval policies";
+    PolicyUpdate = "process:policy:update", "修改审批策略", "Edit approval policies";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -95,6 +105,13 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("benefit:redemption", "核销", "Redemptions"),
     ("benefit:merchant", "商户", "Merchants"),
     ("benefit:client", "接入方", "API clients"),
+    ("campaign", "营销中心", "Campaigns"),
+    ("campaign:campaign", "营销活动", "Campaigns"),
+    ("task", "代办任务", "Tasks"),
+    ("task:task", "任务", "Tasks"),
+    ("process", "流程中心", "Processes"),
+    ("process:instance", "流程实例", "Process instances"),
+    ("process:policy", "审批策略", "Approval policies"),
 ];
 
 pub fn is_known(name: &str) -> bool {

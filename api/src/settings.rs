@@ -20,6 +20,8 @@ pub struct ApiSettings {
     pub data_key: DataKey,
     /// How long after a redemption the merchant may reverse it.
     pub reversal_window: std::time::Duration,
+    /// The Temporal task queue the API starts processes on.
+    pub task_queue: String,
 }
 
 impl ApiSettings {

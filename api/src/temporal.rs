@@ -20,6 +20,10 @@ impl TemporalClient {
         }
     }
 
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     /// The connected client, connecting now if needed.
     pub async fn get(&self) -> Result<Client, TemporalError> {
         let mut slot = self.client.lock().await;

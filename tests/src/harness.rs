@@ -358,7 +358,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let temporal_url = options
         .temporal_url
         .unwrap_or_else(|| stack.temporal_url.clone());
+    let task_queue = format!("tq-{}", uuid::Uuid::new_v4().simple());
     let settings = ApiSettings {
+        task_queue: task_queue.clone(),
         ui_dir: options
             .ui_dir
             .unwrap_or_else(|| repo_root().join("ui").join("dist")),
@@ -396,7 +398,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ),
         pool,
         database_url: stack.pg.url(&name),
-        task_queue: format!("tq-{}", uuid::Uuid::new_v4().simple()),
+        task_queue,
         state,
         stop,
     }

@@ -3,7 +3,9 @@
 
 pub mod housekeeping;
 
+use quanyi_activities::campaign::CampaignActivities;
 use quanyi_activities::process::ProcessActivities;
+use quanyi_workflows::campaign::CampaignWorkflow;
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -35,7 +37,11 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         .sticky_queue_schedule_to_start_timeout(settings.sticky_queue_timeout)
         .graceful_shutdown_period(Duration::from_secs(10))
         .build();
-    options.register_activities(ProcessActivities::new(pool));
+    options.register_activities(ProcessActivities::new(pool.clone()));
+    options.register_activities(CampaignActivities::new(pool));
+    options
+        .register_workflow::<CampaignWorkflow>()
+        .expect("the campaign workflow registers once");
     options
 }
 

@@ -159,11 +159,11 @@ pub enum Refusal {
 impl Refusal {
     pub fn code(self) -> &'static str {
         match self {
-            Refusal::WrongState => "QY-PROC-0001",
-            Refusal::OwnSubmission => "QY-PROC-0002",
-            Refusal::NotEligible => "QY-PROC-0003",
-            Refusal::AlreadyDecided => "QY-PROC-0004",
-            Refusal::TargetNotEligible => "QY-PROC-0005",
+            Refusal::WrongState => "QY-PROC-0002",
+            Refusal::OwnSubmission => "QY-PROC-0003",
+            Refusal::NotEligible => "QY-PROC-0004",
+            Refusal::AlreadyDecided => "QY-PROC-0005",
+            Refusal::TargetNotEligible => "QY-PROC-0006",
         }
     }
 
