@@ -1,5 +1,6 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
 import { benefitEn, merchantEn } from './benefit.en'
+import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
 
 const en: LocaleMessages = {
@@ -34,6 +35,15 @@ const en: LocaleMessages = {
     benefitRedemptions: 'Redemptions',
     benefitRedeem: 'Redeem',
     merchantList: 'Merchants',
+    campaignList: 'Campaigns',
+    campaignNew: 'New campaign',
+    campaignEdit: 'Edit campaign',
+    campaignDetail: 'Campaign',
+    campaignReview: 'Campaign review',
+    processTasks: 'My tasks',
+    processMonitor: 'Process monitor',
+    processDetail: 'Process',
+    processPolicies: 'Approval policies',
   },
   login: {
     heading: 'Sign in',
@@ -184,6 +194,11 @@ const en: LocaleMessages = {
       benefitRedemptions: 'Redemptions: store, order amount, discount and reversals.',
       benefitRedeem: 'Scan or type a coupon at the till and see the discount at once.',
       merchantList: 'Merchants and their stores; add a merchant.',
+      campaignList: 'Find campaigns; create one, upload its customer list and submit it for approval.',
+      campaignReview: 'First review, second review and change approval of campaigns.',
+      processTasks: 'Decide your open tasks; see what you decided and what you started.',
+      processMonitor: 'Watch processes by type, state and overdue tasks, with their diagram and timeline.',
+      processPolicies: 'Approval levels of each process: roles, time limits, reminders and escalation.',
     },
   },
   status: {
@@ -656,6 +671,10 @@ const en: LocaleMessages = {
   },
   benefit: benefitEn,
   merchant: merchantEn,
+  campaign: campaignEn,
+  task: taskEn,
+  process: processEn,
+  policy: policyEn,
 }
 
 export default en

@@ -1,6 +1,7 @@
 // Simplified Chinese, the default language. Every visible string of the UI lives here and in en.ts;
 // the type of this object is the schema en.ts must match key for key.
 import { benefitZhCN, merchantZhCN } from './benefit.zh-CN'
+import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
 const zhCN = {
   app: {
@@ -34,6 +35,15 @@ const zhCN = {
     benefitRedemptions: '核销记录',
     benefitRedeem: '核销',
     merchantList: '商户信息',
+    campaignList: '营销活动查询',
+    campaignNew: '新建营销活动',
+    campaignEdit: '修改营销活动',
+    campaignDetail: '营销活动详情',
+    campaignReview: '营销活动审核',
+    processTasks: '代办任务',
+    processMonitor: '流程监控',
+    processDetail: '流程详情',
+    processPolicies: '审批策略',
   },
   login: {
     heading: '账号登录',
@@ -184,6 +194,11 @@ const zhCN = {
       benefitRedemptions: '查询券的核销记录：门店、订单金额、优惠金额与冲正。',
       benefitRedeem: '在收银台扫码或输入券码核销，即时显示优惠金额。',
       merchantList: '查看商户及其门店，新增商户。',
+      campaignList: '查询营销活动，新建活动、上传客户名单并提交审批。',
+      campaignReview: '初审、复核与变更审批营销活动。',
+      processTasks: '办理待办任务，查看已办和我发起的流程。',
+      processMonitor: '按类型、状态、超时监控流程，查看状态图与流程记录。',
+      processPolicies: '设置各类流程的审批级别、角色、时限与超时上报。',
     },
   },
   status: {
@@ -656,6 +671,10 @@ const zhCN = {
   },
   benefit: benefitZhCN,
   merchant: merchantZhCN,
+  campaign: campaignZhCN,
+  task: taskZhCN,
+  process: processZhCN,
+  policy: policyZhCN,
 }
 
 export default zhCN

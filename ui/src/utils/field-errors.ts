@@ -46,3 +46,24 @@ export function placeFieldErrors<Field extends string>(
 export function placedAny<Field extends string>(placement: FieldErrorPlacement<Field>): boolean {
   return Object.values(placement.errors).some(Boolean)
 }
+
+/**
+ * The field errors of the rows of list `list` (`levels[1].sla_minutes` → row 1, `sla_minutes`), by row
+ * index and then by the row's own field name, the first message of each; for forms whose rows are table
+ * cells rather than form items.
+ */
+export function rowFieldErrors(fields: readonly { field: string; message: string }[], list: string): Map<number, Record<string, string>> {
+  const out = new Map<number, Record<string, string>>()
+  const prefix = `${list}[`
+  for (const f of fields) {
+    if (!f.field.startsWith(prefix)) continue
+    const m = /^\[(\d+)\]\.(.+)$/.exec(f.field.slice(list.length))
+    if (!m) continue
+    const index = Number(m[1])
+    const row = out.get(index) ?? {}
+    const name = m[2] ?? ''
+    if (!row[name]) row[name] = f.message
+    out.set(index, row)
+  }
+  return out
+}

@@ -1,0 +1,181 @@
+// Names and colours of the process codes the server sends: campaign states (one colour per state, the
+// same in tags and in the state diagram), campaign types and channels, process types, task statuses and
+// outcomes, and the action buttons a process page offers for the `allowed_actions` the server returns.
+// An unknown code is shown as it is, so a newer server never breaks a page.
+import type { MessageKey } from '@/locales'
+import type { TagType } from './benefit-labels'
+
+type Translate = (key: MessageKey, named?: Record<string, unknown>) => string
+
+export const CAMPAIGN_STATES = [
+  'Draft',
+  'FirstReview',
+  'SecondReview',
+  'Scheduled',
+  'Running',
+  'Paused',
+  'Ended',
+  'Evaluated',
+  'Rejected',
+  'Cancelled',
+] as const
+export type CampaignStateCode = (typeof CAMPAIGN_STATES)[number]
+
+export const CAMPAIGN_TYPES = ['grant', 'lottery', 'seckill'] as const
+export const CHANNELS = ['mobile_banking', 'wechat', 'h5', 'sms', 'branch'] as const
+export const MAX_CHANNELS = 5
+export const MAX_RULES = 20
+export const PROCESS_TYPES = ['campaign', 'campaign-change'] as const
+
+function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
+  return (list as readonly string[]).includes(value)
+}
+
+export interface StateStyle {
+  /** el-tag type and effect. */
+  type: TagType
+  effect: 'light' | 'dark' | 'plain'
+  /** The diagram's node colour: the tag colour of `type` (Element Plus palette, the house primary). */
+  color: string
+}
+
+/** Element Plus's colours by tag type (primary is the house blue of styles/index.css). */
+export const TAG_COLORS: Readonly<Record<TagType, string>> = {
+  primary: '#1d5ba8',
+  success: '#67c23a',
+  info: '#909399',
+  warning: '#e6a23c',
+  danger: '#f56c6c',
+}
+
+/** The contract's colour table: Paused is the darker warning, Evaluated a plain success. */
+export const STATE_STYLES: Readonly<Record<CampaignStateCode, StateStyle>> = {
+  Draft: { type: 'info', effect: 'light', color: TAG_COLORS.info },
+  FirstReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
+  SecondReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
+  Scheduled: { type: 'primary', effect: 'light', color: TAG_COLORS.primary },
+  Running: { type: 'success', effect: 'light', color: TAG_COLORS.success },
+  Paused: { type: 'warning', effect: 'dark', color: '#b88230' },
+  Ended: { type: 'info', effect: 'light', color: TAG_COLORS.info },
+  Evaluated: { type: 'success', effect: 'plain', color: '#529b2e' },
+  Rejected: { type: 'danger', effect: 'light', color: TAG_COLORS.danger },
+  Cancelled: { type: 'info', effect: 'light', color: TAG_COLORS.info },
+}
+
+const UNKNOWN_STYLE: StateStyle = { type: 'info', effect: 'plain', color: TAG_COLORS.info }
+
+export function stateStyle(state: string): StateStyle {
+  return isOneOf(CAMPAIGN_STATES, state) ? STATE_STYLES[state] : UNKNOWN_STYLE
+}
+
+export interface StateLabel extends StateStyle {
+  text: string
+}
+
+export function stateLabel(state: string, t: Translate): StateLabel {
+  return { ...stateStyle(state), text: isOneOf(CAMPAIGN_STATES, state) ? t(`campaign.state.${state}`) : state }
+}
+
+export function campaignTypeLabel(type: string, t: Translate): string {
+  return isOneOf(CAMPAIGN_TYPES, type) ? t(`campaign.type.${type}`) : type
+}
+
+export function channelLabel(channel: string, t: Translate): string {
+  return isOneOf(CHANNELS, channel) ? t(`campaign.channel.${channel}`) : channel
+}
+
+export function processTypeLabel(type: string, t: Translate): string {
+  if (type === 'campaign') return t('process.type.campaign')
+  if (type === 'campaign-change') return t('process.type.campaignChange')
+  return type
+}
+
+const TASK_STATUS_TAG: Readonly<Record<string, TagType>> = { open: 'warning', done: 'success', cancelled: 'info' }
+const OUTCOME_TAG: Readonly<Record<string, TagType>> = { approve: 'success', reject: 'danger', return: 'warning', withdrawn: 'info' }
+
+export function taskStatusLabel(status: string, t: Translate): { text: string; type: TagType } {
+  return status === 'open' || status === 'done' || status === 'cancelled'
+    ? { text: t(`task.statusLabel.${status}`), type: TASK_STATUS_TAG[status] ?? 'info' }
+    : { text: status, type: 'info' }
+}
+
+export function outcomeLabel(outcome: string, t: Translate): { text: string; type: TagType } {
+  return outcome === 'approve' || outcome === 'reject' || outcome === 'return' || outcome === 'withdrawn'
+    ? { text: t(`task.outcomeLabel.${outcome}`), type: OUTCOME_TAG[outcome] ?? 'info' }
+    : { text: outcome, type: 'info' }
+}
+
+/** The actions of the contract, in the order their buttons stand. */
+export const ACTIONS = [
+  'submit',
+  'approve',
+  'reject',
+  'return',
+  'transfer',
+  'edit',
+  'upload_customers',
+  'withdraw',
+  'modify',
+  'pause',
+  'resume',
+  'terminate',
+  'cancel',
+] as const
+export type Action = (typeof ACTIONS)[number]
+
+/** How the page carries an action out: a page, the upload, a task decision or transfer, or a dialog. */
+export type ActionKind = 'route' | 'upload' | 'decision' | 'transfer' | 'submit' | 'operate' | 'modify'
+
+export interface ActionButton {
+  action: Action
+  /** el-button type, and whether it is drawn plain (secondary). */
+  type: TagType | 'default'
+  plain: boolean
+  kind: ActionKind
+  /** For `operate`: the comment must not be empty. */
+  commentRequired: boolean
+}
+
+const BUTTONS: Readonly<Record<Action, Omit<ActionButton, 'action'>>> = {
+  submit: { type: 'primary', plain: false, kind: 'submit', commentRequired: false },
+  approve: { type: 'success', plain: false, kind: 'decision', commentRequired: false },
+  reject: { type: 'danger', plain: false, kind: 'decision', commentRequired: true },
+  return: { type: 'warning', plain: false, kind: 'decision', commentRequired: true },
+  transfer: { type: 'default', plain: false, kind: 'transfer', commentRequired: false },
+  edit: { type: 'primary', plain: true, kind: 'route', commentRequired: false },
+  upload_customers: { type: 'primary', plain: true, kind: 'upload', commentRequired: false },
+  withdraw: { type: 'warning', plain: true, kind: 'operate', commentRequired: false },
+  modify: { type: 'primary', plain: true, kind: 'modify', commentRequired: true },
+  pause: { type: 'warning', plain: true, kind: 'operate', commentRequired: true },
+  resume: { type: 'success', plain: true, kind: 'operate', commentRequired: false },
+  terminate: { type: 'danger', plain: true, kind: 'operate', commentRequired: true },
+  cancel: { type: 'danger', plain: true, kind: 'operate', commentRequired: true },
+}
+
+/** The buttons for `allowed` (what the server says the user may do now): known actions only, in order. */
+export function actionButtons(allowed: readonly string[]): ActionButton[] {
+  const set = new Set(allowed)
+  return ACTIONS.filter((a) => set.has(a)).map((action) => ({ action, ...BUTTONS[action] }))
+}
+
+/** The decisions a task takes; 驳回 and 退回 need a comment (the server's rule too). */
+export const DECISIONS = ['approve', 'reject', 'return'] as const
+export type Decision = (typeof DECISIONS)[number]
+export const MAX_COMMENT = 500
+
+export function decisionNeedsComment(decision: Decision): boolean {
+  return decision !== 'approve'
+}
+
+/** `2 天 4 小时`, `90 分钟` → minutes as the policy page shows them (largest units first, zeros left out). */
+export function durationText(minutes: number, t: Translate): string {
+  if (!Number.isFinite(minutes) || minutes <= 0) return t('policy.minutes', { n: 0 })
+  const days = Math.floor(minutes / 1440)
+  const hours = Math.floor((minutes % 1440) / 60)
+  const mins = minutes % 60
+  const parts: string[] = []
+  if (days) parts.push(t('policy.days', { n: days }))
+  if (hours) parts.push(t('policy.hours', { n: hours }))
+  if (mins) parts.push(t('policy.minutes', { n: mins }))
+  return parts.join(' ')
+}
