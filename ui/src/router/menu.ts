@@ -2,7 +2,10 @@
 // visible entries whose permission the user holds, and a group only when an entry below it is left. The
 // UI adds what is its own, by the entry's key: the icon, and the home page card's description.
 import {
+  Bell,
+  Checked,
   Collection,
+  Connection,
   Document,
   Finished,
   Goods,
@@ -11,7 +14,9 @@ import {
   Menu,
   Monitor,
   OfficeBuilding,
+  Operation,
   Present,
+  Promotion,
   Setting,
   SetUp,
   Shop,
@@ -21,6 +26,7 @@ import {
   Timer,
   TrendCharts,
   User,
+  View,
 } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { MenuNode } from '@/api/types'
@@ -61,6 +67,16 @@ export const PERMISSIONS = {
   benefitCouponRedeem: 'benefit:coupon:redeem',
   benefitRedemptionView: 'benefit:redemption:view',
   benefitMerchantManage: 'benefit:merchant:manage',
+  campaignView: 'campaign:campaign:view',
+  campaignCreate: 'campaign:campaign:create',
+  campaignUpdate: 'campaign:campaign:update',
+  campaignSubmit: 'campaign:campaign:submit',
+  campaignOperate: 'campaign:campaign:operate',
+  taskView: 'task:task:view',
+  taskApprove: 'task:task:approve',
+  processView: 'process:instance:view',
+  policyView: 'process:policy:view',
+  policyUpdate: 'process:policy:update',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -99,6 +115,13 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'benefit-redeem': Goods,
   merchant: Shop,
   'merchant-list': OfficeBuilding,
+  process: Connection,
+  'process-tasks': Bell,
+  'process-monitor': View,
+  'process-policies': Operation,
+  campaign: Promotion,
+  'campaign-list': Tickets,
+  'campaign-review': Checked,
 }
 
 /** The home page's card text by menu key. */
@@ -119,6 +142,11 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'benefit-redemptions': 'home.entry.benefitRedemptions',
   'benefit-redeem': 'home.entry.benefitRedeem',
   'merchant-list': 'home.entry.merchantList',
+  'campaign-list': 'home.entry.campaignList',
+  'campaign-review': 'home.entry.campaignReview',
+  'process-tasks': 'home.entry.processTasks',
+  'process-monitor': 'home.entry.processMonitor',
+  'process-policies': 'home.entry.processPolicies',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

@@ -133,6 +133,66 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.merchantList', permission: PERMISSIONS.benefitMerchantManage },
       },
       {
+        path: 'campaign/list',
+        name: 'campaign-list',
+        component: () => import('@/views/campaign/list/index.vue'),
+        meta: { title: 'menu.campaignList', permission: PERMISSIONS.campaignView },
+      },
+      {
+        path: 'campaign/new',
+        name: 'campaign-new',
+        component: () => import('@/views/campaign/form/index.vue'),
+        meta: { title: 'menu.campaignNew', permission: PERMISSIONS.campaignCreate },
+      },
+      {
+        path: 'campaign/:id/edit',
+        name: 'campaign-edit',
+        component: () => import('@/views/campaign/form/index.vue'),
+        props: true,
+        meta: { title: 'menu.campaignEdit', permission: PERMISSIONS.campaignUpdate },
+      },
+      {
+        // 营销活动审核: the inbox, filtered to campaign approvals.
+        path: 'campaign/review',
+        name: 'campaign-review',
+        component: () => import('@/views/process/task/index.vue'),
+        props: { processType: 'campaign' },
+        meta: { title: 'menu.campaignReview', permission: PERMISSIONS.taskView },
+      },
+      {
+        path: 'campaign/:id',
+        name: 'campaign-detail',
+        component: () => import('@/views/campaign/detail/index.vue'),
+        props: true,
+        meta: { title: 'menu.campaignDetail', permission: PERMISSIONS.campaignView },
+      },
+      {
+        // ?tab=todo|done|mine
+        path: 'tasks',
+        name: 'process-tasks',
+        component: () => import('@/views/process/task/index.vue'),
+        meta: { title: 'menu.processTasks', permission: PERMISSIONS.taskView },
+      },
+      {
+        path: 'processes',
+        name: 'process-monitor',
+        component: () => import('@/views/process/monitor/index.vue'),
+        meta: { title: 'menu.processMonitor', permission: PERMISSIONS.processView },
+      },
+      {
+        path: 'processes/policies',
+        name: 'process-policies',
+        component: () => import('@/views/process/policy/index.vue'),
+        meta: { title: 'menu.processPolicies', permission: PERMISSIONS.policyView },
+      },
+      {
+        path: 'processes/:workflowId',
+        name: 'process-detail',
+        component: () => import('@/views/process/monitor/detail.vue'),
+        props: true,
+        meta: { title: 'menu.processDetail', permission: PERMISSIONS.processView },
+      },
+      {
         // From the user menu; the only page open while the password must be changed (then without the menu).
         path: 'password',
         name: 'password',
