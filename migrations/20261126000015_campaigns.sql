@@ -59,7 +59,7 @@ CREATE TABLE campaign_evaluations (
 );
 
 -- The approval step's policy per process type and variant ('*' or a campaign type): the ordered
--- levels, each {name, role, org_rule, sla_minutes, remind_before_minutes, escalate}. A process
+-- levels, each {name, role, org_rule, sla_seconds, remind_before_seconds, escalate}. A process
 -- copies the policy into its input when it starts and keeps it to the end.
 CREATE TABLE approval_policies (
     process_type  text NOT NULL,
@@ -73,11 +73,11 @@ CREATE TABLE approval_policies (
 
 INSERT INTO approval_policies (process_type, variant, label, levels, updated_by) VALUES
     ('campaign', '*', '营销活动审批', '[
-        {"name": "初审", "role": "first_reviewer", "org_rule": "branch", "sla_minutes": 1440, "remind_before_minutes": 120, "escalate": true},
-        {"name": "复核", "role": "second_reviewer", "org_rule": "head_office", "sla_minutes": 1440, "remind_before_minutes": 120, "escalate": false}
+        {"name": "初审", "role": "first_reviewer", "org_rule": "branch", "sla_seconds": 86400, "remind_before_seconds": 7200, "escalate": true},
+        {"name": "复核", "role": "second_reviewer", "org_rule": "head_office", "sla_seconds": 86400, "remind_before_seconds": 7200, "escalate": false}
     ]', 'migration'),
     ('campaign-change', '*', '活动变更审批', '[
-        {"name": "变更审批", "role": "second_reviewer", "org_rule": "head_office", "sla_minutes": 480, "remind_before_minutes": 60, "escalate": false}
+        {"name": "变更审批", "role": "second_reviewer", "org_rule": "head_office", "sla_seconds": 28800, "remind_before_seconds": 3600, "escalate": false}
     ]', 'migration');
 
 ALTER TABLE process_instances

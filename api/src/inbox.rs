@@ -627,8 +627,8 @@ impl From<PolicyRow> for PolicyView {
                     name: l.name,
                     role: l.role,
                     org_rule: l.org_rule,
-                    sla_minutes: l.sla_minutes,
-                    remind_before_minutes: l.remind_before_minutes,
+                    sla_minutes: l.sla_seconds.div_ceil(60),
+                    remind_before_minutes: l.remind_before_seconds / 60,
                     escalate: l.escalate,
                 })
                 .collect(),
@@ -767,8 +767,8 @@ pub async fn set_policy(
             name: l.name.trim().to_owned(),
             role: l.role,
             org_rule: l.org_rule,
-            sla_minutes: l.sla_minutes,
-            remind_before_minutes: l.remind_before_minutes,
+            sla_seconds: l.sla_minutes * 60,
+            remind_before_seconds: l.remind_before_minutes * 60,
             escalate: l.escalate,
         })
         .collect();

@@ -5,6 +5,7 @@ mod api_errors;
 mod audit;
 mod auth;
 mod benefits;
+mod campaign;
 mod health;
 mod logs;
 mod notifications;

@@ -303,6 +303,7 @@ async fn recording_a_transition_twice_writes_it_once() {
         comment: None,
         at: chrono::Utc::now(),
         ended: false,
+        title: None,
     };
     let second = first.next("AwaitingConfirmation", "TimerFired", chrono::Utc::now());
     let record = |r: TransitionRecord| {

@@ -491,7 +491,48 @@ pub struct Check {
 /// A typed answer: the body as `T` on success, the error body otherwise.
 pub type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
 
+/// A worker running in the test process on the app's task queue; it drains and stops when
+/// dropped.
+pub struct InProcessWorker {
+    stop: CancellationToken,
+}
+
+impl Drop for InProcessWorker {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
 impl TestApp {
+    /// Starts a worker with every shipped workflow and activity on this app's task queue, on a
+    /// thread of its own (the SDK's worker future is not `Send`).
+    pub async fn start_worker(&self) -> InProcessWorker {
+        let settings = quanyi_worker::WorkerSettings {
+            task_queue: self.task_queue.clone(),
+            sticky_queue_timeout: Duration::from_secs(1),
+        };
+        let pool = self.pool.clone();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the worker");
+            runtime.block_on(async move {
+                let client =
+                    quanyi_activities::temporal::connect(&stack().temporal_url, "default")
+                        .await
+                        .expect("Temporal is up");
+                let options = quanyi_worker::options(&settings, pool);
+                quanyi_worker::run(client, options, stopped.cancelled_owned())
+                    .await
+                    .expect("the worker runs");
+            });
+        });
+        InProcessWorker { stop }
+    }
+
     /// A connection with the database owner's rights (the application's pool has only its role's),
     /// for what a DBA — or an attacker with a DBA's rights — would do by hand.
     pub async fn owner_connection(&self) -> sqlx::PgConnection {

@@ -55,9 +55,10 @@ pub struct Level {
     /// The code of the role whose holders may act.
     pub role: String,
     pub org_rule: OrgRule,
-    pub sla_minutes: u32,
+    /// How long the level may take (the API speaks minutes; tests use seconds).
+    pub sla_seconds: u32,
     /// How long before the breach the reminder goes out; 0 for none.
-    pub remind_before_minutes: u32,
+    pub remind_before_seconds: u32,
     /// At the breach, let the superior org's holders of the role act too.
     pub escalate: bool,
 }
@@ -300,12 +301,12 @@ impl ApprovalStep {
     }
 
     pub fn due_at(&self) -> DateTime<Utc> {
-        self.open.opened_at + Duration::minutes(i64::from(self.level().sla_minutes))
+        self.open.opened_at + Duration::seconds(i64::from(self.level().sla_seconds))
     }
 
     fn remind_at(&self) -> Option<DateTime<Utc>> {
-        let before = self.level().remind_before_minutes;
-        (before > 0).then(|| self.due_at() - Duration::minutes(i64::from(before)))
+        let before = self.level().remind_before_seconds;
+        (before > 0).then(|| self.due_at() - Duration::seconds(i64::from(before)))
     }
 
     /// The next SLA timer of the open level and when it fires, if any is left.
@@ -460,16 +461,16 @@ mod tests {
                     name: "初审".into(),
                     role: "first".into(),
                     org_rule: OrgRule::Branch,
-                    sla_minutes: 60,
-                    remind_before_minutes: 10,
+                    sla_seconds: 3600,
+                    remind_before_seconds: 600,
                     escalate: true,
                 },
                 Level {
                     name: "复核".into(),
                     role: "second".into(),
                     org_rule: OrgRule::HeadOffice,
-                    sla_minutes: 60,
-                    remind_before_minutes: 0,
+                    sla_seconds: 3600,
+                    remind_before_seconds: 0,
                     escalate: true,
                 },
             ],
