@@ -55,6 +55,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/approval-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The approval policies of every process type. */
+        get: operations["policies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approval-policies/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a level may name: the roles, the org rules. */
+        get: operations["policy_options"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approval-policies/{process_type}/{variant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Sets a policy's levels. Processes already running keep the policy they started with. */
+        put: operations["set_policy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/captcha": {
         parameters: {
             query?: never;
@@ -482,6 +533,157 @@ export interface paths {
         put?: never;
         /** Add stock, or withdraw unclaimed stock; one ledger row each. */
         post: operations["change_stock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 营销活动查询: campaigns in the caller's data scope. */
+        get: operations["list"];
+        put?: never;
+        /** Creates a draft. */
+        post: operations["create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One campaign with its process: state, what the caller may do, timers, open tasks, timeline. */
+        get: operations["detail"];
+        /** Edits a draft; after submission a campaign changes only through its process. */
+        put: operations["update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The process's own actions on a campaign: withdraw (submitter), pause, resume, cancel before
+         *     the start, terminate (opens a one-level approval; the campaign runs on until it is approved).
+         */
+        post: operations["take_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replaces a draft's customer list 活动名单 with the CSV in the body (`text/csv`, UTF-8, one
+         *     customer number per line, optional header `customer_no`), streamed into PostgreSQL.
+         */
+        post: operations["upload_customers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/modifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 变更: a new end time or budget for a scheduled or running campaign, through one approval
+         *     level; the campaign keeps its state meanwhile.
+         */
+        post: operations["modify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submits a draft for approval: the first submission starts `campaign-<id>` with the policies
+         *     of the day; a resubmission after a return or a withdrawal goes to the running process.
+         *     Submitting twice at once starts one process; the second is refused.
+         */
+        post: operations["submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/processes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 流程监控: every process in the caller's data scope. */
+        get: operations["processes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/processes/{workflow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One process: its diagram with the current state, timeline, tasks and timers. */
+        get: operations["process"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -942,6 +1144,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 代办任务: what I may act on, what I decided, what I submitted. */
+        get: operations["tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inbox badge: open tasks, overdue among them, decided, submitted. */
+        get: operations["task_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The users a task may be handed to. */
+        get: operations["candidates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decides a task: approve, reject (ends the request) or return it for changes. */
+        post: operations["decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 转办: hands an open task to another user who could act on it. */
+        post: operations["transfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -980,6 +1267,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActionBody: {
+            /** @description `withdraw`, `pause`, `resume`, `cancel` or `terminate`. */
+            action: string;
+            comment?: string | null;
+        };
         AuditLogPage: {
             items: components["schemas"]["AuditRecord"][];
             /** Format: int64 */
@@ -1024,6 +1316,80 @@ export interface components {
         };
         /** @enum {string} */
         BatchStatus: "running" | "succeeded" | "failed";
+        CampaignDetail: components["schemas"]["CampaignRecord"] & {
+            customer_list: components["schemas"]["CustomerList"];
+            process: components["schemas"]["ProcessPart"];
+            timeline: components["schemas"]["TimelineEntry"][];
+        };
+        CampaignPage: {
+            items: components["schemas"]["CampaignSummary"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A campaign's own fields with its rules, customer list and evaluation. */
+        CampaignRecord: components["schemas"]["CampaignSummary"] & {
+            /** Format: date-time */
+            customers_uploaded_at?: string | null;
+            customers_uploaded_by?: string | null;
+            description: string;
+            evaluation?: null | components["schemas"]["EvaluationRow"];
+            org_path: string;
+            rules: components["schemas"]["Rule"][];
+            success_criteria: string;
+        };
+        /** @description A campaign's editable fields. The budget is what the rules share. */
+        CampaignRequest: {
+            channels: string[];
+            description?: string;
+            /** Format: date-time */
+            end_at: string;
+            name: string;
+            /** Format: uuid */
+            org_id: string;
+            rules: components["schemas"]["RuleRequest"][];
+            /** Format: date-time */
+            start_at: string;
+            success_criteria?: string;
+            /** @description `grant` 派发, `lottery` 抽奖 or `seckill` 秒杀. */
+            type: string;
+        };
+        /**
+         * @description A campaign as lists show it; `state` comes from the process read model (Draft before the
+         *     first submission).
+         */
+        CampaignSummary: {
+            /** Format: int64 */
+            budget_fen: number;
+            channels: string[];
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** Format: int32 */
+            customers: number;
+            /** Format: date-time */
+            end_at: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            org_id: string;
+            org_name: string;
+            /** Format: date-time */
+            start_at: string;
+            state: string;
+            type: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A user who may act on a task. */
+        Candidate: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            org_name: string;
+            username: string;
+        };
         CaptchaView: {
             /** Format: uuid */
             captcha_id: string;
@@ -1035,6 +1401,16 @@ export interface components {
             new_password: string;
             /** Format: password */
             old_password: string;
+        };
+        /** @description A change of a scheduled or running campaign waiting for its approval. */
+        ChangeRequestView: {
+            /** Format: int64 */
+            budget_fen?: number | null;
+            comment?: string | null;
+            /** Format: date-time */
+            end_at?: string | null;
+            /** @description `modify` or `terminate`. */
+            kind: string;
         };
         Check: {
             /** @description What failed, when it failed. */
@@ -1077,6 +1453,9 @@ export interface components {
         };
         /** @enum {string} */
         ClientKind: "channel" | "merchant";
+        CommentRequest: {
+            comment?: string | null;
+        };
         CouponPage: {
             items: components["schemas"]["CouponRow"][];
             /** Format: int64 */
@@ -1212,6 +1591,41 @@ export interface components {
             /** Format: uuid */
             id: string;
         };
+        /** @description The customer list's numbers. */
+        CustomerList: {
+            /** Format: int32 */
+            total: number;
+            /** Format: date-time */
+            uploaded_at?: string | null;
+            uploaded_by?: string | null;
+        };
+        DecisionRequest: {
+            /** @description Required to reject or return. */
+            comment?: string | null;
+            /**
+             * @description `approve`, `reject` or `return`.
+             * @example approve
+             */
+            decision: string;
+        };
+        /** @description A process type's machine as a graph: its states and its transition table. */
+        Diagram: {
+            states: components["schemas"]["DiagramState"][];
+            transitions: components["schemas"]["DiagramTransition"][];
+        };
+        DiagramState: {
+            id: string;
+            label_en: string;
+            label_zh: string;
+            terminal: boolean;
+        };
+        DiagramTransition: {
+            event: string;
+            from: string;
+            label_en: string;
+            label_zh: string;
+            to: string;
+        };
         Dictionary: {
             builtin: boolean;
             code: string;
@@ -1242,6 +1656,19 @@ export interface components {
             message: string;
             /** @description The request id (`x-request-id`) to quote to support. */
             request_id: string;
+        };
+        /** @description The evaluation snapshot as the detail shows it. */
+        EvaluationRow: {
+            /** Format: int64 */
+            budget_fen: number;
+            /** Format: int64 */
+            claims: number;
+            /** Format: int32 */
+            customers: number;
+            /** Format: date-time */
+            recorded_at: string;
+            /** Format: int64 */
+            redemptions: number;
         };
         FieldErrorBody: {
             code: string;
@@ -1287,6 +1714,27 @@ export interface components {
             failures_since: number;
             ip: string;
             success: boolean;
+        };
+        LevelRequest: {
+            escalate: boolean;
+            name: string;
+            /**
+             * @description `campaign_org`, `branch` or `head_office`.
+             * @example branch
+             */
+            org_rule: string;
+            /** Format: int32 */
+            remind_before_minutes: number;
+            role: string;
+            /** Format: int32 */
+            sla_minutes: number;
+        };
+        LineError: {
+            code: string;
+            /** Format: int64 */
+            line: number;
+            message: string;
+            value: string;
         };
         LoginLogPage: {
             items: components["schemas"]["LoginRecord"][];
@@ -1352,6 +1800,13 @@ export interface components {
             status: string;
             stores: string[];
         };
+        ModificationRequest: {
+            /** Format: int64 */
+            budget_fen?: number | null;
+            comment?: string | null;
+            /** Format: date-time */
+            end_at?: string | null;
+        };
         MovementPage: {
             /** @description Day by day, for the chart. */
             days: components["schemas"]["StockDay"][];
@@ -1381,6 +1836,11 @@ export interface components {
             /** Format: uuid */
             parent_id?: string | null;
         };
+        OrgRuleOption: {
+            code: string;
+            label_en: string;
+            label_zh: string;
+        };
         Parameter: {
             /** Format: int64 */
             default: number;
@@ -1393,6 +1853,13 @@ export interface components {
             unit: string;
             /** Format: int64 */
             value: number;
+        };
+        PendingTimerView: {
+            /** Format: date-time */
+            fires_at: string;
+            label: string;
+            /** @description `start`, `end`, `remind`, `escalate`. */
+            name: string;
         };
         /**
          * @description A node of the permission tree: an area, an entity, or (a leaf) a permission. `key` is the
@@ -1408,6 +1875,74 @@ export interface components {
         PersonalData: {
             email?: string | null;
             phone?: string | null;
+        };
+        PolicyOptions: {
+            org_rules: components["schemas"]["OrgRuleOption"][];
+            roles: components["schemas"]["RoleOption"][];
+        };
+        PolicyRequest: {
+            levels: components["schemas"]["LevelRequest"][];
+        };
+        /** @description An approval policy: its ordered levels. */
+        PolicyView: {
+            label: string;
+            levels: components["schemas"]["LevelRequest"][];
+            process_type: string;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
+            /** @description `*` or a campaign type. */
+            variant: string;
+        };
+        ProcessDetail: components["schemas"]["ProcessRow"] & {
+            diagram: components["schemas"]["Diagram"];
+            pending_timers: components["schemas"]["PendingTimerView"][];
+            tasks: components["schemas"]["TaskRow"][];
+            /** @description The process in the Temporal UI, when one is configured. */
+            temporal_url?: string | null;
+            timeline: components["schemas"]["TimelineEntry"][];
+        };
+        ProcessPage: {
+            items: components["schemas"]["ProcessRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description The process as the detail page shows it. */
+        ProcessPart: {
+            allowed_actions: string[];
+            change_request?: null | components["schemas"]["ChangeRequestView"];
+            open_tasks: components["schemas"]["TaskRow"][];
+            pending_timers: components["schemas"]["PendingTimerView"][];
+            state: string;
+            /** @description `None` until the first submission. */
+            workflow_id?: string | null;
+        };
+        /** @description A process as the monitor lists it. */
+        ProcessRow: {
+            business_key: string;
+            /** Format: date-time */
+            ended_at?: string | null;
+            org_name?: string | null;
+            /** @description An open task is past its due time. */
+            overdue: boolean;
+            process_type: string;
+            /** Format: date-time */
+            started_at: string;
+            started_by?: string | null;
+            state: string;
+            title?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            workflow_id: string;
+        };
+        /** @description A process's state as an action leaves it. */
+        ProcessStatus: {
+            allowed_actions: string[];
+            change_request?: null | components["schemas"]["ChangeRequestView"];
+            open_tasks: components["schemas"]["TaskRow"][];
+            pending_timers: components["schemas"]["PendingTimerView"][];
+            state: string;
+            workflow_id: string;
         };
         PutDictionaryItemRequest: {
             enabled: boolean;
@@ -1517,6 +2052,23 @@ export interface components {
             name: string;
             permissions: string[];
         };
+        RoleOption: {
+            code: string;
+            name: string;
+        };
+        /** @description A benefit rule: a share of the budget and the coupon template it hands out, if any. */
+        Rule: {
+            /** Format: int64 */
+            budget_fen: number;
+            name: string;
+            template_code?: string | null;
+        };
+        RuleRequest: {
+            /** Format: int64 */
+            budget_fen: number;
+            name: string;
+            template_code?: string | null;
+        };
         /**
          * @description How much of the bank a role's holders see (the column `roles.data_scope`).
          * @enum {string}
@@ -1586,6 +2138,50 @@ export interface components {
             /** @description The Temporal Web UI, for engineers. */
             temporal_ui_url?: string | null;
             version: string;
+        };
+        /** @description The badge numbers. */
+        TaskCounts: {
+            /** Format: int64 */
+            done: number;
+            /** Format: int64 */
+            mine: number;
+            /** Format: int64 */
+            overdue: number;
+            /** Format: int64 */
+            todo: number;
+        };
+        TaskPage: {
+            items: components["schemas"]["TaskRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A task as the inbox shows it. */
+        TaskRow: {
+            assignee?: string | null;
+            business_key: string;
+            /** Format: date-time */
+            closed_at?: string | null;
+            comment?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            decided_by?: string | null;
+            /** Format: date-time */
+            due_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: int32 */
+            level: number;
+            level_name?: string | null;
+            outcome?: string | null;
+            overdue: boolean;
+            process_type: string;
+            /** @description The process's state now. */
+            state: string;
+            status: string;
+            step: string;
+            submitted_by?: string | null;
+            title?: string | null;
+            workflow_id: string;
         };
         TemplatePage: {
             items: components["schemas"]["TemplateRow"][];
@@ -1659,12 +2255,29 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** @description One step of a process's timeline. */
+        TimelineEntry: {
+            actor?: string | null;
+            /** Format: date-time */
+            at: string;
+            comment?: string | null;
+            event: string;
+            from_state?: string | null;
+            /** Format: int32 */
+            seq: number;
+            to_state: string;
+        };
         TotpCodeRequest: {
             /**
              * @description Six digits from the authenticator app, or a recovery code (`ABCDE-FGHJK`).
              * @example 123456
              */
             code: string;
+        };
+        TransferRequest: {
+            comment?: string | null;
+            /** Format: uuid */
+            to_user_id: string;
         };
         UpdateMenuRequest: {
             /** Format: int32 */
@@ -1686,6 +2299,25 @@ export interface components {
             duty?: null | components["schemas"]["Duty"];
             name: string;
             permissions: string[];
+        };
+        /** @description What a customer-list upload did. */
+        UploadReport: {
+            /**
+             * Format: int64
+             * @description Distinct customers now in the list.
+             */
+            accepted: number;
+            /** Format: int64 */
+            duplicates: number;
+            /** @description The first problems, by line. */
+            errors: components["schemas"]["LineError"][];
+            /** Format: int64 */
+            invalid: number;
+            /**
+             * Format: int64
+             * @description Data lines read (a header line `customer_no` and blank lines are not counted).
+             */
+            total_rows: number;
         };
         UserPage: {
             items: components["schemas"]["UserRow"][];
@@ -1878,6 +2510,78 @@ export interface operations {
             };
             /** @description QY-BEN-3007 window passed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyView"][];
+                };
+            };
+        };
+    };
+    policy_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOptions"];
+                };
+            };
+        };
+    };
+    set_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                process_type: string;
+                variant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyView"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2706,6 +3410,360 @@ export interface operations {
             };
             /** @description QY-BEN-1004 not enough, 1005 withdrawn */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                state?: string | null;
+                org_id?: string | null;
+                type?: string | null;
+                /** @description Part of the name, or the whole code. */
+                name?: string | null;
+                start_from?: string | null;
+                start_to?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignPage"];
+                };
+            };
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignDetail"];
+                };
+            };
+            /** @description QY-CAMP-0002, 0004, 0006, 0008 with fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignDetail"];
+                };
+            };
+            /** @description QY-CAMP-0003 not a draft */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    take_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessStatus"];
+                };
+            };
+            /** @description QY-PROC-0002 not allowed in this state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_customers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadReport"];
+                };
+            };
+            /** @description QY-CAMP-0003 not a draft */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 not text/csv */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CAMP-0007 not UTF-8 text */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    modify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModificationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessStatus"];
+                };
+            };
+            /** @description QY-PROC-0002 not changeable now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CAMP-0006, QY-CAMP-0008 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessStatus"];
+                };
+            };
+            /** @description QY-PROC-0002 not a draft */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CAMP-0008 the end time has passed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    processes: {
+        parameters: {
+            query?: {
+                process_type?: string | null;
+                state?: string | null;
+                /** @description Only processes with an overdue task. */
+                overdue?: boolean | null;
+                /** @description Only running processes with no transition for this many hours. */
+                stale_hours?: number | null;
+                business_key?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessPage"];
+                };
+            };
+        };
+    };
+    process: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workflow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessDetail"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3831,6 +4889,148 @@ export interface operations {
             };
             /** @description QY-SYS-1001 out of scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tasks: {
+        parameters: {
+            query?: {
+                /** @description `todo` (default), `done` or `mine`. */
+                tab?: string | null;
+                process_type?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+        };
+    };
+    task_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskCounts"];
+                };
+            };
+        };
+    };
+    candidates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Candidate"][];
+                };
+            };
+        };
+    };
+    decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessStatus"];
+                };
+            };
+            /** @description QY-PROC-0003 own submission, QY-PROC-0004 not eligible */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0002 wrong state, QY-PROC-0005 decided already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessStatus"];
+                };
+            };
+            /** @description QY-PROC-0006 the target may not act */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
