@@ -19,6 +19,18 @@ async fn get<T: serde::de::DeserializeOwned>(browser: &Browser, path: &str) -> A
     Browser::answer(browser.http.get(browser.url(path)).send().await.unwrap()).await
 }
 
+async fn put(browser: &Browser, path: &str, body: Value) -> Answer<Value> {
+    let response = browser
+        .http
+        .put(browser.url(path))
+        .header("x-requested-with", "quanyi")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    Browser::answer(response).await
+}
+
 async fn signed_in(app: &TestApp, username: &str) -> Browser {
     let browser = app.browser();
     browser
@@ -139,12 +151,19 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
     .unwrap();
 
     let start = Utc::now() + Duration::seconds(8);
-    let body = draft(org(&app, "SB0101").await, start, start + Duration::seconds(6));
+    let body = draft(
+        org(&app, "SB0101").await,
+        start,
+        start + Duration::seconds(6),
+    );
     let created: Value = planner.post_json("/api/v1/campaigns", body).await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     let wf = workflow_id(&id);
     assert_eq!(created["state"], "Draft");
-    assert_eq!(created["budget_fen"], 6_000_000, "the rules share the budget");
+    assert_eq!(
+        created["budget_fen"], 6_000_000,
+        "the rules share the budget"
+    );
     assert!(created["code"].as_str().unwrap().starts_with("HD"));
     assert_eq!(
         created["process"]["allowed_actions"],
@@ -177,20 +196,29 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
 
     // submit: the process starts and opens 初审 at the campaign's branch
     let status: Value = planner
-        .post_json(&format!("/api/v1/campaigns/{id}/submit"), json!({"comment": "请审批"}))
+        .post_json(
+            &format!("/api/v1/campaigns/{id}/submit"),
+            json!({"comment": "请审批"}),
+        )
         .await
         .unwrap();
     assert_eq!(status["state"], "FirstReview");
     assert_eq!(status["allowed_actions"], json!(["withdraw"]));
-    let not_draft = planner
-        .no_content(
-            reqwest::Method::PUT,
-            format!("/api/v1/campaigns/{id}"),
-            Some(draft(org(&app, "SB0101").await, start, start + Duration::seconds(6))),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(not_draft, "QY-CAMP-0003", "after submission a draft edit is refused");
+    let (_, not_draft) = put(
+        &planner,
+        &format!("/api/v1/campaigns/{id}"),
+        draft(
+            org(&app, "SB0101").await,
+            start,
+            start + Duration::seconds(6),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        not_draft.code, "QY-CAMP-0003",
+        "after submission a draft edit is refused"
+    );
 
     assert!(todo(&reviewer2).await.is_empty(), "复核 has nothing yet");
     let mine: Value = get(&planner, "/api/v1/tasks?tab=mine").await.unwrap();
@@ -206,7 +234,10 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
     // refused with codes and no trace: own submission, wrong role, nothing moved
     let before = history_length(&wf).await;
     let (status_code, own) = decide(&planner, &first, "approve", "").await.unwrap_err();
-    assert_eq!((status_code, own.code.as_str()), (StatusCode::FORBIDDEN, "QY-PROC-0003"));
+    assert_eq!(
+        (status_code, own.code.as_str()),
+        (StatusCode::FORBIDDEN, "QY-PROC-0003")
+    );
     let (_, wrong_role) = decide(&reviewer2, &first, "approve", "").await.unwrap_err();
     assert_eq!(wrong_role.code, "QY-PROC-0004", "复核 may not decide 初审");
     let (_, no_comment) = decide(&reviewer1, &first, "reject", " ").await.unwrap_err();
@@ -235,14 +266,19 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["level_name"], "复核");
     let second = tasks[0]["id"].as_str().unwrap().to_owned();
-    let status = decide(&reviewer2, &second, "approve", "同意发布").await.unwrap();
+    let status = decide(&reviewer2, &second, "approve", "同意发布")
+        .await
+        .unwrap();
     assert_eq!(status["state"], "Scheduled");
     assert_eq!(status["pending_timers"][0]["name"], "start");
 
     // the monitor sees it scheduled, with its diagram and timeline
-    let listed: Value = get(&monitor, "/api/v1/processes?state=Scheduled&process_type=campaign")
-        .await
-        .unwrap();
+    let listed: Value = get(
+        &monitor,
+        "/api/v1/processes?state=Scheduled&process_type=campaign",
+    )
+    .await
+    .unwrap();
     assert!(
         listed["items"]
             .as_array()
@@ -250,7 +286,9 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
             .iter()
             .any(|p| p["workflow_id"] == wf.as_str())
     );
-    let detail: Value = get(&monitor, &format!("/api/v1/processes/{wf}")).await.unwrap();
+    let detail: Value = get(&monitor, &format!("/api/v1/processes/{wf}"))
+        .await
+        .unwrap();
     assert_eq!(detail["state"], "Scheduled");
     assert_eq!(detail["diagram"]["states"].as_array().unwrap().len(), 10);
     assert_eq!(detail["timeline"].as_array().unwrap().len(), 4);
@@ -303,7 +341,9 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
     );
     assert_eq!(rows[2].2.as_deref(), Some("reviewer1"));
     assert_eq!(rows[3].2.as_deref(), Some("reviewer2"));
-    let campaign: Value = get(&planner, &format!("/api/v1/campaigns/{id}")).await.unwrap();
+    let campaign: Value = get(&planner, &format!("/api/v1/campaigns/{id}"))
+        .await
+        .unwrap();
     assert_eq!(campaign["state"], "Evaluated");
     assert_eq!(campaign["evaluation"]["customers"], 3);
     assert_eq!(campaign["evaluation"]["claims"], 0);
@@ -325,4 +365,356 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
     .await
     .unwrap();
     assert!(audited >= 3, "refused actions are on the record too");
+}
+
+async fn created(
+    app: &TestApp,
+    planner: &Browser,
+    kind: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> String {
+    let mut body = draft(org(app, "SB0101").await, start, end);
+    body["type"] = json!(kind);
+    let created: Value = planner.post_json("/api/v1/campaigns", body).await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(bind)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_however_often_submitted_and_a_returned_draft_goes_round_again() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    let planner = signed_in(&app, "planner").await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let start = Utc::now() + Duration::days(3);
+    let id = created(&app, &planner, "grant", start, start + Duration::days(7)).await;
+    let wf = workflow_id(&id);
+    let path = format!("/api/v1/campaigns/{id}/submit");
+
+    let (a, b) = tokio::join!(
+        planner.post_json::<Value>(&path, json!({})),
+        planner.post_json::<Value>(&path, json!({}))
+    );
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    assert_eq!(a.err().or(b.err()).unwrap().1.code, "QY-PROC-0002");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM process_transitions WHERE workflow_id = $1 AND event = 'Start'",
+            &wf
+        )
+        .await,
+        1,
+        "one workflow"
+    );
+
+    // 退回修改: back to Draft with the comment; the planner edits and submits again
+    let task = todo(&reviewer1).await[0]["id"].as_str().unwrap().to_owned();
+    let returned = decide(&reviewer1, &task, "return", "预算过高，请调整")
+        .await
+        .unwrap();
+    assert_eq!(returned["state"], "Draft");
+    let mut edited = draft(org(&app, "SB0101").await, start, start + Duration::days(7));
+    edited["rules"] = json!([{"name": "满减券", "budget_fen": 2_000_000}]);
+    let campaign = put(&planner, &format!("/api/v1/campaigns/{id}"), edited)
+        .await
+        .unwrap();
+    assert_eq!(
+        campaign["budget_fen"], 2_000_000,
+        "a returned draft is edited freely"
+    );
+    assert_eq!(campaign["timeline"][2]["comment"], "预算过高，请调整");
+    let resubmitted: Value = planner
+        .post_json(&path, json!({"comment": "已调整"}))
+        .await
+        .unwrap();
+    assert_eq!(resubmitted["state"], "FirstReview");
+    assert_eq!(resubmitted["open_tasks"][0]["step"], "review-2");
+
+    // the submitter withdraws; the open task closes unanswered; then the campaign is cancelled
+    let withdrawn: Value = planner
+        .post_json(
+            &format!("/api/v1/campaigns/{id}/actions"),
+            json!({"action": "withdraw"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(withdrawn["state"], "Draft");
+    assert!(todo(&reviewer1).await.is_empty());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM tasks WHERE workflow_id = $1 AND outcome = 'withdrawn'",
+            &wf
+        )
+        .await,
+        1
+    );
+    let cancelled: Value = planner
+        .post_json(
+            &format!("/api/v1/campaigns/{id}/actions"),
+            json!({"action": "cancel"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cancelled["state"], "Cancelled");
+    let events: Vec<String> = transitions(&app, &wf)
+        .await
+        .into_iter()
+        .map(|(e, _, _)| e)
+        .collect();
+    assert_eq!(
+        events,
+        ["Start", "Submit", "Return", "Submit", "Withdraw", "Cancel"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_sla_marks_the_task_overdue_reminds_and_escalates_once_each() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    // lottery campaigns get a policy of their own: 初审 in 4 s, reminded 2 s before, escalating
+    sqlx::query(
+        r#"INSERT INTO approval_policies (process_type, variant, label, levels, updated_by)
+           VALUES ('campaign', 'lottery', '抽奖活动审批', '[
+             {"name": "初审", "role": "first_reviewer", "org_rule": "branch", "sla_seconds": 4,
+              "remind_before_seconds": 2, "escalate": true},
+             {"name": "复核", "role": "second_reviewer", "org_rule": "head_office", "sla_seconds": 3600,
+              "remind_before_seconds": 0, "escalate": false}]', 'test')"#,
+    )
+    .execute(&mut app.owner_connection().await)
+    .await
+    .unwrap();
+    let planner = signed_in(&app, "planner").await;
+    let monitor = signed_in(&app, "monitor").await;
+    let start = Utc::now() + Duration::days(1);
+    let id = created(&app, &planner, "lottery", start, start + Duration::days(1)).await;
+    let wf = workflow_id(&id);
+    planner
+        .post_json::<Value>(&format!("/api/v1/campaigns/{id}/submit"), json!({}))
+        .await
+        .unwrap();
+
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let escalated = count(
+            &app,
+            "SELECT count(*) FROM tasks WHERE workflow_id = $1 AND escalated_at IS NOT NULL",
+            &wf,
+        )
+        .await;
+        if escalated == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the task was not escalated");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // another SLA period: nothing more is sent
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let (reminded, escalated_to): (bool, Option<String>) = sqlx::query_as(
+        "SELECT t.reminded_at IS NOT NULL, o.code FROM tasks t LEFT JOIN orgs o ON o.id = t.escalated_org
+          WHERE t.workflow_id = $1",
+    )
+    .bind(&wf)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(reminded);
+    assert_eq!(
+        escalated_to.as_deref(),
+        Some("HO"),
+        "the branch's superior may act now"
+    );
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT key FROM notifications WHERE key LIKE $1 || '/%' ORDER BY key")
+            .bind(&wf)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        keys,
+        [
+            format!("{wf}/review-1/1/escalate/reviewer1"),
+            format!("{wf}/review-1/1/remind/reviewer1"),
+        ],
+        "one reminder and one escalation to the one candidate"
+    );
+    let overdue: Value = get(&monitor, "/api/v1/processes?overdue=true")
+        .await
+        .unwrap();
+    assert_eq!(overdue["items"][0]["workflow_id"], wf.as_str());
+    assert_eq!(overdue["items"][0]["overdue"], true);
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let tasks = todo(&reviewer1).await;
+    assert_eq!(tasks[0]["overdue"], true);
+    let counts: Value = get(&reviewer1, "/api/v1/tasks/counts").await.unwrap();
+    assert_eq!(
+        (counts["todo"].as_i64(), counts["overdue"].as_i64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transferred_task_a_change_and_a_termination_each_through_their_approval() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    // a second 初审 approver at the branch, to transfer to
+    let mut owner = app.owner_connection().await;
+    sqlx::query(
+        "INSERT INTO users (username, display_name, org_id, kind, password_hash, email)
+         SELECT 'reviewer1b', '初审员乙', org_id, 'staff', password_hash, 'r1b@quanyi.example'
+           FROM users WHERE username = 'reviewer1'",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO user_roles (user_id, role_id)
+         SELECT u.id, r.id FROM users u, roles r WHERE u.username = 'reviewer1b' AND r.code = 'first_reviewer'",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let planner = signed_in(&app, "planner").await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let reviewer1b = signed_in(&app, "reviewer1b").await;
+    let reviewer2 = signed_in(&app, "reviewer2").await;
+    let start = Utc::now() + Duration::seconds(3);
+    let end = start + Duration::days(2);
+    let id = created(&app, &planner, "seckill", start, end).await;
+    let wf = workflow_id(&id);
+    planner
+        .post_json::<Value>(&format!("/api/v1/campaigns/{id}/submit"), json!({}))
+        .await
+        .unwrap();
+
+    let task = todo(&reviewer1).await[0]["id"].as_str().unwrap().to_owned();
+    let candidates: Vec<Value> = get(&reviewer1, &format!("/api/v1/tasks/{task}/candidates"))
+        .await
+        .unwrap();
+    let names: Vec<&str> = candidates
+        .iter()
+        .map(|c| c["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["reviewer1b"],
+        "the planner (submitter) and oneself are not candidates"
+    );
+    let planner_id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'planner'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (_, wrong) = reviewer1
+        .post_json::<Value>(
+            &format!("/api/v1/tasks/{task}/transfer"),
+            json!({"to_user_id": planner_id}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, "QY-PROC-0006");
+    reviewer1
+        .post_json::<Value>(
+            &format!("/api/v1/tasks/{task}/transfer"),
+            json!({"to_user_id": candidates[0]["id"], "comment": "休假，请代审"}),
+        )
+        .await
+        .unwrap();
+    assert!(todo(&reviewer1).await.is_empty(), "transferred away");
+    let (_, gone) = decide(&reviewer1, &task, "approve", "").await.unwrap_err();
+    assert_eq!(gone.code, "QY-PROC-0004");
+    decide(&reviewer1b, &task, "approve", "同意").await.unwrap();
+    let second = todo(&reviewer2).await[0]["id"].as_str().unwrap().to_owned();
+    decide(&reviewer2, &second, "approve", "同意")
+        .await
+        .unwrap();
+    wait_for(&app, &wf, "Running", std::time::Duration::from_secs(20)).await;
+
+    // 变更: a later end and a bigger budget, approved at head office; the campaign keeps running
+    let new_end = end + Duration::days(5);
+    let asked: Value = planner
+        .post_json(
+            &format!("/api/v1/campaigns/{id}/modifications"),
+            json!({"end_at": new_end, "budget_fen": 9_000_000, "comment": "延期"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(asked["state"], "Running");
+    assert_eq!(asked["change_request"]["kind"], "modify");
+    let (_, busy) = planner
+        .post_json::<Value>(
+            &format!("/api/v1/campaigns/{id}/actions"),
+            json!({"action": "terminate"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code, "QY-PROC-0002", "one change at a time");
+    let change = todo(&reviewer2).await[0]["id"].as_str().unwrap().to_owned();
+    decide(&reviewer2, &change, "approve", "同意延期")
+        .await
+        .unwrap();
+    let campaign: Value = get(&planner, &format!("/api/v1/campaigns/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(campaign["budget_fen"], 9_000_000);
+    assert_eq!(
+        campaign["end_at"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            .timestamp(),
+        new_end.timestamp()
+    );
+    assert_eq!(campaign["process"]["pending_timers"][0]["name"], "end");
+
+    // 终止: approved, the campaign ends early and is evaluated
+    planner
+        .post_json::<Value>(
+            &format!("/api/v1/campaigns/{id}/actions"),
+            json!({"action": "terminate", "comment": "预算用尽"}),
+        )
+        .await
+        .unwrap();
+    let stop = todo(&reviewer2).await[0]["id"].as_str().unwrap().to_owned();
+    decide(&reviewer2, &stop, "approve", "同意终止")
+        .await
+        .unwrap();
+    wait_for(&app, &wf, "Evaluated", std::time::Duration::from_secs(20)).await;
+    let events: Vec<String> = transitions(&app, &wf)
+        .await
+        .into_iter()
+        .map(|(e, _, _)| e)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "Start",
+            "Submit",
+            "ApproveLevel",
+            "ApproveFinal",
+            "StartTime",
+            "RequestChange",
+            "ChangeApproved",
+            "RequestTerminate",
+            "TerminateApproved",
+            "Evaluated"
+        ]
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM audit_log WHERE action = 'campaign.campaign.change' AND target = $1", &id).await,
+        1
+    );
 }

@@ -13,10 +13,10 @@ use temporalio_client::{
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
 /// The test worker binary as a child process, so it can be killed for real.
-struct WorkerProcess(Child);
+pub(crate) struct WorkerProcess(Child);
 
 impl WorkerProcess {
-    fn start(app: &TestApp) -> Self {
+    pub(crate) fn start(app: &TestApp) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_quanyi-test-worker"))
             .env("DATABASE_URL", app.database_url.expose_secret())
             .env("TEMPORAL_URL", &quanyi_tests::harness::stack().temporal_url)
@@ -26,7 +26,7 @@ impl WorkerProcess {
         Self(child)
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(self.0.id() as i32),
             nix::sys::signal::Signal::SIGKILL,

@@ -40,6 +40,9 @@ pub struct CampaignWorkflow {
     next_ticket: u64,
     applied: u64,
     history: Vec<TransitionRecord>,
+    /// The commands of the submission the process starts with, applied in `init` so that no
+    /// update ever sees the campaign as an unsubmitted draft.
+    first_commands: Vec<Command>,
 }
 
 /// What the loop woke up for.
@@ -235,11 +238,15 @@ impl CampaignWorkflow {
 impl CampaignWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: CampaignInput) -> Self {
+        let mut machine = Campaign.state_machine();
+        let mut first_commands = Vec::new();
+        machine.handle_with_context(&Event::Submit, &mut first_commands);
         Self {
             facts: input.facts.clone(),
             submitter: input.submitted_by.clone(),
             input,
-            machine: Campaign.state_machine(),
+            machine,
+            first_commands,
             approval: None,
             change: None,
             reviews: 0,
@@ -253,13 +260,21 @@ impl CampaignWorkflow {
 
     #[run]
     pub async fn run(ctx: &mut Ctx) -> WorkflowResult<String> {
-        // Start as a draft, then the submission the process was started for.
+        // Recorded as it happened in `init`: a draft, then the submission it was started for.
         let at = now(ctx);
         let first = ctx.state(|s| s.record_for(State::Draft {}, "Start", at));
         Self::record(ctx, first).await?;
-        let (submitter, comment) =
-            ctx.state(|s| (s.input.submitted_by.clone(), s.input.comment.clone()));
-        Self::apply(ctx, Event::Submit, Some(&submitter), comment).await?;
+        let (submitted, commands) = ctx.state_mut(|s| {
+            let mut record = s.record_for(s.state(), Event::Submit.name(), at);
+            record.actor = Some(s.input.submitted_by.username.clone());
+            record.comment = s.input.comment.clone();
+            (record, std::mem::take(&mut s.first_commands))
+        });
+        let comment = submitted.comment.clone();
+        Self::record(ctx, submitted).await?;
+        for command in commands {
+            Self::run_command(ctx, command, Event::Submit, comment.as_deref()).await?;
+        }
 
         loop {
             let state = ctx.state(CampaignWorkflow::state);
