@@ -91,275 +91,33 @@ export type StoreView = ResponseJson<'/api/v1/benefits/my-stores', 'get', 200>[n
 export type RedeemRequest = RequestJson<'/api/v1/benefits/merchant-redemptions', 'post'>
 export type Redemption = ResponseJson<'/api/v1/benefits/merchant-redemptions', 'post', 200>
 
-// 营销中心 and 流程中心 (issue 5: MKT-3, WF-7, WF-8). Written by hand from the contract until the server's
-// schema carries these paths; then read off `paths` like the rest.
-export type CampaignState =
-  | 'Draft'
-  | 'FirstReview'
-  | 'SecondReview'
-  | 'Scheduled'
-  | 'Running'
-  | 'Paused'
-  | 'Ended'
-  | 'Evaluated'
-  | 'Rejected'
-  | 'Cancelled'
-
-export interface CampaignSummary {
-  id: string
-  code: string
-  name: string
-  type: string
-  org_id: string
-  org_name: string
-  channels: string[]
-  start_at: string
-  end_at: string
-  budget_fen: number
-  customers: number
-  state: string
-  created_by: string
-  created_at: string
-  updated_at: string
-  /** Not in the contract's summary; used when the server sends it. */
-  allowed_actions?: string[]
-}
-export interface CampaignPage {
-  items: CampaignSummary[]
-  total: number
-}
-export interface CampaignQuery {
-  page?: number
-  page_size?: number
-  state?: string
-  org_id?: string
-  type?: string
-  name?: string
-  start_from?: string
-  start_to?: string
-}
-export interface CampaignRule {
-  name: string
-  budget_fen: number
-  template_code?: string | null
-}
-export interface CampaignInput {
-  name: string
-  type: string
-  org_id: string
-  channels: string[]
-  start_at: string
-  end_at: string
-  success_criteria: string
-  description: string
-  rules: CampaignRule[]
-}
-export interface PendingTimer {
-  name: string
-  label: string
-  fires_at: string
-}
-export interface TaskLink {
-  kind: string
-  id: string
-}
-export interface Task {
-  id: string
-  workflow_id: string
-  process_type: string
-  business_key: string
-  title: string
-  step: string
-  level: number
-  level_name: string
-  state: string
-  submitted_by: string
-  assignee: string | null
-  created_at: string
-  due_at: string | null
-  overdue: boolean
-  status: string
-  outcome: string | null
-  decided_by: string | null
-  closed_at: string | null
-  comment: string | null
-  link: TaskLink
-}
-export interface ChangeRequest {
-  kind: string
-  end_at?: string | null
-  budget_fen?: number | null
-  comment: string
-}
-export interface ProcessStatus {
-  workflow_id: string
-  state: string
-  allowed_actions: string[]
-  pending_timers: PendingTimer[]
-  open_tasks: Task[]
-}
-export interface CampaignProcess {
-  workflow_id: string | null
-  state: string
-  allowed_actions: string[]
-  pending_timers: PendingTimer[]
-  open_tasks: Task[]
-  change_request: ChangeRequest | null
-}
-export interface TimelineEntry {
-  seq: number
-  from_state: string | null
-  to_state: string
-  event: string
-  event_label: string
-  actor: string | null
-  comment: string | null
-  at: string
-}
-export interface CampaignEvaluation {
-  customers: number
-  claims: number
-  redemptions: number
-  budget_fen: number
-  recorded_at: string
-}
-export interface CampaignDetail extends CampaignSummary {
-  success_criteria: string
-  description: string
-  rules: CampaignRule[]
-  customer_list: { total: number; uploaded_at: string | null; uploaded_by: string | null }
-  process: CampaignProcess
-  timeline: TimelineEntry[]
-  evaluation: CampaignEvaluation | null
-}
-export interface CustomerError {
-  line: number
-  value: string
-  code: string
-  message: string
-}
-export interface CustomerReport {
-  total_rows: number
-  accepted: number
-  duplicates: number
-  invalid: number
-  errors: CustomerError[]
-}
-export interface CampaignActionRequest {
-  action: string
-  comment: string
-}
-export interface ModificationRequest {
-  end_at?: string
-  budget_fen?: number
-  comment: string
-}
-export interface TaskPage {
-  items: Task[]
-  total: number
-}
-export interface TaskQuery {
-  tab?: 'todo' | 'done' | 'mine'
-  process_type?: string
-  page?: number
-  page_size?: number
-}
-export interface TaskCounts {
-  todo: number
-  overdue: number
-  done: number
-  mine: number
-}
-export interface DecisionRequest {
-  decision: 'approve' | 'reject' | 'return'
-  comment?: string
-}
-export interface Candidate {
-  id: string
-  username: string
-  display_name: string
-  org_name: string
-}
-export interface TransferRequest {
-  to_user_id: string
-  comment: string
-}
-export interface ProcessRow {
-  workflow_id: string
-  process_type: string
-  business_key: string
-  title: string
-  state: string
-  org_name: string
-  started_by: string
-  started_at: string
-  updated_at: string
-  ended_at: string | null
-  overdue: boolean
-}
-export interface ProcessPage {
-  items: ProcessRow[]
-  total: number
-}
-export interface ProcessQuery {
-  process_type?: string
-  state?: string
-  overdue?: boolean
-  stale_hours?: number
-  business_key?: string
-  page?: number
-  page_size?: number
-}
-export interface DiagramState {
-  id: string
-  label_zh: string
-  label_en: string
-  terminal: boolean
-}
-export interface DiagramTransition {
-  from: string
-  to: string
-  event: string
-  label_zh: string
-  label_en: string
-}
-export interface Diagram {
-  states: DiagramState[]
-  transitions: DiagramTransition[]
-}
-export interface ProcessDetail {
-  workflow_id: string
-  process_type: string
-  business_key: string
-  title: string
-  state: string
-  org_name: string
-  started_by: string
-  started_at: string
-  ended_at: string | null
-  diagram: Diagram
-  timeline: TimelineEntry[]
-  tasks: Task[]
-  pending_timers: PendingTimer[]
-  temporal_url: string
-}
-export interface PolicyLevel {
-  name: string
-  role: string
-  org_rule: string
-  sla_minutes: number
-  remind_before_minutes: number
-  escalate: boolean
-}
-export interface ApprovalPolicy {
-  process_type: string
-  variant: string
-  label: string
-  levels: PolicyLevel[]
-  updated_by: string
-  updated_at: string
-}
-export interface PolicyOptions {
-  roles: { code: string; name: string }[]
-  org_rules: { code: string; label_zh: string; label_en: string }[]
-}
+// 营销中心 and 流程中心 (issue 5: MKT-3, WF-7, WF-8): campaigns, the inbox, the monitor, approval policies.
+export type CampaignPage = ResponseJson<'/api/v1/campaigns', 'get', 200>
+export type CampaignSummary = CampaignPage['items'][number]
+export type CampaignQuery = NonNullable<paths['/api/v1/campaigns']['get']['parameters']['query']>
+export type CampaignInput = RequestJson<'/api/v1/campaigns', 'post'>
+export type CampaignRule = CampaignInput['rules'][number]
+export type CampaignDetail = ResponseJson<'/api/v1/campaigns/{id}', 'get', 200>
+export type CampaignEvaluation = NonNullable<CampaignDetail['evaluation']>
+export type TimelineEntry = CampaignDetail['timeline'][number]
+export type CustomerReport = ResponseJson<'/api/v1/campaigns/{id}/customers', 'post', 200>
+export type CustomerError = CustomerReport['errors'][number]
+export type CampaignActionRequest = RequestJson<'/api/v1/campaigns/{id}/actions', 'post'>
+export type ModificationRequest = RequestJson<'/api/v1/campaigns/{id}/modifications', 'post'>
+export type ProcessStatus = ResponseJson<'/api/v1/campaigns/{id}/submit', 'post', 200>
+export type PendingTimer = ProcessStatus['pending_timers'][number]
+export type TaskPage = ResponseJson<'/api/v1/tasks', 'get', 200>
+export type Task = TaskPage['items'][number]
+export type TaskQuery = NonNullable<paths['/api/v1/tasks']['get']['parameters']['query']>
+export type TaskCounts = ResponseJson<'/api/v1/tasks/counts', 'get', 200>
+export type DecisionRequest = RequestJson<'/api/v1/tasks/{id}/decision', 'post'>
+export type Candidate = ResponseJson<'/api/v1/tasks/{id}/candidates', 'get', 200>[number]
+export type TransferRequest = RequestJson<'/api/v1/tasks/{id}/transfer', 'post'>
+export type ProcessPage = ResponseJson<'/api/v1/processes', 'get', 200>
+export type ProcessRow = ProcessPage['items'][number]
+export type ProcessQuery = NonNullable<paths['/api/v1/processes']['get']['parameters']['query']>
+export type ProcessDetail = ResponseJson<'/api/v1/processes/{workflow_id}', 'get', 200>
+export type Diagram = ProcessDetail['diagram']
+export type ApprovalPolicy = ResponseJson<'/api/v1/approval-policies', 'get', 200>[number]
+export type PolicyLevel = ApprovalPolicy['levels'][number]
+export type PolicyOptions = ResponseJson<'/api/v1/approval-policies/options', 'get', 200>

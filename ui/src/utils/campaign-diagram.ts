@@ -43,3 +43,25 @@ export const CAMPAIGN_DIAGRAM: Diagram = {
     T('Ended', 'Evaluated', 'Evaluated', '评估', 'Evaluate'),
   ],
 }
+
+/** Names of the machine's events for the timeline (the table's, plus those that change no state). */
+const EVENT_LABELS: Readonly<Record<string, readonly [string, string]>> = {
+  Start: ['创建', 'Created'],
+  ApproveLevel: ['本级通过', 'Level approved'],
+  RequestChange: ['申请变更', 'Change requested'],
+  ChangeApproved: ['变更通过', 'Change approved'],
+  ChangeRejected: ['变更驳回', 'Change rejected'],
+  RequestTerminate: ['申请终止', 'Termination requested'],
+}
+
+/**
+ * An event's name in the UI language: from the diagram's transitions when one carries it (the server's
+ * words), else the UI's own, else the code as it is.
+ */
+export function eventLabel(event: string, locale: string, diagram: Diagram = CAMPAIGN_DIAGRAM): string {
+  const zh = locale.startsWith('zh')
+  const tr = diagram.transitions.find((x) => x.event === event) ?? CAMPAIGN_DIAGRAM.transitions.find((x) => x.event === event)
+  if (tr) return zh ? tr.label_zh : tr.label_en
+  const own = EVENT_LABELS[event]
+  return own ? own[zh ? 0 : 1] : event
+}

@@ -203,6 +203,6 @@ export function diagramOption(diagram: Diagram, options: DiagramOptions) {
 }
 
 /** The `from→to` pairs of a timeline, for `taken`. */
-export function takenTransitions(timeline: ReadonlyArray<{ from_state: string | null; to_state: string }>): Array<[string | null, string]> {
-  return timeline.map((e) => [e.from_state, e.to_state])
+export function takenTransitions(timeline: ReadonlyArray<{ from_state?: string | null; to_state: string }>): Array<[string | null, string]> {
+  return timeline.map((e) => [e.from_state ?? null, e.to_state])
 }

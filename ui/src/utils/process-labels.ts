@@ -105,6 +105,11 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
     : { text: outcome, type: 'info' }
 }
 
+/** The page of the business object a task or process is about: a campaign's (its id is the business key). */
+export function businessLink(processType: string, businessKey: string): string | null {
+  return processType === 'campaign' || processType === 'campaign-change' ? `/campaign/${businessKey}` : null
+}
+
 /** The actions of the contract, in the order their buttons stand. */
 export const ACTIONS = [
   'submit',

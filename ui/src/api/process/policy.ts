@@ -1,20 +1,19 @@
 // 审批策略 (WF-7): the approval levels per process type and variant, the roles and org rules a level may
 // name, and replacing a policy's levels. A running process keeps the policy it started with.
-import { unwrap } from '../client'
+import { client, unwrap } from '../client'
 import type { ApprovalPolicy, PolicyLevel, PolicyOptions } from '../types'
-import { untyped } from '../untyped'
 
 export function listPolicies(): Promise<ApprovalPolicy[]> {
-  return unwrap(untyped.GET('/api/v1/approval-policies', {}))
+  return unwrap(client.GET('/api/v1/approval-policies'))
 }
 
 export function policyOptions(): Promise<PolicyOptions> {
-  return unwrap(untyped.GET('/api/v1/approval-policies/options', {}))
+  return unwrap(client.GET('/api/v1/approval-policies/options'))
 }
 
 export function updatePolicy(processType: string, variant: string, levels: PolicyLevel[]): Promise<ApprovalPolicy> {
   return unwrap(
-    untyped.PUT('/api/v1/approval-policies/{process_type}/{variant}', {
+    client.PUT('/api/v1/approval-policies/{process_type}/{variant}', {
       params: { path: { process_type: processType, variant } },
       body: { levels },
     }),
