@@ -520,10 +520,9 @@ impl TestApp {
                 .build()
                 .expect("a runtime for the worker");
             runtime.block_on(async move {
-                let client =
-                    quanyi_activities::temporal::connect(&stack().temporal_url, "default")
-                        .await
-                        .expect("Temporal is up");
+                let client = quanyi_activities::temporal::connect(&stack().temporal_url, "default")
+                    .await
+                    .expect("Temporal is up");
                 let options = quanyi_worker::options(&settings, pool);
                 quanyi_worker::run(client, options, stopped.cancelled_owned())
                     .await
@@ -543,6 +542,36 @@ impl TestApp {
     }
 
     /// Another browser on the same app: its own cookies.
+    /// Stops the API and starts a new one — fresh state, caches and Temporal client — over the
+    /// same database, on a new port. Browsers opened afterwards reach the new one.
+    pub async fn restart_api(&mut self) {
+        self.stop.cancel();
+        let settings = (*self.state.settings).clone();
+        let state = AppState::new(
+            self.pool.clone(),
+            TemporalClient::new(stack().temporal_url.clone(), "default"),
+            settings,
+        )
+        .with_clock(self.browser.clock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a random port");
+        self.addr = listener.local_addr().expect("bound");
+        self.stop = CancellationToken::new();
+        tokio::spawn(quanyi_api::serve(
+            listener,
+            state.clone(),
+            self.stop.clone().cancelled_owned(),
+        ));
+        self.state = state;
+        self.browser = Browser::new(
+            format!("http://{}", self.addr),
+            self.pool.clone(),
+            self.browser.authenticators.clone(),
+            self.browser.clock.clone(),
+        );
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(
             self.browser.base.clone(),
