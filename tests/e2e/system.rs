@@ -510,6 +510,81 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/system/batch-log/export",
         Some("system:log:export"),
     ),
+    ("get", "/api/v1/campaigns", Some("campaign:campaign:view")),
+    (
+        "post",
+        "/api/v1/campaigns",
+        Some("campaign:campaign:create"),
+    ),
+    (
+        "get",
+        "/api/v1/campaigns/{id}",
+        Some("campaign:campaign:view"),
+    ),
+    (
+        "put",
+        "/api/v1/campaigns/{id}",
+        Some("campaign:campaign:update"),
+    ),
+    (
+        "post",
+        "/api/v1/campaigns/{id}/customers",
+        Some("campaign:campaign:update"),
+    ),
+    (
+        "post",
+        "/api/v1/campaigns/{id}/submit",
+        Some("campaign:campaign:submit"),
+    ),
+    // each action then needs its own permission (withdraw: submit; the rest: operate)
+    (
+        "post",
+        "/api/v1/campaigns/{id}/actions",
+        Some("campaign:campaign:view"),
+    ),
+    (
+        "post",
+        "/api/v1/campaigns/{id}/modifications",
+        Some("campaign:campaign:operate"),
+    ),
+    ("get", "/api/v1/tasks", Some("task:task:view")),
+    ("get", "/api/v1/tasks/counts", Some("task:task:view")),
+    (
+        "post",
+        "/api/v1/tasks/{id}/decision",
+        Some("task:task:approve"),
+    ),
+    (
+        "get",
+        "/api/v1/tasks/{id}/candidates",
+        Some("task:task:approve"),
+    ),
+    (
+        "post",
+        "/api/v1/tasks/{id}/transfer",
+        Some("task:task:approve"),
+    ),
+    ("get", "/api/v1/processes", Some("process:instance:view")),
+    (
+        "get",
+        "/api/v1/processes/{workflow_id}",
+        Some("process:instance:view"),
+    ),
+    (
+        "get",
+        "/api/v1/approval-policies",
+        Some("process:policy:view"),
+    ),
+    (
+        "get",
+        "/api/v1/approval-policies/options",
+        Some("process:policy:view"),
+    ),
+    (
+        "put",
+        "/api/v1/approval-policies/{process_type}/{variant}",
+        Some("process:policy:update"),
+    ),
 ];
 
 #[tokio::test]
@@ -538,7 +613,8 @@ async fn every_route_needs_a_session_and_its_permission() {
 
     let app = spawn_app().await;
     let anonymous = app.browser();
-    // monitor holds system:status:view, system:org:view and the benefit views, nothing else of these
+    // monitor holds system:status:view, system:org:view, the benefit views and the process
+    // monitor's, nothing else of these
     let monitor = app.browser();
     monitor.login("monitor", DEMO_PASSWORD).await.unwrap();
     let held = [
@@ -547,6 +623,9 @@ async fn every_route_needs_a_session_and_its_permission() {
         "benefit:stock:view",
         "benefit:coupon:view",
         "benefit:redemption:view",
+        "campaign:campaign:view",
+        "process:instance:view",
+        "process:policy:view",
     ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {
@@ -558,6 +637,9 @@ async fn every_route_needs_a_session_and_its_permission() {
             .replace("{role}", "planner")
             .replace("{key}", "security.login.max_failures")
             .replace("{code}", "atm")
+            .replace("{workflow_id}", "campaign-x")
+            .replace("{process_type}", "campaign")
+            .replace("{variant}", "*")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let send = |b: &Browser| {
