@@ -499,10 +499,72 @@ pub fn path_to(target: State) -> Option<Vec<Event>> {
     None
 }
 
+/// The machine as documentation: a Mermaid state diagram and the transition table in Markdown,
+/// what `docs/processes/campaign.md` carries between its generated-section markers.
+pub fn document() -> String {
+    let mut out = String::from("```mermaid\nstateDiagram-v2\n    [*] --> Draft\n");
+    for t in TRANSITIONS {
+        out.push_str(&format!(
+            "    {} --> {}: {}\n",
+            t.from.name(),
+            t.to.name(),
+            t.event.label_zh()
+        ));
+    }
+    for s in State::ALL.iter().filter(|s| s.is_terminal()) {
+        out.push_str(&format!("    {} --> [*]\n", s.name()));
+    }
+    out.push_str("```\n\n| state | 状态 | terminal |\n|---|---|---|\n");
+    for s in State::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            s.name(),
+            s.label_zh(),
+            if s.is_terminal() { "yes" } else { "" }
+        ));
+    }
+    out.push_str(
+        "\n| from | event | 事件 | to | commands |\n|---|---|---|---|---|\n",
+    );
+    for t in TRANSITIONS {
+        let commands: Vec<String> = t.commands.iter().map(|c| format!("`{c:?}`")).collect();
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | `{}` | {} |\n",
+            t.from.name(),
+            t.event.name(),
+            t.event.label_zh(),
+            t.to.name(),
+            commands.join(", ")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const BEGIN: &str = "<!-- generated from workflows/src/campaign/machine.rs: begin -->\n";
+    const END: &str = "<!-- generated: end -->";
+
+    /// The page's diagram and tables are the machine's; `UPDATE_DOCS=1` rewrites them.
+    #[test]
+    fn the_process_document_shows_the_machine_as_it_is() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/processes/campaign.md");
+        let page = std::fs::read_to_string(&path).expect("docs/processes/campaign.md");
+        let (head, rest) = page.split_once(BEGIN).expect("the begin marker");
+        let (_, tail) = rest.split_once(END).expect("the end marker");
+        let expected = format!("{head}{BEGIN}{}{END}{tail}", document());
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        assert!(
+            page == expected,
+            "docs/processes/campaign.md disagrees with the machine: run UPDATE_DOCS=1 cargo test -p quanyi-workflows"
+        );
+    }
 
     fn step(machine: &mut StateMachine<Campaign>, event: Event) -> Vec<Command> {
         let mut commands = Vec::new();
