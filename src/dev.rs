@@ -132,7 +132,18 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         seeded,
         started.elapsed(),
     );
+    // The demo campaigns go through the real process: once the worker below is polling.
+    let demo_state = crate::app_state(&config, pool.clone())?;
+    let demo = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        match crate::demo::seed_campaigns(&demo_state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(campaigns = n, "demo campaigns seeded"),
+            Err(e) => tracing::warn!(error = %e, "cannot seed the demo campaigns"),
+        }
+    });
     let result = crate::serve_api_and_worker(&config, pool, listener).await;
+    demo.abort();
     temporal.stop(Duration::from_secs(15));
     postgres.stop(Duration::from_secs(30));
     tracing::info!("stopped; data kept in {}", var.0.display());

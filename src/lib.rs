@@ -2,6 +2,7 @@
 //! and the test harness share, and the wiring that runs the API and the worker.
 
 pub mod config;
+pub mod demo;
 pub mod dev;
 pub mod stack;
 pub mod telemetry;

@@ -9,10 +9,10 @@ use crate::extract::{Json, Path, Query, Valid, paging};
 use crate::inbox::{self, ProcessStatus};
 use crate::permission::{self as perm, Authorized};
 use axum::body::Body;
-use futures::StreamExt;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use quanyi_activities::campaign::{
     self as store, CampaignRecord, CampaignSummary, Filter, NewCampaign, Refusal, Rule,
     UploadError, UploadReport,
@@ -418,10 +418,10 @@ pub async fn upload_customers(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let charset_ok = content_type
-        .split(';')
-        .skip(1)
-        .all(|p| !p.trim().to_ascii_lowercase().starts_with("charset=") || p.to_ascii_lowercase().contains("utf-8"));
+    let charset_ok = content_type.split(';').skip(1).all(|p| {
+        !p.trim().to_ascii_lowercase().starts_with("charset=")
+            || p.to_ascii_lowercase().contains("utf-8")
+    });
     if !matches!(media.as_str(), "text/csv" | "text/plain") || !charset_ok {
         return Err(ErrorCode::UnsupportedMediaType.into());
     }
@@ -554,7 +554,7 @@ async fn audit_submit(
 }
 
 /// Starts the process with the campaign as it is and the policies of the day.
-async fn start(
+pub async fn start(
     state: &AppState,
     record: &CampaignRecord,
     submitter: &Actor,
@@ -589,7 +589,7 @@ async fn start(
 }
 
 /// Waits (up to 10 s) until a new process has opened its first review.
-async fn wait_started(
+pub async fn wait_started(
     state: &AppState,
     workflow_id: &str,
     viewer: &Actor,
@@ -598,9 +598,7 @@ async fn wait_started(
     loop {
         let view = inbox::view(state, workflow_id, viewer).await?;
         match view {
-            Some(view)
-                if view.approval.is_some() || tokio::time::Instant::now() > deadline =>
-            {
+            Some(view) if view.approval.is_some() || tokio::time::Instant::now() > deadline => {
                 return Ok(view);
             }
             _ => tokio::time::sleep(std::time::Duration::from_millis(30)).await,

@@ -1,0 +1,316 @@
+//! The demo bank's campaigns: one in each state a campaign can rest in, driven there through the
+//! real process (the same start and actions the API uses), so the inbox, the monitor and the home
+//! page are alive on first start. Written once per database, after the worker is up.
+
+use chrono::{Duration, Utc};
+use quanyi_activities::audit::Entry;
+use quanyi_activities::campaign::{self as store, NewCampaign, Rule};
+use quanyi_api::AppState;
+use quanyi_api::error::ApiError;
+use quanyi_api::inbox::{act, actor_of};
+use quanyi_workflows::approval::{Actor, Decision};
+use quanyi_workflows::campaign::{Action, ActionRequest, workflow_id};
+use uuid::Uuid;
+
+/// Where a demo campaign is driven to.
+#[derive(Clone, Copy)]
+enum Goal {
+    Draft,
+    FirstReview,
+    SecondReview,
+    Scheduled,
+    Running,
+    Paused,
+    Evaluated,
+    Rejected,
+    Cancelled,
+    Returned,
+    ChangeRequested,
+}
+
+struct Demo {
+    name: &'static str,
+    kind: &'static str,
+    org: &'static str,
+    /// Start and end, in hours from now.
+    window: (i64, i64),
+    goal: Goal,
+}
+
+const DEMOS: &[Demo] = &[
+    Demo {
+        name: "春节红包派发",
+        kind: "grant",
+        org: "SB0101",
+        window: (240, 480),
+        goal: Goal::Draft,
+    },
+    Demo {
+        name: "信用卡新客礼",
+        kind: "grant",
+        org: "SB0101",
+        window: (72, 720),
+        goal: Goal::FirstReview,
+    },
+    Demo {
+        name: "代发工资客户抽奖",
+        kind: "lottery",
+        org: "SB0102",
+        window: (96, 720),
+        goal: Goal::SecondReview,
+    },
+    Demo {
+        name: "五一出行秒杀",
+        kind: "seckill",
+        org: "BR01",
+        window: (120, 168),
+        goal: Goal::Scheduled,
+    },
+    Demo {
+        name: "开门红存款有礼",
+        kind: "grant",
+        org: "SB0101",
+        window: (-24, 720),
+        goal: Goal::Running,
+    },
+    Demo {
+        name: "社保卡激活礼",
+        kind: "grant",
+        org: "SB0102",
+        window: (-48, 480),
+        goal: Goal::Paused,
+    },
+    Demo {
+        name: "国庆消费季",
+        kind: "lottery",
+        org: "BR01",
+        window: (-72, 0),
+        goal: Goal::Evaluated,
+    },
+    Demo {
+        name: "手机银行签到有礼",
+        kind: "grant",
+        org: "SB0101",
+        window: (48, 240),
+        goal: Goal::Rejected,
+    },
+    Demo {
+        name: "网点周年庆",
+        kind: "grant",
+        org: "SB0101",
+        window: (150, 200),
+        goal: Goal::Cancelled,
+    },
+    Demo {
+        name: "理财节 客户回馈",
+        kind: "grant",
+        org: "SB0102",
+        window: (100, 400),
+        goal: Goal::Returned,
+    },
+    Demo {
+        name: "基金定投 月月礼",
+        kind: "grant",
+        org: "BR01",
+        window: (-12, 300),
+        goal: Goal::ChangeRequested,
+    },
+];
+
+fn failed(what: &str) -> impl Fn(ApiError) -> String + '_ {
+    move |e| format!("{what}: {}", e.code.code())
+}
+
+async fn staff(
+    state: &AppState,
+    username: &str,
+) -> Result<(quanyi_activities::identity::User, Actor), String> {
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| format!("demo user {username}: {e}"))?;
+    let user = quanyi_activities::identity::user(&state.pool, id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("demo user {username} is missing"))?;
+    let (_, actor) = actor_of(state, &user).await.map_err(failed(username))?;
+    Ok((user, actor))
+}
+
+fn seed_entry() -> Entry {
+    Entry {
+        username: Some("seed".into()),
+        ..Entry::default()
+    }
+}
+
+/// Seeds the demo campaigns unless the database has campaigns already; answers how many.
+pub async fn seed_campaigns(state: &AppState) -> Result<usize, String> {
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM campaigns")
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let (planner_user, planner) = staff(state, "planner").await?;
+    let (_, reviewer1) = staff(state, "reviewer1").await?;
+    let (_, reviewer2) = staff(state, "reviewer2").await?;
+    let now = Utc::now();
+    for (n, demo) in DEMOS.iter().enumerate() {
+        let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = $1")
+            .bind(demo.org)
+            .fetch_one(&state.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let end = if matches!(demo.goal, Goal::Evaluated) {
+            now + Duration::seconds(5)
+        } else {
+            now + Duration::hours(demo.window.1)
+        };
+        let new = NewCampaign {
+            name: demo.name.into(),
+            kind: demo.kind.into(),
+            org_id: org,
+            channels: vec!["mobile_banking".into(), "wechat".into()],
+            start_at: now + Duration::hours(demo.window.0),
+            end_at: end,
+            success_criteria: "活动期间新增签约客户 ≥ 500 户".into(),
+            description: format!("演示活动：{}", demo.name),
+            rules: vec![Rule {
+                name: "满减券".into(),
+                budget_fen: 1_000_000 * (n as i64 + 1),
+                template_code: Some("DEMO-MJ20".into()),
+            }],
+        };
+        let id = store::create(&state.pool, &new, now, seed_entry())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|r| format!("demo campaign {}: {r:?}", demo.name))?;
+        let csv: String = (0..200 + n * 37)
+            .map(|i| format!("C{:09}\n", 100_000 + i * 7 + n))
+            .collect();
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(csv))]);
+        store::replace_customers(&state.pool, id, body, now, seed_entry())
+            .await
+            .map_err(|e| format!("demo list {}: {e}", demo.name))?;
+        if matches!(demo.goal, Goal::Draft) {
+            continue;
+        }
+        drive(
+            state,
+            id,
+            demo.goal,
+            &planner_user,
+            &planner,
+            &reviewer1,
+            &reviewer2,
+        )
+        .await?;
+    }
+    Ok(DEMOS.len())
+}
+
+async fn drive(
+    state: &AppState,
+    id: Uuid,
+    goal: Goal,
+    planner_user: &quanyi_activities::identity::User,
+    planner: &Actor,
+    reviewer1: &Actor,
+    reviewer2: &Actor,
+) -> Result<(), String> {
+    let record = store::detail(&state.pool, id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the demo campaign vanished")?;
+    let wf = workflow_id(&id.to_string());
+    quanyi_api::campaign::start(state, &record, planner, Some("请审批".into()))
+        .await
+        .map_err(failed("start"))?;
+    quanyi_api::campaign::wait_started(state, &wf, planner)
+        .await
+        .map_err(failed("first review"))?;
+    let entry = |who: &Actor| Entry {
+        username: Some(who.username.clone()),
+        ..Entry::default()
+    };
+    let step = |who: &Actor, action: Action, comment: &str| ActionRequest {
+        actor: who.clone(),
+        action,
+        comment: Some(comment.to_owned()),
+    };
+    let decide = |level: usize, decision: Decision| Action::Decide {
+        step: "review-1".into(),
+        level,
+        decision,
+    };
+    match goal {
+        Goal::Draft | Goal::FirstReview => return Ok(()),
+        Goal::Rejected => {
+            let r = step(reviewer1, decide(1, Decision::Reject), "预算依据不足，驳回");
+            act(state, entry(reviewer1), &wf, r)
+                .await
+                .map_err(failed("reject"))?;
+            return Ok(());
+        }
+        Goal::Returned => {
+            let r = step(reviewer1, decide(1, Decision::Return), "请补充目标客群说明");
+            act(state, entry(reviewer1), &wf, r)
+                .await
+                .map_err(failed("return"))?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let r = step(reviewer1, decide(1, Decision::Approve), "同意");
+    act(state, entry(reviewer1), &wf, r)
+        .await
+        .map_err(failed("初审"))?;
+    if matches!(goal, Goal::SecondReview) {
+        return Ok(());
+    }
+    let r = step(reviewer2, decide(2, Decision::Approve), "同意发布");
+    act(state, entry(reviewer2), &wf, r)
+        .await
+        .map_err(failed("复核"))?;
+    let follow = match goal {
+        Goal::Paused => Some((Action::Pause, "渠道系统升级，暂停")),
+        Goal::Cancelled => Some((Action::Cancel, "与总行活动重叠，取消")),
+        Goal::ChangeRequested => Some((
+            Action::Modify {
+                end_at: Some(record.summary.end_at + Duration::days(30)),
+                budget_fen: Some(record.summary.budget_fen * 2),
+            },
+            "效果良好，申请延期并追加预算",
+        )),
+        _ => None,
+    };
+    if let Some((action, comment)) = follow {
+        if matches!(goal, Goal::Paused | Goal::ChangeRequested) {
+            wait_for_state(state, &wf, "Running").await?;
+        }
+        let who = quanyi_api::auth::actor(planner_user, ([127, 0, 0, 1], 0).into());
+        act(state, who, &wf, step(planner, action, comment))
+            .await
+            .map_err(failed("planner's action"))?;
+    }
+    Ok(())
+}
+
+async fn wait_for_state(state: &AppState, wf: &str, wanted: &str) -> Result<(), String> {
+    for _ in 0..100 {
+        let now: Option<String> =
+            sqlx::query_scalar("SELECT state FROM process_instances WHERE workflow_id = $1")
+                .bind(wf)
+                .fetch_optional(&state.pool)
+                .await
+                .map_err(|e| e.to_string())?;
+        if now.as_deref() == Some(wanted) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("{wf} did not reach {wanted}"))
+}
