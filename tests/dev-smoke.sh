@@ -98,6 +98,16 @@ curl -sf -b "$work/cookies" "http://127.0.0.1:$port/api/v1/auth/me" >/dev/null |
 token=$(awk '$6 == "quanyi_session" { print $7 }' "$work/cookies")
 [[ ${#token} -ge 40 ]] || fail "no session cookie after sign-in"
 grep -qF -- "$token" "$log" && fail "the session id reached the log"
+grep -q "demo campaigns seeded" "$log" && fail "the second start seeded the demo campaigns again"
+# the demo campaigns' processes came through the restart: the monitor still lists them, each state
+api GET "/api/v1/processes?process_type=campaign&page_size=100" > "$work/processes.json" \
+  || fail "the monitor does not answer after a restart"
+python3 - "$work/processes.json" <<'PY' || fail "the demo campaign processes did not survive the restart"
+import json, sys
+states = sorted({p["state"] for p in json.load(open(sys.argv[1]))["items"]})
+want = {"Cancelled", "Draft", "Evaluated", "FirstReview", "Paused", "Rejected", "Running", "Scheduled", "SecondReview"}
+assert want <= set(states), states
+PY
 
 echo "dev-smoke: a planner enrols a second factor over HTTP; codes from an independent TOTP agree"
 sign_in "planner" || fail "the demo planner cannot sign in"
