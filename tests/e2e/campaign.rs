@@ -121,8 +121,6 @@ async fn history_length(wf: &str) -> usize {
         .await
         .unwrap()
         .history_length()
-        .try_into()
-        .unwrap()
 }
 
 async fn decide(browser: &Browser, task: &str, decision: &str, comment: &str) -> Answer<Value> {

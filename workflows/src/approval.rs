@@ -325,7 +325,7 @@ impl ApprovalStep {
     /// Whether `who` could act on the open level, whoever submitted.
     fn holds_level(&self, who: &Actor) -> bool {
         let level = self.level();
-        if !who.roles.iter().any(|r| *r == level.role) {
+        if !who.roles.contains(&level.role) {
             return false;
         }
         self.open.scope.contains(&who.org_path)

@@ -523,9 +523,7 @@ pub fn document() -> String {
             if s.is_terminal() { "yes" } else { "" }
         ));
     }
-    out.push_str(
-        "\n| from | event | 事件 | to | commands |\n|---|---|---|---|---|\n",
-    );
+    out.push_str("\n| from | event | 事件 | to | commands |\n|---|---|---|---|---|\n");
     for t in TRANSITIONS {
         let commands: Vec<String> = t.commands.iter().map(|c| format!("`{c:?}`")).collect();
         out.push_str(&format!(
@@ -551,8 +549,8 @@ mod tests {
     /// The page's diagram and tables are the machine's; `UPDATE_DOCS=1` rewrites them.
     #[test]
     fn the_process_document_shows_the_machine_as_it_is() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../docs/processes/campaign.md");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/processes/campaign.md");
         let page = std::fs::read_to_string(&path).expect("docs/processes/campaign.md");
         let (head, rest) = page.split_once(BEGIN).expect("the begin marker");
         let (_, tail) = rest.split_once(END).expect("the end marker");
