@@ -158,8 +158,9 @@ let expectedLoginFailures = 0
 /** How many 409 answers of the till are expected: the deliberate second redemption of a used coupon. */
 let expectedRedeemRefusals = 0
 let stepCount = 0
-/** SMOKE_ONLY=benefits: skip the system-administration steps (up to the 营销权益 ones). */
+/** SMOKE_ONLY=benefits: skip the system-administration steps (up to the 营销权益 ones); =campaign: only the campaign steps. */
 let skipping = false
+let only = ''
 let planner
 let plannerPassword
 let cashier
@@ -347,7 +348,8 @@ async function main() {
   plannerPassword = process.env.QUANYI_PLANNER_PASSWORD || password
   cashier = process.env.QUANYI_CASHIER || 'clerk'
   cashierPassword = process.env.QUANYI_CASHIER_PASSWORD || password
-  skipping = process.env.SMOKE_ONLY === 'benefits'
+  only = process.env.SMOKE_ONLY || ''
+  skipping = only === 'benefits' || only === 'campaign'
   if (!process.env.SMOKE_CAPTCHA_ANSWER_URL) env('QUANYI_DATABASE_URL')
   screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
   executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
@@ -950,7 +952,7 @@ async function main() {
     })
 
     // 营销权益: the planner (no second factor) and the merchant cashier.
-    skipping = false
+    skipping = only === 'campaign'
     const smokeTemplate = { code: `SMOKE-${suffix.toUpperCase()}`, name: `冒烟满50减5-${suffix}` }
 
     await step(`sign in as ${planner} (a new captcha)`, async () => {
@@ -1145,6 +1147,12 @@ async function main() {
     await step(`log ${cashier} out`, async () => {
       await logOut(page, '35-cashier-logged-out')
     })
+
+    // 营销中心 and 流程中心 (issue 5): the planner creates a campaign, uploads its customer list and submits
+    // it; reviewer1 approves it from the inbox (初审), reviewer2 from 营销活动审核 (复核); the monitor finds
+    // it in 流程监控 with the diagram lit at 待发布 (Scheduled), and reads the approval policies.
+    skipping = false
+    await runCampaignSteps(page, suffix)
   } catch (err) {
     await shot(page, 'failure').catch(() => {})
     console.error(`\nsmoke: FAILED at ${page.url()}\n${err instanceof Error ? err.message : String(err)}`)
@@ -1158,6 +1166,182 @@ async function main() {
   await browser.close()
   console.log(`screenshots: ${screenshotDir}`)
   console.log(`smoke: ${stepCount} passed, 0 failed`)
+}
+
+/** Clicks `button` and waits for the answer of `method path` (a RegExp over the path); fails unless 2xx. */
+async function clickFor(page, button, method, path) {
+  const [response] = await Promise.all([
+    page.waitForResponse((res) => res.request().method() === method && path.test(pathOf(res.url()))),
+    button.click(),
+  ])
+  if (response.status() >= 300) throw new Error(`${method} ${pathOf(response.url())} answered ${response.status()}: ${await response.text().catch(() => '')}`)
+  return response
+}
+
+/** The issue-5 acceptance scenario (see main). */
+async function runCampaignSteps(page, suffix) {
+  const reviewer1 = process.env.QUANYI_REVIEWER1 || 'reviewer1'
+  const reviewer2 = process.env.QUANYI_REVIEWER2 || 'reviewer2'
+  const monitor = process.env.QUANYI_MONITOR || 'monitor'
+  const secret = process.env.QUANYI_PLANNER_PASSWORD || password
+  const campaignName = `冒烟营销活动-${suffix}`
+  let campaignPath = ''
+
+  await step(`sign in as ${planner}; 营销中心 › 营销活动查询 lists campaigns`, async () => {
+    if (pathOf(page.url()) !== '/login') await page.goto(`${baseUrl}/login`)
+    await signIn(page, planner, plannerPassword)
+    await openMenuPage(page, 'campaign', 'campaign-list', '/campaign/list')
+    await page.getByTestId('campaign-create').waitFor({ state: 'visible' })
+    await page.waitForLoadState('networkidle')
+    await shot(page, '36-campaign-list')
+  })
+
+  await step(`新建活动 ${campaignName}: one rule of ¥1,000.50, then its page as a draft`, async () => {
+    await page.getByTestId('campaign-create').click()
+    await page.waitForURL((url) => url.pathname === '/campaign/new')
+    await page.getByTestId('campaign-form-name').fill(campaignName)
+    await page.getByTestId('campaign-form-success').fill('领券客户不少于 2 人')
+    await page.getByTestId('campaign-rule-name').fill('满100减20券')
+    await page.getByTestId('campaign-rule-budget').fill('1000.50')
+    const total = (await page.getByTestId('campaign-form-total').innerText()).trim()
+    if (total !== '¥1,000.50') throw new Error(`the total budget shows "${total}"`)
+    await page.waitForLoadState('networkidle')
+    await shot(page, '37-campaign-form')
+    const response = await clickFor(page, page.getByTestId('campaign-form-submit'), 'POST', /^\/api\/v1\/campaigns$/)
+    const body = await response.json()
+    if (body.budget_fen !== 100050) throw new Error(`the campaign was created with budget_fen ${body.budget_fen}`)
+    campaignPath = `/campaign/${body.id}`
+    await page.waitForURL((url) => url.pathname === campaignPath)
+    await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Draft"]').first().waitFor()
+    for (const action of ['edit', 'upload_customers', 'submit']) await page.getByTestId(`campaign-action-${action}`).waitFor({ state: 'visible' })
+    await page.locator('[data-testid="process-diagram"] canvas').first().waitFor({ state: 'visible' })
+    await page.waitForLoadState('networkidle')
+    await shot(page, '38-campaign-draft')
+  })
+
+  await step('上传名单: 4 lines with a duplicate and an invalid one → 2 imported, 1 duplicate, 1 invalid', async () => {
+    await page.getByTestId('campaign-action-upload_customers').click()
+    const dialog = page.getByTestId('customer-upload-dialog')
+    await dialog.waitFor({ state: 'visible' })
+    await dialog.locator('input[type="file"]').setInputFiles({
+      name: 'customers.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`customer_no\nC${suffix.toUpperCase()}01\nC${suffix.toUpperCase()}02\nC${suffix.toUpperCase()}01\nbad!\n`),
+    })
+    await page.getByTestId('customer-upload-file').waitFor()
+    await clickFor(page, page.getByTestId('customer-upload-submit'), 'POST', /\/customers$/)
+    await page.getByTestId('customer-report').waitFor()
+    const figures = {}
+    for (const key of ['totalRows', 'accepted', 'duplicates', 'invalid']) figures[key] = (await page.getByTestId(`customer-report-${key}`).locator('strong').innerText()).trim()
+    if (JSON.stringify(figures) !== JSON.stringify({ totalRows: '4', accepted: '2', duplicates: '1', invalid: '1' })) throw new Error(`the report says ${JSON.stringify(figures)}`)
+    const errors = (await page.getByTestId('customer-report-errors').innerText()).replace(/\s+/g, ' ')
+    for (const needle of ['bad!', 'QY-CAMP-']) if (!errors.includes(needle)) throw new Error(`the error table does not show "${needle}": ${errors}`)
+    await shot(page, '39-customer-report')
+    await page.getByTestId('customer-upload-close').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid="campaign-customer-count"]')?.textContent?.includes('2'))
+  })
+
+  await step('提交审批: the campaign awaits 初审 and the planner may only withdraw it', async () => {
+    await page.getByTestId('campaign-action-submit').click()
+    await page.getByTestId('operate-dialog').waitFor({ state: 'visible' })
+    await clickFor(page, page.getByTestId('operate-submit'), 'POST', /\/submit$/)
+    await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="FirstReview"]').first().waitFor()
+    await page.getByTestId('campaign-action-withdraw').waitFor({ state: 'visible' })
+    if (await page.getByTestId('campaign-action-submit').count()) throw new Error('提交审批 is still offered')
+    await page.waitForLoadState('networkidle')
+    await page.mouse.move(0, 0)
+    await shot(page, '40-campaign-submitted')
+  })
+
+  await step(`log ${planner} out`, async () => {
+    await logOut(page, '40a-planner-logged-out')
+  })
+
+  /** Signs `who` in, opens the inbox from `menuKey`, decides the campaign's 待办 row with 同意. */
+  async function approveAs(who, group, menuKey, path, level, shotName) {
+    await signIn(page, who, secret)
+    await page.getByTestId('my-tasks-card').waitFor()
+    await page.waitForLoadState('networkidle')
+    await shot(page, `${shotName}-home`)
+    await openMenuPage(page, group, menuKey, path)
+    const row = tableRows(page, 'tasks-table', campaignName).first()
+    await row.waitFor()
+    const text = (await row.innerText()).replace(/\s+/g, ' ')
+    if (!text.includes(level)) throw new Error(`the task row does not show ${level}: ${text}`)
+    await page.waitForLoadState('networkidle')
+    await shot(page, `${shotName}-inbox`)
+    await row.getByTestId('task-handle').click()
+    await page.getByTestId('decision-dialog').waitFor({ state: 'visible' })
+    await page.getByTestId('decision-comment').fill(`${level}同意`)
+    await clickFor(page, page.getByTestId('decision-submit'), 'POST', /\/api\/v1\/tasks\/[^/]+\/decision$/)
+    await page.getByTestId('decision-dialog').waitFor({ state: 'hidden' })
+    await tableRows(page, 'tasks-table', campaignName).first().waitFor({ state: 'detached' })
+    await page.getByTestId('task-tab-done').click()
+    await tableRows(page, 'tasks-table', campaignName).first().waitFor()
+    await page.waitForLoadState('networkidle')
+    await shot(page, `${shotName}-done`)
+  }
+
+  await step(`${reviewer1} finds the campaign in 代办任务 (todo) and approves it (初审)`, async () => {
+    await approveAs(reviewer1, 'process', 'process-tasks', '/tasks', '初审', '41-reviewer1')
+  })
+
+  await step(`log ${reviewer1} out`, async () => {
+    await logOut(page, '41d-reviewer1-logged-out')
+  })
+
+  await step(`${reviewer2} finds it in 营销活动审核 and approves it (复核)`, async () => {
+    await approveAs(reviewer2, 'campaign', 'campaign-review', '/campaign/review', '复核', '42-reviewer2')
+  })
+
+  await step(`${reviewer2} sees the campaign 待发布 on its page`, async () => {
+    await page.goto(`${baseUrl}${campaignPath}`)
+    await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Scheduled"]').first().waitFor()
+    await page.locator('[data-testid="process-diagram"] canvas').first().waitFor({ state: 'visible' })
+    await page.waitForLoadState('networkidle')
+    await shot(page, '42d-campaign-scheduled')
+  })
+
+  await step(`log ${reviewer2} out`, async () => {
+    await logOut(page, '42e-reviewer2-logged-out')
+  })
+
+  await step(`${monitor} finds the campaign in 流程监控, 待发布`, async () => {
+    await signIn(page, monitor, secret)
+    await openMenuPage(page, 'process', 'process-monitor', '/processes')
+    const row = tableRows(page, 'processes-table', campaignName).first()
+    await row.waitFor()
+    await row.locator('[data-testid="state-tag"][data-state="Scheduled"]').waitFor()
+    await page.waitForLoadState('networkidle')
+    await shot(page, '43-process-monitor')
+    await row.getByTestId('process-view').click()
+    await page.waitForURL((url) => url.pathname.startsWith('/processes/campaign-'))
+  })
+
+  await step('the process page draws the diagram lit at 待发布, with the timeline and a Temporal link', async () => {
+    const diagram = page.getByTestId('process-diagram')
+    await diagram.locator('canvas').first().waitFor({ state: 'visible' })
+    if ((await diagram.getAttribute('data-current')) !== 'Scheduled') throw new Error(`the diagram is lit at ${await diagram.getAttribute('data-current')}`)
+    const timeline = (await page.getByTestId('process-timeline').innerText()).replace(/\s+/g, ' ')
+    for (const needle of ['提交', reviewer1, reviewer2, '初审同意']) if (!timeline.includes(needle)) throw new Error(`the timeline does not show "${needle}": ${timeline}`)
+    await page.waitForLoadState('networkidle')
+    await shot(page, '44-process-detail')
+  })
+
+  await step('审批策略 lists the campaign policies with their levels', async () => {
+    await openMenuPage(page, 'process', 'process-policies', '/processes/policies')
+    const row = tableRows(page, 'policies-table', '营销活动审批').first()
+    await row.waitFor()
+    await page.locator('[data-testid="policies-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+    const text = (await row.innerText()).replace(/\s+/g, ' ')
+    for (const needle of ['初审', '复核']) if (!text.includes(needle)) throw new Error(`the policy row does not show "${needle}": ${text}`)
+    await page.waitForLoadState('networkidle')
+    await shot(page, '45-approval-policies')
+  })
+
+  await step(`log ${monitor} out`, async () => {
+    await logOut(page, '46-monitor-logged-out')
+  })
 }
 
 // Run when started as a script (`npm run smoke`); importing the module (for captchaAnswer) runs nothing.

@@ -296,7 +296,7 @@ export const processEn: Widen<typeof processZhCN> = {
     stale: 'Idle for over',
     staleUnit: 'hours',
     businessKey: 'Business key',
-    businessKeyPlaceholder: 'e.g. HD20261126000001',
+    businessKeyPlaceholder: 'e.g. the campaign id',
     title: 'Process',
     org: 'Organisation',
     startedBy: 'Started by',

@@ -293,7 +293,7 @@ export const processZhCN = {
     stale: '停滞超过',
     staleUnit: '小时',
     businessKey: '业务编号',
-    businessKeyPlaceholder: '如 HD20261126000001',
+    businessKeyPlaceholder: '活动 ID 等业务编号',
     title: '流程',
     org: '机构',
     startedBy: '发起人',

@@ -74,9 +74,9 @@ export interface DiagramOptions {
   taken?: ReadonlyArray<readonly [string | null, string]>
 }
 
-export const COLUMN_GAP = 150
+/** Height of a row of states in pixels (the chart is as tall as its rows need). */
 export const ROW_GAP = 84
-const NODE_SIZE: [number, number] = [104, 38]
+const NODE_SIZE: [number, number] = [84, 32]
 const FADED_EDGE = '#c0c4cc'
 const TAKEN_EDGE = '#4a5668'
 
@@ -89,8 +89,8 @@ export function withAlpha(hex: string, a: number): string {
 
 export interface DiagramNode {
   name: string
-  x: number
-  y: number
+  /** [column, row] on the hidden axes: the chart spreads the columns over its width, nodes keep their size. */
+  value: [number, number]
   label: { formatter: string; color: string; fontWeight: 'bold' | 'normal' }
   itemStyle: { color: string; borderColor: string; borderWidth: number; opacity: number; shadowBlur: number; shadowColor: string }
   symbolSize: [number, number]
@@ -123,8 +123,7 @@ export function diagramGraph(diagram: Diagram, options: DiagramOptions): { nodes
     const seen = visited.has(s.id)
     return {
       name: s.id,
-      x: place.rank * COLUMN_GAP,
-      y: place.row * ROW_GAP,
+      value: [place.rank, place.row],
       label: { formatter: en ? s.label_en : s.label_zh, color: current ? '#ffffff' : '#1f2d3d', fontWeight: current ? 'bold' : 'normal' },
       itemStyle: {
         color: current ? color : withAlpha(color, seen ? 0.14 : 0.06),
@@ -134,7 +133,7 @@ export function diagramGraph(diagram: Diagram, options: DiagramOptions): { nodes
         shadowBlur: current ? 12 : 0,
         shadowColor: current ? withAlpha(color, 0.6) : 'transparent',
       },
-      symbolSize: current ? [NODE_SIZE[0] + 8, NODE_SIZE[1] + 6] : NODE_SIZE,
+      symbolSize: current ? [NODE_SIZE[0] + 6, NODE_SIZE[1] + 4] : NODE_SIZE,
       current,
     }
   })
@@ -175,26 +174,30 @@ export function diagramGraph(diagram: Diagram, options: DiagramOptions): { nodes
   return { nodes, links, columns, rows }
 }
 
-/** The whole ECharts option (graph series, no axes) for `diagram`. */
+/**
+ * The whole ECharts option for `diagram`: a graph on hidden value axes (one unit a column or row), so
+ * that the columns spread over the chart's width while nodes keep their pixel size — a graph with
+ * `layout: 'none'` alone would squeeze and scale them to fit.
+ */
 export function diagramOption(diagram: Diagram, options: DiagramOptions) {
-  const { nodes, links } = diagramGraph(diagram, options)
+  const { nodes, links, columns, rows } = diagramGraph(diagram, options)
+  const hidden = { show: false, splitLine: { show: false } }
   return {
     animation: false,
     tooltip: { show: false },
+    grid: { left: 52, right: 52, top: 30, bottom: 30 },
+    xAxis: { type: 'value' as const, min: 0, max: Math.max(1, columns - 1), ...hidden },
+    yAxis: { type: 'value' as const, min: 0, max: Math.max(1, rows - 1), inverse: true, ...hidden },
     series: [
       {
         type: 'graph' as const,
-        layout: 'none' as const,
+        coordinateSystem: 'cartesian2d' as const,
         roam: false,
-        left: 64,
-        right: 64,
-        top: 36,
-        bottom: 36,
         symbol: 'roundRect',
         edgeSymbol: ['none', 'arrow'],
         edgeSymbolSize: [0, 8],
         label: { show: true, position: 'inside' as const, fontSize: 12 },
-        edgeLabel: { show: true, fontSize: 11, backgroundColor: 'rgba(255, 255, 255, 0.85)', padding: [1, 3] },
+        edgeLabel: { show: true, fontSize: 10, distance: 2 },
         data: nodes.map(({ current: _current, ...node }) => node),
         links: links.map(({ taken: _taken, ...link }) => link),
       },

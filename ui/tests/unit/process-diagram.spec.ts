@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Diagram } from '@/api/types'
 import { CAMPAIGN_DIAGRAM } from '@/utils/campaign-diagram'
-import { COLUMN_GAP, diagramGraph, diagramOption, layoutDiagram, ROW_GAP, takenTransitions, withAlpha } from '@/utils/process-diagram'
+import { diagramGraph, diagramOption, layoutDiagram, ROW_GAP, takenTransitions, withAlpha } from '@/utils/process-diagram'
 import { stateStyle } from '@/utils/process-labels'
 
 function places(diagram: Diagram) {
@@ -80,8 +80,9 @@ describe('diagramGraph', () => {
 
   it('places nodes on the grid and labels them in the UI language', () => {
     const running = graph.nodes.find((n) => n.name === 'Running')
-    expect([running?.x, running?.y]).toEqual([4 * COLUMN_GAP, 0])
-    expect(graph.nodes.find((n) => n.name === 'Rejected')?.y).toBe(ROW_GAP)
+    expect(running?.value).toEqual([4, 0])
+    expect(graph.nodes.find((n) => n.name === 'Rejected')?.value).toEqual([3, 1])
+    expect(ROW_GAP).toBeGreaterThan(60)
     expect(running?.label.formatter).toBe('进行中')
     const en = diagramGraph(CAMPAIGN_DIAGRAM, { current: 'Draft', locale: 'en' })
     expect(en.nodes.find((n) => n.name === 'FirstReview')?.label.formatter).toBe('First review')
@@ -118,7 +119,9 @@ describe('diagramOption', () => {
   it('is one graph series without layout or roaming', () => {
     const option = diagramOption(CAMPAIGN_DIAGRAM, { current: 'Draft', locale: 'zh-CN' })
     expect(option.series).toHaveLength(1)
-    expect(option.series[0]).toMatchObject({ type: 'graph', layout: 'none', roam: false })
+    expect(option.series[0]).toMatchObject({ type: 'graph', coordinateSystem: 'cartesian2d', roam: false })
+    expect(option.xAxis).toMatchObject({ min: 0, max: 7, show: false })
+    expect(option.yAxis).toMatchObject({ min: 0, max: 1, inverse: true })
     expect(option.series[0]?.data).toHaveLength(10)
     expect(option.series[0]?.data.every((n) => !('current' in n))).toBe(true)
   })
