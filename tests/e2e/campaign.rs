@@ -846,3 +846,100 @@ async fn the_recorded_campaign_history_replays() {
         .await
         .expect("the recorded history replays without nondeterminism");
 }
+
+/// A large list streams in (never whole in memory on either side), problems are listed up to a
+/// hundred, and a bad file leaves the old list as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_lists_stream_in_are_validated_and_replaced_all_or_nothing() {
+    let app = spawn_app().await;
+    let planner = signed_in(&app, "planner").await;
+    let start = Utc::now() + Duration::days(2);
+    let id = created(&app, &planner, "grant", start, start + Duration::days(2)).await;
+    let path = format!("/api/v1/campaigns/{id}/customers");
+
+    // 200,000 lines in 2,000 chunks that cut lines in half; every 1,000th is invalid, every
+    // 500th repeats the line before
+    const LINES: usize = 200_000;
+    let chunks = (0..2_000).map(|c| {
+        let text: String = (c * 100..(c + 1) * 100)
+            .map(|i| match i {
+                i if i % 1000 == 999 => "not-a-number\n".to_owned(),
+                i if i % 500 == 499 => format!("K{:09}\n", i - 1),
+                i => format!("K{i:09}\n"),
+            })
+            .collect();
+        let (a, b) = text.split_at(text.len() / 2 + 3);
+        [Ok::<_, std::io::Error>(a.to_owned()), Ok(b.to_owned())]
+    });
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks.flatten()));
+    let report: Value = Browser::answer(
+        planner
+            .http
+            .post(planner.url(&path))
+            .header("x-requested-with", "quanyi")
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let invalid = LINES / 1000;
+    let duplicates = LINES / 1000; // the 499th of each thousand (the 999th is invalid)
+    assert_eq!(report["total_rows"], LINES);
+    assert_eq!(report["invalid"], invalid);
+    assert_eq!(report["duplicates"], duplicates);
+    assert_eq!(report["accepted"], LINES - invalid - duplicates);
+    assert_eq!(
+        report["errors"].as_array().unwrap().len(),
+        100,
+        "the first hundred problems"
+    );
+    assert_eq!(report["errors"][0]["line"], 500);
+    let stored: i64 = count(
+        &app,
+        "SELECT count(*) FROM campaign_customers WHERE campaign_id::text = $1",
+        &id,
+    )
+    .await;
+    assert_eq!(stored as usize, LINES - invalid - duplicates);
+
+    // not UTF-8: refused, the list stays; not CSV: refused before reading
+    let response = planner
+        .http
+        .post(planner.url(&path))
+        .header("x-requested-with", "quanyi")
+        .header("content-type", "text/csv")
+        .body(vec![b'K', b'1', b'2', 0xff, 0xfe, b'\n'])
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = Browser::answer::<Value>(response).await.unwrap_err();
+    assert_eq!(
+        (status, error.code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "QY-CAMP-0007")
+    );
+    let response = planner
+        .http
+        .post(planner.url(&path))
+        .header("x-requested-with", "quanyi")
+        .header("content-type", "application/json")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = Browser::answer::<Value>(response).await.unwrap_err();
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let kept: i64 = count(
+        &app,
+        "SELECT count(*) FROM campaign_customers WHERE campaign_id::text = $1",
+        &id,
+    )
+    .await;
+    assert_eq!(kept, stored, "nothing partial is written");
+    let campaign: Value = get(&planner, &format!("/api/v1/campaigns/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(campaign["customer_list"]["total"], stored);
+}
