@@ -559,7 +559,12 @@ where
                     return Err(UploadError::NotUtf8(line_no));
                 };
                 let text = text.trim_start_matches('\u{feff}');
-                let value = text.split(',').next().unwrap_or("").trim().trim_matches('"');
+                let value = text
+                    .split(',')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches('"');
                 if value.is_empty() || (line_no == 1 && value.eq_ignore_ascii_case("customer_no")) {
                     continue;
                 }
@@ -604,8 +609,8 @@ where
     .rows_affected() as i64;
     report.accepted = accepted;
     report.duplicates = report.total_rows - report.invalid - accepted;
-    if report.duplicates > 0 && report.errors.len() < REPORT_ERRORS {
-        let room = (REPORT_ERRORS - report.errors.len()) as i64;
+    if report.duplicates > 0 {
+        // the first hundred problems by line: the first hundred of each kind cover them
         let duplicates: Vec<(i64, String)> = sqlx::query_as(
             "SELECT line, customer_no FROM (
                  SELECT line, customer_no,
@@ -613,7 +618,7 @@ where
                    FROM customer_upload) d
               WHERE n > 1 ORDER BY line LIMIT $1",
         )
-        .bind(room)
+        .bind(REPORT_ERRORS as i64)
         .fetch_all(&mut *tx)
         .await?;
         report.errors.extend(duplicates.into_iter().map(|(line, value)| LineError {
@@ -623,6 +628,7 @@ where
             message: "客户号重复，已去重".into(),
         }));
         report.errors.sort_by_key(|e| e.line);
+        report.errors.truncate(REPORT_ERRORS);
     }
     sqlx::query!(
         "UPDATE campaigns SET customers_total = $2, customers_uploaded_at = $3,
@@ -687,7 +693,10 @@ pub async fn apply_change(pool: &PgPool, change: &CampaignChange) -> Result<(), 
 
 /// Records the evaluation snapshot once: customers in the list, coupons claimed through the
 /// campaign and redeemed. A retry returns the first snapshot.
-pub async fn evaluate(pool: &PgPool, request: &EvaluationRequest) -> Result<Evaluation, sqlx::Error> {
+pub async fn evaluate(
+    pool: &PgPool,
+    request: &EvaluationRequest,
+) -> Result<Evaluation, sqlx::Error> {
     let id = Uuid::parse_str(&request.campaign_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     sqlx::query!(
         "INSERT INTO campaign_evaluations (campaign_id, customers, claims, redemptions, budget_fen,

@@ -429,7 +429,11 @@ pub async fn policy_for(
     )
     .fetch_optional(pool)
     .await?;
-    Ok(levels.and_then(|l| serde_json::from_value(l).ok().map(|levels| Policy { levels })))
+    Ok(levels.and_then(|l| {
+        serde_json::from_value(l)
+            .ok()
+            .map(|levels| Policy { levels })
+    }))
 }
 
 /// Sets a policy's levels (creating a variant's own policy from the `*` one's label), audited

@@ -3,8 +3,8 @@
 
 pub mod audit;
 pub mod batch;
-pub mod campaign;
 pub mod benefits;
+pub mod campaign;
 pub mod clock;
 pub mod crypto;
 pub mod dictionaries;

@@ -3,11 +3,11 @@
 //! `tasks` (the inbox), opened, decided, transferred, reminded and escalated once each; and the
 //! notices a process sends, keyed by workflow id and step so a retry sends nothing twice.
 
-use chrono::{DateTime, Utc};
 use crate::notify::{self, Email};
+use chrono::{DateTime, Utc};
 use quanyi_workflows::process::{
-    Notice, Notify, OpenTask, RecordOutcome, RecordTransition, TaskChange, TaskOpening,
-    TaskUpdate, TransitionRecord, UpdateTask,
+    Notice, Notify, OpenTask, RecordOutcome, RecordTransition, TaskChange, TaskOpening, TaskUpdate,
+    TransitionRecord, UpdateTask,
 };
 use sqlx::{PgPool, Postgres, Transaction};
 use std::sync::Arc;
@@ -110,12 +110,22 @@ pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx:
     let mut tx = pool.begin().await?;
     let (wf, step, level, at) = (&update.workflow_id, &update.step, update.level, update.at);
     let notify = match &update.change {
-        TaskChange::Decided { outcome, by, comment } => {
+        TaskChange::Decided {
+            outcome,
+            by,
+            comment,
+        } => {
             sqlx::query!(
                 "UPDATE tasks SET status = 'done', outcome = $4, decided_by = $5, comment = $6,
                                   closed_at = $7
                   WHERE workflow_id = $1 AND step = $2 AND level = $3 AND status = 'open'",
-                wf, step, level, outcome, by, comment.as_deref(), at
+                wf,
+                step,
+                level,
+                outcome,
+                by,
+                comment.as_deref(),
+                at
             )
             .execute(&mut *tx)
             .await?;
@@ -125,7 +135,11 @@ pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx:
             sqlx::query!(
                 "UPDATE tasks SET status = 'cancelled', outcome = $4, closed_at = $5
                   WHERE workflow_id = $1 AND step = $2 AND level = $3 AND status = 'open'",
-                wf, step, level, reason, at
+                wf,
+                step,
+                level,
+                reason,
+                at
             )
             .execute(&mut *tx)
             .await?;
@@ -136,7 +150,10 @@ pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx:
             sqlx::query!(
                 "UPDATE tasks SET assignee = $4
                   WHERE workflow_id = $1 AND step = $2 AND level = $3 AND status = 'open'",
-                wf, step, level, to
+                wf,
+                step,
+                level,
+                to
             )
             .execute(&mut *tx)
             .await?;
@@ -147,7 +164,10 @@ pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx:
               WHERE workflow_id = $1 AND step = $2 AND level = $3 AND status = 'open'
                 AND reminded_at IS NULL
           RETURNING title",
-            wf, step, level, at
+            wf,
+            step,
+            level,
+            at
         )
         .fetch_optional(&mut *tx)
         .await?
@@ -163,7 +183,11 @@ pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx:
                   WHERE workflow_id = $1 AND step = $2 AND level = $3 AND status = 'open'
                     AND escalated_at IS NULL
               RETURNING title",
-                wf, step, level, at, superior
+                wf,
+                step,
+                level,
+                at,
+                superior
             )
             .fetch_optional(&mut *tx)
             .await?

@@ -504,7 +504,8 @@ async fn a_permission_removed_from_a_role_is_refused_to_its_holders_at_once() {
         before,
         json!({"name": "运营监控", "data_scope": "all", "permissions": [
             "benefit:coupon:view", "benefit:redemption:view", "benefit:stock:view",
-            "benefit:template:view", "system:org:view", "system:status:view"]})
+            "benefit:template:view", "campaign:campaign:view", "process:instance:view",
+            "process:policy:view", "system:org:view", "system:status:view"]})
     );
     assert_eq!(
         after,
@@ -539,6 +540,11 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
         keys(&menu),
         [
             "home",
+            "process",
+            "process-tasks",
+            "campaign",
+            "campaign-list",
+            "campaign-review",
             "benefit",
             "benefit-templates",
             "benefit-stock",
@@ -580,6 +586,11 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
         keys(&menu),
         [
             "home",
+            "process",
+            "process-tasks",
+            "campaign",
+            "campaign-list",
+            "campaign-review",
             "benefit",
             "benefit-templates",
             "benefit-stock",
@@ -590,7 +601,7 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
         ],
         "the hidden page is gone"
     );
-    assert_eq!(menu[2]["children"][0]["title_zh"], "数据字典");
+    assert_eq!(menu[4]["children"][0]["title_zh"], "数据字典");
 
     assert_eq!(
         put(
