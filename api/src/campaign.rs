@@ -244,6 +244,8 @@ pub struct CampaignDetail {
     pub customer_list: CustomerList,
     pub process: ProcessPart,
     pub timeline: Vec<TimelineEntry>,
+    /// The campaign machine's states and transitions, for its diagram.
+    pub diagram: inbox::Diagram,
 }
 
 /// What a user may do to a draft (by permission) besides what the process allows.
@@ -321,6 +323,7 @@ async fn detail_of(
         campaign,
         process: part,
         timeline,
+        diagram: inbox::campaign_diagram(),
     })
 }
 

@@ -1318,6 +1318,8 @@ export interface components {
         BatchStatus: "running" | "succeeded" | "failed";
         CampaignDetail: components["schemas"]["CampaignRecord"] & {
             customer_list: components["schemas"]["CustomerList"];
+            /** @description The campaign machine's states and transitions, for its diagram. */
+            diagram: components["schemas"]["Diagram"];
             process: components["schemas"]["ProcessPart"];
             timeline: components["schemas"]["TimelineEntry"][];
         };

@@ -209,3 +209,15 @@ export function diagramOption(diagram: Diagram, options: DiagramOptions) {
 export function takenTransitions(timeline: ReadonlyArray<{ from_state?: string | null; to_state: string }>): Array<[string | null, string]> {
   return timeline.map((e) => [e.from_state ?? null, e.to_state])
 }
+
+/** The one event a timeline shows that is no transition of a machine: the process's creation. */
+const START_LABELS: readonly [string, string] = ['创建', 'Created']
+
+/** An event's name in the UI language, from the process's own diagram (the server's words). */
+export function eventLabel(event: string, locale: string, diagram?: Diagram): string {
+  const zh = locale.startsWith('zh')
+  const tr = diagram?.transitions.find((x) => x.event === event)
+  if (tr) return zh ? tr.label_zh : tr.label_en
+  if (event === 'Start') return zh ? START_LABELS[0] : START_LABELS[1]
+  return event
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Diagram } from '@/api/types'
-import { CAMPAIGN_DIAGRAM } from '@/utils/campaign-diagram'
-import { diagramGraph, diagramOption, layoutDiagram, ROW_GAP, takenTransitions, withAlpha } from '@/utils/process-diagram'
+import { CAMPAIGN_DIAGRAM } from './fixtures/campaign-diagram'
+import { diagramGraph, diagramOption, eventLabel, layoutDiagram, ROW_GAP, takenTransitions, withAlpha } from '@/utils/process-diagram'
 import { stateStyle } from '@/utils/process-labels'
 
 function places(diagram: Diagram) {
@@ -129,5 +129,18 @@ describe('diagramOption', () => {
   it('turns a hex colour into rgba', () => {
     expect(withAlpha('#1d5ba8', 0.5)).toBe('rgba(29, 91, 168, 0.5)')
     expect(withAlpha('red', 0.5)).toBe('red')
+  })
+})
+
+describe('eventLabel', () => {
+  it('names an event by the diagram the server sent, in the UI language', () => {
+    expect(eventLabel('Submit', 'zh-CN', CAMPAIGN_DIAGRAM)).toBe('提交')
+    expect(eventLabel('Submit', 'en', CAMPAIGN_DIAGRAM)).toBe('Submit')
+  })
+
+  it('names the creation, and shows an unknown event as its code', () => {
+    expect(eventLabel('Start', 'zh-CN', CAMPAIGN_DIAGRAM)).toBe('创建')
+    expect(eventLabel('Start', 'en')).toBe('Created')
+    expect(eventLabel('Mystery', 'zh-CN', CAMPAIGN_DIAGRAM)).toBe('Mystery')
   })
 })
