@@ -11,7 +11,7 @@ use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::identity::User;
-use quanyi_activities::inbox::{self, PolicyRow, ProcessRow, TaskRow, Tab, TimelineEntry, Viewer};
+use quanyi_activities::inbox::{self, PolicyRow, ProcessRow, Tab, TaskRow, TimelineEntry, Viewer};
 use quanyi_activities::system;
 use quanyi_workflows::approval::{Actor, Decision, Level, OrgRule, Refusal};
 use quanyi_workflows::campaign::{
@@ -480,8 +480,15 @@ pub async fn processes(
         business_key: query.business_key,
         workflow_id: None,
     };
-    let (items, total) =
-        inbox::processes(&state.pool, &scope, &filter, state.clock.now(), limit, offset).await?;
+    let (items, total) = inbox::processes(
+        &state.pool,
+        &scope,
+        &filter,
+        state.clock.now(),
+        limit,
+        offset,
+    )
+    .await?;
     Ok(Json(ProcessPage { items, total }))
 }
 
@@ -732,10 +739,9 @@ pub async fn set_policy(
     Path((process_type, variant)): Path<(String, String)>,
     Valid(request): Valid<PolicyRequest>,
 ) -> Result<Json<PolicyView>, ApiError> {
-    let known_roles: Vec<String> =
-        sqlx::query_scalar!("SELECT code FROM roles WHERE duty IS NULL")
-            .fetch_all(&state.pool)
-            .await?;
+    let known_roles: Vec<String> = sqlx::query_scalar!("SELECT code FROM roles WHERE duty IS NULL")
+        .fetch_all(&state.pool)
+        .await?;
     let mut fields = Vec::new();
     for (i, level) in request.levels.iter().enumerate() {
         if !known_roles.contains(&level.role) {

@@ -3,8 +3,8 @@
 
 pub mod auth;
 pub mod benefits;
-pub mod campaign;
 pub mod cache;
+pub mod campaign;
 pub mod channel;
 pub mod error;
 pub mod extract;
