@@ -621,12 +621,14 @@ where
         .bind(REPORT_ERRORS as i64)
         .fetch_all(&mut *tx)
         .await?;
-        report.errors.extend(duplicates.into_iter().map(|(line, value)| LineError {
-            line,
-            value,
-            code: "QY-CAMP-0102".into(),
-            message: "客户号重复，已去重".into(),
-        }));
+        report
+            .errors
+            .extend(duplicates.into_iter().map(|(line, value)| LineError {
+                line,
+                value,
+                code: "QY-CAMP-0102".into(),
+                message: "客户号重复，已去重".into(),
+            }));
         report.errors.sort_by_key(|e| e.line);
         report.errors.truncate(REPORT_ERRORS);
     }
