@@ -84,10 +84,17 @@ pub struct ApiConfig {
     /// How long after a redemption a merchant may reverse it (冲正).
     #[serde(default = "default_reversal_window_hours")]
     pub reversal_window_hours: u64,
+    /// A stock increase above this many units waits for the approval process `stock-change-<id>`.
+    #[serde(default = "default_stock_approval_threshold")]
+    pub stock_approval_threshold: i64,
 }
 
 fn default_reversal_window_hours() -> u64 {
     24
+}
+
+fn default_stock_approval_threshold() -> i64 {
+    10_000
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -126,6 +133,7 @@ impl Default for Config {
                 session_idle_minutes: 20,
                 data_key: None,
                 reversal_window_hours: 24,
+                stock_approval_threshold: default_stock_approval_threshold(),
             },
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
@@ -188,6 +196,7 @@ impl Config {
             data_key,
             reversal_window: Duration::from_secs(self.api.reversal_window_hours * 3600),
             task_queue: self.temporal.task_queue.clone(),
+            stock_approval_threshold: self.api.stock_approval_threshold,
         })
     }
 

@@ -106,6 +106,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             session_idle_minutes: 20,
             data_key: Some(data_key(&var)?),
             reversal_window_hours: 24,
+            stock_approval_threshold: 10_000,
         },
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,

@@ -11,12 +11,13 @@ use crate::logs;
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use quanyi_activities::benefits::admin::{self, NewTemplate, Refusal};
 use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
 use quanyi_activities::benefits::queries::{self, CouponFilter};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption};
+use quanyi_workflows::stock;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -278,21 +279,47 @@ pub struct StockRequest {
     pub action: StockAction,
     #[validate(range(min = 1, max = 1_000_000_000, code = "QY-BEN-1006"))]
     pub quantity: i64,
+    /// Why: shown to the approver of a large increase.
+    #[validate(length(max = 500, code = "QY-BEN-1006"))]
+    pub reason: Option<String>,
 }
 
-/// Add stock, or withdraw unclaimed stock; one ledger row each.
+/// A large increase waiting for its approval process.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StockChangePending {
+    pub request_id: Uuid,
+    pub workflow_id: String,
+    pub state: String,
+}
+
+/// Add stock, or withdraw unclaimed stock; one ledger row each. An increase above
+/// `api.stock_approval_threshold` is not made here: it starts the approval process
+/// `stock-change-<id>` (库存变动审批) and answers 202; the stock is added once it is approved.
 #[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/stock", tag = "benefits",
     params(("code" = String, Path)), request_body = StockRequest,
-    responses((status = 204), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1004 not enough, 1005 withdrawn")))]
+    responses(
+        (status = 204, description = "done"),
+        (status = 202, body = StockChangePending, description = "waiting for approval"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1004 not enough, 1005 withdrawn"),
+    ))]
 pub async fn change_stock(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::StockUpdate>,
     Path(code): Path<String>,
     Valid(request): Valid<StockRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let (now, by) = (state.clock.now(), actor(&user, peer));
     match request.action {
+        StockAction::Increase if request.quantity > state.settings.stock_approval_threshold => {
+            let reason = request
+                .reason
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty());
+            let pending =
+                request_stock_change(&state, &user, &code, request.quantity, reason, by).await?;
+            return Ok((StatusCode::ACCEPTED, Json(pending)).into_response());
+        }
         StockAction::Increase => {
             admin::increase_stock(&state.pool, &code, request.quantity, now, by).await?
         }
@@ -301,7 +328,58 @@ pub async fn change_stock(
         }
     }
     .map_err(refusal)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Records the request and starts its approval process with the `stock-change` policy of the day.
+async fn request_stock_change(
+    state: &AppState,
+    user: &quanyi_activities::identity::User,
+    code: &str,
+    quantity: i64,
+    reason: Option<String>,
+    by: quanyi_activities::audit::Entry,
+) -> Result<StockChangePending, ApiError> {
+    let (_, submitter) = crate::inbox::actor_of(state, user).await?;
+    let policy = quanyi_activities::inbox::policy_for(&state.pool, stock::PROCESS_TYPE, "*")
+        .await?
+        .ok_or(ErrorCode::InvalidPolicy)?;
+    let request = admin::request_increase(
+        &state.pool,
+        code,
+        quantity,
+        reason.as_deref(),
+        state.clock.now(),
+        by,
+    )
+    .await?
+    .map_err(refusal)?;
+    let input = stock::StockChangeInput {
+        request_id: request.id.to_string(),
+        template_code: code.to_owned(),
+        template_name: request.template_name,
+        quantity,
+        reason,
+        org_id: request.template_org.to_string(),
+        chain: quanyi_activities::campaign::org_chain(&state.pool, request.template_org).await?,
+        submitted_by: submitter.clone(),
+        policy,
+    };
+    let workflow_id = stock::workflow_id(&input.request_id);
+    crate::process::start(
+        state,
+        stock::PROCESS_TYPE,
+        stock::StockChangeWorkflow::run,
+        input,
+        &workflow_id,
+        &state.settings.task_queue,
+    )
+    .await?;
+    Ok(StockChangePending {
+        request_id: request.id,
+        workflow_id,
+        state: stock::State::UnderReview {}.name().into(),
+    })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

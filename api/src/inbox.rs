@@ -14,14 +14,16 @@ use quanyi_activities::identity::User;
 use quanyi_activities::inbox::{self, PolicyRow, ProcessRow, Tab, TaskRow, TimelineEntry, Viewer};
 use quanyi_activities::system;
 use quanyi_workflows::approval::{Actor, Decision, Level, OrgRule, Refusal};
-use quanyi_workflows::campaign::{
-    self as campaign, Action, ActionRequest, CampaignWorkflow, ChangeRequest, ProcessView,
-};
+use quanyi_workflows::campaign::{self as campaign, CampaignWorkflow};
+use quanyi_workflows::process::{Accepted, Action, ActionRequest, ChangeRequest, ProcessView};
+use quanyi_workflows::stock::{self, StockChangeWorkflow};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
+use temporalio_client::Client;
 use temporalio_client::WorkflowQueryOptions;
 use temporalio_client::errors::{WorkflowQueryError, WorkflowUpdateError};
+use temporalio_common::{HasWorkflowDefinition, QueryDefinition, UpdateDefinition};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -138,6 +140,83 @@ pub async fn status_of(
     })
 }
 
+/// Whether the workflow id names a stock-change process (else a campaign).
+fn is_stock_change(workflow_id: &str) -> bool {
+    workflow_id.starts_with("stock-change-")
+}
+
+async fn typed_query<W, Q>(
+    client: &Client,
+    workflow_id: &str,
+    query: Q,
+    viewer: Actor,
+) -> Result<ProcessView, WorkflowQueryError>
+where
+    W: HasWorkflowDefinition,
+    Q: QueryDefinition<Workflow = W::Run, Input = Actor, Output = ProcessView>,
+{
+    client
+        .get_workflow_handle::<W>(workflow_id)
+        .query(query, viewer, WorkflowQueryOptions::default())
+        .await
+}
+
+async fn typed_update<W, U>(
+    client: &Client,
+    workflow_id: &str,
+    update: U,
+    request: ActionRequest,
+) -> Result<Accepted, WorkflowUpdateError>
+where
+    W: HasWorkflowDefinition,
+    U: UpdateDefinition<Workflow = W::Run, Input = ActionRequest, Output = Accepted>,
+{
+    client
+        .get_workflow_handle::<W>(workflow_id)
+        .execute_update(update, request, Default::default())
+        .await
+}
+
+/// The `view` query of whichever process the id names.
+async fn query_view(
+    client: &Client,
+    workflow_id: &str,
+    viewer: Actor,
+) -> Result<ProcessView, WorkflowQueryError> {
+    if is_stock_change(workflow_id) {
+        typed_query::<StockChangeWorkflow, _>(
+            client,
+            workflow_id,
+            StockChangeWorkflow::view,
+            viewer,
+        )
+        .await
+    } else {
+        typed_query::<CampaignWorkflow, _>(client, workflow_id, CampaignWorkflow::view, viewer)
+            .await
+    }
+}
+
+/// The `act` update of whichever process the id names.
+async fn update_act(
+    client: &Client,
+    workflow_id: &str,
+    request: ActionRequest,
+) -> Result<Accepted, WorkflowUpdateError> {
+    if is_stock_change(workflow_id) {
+        typed_update::<StockChangeWorkflow, _>(
+            client,
+            workflow_id,
+            StockChangeWorkflow::act,
+            request,
+        )
+        .await
+    } else {
+        typed_update::<CampaignWorkflow, _>(client, workflow_id, CampaignWorkflow::act, request)
+            .await
+    }
+}
+
 /// Asks the process for its view as `viewer` sees it; `None` once it has completed and can no
 /// longer answer, or was never started.
 pub async fn view(
@@ -150,15 +229,7 @@ pub async fn view(
         .get()
         .await
         .map_err(|_| ErrorCode::TemporalUnavailable)?;
-    let handle = client.get_workflow_handle::<CampaignWorkflow>(workflow_id);
-    match handle
-        .query(
-            CampaignWorkflow::view,
-            viewer.clone(),
-            WorkflowQueryOptions::default(),
-        )
-        .await
-    {
+    match query_view(&client, workflow_id, viewer.clone()).await {
         Ok(view) => Ok(Some(view)),
         Err(WorkflowQueryError::NotFound(_)) => Ok(None),
         Err(e) => {
@@ -182,7 +253,6 @@ pub async fn act(
         .get()
         .await
         .map_err(|_| ErrorCode::TemporalUnavailable)?;
-    let handle = client.get_workflow_handle::<CampaignWorkflow>(workflow_id);
     let name = request.action.name();
     let viewer = request.actor.clone();
     let audit_entry = |refused: bool| Entry {
@@ -201,9 +271,7 @@ pub async fn act(
         })),
         ..who.clone()
     };
-    let outcome = handle
-        .execute_update(CampaignWorkflow::act, request.clone(), Default::default())
-        .await;
+    let outcome = update_act(&client, workflow_id, request.clone()).await;
     let accepted = match outcome {
         Ok(accepted) => accepted,
         Err(e) => {
@@ -516,6 +584,31 @@ pub struct Diagram {
     pub transitions: Vec<DiagramTransition>,
 }
 
+/// The stock-change machine's diagram, from its transition table.
+pub fn stock_diagram() -> Diagram {
+    Diagram {
+        states: stock::State::ALL
+            .iter()
+            .map(|s| DiagramState {
+                id: s.name().into(),
+                label_zh: s.label_zh().into(),
+                label_en: s.label_en().into(),
+                terminal: s.is_terminal(),
+            })
+            .collect(),
+        transitions: stock::TRANSITIONS
+            .iter()
+            .map(|(from, event, to, _)| DiagramTransition {
+                from: from.name().into(),
+                to: to.name().into(),
+                event: event.name().into(),
+                label_zh: event.label_zh().into(),
+                label_en: event.label_en().into(),
+            })
+            .collect(),
+    }
+}
+
 /// The campaign machine's diagram, straight from its transition table.
 pub fn campaign_diagram() -> Diagram {
     Diagram {
@@ -598,7 +691,11 @@ pub async fn process(
         )
     });
     Ok(Json(ProcessDetail {
-        diagram: campaign_diagram(),
+        diagram: if process.process_type == stock::PROCESS_TYPE {
+            stock_diagram()
+        } else {
+            campaign_diagram()
+        },
         timeline: inbox::timeline(&state.pool, &workflow_id).await?,
         tasks: inbox::tasks_of(&state.pool, &workflow_id, now).await?,
         pending_timers,

@@ -22,6 +22,8 @@ pub struct ApiSettings {
     pub reversal_window: std::time::Duration,
     /// The Temporal task queue the API starts processes on.
     pub task_queue: String,
+    /// A stock increase above this many units goes through `stock-change-<id>`.
+    pub stock_approval_threshold: i64,
 }
 
 impl ApiSettings {

@@ -13,6 +13,7 @@ mod openapi;
 mod personal_data;
 mod process;
 mod second_factor;
+mod stock_change;
 mod system;
 mod system_admin;
 mod ui_files;

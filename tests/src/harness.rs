@@ -361,6 +361,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let task_queue = format!("tq-{}", uuid::Uuid::new_v4().simple());
     let settings = ApiSettings {
         task_queue: task_queue.clone(),
+        stock_approval_threshold: 1_000,
         ui_dir: options
             .ui_dir
             .unwrap_or_else(|| repo_root().join("ui").join("dist")),

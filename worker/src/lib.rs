@@ -3,9 +3,11 @@
 
 pub mod housekeeping;
 
+use quanyi_activities::benefits::admin::StockActivities;
 use quanyi_activities::campaign::CampaignActivities;
 use quanyi_activities::process::ProcessActivities;
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::stock::StockChangeWorkflow;
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -38,10 +40,14 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         .graceful_shutdown_period(Duration::from_secs(10))
         .build();
     options.register_activities(ProcessActivities::new(pool.clone()));
-    options.register_activities(CampaignActivities::new(pool));
+    options.register_activities(CampaignActivities::new(pool.clone()));
+    options.register_activities(StockActivities::new(pool));
     options
         .register_workflow::<CampaignWorkflow>()
         .expect("the campaign workflow registers once");
+    options
+        .register_workflow::<StockChangeWorkflow>()
+        .expect("the stock-change workflow registers once");
     options
 }
 

@@ -4,6 +4,7 @@
 //! decision per level, the first wins; transfer 转办 to another eligible user. Pure: the workflow
 //! holds an [`ApprovalStep`], asks it who may act and what a decision does, and runs the effects.
 
+use crate::process::{TaskChange, TaskOpening, TaskUpdate};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -403,6 +404,64 @@ impl ApprovalStep {
             Decision::Reject => Outcome::Rejected,
             Decision::Return => Outcome::Returned,
         }
+    }
+
+    /// The inbox task of the open level.
+    pub fn task_opening(&self, workflow_id: &str, title: &str, at: DateTime<Utc>) -> TaskOpening {
+        let level = self.level();
+        TaskOpening {
+            workflow_id: workflow_id.to_owned(),
+            step: self.step(),
+            level: self.task_level(),
+            level_name: level.name.clone(),
+            title: title.to_owned(),
+            candidate_roles: vec![level.role.clone()],
+            org_scope: self.open.scope.org.id.clone(),
+            include_descendants: self.open.scope.include_descendants,
+            submitted_by: self.submitted_by.username.clone(),
+            due_at: self.due_at(),
+            at,
+        }
+    }
+
+    /// The open level's number as its task carries it (from 1).
+    pub fn task_level(&self) -> i16 {
+        (self.open.index + 1) as i16
+    }
+
+    /// A change to the open level's task.
+    pub fn task_update(
+        &self,
+        workflow_id: &str,
+        change: TaskChange,
+        at: DateTime<Utc>,
+    ) -> TaskUpdate {
+        TaskUpdate {
+            workflow_id: workflow_id.to_owned(),
+            step: self.step(),
+            level: self.task_level(),
+            change,
+            at,
+        }
+    }
+
+    /// The SLA timer `timer` fired: marks the level and tells the task what happened.
+    pub fn sla_fired(
+        &mut self,
+        timer: SlaTimer,
+        workflow_id: &str,
+        at: DateTime<Utc>,
+    ) -> TaskUpdate {
+        let change = match timer {
+            SlaTimer::Remind => {
+                self.reminded();
+                TaskChange::Reminded
+            }
+            SlaTimer::Escalate => TaskChange::Escalated {
+                superior_org: self.escalate().map(|o| o.id),
+            },
+        };
+        self.task_update(workflow_id, change, at)
     }
 
     /// Marks the reminder sent.

@@ -4,3 +4,4 @@
 pub mod approval;
 pub mod campaign;
 pub mod process;
+pub mod stock;

@@ -1,6 +1,7 @@
 //! The plumbing every process shares: the transition record the read model keeps and the
 //! activity definitions a workflow calls to write it (implemented in `quanyi-activities`).
 
+use crate::approval::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use temporalio_common::ActivityDefinition;
@@ -150,6 +151,126 @@ impl ActivityDefinition for Notify {
     fn name(&self) -> &str {
         "process.notify"
     }
+}
+
+/// A human action on a process: the vocabulary every process's `act` update speaks; a process
+/// refuses (`QY-PROC-0002`) the actions it has no use for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Submit a campaign again after a return or a withdrawal, with the draft as edited.
+    Submit {
+        facts: crate::campaign::Facts,
+    },
+    /// Decide the open approval level shown as task (`step`, `level`).
+    Decide {
+        step: String,
+        level: usize,
+        decision: crate::approval::Decision,
+    },
+    /// Hand the open level to another eligible user.
+    Transfer {
+        step: String,
+        level: usize,
+        to: Actor,
+    },
+    Withdraw,
+    Pause,
+    Resume,
+    Cancel,
+    Terminate,
+    Modify {
+        end_at: Option<DateTime<Utc>>,
+        budget_fen: Option<i64>,
+    },
+}
+
+impl Action {
+    /// The action's name as the API and the UI's `allowed_actions` spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Submit { .. } => "submit",
+            Action::Decide { decision, .. } => decision.as_str(),
+            Action::Transfer { .. } => "transfer",
+            Action::Withdraw => "withdraw",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+            Action::Cancel => "cancel",
+            Action::Terminate => "terminate",
+            Action::Modify { .. } => "modify",
+        }
+    }
+}
+
+/// An action with who takes it and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    pub actor: Actor,
+    pub action: Action,
+    pub comment: Option<String>,
+}
+
+/// The answer to an accepted action: its ticket. The action has happened once the process's
+/// `applied` ticket (in [`ProcessView`]) reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub ticket: u64,
+}
+
+/// A timer the process waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTimer {
+    /// `start`, `end`, `remind`, `escalate`.
+    pub name: String,
+    pub fires_at: DateTime<Utc>,
+}
+
+/// The open approval level, as the process sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenApproval {
+    pub step: String,
+    pub level: usize,
+    pub level_name: String,
+    pub due_at: DateTime<Utc>,
+    /// `modify` or `terminate` while a change waits for approval.
+    pub change: Option<ChangeRequest>,
+}
+
+/// A change waiting for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeRequest {
+    Modify {
+        end_at: Option<DateTime<Utc>>,
+        budget_fen: Option<i64>,
+        comment: Option<String>,
+    },
+    Terminate {
+        comment: Option<String>,
+    },
+}
+
+/// The query's answer: `{state, allowed_actions for the asking user, history, pending timers}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessView {
+    pub state: String,
+    pub allowed_actions: Vec<String>,
+    pub history: Vec<HistoryEntry>,
+    pub pending_timers: Vec<PendingTimer>,
+    pub approval: Option<OpenApproval>,
+    /// The last action ticket carried out.
+    pub applied: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub seq: i32,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub event: String,
+    pub actor: Option<String>,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 impl TransitionRecord {

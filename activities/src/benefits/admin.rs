@@ -315,7 +315,17 @@ pub async fn increase_stock(
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    increase_in(pool.begin().await?, code, quantity, now, by).await
+}
+
+/// [`increase_stock`] in the caller's transaction, which it commits when it books the increase.
+async fn increase_in(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    code: &str,
+    quantity: i64,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
     let Some(t) = sqlx::query!(
         "SELECT id, shards, status FROM coupon_templates WHERE code = $1 FOR UPDATE",
         code
@@ -341,6 +351,122 @@ pub async fn increase_stock(
     .execute(&mut *tx)
     .await?;
     book(tx, t.id, code, quantity, now, by).await.map(Ok)
+}
+
+/// A stock increase waiting for its approval process.
+#[derive(Debug, Clone)]
+pub struct StockRequest {
+    pub id: Uuid,
+    pub template_name: String,
+    pub template_org: Uuid,
+}
+
+/// Records a request to add `quantity` to a template's stock, for the approval process to settle;
+/// audited. The stock does not change yet.
+pub async fn request_increase(
+    pool: &PgPool,
+    code: &str,
+    quantity: i64,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<StockRequest, Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(t) = sqlx::query!(
+        "SELECT id, name, org_id, status FROM coupon_templates WHERE code = $1",
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    if t.status == "withdrawn" {
+        return Ok(Err(Refusal::WrongStatus));
+    }
+    let id = sqlx::query_scalar!(
+        "INSERT INTO stock_change_requests (template_id, quantity, reason, requested_by, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        t.id,
+        quantity,
+        reason,
+        by.username.as_deref().unwrap_or("system"),
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "benefit.stock.request",
+        target: Some(code.to_owned()),
+        after: Some(serde_json::json!({ "request": id, "quantity": quantity, "reason": reason })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(StockRequest {
+        id,
+        template_name: t.name,
+        template_org: t.org_id,
+    }))
+}
+
+/// Settles a request once: `applied` adds the stock (ledger row and audit, by the approver), any
+/// other status just records the end. A second call finds it settled and does nothing.
+pub async fn settle_request(
+    pool: &PgPool,
+    id: Uuid,
+    status: &str,
+    decided_by: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(request) = sqlx::query!(
+        "UPDATE stock_change_requests r SET status = $2, decided_by = $3, decided_at = $4
+           FROM coupon_templates t
+          WHERE r.id = $1 AND r.status = 'pending' AND t.id = r.template_id
+      RETURNING t.code, r.quantity",
+        id,
+        status,
+        decided_by,
+        at
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    if status != "applied" {
+        return tx.commit().await;
+    }
+    let approver = sqlx::query!(
+        "SELECT id, org_id FROM users WHERE username = $1",
+        decided_by
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let by = Entry {
+        user_id: approver.as_ref().map(|a| a.id),
+        org_id: approver.as_ref().map(|a| a.org_id),
+        username: decided_by.map(str::to_owned),
+        ..Entry::default()
+    };
+    match increase_in(tx, &request.code, request.quantity, at, by).await? {
+        Ok(()) => Ok(()),
+        Err(refusal) => {
+            tracing::warn!(%id, ?refusal, "an approved stock increase could not be applied");
+            sqlx::query!(
+                "UPDATE stock_change_requests
+                    SET status = 'failed', decided_by = $2, decided_at = $3
+                  WHERE id = $1 AND status = 'pending'",
+                id,
+                decided_by,
+                at
+            )
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+    }
 }
 
 /// A stock change's ledger row (`increase` for a positive quantity, `withdraw` for a negative
@@ -463,5 +589,38 @@ mod tests {
         assert_eq!(split(3, 8).iter().sum::<i64>(), 3);
         assert_eq!(split(0, 1), [0]);
         assert_eq!(split(7, 0), [7], "at least one shard");
+    }
+}
+
+/// The benefit activities the stock-change process calls.
+pub struct StockActivities {
+    pool: PgPool,
+}
+
+impl StockActivities {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[temporalio_macros::activities]
+impl StockActivities {
+    #[activity(definition = quanyi_workflows::stock::SettleStockRequest)]
+    pub async fn settle(
+        self: std::sync::Arc<Self>,
+        _ctx: temporalio_sdk::activities::ActivityContext,
+        outcome: quanyi_workflows::stock::StockRequestOutcome,
+    ) -> Result<(), temporalio_sdk::activities::ActivityError> {
+        let id =
+            Uuid::parse_str(&outcome.request_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        settle_request(
+            &self.pool,
+            id,
+            &outcome.status,
+            outcome.decided_by.as_deref(),
+            outcome.at,
+        )
+        .await
+        .map_err(Into::into)
     }
 }

@@ -531,7 +531,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add stock, or withdraw unclaimed stock; one ledger row each. */
+        /**
+         * Add stock, or withdraw unclaimed stock; one ledger row each. An increase above
+         *     `api.stock_approval_threshold` is not made here: it starts the approval process
+         *     `stock-change-<id>` (库存变动审批) and answers 202; the stock is added once it is approved.
+         */
         post: operations["change_stock"];
         delete?: never;
         options?: never;
@@ -2107,6 +2111,13 @@ export interface components {
         };
         /** @enum {string} */
         StockAction: "increase" | "withdraw";
+        /** @description A large increase waiting for its approval process. */
+        StockChangePending: {
+            /** Format: uuid */
+            request_id: string;
+            state: string;
+            workflow_id: string;
+        };
         StockDay: {
             /** Format: int64 */
             claimed: number;
@@ -2127,6 +2138,8 @@ export interface components {
             action: components["schemas"]["StockAction"];
             /** Format: int64 */
             quantity: number;
+            /** @description Why: shown to the approver of a large increase. */
+            reason?: string | null;
         };
         StoreRequest: {
             code: string;
@@ -3404,6 +3417,16 @@ export interface operations {
             };
         };
         responses: {
+            /** @description waiting for approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockChangePending"];
+                };
+            };
+            /** @description done */
             204: {
                 headers: {
                     [name: string]: unknown;

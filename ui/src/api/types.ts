@@ -76,6 +76,7 @@ export type TemplatePage = ResponseJson<'/api/v1/benefits/templates', 'get', 200
 export type TemplateRow = TemplatePage['items'][number]
 export type CreateTemplateRequest = RequestJson<'/api/v1/benefits/templates', 'post'>
 export type StockRequest = RequestJson<'/api/v1/benefits/templates/{code}/stock', 'post'>
+export type StockChangePending = ResponseJson<'/api/v1/benefits/templates/{code}/stock', 'post', 202>
 export type MovementPage = ResponseJson<'/api/v1/benefits/templates/{code}/movements', 'get', 200>
 export type MovementRow = MovementPage['items'][number]
 export type StockDay = MovementPage['days'][number]

@@ -141,6 +141,9 @@ export const benefitEn: Widen<typeof benefitZhCN> = {
     quantityRequired: 'Enter the quantity',
     increased: '{n} added to “{name}”',
     withdrawn: '{n} withdrawn from “{name}”',
+    reason: 'Reason',
+    reasonPlaceholder: 'Large increases need approval; the approver sees this',
+    pending: 'Adding {n} is above the approval limit: sent for stock-change approval, added once approved',
   },
   stock: {
     template: 'Template',

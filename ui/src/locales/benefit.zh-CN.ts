@@ -137,6 +137,9 @@ export const benefitZhCN = {
     quantityRequired: '请输入数量',
     increased: '已为「{name}」增加库存 {n} 张',
     withdrawn: '已从「{name}」收回库存 {n} 张',
+    reason: '原因',
+    reasonPlaceholder: '大额增加需审批，原因将展示给审批人',
+    pending: '增加 {n} 张超过审批额度，已提交「库存变动审批」，审批通过后入库',
   },
   stock: {
     template: '优惠券',

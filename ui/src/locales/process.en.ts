@@ -286,7 +286,13 @@ export const taskEn: Widen<typeof taskZhCN> = {
 export const processEn: Widen<typeof processZhCN> = {
   type: {
     campaign: 'Campaign approval',
-    campaignChange: 'Campaign change',
+    stockChange: 'Stock change',
+  },
+  stockState: {
+    Requested: 'Requested',
+    UnderReview: 'Under review',
+    Applied: 'Applied',
+    Withdrawn: 'Withdrawn',
   },
   list: {
     type: 'Process',

@@ -283,7 +283,13 @@ export const taskZhCN = {
 export const processZhCN = {
   type: {
     campaign: '营销活动审批',
-    campaignChange: '营销活动变更',
+    stockChange: '库存变动审批',
+  },
+  stockState: {
+    Requested: '已申请',
+    UnderReview: '审批中',
+    Applied: '已入库',
+    Withdrawn: '已撤回',
   },
   list: {
     type: '流程类型',

@@ -25,7 +25,10 @@ export const CAMPAIGN_TYPES = ['grant', 'lottery', 'seckill'] as const
 export const CHANNELS = ['mobile_banking', 'wechat', 'h5', 'sms', 'branch'] as const
 export const MAX_CHANNELS = 5
 export const MAX_RULES = 20
-export const PROCESS_TYPES = ['campaign', 'campaign-change'] as const
+export const PROCESS_TYPES = ['campaign', 'stock-change'] as const
+/** The states of 库存变动审批 (stock-change) that a campaign does not have. */
+export const STOCK_STATES = ['Requested', 'UnderReview', 'Applied', 'Withdrawn'] as const
+export type StockStateCode = (typeof STOCK_STATES)[number]
 
 function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
   return (list as readonly string[]).includes(value)
@@ -62,10 +65,18 @@ export const STATE_STYLES: Readonly<Record<CampaignStateCode, StateStyle>> = {
   Cancelled: { type: 'info', effect: 'light', color: TAG_COLORS.info },
 }
 
+export const STOCK_STATE_STYLES: Readonly<Record<StockStateCode, StateStyle>> = {
+  Requested: { type: 'info', effect: 'light', color: TAG_COLORS.info },
+  UnderReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
+  Applied: { type: 'success', effect: 'light', color: TAG_COLORS.success },
+  Withdrawn: { type: 'info', effect: 'light', color: TAG_COLORS.info },
+}
+
 const UNKNOWN_STYLE: StateStyle = { type: 'info', effect: 'plain', color: TAG_COLORS.info }
 
 export function stateStyle(state: string): StateStyle {
-  return isOneOf(CAMPAIGN_STATES, state) ? STATE_STYLES[state] : UNKNOWN_STYLE
+  if (isOneOf(CAMPAIGN_STATES, state)) return STATE_STYLES[state]
+  return isOneOf(STOCK_STATES, state) ? STOCK_STATE_STYLES[state] : UNKNOWN_STYLE
 }
 
 export interface StateLabel extends StateStyle {
@@ -73,7 +84,12 @@ export interface StateLabel extends StateStyle {
 }
 
 export function stateLabel(state: string, t: Translate): StateLabel {
-  return { ...stateStyle(state), text: isOneOf(CAMPAIGN_STATES, state) ? t(`campaign.state.${state}`) : state }
+  const text = isOneOf(CAMPAIGN_STATES, state)
+    ? t(`campaign.state.${state}`)
+    : isOneOf(STOCK_STATES, state)
+      ? t(`process.stockState.${state}`)
+      : state
+  return { ...stateStyle(state), text }
 }
 
 export function campaignTypeLabel(type: string, t: Translate): string {
@@ -86,7 +102,7 @@ export function channelLabel(channel: string, t: Translate): string {
 
 export function processTypeLabel(type: string, t: Translate): string {
   if (type === 'campaign') return t('process.type.campaign')
-  if (type === 'campaign-change') return t('process.type.campaignChange')
+  if (type === 'stock-change') return t('process.type.stockChange')
   return type
 }
 
@@ -105,9 +121,14 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
     : { text: outcome, type: 'info' }
 }
 
-/** The page of the business object a task or process is about: a campaign's (its id is the business key). */
+/**
+ * The page of the business object a task or process is about: a campaign's (its id is the business
+ * key), or a template's stock (a stock change's business key is the template code).
+ */
 export function businessLink(processType: string, businessKey: string): string | null {
-  return processType === 'campaign' || processType === 'campaign-change' ? `/campaign/${businessKey}` : null
+  if (processType === 'campaign') return `/campaign/${businessKey}`
+  if (processType === 'stock-change') return `/benefit/stock?code=${encodeURIComponent(businessKey)}`
+  return null
 }
 
 /** The actions of the contract, in the order their buttons stand. */

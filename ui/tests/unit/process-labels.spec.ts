@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { i18n, setLocale, type MessageKey } from '@/locales'
 import {
   actionButtons,
+  businessLink,
   CAMPAIGN_STATES,
   decisionNeedsComment,
   durationText,
@@ -54,6 +55,11 @@ describe('campaign state labels and colours', () => {
     }
   })
 
+  it('names the stock-change states too', () => {
+    expect(stateLabel('UnderReview', t)).toMatchObject({ text: '审批中', type: 'warning' })
+    expect(stateLabel('Applied', t)).toMatchObject({ text: '已入库', type: 'success' })
+  })
+
   it('shows an unknown state as it is, in grey', () => {
     expect(stateLabel('Archived', t)).toMatchObject({ text: 'Archived', type: 'info' })
   })
@@ -62,8 +68,14 @@ describe('campaign state labels and colours', () => {
 describe('process types and task outcomes', () => {
   it('names the process types and leaves unknown ones as they are', () => {
     expect(processTypeLabel('campaign', t)).toBe('营销活动审批')
-    expect(processTypeLabel('campaign-change', t)).toBe('营销活动变更')
+    expect(processTypeLabel('stock-change', t)).toBe('库存变动审批')
     expect(processTypeLabel('refund', t)).toBe('refund')
+  })
+
+  it('links a task to its business object: the campaign, or the template stock', () => {
+    expect(businessLink('campaign', 'c-1')).toBe('/campaign/c-1')
+    expect(businessLink('stock-change', 'DEMO MJ')).toBe('/benefit/stock?code=DEMO%20MJ')
+    expect(businessLink('refund', 'r-1')).toBeNull()
   })
 
   it('colours outcomes: approve green, reject red, return amber', () => {

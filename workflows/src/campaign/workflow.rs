@@ -10,8 +10,7 @@ use super::{
 };
 use crate::approval::{Actor, ApprovalStep, Decision, Outcome, Refusal, SlaTimer};
 use crate::process::{
-    Notice, Notify, OpenTask, RecordTransition, TaskChange, TaskOpening, TaskUpdate,
-    TransitionRecord, UpdateTask,
+    Notice, Notify, OpenTask, RecordTransition, TaskChange, TransitionRecord, UpdateTask,
 };
 use chrono::{DateTime, Utc};
 use statig::prelude::*;
@@ -325,23 +324,8 @@ impl CampaignWorkflow {
             Due::Sla(timer) => {
                 let at = now(ctx);
                 let update = ctx.state_mut(|s| {
-                    let approval = s.approval.as_mut()?;
-                    let change = match timer {
-                        SlaTimer::Remind => {
-                            approval.reminded();
-                            TaskChange::Reminded
-                        }
-                        SlaTimer::Escalate => TaskChange::Escalated {
-                            superior_org: approval.escalate().map(|o| o.id),
-                        },
-                    };
-                    Some(TaskUpdate {
-                        workflow_id: workflow_id(&s.input.campaign_id),
-                        step: approval.step(),
-                        level: (approval.open.index + 1) as i16,
-                        change,
-                        at,
-                    })
+                    let wf = workflow_id(&s.input.campaign_id);
+                    Some(s.approval.as_mut()?.sla_fired(timer, &wf, at))
                 });
                 if let Some(update) = update {
                     ctx.execute_activity(UpdateTask, update, options()).await?;
@@ -362,23 +346,17 @@ impl CampaignWorkflow {
                 });
                 Self::apply(ctx, Event::Submit, who, comment).await
             }
-            Action::Decide {
-                decision, level, ..
-            } => {
+            Action::Decide { decision, .. } => {
                 let at = now(ctx);
                 let (update, outcome, kind, terminate) = ctx.state_mut(|s| {
                     let approval = s.approval.as_mut().expect("validated: an open approval");
-                    let update = TaskUpdate {
-                        workflow_id: workflow_id(&s.input.campaign_id),
-                        step: approval.step(),
-                        level: level as i16,
-                        change: TaskChange::Decided {
-                            outcome: decision.as_str().into(),
-                            by: request.actor.username.clone(),
-                            comment: comment.clone(),
-                        },
-                        at,
+                    let change = TaskChange::Decided {
+                        outcome: decision.as_str().into(),
+                        by: request.actor.username.clone(),
+                        comment: comment.clone(),
                     };
+                    let update =
+                        approval.task_update(&workflow_id(&s.input.campaign_id), change, at);
                     let outcome = approval.decide(decision, at);
                     let terminate = matches!(s.change, Some(ChangeRequest::Terminate { .. }));
                     (update, outcome, approval.kind.clone(), terminate)
@@ -399,22 +377,17 @@ impl CampaignWorkflow {
                     None => Self::open_task(ctx).await,
                 }
             }
-            Action::Transfer { step, level, to } => {
+            Action::Transfer { to, .. } => {
                 let at = now(ctx);
                 let update = ctx.state_mut(|s| {
                     let approval = s.approval.as_mut().expect("validated: an open approval");
                     approval.open.assignee = Some(to.clone());
-                    TaskUpdate {
-                        workflow_id: workflow_id(&s.input.campaign_id),
-                        step,
-                        level: level as i16,
-                        change: TaskChange::Transferred {
-                            from: request.actor.username.clone(),
-                            to_user_id: to.user_id.clone(),
-                            comment: comment.clone(),
-                        },
-                        at,
-                    }
+                    let change = TaskChange::Transferred {
+                        from: request.actor.username.clone(),
+                        to_user_id: to.user_id.clone(),
+                        comment: comment.clone(),
+                    };
+                    approval.task_update(&workflow_id(&s.input.campaign_id), change, at)
                 });
                 ctx.execute_activity(UpdateTask, update, options()).await?;
                 let notice = ctx.state(|s| Notice {
@@ -571,20 +544,15 @@ impl CampaignWorkflow {
                 let update = ctx.state_mut(|s| {
                     s.change = None;
                     let approval = s.approval.take()?;
-                    Some(TaskUpdate {
-                        workflow_id: workflow_id(&s.input.campaign_id),
-                        step: approval.step(),
-                        level: (approval.open.index + 1) as i16,
-                        change: TaskChange::Cancelled {
-                            reason: match event {
-                                Event::Withdraw => "withdrawn",
-                                Event::EndTime => "ended",
-                                _ => "cancelled",
-                            }
-                            .into(),
-                        },
-                        at,
-                    })
+                    let reason = match event {
+                        Event::Withdraw => "withdrawn",
+                        Event::EndTime => "ended",
+                        _ => "cancelled",
+                    };
+                    let change = TaskChange::Cancelled {
+                        reason: reason.into(),
+                    };
+                    Some(approval.task_update(&workflow_id(&s.input.campaign_id), change, at))
                 });
                 if let Some(update) = update {
                     ctx.execute_activity(UpdateTask, update, options()).await?;
@@ -627,21 +595,8 @@ impl CampaignWorkflow {
     async fn open_task(ctx: &mut Ctx) -> WorkflowResult<()> {
         let at = now(ctx);
         let opening = ctx.state(|s| {
-            let approval = s.approval.as_ref()?;
-            let level = approval.level();
-            Some(TaskOpening {
-                workflow_id: workflow_id(&s.input.campaign_id),
-                step: approval.step(),
-                level: (approval.open.index + 1) as i16,
-                level_name: level.name.clone(),
-                title: s.facts.title.clone(),
-                candidate_roles: vec![level.role.clone()],
-                org_scope: approval.open.scope.org.id.clone(),
-                include_descendants: approval.open.scope.include_descendants,
-                submitted_by: approval.submitted_by.username.clone(),
-                due_at: approval.due_at(),
-                at,
-            })
+            let wf = workflow_id(&s.input.campaign_id);
+            Some(s.approval.as_ref()?.task_opening(&wf, &s.facts.title, at))
         });
         if let Some(opening) = opening {
             ctx.execute_activity(OpenTask, opening, options()).await?;
@@ -690,7 +645,6 @@ impl CampaignWorkflow {
                 due_at: a.due_at(),
                 change: self.change.clone(),
             }),
-            facts: self.facts.clone(),
             applied: self.applied,
         }
     }

@@ -2,7 +2,7 @@
 // withdrawing unclaimed stock, withdrawing claimed-but-unused coupons (step-up: QY-AUTH-0011 opens the
 // re-auth dialog and the client retries), and a template's stock ledger with its day-by-day totals.
 import { client, unwrap } from '../client'
-import type { CreateTemplateRequest, MovementPage, StockRequest, TemplatePage } from '../types'
+import type { CreateTemplateRequest, MovementPage, StockChangePending, StockRequest, TemplatePage } from '../types'
 
 export interface TemplateQuery {
   q?: string
@@ -24,9 +24,12 @@ export async function setTemplateStatus(code: string, status: 'active' | 'withdr
   await unwrap(client.POST('/api/v1/benefits/templates/{code}/status', { params: { path: { code } }, body: { status } }))
 }
 
-/** 增加库存 / 收回库存 (unclaimed stock only); 409 QY-BEN-1004 when not that much is left. */
-export async function changeStock(code: string, body: StockRequest): Promise<void> {
-  await unwrap(client.POST('/api/v1/benefits/templates/{code}/stock', { params: { path: { code } }, body }))
+/**
+ * 增加库存 / 收回库存 (unclaimed stock only); 409 QY-BEN-1004 when not that much is left. An increase
+ * above the server's approval limit is not made at once: it answers the approval process it started.
+ */
+export async function changeStock(code: string, body: StockRequest): Promise<StockChangePending | undefined> {
+  return (await unwrap(client.POST('/api/v1/benefits/templates/{code}/stock', { params: { path: { code } }, body }))) ?? undefined
 }
 
 /** 收回未使用的券: every claimed-but-unused coupon of the template; answers how many. Step-up. */
