@@ -229,7 +229,7 @@ async fn drive(
     quanyi_api::campaign::start(state, &record, planner, Some("请审批".into()))
         .await
         .map_err(failed("start"))?;
-    quanyi_api::campaign::wait_started(state, &wf, planner)
+    quanyi_api::inbox::wait_started(state, &wf, planner)
         .await
         .map_err(failed("first review"))?;
     let entry = |who: &Actor| Entry {

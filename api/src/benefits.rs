@@ -375,10 +375,11 @@ async fn request_stock_change(
         &state.settings.task_queue,
     )
     .await?;
+    let view = crate::inbox::wait_started(state, &workflow_id, &submitter).await?;
     Ok(StockChangePending {
         request_id: request.id,
         workflow_id,
-        state: stock::State::UnderReview {}.name().into(),
+        state: view.state,
     })
 }
 

@@ -519,7 +519,7 @@ pub async fn submit(
         match start(&state, &record, &actor_now, comment.clone()).await {
             Ok(()) => {
                 audit_submit(&state, &user, peer, &workflow_id, comment.as_deref()).await?;
-                let view = wait_started(&state, &workflow_id, &actor_now).await?;
+                let view = inbox::wait_started(&state, &workflow_id, &actor_now).await?;
                 return inbox::status_of(&state, &workflow_id, view).await.map(Json);
             }
             Err(e) if e.code == ErrorCode::ProcessAlreadyStarted => {}
@@ -589,24 +589,6 @@ pub async fn start(
     )
     .await?;
     Ok(())
-}
-
-/// Waits (up to 10 s) until a new process has opened its first review.
-pub async fn wait_started(
-    state: &AppState,
-    workflow_id: &str,
-    viewer: &Actor,
-) -> Result<quanyi_workflows::campaign::ProcessView, ApiError> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let view = inbox::view(state, workflow_id, viewer).await?;
-        match view {
-            Some(view) if view.approval.is_some() || tokio::time::Instant::now() > deadline => {
-                return Ok(view);
-            }
-            _ => tokio::time::sleep(std::time::Duration::from_millis(30)).await,
-        }
-    }
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]

@@ -300,6 +300,25 @@ pub async fn act(
     status_of(state, workflow_id, view).await
 }
 
+/// Waits (up to 10 s) until a just-started process has opened its first approval task, so the
+/// answer and the approvers' inbox agree.
+pub async fn wait_started(
+    state: &AppState,
+    workflow_id: &str,
+    viewer: &Actor,
+) -> Result<ProcessView, ApiError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let view = view(state, workflow_id, viewer).await?;
+        match view {
+            Some(view) if view.approval.is_some() || tokio::time::Instant::now() > deadline => {
+                return Ok(view);
+            }
+            _ => tokio::time::sleep(Duration::from_millis(30)).await,
+        }
+    }
+}
+
 /// Polls the process until it has carried out action `ticket` (or has completed).
 async fn wait_applied(
     state: &AppState,
