@@ -603,54 +603,78 @@ pub struct Diagram {
     pub transitions: Vec<DiagramTransition>,
 }
 
+/// A state's (id, 中文, English, terminal).
+type StateLabels = (&'static str, &'static str, &'static str, bool);
+/// A transition's (from, to, event, 中文, English).
+type TransitionLabels = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+impl Diagram {
+    fn new(
+        states: impl Iterator<Item = StateLabels>,
+        transitions: impl Iterator<Item = TransitionLabels>,
+    ) -> Self {
+        Diagram {
+            states: states
+                .map(|(id, zh, en, terminal)| DiagramState {
+                    id: id.into(),
+                    label_zh: zh.into(),
+                    label_en: en.into(),
+                    terminal,
+                })
+                .collect(),
+            transitions: transitions
+                .map(|(from, to, event, zh, en)| DiagramTransition {
+                    from: from.into(),
+                    to: to.into(),
+                    event: event.into(),
+                    label_zh: zh.into(),
+                    label_en: en.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The stock-change machine's diagram, from its transition table.
 pub fn stock_diagram() -> Diagram {
-    Diagram {
-        states: stock::State::ALL
+    Diagram::new(
+        stock::State::ALL
             .iter()
-            .map(|s| DiagramState {
-                id: s.name().into(),
-                label_zh: s.label_zh().into(),
-                label_en: s.label_en().into(),
-                terminal: s.is_terminal(),
-            })
-            .collect(),
-        transitions: stock::TRANSITIONS
-            .iter()
-            .map(|(from, event, to, _)| DiagramTransition {
-                from: from.name().into(),
-                to: to.name().into(),
-                event: event.name().into(),
-                label_zh: event.label_zh().into(),
-                label_en: event.label_en().into(),
-            })
-            .collect(),
-    }
+            .map(|s| (s.name(), s.label_zh(), s.label_en(), s.is_terminal())),
+        stock::TRANSITIONS.iter().map(|(from, event, to, _)| {
+            (
+                from.name(),
+                to.name(),
+                event.name(),
+                event.label_zh(),
+                event.label_en(),
+            )
+        }),
+    )
 }
 
 /// The campaign machine's diagram, straight from its transition table.
 pub fn campaign_diagram() -> Diagram {
-    Diagram {
-        states: campaign::State::ALL
+    Diagram::new(
+        campaign::State::ALL
             .iter()
-            .map(|s| DiagramState {
-                id: s.name().into(),
-                label_zh: s.label_zh().into(),
-                label_en: s.label_en().into(),
-                terminal: s.is_terminal(),
-            })
-            .collect(),
-        transitions: campaign::TRANSITIONS
-            .iter()
-            .map(|t| DiagramTransition {
-                from: t.from.name().into(),
-                to: t.to.name().into(),
-                event: t.event.name().into(),
-                label_zh: t.event.label_zh().into(),
-                label_en: t.event.label_en().into(),
-            })
-            .collect(),
-    }
+            .map(|s| (s.name(), s.label_zh(), s.label_en(), s.is_terminal())),
+        campaign::TRANSITIONS.iter().map(|t| {
+            (
+                t.from.name(),
+                t.to.name(),
+                t.event.name(),
+                t.event.label_zh(),
+                t.event.label_en(),
+            )
+        }),
+    )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -4,7 +4,9 @@
 use crate::approval::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use temporalio_common::ActivityDefinition;
+use temporalio_sdk::{ActivityOptions, CancellableFuture, WorkflowContext, WorkflowResult};
 
 /// The task queue every Quanyi workflow and activity runs on unless configured otherwise.
 pub const DEFAULT_TASK_QUEUE: &str = "quanyi";
@@ -271,6 +273,71 @@ pub struct HistoryEntry {
     pub actor: Option<String>,
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+impl From<&TransitionRecord> for HistoryEntry {
+    fn from(r: &TransitionRecord) -> Self {
+        HistoryEntry {
+            seq: r.seq,
+            from_state: r.from_state.clone(),
+            to_state: r.to_state.clone(),
+            event: r.event.clone(),
+            actor: r.actor.clone(),
+            comment: r.comment.clone(),
+            at: r.at,
+        }
+    }
+}
+
+/// Workflow time: deterministic on replay, unlike the worker's clock.
+pub fn workflow_now<W>(ctx: &WorkflowContext<W>) -> DateTime<Utc> {
+    ctx.workflow_time()
+        .map_or(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::from)
+}
+
+/// How every process runs its activities: 15 s a try, Temporal's default retries.
+pub fn activity_options() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
+}
+
+/// Waits for whichever comes first: `deadline` (a timer, cancelled when it loses — a timer that
+/// loses a race is not cancelled by being dropped) or `ready` on the workflow's state. Answers
+/// whether the deadline came first; with no deadline, waits for `ready` alone.
+pub async fn deadline_or<W>(
+    ctx: &WorkflowContext<W>,
+    deadline: Option<DateTime<Utc>>,
+    ready: fn(&W) -> bool,
+) -> WorkflowResult<bool> {
+    let Some(at) = deadline else {
+        ctx.wait_condition(ready).await?;
+        return Ok(false);
+    };
+    let wait = (at - workflow_now(ctx)).to_std().unwrap_or(Duration::ZERO);
+    if wait.is_zero() {
+        return Ok(true);
+    }
+    let timer = ctx.timer(wait);
+    let mut timer = std::pin::pin!(timer);
+    let fired = temporalio_sdk::workflows::select! {
+        _ = timer.as_mut() => true,
+        _ = ctx.wait_condition(ready) => false,
+    };
+    if !fired {
+        timer.cancel();
+    }
+    Ok(fired)
+}
+
+/// Records a transition in the read model, then in the workflow's own history (`history`).
+pub async fn record<W>(
+    ctx: &mut WorkflowContext<W>,
+    record: TransitionRecord,
+    history: fn(&mut W) -> &mut Vec<TransitionRecord>,
+) -> WorkflowResult<()> {
+    ctx.execute_activity(RecordTransition, record.clone(), activity_options())
+        .await?;
+    ctx.state_mut(|s| history(s).push(record));
+    Ok(())
 }
 
 impl TransitionRecord {

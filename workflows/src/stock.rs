@@ -6,18 +6,14 @@
 use crate::approval::{ApprovalStep, OrgChain, Outcome as Decided, Policy, Refusal, SlaTimer};
 use crate::process::{
     Accepted, Action, ActionRequest, HistoryEntry, Notice, Notify, OpenApproval, OpenTask,
-    PendingTimer, ProcessView, RecordTransition, TaskChange, TransitionRecord, UpdateTask,
+    PendingTimer, ProcessView, TaskChange, TransitionRecord, UpdateTask,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use statig::prelude::*;
-use std::time::Duration;
 use temporalio_common::ActivityDefinition;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{
-    ActivityOptions, CancellableFuture, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
-};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 pub const PROCESS_TYPE: &str = "stock-change";
 
@@ -260,14 +256,7 @@ impl ActivityDefinition for SettleStockRequest {
 
 type Ctx = WorkflowContext<StockChangeWorkflow>;
 
-fn now(ctx: &Ctx) -> DateTime<Utc> {
-    ctx.workflow_time()
-        .map_or(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::from)
-}
-
-fn options() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
-}
+use crate::process::{self, activity_options as options, workflow_now as now};
 
 #[workflow]
 pub struct StockChangeWorkflow {
@@ -396,25 +385,10 @@ impl StockChangeWorkflow {
                 return Ok(state.name().to_owned());
             }
             let due = ctx.state(|s| s.approval.as_ref().and_then(ApprovalStep::next_timer));
-            let fired = match due {
-                Some((timer, at)) => {
-                    let wait = (at - now(ctx)).to_std().unwrap_or(Duration::ZERO);
-                    let t = ctx.timer(wait.max(Duration::from_millis(1)));
-                    let mut t = std::pin::pin!(t);
-                    let fired = temporalio_sdk::workflows::select! {
-                        _ = t.as_mut() => true,
-                        _ = ctx.wait_condition(|s: &Self| s.pending.is_some()) => false,
-                    };
-                    if !fired {
-                        t.cancel();
-                    }
-                    fired.then_some(timer)
-                }
-                None => {
-                    ctx.wait_condition(|s: &Self| s.pending.is_some()).await?;
-                    None
-                }
-            };
+            let came =
+                process::deadline_or(ctx, due.map(|(_, at)| at), |s: &Self| s.pending.is_some())
+                    .await?;
+            let fired = due.map(|(timer, _)| timer).filter(|_| came);
             match fired {
                 Some(timer) => Self::on_sla(ctx, timer).await?,
                 None => {
@@ -595,10 +569,7 @@ impl StockChangeWorkflow {
     }
 
     async fn record(ctx: &mut Ctx, record: TransitionRecord) -> WorkflowResult<()> {
-        ctx.execute_activity(RecordTransition, record.clone(), options())
-            .await?;
-        ctx.state_mut(|s| s.history.push(record));
-        Ok(())
+        process::record(ctx, record, |s| &mut s.history).await
     }
 
     #[query]
@@ -606,19 +577,7 @@ impl StockChangeWorkflow {
         ProcessView {
             state: self.state().name().to_owned(),
             allowed_actions: self.allowed_actions(&viewer),
-            history: self
-                .history
-                .iter()
-                .map(|r| HistoryEntry {
-                    seq: r.seq,
-                    from_state: r.from_state.clone(),
-                    to_state: r.to_state.clone(),
-                    event: r.event.clone(),
-                    actor: r.actor.clone(),
-                    comment: r.comment.clone(),
-                    at: r.at,
-                })
-                .collect(),
+            history: self.history.iter().map(HistoryEntry::from).collect(),
             pending_timers: self
                 .approval
                 .as_ref()

@@ -9,17 +9,11 @@ use super::{
     ProcessView, workflow_id,
 };
 use crate::approval::{Actor, ApprovalStep, Decision, Outcome, Refusal, SlaTimer};
-use crate::process::{
-    Notice, Notify, OpenTask, RecordTransition, TaskChange, TransitionRecord, UpdateTask,
-};
+use crate::process::{Notice, Notify, OpenTask, TaskChange, TransitionRecord, UpdateTask};
 use chrono::{DateTime, Utc};
 use statig::prelude::*;
-use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{
-    ActivityOptions, CancellableFuture, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
-};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 type Ctx = WorkflowContext<CampaignWorkflow>;
 
@@ -63,14 +57,7 @@ impl Due {
     }
 }
 
-fn now(ctx: &Ctx) -> DateTime<Utc> {
-    ctx.workflow_time()
-        .map_or(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::from)
-}
-
-fn options() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
-}
+use crate::process::{self, activity_options as options, workflow_now as now};
 
 fn refuse(r: Refusal) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     Err(Box::new(r))
@@ -281,29 +268,10 @@ impl CampaignWorkflow {
                 return Ok(state.name().to_owned());
             }
             let due = ctx.state(CampaignWorkflow::next_due);
-            let woke_for = match due {
-                Some((due, at)) => {
-                    let wait = (at - now(ctx)).to_std().unwrap_or(Duration::ZERO);
-                    if wait.is_zero() {
-                        Some(due)
-                    } else {
-                        let timer = ctx.timer(wait);
-                        let mut timer = std::pin::pin!(timer);
-                        let fired = temporalio_sdk::workflows::select! {
-                            _ = timer.as_mut() => true,
-                            _ = ctx.wait_condition(|s: &Self| s.pending.is_some()) => false,
-                        };
-                        if !fired {
-                            timer.cancel();
-                        }
-                        fired.then_some(due)
-                    }
-                }
-                None => {
-                    ctx.wait_condition(|s: &Self| s.pending.is_some()).await?;
-                    None
-                }
-            };
+            let fired =
+                process::deadline_or(ctx, due.map(|(_, at)| at), |s: &Self| s.pending.is_some())
+                    .await?;
+            let woke_for = due.map(|(due, _)| due).filter(|_| fired);
             match woke_for {
                 Some(due) => Self::on_due(ctx, due).await?,
                 None => {
@@ -605,10 +573,7 @@ impl CampaignWorkflow {
     }
 
     async fn record(ctx: &mut Ctx, record: TransitionRecord) -> WorkflowResult<()> {
-        ctx.execute_activity(RecordTransition, record.clone(), options())
-            .await?;
-        ctx.state_mut(|s| s.history.push(record));
-        Ok(())
+        process::record(ctx, record, |s| &mut s.history).await
     }
 
     /// `{state, allowed_actions for the asking user, history, pending timers}`.
@@ -617,19 +582,7 @@ impl CampaignWorkflow {
         ProcessView {
             state: self.state().name().to_owned(),
             allowed_actions: self.allowed_actions(&viewer),
-            history: self
-                .history
-                .iter()
-                .map(|r| HistoryEntry {
-                    seq: r.seq,
-                    from_state: r.from_state.clone(),
-                    to_state: r.to_state.clone(),
-                    event: r.event.clone(),
-                    actor: r.actor.clone(),
-                    comment: r.comment.clone(),
-                    at: r.at,
-                })
-                .collect(),
+            history: self.history.iter().map(HistoryEntry::from).collect(),
             pending_timers: self
                 .next_due()
                 .map(|(due, at)| PendingTimer {
