@@ -270,8 +270,10 @@ struct Outcome {
     head: SysHeadOut,
     app_head: Option<Value>,
     body: Value,
-    /// The bytes answered before for this serial number.
+    /// The bytes to answer with when already made: kept for this serial number.
     replay: Option<Vec<u8>>,
+    /// Answered from an earlier request with the same serial number.
+    replayed: bool,
     consumer_code: Option<String>,
     request: Option<Value>,
 }
@@ -287,6 +289,7 @@ impl Outcome {
             app_head: None,
             body: json!({}),
             replay: None,
+            replayed: false,
             consumer_code: None,
             request: None,
         }
@@ -390,7 +393,7 @@ pub async fn gateway(
         source_ip: Some(peer.ip().to_string()),
         ret_code: ret_code.clone(),
         ret_msg,
-        replayed: outcome.replay.is_some(),
+        replayed: outcome.replayed,
         request_bytes: i32::try_from(request_bytes).unwrap_or(i32::MAX),
         request_masked: outcome.request.as_ref().map(store::mask),
         response_masked: serde_json::from_slice::<Value>(&bytes)
@@ -575,6 +578,7 @@ async fn exchange(
             Ok(Reservation::Answered(bytes)) => {
                 let mut o = refuse(RetCode::Success);
                 o.replay = Some(bytes);
+                o.replayed = true;
                 return (o, size);
             }
             Ok(Reservation::OtherBody) => return (refuse(RetCode::SerialReused), size),
