@@ -162,8 +162,11 @@ impl From<sqlx::Error> for Refusal {
 /// the ESB a consumer gets up to N times its rate, which the limit's configuration allows for.
 #[derive(Default)]
 pub struct Limits {
-    buckets: Mutex<HashMap<Uuid, (u32, u32, Arc<DefaultDirectRateLimiter>)>>,
+    buckets: Mutex<HashMap<Uuid, Bucket>>,
 }
+
+/// A consumer's limiter with the rate and burst it was made for.
+type Bucket = (u32, u32, Arc<DefaultDirectRateLimiter>);
 
 impl Limits {
     /// Whether consumer `id` may make one more request now at `rate`/s with `burst`.
@@ -698,6 +701,30 @@ mod tests {
             .map(|r| json!({"retCode": r.code, "zh-CN": r.zh, "en": r.en}))
             .collect();
         insta::assert_yaml_snapshot!(table);
+    }
+
+    /// docs/esb.md's worked example, checked once with the openssl command it shows.
+    #[test]
+    fn the_documented_signature_example_holds() {
+        let doc = include_str!("../../../docs/esb.md");
+        let body = r#"{"sysHead":{"serviceCode":"process.query","consumerId":"gmp","consumerSeqNo":"GMP20261126000001","tranDate":"20261126","tranTime":"083000"},"body":{"process_type":"campaign","business_key":"0b0f6c4e-5d1a-4c3e-9a51-2f1c7d7c9e01"}}"#;
+        assert!(doc.contains(body), "the example body is the documented one");
+        let message = clients::string_to_sign(
+            "1764144000",
+            "n0nce-0123456789ab",
+            "POST",
+            "/esb/v1/process.query",
+            body.as_bytes(),
+        );
+        let signature = clients::sign(b"secret-secret-secret-secret-0123", &message);
+        assert!(doc.contains(&signature), "docs/esb.md shows {signature}");
+        for row in code_table() {
+            assert!(
+                doc.contains(&format!("`{}`", row.code)),
+                "{} is documented",
+                row.code
+            );
+        }
     }
 
     #[test]
