@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod clock;
 pub mod crypto;
 pub mod dictionaries;
+pub mod esb;
 pub mod identity;
 pub mod inbox;
 pub mod logs;

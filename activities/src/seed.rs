@@ -117,6 +117,8 @@ const ROLES: &[RoleSeed] = &[
             "system:dictionary:update",
             "process:policy:view",
             "process:policy:update",
+            "esb:consumer:manage",
+            "esb:log:view",
         ],
     ),
     (

@@ -107,7 +107,7 @@ pub struct CampaignRequest {
 }
 
 impl CampaignRequest {
-    fn into_new(self) -> Result<NewCampaign, ApiError> {
+    pub(crate) fn into_new(self) -> Result<NewCampaign, ApiError> {
         if self.end_at <= self.start_at {
             return Err(ApiError::fields(vec![FieldError {
                 field: "end_at".into(),
@@ -140,7 +140,11 @@ impl CampaignRequest {
 }
 
 /// Whether `org_id` is an org the user's data scope reaches.
-async fn org_in_scope(state: &AppState, user: &User, org_id: Uuid) -> Result<bool, ApiError> {
+pub(crate) async fn org_in_scope(
+    state: &AppState,
+    user: &User,
+    org_id: Uuid,
+) -> Result<bool, ApiError> {
     let scope = system::scope_of(&state.pool, user.id).await?;
     let orgs = system::orgs(&state.pool, &scope, user.org_id).await?;
     Ok(orgs.iter().any(|o| o.id == org_id))

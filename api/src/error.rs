@@ -338,6 +338,13 @@ catalogue! {
         "名单文件须为 UTF-8 文本，每行一个客户号", "The list must be UTF-8 text, one customer number per line";
     InvalidCampaignTime = "QY-CAMP-0008", UNPROCESSABLE_ENTITY,
         "结束时间须晚于开始时间和当前时间", "The end time must be after the start time and after now";
+    UnknownActingUser = "QY-ESB-0001", UNPROCESSABLE_ENTITY,
+        "代理用户不存在或已停用", "No such active user to act as";
+    InvalidSourceNetwork = "QY-ESB-0002", UNPROCESSABLE_ENTITY,
+        "来源地址白名单须为 IP 地址或网段（如 10.1.2.0/24），至多 50 个",
+        "Source networks are IP addresses or networks (10.1.2.0/24), at most 50";
+    UnknownEsbService = "QY-ESB-0003", UNPROCESSABLE_ENTITY,
+        "服务码不存在（须为服务目录中的 1–20 个服务）", "Name 1–20 services of the catalogue";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

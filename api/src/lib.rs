@@ -7,6 +7,7 @@ pub mod cache;
 pub mod campaign;
 pub mod channel;
 pub mod error;
+pub mod esb;
 pub mod extract;
 pub mod health;
 pub mod inbox;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub clock: Arc<dyn Clock>,
     pub caches: Arc<cache::Caches>,
+    /// The ESB consumers' rate limits.
+    pub esb_limits: Arc<esb::Limits>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
+            esb_limits: Arc::new(esb::Limits::default()),
         }
     }
 
@@ -180,6 +184,12 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/submit", post(campaign::submit))
         .route("/campaigns/{id}/actions", post(campaign::take_action))
         .route("/campaigns/{id}/modifications", post(campaign::modify))
+        .route(
+            "/esb/consumers",
+            get(esb::admin::consumers).post(esb::admin::register),
+        )
+        .route("/esb/services", get(esb::admin::services))
+        .route("/esb/messages", get(esb::admin::messages))
         .route("/tasks", get(inbox::tasks))
         .route("/tasks/counts", get(inbox::task_counts))
         .route("/tasks/{id}/decision", post(inbox::decide))
@@ -211,6 +221,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .nest("/api", api)
+        // The bank's ESB: signed consumers, an envelope answer for everything (docs/esb.md).
+        .route("/esb/v1/{service_code}", post(esb::gateway))
         .route_layer(from_fn(metrics::mark_route))
         .merge(web::ui(&state))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::{auth, benefits, campaign, channel, error, health, inbox, logs, roles, system};
+use crate::{auth, benefits, campaign, channel, error, esb, health, inbox, logs, roles, system};
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
@@ -14,6 +14,10 @@ use utoipa::OpenApi;
         license(name = "Apache-2.0"),
     ),
     paths(
+        esb::admin::consumers,
+        esb::admin::register,
+        esb::admin::services,
+        esb::admin::messages,
         health::healthz,
         health::readyz,
         auth::new_captcha,
@@ -107,6 +111,7 @@ use utoipa::OpenApi;
         (name = "channel", description = "The signed API for channels and merchant systems (docs/channel-api.md)"),
         (name = "campaigns", description = "Campaigns and their durable process campaign-<id> (docs/processes/campaign.md)"),
         (name = "processes", description = "The inbox, the process monitor and the approval policies"),
+        (name = "esb", description = "接口服务管理: ESB consumers, the service catalogue and the message log (the gateway itself: docs/esb.md)"),
     )
 )]
 pub struct ApiDoc;

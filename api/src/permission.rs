@@ -82,6 +82,8 @@ permissions! {
     ProcessView = "process:instance:view", "流程监控", "Monitor processes";
     PolicyView = "process:policy:view", "查看审批策略", "View approval policies";
     PolicyUpdate = "process:policy:update", "修改审批策略", "Edit approval policies";
+    EsbConsumerManage = "esb:consumer:manage", "维护 ESB 接入系统和查看服务目录", "Maintain ESB consumers and view the service catalogue";
+    EsbLogView = "esb:log:view", "查看 ESB 报文日志", "View the ESB message log";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -112,6 +114,9 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("process", "流程中心", "Processes"),
     ("process:instance", "流程实例", "Process instances"),
     ("process:policy", "审批策略", "Approval policies"),
+    ("esb", "接口服务管理", "ESB services"),
+    ("esb:consumer", "接入系统", "ESB consumers"),
+    ("esb:log", "报文日志", "ESB message log"),
 ];
 
 pub fn is_known(name: &str) -> bool {

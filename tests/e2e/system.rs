@@ -564,6 +564,10 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/tasks/{id}/transfer",
         Some("task:task:approve"),
     ),
+    ("get", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
+    ("post", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
+    ("get", "/api/v1/esb/services", Some("esb:consumer:manage")),
+    ("get", "/api/v1/esb/messages", Some("esb:log:view")),
     ("get", "/api/v1/processes", Some("process:instance:view")),
     (
         "get",

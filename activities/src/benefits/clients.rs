@@ -1,5 +1,6 @@
 //! Registered callers of the signed API (docs/channel-api.md): channels claim, merchant systems
-//! redeem. Each holds a 32-byte secret, shown once and stored encrypted; every request is signed
+//! redeem, and the bank's ESB calls the gateway (docs/esb.md; its consumers are clients of kind
+//! `esb`, their allowlists in `crate::esb`). Each holds a 32-byte secret, shown once and stored encrypted; every request is signed
 //! with HMAC-SHA256 over timestamp, nonce, method, path and body, and a nonce is accepted once.
 
 use crate::audit::{self, Entry};
@@ -22,6 +23,9 @@ pub const TIMESTAMP_TOLERANCE_SECONDS: i64 = 300;
 pub enum ClientKind {
     Channel,
     Merchant,
+    /// An ESB consumer: registered through the ESB administration only, never as a channel.
+    #[serde(skip_deserializing)]
+    Esb,
 }
 
 impl ClientKind {
@@ -29,6 +33,7 @@ impl ClientKind {
         match self {
             ClientKind::Channel => "channel",
             ClientKind::Merchant => "merchant",
+            ClientKind::Esb => "esb",
         }
     }
 }
@@ -96,10 +101,10 @@ pub async fn active(
     Ok(Some(Client {
         id: row.id,
         code: row.code,
-        kind: if row.kind == "merchant" {
-            ClientKind::Merchant
-        } else {
-            ClientKind::Channel
+        kind: match row.kind.as_str() {
+            "merchant" => ClientKind::Merchant,
+            "esb" => ClientKind::Esb,
+            _ => ClientKind::Channel,
         },
         merchant_id: row.merchant_id,
         secret,
@@ -159,9 +164,7 @@ pub async fn register(
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<(Uuid, Vec<u8>), Refusal>, sqlx::Error> {
-    let mut secret = vec![0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    register_with_secret(pool, key, new, secret, now, by).await
+    register_with_secret(pool, key, new, new_secret(), now, by).await
 }
 
 /// [`register`] with a given secret (the load generator's clients, whose secret it must know).
@@ -185,19 +188,7 @@ pub async fn register_with_secret(
         }
     }
     let mut tx = pool.begin().await?;
-    let Some(id) = sqlx::query_scalar!(
-        "INSERT INTO api_clients (code, name, kind, merchant_id, secret, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING id",
-        new.code,
-        new.name,
-        new.kind.as_str(),
-        new.merchant_id,
-        key.seal(&secret),
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
+    let Some(id) = insert(&mut tx, key, &new, &secret, now).await? else {
         return Ok(Err(Refusal::CodeTaken));
     };
     let entry = Entry {
@@ -212,6 +203,36 @@ pub async fn register_with_secret(
     store::announce_change(&mut tx, store::Cached::ApiClients).await?;
     tx.commit().await?;
     Ok(Ok((id, secret)))
+}
+
+/// Inserts the client row in the caller's transaction, its secret sealed; `None` when the code
+/// is taken. (The ESB's consumers are registered with their allowlists in the same transaction.)
+pub async fn insert(
+    conn: &mut PgConnection,
+    key: &DataKey,
+    new: &NewClient,
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO api_clients (code, name, kind, merchant_id, secret, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING id",
+        new.code,
+        new.name,
+        new.kind.as_str(),
+        new.merchant_id,
+        key.seal(secret),
+        now
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A new random 32-byte signing secret.
+pub fn new_secret() -> Vec<u8> {
+    let mut secret = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    secret
 }
 
 #[cfg(test)]

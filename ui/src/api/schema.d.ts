@@ -660,6 +660,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/esb/consumers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 接入系统: the registered ESB consumers. */
+        get: operations["consumers"];
+        put?: never;
+        /** Registers an ESB consumer; its secret is shown once. Step-up; audited. */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/esb/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 报文日志: every message, newest first, bodies masked. */
+        get: operations["messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/esb/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 服务目录: the services the gateway serves and its `retCode` table. */
+        get: operations["services"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/processes": {
         parameters: {
             query?: never;
@@ -1462,6 +1514,28 @@ export interface components {
         CommentRequest: {
             comment?: string | null;
         };
+        ConsumerList: {
+            items: components["schemas"]["ConsumerRow"][];
+        };
+        /** @description A consumer as the administration lists it. */
+        ConsumerRow: {
+            /** @description The staff user whose rights and data scope its requests use. */
+            acting_username: string;
+            /** Format: int32 */
+            burst: number;
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: int32 */
+            rate_per_second: number;
+            services: string[];
+            /** @description `None`: any source address. */
+            source_networks?: string[] | null;
+            status: string;
+        };
         CouponPage: {
             items: components["schemas"]["CouponRow"][];
             /** Format: int64 */
@@ -1806,6 +1880,31 @@ export interface components {
             status: string;
             stores: string[];
         };
+        /** @description One message as the log keeps it. */
+        Message: {
+            consumer_code?: string | null;
+            consumer_seq_no?: string | null;
+            /** Format: int32 */
+            latency_ms: number;
+            provider_seq_no: string;
+            /** Format: date-time */
+            received_at: string;
+            replayed: boolean;
+            /** Format: int32 */
+            request_bytes: number;
+            /** @description The request envelope, personal data masked; `None` when it was not JSON. */
+            request_masked?: unknown;
+            response_masked?: unknown;
+            ret_code: string;
+            ret_msg: string;
+            service_code: string;
+            source_ip?: string | null;
+        };
+        MessagePage: {
+            items: components["schemas"]["Message"][];
+            /** Format: int64 */
+            total: number;
+        };
         ModificationRequest: {
             /** Format: int64 */
             budget_fen?: number | null;
@@ -2035,11 +2134,38 @@ export interface components {
             merchant_code?: string | null;
             name: string;
         };
+        RegisterConsumerRequest: {
+            /** @description The staff user whose permissions and data scope its requests use. */
+            acting_username: string;
+            /** Format: int32 */
+            burst: number;
+            /** @example gmp */
+            code: string;
+            name: string;
+            /** Format: int32 */
+            rate_per_second: number;
+            /** @description Service codes it may call. */
+            services: string[];
+            /** @description Addresses or networks (`10.1.2.0/24`) it may call from; none: any. */
+            source_networks?: string[] | null;
+        };
         RegisteredClientView: {
             /** Format: uuid */
             id: string;
             /** @description The signing secret, base64 of 32 bytes. Shown once; only its ciphertext is kept. */
             secret: string;
+        };
+        RegisteredConsumer: {
+            /** Format: uuid */
+            id: string;
+            /** @description The signing secret, base64 of 32 bytes. Shown once; only its ciphertext is kept. */
+            secret: string;
+        };
+        /** @description The code table as data (docs/esb.md and the admin UI show it). */
+        RetCodeRow: {
+            code: string;
+            en: string;
+            zh: string;
         };
         Reversal: {
             coupon_code: string;
@@ -2085,6 +2211,18 @@ export interface components {
          * @enum {string}
          */
         SecondFactor: "done" | "verify" | "enrol";
+        /** @description A service of the catalogue. */
+        Service: {
+            code: string;
+            name_en: string;
+            name_zh: string;
+            /** @description The permission the consumer's acting user needs. */
+            permission: string;
+        };
+        ServiceCatalogue: {
+            ret_codes: components["schemas"]["RetCodeRow"][];
+            services: components["schemas"]["Service"][];
+        };
         SessionView: {
             must_change_password: boolean;
             /**
@@ -3736,6 +3874,116 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    consumers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsumerList"];
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterConsumerRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredConsumer"];
+                };
+            };
+            /** @description QY-BEN-1010 code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-ESB-0001 acting user, 0002 network, 0003 service */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    messages: {
+        parameters: {
+            query?: {
+                consumer?: string | null;
+                service?: string | null;
+                ret_code?: string | null;
+                /** @description The consumer's or our serial number. */
+                seq_no?: string | null;
+                /** @description Only the failures. */
+                failed?: boolean | null;
+                from?: string | null;
+                to?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+        };
+    };
+    services: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceCatalogue"];
                 };
             };
         };

@@ -71,6 +71,23 @@ impl ActivityDefinition for ApplyChange {
     }
 }
 
+/// An asynchronous result another system delivers to the process (through the ESB gateway's
+/// `process.result.deliver`), e.g. the grid marketing platform's external evaluation. The process
+/// records it in its history as it stands; it changes no state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalResult {
+    /// The delivering system (the ESB consumer's code).
+    pub source: String,
+    /// What kind of result, e.g. `evaluation`.
+    pub kind: String,
+    /// The delivering system's reference (its serial number).
+    pub reference: String,
+    pub summary: String,
+}
+
+/// The event name such a result has in the history and the timeline.
+pub const EXTERNAL_RESULT_EVENT: &str = "ExternalResult";
+
 /// The metrics snapshot of an ended campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {

@@ -5,8 +5,8 @@
 use super::machine::{self, Campaign, Command, Event, State};
 use super::{
     Accepted, Action, ActionRequest, ApplyChange, CampaignChange, CampaignInput, ChangeRequest,
-    Evaluate, EvaluationRequest, Facts, HistoryEntry, OpenApproval, PROCESS_TYPE, PendingTimer,
-    ProcessView, workflow_id,
+    EXTERNAL_RESULT_EVENT, Evaluate, EvaluationRequest, ExternalResult, Facts, HistoryEntry,
+    OpenApproval, PROCESS_TYPE, PendingTimer, ProcessView, workflow_id,
 };
 use crate::approval::{Actor, ApprovalStep, Decision, Outcome, Refusal, SlaTimer};
 use crate::process::{Notice, Notify, OpenTask, TaskChange, TransitionRecord, UpdateTask};
@@ -36,6 +36,8 @@ pub struct CampaignWorkflow {
     /// The commands of the submission the process starts with, applied in `init` so that no
     /// update ever sees the campaign as an unsubmitted draft.
     first_commands: Vec<Command>,
+    /// Results delivered by other systems, waiting for the loop to record them.
+    results: std::collections::VecDeque<ExternalResult>,
 }
 
 /// What the loop woke up for.
@@ -241,6 +243,7 @@ impl CampaignWorkflow {
             next_ticket: 0,
             applied: 0,
             history: Vec::new(),
+            results: std::collections::VecDeque::new(),
         }
     }
 
@@ -268,12 +271,16 @@ impl CampaignWorkflow {
                 return Ok(state.name().to_owned());
             }
             let due = ctx.state(CampaignWorkflow::next_due);
-            let fired =
-                process::deadline_or(ctx, due.map(|(_, at)| at), |s: &Self| s.pending.is_some())
-                    .await?;
+            let fired = process::deadline_or(ctx, due.map(|(_, at)| at), Self::woken).await?;
             let woke_for = due.map(|(due, _)| due).filter(|_| fired);
             match woke_for {
                 Some(due) => Self::on_due(ctx, due).await?,
+                None if ctx.state(|s| !s.results.is_empty()) => {
+                    let result = ctx
+                        .state_mut(|s| s.results.pop_front())
+                        .expect("woken for a result");
+                    Self::record_result(ctx, result).await?;
+                }
                 None => {
                     let (ticket, request) = ctx
                         .state_mut(|s| s.pending.take())
@@ -283,6 +290,26 @@ impl CampaignWorkflow {
                 }
             }
         }
+    }
+
+    /// What wakes the loop besides a timer: a human action or a delivered result.
+    fn woken(&self) -> bool {
+        self.pending.is_some() || !self.results.is_empty()
+    }
+
+    /// Records a delivered result in the history; the state stays as it is.
+    async fn record_result(ctx: &mut Ctx, result: ExternalResult) -> WorkflowResult<()> {
+        let at = now(ctx);
+        let record = ctx.state(|s| {
+            let mut record = s.record_for(s.state(), EXTERNAL_RESULT_EVENT, at);
+            record.actor = Some(result.source.clone());
+            record.comment = Some(format!(
+                "{}（{}）：{}",
+                result.kind, result.reference, result.summary
+            ));
+            record
+        });
+        Self::record(ctx, record).await
     }
 
     async fn on_due(ctx: &mut Ctx, due: Due) -> WorkflowResult<()> {
@@ -600,6 +627,12 @@ impl CampaignWorkflow {
             }),
             applied: self.applied,
         }
+    }
+
+    /// A result from another system, recorded in the history by the loop (in the order received).
+    #[signal]
+    pub fn deliver_result(&mut self, _ctx: &mut SyncWorkflowContext<Self>, result: ExternalResult) {
+        self.results.push_back(result);
     }
 
     /// Refused — leaving nothing in the history — unless [`CampaignWorkflow::check`] allows it.

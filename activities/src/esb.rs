@@ -1,0 +1,468 @@
+//! The ESB gateway's store (docs/esb.md): consumers — signed-API clients of kind `esb` with their
+//! service and source allowlists, rate limit and acting user — each serial number's first answer
+//! (kept byte for byte), and the message log with its bodies masked (SEC-6).
+
+use crate::audit::{self, Entry};
+use crate::benefits::clients::{self, ClientKind, NewClient};
+use crate::crypto::DataKey;
+use crate::pii::{self, Kind};
+use crate::store;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// How long a reservation may stay unanswered before another request with the same serial
+/// number takes it over (its first request's replica died mid-way).
+pub const RESERVATION_LEASE_SECONDS: i64 = 60;
+
+/// What the gateway checks of a consumer on every request.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub services: Vec<String>,
+    /// Whether the request's source address is on the allowlist (or there is none).
+    pub source_allowed: bool,
+    pub rate_per_second: u32,
+    pub burst: u32,
+    pub acting_user_id: Uuid,
+}
+
+/// The policy of ESB consumer `client_id` for a request from `source_ip`; `None` when the client
+/// is not an ESB consumer.
+pub async fn policy(
+    pool: &PgPool,
+    client_id: Uuid,
+    source_ip: &str,
+) -> Result<Option<Policy>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT services, rate_per_second, burst, acting_user_id,
+                  (source_networks IS NULL OR $2::text::inet <<= ANY (source_networks)) AS "allowed!"
+             FROM esb_consumers WHERE client_id = $1"#,
+        client_id,
+        source_ip
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Policy {
+        services: r.services,
+        source_allowed: r.allowed,
+        rate_per_second: u32::try_from(r.rate_per_second).unwrap_or(1),
+        burst: u32::try_from(r.burst).unwrap_or(1),
+        acting_user_id: r.acting_user_id,
+    }))
+}
+
+/// A consumer as the administration lists it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConsumerRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub status: String,
+    pub services: Vec<String>,
+    /// `None`: any source address.
+    pub source_networks: Option<Vec<String>>,
+    pub rate_per_second: i32,
+    pub burst: i32,
+    /// The staff user whose rights and data scope its requests use.
+    pub acting_username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn consumers(pool: &PgPool) -> Result<Vec<ConsumerRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ConsumerRow,
+        r#"SELECT c.id, c.code, c.name, c.status, e.services,
+                  e.source_networks::text[] AS source_networks, e.rate_per_second, e.burst,
+                  u.username AS acting_username, e.created_at
+             FROM esb_consumers e JOIN api_clients c ON c.id = e.client_id
+             JOIN users u ON u.id = e.acting_user_id
+            ORDER BY c.code"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub struct NewConsumer {
+    pub code: String,
+    pub name: String,
+    pub services: Vec<String>,
+    pub source_networks: Option<Vec<String>>,
+    pub rate_per_second: i32,
+    pub burst: i32,
+    pub acting_username: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    CodeTaken,
+    UnknownUser,
+    BadNetwork,
+}
+
+/// Registers a consumer with a new random secret, returned once and stored encrypted; the client
+/// row, the allowlists and the audit row commit together.
+pub async fn register(
+    pool: &PgPool,
+    key: &DataKey,
+    new: NewConsumer,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(Uuid, Vec<u8>), Refusal>, sqlx::Error> {
+    let Some(user_id) = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE username = $1 AND status = 'active'",
+        new.acting_username
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownUser));
+    };
+    let secret = clients::new_secret();
+    let mut tx = pool.begin().await?;
+    let client = NewClient {
+        code: new.code.clone(),
+        name: new.name.clone(),
+        kind: ClientKind::Esb,
+        merchant_id: None,
+    };
+    let Some(id) = clients::insert(&mut tx, key, &client, &secret, now).await? else {
+        return Ok(Err(Refusal::CodeTaken));
+    };
+    let inserted = sqlx::query!(
+        "INSERT INTO esb_consumers (client_id, services, source_networks, rate_per_second, burst,
+                                    acting_user_id, created_at)
+         VALUES ($1, $2, $3::text[]::cidr[], $4, $5, $6, $7)",
+        id,
+        &new.services,
+        new.source_networks.as_deref(),
+        new.rate_per_second,
+        new.burst,
+        user_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22P02") => {
+            return Ok(Err(Refusal::BadNetwork));
+        }
+        Err(e) => return Err(e),
+    }
+    let entry = Entry {
+        action: "esb.consumer.register",
+        target: Some(new.code.clone()),
+        after: Some(serde_json::json!({
+            "code": new.code, "name": new.name, "services": new.services,
+            "source_networks": new.source_networks, "rate_per_second": new.rate_per_second,
+            "burst": new.burst, "acting_user": new.acting_username,
+        })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::ApiClients).await?;
+    tx.commit().await?;
+    Ok(Ok((id, secret)))
+}
+
+/// What a request finds when it reserves its serial number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// The first: it carries the request out and answers with [`answer`] (or [`release`]).
+    Owner,
+    /// Answered before: this is the answer, byte for byte.
+    Answered(Vec<u8>),
+    /// The serial number was used with another body.
+    OtherBody,
+    /// The first request is still being carried out.
+    Pending,
+}
+
+/// Reserves `(client, serial)` for a request with body hash `hash`, or tells what holds it.
+pub async fn reserve(
+    pool: &PgPool,
+    client_id: Uuid,
+    seq_no: &str,
+    service_code: &str,
+    hash: &[u8],
+    provider_seq_no: &str,
+    now: DateTime<Utc>,
+) -> Result<Reservation, sqlx::Error> {
+    let inserted = sqlx::query!(
+        "INSERT INTO esb_exchanges (client_id, consumer_seq_no, service_code, body_hash,
+                                    provider_seq_no, reserved_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        client_id,
+        seq_no,
+        service_code,
+        hash,
+        provider_seq_no,
+        now
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Reservation::Owner);
+    }
+    let Some(row) = sqlx::query!(
+        "SELECT body_hash, state, response, reserved_at FROM esb_exchanges
+          WHERE client_id = $1 AND consumer_seq_no = $2",
+        client_id,
+        seq_no
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        // released between the two statements: the caller tries again
+        return Ok(Reservation::Pending);
+    };
+    if row.body_hash != hash {
+        return Ok(Reservation::OtherBody);
+    }
+    if let Some(response) = row.response {
+        return Ok(Reservation::Answered(response));
+    }
+    if row.reserved_at < now - Duration::seconds(RESERVATION_LEASE_SECONDS) {
+        let taken = sqlx::query!(
+            "UPDATE esb_exchanges SET provider_seq_no = $3, reserved_at = $4
+              WHERE client_id = $1 AND consumer_seq_no = $2 AND state = 'pending'
+                AND reserved_at = $5",
+            client_id,
+            seq_no,
+            provider_seq_no,
+            now,
+            row.reserved_at
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            return Ok(Reservation::Owner);
+        }
+    }
+    Ok(Reservation::Pending)
+}
+
+/// Keeps the owner's answer for every later request with the same serial number.
+pub async fn answer(
+    pool: &PgPool,
+    client_id: Uuid,
+    seq_no: &str,
+    provider_seq_no: &str,
+    response: &[u8],
+    ret_code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE esb_exchanges SET state = 'answered', response = $4, ret_code = $5, answered_at = $6
+          WHERE client_id = $1 AND consumer_seq_no = $2 AND provider_seq_no = $3",
+        client_id,
+        seq_no,
+        provider_seq_no,
+        response,
+        ret_code,
+        now
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives the serial number back (the request failed on our side): a retry carries it out anew.
+pub async fn release(
+    pool: &PgPool,
+    client_id: Uuid,
+    seq_no: &str,
+    provider_seq_no: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM esb_exchanges
+          WHERE client_id = $1 AND consumer_seq_no = $2 AND provider_seq_no = $3 AND state = 'pending'",
+        client_id,
+        seq_no,
+        provider_seq_no
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One message as the log keeps it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub received_at: DateTime<Utc>,
+    pub latency_ms: i32,
+    pub service_code: String,
+    pub consumer_code: Option<String>,
+    pub consumer_seq_no: Option<String>,
+    pub provider_seq_no: String,
+    pub source_ip: Option<String>,
+    pub ret_code: String,
+    pub ret_msg: String,
+    pub replayed: bool,
+    pub request_bytes: i32,
+    /// The request envelope, personal data masked; `None` when it was not JSON.
+    pub request_masked: Option<Value>,
+    pub response_masked: Option<Value>,
+}
+
+pub async fn log(pool: &PgPool, m: &Message) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO esb_messages (received_at, latency_ms, service_code, consumer_code,
+             consumer_seq_no, provider_seq_no, source_ip, ret_code, ret_msg, replayed,
+             request_bytes, request_masked, response_masked)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        m.received_at,
+        m.latency_ms,
+        m.service_code,
+        m.consumer_code,
+        m.consumer_seq_no,
+        m.provider_seq_no,
+        m.source_ip,
+        m.ret_code,
+        m.ret_msg,
+        m.replayed,
+        m.request_bytes,
+        m.request_masked,
+        m.response_masked
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default)]
+pub struct MessageFilter {
+    pub consumer_code: Option<String>,
+    pub service_code: Option<String>,
+    pub ret_code: Option<String>,
+    /// The consumer's or our serial number.
+    pub seq_no: Option<String>,
+    /// Only failures (`retCode` other than `000000`).
+    pub failed_only: bool,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The log, newest first, with the number of messages the filter matches.
+pub async fn messages(
+    pool: &PgPool,
+    f: &MessageFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Message>, i64), sqlx::Error> {
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM esb_messages
+            WHERE ($1::text IS NULL OR consumer_code = $1) AND ($2::text IS NULL OR service_code = $2)
+              AND ($3::text IS NULL OR ret_code = $3)
+              AND ($4::text IS NULL OR consumer_seq_no = $4 OR provider_seq_no = $4)
+              AND (NOT $5 OR ret_code <> '000000')
+              AND ($6::timestamptz IS NULL OR received_at >= $6)
+              AND ($7::timestamptz IS NULL OR received_at < $7)"#,
+        f.consumer_code,
+        f.service_code,
+        f.ret_code,
+        f.seq_no,
+        f.failed_only,
+        f.from,
+        f.to
+    )
+    .fetch_one(pool)
+    .await?;
+    let items = sqlx::query_as!(
+        Message,
+        r#"SELECT received_at, latency_ms, service_code, consumer_code, consumer_seq_no,
+                  provider_seq_no, source_ip, ret_code, ret_msg, replayed, request_bytes,
+                  request_masked, response_masked
+             FROM esb_messages
+            WHERE ($1::text IS NULL OR consumer_code = $1) AND ($2::text IS NULL OR service_code = $2)
+              AND ($3::text IS NULL OR ret_code = $3)
+              AND ($4::text IS NULL OR consumer_seq_no = $4 OR provider_seq_no = $4)
+              AND (NOT $5 OR ret_code <> '000000')
+              AND ($6::timestamptz IS NULL OR received_at >= $6)
+              AND ($7::timestamptz IS NULL OR received_at < $7)
+            ORDER BY received_at DESC, id DESC LIMIT $8 OFFSET $9"#,
+        f.consumer_code,
+        f.service_code,
+        f.ret_code,
+        f.seq_no,
+        f.failed_only,
+        f.from,
+        f.to,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok((items, total))
+}
+
+/// The kind of personal data a body field holds, by its name as the bank's systems spell it.
+fn personal(key: &str) -> Option<Kind> {
+    let key = key.to_ascii_lowercase().replace(['_', '-'], "");
+    match key.as_str() {
+        "customerno" | "custno" | "customerid" | "custid" => Some(Kind::CustomerNo),
+        "mobile" | "phone" | "mobileno" | "phoneno" | "telephone" => Some(Kind::Phone),
+        "idno" | "idnumber" | "certno" | "certificateno" => Some(Kind::IdNumber),
+        "cardno" | "bankcard" | "accountno" | "acctno" => Some(Kind::BankCard),
+        "customername" | "custname" | "realname" => Some(Kind::Name),
+        "email" => Some(Kind::Email),
+        _ => None,
+    }
+}
+
+/// `value` with every personal field masked (strings, and the strings inside arrays of them).
+pub fn mask(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let masked = match (personal(k), v) {
+                        (Some(kind), Value::String(s)) => Value::String(pii::mask(kind, s)),
+                        (Some(kind), Value::Array(items)) => Value::Array(
+                            items
+                                .iter()
+                                .map(|i| match i {
+                                    Value::String(s) => Value::String(pii::mask(kind, s)),
+                                    other => mask(other),
+                                })
+                                .collect(),
+                        ),
+                        (Some(_), Value::Number(n)) => {
+                            Value::String("*".repeat(n.to_string().len()))
+                        }
+                        _ => mask(v),
+                    };
+                    (k.clone(), masked)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(mask).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_fields_are_masked_wherever_they_sit() {
+        let body = serde_json::json!({
+            "sysHead": {"consumerId": "gmp"},
+            "body": {"customerNo": "C10000001", "mobile": "13812345678",
+                     "list": [{"cust_name": "张三", "idNo": "110101199001011234"}],
+                     "customerNos": "x", "name": "开门红"}
+        });
+        let masked = mask(&body);
+        assert_eq!(masked["body"]["customerNo"], "C1***0001");
+        assert_eq!(masked["body"]["mobile"], "138****5678");
+        assert_eq!(masked["body"]["list"][0]["cust_name"], "张*");
+        assert_eq!(masked["body"]["list"][0]["idNo"], "1101**********1234");
+        assert_eq!(masked["body"]["name"], "开门红");
+        assert_eq!(masked["sysHead"]["consumerId"], "gmp");
+    }
+}

@@ -1,0 +1,271 @@
+//! The registry of ESB services: each code with its typed, validated body and its handler. The
+//! consumer acts as its configured staff user: that user's permissions and data scope apply.
+
+use super::{Caller, Refusal, RetCode, body_of};
+use crate::AppState;
+use crate::campaign::{self, CampaignRequest};
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::inbox;
+use quanyi_activities::audit::Entry;
+use quanyi_activities::campaign as store;
+use quanyi_activities::identity::{self, User};
+use quanyi_workflows::campaign::{self as process, CampaignWorkflow, ExternalResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use temporalio_client::WorkflowSignalOptions;
+use temporalio_client::errors::WorkflowInteractionError;
+use validator::{Validate, ValidationError};
+
+/// A service of the catalogue.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Service {
+    pub code: &'static str,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+    /// The permission the consumer's acting user needs.
+    pub permission: &'static str,
+}
+
+pub const PLAN_SUBMIT: &str = "campaign.plan.submit";
+pub const PROCESS_QUERY: &str = "process.query";
+pub const RESULT_DELIVER: &str = "process.result.deliver";
+
+pub const CATALOGUE: &[Service] = &[
+    Service {
+        code: PLAN_SUBMIT,
+        name_zh: "营销方案提交（网格化营销平台）",
+        name_en: "Submit a campaign plan (grid marketing platform)",
+        permission: "campaign:campaign:submit",
+    },
+    Service {
+        code: PROCESS_QUERY,
+        name_zh: "流程查询（按业务编号）",
+        name_en: "Query a process by business key",
+        permission: "campaign:campaign:view",
+    },
+    Service {
+        code: RESULT_DELIVER,
+        name_zh: "异步结果回传（按业务编号）",
+        name_en: "Deliver an asynchronous result by business key",
+        permission: "campaign:campaign:view",
+    },
+];
+
+pub fn find(code: &str) -> Option<&'static Service> {
+    CATALOGUE.iter().find(|s| s.code == code)
+}
+
+fn refused(code: ErrorCode) -> Refusal {
+    ApiError::from(code).into()
+}
+
+/// Runs `service` for `caller` with its `body`.
+pub async fn run(
+    state: &AppState,
+    service: &Service,
+    caller: &Caller,
+    body: Value,
+) -> Result<Value, Refusal> {
+    let Some(user) = identity::user(&state.pool, caller.acting_user_id).await? else {
+        return Err(refused(ErrorCode::Forbidden));
+    };
+    if !user.permissions.iter().any(|p| p == service.permission) {
+        return Err(refused(ErrorCode::Forbidden));
+    }
+    match service.code {
+        PLAN_SUBMIT => submit_plan(state, caller, &user, &body).await,
+        PROCESS_QUERY => query_process(state, &user, &body).await,
+        RESULT_DELIVER => deliver_result(state, caller, &body).await,
+        _ => Err(RetCode::UnknownService.into()),
+    }
+}
+
+/// The audit's actor: the acting user, marked as acting for the consumer.
+fn who(user: &User, caller: &Caller) -> Entry {
+    Entry {
+        username: Some(format!("{}@esb:{}", user.username, caller.consumer_code)),
+        ..crate::auth::actor(user, caller.peer)
+    }
+}
+
+/// `campaign.plan.submit`: the campaign's fields as `POST /api/v1/campaigns` takes them, and a
+/// comment for the approvers.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct PlanSubmitBody {
+    #[serde(flatten)]
+    #[validate(nested)]
+    pub campaign: CampaignRequest,
+    #[validate(length(max = 500, code = "QY-PROC-0010"))]
+    pub comment: Option<String>,
+}
+
+async fn submit_plan(
+    state: &AppState,
+    caller: &Caller,
+    user: &User,
+    body: &Value,
+) -> Result<Value, Refusal> {
+    let request: PlanSubmitBody = body_of(body)?;
+    let comment = request
+        .comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    let new = request.campaign.into_new()?;
+    if new.end_at <= state.clock.now() {
+        return Err(ApiError::fields(vec![FieldError {
+            field: "end_at".into(),
+            code: ErrorCode::InvalidCampaignTime,
+        }])
+        .into());
+    }
+    if !campaign::org_in_scope(state, user, new.org_id).await? {
+        return Err(refused(ErrorCode::UnknownCampaignOrg));
+    }
+    let id = store::create(&state.pool, &new, state.clock.now(), who(user, caller))
+        .await?
+        .map_err(|r| {
+            refused(match r {
+                store::Refusal::UnknownOrg => ErrorCode::UnknownCampaignOrg,
+                store::Refusal::UnknownTemplate => ErrorCode::UnknownRuleTemplate,
+                store::Refusal::UnknownCampaign => ErrorCode::UnknownCampaign,
+                store::Refusal::NotDraft => ErrorCode::CampaignNotDraft,
+            })
+        })?;
+    let Some(record) = store::detail(&state.pool, id).await? else {
+        return Err(refused(ErrorCode::UnknownCampaign));
+    };
+    let (_, actor) = inbox::actor_of(state, user).await?;
+    campaign::start(state, &record, &actor, comment).await?;
+    let workflow_id = process::workflow_id(&id.to_string());
+    let view = campaign::wait_started(state, &workflow_id, &actor).await?;
+    Ok(json!({
+        "campaign_id": id, "campaign_code": record.summary.code,
+        "workflow_id": workflow_id, "state": view.state,
+    }))
+}
+
+fn business_key(key: &str) -> Result<(), ValidationError> {
+    if uuid::Uuid::parse_str(key).is_ok() {
+        Ok(())
+    } else {
+        Err(ValidationError::new("business_key"))
+    }
+}
+
+fn process_type(t: &str) -> Result<(), ValidationError> {
+    if matches!(t, "campaign" | "stock-change") {
+        Ok(())
+    } else {
+        Err(ValidationError::new("process_type"))
+    }
+}
+
+/// `process.query`.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct ProcessQueryBody {
+    /// `campaign` or `stock-change`.
+    #[validate(custom(function = "process_type", code = "QY-REQ-0002"))]
+    pub process_type: String,
+    /// The campaign's (or stock-change request's) id.
+    #[validate(custom(function = "business_key", code = "QY-REQ-0002"))]
+    pub business_key: String,
+}
+
+fn workflow_of(process_type: &str, key: &str) -> String {
+    if process_type == "campaign" {
+        process::workflow_id(key)
+    } else {
+        format!("stock-change-{key}")
+    }
+}
+
+async fn query_process(state: &AppState, user: &User, body: &Value) -> Result<Value, Refusal> {
+    let request: ProcessQueryBody = body_of(body)?;
+    let workflow_id = workflow_of(&request.process_type, &request.business_key);
+    let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
+    let Some(last) = timeline.last() else {
+        return Err(RetCode::UnknownBusinessKey.into());
+    };
+    let (_, actor) = inbox::actor_of(state, user).await?;
+    let (state_now, allowed) = match inbox::view(state, &workflow_id, &actor).await? {
+        Some(view) => (view.state, view.allowed_actions),
+        // ended: the read model has its last word
+        None => (last.to_state.clone(), Vec::new()),
+    };
+    Ok(json!({
+        "workflow_id": workflow_id, "state": state_now, "allowed_actions": allowed,
+        "timeline": timeline,
+    }))
+}
+
+fn result_kind(kind: &str) -> Result<(), ValidationError> {
+    if (1..=32).contains(&kind.len()) && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        Ok(())
+    } else {
+        Err(ValidationError::new("result_type"))
+    }
+}
+
+fn campaign_only(t: &str) -> Result<(), ValidationError> {
+    if t == "campaign" {
+        Ok(())
+    } else {
+        Err(ValidationError::new("process_type"))
+    }
+}
+
+/// `process.result.deliver`: a result for a running campaign process, recorded in its history.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct ResultDeliverBody {
+    /// `campaign` (the only process that takes results so far).
+    #[validate(custom(function = "campaign_only", code = "QY-REQ-0002"))]
+    pub process_type: String,
+    #[validate(custom(function = "business_key", code = "QY-REQ-0002"))]
+    pub business_key: String,
+    /// e.g. `evaluation`: 1–32 lower-case letters or underscores.
+    #[validate(custom(function = "result_kind", code = "QY-REQ-0002"))]
+    pub result_type: String,
+    #[validate(length(min = 1, max = 500, code = "QY-REQ-0002"))]
+    pub summary: String,
+}
+
+async fn deliver_result(state: &AppState, caller: &Caller, body: &Value) -> Result<Value, Refusal> {
+    let request: ResultDeliverBody = body_of(body)?;
+    let workflow_id = workflow_of("campaign", &request.business_key);
+    // only a process that exists in the read model and has not ended takes a result
+    let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
+    if timeline.is_empty() {
+        return Err(RetCode::UnknownBusinessKey.into());
+    }
+    let client = state
+        .temporal
+        .get()
+        .await
+        .map_err(|_| Refusal::from(RetCode::TemporalUnavailable))?;
+    let result = ExternalResult {
+        source: caller.consumer_code.clone(),
+        kind: request.result_type,
+        reference: caller.seq_no.clone(),
+        summary: request.summary.trim().to_owned(),
+    };
+    let sent = client
+        .get_workflow_handle::<CampaignWorkflow>(&workflow_id)
+        .signal(
+            CampaignWorkflow::deliver_result,
+            result,
+            WorkflowSignalOptions::default(),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(json!({"workflow_id": workflow_id, "accepted": true})),
+        Err(WorkflowInteractionError::NotFound(_)) => Err(RetCode::UnknownBusinessKey.into()),
+        Err(e) => {
+            let text = format!("{e:?}");
+            if text.contains("NotFound") || text.contains("already completed") {
+                return Err(RetCode::UnknownBusinessKey.into());
+            }
+            tracing::warn!(error = %e, workflow_id, "cannot signal the process");
+            Err(RetCode::TemporalUnavailable.into())
+        }
+    }
+}
