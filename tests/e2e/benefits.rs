@@ -1061,18 +1061,11 @@ async fn a_planner_edits_a_template_audited_with_before_and_after() {
     let (status, _) = put(&bank.app, "/api/v1/benefits/templates/ED1", &edit).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let row: (
-        String,
-        i64,
-        i64,
-        Option<i32>,
-        Option<i32>,
-        Option<i32>,
-        i32,
-        i64,
-    ) = sqlx::query_as(
-        "SELECT name, face_value, threshold, valid_days, limit_per_day, limit_total, revision,
-                (SELECT sum(remaining) FROM stock_shards s WHERE s.template_id = t.id)::bigint
+    let row: Value = sqlx::query_scalar(
+        "SELECT json_build_object('name', name, 'face_value', face_value, 'threshold', threshold,
+                'valid_days', valid_days, 'limit_per_day', limit_per_day, 'limit_total', limit_total,
+                'revision', revision,
+                'remaining', (SELECT sum(remaining) FROM stock_shards s WHERE s.template_id = t.id))
            FROM coupon_templates t WHERE code = 'ED1'",
     )
     .fetch_one(&bank.app.pool)
@@ -1080,16 +1073,8 @@ async fn a_planner_edits_a_template_audited_with_before_and_after() {
     .unwrap();
     assert_eq!(
         row,
-        (
-            "满80减15（改）".into(),
-            1500,
-            8000,
-            Some(10),
-            Some(2),
-            Some(3),
-            1,
-            10
-        ),
+        json!({"name": "满80减15（改）", "face_value": 1500, "threshold": 8000, "valid_days": 10,
+               "limit_per_day": 2, "limit_total": 3, "revision": 1, "remaining": 10}),
         "edited, stock untouched"
     );
     let merchants: Vec<String> = sqlx::query_scalar(

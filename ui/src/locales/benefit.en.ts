@@ -84,7 +84,7 @@ export const benefitEn: Widen<typeof benefitZhCN> = {
     stockElsewhere: 'Add or withdraw stock under More → Adjust stock in the list',
     limitPerCampaign: 'Per customer per campaign',
     limitPerMerchantDay: 'Per merchant per day',
-    saved: 'Saved coupon template "{name}"',
+    saved: 'Template “{name}” saved',
     code: 'Code',
     codePlaceholder: 'e.g. T2026-001',
     codeHint: 'Letters, digits, _ or -, up to 40; cannot be changed later',

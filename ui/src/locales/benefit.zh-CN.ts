@@ -80,7 +80,7 @@ export const benefitZhCN = {
     stockElsewhere: '库存请在列表的“更多 → 调整库存”中增加或收回',
     limitPerCampaign: '每人每活动限领',
     limitPerMerchantDay: '每商户每日核销',
-    saved: '已保存优惠券“{name}”',
+    saved: '优惠券「{name}」已保存',
     code: '优惠券编码',
     codePlaceholder: '如 T2026-001',
     codeHint: '字母、数字、下划线或连字符，最多 40 位；创建后不可修改',
