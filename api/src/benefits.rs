@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Path, Query, Valid, paging};
+use crate::extract::{Json, Path, Query, Valid, ValidParts, paging};
 use crate::logs;
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
@@ -20,7 +20,7 @@ use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redempt
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
-use validator::{Validate, ValidationError, ValidationErrors};
+use validator::{Validate, ValidationError};
 
 fn refusal(r: Refusal) -> ApiError {
     match r {
@@ -200,6 +200,8 @@ pub struct TemplateIdentity {
     pub active: bool,
 }
 
+// The OpenAPI schema of the body; the handler reads the two parts with `ValidParts`, which names a
+// mistyped field where a flattened struct would not.
 /// A new template: its identity and its terms, in one flat JSON object.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateTemplateRequest {
@@ -207,23 +209,6 @@ pub struct CreateTemplateRequest {
     pub identity: TemplateIdentity,
     #[serde(flatten)]
     pub terms: TemplateTerms,
-}
-
-impl Validate for CreateTemplateRequest {
-    /// Both parts' rules, their fields named flat as the JSON has them.
-    fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        for part in [self.identity.validate(), self.terms.validate()] {
-            if let Err(part) = part {
-                errors.errors_mut().extend(part.into_errors());
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -242,9 +227,8 @@ pub async fn create_template(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::TemplateCreate>,
-    Valid(request): Valid<CreateTemplateRequest>,
+    ValidParts(identity, terms): ValidParts<TemplateIdentity, TemplateTerms>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    let CreateTemplateRequest { identity, terms } = request;
     terms.cross_checks(&identity.kind)?;
     let terms = terms.into_edit();
     let new = NewTemplate {

@@ -1231,6 +1231,35 @@ async fn an_edit_is_refused_field_by_field_as_a_creation_is_and_only_with_the_pe
         let answer = put(&bank.app, "/api/v1/benefits/templates/ED3", &bad).await;
         assert_eq!(code_of(&answer), code, "{field}");
     }
+    // a mistyped value is named by its field, on an edit and on a creation alike
+    let mut bad = terms(&t);
+    bad["face_value"] = json!("20 元");
+    let (_, error) = put(&bank.app, "/api/v1/benefits/templates/ED3", &bad).await;
+    assert_eq!(error["fields"][0]["field"], "face_value", "{error}");
+    let mut new = terms(&t);
+    for (key, value) in [
+        ("code", json!("ED4")),
+        ("kind", json!("threshold")),
+        ("initial_stock", json!(5)),
+        ("shards", json!(1)),
+        ("active", json!(true)),
+        ("face_value", json!("20 元")),
+    ] {
+        new[key] = value;
+    }
+    let (_, error) = bank
+        .app
+        .post_json::<Value>("/api/v1/benefits/templates", new)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error
+            .fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.code.as_str()))
+            .collect::<Vec<_>>(),
+        [("face_value", "QY-REQ-0002")]
+    );
     let answer = put(&bank.app, "/api/v1/benefits/templates/NOPE", &terms(&t)).await;
     assert_eq!(
         (answer.0, code_of(&answer)),
