@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Path, Query, Valid, paging};
+use crate::extract::{Json, Path, Query, Valid, ValidParts, paging};
 use crate::logs;
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
@@ -31,6 +31,7 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::UnknownItem => ErrorCode::UnknownItem,
         Refusal::NotEnoughStock => ErrorCode::NotEnoughStock,
         Refusal::WrongStatus => ErrorCode::TemplateWrongStatus,
+        Refusal::TermsFrozen => ErrorCode::TemplateTermsFrozen,
     }
     .into()
 }
@@ -90,20 +91,16 @@ fn kind(kind: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// What staff set on a template at creation and may change later (BEN-1): the rules on each
+/// field live here once, for create and edit alike.
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
-pub struct CreateTemplateRequest {
-    #[schema(example = "T2026-001", pattern = "^[0-9A-Za-z_-]{1,40}$")]
-    #[validate(custom(function = "template_code", code = "QY-BEN-1006"))]
-    pub code: String,
+pub struct TemplateTerms {
     /// Its benefit item (权益品目), if any.
     #[validate(length(min = 1, max = 32, code = "QY-BEN-1011"))]
     pub item_code: Option<String>,
     #[schema(example = "满100减20", max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-BEN-1006"))]
     pub name: String,
-    /// `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物.
-    #[validate(custom(function = "kind", code = "QY-BEN-1006"))]
-    pub kind: String,
     /// Fen.
     #[validate(range(min = 0, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
     pub face_value: i64,
@@ -119,11 +116,6 @@ pub struct CreateTemplateRequest {
     pub valid_to: Option<chrono::DateTime<chrono::Utc>>,
     #[validate(range(min = 1, max = 3660, code = "QY-BEN-1008"))]
     pub valid_days: Option<i32>,
-    #[validate(range(min = 0, max = 1_000_000_000, code = "QY-BEN-1006"))]
-    pub initial_stock: i64,
-    /// 1–64; more for a hot (seckill) template.
-    #[validate(range(min = 1, max = 64, code = "QY-BEN-1006"))]
-    pub shards: i32,
     #[validate(range(min = 1, max = 1000, code = "QY-BEN-1006"))]
     pub limit_per_day: Option<i32>,
     #[validate(range(min = 1, max = 10000, code = "QY-BEN-1006"))]
@@ -136,13 +128,11 @@ pub struct CreateTemplateRequest {
     pub limit_per_merchant_day: Option<i32>,
     #[validate(length(max = 100, code = "QY-BEN-1003"))]
     pub merchant_codes: Vec<String>,
-    /// Claimable at once (in its window), or a draft to activate later.
-    pub active: bool,
 }
 
-impl CreateTemplateRequest {
-    /// The rules between fields, each failure named by its field.
-    fn cross_checks(&self) -> Result<(), ApiError> {
+impl TemplateTerms {
+    /// The rules between fields for a template of `kind`, each failure named by its field.
+    fn cross_checks(&self, kind: &str) -> Result<(), ApiError> {
         let mut fields = Vec::new();
         let mut fail = |field: &str, code| {
             fields.push(FieldError {
@@ -158,10 +148,10 @@ impl CreateTemplateRequest {
             (None, None, Some(_)) => {}
             _ => fail("valid_days", ErrorCode::InvalidWindow),
         }
-        if (self.kind == "discount") != self.discount_permille.is_some() {
+        if (kind == "discount") != self.discount_permille.is_some() {
             fail("discount_permille", ErrorCode::InvalidTemplate);
         }
-        if self.kind == "threshold" && self.face_value > self.threshold {
+        if kind == "threshold" && self.face_value > self.threshold {
             // 满减: the reduction cannot exceed the threshold it needs
             fail("face_value", ErrorCode::InvalidAmount);
         }
@@ -171,6 +161,55 @@ impl CreateTemplateRequest {
             Err(ApiError::fields(fields))
         }
     }
+
+    fn into_edit(self) -> admin::TemplateEdit {
+        admin::TemplateEdit {
+            item_code: self.item_code,
+            name: self.name.trim().to_owned(),
+            face_value: self.face_value,
+            threshold: self.threshold,
+            discount_permille: self.discount_permille,
+            claim_from: self.claim_from,
+            claim_to: self.claim_to,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            valid_days: self.valid_days,
+            limit_per_day: self.limit_per_day,
+            limit_total: self.limit_total,
+            limit_per_campaign: self.limit_per_campaign,
+            limit_per_merchant_day: self.limit_per_merchant_day,
+            merchant_codes: self.merchant_codes,
+        }
+    }
+}
+
+/// The fields of a new template that an edit cannot change.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct TemplateIdentity {
+    #[schema(example = "T2026-001", pattern = "^[0-9A-Za-z_-]{1,40}$")]
+    #[validate(custom(function = "template_code", code = "QY-BEN-1006"))]
+    pub code: String,
+    /// `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物.
+    #[validate(custom(function = "kind", code = "QY-BEN-1006"))]
+    pub kind: String,
+    #[validate(range(min = 0, max = 1_000_000_000, code = "QY-BEN-1006"))]
+    pub initial_stock: i64,
+    /// 1–64; more for a hot (seckill) template.
+    #[validate(range(min = 1, max = 64, code = "QY-BEN-1006"))]
+    pub shards: i32,
+    /// Claimable at once (in its window), or a draft to activate later.
+    pub active: bool,
+}
+
+// The OpenAPI schema of the body; the handler reads the two parts with `ValidParts`, which names a
+// mistyped field where a flattened struct would not.
+/// A new template: its identity and its terms, in one flat JSON object.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateTemplateRequest {
+    #[serde(flatten)]
+    pub identity: TemplateIdentity,
+    #[serde(flatten)]
+    pub terms: TemplateTerms,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -189,30 +228,31 @@ pub async fn create_template(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::TemplateCreate>,
-    Valid(request): Valid<CreateTemplateRequest>,
+    ValidParts(identity, terms): ValidParts<TemplateIdentity, TemplateTerms>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
-    request.cross_checks()?;
+    terms.cross_checks(&identity.kind)?;
+    let terms = terms.into_edit();
     let new = NewTemplate {
-        code: request.code,
-        item_code: request.item_code,
-        name: request.name.trim().to_owned(),
-        kind: request.kind,
-        face_value: request.face_value,
-        threshold: request.threshold,
-        discount_permille: request.discount_permille,
-        claim_from: request.claim_from,
-        claim_to: request.claim_to,
-        valid_from: request.valid_from,
-        valid_to: request.valid_to,
-        valid_days: request.valid_days,
-        initial_stock: request.initial_stock,
-        shards: request.shards,
-        limit_per_day: request.limit_per_day,
-        limit_total: request.limit_total,
-        limit_per_campaign: request.limit_per_campaign,
-        limit_per_merchant_day: request.limit_per_merchant_day,
-        merchant_codes: request.merchant_codes,
-        active: request.active,
+        code: identity.code,
+        item_code: terms.item_code,
+        name: terms.name,
+        kind: identity.kind,
+        face_value: terms.face_value,
+        threshold: terms.threshold,
+        discount_permille: terms.discount_permille,
+        claim_from: terms.claim_from,
+        claim_to: terms.claim_to,
+        valid_from: terms.valid_from,
+        valid_to: terms.valid_to,
+        valid_days: terms.valid_days,
+        initial_stock: identity.initial_stock,
+        shards: identity.shards,
+        limit_per_day: terms.limit_per_day,
+        limit_total: terms.limit_total,
+        limit_per_campaign: terms.limit_per_campaign,
+        limit_per_merchant_day: terms.limit_per_merchant_day,
+        merchant_codes: terms.merchant_codes,
+        active: identity.active,
     };
     let id = admin::create_template(
         &state.pool,
@@ -224,6 +264,40 @@ pub async fn create_template(
     .await?
     .map_err(refusal)?;
     Ok((StatusCode::CREATED, Json(CreatedView { id })))
+}
+
+/// Edit a template: name, windows, limits, merchants, item — and its money terms and validity
+/// while no coupon has been claimed. Stock has its own endpoint. Audited with before and after.
+#[utoipa::path(put, path = "/api/v1/benefits/templates/{code}", tag = "benefits",
+    params(("code" = String, Path)), request_body = TemplateTerms,
+    responses(
+        (status = 204),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1002"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1013 money terms or validity after a claim"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-BEN-1003, 1006, 1007, 1008, 1011 with fields"),
+    ))]
+pub async fn update_template(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::TemplateUpdate>,
+    Path(code): Path<String>,
+    Valid(request): Valid<TemplateTerms>,
+) -> Result<StatusCode, ApiError> {
+    // the kind never changes, so reading it before the edit's transaction is safe
+    let kind = admin::template_kind(&state.pool, &code)
+        .await?
+        .ok_or(ErrorCode::UnknownTemplate)?;
+    request.cross_checks(&kind)?;
+    admin::update_template(
+        &state.pool,
+        &code,
+        &request.into_edit(),
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

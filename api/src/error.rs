@@ -270,6 +270,9 @@ catalogue! {
         "权益品目不存在或编码/名称不正确", "No such benefit item, or its code or name is not valid";
     ItemCodeTaken = "QY-BEN-1012", CONFLICT,
         "权益品目编码已存在", "That benefit item code is taken";
+    TemplateTermsFrozen = "QY-BEN-1013", CONFLICT,
+        "已有客户领取，面额、门槛、折扣和有效期不能再修改",
+        "Coupons have been claimed: face value, threshold, discount and validity can no longer change";
     SoldOut = "QY-BEN-2001", CONFLICT,
         "已抢光", "Sold out";
     DailyLimitReached = "QY-BEN-2002", CONFLICT,

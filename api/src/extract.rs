@@ -142,6 +142,38 @@ impl<T: DeserializeOwned + Validate, S: Send + Sync> FromRequest<S> for Valid<T>
     }
 }
 
+/// A flat JSON object read as two structs (each ignores the other's fields), both with their
+/// rules, every field at fault of either listed together. Unlike one struct with `serde(flatten)`
+/// parts, a mistyped value is still named by its field.
+pub struct ValidParts<A, B>(pub A, pub B);
+
+impl<A, B, S> FromRequest<S> for ValidParts<A, B>
+where
+    A: DeserializeOwned + Validate,
+    B: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(body) = Json::<serde_json::Value>::from_request(request, state).await?;
+        let bytes =
+            serde_json::to_vec(&body).map_err(|_| ApiError::from(ErrorCode::MalformedJson))?;
+        let (a, b) = (parse::<A>(&bytes)?, parse::<B>(&bytes)?);
+        let mut errors = ValidationErrors::new();
+        for part in [a.validate(), b.validate()] {
+            if let Err(part) = part {
+                errors.errors_mut().extend(part.into_errors());
+            }
+        }
+        if errors.is_empty() {
+            Ok(ValidParts(a, b))
+        } else {
+            Err(refusal(&errors))
+        }
+    }
+}
+
 /// (limit, offset) of a page; 20 rows a page unless asked, at most 100; `QY-REQ-0011` otherwise.
 pub fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), ApiError> {
     let page = page.unwrap_or(1);

@@ -139,6 +139,7 @@ pub fn router(state: AppState) -> Router {
             "/benefits/templates",
             get(benefits::templates).post(benefits::create_template),
         )
+        .route("/benefits/templates/{code}", put(benefits::update_template))
         .route(
             "/benefits/templates/{code}/status",
             post(benefits::set_status),

@@ -74,6 +74,7 @@ use utoipa::OpenApi;
         inbox::set_policy,
         benefits::templates,
         benefits::create_template,
+        benefits::update_template,
         benefits::set_status,
         benefits::change_stock,
         benefits::withdraw_coupons,

@@ -62,7 +62,7 @@ permissions! {
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
     TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
     TemplateCreate = "benefit:template:create", "新建优惠券", "Create coupon templates";
-    TemplateUpdate = "benefit:template:update", "上架和下架优惠券", "Activate and withdraw templates";
+    TemplateUpdate = "benefit:template:update", "编辑、上架和下架优惠券", "Edit, activate and withdraw templates";
     StockView = "benefit:stock:view", "查看库存和库存变动", "View stock and its movements";
     StockUpdate = "benefit:stock:update", "增加和收回库存", "Add and withdraw stock";
     CouponView = "benefit:coupon:view", "查看发放明细", "View coupons handed out";

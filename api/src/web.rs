@@ -60,9 +60,10 @@ pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> 
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
+        // the camera for 核销's 扫码, on our own pages only
         (
             HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=()",
+            "camera=(self), microphone=(), geolocation=()",
         ),
     ];
     headers.into_iter().fold(router, |router, (name, value)| {

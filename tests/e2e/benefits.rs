@@ -982,3 +982,299 @@ async fn a_campaign_limit_counts_the_campaigns_claims_and_a_merchant_limit_its_d
     );
     bank.balanced().await;
 }
+
+/// A PUT with a JSON body as the UI sends it: the status and the body (null when empty).
+async fn put(
+    browser: &quanyi_tests::harness::Browser,
+    path: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let response = browser
+        .http
+        .put(browser.url(path))
+        .header("x-requested-with", "quanyi")
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The editable terms of a template of [`template`], as the edit dialog sends them back.
+fn terms(t: &NewTemplate) -> Value {
+    json!({"item_code": t.item_code, "name": t.name, "face_value": t.face_value, "threshold": t.threshold,
+           "discount_permille": t.discount_permille, "claim_from": t.claim_from, "claim_to": t.claim_to,
+           "valid_from": t.valid_from, "valid_to": t.valid_to, "valid_days": t.valid_days,
+           "limit_per_day": t.limit_per_day, "limit_total": t.limit_total,
+           "limit_per_campaign": t.limit_per_campaign, "limit_per_merchant_day": t.limit_per_merchant_day,
+           "merchant_codes": t.merchant_codes})
+}
+
+impl Bank {
+    /// Everything an edit could touch, as text: the same before and after a refusal means it
+    /// wrote nothing.
+    async fn contents(&self) -> Vec<String> {
+        let mut contents = Vec::new();
+        for (table, order) in [
+            ("coupon_templates", "code"),
+            ("template_merchants", "template_id, merchant_id"),
+            ("stock_shards", "template_id, shard"),
+            ("stock_movements", "id"),
+            ("coupons", "code"),
+            ("customer_claims", "template_id, customer_no, period"),
+            ("merchant_redemptions", "template_id, merchant_id, day"),
+            ("audit_log", "id"),
+        ] {
+            // the benefit area's audit rows (a sign-in writes its own)
+            let only = if table == "audit_log" {
+                "WHERE action LIKE 'benefit.%'"
+            } else {
+                ""
+            };
+            let rows: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT string_agg(row_to_json(x)::text, E'\\n' ORDER BY {order}) FROM {table} x {only}"
+            ))
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap();
+            contents.push(rows.unwrap_or_default());
+        }
+        contents
+    }
+}
+
+#[tokio::test]
+async fn a_planner_edits_a_template_audited_with_before_and_after() {
+    let bank = bank().await;
+    bank.app.login("planner", DEMO_PASSWORD).await.unwrap();
+    let t = template("ED1", 10, 2);
+    bank.template(t.clone()).await;
+    let mut edit = terms(&t);
+    edit["name"] = json!("满80减15（改）");
+    edit["face_value"] = json!(1500);
+    edit["threshold"] = json!(8000);
+    edit["valid_days"] = json!(10);
+    edit["limit_per_day"] = json!(2);
+    edit["limit_total"] = json!(3);
+    edit["merchant_codes"] = json!(["T02", "T01"]);
+    let (status, _) = put(&bank.app, "/api/v1/benefits/templates/ED1", &edit).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let row: Value = sqlx::query_scalar(
+        "SELECT json_build_object('name', name, 'face_value', face_value, 'threshold', threshold,
+                'valid_days', valid_days, 'limit_per_day', limit_per_day, 'limit_total', limit_total,
+                'revision', revision,
+                'remaining', (SELECT sum(remaining) FROM stock_shards s WHERE s.template_id = t.id))
+           FROM coupon_templates t WHERE code = 'ED1'",
+    )
+    .fetch_one(&bank.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        json!({"name": "满80减15（改）", "face_value": 1500, "threshold": 8000, "valid_days": 10,
+               "limit_per_day": 2, "limit_total": 3, "revision": 1, "remaining": 10}),
+        "edited, stock untouched"
+    );
+    let merchants: Vec<String> = sqlx::query_scalar(
+        "SELECT m.code FROM template_merchants tm JOIN merchants m ON m.id = tm.merchant_id
+           JOIN coupon_templates t ON t.id = tm.template_id WHERE t.code = 'ED1' ORDER BY m.code",
+    )
+    .fetch_all(&bank.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(merchants, ["T01", "T02"]);
+    let (before, after): (Value, Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'benefit.template.update'
+            AND target = 'ED1' AND username = 'planner'",
+    )
+    .fetch_one(&bank.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(before["name"], "模板ED1");
+    assert_eq!(after["name"], "满80减15（改）");
+    assert_eq!(
+        (&before["face_value"], &after["face_value"]),
+        (&json!(2000), &json!(1500))
+    );
+    assert_eq!(before["limit_total"], Value::Null);
+    assert_eq!(after["merchant_codes"], json!(["T01", "T02"]));
+
+    // the edited terms are what the next claim gets
+    let claimed = bank.claim("ed1-a", "ED1", "C0000001").await;
+    assert_eq!(claimed.0, StatusCode::OK, "{claimed:?}");
+    let valid_from = claimed.1["valid_from"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<Utc>>()
+        .unwrap();
+    let valid_to = claimed.1["valid_to"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<Utc>>()
+        .unwrap();
+    assert_eq!(valid_to - valid_from, Duration::days(10));
+    bank.balanced().await;
+}
+
+#[tokio::test]
+async fn once_a_coupon_is_claimed_money_terms_and_validity_are_frozen_and_a_refusal_writes_nothing()
+{
+    let bank = bank().await;
+    bank.app.login("planner", DEMO_PASSWORD).await.unwrap();
+    let t = template("ED2", 10, 1);
+    bank.template(t.clone()).await;
+    for (i, customer) in ["C0000001", "C0000001", "C0000002"].iter().enumerate() {
+        let claimed = bank.claim(&format!("ed2-{i}"), "ED2", customer).await;
+        assert_eq!(claimed.0, StatusCode::OK, "{claimed:?}");
+    }
+    for (field, value) in [
+        ("face_value", json!(1000)),
+        ("threshold", json!(20000)),
+        ("valid_days", json!(30)),
+    ] {
+        let before = bank.contents().await;
+        let mut edit = terms(&t);
+        edit["name"] = json!("想改名");
+        edit[field] = value;
+        let (status, error) = put(&bank.app, "/api/v1/benefits/templates/ED2", &edit).await;
+        assert_eq!(
+            (status, code_of(&(status, error))),
+            (StatusCode::CONFLICT, "QY-BEN-1013".into()),
+            "{field}"
+        );
+        assert_eq!(bank.contents().await, before, "{field}: nothing written");
+    }
+    // a fixed window instead of days is a change of validity too
+    let mut edit = terms(&t);
+    edit["valid_days"] = Value::Null;
+    edit["valid_from"] = json!(t.claim_from);
+    edit["valid_to"] = json!(t.claim_to);
+    let (status, error) = put(&bank.app, "/api/v1/benefits/templates/ED2", &edit).await;
+    assert_eq!(code_of(&(status, error)), "QY-BEN-1013");
+
+    // name, windows and limits still change; a limit introduced now counts the earlier claims
+    let mut edit = terms(&t);
+    edit["name"] = json!("满100减20（第二版）");
+    edit["claim_to"] = json!(t.claim_to + Duration::days(3));
+    edit["limit_total"] = json!(2);
+    let (status, body) = put(&bank.app, "/api/v1/benefits/templates/ED2", &edit).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let refused = bank.claim("ed2-3", "ED2", "C0000001").await;
+    assert_eq!(
+        code_of(&refused),
+        "QY-BEN-2003",
+        "two claimed before the limit came"
+    );
+    let granted = bank.claim("ed2-4", "ED2", "C0000002").await;
+    assert_eq!(granted.0, StatusCode::OK, "{granted:?}");
+    let refused = bank.claim("ed2-5", "ED2", "C0000002").await;
+    assert_eq!(code_of(&refused), "QY-BEN-2003");
+    bank.balanced().await;
+}
+
+#[tokio::test]
+async fn an_edit_is_refused_field_by_field_as_a_creation_is_and_only_with_the_permission() {
+    let bank = bank().await;
+    bank.app.login("planner", DEMO_PASSWORD).await.unwrap();
+    let t = template("ED3", 10, 1);
+    bank.template(t.clone()).await;
+    let before = bank.contents().await;
+    let mut bad = terms(&t);
+    bad["face_value"] = json!(30000); // more off than the threshold
+    bad["claim_to"] = json!(t.claim_from - Duration::days(1));
+    bad["valid_days"] = Value::Null;
+    bad["discount_permille"] = json!(850); // not a discount template
+    let (status, error) = put(&bank.app, "/api/v1/benefits/templates/ED3", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<(&str, &str)> = error["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("claim_to", "QY-BEN-1008"),
+            ("valid_days", "QY-BEN-1008"),
+            ("discount_permille", "QY-BEN-1006"),
+            ("face_value", "QY-BEN-1007")
+        ]
+    );
+    let mut bad = terms(&t);
+    bad["name"] = json!("");
+    bad["limit_total"] = json!(0);
+    bad["face_value"] = json!(-1);
+    let (_, error) = put(&bank.app, "/api/v1/benefits/templates/ED3", &bad).await;
+    let fields: Vec<(&str, &str)> = error["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("face_value", "QY-BEN-1007"),
+            ("limit_total", "QY-BEN-1006"),
+            ("name", "QY-BEN-1006")
+        ]
+    );
+    for (field, value, code) in [
+        ("merchant_codes", json!(["T01", "NOPE"]), "QY-BEN-1003"),
+        ("item_code", json!("NOPE"), "QY-BEN-1011"),
+    ] {
+        let mut bad = terms(&t);
+        bad[field] = value;
+        let answer = put(&bank.app, "/api/v1/benefits/templates/ED3", &bad).await;
+        assert_eq!(code_of(&answer), code, "{field}");
+    }
+    // a mistyped value is named by its field, on an edit and on a creation alike
+    let mut bad = terms(&t);
+    bad["face_value"] = json!("20 元");
+    let (_, error) = put(&bank.app, "/api/v1/benefits/templates/ED3", &bad).await;
+    assert_eq!(error["fields"][0]["field"], "face_value", "{error}");
+    let mut new = terms(&t);
+    for (key, value) in [
+        ("code", json!("ED4")),
+        ("kind", json!("threshold")),
+        ("initial_stock", json!(5)),
+        ("shards", json!(1)),
+        ("active", json!(true)),
+        ("face_value", json!("20 元")),
+    ] {
+        new[key] = value;
+    }
+    let (_, error) = bank
+        .app
+        .post_json::<Value>("/api/v1/benefits/templates", new)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error
+            .fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.code.as_str()))
+            .collect::<Vec<_>>(),
+        [("face_value", "QY-REQ-0002")]
+    );
+    let answer = put(&bank.app, "/api/v1/benefits/templates/NOPE", &terms(&t)).await;
+    assert_eq!(
+        (answer.0, code_of(&answer)),
+        (StatusCode::NOT_FOUND, "QY-BEN-1002".into())
+    );
+    assert_eq!(bank.contents().await, before, "no refusal wrote anything");
+
+    let monitor = bank.app.browser();
+    monitor.login("monitor", DEMO_PASSWORD).await.unwrap();
+    let mut edit = terms(&t);
+    edit["name"] = json!("监控员改名");
+    let answer = put(&monitor, "/api/v1/benefits/templates/ED3", &edit).await;
+    assert_eq!(
+        (answer.0, code_of(&answer)),
+        (StatusCode::FORBIDDEN, "QY-AUTH-0003".into())
+    );
+    assert_eq!(bank.contents().await, before);
+}

@@ -430,6 +430,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("benefit:template:create"),
     ),
     (
+        "put",
+        "/api/v1/benefits/templates/{code}",
+        Some("benefit:template:update"),
+    ),
+    (
         "post",
         "/api/v1/benefits/templates/{code}/status",
         Some("benefit:template:update"),

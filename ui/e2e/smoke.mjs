@@ -1036,6 +1036,53 @@ async function main() {
       )
     })
 
+    await step(`编辑 ${smokeTemplate.code}: a new name and 每人每日限领 3; the list shows the name, the stock is untouched`, async () => {
+      const row = tableRows(page, 'templates-table', smokeTemplate.code).first()
+      await row.getByTestId('template-edit').click()
+      const dialog = page.getByTestId('template-form-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      const title = (await dialog.locator('.el-dialog__title').innerText()).trim()
+      if (title !== '编辑优惠券') throw new Error(`the edit dialog is titled "${title}"`)
+      if (!(await page.getByTestId('template-form-code').isDisabled())) throw new Error('the code can be edited')
+      const prefilled = await page.getByTestId('template-form-name').inputValue()
+      if (prefilled !== smokeTemplate.name) throw new Error(`the name is prefilled as "${prefilled}"`)
+      if ((await page.getByTestId('template-form-stock').count()) > 0) throw new Error('the edit dialog offers the stock')
+      smokeTemplate.name = `${smokeTemplate.name}-改`
+      await page.getByTestId('template-form-name').fill(smokeTemplate.name)
+      await page.locator('[data-testid="template-form-limit-day"] input').fill('3')
+      await dialog.locator('.el-dialog__title').click()
+      await shot(page, '29b-template-edit')
+      const [response] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === `/api/v1/benefits/templates/${smokeTemplate.code}` && res.request().method() === 'PUT'),
+        page.getByTestId('template-form-submit').click(),
+      ])
+      if (response.status() !== 204) throw new Error(`editing the template answered ${response.status()}: ${await response.text().catch(() => '')}`)
+      await dialog.waitFor({ state: 'hidden' })
+      await page.waitForFunction(
+        ([code, name]) => [...document.querySelectorAll('[data-testid="templates-table"] .el-table__body tr')].some((tr) => tr.textContent?.includes(code) && tr.textContent.includes(name) && tr.textContent.includes('250 / 200')),
+        [smokeTemplate.code, smokeTemplate.name],
+      )
+      const limit = await psqlValue(`SELECT limit_per_day FROM coupon_templates WHERE code = '${smokeTemplate.code}'`)
+      if (limit !== '3') throw new Error(`the limit per day is "${limit}" after the edit`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '29c-template-edited')
+    })
+
+    await step('编辑 DEMO-MJ20, which has claims: the amounts and validity are frozen and the dialog says why', async () => {
+      await tableRows(page, 'templates-table', 'DEMO-MJ20').first().getByTestId('template-edit').click()
+      const dialog = page.getByTestId('template-form-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      const hint = (await page.getByTestId('template-form-frozen').innerText()).replace(/\s+/g, ' ')
+      if (!hint.includes('不能再修改')) throw new Error(`the frozen hint says "${hint}"`)
+      for (const id of ['template-form-face', 'template-form-threshold']) {
+        if (!(await page.getByTestId(id).isDisabled())) throw new Error(`${id} can be edited on a template with claims`)
+      }
+      if (await page.getByTestId('template-form-name').isDisabled()) throw new Error('the name is frozen too')
+      await shot(page, '29d-template-edit-frozen')
+      await page.getByTestId('template-form-cancel').click()
+      await dialog.waitFor({ state: 'hidden' })
+    })
+
     await step('库存变动 of the new template: the chart is drawn and the ledger lists 初始 +200 and 增加 +50', async () => {
       await tableRows(page, 'templates-table', smokeTemplate.code).first().getByTestId('template-movements').click()
       await page.waitForURL((url) => url.pathname === '/benefit/stock' && url.searchParams.get('code') === smokeTemplate.code)
@@ -1142,6 +1189,25 @@ async function main() {
       if (expectedRedeemRefusals !== 0) throw new Error('the refusal was not seen')
       await page.mouse.move(0, 0)
       await shot(page, '34-redeem-used')
+    })
+
+    await step('扫码 opens the camera dialog; headless Chromium has none, and the page says so and keeps working', async () => {
+      await page.getByTestId('redeem-scan').click()
+      const dialog = page.getByTestId('redeem-camera-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      const problem = page.getByTestId('redeem-camera-problem')
+      await problem.waitFor({ state: 'visible' })
+      const text = (await problem.innerText()).replace(/\s+/g, ' ')
+      if (!/摄像头|HTTPS/.test(text) || !text.includes('扫码枪')) throw new Error(`the camera dialog says "${text}"`)
+      await shot(page, '34a-redeem-no-camera')
+      await page.getByTestId('redeem-camera-close').click()
+      await dialog.waitFor({ state: 'hidden' })
+      await page.getByTestId('redeem-scan').waitFor({ state: 'visible' })
+      await shot(page, '34b-redeem-scan-button')
+      await page.getByTestId('redeem-code').fill('ABCD')
+      const value = await page.getByTestId('redeem-code').inputValue()
+      if (value !== 'ABCD') throw new Error(`the code input takes "${value}" after the camera dialog`)
+      await page.getByTestId('redeem-code').fill('')
     })
 
     await step(`log ${cashier} out`, async () => {

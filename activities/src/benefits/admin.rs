@@ -3,8 +3,9 @@
 //! stock, withdrawal of claimed-but-unused coupons and of a template (下架). Every change is one
 //! transaction with its ledger row and its audit row.
 
+use super::claim::beijing_day;
 use crate::audit::{self, Entry};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -18,6 +19,8 @@ pub enum Refusal {
     NotEnoughStock,
     /// The template's state does not allow it (e.g. withdrawn).
     WrongStatus,
+    /// An edit would change money terms or validity after a coupon was claimed.
+    TermsFrozen,
 }
 
 /// Creates a merchant with one store per `stores` entry (code, name).
@@ -153,27 +156,9 @@ pub async fn create_template(
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let merchants: Vec<Uuid> = sqlx::query_scalar!(
-        "SELECT id FROM merchants WHERE code = ANY($1)",
-        &new.merchant_codes
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    if merchants.len() != new.merchant_codes.len() {
-        return Ok(Err(Refusal::UnknownMerchant));
-    }
-    let item_id = match &new.item_code {
-        Some(code) => {
-            let Some(id) =
-                sqlx::query_scalar!("SELECT id FROM benefit_items WHERE code = $1", code)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            else {
-                return Ok(Err(Refusal::UnknownItem));
-            };
-            Some(id)
-        }
-        None => None,
+    let (merchants, item_id) = match resolve(&mut tx, &new.merchant_codes, &new.item_code).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let Some(id) = sqlx::query_scalar!(
         "INSERT INTO coupon_templates (code, name, kind, face_value, threshold, discount_permille,
@@ -240,6 +225,294 @@ pub async fn create_template(
     audit::append(&mut tx, now, entry).await?;
     tx.commit().await?;
     Ok(Ok(id))
+}
+
+/// The ids of the merchants and of the item a template names; refused when one is unknown.
+async fn resolve(
+    conn: &mut PgConnection,
+    merchant_codes: &[String],
+    item_code: &Option<String>,
+) -> Result<Result<(Vec<Uuid>, Option<Uuid>), Refusal>, sqlx::Error> {
+    let merchants: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT id FROM merchants WHERE code = ANY($1)",
+        merchant_codes
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if merchants.len() != merchant_codes.len() {
+        return Ok(Err(Refusal::UnknownMerchant));
+    }
+    let item_id = match item_code {
+        Some(code) => {
+            let Some(id) =
+                sqlx::query_scalar!("SELECT id FROM benefit_items WHERE code = $1", code)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            else {
+                return Ok(Err(Refusal::UnknownItem));
+            };
+            Some(id)
+        }
+        None => None,
+    };
+    Ok(Ok((merchants, item_id)))
+}
+
+/// What an edit may change of a template (BEN-1): everything but its code, kind, stock and
+/// shards. Stock has its own ledgered endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TemplateEdit {
+    pub item_code: Option<String>,
+    pub name: String,
+    pub face_value: i64,
+    pub threshold: i64,
+    pub discount_permille: Option<i32>,
+    pub claim_from: DateTime<Utc>,
+    pub claim_to: DateTime<Utc>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_to: Option<DateTime<Utc>>,
+    pub valid_days: Option<i32>,
+    pub limit_per_day: Option<i32>,
+    pub limit_total: Option<i32>,
+    pub limit_per_campaign: Option<i32>,
+    pub limit_per_merchant_day: Option<i32>,
+    /// Sorted: the order they were given in is not part of the template.
+    pub merchant_codes: Vec<String>,
+}
+
+impl TemplateEdit {
+    /// The money terms and validity a coupon carries (validity on the coupon itself, the money
+    /// terms read at redemption): frozen once any coupon exists.
+    fn frozen_terms_differ(&self, other: &TemplateEdit) -> bool {
+        (
+            self.face_value,
+            self.threshold,
+            self.discount_permille,
+            self.valid_from,
+            self.valid_to,
+            self.valid_days,
+        ) != (
+            other.face_value,
+            other.threshold,
+            other.discount_permille,
+            other.valid_from,
+            other.valid_to,
+            other.valid_days,
+        )
+    }
+}
+
+/// A template's kind (fixed at creation; the edit's rules depend on it), `None` if unknown.
+pub async fn template_kind(pool: &PgPool, code: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT kind FROM coupon_templates WHERE code = $1", code)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Edits a template in one transaction with its before/after audit row. Refused, writing
+/// nothing, when it names an unknown merchant or item, or when it changes money terms or
+/// validity after a coupon was claimed.
+///
+/// Claims never wait on the template row; they serialize with an edit on the stock shards
+/// instead: the edit locks every shard, so claims that already took stock finish first (and are
+/// seen as coupons here), and claims that come later find the revision moved and start over.
+/// A limit that was absent had no counters kept; when an edit introduces one, its counters are
+/// filled from the coupons already claimed, so the new limit counts them.
+pub async fn update_template(
+    pool: &PgPool,
+    code: &str,
+    edit: &TemplateEdit,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut edit = edit.clone();
+    edit.merchant_codes.sort();
+    edit.merchant_codes.dedup();
+    let mut tx = pool.begin().await?;
+    let Some(row) = sqlx::query!(
+        r#"SELECT t.id, t.name, t.face_value, t.threshold, t.discount_permille, t.claim_from,
+                  t.claim_to, t.valid_from, t.valid_to, t.valid_days, t.limit_per_day,
+                  t.limit_total, t.limit_per_campaign, t.limit_per_merchant_day,
+                  i.code AS "item_code?",
+                  ARRAY(SELECT m.code FROM template_merchants tm JOIN merchants m ON m.id = tm.merchant_id
+                         WHERE tm.template_id = t.id ORDER BY m.code) AS "merchant_codes!"
+             FROM coupon_templates t LEFT JOIN benefit_items i ON i.id = t.item_id
+            WHERE t.code = $1
+              FOR UPDATE OF t"#,
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownTemplate));
+    };
+    let id = row.id;
+    let before = TemplateEdit {
+        item_code: row.item_code,
+        name: row.name,
+        face_value: row.face_value,
+        threshold: row.threshold,
+        discount_permille: row.discount_permille,
+        claim_from: row.claim_from,
+        claim_to: row.claim_to,
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        valid_days: row.valid_days,
+        limit_per_day: row.limit_per_day,
+        limit_total: row.limit_total,
+        limit_per_campaign: row.limit_per_campaign,
+        limit_per_merchant_day: row.limit_per_merchant_day,
+        merchant_codes: row.merchant_codes,
+    };
+    let (merchants, item_id) = match resolve(&mut tx, &edit.merchant_codes, &edit.item_code).await?
+    {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    // waits for claims holding a shard; later ones wait for this edit (see above)
+    sqlx::query!(
+        "SELECT shard FROM stock_shards WHERE template_id = $1 ORDER BY shard FOR UPDATE",
+        id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let claimed = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM coupons WHERE template_id = $1) AS "claimed!""#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if claimed && edit.frozen_terms_differ(&before) {
+        return Ok(Err(Refusal::TermsFrozen));
+    }
+    sqlx::query!(
+        "UPDATE coupon_templates
+            SET name = $2, item_id = $3, face_value = $4, threshold = $5, discount_permille = $6,
+                claim_from = $7, claim_to = $8, valid_from = $9, valid_to = $10, valid_days = $11,
+                limit_per_day = $12, limit_total = $13, limit_per_campaign = $14,
+                limit_per_merchant_day = $15, revision = revision + 1, updated_at = $16
+          WHERE id = $1",
+        id,
+        edit.name,
+        item_id,
+        edit.face_value,
+        edit.threshold,
+        edit.discount_permille,
+        edit.claim_from,
+        edit.claim_to,
+        edit.valid_from,
+        edit.valid_to,
+        edit.valid_days,
+        edit.limit_per_day,
+        edit.limit_total,
+        edit.limit_per_campaign,
+        edit.limit_per_merchant_day,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    if edit.merchant_codes != before.merchant_codes {
+        sqlx::query!("DELETE FROM template_merchants WHERE template_id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query!(
+            "INSERT INTO template_merchants (template_id, merchant_id) SELECT $1, unnest($2::uuid[])",
+            id,
+            &merchants
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    if claimed {
+        count_claims_for_new_limits(&mut tx, id, &before, &edit, now).await?;
+    }
+    let entry = Entry {
+        action: "benefit.template.update",
+        target: Some(code.to_owned()),
+        before: Some(serde_json::to_value(&before).unwrap_or_default()),
+        after: Some(serde_json::to_value(&edit).unwrap_or_default()),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Fills the per-customer counters of each limit the edit introduces with the coupons already
+/// claimed (and, for a merchant's daily limit, today's live redemptions), as the claim and
+/// redemption paths would have counted them had the limit been there. Only today's Beijing day
+/// matters for a daily limit. Claims in progress touch only the counters of the limits they
+/// read, never these, so this cannot deadlock with them.
+async fn count_claims_for_new_limits(
+    conn: &mut PgConnection,
+    template_id: Uuid,
+    before: &TemplateEdit,
+    after: &TemplateEdit,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // today (Beijing time), when daily limits count
+    let day = beijing_day(now);
+    let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let start = now
+        .with_timezone(&beijing)
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(beijing).single())
+        .map_or(now, |midnight| midnight.with_timezone(&Utc));
+    if before.limit_total.is_none() && after.limit_total.is_some() {
+        sqlx::query!(
+            "INSERT INTO customer_claims (template_id, customer_no, period, claimed)
+             SELECT $1, customer_no, 'total', count(*) FROM coupons WHERE template_id = $1
+              GROUP BY customer_no
+             ON CONFLICT (template_id, customer_no, period) DO UPDATE SET claimed = EXCLUDED.claimed",
+            template_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    if before.limit_per_day.is_none() && after.limit_per_day.is_some() {
+        sqlx::query!(
+            "INSERT INTO customer_claims (template_id, customer_no, period, claimed)
+             SELECT $1, customer_no, $2, count(*) FROM coupons
+              WHERE template_id = $1 AND claimed_at >= $3 AND claimed_at < $3 + interval '1 day'
+              GROUP BY customer_no
+             ON CONFLICT (template_id, customer_no, period) DO UPDATE SET claimed = EXCLUDED.claimed",
+            template_id,
+            day,
+            start
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    if before.limit_per_merchant_day.is_none() && after.limit_per_merchant_day.is_some() {
+        // today's live redemptions per merchant, as the redemption path counts them
+        sqlx::query!(
+            "INSERT INTO merchant_redemptions (template_id, merchant_id, day, redeemed)
+             SELECT $1, r.merchant_id, $2, count(*) FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+              WHERE c.template_id = $1 AND r.reversed_at IS NULL
+                AND r.redeemed_at >= $3 AND r.redeemed_at < $3 + interval '1 day'
+              GROUP BY r.merchant_id
+             ON CONFLICT (template_id, merchant_id, day) DO UPDATE SET redeemed = EXCLUDED.redeemed",
+            template_id,
+            day,
+            start
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    if before.limit_per_campaign.is_none() && after.limit_per_campaign.is_some() {
+        sqlx::query!(
+            "INSERT INTO customer_claims (template_id, customer_no, period, claimed)
+             SELECT $1, customer_no, 'campaign:' || campaign_id, count(*) FROM coupons
+              WHERE template_id = $1 AND campaign_id IS NOT NULL
+              GROUP BY customer_no, campaign_id
+             ON CONFLICT (template_id, customer_no, period) DO UPDATE SET claimed = EXCLUDED.claimed",
+            template_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn movement(

@@ -100,6 +100,22 @@ pub async fn claim(
     // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
     let now = now.trunc_subsecs(6);
     let body_hash = Sha256::digest(request.body).to_vec();
+    // a claim that read a template an edit then changed starts over (see `take`); an edit is a
+    // rare staff action, so this loops at most a few times
+    loop {
+        if let Some(outcome) = attempt(pool, request, &body_hash, now).await? {
+            return Ok(outcome);
+        }
+    }
+}
+
+/// One try of [`claim`]; `None` when the template was edited under it and nothing was kept.
+async fn attempt(
+    pool: &PgPool,
+    request: &ClaimRequest<'_>,
+    body_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<Result<ClaimedCoupon, Refusal>>, sqlx::Error> {
     let coupon_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
     // Spend the nonce and reserve the answer in one round trip; a concurrent twin of the request
@@ -124,13 +140,18 @@ pub async fn claim(
     .await?;
     if request.nonce.is_some() && first.spent == 0 {
         tx.rollback().await?;
-        return Ok(Err(Refusal::NonceReused));
+        return Ok(Some(Err(Refusal::NonceReused)));
     }
     if first.reserved == 0 {
         tx.rollback().await?;
-        return first_answer(pool, request.client_id, request.request_id, &body_hash).await;
+        return first_answer(pool, request.client_id, request.request_id, body_hash)
+            .await
+            .map(Some);
     }
-    let outcome = take(&mut tx, request, coupon_id, now).await?;
+    let Some(outcome) = take(&mut tx, request, coupon_id, now).await? else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
     if let Err(refusal) = outcome {
         sqlx::query!(
             "UPDATE claim_requests SET coupon_id = NULL, refusal = $3 WHERE client_id = $1 AND request_id = $2",
@@ -142,30 +163,31 @@ pub async fn claim(
         .await?;
     }
     tx.commit().await?;
-    Ok(outcome)
+    Ok(Some(outcome))
 }
 
 /// Limits, stock, coupon and ledger — inside the claim's transaction. On a refusal nothing of it
-/// is left behind (a savepoint covers the limit counters).
+/// is left behind (a savepoint covers the limit counters). `None` when an edit of the template
+/// committed after it was read: the caller rolls back and tries again on the edited terms.
 async fn take(
     tx: &mut PgConnection,
     request: &ClaimRequest<'_>,
     coupon_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Result<ClaimedCoupon, Refusal>, sqlx::Error> {
+) -> Result<Option<Result<ClaimedCoupon, Refusal>>, sqlx::Error> {
     let Some(t) = sqlx::query!(
         "SELECT id, code, claim_from, claim_to, valid_from, valid_to, valid_days, shards,
-                limit_per_day, limit_total, limit_per_campaign
+                limit_per_day, limit_total, limit_per_campaign, revision
            FROM coupon_templates WHERE code = $1 AND status = 'active'",
         request.template_code
     )
     .fetch_optional(&mut *tx)
     .await?
     else {
-        return Ok(Err(Refusal::UnknownTemplate));
+        return Ok(Some(Err(Refusal::UnknownTemplate)));
     };
     if now < t.claim_from || now >= t.claim_to {
-        return Ok(Err(Refusal::OutsideWindow));
+        return Ok(Some(Err(Refusal::OutsideWindow)));
     }
     // a campaign's limit counts only the claims that come through that campaign
     let campaign_limit = request.campaign_id.and(t.limit_per_campaign);
@@ -202,7 +224,7 @@ async fn take(
                 sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
                     .execute(&mut *tx)
                     .await?;
-                return Ok(Err(refusal));
+                return Ok(Some(Err(refusal)));
             }
         }
     }
@@ -268,9 +290,17 @@ async fn take(
                 .execute(&mut *tx)
                 .await?;
         }
-        return Ok(Err(Refusal::SoldOut));
+        return Ok(Some(Err(Refusal::SoldOut)));
     }
-    Ok(Ok(ClaimedCoupon {
+    // Holding a shard now, no edit can be under way: one that locked the shards first has
+    // committed, and its new revision shows here. The coupon must not carry the old terms.
+    let revision = sqlx::query_scalar!("SELECT revision FROM coupon_templates WHERE id = $1", t.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if revision != t.revision {
+        return Ok(None);
+    }
+    Ok(Some(Ok(ClaimedCoupon {
         qr_payload: qr_payload(&code),
         coupon_code: code,
         template_code: t.code,
@@ -278,7 +308,7 @@ async fn take(
         valid_from,
         valid_to,
         claimed_at: now,
-    }))
+    })))
 }
 
 /// The stored answer of an earlier request with the same id (refused if its body differs).

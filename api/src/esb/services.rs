@@ -137,7 +137,7 @@ async fn submit_plan(
     let (_, actor) = inbox::actor_of(state, user).await?;
     campaign::start(state, &record, &actor, comment).await?;
     let workflow_id = process::workflow_id(&id.to_string());
-    let view = campaign::wait_started(state, &workflow_id, &actor).await?;
+    let view = inbox::wait_started(state, &workflow_id, &actor).await?;
     Ok(json!({
         "campaign_id": id, "campaign_code": record.summary.code,
         "workflow_id": workflow_id, "state": view.state,

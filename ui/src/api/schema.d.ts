@@ -471,6 +471,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/benefits/templates/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edit a template: name, windows, limits, merchants, item — and its money terms and validity
+         *     while no coupon has been claimed. Stock has its own endpoint. Audited with before and after.
+         */
+        put: operations["update_template"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/benefits/templates/{code}/coupon-withdrawal": {
         parameters: {
             query?: never;
@@ -1587,65 +1607,8 @@ export interface components {
             /** @description Permission names from `GET /api/v1/system/permissions`. */
             permissions: string[];
         };
-        CreateTemplateRequest: {
-            /** @description Claimable at once (in its window), or a draft to activate later. */
-            active: boolean;
-            /** Format: date-time */
-            claim_from: string;
-            /** Format: date-time */
-            claim_to: string;
-            /** @example T2026-001 */
-            code: string;
-            /**
-             * Format: int32
-             * @description For `discount` only: the share paid, per mille (850 = 8.5 折).
-             */
-            discount_permille?: number | null;
-            /**
-             * Format: int64
-             * @description Fen.
-             */
-            face_value: number;
-            /** Format: int64 */
-            initial_stock: number;
-            /** @description Its benefit item (权益品目), if any. */
-            item_code?: string | null;
-            /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
-            kind: string;
-            /**
-             * Format: int32
-             * @description Per customer, of the claims through one campaign.
-             */
-            limit_per_campaign?: number | null;
-            /** Format: int32 */
-            limit_per_day?: number | null;
-            /**
-             * Format: int32
-             * @description Redemptions at one merchant per day.
-             */
-            limit_per_merchant_day?: number | null;
-            /** Format: int32 */
-            limit_total?: number | null;
-            merchant_codes: string[];
-            /** @example 满100减20 */
-            name: string;
-            /**
-             * Format: int32
-             * @description 1–64; more for a hot (seckill) template.
-             */
-            shards: number;
-            /**
-             * Format: int64
-             * @description Fen; the order must reach it.
-             */
-            threshold: number;
-            /** Format: int32 */
-            valid_days?: number | null;
-            /** Format: date-time */
-            valid_from?: string | null;
-            /** Format: date-time */
-            valid_to?: string | null;
-        };
+        /** @description A new template: its identity and its terms, in one flat JSON object. */
+        CreateTemplateRequest: components["schemas"]["TemplateIdentity"] & components["schemas"]["TemplateTerms"];
         CreateUserRequest: {
             /** @example 张三 */
             display_name: string;
@@ -2336,6 +2299,22 @@ export interface components {
             title?: string | null;
             workflow_id: string;
         };
+        /** @description The fields of a new template that an edit cannot change. */
+        TemplateIdentity: {
+            /** @description Claimable at once (in its window), or a draft to activate later. */
+            active: boolean;
+            /** @example T2026-001 */
+            code: string;
+            /** Format: int64 */
+            initial_stock: number;
+            /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
+            kind: string;
+            /**
+             * Format: int32
+             * @description 1–64; more for a hot (seckill) template.
+             */
+            shards: number;
+        };
         TemplatePage: {
             items: components["schemas"]["TemplateRow"][];
             /** Format: int64 */
@@ -2402,6 +2381,56 @@ export interface components {
         };
         /** @enum {string} */
         TemplateStatus: "active" | "withdrawn";
+        /**
+         * @description What staff set on a template at creation and may change later (BEN-1): the rules on each
+         *     field live here once, for create and edit alike.
+         */
+        TemplateTerms: {
+            /** Format: date-time */
+            claim_from: string;
+            /** Format: date-time */
+            claim_to: string;
+            /**
+             * Format: int32
+             * @description For `discount` only: the share paid, per mille (850 = 8.5 折).
+             */
+            discount_permille?: number | null;
+            /**
+             * Format: int64
+             * @description Fen.
+             */
+            face_value: number;
+            /** @description Its benefit item (权益品目), if any. */
+            item_code?: string | null;
+            /**
+             * Format: int32
+             * @description Per customer, of the claims through one campaign.
+             */
+            limit_per_campaign?: number | null;
+            /** Format: int32 */
+            limit_per_day?: number | null;
+            /**
+             * Format: int32
+             * @description Redemptions at one merchant per day.
+             */
+            limit_per_merchant_day?: number | null;
+            /** Format: int32 */
+            limit_total?: number | null;
+            merchant_codes: string[];
+            /** @example 满100减20 */
+            name: string;
+            /**
+             * Format: int64
+             * @description Fen; the order must reach it.
+             */
+            threshold: number;
+            /** Format: int32 */
+            valid_days?: number | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_to?: string | null;
+        };
         TemporaryPasswordView: {
             /** @description Shown once to the administrator; the user must change it at first sign-in. */
             temporary_password: string;
@@ -3451,6 +3480,56 @@ export interface operations {
                 };
             };
             /** @description QY-BEN-1003, 1006, 1007, 1008 with fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateTerms"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-BEN-1002 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1013 money terms or validity after a claim */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1003, 1006, 1007, 1008, 1011 with fields */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -75,6 +75,7 @@ export type BatchRun = BatchLogPage['items'][number]
 export type TemplatePage = ResponseJson<'/api/v1/benefits/templates', 'get', 200>
 export type TemplateRow = TemplatePage['items'][number]
 export type CreateTemplateRequest = RequestJson<'/api/v1/benefits/templates', 'post'>
+export type TemplateTerms = RequestJson<'/api/v1/benefits/templates/{code}', 'put'>
 export type StockRequest = RequestJson<'/api/v1/benefits/templates/{code}/stock', 'post'>
 export type StockChangePending = ResponseJson<'/api/v1/benefits/templates/{code}/stock', 'post', 202>
 export type MovementPage = ResponseJson<'/api/v1/benefits/templates/{code}/movements', 'get', 200>

@@ -2,7 +2,7 @@
 // withdrawing unclaimed stock, withdrawing claimed-but-unused coupons (step-up: QY-AUTH-0011 opens the
 // re-auth dialog and the client retries), and a template's stock ledger with its day-by-day totals.
 import { client, unwrap } from '../client'
-import type { CreateTemplateRequest, MovementPage, StockChangePending, StockRequest, TemplatePage } from '../types'
+import type { CreateTemplateRequest, MovementPage, StockChangePending, StockRequest, TemplatePage, TemplateTerms } from '../types'
 
 export interface TemplateQuery {
   q?: string
@@ -17,6 +17,11 @@ export function listTemplates(query: TemplateQuery = {}): Promise<TemplatePage> 
 /** 201; 422 with `fields` (QY-BEN-1003/1006/1007/1008), 409 QY-BEN-1001 when the code is taken. */
 export async function createTemplate(body: CreateTemplateRequest): Promise<string> {
   return (await unwrap(client.POST('/api/v1/benefits/templates', { body }))).id
+}
+
+/** 编辑: 204; 422 with `fields` as for create, 409 QY-BEN-1013 when claimed coupons freeze amounts or validity. */
+export async function updateTemplate(code: string, body: TemplateTerms): Promise<void> {
+  await unwrap(client.PUT('/api/v1/benefits/templates/{code}', { params: { path: { code } }, body }))
 }
 
 /** 上架 (`active`, from draft) or 下架 (`withdrawn`: no more claims); 409 QY-BEN-1005 from a wrong status. */
