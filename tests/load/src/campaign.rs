@@ -280,16 +280,19 @@ async fn process(plan: &Plan, conn: &mut Conn, name: &str, tally: &mut Tally) ->
     .await?;
     let path = format!("/api/v1/campaigns/{id}/submit");
     let body = json!({"comment": "请审批"});
-    let first = call(
+    let mut first = call(
         conn,
         tally,
         Op::Submit,
         &path,
         &staff.planner,
         body,
-        Next::Task,
+        Next::TaskIfOpen,
     )
     .await?;
+    if first.is_empty() {
+        first = inbox_task(conn, tally, &staff.reviewer1, &id).await?;
+    }
     let path = format!("/api/v1/tasks/{first}/decision");
     let body = approve.clone();
     let second = call(
@@ -323,6 +326,8 @@ enum Next {
     Id,
     /// The id of the review task now open.
     Task,
+    /// The same, or "" when the answer shows none open yet.
+    TaskIfOpen,
     Nothing,
 }
 
@@ -373,6 +378,10 @@ async fn call(
                 .as_str()
                 .map(str::to_owned)
                 .ok_or("an open task"),
+            Next::TaskIfOpen => Ok(json["open_tasks"][0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()),
             Next::Nothing => Ok(String::new()),
         }
         .map_err(|what| format!("answered without {what}")),
@@ -389,6 +398,60 @@ async fn call(
     }
 }
 
+/// How often reviewer1 looks into the inbox while a task is not there yet.
+const INBOX_POLL: Duration = Duration::from_millis(30);
+/// How long a task may take to appear there.
+const INBOX_PATIENCE: Duration = Duration::from_secs(10);
+
+/// When the submission was answered before 初审's task was open: reviewer1 looks for it in the
+/// inbox, as a reviewer would, until it is there. Timed from the first look to the one that
+/// found it.
+async fn inbox_task(
+    conn: &mut Conn,
+    tally: &mut Tally,
+    cookie: &str,
+    campaign_id: &str,
+) -> Result<String, Op> {
+    let op = Op::Inbox;
+    let began = Instant::now();
+    loop {
+        let look = Instant::now();
+        let path = "/api/v1/tasks?tab=todo&process_type=campaign&page_size=100";
+        let result = conn.send(request("GET", path, Some(cookie), None)).await;
+        let outcome = crate::drive::classify(op, &result);
+        let page = match &result {
+            Ok(answer) if outcome.class() == Class::Success => {
+                serde_json::from_slice::<Value>(&answer.body).unwrap_or_default()
+            }
+            _ => {
+                tally.record(outcome, look.elapsed().as_micros() as u64);
+                return Err(op);
+            }
+        };
+        let found = page["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|t| t["business_key"] == campaign_id)
+                .and_then(|t| t["id"].as_str())
+        });
+        if let Some(task) = found {
+            tally.record(Outcome::Done { op }, began.elapsed().as_micros() as u64);
+            return Ok(task.to_owned());
+        }
+        if began.elapsed() > INBOX_PATIENCE {
+            tally.record(
+                Outcome::Failed {
+                    op,
+                    error: format!("初审's task not in the inbox within {INBOX_PATIENCE:?}"),
+                },
+                began.elapsed().as_micros() as u64,
+            );
+            return Err(op);
+        }
+        tokio::time::sleep(INBOX_POLL).await;
+    }
+}
+
 /// Prints the processes' phase; false when any call or process failed.
 fn report_processes(phase: &Phase) -> bool {
     let tally = &phase.tally;
@@ -401,6 +464,15 @@ fn report_processes(phase: &Phase) -> bool {
     );
     for (op, h) in &tally.latency {
         println!("  {op:<9} {}", summarize(h));
+    }
+    let late = tally.successes(Op::Inbox);
+    if late > 0 {
+        println!(
+            "note        {late} of {} submissions were answered before 初审's task was open \
+             (the answer's open_tasks was empty); reviewer1 then found it in the inbox (the inbox \
+             line: from the first look to the one that found it)",
+            tally.successes(Op::Submit)
+        );
     }
     if tally.reconnects > 0 {
         println!("connections {} reopened during the run", tally.reconnects);
@@ -444,10 +516,14 @@ fn report_baseline(processes: &Phase, baseline: &Phase) -> bool {
         println!("  start→result {}", summarize(h));
     }
     let passed = crate::print_outcomes("baseline", tally);
-    println!(
-        "ratio       {process_rate:.2} processes/s / {empty_rate:.2} empty workflows/s = {:.3}",
-        process_rate / empty_rate
-    );
+    if done > 0 {
+        println!(
+            "ratio       {process_rate:.2} processes/s / {empty_rate:.2} empty workflows/s = {:.3}",
+            process_rate / empty_rate
+        );
+    } else {
+        println!("ratio       none: no empty workflow completed");
+    }
     println!(
         "            (one process is a workflow start, two updates, the queries that wait until each \
          step is applied, and the activities that record every transition, open and close the \

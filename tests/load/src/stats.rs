@@ -15,6 +15,9 @@ pub enum Op {
     Create,
     /// `POST /api/v1/campaigns/{id}/submit` by the planner, answered once 初审 is open.
     Submit,
+    /// reviewer1 looking for 初审's task in the inbox, when the submission's answer came before
+    /// the task was open.
+    Inbox,
     /// 初审: reviewer1's decision, answered once 复核 is open.
     FirstReview,
     /// 复核: reviewer2's decision, answered in Scheduled.
@@ -32,6 +35,7 @@ impl fmt::Display for Op {
             Op::Redeem => "redeem",
             Op::Create => "create",
             Op::Submit => "submit",
+            Op::Inbox => "inbox",
             Op::FirstReview => "初审",
             Op::SecondReview => "复核",
             Op::Process => "process",
@@ -159,10 +163,7 @@ impl Tally {
     pub fn successes(&self, op: Op) -> u64 {
         self.outcomes
             .iter()
-            .filter(|(o, _)| {
-                o.class() == Class::Success
-                    && matches!(o, Outcome::Answer { op: p, .. } if *p == op)
-            })
+            .filter(|(o, _)| o.class() == Class::Success && o.op() == op)
             .map(|(_, n)| n)
             .sum()
     }
