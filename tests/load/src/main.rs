@@ -22,6 +22,10 @@
 //! Against `quanyi dev` (defaults: API on 127.0.0.1:8080, PostgreSQL on 54329 with the password
 //! and data key under `var/secrets/`), run from the workspace root, nothing else to pass.
 //!
+//! `--scenario campaign-process` (issue 5) is apart from all this: it drives campaign processes
+//! through both approvals over the staff API and runs empty Temporal workflows as its baseline
+//! (see `campaign.rs` and `empty.rs`); no seeding, pgbench or audit.
+//!
 //! Crates, and why: tokio, and hyper's low-level HTTP/1.1 client (`hyper::client::conn`) rather
 //! than `reqwest`, because "one task, one keep-alive connection" is exactly what it is (a pooled
 //! client would share and hide connections) and it costs the least CPU per request on a machine
