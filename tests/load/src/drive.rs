@@ -131,7 +131,7 @@ async fn back_off(result: &Result<crate::http::Answer, String>) {
     }
 }
 
-fn classify(op: Op, result: &Result<crate::http::Answer, String>) -> Outcome {
+pub fn classify(op: Op, result: &Result<crate::http::Answer, String>) -> Outcome {
     match result {
         Ok(answer) => Outcome::Answer {
             op,
@@ -228,10 +228,6 @@ pub async fn run(
                 let request_id = format!("{}{task}-{seq}", plan.prefix);
                 seq += 1;
                 match scenario::op_at(k, percent) {
-                    Op::Claim => {
-                        let keep = keep_claims.then_some(pool.as_ref());
-                        claim(&plan, &mut conn, &request_id, keep, &mut tally).await;
-                    }
                     Op::Redeem => match pool.pop() {
                         Some(coupon) => {
                             redeem(&plan, &mut conn, &request_id, &coupon, &mut tally).await
@@ -248,6 +244,11 @@ pub async fn run(
                         // mixed: nothing to redeem yet; claim instead
                         None => claim(&plan, &mut conn, &request_id, Some(&pool), &mut tally).await,
                     },
+                    // op_at answers Claim or Redeem
+                    _ => {
+                        let keep = keep_claims.then_some(pool.as_ref());
+                        claim(&plan, &mut conn, &request_id, keep, &mut tally).await;
+                    }
                 }
                 k += 1;
             }

@@ -39,9 +39,10 @@ impl Target {
     }
 }
 
-/// An answer: status and body.
+/// An answer: status, headers and body.
 pub struct Answer {
     pub status: u16,
+    pub headers: hyper::HeaderMap,
     pub body: Bytes,
 }
 
@@ -89,18 +90,15 @@ impl Conn {
         Ok(())
     }
 
-    /// Sends one signed POST and reads the whole answer. On any transport failure the connection
-    /// is dropped, and the next call opens a new one.
+    /// Sends one signed POST and reads the whole answer.
     pub async fn post(
         &mut self,
         signer: &Signer,
         path: &str,
         body: String,
     ) -> Result<Answer, String> {
-        self.connect().await?;
         let signed = signer.sign("POST", path, body.as_bytes());
         let request = hyper::Request::post(path)
-            .header(hyper::header::HOST, &self.target.host)
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header("x-qy-client", signed.client)
             .header("x-qy-timestamp", signed.timestamp)
@@ -108,6 +106,23 @@ impl Conn {
             .header("x-qy-signature", signed.signature)
             .body(Full::new(Bytes::from(body)))
             .expect("a valid request");
+        self.send(request).await
+    }
+
+    /// Sends one request (the `Host` header is added here) and reads the whole answer. On any
+    /// transport failure the connection is dropped, and the next call opens a new one.
+    pub async fn send(
+        &mut self,
+        mut request: hyper::Request<Full<Bytes>>,
+    ) -> Result<Answer, String> {
+        self.connect().await?;
+        request.headers_mut().insert(
+            hyper::header::HOST,
+            self.target
+                .host
+                .parse()
+                .map_err(|_| format!("{} is not a host header", self.target.host))?,
+        );
         let sender = self.sender.as_mut().expect("connected above");
         let result = async {
             sender
@@ -118,14 +133,17 @@ impl Conn {
                 .send_request(request)
                 .await
                 .map_err(|e| format!("send: {e}"))?;
-            let status = response.status().as_u16();
-            let body = response
-                .into_body()
+            let (parts, body) = response.into_parts();
+            let body = body
                 .collect()
                 .await
                 .map_err(|e| format!("read body: {e}"))?
                 .to_bytes();
-            Ok(Answer { status, body })
+            Ok(Answer {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body,
+            })
         }
         .await;
         if result.is_err() {

@@ -22,6 +22,10 @@
 //! Against `quanyi dev` (defaults: API on 127.0.0.1:8080, PostgreSQL on 54329 with the password
 //! and data key under `var/secrets/`), run from the workspace root, nothing else to pass.
 //!
+//! `--scenario campaign-process` (issue 5) is apart from all this: it drives campaign processes
+//! through both approvals over the staff API and runs empty Temporal workflows as its baseline
+//! (see `campaign.rs` and `empty.rs`); no seeding, pgbench or audit.
+//!
 //! Crates, and why: tokio, and hyper's low-level HTTP/1.1 client (`hyper::client::conn`) rather
 //! than `reqwest`, because "one task, one keep-alive connection" is exactly what it is (a pooled
 //! client would share and hide connections) and it costs the least CPU per request on a machine
@@ -32,7 +36,9 @@
 //! business-versus-error classification and the pgbench comparison — more glue than this crate.
 
 mod audit;
+mod campaign;
 mod drive;
+mod empty;
 mod http;
 mod pgbench;
 mod scenario;
@@ -61,15 +67,21 @@ struct Cli {
     /// What load to drive.
     #[arg(long, value_enum)]
     scenario: Scenario,
-    /// Concurrent connections, one task and one keep-alive connection each.
-    #[arg(long, default_value_t = 100)]
-    connections: usize,
+    /// Concurrent connections, one task and one keep-alive connection each; for campaign-process,
+    /// concurrent processes (and as many concurrent empty workflows in the baseline)
+    /// [default: 100; 20 for campaign-process].
+    #[arg(long)]
+    connections: Option<usize>,
     /// How long the measured phase runs (`30s`, `2m`).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     duration: Duration,
     /// The API.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     base_url: String,
+    /// The Temporal frontend the campaign-process baseline runs empty workflows on
+    /// (`quanyi dev --temporal-port`).
+    #[arg(long, default_value = "http://127.0.0.1:17233")]
+    temporal_url: String,
     /// PostgreSQL of the installation under load [default: postgres://quanyi:<pw>@127.0.0.1:<pg-port>/quanyi,
     /// <pw> read from <var>/secrets/pg-password, as `quanyi dev` sets it up].
     #[arg(long, env = "QUANYI_LOAD_DATABASE_URL", hide_env_values = true)]
@@ -117,6 +129,15 @@ struct Cli {
     quanyi_bin: Option<PathBuf>,
 }
 
+impl Cli {
+    fn connections(&self) -> usize {
+        self.connections.unwrap_or(match self.scenario {
+            Scenario::CampaignProcess => 20,
+            _ => 100,
+        })
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -153,8 +174,31 @@ fn database_url(cli: &Cli) -> anyhow::Result<SecretString> {
 
 /// Whether the run passed.
 async fn run(cli: Cli) -> anyhow::Result<bool> {
-    anyhow::ensure!(cli.connections > 0, "--connections must be at least 1");
+    let connections = cli.connections();
+    anyhow::ensure!(connections > 0, "--connections must be at least 1");
     let url = database_url(&cli)?;
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let prefix = format!("L{unix}-");
+    if cli.scenario == Scenario::CampaignProcess {
+        // the captchas of the three sign-ins and the check of the campaigns afterwards
+        let db = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(url.expose_secret())
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        let options = campaign::Options {
+            base_url: cli.base_url.clone(),
+            temporal_url: cli.temporal_url.clone(),
+            connections,
+            duration: cli.duration,
+            prefix,
+        };
+        let passed = campaign::run(options, &db).await?;
+        println!("{}", if passed { "PASS" } else { "FAIL" });
+        return Ok(passed);
+    }
     let key_file = cli
         .data_key_file
         .clone()
@@ -168,10 +212,6 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .connect(url.expose_secret())
         .await
         .context("cannot connect to PostgreSQL")?;
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    let prefix = format!("L{unix}-");
 
     let seeding = std::time::Instant::now();
     let seeded = seed::seed(
@@ -207,7 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     println!(
         "quanyi-load {:?}: prefix {prefix}, {} connections, {:?}, {}; seeded {} templates in {:.1} s",
         cli.scenario,
-        cli.connections,
+        connections,
         cli.duration,
         cli.base_url,
         seeded.spread.len() + 1,
@@ -220,10 +260,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     if cli.scenario.needs_pool() {
         let count = cli.pool.unwrap_or(match cli.scenario {
             Scenario::Redeem => 30_000,
-            _ => 20 * cli.connections as u64,
+            _ => 20 * connections as u64,
         });
-        let setup =
-            drive::fill_pool(plan.clone(), pool.clone(), cli.connections.min(64), count).await;
+        let setup = drive::fill_pool(plan.clone(), pool.clone(), connections.min(64), count).await;
         println!(
             "setup: claimed {} of {count} coupons in {:.1} s ({:.0} req/s), not measured",
             pool.len(),
@@ -234,7 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         claimed_in_setup = setup.tally.successes(Op::Claim);
     }
 
-    let result = drive::run(plan.clone(), pool.clone(), cli.connections, cli.duration).await;
+    let result = drive::run(plan.clone(), pool.clone(), connections, cli.duration).await;
     passed &= report(&cli, &result, &pool);
     passed &= check_claims(&cli, &result.tally);
     passed &= check_recorded(&db, &seeded, claimed_in_setup, &result.tally).await?;
@@ -321,7 +360,7 @@ fn report(cli: &Cli, result: &drive::PhaseResult, pool: &drive::CouponPool) -> b
 }
 
 /// Outcomes by class; false when any is an error.
-fn print_outcomes(phase: &str, tally: &Tally) -> bool {
+pub(crate) fn print_outcomes(phase: &str, tally: &Tally) -> bool {
     println!("outcomes ({phase})");
     for (outcome, n) in &tally.outcomes {
         let label = match outcome.class() {
@@ -333,21 +372,25 @@ fn print_outcomes(phase: &str, tally: &Tally) -> bool {
             Outcome::Answer { op, status, code } => {
                 println!("  {op:<7} {status} {code:<12} {n:>9}  {label}")
             }
-            Outcome::Transport { .. } => {}
+            Outcome::Done { op } => println!("  {op:<7} done {:<11} {n:>9}  {label}", ""),
+            Outcome::Transport { .. } | Outcome::Failed { .. } => {}
         }
     }
-    let transport: Vec<_> = tally
-        .outcomes
-        .iter()
-        .filter_map(|(o, n)| match o {
-            Outcome::Transport { op, error } => Some((op, error, n)),
-            Outcome::Answer { .. } => None,
-        })
-        .collect();
-    if !transport.is_empty() {
-        println!("transport errors ({phase})");
-        for (op, error, n) in transport {
-            println!("  {op:<7} {error:<40} {n:>9}  ERROR");
+    for (heading, transport) in [("transport errors", true), ("failures", false)] {
+        let listed: Vec<_> = tally
+            .outcomes
+            .iter()
+            .filter_map(|(o, n)| match o {
+                Outcome::Transport { op, error } if transport => Some((op, error, n)),
+                Outcome::Failed { op, error } if !transport => Some((op, error, n)),
+                _ => None,
+            })
+            .collect();
+        if !listed.is_empty() {
+            println!("{heading} ({phase})");
+            for (op, error, n) in listed {
+                println!("  {op:<7} {error:<40} {n:>9}  ERROR");
+            }
         }
     }
     let errors = tally.count(Class::Error);
@@ -502,7 +545,7 @@ async fn baseline(
         )
     };
     let script = pgbench::claim_script(client_id, &template, templates, shards);
-    let clients = cli.connections.min(pgbench::client_cap(db).await?);
+    let clients = cli.connections().min(pgbench::client_cap(db).await?);
     let dir = tempfile::tempdir()?;
     let bench = pgbench::run(url, &script, clients, cli.pgbench_duration, dir.path()).await?;
     let api = result.tally.answered() as f64 / result.elapsed.as_secs_f64();
@@ -511,7 +554,7 @@ async fn baseline(
         "pgbench     {:.1} tps ({} clients{}, {:?}, {} transactions, {} failed; the claim transaction{})",
         bench.tps,
         bench.clients,
-        if clients < cli.connections {
+        if clients < cli.connections() {
             ", capped by max_connections"
         } else {
             ""

@@ -14,13 +14,16 @@ pub enum Scenario {
     /// Claims and redemptions interleaved (default 80 % / 20 %); redemptions use coupons claimed
     /// in a small setup phase and earlier in the run.
     Mixed,
+    /// Campaign processes through both approvals over the staff API, against empty Temporal
+    /// workflows as the baseline.
+    CampaignProcess,
 }
 
 impl Scenario {
     /// The share of redemptions, in percent.
     pub fn redeem_percent(self, mixed: u8) -> u8 {
         match self {
-            Scenario::ClaimSpread | Scenario::ClaimHot => 0,
+            Scenario::ClaimSpread | Scenario::ClaimHot | Scenario::CampaignProcess => 0,
             Scenario::Redeem => 100,
             Scenario::Mixed => mixed.min(100),
         }

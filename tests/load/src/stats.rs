@@ -5,11 +5,27 @@ use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The two calls of the channel API we drive.
+/// What we time: the two calls of the channel API; the four calls of a campaign process, the
+/// whole process, and an empty Temporal workflow (campaign-process).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Op {
     Claim,
     Redeem,
+    /// `POST /api/v1/campaigns` by the planner.
+    Create,
+    /// `POST /api/v1/campaigns/{id}/submit` by the planner, answered once 初审 is open.
+    Submit,
+    /// reviewer1 looking for 初审's task in the inbox, when the submission's answer came before
+    /// the task was open.
+    Inbox,
+    /// 初审: reviewer1's decision, answered once 复核 is open.
+    FirstReview,
+    /// 复核: reviewer2's decision, answered in Scheduled.
+    SecondReview,
+    /// The four calls above, one after the other.
+    Process,
+    /// Start an empty workflow and wait for its result.
+    EmptyWorkflow,
 }
 
 impl fmt::Display for Op {
@@ -17,6 +33,13 @@ impl fmt::Display for Op {
         f.pad(match self {
             Op::Claim => "claim",
             Op::Redeem => "redeem",
+            Op::Create => "create",
+            Op::Submit => "submit",
+            Op::Inbox => "inbox",
+            Op::FirstReview => "初审",
+            Op::SecondReview => "复核",
+            Op::Process => "process",
+            Op::EmptyWorkflow => "empty workflow",
         })
     }
 }
@@ -29,6 +52,12 @@ pub enum Outcome {
     Answer { op: Op, status: u16, code: String },
     /// No HTTP answer: connect, write or read failed.
     Transport { op: Op, error: String },
+    /// Something that is not one HTTP call (a whole process, an empty workflow) finished as it
+    /// should.
+    Done { op: Op },
+    /// It did not, or a call was answered 2xx with less than the next step needs; `error` says
+    /// what went wrong in words that do not vary per request.
+    Failed { op: Op, error: String },
 }
 
 /// Whether an outcome counts against "100 % success".
@@ -44,9 +73,19 @@ pub enum Class {
 pub const SOLD_OUT: &str = "QY-BEN-2001";
 
 impl Outcome {
+    pub fn op(&self) -> Op {
+        match self {
+            Outcome::Answer { op, .. }
+            | Outcome::Transport { op, .. }
+            | Outcome::Done { op }
+            | Outcome::Failed { op, .. } => *op,
+        }
+    }
+
     pub fn class(&self) -> Class {
         match self {
             Outcome::Answer { status, .. } if (200..300).contains(status) => Class::Success,
+            Outcome::Done { .. } => Class::Success,
             Outcome::Answer {
                 op: Op::Claim,
                 status: 409,
@@ -72,13 +111,17 @@ pub struct Tally {
 
 impl Tally {
     pub fn record(&mut self, outcome: Outcome, micros: u64) {
-        let op = match &outcome {
-            Outcome::Answer { op, .. } | Outcome::Transport { op, .. } => *op,
-        };
+        let op = outcome.op();
         self.latency
             .entry(op)
             .or_insert_with(new_histogram)
             .saturating_record(micros.max(1));
+        *self.outcomes.entry(outcome).or_default() += 1;
+    }
+
+    /// Counts an outcome without timing it (a process that stopped early, a failure noticed
+    /// after the call it belongs to was timed).
+    pub fn note(&mut self, outcome: Outcome) {
         *self.outcomes.entry(outcome).or_default() += 1;
     }
 
@@ -120,10 +163,7 @@ impl Tally {
     pub fn successes(&self, op: Op) -> u64 {
         self.outcomes
             .iter()
-            .filter(|(o, _)| {
-                o.class() == Class::Success
-                    && matches!(o, Outcome::Answer { op: p, .. } if *p == op)
-            })
+            .filter(|(o, _)| o.class() == Class::Success && o.op() == op)
             .map(|(_, n)| n)
             .sum()
     }
