@@ -300,8 +300,8 @@ pub async fn act(
     status_of(state, workflow_id, view).await
 }
 
-/// Waits (up to 10 s) until a just-started process has opened its first approval task, so the
-/// answer and the approvers' inbox agree.
+/// Waits (up to 10 s) until a just-started process has opened its first approval task in the read
+/// model, so the answer and the approvers' inbox agree.
 pub async fn wait_started(
     state: &AppState,
     workflow_id: &str,
@@ -309,13 +309,19 @@ pub async fn wait_started(
 ) -> Result<ProcessView, ApiError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let view = view(state, workflow_id, viewer).await?;
-        match view {
-            Some(view) if view.approval.is_some() || tokio::time::Instant::now() > deadline => {
-                return Ok(view);
-            }
-            _ => tokio::time::sleep(Duration::from_millis(30)).await,
+        let opened = sqlx::query_scalar!(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE workflow_id = $1 AND status = 'open')",
+            workflow_id
+        )
+        .fetch_one(&state.pool)
+        .await?
+        .unwrap_or(false);
+        if opened || tokio::time::Instant::now() > deadline {
+            return view(state, workflow_id, viewer)
+                .await?
+                .ok_or_else(|| ErrorCode::UnknownProcess.into());
         }
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
 }
 
