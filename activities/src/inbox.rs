@@ -215,7 +215,8 @@ pub async fn tasks_of(
     workflow_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        TaskRow,
         r#"SELECT t.id, t.workflow_id, p.process_type, p.business_key, coalesce(t.title, p.title) AS title,
                   t.step, t.level, t.level_name, p.state, t.submitted_by, a.username AS "assignee?",
                   t.created_at, t.due_at, t.status, t.outcome, t.decided_by, t.closed_at, t.comment,
@@ -229,31 +230,7 @@ pub async fn tasks_of(
         now
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TaskRow {
-            id: r.id,
-            workflow_id: r.workflow_id,
-            process_type: r.process_type,
-            business_key: r.business_key,
-            title: r.title,
-            step: r.step,
-            level: r.level,
-            level_name: r.level_name,
-            state: r.state,
-            submitted_by: r.submitted_by,
-            assignee: r.assignee,
-            created_at: r.created_at,
-            due_at: r.due_at,
-            overdue: r.overdue,
-            status: r.status,
-            outcome: r.outcome,
-            decided_by: r.decided_by,
-            closed_at: r.closed_at,
-            comment: r.comment,
-        })
-        .collect())
+    .await
 }
 
 /// One step of a process's timeline.
