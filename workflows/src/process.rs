@@ -328,6 +328,30 @@ pub async fn deadline_or<W>(
     Ok(fired)
 }
 
+/// Applies a change to an approval task in the read model, when there is one.
+pub async fn update_task<W>(
+    ctx: &WorkflowContext<W>,
+    update: Option<TaskUpdate>,
+) -> WorkflowResult<()> {
+    if let Some(update) = update {
+        ctx.execute_activity(UpdateTask, update, activity_options())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Opens an approval task in the read model, when there is one to open.
+pub async fn open_task<W>(
+    ctx: &WorkflowContext<W>,
+    opening: Option<TaskOpening>,
+) -> WorkflowResult<()> {
+    if let Some(opening) = opening {
+        ctx.execute_activity(OpenTask, opening, activity_options())
+            .await?;
+    }
+    Ok(())
+}
+
 /// Records a transition in the read model, then in the workflow's own history (`history`).
 pub async fn record<W>(
     ctx: &mut WorkflowContext<W>,

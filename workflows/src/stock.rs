@@ -5,8 +5,8 @@
 
 use crate::approval::{ApprovalStep, OrgChain, Outcome as Decided, Policy, Refusal, SlaTimer};
 use crate::process::{
-    Accepted, Action, ActionRequest, HistoryEntry, Notice, Notify, OpenApproval, OpenTask,
-    PendingTimer, ProcessView, TaskChange, TransitionRecord, UpdateTask,
+    Accepted, Action, ActionRequest, HistoryEntry, Notice, Notify, OpenApproval, PendingTimer,
+    ProcessView, TaskChange, TransitionRecord,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -408,9 +408,7 @@ impl StockChangeWorkflow {
             let wf = workflow_id(&s.input.request_id);
             Some(s.approval.as_mut()?.sla_fired(timer, &wf, at))
         });
-        if let Some(update) = update {
-            ctx.execute_activity(UpdateTask, update, options()).await?;
-        }
+        process::update_task(ctx, update).await?;
         Ok(())
     }
 
@@ -432,7 +430,7 @@ impl StockChangeWorkflow {
                     s.decided_by = Some(by.clone());
                     (update, approval.decide(decision, at))
                 });
-                ctx.execute_activity(UpdateTask, update, options()).await?;
+                process::update_task(ctx, Some(update)).await?;
                 match outcome {
                     Decided::NextLevel => return Self::open_task(ctx).await,
                     Decided::Approved => Event::Approve,
@@ -451,7 +449,7 @@ impl StockChangeWorkflow {
                     };
                     approval.task_update(&wf, change, at)
                 });
-                ctx.execute_activity(UpdateTask, update, options()).await?;
+                process::update_task(ctx, Some(update)).await?;
                 return Ok(());
             }
             Action::Withdraw => {
@@ -526,9 +524,7 @@ impl StockChangeWorkflow {
                         };
                         Some(approval.task_update(&wf, change, at))
                     });
-                    if let Some(update) = update {
-                        ctx.execute_activity(UpdateTask, update, options()).await?;
-                    }
+                    process::update_task(ctx, update).await?;
                 }
                 Command::NotifySubmitter => {
                     let notice = ctx.state(|s| {
@@ -562,9 +558,7 @@ impl StockChangeWorkflow {
             let wf = workflow_id(&s.input.request_id);
             Some(s.approval.as_ref()?.task_opening(&wf, &s.title(), at))
         });
-        if let Some(opening) = opening {
-            ctx.execute_activity(OpenTask, opening, options()).await?;
-        }
+        process::open_task(ctx, opening).await?;
         Ok(())
     }
 

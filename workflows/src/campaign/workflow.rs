@@ -9,7 +9,7 @@ use super::{
     OpenApproval, PROCESS_TYPE, PendingTimer, ProcessView, workflow_id,
 };
 use crate::approval::{Actor, ApprovalStep, Decision, Outcome, Refusal, SlaTimer};
-use crate::process::{Notice, Notify, OpenTask, TaskChange, TransitionRecord, UpdateTask};
+use crate::process::{Notice, Notify, TaskChange, TransitionRecord};
 use chrono::{DateTime, Utc};
 use statig::prelude::*;
 use temporalio_macros::{workflow, workflow_methods};
@@ -322,9 +322,7 @@ impl CampaignWorkflow {
                     let wf = workflow_id(&s.input.campaign_id);
                     Some(s.approval.as_mut()?.sla_fired(timer, &wf, at))
                 });
-                if let Some(update) = update {
-                    ctx.execute_activity(UpdateTask, update, options()).await?;
-                }
+                process::update_task(ctx, update).await?;
                 Ok(())
             }
         }
@@ -356,7 +354,7 @@ impl CampaignWorkflow {
                     let terminate = matches!(s.change, Some(ChangeRequest::Terminate { .. }));
                     (update, outcome, approval.kind.clone(), terminate)
                 });
-                ctx.execute_activity(UpdateTask, update, options()).await?;
+                process::update_task(ctx, Some(update)).await?;
                 let event = match (kind.as_str(), outcome) {
                     ("review", Outcome::NextLevel) => Some(Event::ApproveLevel),
                     ("review", Outcome::Approved) => Some(Event::ApproveFinal),
@@ -384,7 +382,7 @@ impl CampaignWorkflow {
                     };
                     approval.task_update(&workflow_id(&s.input.campaign_id), change, at)
                 });
-                ctx.execute_activity(UpdateTask, update, options()).await?;
+                process::update_task(ctx, Some(update)).await?;
                 let notice = ctx.state(|s| Notice {
                     key: format!(
                         "{}/transfer/{}/{}",
@@ -549,9 +547,7 @@ impl CampaignWorkflow {
                     };
                     Some(approval.task_update(&workflow_id(&s.input.campaign_id), change, at))
                 });
-                if let Some(update) = update {
-                    ctx.execute_activity(UpdateTask, update, options()).await?;
-                }
+                process::update_task(ctx, update).await?;
                 Ok(())
             }
             Command::NotifySubmitter => {
@@ -593,9 +589,7 @@ impl CampaignWorkflow {
             let wf = workflow_id(&s.input.campaign_id);
             Some(s.approval.as_ref()?.task_opening(&wf, &s.facts.title, at))
         });
-        if let Some(opening) = opening {
-            ctx.execute_activity(OpenTask, opening, options()).await?;
-        }
+        process::open_task(ctx, opening).await?;
         Ok(())
     }
 
