@@ -417,6 +417,13 @@ pub async fn gateway(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    // Refused on size or charset, the body may be left unread and the server then drops the
+    // connection: say so, or the consumer's next message on it fails mid-flight.
+    if ret_code == RetCode::TooLarge.code() || ret_code == RetCode::Charset.code() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 
