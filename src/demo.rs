@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use quanyi_activities::audit::Entry;
-use quanyi_activities::campaign::{self as store, NewCampaign, Rule};
+use quanyi_activities::campaign::{self as store, DeliverySettings, NewCampaign, Rule};
 use quanyi_api::AppState;
 use quanyi_api::error::ApiError;
 use quanyi_api::inbox::{act, actor_of};
@@ -183,6 +183,14 @@ pub async fn seed_campaigns(state: &AppState) -> Result<usize, String> {
                 budget_fen: 1_000_000 * (n as i64 + 1),
                 template_code: Some("DEMO-MJ20".into()),
             }],
+            delivery: DeliverySettings {
+                priority: 10 * (n as i16 + 1),
+                entry_title: format!("{}（点击领取）", demo.name),
+                entry_image_url: format!("/static/demo/campaign-{}.png", n + 1),
+                entry_link: format!("/mobile/campaigns/{}", n + 1),
+                benefit_summary: "满 100 减 20 元".into(),
+                frequency_cap: Some(3),
+            },
         };
         let id = store::create(&state.pool, &new, now, seed_entry())
             .await

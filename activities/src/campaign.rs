@@ -48,6 +48,22 @@ pub struct NewCampaign {
     pub success_criteria: String,
     pub description: String,
     pub rules: Vec<Rule>,
+    pub delivery: DeliverySettings,
+}
+
+/// How channels show a campaign (MKT-8): its entry assets, priority and frequency cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeliverySettings {
+    /// 0–999, higher first.
+    pub priority: i16,
+    /// The entry's title; empty: the campaign's name.
+    pub entry_title: String,
+    pub entry_image_url: String,
+    /// Where the entry leads: an `https://` address or an internal path (`/…`).
+    pub entry_link: String,
+    pub benefit_summary: String,
+    /// Showings to one customer a day; none: no cap.
+    pub frequency_cap: Option<i16>,
 }
 
 impl NewCampaign {
@@ -111,10 +127,12 @@ pub async fn create(
     }
     let id = sqlx::query_scalar!(
         r#"INSERT INTO campaigns (code, name, type, org_id, channels, start_at, end_at, budget_fen,
-                                  success_criteria, description, created_by, created_at, updated_at)
+                                  success_criteria, description, created_by, created_at, updated_at,
+                                  priority, entry_title, entry_image_url, entry_link,
+                                  benefit_summary, frequency_cap)
            VALUES ('HD' || to_char($11 AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                         || lpad(nextval('campaign_code_seq')::text, 6, '0'),
-                   $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                   $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17)
            RETURNING id"#,
         new.name,
         new.kind,
@@ -127,6 +145,12 @@ pub async fn create(
         new.description,
         by.username.as_deref().unwrap_or("system"),
         now,
+        new.delivery.priority,
+        new.delivery.entry_title,
+        new.delivery.entry_image_url,
+        new.delivery.entry_link,
+        new.delivery.benefit_summary,
+        new.delivery.frequency_cap,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -182,7 +206,9 @@ pub async fn update(
     let updated = sqlx::query!(
         "UPDATE campaigns SET name = $2, type = $3, org_id = $4, channels = $5, start_at = $6,
                               end_at = $7, budget_fen = $8, success_criteria = $9,
-                              description = $10, updated_at = $11
+                              description = $10, updated_at = $11, priority = $12,
+                              entry_title = $13, entry_image_url = $14, entry_link = $15,
+                              benefit_summary = $16, frequency_cap = $17
           WHERE id = $1",
         id,
         new.name,
@@ -195,6 +221,12 @@ pub async fn update(
         new.success_criteria,
         new.description,
         now,
+        new.delivery.priority,
+        new.delivery.entry_title,
+        new.delivery.entry_image_url,
+        new.delivery.entry_link,
+        new.delivery.benefit_summary,
+        new.delivery.frequency_cap,
     )
     .execute(&mut *tx)
     .await;
@@ -344,6 +376,7 @@ pub struct CampaignRecord {
     pub success_criteria: String,
     pub description: String,
     pub rules: Vec<Rule>,
+    pub delivery: DeliverySettings,
     pub customers_uploaded_at: Option<DateTime<Utc>>,
     pub customers_uploaded_by: Option<String>,
     pub evaluation: Option<EvaluationRow>,
@@ -353,6 +386,8 @@ pub struct CampaignRecord {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EvaluationRow {
     pub customers: i32,
+    /// Customers a channel showed the campaign to.
+    pub contacts: i32,
     pub claims: i64,
     pub redemptions: i64,
     pub budget_fen: i64,
@@ -373,7 +408,8 @@ async fn detail_in(
                   c.channels, c.start_at, c.end_at, c.budget_fen, c.customers_total,
                   coalesce(p.state, 'Draft') AS "state!", c.created_by, c.created_at, c.updated_at,
                   c.success_criteria, c.description, c.customers_uploaded_at,
-                  c.customers_uploaded_by
+                  c.customers_uploaded_by, c.priority, c.entry_title, c.entry_image_url,
+                  c.entry_link, c.benefit_summary, c.frequency_cap
              FROM campaigns c
              JOIN orgs o ON o.id = c.org_id
              LEFT JOIN process_instances p ON p.workflow_id = 'campaign-' || c.id::text
@@ -394,7 +430,7 @@ async fn detail_in(
     .await?;
     let evaluation = sqlx::query_as!(
         EvaluationRow,
-        "SELECT customers, claims, redemptions, budget_fen, recorded_at
+        "SELECT customers, contacts, claims, redemptions, budget_fen, recorded_at
            FROM campaign_evaluations WHERE campaign_id = $1",
         id
     )
@@ -422,6 +458,14 @@ async fn detail_in(
         success_criteria: r.success_criteria,
         description: r.description,
         rules,
+        delivery: DeliverySettings {
+            priority: r.priority,
+            entry_title: r.entry_title,
+            entry_image_url: r.entry_image_url,
+            entry_link: r.entry_link,
+            benefit_summary: r.benefit_summary,
+            frequency_cap: r.frequency_cap,
+        },
         customers_uploaded_at: r.customers_uploaded_at,
         customers_uploaded_by: r.customers_uploaded_by,
         evaluation,
@@ -690,6 +734,8 @@ pub async fn apply_change(pool: &PgPool, change: &CampaignChange) -> Result<(), 
         after: Some(serde_json::json!({"end_at": change.end_at, "budget_fen": change.budget_fen})),
     };
     audit::append(&mut tx, change.at, entry).await?;
+    // a new end changes what channel delivery shows
+    crate::store::announce_change(&mut tx, crate::store::Cached::Campaigns).await?;
     tx.commit().await
 }
 
@@ -701,9 +747,10 @@ pub async fn evaluate(
 ) -> Result<Evaluation, sqlx::Error> {
     let id = Uuid::parse_str(&request.campaign_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     sqlx::query!(
-        "INSERT INTO campaign_evaluations (campaign_id, customers, claims, redemptions, budget_fen,
-                                           recorded_at)
+        "INSERT INTO campaign_evaluations (campaign_id, customers, contacts, claims, redemptions,
+                                           budget_fen, recorded_at)
          SELECT c.id, c.customers_total,
+                (SELECT count(DISTINCT customer_no) FROM campaign_exposures WHERE campaign_id = c.id),
                 (SELECT count(*) FROM coupons WHERE campaign_id = c.id),
                 (SELECT count(*) FROM coupons WHERE campaign_id = c.id AND status = 'redeemed'),
                 c.budget_fen, $2
@@ -716,7 +763,7 @@ pub async fn evaluate(
     .await?;
     sqlx::query_as!(
         Evaluation,
-        "SELECT customers, claims, redemptions, budget_fen, recorded_at
+        "SELECT customers, contacts, claims, redemptions, budget_fen, recorded_at
            FROM campaign_evaluations WHERE campaign_id = $1",
         id
     )

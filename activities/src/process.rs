@@ -70,6 +70,10 @@ pub async fn record_transition(
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    // channel delivery shows running campaigns: its copy goes when one changes state
+    if inserted == 1 && record.process_type == "campaign" {
+        crate::store::announce_change(tx, crate::store::Cached::Campaigns).await?;
+    }
     Ok(if inserted == 1 {
         RecordOutcome::Written
     } else {

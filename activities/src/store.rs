@@ -50,6 +50,8 @@ pub enum Cached {
     Parameters,
     Dictionaries,
     ApiClients,
+    /// The running campaigns channel delivery shows: a campaign process changed state.
+    Campaigns,
 }
 
 impl Cached {
@@ -58,13 +60,19 @@ impl Cached {
             Cached::Parameters => "parameters",
             Cached::Dictionaries => "dictionaries",
             Cached::ApiClients => "api_clients",
+            Cached::Campaigns => "campaigns",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Cached> {
-        [Cached::Parameters, Cached::Dictionaries, Cached::ApiClients]
-            .into_iter()
-            .find(|c| c.name() == name)
+        [
+            Cached::Parameters,
+            Cached::Dictionaries,
+            Cached::ApiClients,
+            Cached::Campaigns,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
     }
 }
 

@@ -6,6 +6,7 @@
 
 use quanyi_activities::benefits::clients::{self, Client};
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::delivery::{self, LiveCampaign};
 use quanyi_activities::dictionaries::{self, Dictionary};
 use quanyi_activities::identity::SecurityPolicy;
 use quanyi_activities::parameters;
@@ -19,6 +20,9 @@ use std::time::{Duration, Instant};
 /// Longest a copy is used without a notification.
 const LIFETIME: Duration = Duration::from_secs(60);
 
+/// The running campaigns change more often and matter more: a short lifetime.
+const LIVE_CAMPAIGNS_LIFETIME: Duration = Duration::from_secs(10);
+
 /// One cached value with the time it was read.
 struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
 
@@ -27,10 +31,10 @@ impl<T> Slot<T> {
         Self(Mutex::new(None))
     }
 
-    fn fresh(&self) -> Option<Arc<T>> {
+    fn fresh(&self, lifetime: Duration) -> Option<Arc<T>> {
         let slot = self.0.lock().expect("cache lock");
         slot.as_ref()
-            .filter(|(at, _)| at.elapsed() < LIFETIME)
+            .filter(|(at, _)| at.elapsed() < lifetime)
             .map(|(_, value)| value.clone())
     }
 
@@ -49,6 +53,8 @@ pub struct Caches {
     defaults: SecurityPolicy,
     policy: Slot<SecurityPolicy>,
     dictionaries: Slot<Vec<Dictionary>>,
+    /// The running campaigns channel delivery shows.
+    live_campaigns: Slot<Vec<LiveCampaign>>,
     /// Signed-API clients by code, secrets decrypted (`None`: unknown or disabled).
     clients: Mutex<HashMap<String, (Instant, Option<Client>)>>,
 }
@@ -59,6 +65,7 @@ impl Caches {
             defaults,
             policy: Slot::new(),
             dictionaries: Slot::new(),
+            live_campaigns: Slot::new(),
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -92,7 +99,7 @@ impl Caches {
 
     /// The security policy in force: the defaults with the parameters applied.
     pub async fn policy(&self, pool: &PgPool) -> Result<Arc<SecurityPolicy>, sqlx::Error> {
-        match self.policy.fresh() {
+        match self.policy.fresh(LIFETIME) {
             Some(policy) => Ok(policy),
             None => Ok(self
                 .policy
@@ -101,9 +108,23 @@ impl Caches {
     }
 
     pub async fn dictionaries(&self, pool: &PgPool) -> Result<Arc<Vec<Dictionary>>, sqlx::Error> {
-        match self.dictionaries.fresh() {
+        match self.dictionaries.fresh(LIFETIME) {
             Some(all) => Ok(all),
             None => Ok(self.dictionaries.put(dictionaries::all(pool).await?)),
+        }
+    }
+
+    /// The running campaigns, read again at least every [`LIVE_CAMPAIGNS_LIFETIME`]: a state
+    /// change drops the copy at once, the lifetime bounds what a lost notification costs.
+    pub async fn live_campaigns(
+        &self,
+        pool: &PgPool,
+    ) -> Result<Arc<Vec<LiveCampaign>>, sqlx::Error> {
+        match self.live_campaigns.fresh(LIVE_CAMPAIGNS_LIFETIME) {
+            Some(live) => Ok(live),
+            None => Ok(self
+                .live_campaigns
+                .put(delivery::live_campaigns(pool).await?)),
         }
     }
 
@@ -113,12 +134,14 @@ impl Caches {
             Cached::Parameters => self.policy.clear(),
             Cached::Dictionaries => self.dictionaries.clear(),
             Cached::ApiClients => self.clients.lock().expect("cache lock").clear(),
+            Cached::Campaigns => self.live_campaigns.clear(),
         }
     }
 
     fn invalidate_all(&self) {
         self.policy.clear();
         self.dictionaries.clear();
+        self.live_campaigns.clear();
         self.clients.lock().expect("cache lock").clear();
     }
 

@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use quanyi_activities::campaign::{
-    self as store, CampaignRecord, CampaignSummary, Filter, NewCampaign, Refusal, Rule,
-    UploadError, UploadReport,
+    self as store, CampaignRecord, CampaignSummary, DeliverySettings, Filter, NewCampaign, Refusal,
+    Rule, UploadError, UploadReport,
 };
 use quanyi_activities::identity::User;
 use quanyi_activities::inbox::{TaskRow, TimelineEntry};
@@ -104,6 +104,62 @@ pub struct CampaignRequest {
     pub description: String,
     #[validate(length(min = 1, max = 20, code = "QY-CAMP-0006"), nested)]
     pub rules: Vec<RuleRequest>,
+    /// How channels show it; absent: priority 50, the campaign's name, no cap.
+    #[serde(default)]
+    #[validate(nested)]
+    pub delivery: DeliveryRequest,
+}
+
+/// An entry link or image, when given: an `https://` address or an internal path, printable, no spaces.
+fn entry_url(url: &str) -> Result<(), ValidationError> {
+    if url.is_empty() {
+        return Ok(());
+    }
+    let printable = url.chars().all(|c| !c.is_whitespace() && !c.is_control());
+    let shaped = url.starts_with("https://") && url.len() > 8
+        || url.starts_with('/') && !url.starts_with("//");
+    if printable && shaped {
+        Ok(())
+    } else {
+        Err(ValidationError::new("url"))
+    }
+}
+
+/// 投放参数: the entry assets, priority and frequency cap (MKT-8).
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DeliveryRequest {
+    #[validate(range(min = 0, max = 999, code = "QY-CAMP-0006"))]
+    pub priority: i16,
+    #[validate(length(max = 40, code = "QY-CAMP-0006"))]
+    pub entry_title: String,
+    #[validate(
+        length(max = 500, code = "QY-CAMP-0006"),
+        custom(function = "entry_url", code = "QY-CAMP-0006")
+    )]
+    pub entry_image_url: String,
+    #[validate(
+        length(max = 500, code = "QY-CAMP-0006"),
+        custom(function = "entry_url", code = "QY-CAMP-0006")
+    )]
+    pub entry_link: String,
+    #[validate(length(max = 100, code = "QY-CAMP-0006"))]
+    pub benefit_summary: String,
+    #[validate(range(min = 1, max = 100, code = "QY-CAMP-0006"))]
+    pub frequency_cap: Option<i16>,
+}
+
+impl Default for DeliveryRequest {
+    fn default() -> Self {
+        Self {
+            priority: 50,
+            entry_title: String::new(),
+            entry_image_url: String::new(),
+            entry_link: String::new(),
+            benefit_summary: String::new(),
+            frequency_cap: None,
+        }
+    }
 }
 
 impl CampaignRequest {
@@ -135,6 +191,14 @@ impl CampaignRequest {
                     template_code: r.template_code.filter(|c| !c.is_empty()),
                 })
                 .collect(),
+            delivery: DeliverySettings {
+                priority: self.delivery.priority,
+                entry_title: self.delivery.entry_title.trim().to_owned(),
+                entry_image_url: self.delivery.entry_image_url,
+                entry_link: self.delivery.entry_link,
+                benefit_summary: self.delivery.benefit_summary.trim().to_owned(),
+                frequency_cap: self.delivery.frequency_cap,
+            },
         })
     }
 }

@@ -7,8 +7,9 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path, is_json, parse_valid};
 use axum::body::to_bytes;
-use axum::extract::{FromRequest, OriginalUri, Request, State};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, OriginalUri, Request, State};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use quanyi_activities::benefits::claim::{self, ClaimRequest, ClaimedCoupon};
 use quanyi_activities::benefits::clients::{self, Client, ClientKind, TIMESTAMP_TOLERANCE_SECONDS};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption, Reversal};
@@ -43,54 +44,84 @@ fn valid_nonce(nonce: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Checks a signed request's headers, timestamp and signature over `raw`; the client and the
+/// nonce to spend. The path signed is the one the client sent, with its query string.
+async fn verify(parts: &Parts, raw: &[u8], state: &AppState) -> Result<(Client, String), ApiError> {
+    let code = header(&parts.headers, "x-qy-client")?;
+    let timestamp = header(&parts.headers, "x-qy-timestamp")?;
+    let nonce = header(&parts.headers, "x-qy-nonce")?;
+    let signature = header(&parts.headers, "x-qy-signature")?;
+    let Ok(seconds) = timestamp.parse::<i64>() else {
+        return Err(ErrorCode::SignatureHeaderMissing.into());
+    };
+    if !valid_nonce(nonce) || code.len() > 32 {
+        return Err(ErrorCode::SignatureHeaderMissing.into());
+    }
+    let now = state.clock.now();
+    if (now.timestamp() - seconds).abs() > TIMESTAMP_TOLERANCE_SECONDS {
+        return Err(ErrorCode::StaleTimestamp.into());
+    }
+    let client = state
+        .caches
+        .client(&state.pool, &state.settings.data_key, code)
+        .await?
+        .ok_or(ErrorCode::UnknownClient)?;
+    // the nested router sees the path without its prefix
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |uri| &uri.0);
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let message = clients::string_to_sign(timestamp, nonce, parts.method.as_str(), path, raw);
+    if !client.verifies(&message, signature) {
+        tracing::info!(client = code, "bad signature");
+        return Err(ErrorCode::BadSignature.into());
+    }
+    tracing::Span::current().record("user", client.code.as_str());
+    Ok((client, nonce.to_owned()))
+}
+
 impl<T: DeserializeOwned + Validate> FromRequest<AppState> for Signed<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let code = header(&parts.headers, "x-qy-client")?;
-        let timestamp = header(&parts.headers, "x-qy-timestamp")?;
-        let nonce = header(&parts.headers, "x-qy-nonce")?;
-        let signature = header(&parts.headers, "x-qy-signature")?;
-        let Ok(seconds) = timestamp.parse::<i64>() else {
-            return Err(ErrorCode::SignatureHeaderMissing.into());
-        };
-        if !valid_nonce(nonce) || code.len() > 32 {
-            return Err(ErrorCode::SignatureHeaderMissing.into());
-        }
-        let now = state.clock.now();
-        if (now.timestamp() - seconds).abs() > TIMESTAMP_TOLERANCE_SECONDS {
-            return Err(ErrorCode::StaleTimestamp.into());
-        }
-        let client = state
-            .caches
-            .client(&state.pool, &state.settings.data_key, code)
-            .await?
-            .ok_or(ErrorCode::UnknownClient)?;
         let raw = to_bytes(body, state.settings.body_limit)
             .await
             .map_err(|_| ErrorCode::PayloadTooLarge)?;
-        // the path as the client sent it (the nested router sees it without its prefix)
-        let path = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map_or_else(|| parts.uri.path(), |uri| uri.0.path());
-        let message = clients::string_to_sign(timestamp, nonce, parts.method.as_str(), path, &raw);
-        if !client.verifies(&message, signature) {
-            tracing::info!(client = code, "bad signature");
-            return Err(ErrorCode::BadSignature.into());
-        }
-        tracing::Span::current().record("user", client.code.as_str());
+        let (client, nonce) = verify(&parts, &raw, state).await?;
         if !is_json(&parts.headers) {
             return Err(ErrorCode::UnsupportedMediaType.into());
         }
         let body = parse_valid(&raw)?;
         Ok(Signed {
             client,
-            nonce: nonce.to_owned(),
+            nonce,
             body,
             raw,
         })
+    }
+}
+
+/// A signed read (`GET`, no body): its client, the nonce spent.
+pub struct SignedRead {
+    pub client: Client,
+}
+
+impl<S: Sync> FromRequestParts<S> for SignedRead
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let (client, nonce) = verify(parts, &[], &state).await?;
+        let mut conn = state.pool.acquire().await?;
+        if !clients::spend_nonce(&mut conn, client.id, &nonce, state.clock.now()).await? {
+            return Err(ErrorCode::NonceReused.into());
+        }
+        Ok(SignedRead { client })
     }
 }
 

@@ -341,6 +341,10 @@ catalogue! {
         "名单文件须为 UTF-8 文本，每行一个客户号", "The list must be UTF-8 text, one customer number per line";
     InvalidCampaignTime = "QY-CAMP-0008", UNPROCESSABLE_ENTITY,
         "结束时间须晚于开始时间和当前时间", "The end time must be after the start time and after now";
+    UnknownChannel = "QY-CAMP-0009", NOT_FOUND,
+        "渠道不存在或已停用", "No such channel, or it is disabled";
+    InvalidCustomerNo = "QY-CAMP-0010", UNPROCESSABLE_ENTITY,
+        "客户号须为 6–32 位字母或数字", "A customer number is 6–32 letters or digits";
     UnknownActingUser = "QY-ESB-0001", UNPROCESSABLE_ENTITY,
         "代理用户不存在或已停用", "No such active user to act as";
     InvalidSourceNetwork = "QY-ESB-0002", UNPROCESSABLE_ENTITY,

@@ -6,6 +6,7 @@ pub mod benefits;
 pub mod cache;
 pub mod campaign;
 pub mod channel;
+pub mod delivery;
 pub mod error;
 pub mod esb;
 pub mod extract;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// The ESB consumers' rate limits.
     pub esb_limits: Arc<esb::Limits>,
+    /// Channel delivery's showings, counted until the next write.
+    pub showings: Arc<delivery::Showings>,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
             esb_limits: Arc::new(esb::Limits::default()),
+            showings: Arc::new(delivery::Showings::default()),
         }
     }
 
@@ -185,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/submit", post(campaign::submit))
         .route("/campaigns/{id}/actions", post(campaign::take_action))
         .route("/campaigns/{id}/modifications", post(campaign::modify))
+        .route("/channels/{code}/campaigns", get(delivery::preview))
         .route(
             "/esb/consumers",
             get(esb::admin::consumers).post(esb::admin::register),
@@ -209,7 +214,8 @@ pub fn router(state: AppState) -> Router {
     let channel = Router::new()
         .route("/claims", post(channel::claim))
         .route("/redemptions", post(channel::redeem))
-        .route("/redemptions/{id}/reversal", post(channel::reverse));
+        .route("/redemptions/{id}/reversal", post(channel::reverse))
+        .route("/channels/{code}/campaigns", get(delivery::for_channel));
     let api = Router::new()
         .nest("/v1", v1)
         .nest("/channel/v1", channel)
@@ -247,6 +253,8 @@ pub async fn serve(
     tracing::info!(%addr, "API listening");
     let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
     let nonces = tokio::spawn(purge_nonces(state.clone()));
+    let showings = tokio::spawn(delivery::Showings::run(state.clone()));
+    let last = state.clone();
     // The peer address is the client's IP for throttling and the login log.
     let served = axum::serve(
         listener,
@@ -256,6 +264,9 @@ pub async fn serve(
     .await;
     caches.abort();
     nonces.abort();
+    showings.abort();
+    // what was counted since the last write
+    last.showings.flush(&last.pool).await;
     served
 }
 

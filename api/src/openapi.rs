@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::{auth, benefits, campaign, channel, error, esb, health, inbox, logs, roles, system};
+use crate::{
+    auth, benefits, campaign, channel, delivery, error, esb, health, inbox, logs, roles, system,
+};
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
@@ -92,6 +94,8 @@ use utoipa::OpenApi;
         channel::claim,
         channel::redeem,
         channel::reverse,
+        delivery::for_channel,
+        delivery::preview,
         logs::login_log,
         logs::export_login_log,
         logs::audit_log,

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod benefits;
 mod campaign;
+mod delivery;
 mod esb;
 mod health;
 mod logs;

@@ -552,6 +552,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/campaigns/{id}/modifications",
         Some("campaign:campaign:operate"),
     ),
+    (
+        "get",
+        "/api/v1/channels/{code}/campaigns",
+        Some("campaign:delivery:view"),
+    ),
     ("get", "/api/v1/tasks", Some("task:task:view")),
     ("get", "/api/v1/tasks/counts", Some("task:task:view")),
     (
@@ -633,6 +638,7 @@ async fn every_route_needs_a_session_and_its_permission() {
         "benefit:coupon:view",
         "benefit:redemption:view",
         "campaign:campaign:view",
+        "campaign:delivery:view",
         "process:instance:view",
         "process:policy:view",
     ];

@@ -504,8 +504,9 @@ async fn a_permission_removed_from_a_role_is_refused_to_its_holders_at_once() {
         before,
         json!({"name": "运营监控", "data_scope": "all", "permissions": [
             "benefit:coupon:view", "benefit:redemption:view", "benefit:stock:view",
-            "benefit:template:view", "campaign:campaign:view", "process:instance:view",
-            "process:policy:view", "system:org:view", "system:status:view"]})
+            "benefit:template:view", "campaign:campaign:view", "campaign:delivery:view",
+            "process:instance:view", "process:policy:view", "system:org:view",
+            "system:status:view"]})
     );
     assert_eq!(
         after,
@@ -545,6 +546,7 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "campaign",
             "campaign-list",
             "campaign-review",
+            "campaign-delivery",
             "benefit",
             "benefit-templates",
             "benefit-stock",
@@ -591,6 +593,7 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "campaign",
             "campaign-list",
             "campaign-review",
+            "campaign-delivery",
             "benefit",
             "benefit-templates",
             "benefit-stock",

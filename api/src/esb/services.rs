@@ -29,6 +29,7 @@ pub struct Service {
 pub const PLAN_SUBMIT: &str = "campaign.plan.submit";
 pub const PROCESS_QUERY: &str = "process.query";
 pub const RESULT_DELIVER: &str = "process.result.deliver";
+pub const CHANNEL_CAMPAIGNS: &str = "channel.campaigns.query";
 
 pub const CATALOGUE: &[Service] = &[
     Service {
@@ -48,6 +49,12 @@ pub const CATALOGUE: &[Service] = &[
         name_zh: "异步结果回传（按业务编号）",
         name_en: "Deliver an asynchronous result by business key",
         permission: "campaign:campaign:view",
+    },
+    Service {
+        code: CHANNEL_CAMPAIGNS,
+        name_zh: "渠道投放查询（渠道 + 客户号）",
+        name_en: "Channel delivery: a customer's campaigns on a channel",
+        permission: "campaign:delivery:view",
     },
 ];
 
@@ -76,6 +83,7 @@ pub async fn run(
         PLAN_SUBMIT => submit_plan(state, caller, &user, &body).await,
         PROCESS_QUERY => query_process(state, &user, &body).await,
         RESULT_DELIVER => deliver_result(state, caller, &body).await,
+        CHANNEL_CAMPAIGNS => channel_campaigns(state, &body).await,
         _ => Err(RetCode::UnknownService.into()),
     }
 }
@@ -268,4 +276,38 @@ async fn deliver_result(state: &AppState, caller: &Caller, body: &Value) -> Resu
             Err(RetCode::TemporalUnavailable.into())
         }
     }
+}
+
+fn channel_code(code: &str) -> Result<(), ValidationError> {
+    if (2..=20).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        Ok(())
+    } else {
+        Err(ValidationError::new("channel_code"))
+    }
+}
+
+fn customer_no(no: &str) -> Result<(), ValidationError> {
+    if (6..=32).contains(&no.len()) && no.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("customer_no"))
+    }
+}
+
+/// `channel.campaigns.query`: what a channel shows a customer (MKT-8); each entry returned
+/// counts as shown, as on the signed channel API.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct ChannelCampaignsBody {
+    /// A code of the 渠道 code list, e.g. `mobile_banking`.
+    #[validate(custom(function = "channel_code", code = "QY-CAMP-0009"))]
+    pub channel_code: String,
+    #[validate(custom(function = "customer_no", code = "QY-CAMP-0010"))]
+    pub customer_no: String,
+}
+
+async fn channel_campaigns(state: &AppState, body: &Value) -> Result<Value, Refusal> {
+    let request: ChannelCampaignsBody = body_of(body)?;
+    let answer =
+        crate::delivery::deliver(state, &request.channel_code, &request.customer_no, true).await?;
+    Ok(serde_json::to_value(answer).expect("an answer serializes"))
 }

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/channel/v1/channels/{code}/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 渠道投放 for channel systems: each entry returned counts as shown. */
+        get: operations["for_channel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/channel/v1/claims": {
         parameters: {
             query?: never;
@@ -674,6 +691,26 @@ export interface paths {
          *     Submitting twice at once starts one process; the second is refused.
          */
         post: operations["submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{code}/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 投放查询: what a channel shows a customer now, as staff check it; nothing counts as shown.
+         *     Each lookup is in the operation log.
+         */
+        get: operations["preview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1409,6 +1446,7 @@ export interface components {
             /** Format: date-time */
             customers_uploaded_at?: string | null;
             customers_uploaded_by?: string | null;
+            delivery: components["schemas"]["DeliverySettings"];
             description: string;
             evaluation?: null | components["schemas"]["EvaluationRow"];
             org_path: string;
@@ -1418,6 +1456,8 @@ export interface components {
         /** @description A campaign's editable fields. The budget is what the rules share. */
         CampaignRequest: {
             channels: string[];
+            /** @description How channels show it; absent: priority 50, the campaign's name, no cap. */
+            delivery?: components["schemas"]["DeliveryRequest"];
             description?: string;
             /** Format: date-time */
             end_at: string;
@@ -1651,6 +1691,66 @@ export interface components {
              */
             decision: string;
         };
+        /** @description One entry a channel shows. */
+        Delivery: {
+            benefit_summary: string;
+            campaign_code: string;
+            /** Format: uuid */
+            campaign_id: string;
+            /** Format: date-time */
+            end_at: string;
+            image_url: string;
+            link: string;
+            /** Format: int32 */
+            priority: number;
+            /** @description The entry's title (the campaign's name when it has none of its own). */
+            title: string;
+        };
+        /** @description What a channel shows the customer, highest priority first. */
+        DeliveryAnswer: {
+            channel_code: string;
+            items: components["schemas"]["Delivery"][];
+        };
+        /** @description 投放参数: the entry assets, priority and frequency cap (MKT-8). */
+        DeliveryRequest: {
+            /** @default  */
+            benefit_summary: string;
+            /** @default  */
+            entry_image_url: string;
+            /** @default  */
+            entry_link: string;
+            /** @default  */
+            entry_title: string;
+            /**
+             * Format: int32
+             * @default null
+             */
+            frequency_cap: number | null;
+            /**
+             * Format: int32
+             * @default 50
+             */
+            priority: number;
+        };
+        /** @description How channels show a campaign (MKT-8): its entry assets, priority and frequency cap. */
+        DeliverySettings: {
+            benefit_summary: string;
+            entry_image_url: string;
+            /** @description Where the entry leads: an `https://` address or an internal path (`/…`). */
+            entry_link: string;
+            /** @description The entry's title; empty: the campaign's name. */
+            entry_title: string;
+            /**
+             * Format: int32
+             * @description Showings to one customer a day; none: no cap.
+             */
+            frequency_cap?: number | null;
+            /**
+             * Format: int32
+             * @description 0–999, higher first.
+             */
+            priority: number;
+        };
         /** @description A process type's machine as a graph: its states and its transition table. */
         Diagram: {
             states: components["schemas"]["DiagramState"][];
@@ -1706,6 +1806,11 @@ export interface components {
             budget_fen: number;
             /** Format: int64 */
             claims: number;
+            /**
+             * Format: int32
+             * @description Customers a channel showed the campaign to.
+             */
+            contacts: number;
             /** Format: int32 */
             customers: number;
             /** Format: date-time */
@@ -2558,6 +2663,67 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    for_channel: {
+        parameters: {
+            query: {
+                /** @description 客户号, 6–32 letters or digits. */
+                customer: string;
+            };
+            header?: never;
+            path: {
+                /** @description 渠道码 of the 渠道 code list */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAnswer"];
+                };
+            };
+            /** @description QY-CLI-0001 … 0005 signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CLI-0006 not a channel client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CAMP-0009 no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CAMP-0010 customer number */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     claim: {
         parameters: {
             query?: never;
@@ -3947,6 +4113,49 @@ export interface operations {
                 };
             };
             /** @description QY-CAMP-0008 the end time has passed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query: {
+                /** @description 客户号, 6–32 letters or digits. */
+                customer: string;
+            };
+            header?: never;
+            path: {
+                /** @description 渠道码 of the 渠道 code list */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAnswer"];
+                };
+            };
+            /** @description QY-CAMP-0009 no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CAMP-0010 customer number */
             422: {
                 headers: {
                     [name: string]: unknown;

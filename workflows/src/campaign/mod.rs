@@ -92,6 +92,9 @@ pub const EXTERNAL_RESULT_EVENT: &str = "ExternalResult";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub customers: i32,
+    /// Customers a channel showed the campaign to (absent in histories from before delivery).
+    #[serde(default)]
+    pub contacts: i32,
     pub claims: i64,
     pub redemptions: i64,
     pub budget_fen: i64,
