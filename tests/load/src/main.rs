@@ -22,6 +22,10 @@
 //! Against `quanyi dev` (defaults: API on 127.0.0.1:8080, PostgreSQL on 54329 with the password
 //! and data key under `var/secrets/`), run from the workspace root, nothing else to pass.
 //!
+//! `--scenario channel-delivery` (issue 6) seeds 100 running campaigns and a 1-million-row list,
+//! then asks what a channel shows a customer over REST and the ESB, with `/healthz` as the
+//! baseline (see `delivery.rs`); no pgbench or audit.
+//!
 //! `--scenario campaign-process` (issue 5) is apart from all this: it drives campaign processes
 //! through both approvals over the staff API and runs empty Temporal workflows as its baseline
 //! (see `campaign.rs` and `empty.rs`); no seeding, pgbench or audit.
@@ -37,6 +41,7 @@
 
 mod audit;
 mod campaign;
+mod delivery;
 mod drive;
 mod empty;
 mod http;
@@ -124,6 +129,9 @@ struct Cli {
     /// Skip `quanyi audit stock`.
     #[arg(long)]
     no_audit: bool,
+    /// The staff user channel-delivery's ESB consumer acts as (it needs `campaign:delivery:view`).
+    #[arg(long, default_value = "planner")]
+    acting_user: String,
     /// The `quanyi` binary for the audit [default: the newer of target/release/quanyi and target/debug/quanyi].
     #[arg(long)]
     quanyi_bin: Option<PathBuf>,
@@ -212,6 +220,18 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .connect(url.expose_secret())
         .await
         .context("cannot connect to PostgreSQL")?;
+    if cli.scenario == Scenario::ChannelDelivery {
+        let options = delivery::Options {
+            base_url: cli.base_url.clone(),
+            connections,
+            duration: cli.duration,
+            prefix,
+            acting_user: cli.acting_user.clone(),
+        };
+        let passed = delivery::run(&options, &db, &key).await?;
+        println!("{}", if passed { "PASS" } else { "FAIL" });
+        return Ok(passed);
+    }
 
     let seeding = std::time::Instant::now();
     let seeded = seed::seed(

@@ -17,13 +17,18 @@ pub enum Scenario {
     /// Campaign processes through both approvals over the staff API, against empty Temporal
     /// workflows as the baseline.
     CampaignProcess,
+    /// Channel delivery (MKT-8) over REST and the ESB, against `/healthz` on the same server.
+    ChannelDelivery,
 }
 
 impl Scenario {
     /// The share of redemptions, in percent.
     pub fn redeem_percent(self, mixed: u8) -> u8 {
         match self {
-            Scenario::ClaimSpread | Scenario::ClaimHot | Scenario::CampaignProcess => 0,
+            Scenario::ClaimSpread
+            | Scenario::ClaimHot
+            | Scenario::CampaignProcess
+            | Scenario::ChannelDelivery => 0,
             Scenario::Redeem => 100,
             Scenario::Mixed => mixed.min(100),
         }

@@ -42,7 +42,7 @@ pub struct Seeded {
 }
 
 /// Client codes are lower case (`^[a-z][a-z0-9_-]{2,31}$`).
-fn client_code(prefix: &str, what: &str) -> String {
+pub fn client_code(prefix: &str, what: &str) -> String {
     format!("{}{what}", prefix.to_ascii_lowercase())
 }
 
@@ -61,7 +61,7 @@ fn secret() -> Vec<u8> {
 }
 
 /// The head office: templates and merchants belong to an org.
-async fn head_office(pool: &PgPool) -> anyhow::Result<Uuid> {
+pub async fn head_office(pool: &PgPool) -> anyhow::Result<Uuid> {
     sqlx::query_scalar("SELECT id FROM orgs WHERE level = 1 ORDER BY created_at LIMIT 1")
         .fetch_optional(pool)
         .await?

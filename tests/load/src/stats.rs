@@ -26,6 +26,12 @@ pub enum Op {
     Process,
     /// Start an empty workflow and wait for its result.
     EmptyWorkflow,
+    /// `GET /healthz`: channel-delivery's baseline.
+    Health,
+    /// Channel delivery on the signed channel API.
+    DeliveryRest,
+    /// Channel delivery through the ESB gateway.
+    DeliveryEsb,
 }
 
 impl fmt::Display for Op {
@@ -40,6 +46,9 @@ impl fmt::Display for Op {
             Op::SecondReview => "复核",
             Op::Process => "process",
             Op::EmptyWorkflow => "empty workflow",
+            Op::Health => "healthz",
+            Op::DeliveryRest => "delivery (REST)",
+            Op::DeliveryEsb => "delivery (ESB)",
         })
     }
 }
