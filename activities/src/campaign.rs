@@ -110,9 +110,31 @@ async fn write_rules(
 }
 
 /// Creates a draft; its code is `HD` + the Beijing date + a sequence number.
-#[tracing::instrument(skip_all, fields(name = %new.name))]
 pub async fn create(
     pool: &PgPool,
+    new: &NewCampaign,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
+    insert(pool, None, new, now, by).await
+}
+
+/// Creates the draft `id` unless it exists: a caller whose retry must not make a second draft
+/// (an ESB plan, keyed by the consumer's serial number) names it.
+pub async fn create_once(
+    pool: &PgPool,
+    id: Uuid,
+    new: &NewCampaign,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
+    insert(pool, Some(id), new, now, by).await
+}
+
+#[tracing::instrument(skip_all, fields(name = %new.name))]
+async fn insert(
+    pool: &PgPool,
+    id: Option<Uuid>,
     new: &NewCampaign,
     now: DateTime<Utc>,
     by: Entry,
@@ -125,14 +147,16 @@ pub async fn create(
     {
         return Ok(Err(Refusal::UnknownOrg));
     }
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO campaigns (code, name, type, org_id, channels, start_at, end_at, budget_fen,
-                                  success_criteria, description, created_by, created_at, updated_at,
-                                  priority, entry_title, entry_image_url, entry_link,
-                                  benefit_summary, frequency_cap)
-           VALUES ('HD' || to_char($11 AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
+    let inserted = sqlx::query_scalar!(
+        r#"INSERT INTO campaigns (id, code, name, type, org_id, channels, start_at, end_at,
+                                  budget_fen, success_criteria, description, created_by,
+                                  created_at, updated_at, priority, entry_title, entry_image_url,
+                                  entry_link, benefit_summary, frequency_cap)
+           VALUES (coalesce($18, gen_random_uuid()),
+                   'HD' || to_char($11 AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                         || lpad(nextval('campaign_code_seq')::text, 6, '0'),
                    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17)
+           ON CONFLICT (id) DO NOTHING
            RETURNING id"#,
         new.name,
         new.kind,
@@ -151,9 +175,14 @@ pub async fn create(
         new.delivery.entry_link,
         new.delivery.benefit_summary,
         new.delivery.frequency_cap,
+        id,
     )
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(id) = inserted else {
+        // created before under this id: the same request again
+        return Ok(Ok(id.expect("only a named id conflicts")));
+    };
     if let Err(r) = write_rules(&mut tx, id, &new.rules).await? {
         return Ok(Err(r));
     }

@@ -25,7 +25,7 @@ fn nonce() -> String {
 }
 
 /// A registered ESB consumer, as the bank's ESB would call.
-struct Consumer {
+pub(crate) struct Consumer {
     code: String,
     secret: Vec<u8>,
     base: String,
@@ -80,7 +80,7 @@ impl Consumer {
         response.bytes().await.unwrap().to_vec()
     }
 
-    async fn call(&self, service: &str, seq: &str, body: Value) -> Value {
+    pub(crate) async fn call(&self, service: &str, seq: &str, body: Value) -> Value {
         let bytes = self
             .send(self.request(service, envelope(&self.code, service, seq, body)))
             .await;
@@ -102,7 +102,7 @@ fn ret_code(answer: &Value) -> &str {
     answer["sysHead"]["retCode"].as_str().unwrap()
 }
 
-async fn register(
+pub(crate) async fn register(
     app: &TestApp,
     code: &str,
     services: &[&str],
@@ -135,7 +135,7 @@ async fn register(
     }
 }
 
-async fn org(app: &TestApp, code: &str) -> Uuid {
+pub(crate) async fn org(app: &TestApp, code: &str) -> Uuid {
     sqlx::query_scalar("SELECT id FROM orgs WHERE code = $1")
         .bind(code)
         .fetch_one(&app.pool)
@@ -438,4 +438,30 @@ async fn a_plan_goes_in_is_queried_and_takes_a_delivered_result() {
     .await
     .unwrap();
     assert_eq!(consumers["items"][0]["acting_username"], "planner");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_retried_after_a_provider_failure_finds_its_draft_and_process_again() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    let gmp = register(&app, "gmp", &["campaign.plan.submit"], None, 1000).await;
+    let body = plan(&app).await;
+    let first = gmp
+        .call("campaign.plan.submit", "P-RETRY", body.clone())
+        .await;
+    assert_eq!(ret_code(&first), "000000", "{first}");
+    // As after a provider failure (SYS-P-…): the gateway gave the serial number back, so the
+    // consumer's retry runs the service again — after the draft and perhaps the process were made.
+    sqlx::query("DELETE FROM esb_exchanges WHERE consumer_seq_no = 'P-RETRY'")
+        .execute(&mut app.owner_connection().await)
+        .await
+        .unwrap();
+    let again = gmp.call("campaign.plan.submit", "P-RETRY", body).await;
+    assert_eq!(ret_code(&again), "000000", "{again}");
+    assert_eq!(
+        again["body"]["campaign_id"], first["body"]["campaign_id"],
+        "the same draft"
+    );
+    assert_eq!(again["body"]["state"], "FirstReview");
+    assert_eq!(counts(&app).await[..2], [1, 1], "one campaign, one process");
 }

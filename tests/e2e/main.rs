@@ -8,6 +8,7 @@ mod benefits;
 mod campaign;
 mod delivery;
 mod esb;
+mod esb_docs;
 mod health;
 mod logs;
 mod notifications;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use temporalio_client::WorkflowSignalOptions;
 use temporalio_client::errors::WorkflowInteractionError;
+use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 /// A service of the catalogue.
@@ -57,6 +58,9 @@ pub const CATALOGUE: &[Service] = &[
         permission: "campaign:delivery:view",
     },
 ];
+
+/// The namespace of the campaign ids plans are created under (UUID v5 of consumer and serial).
+const PLAN_NAMESPACE: Uuid = Uuid::from_u128(0x6a0e_2f4c_5b1d_4e7a_9c3f_1d2e_8b7a_6c5d);
 
 pub fn find(code: &str) -> Option<&'static Service> {
     CATALOGUE.iter().find(|s| s.code == code)
@@ -129,7 +133,12 @@ async fn submit_plan(
     if !campaign::org_in_scope(state, user, new.org_id).await? {
         return Err(refused(ErrorCode::UnknownCampaignOrg));
     }
-    let id = store::create(&state.pool, &new, state.clock.now(), who(user, caller))
+    // named by the serial number: a retry after a provider failure finds its draft again
+    let id = Uuid::new_v5(
+        &PLAN_NAMESPACE,
+        format!("{}:{}", caller.consumer_code, caller.seq_no).as_bytes(),
+    );
+    let id = store::create_once(&state.pool, id, &new, state.clock.now(), who(user, caller))
         .await?
         .map_err(|r| {
             refused(match r {
@@ -143,7 +152,12 @@ async fn submit_plan(
         return Err(refused(ErrorCode::UnknownCampaign));
     };
     let (_, actor) = inbox::actor_of(state, user).await?;
-    campaign::start(state, &record, &actor, comment).await?;
+    match campaign::start(state, &record, &actor, comment).await {
+        Ok(()) => {}
+        // the earlier attempt started it before failing
+        Err(e) if e.code == ErrorCode::ProcessAlreadyStarted => {}
+        Err(e) => return Err(e.into()),
+    }
     let workflow_id = process::workflow_id(&id.to_string());
     let view = inbox::wait_started(state, &workflow_id, &actor).await?;
     Ok(json!({
