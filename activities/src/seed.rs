@@ -119,6 +119,8 @@ const ROLES: &[RoleSeed] = &[
             "process:policy:update",
             "esb:consumer:manage",
             "esb:log:view",
+            "system:notification:view",
+            "esb:outbound:view",
         ],
     ),
     (
@@ -197,6 +199,8 @@ const ROLES: &[RoleSeed] = &[
             "campaign:campaign:view",
             "process:instance:view",
             "process:policy:view",
+            "system:notification:view",
+            "esb:outbound:view",
         ],
     ),
     (

@@ -84,6 +84,10 @@ permissions! {
     PolicyUpdate = "process:policy:update", "修改审批策略", "Edit approval policies";
     EsbConsumerManage = "esb:consumer:manage", "维护 ESB 接入系统和查看服务目录", "Maintain ESB consumers and view the service catalogue";
     EsbLogView = "esb:log:view", "查看 ESB 报文日志", "View the ESB message log";
+    /// 通知记录: the outbox of e-mail, SMS, WeChat and ESB notices, recipients masked.
+    NotificationView = "system:notification:view", "查看通知记录", "View the notifications sent";
+    /// 外呼日志: every outbound call to the SMS platform, the WeChat robot and the ESB.
+    EsbOutboundView = "esb:outbound:view", "查看外呼日志", "View the outbound call log";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -98,6 +102,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("system:audit", "操作日志", "Operation log"),
     ("system:parameter", "参数", "Parameters"),
     ("system:dictionary", "码值", "Code lists"),
+    ("system:notification", "通知记录", "Notifications"),
     ("pii", "个人信息", "Personal data"),
     ("pii:user", "员工联系方式", "Staff contact details"),
     ("benefit", "权益管理", "Benefits"),
@@ -117,6 +122,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("esb", "接口服务管理", "ESB services"),
     ("esb:consumer", "接入系统", "ESB consumers"),
     ("esb:log", "报文日志", "ESB message log"),
+    ("esb:outbound", "外呼日志", "Outbound call log"),
 ];
 
 pub fn is_known(name: &str) -> bool {

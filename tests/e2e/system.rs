@@ -573,6 +573,12 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("post", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
     ("get", "/api/v1/esb/services", Some("esb:consumer:manage")),
     ("get", "/api/v1/esb/messages", Some("esb:log:view")),
+    ("get", "/api/v1/esb/outbound", Some("esb:outbound:view")),
+    (
+        "get",
+        "/api/v1/system/notifications",
+        Some("system:notification:view"),
+    ),
     ("get", "/api/v1/processes", Some("process:instance:view")),
     (
         "get",
