@@ -31,7 +31,9 @@ pub enum StatusParam {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct NotificationQuery {
+    #[param(inline)]
     pub channel: Option<ChannelParam>,
+    #[param(inline)]
     pub status: Option<StatusParam>,
     /// The key or its beginning, e.g. a workflow id.
     pub key: Option<String>,

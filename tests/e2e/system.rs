@@ -628,8 +628,8 @@ async fn every_route_needs_a_session_and_its_permission() {
 
     let app = spawn_app().await;
     let anonymous = app.browser();
-    // monitor holds system:status:view, system:org:view, the benefit views and the process
-    // monitor's, nothing else of these
+    // monitor holds system:status:view, system:org:view, the benefit views, the process
+    // monitor's and the notification and outbound logs, nothing else of these
     let monitor = app.browser();
     monitor.login("monitor", DEMO_PASSWORD).await.unwrap();
     let held = [
@@ -641,6 +641,8 @@ async fn every_route_needs_a_session_and_its_permission() {
         "campaign:campaign:view",
         "process:instance:view",
         "process:policy:view",
+        "system:notification:view",
+        "esb:outbound:view",
     ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {

@@ -227,7 +227,9 @@ pub enum OutboundOutcome {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct OutboundQuery {
+    #[param(inline)]
     pub target: Option<OutboundTarget>,
+    #[param(inline)]
     pub outcome: Option<OutboundOutcome>,
     /// The calls that delivered one notice (通知记录's id).
     #[param(minimum = 1)]
