@@ -223,7 +223,7 @@ pub async fn update_task(
                 email: candidate.email.as_deref(),
                 phone: candidate.phone.as_deref(),
             };
-            fan_out(&mut *tx, routing, &notice, &user, at).await?;
+            fan_out(&mut tx, routing, &notice, &user, at).await?;
         }
         // The group hears of an escalation once, naming those who may act now.
         if routing.wechat(kind) && !candidates.is_empty() {
@@ -439,10 +439,10 @@ pub async fn notify(pool: &PgPool, routing: &Routing, notice: &Notice) -> Result
             email: user.email.as_deref(),
             phone: user.phone.as_deref(),
         };
-        fan_out(&mut *tx, routing, &fanout, &recipient, notice.at).await?;
+        fan_out(&mut tx, routing, &fanout, &recipient, notice.at).await?;
     }
     if kind == "submitter" {
-        esb_callback(&mut *tx, routing, notice, workflow_id).await?;
+        esb_callback(&mut tx, routing, notice, workflow_id).await?;
     }
     tx.commit().await
 }

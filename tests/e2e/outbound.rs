@@ -252,7 +252,7 @@ async fn an_sms_whose_platform_fails_twice_is_sent_once_on_the_third_attempt() {
     let monitor = signed_in(&app, "monitor").await;
     let page = get(
         &monitor,
-        &format!("/api/v1/esb/outbound?target=sms&outcome=http_error"),
+        "/api/v1/esb/outbound?target=sms&outcome=http_error",
     )
     .await;
     assert_eq!(page["total"], 2);

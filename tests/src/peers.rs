@@ -122,7 +122,7 @@ fn record(
     query: HashMap<String, String>,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Value, Response> {
+) -> Result<Value, StatusCode> {
     let mut state = inner.lock().expect("peer");
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     state.received.push(Received {
@@ -134,7 +134,7 @@ fn record(
         body: body.clone(),
     });
     if let Some(status) = state.fail_next.pop_front().or(state.fail_always) {
-        return Err((status, "unavailable").into_response());
+        return Err(status);
     }
     Ok(body)
 }
@@ -158,7 +158,7 @@ async fn sms(
 ) -> Response {
     let body = match record(&inner, query, &headers, &raw) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(status) => return (status, "unavailable").into_response(),
     };
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SMS_APP_KEY.as_bytes()).expect("key");
@@ -197,7 +197,7 @@ async fn wechat(
     let key = query.get("key").cloned();
     let body = match record(&inner, query, &headers, &raw) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(status) => return (status, "unavailable").into_response(),
     };
     if key.as_deref() != Some(WECHAT_KEY) {
         return axum::Json(json!({"errcode": 93000, "errmsg": "invalid webhook url"}))
@@ -219,7 +219,7 @@ async fn esb(
 ) -> Response {
     let body = match record(&inner, query, &headers, &raw) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(status) => return (status, "unavailable").into_response(),
     };
     let head = &body["sysHead"];
     let complete = [
