@@ -5,6 +5,10 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::notify::{
+    Dispatcher, EsbOutbound, RetryPolicy, Routing, SmsPlatform, WechatRobot,
+};
+use quanyi_activities::outbound::{Outbound, OutboundSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -19,6 +23,10 @@ pub struct Config {
     pub worker: WorkerConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub esb: EsbConfig,
+    #[serde(default)]
+    pub outbound: OutboundConfig,
 }
 
 /// Outbound e-mail (notices such as "your password was reset"); off unless `smtp_url` is set.
@@ -33,8 +41,73 @@ pub struct NotifyConfig {
     )]
     pub smtp_url: Option<SecretString>,
     pub from: String,
-    /// How often the worker sends what is pending.
+    /// How often the worker sends what is due.
     pub interval_seconds: u64,
+    /// Notices sent per channel and round.
+    #[serde(default = "default_batch")]
+    pub batch: i64,
+    /// A notice that failed this many attempts is `failed`.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: i32,
+    /// A failed notice is due again after `retry_base_seconds · 2^(attempts-1)`, at most
+    /// `retry_max_seconds`.
+    #[serde(default = "default_retry_base_seconds")]
+    pub retry_base_seconds: u64,
+    #[serde(default = "default_retry_max_seconds")]
+    pub retry_max_seconds: u64,
+    /// The bank's SMS platform; unset: no SMS is queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsConfig>,
+    /// The enterprise-WeChat group robot; unset: nothing is posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat: Option<WechatConfig>,
+}
+
+fn default_batch() -> i64 {
+    50
+}
+fn default_max_attempts() -> i32 {
+    quanyi_activities::notify::MAX_ATTEMPTS
+}
+fn default_retry_base_seconds() -> u64 {
+    30
+}
+fn default_retry_max_seconds() -> u64 {
+    3600
+}
+
+/// The notice kinds of process notices: `remind` and `escalate` (an approval task's SLA),
+/// `submitter` (a decision on what the user submitted), `transfer` (a task handed to the user).
+fn all_kinds() -> Vec<String> {
+    ["remind", "escalate", "submitter", "transfer"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn escalations() -> Vec<String> {
+    vec!["escalate".into()]
+}
+
+/// `POST {url}/sms/v1/send`, signed with the app key (docs/notifications.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SmsConfig {
+    pub url: String,
+    pub app_id: String,
+    #[serde(serialize_with = "redacted")]
+    pub app_key: SecretString,
+    /// Which notice kinds go by SMS (to users with a phone number).
+    #[serde(default = "all_kinds")]
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct WechatConfig {
+    /// The robot's webhook, `…/cgi-bin/webhook/send?key=…`: a secret, the key is its password.
+    #[serde(serialize_with = "redacted")]
+    pub webhook_url: SecretString,
+    /// Which notice kinds are posted to the group.
+    #[serde(default = "escalations")]
+    pub kinds: Vec<String>,
 }
 
 impl Default for NotifyConfig {
@@ -43,6 +116,64 @@ impl Default for NotifyConfig {
             smtp_url: None,
             from: "权益平台 <noreply@quanyi.example>".into(),
             interval_seconds: 5,
+            batch: default_batch(),
+            max_attempts: default_max_attempts(),
+            retry_base_seconds: default_retry_base_seconds(),
+            retry_max_seconds: default_retry_max_seconds(),
+            sms: None,
+            wechat: None,
+        }
+    }
+}
+
+/// Outbound calls to the ESB: the decision on a plan a consumer submitted is called back.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EsbConfig {
+    /// The ESB's endpoint for our outbound calls; unset: no callback is queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_url: Option<String>,
+    /// Our system's code in the ESB (`sysHead.consumerId` of our calls).
+    pub system_id: String,
+    /// Consumers (their codes) that take the `campaign.plan.result` callback.
+    #[serde(default)]
+    pub callback_consumers: Vec<String>,
+}
+
+impl Default for EsbConfig {
+    fn default() -> Self {
+        Self {
+            outbound_url: None,
+            system_id: "quanyi".into(),
+            callback_consumers: Vec::new(),
+        }
+    }
+}
+
+/// The outbound HTTP client: timeouts, retries of idempotent calls, the circuit breaker.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OutboundConfig {
+    pub connect_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    /// Requests per idempotent call and dispatch round, the first included.
+    pub attempts: u32,
+    pub retry_delay_ms: u64,
+    pub retry_max_delay_ms: u64,
+    /// Consecutive failures that open a target's breaker, and how long it stays open.
+    pub breaker_failures: u32,
+    pub breaker_cooldown_seconds: u64,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        let d = quanyi_activities::outbound::OutboundSettings::default();
+        Self {
+            connect_timeout_ms: d.connect_timeout.as_millis() as u64,
+            request_timeout_ms: d.request_timeout.as_millis() as u64,
+            attempts: d.attempts,
+            retry_delay_ms: d.retry_delay.as_millis() as u64,
+            retry_max_delay_ms: d.retry_max_delay.as_millis() as u64,
+            breaker_failures: d.breaker_failures,
+            breaker_cooldown_seconds: d.breaker_cooldown.as_secs(),
         }
     }
 }
@@ -140,6 +271,8 @@ impl Default for Config {
                 housekeeping_minutes: 60,
             },
             notify: NotifyConfig::default(),
+            esb: EsbConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -216,7 +349,71 @@ impl Config {
         quanyi_worker::WorkerSettings {
             task_queue: self.temporal.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(self.worker.sticky_queue_timeout_seconds),
+            routing: self.routing(),
         }
+    }
+
+    /// Which notices go where: a channel without its configuration gets none.
+    pub fn routing(&self) -> Routing {
+        Routing {
+            sms: self
+                .notify
+                .sms
+                .as_ref()
+                .map(|s| s.kinds.clone())
+                .unwrap_or_default(),
+            wechat: self
+                .notify
+                .wechat
+                .as_ref()
+                .map(|w| w.kinds.clone())
+                .unwrap_or_default(),
+            esb_callbacks: if self.esb.outbound_url.is_some() {
+                self.esb.callback_consumers.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    pub fn outbound_settings(&self) -> OutboundSettings {
+        let o = &self.outbound;
+        OutboundSettings {
+            connect_timeout: Duration::from_millis(o.connect_timeout_ms),
+            request_timeout: Duration::from_millis(o.request_timeout_ms),
+            attempts: o.attempts.max(1),
+            retry_delay: Duration::from_millis(o.retry_delay_ms),
+            retry_max_delay: Duration::from_millis(o.retry_max_delay_ms),
+            breaker_failures: o.breaker_failures.max(1),
+            breaker_cooldown: Duration::from_secs(o.breaker_cooldown_seconds),
+        }
+    }
+
+    /// The worker's sender of notices: every channel that is configured.
+    pub fn dispatcher(&self, pool: &sqlx::PgPool) -> Result<Dispatcher, ConfigError> {
+        let outbound = Outbound::new(pool.clone(), self.outbound_settings())
+            .map_err(|e| ConfigError(format!("outbound: {e}")))?;
+        Ok(Dispatcher {
+            mailer: self.mailer()?,
+            outbound: Some(outbound),
+            sms: self.notify.sms.as_ref().map(|s| SmsPlatform {
+                url: s.url.clone(),
+                app_id: s.app_id.clone(),
+                app_key: s.app_key.clone(),
+            }),
+            wechat: self.notify.wechat.as_ref().map(|w| WechatRobot {
+                webhook_url: w.webhook_url.clone(),
+            }),
+            esb: self.esb.outbound_url.as_ref().map(|url| EsbOutbound {
+                url: url.clone(),
+                system_id: self.esb.system_id.clone(),
+            }),
+            retry: RetryPolicy {
+                max_attempts: self.notify.max_attempts.max(1),
+                base_delay: Duration::from_secs(self.notify.retry_base_seconds.max(1)),
+                max_delay: Duration::from_secs(self.notify.retry_max_seconds.max(1)),
+            },
+        })
     }
 
     /// Never zero: a zero interval would spin.
@@ -267,6 +464,39 @@ mod tests {
                 1024 * 1024,
                 "untouched defaults stay"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn a_channel_without_its_configuration_gets_no_notices_and_secrets_never_print() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("QUANYI_DATABASE__URL", "postgres://u:p@db:5432/q");
+            let deployed = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/quanyi.toml");
+            let config = Config::load(Some(&deployed)).unwrap();
+            let routing = config.routing();
+            assert!(routing.sms.is_empty() && routing.wechat.is_empty());
+            assert!(routing.esb_callbacks.is_empty());
+
+            jail.create_file(
+                "quanyi.toml",
+                "[notify.sms]\nurl = \"https://sms\"\napp_id = \"quanyi\"\n\
+                 [notify.wechat]\n\
+                 [esb]\noutbound_url = \"http://esb/out\"\ncallback_consumers = [\"gmp\"]\n",
+            )?;
+            jail.set_env("QUANYI_NOTIFY__SMS__APP_KEY", "sms-secret-1");
+            jail.set_env(
+                "QUANYI_NOTIFY__WECHAT__WEBHOOK_URL",
+                "https://robot?key=wx-secret-2",
+            );
+            let config = Config::load(Some(Path::new("quanyi.toml"))).unwrap();
+            let routing = config.routing();
+            assert_eq!(routing.sms, ["remind", "escalate", "submitter", "transfer"]);
+            assert_eq!(routing.wechat, ["escalate"]);
+            assert_eq!(routing.esb_callbacks, ["gmp"]);
+            let printed = format!("{config:?}{}", toml::to_string(&config).unwrap());
+            assert!(!printed.contains("sms-secret-1") && !printed.contains("wx-secret-2"));
             Ok(())
         });
     }

@@ -113,6 +113,8 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             housekeeping_minutes: 60,
         },
         notify: NotifyConfig::default(),
+        esb: Default::default(),
+        outbound: Default::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
     let key = config

@@ -72,10 +72,12 @@ pub async fn serve_api(
         .map_err(|e| StackError(format!("the API stopped: {e}")))
 }
 
-/// Sends pending notifications every `interval` until `stop`.
-async fn deliver_notifications(
-    mailer: quanyi_activities::notify::Mailer,
+/// Sends due notices every `interval` until `stop`, on every configured channel. Never waits on
+/// a process, and no process waits on it: a peer that is down only leaves its rows retrying.
+pub async fn dispatch_notifications(
+    dispatcher: quanyi_activities::notify::Dispatcher,
     pool: PgPool,
+    batch: i64,
     interval: std::time::Duration,
     stop: CancellationToken,
 ) {
@@ -86,24 +88,28 @@ async fn deliver_notifications(
             () = stop.cancelled() => return,
         }
         let now = chrono::Utc::now();
-        if let Err(e) = quanyi_activities::notify::deliver_pending(&pool, &mailer, 50, now).await {
-            tracing::warn!(error = %e, "cannot deliver notifications");
+        if let Err(e) = quanyi_activities::notify::dispatch(&pool, &dispatcher, batch, now).await {
+            tracing::warn!(error = %e, "cannot dispatch notifications");
         }
     }
 }
 
 async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Result<(), StackError> {
-    match config.mailer().map_err(|e| StackError(e.to_string()))? {
-        Some(mailer) => {
-            tokio::spawn(deliver_notifications(
-                mailer,
-                pool.clone(),
-                std::time::Duration::from_secs(config.notify.interval_seconds.max(1)),
-                stop.clone(),
-            ));
-        }
-        None => tracing::info!("notify.smtp_url is not set: e-mail notices stay queued"),
+    let dispatcher = config
+        .dispatcher(&pool)
+        .map_err(|e| StackError(e.to_string()))?;
+    let channels: Vec<&str> = dispatcher.channels().iter().map(|c| c.as_str()).collect();
+    if config.notify.smtp_url.is_none() {
+        tracing::info!("notify.smtp_url is not set: e-mail notices stay queued");
     }
+    tracing::info!(?channels, "notification channels");
+    tokio::spawn(dispatch_notifications(
+        dispatcher,
+        pool.clone(),
+        config.notify.batch.max(1),
+        std::time::Duration::from_secs(config.notify.interval_seconds.max(1)),
+        stop.clone(),
+    ));
     let client =
         quanyi_activities::temporal::connect(&config.temporal.url, &config.temporal.namespace)
             .await

@@ -400,12 +400,37 @@ pub async fn messages(
     Ok((items, total))
 }
 
+/// Records that `campaign_id` came from `consumer_code`'s plan `consumer_seq_no`, so the decision
+/// on it can be called back to that consumer; a second record for the campaign changes nothing.
+pub async fn record_campaign_origin(
+    pool: &PgPool,
+    campaign_id: Uuid,
+    consumer_code: &str,
+    consumer_seq_no: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO esb_campaign_origins (campaign_id, client_id, consumer_seq_no, created_at)
+         SELECT $1, id, $3, $4 FROM api_clients WHERE code = $2
+         ON CONFLICT (campaign_id) DO NOTHING",
+        campaign_id,
+        consumer_code,
+        consumer_seq_no,
+        now
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// The kind of personal data a body field holds, by its name as the bank's systems spell it.
 fn personal(key: &str) -> Option<Kind> {
     let key = key.to_ascii_lowercase().replace(['_', '-'], "");
     match key.as_str() {
         "customerno" | "custno" | "customerid" | "custid" => Some(Kind::CustomerNo),
-        "mobile" | "phone" | "mobileno" | "phoneno" | "telephone" => Some(Kind::Phone),
+        "mobile" | "phone" | "mobileno" | "phoneno" | "telephone" | "mentionedmobilelist" => {
+            Some(Kind::Phone)
+        }
         "idno" | "idnumber" | "certno" | "certificateno" => Some(Kind::IdNumber),
         "cardno" | "bankcard" | "accountno" | "acctno" => Some(Kind::BankCard),
         "customername" | "custname" | "realname" => Some(Kind::Name),

@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod logs;
 pub mod menus;
 pub mod notify;
+pub mod outbound;
 pub mod parameters;
 pub mod pii;
 pub mod process;

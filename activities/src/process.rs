@@ -1,15 +1,18 @@
 //! The process read model: `process_instances` and `process_transitions`, written by the
 //! `process.record_transition` activity idempotently by (workflow id, seq); the approval step's
 //! `tasks` (the inbox), opened, decided, transferred, reminded and escalated once each; and the
-//! notices a process sends, keyed by workflow id and step so a retry sends nothing twice.
+//! notices a process sends, fanned out to each user's channels (e-mail, SMS, the WeChat group,
+//! the ESB consumer a plan came from) and keyed by workflow id, step, channel and recipient so a
+//! retry queues nothing twice.
 
-use crate::notify::{self, Email};
+use crate::notify::{self, Channel, Outgoing, Routing};
 use chrono::{DateTime, Utc};
 use quanyi_workflows::process::{
     Notice, Notify, OpenTask, RecordOutcome, RecordTransition, TaskChange, TaskOpening, TaskUpdate,
     TransitionRecord, UpdateTask,
 };
 use sqlx::{PgPool, Postgres, Transaction};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -110,7 +113,11 @@ pub async fn open_task(pool: &PgPool, task: &TaskOpening) -> Result<(), sqlx::Er
 /// Applies a change to an open task in one transaction, with the notices it causes. A change that
 /// finds the task already changed that way (a retry) does nothing, notices included.
 #[tracing::instrument(skip(pool, update), fields(workflow_id = %update.workflow_id, step = %update.step))]
-pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx::Error> {
+pub async fn update_task(
+    pool: &PgPool,
+    routing: &Routing,
+    update: &TaskUpdate,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let (wf, step, level, at) = (&update.workflow_id, &update.step, update.level, update.at);
     let notify = match &update.change {
@@ -200,18 +207,51 @@ pub async fn update_task(pool: &PgPool, update: &TaskUpdate) -> Result<(), sqlx:
     };
     if let Some((kind, what, title)) = notify {
         let title = title.unwrap_or_default();
-        for candidate in candidates(&mut tx, wf, step, level).await? {
-            let Some(to) = candidate.email.as_deref() else {
-                continue;
-            };
-            let email = Email {
+        let candidates = candidates(&mut tx, wf, step, level).await?;
+        let template = match kind {
+            "remind" => "QY_TASK_REMIND",
+            _ => "QY_TASK_ESCALATE",
+        };
+        for candidate in &candidates {
+            let notice = Fanout {
                 key: format!("{wf}/{step}/{level}/{kind}/{}", candidate.username),
-                user_id: Some(candidate.id),
-                to,
+                kind,
+                workflow_id: wf,
                 subject: format!("待办{what}：{title}"),
                 body: format!("您的待办任务《{title}》{what}，请尽快处理。"),
+                sms: (template, BTreeMap::from([("title".into(), short(&title))])),
             };
-            notify::queue_email(&mut tx, email, at).await?;
+            let user = Recipient {
+                id: candidate.id,
+                username: &candidate.username,
+                email: candidate.email.as_deref(),
+                phone: candidate.phone.as_deref(),
+            };
+            fan_out(&mut tx, routing, &notice, &user, at).await?;
+        }
+        // The group hears of an escalation once, naming those who may act now.
+        if routing.wechat(kind) && !candidates.is_empty() {
+            let names: Vec<&str> = candidates.iter().map(|c| c.display_name.as_str()).collect();
+            let mobiles: Vec<&str> = candidates
+                .iter()
+                .filter_map(|c| c.phone.as_deref())
+                .collect();
+            let group = Outgoing {
+                key: format!("{wf}/{step}/{level}/{kind}/wechat"),
+                kind: kind.into(),
+                workflow_id: Some(wf.clone()),
+                user_id: None,
+                channel: Channel::Wechat,
+                recipient: "group".into(),
+                subject: format!("待办{what}：{title}"),
+                body: format!(
+                    "【权益平台】待办《{title}》{what}，请 {} 尽快处理。",
+                    names.join("、")
+                ),
+                template_code: None,
+                params: Some(serde_json::json!({ "mentioned_mobile_list": mobiles })),
+            };
+            notify::queue(&mut tx, &group, at).await?;
         }
     }
     tx.commit().await?;
@@ -227,6 +267,9 @@ pub struct Candidate {
     pub org_name: String,
     #[serde(skip)]
     pub email: Option<String>,
+    /// Personal data: never serialized, never logged unmasked.
+    #[serde(skip)]
+    pub phone: Option<String>,
 }
 
 /// The active users who may act on the open task (workflow id, step, level): the role in the
@@ -239,7 +282,7 @@ pub async fn candidates(
 ) -> Result<Vec<Candidate>, sqlx::Error> {
     sqlx::query_as!(
         Candidate,
-        r#"SELECT DISTINCT u.id, u.username, u.display_name, o.name AS org_name, u.email
+        r#"SELECT DISTINCT u.id, u.username, u.display_name, o.name AS org_name, u.email, u.phone
              FROM tasks t
              JOIN orgs so ON so.id = t.org_scope
              JOIN user_roles ur ON true
@@ -261,41 +304,224 @@ pub async fn candidates(
     .await
 }
 
-/// Queues a notice to a user by e-mail, once per key; a user without an address gets none.
-#[tracing::instrument(skip(pool, notice), fields(key = %notice.key))]
-pub async fn notify(pool: &PgPool, notice: &Notice) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+/// A notice to one user, before it is fanned out to the user's channels.
+struct Fanout<'a> {
+    /// The notice's key; its e-mail keeps it as is (as before SMS existed), the other channels
+    /// append `/sms`, `/wechat`, `/esb`.
+    key: String,
+    kind: &'a str,
+    workflow_id: &'a str,
+    subject: String,
+    body: String,
+    /// The SMS template and its variables.
+    sms: (&'static str, BTreeMap<String, String>),
+}
+
+struct Recipient<'a> {
+    id: Uuid,
+    username: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+}
+
+/// A template variable's value within the SMS platform's limit.
+fn short(value: &str) -> String {
+    let value = value.trim();
+    if value.chars().count() <= 60 {
+        value.to_owned()
+    } else {
+        value.chars().take(59).chain(['…']).collect()
+    }
+}
+
+/// Queues `notice` for `user` on each of the user's channels: e-mail when the user has an
+/// address, SMS when the user has a phone and SMS carries this kind. A template that does not
+/// fit its variables is a configuration error: the SMS is skipped and the error logged, since
+/// retrying the activity cannot mend it and the process must not wait on it.
+async fn fan_out(
+    conn: &mut sqlx::PgConnection,
+    routing: &Routing,
+    notice: &Fanout<'_>,
+    user: &Recipient<'_>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if let Some(email) = user.email {
+        let row = Outgoing {
+            key: notice.key.clone(),
+            kind: notice.kind.into(),
+            workflow_id: Some(notice.workflow_id.into()),
+            user_id: Some(user.id),
+            channel: Channel::Email,
+            recipient: email.into(),
+            subject: notice.subject.clone(),
+            body: notice.body.clone(),
+            template_code: None,
+            params: None,
+        };
+        notify::queue(conn, &row, at).await?;
+    }
+    if !routing.sms(notice.kind) {
+        return Ok(());
+    }
+    let Some(phone) = user.phone else {
+        tracing::info!(username = %user.username, "no phone number: no SMS");
+        return Ok(());
+    };
+    let (code, params) = &notice.sms;
+    let text = match notify::sms_template(conn, code).await? {
+        Ok(template) => template.render(params),
+        Err(e) => Err(e),
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!(key = %notice.key, error = %e, "SMS not queued");
+            return Ok(());
+        }
+    };
+    let row = Outgoing {
+        key: format!("{}/sms", notice.key),
+        kind: notice.kind.into(),
+        workflow_id: Some(notice.workflow_id.into()),
+        user_id: Some(user.id),
+        channel: Channel::Sms,
+        recipient: phone.into(),
+        subject: notice.subject.clone(),
+        body: text,
+        template_code: Some((*code).into()),
+        params: Some(serde_json::json!(params)),
+    };
+    notify::queue(conn, &row, at).await?;
+    Ok(())
+}
+
+/// The kind of a process notice, read from its key: `<wf>/<seq>/submitter` (the submitter hears
+/// of a decision) or `<wf>/transfer/<ticket>/<user>` (a task was transferred to the user).
+fn kind_of(key: &str) -> &'static str {
+    if key.ends_with("/submitter") {
+        "submitter"
+    } else if key.contains("/transfer/") {
+        "transfer"
+    } else {
+        "notice"
+    }
+}
+
+/// Queues a notice to a user on the user's channels, once per key and channel; and, when the
+/// notice tells a campaign's submitter of a decision and the plan came over the ESB from a
+/// consumer that takes callbacks, the `campaign.plan.result` call to that consumer. All in one
+/// transaction: a retried activity finds every row there and adds none.
+#[tracing::instrument(skip(pool, routing, notice), fields(key = %notice.key))]
+pub async fn notify(pool: &PgPool, routing: &Routing, notice: &Notice) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let user = sqlx::query!(
-        "SELECT id, email FROM users WHERE username = $1",
+        "SELECT id, email, phone FROM users WHERE username = $1",
         notice.username
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let workflow_id = notice.key.split('/').next().unwrap_or_default();
+    let kind = kind_of(&notice.key);
+    if let Some(user) = user {
+        if user.email.is_none() {
+            tracing::info!(username = %notice.username, "no e-mail address: no e-mail");
+        }
+        let fanout = Fanout {
+            key: notice.key.clone(),
+            kind,
+            workflow_id,
+            subject: notice.subject.clone(),
+            body: notice.body.clone(),
+            sms: (
+                "QY_PROCESS_NOTICE",
+                BTreeMap::from([("subject".into(), short(&notice.subject))]),
+            ),
+        };
+        let recipient = Recipient {
+            id: user.id,
+            username: &notice.username,
+            email: user.email.as_deref(),
+            phone: user.phone.as_deref(),
+        };
+        fan_out(&mut tx, routing, &fanout, &recipient, notice.at).await?;
+    }
+    if kind == "submitter" {
+        esb_callback(&mut tx, routing, notice, workflow_id).await?;
+    }
+    tx.commit().await
+}
+
+/// The ESB service our decision callbacks call.
+pub const PLAN_RESULT_SERVICE: &str = "campaign.plan.result";
+
+/// Queues the `campaign.plan.result` callback to the consumer a campaign plan came from, when
+/// that consumer takes callbacks (`esb.callback_consumers`).
+async fn esb_callback(
+    conn: &mut sqlx::PgConnection,
+    routing: &Routing,
+    notice: &Notice,
+    workflow_id: &str,
+) -> Result<(), sqlx::Error> {
+    let Some(campaign_id) = workflow_id
+        .strip_prefix("campaign-")
+        .and_then(|id| Uuid::parse_str(id).ok())
+    else {
+        return Ok(());
+    };
+    let origin = sqlx::query!(
+        r#"SELECT a.code AS consumer, o.consumer_seq_no, c.code AS campaign_code,
+                  p.state AS "state?"
+             FROM esb_campaign_origins o
+             JOIN api_clients a ON a.id = o.client_id
+             JOIN campaigns c ON c.id = o.campaign_id
+             LEFT JOIN process_instances p ON p.workflow_id = $2
+            WHERE o.campaign_id = $1"#,
+        campaign_id,
+        workflow_id
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(user) = user else {
+    let Some(origin) = origin else {
         return Ok(());
     };
-    let Some(to) = user.email.as_deref() else {
-        tracing::info!(username = %notice.username, "no e-mail address: notice not sent");
+    if !routing.esb_callbacks.contains(&origin.consumer) {
+        tracing::info!(consumer = %origin.consumer, "the consumer takes no callbacks");
         return Ok(());
+    }
+    let body = serde_json::json!({
+        "campaign_id": campaign_id,
+        "campaign_code": origin.campaign_code,
+        "workflow_id": workflow_id,
+        "state": origin.state,
+        "result": notice.subject,
+        "submit_seq_no": origin.consumer_seq_no,
+        "decided_at": notice.at,
+    });
+    let row = Outgoing {
+        key: format!("{}/esb", notice.key),
+        kind: "result".into(),
+        workflow_id: Some(workflow_id.into()),
+        user_id: None,
+        channel: Channel::Esb,
+        recipient: origin.consumer,
+        subject: PLAN_RESULT_SERVICE.into(),
+        body: body.to_string(),
+        template_code: None,
+        params: None,
     };
-    let email = Email {
-        key: notice.key.clone(),
-        user_id: Some(user.id),
-        to,
-        subject: notice.subject.clone(),
-        body: notice.body.clone(),
-    };
-    notify::queue_email(&mut conn, email, notice.at).await
+    notify::queue(conn, &row, notice.at).await?;
+    Ok(())
 }
 
-/// The process activities, sharing the pool.
+/// The process activities, sharing the pool and the notices' routing.
 pub struct ProcessActivities {
     pool: PgPool,
+    routing: Routing,
 }
 
 impl ProcessActivities {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, routing: Routing) -> Self {
+        Self { pool, routing }
     }
 }
 
@@ -330,7 +556,9 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         update: TaskUpdate,
     ) -> Result<(), ActivityError> {
-        update_task(&self.pool, &update).await.map_err(retryable)
+        update_task(&self.pool, &self.routing, &update)
+            .await
+            .map_err(retryable)
     }
 
     #[activity(definition = Notify)]
@@ -339,7 +567,9 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         notice: Notice,
     ) -> Result<(), ActivityError> {
-        notify(&self.pool, &notice).await.map_err(retryable)
+        notify(&self.pool, &self.routing, &notice)
+            .await
+            .map_err(retryable)
     }
 }
 

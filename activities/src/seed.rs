@@ -119,6 +119,8 @@ const ROLES: &[RoleSeed] = &[
             "process:policy:update",
             "esb:consumer:manage",
             "esb:log:view",
+            "system:notification:view",
+            "esb:outbound:view",
         ],
     ),
     (
@@ -199,6 +201,8 @@ const ROLES: &[RoleSeed] = &[
             "campaign:delivery:view",
             "process:instance:view",
             "process:policy:view",
+            "system:notification:view",
+            "esb:outbound:view",
         ],
     ),
     (

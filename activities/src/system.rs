@@ -480,6 +480,7 @@ pub async fn reset_password(
     if let Some(email) = &user.email {
         let email = notify::Email {
             key: format!("password-reset:{}:email", Uuid::new_v4()),
+            kind: "password_reset",
             user_id: Some(user_id),
             to: email,
             subject: "【权益平台】您的登录密码已被管理员重置".into(),

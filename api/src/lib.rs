@@ -14,6 +14,7 @@ pub mod health;
 pub mod inbox;
 pub mod logs;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod permission;
 pub mod process;
@@ -196,6 +197,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/esb/services", get(esb::admin::services))
         .route("/esb/messages", get(esb::admin::messages))
+        .route("/esb/outbound", get(esb::admin::outbound))
+        .route("/system/notifications", get(notifications::notifications))
         .route("/tasks", get(inbox::tasks))
         .route("/tasks/counts", get(inbox::task_counts))
         .route("/tasks/{id}/decision", post(inbox::decide))

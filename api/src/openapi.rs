@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::{
-    auth, benefits, campaign, channel, delivery, error, esb, health, inbox, logs, roles, system,
+    auth, benefits, campaign, channel, delivery, error, esb, health, inbox, logs, notifications,
+    roles, system,
 };
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
@@ -20,6 +21,8 @@ use utoipa::OpenApi;
         esb::admin::register,
         esb::admin::services,
         esb::admin::messages,
+        esb::admin::outbound,
+        notifications::notifications,
         health::healthz,
         health::readyz,
         auth::new_captcha,

@@ -58,6 +58,8 @@ permissions! {
     ParameterView = "system:parameter:view", "查看参数", "View parameters";
     ParameterUpdate = "system:parameter:update", "修改参数", "Edit parameters";
     DictionaryUpdate = "system:dictionary:update", "维护码值", "Edit code lists";
+    /// 通知记录: the outbox of e-mail, SMS, WeChat and ESB notices, recipients masked.
+    NotificationView = "system:notification:view", "查看通知记录", "View the notifications sent";
     /// SEC-6: see staff contact details unmasked (each time audited).
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
     TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
@@ -85,6 +87,8 @@ permissions! {
     PolicyUpdate = "process:policy:update", "修改审批策略", "Edit approval policies";
     EsbConsumerManage = "esb:consumer:manage", "维护 ESB 接入系统和查看服务目录", "Maintain ESB consumers and view the service catalogue";
     EsbLogView = "esb:log:view", "查看 ESB 报文日志", "View the ESB message log";
+    /// 外呼日志: every outbound call to the SMS platform, the WeChat robot and the ESB.
+    EsbOutboundView = "esb:outbound:view", "查看外呼日志", "View the outbound call log";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -99,6 +103,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("system:audit", "操作日志", "Operation log"),
     ("system:parameter", "参数", "Parameters"),
     ("system:dictionary", "码值", "Code lists"),
+    ("system:notification", "通知记录", "Notifications"),
     ("pii", "个人信息", "Personal data"),
     ("pii:user", "员工联系方式", "Staff contact details"),
     ("benefit", "权益管理", "Benefits"),
@@ -119,6 +124,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("esb", "接口服务管理", "ESB services"),
     ("esb:consumer", "接入系统", "ESB consumers"),
     ("esb:log", "报文日志", "ESB message log"),
+    ("esb:outbound", "外呼日志", "Outbound call log"),
 ];
 
 pub fn is_known(name: &str) -> bool {

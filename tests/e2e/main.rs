@@ -13,6 +13,7 @@ mod health;
 mod logs;
 mod notifications;
 mod openapi;
+mod outbound;
 mod personal_data;
 mod process;
 mod second_factor;

@@ -578,6 +578,12 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("post", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
     ("get", "/api/v1/esb/services", Some("esb:consumer:manage")),
     ("get", "/api/v1/esb/messages", Some("esb:log:view")),
+    ("get", "/api/v1/esb/outbound", Some("esb:outbound:view")),
+    (
+        "get",
+        "/api/v1/system/notifications",
+        Some("system:notification:view"),
+    ),
     ("get", "/api/v1/processes", Some("process:instance:view")),
     (
         "get",
@@ -627,8 +633,8 @@ async fn every_route_needs_a_session_and_its_permission() {
 
     let app = spawn_app().await;
     let anonymous = app.browser();
-    // monitor holds system:status:view, system:org:view, the benefit views and the process
-    // monitor's, nothing else of these
+    // monitor holds system:status:view, system:org:view, the benefit views, the process
+    // monitor's and the notification and outbound logs, nothing else of these
     let monitor = app.browser();
     monitor.login("monitor", DEMO_PASSWORD).await.unwrap();
     let held = [
@@ -641,6 +647,8 @@ async fn every_route_needs_a_session_and_its_permission() {
         "campaign:delivery:view",
         "process:instance:view",
         "process:policy:view",
+        "system:notification:view",
+        "esb:outbound:view",
     ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {

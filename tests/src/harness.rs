@@ -508,9 +508,19 @@ impl TestApp {
     /// Starts a worker with every shipped workflow and activity on this app's task queue, on a
     /// thread of its own (the SDK's worker future is not `Send`).
     pub async fn start_worker(&self) -> InProcessWorker {
+        self.start_worker_with(quanyi_activities::notify::Routing::default())
+            .await
+    }
+
+    /// [`TestApp::start_worker`] with notices routed to SMS, WeChat or ESB callbacks.
+    pub async fn start_worker_with(
+        &self,
+        routing: quanyi_activities::notify::Routing,
+    ) -> InProcessWorker {
         let settings = quanyi_worker::WorkerSettings {
             task_queue: self.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(1),
+            routing,
         };
         let pool = self.pool.clone();
         let stop = CancellationToken::new();

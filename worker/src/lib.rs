@@ -30,6 +30,8 @@ pub enum WorkerError {
 pub struct WorkerSettings {
     pub task_queue: String,
     pub sticky_queue_timeout: Duration,
+    /// Which notices go to SMS, the WeChat group and ESB callbacks (from `[notify]`, `[esb]`).
+    pub routing: quanyi_activities::notify::Routing,
 }
 
 /// Worker options with every shipped workflow and activity registered. Callers may register more
@@ -39,7 +41,10 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         .sticky_queue_schedule_to_start_timeout(settings.sticky_queue_timeout)
         .graceful_shutdown_period(Duration::from_secs(10))
         .build();
-    options.register_activities(ProcessActivities::new(pool.clone()));
+    options.register_activities(ProcessActivities::new(
+        pool.clone(),
+        settings.routing.clone(),
+    ));
     options.register_activities(CampaignActivities::new(pool.clone()));
     options.register_activities(StockActivities::new(pool));
     options

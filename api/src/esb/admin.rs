@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use quanyi_activities::esb::{self as store, ConsumerRow, Message, MessageFilter, NewConsumer};
+use quanyi_activities::outbound::{self as outbound_store, OutboundRequest, RequestFilter};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -203,4 +204,84 @@ pub async fn messages(
     };
     let (items, total) = store::messages(&state.pool, &filter, limit, offset).await?;
     Ok(Json(MessagePage { items, total }))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboundTarget {
+    Sms,
+    Wechat,
+    Esb,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundOutcome {
+    Ok,
+    Refused,
+    HttpError,
+    Timeout,
+    ConnectError,
+    CircuitOpen,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OutboundQuery {
+    #[param(inline)]
+    pub target: Option<OutboundTarget>,
+    #[param(inline)]
+    pub outcome: Option<OutboundOutcome>,
+    /// The calls that delivered one notice (通知记录's id).
+    #[param(minimum = 1)]
+    pub notification_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OutboundPage {
+    pub items: Vec<OutboundRequest>,
+    pub total: i64,
+}
+
+/// 外呼日志: every outbound call attempt (SMS platform, WeChat robot, ESB), newest first, bodies
+/// masked.
+#[utoipa::path(get, path = "/api/v1/esb/outbound", tag = "esb", params(OutboundQuery),
+    responses((status = 200, body = OutboundPage)))]
+pub async fn outbound(
+    State(state): State<AppState>,
+    _: Authorized<perm::EsbOutboundView>,
+    Query(query): Query<OutboundQuery>,
+) -> Result<Json<OutboundPage>, ApiError> {
+    let (limit, offset) = paging(query.page, query.page_size)?;
+    let filter = RequestFilter {
+        target: query.target.map(|t| {
+            match t {
+                OutboundTarget::Sms => "sms",
+                OutboundTarget::Wechat => "wechat",
+                OutboundTarget::Esb => "esb",
+            }
+            .to_owned()
+        }),
+        outcome: query.outcome.map(|o| {
+            match o {
+                OutboundOutcome::Ok => "ok",
+                OutboundOutcome::Refused => "refused",
+                OutboundOutcome::HttpError => "http_error",
+                OutboundOutcome::Timeout => "timeout",
+                OutboundOutcome::ConnectError => "connect_error",
+                OutboundOutcome::CircuitOpen => "circuit_open",
+            }
+            .to_owned()
+        }),
+        notification_id: query.notification_id,
+        from: query.from,
+        to: query.to,
+    };
+    let (items, total) = outbound_store::requests(&state.pool, &filter, limit, offset).await?;
+    Ok(Json(OutboundPage { items, total }))
 }

@@ -151,6 +151,15 @@ async fn submit_plan(
     let Some(record) = store::detail(&state.pool, id).await? else {
         return Err(refused(ErrorCode::UnknownCampaign));
     };
+    // Before the process starts, so its first decision finds whom to call back.
+    quanyi_activities::esb::record_campaign_origin(
+        &state.pool,
+        id,
+        &caller.consumer_code,
+        &caller.seq_no,
+        state.clock.now(),
+    )
+    .await?;
     let (_, actor) = inbox::actor_of(state, user).await?;
     match campaign::start(state, &record, &actor, comment).await {
         Ok(()) => {}

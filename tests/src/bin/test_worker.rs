@@ -18,6 +18,7 @@ async fn main() {
         task_queue: var("TASK_QUEUE"),
         // short, so that a replacement worker picks up a killed one's workflows at once
         sticky_queue_timeout: Duration::from_secs(1),
+        routing: Default::default(),
     };
     let mut options = quanyi_worker::options(&settings, pool);
     options

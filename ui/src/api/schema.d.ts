@@ -752,6 +752,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/esb/outbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 外呼日志: every outbound call attempt (SMS platform, WeChat robot, ESB), newest first, bodies
+         *     masked.
+         */
+        get: operations["outbound"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/esb/services": {
         parameters: {
             query?: never;
@@ -1000,6 +1020,23 @@ export interface paths {
         get?: never;
         /** Rename, reorder, hide or show a menu entry (audited before/after). */
         put: operations["update_menu"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通知记录: every notice, newest first. */
+        get: operations["notifications"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1999,6 +2036,36 @@ export interface components {
             /** Format: int64 */
             quantity: number;
         };
+        NotificationPage: {
+            items: components["schemas"]["NotificationRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One row of 通知记录, the recipient masked. */
+        NotificationRow: {
+            /** Format: int32 */
+            attempts: number;
+            /** @description `email`, `sms`, `wechat` or `esb`. */
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            key: string;
+            kind: string;
+            last_error?: string | null;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** @description Masked: `p***@bank.example`, `138****5678`; `group` or the ESB consumer's code. */
+            recipient: string;
+            /** Format: date-time */
+            sent_at?: string | null;
+            /** @description `pending`, `retrying`, `sent` or `failed`. */
+            status: string;
+            subject: string;
+            template_code?: string | null;
+            workflow_id?: string | null;
+        };
         Org: {
             code: string;
             /** Format: uuid */
@@ -2013,6 +2080,36 @@ export interface components {
             code: string;
             label_en: string;
             label_zh: string;
+        };
+        OutboundPage: {
+            items: components["schemas"]["OutboundRequest"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One row of the request log (外呼日志). */
+        OutboundRequest: {
+            /** Format: date-time */
+            at: string;
+            /** Format: int32 */
+            attempt: number;
+            error?: string | null;
+            /** Format: int32 */
+            http_status?: number | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: int32 */
+            latency_ms: number;
+            /** Format: int64 */
+            notification_id?: number | null;
+            /** @description `ok`, `refused`, `http_error`, `timeout`, `connect_error` or `circuit_open`. */
+            outcome: string;
+            /** @description The request body, personal data masked, at most 2,000 characters. */
+            request_excerpt?: string | null;
+            response_excerpt?: string | null;
+            service: string;
+            /** @description `sms`, `wechat` or `esb`. */
+            target: string;
+            url: string;
         };
         Parameter: {
             /** Format: int64 */
@@ -4257,6 +4354,34 @@ export interface operations {
             };
         };
     };
+    outbound: {
+        parameters: {
+            query?: {
+                target?: null | ("sms" | "wechat" | "esb");
+                outcome?: null | ("ok" | "refused" | "http_error" | "timeout" | "connect_error" | "circuit_open");
+                /** @description The calls that delivered one notice (通知记录's id). */
+                notification_id?: number | null;
+                from?: string | null;
+                to?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboundPage"];
+                };
+            };
+        };
+    };
     services: {
         parameters: {
             query?: never;
@@ -4784,6 +4909,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notifications: {
+        parameters: {
+            query?: {
+                channel?: null | ("email" | "sms" | "wechat" | "esb");
+                status?: null | ("pending" | "retrying" | "sent" | "failed");
+                /** @description The key or its beginning, e.g. a workflow id. */
+                key?: string | null;
+                workflow_id?: string | null;
+                /** @description Queued at or after. */
+                from?: string | null;
+                /** @description Queued before. */
+                to?: string | null;
+                page?: number | null;
+                page_size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
                 };
             };
         };

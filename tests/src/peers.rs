@@ -1,0 +1,251 @@
+//! Real HTTP peers for the outbound tests, each a small axum server on a random port that speaks
+//! its documented protocol, keeps every request it receives, and can be told to fail:
+//! the bank's SMS platform (`POST /sms/v1/send`, HMAC-signed, drops a repeated `msgId`), the
+//! enterprise-WeChat group robot (`POST /cgi-bin/webhook/send?key=…`) and the ESB's outbound
+//! endpoint (`POST /esb/outbound`, answers a repeated `consumerSeqNo` with its first answer).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// The SMS platform's app id and key the tests configure.
+pub const SMS_APP_ID: &str = "quanyi";
+pub const SMS_APP_KEY: &str = "test-app-key";
+/// The WeChat robot's key.
+pub const WECHAT_KEY: &str = "robot-key-0001";
+
+/// One request as the peer saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub query: HashMap<String, String>,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    received: Vec<Received>,
+    /// What the peer accepted and acted on (an SMS sent, a message posted, a callback taken).
+    accepted: Vec<Value>,
+    /// Answers of the next requests, before any is accepted.
+    fail_next: VecDeque<StatusCode>,
+    fail_always: Option<StatusCode>,
+    /// Ids seen (msgId, consumerSeqNo): a repeat is answered, not acted on again.
+    seen: HashMap<String, Value>,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running peer; dropped, it stops.
+pub struct Peer {
+    pub base: String,
+    inner: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Peer {
+    async fn start(router: Router<Shared>) -> Peer {
+        let inner = Shared::default();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        let app = router.with_state(inner.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("the peer serves");
+        });
+        Peer { base, inner, task }
+    }
+
+    /// The bank's SMS platform.
+    pub async fn sms() -> Peer {
+        Self::start(Router::new().route("/sms/v1/send", post(sms))).await
+    }
+
+    /// The enterprise-WeChat group robot.
+    pub async fn wechat() -> Peer {
+        Self::start(Router::new().route("/cgi-bin/webhook/send", post(wechat))).await
+    }
+
+    /// The ESB's endpoint for our outbound calls.
+    pub async fn esb() -> Peer {
+        Self::start(Router::new().route("/esb/outbound", post(esb))).await
+    }
+
+    /// The robot's webhook URL, key included.
+    pub fn webhook_url(&self) -> String {
+        format!("{}/cgi-bin/webhook/send?key={WECHAT_KEY}", self.base)
+    }
+
+    pub fn esb_url(&self) -> String {
+        format!("{}/esb/outbound", self.base)
+    }
+
+    /// The next `n` requests are answered with `status`.
+    pub fn fail_next(&self, n: usize, status: StatusCode) {
+        let mut inner = self.inner.lock().expect("peer");
+        inner.fail_next.extend(std::iter::repeat_n(status, n));
+    }
+
+    /// Every request is answered with `status` until [`Peer::recover`].
+    pub fn fail_always(&self, status: StatusCode) {
+        self.inner.lock().expect("peer").fail_always = Some(status);
+    }
+
+    pub fn recover(&self) {
+        self.inner.lock().expect("peer").fail_always = None;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().expect("peer").received.clone()
+    }
+
+    pub fn accepted(&self) -> Vec<Value> {
+        self.inner.lock().expect("peer").accepted.clone()
+    }
+}
+
+fn record(
+    inner: &Shared,
+    query: HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Value, StatusCode> {
+    let mut state = inner.lock().expect("peer");
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    state.received.push(Received {
+        query,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect(),
+        body: body.clone(),
+    });
+    if let Some(status) = state.fail_next.pop_front().or(state.fail_always) {
+        return Err(status);
+    }
+    Ok(body)
+}
+
+/// Accepts `body` once per `id`: a repeat gets the first answer and is not acted on again.
+fn once(inner: &Shared, id: &str, body: Value, answer: Value) -> Value {
+    let mut state = inner.lock().expect("peer");
+    if let Some(first) = state.seen.get(id) {
+        return first.clone();
+    }
+    state.accepted.push(body);
+    state.seen.insert(id.to_owned(), answer.clone());
+    answer
+}
+
+async fn sms(
+    State(inner): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let body = match record(&inner, query, &headers, &raw) {
+        Ok(b) => b,
+        Err(status) => return (status, "unavailable").into_response(),
+    };
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SMS_APP_KEY.as_bytes()).expect("key");
+    mac.update(format!("{}\n{}\n", header("x-app-id"), header("x-timestamp")).as_bytes());
+    mac.update(&raw);
+    if header("x-app-id") != SMS_APP_ID
+        || hex::decode(header("x-signature"))
+            .map(|sig| mac.verify_slice(&sig).is_err())
+            .unwrap_or(true)
+    {
+        return axum::Json(json!({"code": "1001", "msg": "签名错误"})).into_response();
+    }
+    let complete = ["msgId", "mobile", "templateCode"]
+        .iter()
+        .all(|f| body[*f].as_str().is_some_and(|s| !s.is_empty()))
+        && body["params"].is_object();
+    if !complete {
+        return axum::Json(json!({"code": "1002", "msg": "参数错误"})).into_response();
+    }
+    let id = body["msgId"].as_str().unwrap_or_default().to_owned();
+    axum::Json(once(
+        &inner,
+        &id,
+        body,
+        json!({"code": "0000", "msg": "成功"}),
+    ))
+    .into_response()
+}
+
+async fn wechat(
+    State(inner): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let key = query.get("key").cloned();
+    let body = match record(&inner, query, &headers, &raw) {
+        Ok(b) => b,
+        Err(status) => return (status, "unavailable").into_response(),
+    };
+    if key.as_deref() != Some(WECHAT_KEY) {
+        return axum::Json(json!({"errcode": 93000, "errmsg": "invalid webhook url"}))
+            .into_response();
+    }
+    if body["msgtype"] != "text" || !body["text"]["content"].is_string() {
+        return axum::Json(json!({"errcode": 40008, "errmsg": "invalid message type"}))
+            .into_response();
+    }
+    inner.lock().expect("peer").accepted.push(body);
+    axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
+}
+
+async fn esb(
+    State(inner): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let body = match record(&inner, query, &headers, &raw) {
+        Ok(b) => b,
+        Err(status) => return (status, "unavailable").into_response(),
+    };
+    let head = &body["sysHead"];
+    let complete = [
+        "serviceCode",
+        "consumerId",
+        "consumerSeqNo",
+        "providerId",
+        "tranDate",
+        "tranTime",
+    ]
+    .iter()
+    .all(|f| head[*f].as_str().is_some_and(|s| !s.is_empty()))
+        && body["body"].is_object();
+    let mut answer_head = head.clone();
+    if !complete {
+        answer_head["retCode"] = "GW-C-0004".into();
+        answer_head["retMsg"] = "sysHead 字段缺失或格式不正确".into();
+        return axum::Json(json!({"sysHead": answer_head, "body": {}})).into_response();
+    }
+    answer_head["retCode"] = "000000".into();
+    answer_head["retMsg"] = "交易成功".into();
+    let id = format!(
+        "{}/{}",
+        head["consumerId"].as_str().unwrap_or_default(),
+        head["consumerSeqNo"].as_str().unwrap_or_default()
+    );
+    let answer = json!({"sysHead": answer_head, "appHead": {}, "body": {}});
+    axum::Json(once(&inner, &id, body, answer)).into_response()
+}
