@@ -16,8 +16,12 @@ use utoipa::OpenApi;
     paths(
         esb::admin::consumers,
         esb::admin::register,
+        esb::admin::update_consumer,
+        esb::admin::set_consumer_status,
+        esb::admin::rotate_consumer_secret,
         esb::admin::services,
         esb::admin::messages,
+        esb::admin::message,
         health::healthz,
         health::readyz,
         auth::new_captcha,

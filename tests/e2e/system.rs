@@ -571,8 +571,24 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     ("get", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
     ("post", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
+    (
+        "put",
+        "/api/v1/esb/consumers/{id}",
+        Some("esb:consumer:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/esb/consumers/{id}/status",
+        Some("esb:consumer:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/esb/consumers/{id}/secret",
+        Some("esb:consumer:manage"),
+    ),
     ("get", "/api/v1/esb/services", Some("esb:consumer:manage")),
     ("get", "/api/v1/esb/messages", Some("esb:log:view")),
+    ("get", "/api/v1/esb/messages/{id}", Some("esb:log:view")),
     ("get", "/api/v1/processes", Some("process:instance:view")),
     (
         "get",
