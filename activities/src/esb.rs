@@ -68,6 +68,8 @@ pub struct ConsumerRow {
     /// The staff user whose rights and data scope its requests use.
     pub acting_username: String,
     pub created_at: DateTime<Utc>,
+    /// When its latest message arrived; `None` before the first.
+    pub last_message_at: Option<DateTime<Utc>>,
 }
 
 pub async fn consumers(pool: &PgPool) -> Result<Vec<ConsumerRow>, sqlx::Error> {
@@ -75,7 +77,9 @@ pub async fn consumers(pool: &PgPool) -> Result<Vec<ConsumerRow>, sqlx::Error> {
         ConsumerRow,
         r#"SELECT c.id, c.code, c.name, c.status, e.services,
                   e.source_networks::text[] AS source_networks, e.rate_per_second, e.burst,
-                  u.username AS acting_username, e.created_at
+                  u.username AS acting_username, e.created_at,
+                  (SELECT max(m.received_at) FROM esb_messages m WHERE m.consumer_code = c.code)
+                      AS last_message_at
              FROM esb_consumers e JOIN api_clients c ON c.id = e.client_id
              JOIN users u ON u.id = e.acting_user_id
             ORDER BY c.code"#
@@ -94,11 +98,22 @@ pub struct NewConsumer {
     pub acting_username: String,
 }
 
+/// What an edit may change: everything but the code and the secret.
+pub struct ConsumerTerms {
+    pub name: String,
+    pub services: Vec<String>,
+    pub source_networks: Option<Vec<String>>,
+    pub rate_per_second: i32,
+    pub burst: i32,
+    pub acting_username: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     CodeTaken,
     UnknownUser,
     BadNetwork,
+    UnknownConsumer,
 }
 
 /// Registers a consumer with a new random secret, returned once and stored encrypted; the client
@@ -165,6 +180,173 @@ pub async fn register(
     store::announce_change(&mut tx, store::Cached::ApiClients).await?;
     tx.commit().await?;
     Ok(Ok((id, secret)))
+}
+
+/// The consumer's terms as the audit log shows them, before or after a change.
+async fn terms_of(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+) -> Result<Option<(String, Value)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT c.code, c.name, c.status, e.services,
+                  e.source_networks::text[] AS source_networks, e.rate_per_second, e.burst,
+                  u.username AS acting_user
+             FROM esb_consumers e JOIN api_clients c ON c.id = e.client_id
+             JOIN users u ON u.id = e.acting_user_id
+            WHERE c.id = $1 AND c.kind = 'esb'
+              FOR UPDATE OF c, e"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            r.code,
+            serde_json::json!({
+                "name": r.name, "status": r.status, "services": r.services,
+                "source_networks": r.source_networks, "rate_per_second": r.rate_per_second,
+                "burst": r.burst, "acting_user": r.acting_user,
+            }),
+        )
+    }))
+}
+
+/// Changes a consumer's name, allowlists, rate limit and acting user; audited with the values
+/// before and after, and announced so every replica's gateway uses the new terms at once.
+pub async fn update(
+    pool: &PgPool,
+    id: Uuid,
+    terms: ConsumerTerms,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some((code, before)) = terms_of(&mut tx, id).await? else {
+        return Ok(Err(Refusal::UnknownConsumer));
+    };
+    let Some(user_id) = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE username = $1 AND status = 'active'",
+        terms.acting_username
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownUser));
+    };
+    let updated = sqlx::query!(
+        "UPDATE esb_consumers SET services = $2, source_networks = $3::text[]::cidr[],
+                rate_per_second = $4, burst = $5, acting_user_id = $6
+          WHERE client_id = $1",
+        id,
+        &terms.services,
+        terms.source_networks.as_deref(),
+        terms.rate_per_second,
+        terms.burst,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await;
+    match updated {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22P02") => {
+            return Ok(Err(Refusal::BadNetwork));
+        }
+        Err(e) => return Err(e),
+    }
+    sqlx::query!(
+        "UPDATE api_clients SET name = $2 WHERE id = $1",
+        id,
+        terms.name
+    )
+    .execute(&mut *tx)
+    .await?;
+    let (_, after) = terms_of(&mut tx, id)
+        .await?
+        .expect("the consumer just updated");
+    let entry = Entry {
+        action: "esb.consumer.update",
+        target: Some(code),
+        before: Some(before),
+        after: Some(after),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::ApiClients).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Disables (the gateway refuses it with `GW-C-0102`) or re-enables a consumer; audited when it
+/// changes anything.
+pub async fn set_status(
+    pool: &PgPool,
+    id: Uuid,
+    active: bool,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let status = if active { "active" } else { "disabled" };
+    let mut tx = pool.begin().await?;
+    let Some((code, before)) = terms_of(&mut tx, id).await? else {
+        return Ok(Err(Refusal::UnknownConsumer));
+    };
+    if before["status"] == status {
+        return Ok(Ok(()));
+    }
+    sqlx::query!(
+        "UPDATE api_clients SET status = $2 WHERE id = $1",
+        id,
+        status
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: if active {
+            "esb.consumer.enable"
+        } else {
+            "esb.consumer.disable"
+        },
+        target: Some(code),
+        before: Some(serde_json::json!({"status": before["status"]})),
+        after: Some(serde_json::json!({"status": status})),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::ApiClients).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Gives a consumer a new random secret, returned once and stored encrypted; the old one stops
+/// working when this commits. Audited (without either secret).
+pub async fn rotate_secret(
+    pool: &PgPool,
+    key: &DataKey,
+    id: Uuid,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<Vec<u8>, Refusal>, sqlx::Error> {
+    let secret = clients::new_secret();
+    let mut tx = pool.begin().await?;
+    let Some(code) = sqlx::query_scalar!(
+        "UPDATE api_clients SET secret = $2 WHERE id = $1 AND kind = 'esb' RETURNING code",
+        id,
+        key.seal(&secret)
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownConsumer));
+    };
+    let entry = Entry {
+        action: "esb.consumer.secret.rotate",
+        target: Some(code),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    store::announce_change(&mut tx, store::Cached::ApiClients).await?;
+    tx.commit().await?;
+    Ok(Ok(secret))
 }
 
 /// What a request finds when it reserves its serial number.
@@ -290,8 +472,8 @@ pub async fn release(
     Ok(())
 }
 
-/// One message as the log keeps it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One message as the gateway logs it.
+#[derive(Debug, Clone)]
 pub struct Message {
     pub received_at: DateTime<Utc>,
     pub latency_ms: i32,
@@ -305,6 +487,36 @@ pub struct Message {
     pub replayed: bool,
     pub request_bytes: i32,
     /// The request envelope, personal data masked; `None` when it was not JSON.
+    pub request_masked: Option<Value>,
+    pub response_masked: Option<Value>,
+}
+
+/// One logged message as the log's list shows it (its bodies: [`message`]).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessageRow {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub latency_ms: i32,
+    pub service_code: String,
+    pub consumer_code: Option<String>,
+    /// The consumer's serial number 流水号.
+    pub consumer_seq_no: Option<String>,
+    /// Ours.
+    pub provider_seq_no: String,
+    pub source_ip: Option<String>,
+    pub ret_code: String,
+    pub ret_msg: String,
+    /// Answered from an earlier request with the same serial number.
+    pub replayed: bool,
+    pub request_bytes: i32,
+}
+
+/// One logged message with both envelopes, personal data masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessageDetail {
+    #[serde(flatten)]
+    pub row: MessageRow,
+    /// The request envelope; `None` when it was not JSON.
     pub request_masked: Option<Value>,
     pub response_masked: Option<Value>,
 }
@@ -353,7 +565,7 @@ pub async fn messages(
     f: &MessageFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Message>, i64), sqlx::Error> {
+) -> Result<(Vec<MessageRow>, i64), sqlx::Error> {
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM esb_messages
             WHERE ($1::text IS NULL OR consumer_code = $1) AND ($2::text IS NULL OR service_code = $2)
@@ -373,10 +585,9 @@ pub async fn messages(
     .fetch_one(pool)
     .await?;
     let items = sqlx::query_as!(
-        Message,
-        r#"SELECT received_at, latency_ms, service_code, consumer_code, consumer_seq_no,
-                  provider_seq_no, source_ip, ret_code, ret_msg, replayed, request_bytes,
-                  request_masked, response_masked
+        MessageRow,
+        r#"SELECT id, received_at, latency_ms, service_code, consumer_code, consumer_seq_no,
+                  provider_seq_no, source_ip, ret_code, ret_msg, replayed, request_bytes
              FROM esb_messages
             WHERE ($1::text IS NULL OR consumer_code = $1) AND ($2::text IS NULL OR service_code = $2)
               AND ($3::text IS NULL OR ret_code = $3)
@@ -421,6 +632,37 @@ pub async fn record_campaign_origin(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Logged message `id` with its masked bodies.
+pub async fn message(pool: &PgPool, id: i64) -> Result<Option<MessageDetail>, sqlx::Error> {
+    let row = sqlx::query!(
+        "SELECT id, received_at, latency_ms, service_code, consumer_code, consumer_seq_no,
+                provider_seq_no, source_ip, ret_code, ret_msg, replayed, request_bytes,
+                request_masked, response_masked
+           FROM esb_messages WHERE id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| MessageDetail {
+        row: MessageRow {
+            id: r.id,
+            received_at: r.received_at,
+            latency_ms: r.latency_ms,
+            service_code: r.service_code,
+            consumer_code: r.consumer_code,
+            consumer_seq_no: r.consumer_seq_no,
+            provider_seq_no: r.provider_seq_no,
+            source_ip: r.source_ip,
+            ret_code: r.ret_code,
+            ret_msg: r.ret_msg,
+            replayed: r.replayed,
+            request_bytes: r.request_bytes,
+        },
+        request_masked: r.request_masked,
+        response_masked: r.response_masked,
+    }))
 }
 
 /// The kind of personal data a body field holds, by its name as the bank's systems spell it.

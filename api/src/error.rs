@@ -352,6 +352,14 @@ catalogue! {
         "Source networks are IP addresses or networks (10.1.2.0/24), at most 50";
     UnknownEsbService = "QY-ESB-0003", UNPROCESSABLE_ENTITY,
         "服务码不存在（须为服务目录中的 1–20 个服务）", "Name 1–20 services of the catalogue";
+    InvalidRateLimit = "QY-ESB-0004", UNPROCESSABLE_ENTITY,
+        "限流须为每秒 1–100000 次，突发 1–100000 次", "The rate limit is 1–100000 a second, the burst 1–100000";
+    InvalidConsumerName = "QY-ESB-0005", UNPROCESSABLE_ENTITY,
+        "接入系统名称须为 1–100 个字符", "A consumer's name is 1–100 characters";
+    UnknownEsbConsumer = "QY-ESB-0006", NOT_FOUND,
+        "ESB 接入系统不存在", "No such ESB consumer";
+    UnknownEsbMessage = "QY-ESB-0007", NOT_FOUND,
+        "报文不存在", "No such message in the log";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,

@@ -195,10 +195,20 @@ pub fn router(state: AppState) -> Router {
             "/esb/consumers",
             get(esb::admin::consumers).post(esb::admin::register),
         )
+        .route("/esb/consumers/{id}", put(esb::admin::update_consumer))
+        .route(
+            "/esb/consumers/{id}/status",
+            put(esb::admin::set_consumer_status),
+        )
+        .route(
+            "/esb/consumers/{id}/secret",
+            post(esb::admin::rotate_consumer_secret),
+        )
         .route("/esb/services", get(esb::admin::services))
         .route("/esb/messages", get(esb::admin::messages))
         .route("/esb/outbound", get(esb::admin::outbound))
         .route("/system/notifications", get(notifications::notifications))
+        .route("/esb/messages/{id}", get(esb::admin::message))
         .route("/tasks", get(inbox::tasks))
         .route("/tasks/counts", get(inbox::task_counts))
         .route("/tasks/{id}/decision", post(inbox::decide))

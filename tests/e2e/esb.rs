@@ -3,13 +3,15 @@
 //! number gets one answer however often and however concurrently it comes, and a plan goes in,
 //! is queried and takes a delivered result into its process history.
 
+use base64::Engine;
 use chrono::{Duration, Utc};
 use futures::future::join_all;
 use quanyi_activities::audit::Entry;
 use quanyi_activities::benefits::clients;
 use quanyi_activities::esb::{self, NewConsumer};
 use quanyi_activities::seed::DEMO_PASSWORD;
-use quanyi_tests::harness::{TestApp, data_key, spawn_app};
+use quanyi_tests::harness::{Browser, TestApp, data_key, spawn_app};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
@@ -464,4 +466,403 @@ async fn a_plan_retried_after_a_provider_failure_finds_its_draft_and_process_aga
     );
     assert_eq!(again["body"]["state"], "FirstReview");
     assert_eq!(counts(&app).await[..2], [1, 1], "one campaign, one process");
+}
+
+/// The consumer `code`'s row as the administration lists it.
+async fn listed(admin: &Browser, code: &str) -> Value {
+    let list: Value = Browser::answer::<Value>(
+        admin
+            .http
+            .get(admin.url("/api/v1/esb/consumers"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == code)
+        .cloned()
+        .unwrap()
+}
+
+async fn exchanges(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM esb_exchanges")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// A query for a process that does not exist: `BIZ-C-0002` once the gateway let it through.
+fn no_process() -> Value {
+    json!({"process_type": "campaign", "business_key": Uuid::nil()})
+}
+
+fn edit(name: &str) -> Value {
+    json!({"name": name, "services": ["process.query", "process.result.deliver"],
+           "source_networks": ["127.0.0.1", "10.0.0.0/8"], "rate_per_second": 20, "burst": 40,
+           "acting_username": "reviewer1"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_is_edited_disabled_enabled_and_given_a_new_secret_at_once() {
+    let app = spawn_app().await;
+    let gmp = register(&app, "gmp", &["process.query"], None, 1000).await;
+    let admin = app.browser();
+    admin.login("admin", DEMO_PASSWORD).await.unwrap();
+    let id = listed(&admin, "gmp").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // accepted (and the API's copy of the client cached) before anything changes
+    let answer = gmp.call("process.query", "A-1", no_process()).await;
+    assert_eq!(ret_code(&answer), "BIZ-C-0002");
+    let answer = gmp.call("process.result.deliver", "A-2", json!({})).await;
+    assert_eq!(ret_code(&answer), "GW-C-0106");
+
+    // edit: the new allowlist and acting user are in force at once, before and after audited
+    admin
+        .no_content(
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{id}"),
+            Some(edit(" 网格化营销平台 ")),
+        )
+        .await
+        .unwrap();
+    let row = listed(&admin, "gmp").await;
+    assert_eq!(row["name"], "网格化营销平台");
+    assert_eq!(
+        row["services"],
+        json!(["process.query", "process.result.deliver"])
+    );
+    assert_eq!(
+        row["source_networks"],
+        json!(["127.0.0.1/32", "10.0.0.0/8"])
+    );
+    assert_eq!(
+        (row["rate_per_second"].clone(), row["burst"].clone()),
+        (json!(20), json!(40))
+    );
+    assert_eq!(row["acting_username"], "reviewer1");
+    assert!(row["last_message_at"].is_string(), "{row}");
+    let answer = gmp.call("process.result.deliver", "A-3", json!({})).await;
+    assert_eq!(ret_code(&answer), "BIZ-C-0001", "now allowed: {answer}");
+    let (before, after): (Value, Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'esb.consumer.update' AND target = 'gmp'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(before["name"], "gmp 系统");
+    assert_eq!(before["acting_user"], "planner");
+    assert_eq!(after["name"], "网格化营销平台");
+    assert_eq!(after["rate_per_second"], 20);
+
+    // disabled: refused at once as an unknown or disabled consumer, nothing kept
+    let held = exchanges(&app).await;
+    admin
+        .no_content(
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{id}/status"),
+            Some(json!({"active": false})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed(&admin, "gmp").await["status"], "disabled");
+    let answer = gmp.call("process.query", "A-4", no_process()).await;
+    assert_eq!(ret_code(&answer), "GW-C-0102", "{answer}");
+    assert_eq!(exchanges(&app).await, held, "nothing written");
+
+    // enabled: accepted again, the same serial number carried out now
+    admin
+        .no_content(
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{id}/status"),
+            Some(json!({"active": true})),
+        )
+        .await
+        .unwrap();
+    let answer = gmp.call("process.query", "A-4", no_process()).await;
+    assert_eq!(ret_code(&answer), "BIZ-C-0002", "{answer}");
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE target = 'gmp' AND action LIKE 'esb.consumer.%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "esb.consumer.register",
+            "esb.consumer.update",
+            "esb.consumer.disable",
+            "esb.consumer.enable"
+        ]
+    );
+
+    // a new secret: shown once, the old one refused, the new one accepted
+    let rotated: Value = admin
+        .post_json(&format!("/api/v1/esb/consumers/{id}/secret"), json!({}))
+        .await
+        .unwrap();
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(rotated["secret"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(secret.len(), 32);
+    assert_ne!(secret, gmp.secret);
+    let answer = gmp.call("process.query", "A-5", no_process()).await;
+    assert_eq!(ret_code(&answer), "GW-C-0103", "the old secret: {answer}");
+    let renewed = Consumer {
+        secret,
+        code: gmp.code.clone(),
+        base: gmp.base.clone(),
+        http: reqwest::Client::new(),
+    };
+    let answer = renewed.call("process.query", "A-5", no_process()).await;
+    assert_eq!(ret_code(&answer), "BIZ-C-0002", "the new secret: {answer}");
+    let audited: Option<Value> = sqlx::query_scalar(
+        "SELECT after FROM audit_log WHERE action = 'esb.consumer.secret.rotate' AND target = 'gmp'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, None, "no secret in the audit log");
+}
+
+#[tokio::test]
+async fn bad_consumer_edits_have_their_codes_and_change_nothing() {
+    let app = spawn_app().await;
+    register(&app, "gmp", &["process.query"], None, 50).await;
+    let admin = app.browser();
+    admin.login("admin", DEMO_PASSWORD).await.unwrap();
+    let before = listed(&admin, "gmp").await;
+    let id = before["id"].as_str().unwrap().to_owned();
+    let with = |field: &str, value: Value| {
+        let mut body = edit("网格化营销平台");
+        body[field] = value;
+        body
+    };
+    let rows = [
+        (
+            with("services", json!(["process.query", "no.such"])),
+            "QY-ESB-0003",
+            "services",
+        ),
+        (with("services", json!([])), "QY-ESB-0003", "services"),
+        (
+            with("source_networks", json!(["10.1.2.3/24"])),
+            "QY-ESB-0002",
+            "source_networks",
+        ),
+        (
+            with("source_networks", json!(["10.1.2.0/33"])),
+            "QY-ESB-0002",
+            "source_networks",
+        ),
+        (
+            with("source_networks", json!(["intranet"])),
+            "QY-ESB-0002",
+            "source_networks",
+        ),
+        (
+            with("rate_per_second", json!(0)),
+            "QY-ESB-0004",
+            "rate_per_second",
+        ),
+        (with("burst", json!(100_001)), "QY-ESB-0004", "burst"),
+        (with("name", json!("")), "QY-ESB-0005", "name"),
+    ];
+    for (body, code, field) in rows {
+        let response = admin
+            .http
+            .put(admin.url(&format!("/api/v1/esb/consumers/{id}")))
+            .header("x-requested-with", "quanyi")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = Browser::answer::<Value>(response).await.unwrap_err();
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(error.code, code, "{body}");
+        assert_eq!(error.fields[0].field, field, "{body}");
+    }
+    let unknown_user = admin
+        .no_content(
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{id}"),
+            Some(with("acting_username", json!("nobody"))),
+        )
+        .await;
+    assert_eq!(unknown_user.unwrap_err(), "QY-ESB-0001");
+    let nobody = Uuid::new_v4();
+    for (method, path, body) in [
+        (
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{nobody}"),
+            Some(edit("x")),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{nobody}/status"),
+            Some(json!({"active": false})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/esb/consumers/{nobody}/secret"),
+            None,
+        ),
+    ] {
+        let refused = admin.no_content(method, &path, body).await;
+        assert_eq!(refused.unwrap_err(), "QY-ESB-0006", "{path}");
+    }
+    assert_eq!(listed(&admin, "gmp").await, before, "nothing changed");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action LIKE 'esb.consumer.%' AND action <> 'esb.consumer.register'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 0);
+
+    // without esb:consumer:manage: 403, nothing changed
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    for (method, path, body) in [
+        (
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{id}"),
+            Some(edit("x")),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/esb/consumers/{id}/status"),
+            Some(json!({"active": false})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/esb/consumers/{id}/secret"),
+            None,
+        ),
+    ] {
+        let refused = planner.no_content(method, &path, body).await;
+        assert_eq!(refused.unwrap_err(), "QY-AUTH-0003", "{path}");
+    }
+    assert_eq!(listed(&admin, "gmp").await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn the_message_log_filters_and_shows_one_message_masked() {
+    let app = spawn_app().await;
+    let gmp = register(&app, "gmp", &["process.query"], None, 1000).await;
+    let other = register(&app, "other", &["process.query"], None, 1000).await;
+    let started = Utc::now() - Duration::seconds(1);
+    gmp.call(
+        "process.query",
+        "L-1",
+        json!({"process_type": "campaign", "business_key": Uuid::nil(), "mobile": "13812345678"}),
+    )
+    .await;
+    gmp.call("campaign.plan.submit", "L-2", json!({})).await;
+    other.call("process.query", "L-3", no_process()).await;
+    let admin = app.browser();
+    admin.login("admin", DEMO_PASSWORD).await.unwrap();
+    let page = |query: String| {
+        let admin = &admin;
+        async move {
+            Browser::answer::<Value>(
+                admin
+                    .http
+                    .get(admin.url(&format!("/api/v1/esb/messages?{query}")))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let seqs = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["consumer_seq_no"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let all = page(String::new()).await;
+    assert_eq!(all["total"], 3);
+    assert_eq!(seqs(&all), ["L-3", "L-2", "L-1"], "newest first");
+    assert!(
+        all["items"][0].get("request_masked").is_none(),
+        "the list is light"
+    );
+    assert_eq!(seqs(&page("consumer=gmp".into()).await), ["L-2", "L-1"]);
+    assert_eq!(
+        seqs(&page("service=process.query".into()).await),
+        ["L-3", "L-1"]
+    );
+    assert_eq!(seqs(&page("ret_code=GW-C-0106".into()).await), ["L-2"]);
+    assert_eq!(
+        seqs(&page("failed=true&consumer=gmp".into()).await),
+        ["L-2", "L-1"]
+    );
+    assert_eq!(seqs(&page("seq_no=L-3".into()).await), ["L-3"]);
+    let paged = page("page=2&page_size=2".into()).await;
+    assert_eq!(
+        (paged["total"].clone(), seqs(&paged)),
+        (json!(3), vec!["L-1".to_owned()])
+    );
+    let window = |from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>| {
+        format!(
+            "from={}&to={}",
+            from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    };
+    assert_eq!(
+        page(window(started, Utc::now() + Duration::seconds(2))).await["total"],
+        3
+    );
+    assert_eq!(
+        page(window(started - Duration::hours(2), started)).await["total"],
+        0
+    );
+
+    let first = &page("seq_no=L-1".into()).await["items"][0];
+    let detail: Value = Browser::answer::<Value>(
+        admin
+            .http
+            .get(admin.url(&format!("/api/v1/esb/messages/{}", first["id"])))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail["provider_seq_no"], first["provider_seq_no"]);
+    assert_eq!(
+        detail["request_masked"]["body"]["mobile"], "138****5678",
+        "SEC-6"
+    );
+    assert_eq!(
+        detail["response_masked"]["sysHead"]["retCode"],
+        "BIZ-C-0002"
+    );
+    let missing = Browser::answer::<Value>(
+        admin
+            .http
+            .get(admin.url("/api/v1/esb/messages/999999"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (missing.0.as_u16(), missing.1.code.as_str()),
+        (404, "QY-ESB-0007")
+    );
 }

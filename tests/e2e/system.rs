@@ -576,6 +576,21 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     ("get", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
     ("post", "/api/v1/esb/consumers", Some("esb:consumer:manage")),
+    (
+        "put",
+        "/api/v1/esb/consumers/{id}",
+        Some("esb:consumer:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/esb/consumers/{id}/status",
+        Some("esb:consumer:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/esb/consumers/{id}/secret",
+        Some("esb:consumer:manage"),
+    ),
     ("get", "/api/v1/esb/services", Some("esb:consumer:manage")),
     ("get", "/api/v1/esb/messages", Some("esb:log:view")),
     ("get", "/api/v1/esb/outbound", Some("esb:outbound:view")),
@@ -584,6 +599,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/system/notifications",
         Some("system:notification:view"),
     ),
+    ("get", "/api/v1/esb/messages/{id}", Some("esb:log:view")),
     ("get", "/api/v1/processes", Some("process:instance:view")),
     (
         "get",

@@ -947,6 +947,148 @@ async function main() {
       await shot(page, '25-profile')
     })
 
+    // 接口服务管理 (ESB), as the admin: the catalogue, a consumer registered, edited, disabled and
+    // enabled, given a new secret, a message signed with it, and that message in 报文日志.
+    const esbConsumer = `smoke_${suffix}`
+    let esbSecret = ''
+
+    await step('接口服务管理 › 服务目录 lists the three services and the retCode table', async () => {
+      await openMenuPage(page, 'esb', 'esb-services', '/esb/services')
+      for (const code of ['campaign.plan.submit', 'process.query', 'process.result.deliver']) await tableRows(page, 'esb-services-table', code).first().waitFor()
+      await tableRows(page, 'esb-ret-codes-table', 'GW-C-0102').first().waitFor()
+      const codes = await tableRows(page, 'esb-ret-codes-table').count()
+      if (codes < 20) throw new Error(`the retCode table has ${codes} rows`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25a-esb-services')
+    })
+
+    await step(`接入系统: register ${esbConsumer}; its secret is shown once with a copy button`, async () => {
+      await openMenuPage(page, 'esb', 'esb-consumers', '/esb/consumers')
+      await page.locator('[data-testid="consumers-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await page.getByTestId('consumer-register').click()
+      const dialog = page.getByTestId('consumer-form-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      await page.getByTestId('consumer-form-code').fill(esbConsumer)
+      await page.getByTestId('consumer-form-name').fill(`冒烟接入系统-${suffix}`)
+      await page.getByTestId('consumer-form-services').click()
+      await page.locator('.el-select-dropdown__item', { hasText: 'process.query' }).first().click()
+      await page.keyboard.press('Escape')
+      // A network with host bits set is refused under its field before anything is sent.
+      await page.getByTestId('consumer-form-networks').fill('127.0.0.1\n10.1.2.3/24')
+      await page.getByTestId('consumer-form-acting-user').fill(planner)
+      await page.getByTestId('consumer-form-submit').click()
+      await dialog.locator('.el-form-item__error', { hasText: '10.1.2.3/24' }).waitFor()
+      await shot(page, '25b-esb-consumer-form-error')
+      await page.getByTestId('consumer-form-networks').fill('127.0.0.1\n10.0.0.0/8')
+      const [registered] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/esb/consumers' && res.request().method() === 'POST'),
+        page.getByTestId('consumer-form-submit').click(),
+      ])
+      if (registered.status() !== 201) throw new Error(`registering answered ${registered.status()}: ${await registered.text().catch(() => '')}`)
+      await page.getByTestId('consumer-secret-dialog').waitFor({ state: 'visible' })
+      esbSecret = (await page.getByTestId('consumer-secret').innerText()).trim()
+      if (Buffer.from(esbSecret, 'base64').length !== 32) throw new Error(`the secret shown is not 32 bytes of base64: ${esbSecret}`)
+      await page.getByTestId('consumer-secret-copy').waitFor({ state: 'visible' })
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25c-esb-consumer-secret')
+      await page.getByTestId('consumer-secret-close').click()
+      await page.getByTestId('consumer-secret-dialog').waitFor({ state: 'hidden' })
+      const row = tableRows(page, 'consumers-table', esbConsumer).first()
+      await row.waitFor()
+      const text = (await row.innerText()).replace(/\s+/g, ' ')
+      for (const needle of ['process.query', '127.0.0.1/32', '10.0.0.0/8', planner, '启用']) if (!text.includes(needle)) throw new Error(`the new row does not show "${needle}": ${text}`)
+    })
+
+    await step(`编辑 ${esbConsumer}: a new name and rate limit`, async () => {
+      const row = tableRows(page, 'consumers-table', esbConsumer).first()
+      await row.getByTestId('consumer-edit').click()
+      const dialog = page.getByTestId('consumer-form-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      await page.getByTestId('consumer-form-name').fill(`冒烟网格化营销平台-${suffix}`)
+      await page.getByTestId('consumer-form-rate').locator('input').fill('20')
+      await page.keyboard.press('Tab')
+      await page.getByTestId('consumer-form-burst').locator('input').fill('40')
+      await page.keyboard.press('Tab')
+      await shot(page, '25d-esb-consumer-edit')
+      const [saved] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()).startsWith('/api/v1/esb/consumers/') && res.request().method() === 'PUT'),
+        page.getByTestId('consumer-form-submit').click(),
+      ])
+      if (saved.status() !== 204) throw new Error(`saving answered ${saved.status()}: ${await saved.text().catch(() => '')}`)
+      await tableRows(page, 'consumers-table', `冒烟网格化营销平台-${suffix}`).first().waitFor()
+      const text = (await tableRows(page, 'consumers-table', esbConsumer).first().innerText()).replace(/\s+/g, ' ')
+      if (!text.includes('20 次/秒，突发 40')) throw new Error(`the edited row does not show the new rate: ${text}`)
+    })
+
+    await step(`停用 ${esbConsumer} (confirmed), then 启用 it again`, async () => {
+      const row = () => tableRows(page, 'consumers-table', esbConsumer).first()
+      await row().getByTestId('consumer-disable').click()
+      await page.locator('.el-message-box').waitFor({ state: 'visible' })
+      await shot(page, '25e-esb-consumer-disable-confirm')
+      await page.locator('.el-message-box .el-button--danger').click()
+      await row().getByTestId('consumer-enable').waitFor()
+      if ((await row().getByTestId('consumer-status').innerText()).trim() !== '停用') throw new Error('the row is not 停用')
+      await page.locator('[data-testid="consumers-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25f-esb-consumer-disabled')
+      await row().getByTestId('consumer-enable').click()
+      await page.locator('.el-message-box .el-button--primary').click()
+      await row().getByTestId('consumer-disable').waitFor()
+    })
+
+    await step(`重置密钥 of ${esbConsumer}: confirmed, the new secret shown once`, async () => {
+      await tableRows(page, 'consumers-table', esbConsumer).first().getByTestId('consumer-rotate').click()
+      await page.locator('.el-message-box .el-button--danger').click()
+      await page.getByTestId('consumer-secret-dialog').waitFor({ state: 'visible' })
+      const rotated = (await page.getByTestId('consumer-secret').innerText()).trim()
+      if (rotated === esbSecret || Buffer.from(rotated, 'base64').length !== 32) throw new Error(`the new secret is not a new one: ${rotated}`)
+      esbSecret = rotated
+      await page.getByTestId('consumer-secret-close').click()
+      await page.getByTestId('consumer-secret-dialog').waitFor({ state: 'hidden' })
+    })
+
+    await step(`报文日志: a message ${esbConsumer} signs with the new secret is listed and its detail masked`, async () => {
+      const seq = `SMOKE-${suffix}`
+      const body = JSON.stringify({
+        sysHead: { serviceCode: 'process.query', consumerId: esbConsumer, consumerSeqNo: seq, tranDate: '20261126', tranTime: '083000' },
+        body: { process_type: 'campaign', business_key: '00000000-0000-0000-0000-000000000000', mobile: '13812345678' },
+      })
+      const ts = String(Math.floor(Date.now() / 1000))
+      const nonce = `smoke-${suffix}-${Date.now()}`
+      const signature = createHmac('sha256', Buffer.from(esbSecret, 'base64'))
+        .update(`${ts}\n${nonce}\nPOST\n/esb/v1/process.query\n${body}`)
+        .digest('hex')
+      const res = await fetch(`${baseUrl}/esb/v1/process.query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'x-qy-client': esbConsumer, 'x-qy-timestamp': ts, 'x-qy-nonce': nonce, 'x-qy-signature': signature },
+        body,
+      })
+      const answer = await res.json()
+      if (answer.sysHead?.retCode !== 'BIZ-C-0002') throw new Error(`the gateway answered ${JSON.stringify(answer.sysHead)}`)
+      await openMenuPage(page, 'esb', 'esb-messages', '/esb/messages')
+      await page.getByTestId('esb-messages-consumer').fill(esbConsumer)
+      await page.getByTestId('esb-messages-submit').click()
+      const row = tableRows(page, 'esb-messages-table', seq).first()
+      await row.waitFor()
+      const text = (await row.innerText()).replace(/\s+/g, ' ')
+      for (const needle of ['process.query', 'BIZ-C-0002', answer.sysHead.providerSeqNo]) if (!text.includes(needle)) throw new Error(`the log row does not show "${needle}": ${text}`)
+      await page.locator('[data-testid="esb-messages-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {})
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25g-esb-messages')
+      await row.getByTestId('esb-message-detail').click()
+      const request = page.getByTestId('esb-message-request')
+      await request.waitFor({ state: 'visible' })
+      const shown = await request.innerText()
+      if (!shown.includes('138****5678') || shown.includes('13812345678')) throw new Error(`the request is not masked: ${shown}`)
+      await page.getByTestId('esb-message-response').waitFor({ state: 'visible' })
+      await page.locator('.esb-messages__detail > .el-loading-mask').waitFor({ state: 'hidden' })
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25h-esb-message-detail')
+      await page.keyboard.press('Escape')
+      await page.getByTestId('esb-message-drawer').waitFor({ state: 'hidden' })
+    })
+
     await step(`log ${username} out`, async () => {
       await logOut(page, '26-logged-out')
     })

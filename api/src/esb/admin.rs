@@ -8,14 +8,18 @@ use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Query, Valid, paging};
 use crate::permission::{self as perm, Authorized};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use quanyi_activities::esb::{self as store, ConsumerRow, Message, MessageFilter, NewConsumer};
+use quanyi_activities::esb::{
+    self as store, ConsumerRow, ConsumerTerms, MessageDetail, MessageFilter, MessageRow,
+    NewConsumer,
+};
 use quanyi_activities::outbound::{self as outbound_store, OutboundRequest, RequestFilter};
+use quanyi_activities::store::Cached;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
@@ -60,12 +64,70 @@ fn known_services(services: &[String]) -> Result<(), ValidationError> {
     }
 }
 
+/// An address (`10.1.2.3`) or a network (`10.1.2.0/24`, no host bits set, as PostgreSQL's
+/// `cidr` takes it), IPv4 or IPv6.
+fn network_ok(text: &str) -> bool {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (text, None),
+    };
+    let Ok(ip) = addr.parse::<IpAddr>() else {
+        return false;
+    };
+    let Some(prefix) = prefix else {
+        return true;
+    };
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(bits) = prefix.parse::<u32>() else {
+        return false;
+    };
+    match ip {
+        IpAddr::V4(a) => bits <= 32 && u32::from(a) & u32::MAX.checked_shr(bits).unwrap_or(0) == 0,
+        IpAddr::V6(a) => {
+            bits <= 128 && u128::from(a) & u128::MAX.checked_shr(bits).unwrap_or(0) == 0
+        }
+    }
+}
+
+fn valid_networks(networks: &[String]) -> Result<(), ValidationError> {
+    if networks.iter().all(|n| network_ok(n.trim())) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("source_networks"))
+    }
+}
+
+/// The allowlists as stored: services sorted once each, networks trimmed, an empty list none.
+fn terms(
+    name: &str,
+    mut services: Vec<String>,
+    source_networks: Option<Vec<String>>,
+) -> (String, Vec<String>, Option<Vec<String>>) {
+    services.sort();
+    services.dedup();
+    let networks = source_networks
+        .map(|n| n.iter().map(|n| n.trim().to_owned()).collect::<Vec<_>>())
+        .filter(|n| !n.is_empty());
+    (name.trim().to_owned(), services, networks)
+}
+
+fn refusal(r: store::Refusal) -> ErrorCode {
+    match r {
+        store::Refusal::CodeTaken => ErrorCode::ClientCodeTaken,
+        store::Refusal::UnknownUser => ErrorCode::UnknownActingUser,
+        store::Refusal::BadNetwork => ErrorCode::InvalidSourceNetwork,
+        store::Refusal::UnknownConsumer => ErrorCode::UnknownEsbConsumer,
+    }
+}
+
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct RegisterConsumerRequest {
     #[schema(example = "gmp", pattern = "^[a-z][a-z0-9_-]{2,31}$")]
     #[validate(custom(function = "consumer_code", code = "QY-REQ-0002"))]
     pub code: String,
-    #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
+    #[validate(length(min = 1, max = 100, code = "QY-ESB-0005"))]
     pub name: String,
     /// Service codes it may call.
     #[validate(
@@ -74,11 +136,14 @@ pub struct RegisterConsumerRequest {
     )]
     pub services: Vec<String>,
     /// Addresses or networks (`10.1.2.0/24`) it may call from; none: any.
-    #[validate(length(max = 50, code = "QY-ESB-0002"))]
+    #[validate(
+        length(max = 50, code = "QY-ESB-0002"),
+        custom(function = "valid_networks", code = "QY-ESB-0002")
+    )]
     pub source_networks: Option<Vec<String>>,
-    #[validate(range(min = 1, max = 100_000, code = "QY-REQ-0002"))]
+    #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
     pub rate_per_second: i32,
-    #[validate(range(min = 1, max = 100_000, code = "QY-REQ-0002"))]
+    #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
     pub burst: i32,
     /// The staff user whose permissions and data scope its requests use.
     #[validate(length(min = 1, max = 32, code = "QY-ESB-0001"))]
@@ -97,7 +162,7 @@ pub struct RegisteredConsumer {
     responses(
         (status = 201, body = RegisteredConsumer),
         (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1010 code taken"),
-        (status = 422, body = crate::error::ErrorBody, description = "QY-ESB-0001 acting user, 0002 network, 0003 service"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-ESB-0001 acting user, 0002 network, 0003 service, 0004 rate, 0005 name"),
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -106,14 +171,13 @@ pub async fn register(
     _: SteppedUp,
     Valid(request): Valid<RegisterConsumerRequest>,
 ) -> Result<(StatusCode, Json<RegisteredConsumer>), ApiError> {
-    let mut services = request.services;
-    services.sort();
-    services.dedup();
+    let (name, services, source_networks) =
+        terms(&request.name, request.services, request.source_networks);
     let new = NewConsumer {
         code: request.code,
-        name: request.name.trim().to_owned(),
+        name,
         services,
-        source_networks: request.source_networks.filter(|n| !n.is_empty()),
+        source_networks,
         rate_per_second: request.rate_per_second,
         burst: request.burst,
         acting_username: request.acting_username,
@@ -126,11 +190,8 @@ pub async fn register(
         actor(&user, peer),
     )
     .await?
-    .map_err(|r| match r {
-        store::Refusal::CodeTaken => ErrorCode::ClientCodeTaken,
-        store::Refusal::UnknownUser => ErrorCode::UnknownActingUser,
-        store::Refusal::BadNetwork => ErrorCode::InvalidSourceNetwork,
-    })?;
+    .map_err(refusal)?;
+    state.caches.invalidate(Cached::ApiClients);
     Ok((
         StatusCode::CREATED,
         Json(RegisteredConsumer {
@@ -138,6 +199,140 @@ pub async fn register(
             secret: base64::engine::general_purpose::STANDARD.encode(secret),
         }),
     ))
+}
+
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct UpdateConsumerRequest {
+    #[validate(length(min = 1, max = 100, code = "QY-ESB-0005"))]
+    pub name: String,
+    /// Service codes it may call (of the catalogue).
+    #[validate(
+        length(min = 1, max = 20, code = "QY-ESB-0003"),
+        custom(function = "known_services", code = "QY-ESB-0003")
+    )]
+    pub services: Vec<String>,
+    /// Addresses or networks (`10.1.2.0/24`) it may call from; none or empty: any.
+    #[validate(
+        length(max = 50, code = "QY-ESB-0002"),
+        custom(function = "valid_networks", code = "QY-ESB-0002")
+    )]
+    pub source_networks: Option<Vec<String>>,
+    #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
+    pub rate_per_second: i32,
+    #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
+    pub burst: i32,
+    /// The staff user whose permissions and data scope its requests use.
+    #[validate(length(min = 1, max = 32, code = "QY-ESB-0001"))]
+    pub acting_username: String,
+}
+
+/// Edits a consumer: name, allowlists, rate limit, acting user (the code and the secret stay).
+/// The gateway uses the new terms at once. Step-up; audited with before and after.
+#[utoipa::path(put, path = "/api/v1/esb/consumers/{id}", tag = "esb",
+    params(("id" = Uuid, Path)), request_body = UpdateConsumerRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-ESB-0006 no such consumer"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-ESB-0001 acting user, 0002 network, 0003 service, 0004 rate, 0005 name"),
+    ))]
+pub async fn update_consumer(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::EsbConsumerManage>,
+    _: SteppedUp,
+    Path(id): Path<Uuid>,
+    Valid(request): Valid<UpdateConsumerRequest>,
+) -> Result<StatusCode, ApiError> {
+    let (name, services, source_networks) =
+        terms(&request.name, request.services, request.source_networks);
+    let change = ConsumerTerms {
+        name,
+        services,
+        source_networks,
+        rate_per_second: request.rate_per_second,
+        burst: request.burst,
+        acting_username: request.acting_username,
+    };
+    store::update(
+        &state.pool,
+        id,
+        change,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
+    state.caches.invalidate(Cached::ApiClients);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ConsumerStatusRequest {
+    /// `false` disables the consumer: the gateway refuses it with `GW-C-0102`.
+    pub active: bool,
+}
+
+/// Disables or re-enables a consumer, at once on the gateway. Audited.
+#[utoipa::path(put, path = "/api/v1/esb/consumers/{id}/status", tag = "esb",
+    params(("id" = Uuid, Path)), request_body = ConsumerStatusRequest,
+    responses(
+        (status = 204, description = "Changed (or already so)"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-ESB-0006 no such consumer"),
+    ))]
+pub async fn set_consumer_status(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::EsbConsumerManage>,
+    Path(id): Path<Uuid>,
+    Json(request): Json<ConsumerStatusRequest>,
+) -> Result<StatusCode, ApiError> {
+    store::set_status(
+        &state.pool,
+        id,
+        request.active,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
+    state.caches.invalidate(Cached::ApiClients);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConsumerSecret {
+    /// The new signing secret, base64 of 32 bytes. Shown once; the old one no longer signs.
+    pub secret: String,
+}
+
+/// Gives a consumer a new secret, shown once; the old one is refused (`GW-C-0103`) from now on.
+/// Step-up; audited.
+#[utoipa::path(post, path = "/api/v1/esb/consumers/{id}/secret", tag = "esb",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ConsumerSecret),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-ESB-0006 no such consumer"),
+    ))]
+pub async fn rotate_consumer_secret(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::EsbConsumerManage>,
+    _: SteppedUp,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ConsumerSecret>, ApiError> {
+    let secret = store::rotate_secret(
+        &state.pool,
+        &state.settings.data_key,
+        id,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
+    state.caches.invalidate(Cached::ApiClients);
+    Ok(Json(ConsumerSecret {
+        secret: base64::engine::general_purpose::STANDARD.encode(secret),
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -175,7 +370,7 @@ pub struct MessageQuery {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MessagePage {
-    pub items: Vec<Message>,
+    pub items: Vec<MessageRow>,
     pub total: i64,
 }
 
@@ -184,7 +379,7 @@ fn filled(s: Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty() && s.len() <= 64)
 }
 
-/// 报文日志: every message, newest first, bodies masked.
+/// 报文日志: every message, newest first (the masked bodies: one message's detail).
 #[utoipa::path(get, path = "/api/v1/esb/messages", tag = "esb", params(MessageQuery),
     responses((status = 200, body = MessagePage)))]
 pub async fn messages(
@@ -284,4 +479,54 @@ pub async fn outbound(
     };
     let (items, total) = outbound_store::requests(&state.pool, &filter, limit, offset).await?;
     Ok(Json(OutboundPage { items, total }))
+}
+
+/// One message of the log with both envelopes, personal data masked.
+#[utoipa::path(get, path = "/api/v1/esb/messages/{id}", tag = "esb",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = MessageDetail),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-ESB-0007 no such message"),
+    ))]
+pub async fn message(
+    State(state): State<AppState>,
+    _: Authorized<perm::EsbLogView>,
+    Path(id): Path<i64>,
+) -> Result<Json<MessageDetail>, ApiError> {
+    store::message(&state.pool, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ErrorCode::UnknownEsbMessage.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::network_ok;
+
+    #[test]
+    fn source_networks_are_addresses_or_networks_without_host_bits() {
+        for ok in [
+            "10.1.2.3",
+            "10.1.2.0/24",
+            "0.0.0.0/0",
+            "10.1.2.3/32",
+            "::1",
+            "2001:db8::/32",
+        ] {
+            assert!(network_ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "10.1.2",
+            "10.1.2.3/24",
+            "10.1.2.0/33",
+            "10.1.2.0/",
+            "10.1.2.0/+8",
+            "10.1.2.0/24/1",
+            "2001:db8::1/32",
+            "example.com",
+        ] {
+            assert!(!network_ok(bad), "{bad}");
+        }
+    }
 }

@@ -735,6 +735,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/esb/consumers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edits a consumer: name, allowlists, rate limit, acting user (the code and the secret stay).
+         *     The gateway uses the new terms at once. Step-up; audited with before and after.
+         */
+        put: operations["update_consumer"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/esb/consumers/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Gives a consumer a new secret, shown once; the old one is refused (`GW-C-0103`) from now on.
+         *     Step-up; audited.
+         */
+        post: operations["rotate_consumer_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/esb/consumers/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Disables or re-enables a consumer, at once on the gateway. Audited. */
+        put: operations["set_consumer_status"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/esb/messages": {
         parameters: {
             query?: never;
@@ -742,8 +799,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 报文日志: every message, newest first, bodies masked. */
+        /** 报文日志: every message, newest first (the masked bodies: one message's detail). */
         get: operations["messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/esb/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message of the log with both envelopes, personal data masked. */
+        get: operations["message"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1625,6 +1699,11 @@ export interface components {
             created_at: string;
             /** Format: uuid */
             id: string;
+            /**
+             * Format: date-time
+             * @description When its latest message arrived; `None` before the first.
+             */
+            last_message_at?: string | null;
             name: string;
             /** Format: int32 */
             rate_per_second: number;
@@ -1632,6 +1711,14 @@ export interface components {
             /** @description `None`: any source address. */
             source_networks?: string[] | null;
             status: string;
+        };
+        ConsumerSecret: {
+            /** @description The new signing secret, base64 of 32 bytes. Shown once; the old one no longer signs. */
+            secret: string;
+        };
+        ConsumerStatusRequest: {
+            /** @description `false` disables the consumer: the gateway refuses it with `GW-C-0102`. */
+            active: boolean;
         };
         CouponPage: {
             items: components["schemas"]["CouponRow"][];
@@ -1985,30 +2072,38 @@ export interface components {
             status: string;
             stores: string[];
         };
-        /** @description One message as the log keeps it. */
-        Message: {
+        /** @description One logged message with both envelopes, personal data masked. */
+        MessageDetail: components["schemas"]["MessageRow"] & {
+            /** @description The request envelope; `None` when it was not JSON. */
+            request_masked?: unknown;
+            response_masked?: unknown;
+        };
+        MessagePage: {
+            items: components["schemas"]["MessageRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One logged message as the log's list shows it (its bodies: [`message`]). */
+        MessageRow: {
             consumer_code?: string | null;
+            /** @description The consumer's serial number 流水号. */
             consumer_seq_no?: string | null;
+            /** Format: int64 */
+            id: number;
             /** Format: int32 */
             latency_ms: number;
+            /** @description Ours. */
             provider_seq_no: string;
             /** Format: date-time */
             received_at: string;
+            /** @description Answered from an earlier request with the same serial number. */
             replayed: boolean;
             /** Format: int32 */
             request_bytes: number;
-            /** @description The request envelope, personal data masked; `None` when it was not JSON. */
-            request_masked?: unknown;
-            response_masked?: unknown;
             ret_code: string;
             ret_msg: string;
             service_code: string;
             source_ip?: string | null;
-        };
-        MessagePage: {
-            items: components["schemas"]["Message"][];
-            /** Format: int64 */
-            total: number;
         };
         ModificationRequest: {
             /** Format: int64 */
@@ -2662,6 +2757,19 @@ export interface components {
             comment?: string | null;
             /** Format: uuid */
             to_user_id: string;
+        };
+        UpdateConsumerRequest: {
+            /** @description The staff user whose permissions and data scope its requests use. */
+            acting_username: string;
+            /** Format: int32 */
+            burst: number;
+            name: string;
+            /** Format: int32 */
+            rate_per_second: number;
+            /** @description Service codes it may call (of the catalogue). */
+            services: string[];
+            /** @description Addresses or networks (`10.1.2.0/24`) it may call from; none or empty: any. */
+            source_networks?: string[] | null;
         };
         UpdateMenuRequest: {
             /** Format: int32 */
@@ -4312,8 +4420,113 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-ESB-0001 acting user, 0002 network, 0003 service */
+            /** @description QY-ESB-0001 acting user, 0002 network, 0003 service, 0004 rate, 0005 name */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_consumer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateConsumerRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-ESB-0006 no such consumer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-ESB-0001 acting user, 0002 network, 0003 service, 0004 rate, 0005 name */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_consumer_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsumerSecret"];
+                };
+            };
+            /** @description QY-ESB-0006 no such consumer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_consumer_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsumerStatusRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed (or already so) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-ESB-0006 no such consumer */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4350,6 +4563,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+        };
+    };
+    message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description QY-ESB-0007 no such message */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -123,3 +123,17 @@ export type Diagram = ProcessDetail['diagram']
 export type ApprovalPolicy = ResponseJson<'/api/v1/approval-policies', 'get', 200>[number]
 export type PolicyLevel = ApprovalPolicy['levels'][number]
 export type PolicyOptions = ResponseJson<'/api/v1/approval-policies/options', 'get', 200>
+
+// 接口服务管理 (ESB)
+export type EsbConsumerList = ResponseJson<'/api/v1/esb/consumers', 'get', 200>
+export type EsbConsumer = EsbConsumerList['items'][number]
+export type RegisterConsumerRequest = RequestJson<'/api/v1/esb/consumers', 'post'>
+export type RegisteredConsumer = ResponseJson<'/api/v1/esb/consumers', 'post', 201>
+export type UpdateConsumerRequest = RequestJson<'/api/v1/esb/consumers/{id}', 'put'>
+export type ServiceCatalogue = ResponseJson<'/api/v1/esb/services', 'get', 200>
+export type EsbService = ServiceCatalogue['services'][number]
+export type RetCodeRow = ServiceCatalogue['ret_codes'][number]
+export type EsbMessageQuery = NonNullable<paths['/api/v1/esb/messages']['get']['parameters']['query']>
+export type EsbMessagePage = ResponseJson<'/api/v1/esb/messages', 'get', 200>
+export type EsbMessage = EsbMessagePage['items'][number]
+export type EsbMessageDetail = ResponseJson<'/api/v1/esb/messages/{id}', 'get', 200>

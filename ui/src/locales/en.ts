@@ -1,5 +1,6 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
 import { benefitEn, merchantEn } from './benefit.en'
+import { esbEn } from './esb.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
 
@@ -43,6 +44,9 @@ const en: LocaleMessages = {
     processTasks: 'My tasks',
     processMonitor: 'Process monitor',
     processDetail: 'Process',
+    esbConsumers: 'ESB consumers',
+    esbServices: 'Service catalogue',
+    esbMessages: 'Message log',
     processPolicies: 'Approval policies',
   },
   login: {
@@ -198,6 +202,9 @@ const en: LocaleMessages = {
       campaignReview: 'First review, second review and change approval of campaigns.',
       processTasks: 'Decide your open tasks; see what you decided and what you started.',
       processMonitor: 'Watch processes by type, state and overdue tasks, with their diagram and timeline.',
+      esbConsumers: 'Register and maintain ESB consumers: services, source allowlist, rate limit, acting user; disable and issue new secrets.',
+      esbServices: 'The services the ESB gateway offers with the permission each needs, and the return codes.',
+      esbMessages: 'Search ESB messages by consumer, service, result, serial number and time; see the masked request and answer.',
       processPolicies: 'Approval levels of each process: roles, time limits, reminders and escalation.',
     },
   },
@@ -674,6 +681,7 @@ const en: LocaleMessages = {
   campaign: campaignEn,
   task: taskEn,
   process: processEn,
+  esb: esbEn,
   policy: policyEn,
 }
 

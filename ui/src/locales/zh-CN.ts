@@ -1,6 +1,7 @@
 // Simplified Chinese, the default language. Every visible string of the UI lives here and in en.ts;
 // the type of this object is the schema en.ts must match key for key.
 import { benefitZhCN, merchantZhCN } from './benefit.zh-CN'
+import { esbZhCN } from './esb.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
 const zhCN = {
@@ -43,6 +44,9 @@ const zhCN = {
     processTasks: '代办任务',
     processMonitor: '流程监控',
     processDetail: '流程详情',
+    esbConsumers: '接入系统',
+    esbServices: '服务目录',
+    esbMessages: '报文日志',
     processPolicies: '审批策略',
   },
   login: {
@@ -198,6 +202,9 @@ const zhCN = {
       campaignReview: '初审、复核与变更审批营销活动。',
       processTasks: '办理待办任务，查看已办和我发起的流程。',
       processMonitor: '按类型、状态、超时监控流程，查看状态图与流程记录。',
+      esbConsumers: '注册和维护 ESB 接入系统：可调用服务、来源地址白名单、限流、代理用户，停用与重置密钥。',
+      esbServices: '查看 ESB 网关提供的服务及所需权限，以及返回码表。',
+      esbMessages: '按接入系统、服务、结果、流水号和时间查询 ESB 报文，查看脱敏后的请求与应答。',
       processPolicies: '设置各类流程的审批级别、角色、时限与超时上报。',
     },
   },
@@ -674,6 +681,7 @@ const zhCN = {
   campaign: campaignZhCN,
   task: taskZhCN,
   process: processZhCN,
+  esb: esbZhCN,
   policy: policyZhCN,
 }
 

@@ -10,8 +10,11 @@ import {
   Finished,
   Goods,
   House,
+  Link,
+  List,
   Memo,
   Menu,
+  Message,
   Monitor,
   OfficeBuilding,
   Operation,
@@ -19,6 +22,7 @@ import {
   Promotion,
   Setting,
   SetUp,
+  Share,
   Shop,
   Stamp,
   Ticket,
@@ -77,6 +81,8 @@ export const PERMISSIONS = {
   processView: 'process:instance:view',
   policyView: 'process:policy:view',
   policyUpdate: 'process:policy:update',
+  esbConsumerManage: 'esb:consumer:manage',
+  esbLogView: 'esb:log:view',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -122,6 +128,10 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   campaign: Promotion,
   'campaign-list': Tickets,
   'campaign-review': Checked,
+  esb: Share,
+  'esb-consumers': Link,
+  'esb-services': List,
+  'esb-messages': Message,
 }
 
 /** The home page's card text by menu key. */
@@ -147,6 +157,9 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'process-tasks': 'home.entry.processTasks',
   'process-monitor': 'home.entry.processMonitor',
   'process-policies': 'home.entry.processPolicies',
+  'esb-consumers': 'home.entry.esbConsumers',
+  'esb-services': 'home.entry.esbServices',
+  'esb-messages': 'home.entry.esbMessages',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

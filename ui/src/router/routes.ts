@@ -193,6 +193,24 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.processDetail', permission: PERMISSIONS.processView },
       },
       {
+        path: 'esb/consumers',
+        name: 'esb-consumers',
+        component: () => import('@/views/esb/consumer/index.vue'),
+        meta: { title: 'menu.esbConsumers', permission: PERMISSIONS.esbConsumerManage },
+      },
+      {
+        path: 'esb/services',
+        name: 'esb-services',
+        component: () => import('@/views/esb/service/index.vue'),
+        meta: { title: 'menu.esbServices', permission: PERMISSIONS.esbConsumerManage },
+      },
+      {
+        path: 'esb/messages',
+        name: 'esb-messages',
+        component: () => import('@/views/esb/message/index.vue'),
+        meta: { title: 'menu.esbMessages', permission: PERMISSIONS.esbLogView },
+      },
+      {
         // From the user menu; the only page open while the password must be changed (then without the menu).
         path: 'password',
         name: 'password',
