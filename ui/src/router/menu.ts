@@ -10,6 +10,7 @@ import {
   Finished,
   Goods,
   House,
+  Iphone,
   Memo,
   Menu,
   Monitor,
@@ -72,6 +73,7 @@ export const PERMISSIONS = {
   campaignUpdate: 'campaign:campaign:update',
   campaignSubmit: 'campaign:campaign:submit',
   campaignOperate: 'campaign:campaign:operate',
+  campaignDeliveryView: 'campaign:delivery:view',
   taskView: 'task:task:view',
   taskApprove: 'task:task:approve',
   processView: 'process:instance:view',
@@ -122,6 +124,7 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   campaign: Promotion,
   'campaign-list': Tickets,
   'campaign-review': Checked,
+  'campaign-delivery': Iphone,
 }
 
 /** The home page's card text by menu key. */
@@ -144,6 +147,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'merchant-list': 'home.entry.merchantList',
   'campaign-list': 'home.entry.campaignList',
   'campaign-review': 'home.entry.campaignReview',
+  'campaign-delivery': 'home.entry.campaignDelivery',
   'process-tasks': 'home.entry.processTasks',
   'process-monitor': 'home.entry.processMonitor',
   'process-policies': 'home.entry.processPolicies',
