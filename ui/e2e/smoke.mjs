@@ -1332,7 +1332,7 @@ async function runCampaignSteps(page, suffix) {
     await page.getByTestId('delivery-before').waitFor()
     const channel = (await page.getByTestId('delivery-channel').innerText()).trim()
     if (!channel.includes('手机银行')) throw new Error(`the channel select shows "${channel}"`)
-    await page.getByTestId('delivery-customer').locator('input').fill(deliveryCustomer)
+    await page.getByTestId('delivery-customer').fill(deliveryCustomer)
     const rows = tableRows(page, 'delivery-table')
     // The demo's running campaign reaches Running shortly after the seed; ask again until it shows.
     const deadline = Date.now() + 60_000
