@@ -116,8 +116,14 @@ export function toDeliveryInput(f: DeliveryForm): DeliveryInput {
   }
 }
 
+/** 触达率 as a percentage (0–100, for a bar), or null without customers. */
+export function contactPercent(contacts: number, customers: number): number | null {
+  if (!Number.isFinite(contacts) || !Number.isFinite(customers) || customers <= 0) return null
+  return Math.min(Math.max(contacts, 0) / customers, 1) * 100
+}
+
 /** 触达率 = contacts / customers as a percentage with one decimal (`37.5%`); `—` without customers. */
 export function contactRate(contacts: number, customers: number): string {
-  if (!Number.isFinite(contacts) || !Number.isFinite(customers) || customers <= 0) return '—'
-  return `${((Math.max(contacts, 0) / customers) * 100).toFixed(1)}%`
+  const percent = contactPercent(contacts, customers)
+  return percent === null ? '—' : `${percent.toFixed(1)}%`
 }

@@ -4,6 +4,7 @@ import { ApiError } from '@/api/error'
 import {
   CUSTOMER_NO,
   DELIVERY_FIELD_NAMES,
+  contactPercent,
   contactRate,
   deliveryProblem,
   emptyDeliveryForm,
@@ -111,6 +112,13 @@ describe('触达率', () => {
     expect(contactRate(0, 0)).toBe('—')
     expect(contactRate(5, 0)).toBe('—')
     expect(contactRate(Number.NaN, 10)).toBe('—')
+    expect(contactPercent(0, 0)).toBeNull()
+  })
+
+  it('keeps the bar within 0–100 should contacts ever exceed the list', () => {
+    expect(contactPercent(12, 10)).toBe(100)
+    expect(contactPercent(-1, 10)).toBe(0)
+    expect(contactPercent(1, 4)).toBe(25)
   })
 })
 
