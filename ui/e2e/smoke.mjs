@@ -1264,7 +1264,7 @@ async function runCampaignSteps(page, suffix) {
     await shot(page, '36-campaign-list')
   })
 
-  await step(`新建活动 ${campaignName}: one rule of ¥1,000.50, then its page as a draft`, async () => {
+  await step(`新建活动 ${campaignName}: one rule of ¥1,000.50 and its 投放设置, then its page as a draft`, async () => {
     await page.getByTestId('campaign-create').click()
     await page.waitForURL((url) => url.pathname === '/campaign/new')
     await page.getByTestId('campaign-form-name').fill(campaignName)
@@ -1273,11 +1273,18 @@ async function runCampaignSteps(page, suffix) {
     await page.getByTestId('campaign-rule-budget').fill('1000.50')
     const total = (await page.getByTestId('campaign-form-total').innerText()).trim()
     if (total !== '¥1,000.50') throw new Error(`the total budget shows "${total}"`)
+    // 投放设置 (MKT-8): an own entry title and an internal link; priority and cap keep their defaults.
+    await page.getByTestId('campaign-form-entry-title').fill('冒烟活动入口')
+    await page.getByTestId('campaign-form-benefit-summary').fill('满 100 减 20 元')
+    await page.getByTestId('campaign-form-entry-link').fill('/mobile/smoke')
     await page.waitForLoadState('networkidle')
     await shot(page, '37-campaign-form')
     const response = await clickFor(page, page.getByTestId('campaign-form-submit'), 'POST', /^\/api\/v1\/campaigns$/)
     const body = await response.json()
     if (body.budget_fen !== 100050) throw new Error(`the campaign was created with budget_fen ${body.budget_fen}`)
+    const d = body.delivery ?? {}
+    if (d.entry_title !== '冒烟活动入口' || d.entry_link !== '/mobile/smoke' || d.priority !== 50 || d.frequency_cap != null)
+      throw new Error(`the campaign was created with delivery ${JSON.stringify(d)}`)
     campaignPath = `/campaign/${body.id}`
     await page.waitForURL((url) => url.pathname === campaignPath)
     await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Draft"]').first().waitFor()
