@@ -1358,7 +1358,9 @@ async function main() {
 
     // 营销中心 and 流程中心 (issue 5): the planner creates a campaign, uploads its customer list and submits
     // it; reviewer1 approves it from the inbox (初审), reviewer2 from 营销活动审核 (复核); the monitor finds
-    // it in 流程监控 with the diagram lit at 待发布 (Scheduled), and reads the approval policies.
+    // it in 流程监控 with the diagram lit at 待发布 (Scheduled), and reads the approval policies. Before
+    // logging out, the planner checks 投放查询 (MKT-8) for a customer of a running demo campaign and opens
+    // that campaign's 投放设置.
     skipping = false
     await runCampaignSteps(page, suffix)
   } catch (err) {
@@ -1404,7 +1406,7 @@ async function runCampaignSteps(page, suffix) {
     await shot(page, '36-campaign-list')
   })
 
-  await step(`新建活动 ${campaignName}: one rule of ¥1,000.50, then its page as a draft`, async () => {
+  await step(`新建活动 ${campaignName}: one rule of ¥1,000.50 and its 投放设置, then its page as a draft`, async () => {
     await page.getByTestId('campaign-create').click()
     await page.waitForURL((url) => url.pathname === '/campaign/new')
     await page.getByTestId('campaign-form-name').fill(campaignName)
@@ -1413,11 +1415,18 @@ async function runCampaignSteps(page, suffix) {
     await page.getByTestId('campaign-rule-budget').fill('1000.50')
     const total = (await page.getByTestId('campaign-form-total').innerText()).trim()
     if (total !== '¥1,000.50') throw new Error(`the total budget shows "${total}"`)
+    // 投放设置 (MKT-8): an own entry title and an internal link; priority and cap keep their defaults.
+    await page.getByTestId('campaign-form-entry-title').fill('冒烟活动入口')
+    await page.getByTestId('campaign-form-benefit-summary').fill('满 100 减 20 元')
+    await page.getByTestId('campaign-form-entry-link').fill('/mobile/smoke')
     await page.waitForLoadState('networkidle')
     await shot(page, '37-campaign-form')
     const response = await clickFor(page, page.getByTestId('campaign-form-submit'), 'POST', /^\/api\/v1\/campaigns$/)
     const body = await response.json()
     if (body.budget_fen !== 100050) throw new Error(`the campaign was created with budget_fen ${body.budget_fen}`)
+    const d = body.delivery ?? {}
+    if (d.entry_title !== '冒烟活动入口' || d.entry_link !== '/mobile/smoke' || d.priority !== 50 || d.frequency_cap != null)
+      throw new Error(`the campaign was created with delivery ${JSON.stringify(d)}`)
     campaignPath = `/campaign/${body.id}`
     await page.waitForURL((url) => url.pathname === campaignPath)
     await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Draft"]').first().waitFor()
@@ -1461,8 +1470,53 @@ async function runCampaignSteps(page, suffix) {
     await shot(page, '40-campaign-submitted')
   })
 
+  // The demo seed (src/demo.rs) lists customers C{100_000 + 7i + n} in demo campaign n; n = 4 (开门红存款有礼)
+  // is driven to Running a few seconds after the stack starts, on 手机银行 and 微信银行.
+  const deliveryCustomer = 'C000100004'
+  const deliveryTitle = '开门红存款有礼（点击领取）'
+
+  await step(`投放查询: 手机银行 shows ${deliveryCustomer} the running demo campaign, in the channel's order`, async () => {
+    await openMenuPage(page, 'campaign', 'campaign-delivery', '/campaign/delivery')
+    await page.getByTestId('delivery-note').waitFor()
+    await page.getByTestId('delivery-before').waitFor()
+    const channel = (await page.getByTestId('delivery-channel').innerText()).trim()
+    if (!channel.includes('手机银行')) throw new Error(`the channel select shows "${channel}"`)
+    await page.getByTestId('delivery-customer').fill(deliveryCustomer)
+    const rows = tableRows(page, 'delivery-table')
+    // The demo's running campaign reaches Running shortly after the seed; ask again until it shows.
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      await clickFor(page, page.getByTestId('delivery-submit'), 'GET', /^\/api\/v1\/channels\/mobile_banking\/campaigns$/)
+      await page.getByTestId('delivery-summary').waitFor()
+      if ((await rows.count()) > 0 || Date.now() > deadline) break
+      await page.waitForTimeout(1000)
+    }
+    if ((await rows.count()) < 1) throw new Error(`投放查询 shows no campaign for ${deliveryCustomer}`)
+    const first = (await rows.first().innerText()).replace(/\s+/g, ' ')
+    if (!first.includes(deliveryTitle)) throw new Error(`the first entry is not the running demo campaign: ${first}`)
+    await page.waitForLoadState('networkidle')
+    await page.mouse.move(0, 0)
+    await shot(page, '40a-delivery-query')
+  })
+
+  await step('the entry links to the campaign, running, with its 投放设置 and 渠道预览', async () => {
+    await tableRows(page, 'delivery-table').first().getByTestId('delivery-campaign').click()
+    await page.waitForURL((url) => /^\/campaign\/[0-9a-f-]{36}$/.test(url.pathname))
+    await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Running"]').first().waitFor()
+    const block = page.getByTestId('campaign-delivery')
+    await block.waitFor()
+    const title = (await block.getByTestId('campaign-delivery-title').innerText()).trim()
+    if (title !== deliveryTitle) throw new Error(`the 渠道预览 shows "${title}"`)
+    const cap = (await block.getByTestId('campaign-delivery-cap').innerText()).trim()
+    if (!cap.includes('3')) throw new Error(`the daily cap shows "${cap}"`)
+    await page.waitForLoadState('networkidle')
+    await block.scrollIntoViewIfNeeded()
+    await block.screenshot({ path: resolve(screenshotDir, '40b-campaign-delivery-settings.png'), animations: 'disabled' })
+    await shot(page, '40c-campaign-running')
+  })
+
   await step(`log ${planner} out`, async () => {
-    await logOut(page, '40a-planner-logged-out')
+    await logOut(page, '40e-planner-logged-out')
   })
 
   /** Signs `who` in, opens the inbox from `menuKey`, decides the campaign's 待办 row with 同意. */

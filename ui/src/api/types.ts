@@ -102,6 +102,11 @@ export type CampaignRule = CampaignInput['rules'][number]
 export type CampaignDetail = ResponseJson<'/api/v1/campaigns/{id}', 'get', 200>
 export type CampaignEvaluation = NonNullable<CampaignDetail['evaluation']>
 export type TimelineEntry = CampaignDetail['timeline'][number]
+// 渠道投放 (MKT-8): a campaign's 投放设置 and the staff 投放查询.
+export type DeliverySettings = CampaignDetail['delivery']
+export type DeliveryInput = NonNullable<CampaignInput['delivery']>
+export type DeliveryAnswer = ResponseJson<'/api/v1/channels/{code}/campaigns', 'get', 200>
+export type DeliveryEntry = DeliveryAnswer['items'][number]
 export type CustomerReport = ResponseJson<'/api/v1/campaigns/{id}/customers', 'post', 200>
 export type CustomerError = CustomerReport['errors'][number]
 export type CampaignActionRequest = RequestJson<'/api/v1/campaigns/{id}/actions', 'post'>

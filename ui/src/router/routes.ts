@@ -152,6 +152,13 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.campaignEdit', permission: PERMISSIONS.campaignUpdate },
       },
       {
+        // 投放查询 (MKT-8): what a channel shows a customer now.
+        path: 'campaign/delivery',
+        name: 'campaign-delivery',
+        component: () => import('@/views/campaign/delivery/index.vue'),
+        meta: { title: 'menu.campaignDelivery', permission: PERMISSIONS.campaignDeliveryView },
+      },
+      {
         // 营销活动审核: the inbox, filtered to campaign approvals.
         path: 'campaign/review',
         name: 'campaign-review',
