@@ -117,8 +117,11 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let (client, nonce) = verify(parts, &[], &state).await?;
-        let mut conn = state.pool.acquire().await?;
-        if !clients::spend_nonce(&mut conn, client.id, &nonce, state.clock.now()).await? {
+        if !state
+            .nonces
+            .spend(client.id, nonce, state.clock.now())
+            .await?
+        {
             return Err(ErrorCode::NonceReused.into());
         }
         Ok(SignedRead { client })

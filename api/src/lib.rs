@@ -14,6 +14,7 @@ pub mod health;
 pub mod inbox;
 pub mod logs;
 pub mod metrics;
+pub mod nonces;
 pub mod notifications;
 pub mod openapi;
 pub mod permission;
@@ -53,11 +54,16 @@ pub struct AppState {
     pub esb_limits: Arc<esb::Limits>,
     /// Channel delivery's showings, counted until the next write.
     pub showings: Arc<delivery::Showings>,
+    /// Spends signed reads' nonces in batches.
+    pub nonces: nonces::NonceWriter,
 }
 
 impl AppState {
+    /// Inside a tokio runtime: it starts the nonce writer.
     pub fn new(pool: PgPool, temporal: TemporalClient, settings: ApiSettings) -> Self {
+        let nonces = nonces::NonceWriter::start(pool.clone());
         Self {
+            nonces,
             pool,
             temporal: Arc::new(temporal),
             caches: Arc::new(cache::Caches::new(settings.policy.clone())),

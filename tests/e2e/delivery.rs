@@ -395,6 +395,15 @@ async fn a_channel_shows_a_customer_the_running_campaigns_of_their_lists_by_prio
         (StatusCode::UNAUTHORIZED, "QY-CLI-0004"),
         "a nonce is spent once"
     );
+    // the same nonce twice at once (one batch of the nonce writer, or two): one answer only
+    let path = "/api/channel/v1/channels/mobile_banking/campaigns?customer=C000000002";
+    let (one, two) = tokio::join!(
+        channel.get(path, "twice-at-once-00001"),
+        channel.get(path, "twice-at-once-00001")
+    );
+    let mut statuses = [one.0, two.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNAUTHORIZED]);
     // the query string is signed: another customer under the same signature is refused
     let ts = Utc::now().timestamp().to_string();
     let message = clients::string_to_sign(

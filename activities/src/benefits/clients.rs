@@ -131,6 +131,33 @@ pub async fn spend_nonce(
     Ok(fresh == 1)
 }
 
+/// Records many nonces in one statement (one commit for all); for each, whether it was fresh. A
+/// nonce twice in the batch is fresh the first time only.
+pub async fn spend_nonces(
+    pool: &PgPool,
+    batch: &[(Uuid, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>, sqlx::Error> {
+    let clients: Vec<Uuid> = batch.iter().map(|(c, _)| *c).collect();
+    let nonces: Vec<String> = batch.iter().map(|(_, n)| n.clone()).collect();
+    let written = sqlx::query!(
+        r#"INSERT INTO api_nonces (client_id, nonce, seen_at)
+           SELECT c, n, $3 FROM unnest($1::uuid[], $2::text[]) AS t (c, n)
+           ON CONFLICT DO NOTHING
+           RETURNING client_id, nonce"#,
+        &clients,
+        &nonces,
+        now
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut fresh: std::collections::HashSet<(Uuid, String)> = written
+        .into_iter()
+        .map(|r| (r.client_id, r.nonce))
+        .collect();
+    Ok(batch.iter().map(|key| fresh.remove(key)).collect())
+}
+
 /// Forgets nonces older than twice the timestamp tolerance (a request that old is refused
 /// anyway); the housekeeping job calls it.
 pub async fn purge_nonces(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
