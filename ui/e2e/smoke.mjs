@@ -333,6 +333,18 @@ async function signIn(page, name, secret) {
 }
 
 /** The rows of table `testId` whose text contains `text`. */
+/** Waits until no loading mask inside `selector` is visible: Element Plus may briefly keep two
+ * (one leaving, one entering), so a single-element locator would be ambiguous. */
+async function loaded(page, selector) {
+  await page.waitForFunction(
+    (sel) =>
+      [...document.querySelectorAll(`${sel} .el-loading-mask`)].every(
+        (m) => m.offsetParent === null || getComputedStyle(m).opacity === '0',
+      ),
+    selector,
+  )
+}
+
 function tableRows(page, testId, text) {
   const rows = page.locator(`[data-testid="${testId}"] .el-table__body tr.el-table__row`)
   return text === undefined ? rows : rows.filter({ hasText: text })
@@ -964,7 +976,7 @@ async function main() {
 
     await step(`接入系统: register ${esbConsumer}; its secret is shown once with a copy button`, async () => {
       await openMenuPage(page, 'esb', 'esb-consumers', '/esb/consumers')
-      await page.locator('[data-testid="consumers-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await loaded(page, '[data-testid="consumers-table"]')
       await page.getByTestId('consumer-register').click()
       const dialog = page.getByTestId('consumer-form-dialog')
       await dialog.waitFor({ state: 'visible' })
@@ -1028,7 +1040,7 @@ async function main() {
       await page.locator('.el-message-box .el-button--danger').click()
       await row().getByTestId('consumer-enable').waitFor()
       if ((await row().getByTestId('consumer-status').innerText()).trim() !== '停用') throw new Error('the row is not 停用')
-      await page.locator('[data-testid="consumers-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await loaded(page, '[data-testid="consumers-table"]')
       await page.waitForLoadState('networkidle')
       await shot(page, '25f-esb-consumer-disabled')
       await row().getByTestId('consumer-enable').click()
@@ -1072,7 +1084,7 @@ async function main() {
       await row.waitFor()
       const text = (await row.innerText()).replace(/\s+/g, ' ')
       for (const needle of ['process.query', 'BIZ-C-0002', answer.sysHead.providerSeqNo]) if (!text.includes(needle)) throw new Error(`the log row does not show "${needle}": ${text}`)
-      await page.locator('[data-testid="esb-messages-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await loaded(page, '[data-testid="esb-messages-table"]')
       await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {})
       await page.waitForLoadState('networkidle')
       await shot(page, '25g-esb-messages')
@@ -1082,7 +1094,7 @@ async function main() {
       const shown = await request.innerText()
       if (!shown.includes('138****5678') || shown.includes('13812345678')) throw new Error(`the request is not masked: ${shown}`)
       await page.getByTestId('esb-message-response').waitFor({ state: 'visible' })
-      await page.locator('.esb-messages__detail > .el-loading-mask').waitFor({ state: 'hidden' })
+      await loaded(page, '.esb-messages__detail')
       await page.waitForLoadState('networkidle')
       await shot(page, '25h-esb-message-detail')
       await page.keyboard.press('Escape')
@@ -1594,7 +1606,7 @@ async function runCampaignSteps(page, suffix) {
     await openMenuPage(page, 'process', 'process-policies', '/processes/policies')
     const row = tableRows(page, 'policies-table', '营销活动审批').first()
     await row.waitFor()
-    await page.locator('[data-testid="policies-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+    await loaded(page, '[data-testid="policies-table"]')
     const text = (await row.innerText()).replace(/\s+/g, ' ')
     for (const needle of ['初审', '复核']) if (!text.includes(needle)) throw new Error(`the policy row does not show "${needle}": ${text}`)
     await page.waitForLoadState('networkidle')
