@@ -343,14 +343,22 @@ async function expectTitle(page, title) {
 }
 
 /**
+ * Waits until table `testId` has no loading mask left: a search right after the first load may show two
+ * (one fading out, one fading in), so a single locator for "the" mask is ambiguous.
+ */
+async function tableIdle(page, testId) {
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, `[data-testid="${testId}"] .el-loading-mask`)
+}
+
+/**
  * Waits for table `testId` to finish loading and answers how many rows it shows; with none, the table
  * must show the empty state (暂无数据 or 没有符合条件的记录), not an error.
  */
 async function settledRows(page, testId) {
   const table = page.getByTestId(testId)
   await table.waitFor({ state: 'visible' })
-  await page.locator(`[data-testid="${testId}"] .el-loading-mask`).waitFor({ state: 'hidden' })
   await page.waitForLoadState('networkidle')
+  await tableIdle(page, testId)
   const rows = await tableRows(page, testId).count()
   if (rows > 0) return rows
   const empty = ((await table.locator('.el-table__empty-text').innerText()) ?? '').trim()
@@ -1098,7 +1106,7 @@ async function main() {
       await row.waitFor()
       const text = (await row.innerText()).replace(/\s+/g, ' ')
       for (const needle of ['process.query', 'BIZ-C-0002', answer.sysHead.providerSeqNo]) if (!text.includes(needle)) throw new Error(`the log row does not show "${needle}": ${text}`)
-      await page.locator('[data-testid="esb-messages-table"] .el-loading-mask').waitFor({ state: 'hidden' })
+      await tableIdle(page, 'esb-messages-table')
       await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {})
       await page.waitForLoadState('networkidle')
       await shot(page, '25g-esb-messages')
