@@ -138,3 +138,13 @@ export function outboundFilters(search: OutboundSearch): OutboundQuery {
   if (id !== null) query.notification_id = id
   return { ...query, ...rangeFilters(search.range) }
 }
+
+/** An excerpt as the drawer shows it: indented when it is whole JSON, otherwise as logged (it may be cut). */
+export function excerptText(excerpt: string): string {
+  try {
+    const value: unknown = JSON.parse(excerpt)
+    return typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : excerpt
+  } catch {
+    return excerpt
+  }
+}

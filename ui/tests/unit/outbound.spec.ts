@@ -8,6 +8,7 @@ import {
   channelLabel,
   emptyNotificationSearch,
   emptyOutboundSearch,
+  excerptText,
   notificationFilters,
   notificationStatusTag,
   outboundFilters,
@@ -113,5 +114,14 @@ describe('外呼日志 search → query', () => {
       expect(parseNotificationId(bad), JSON.stringify(bad)).toBeNull()
     }
     expect(outboundFilters({ ...emptyOutboundSearch(), notificationId: 'x1' })).toEqual({})
+  })
+})
+
+describe('外呼日志 excerpts', () => {
+  it('indents whole JSON and leaves anything else as logged', () => {
+    expect(excerptText('{"a":{"b":1}}')).toBe('{\n  "a": {\n    "b": 1\n  }\n}')
+    expect(excerptText('{"mobile":"138****5678","text":"cut of')).toBe('{"mobile":"138****5678","text":"cut of')
+    expect(excerptText('mobile=138****5678&x=1')).toBe('mobile=138****5678&x=1')
+    expect(excerptText('42')).toBe('42')
   })
 })
