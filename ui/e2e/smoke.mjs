@@ -14,8 +14,11 @@
 // (RFC 6238 with `node:crypto`), confirms, sees the ten recovery codes and acknowledges them. A code is
 // good once per 30-second step, so the later sign-in uses the code of the next step. 用户管理 also checks
 // that phones and emails are masked, and 查看 shows one in full.
+// As the admin, after 报文日志: 通知记录 and 外呼日志 (title, breadcrumb, and the table's rows or its empty
+// state; the outbound log opened from a notice's 外呼记录 link when the demo has one, with its drawer).
 // QUANYI_USER must hold system:user:view, system:user:create, system:org:view, system:role:view,
-// system:parameter:view and system:log:view (the demo `admin`); QUANYI_AUDITOR (default `auditor`, with
+// system:parameter:view, system:log:view, system:notification:view and esb:outbound:view (the demo
+// `admin`); QUANYI_AUDITOR (default `auditor`, with
 // QUANYI_AUDITOR_PASSWORD, default QUANYI_PASSWORD) system:audit:view, system:log:view and
 // system:log:export (the demo `auditor`).
 // Fails on any step, console error, page error, or 4xx/5xx response, except: /api/v1/auth/me's 401 while
@@ -332,7 +335,29 @@ async function signIn(page, name, secret) {
   return answer.user
 }
 
-/** The rows of table `testId` whose text contains `text`. */
+/** Checks the document title (`<page> - <brand>`) and the breadcrumb's last entry name `title`. */
+async function expectTitle(page, title) {
+  await page.waitForFunction((t) => document.title.startsWith(`${t} - `), title)
+  const crumb = ((await page.getByTestId('breadcrumb').innerText()) ?? '').replace(/[\s/]+$/, '')
+  if (!crumb.endsWith(title)) throw new Error(`the breadcrumb reads "${crumb}", not ending in ${title}`)
+}
+
+/**
+ * Waits for table `testId` to finish loading and answers how many rows it shows; with none, the table
+ * must show the empty state (暂无数据 or 没有符合条件的记录), not an error.
+ */
+async function settledRows(page, testId) {
+  const table = page.getByTestId(testId)
+  await table.waitFor({ state: 'visible' })
+  await page.waitForLoadState('networkidle')
+  await loaded(page, `[data-testid="${testId}"]`)
+  const rows = await tableRows(page, testId).count()
+  if (rows > 0) return rows
+  const empty = ((await table.locator('.el-table__empty-text').innerText()) ?? '').trim()
+  if (!['暂无数据', '没有符合条件的记录'].includes(empty)) throw new Error(`the empty ${testId} says "${empty}"`)
+  return 0
+}
+
 /** Waits until no loading mask inside `selector` is visible: Element Plus may briefly keep two
  * (one leaving, one entering), so a single-element locator would be ambiguous. */
 async function loaded(page, selector) {
@@ -345,6 +370,7 @@ async function loaded(page, selector) {
   )
 }
 
+/** The rows of table `testId` whose text contains `text`. */
 function tableRows(page, testId, text) {
   const rows = page.locator(`[data-testid="${testId}"] .el-table__body tr.el-table__row`)
   return text === undefined ? rows : rows.filter({ hasText: text })
@@ -1099,6 +1125,67 @@ async function main() {
       await shot(page, '25h-esb-message-detail')
       await page.keyboard.press('Escape')
       await page.getByTestId('esb-message-drawer').waitFor({ state: 'hidden' })
+    })
+
+    // 通知记录 and 外呼日志 (INT-1, INT-2): the demo may have queued notices (process notices of the demo
+    // campaigns) or none; without an SMS platform or WeChat robot configured there may be no calls. Either
+    // way the page must show its title and a table: rows, or the empty state.
+    let noticeWithCalls = null
+    await step('系统管理 › 通知记录 shows the notices with channel and state tags, or says there are none', async () => {
+      await openSystemPage(page, 'system-notifications', '/system/notifications')
+      await expectTitle(page, '通知记录')
+      const rows = await settledRows(page, 'notifications-table')
+      if (rows > 0) {
+        const first = tableRows(page, 'notifications-table').first()
+        const channel = (await first.getByTestId('notification-channel').innerText()).trim()
+        if (!['邮件', '短信', '企业微信', 'ESB回调'].includes(channel)) throw new Error(`the channel is not named: ${channel}`)
+        const status = (await first.getByTestId('notification-status').innerText()).trim()
+        if (!['待发送', '重试中', '已发送', '失败'].includes(status)) throw new Error(`the state is not named: ${status}`)
+        const recipient = (await first.getByTestId('notification-recipient').innerText()).trim()
+        if (/\d{11}/.test(recipient) || /^[^*]+@/.test(recipient)) throw new Error(`the recipient is not masked: ${recipient}`)
+        const link = tableRows(page, 'notifications-table').getByTestId('notification-outbound').first()
+        if (await link.count()) noticeWithCalls = await link.getAttribute('href')
+      }
+      console.log(`    通知记录: ${rows} row(s) on the first page`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25i-notifications')
+    })
+
+    await step('接口服务管理 › 外呼日志 shows the calls with target and outcome tags (or none); 详情 shows the excerpts', async () => {
+      if (noticeWithCalls) {
+        // The 外呼记录 link of a notice: the log opens filtered to its calls.
+        await page.goto(`${baseUrl}${noticeWithCalls}`)
+        await page.waitForURL((url) => url.pathname === '/esb/outbound' && url.searchParams.has('notification_id'))
+        const id = new URL(page.url()).searchParams.get('notification_id')
+        const typed = await page.getByTestId('esb-outbound-notification').inputValue()
+        if (typed !== id) throw new Error(`opened for notice ${id}, the filter shows "${typed}"`)
+      } else {
+        await openMenuPage(page, 'esb', 'esb-outbound', '/esb/outbound')
+      }
+      await expectTitle(page, '外呼日志')
+      const rows = await settledRows(page, 'esb-outbound-table')
+      console.log(`    外呼日志: ${rows} row(s) on the first page`)
+      await page.waitForLoadState('networkidle')
+      await shot(page, '25j-esb-outbound')
+      if (rows > 0) {
+        const first = tableRows(page, 'esb-outbound-table').first()
+        const target = (await first.getByTestId('esb-outbound-target-tag').innerText()).trim()
+        if (!['短信平台', '企业微信', 'ESB'].includes(target)) throw new Error(`the target is not named: ${target}`)
+        const outcome = (await first.getByTestId('esb-outbound-outcome-tag').innerText()).trim()
+        if (!['成功', '被拒', 'HTTP错误', '超时', '连接失败', '熔断中'].includes(outcome)) throw new Error(`the outcome is not named: ${outcome}`)
+        await first.getByTestId('esb-outbound-detail').click()
+        const drawer = page.getByTestId('esb-outbound-drawer')
+        await drawer.waitFor({ state: 'visible' })
+        const request = page.getByTestId('esb-outbound-request')
+        if (await request.count()) {
+          const font = await request.evaluate((el) => getComputedStyle(el).fontFamily)
+          if (!/mono|consolas|menlo/i.test(font)) throw new Error(`the request excerpt is not in monospace: ${font}`)
+        }
+        await page.waitForLoadState('networkidle')
+        await shot(page, '25k-esb-outbound-detail')
+        await page.keyboard.press('Escape')
+        await drawer.waitFor({ state: 'hidden' })
+      }
     })
 
     await step(`log ${username} out`, async () => {

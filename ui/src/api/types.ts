@@ -142,3 +142,11 @@ export type EsbMessageQuery = NonNullable<paths['/api/v1/esb/messages']['get']['
 export type EsbMessagePage = ResponseJson<'/api/v1/esb/messages', 'get', 200>
 export type EsbMessage = EsbMessagePage['items'][number]
 export type EsbMessageDetail = ResponseJson<'/api/v1/esb/messages/{id}', 'get', 200>
+
+// 通知记录 and 外呼日志 (INT-1, INT-2): the notification outbox and every outbound HTTP attempt.
+export type NotificationQuery = NonNullable<paths['/api/v1/system/notifications']['get']['parameters']['query']>
+export type NotificationPage = ResponseJson<'/api/v1/system/notifications', 'get', 200>
+export type NotificationRow = NotificationPage['items'][number]
+export type OutboundQuery = NonNullable<paths['/api/v1/esb/outbound']['get']['parameters']['query']>
+export type OutboundPage = ResponseJson<'/api/v1/esb/outbound', 'get', 200>
+export type OutboundCall = OutboundPage['items'][number]

@@ -1,4 +1,4 @@
-// ESB administration strings (en): consumers, the service catalogue, the message log; en.ts includes them.
+// ESB administration strings (en): consumers, the service catalogue, the message log, the outbound log; en.ts includes them.
 import type { esbZhCN } from './esb.zh-CN'
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
@@ -105,5 +105,31 @@ export const esbEn: Widen<typeof esbZhCN> = {
     masked: 'Customer numbers, phone, ID and card numbers, names and e-mail are masked',
     notJson: 'Not JSON: no content kept',
     retMsg: 'Message',
+  },
+  outbound: {
+    target: 'Target',
+    targetAll: 'All targets',
+    targets: { sms: 'SMS platform', wechat: 'WeChat Work', esb: 'ESB' },
+    outcome: 'Outcome',
+    outcomeAll: 'All outcomes',
+    outcomes: { ok: 'OK', refused: 'Refused', http_error: 'HTTP error', timeout: 'Timeout', connect_error: 'Connection failed', circuit_open: 'Circuit open' },
+    notificationId: 'Notice no.',
+    notificationIdPlaceholder: 'Id from Notifications',
+    notificationIdInvalid: 'The notice no. is a positive whole number',
+    timeRange: 'Time',
+    at: 'Time',
+    service: 'Service',
+    url: 'URL',
+    attempt: 'Attempt',
+    httpStatus: 'HTTP status',
+    latency: 'Latency (ms)',
+    error: 'Error',
+    notification: 'Notice',
+    detail: 'Detail',
+    detailTitle: 'Outbound call',
+    request: 'Request excerpt',
+    response: 'Answer excerpt',
+    noExcerpt: 'Not kept',
+    masked: 'Phone numbers, e-mail, customer numbers and other personal data are masked; excerpts are at most 2,000 characters',
   },
 }

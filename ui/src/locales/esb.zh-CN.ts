@@ -1,4 +1,4 @@
-// 接口服务管理 strings (zh-CN): 接入系统, 服务目录, 报文日志; zh-CN.ts includes them.
+// 接口服务管理 strings (zh-CN): 接入系统, 服务目录, 报文日志, 外呼日志; zh-CN.ts includes them.
 export const esbZhCN = {
   consumer: {
     code: '接入系统编号',
@@ -101,5 +101,31 @@ export const esbZhCN = {
     masked: '客户号、手机号、证件号、卡号、姓名、邮箱已脱敏显示',
     notJson: '非 JSON 报文，未记录内容',
     retMsg: '返回信息',
+  },
+  outbound: {
+    target: '对象',
+    targetAll: '全部对象',
+    targets: { sms: '短信平台', wechat: '企业微信', esb: 'ESB' },
+    outcome: '结果',
+    outcomeAll: '全部结果',
+    outcomes: { ok: '成功', refused: '被拒', http_error: 'HTTP错误', timeout: '超时', connect_error: '连接失败', circuit_open: '熔断中' },
+    notificationId: '通知编号',
+    notificationIdPlaceholder: '通知记录的编号',
+    notificationIdInvalid: '通知编号须为正整数',
+    timeRange: '时间',
+    at: '时间',
+    service: '服务',
+    url: '地址',
+    attempt: '第几次',
+    httpStatus: 'HTTP 状态',
+    latency: '耗时（毫秒）',
+    error: '错误',
+    notification: '通知',
+    detail: '详情',
+    detailTitle: '外呼详情',
+    request: '请求摘录',
+    response: '应答摘录',
+    noExcerpt: '未记录',
+    masked: '手机号、邮箱、客户号等个人信息已脱敏显示，摘录至多 2000 字符',
   },
 }

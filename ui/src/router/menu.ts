@@ -3,6 +3,7 @@
 // UI adds what is its own, by the entry's key: the icon, and the home page card's description.
 import {
   Bell,
+  ChatDotRound,
   Checked,
   Collection,
   Connection,
@@ -19,6 +20,7 @@ import {
   Monitor,
   OfficeBuilding,
   Operation,
+  Position,
   Present,
   Promotion,
   Setting,
@@ -57,6 +59,7 @@ export const PERMISSIONS = {
   systemMenuUpdate: 'system:menu:update',
   systemLogView: 'system:log:view',
   systemAuditView: 'system:audit:view',
+  systemNotificationView: 'system:notification:view',
   systemLogExport: 'system:log:export',
   systemParameterView: 'system:parameter:view',
   systemParameterUpdate: 'system:parameter:update',
@@ -85,6 +88,7 @@ export const PERMISSIONS = {
   policyUpdate: 'process:policy:update',
   esbConsumerManage: 'esb:consumer:manage',
   esbLogView: 'esb:log:view',
+  esbOutboundView: 'esb:outbound:view',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -114,6 +118,7 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'system-login-log': Tickets,
   'system-audit-log': Memo,
   'system-batch-log': Timer,
+  'system-notifications': ChatDotRound,
   'system-status': Monitor,
   benefit: Present,
   'benefit-templates': Ticket,
@@ -135,6 +140,7 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'esb-consumers': Link,
   'esb-services': List,
   'esb-messages': Message,
+  'esb-outbound': Position,
 }
 
 /** The home page's card text by menu key. */
@@ -148,6 +154,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'system-login-log': 'home.entry.systemLoginLog',
   'system-audit-log': 'home.entry.systemAuditLog',
   'system-batch-log': 'home.entry.systemBatchLog',
+  'system-notifications': 'home.entry.systemNotifications',
   'system-status': 'home.entry.systemStatus',
   'benefit-templates': 'home.entry.benefitTemplates',
   'benefit-stock': 'home.entry.benefitStock',
@@ -164,6 +171,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'esb-consumers': 'home.entry.esbConsumers',
   'esb-services': 'home.entry.esbServices',
   'esb-messages': 'home.entry.esbMessages',
+  'esb-outbound': 'home.entry.esbOutbound',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

@@ -89,6 +89,13 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.systemBatchLog', permission: PERMISSIONS.systemLogView },
       },
       {
+        // 通知记录 (INT-1); ?workflow_id=<id> opens it filtered to one process.
+        path: 'system/notifications',
+        name: 'system-notifications',
+        component: () => import('@/views/system/notifications/index.vue'),
+        meta: { title: 'menu.systemNotifications', permission: PERMISSIONS.systemNotificationView },
+      },
+      {
         path: 'system/status',
         name: 'system-status',
         component: () => import('@/views/system/status/index.vue'),
@@ -216,6 +223,13 @@ export const routes: RouteRecordRaw[] = [
         name: 'esb-messages',
         component: () => import('@/views/esb/message/index.vue'),
         meta: { title: 'menu.esbMessages', permission: PERMISSIONS.esbLogView },
+      },
+      {
+        // 外呼日志 (INT-2); ?notification_id=<id> opens the calls of one notice (from 通知记录).
+        path: 'esb/outbound',
+        name: 'esb-outbound',
+        component: () => import('@/views/esb/outbound/index.vue'),
+        meta: { title: 'menu.esbOutbound', permission: PERMISSIONS.esbOutboundView },
       },
       {
         // From the user menu; the only page open while the password must be changed (then without the menu).
