@@ -21,7 +21,7 @@ use quanyi_activities::store::Cached;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::{Validate, ValidationError, ValidationErrors};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ConsumerList {
@@ -99,20 +99,6 @@ fn valid_networks(networks: &[String]) -> Result<(), ValidationError> {
     }
 }
 
-/// The allowlists as stored: services sorted once each, networks trimmed, an empty list none.
-fn terms(
-    name: &str,
-    mut services: Vec<String>,
-    source_networks: Option<Vec<String>>,
-) -> (String, Vec<String>, Option<Vec<String>>) {
-    services.sort();
-    services.dedup();
-    let networks = source_networks
-        .map(|n| n.iter().map(|n| n.trim().to_owned()).collect::<Vec<_>>())
-        .filter(|n| !n.is_empty());
-    (name.trim().to_owned(), services, networks)
-}
-
 fn refusal(r: store::Refusal) -> ErrorCode {
     match r {
         store::Refusal::CodeTaken => ErrorCode::ClientCodeTaken,
@@ -122,32 +108,29 @@ fn refusal(r: store::Refusal) -> ErrorCode {
     }
 }
 
-#[derive(Deserialize, Validate, utoipa::ToSchema)]
+/// A new consumer: its code and its terms, as an edit takes them.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterConsumerRequest {
     #[schema(example = "gmp", pattern = "^[a-z][a-z0-9_-]{2,31}$")]
-    #[validate(custom(function = "consumer_code", code = "QY-REQ-0002"))]
     pub code: String,
-    #[validate(length(min = 1, max = 100, code = "QY-ESB-0005"))]
-    pub name: String,
-    /// Service codes it may call.
-    #[validate(
-        length(min = 1, max = 20, code = "QY-ESB-0003"),
-        custom(function = "known_services", code = "QY-ESB-0003")
-    )]
-    pub services: Vec<String>,
-    /// Addresses or networks (`10.1.2.0/24`) it may call from; none: any.
-    #[validate(
-        length(max = 50, code = "QY-ESB-0002"),
-        custom(function = "valid_networks", code = "QY-ESB-0002")
-    )]
-    pub source_networks: Option<Vec<String>>,
-    #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
-    pub rate_per_second: i32,
-    #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
-    pub burst: i32,
-    /// The staff user whose permissions and data scope its requests use.
-    #[validate(length(min = 1, max = 32, code = "QY-ESB-0001"))]
-    pub acting_username: String,
+    #[serde(flatten)]
+    pub terms: UpdateConsumerRequest,
+}
+
+/// The terms' rules, and the code's, with the errors named by their fields as the client sent them
+/// (the terms are flattened into the body, so they are not nested under a `terms.` prefix).
+impl Validate for RegisterConsumerRequest {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = self.terms.validate().err().unwrap_or_default();
+        if consumer_code(&self.code).is_err() {
+            errors.add("code", ValidationError::new("QY-REQ-0002"));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -171,16 +154,15 @@ pub async fn register(
     _: SteppedUp,
     Valid(request): Valid<RegisterConsumerRequest>,
 ) -> Result<(StatusCode, Json<RegisteredConsumer>), ApiError> {
-    let (name, services, source_networks) =
-        terms(&request.name, request.services, request.source_networks);
+    let terms = request.terms.into_terms();
     let new = NewConsumer {
         code: request.code,
-        name,
-        services,
-        source_networks,
-        rate_per_second: request.rate_per_second,
-        burst: request.burst,
-        acting_username: request.acting_username,
+        name: terms.name,
+        services: terms.services,
+        source_networks: terms.source_networks,
+        rate_per_second: terms.rate_per_second,
+        burst: terms.burst,
+        acting_username: terms.acting_username,
     };
     let (id, secret) = store::register(
         &state.pool,
@@ -201,6 +183,7 @@ pub async fn register(
     ))
 }
 
+/// A consumer's terms: everything but its code and secret.
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct UpdateConsumerRequest {
     #[validate(length(min = 1, max = 100, code = "QY-ESB-0005"))]
@@ -226,6 +209,28 @@ pub struct UpdateConsumerRequest {
     pub acting_username: String,
 }
 
+impl UpdateConsumerRequest {
+    /// The terms as stored: the name trimmed, services sorted once each, networks trimmed, an
+    /// empty network list none.
+    fn into_terms(self) -> ConsumerTerms {
+        let mut services = self.services;
+        services.sort();
+        services.dedup();
+        let source_networks = self
+            .source_networks
+            .map(|n| n.iter().map(|n| n.trim().to_owned()).collect::<Vec<_>>())
+            .filter(|n| !n.is_empty());
+        ConsumerTerms {
+            name: self.name.trim().to_owned(),
+            services,
+            source_networks,
+            rate_per_second: self.rate_per_second,
+            burst: self.burst,
+            acting_username: self.acting_username,
+        }
+    }
+}
+
 /// Edits a consumer: name, allowlists, rate limit, acting user (the code and the secret stay).
 /// The gateway uses the new terms at once. Step-up; audited with before and after.
 #[utoipa::path(put, path = "/api/v1/esb/consumers/{id}", tag = "esb",
@@ -243,20 +248,10 @@ pub async fn update_consumer(
     Path(id): Path<Uuid>,
     Valid(request): Valid<UpdateConsumerRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let (name, services, source_networks) =
-        terms(&request.name, request.services, request.source_networks);
-    let change = ConsumerTerms {
-        name,
-        services,
-        source_networks,
-        rate_per_second: request.rate_per_second,
-        burst: request.burst,
-        acting_username: request.acting_username,
-    };
     store::update(
         &state.pool,
         id,
-        change,
+        request.into_terms(),
         state.clock.now(),
         actor(&user, peer),
     )

@@ -2394,20 +2394,10 @@ export interface components {
             merchant_code?: string | null;
             name: string;
         };
-        RegisterConsumerRequest: {
-            /** @description The staff user whose permissions and data scope its requests use. */
-            acting_username: string;
-            /** Format: int32 */
-            burst: number;
+        /** @description A new consumer: its code and its terms, as an edit takes them. */
+        RegisterConsumerRequest: components["schemas"]["UpdateConsumerRequest"] & {
             /** @example gmp */
             code: string;
-            name: string;
-            /** Format: int32 */
-            rate_per_second: number;
-            /** @description Service codes it may call. */
-            services: string[];
-            /** @description Addresses or networks (`10.1.2.0/24`) it may call from; none: any. */
-            source_networks?: string[] | null;
         };
         RegisteredClientView: {
             /** Format: uuid */
@@ -2758,6 +2748,7 @@ export interface components {
             /** Format: uuid */
             to_user_id: string;
         };
+        /** @description A consumer's terms: everything but its code and secret. */
         UpdateConsumerRequest: {
             /** @description The staff user whose permissions and data scope its requests use. */
             acting_username: string;
