@@ -1,10 +1,14 @@
 //! `quanyi dev`: the whole stack on one machine — a private PostgreSQL cluster and a Temporal dev
-//! server under `var/`, migrations, the demo bank, and the API and worker in this process.
+//! server under `var/`, migrations, the demo bank, and the API and worker in this process. The two
+//! servers are supervised: one that dies is reported in one line and started again over its data;
+//! one that keeps dying stops the whole stack with a clear message.
 
 use crate::config::{
     ApiConfig, Config, DatabaseConfig, NotifyConfig, TemporalConfig, WorkerConfig,
 };
-use crate::stack::{self, PgOptions, StackError, TemporalOptions, VarDir};
+use crate::stack::{
+    self, ManagedChild, PgOptions, RestartBudget, StackError, TemporalOptions, VarDir,
+};
 use quanyi_activities::crypto::DataKey;
 use quanyi_activities::seed::{self, DEMO_LOGINS, DEMO_PASSWORD, SeedOutcome};
 use rand::distr::{Alphanumeric, SampleString};
@@ -15,6 +19,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
 pub struct DevArgs {
@@ -75,7 +80,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             pg.data_dir.display()
         );
     }
-    let mut postgres = stack::start_postgres(&pg).await?;
+    let mut postgres = Supervised::new(
+        stack::start_postgres(&pg).await?,
+        var.pg_data(),
+        Restart::Postgres(pg.clone()),
+    );
     stack::ensure_database(&pg, "quanyi").await?;
     let temporal_options = TemporalOptions {
         cli: temporal_cli,
@@ -84,7 +93,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         db_file: Some(var.temporal_db()),
         log: var.logs().join("temporal.log"),
     };
-    let mut temporal = stack::start_temporal(&temporal_options).await?;
+    let mut temporal = Supervised::new(
+        stack::start_temporal(&temporal_options).await?,
+        var.temporal_db(),
+        Restart::Temporal(temporal_options.clone()),
+    );
 
     let config = Config {
         database: DatabaseConfig {
@@ -145,12 +158,136 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             Err(e) => tracing::warn!(error = %e, "cannot seed the demo campaigns"),
         }
     });
-    let result = crate::serve_api_and_worker(&config, pool, listener).await;
+    // Everything below runs in this task, on the main thread, and so do the restarts: a child's
+    // parent-death signal fires when the thread that started it ends, and this one ends last.
+    let stop = CancellationToken::new();
+    let serve = async {
+        let result =
+            crate::serve_api_and_worker(&config, pool, listener, stop.clone().cancelled_owned())
+                .await;
+        stop.cancel();
+        result
+    };
+    let supervise = async {
+        let result = tokio::select! {
+            result = postgres.watch(&stop) => result,
+            result = temporal.watch(&stop) => result,
+            () = crate::shutdown_signal() => Ok(()),
+        };
+        if let Err(e) = &result {
+            tracing::error!("{e}");
+        }
+        stop.cancel();
+        result
+    };
+    let (served, supervised) = tokio::join!(serve, supervise);
     demo.abort();
-    temporal.stop(Duration::from_secs(15));
-    postgres.stop(Duration::from_secs(30));
+    temporal.child.stop(Duration::from_secs(15));
+    postgres.child.stop(Duration::from_secs(30));
     tracing::info!("stopped; data kept in {}", var.0.display());
-    result
+    supervised.and(served)
+}
+
+/// How often a child is looked at.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// A child of the stack, watched and started again over its data when it dies: three tries within
+/// five minutes, after 0.5, 1 and 2 s.
+struct Supervised {
+    child: ManagedChild,
+    /// What it keeps, for the report.
+    data: PathBuf,
+    budget: RestartBudget,
+    restart: Restart,
+}
+
+enum Restart {
+    Postgres(PgOptions),
+    Temporal(TemporalOptions),
+}
+
+impl Supervised {
+    fn new(child: ManagedChild, data: PathBuf, restart: Restart) -> Self {
+        Self {
+            child,
+            data,
+            budget: RestartBudget::new(3, Duration::from_secs(300), Duration::from_millis(500)),
+            restart,
+        }
+    }
+
+    async fn start_again(&self) -> Result<ManagedChild, StackError> {
+        match &self.restart {
+            Restart::Postgres(options) => stack::restart_postgres(options).await,
+            Restart::Temporal(options) => stack::restart_temporal(options).await,
+        }
+    }
+
+    /// Watches the child until `stop`. When it dies it is reaped, reported in one line and started
+    /// again (waiting until it answers); `Err` when it dies or fails to start more often than the
+    /// budget allows, for the whole stack to stop.
+    async fn watch(&mut self, stop: &CancellationToken) -> Result<(), StackError> {
+        loop {
+            let status = loop {
+                if let Some(status) = self.child.try_exit() {
+                    break status;
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(WATCH_EVERY) => {}
+                }
+            };
+            let died = Instant::now();
+            // Ctrl-C in a terminal reaches the children as well as this process: a child that
+            // stopped for it is no news, and the signal handler gets a moment to say so.
+            tokio::select! {
+                () = stop.cancelled() => return Ok(()),
+                () = tokio::time::sleep(Duration::from_millis(300)) => {}
+            }
+            let name = self.child.name();
+            let mut what = format!(
+                "{name} stopped unexpectedly ({})",
+                stack::describe_exit(status)
+            );
+            loop {
+                let Some(attempt) = self.budget.next_try(Instant::now()) else {
+                    return Err(StackError(format!(
+                        "{what} after {} restarts within {} min: stopping the whole stack; \
+                         its data is kept in {}; see {} (last line: {})",
+                        self.budget.tries(),
+                        self.budget.window().as_secs() / 60,
+                        self.data.display(),
+                        self.child.log().display(),
+                        stack::last_line(self.child.log()),
+                    )));
+                };
+                tracing::warn!(
+                    "{what}; restarting it over {} (try {} of {})",
+                    self.data.display(),
+                    attempt.number,
+                    attempt.of
+                );
+                let restarted = tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    restarted = async {
+                        tokio::time::sleep(attempt.delay).await;
+                        self.start_again().await
+                    } => restarted,
+                };
+                match restarted {
+                    Ok(child) => {
+                        self.child = child;
+                        tracing::info!(
+                            "{name} is back, {:.1} s after it stopped",
+                            died.elapsed().as_secs_f64()
+                        );
+                        break;
+                    }
+                    Err(e) => what = format!("{name} did not start again ({e})"),
+                }
+            }
+        }
+    }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, StackError> {

@@ -142,12 +142,13 @@ pub async fn serve_worker(config: &Config, pool: PgPool) -> Result<(), StackErro
     worker(config, pool, stop).await
 }
 
-/// The API and the worker in one process (`quanyi dev`), stopping both at a signal or when either
-/// fails.
+/// The API and the worker in one process (`quanyi dev`), stopping both when `shutdown` resolves
+/// or when either fails.
 pub async fn serve_api_and_worker(
     config: &Config,
     pool: PgPool,
     listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), StackError> {
     let state = app_state(config, pool.clone())?;
     let stop = CancellationToken::new();
@@ -160,7 +161,7 @@ pub async fn serve_api_and_worker(
     tokio::pin!(worker);
     let worker_result = tokio::select! {
         result = &mut worker => result,
-        () = shutdown_signal() => {
+        () = shutdown => {
             stop.cancel();
             worker.await
         }

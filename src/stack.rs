@@ -3,13 +3,15 @@
 //! they need (the Temporal CLI from PyPI, the admin UI build). Every failure is one clear line.
 
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::VecDeque;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 /// A one-line explanation of what is wrong and what to do.
@@ -223,6 +225,20 @@ impl ManagedChild {
         self.child.id()
     }
 
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// How the process ended, reaping it, once it has (`None` while it runs). A dead child is
+    /// reaped here and nowhere else: without this it stays a zombie.
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// `Some(reason)` when the process has exited.
     fn exited(&mut self) -> Option<String> {
         match self.child.try_wait() {
@@ -262,7 +278,8 @@ impl Drop for ManagedChild {
     }
 }
 
-fn last_line(log: &Path) -> String {
+/// The last line of a log file, for one-line reports.
+pub fn last_line(log: &Path) -> String {
     let Ok(mut file) = fs::File::open(log) else {
         return "no log".into();
     };
@@ -276,6 +293,80 @@ fn last_line(log: &Path) -> String {
         .unwrap_or("empty log")
         .trim()
         .to_owned()
+}
+
+/// How a child ended, in words: `killed by signal 9, SIGKILL`, `exited with code 1`.
+pub fn describe_exit(status: ExitStatus) -> String {
+    if let Some(signal) = status.signal() {
+        let name = nix::sys::signal::Signal::try_from(signal)
+            .map(|s| s.as_str())
+            .unwrap_or("unknown");
+        format!("killed by signal {signal}, {name}")
+    } else {
+        match status.code() {
+            Some(code) => format!("exited with code {code}"),
+            None => status.to_string(),
+        }
+    }
+}
+
+/// The restarts a supervised child is allowed: `tries` within any `window`, each after a delay
+/// that doubles from `first_delay`. A child that dies more often than that will not be saved by
+/// restarting it again.
+#[derive(Debug, Clone)]
+pub struct RestartBudget {
+    tries: u32,
+    window: Duration,
+    first_delay: Duration,
+    recent: VecDeque<Instant>,
+}
+
+/// One allowed restart: try `number` of `of`, to make after `delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartTry {
+    pub number: u32,
+    pub of: u32,
+    pub delay: Duration,
+}
+
+impl RestartBudget {
+    pub fn new(tries: u32, window: Duration, first_delay: Duration) -> Self {
+        Self {
+            tries,
+            window,
+            first_delay,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// The next restart, counted at `now`; `None` when the tries of the last window are spent.
+    pub fn next_try(&mut self, now: Instant) -> Option<RestartTry> {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+        {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= self.tries as usize {
+            return None;
+        }
+        self.recent.push_back(now);
+        let number = self.recent.len() as u32;
+        Some(RestartTry {
+            number,
+            of: self.tries,
+            delay: self.first_delay * 2u32.saturating_pow(number - 1),
+        })
+    }
+
+    pub fn tries(&self) -> u32 {
+        self.tries
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
 }
 
 fn running_as_root() -> bool {
@@ -430,8 +521,9 @@ pub fn init_postgres(options: &PgOptions) -> Result<bool, StackError> {
     Ok(true)
 }
 
-/// Refuses to start over a live postmaster; removes a stale `postmaster.pid` with a notice.
-fn clear_stale_pid(data_dir: &Path) -> Result<(), StackError> {
+/// Refuses to start over a live postmaster; removes a stale `postmaster.pid`, with a notice unless
+/// it is the restart of a postmaster that has just been reported dead.
+fn clear_stale_pid(data_dir: &Path, restart: bool) -> Result<(), StackError> {
     let pid_file = data_dir.join("postmaster.pid");
     let Ok(text) = fs::read_to_string(&pid_file) else {
         return Ok(());
@@ -454,9 +546,13 @@ fn clear_stale_pid(data_dir: &Path) -> Result<(), StackError> {
             data_dir.display()
         ));
     }
-    tracing::warn!(
-        "removing a stale postmaster.pid left by a PostgreSQL that did not stop cleanly"
-    );
+    if restart {
+        tracing::debug!("removing the dead postmaster's postmaster.pid");
+    } else {
+        tracing::warn!(
+            "removing a stale postmaster.pid left by a PostgreSQL that did not stop cleanly"
+        );
+    }
     fs::remove_file(&pid_file).map_err(|e| {
         StackError(format!(
             "cannot remove the stale {}: {e}",
@@ -465,13 +561,92 @@ fn clear_stale_pid(data_dir: &Path) -> Result<(), StackError> {
     })
 }
 
+/// Opens a child's log: emptied at a first start, added to at a restart so that what the dead
+/// process wrote last stays readable.
+fn open_log(path: &Path, append: bool) -> Result<fs::File, StackError> {
+    fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| StackError(format!("cannot create the log folder: {e}")))?;
+    fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .map_err(|e| StackError(format!("cannot write {}: {e}", path.display())))
+}
+
 /// Starts `postgres` on the cluster and waits until it accepts connections.
 pub async fn start_postgres(options: &PgOptions) -> Result<ManagedChild, StackError> {
-    clear_stale_pid(&options.data_dir)?;
-    fs::create_dir_all(options.log.parent().unwrap_or(Path::new(".")))
-        .map_err(|e| StackError(format!("cannot create the log folder: {e}")))?;
-    let log = fs::File::create(&options.log)
-        .map_err(|e| StackError(format!("cannot write {}: {e}", options.log.display())))?;
+    launch_postgres(options, false).await
+}
+
+/// Starts `postgres` again over its data after it died: waits for what is left of the dead
+/// server to go (a stale `postmaster.pid` is then removed as at any start), and PostgreSQL's own
+/// crash recovery replays the WAL, so every committed transaction is kept.
+pub async fn restart_postgres(options: &PgOptions) -> Result<ManagedChild, StackError> {
+    wait_for_leftovers(&options.data_dir).await?;
+    launch_postgres(options, true).await
+}
+
+/// The processes of an earlier server still running on `data_dir`. A postmaster killed with
+/// SIGKILL leaves its backends and helpers behind for a moment (each notices the death and exits),
+/// and a new postmaster refuses to start while one of them holds the old shared memory. They are
+/// the `postgres` processes whose working directory is the data directory (the postmaster
+/// changes into it and its children inherit it); a zombie has none and does not count.
+fn leftover_postgres(data_dir: &Path) -> Vec<i32> {
+    let Ok(data_dir) = fs::canonicalize(data_dir) else {
+        return Vec::new();
+    };
+    let Ok(proc) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    proc.filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+                && fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == data_dir)
+        })
+        .collect()
+}
+
+/// Waits up to 10 s for the leftovers of a dead postmaster to exit, then kills the stragglers
+/// (without their postmaster they can only be in the way) and waits up to 5 s more.
+async fn wait_for_leftovers(data_dir: &Path) -> Result<(), StackError> {
+    let started = Instant::now();
+    let mut killed = false;
+    loop {
+        let left = leftover_postgres(data_dir);
+        if left.is_empty() {
+            return Ok(());
+        }
+        let waited = started.elapsed();
+        if waited > Duration::from_secs(15) {
+            return fail(format!(
+                "processes of the dead PostgreSQL still run on {} (pids {left:?}) and do not \
+                 stop: kill them, then start again",
+                data_dir.display()
+            ));
+        }
+        if waited > Duration::from_secs(10) && !killed {
+            tracing::warn!(
+                pids = ?left,
+                "processes of the dead PostgreSQL did not exit within 10 s; killing them"
+            );
+            for pid in &left {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(*pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            killed = true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn launch_postgres(options: &PgOptions, restart: bool) -> Result<ManagedChild, StackError> {
+    clear_stale_pid(&options.data_dir, restart)?;
+    let log = open_log(&options.log, restart)?;
     let mut command = pg_command("postgres", "INT");
     command
         .arg("-D")
@@ -570,10 +745,20 @@ impl TemporalOptions {
 
 /// Starts `temporal server start-dev` and waits until its frontend answers.
 pub async fn start_temporal(options: &TemporalOptions) -> Result<ManagedChild, StackError> {
-    fs::create_dir_all(options.log.parent().unwrap_or(Path::new(".")))
-        .map_err(|e| StackError(format!("cannot create the log folder: {e}")))?;
-    let log = fs::File::create(&options.log)
-        .map_err(|e| StackError(format!("cannot write {}: {e}", options.log.display())))?;
+    launch_temporal(options, false).await
+}
+
+/// Starts the Temporal dev server again after it died, over the same SQLite file: the workflow
+/// histories and timers it holds come back with it (SQLite recovers its own journal).
+pub async fn restart_temporal(options: &TemporalOptions) -> Result<ManagedChild, StackError> {
+    launch_temporal(options, true).await
+}
+
+async fn launch_temporal(
+    options: &TemporalOptions,
+    restart: bool,
+) -> Result<ManagedChild, StackError> {
+    let log = open_log(&options.log, restart)?;
     let mut command = Command::new(&options.cli);
     command.args([
         "server",
@@ -626,5 +811,109 @@ pub async fn start_temporal(options: &TemporalOptions) -> Result<ManagedChild, S
             ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget() -> RestartBudget {
+        RestartBudget::new(3, Duration::from_secs(300), Duration::from_millis(500))
+    }
+
+    #[test]
+    fn a_budget_allows_its_tries_with_a_doubling_delay_then_refuses() {
+        let mut budget = budget();
+        let t0 = Instant::now();
+        let tries: Vec<_> = (0..3)
+            .map(|i| budget.next_try(t0 + Duration::from_secs(i)).unwrap())
+            .collect();
+        assert_eq!(
+            tries.iter().map(|t| (t.number, t.of)).collect::<Vec<_>>(),
+            [(1, 3), (2, 3), (3, 3)]
+        );
+        assert_eq!(
+            tries
+                .iter()
+                .map(|t| t.delay.as_millis())
+                .collect::<Vec<_>>(),
+            [500, 1000, 2000]
+        );
+        assert_eq!(budget.next_try(t0 + Duration::from_secs(10)), None);
+        assert_eq!(
+            budget.next_try(t0 + Duration::from_secs(299)),
+            None,
+            "the window still holds the first try"
+        );
+    }
+
+    #[test]
+    fn tries_older_than_the_window_are_forgotten() {
+        let mut budget = budget();
+        let t0 = Instant::now();
+        for i in 0..3 {
+            budget.next_try(t0 + Duration::from_secs(i)).unwrap();
+        }
+        // the first try leaves the window: one try again, the fourth death in all
+        let again = budget.next_try(t0 + Duration::from_secs(300)).unwrap();
+        assert_eq!((again.number, again.delay.as_millis()), (3, 2000));
+        assert_eq!(budget.next_try(t0 + Duration::from_millis(300_100)), None);
+        // a child that dies once an hour is restarted every time, as a first try
+        let later = t0 + Duration::from_secs(3600);
+        assert_eq!(budget.next_try(later).unwrap().number, 1);
+        assert_eq!(
+            budget
+                .next_try(later + Duration::from_secs(3600))
+                .unwrap()
+                .number,
+            1
+        );
+    }
+
+    #[test]
+    fn an_exit_is_said_in_words() {
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(9)),
+            "killed by signal 9, SIGKILL"
+        );
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(1 << 8)),
+            "exited with code 1"
+        );
+        assert_eq!(describe_exit(ExitStatus::from_raw(0)), "exited with code 0");
+    }
+
+    #[test]
+    fn leftovers_are_the_postgres_processes_working_in_the_data_folder() {
+        let dir = std::env::temp_dir().join(format!("quanyi-leftovers-{}", std::process::id()));
+        let data = dir.join("pg");
+        fs::create_dir_all(&data).unwrap();
+        assert!(leftover_postgres(&data).is_empty());
+        assert!(leftover_postgres(&dir.join("no-such-cluster")).is_empty());
+        // `sleep` under the name `postgres`, working in the data folder as a backend does
+        let fake = dir.join("postgres");
+        fs::copy(on_path("sleep").expect("sleep is on PATH"), &fake).unwrap();
+        let mut elsewhere = Command::new(&fake)
+            .arg("30")
+            .current_dir(&dir)
+            .spawn()
+            .unwrap();
+        let mut backend = Command::new(&fake)
+            .arg("30")
+            .current_dir(&data)
+            .spawn()
+            .unwrap();
+        let found = leftover_postgres(&data);
+        let _ = backend.kill();
+        let _ = backend.wait();
+        let _ = elsewhere.kill();
+        let _ = elsewhere.wait();
+        assert_eq!(found, [backend.id() as i32]);
+        assert!(
+            leftover_postgres(&data).is_empty(),
+            "a reaped process is gone"
+        );
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The embedded stack as a new user meets it: `quanyi dev` on a fresh var/, the admin UI in headless
-# Chromium, Ctrl-C with no process left behind, a second start that keeps the data, and the clear
-# one-line errors for a port in use and a stale postmaster.pid.
+# Chromium, Ctrl-C with no process left behind, a second start that keeps the data, a `kill -9` of
+# its PostgreSQL and of its Temporal server that it survives by itself with nothing lost, a child
+# that keeps dying stopping it all, and the clear one-line errors for a port in use and a stale
+# postmaster.pid.
 # Needs target/debug/quanyi, ui/dist, ui/node_modules and /usr/bin/chromium (tests/run-all sees to them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,32 @@ api() { # method path [json body] — with the session cookie and the anti-forge
     -H 'x-requested-with: quanyi' ${3:+-d "$3"} "http://127.0.0.1:$port$2"
 }
 
+# Waits up to $2 s until the dev log holds the line $1.
+wait_for_log() {
+  for _ in $(seq 1 $(($2 * 10))); do
+    grep -qaF -- "$1" "$log" && return
+    sleep 0.1
+  done
+  fail "within $2 s the dev log did not say: $1"
+}
+
+# Waits up to $1 s until /readyz answers 200 again, and says how long after $2 (date +%s.%N) it did.
+wait_ready_again() {
+  for _ in $(seq 1 $(($1 * 10))); do
+    if curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; then
+      echo "dev-smoke: ready again $(python3 -c "print(round($(date +%s.%N) - $2, 1))") s after the kill of $3"
+      return
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "quanyi dev exited after the kill of $3"
+    sleep 0.1
+  done
+  fail "not ready again within $1 s after the kill of $3"
+}
+
+campaign_state() {
+  api GET "/api/v1/campaigns/$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("state") or d["summary"]["state"])'
+}
+
 stop_and_check_orphans() {
   kill -INT "$pid"
   wait "$pid" || fail "quanyi dev did not exit cleanly at SIGINT"
@@ -123,6 +151,38 @@ api GET /api/v1/system/orgs >/dev/null && fail "the second factor was not asked 
 api POST /api/v1/auth/totp/verify "{\"code\":\"$(totp "$secret" 1)\"}" || fail "the next step's code was refused"
 api GET /api/v1/system/orgs >/dev/null || fail "signed in with both factors, the planner cannot list orgs"
 
+echo "dev-smoke: kill -9 of PostgreSQL: reported in one line, restarted over its data, nothing lost"
+campaign=$(api GET "/api/v1/campaigns?page_size=100" \
+  | python3 -c 'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["items"] if c["state"] == "Paused"))') \
+  || fail "the planner sees no paused demo campaign"
+# written just before the kill: a decision on a process (its audit row and read model) and the session
+api POST "/api/v1/campaigns/$campaign/actions" '{"action":"resume"}' | grep -q '"state":"Running"' \
+  || fail "the planner cannot resume the paused campaign"
+audit_rows=$(psql "$(db_url)" -Atc "SELECT count(*) || ':' || max(id) FROM audit_log")
+killed=$(date +%s.%N)
+kill -9 "$(head -1 "$var/pg/postmaster.pid")"
+wait_for_log "PostgreSQL stopped unexpectedly (killed by signal 9, SIGKILL); restarting it over $var/pg (try 1 of 3)" 10
+wait_ready_again 60 "$killed" PostgreSQL
+grep -qaF "PostgreSQL is back" "$log" || fail "the restart of PostgreSQL was not reported"
+api GET /api/v1/auth/me >/dev/null || fail "the session written before the kill is lost"
+[[ $(psql "$(db_url)" -Atc "SELECT count(*) || ':' || max(id) FROM audit_log WHERE id <= ${audit_rows#*:}") == "$audit_rows" ]] \
+  || fail "audit rows written before the kill are lost"
+[[ $(campaign_state "$campaign") == Running ]] || fail "the resume committed before the kill is lost"
+
+echo "dev-smoke: kill -9 of the Temporal server: reported in one line, restarted over its data, processes go on"
+temporal_pid=$(pgrep -P "$pid" -x temporal) || fail "quanyi dev has no Temporal child"
+killed=$(date +%s.%N)
+kill -9 "$temporal_pid"
+wait_for_log "Temporal dev server stopped unexpectedly (killed by signal 9, SIGKILL); restarting it over $var/temporal.db (try 1 of 3)" 10
+wait_ready_again 60 "$killed" "the Temporal server"
+grep -qaF "Temporal dev server is back" "$log" || fail "the restart of Temporal was not reported"
+# the worker polls the new server, which replays the campaign from the history it kept: a decision
+# goes through the whole process
+api POST "/api/v1/campaigns/$campaign/actions" '{"action":"pause","comment":"smoke: after a Temporal restart"}' \
+  | grep -q '"state":"Paused"' || fail "a decision on a process does not go through after the Temporal restart"
+[[ $(campaign_state "$campaign") == Paused ]] || fail "the campaign's read model did not follow the decision"
+[[ $(grep -ac "stopped unexpectedly" "$log") == 2 ]] || fail "expected exactly two reports of a stopped child"
+
 echo "dev-smoke: the production commands over the same database, configured by file and environment"
 api_port=$(free_port)
 cat >"$work/quanyi.toml" <<TOML
@@ -171,6 +231,27 @@ if "$bin" "${args[@]}" >"$work/busy.out" 2>"$work/busy.err"; then fail "a second
 [[ $(wc -l <"$work/busy.err") == 1 ]] || { cat "$work/busy.err" >&2; fail "expected exactly one line"; }
 grep -q "port $port (API) is already in use" "$work/busy.err" || { cat "$work/busy.err" >&2; fail "unclear port message"; }
 stop_and_check_orphans
+
+echo "dev-smoke: a child that keeps dying stops the whole stack, with one clear line and nothing left behind"
+start
+for try in 1 2 3; do
+  killed=$(date +%s.%N)
+  kill -9 "$(head -1 "$var/pg/postmaster.pid")"
+  wait_for_log "restarting it over $var/pg (try $try of 3)" 10
+  wait_ready_again 60 "$killed" "PostgreSQL (try $try of 3)"
+done
+kill -9 "$(head -1 "$var/pg/postmaster.pid")"
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "quanyi dev did not stop within 30 s of a fourth death"
+if wait "$pid"; then fail "quanyi dev gave up with exit status 0"; fi
+pid=""
+grep -qaF "quanyi: PostgreSQL stopped unexpectedly (killed by signal 9, SIGKILL) after 3 restarts within 5 min: stopping the whole stack" "$log" \
+  || fail "no clear last line when giving up"
+sleep 0.5
+if pgrep -f -- "$var" >/dev/null; then
+  pgrep -af -- "$var" >&2
+  fail "processes left behind after giving up"
+fi
 
 echo "dev-smoke: without initdb on PATH, a fresh start says so in one line"
 no_pg_path=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [[ -x $d/initdb ]] || printf '%s:' "$d"; done)
