@@ -116,19 +116,21 @@ pub async fn create(
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
-    insert(pool, None, new, now, by).await
+    insert(pool, None, new, &[], now, by).await
 }
 
-/// Creates the draft `id` unless it exists: a caller whose retry must not make a second draft
-/// (an ESB plan, keyed by the consumer's serial number) names it.
+/// Creates the draft `id` with its customer list unless it exists: a caller whose retry must not
+/// make a second draft (an ESB plan, keyed by the consumer's serial number) names it. The
+/// numbers are valid customer numbers ([`valid_customer_no`]); repeats count once.
 pub async fn create_once(
     pool: &PgPool,
     id: Uuid,
     new: &NewCampaign,
+    customers: &[String],
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
-    insert(pool, Some(id), new, now, by).await
+    insert(pool, Some(id), new, customers, now, by).await
 }
 
 #[tracing::instrument(skip_all, fields(name = %new.name))]
@@ -136,6 +138,7 @@ async fn insert(
     pool: &PgPool,
     id: Option<Uuid>,
     new: &NewCampaign,
+    customers: &[String],
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
@@ -186,10 +189,34 @@ async fn insert(
     if let Err(r) = write_rules(&mut tx, id, &new.rules).await? {
         return Ok(Err(r));
     }
+    let mut after = serde_json::to_value(new).unwrap_or_default();
+    if !customers.is_empty() {
+        let accepted = sqlx::query!(
+            "INSERT INTO campaign_customers (campaign_id, customer_no)
+             SELECT DISTINCT $1::uuid, n FROM unnest($2::text[]) AS n",
+            id,
+            customers
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query!(
+            "UPDATE campaigns SET customers_total = $2, customers_uploaded_at = $3,
+                                  customers_uploaded_by = $4
+              WHERE id = $1",
+            id,
+            accepted as i32,
+            now,
+            by.username
+        )
+        .execute(&mut *tx)
+        .await?;
+        after["customers"] = accepted.into();
+    }
     let entry = Entry {
         action: "campaign.campaign.create",
         target: Some(id.to_string()),
-        after: Some(serde_json::to_value(new).unwrap_or_default()),
+        after: Some(after),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
@@ -528,7 +555,8 @@ pub async fn org_chain(pool: &PgPool, org_id: Uuid) -> Result<OrgChain, sqlx::Er
 /// What a customer-list upload did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UploadReport {
-    /// Data lines read (a header line `customer_no` and blank lines are not counted).
+    /// Data lines read (a header line naming the customer-number column and blank lines are not
+    /// counted).
     pub total_rows: i64,
     /// Distinct customers now in the list.
     pub accepted: i64,
@@ -557,6 +585,44 @@ pub fn valid_customer_no(value: &str) -> bool {
     (6..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// The cells of one CSV line: split at commas outside double quotes, each trimmed and unquoted
+/// (`""` inside quotes is one quote). A line is one record: quoted line breaks are not supported.
+fn cells(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(std::mem::take(&mut cell).trim().to_owned()),
+            c => cell.push(c),
+        }
+    }
+    cells.push(cell.trim().to_owned());
+    cells
+}
+
+/// Whether a header cell names the customer-number column, as the bank's systems and Excel
+/// exports spell it (`customer_no`, `客户号`, `客户编号`, …).
+fn names_customer_no(cell: &str) -> bool {
+    let key = cell.to_lowercase().replace(['_', '-', ' '], "");
+    matches!(
+        key.as_str(),
+        "customerno" | "custno" | "customernumber" | "客户号" | "客户编号" | "客户号码"
+    )
+}
+
+/// The customer-number column a first line names, if it is a header: the first cell that
+/// names it. A first line that names none is data, read from the first column.
+fn header_column(first: &[String]) -> Option<usize> {
+    first.iter().position(|c| names_customer_no(c))
+}
+
 /// Why an upload stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -568,14 +634,20 @@ pub enum UploadError {
     LineTooLong(i64),
     #[error("the file is not UTF-8 text (line {0})")]
     NotUtf8(i64),
+    /// No line held a valid customer number: the old list stays. The report says why.
+    #[error("no customer number in the file is valid")]
+    NothingImported(UploadReport),
     #[error(transparent)]
     Store(#[from] sqlx::Error),
 }
 
 /// Replaces a draft's customer list with the CSV streamed in `body`: one customer number per
-/// line (first column; a header `customer_no` is skipped), validated line by line, loaded with
-/// COPY into a staging table and deduplicated into the list — never held in memory whole. All
-/// or nothing: a body that fails midway leaves the old list.
+/// line, validated line by line, loaded with COPY into a staging table and deduplicated into the
+/// list — never held in memory whole. The number is the first column, or the column a header
+/// line names (`customer_no`, `客户号`, …: an Excel export `序号,客户号,客户姓名` reads its second
+/// column). All or nothing: the list is swapped for the staged one only when the whole body was
+/// read and at least one number is valid; a body that fails midway, or a file with no valid
+/// number, leaves the old list as it was (the refusal is audited).
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn replace_customers<S, E>(
     pool: &PgPool,
@@ -606,6 +678,8 @@ where
     let mut line_no: i64 = 0;
     let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut finished = false;
+    // the customer-number column, once the first line said whether it is a header
+    let mut column: Option<usize> = None;
     while !finished {
         match body.next().await {
             Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
@@ -632,15 +706,22 @@ where
                     return Err(UploadError::NotUtf8(line_no));
                 };
                 let text = text.trim_start_matches('\u{feff}');
-                let value = text
-                    .split(',')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches('"');
-                if value.is_empty() || (line_no == 1 && value.eq_ignore_ascii_case("customer_no")) {
+                if text.trim().is_empty() {
                     continue;
                 }
+                let row = cells(text);
+                let index = match column {
+                    Some(index) => index,
+                    None => {
+                        let header = header_column(&row);
+                        column = Some(header.unwrap_or(0));
+                        if header.is_some() {
+                            continue;
+                        }
+                        0
+                    }
+                };
+                let value = row.get(index).map_or("", String::as_str);
                 report.total_rows += 1;
                 if valid_customer_no(value) {
                     out.extend_from_slice(format!("{line_no}\t{value}\n").as_bytes());
@@ -668,6 +749,23 @@ where
         }
     }
     copy.finish().await?;
+    if report.invalid == report.total_rows {
+        // nothing to swap in: the staged rows go with the transaction, the old list stays
+        tx.rollback().await?;
+        let entry = Entry {
+            action: "campaign.customers.upload",
+            target: Some(id.to_string()),
+            refused: true,
+            after: Some(serde_json::json!({
+                "total_rows": report.total_rows, "invalid": report.invalid,
+            })),
+            ..by
+        };
+        let mut tx = pool.begin().await?;
+        audit::append(&mut tx, now, entry).await?;
+        tx.commit().await?;
+        return Err(UploadError::NothingImported(report));
+    }
     sqlx::query!("DELETE FROM campaign_customers WHERE campaign_id = $1", id)
         .execute(&mut *tx)
         .await?;
@@ -829,5 +927,32 @@ impl CampaignActivities {
         request: EvaluationRequest,
     ) -> Result<Evaluation, ActivityError> {
         evaluate(&self.pool, &request).await.map_err(Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_split_at_commas_outside_quotes() {
+        assert_eq!(cells("1, C000000001 ,张三"), ["1", "C000000001", "张三"]);
+        assert_eq!(
+            cells(r#""2","C000000002","王,""五""""#),
+            ["2", "C000000002", r#"王,"五""#]
+        );
+        assert_eq!(cells("C000000003"), ["C000000003"]);
+    }
+
+    #[test]
+    fn a_header_names_the_customer_number_column_as_the_bank_spells_it() {
+        let header = |line: &str| header_column(&cells(line));
+        assert_eq!(header("序号,客户号,客户姓名"), Some(1));
+        assert_eq!(header("customer_no"), Some(0));
+        assert_eq!(header("No.,Customer No,Name"), Some(1));
+        assert_eq!(header("客户编号"), Some(0));
+        // data, or a header that names no customer-number column: read from the first column
+        assert_eq!(header("C000000001,张三"), None);
+        assert_eq!(header("序号,客户姓名"), None);
     }
 }

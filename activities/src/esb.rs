@@ -669,7 +669,9 @@ pub async fn message(pool: &PgPool, id: i64) -> Result<Option<MessageDetail>, sq
 fn personal(key: &str) -> Option<Kind> {
     let key = key.to_ascii_lowercase().replace(['_', '-'], "");
     match key.as_str() {
-        "customerno" | "custno" | "customerid" | "custid" => Some(Kind::CustomerNo),
+        "customerno" | "custno" | "customerid" | "custid" | "customernos" | "custnos" => {
+            Some(Kind::CustomerNo)
+        }
         "mobile" | "phone" | "mobileno" | "phoneno" | "telephone" | "mentionedmobilelist" => {
             Some(Kind::Phone)
         }

@@ -461,7 +461,10 @@ pub async fn update(
 }
 
 /// Replaces a draft's customer list 活动名单 with the CSV in the body (`text/csv`, UTF-8, one
-/// customer number per line, optional header `customer_no`), streamed into PostgreSQL.
+/// customer number per line), streamed into PostgreSQL. The number is the first column, or the
+/// column a header line names (`customer_no`, `客户号`, `客户编号`: an Excel export such as
+/// `序号,客户号,客户姓名` works as it is). All or nothing: a file with no valid customer number,
+/// or one that cannot be read whole, is refused and the previous list stays.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/customers", tag = "campaigns",
     params(("id" = Uuid, Path)),
     request_body(content = String, content_type = "text/csv"),
@@ -469,7 +472,7 @@ pub async fn update(
         (status = 200, body = UploadReport),
         (status = 409, body = crate::error::ErrorBody, description = "QY-CAMP-0003 not a draft"),
         (status = 415, body = crate::error::ErrorBody, description = "QY-REQ-0003 not text/csv"),
-        (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0007 not UTF-8 text"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0007 not UTF-8 text; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010)"),
     ))]
 pub async fn upload_customers(
     State(state): State<AppState>,
@@ -519,6 +522,7 @@ pub async fn upload_customers(
         UploadError::NotUtf8(_) | UploadError::LineTooLong(_) => {
             ApiError::from(ErrorCode::InvalidCustomerFile)
         }
+        UploadError::NothingImported(report) => nothing_imported(&report),
         UploadError::Body(reason) => {
             tracing::info!(reason, "customer list body not read");
             ApiError::from(ErrorCode::PayloadTooLarge)
@@ -530,6 +534,37 @@ pub async fn upload_customers(
 
 /// The largest customer list accepted: some three million customer numbers.
 pub const MAX_CUSTOMER_FILE: usize = 64 * 1024 * 1024;
+
+/// How many of the refused lines an upload that imported nothing names.
+const NOTHING_IMPORTED_LINES: usize = 20;
+
+/// An upload that imported nothing: its own code, and the first lines at fault as fields
+/// (`line 2`) so the planner sees why (a header that names no customer-number column, numbers
+/// in another column).
+fn nothing_imported(report: &UploadReport) -> ApiError {
+    ApiError {
+        code: ErrorCode::NoCustomersImported,
+        fields: report
+            .errors
+            .iter()
+            .take(NOTHING_IMPORTED_LINES)
+            .map(|e| FieldError {
+                field: format!("line {}", e.line),
+                code: ErrorCode::InvalidCustomerNo,
+            })
+            .collect(),
+    }
+}
+
+/// A campaign goes to review only with customers to reach: an empty list is refused with its
+/// own code, before anything is started or signalled.
+pub(crate) fn has_customers(record: &CampaignRecord) -> Result<(), ApiError> {
+    if record.summary.customers > 0 {
+        Ok(())
+    } else {
+        Err(ErrorCode::CampaignWithoutCustomers.into())
+    }
+}
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct CommentRequest {
@@ -557,7 +592,7 @@ fn facts(record: &CampaignRecord) -> Facts {
     params(("id" = Uuid, Path)), request_body = CommentRequest,
     responses(
         (status = 200, body = ProcessStatus),
-        (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0002 not a draft"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0002 not a draft; QY-CAMP-0011 the customer list is empty"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0008 the end time has passed"),
     ))]
 pub async fn submit(
@@ -571,6 +606,7 @@ pub async fn submit(
     if record.summary.state != "Draft" {
         return Err(ErrorCode::WrongProcessState.into());
     }
+    has_customers(&record)?;
     if record.summary.end_at <= state.clock.now() {
         return Err(ApiError::fields(vec![FieldError {
             field: "end_at".into(),
@@ -624,13 +660,15 @@ async fn audit_submit(
     Ok(())
 }
 
-/// Starts the process with the campaign as it is and the policies of the day.
+/// Starts the process with the campaign as it is and the policies of the day; a campaign with
+/// no customers is refused (QY-CAMP-0011), whichever door it came through.
 pub async fn start(
     state: &AppState,
     record: &CampaignRecord,
     submitter: &Actor,
     comment: Option<String>,
 ) -> Result<(), ApiError> {
+    has_customers(record)?;
     let policy = |process_type: &'static str| async move {
         quanyi_activities::inbox::policy_for(&state.pool, process_type, &record.summary.kind)
             .await?

@@ -345,6 +345,12 @@ catalogue! {
         "渠道不存在或已停用", "No such channel, or it is disabled";
     InvalidCustomerNo = "QY-CAMP-0010", UNPROCESSABLE_ENTITY,
         "客户号须为 6–32 位字母或数字", "A customer number is 6–32 letters or digits";
+    CampaignWithoutCustomers = "QY-CAMP-0011", CONFLICT,
+        "活动名单为空：请先上传客户名单再提交审批",
+        "The campaign's customer list is empty: upload one before submitting";
+    NoCustomersImported = "QY-CAMP-0012", UNPROCESSABLE_ENTITY,
+        "名单文件中没有有效的客户号，未导入；原名单保持不变",
+        "No line of the file holds a valid customer number: nothing was imported and the list is unchanged";
     UnknownActingUser = "QY-ESB-0001", UNPROCESSABLE_ENTITY,
         "代理用户不存在或已停用", "No such active user to act as";
     InvalidSourceNetwork = "QY-ESB-0002", UNPROCESSABLE_ENTITY,

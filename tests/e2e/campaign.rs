@@ -366,6 +366,7 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
     assert!(audited >= 3, "refused actions are on the record too");
 }
 
+/// A draft with a customer list of three, ready to submit.
 async fn created(
     app: &TestApp,
     planner: &Browser,
@@ -376,7 +377,15 @@ async fn created(
     let mut body = draft(org(app, "SB0101").await, start, end);
     body["type"] = json!(kind);
     let created: Value = planner.post_json("/api/v1/campaigns", body).await.unwrap();
-    created["id"].as_str().unwrap().to_owned()
+    let id = created["id"].as_str().unwrap().to_owned();
+    upload(
+        planner,
+        &id,
+        "customer_no\nC000000001\nC000000002\nC000000003\n",
+    )
+    .await
+    .unwrap();
+    id
 }
 
 async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
@@ -942,4 +951,170 @@ async fn customer_lists_stream_in_are_validated_and_replaced_all_or_nothing() {
         .await
         .unwrap();
     assert_eq!(campaign["customer_list"]["total"], stored);
+}
+
+async fn customers_stored(app: &TestApp, id: &str) -> i64 {
+    count(
+        app,
+        "SELECT count(*) FROM campaign_customers WHERE campaign_id::text = $1",
+        id,
+    )
+    .await
+}
+
+/// Issue 13: a second file that imports nothing used to replace a good list with an empty one.
+/// Now it is refused with its own code, the lines at fault named, and the list stays; an Excel
+/// export whose header names the customer-number column (`序号,客户号,客户姓名`) is read from that
+/// column.
+#[tokio::test]
+async fn a_failed_upload_keeps_the_previous_list_and_an_excel_header_names_the_column() {
+    let app = spawn_app().await;
+    let planner = signed_in(&app, "planner").await;
+    let start = Utc::now() + Duration::days(2);
+    let body = draft(org(&app, "SB0101").await, start, start + Duration::days(2));
+    let created: Value = planner.post_json("/api/v1/campaigns", body).await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let twenty: String = (1..=20).map(|i| format!("C{i:09}\n")).collect();
+    let report = upload(&planner, &id, &format!("customer_no\n{twenty}"))
+        .await
+        .unwrap();
+    assert_eq!(report["accepted"], 20);
+    let before: Value = get(&planner, &format!("/api/v1/campaigns/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(before["customer_list"]["total"], 20);
+
+    // nothing valid: a header that names no customer-number column, names in the first column
+    let (status, refused) = upload(&planner, &id, "序号,客户姓名\n1,张三\n2,李四\n")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status, refused.code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "QY-CAMP-0012")
+    );
+    let lines: Vec<(&str, &str)> = refused
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), f.code.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("line 1", "QY-CAMP-0010"),
+            ("line 2", "QY-CAMP-0010"),
+            ("line 3", "QY-CAMP-0010")
+        ]
+    );
+    // an empty file, and one of blank lines: refused the same way
+    for empty in ["", "\r\n\n"] {
+        let (_, refused) = upload(&planner, &id, empty).await.unwrap_err();
+        assert_eq!(refused.code, "QY-CAMP-0012");
+    }
+    assert_eq!(customers_stored(&app, &id).await, 20, "the old list stays");
+    let after: Value = get(&planner, &format!("/api/v1/campaigns/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(after["customer_list"], before["customer_list"]);
+    let refusals = count(
+        &app,
+        "SELECT count(*) FROM audit_log WHERE action = 'campaign.customers.upload'
+            AND target = $1 AND result = 'refused'",
+        &id,
+    )
+    .await;
+    assert_eq!(refusals, 3, "each refused upload is on the record");
+
+    // the planner's Excel export: the customer number is the second column
+    let report = upload(
+        &planner,
+        &id,
+        "\u{feff}序号,客户号,客户姓名\r\n1,C000000101,张三\r\n2,\"C000000102\",\"王,五\"\r\n3,bad!,李四\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            &report["total_rows"],
+            &report["accepted"],
+            &report["invalid"]
+        ),
+        (&json!(3), &json!(2), &json!(1))
+    );
+    assert_eq!(report["errors"][0]["line"], 4);
+    assert_eq!(report["errors"][0]["value"], "bad!");
+    assert_eq!(
+        customers_stored(&app, &id).await,
+        2,
+        "a good file replaces the list"
+    );
+}
+
+/// Issue 13: a campaign with no customers went to review. Now the staff API's submit and the
+/// ESB's `campaign.plan.submit` refuse it with QY-CAMP-0011 and start nothing; a plan carries its
+/// customer list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_without_customers_cannot_be_submitted_through_either_door() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    let planner = signed_in(&app, "planner").await;
+    let start = Utc::now() + Duration::days(3);
+    let body = draft(org(&app, "SB0101").await, start, start + Duration::days(3));
+    let created: Value = planner.post_json("/api/v1/campaigns", body).await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let wf = workflow_id(&id);
+    let (status, refused) = planner
+        .post_json::<Value>(&format!("/api/v1/campaigns/{id}/submit"), json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status, refused.code.as_str()),
+        (StatusCode::CONFLICT, "QY-CAMP-0011")
+    );
+    assert_eq!(state_of(&app, &wf).await, None, "no process started");
+    let campaign: Value = get(&planner, &format!("/api/v1/campaigns/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(campaign["state"], "Draft");
+
+    // over the ESB: a plan without customers writes nothing
+    let gmp = crate::esb::register(&app, "gmp", &["campaign.plan.submit"], None, 100).await;
+    let start = Utc::now() + Duration::days(10);
+    let mut plan = json!({
+        "name": "网格化营销 存款有礼", "type": "grant", "org_id": org(&app, "SB0101").await,
+        "channels": ["mobile_banking"], "start_at": start, "end_at": start + Duration::days(30),
+        "rules": [{"name": "立减金", "budget_fen": 1_000_000}]
+    });
+    let campaigns = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM campaigns")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = campaigns().await;
+    for (seq, customers) in [("E-1", None), ("E-2", Some(json!([])))] {
+        if let Some(customers) = customers {
+            plan["customer_nos"] = customers;
+        }
+        let answer = gmp.call("campaign.plan.submit", seq, plan.clone()).await;
+        assert_eq!(answer["sysHead"]["retCode"], "BIZ-C-0003", "{answer}");
+        assert_eq!(answer["body"]["code"], "QY-CAMP-0011", "{answer}");
+    }
+    assert_eq!(campaigns().await, before, "no draft written");
+    plan["customer_nos"] = json!(["C10000001", "bad!"]);
+    let answer = gmp.call("campaign.plan.submit", "E-3", plan.clone()).await;
+    assert_eq!(answer["sysHead"]["retCode"], "BIZ-C-0001", "{answer}");
+    assert_eq!(answer["body"]["fields"][0]["field"], "customer_nos");
+    assert_eq!(answer["body"]["fields"][0]["code"], "QY-CAMP-0010");
+
+    // with its list the plan goes to review, a repeat counted once
+    plan["customer_nos"] = json!(["C10000001", "C10000002", "C10000001"]);
+    let answer = gmp.call("campaign.plan.submit", "E-4", plan).await;
+    assert_eq!(answer["sysHead"]["retCode"], "000000", "{answer}");
+    assert_eq!(answer["body"]["state"], "FirstReview");
+    let planned = answer["body"]["campaign_id"].as_str().unwrap();
+    assert_eq!(customers_stored(&app, planned).await, 2);
+    let campaign: Value = get(&planner, &format!("/api/v1/campaigns/{planned}"))
+        .await
+        .unwrap();
+    assert_eq!(campaign["customer_list"]["total"], 2);
 }

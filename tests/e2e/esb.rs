@@ -151,7 +151,8 @@ async fn plan(app: &TestApp) -> Value {
         "name": "网格化营销 存款有礼", "type": "grant", "org_id": org(app, "SB0101").await,
         "channels": ["mobile_banking"], "start_at": start, "end_at": start + Duration::days(30),
         "rules": [{"name": "立减金", "budget_fen": 1_000_000}],
-        "comment": "网格化营销平台推送", "customerNo": "C10000001"
+        "comment": "网格化营销平台推送", "customerNo": "C10000001",
+        "customer_nos": ["C10000001", "C10000002"]
     })
 }
 
@@ -334,6 +335,11 @@ async fn fifty_identical_posts_with_one_serial_start_one_workflow_and_get_one_an
             .await
             .unwrap();
     assert_eq!(masked["body"]["customerNo"], "C1***0001", "SEC-6");
+    assert_eq!(
+        masked["body"]["customer_nos"],
+        json!(["C1***0001", "C1***0002"]),
+        "a plan's customer list too"
+    );
     let mut snapshot = first.clone();
     snapshot["sysHead"]["providerSeqNo"] = "QY…".into();
     snapshot["body"]["campaign_id"] = "…".into();

@@ -164,6 +164,25 @@ fn plan(org_id: Uuid, kind: &str, start: DateTime<Utc>) -> Value {
     })
 }
 
+/// Submits a draft for review with a one-customer list (a campaign goes to review only with
+/// customers).
+async fn submit(browser: &Browser, id: &str) {
+    let response = browser
+        .http
+        .post(browser.url(&format!("/api/v1/campaigns/{id}/customers")))
+        .header("x-requested-with", "quanyi")
+        .header("content-type", "text/csv")
+        .body("customer_no\nC000000001\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    browser
+        .post_json::<Value>(&format!("/api/v1/campaigns/{id}/submit"), json!({}))
+        .await
+        .unwrap();
+}
+
 async fn first_task(browser: &Browser) -> String {
     let page = get(browser, "/api/v1/tasks?tab=todo").await;
     page["items"][0]["id"].as_str().expect("a task").to_owned()
@@ -339,10 +358,7 @@ async fn a_platform_that_is_down_leaves_the_sms_retrying_and_the_campaign_goes_o
         .unwrap();
     let id = created["id"].as_str().unwrap();
     let wf = workflow_id(id);
-    planner
-        .post_json::<Value>(&format!("/api/v1/campaigns/{id}/submit"), json!({}))
-        .await
-        .unwrap();
+    submit(&planner, id).await;
     let task = first_task(&reviewer1).await;
     decide(&reviewer1, &task, "return", "预算请细化").await;
 
@@ -454,10 +470,7 @@ async fn the_wechat_group_hears_of_an_escalation_and_e_mail_still_goes_out() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
-    planner
-        .post_json::<Value>(&format!("/api/v1/campaigns/{id}/submit"), json!({}))
-        .await
-        .unwrap();
+    submit(&planner, id).await;
 
     eventually(
         std::time::Duration::from_secs(20),
@@ -651,6 +664,7 @@ async fn a_plan_submitted_over_the_esb_and_approved_is_called_back_once() {
     let start = Utc::now() + Duration::days(10);
     let mut body = plan(org(&app, "SB0101").await, "grant", start);
     body["comment"] = "网格化营销平台推送".into();
+    body["customer_nos"] = json!(["C000000001", "C000000002"]);
     let envelope = serde_json::to_vec(&json!({
         "sysHead": {"serviceCode": "campaign.plan.submit", "consumerId": "gmp",
                     "consumerSeqNo": "GMP-0042", "tranDate": "20261126", "tranTime": "083000"},

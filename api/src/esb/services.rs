@@ -100,15 +100,33 @@ fn who(user: &User, caller: &Caller) -> Entry {
     }
 }
 
-/// `campaign.plan.submit`: the campaign's fields as `POST /api/v1/campaigns` takes them, and a
-/// comment for the approvers.
+/// `campaign.plan.submit`: the campaign's fields as `POST /api/v1/campaigns` takes them, its
+/// customer list, and a comment for the approvers.
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct PlanSubmitBody {
     #[serde(flatten)]
     #[validate(nested)]
     pub campaign: CampaignRequest,
+    /// The customers the plan reaches: up to 5,000 customer numbers (6–32 letters or digits;
+    /// a repeat counts once). A campaign goes to review only with customers: an empty or absent
+    /// list is refused with `QY-CAMP-0011` and nothing is created.
+    #[serde(default)]
+    #[schema(max_items = 5000)]
+    #[validate(
+        length(max = 5000, code = "QY-CAMP-0006"),
+        custom(function = "customer_nos", code = "QY-CAMP-0010")
+    )]
+    pub customer_nos: Vec<String>,
     #[validate(length(max = 500, code = "QY-PROC-0010"))]
     pub comment: Option<String>,
+}
+
+fn customer_nos(numbers: &[String]) -> Result<(), ValidationError> {
+    if numbers.iter().all(|n| store::valid_customer_no(n)) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("customer_nos"))
+    }
 }
 
 async fn submit_plan(
@@ -133,21 +151,34 @@ async fn submit_plan(
     if !campaign::org_in_scope(state, user, new.org_id).await? {
         return Err(refused(ErrorCode::UnknownCampaignOrg));
     }
+    // as on the staff API, no campaign goes to review without customers; refused before a
+    // draft is written
+    if request.customer_nos.is_empty() {
+        return Err(refused(ErrorCode::CampaignWithoutCustomers));
+    }
     // named by the serial number: a retry after a provider failure finds its draft again
     let id = Uuid::new_v5(
         &PLAN_NAMESPACE,
         format!("{}:{}", caller.consumer_code, caller.seq_no).as_bytes(),
     );
-    let id = store::create_once(&state.pool, id, &new, state.clock.now(), who(user, caller))
-        .await?
-        .map_err(|r| {
-            refused(match r {
-                store::Refusal::UnknownOrg => ErrorCode::UnknownCampaignOrg,
-                store::Refusal::UnknownTemplate => ErrorCode::UnknownRuleTemplate,
-                store::Refusal::UnknownCampaign => ErrorCode::UnknownCampaign,
-                store::Refusal::NotDraft => ErrorCode::CampaignNotDraft,
-            })
-        })?;
+    let now = state.clock.now();
+    let id = store::create_once(
+        &state.pool,
+        id,
+        &new,
+        &request.customer_nos,
+        now,
+        who(user, caller),
+    )
+    .await?
+    .map_err(|r| {
+        refused(match r {
+            store::Refusal::UnknownOrg => ErrorCode::UnknownCampaignOrg,
+            store::Refusal::UnknownTemplate => ErrorCode::UnknownRuleTemplate,
+            store::Refusal::UnknownCampaign => ErrorCode::UnknownCampaign,
+            store::Refusal::NotDraft => ErrorCode::CampaignNotDraft,
+        })
+    })?;
     let Some(record) = store::detail(&state.pool, id).await? else {
         return Err(refused(ErrorCode::UnknownCampaign));
     };

@@ -3,10 +3,12 @@
 //! with the same concurrency and duration — how many empty workflows per second the same
 //! Temporal server starts and completes, as the baseline.
 //!
-//! One process is four calls, each answered only once the workflow has moved:
-//! planner `POST /api/v1/campaigns` (a draft), planner `POST /api/v1/campaigns/{id}/submit`
-//! (answered when 初审 is open), reviewer1 `POST /api/v1/tasks/{task}/decision` (answered when
-//! 复核 is open), reviewer2 the same (answered in Scheduled). The campaign starts a year ahead, so
+//! One process is five calls, each answered only once the workflow has moved:
+//! planner `POST /api/v1/campaigns` (a draft), planner `POST /api/v1/campaigns/{id}/customers`
+//! (its customer list: a campaign goes to review only with customers), planner
+//! `POST /api/v1/campaigns/{id}/submit` (answered when 初审 is open), reviewer1
+//! `POST /api/v1/tasks/{task}/decision` (answered when 复核 is open), reviewer2 the same
+//! (answered in Scheduled). The campaign starts a year ahead, so
 //! the process then rests in Scheduled on its start timer: a completed process.
 
 use crate::empty;
@@ -255,7 +257,7 @@ async fn drive(plan: &Plan, task: usize, start: Start) -> Tally {
     tally
 }
 
-/// The four calls of one process; the call it stopped at when one failed.
+/// The five calls of one process; the call it stopped at when one failed.
 async fn process(plan: &Plan, conn: &mut Conn, name: &str, tally: &mut Tally) -> Result<(), Op> {
     let start_at = chrono::Utc::now() + chrono::Duration::days(365);
     let draft = json!({
@@ -278,6 +280,7 @@ async fn process(plan: &Plan, conn: &mut Conn, name: &str, tally: &mut Tally) ->
         Next::Id,
     )
     .await?;
+    upload(conn, tally, &id, &staff.planner).await?;
     let path = format!("/api/v1/campaigns/{id}/submit");
     let body = json!({"comment": "请审批"});
     let mut first = call(
@@ -317,6 +320,28 @@ async fn process(plan: &Plan, conn: &mut Conn, name: &str, tally: &mut Tally) ->
     )
     .await?;
     Ok(())
+}
+
+/// The draft's customer list: three customers, as a planner's CSV.
+async fn upload(conn: &mut Conn, tally: &mut Tally, id: &str, cookie: &str) -> Result<(), Op> {
+    let op = Op::Upload;
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/campaigns/{id}/customers"))
+        .header(CSRF.0, CSRF.1)
+        .header(hyper::header::COOKIE, cookie)
+        .header(hyper::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .body(Full::new(Bytes::from_static(
+            b"customer_no\nC000000001\nC000000002\nC000000003\n",
+        )))
+        .expect("a valid request");
+    let began = Instant::now();
+    let result = conn.send(request).await;
+    let micros = began.elapsed().as_micros() as u64;
+    let outcome = crate::drive::classify(op, &result);
+    let success = outcome.class() == Class::Success;
+    tally.record(outcome, micros);
+    if success { Ok(()) } else { Err(op) }
 }
 
 /// What the next call needs from an answer.

@@ -5,7 +5,7 @@ use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// What we time: the two calls of the channel API; the four calls of a campaign process, the
+/// What we time: the two calls of the channel API; the five calls of a campaign process, the
 /// whole process, and an empty Temporal workflow (campaign-process).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Op {
@@ -13,6 +13,8 @@ pub enum Op {
     Redeem,
     /// `POST /api/v1/campaigns` by the planner.
     Create,
+    /// `POST /api/v1/campaigns/{id}/customers` by the planner: the draft's customer list.
+    Upload,
     /// `POST /api/v1/campaigns/{id}/submit` by the planner, answered once 初审 is open.
     Submit,
     /// reviewer1 looking for 初审's task in the inbox, when the submission's answer came before
@@ -22,7 +24,7 @@ pub enum Op {
     FirstReview,
     /// 复核: reviewer2's decision, answered in Scheduled.
     SecondReview,
-    /// The four calls above, one after the other.
+    /// The five calls above, one after the other.
     Process,
     /// Start an empty workflow and wait for its result.
     EmptyWorkflow,
@@ -40,6 +42,7 @@ impl fmt::Display for Op {
             Op::Claim => "claim",
             Op::Redeem => "redeem",
             Op::Create => "create",
+            Op::Upload => "upload",
             Op::Submit => "submit",
             Op::Inbox => "inbox",
             Op::FirstReview => "初审",

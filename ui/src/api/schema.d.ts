@@ -647,7 +647,10 @@ export interface paths {
         put?: never;
         /**
          * Replaces a draft's customer list 活动名单 with the CSV in the body (`text/csv`, UTF-8, one
-         *     customer number per line, optional header `customer_no`), streamed into PostgreSQL.
+         *     customer number per line), streamed into PostgreSQL. The number is the first column, or the
+         *     column a header line names (`customer_no`, `客户号`, `客户编号`: an Excel export such as
+         *     `序号,客户号,客户姓名` works as it is). All or nothing: a file with no valid customer number,
+         *     or one that cannot be read whole, is refused and the previous list stays.
          */
         post: operations["upload_customers"];
         delete?: never;
@@ -2798,7 +2801,8 @@ export interface components {
             invalid: number;
             /**
              * Format: int64
-             * @description Data lines read (a header line `customer_no` and blank lines are not counted).
+             * @description Data lines read (a header line naming the customer-number column and blank lines are not
+             *     counted).
              */
             total_rows: number;
         };
@@ -4222,7 +4226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-CAMP-0007 not UTF-8 text */
+            /** @description QY-CAMP-0007 not UTF-8 text; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4299,7 +4303,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProcessStatus"];
                 };
             };
-            /** @description QY-PROC-0002 not a draft */
+            /** @description QY-PROC-0002 not a draft; QY-CAMP-0011 the customer list is empty */
             409: {
                 headers: {
                     [name: string]: unknown;
