@@ -498,7 +498,7 @@ pub async fn movements(
     Query(query): Query<PageQuery>,
 ) -> Result<Json<MovementPage>, ApiError> {
     let (limit, offset) = paging(query.page, query.page_size)?;
-    let (items, total) = queries::movements(&state.pool, &code, limit, offset)
+    let (items, total) = queries::movements(&state.pool, &code, state.clock.now(), limit, offset)
         .await?
         .ok_or(ErrorCode::UnknownTemplate)?;
     let days = queries::stock_by_day(&state.pool, &code).await?;
@@ -545,7 +545,9 @@ pub struct CouponPage {
     pub total: i64,
 }
 
-/// 发放明细查询: coupons handed out, customers masked.
+/// 发放明细查询: coupons handed out, customers masked, and the codes of coupons that can still be
+/// redeemed masked (`code_masked`): for everyone, also a holder of `benefit:coupon:unmask`, who
+/// reads one whole through `GET /benefits/coupons/{id}/code`.
 #[utoipa::path(get, path = "/api/v1/benefits/coupons", tag = "benefits", params(CouponQuery),
     responses((status = 200, body = CouponPage)))]
 pub async fn coupons(
@@ -554,8 +556,37 @@ pub async fn coupons(
     Query(query): Query<CouponQuery>,
 ) -> Result<Json<CouponPage>, ApiError> {
     let (limit, offset) = paging(query.page, query.page_size)?;
-    let (items, total) = queries::coupons(&state.pool, &query.filter()?, limit, offset).await?;
+    let filter = query.filter()?;
+    let (items, total) =
+        queries::coupons(&state.pool, &filter, state.clock.now(), limit, offset).await?;
     Ok(Json(CouponPage { items, total }))
+}
+
+/// One coupon's code in full.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CouponCode {
+    pub code: String,
+}
+
+/// A coupon's code in full (`benefit:coupon:unmask`): an unused code is a bearer secret, so each
+/// read is audited — who read which coupon's code, never the code.
+#[utoipa::path(get, path = "/api/v1/benefits/coupons/{id}/code", tag = "benefits",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = CouponCode),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003 without benefit:coupon:unmask"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3001 no such coupon"),
+    ))]
+pub async fn coupon_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::CouponUnmask>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<CouponCode>, ApiError> {
+    let code = queries::unmask_code(&state.pool, id, state.clock.now(), actor(&user, peer))
+        .await?
+        .ok_or(ErrorCode::UnknownCoupon)?;
+    Ok(Json(CouponCode { code }))
 }
 
 #[derive(Serialize)]
@@ -569,7 +600,8 @@ struct CouponCsvRow {
     valid_to: String,
 }
 
-/// Export the coupons handed out as CSV (customers masked; step-up; audited).
+/// Export the coupons handed out as CSV (customers and redeemable codes masked, whoever exports;
+/// step-up; audited).
 #[utoipa::path(get, path = "/api/v1/benefits/coupons/export", tag = "benefits", params(CouponQuery),
     responses((status = 200, content_type = "text/csv", description = "UTF-8 CSV with a BOM")))]
 pub async fn export_coupons(
@@ -580,7 +612,8 @@ pub async fn export_coupons(
     Query(query): Query<CouponQuery>,
 ) -> Result<Response, ApiError> {
     const MAX_ROWS: i64 = 100_000;
-    let (items, _) = queries::coupons(&state.pool, &query.filter()?, MAX_ROWS, 0).await?;
+    let now = state.clock.now();
+    let (items, _) = queries::coupons(&state.pool, &query.filter()?, now, MAX_ROWS, 0).await?;
     let rows = items.len();
     let csv = logs::csv_bytes(items.into_iter().map(|c| CouponCsvRow {
         code: c.code,
@@ -638,6 +671,7 @@ pub async fn redemptions(
         &state.pool,
         merchant,
         query.template_code.as_deref().filter(|s| !s.is_empty()),
+        state.clock.now(),
         limit,
         offset,
     )

@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/benefits/coupons", get(benefits::coupons))
         .route("/benefits/coupons/export", get(benefits::export_coupons))
+        .route("/benefits/coupons/{id}/code", get(benefits::coupon_code))
         .route("/benefits/redemptions", get(benefits::redemptions))
         .route(
             "/benefits/merchant-redemptions",

@@ -90,6 +90,7 @@ use utoipa::OpenApi;
         benefits::movements,
         benefits::coupons,
         benefits::export_coupons,
+        benefits::coupon_code,
         benefits::redemptions,
         benefits::merchant_redeem,
         benefits::my_stores,

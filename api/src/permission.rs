@@ -69,6 +69,9 @@ permissions! {
     StockUpdate = "benefit:stock:update", "增加和收回库存", "Add and withdraw stock";
     CouponView = "benefit:coupon:view", "查看发放明细", "View coupons handed out";
     CouponExport = "benefit:coupon:export", "导出发放明细", "Export coupons handed out";
+    /// An unused coupon's code is a bearer secret: lists and exports mask it; this reads one
+    /// whole, each time audited.
+    CouponUnmask = "benefit:coupon:unmask", "查看完整券码", "See unused coupon codes in full";
     CouponWithdraw = "benefit:coupon:withdraw", "收回未使用的券", "Withdraw unused coupons";
     CouponRedeem = "benefit:coupon:redeem", "核销优惠券（商户）", "Redeem coupons (merchants)";
     RedemptionView = "benefit:redemption:view", "查看核销记录", "View redemptions";

@@ -1278,3 +1278,180 @@ async fn an_edit_is_refused_field_by_field_as_a_creation_is_and_only_with_the_pe
     );
     assert_eq!(bank.contents().await, before);
 }
+
+/// The demo's coupons as stored: (id, code, status).
+async fn stored_coupons(app: &TestApp) -> Vec<(Uuid, String, String)> {
+    sqlx::query_as("SELECT id, code, status FROM coupons")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Issue 13: an unused coupon's code redeems at any till, yet a planner saw them whole in
+/// 权益发放明细查询 and its export. Now every list masks the code of a coupon that can still be
+/// redeemed (first and last four shown); a used one shows whole.
+#[tokio::test]
+async fn a_planner_sees_unused_coupon_codes_masked_in_the_list_and_the_export() {
+    let app = spawn_app().await;
+    app.login("planner", DEMO_PASSWORD).await.unwrap();
+    let stored = stored_coupons(&app).await;
+    let unused: Vec<&String> = stored
+        .iter()
+        .filter(|(_, _, s)| s == "unused")
+        .map(|(_, c, _)| c)
+        .collect();
+    let used: Vec<&String> = stored
+        .iter()
+        .filter(|(_, _, s)| s == "used")
+        .map(|(_, c, _)| c)
+        .collect();
+    assert!(!unused.is_empty() && !used.is_empty(), "the demo has both");
+
+    let page: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/coupons?page_size=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), stored.len());
+    for item in items {
+        let (_, code, status) = stored
+            .iter()
+            .find(|(id, _, _)| item["id"] == id.to_string())
+            .expect("a stored coupon");
+        let shown = item["code"].as_str().unwrap();
+        if status == "unused" {
+            assert_eq!(item["code_masked"], true);
+            assert_eq!(shown, format!("{}********{}", &code[..4], &code[12..]));
+        } else {
+            assert_eq!(item["code_masked"], false);
+            assert_eq!(shown, code, "a {status} coupon shows whole");
+        }
+    }
+
+    let export = app
+        .http
+        .get(app.url("/api/v1/benefits/coupons/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    let csv = export.text().await.unwrap();
+    for code in &unused {
+        assert!(!csv.contains(code.as_str()), "{code} leaked in the export");
+        assert!(csv.contains(&format!("{}********{}", &code[..4], &code[12..])));
+    }
+    for code in &used {
+        assert!(csv.contains(code.as_str()), "a used code shows whole");
+    }
+
+    // the stock ledger and the redemption records show no redeemable code either
+    for path in [
+        "/api/v1/benefits/templates/DEMO-MJ20/movements?page_size=100",
+        "/api/v1/benefits/redemptions?page_size=100",
+    ] {
+        let text = app
+            .http
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for code in &unused {
+            assert!(!text.contains(code.as_str()), "{code} leaked in {path}");
+        }
+    }
+}
+
+/// Reading an unused code whole takes `benefit:coupon:unmask` (no demo role holds it) and each
+/// read is an audit row naming the coupon, never the code.
+#[tokio::test]
+async fn unmasking_a_coupon_code_takes_its_permission_and_is_audited() {
+    let app = spawn_app().await;
+    let stored = stored_coupons(&app).await;
+    let (id, code, _) = stored.iter().find(|(_, _, s)| s == "unused").unwrap();
+    let path = format!("/api/v1/benefits/coupons/{id}/code");
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    let refused = planner.http.get(planner.url(&path)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["code"], "QY-AUTH-0003");
+
+    // a customer-service role with the permission, granted to monitor
+    let mut owner = app.owner_connection().await;
+    sqlx::query(
+        "WITH r AS (INSERT INTO roles (code, name, data_scope) VALUES ('service', '客服', 'all')
+                    RETURNING id),
+              p AS (INSERT INTO role_permissions (role_id, permission)
+                    SELECT id, 'benefit:coupon:unmask' FROM r)
+         INSERT INTO user_roles (user_id, role_id)
+         SELECT u.id, r.id FROM users u, r WHERE u.username = 'monitor'",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    app.login("monitor", DEMO_PASSWORD).await.unwrap();
+    let listed: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/coupons?page_size=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.to_string())
+        .unwrap();
+    assert_eq!(
+        row["code_masked"], true,
+        "the list masks it for a holder too"
+    );
+    let shown: Value = app
+        .http
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["code"], code.as_str());
+    let audited: Vec<(Option<String>, Option<String>, Value)> = sqlx::query_as(
+        "SELECT username, target, after FROM audit_log WHERE action = 'benefit.coupon.unmask'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited.len(),
+        1,
+        "one read, one row; the refusal read nothing"
+    );
+    assert_eq!(audited[0].0.as_deref(), Some("monitor"));
+    assert_eq!(audited[0].1, Some(id.to_string()));
+    assert_eq!(audited[0].2["redeemable"], true);
+    assert!(
+        !audited[0].2.to_string().contains(code.as_str()),
+        "the audit row never holds the code"
+    );
+    let unknown = app
+        .http
+        .get(app.url(&format!("/api/v1/benefits/coupons/{}/code", Uuid::new_v4())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(unknown["code"], "QY-BEN-3001");
+}

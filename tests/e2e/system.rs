@@ -466,6 +466,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "get",
+        "/api/v1/benefits/coupons/{id}/code",
+        Some("benefit:coupon:unmask"),
+    ),
+    (
+        "get",
         "/api/v1/benefits/redemptions",
         Some("benefit:redemption:view"),
     ),

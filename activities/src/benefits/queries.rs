@@ -1,5 +1,6 @@
 //! 库存变动查询, 发放明细查询, redemption records: what staff read, one page at a time, customer
-//! numbers masked.
+//! numbers masked — and the codes of coupons that can still be redeemed, which are bearer secrets:
+//! anyone who reads one can spend it at a till. Used, withdrawn and expired coupons show in full.
 
 use crate::pii;
 use chrono::{DateTime, Utc};
@@ -84,12 +85,46 @@ pub async fn templates(
     Ok((rows, total))
 }
 
+/// A redeemable coupon's code as staff see it: the first and last four characters.
+pub fn mask_code(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    let n = chars.len();
+    if n <= 8 {
+        return "*".repeat(n);
+    }
+    let mut out: String = chars[..4].iter().collect();
+    out.push_str(&"*".repeat(n - 8));
+    out.extend(&chars[n - 4..]);
+    out
+}
+
+/// Whether a coupon can still be redeemed at `now` (unused and not expired): its code is then a
+/// secret.
+pub fn redeemable(status: &str, valid_to: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    status == "unused" && valid_to > now
+}
+
+/// The code as a list shows it, and whether it is masked.
+fn shown(
+    code: String,
+    status: &str,
+    valid_to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (String, bool) {
+    if redeemable(status, valid_to, now) {
+        (mask_code(&code), true)
+    } else {
+        (code, false)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MovementRow {
     pub id: i64,
     /// `initial`, `increase`, `claim`, `withdraw`.
     pub kind: String,
     pub quantity: i64,
+    /// Masked while the coupon can be redeemed.
     pub coupon_code: Option<String>,
     pub by_username: Option<String>,
     pub at: DateTime<Utc>,
@@ -99,6 +134,7 @@ pub struct MovementRow {
 pub async fn movements(
     pool: &PgPool,
     template_code: &str,
+    now: DateTime<Utc>,
     limit: i64,
     offset: i64,
 ) -> Result<Option<(Vec<MovementRow>, i64)>, sqlx::Error> {
@@ -111,9 +147,9 @@ pub async fn movements(
     else {
         return Ok(None);
     };
-    let rows = sqlx::query_as!(
-        MovementRow,
-        "SELECT m.id, m.kind, m.quantity, c.code AS \"coupon_code?\", u.username AS \"by_username?\", m.at
+    let rows = sqlx::query!(
+        "SELECT m.id, m.kind, m.quantity, c.code AS \"coupon_code?\", c.status AS \"coupon_status?\",
+                c.valid_to AS \"coupon_valid_to?\", u.username AS \"by_username?\", m.at
            FROM stock_movements m
            LEFT JOIN coupons c ON c.id = m.coupon_id
            LEFT JOIN users u ON u.id = m.by_user
@@ -125,6 +161,22 @@ pub async fn movements(
     )
     .fetch_all(pool)
     .await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| MovementRow {
+            id: r.id,
+            kind: r.kind,
+            quantity: r.quantity,
+            coupon_code: match (r.coupon_code, r.coupon_status, r.coupon_valid_to) {
+                (Some(code), Some(status), Some(valid_to)) => {
+                    Some(shown(code, &status, valid_to, now).0)
+                }
+                (code, _, _) => code,
+            },
+            by_username: r.by_username,
+            at: r.at,
+        })
+        .collect();
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM stock_movements WHERE template_id = $1"#,
         template_id
@@ -170,7 +222,13 @@ pub async fn stock_by_day(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CouponRow {
+    pub id: Uuid,
+    /// Masked (`ABCD********WXYZ`) while the coupon can be redeemed (unused, not expired): a
+    /// holder of `benefit:coupon:unmask` reads it whole through `GET /benefits/coupons/{id}/code`,
+    /// audited.
     pub code: String,
+    /// Whether `code` is masked.
+    pub code_masked: bool,
     pub template_code: String,
     pub template_name: String,
     /// Masked (C1****0001).
@@ -189,15 +247,16 @@ pub struct CouponFilter<'a> {
     pub status: Option<&'a str>,
 }
 
-/// 发放明细: coupons handed out, newest first.
+/// 发放明细: coupons handed out, newest first; the codes of those redeemable at `now` masked.
 pub async fn coupons(
     pool: &PgPool,
     filter: &CouponFilter<'_>,
+    now: DateTime<Utc>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CouponRow>, i64), sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT c.code, t.code AS template_code, t.name AS template_name, c.customer_no, a.code AS client_code, c.campaign_id,
+        "SELECT c.id, c.code, t.code AS template_code, t.name AS template_name, c.customer_no, a.code AS client_code, c.campaign_id,
                 c.status, c.claimed_at, c.valid_to
            FROM coupons c JOIN coupon_templates t ON t.id = c.template_id JOIN api_clients a ON a.id = c.client_id
           WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
@@ -225,24 +284,64 @@ pub async fn coupons(
     .await?;
     let items = rows
         .into_iter()
-        .map(|r| CouponRow {
-            code: r.code,
-            template_code: r.template_code,
-            template_name: r.template_name,
-            customer_no: pii::mask(pii::Kind::CustomerNo, &r.customer_no),
-            client_code: r.client_code,
-            campaign_id: r.campaign_id,
-            status: r.status,
-            claimed_at: r.claimed_at,
-            valid_to: r.valid_to,
+        .map(|r| {
+            let (code, code_masked) = shown(r.code, &r.status, r.valid_to, now);
+            CouponRow {
+                id: r.id,
+                code,
+                code_masked,
+                template_code: r.template_code,
+                template_name: r.template_name,
+                customer_no: pii::mask(pii::Kind::CustomerNo, &r.customer_no),
+                client_code: r.client_code,
+                campaign_id: r.campaign_id,
+                status: r.status,
+                claimed_at: r.claimed_at,
+                valid_to: r.valid_to,
+            }
         })
         .collect();
     Ok((items, total))
 }
 
+/// One coupon's code in full, for a holder of `benefit:coupon:unmask`; the audit row names the
+/// coupon and who read it, never the code. `None`: no such coupon.
+#[tracing::instrument(skip(pool, by))]
+pub async fn unmask_code(
+    pool: &PgPool,
+    id: Uuid,
+    now: DateTime<Utc>,
+    by: crate::audit::Entry,
+) -> Result<Option<String>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(row) = sqlx::query!(
+        "SELECT c.code, c.status, c.valid_to, t.code AS template_code
+           FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE c.id = $1",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let entry = crate::audit::Entry {
+        action: "benefit.coupon.unmask",
+        target: Some(id.to_string()),
+        after: Some(serde_json::json!({
+            "template_code": row.template_code, "status": row.status,
+            "redeemable": redeemable(&row.status, row.valid_to, now),
+        })),
+        ..by
+    };
+    crate::audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Some(row.code))
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RedemptionRow {
     pub id: Uuid,
+    /// Masked when a reversal made the coupon redeemable again.
     pub coupon_code: String,
     pub template_code: String,
     pub template_name: String,
@@ -262,12 +361,13 @@ pub async fn redemptions(
     pool: &PgPool,
     merchant_id: Option<Uuid>,
     template_code: Option<&str>,
+    now: DateTime<Utc>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<RedemptionRow>, i64), sqlx::Error> {
-    let rows = sqlx::query_as!(
-        RedemptionRow,
-        "SELECT r.id, c.code AS coupon_code, t.code AS template_code, t.name AS template_name,
+    let rows = sqlx::query!(
+        "SELECT r.id, c.code AS coupon_code, c.status AS coupon_status, c.valid_to AS coupon_valid_to,
+                t.code AS template_code, t.name AS template_name,
                 m.code AS merchant_code, m.name AS merchant_name, s.code AS store_code,
                 s.name AS store_name, r.order_amount, r.discount, r.order_ref, r.redeemed_at, r.reversed_at
            FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
@@ -282,6 +382,24 @@ pub async fn redemptions(
     )
     .fetch_all(pool)
     .await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| RedemptionRow {
+            id: r.id,
+            coupon_code: shown(r.coupon_code, &r.coupon_status, r.coupon_valid_to, now).0,
+            template_code: r.template_code,
+            template_name: r.template_name,
+            merchant_code: r.merchant_code,
+            merchant_name: r.merchant_name,
+            store_code: r.store_code,
+            store_name: r.store_name,
+            order_amount: r.order_amount,
+            discount: r.discount,
+            order_ref: r.order_ref,
+            redeemed_at: r.redeemed_at,
+            reversed_at: r.reversed_at,
+        })
+        .collect();
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
              JOIN coupon_templates t ON t.id = c.template_id
@@ -334,4 +452,30 @@ pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
     )
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn a_redeemable_coupons_code_is_masked_and_a_spent_or_expired_one_is_not() {
+        let now = Utc::now();
+        let code = "ABCD2345EFGH6789".to_owned();
+        assert_eq!(mask_code(&code), "ABCD********6789");
+        let later = now + Duration::days(1);
+        assert_eq!(
+            shown(code.clone(), "unused", later, now),
+            ("ABCD********6789".to_owned(), true)
+        );
+        for (status, valid_to) in [("used", later), ("withdrawn", later), ("unused", now)] {
+            assert_eq!(
+                shown(code.clone(), status, valid_to, now),
+                (code.clone(), false),
+                "{status}"
+            );
+        }
+        assert_eq!(mask_code("SHORT"), "*****");
+    }
 }

@@ -356,7 +356,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 发放明细查询: coupons handed out, customers masked. */
+        /**
+         * 发放明细查询: coupons handed out, customers masked, and the codes of coupons that can still be
+         *     redeemed masked (`code_masked`): for everyone, also a holder of `benefit:coupon:unmask`, who
+         *     reads one whole through `GET /benefits/coupons/{id}/code`.
+         */
         get: operations["coupons"];
         put?: never;
         post?: never;
@@ -373,8 +377,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export the coupons handed out as CSV (customers masked; step-up; audited). */
+        /**
+         * Export the coupons handed out as CSV (customers and redeemable codes masked, whoever exports;
+         *     step-up; audited).
+         */
         get: operations["export_coupons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/coupons/{id}/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A coupon's code in full (`benefit:coupon:unmask`): an unused code is a bearer secret, so each
+         *     read is audited — who read which coupon's code, never the code.
+         */
+        get: operations["coupon_code"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1723,6 +1750,10 @@ export interface components {
             /** @description `false` disables the consumer: the gateway refuses it with `GW-C-0102`. */
             active: boolean;
         };
+        /** @description One coupon's code in full. */
+        CouponCode: {
+            code: string;
+        };
         CouponPage: {
             items: components["schemas"]["CouponRow"][];
             /** Format: int64 */
@@ -1734,9 +1765,18 @@ export interface components {
             /** Format: date-time */
             claimed_at: string;
             client_code: string;
+            /**
+             * @description Masked (`ABCD********WXYZ`) while the coupon can be redeemed (unused, not expired): a
+             *     holder of `benefit:coupon:unmask` reads it whole through `GET /benefits/coupons/{id}/code`,
+             *     audited.
+             */
             code: string;
+            /** @description Whether `code` is masked. */
+            code_masked: boolean;
             /** @description Masked (C1****0001). */
             customer_no: string;
+            /** Format: uuid */
+            id: string;
             status: string;
             template_code: string;
             template_name: string;
@@ -2126,6 +2166,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             by_username?: string | null;
+            /** @description Masked while the coupon can be redeemed. */
             coupon_code?: string | null;
             /** Format: int64 */
             id: number;
@@ -2370,6 +2411,7 @@ export interface components {
             total: number;
         };
         RedemptionRow: {
+            /** @description Masked when a reversal made the coupon redeemable again. */
             coupon_code: string;
             /** Format: int64 */
             discount: number;
@@ -3593,6 +3635,45 @@ export interface operations {
                 };
                 content: {
                     "text/csv": unknown;
+                };
+            };
+        };
+    };
+    coupon_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponCode"];
+                };
+            };
+            /** @description QY-AUTH-0003 without benefit:coupon:unmask */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3001 no such coupon */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
