@@ -682,11 +682,13 @@ impl FromRequestParts<AppState> for SteppedUp {
     }
 }
 
-/// Middleware on `/api/v1`: a state-changing request must carry `X-Requested-With: quanyi`.
+/// Middleware on `/api/v1`: a state-changing request (POST, PUT, PATCH, DELETE) must carry
+/// `X-Requested-With: quanyi`. Every other method passes, so one that no route takes (TRACE,
+/// CONNECT, …) gets the router's 405, not a 403 that would hide it.
 pub async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
-    let safe = matches!(
+    let safe = !matches!(
         *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
     let marked = request
         .headers()
