@@ -593,6 +593,77 @@ mod tests {
         }
     }
 
+    const BEGIN: &str = "<!-- generated from ErrorCode::ALL in api/src/error.rs: begin -->\n";
+    const END: &str = "<!-- generated: end -->";
+
+    /// The areas of the codes, in the order docs/errors.md shows them.
+    const AREAS: &[(&str, &str)] = &[
+        ("REQ", "The request itself · 请求"),
+        ("AUTH", "Sign-in and sessions · 登录与会话"),
+        ("PWD", "Passwords · 密码"),
+        ("SYS", "System and system administration · 系统管理"),
+        ("CLI", "Signed clients (channel API) · 接入方签名"),
+        (
+            "BEN",
+            "Benefits: templates, stock, claims, redemptions · 权益",
+        ),
+        ("CAMP", "Campaigns · 营销活动"),
+        ("PROC", "Processes and approvals · 流程与审批"),
+        ("ESB", "ESB administration · 接口服务管理"),
+    ];
+
+    /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.
+    fn catalogue_tables() -> String {
+        let mut out = String::new();
+        for (area, title) in AREAS {
+            let mut codes: Vec<ErrorCode> = ErrorCode::ALL
+                .iter()
+                .copied()
+                .filter(|c| c.code().split('-').nth(1) == Some(area))
+                .collect();
+            codes.sort_by_key(|c| c.code());
+            out.push_str(&format!(
+                "\n### QY-{area}: {title}\n\n| Code | HTTP | 中文 | English |\n| --- | --- | --- | --- |\n"
+            ));
+            for c in codes {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    c.code(),
+                    c.status().as_u16(),
+                    c.message(Lang::Zh).replace('|', "\\|"),
+                    c.message(Lang::En).replace('|', "\\|"),
+                ));
+            }
+        }
+        out.push('\n');
+        out
+    }
+
+    /// docs/errors.md lists every code as the catalogue has it; `UPDATE_DOCS=1` rewrites its tables.
+    #[test]
+    fn the_error_document_lists_every_code_as_the_catalogue_has_it() {
+        for code in ErrorCode::ALL {
+            let area = code.code().split('-').nth(1).unwrap_or_default();
+            assert!(
+                AREAS.iter().any(|(a, _)| *a == area),
+                "{}: name its area in AREAS",
+                code.code()
+            );
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/errors.md");
+        let page = std::fs::read_to_string(&path).expect("docs/errors.md");
+        let (head, rest) = page.split_once(BEGIN).expect("the begin marker");
+        let (_, tail) = rest.split_once(END).expect("the end marker");
+        let expected = format!("{head}{BEGIN}{}{END}{tail}", catalogue_tables());
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        assert!(
+            page == expected,
+            "docs/errors.md disagrees with ErrorCode::ALL: run UPDATE_DOCS=1 cargo test -p quanyi-api error"
+        );
+    }
+
     /// The catalogue is data that clients rely on: any change shows up in review.
     #[test]
     fn error_catalogue() {
