@@ -369,7 +369,6 @@ pub async fn logout(
 /// enrolment).
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses(
     (status = 200, body = SessionView),
-    (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001, 0004, 0005, 0010"),
 ))]
 pub async fn me(
     State(state): State<AppState>,

@@ -96,36 +96,46 @@ fn kind(kind: &str) -> Result<(), ValidationError> {
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct TemplateTerms {
     /// Its benefit item (权益品目), if any.
+    #[schema(min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32, code = "QY-BEN-1011"))]
     pub item_code: Option<String>,
-    #[schema(example = "满100减20", max_length = 100)]
+    #[schema(example = "满100减20", min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-BEN-1006"))]
     pub name: String,
     /// Fen.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     #[validate(range(min = 0, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
     pub face_value: i64,
     /// Fen; the order must reach it.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     #[validate(range(min = 0, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
     pub threshold: i64,
     /// For `discount` only: the share paid, per mille (850 = 8.5 折).
+    #[schema(minimum = 1, maximum = 999)]
     #[validate(range(min = 1, max = 999, code = "QY-BEN-1006"))]
     pub discount_permille: Option<i32>,
     pub claim_from: chrono::DateTime<chrono::Utc>,
     pub claim_to: chrono::DateTime<chrono::Utc>,
     pub valid_from: Option<chrono::DateTime<chrono::Utc>>,
     pub valid_to: Option<chrono::DateTime<chrono::Utc>>,
+    #[schema(minimum = 1, maximum = 3660)]
     #[validate(range(min = 1, max = 3660, code = "QY-BEN-1008"))]
     pub valid_days: Option<i32>,
+    #[schema(minimum = 1, maximum = 1000)]
     #[validate(range(min = 1, max = 1000, code = "QY-BEN-1006"))]
     pub limit_per_day: Option<i32>,
+    #[schema(minimum = 1, maximum = 10000)]
     #[validate(range(min = 1, max = 10000, code = "QY-BEN-1006"))]
     pub limit_total: Option<i32>,
     /// Per customer, of the claims through one campaign.
+    #[schema(minimum = 1, maximum = 1000)]
     #[validate(range(min = 1, max = 1000, code = "QY-BEN-1006"))]
     pub limit_per_campaign: Option<i32>,
     /// Redemptions at one merchant per day.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     #[validate(range(min = 1, max = 1_000_000, code = "QY-BEN-1006"))]
     pub limit_per_merchant_day: Option<i32>,
+    #[schema(max_items = 100)]
     #[validate(length(max = 100, code = "QY-BEN-1003"))]
     pub merchant_codes: Vec<String>,
 }
@@ -190,11 +200,17 @@ pub struct TemplateIdentity {
     #[validate(custom(function = "template_code", code = "QY-BEN-1006"))]
     pub code: String,
     /// `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物.
+    #[schema(
+        example = "threshold",
+        pattern = "^(threshold|discount|cash|physical)$"
+    )]
     #[validate(custom(function = "kind", code = "QY-BEN-1006"))]
     pub kind: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     #[validate(range(min = 0, max = 1_000_000_000, code = "QY-BEN-1006"))]
     pub initial_stock: i64,
     /// 1–64; more for a hot (seckill) template.
+    #[schema(minimum = 1, maximum = 64)]
     #[validate(range(min = 1, max = 64, code = "QY-BEN-1006"))]
     pub shards: i32,
     /// Claimable at once (in its window), or a draft to activate later.
@@ -316,7 +332,11 @@ pub struct StatusRequest {
 /// 上架 / 下架 a template.
 #[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/status", tag = "benefits",
     params(("code" = String, Path)), request_body = StatusRequest,
-    responses((status = 204), (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1005")))]
+    responses(
+        (status = 204),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1002 no such template"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1005"),
+    ))]
 pub async fn set_status(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -351,9 +371,11 @@ pub enum StockAction {
 pub struct StockRequest {
     /// `increase` (增加库存) or `withdraw` (收回未领取的库存).
     pub action: StockAction,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     #[validate(range(min = 1, max = 1_000_000_000, code = "QY-BEN-1006"))]
     pub quantity: i64,
     /// Why: shown to the approver of a large increase.
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-BEN-1006"))]
     pub reason: Option<String>,
 }
@@ -374,6 +396,7 @@ pub struct StockChangePending {
     responses(
         (status = 204, description = "done"),
         (status = 202, body = StockChangePending, description = "waiting for approval"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1002 no such template"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1004 not enough, 1005 withdrawn"),
     ))]
 pub async fn change_stock(
@@ -465,7 +488,10 @@ pub struct WithdrawnView {
 
 /// 收回: withdraw every claimed-but-unused coupon of a template.
 #[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/coupon-withdrawal", tag = "benefits",
-    params(("code" = String, Path)), responses((status = 200, body = WithdrawnView)))]
+    params(("code" = String, Path)), responses(
+        (status = 200, body = WithdrawnView),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1002 no such template"),
+    ))]
 pub async fn withdraw_coupons(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -490,7 +516,10 @@ pub struct MovementPage {
 
 /// 库存变动查询: a template's stock ledger and its day-by-day totals.
 #[utoipa::path(get, path = "/api/v1/benefits/templates/{code}/movements", tag = "benefits",
-    params(("code" = String, Path), PageQuery), responses((status = 200, body = MovementPage)))]
+    params(("code" = String, Path), PageQuery), responses(
+        (status = 200, body = MovementPage),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1002 no such template"),
+    ))]
 pub async fn movements(
     State(state): State<AppState>,
     _: Authorized<perm::StockView>,
@@ -698,15 +727,21 @@ async fn merchant_scope(
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct StaffRedeemRequest {
     /// Unique per merchant (the page makes one per attempt); a repeat answers as the first.
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64, code = "QY-REQ-0002"))]
     pub request_id: String,
     /// Typed, or the scanned QR payload.
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64, code = "QY-BEN-3001"))]
     pub coupon_code: String,
+    #[schema(min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32, code = "QY-BEN-3009"))]
     pub store_code: String,
+    /// Fen.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
     pub order_amount: i64,
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64, code = "QY-REQ-0002"))]
     pub order_ref: String,
 }
@@ -781,10 +816,13 @@ pub async fn items(
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateItemRequest {
+    #[schema(pattern = "^[0-9A-Za-z_-]{1,32}$")]
     #[validate(custom(function = "short_code", code = "QY-BEN-1011"))]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-BEN-1011"))]
     pub name: String,
+    #[schema(max_length = 1000)]
     #[validate(length(max = 1000, code = "QY-BEN-1011"))]
     pub description: String,
 }
@@ -827,18 +865,23 @@ fn short_code(code: &str) -> Result<(), ValidationError> {
 
 #[derive(Deserialize, Serialize, Validate, utoipa::ToSchema)]
 pub struct StoreRequest {
+    #[schema(pattern = "^[0-9A-Za-z_-]{1,32}$")]
     #[validate(custom(function = "short_code", code = "QY-REQ-0002"))]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
     pub name: String,
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateMerchantRequest {
+    #[schema(pattern = "^[0-9A-Za-z_-]{1,32}$")]
     #[validate(custom(function = "short_code", code = "QY-REQ-0002"))]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
     pub name: String,
+    #[schema(min_items = 1, max_items = 50)]
     #[validate(length(min = 1, max = 50), nested)]
     pub stores: Vec<StoreRequest>,
 }
@@ -888,6 +931,7 @@ pub struct RegisterClientRequest {
     #[schema(example = "mobile_banking", pattern = "^[a-z][a-z0-9_-]{2,31}$")]
     #[validate(custom(function = "client_code", code = "QY-REQ-0002"))]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
     pub name: String,
     pub kind: ClientKind,

@@ -71,10 +71,14 @@ fn code_like(code: &str) -> Result<(), ValidationError> {
 
 #[derive(Serialize, Deserialize, Validate, utoipa::ToSchema)]
 pub struct RuleRequest {
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50, code = "QY-CAMP-0006"))]
     pub name: String,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-CAMP-0006"))]
     pub budget_fen: i64,
+    /// A coupon template's code.
+    #[schema(pattern = "^[0-9A-Za-z_-]{1,32}$")]
     #[validate(custom(function = "code_like", code = "QY-CAMP-0004"))]
     pub template_code: Option<String>,
 }
@@ -82,13 +86,17 @@ pub struct RuleRequest {
 /// A campaign's editable fields. The budget is what the rules share.
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct CampaignRequest {
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-CAMP-0006"))]
     pub name: String,
     /// `grant` 派发, `lottery` 抽奖 or `seckill` 秒杀.
     #[serde(rename = "type")]
+    #[schema(example = "grant", pattern = "^(grant|lottery|seckill)$")]
     #[validate(custom(function = "kind", code = "QY-CAMP-0006"))]
     pub kind: String,
     pub org_id: Uuid,
+    /// Codes of the 渠道 code list, each 2–20 lower-case letters or underscores.
+    #[schema(example = json!(["mobile_banking"]), min_items = 1, max_items = 5)]
     #[validate(
         length(min = 1, max = 5, code = "QY-CAMP-0006"),
         custom(function = "channels", code = "QY-CAMP-0006")
@@ -97,11 +105,14 @@ pub struct CampaignRequest {
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-CAMP-0006"))]
     pub success_criteria: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000, code = "QY-CAMP-0006"))]
     pub description: String,
+    #[schema(min_items = 1, max_items = 20)]
     #[validate(length(min = 1, max = 20, code = "QY-CAMP-0006"), nested)]
     pub rules: Vec<RuleRequest>,
     /// How channels show it; absent: priority 50, the campaign's name, no cap.
@@ -129,22 +140,30 @@ fn entry_url(url: &str) -> Result<(), ValidationError> {
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 #[serde(default)]
 pub struct DeliveryRequest {
+    #[schema(minimum = 0, maximum = 999)]
     #[validate(range(min = 0, max = 999, code = "QY-CAMP-0006"))]
     pub priority: i16,
+    #[schema(max_length = 40)]
     #[validate(length(max = 40, code = "QY-CAMP-0006"))]
     pub entry_title: String,
+    /// Empty, an `https://` address or a path on this site (`/…`), with no spaces.
+    #[schema(max_length = 500)]
     #[validate(
         length(max = 500, code = "QY-CAMP-0006"),
         custom(function = "entry_url", code = "QY-CAMP-0006")
     )]
     pub entry_image_url: String,
+    /// Empty, an `https://` address or a path on this site (`/…`), with no spaces.
+    #[schema(max_length = 500)]
     #[validate(
         length(max = 500, code = "QY-CAMP-0006"),
         custom(function = "entry_url", code = "QY-CAMP-0006")
     )]
     pub entry_link: String,
+    #[schema(max_length = 100)]
     #[validate(length(max = 100, code = "QY-CAMP-0006"))]
     pub benefit_summary: String,
+    #[schema(minimum = 1, maximum = 100)]
     #[validate(range(min = 1, max = 100, code = "QY-CAMP-0006"))]
     pub frequency_cap: Option<i16>,
 }
@@ -439,6 +458,7 @@ pub async fn detail(
     params(("id" = Uuid, Path)), request_body = CampaignRequest,
     responses(
         (status = 200, body = CampaignDetail),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0001 no such campaign in scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-CAMP-0003 not a draft"),
     ))]
 pub async fn update(
@@ -470,6 +490,7 @@ pub async fn update(
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, body = UploadReport),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0001 no such campaign in scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-CAMP-0003 not a draft"),
         (status = 415, body = crate::error::ErrorBody, description = "QY-REQ-0003 not text/csv"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0007 not UTF-8 text; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010)"),
@@ -592,6 +613,7 @@ fn facts(record: &CampaignRecord) -> Facts {
     params(("id" = Uuid, Path)), request_body = CommentRequest,
     responses(
         (status = 200, body = ProcessStatus),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0001 no such campaign in scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0002 not a draft; QY-CAMP-0011 the customer list is empty"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0008 the end time has passed"),
     ))]
@@ -700,7 +722,12 @@ pub async fn start(
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct ActionBody {
     /// `withdraw`, `pause`, `resume`, `cancel` or `terminate`.
+    #[schema(
+        example = "pause",
+        pattern = "^(withdraw|pause|resume|cancel|terminate)$"
+    )]
     pub action: String,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-PROC-0010"))]
     pub comment: Option<String>,
 }
@@ -711,6 +738,7 @@ pub struct ActionBody {
     params(("id" = Uuid, Path)), request_body = ActionBody,
     responses(
         (status = 200, body = ProcessStatus),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0001 no such campaign in scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0002 not allowed in this state"),
     ))]
 pub async fn take_action(
@@ -759,8 +787,10 @@ pub async fn take_action(
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct ModificationRequest {
     pub end_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-CAMP-0006"))]
     pub budget_fen: Option<i64>,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-PROC-0010"))]
     pub comment: Option<String>,
 }
@@ -771,6 +801,7 @@ pub struct ModificationRequest {
     params(("id" = Uuid, Path)), request_body = ModificationRequest,
     responses(
         (status = 200, body = ProcessStatus),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0001 no such campaign in scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0002 not changeable now"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0006, QY-CAMP-0008"),
     ))]

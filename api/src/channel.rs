@@ -151,10 +151,10 @@ fn customer_no(no: &str) -> Result<(), ValidationError> {
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct ClaimBody {
     /// Unique per client; a repeat gets the first answer.
-    #[schema(example = "mb-20261126-000001", max_length = 64)]
+    #[schema(example = "mb-20261126-000001", pattern = "^[0-9A-Za-z_.:-]{1,64}$")]
     #[validate(custom(function = "request_id", code = "QY-REQ-0002"))]
     pub request_id: String,
-    #[schema(example = "T001", max_length = 40)]
+    #[schema(example = "T001", min_length = 1, max_length = 40)]
     #[validate(length(min = 1, max = 40, code = "QY-BEN-2004"))]
     pub template_code: String,
     #[schema(example = "C10000001", pattern = "^[0-9A-Za-z]{6,32}$")]
@@ -182,7 +182,6 @@ fn claim_refusal(refusal: claim::Refusal) -> ApiError {
 #[utoipa::path(post, path = "/api/channel/v1/claims", tag = "channel", request_body = ClaimBody,
     responses(
         (status = 200, body = ClaimedCoupon),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-CLI-0001 … 0005 signature"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-2004 no such active template"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-2001 sold out, 2002/2003 limits, 2005 window, 2006 request id reused"),
     ))]
@@ -211,18 +210,21 @@ pub async fn claim(
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct RedeemBody {
     /// Unique per merchant; a repeat gets the first answer.
+    #[schema(example = "pos-20261126-000001", pattern = "^[0-9A-Za-z_.:-]{1,64}$")]
     #[validate(custom(function = "request_id", code = "QY-REQ-0002"))]
     pub request_id: String,
     /// The code as typed, or the scanned QR payload.
-    #[schema(example = "Q7M2K9XH4TPC8RWN", max_length = 64)]
+    #[schema(example = "Q7M2K9XH4TPC8RWN", min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64, code = "QY-BEN-3001"))]
     pub coupon_code: String,
+    #[schema(example = "S001", min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32, code = "QY-BEN-3009"))]
     pub store_code: String,
     /// Fen, 1 … 10^12.
     #[schema(example = 12800, minimum = 1, maximum = 1_000_000_000_000_i64)]
     #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-BEN-1007"))]
     pub order_amount: i64,
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64, code = "QY-REQ-0002"))]
     pub order_ref: String,
 }

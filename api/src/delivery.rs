@@ -146,7 +146,6 @@ pub async fn deliver(
     params(("code" = String, Path, description = "渠道码 of the 渠道 code list"), DeliveryQuery),
     responses(
         (status = 200, body = DeliveryAnswer),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-CLI-0001 … 0005 signature"),
         (status = 403, body = crate::error::ErrorBody, description = "QY-CLI-0006 not a channel client"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0009 no such channel"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0010 customer number"),

@@ -478,7 +478,7 @@ impl From<PathRejection> for ApiError {
 /// The error body every endpoint answers with.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable code `QY-<AREA>-<NNNN>`; see the catalogue in `docs/errors.md`.
+    /// Stable code `QY-<AREA>-<NNNN>`; every one is in the catalogue `docs/errors.md`.
     pub code: &'static str,
     /// Human-readable message in the caller's language (zh-CN default, `Accept-Language: en`).
     pub message: &'static str,

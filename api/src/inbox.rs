@@ -409,9 +409,10 @@ pub async fn task_counts(
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct DecisionRequest {
     /// `approve`, `reject` or `return`.
-    #[schema(value_type = String, example = "approve")]
+    #[schema(value_type = String, example = "approve", pattern = "^(approve|reject|return)$")]
     pub decision: Decision,
     /// Required to reject or return.
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-PROC-0010"))]
     pub comment: Option<String>,
 }
@@ -432,6 +433,7 @@ async fn open_task(state: &AppState, id: Uuid) -> Result<inbox::TaskKey, ApiErro
     responses(
         (status = 200, body = ProcessStatus),
         (status = 403, body = crate::error::ErrorBody, description = "QY-PROC-0003 own submission, QY-PROC-0004 not eligible"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-PROC-0008 no such task"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0002 wrong state, QY-PROC-0005 decided already"),
     ))]
 pub async fn decide(
@@ -468,7 +470,11 @@ pub async fn decide(
 
 /// The users a task may be handed to.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/candidates", tag = "processes",
-    params(("id" = Uuid, Path)), responses((status = 200, body = Vec<quanyi_activities::process::Candidate>)))]
+    params(("id" = Uuid, Path)), responses(
+        (status = 200, body = Vec<quanyi_activities::process::Candidate>),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-PROC-0008 no such task"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0005 decided already"),
+    ))]
 pub async fn candidates(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::TaskApprove>,
@@ -489,6 +495,7 @@ pub async fn candidates(
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct TransferRequest {
     pub to_user_id: Uuid,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-PROC-0010"))]
     pub comment: Option<String>,
 }
@@ -498,6 +505,8 @@ pub struct TransferRequest {
     params(("id" = Uuid, Path)), request_body = TransferRequest,
     responses(
         (status = 200, body = ProcessStatus),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-PROC-0008 no such task"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-PROC-0005 decided already"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-PROC-0006 the target may not act"),
     ))]
 pub async fn transfer(
@@ -854,15 +863,20 @@ pub async fn policy_options(
 
 #[derive(Serialize, Deserialize, Validate, utoipa::ToSchema)]
 pub struct LevelRequest {
+    #[schema(min_length = 1, max_length = 20)]
     #[validate(length(min = 1, max = 20, code = "QY-PROC-0009"))]
     pub name: String,
+    /// A role code.
+    #[schema(min_length = 2, max_length = 32)]
     #[validate(length(min = 2, max = 32, code = "QY-PROC-0009"))]
     pub role: String,
     /// `campaign_org`, `branch` or `head_office`.
-    #[schema(value_type = String, example = "branch")]
+    #[schema(value_type = String, example = "branch", pattern = "^(campaign_org|branch|head_office)$")]
     pub org_rule: OrgRule,
+    #[schema(minimum = 1, maximum = 43200)]
     #[validate(range(min = 1, max = 43200, code = "QY-PROC-0009"))]
     pub sla_minutes: u32,
+    #[schema(minimum = 0, maximum = 43200)]
     #[validate(range(max = 43200, code = "QY-PROC-0009"))]
     pub remind_before_minutes: u32,
     pub escalate: bool,
@@ -870,6 +884,7 @@ pub struct LevelRequest {
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct PolicyRequest {
+    #[schema(min_items = 1, max_items = 5)]
     #[validate(length(min = 1, max = 5, code = "QY-PROC-0009"), nested)]
     pub levels: Vec<LevelRequest>,
 }
@@ -877,7 +892,11 @@ pub struct PolicyRequest {
 /// Sets a policy's levels. Processes already running keep the policy they started with.
 #[utoipa::path(put, path = "/api/v1/approval-policies/{process_type}/{variant}", tag = "processes",
     params(("process_type" = String, Path), ("variant" = String, Path)), request_body = PolicyRequest,
-    responses((status = 200, body = PolicyView), (status = 422, body = crate::error::ErrorBody)))]
+    responses(
+        (status = 200, body = PolicyView),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-PROC-0007 no such process type or variant"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-PROC-0009 the levels"),
+    ))]
 pub async fn set_policy(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

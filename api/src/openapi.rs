@@ -1,19 +1,24 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, with the answers that the
+//! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
     auth, benefits, campaign, channel, delivery, error, esb, health, inbox, logs, notifications,
     roles, system,
 };
 use axum::response::IntoResponse;
-use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&SharedAnswers),
     info(
         title = "Quanyi API",
         description = "权益 Quanyi — the back office of a retail bank's marketing and benefits platform. \
-            Every error is `{code, message, request_id}`; state-changing calls under /api/v1 need \
-            the header `X-Requested-With: quanyi`.",
+            Every error is `{code, message, request_id}` (the codes: docs/errors.md); \
+            state-changing calls under /api/v1 need the header `X-Requested-With: quanyi`.",
         license(name = "Apache-2.0"),
     ),
     paths(
@@ -128,6 +133,251 @@ use utoipa::OpenApi;
     )
 )]
 pub struct ApiDoc;
+
+/// The routes anyone may call: no session, no signature.
+const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/api/v1/auth/captcha",
+    "/api/v1/auth/login",
+    "/api/v1/auth/logout",
+];
+
+/// The routes that take a session at any stage of signing in, so the session layer never answers
+/// 403 there (`GET /api/v1/auth/me` tells the client what signing in still asks).
+const ANY_STAGE: &[&str] = &["/api/v1/auth/me"];
+
+/// The signed API of channels and merchant systems (docs/channel-api.md).
+const SIGNED_PREFIX: &str = "/api/channel/v1/";
+
+/// How a route is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Door {
+    Public,
+    Session,
+    Signed,
+}
+
+fn door(path: &str) -> Door {
+    if PUBLIC.contains(&path) {
+        Door::Public
+    } else if path.starts_with(SIGNED_PREFIX) {
+        Door::Signed
+    } else {
+        Door::Session
+    }
+}
+
+/// Adds to every operation the answers that the shared layers give — sessions (401, 403),
+/// signatures (401, 403), the anti-forgery header (403), the path, query and body extractors
+/// (400, 413, 415, 422) and an unavailable database or workflow engine (503) — each with the
+/// `ErrorBody` schema and its codes. An answer the handler declares itself keeps its description,
+/// and the layers' codes it does not name are added after it. Also declares how each route is
+/// authenticated (`security`).
+pub struct SharedAnswers;
+
+type Codes = &'static [(&'static str, &'static str)];
+
+const SESSION_401: Codes = &[
+    ("QY-AUTH-0001", "not signed in, or the session is gone"),
+    (
+        "QY-AUTH-0004",
+        "idle too long: give the password again (POST /api/v1/auth/reauth)",
+    ),
+    ("QY-AUTH-0005", "the account signed in elsewhere"),
+    ("QY-AUTH-0010", "the session reached its time limit"),
+];
+const SESSION_403: Codes = &[
+    ("QY-AUTH-0003", "the user's roles lack the permission"),
+    (
+        "QY-AUTH-0009",
+        "the initial or an expired password must be changed first",
+    ),
+    ("QY-AUTH-0012", "the second factor is still owed"),
+    (
+        "QY-AUTH-0013",
+        "the user's role requires an authenticator app: enrol first",
+    ),
+];
+const SIGNED_401: Codes = &[
+    ("QY-CLI-0001", "unknown or disabled client"),
+    ("QY-CLI-0002", "wrong signature"),
+    ("QY-CLI-0003", "timestamp more than 5 minutes off"),
+    ("QY-CLI-0004", "nonce used before"),
+    ("QY-CLI-0005", "a signing header missing or malformed"),
+];
+const SIGNED_403: Codes = &[(
+    "QY-CLI-0006",
+    "this kind of client may not call this service",
+)];
+const CSRF_403: Codes = &[(
+    "QY-REQ-0009",
+    "the header `X-Requested-With: quanyi` is missing",
+)];
+const PATH_400: Codes = &[("QY-REQ-0006", "a path parameter is malformed")];
+const QUERY_400: Codes = &[("QY-REQ-0005", "a query parameter is malformed")];
+const PAGING_400: Codes = &[("QY-REQ-0011", "page is 1–10000, page_size 1–100")];
+const CONTROL_422: Codes = &[(
+    "QY-REQ-0012",
+    "a parameter or field holds a control character (such as U+0000), named in `fields`",
+)];
+const JSON_400: Codes = &[(
+    "QY-REQ-0001",
+    "the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate)",
+)];
+const JSON_422: Codes = &[
+    (
+        "QY-REQ-0002",
+        "a field is missing, of the wrong type or out of range, named in `fields`",
+    ),
+    ("QY-REQ-0013", "a JSON object names the same key twice"),
+];
+const BODY_413: Codes = &[(
+    "QY-REQ-0004",
+    "the body is larger than allowed (1 MiB by default)",
+)];
+const BODY_415: Codes = &[(
+    "QY-REQ-0003",
+    "the body is not of the media type documented",
+)];
+const UNAVAILABLE_503: Codes = &[
+    ("QY-SYS-0002", "the database is unavailable: retry shortly"),
+    (
+        "QY-SYS-0003",
+        "the workflow engine is unavailable: retry shortly",
+    ),
+];
+
+/// The answers the shared layers give to `operation` at `path` by `method`.
+fn shared_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, Codes)> {
+    let mut answers = Vec::new();
+    let params = operation.parameters.as_deref().unwrap_or_default();
+    let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+    let write = matches!(method, "post" | "put" | "patch" | "delete");
+    match door(path) {
+        Door::Public => {}
+        Door::Session => {
+            answers.push((401, SESSION_401));
+            if !ANY_STAGE.contains(&path) {
+                answers.push((403, SESSION_403));
+            }
+        }
+        Door::Signed => {
+            answers.push((401, SIGNED_401));
+            answers.push((403, SIGNED_403));
+        }
+    }
+    if write && path.starts_with("/api/v1/") {
+        answers.push((403, CSRF_403));
+    }
+    let json_body = operation
+        .request_body
+        .as_ref()
+        .map(|body| body.content.keys().any(|media| media == "application/json"));
+    let paged = params
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Query && p.name == "page");
+    if has(ParameterIn::Path) {
+        answers.push((400, PATH_400));
+    }
+    if has(ParameterIn::Query) {
+        answers.push((400, QUERY_400));
+    }
+    if paged {
+        answers.push((400, PAGING_400));
+    }
+    if json_body == Some(true) {
+        answers.push((400, JSON_400));
+        answers.push((422, JSON_422));
+    }
+    if has(ParameterIn::Path) || has(ParameterIn::Query) || json_body == Some(true) {
+        answers.push((422, CONTROL_422));
+    }
+    if json_body.is_some() {
+        answers.push((413, BODY_413));
+        answers.push((415, BODY_415));
+    }
+    if !matches!(path, "/healthz" | "/readyz") {
+        answers.push((503, UNAVAILABLE_503));
+    }
+    answers
+}
+
+fn error_content() -> Content {
+    Content::new(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+}
+
+/// Adds `codes` to the answer `status` of `operation`: a new answer if the handler declares none,
+/// else the codes its description does not name yet.
+fn add(operation: &mut Operation, status: u16, codes: Codes) {
+    let key = status.to_string();
+    let answers = &mut operation.responses.responses;
+    let RefOr::T(response) = answers
+        .entry(key)
+        .or_insert_with(|| RefOr::T(Response::new(String::new())))
+    else {
+        return;
+    };
+    for (code, what) in codes {
+        if response.description.contains(code) {
+            continue;
+        }
+        if !response.description.is_empty() {
+            response.description.push_str("; ");
+        }
+        response.description.push_str(&format!("{code} {what}"));
+    }
+    if response.content.is_empty() {
+        response
+            .content
+            .insert("application/json".to_owned(), error_content());
+    }
+}
+
+impl Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "quanyi_session",
+                "The session cookie that POST /api/v1/auth/login sets (`__Host-quanyi_session` \
+                 where cookies are secure).",
+            ))),
+        );
+        components.add_security_scheme(
+            "signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Qy-Signature",
+                "HMAC-SHA256 of the request with the client's secret, with X-Qy-Client, \
+                 X-Qy-Timestamp and X-Qy-Nonce (docs/channel-api.md).",
+            ))),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+                ("head", &mut item.head),
+                ("options", &mut item.options),
+                ("trace", &mut item.trace),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                for (status, codes) in shared_answers(path, method, operation) {
+                    add(operation, status, codes);
+                }
+                operation.security = Some(vec![match door(path) {
+                    Door::Public => SecurityRequirement::default(),
+                    Door::Session => SecurityRequirement::new("session", Vec::<String>::new()),
+                    Door::Signed => SecurityRequirement::new("signature", Vec::<String>::new()),
+                }]);
+            }
+        }
+    }
+}
 
 /// `GET /api/openapi.json`
 pub async fn document() -> impl IntoResponse {

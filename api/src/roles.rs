@@ -65,7 +65,7 @@ fn valid_role_code(code: &str) -> bool {
 pub struct CreateRoleRequest {
     #[schema(example = "branch_admin", pattern = "^[a-z][a-z0-9_]{1,31}$")]
     pub code: String,
-    #[schema(example = "分行管理员", max_length = 50)]
+    #[schema(example = "分行管理员", min_length = 1, max_length = 50)]
     pub name: String,
     pub data_scope: ScopeKind,
     /// The separation-of-duties side, fixed from now on; user, role and parameter administration
@@ -112,7 +112,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Duty>>, D::E
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateRoleRequest {
-    #[schema(max_length = 50)]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     pub data_scope: ScopeKind,
     /// Optional; when sent it must be the role's duty, which cannot change (`QY-SYS-1018`).
@@ -186,9 +186,9 @@ pub async fn menus(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateMenuRequest {
-    #[schema(max_length = 50)]
+    #[schema(min_length = 1, max_length = 50)]
     pub title_zh: String,
-    #[schema(max_length = 100)]
+    #[schema(min_length = 1, max_length = 100)]
     pub title_en: String,
     #[schema(minimum = 0, maximum = 9999)]
     pub sort: i32,

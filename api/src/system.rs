@@ -82,7 +82,7 @@ pub struct CreateOrgRequest {
     pub parent_id: Uuid,
     #[schema(example = "SB0103", pattern = "^[0-9A-Za-z_-]{1,32}$")]
     pub code: String,
-    #[schema(example = "城东开发区支行", max_length = 100)]
+    #[schema(example = "城东开发区支行", min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -128,7 +128,7 @@ pub async fn create_org(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateOrgRequest {
-    #[schema(max_length = 100)]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -219,6 +219,7 @@ pub struct CreateUserRequest {
     pub display_name: String,
     pub org_id: Uuid,
     /// Role codes.
+    #[schema(max_items = 20)]
     #[validate(length(max = 20, code = "QY-SYS-1003"))]
     pub roles: Vec<String>,
     /// A mainland mobile number; shown masked except to holders of `pii:user:unmask`.
@@ -348,6 +349,7 @@ pub async fn reset_password(
     responses(
         (status = 204, description = "Revoked"),
         (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1003 the user does not hold it"),
     ))]
 pub async fn revoke_role(
@@ -374,15 +376,17 @@ pub async fn revoke_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An account's status: named apart from the coupon template's `StatusRequest`, which utoipa would
+/// otherwise file under the same schema name.
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct StatusRequest {
+pub struct UserStatusRequest {
     /// `false` disables the account and ends its sessions.
     pub active: bool,
 }
 
 /// Disable or re-enable an account (never one's own; audited).
 #[utoipa::path(put, path = "/api/v1/system/users/{id}/status", tag = "system",
-    params(("id" = Uuid, Path)), request_body = StatusRequest,
+    params(("id" = Uuid, Path)), request_body = UserStatusRequest,
     responses(
         (status = 204, description = "Changed"),
         (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account"),
@@ -393,7 +397,7 @@ pub async fn set_status(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::UserDisable>,
     Path(id): Path<Uuid>,
-    Json(request): Json<StatusRequest>,
+    Json(request): Json<UserStatusRequest>,
 ) -> Result<StatusCode, ApiError> {
     let scope = system::scope_of(&state.pool, user.id).await?;
     system::set_status(
@@ -411,6 +415,8 @@ pub async fn set_status(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct GrantRoleRequest {
+    /// A role code.
+    #[schema(example = "planner", min_length = 1, max_length = 32)]
     pub role: String,
 }
 
@@ -420,7 +426,9 @@ pub struct GrantRoleRequest {
     responses(
         (status = 204, description = "Granted"),
         (status = 403, body = crate::error::ErrorBody, description = "QY-SYS-1004 own account, QY-AUTH-0011 re-authenticate first"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 out of scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1005 duties"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1003 no such role"),
     ))]
 pub async fn grant_role(
     State(state): State<AppState>,
@@ -534,7 +542,9 @@ pub async fn dictionaries(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PutDictionaryItemRequest {
+    #[schema(min_length = 1, max_length = 50)]
     pub label_zh: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub label_en: String,
     pub sort: i32,
     pub enabled: bool,

@@ -186,25 +186,33 @@ pub async fn register(
 /// A consumer's terms: everything but its code and secret.
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct UpdateConsumerRequest {
+    #[schema(example = "营销中台", min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100, code = "QY-ESB-0005"))]
     pub name: String,
     /// Service codes it may call (of the catalogue).
+    #[schema(example = json!(["process.query"]), min_items = 1, max_items = 20)]
     #[validate(
         length(min = 1, max = 20, code = "QY-ESB-0003"),
         custom(function = "known_services", code = "QY-ESB-0003")
     )]
     pub services: Vec<String>,
     /// Addresses or networks (`10.1.2.0/24`) it may call from; none or empty: any.
+    #[schema(example = json!(["10.1.2.0/24"]), max_items = 50)]
     #[validate(
         length(max = 50, code = "QY-ESB-0002"),
         custom(function = "valid_networks", code = "QY-ESB-0002")
     )]
     pub source_networks: Option<Vec<String>>,
+    /// Requests a second, sustained.
+    #[schema(example = 50, minimum = 1, maximum = 100_000)]
     #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
     pub rate_per_second: i32,
+    /// The most requests taken at once (the size of the limiter's bucket).
+    #[schema(example = 100, minimum = 1, maximum = 100_000)]
     #[validate(range(min = 1, max = 100_000, code = "QY-ESB-0004"))]
     pub burst: i32,
     /// The staff user whose permissions and data scope its requests use.
+    #[schema(example = "planner", min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32, code = "QY-ESB-0001"))]
     pub acting_username: String,
 }
