@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The embedded stack as a new user meets it: `quanyi dev` on a fresh var/, the admin UI in headless
 # Chromium, Ctrl-C with no process left behind, a second start that keeps the data, a `kill -9` of
-# its PostgreSQL and of its Temporal server that it survives by itself with nothing lost, a child
-# that keeps dying stopping it all, and the clear one-line errors for a port in use and a stale
+# its PostgreSQL and of its Temporal server that it survives by itself with nothing lost, the
+# fuzzing gate (tests/fuzz-api.sh) against it, a child that keeps dying stopping it all, and the
+# clear one-line errors for a port in use and a stale
 # postmaster.pid.
 # Needs target/debug/quanyi, ui/dist, ui/node_modules and /usr/bin/chromium (tests/run-all sees to them).
 set -euo pipefail
@@ -150,6 +151,8 @@ sign_in "planner" || fail "the planner cannot sign in again"
 api GET /api/v1/system/orgs >/dev/null && fail "the second factor was not asked for"
 api POST /api/v1/auth/totp/verify "{\"code\":\"$(totp "$secret" 1)\"}" || fail "the next step's code was refused"
 api GET /api/v1/system/orgs >/dev/null || fail "signed in with both factors, the planner cannot list orgs"
+# kept for the fuzzing gate below: a planner session with nothing owed
+planner_session=$(awk '$6 == "quanyi_session" { print $7 }' "$work/cookies")
 
 echo "dev-smoke: kill -9 of PostgreSQL: reported in one line, restarted over its data, nothing lost"
 campaign=$(api GET "/api/v1/campaigns?page_size=100" \
@@ -225,6 +228,13 @@ grep -q "stock balances" "$work/stock.out" || fail "quanyi audit stock said: $(c
 psql "$(db_url)" -qc "UPDATE stock_shards SET remaining = remaining + 1 WHERE shard = 0 AND template_id = (SELECT id FROM coupon_templates WHERE code = 'DEMO-MJ20')"
 if QUANYI_DATABASE__URL="$(db_url)" "$bin" audit stock >"$work/stock.out" 2>&1; then fail "quanyi audit stock missed a stock changed by hand"; fi
 grep -q "DEMO-MJ20" "$work/stock.out" || fail "quanyi audit stock did not name the template: $(cat "$work/stock.out")"
+
+echo "dev-smoke: the fuzzing gate: Schemathesis against this stack, as the planner, the monitor and anonymously"
+sign_in "monitor" || fail "the monitor cannot sign in for the fuzzing gate"
+monitor_session=$(awk '$6 == "quanyi_session" { print $7 }' "$work/cookies")
+tests/fuzz-api.sh "http://127.0.0.1:$port" "planner=$planner_session" "monitor=$monitor_session" \
+  || fail "the fuzzing gate found 5xx answers or answers the OpenAPI document does not describe"
+curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || fail "the stack is not ready after the fuzzing gate"
 
 echo "dev-smoke: a port in use is one clear line"
 if "$bin" "${args[@]}" >"$work/busy.out" 2>"$work/busy.err"; then fail "a second stack started on busy ports"; fi
