@@ -54,13 +54,14 @@ run() {
   local out=$reports/$name
   mkdir -p "$out"
   set +e
-  "$st" run "$base/api/openapi.json" --url "$base" \
+  # from the run's own directory: Schemathesis keeps a cache in ./.schemathesis/
+  (cd "$out" && "$st" run "$base/api/openapi.json" --url "$base" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
     --phases examples,coverage,fuzzing --max-examples "$examples" --seed "$seed" --workers 1 \
     --generation-with-security-parameters false --generation-database none \
     --request-timeout 30 --header 'X-Requested-With: quanyi' \
     --no-color --report json --report-json-path "$out/report.json" \
-    "$@" >"$out/log" 2>&1
+    "$@" >"$out/log" 2>&1)
   local status=$?
   set -e
   python3 - "$name" "$out/report.json" "$status" <<'PY' || { tail -150 "$out/log"; return 1; }
