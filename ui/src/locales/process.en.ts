@@ -146,6 +146,7 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
     noTimers: 'No pending timers',
     noTasks: 'No open tasks',
     changeRequest: 'Request awaiting approval',
+    noCustomers: 'The customer list is empty: upload one before submitting for review',
     changeKind: {
       modify: 'Change',
       terminate: 'Termination',
@@ -204,7 +205,7 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
   },
   upload: {
     title: 'Upload customer list',
-    hint: 'A CSV file, one customer number (6–32 letters or digits) a line, optionally a customer_no header. Uploading replaces the current list.',
+    hint: 'A CSV file, one customer number (6–32 letters or digits) a line; a header row may name the customer-number column 客户号 or customer_no (as an Excel export “序号,客户号,客户姓名” does). Uploading replaces the current list; a file with no valid customer number does not.',
     drop: 'Drop the CSV file here, or',
     choose: 'choose a file',
     submit: 'Upload and check',
@@ -226,6 +227,8 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
     allGood: 'All {n} customers imported',
     partial: '{accepted} customers imported, {skipped} rows not imported',
     nothing: 'No customer was imported; check the file',
+    listKept: 'The current list is unchanged.',
+    refusedLine: 'Line {line}: {message}',
     close: 'Done',
     again: 'Choose another file',
   },

@@ -143,6 +143,7 @@ export const campaignZhCN = {
     noTimers: '没有待触发的定时器',
     noTasks: '没有待办理的任务',
     changeRequest: '待审批的申请',
+    noCustomers: '活动名单为空：请先上传客户名单，再提交审批',
     changeKind: {
       modify: '活动变更',
       terminate: '终止活动',
@@ -201,7 +202,7 @@ export const campaignZhCN = {
   },
   upload: {
     title: '上传客户名单',
-    hint: 'CSV 文件，每行一个客户号（6–32 位字母或数字），可含标题行 customer_no。上传将替换现有名单。',
+    hint: 'CSV 文件，每行一个客户号（6–32 位字母或数字）；可含标题行，客户号所在列名为“客户号”或 customer_no（如 Excel 导出的“序号,客户号,客户姓名”）。上传将替换现有名单；没有有效客户号的文件不会替换。',
     drop: '将 CSV 文件拖到此处，或',
     choose: '点击选择',
     submit: '上传并校验',
@@ -223,6 +224,8 @@ export const campaignZhCN = {
     allGood: '全部 {n} 位客户已导入',
     partial: '已导入 {accepted} 位客户，{skipped} 行未导入',
     nothing: '没有导入任何客户，请检查文件内容',
+    listKept: '原名单保持不变。',
+    refusedLine: '第 {line} 行：{message}',
     close: '完成',
     again: '重新选择',
   },

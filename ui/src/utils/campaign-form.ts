@@ -1,6 +1,7 @@
 // The campaign form's benefit rules (budget typed in yuan, sent as integer fen), the server's field
 // errors of a rule row (`rules[2].budget_fen`) placed under that row's cell, and the customer-list
 // upload: which files are taken and how its validation report reads.
+import type { FieldError } from '@/api/error'
 import type { CampaignRule, CustomerReport } from '@/api/types'
 import { rowFieldErrors } from './field-errors'
 import { fenToInput, yuanToFen } from './money'
@@ -98,4 +99,27 @@ export function reportFigures(report: CustomerReport): { key: 'totalRows' | 'acc
 /** More rows were refused than the report lists (it lists the first 100). */
 export function reportTruncated(report: CustomerReport): boolean {
   return report.errors.length < report.duplicates + report.invalid
+}
+
+/** The code of an upload refused because no line held a valid customer number; the list is unchanged. */
+export const NOTHING_IMPORTED = 'QY-CAMP-0012'
+
+/** A line the server named when it refused an upload: `fields` as `line <n>` with each line's code. */
+export interface RefusedLine {
+  line: number
+  code: string
+  message: string
+}
+
+/** The lines an upload refusal names, in order; anything not shaped `line <n>` is left out. */
+export function refusedLines(fields: readonly FieldError[]): RefusedLine[] {
+  return fields.flatMap((f) => {
+    const m = /^line (\d+)$/.exec(f.field)
+    return m ? [{ line: Number(m[1]), code: f.code, message: f.message }] : []
+  })
+}
+
+/** A draft that cannot go to review yet: its customer list is empty (the server refuses QY-CAMP-0011). */
+export function needsCustomers(campaign: { state: string; customer_list: { total: number } }): boolean {
+  return campaign.state === 'Draft' && campaign.customer_list.total === 0
 }

@@ -3,6 +3,8 @@ import type { CustomerReport } from '@/api/types'
 import {
   emptyRule,
   isCsvFile,
+  needsCustomers,
+  refusedLines,
   reportFigures,
   reportTruncated,
   reportVerdict,
@@ -95,6 +97,27 @@ describe('customer list report', () => {
     expect(isCsvFile({ name: 'list.CSV' })).toBe(true)
     expect(isCsvFile({ name: 'list', type: 'text/csv' })).toBe(true)
     expect(isCsvFile({ name: 'list.xlsx', type: 'application/vnd.ms-excel' })).toBe(false)
+  })
+
+  it('reads the lines a refused upload names, in order, and nothing else', () => {
+    const invalid = { code: 'QY-CAMP-0010', message: '客户号须为 6–32 位字母或数字' }
+    expect(
+      refusedLines([
+        { field: 'line 1', ...invalid },
+        { field: 'line 12', ...invalid },
+        { field: 'rules[0].name', code: 'QY-CAMP-0006', message: 'x' },
+      ]),
+    ).toEqual([
+      { line: 1, ...invalid },
+      { line: 12, ...invalid },
+    ])
+    expect(refusedLines([])).toEqual([])
+  })
+
+  it('holds back a draft with an empty list from review, and nothing else', () => {
+    expect(needsCustomers({ state: 'Draft', customer_list: { total: 0 } })).toBe(true)
+    expect(needsCustomers({ state: 'Draft', customer_list: { total: 20 } })).toBe(false)
+    expect(needsCustomers({ state: 'Running', customer_list: { total: 0 } })).toBe(false)
   })
 })
 
