@@ -1355,7 +1355,11 @@ async function main() {
       if (clear.length > 0) throw new Error(`customer numbers not masked: ${JSON.stringify(clear)}`)
       const canExport = plannerPermissions.includes('benefit:coupon:export')
       if (canExport !== (await page.getByTestId('coupon-export').count()) > 0) throw new Error(`导出 is ${canExport ? 'missing' : 'shown'} for ${planner}`)
-      console.log(`    ${customers.length} coupons on the first page, e.g. ${customers[0]}`)
+      // unused codes are bearer secrets: masked for the planner, who holds no benefit:coupon:unmask
+      const masked = (await page.locator('[data-testid="coupons-table"] .el-table__body [data-testid="coupon-code"][data-masked="true"]').allInnerTexts()).map((c) => c.trim())
+      if (masked.length === 0 || masked.some((c) => !/^[0-9A-Z]{4} \*{4} \*{4} [0-9A-Z]{4}$/.test(c))) throw new Error(`unused codes not masked: ${JSON.stringify(masked)}`)
+      if ((await page.getByTestId('coupon-unmask').count()) > 0) throw new Error(`查看 is shown for ${planner}`)
+      console.log(`    ${customers.length} coupons on the first page, e.g. ${customers[0]}, unused codes masked as ${masked[0]}`)
       await page.waitForLoadState('networkidle')
       await shot(page, '31-benefit-coupons')
     })

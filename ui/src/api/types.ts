@@ -84,6 +84,7 @@ export type StockDay = MovementPage['days'][number]
 export type CouponQuery = NonNullable<paths['/api/v1/benefits/coupons']['get']['parameters']['query']>
 export type CouponPage = ResponseJson<'/api/v1/benefits/coupons', 'get', 200>
 export type CouponRow = CouponPage['items'][number]
+export type CouponCode = ResponseJson<'/api/v1/benefits/coupons/{id}/code', 'get', 200>
 export type RedemptionQuery = NonNullable<paths['/api/v1/benefits/redemptions']['get']['parameters']['query']>
 export type RedemptionPage = ResponseJson<'/api/v1/benefits/redemptions', 'get', 200>
 export type RedemptionRow = RedemptionPage['items'][number]

@@ -194,7 +194,12 @@ export const benefitEn: Widen<typeof benefitZhCN> = {
     validTo: 'Valid until',
     export: 'Export',
     exported: 'Exported {file}',
-    exportHint: 'Exports the current search (customers masked); asks for your password again',
+    exportHint: 'Exports the current search (customers and unused codes masked); asks for your password again',
+    codeHint: 'An unused, unexpired code redeems at any till, so it is shown masked; used, withdrawn and expired codes show in full',
+    unmask: 'View',
+    remask: 'Hide',
+    unmaskHint: 'Show the full code; each view is recorded in the operation log',
+    unmasked: 'Shown in full (this view is recorded in the operation log)',
   },
   redemption: {
     template: 'Template',

@@ -190,7 +190,12 @@ export const benefitZhCN = {
     validTo: '有效期至',
     export: '导出',
     exported: '已导出 {file}',
-    exportHint: '按当前查询条件导出（客户号脱敏），需要再次验证密码',
+    exportHint: '按当前查询条件导出（客户号和未使用的券码脱敏），需要再次验证密码',
+    codeHint: '未使用且未过期的券码凭码即可核销，已脱敏显示；已使用、已收回或已过期的券码完整显示',
+    unmask: '查看',
+    remask: '隐藏',
+    unmaskHint: '查看完整券码；每次查看都会记入操作日志',
+    unmasked: '完整券码（本次查看已记入操作日志）',
   },
   redemption: {
     template: '优惠券',

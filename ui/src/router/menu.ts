@@ -72,6 +72,7 @@ export const PERMISSIONS = {
   benefitCouponView: 'benefit:coupon:view',
   benefitCouponWithdraw: 'benefit:coupon:withdraw',
   benefitCouponExport: 'benefit:coupon:export',
+  benefitCouponUnmask: 'benefit:coupon:unmask',
   benefitCouponRedeem: 'benefit:coupon:redeem',
   benefitRedemptionView: 'benefit:redemption:view',
   benefitMerchantManage: 'benefit:merchant:manage',
