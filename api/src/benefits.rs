@@ -752,7 +752,9 @@ pub struct StaffRedeemRequest {
     responses(
         (status = 200, body = Redemption),
         (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user, 3004 not eligible"),
-        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3002, 3003, 3005, 3006"),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3001 no such coupon code"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3002, 3003, 3005, 3006, 3011"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-BEN-3009 no such store"),
     ))]
 pub async fn merchant_redeem(
     State(state): State<AppState>,

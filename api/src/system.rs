@@ -167,6 +167,7 @@ pub struct UserQuery {
     /// Only users of this org.
     pub org_id: Option<Uuid>,
     /// Part of the username or display name.
+    #[param(max_length = 50)]
     pub q: Option<String>,
     #[param(minimum = 1)]
     pub page: Option<i64>,
@@ -275,6 +276,7 @@ fn valid_username(name: &str) -> Result<(), ValidationError> {
 /// Create a staff user in an org within the caller's scope, with a temporary password.
 #[utoipa::path(post, path = "/api/v1/system/users", tag = "system", request_body = CreateUserRequest, responses(
     (status = 201, body = TemporaryPasswordView),
+    (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1001 the org is out of scope"),
     (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1002 taken, QY-SYS-1005 duties"),
     (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1006 username, QY-SYS-1007 name, QY-SYS-1003 role"),
 ))]
