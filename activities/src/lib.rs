@@ -24,3 +24,4 @@ pub mod seed;
 pub mod store;
 pub mod system;
 pub mod temporal;
+pub mod text;

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Path, Query, Valid, ValidParts, paging};
+use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts};
 use crate::logs;
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
@@ -40,10 +40,6 @@ fn refusal(r: Refusal) -> ApiError {
 pub struct PageQuery {
     /// Part of the code or name.
     pub q: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -53,14 +49,15 @@ pub struct TemplatePage {
 }
 
 /// Coupon templates with their stock, claims and redemptions.
-#[utoipa::path(get, path = "/api/v1/benefits/templates", tag = "benefits", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/benefits/templates", tag = "benefits", params(PageQuery, Paging),
     responses((status = 200, body = TemplatePage)))]
 pub async fn templates(
     State(state): State<AppState>,
     _: Authorized<perm::TemplateView>,
+    paging: Paging,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<TemplatePage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let q = query.q.filter(|q| !q.is_empty() && q.chars().count() <= 50);
     let (items, total) = queries::templates(&state.pool, q.as_deref(), limit, offset).await?;
     Ok(Json(TemplatePage { items, total }))
@@ -516,7 +513,7 @@ pub struct MovementPage {
 
 /// 库存变动查询: a template's stock ledger and its day-by-day totals.
 #[utoipa::path(get, path = "/api/v1/benefits/templates/{code}/movements", tag = "benefits",
-    params(("code" = String, Path), PageQuery), responses(
+    params(("code" = String, Path), Paging), responses(
         (status = 200, body = MovementPage),
         (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1002 no such template"),
     ))]
@@ -524,9 +521,9 @@ pub async fn movements(
     State(state): State<AppState>,
     _: Authorized<perm::StockView>,
     Path(code): Path<String>,
-    Query(query): Query<PageQuery>,
+    paging: Paging,
 ) -> Result<Json<MovementPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let (items, total) = queries::movements(&state.pool, &code, state.clock.now(), limit, offset)
         .await?
         .ok_or(ErrorCode::UnknownTemplate)?;
@@ -542,10 +539,6 @@ pub struct CouponQuery {
     pub campaign_id: Option<Uuid>,
     /// `unused`, `used`, `withdrawn`.
     pub status: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 impl CouponQuery {
@@ -577,14 +570,15 @@ pub struct CouponPage {
 /// 发放明细查询: coupons handed out, customers masked, and the codes of coupons that can still be
 /// redeemed masked (`code_masked`): for everyone, also a holder of `benefit:coupon:unmask`, who
 /// reads one whole through `GET /benefits/coupons/{id}/code`.
-#[utoipa::path(get, path = "/api/v1/benefits/coupons", tag = "benefits", params(CouponQuery),
+#[utoipa::path(get, path = "/api/v1/benefits/coupons", tag = "benefits", params(CouponQuery, Paging),
     responses((status = 200, body = CouponPage)))]
 pub async fn coupons(
     State(state): State<AppState>,
     _: Authorized<perm::CouponView>,
+    paging: Paging,
     Query(query): Query<CouponQuery>,
 ) -> Result<Json<CouponPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let filter = query.filter()?;
     let (items, total) =
         queries::coupons(&state.pool, &filter, state.clock.now(), limit, offset).await?;
@@ -674,10 +668,6 @@ pub async fn export_coupons(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct RedemptionQuery {
     pub template_code: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -687,14 +677,15 @@ pub struct RedemptionPage {
 }
 
 /// Redemption records; a merchant's staff see only their merchant's.
-#[utoipa::path(get, path = "/api/v1/benefits/redemptions", tag = "benefits", params(RedemptionQuery),
+#[utoipa::path(get, path = "/api/v1/benefits/redemptions", tag = "benefits", params(RedemptionQuery, Paging),
     responses((status = 200, body = RedemptionPage)))]
 pub async fn redemptions(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::RedemptionView>,
+    paging: Paging,
     Query(query): Query<RedemptionQuery>,
 ) -> Result<Json<RedemptionPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let merchant = merchant_scope(&state, &user).await?;
     let (items, total) = queries::redemptions(
         &state.pool,

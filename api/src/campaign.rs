@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Path, Query, Valid, paging};
+use crate::extract::{Json, Paging, Path, Query, Valid};
 use crate::inbox::{self, ProcessStatus};
 use crate::permission::{self as perm, Authorized};
 use axum::body::Body;
@@ -266,10 +266,6 @@ pub struct CampaignQuery {
     pub name: Option<String>,
     pub start_from: Option<DateTime<Utc>>,
     pub start_to: Option<DateTime<Utc>>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -279,14 +275,15 @@ pub struct CampaignPage {
 }
 
 /// 营销活动查询: campaigns in the caller's data scope.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", params(CampaignQuery),
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", params(CampaignQuery, Paging),
     responses((status = 200, body = CampaignPage)))]
 pub async fn list(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::CampaignView>,
+    paging: Paging,
     Query(query): Query<CampaignQuery>,
 ) -> Result<Json<CampaignPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let scope = system::scope_of(&state.pool, user.id).await?;
     let filter = Filter {
         state: query.state.filter(|s| !s.is_empty()),
@@ -589,6 +586,7 @@ pub(crate) fn has_customers(record: &CampaignRecord) -> Result<(), ApiError> {
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct CommentRequest {
+    #[schema(max_length = 500)]
     #[validate(length(max = 500, code = "QY-PROC-0010"))]
     pub comment: Option<String>,
 }

@@ -366,8 +366,15 @@ catalogue! {
         "ESB 接入系统不存在", "No such ESB consumer";
     UnknownEsbMessage = "QY-ESB-0007", NOT_FOUND,
         "报文不存在", "No such message in the log";
+    PrivilegedActingUser = "QY-ESB-0008", UNPROCESSABLE_ENTITY,
+        "代理用户不能持有需要动态验证码或具有管理、审计职责的角色",
+        "The acting user may not hold a role that requires a second factor or carries an administration or audit duty";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
-        "分页参数不正确：page ≥ 1，page_size 为 1–100", "Paging: page ≥ 1 and page_size 1–100";
+        "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
+    ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
+        "字段含有不允许的控制字符（如 U+0000）", "A field holds a control character that is not allowed (such as U+0000)";
+    DuplicateKey = "QY-REQ-0013", UNPROCESSABLE_ENTITY,
+        "JSON 对象中有重复的字段名", "A JSON object names the same field twice";
     Internal = "QY-SYS-0001", INTERNAL_SERVER_ERROR,
         "系统内部错误，请凭请求编号联系运维", "Internal error; quote the request id to support";
     DatabaseUnavailable = "QY-SYS-0002", SERVICE_UNAVAILABLE,

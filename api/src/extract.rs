@@ -1,13 +1,18 @@
 //! Our extractors: the JSON body (with the field at fault named when a value has the wrong type or
 //! is missing), validated JSON bodies (SEC-8: every broken rule, field by field, each with its own
-//! code), path and query — all refusing in our error shape.
+//! code), path, query and paging — all refusing in our error shape. Every door (staff API, channel
+//! API, ESB) reads JSON through [`check`]: duplicate keys, control characters and numbers out of
+//! range are refused where the text enters, so nothing PostgreSQL cannot store reaches a store
+//! function or an activity.
 
 use crate::error::{ApiError, ErrorCode, FieldError};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::collections::HashSet;
+use std::fmt;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 /// A JSON body. Malformed JSON is `QY-REQ-0001`; a missing field or a value of the wrong type is
@@ -43,23 +48,148 @@ fn field_of(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
     }
 }
 
-/// `bytes` as JSON of type `T`: malformed is `QY-REQ-0001`, a missing or mistyped field
-/// `QY-REQ-0002` naming the field.
+pub use quanyi_activities::text::{clean as clean_text, escape as escape_text};
+
+/// What a strict reading of a JSON text found wrong first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flaw {
+    /// Not JSON: a syntax error, trailing bytes, nesting deeper than 128, an unpaired surrogate.
+    Malformed,
+    /// A field at fault: a control character, a key named twice, a number out of range.
+    Field(FieldError),
+}
+
+impl From<Flaw> for ApiError {
+    fn from(flaw: Flaw) -> Self {
+        match flaw {
+            Flaw::Malformed => ErrorCode::MalformedJson.into(),
+            Flaw::Field(field) => ApiError::fields(vec![field]),
+        }
+    }
+}
+
+// How the walker tells its own refusals from serde_json's (a custom error carries only text).
+const CONTROL_IN_VALUE: &str = "qy-strict: control character in value";
+const CONTROL_IN_KEY: &str = "qy-strict: control character in key ";
+const DUPLICATE_KEY: &str = "qy-strict: duplicate key ";
+
+/// Walks any JSON value, refusing control characters in keys and strings and keys named twice.
+struct Walk;
+
+impl<'de> serde::Deserialize<'de> for Walk {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Walk, D::Error> {
+        deserializer.deserialize_any(Walk)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk {
+    type Value = Walk;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Walk, E> {
+        Ok(Walk)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Walk, E> {
+        Ok(Walk)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Walk, E> {
+        Ok(Walk)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Walk, E> {
+        Ok(Walk)
+    }
+    fn visit_unit<E>(self) -> Result<Walk, E> {
+        Ok(Walk)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Walk, E> {
+        if clean_text(v) {
+            Ok(Walk)
+        } else {
+            Err(E::custom(CONTROL_IN_VALUE))
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Walk, A::Error> {
+        while seq.next_element::<Walk>()?.is_some() {}
+        Ok(Walk)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Walk, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !clean_text(&key) {
+                return Err(de::Error::custom(format!(
+                    "{CONTROL_IN_KEY}{}",
+                    escape_text(&key)
+                )));
+            }
+            if seen.contains(&key) {
+                return Err(de::Error::custom(format!("{DUPLICATE_KEY}{key}")));
+            }
+            map.next_value::<Walk>()?;
+            seen.insert(key);
+        }
+        Ok(Walk)
+    }
+}
+
+/// Reads `bytes` strictly as one JSON value: the first [`Flaw`], if any.
+pub fn check(bytes: &[u8]) -> Result<(), Flaw> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, Walk>(&mut deserializer) {
+        Ok(Walk) => deserializer.end().map_err(|_| Flaw::Malformed),
+        Err(error) => {
+            let message = error.inner().to_string();
+            let path = error.path().to_string();
+            let under = |key: &str| {
+                if path == "." {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                }
+            };
+            let at = |field: String, code| Flaw::Field(FieldError { field, code });
+            let flaw = if message.starts_with(CONTROL_IN_VALUE) {
+                at(path.clone(), ErrorCode::ControlCharacter)
+            } else if let Some(rest) = message.strip_prefix(CONTROL_IN_KEY) {
+                at(under(strip_position(rest)), ErrorCode::ControlCharacter)
+            } else if let Some(rest) = message.strip_prefix(DUPLICATE_KEY) {
+                at(under(strip_position(rest)), ErrorCode::DuplicateKey)
+            } else if message.starts_with("number out of range") {
+                at(path.clone(), ErrorCode::InvalidBody)
+            } else {
+                Flaw::Malformed
+            };
+            tracing::info!(?flaw, "JSON refused: {message}");
+            Err(flaw)
+        }
+    }
+}
+
+/// A custom serde_json message without the " at line L column C" it appends.
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+}
+
+/// `bytes` as JSON of type `T`, read strictly ([`check`]): malformed is `QY-REQ-0001`, a missing
+/// or mistyped field `QY-REQ-0002`, a control character `QY-REQ-0012`, a key named twice
+/// `QY-REQ-0013`, each naming the field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    check(bytes)?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => value,
-        Err(error) if error.inner().is_data() => {
+        // `check` read the text as JSON, so what fails here is its shape, even where serde_json
+        // calls it a syntax error (a number where an enum's name belongs)
+        Err(error) => {
             let field = field_of(&error);
             tracing::info!(field, "JSON body refused: {}", error.inner());
             return Err(ApiError::fields(vec![FieldError {
                 field,
                 code: ErrorCode::InvalidBody,
             }]));
-        }
-        Err(error) => {
-            tracing::info!("malformed JSON body: {}", error.inner());
-            return Err(ErrorCode::MalformedJson.into());
         }
     };
     deserializer
@@ -174,22 +304,204 @@ where
     }
 }
 
-/// (limit, offset) of a page; 20 rows a page unless asked, at most 100; `QY-REQ-0011` otherwise.
-pub fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, i64), ApiError> {
-    let page = page.unwrap_or(1);
-    let size = page_size.unwrap_or(20);
-    if page < 1 || !(1..=100).contains(&size) {
-        return Err(ErrorCode::InvalidPage.into());
-    }
-    Ok((size, (page - 1) * size))
+/// The largest page number a list serves: deeper than 10,000 pages is a job for filters or the
+/// export, and the bound keeps `(page - 1) * page_size` far from overflow.
+pub const MAX_PAGE: i64 = 10_000;
+
+/// A list's page, read from the query string beside its filters: `page` 1–10,000 (default 1) and
+/// `page_size` 1–100 (default 20); anything else, a number or not, is `QY-REQ-0011`. Every list
+/// takes its page through this one extractor.
+#[derive(Debug, Clone, Copy, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 10000, default = 1)]
+    page: Option<i64>,
+    /// Rows a page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    page_size: Option<i64>,
 }
 
-/// Path parameters; a malformed one is `QY-REQ-0006`.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+impl Paging {
+    pub fn page(self) -> i64 {
+        self.page.unwrap_or(1)
+    }
+    pub fn page_size(self) -> i64 {
+        self.page_size.unwrap_or(20)
+    }
+    /// Rows to return (SQL `LIMIT`).
+    pub fn limit(self) -> i64 {
+        self.page_size()
+    }
+    /// Rows to skip (SQL `OFFSET`).
+    pub fn offset(self) -> i64 {
+        (self.page() - 1) * self.page_size()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let mut paging = Paging::default();
+        let query = parts.uri.query().unwrap_or("");
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let slot = match key.as_ref() {
+                "page" => &mut paging.page,
+                "page_size" => &mut paging.page_size,
+                _ => continue,
+            };
+            *slot = Some(
+                value
+                    .parse::<i64>()
+                    .map_err(|_| ApiError::from(ErrorCode::InvalidPage))?,
+            );
+        }
+        if !(1..=MAX_PAGE).contains(&paging.page()) || !(1..=100).contains(&paging.page_size()) {
+            return Err(ErrorCode::InvalidPage.into());
+        }
+        Ok(paging)
+    }
+}
+
+/// A control character in a query parameter or path segment, as a field error naming it.
+fn control_in(name: &str) -> ApiError {
+    ApiError::fields(vec![FieldError {
+        field: escape_text(name),
+        code: ErrorCode::ControlCharacter,
+    }])
+}
+
+/// Path parameters; a malformed one is `QY-REQ-0006`, one with a control character (`%00`)
+/// `QY-REQ-0012`.
 pub struct Path<T>(pub T);
 
-/// Query strings; a malformed one is `QY-REQ-0005`.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::from(ErrorCode::InvalidPath))?;
+        if let Some((name, _)) = raw.iter().find(|(_, value)| !clean_text(value)) {
+            return Err(control_in(name));
+        }
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Path(value))
+    }
+}
+
+/// Query strings; a malformed one is `QY-REQ-0005`, a parameter with a control character
+/// `QY-REQ-0012`.
 pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        if let Some((key, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(key, value)| !clean_text(key) || !clean_text(value))
+        {
+            return Err(control_in(&key));
+        }
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Query(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flaw(json: &str) -> Option<Flaw> {
+        check(json.as_bytes()).err()
+    }
+
+    fn field(name: &str, code: ErrorCode) -> Option<Flaw> {
+        Some(Flaw::Field(FieldError {
+            field: name.into(),
+            code,
+        }))
+    }
+
+    #[test]
+    fn control_characters_are_named_by_their_field_wherever_they_are() {
+        use ErrorCode::ControlCharacter as C;
+        assert_eq!(flaw(r#"{"name":"a\u0000b"}"#), field("name", C));
+        assert_eq!(flaw(r#"{"a":{"b":["ok","\u001b"]}}"#), field("a.b[1]", C));
+        assert_eq!(flaw(r#"{"a\u0000":1}"#), field("a\\u0000", C));
+        assert_eq!(flaw(r#"["\u0085"]"#), field("[0]", C));
+        assert_eq!(flaw(r#"{"x":"\uffff"}"#), field("x", C));
+        // layout is text
+        assert_eq!(flaw(r#"{"comment":"第一行\n第二行\t完\r"}"#), None);
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused_at_any_depth() {
+        use ErrorCode::DuplicateKey as D;
+        assert_eq!(flaw(r#"{"a":1,"a":2}"#), field("a", D));
+        assert_eq!(
+            flaw(r#"{"sysHead":{},"body":{},"sysHead":{}}"#),
+            field("sysHead", D)
+        );
+        assert_eq!(flaw(r#"{"o":[{"k":1},{"k":1,"k":1}]}"#), field("o[1].k", D));
+        assert_eq!(flaw(r#"{"a":1,"b":{"a":1}}"#), None);
+    }
+
+    #[test]
+    fn what_is_not_json_is_malformed() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        for bad in [deep.as_str(), r#"{"a":"\ud800"}"#, r#"{"a":1} x"#, "", "{"] {
+            assert_eq!(flaw(bad), Some(Flaw::Malformed), "{bad:.40}");
+        }
+        assert_eq!(
+            flaw(r#"{"n":1e400}"#),
+            field("n", ErrorCode::InvalidBody),
+            "out of range, named"
+        );
+        assert_eq!(flaw(r#"{"n":9223372036854775808,"m":-1.5e300}"#), None);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        n: i64,
+        name: String,
+    }
+
+    #[test]
+    fn a_typed_body_is_read_strictly_then_by_type() {
+        let code = |json: &str| parse::<Body>(json.as_bytes()).map_err(|e| (e.code, e.fields));
+        assert!(code(r#"{"n":1,"name":"x"}"#).is_ok());
+        assert_eq!(
+            code(r#"{"n":9223372036854775808,"name":"x"}"#)
+                .unwrap_err()
+                .1[0]
+                .field,
+            "n"
+        );
+        assert_eq!(
+            code(r#"{"n":1,"name":"x","name":"y"}"#).unwrap_err().0,
+            ErrorCode::DuplicateKey
+        );
+        assert_eq!(
+            code(r#"{"n":1,"name":"x","extra":"\u0000"}"#)
+                .unwrap_err()
+                .0,
+            ErrorCode::ControlCharacter,
+            "an unknown field is checked too"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Query, paging};
+use crate::extract::{Json, Paging, Query};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
@@ -27,10 +27,6 @@ pub struct LogQuery {
     pub success: Option<bool>,
     /// Audit log only: actions starting with this, e.g. `system.user`.
     pub action: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 impl LogQuery {
@@ -48,10 +44,6 @@ impl LogQuery {
             action: self.action.clone().filter(|a| !a.is_empty()),
         })
     }
-
-    fn paging(&self) -> Result<(i64, i64), ApiError> {
-        paging(self.page, self.page_size)
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,16 +53,17 @@ pub struct LoginLogPage {
 }
 
 /// 登录日志: every sign-in attempt, newest first.
-#[utoipa::path(get, path = "/api/v1/system/login-log", tag = "system", params(LogQuery), responses(
+#[utoipa::path(get, path = "/api/v1/system/login-log", tag = "system", params(LogQuery, Paging), responses(
     (status = 200, body = LoginLogPage),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn login_log(
     State(state): State<AppState>,
     _: Authorized<perm::LogView>,
+    paging: Paging,
     Query(query): Query<LogQuery>,
 ) -> Result<Json<LoginLogPage>, ApiError> {
-    let (limit, offset) = query.paging()?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let (items, total) =
         logs::login_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
     Ok(Json(LoginLogPage { items, total }))
@@ -83,16 +76,17 @@ pub struct AuditLogPage {
 }
 
 /// 操作日志: the audit log, newest first.
-#[utoipa::path(get, path = "/api/v1/system/audit-log", tag = "system", params(LogQuery), responses(
+#[utoipa::path(get, path = "/api/v1/system/audit-log", tag = "system", params(LogQuery, Paging), responses(
     (status = 200, body = AuditLogPage),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn audit_log(
     State(state): State<AppState>,
     _: Authorized<perm::AuditView>,
+    paging: Paging,
     Query(query): Query<LogQuery>,
 ) -> Result<Json<AuditLogPage>, ApiError> {
-    let (limit, offset) = query.paging()?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let (items, total) =
         logs::audit_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
     Ok(Json(AuditLogPage { items, total }))
@@ -247,10 +241,6 @@ pub struct BatchQuery {
     pub from: Option<DateTime<Utc>>,
     /// Runs started before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 impl BatchQuery {
@@ -271,16 +261,17 @@ pub struct BatchLogPage {
 }
 
 /// 批量日志: every run of a batch job, newest first.
-#[utoipa::path(get, path = "/api/v1/system/batch-log", tag = "system", params(BatchQuery), responses(
+#[utoipa::path(get, path = "/api/v1/system/batch-log", tag = "system", params(BatchQuery, Paging), responses(
     (status = 200, body = BatchLogPage),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn batch_log(
     State(state): State<AppState>,
     _: Authorized<perm::LogView>,
+    paging: Paging,
     Query(query): Query<BatchQuery>,
 ) -> Result<Json<BatchLogPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let (items, total) = batch::runs(&state.pool, &query.filter(), Some(limit), offset).await?;
     Ok(Json(BatchLogPage { items, total }))
 }

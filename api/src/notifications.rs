@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Json, Query, paging};
+use crate::extract::{Json, Paging, Query};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -42,10 +42,6 @@ pub struct NotificationQuery {
     pub from: Option<DateTime<Utc>>,
     /// Queued before.
     pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,13 +57,14 @@ fn filled(s: Option<String>) -> Option<String> {
 
 /// 通知记录: every notice, newest first.
 #[utoipa::path(get, path = "/api/v1/system/notifications", tag = "system",
-    params(NotificationQuery), responses((status = 200, body = NotificationPage)))]
+    params(NotificationQuery, Paging), responses((status = 200, body = NotificationPage)))]
 pub async fn notifications(
     State(state): State<AppState>,
     _: Authorized<perm::NotificationView>,
+    paging: Paging,
     Query(query): Query<NotificationQuery>,
 ) -> Result<Json<NotificationPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let filter = NotificationFilter {
         channel: query.channel.map(|c| {
             match c {

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode, Lang};
-use crate::extract::{Json, Path, Query, Valid};
+use crate::extract::{Json, Paging, Path, Query, Valid};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -169,10 +169,6 @@ pub struct UserQuery {
     /// Part of the username or display name.
     #[param(max_length = 50)]
     pub q: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -182,29 +178,25 @@ pub struct UserPage {
 }
 
 /// Users within the caller's data scope.
-#[utoipa::path(get, path = "/api/v1/system/users", tag = "system", params(UserQuery), responses(
+#[utoipa::path(get, path = "/api/v1/system/users", tag = "system", params(UserQuery, Paging), responses(
     (status = 200, body = UserPage),
     (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
 ))]
 pub async fn users(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::UserView>,
+    paging: Paging,
     Query(query): Query<UserQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
-    let page = query.page.unwrap_or(1);
-    let page_size = query.page_size.unwrap_or(20);
-    if page < 1
-        || !(1..=100).contains(&page_size)
-        || query.q.as_ref().is_some_and(|q| q.chars().count() > 50)
-    {
-        return Err(ErrorCode::InvalidPage.into());
+    if query.q.as_ref().is_some_and(|q| q.chars().count() > 50) {
+        return Err(ErrorCode::InvalidQuery.into());
     }
     let scope = system::scope_of(&state.pool, user.id).await?;
     let filter = UserFilter {
         org_id: query.org_id,
         keyword: query.q.filter(|q| !q.is_empty()),
-        page,
-        page_size,
+        page: paging.page(),
+        page_size: paging.page_size(),
     };
     let (items, total) = system::users(&state.pool, &scope, &filter, state.clock.now()).await?;
     Ok(Json(UserPage { items, total }))

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode, Lang};
-use crate::extract::parse_valid;
+use crate::extract::{Flaw, check, parse_valid};
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -70,6 +70,9 @@ ret_codes! {
         "sysHead 字段缺失或格式不正确（服务码、接入系统编号须与请求一致）",
         "A sysHead field is missing or malformed (service code and consumer id must match the request)";
     UnknownService = "GW-C-0005", "服务码不存在", "No such service code";
+    BadText = "GW-C-0006",
+        "报文头含有重复字段名或不允许的控制字符（详见 body.fields）",
+        "A header names a field twice or holds a control character (see body.fields)";
     SignatureHeaderMissing = "GW-C-0101",
         "缺少或格式不正确的签名标头（X-Qy-Client、X-Qy-Timestamp、X-Qy-Nonce、X-Qy-Signature）",
         "A signing header is missing or malformed (X-Qy-Client, X-Qy-Timestamp, X-Qy-Nonce, X-Qy-Signature)";
@@ -349,7 +352,8 @@ pub async fn gateway(
     let received_at = state.clock.now();
     let lang = Lang::from_headers(&headers);
     let ours = provider_seq_no(received_at);
-    let service_code: String = service_code.chars().take(64).collect();
+    let service_code =
+        quanyi_activities::text::escape(&service_code.chars().take(64).collect::<String>());
     let head = SysHeadOut {
         service_code: service_code.clone(),
         provider_seq_no: ours.clone(),
@@ -404,7 +408,7 @@ pub async fn gateway(
             .map(|v| store::mask(&v)),
     };
     if let Err(e) = store::log(&state.pool, &message).await {
-        tracing::warn!(error = %e, "cannot log the ESB message");
+        tracing::error!(error = %e, "cannot log the ESB message");
     }
     tracing::info!(
         ret_code,
@@ -525,7 +529,32 @@ async fn exchange(
             return (o, size);
         }
     }
-    // the envelope
+    // the envelope, read strictly: a flaw is answered with the field named, and logged with
+    // the envelope as a lenient reader sees it (or, not JSON at all, by its hash)
+    if let Err(flaw) = check(&raw) {
+        let mut o = match flaw {
+            Flaw::Malformed => refuse(RetCode::MalformedEnvelope),
+            Flaw::Field(mut field) => {
+                let in_body = field.field.starts_with("body.");
+                if in_body {
+                    field.field = field.field["body.".len()..].to_owned();
+                }
+                let refusal = Refusal::from(ApiError::fields(vec![field]));
+                let mut o = refuse(if in_body {
+                    refusal.code
+                } else {
+                    RetCode::BadText
+                });
+                o.body = refusal.body;
+                o
+            }
+        };
+        o.request = Some(
+            serde_json::from_slice::<Value>(&raw)
+                .unwrap_or_else(|_| json!({"sha256": hex::encode(Sha256::digest(&raw))})),
+        );
+        return (o, size);
+    }
     let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(&raw) else {
         return (refuse(RetCode::MalformedEnvelope), size);
     };

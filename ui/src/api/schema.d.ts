@@ -4376,8 +4376,10 @@ export interface operations {
                 campaign_id?: string | null;
                 /** @description `unused`, `used`, `withdrawn`. */
                 status?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -4449,8 +4451,6 @@ export interface operations {
                 campaign_id?: string | null;
                 /** @description `unused`, `used`, `withdrawn`. */
                 status?: string | null;
-                page?: number | null;
-                page_size?: number | null;
             };
             header?: never;
             path?: never;
@@ -4467,7 +4467,7 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            /** @description QY-REQ-0005 a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4778,16 +4778,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-BEN-3001 no such coupon code */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-BEN-3002, 3003, 3005, 3006, 3011 */
+            /** @description QY-BEN-3002, 3003, 3005, 3006 */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4814,7 +4805,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-BEN-3009 no such store; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5025,8 +5016,10 @@ export interface operations {
         parameters: {
             query?: {
                 template_code?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -5094,8 +5087,10 @@ export interface operations {
             query?: {
                 /** @description Part of the code or name. */
                 q?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -5435,10 +5430,10 @@ export interface operations {
     movements: {
         parameters: {
             query?: {
-                /** @description Part of the code or name. */
-                q?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path: {
@@ -5740,8 +5735,10 @@ export interface operations {
                 name?: string | null;
                 start_from?: string | null;
                 start_to?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -6993,8 +6990,10 @@ export interface operations {
                 failed?: boolean | null;
                 from?: string | null;
                 to?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -7141,8 +7140,10 @@ export interface operations {
                 notification_id?: number | null;
                 from?: string | null;
                 to?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -7261,8 +7262,10 @@ export interface operations {
                 /** @description Only running processes with no transition for this many hours. */
                 stale_hours?: number | null;
                 business_key?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -7411,8 +7414,10 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -7487,8 +7492,6 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
-                page?: number | null;
-                page_size?: number | null;
             };
             header?: never;
             path?: never;
@@ -7505,7 +7508,7 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            /** @description QY-REQ-0005 a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7561,8 +7564,10 @@ export interface operations {
                 from?: string | null;
                 /** @description Runs started before (RFC 3339). */
                 to?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -7634,8 +7639,6 @@ export interface operations {
                 from?: string | null;
                 /** @description Runs started before (RFC 3339). */
                 to?: string | null;
-                page?: number | null;
-                page_size?: number | null;
             };
             header?: never;
             path?: never;
@@ -7652,7 +7655,7 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            /** @description QY-REQ-0005 a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7975,8 +7978,10 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -8051,8 +8056,6 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
-                page?: number | null;
-                page_size?: number | null;
             };
             header?: never;
             path?: never;
@@ -8069,7 +8072,7 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            /** @description QY-REQ-0005 a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8279,8 +8282,10 @@ export interface operations {
                 from?: string | null;
                 /** @description Queued before. */
                 to?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -9021,8 +9026,10 @@ export interface operations {
                 org_id?: string | null;
                 /** @description Part of the username or display name. */
                 q?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -9126,15 +9133,6 @@ export interface operations {
             };
             /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-1001 the org is out of scope */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9695,8 +9693,10 @@ export interface operations {
                 /** @description `todo` (default), `done` or `mine`. */
                 tab?: string | null;
                 process_type?: string | null;
-                page?: number | null;
-                page_size?: number | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
