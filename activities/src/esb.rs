@@ -7,6 +7,7 @@ use crate::benefits::clients::{self, ClientKind, NewClient};
 use crate::crypto::DataKey;
 use crate::pii::{self, Kind};
 use crate::store;
+use crate::text;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -112,8 +113,28 @@ pub struct ConsumerTerms {
 pub enum Refusal {
     CodeTaken,
     UnknownUser,
+    /// The acting user holds a role that requires a second factor or carries an administration
+    /// or audit duty: a consumer signs with a shared secret and cannot give either.
+    PrivilegedUser,
     BadNetwork,
     UnknownConsumer,
+}
+
+/// Whether `user_id` holds a role that requires a second factor or carries an administration or
+/// audit duty: such a user may not be a consumer's acting user (checked when a consumer is
+/// registered or edited, and again for every message, since roles change).
+pub async fn privileged<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                           WHERE ur.user_id = $1 AND (r.require_totp OR r.duty IS NOT NULL))
+                  AS "privileged!""#,
+        user_id
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Registers a consumer with a new random secret, returned once and stored encrypted; the client
@@ -134,6 +155,9 @@ pub async fn register(
     else {
         return Ok(Err(Refusal::UnknownUser));
     };
+    if privileged(pool, user_id).await? {
+        return Ok(Err(Refusal::PrivilegedUser));
+    }
     let secret = clients::new_secret();
     let mut tx = pool.begin().await?;
     let client = NewClient {
@@ -233,6 +257,9 @@ pub async fn update(
     else {
         return Ok(Err(Refusal::UnknownUser));
     };
+    if privileged(&mut *tx, user_id).await? {
+        return Ok(Err(Refusal::PrivilegedUser));
+    }
     let updated = sqlx::query!(
         "UPDATE esb_consumers SET services = $2, source_networks = $3::text[]::cidr[],
                 rate_per_second = $4, burst = $5, acting_user_id = $6
@@ -521,6 +548,8 @@ pub struct MessageDetail {
     pub response_masked: Option<Value>,
 }
 
+/// Logs one message. Whatever its envelopes held is stored: a character PostgreSQL cannot keep
+/// (U+0000) is written visibly as `\u0000`.
 pub async fn log(pool: &PgPool, m: &Message) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO esb_messages (received_at, latency_ms, service_code, consumer_code,
@@ -538,8 +567,8 @@ pub async fn log(pool: &PgPool, m: &Message) -> Result<(), sqlx::Error> {
         m.ret_msg,
         m.replayed,
         m.request_bytes,
-        m.request_masked,
-        m.response_masked
+        m.request_masked.as_ref().map(text::escape_json),
+        m.response_masked.as_ref().map(text::escape_json)
     )
     .execute(pool)
     .await?;

@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Path, Query, Valid, paging};
+use crate::extract::{Json, Paging, Path, Query, Valid};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use quanyi_activities::audit::{self, Entry};
@@ -352,10 +352,6 @@ pub struct TaskQuery {
     /// `todo` (default), `done` or `mine`.
     pub tab: Option<String>,
     pub process_type: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -365,14 +361,15 @@ pub struct TaskPage {
 }
 
 /// 代办任务: what I may act on, what I decided, what I submitted.
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "processes", params(TaskQuery),
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "processes", params(TaskQuery, Paging),
     responses((status = 200, body = TaskPage)))]
 pub async fn tasks(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::TaskView>,
+    paging: Paging,
     Query(query): Query<TaskQuery>,
 ) -> Result<Json<TaskPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let tab = match query.tab.as_deref() {
         None | Some("todo") => Tab::Todo,
         Some("done") => Tab::Done,
@@ -549,10 +546,6 @@ pub struct ProcessQuery {
     #[param(minimum = 1, maximum = 8760)]
     pub stale_hours: Option<i32>,
     pub business_key: Option<String>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -562,14 +555,15 @@ pub struct ProcessPage {
 }
 
 /// 流程监控: every process in the caller's data scope.
-#[utoipa::path(get, path = "/api/v1/processes", tag = "processes", params(ProcessQuery),
+#[utoipa::path(get, path = "/api/v1/processes", tag = "processes", params(ProcessQuery, Paging),
     responses((status = 200, body = ProcessPage)))]
 pub async fn processes(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::ProcessView>,
+    paging: Paging,
     Query(query): Query<ProcessQuery>,
 ) -> Result<Json<ProcessPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     if query.stale_hours.is_some_and(|h| !(1..=8760).contains(&h)) {
         return Err(ErrorCode::InvalidQuery.into());
     }
@@ -704,6 +698,23 @@ pub struct ProcessDetail {
     pub temporal_url: Option<String>,
 }
 
+/// The process `workflow_id` if it lies in `user`'s data scope; `QY-PROC-0007` otherwise, as if
+/// it did not exist. Every door that reads or acts on a process by its id checks this.
+pub async fn process_in_scope(
+    state: &AppState,
+    user: &User,
+    workflow_id: &str,
+) -> Result<ProcessRow, ApiError> {
+    let scope = system::scope_of(&state.pool, user.id).await?;
+    let filter = inbox::ProcessFilter {
+        workflow_id: Some(workflow_id.to_owned()),
+        ..Default::default()
+    };
+    let (mut rows, _) =
+        inbox::processes(&state.pool, &scope, &filter, state.clock.now(), 1, 0).await?;
+    rows.pop().ok_or_else(|| ErrorCode::UnknownProcess.into())
+}
+
 /// One process: its diagram with the current state, timeline, tasks and timers.
 #[utoipa::path(get, path = "/api/v1/processes/{workflow_id}", tag = "processes",
     params(("workflow_id" = String, Path)),
@@ -713,14 +724,8 @@ pub async fn process(
     Authorized(user, _): Authorized<perm::ProcessView>,
     Path(workflow_id): Path<String>,
 ) -> Result<Json<ProcessDetail>, ApiError> {
-    let scope = system::scope_of(&state.pool, user.id).await?;
-    let filter = inbox::ProcessFilter {
-        workflow_id: Some(workflow_id.clone()),
-        ..Default::default()
-    };
+    let process = process_in_scope(&state, &user, &workflow_id).await?;
     let now = state.clock.now();
-    let (mut rows, _) = inbox::processes(&state.pool, &scope, &filter, now, 1, 0).await?;
-    let process = rows.pop().ok_or(ErrorCode::UnknownProcess)?;
     let (_, actor) = actor_of(&state, &user).await?;
     let pending_timers = match process.ended_at {
         Some(_) => Vec::new(),

@@ -6,9 +6,9 @@ use super::{RetCodeRow, code_table};
 use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Query, Valid, paging};
+use crate::extract::{Json, Paging, Path, Query, Valid};
 use crate::permission::{self as perm, Authorized};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -103,6 +103,7 @@ fn refusal(r: store::Refusal) -> ErrorCode {
     match r {
         store::Refusal::CodeTaken => ErrorCode::ClientCodeTaken,
         store::Refusal::UnknownUser => ErrorCode::UnknownActingUser,
+        store::Refusal::PrivilegedUser => ErrorCode::PrivilegedActingUser,
         store::Refusal::BadNetwork => ErrorCode::InvalidSourceNetwork,
         store::Refusal::UnknownConsumer => ErrorCode::UnknownEsbConsumer,
     }
@@ -365,10 +366,6 @@ pub struct MessageQuery {
     pub failed: Option<bool>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -383,14 +380,15 @@ fn filled(s: Option<String>) -> Option<String> {
 }
 
 /// 报文日志: every message, newest first (the masked bodies: one message's detail).
-#[utoipa::path(get, path = "/api/v1/esb/messages", tag = "esb", params(MessageQuery),
+#[utoipa::path(get, path = "/api/v1/esb/messages", tag = "esb", params(MessageQuery, Paging),
     responses((status = 200, body = MessagePage)))]
 pub async fn messages(
     State(state): State<AppState>,
     _: Authorized<perm::EsbLogView>,
+    paging: Paging,
     Query(query): Query<MessageQuery>,
 ) -> Result<Json<MessagePage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let filter = MessageFilter {
         consumer_code: filled(query.consumer),
         service_code: filled(query.service),
@@ -434,10 +432,6 @@ pub struct OutboundQuery {
     pub notification_id: Option<i64>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub page_size: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -448,14 +442,15 @@ pub struct OutboundPage {
 
 /// 外呼日志: every outbound call attempt (SMS platform, WeChat robot, ESB), newest first, bodies
 /// masked.
-#[utoipa::path(get, path = "/api/v1/esb/outbound", tag = "esb", params(OutboundQuery),
+#[utoipa::path(get, path = "/api/v1/esb/outbound", tag = "esb", params(OutboundQuery, Paging),
     responses((status = 200, body = OutboundPage)))]
 pub async fn outbound(
     State(state): State<AppState>,
     _: Authorized<perm::EsbOutboundView>,
+    paging: Paging,
     Query(query): Query<OutboundQuery>,
 ) -> Result<Json<OutboundPage>, ApiError> {
-    let (limit, offset) = paging(query.page, query.page_size)?;
+    let (limit, offset) = (paging.limit(), paging.offset());
     let filter = RequestFilter {
         target: query.target.map(|t| {
             match t {
