@@ -45,12 +45,18 @@ impl Caller {
         body: Vec<u8>,
         tamper: Option<(&str, String)>,
     ) -> (StatusCode, Value) {
+        self.send_with(path, body, tamper, new_nonce()).await
+    }
+
+    /// [`Caller::send`] with the given nonce: a replay sends the same bytes and nonce again.
+    async fn send_with(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        tamper: Option<(&str, String)>,
+        nonce: String,
+    ) -> (StatusCode, Value) {
         let timestamp = self.clock.now().timestamp().to_string();
-        let nonce = format!(
-            "n{:015}-{}",
-            NONCE.fetch_add(1, Ordering::Relaxed),
-            Uuid::new_v4().simple()
-        );
         let message = clients::string_to_sign(&timestamp, &nonce, "POST", path, &body);
         let mut headers = vec![
             ("x-qy-client", self.code.to_owned()),
@@ -76,6 +82,14 @@ impl Caller {
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+}
+
+fn new_nonce() -> String {
+    format!(
+        "n{:015}-{}",
+        NONCE.fetch_add(1, Ordering::Relaxed),
+        Uuid::new_v4().simple()
+    )
 }
 
 fn leak(name: &str) -> &'static str {
@@ -474,6 +488,72 @@ async fn two_concurrent_redemptions_of_one_coupon_one_succeeds_and_a_reversal_se
         )
         .await;
     assert_eq!(code_of(&late), "QY-BEN-3007");
+    bank.balanced().await;
+}
+
+/// docs/benefits.md: a repeat answers as the first — a refusal too. Sent again byte for byte
+/// (its nonce included) after the coupon became redeemable, it is a replay; with a new nonce and
+/// the same request id, it answers the first refusal; it never redeems.
+#[tokio::test]
+async fn a_refused_redemption_stays_refused_however_it_is_sent_again() {
+    let bank = bank().await;
+    bank.template(template("REP", 10, 1)).await;
+    let claimed = bank.claim("c1", "REP", "C40000002").await;
+    let code = claimed.1["coupon_code"].as_str().unwrap().to_owned();
+    let first = bank.redeem("pos-1", &code, "A", 12800).await;
+    assert_eq!(first.0, StatusCode::OK, "{first:?}");
+    let body = serde_json::to_vec(&json!({"request_id": "pos-2", "coupon_code": code,
+        "store_code": "A", "order_amount": 12800, "order_ref": "ORD-pos-2"}))
+    .unwrap();
+    let nonce = new_nonce();
+    let path = "/api/channel/v1/redemptions";
+    let refused = bank
+        .merchant
+        .send_with(path, body.clone(), None, nonce.clone())
+        .await;
+    assert_eq!(code_of(&refused), "QY-BEN-3002", "{refused:?}");
+    // the coupon is reversed: unused, redeemable again
+    let id = first.1["redemption_id"].as_str().unwrap();
+    let reversal = bank
+        .merchant
+        .post(&format!("{path}/{id}/reversal"), &json!({}))
+        .await;
+    assert_eq!(reversal.0, StatusCode::OK, "{reversal:?}");
+    let replay = bank
+        .merchant
+        .send_with(path, body.clone(), None, nonce)
+        .await;
+    assert_eq!(
+        code_of(&replay),
+        "QY-CLI-0004",
+        "the nonce was spent: {replay:?}"
+    );
+    let repeat = bank.merchant.send(path, body, None).await;
+    assert_eq!(
+        (repeat.0, code_of(&repeat)),
+        (refused.0, code_of(&refused)),
+        "the first answer, again"
+    );
+    assert_eq!(
+        bank.count(&format!(
+            "SELECT count(*) FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
+              WHERE c.code = '{code}' AND r.reversed_at IS NULL"
+        ))
+        .await,
+        0,
+        "nothing redeemed"
+    );
+    // a refused reversal spends its nonce too
+    let unknown = format!("{path}/{}/reversal", Uuid::new_v4());
+    let nonce = new_nonce();
+    let body = b"{}".to_vec();
+    let first = bank
+        .merchant
+        .send_with(&unknown, body.clone(), None, nonce.clone())
+        .await;
+    assert_eq!(code_of(&first), "QY-BEN-3008", "{first:?}");
+    let replay = bank.merchant.send_with(&unknown, body, None, nonce).await;
+    assert_eq!(code_of(&replay), "QY-CLI-0004", "{replay:?}");
     bank.balanced().await;
 }
 

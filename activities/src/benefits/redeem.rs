@@ -53,7 +53,41 @@ pub enum Refusal {
     NonceReused,
 }
 
-/// Redeems a coupon, or answers why not. A repeat of `(merchant, request id)` answers as the first.
+impl Refusal {
+    /// The refusals kept as a request's first answer (a replay is refused before anything).
+    const KEPT: [Refusal; 8] = [
+        Refusal::UnknownCode,
+        Refusal::AlreadyUsed,
+        Refusal::NotValidNow,
+        Refusal::NotEligible,
+        Refusal::BelowThreshold,
+        Refusal::Withdrawn,
+        Refusal::UnknownStore,
+        Refusal::MerchantDailyLimit,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Refusal::UnknownCode => "unknown_code",
+            Refusal::AlreadyUsed => "already_used",
+            Refusal::NotValidNow => "not_valid_now",
+            Refusal::NotEligible => "not_eligible",
+            Refusal::BelowThreshold => "below_threshold",
+            Refusal::Withdrawn => "withdrawn",
+            Refusal::UnknownStore => "unknown_store",
+            Refusal::MerchantDailyLimit => "merchant_daily_limit",
+            Refusal::NonceReused => "nonce_reused",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Refusal> {
+        Refusal::KEPT.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// Redeems a coupon, or answers why not. A repeat of `(merchant, request id)` answers as the
+/// first, a refusal included: the refusal and the request's nonce are kept in one transaction,
+/// so the same request cannot redeem later when the coupon's state has changed.
 #[tracing::instrument(skip_all)]
 pub async fn redeem(
     pool: &PgPool,
@@ -68,10 +102,89 @@ pub async fn redeem(
     {
         return Ok(Err(Refusal::NonceReused));
     }
-    if let Some(first) = earlier(&mut tx, request.merchant_id, request.request_id).await? {
+    if let Some(first) = first_answer(&mut tx, request.merchant_id, request.request_id).await? {
         tx.commit().await?;
-        return Ok(Ok(first));
+        return Ok(first);
     }
+    match attempt(&mut tx, request, now).await? {
+        Attempt::Redeemed(redemption) => {
+            tx.commit().await?;
+            Ok(Ok(redemption))
+        }
+        Attempt::Refused(refusal) => {
+            // a concurrent twin may have redeemed while this waited on the coupon: its answer
+            // is the first; otherwise the refusal is
+            if let Some(first) = earlier(&mut tx, request.merchant_id, request.request_id).await? {
+                tx.commit().await?;
+                return Ok(Ok(first));
+            }
+            let kept = sqlx::query!(
+                "INSERT INTO redemption_refusals (merchant_id, request_id, refusal, at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                request.merchant_id,
+                request.request_id,
+                refusal.as_str(),
+                now
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if kept == 0 {
+                // a twin refused first: its refusal is the answer
+                tx.rollback().await?;
+                let mut conn = pool.acquire().await?;
+                return first_answer(&mut conn, request.merchant_id, request.request_id)
+                    .await?
+                    .ok_or_else(|| sqlx::Error::Protocol("a lost redemption refusal".into()));
+            }
+            tx.commit().await?;
+            Ok(Err(refusal))
+        }
+        Attempt::TwinFirst => {
+            // a concurrent twin of this request got there first: its answer is ours
+            tx.rollback().await?;
+            let mut conn = pool.acquire().await?;
+            earlier(&mut conn, request.merchant_id, request.request_id)
+                .await?
+                .map(Ok)
+                .ok_or_else(|| sqlx::Error::Protocol("a lost redemption twin".into()))
+        }
+    }
+}
+
+/// What one try at a redemption came to, inside its transaction.
+enum Attempt {
+    Redeemed(Redemption),
+    Refused(Refusal),
+    /// A twin with the same request id inserted its redemption first.
+    TwinFirst,
+}
+
+/// The first answer to `(merchant, request id)`: its redemption or its refusal.
+async fn first_answer(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    request_id: &str,
+) -> Result<Option<Result<Redemption, Refusal>>, sqlx::Error> {
+    if let Some(first) = earlier(conn, merchant_id, request_id).await? {
+        return Ok(Some(Ok(first)));
+    }
+    let refusal = sqlx::query_scalar!(
+        "SELECT refusal FROM redemption_refusals WHERE merchant_id = $1 AND request_id = $2",
+        merchant_id,
+        request_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(refusal.and_then(|r| Refusal::parse(&r)).map(Err))
+}
+
+/// Checks every rule and, when they hold, redeems — inside `tx`, nothing committed.
+async fn attempt(
+    tx: &mut PgConnection,
+    request: &RedeemRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<Attempt, sqlx::Error> {
     let code = code_from_input(request.coupon);
     let Some(coupon) = sqlx::query!(
         "SELECT c.id, c.code, c.status, c.valid_from, c.valid_to, t.id AS template_id, t.kind,
@@ -84,7 +197,7 @@ pub async fn redeem(
     .fetch_optional(&mut *tx)
     .await?
     else {
-        return Ok(Err(Refusal::UnknownCode));
+        return Ok(Attempt::Refused(Refusal::UnknownCode));
     };
     let refusal = match coupon.status.as_str() {
         "used" => Some(Refusal::AlreadyUsed),
@@ -94,7 +207,7 @@ pub async fn redeem(
         _ => None,
     };
     if let Some(refusal) = refusal {
-        return Ok(Err(refusal));
+        return Ok(Attempt::Refused(refusal));
     }
     let eligible = sqlx::query_scalar!(
         r#"SELECT NOT EXISTS (SELECT 1 FROM template_merchants WHERE template_id = $1)
@@ -106,7 +219,7 @@ pub async fn redeem(
     .fetch_one(&mut *tx)
     .await?;
     if !eligible {
-        return Ok(Err(Refusal::NotEligible));
+        return Ok(Attempt::Refused(Refusal::NotEligible));
     }
     let Some(store_id) = sqlx::query_scalar!(
         "SELECT s.id FROM stores s JOIN merchants m ON m.id = s.merchant_id
@@ -117,7 +230,7 @@ pub async fn redeem(
     .fetch_optional(&mut *tx)
     .await?
     else {
-        return Ok(Err(Refusal::UnknownStore));
+        return Ok(Attempt::Refused(Refusal::UnknownStore));
     };
     if let Some(limit) = coupon.limit_per_merchant_day {
         let counted = sqlx::query!(
@@ -134,7 +247,7 @@ pub async fn redeem(
         .await?
         .rows_affected();
         if counted == 0 {
-            return Ok(Err(Refusal::MerchantDailyLimit));
+            return Ok(Attempt::Refused(Refusal::MerchantDailyLimit));
         }
     }
     let off = discount(
@@ -172,16 +285,9 @@ pub async fn redeem(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(redemption_id) = inserted else {
-        // a concurrent twin of this request got there first: its answer is ours
-        tx.rollback().await?;
-        let mut conn = pool.acquire().await?;
-        return earlier(&mut conn, request.merchant_id, request.request_id)
-            .await?
-            .map(Ok)
-            .ok_or_else(|| sqlx::Error::Protocol("a lost redemption twin".into()));
+        return Ok(Attempt::TwinFirst);
     };
-    tx.commit().await?;
-    Ok(Ok(Redemption {
+    Ok(Attempt::Redeemed(Redemption {
         redemption_id,
         coupon_code: coupon.code,
         discount: off,
@@ -255,6 +361,8 @@ pub async fn reverse(
     .fetch_optional(&mut *tx)
     .await?
     else {
+        // the nonce stays spent: a refusal is an answer too
+        tx.commit().await?;
         return Ok(Err(ReversalRefusal::UnknownRedemption));
     };
     if let Some(reversed_at) = r.reversed_at {
@@ -266,6 +374,7 @@ pub async fn reverse(
         }));
     }
     if now >= r.redeemed_at + window {
+        tx.commit().await?;
         return Ok(Err(ReversalRefusal::WindowPassed));
     }
     sqlx::query!(
