@@ -6,6 +6,7 @@
 //! retry queues nothing twice.
 
 use crate::notify::{self, Channel, Outgoing, Routing};
+use crate::text;
 use chrono::{DateTime, Utc};
 use quanyi_workflows::process::{
     Notice, Notify, OpenTask, RecordOutcome, RecordTransition, TaskChange, TaskOpening, TaskUpdate,
@@ -15,6 +16,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use temporalio_macros::activities;
+use temporalio_sdk::ApplicationFailure;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
@@ -533,6 +535,13 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         record: TransitionRecord,
     ) -> Result<RecordOutcome, ActivityError> {
+        // the edges refuse control characters; should one slip through, it is kept visibly
+        let record = TransitionRecord {
+            actor: record.actor.as_deref().map(text::escape),
+            comment: record.comment.as_deref().map(text::escape),
+            title: record.title.as_deref().map(text::escape),
+            ..record
+        };
         let mut tx = self.pool.begin().await.map_err(retryable)?;
         let outcome = record_transition(&mut tx, &record)
             .await
@@ -573,8 +582,24 @@ impl ProcessActivities {
     }
 }
 
-/// Store errors are retried by Temporal's activity retry policy; the write is idempotent.
+/// A store error as an activity failure. The database away or a lock lost is retried by
+/// Temporal's policy (the writes are idempotent); data the database refuses (SQLSTATE class 22,
+/// data exception, or 23, integrity) cannot be mended by a retry and fails at once,
+/// non-retryable, so the workflow hears of it instead of retrying forever.
 fn retryable(e: sqlx::Error) -> ActivityError {
+    if bad_data(&e) {
+        tracing::error!(error = %e, "process activity refused by the database; not retried");
+        return ApplicationFailure::builder(anyhow::anyhow!("the database refused the data: {e}"))
+            .type_name("BadData".to_owned())
+            .non_retryable(true)
+            .build()
+            .into();
+    }
     tracing::warn!(error = %e, "process activity failed; Temporal retries it");
     e.into()
+}
+
+fn bad_data(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d)
+        if d.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23")))
 }

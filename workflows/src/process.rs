@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_common::ActivityDefinition;
-use temporalio_sdk::{ActivityOptions, CancellableFuture, WorkflowContext, WorkflowResult};
+use temporalio_sdk::{
+    ActivityExecutionError, ActivityOptions, CancellableFuture, WorkflowContext, WorkflowResult,
+};
 
 /// The task queue every Quanyi workflow and activity runs on unless configured otherwise.
 pub const DEFAULT_TASK_QUEUE: &str = "quanyi";
@@ -352,14 +354,31 @@ pub async fn open_task<W>(
     Ok(())
 }
 
+/// The comment a transition is recorded with when the database refused the one it came with.
+pub const COMMENT_REFUSED: &str = "（该步骤的说明无法保存，已略去）";
+
 /// Records a transition in the read model, then in the workflow's own history (`history`).
+/// Store errors the activity cannot mend by retrying (data the database refuses) come back as a
+/// failure at once: the transition is recorded again without its comment, noted so, and the
+/// process goes on — it stays able to take its next decision instead of waiting on a retry
+/// that never succeeds.
 pub async fn record<W>(
     ctx: &mut WorkflowContext<W>,
-    record: TransitionRecord,
+    mut record: TransitionRecord,
     history: fn(&mut W) -> &mut Vec<TransitionRecord>,
 ) -> WorkflowResult<()> {
-    ctx.execute_activity(RecordTransition, record.clone(), activity_options())
-        .await?;
+    match ctx
+        .execute_activity(RecordTransition, record.clone(), activity_options())
+        .await
+    {
+        Ok(_) => {}
+        Err(ActivityExecutionError::Failed(_)) => {
+            record.comment = Some(COMMENT_REFUSED.to_owned());
+            ctx.execute_activity(RecordTransition, record.clone(), activity_options())
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     ctx.state_mut(|s| history(s).push(record));
     Ok(())
 }
