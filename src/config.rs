@@ -291,6 +291,43 @@ impl Config {
         Self::layered(Figment::from(Serialized::defaults(Config::default())), file)
     }
 
+    /// Like [`Config::load`], over the embedded stack's database and data key when `var` holds
+    /// one (`quanyi dev` made it) and no database is configured: `quanyi audit …`, `seed` and
+    /// the rest then find a `quanyi dev` stack of the same checkout, as `quanyi dev` itself does.
+    /// The port is the running cluster's (its `postmaster.pid`), else the default 54329.
+    pub fn load_beside(var: &Path, file: Option<&Path>) -> Result<Config, ConfigError> {
+        let configured = file.is_some() || std::env::var_os("QUANYI_DATABASE__URL").is_some();
+        let var = crate::stack::VarDir(var.to_path_buf());
+        let read = |path: PathBuf| std::fs::read_to_string(path).ok();
+        let password = read(var.secrets().join("pg-password"));
+        let (false, Some(password)) = (configured, password) else {
+            return Self::load(file);
+        };
+        let port = read(var.pg_data().join("postmaster.pid"))
+            .and_then(|pid| {
+                pid.lines()
+                    .nth(3)
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+            })
+            .unwrap_or(54329);
+        // secrets serialize redacted, so they are set on the loaded configuration, not layered
+        let mut config = Self::load(file)?;
+        config.database.url = SecretString::from(format!(
+            "postgres://quanyi:{}@127.0.0.1:{port}/quanyi",
+            password.trim()
+        ));
+        if config.api.data_key.is_none() {
+            config.api.data_key = read(var.secrets().join("data-key"))
+                .map(|key| SecretString::from(key.trim().to_owned()));
+        }
+        tracing::info!(
+            port,
+            "using the quanyi dev stack's database in {}",
+            var.0.display()
+        );
+        Ok(config)
+    }
+
     /// Like [`Config::load`], over other defaults (the embedded stack's).
     pub fn layered(base: Figment, file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = base;
@@ -433,6 +470,49 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `quanyi audit …` in a checkout finds its `quanyi dev` stack: the running cluster's port,
+    /// its password and data key; a configured database wins.
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn the_commands_find_a_dev_stack_beside_them() {
+        figment::Jail::expect_with(|jail| {
+            std::fs::create_dir_all("var/secrets").unwrap();
+            std::fs::create_dir_all("var/pg").unwrap();
+            jail.create_file("var/secrets/pg-password", "pw123\n")?;
+            jail.create_file("var/secrets/data-key", "a2V5\n")?;
+            jail.create_file(
+                "var/pg/postmaster.pid",
+                "4242\n/x/pg\n1764144000\n54444\n/x/run\n",
+            )?;
+            let config = Config::load_beside(Path::new("var"), None).unwrap();
+            assert_eq!(
+                config.database.url.expose_secret(),
+                "postgres://quanyi:pw123@127.0.0.1:54444/quanyi"
+            );
+            assert_eq!(config.api.data_key.unwrap().expose_secret(), "a2V5");
+            // stopped: the default port
+            std::fs::remove_file("var/pg/postmaster.pid").unwrap();
+            let config = Config::load_beside(Path::new("var"), None).unwrap();
+            assert!(
+                config
+                    .database
+                    .url
+                    .expose_secret()
+                    .ends_with(":54329/quanyi")
+            );
+            // no stack there: as configured
+            let config = Config::load_beside(Path::new("elsewhere"), None).unwrap();
+            assert!(config.database_options().is_err());
+            jail.set_env("QUANYI_DATABASE__URL", "postgres://u:p@db:5432/prod");
+            let config = Config::load_beside(Path::new("var"), None).unwrap();
+            assert_eq!(
+                config.database.url.expose_secret(),
+                "postgres://u:p@db:5432/prod"
+            );
+            Ok(())
+        });
+    }
 
     #[test]
     fn the_database_url_never_prints() {

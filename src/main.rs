@@ -44,9 +44,15 @@ enum Command {
     Migrate,
     /// Seed the demo bank (orgs, roles, demo logins) unless this database has it already.
     Seed,
-    /// Audit log tools.
-    #[command(subcommand)]
-    Audit(AuditCommand),
+    /// Audit tools. Without a configured database (`--config`, `QUANYI_DATABASE__URL`) they check
+    /// the `quanyi dev` stack whose data is in `--var`.
+    Audit {
+        /// The embedded stack's folder, as given to `quanyi dev --var`.
+        #[arg(long, default_value = "var")]
+        var: PathBuf,
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,7 +89,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), StackError> {
-    let config = || Config::load(cli.config.as_deref()).map_err(|e| StackError(e.to_string()));
+    let var = match &cli.command {
+        Command::Audit { var, .. } => var.clone(),
+        _ => PathBuf::from("var"),
+    };
+    let config =
+        || Config::load_beside(&var, cli.config.as_deref()).map_err(|e| StackError(e.to_string()));
     match cli.command {
         Command::Dev(args) => quanyi::dev::run(args).await,
         Command::Api => {
@@ -117,7 +128,10 @@ async fn run(cli: Cli) -> Result<(), StackError> {
             tracing::info!(?outcome, "demo bank");
             Ok(())
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+            ..
+        } => {
             use quanyi_activities::batch::{self, Job};
             use quanyi_activities::clock::{Clock, SystemClock};
             let pool = quanyi::connect(&config()?)?;
@@ -152,7 +166,10 @@ async fn run(cli: Cli) -> Result<(), StackError> {
                 .map_err(cannot_record)?;
             outcome.map(|_| ()).map_err(StackError)
         }
-        Command::Audit(AuditCommand::Stock) => {
+        Command::Audit {
+            command: AuditCommand::Stock,
+            ..
+        } => {
             let pool = quanyi::connect(&config()?)?;
             let (templates, violations) = quanyi_activities::benefits::conservation::check(&pool)
                 .await

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The embedded stack as a new user meets it: `quanyi dev` on a fresh var/, the admin UI in headless
 # Chromium, Ctrl-C with no process left behind, a second start that keeps the data, a `kill -9` of
-# its PostgreSQL and of its Temporal server that it survives by itself with nothing lost, the
-# fuzzing gate (tests/fuzz-api.sh) against it, a child that keeps dying stopping it all, and the
-# clear one-line errors for a port in use and a stale
-# postmaster.pid.
+# its PostgreSQL and of its Temporal server that it survives by itself with nothing lost, the fuzzing
+# gate (tests/fuzz-api.sh) against it, a child that keeps dying stopping it all, and the clear
+# one-line errors for a port in use and a stale postmaster.pid.
 # Needs target/debug/quanyi, ui/dist, ui/node_modules and /usr/bin/chromium (tests/run-all sees to them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -220,6 +219,10 @@ grep -q "$(cat "$var/secrets/pg-password")" "$work/api.log" "$work/worker.log" &
 grep -qF "$(cat "$var/secrets/data-key")" "$work/api.log" "$work/worker.log" "$log" && fail "the data key reached a log"
 QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1 || { cat "$work/verify.out" >&2; fail "quanyi audit verify on an intact log"; }
 grep -q "audit log intact" "$work/verify.out" || fail "quanyi audit verify said: $(cat "$work/verify.out")"
+# with nothing configured, the audit commands find the dev stack's database in its var/ by themselves
+(unset QUANYI_DATABASE__URL QUANYI_CONFIG; "$bin" audit --var "$var" verify) >"$work/verify.out" 2>&1 \
+  || { cat "$work/verify.out" >&2; fail "quanyi audit --var did not find the dev stack"; }
+grep -q "audit log intact" "$work/verify.out" || fail "quanyi audit --var verify said: $(cat "$work/verify.out")"
 psql "$(db_url)" -qc "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET ip = '10.6.6.6' WHERE id = (SELECT min(id) FROM audit_log); ALTER TABLE audit_log ENABLE TRIGGER USER;"
 if QUANYI_DATABASE__URL="$(db_url)" "$bin" audit verify >"$work/verify.out" 2>&1; then fail "quanyi audit verify missed a row changed by hand"; fi
 grep -q "content changed" "$work/verify.out" || fail "quanyi audit verify did not name the changed row"
