@@ -11,9 +11,12 @@ use quanyi_activities::benefits::clients;
 use quanyi_activities::esb::{self, NewConsumer};
 use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_tests::harness::{Browser, TestApp, data_key, spawn_app};
+use quanyi_workflows::campaign::{CampaignWorkflow, ExternalResult};
+use quanyi_workflows::process::COMMENT_REFUSED;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
+use temporalio_client::WorkflowSignalOptions;
 use uuid::Uuid;
 
 static NONCE: AtomicU64 = AtomicU64::new(0);
@@ -80,6 +83,19 @@ impl Consumer {
             .unwrap();
         assert_eq!(response.status(), 200, "the gateway always answers 200");
         response.bytes().await.unwrap().to_vec()
+    }
+
+    /// [`Consumer::call`] retried with the same serial number while the provider fails
+    /// (`SYS-P-…`, e.g. a worker still starting on a loaded machine), as docs/esb.md asks.
+    pub(crate) async fn call_answered(&self, service: &str, seq: &str, body: Value) -> Value {
+        for _ in 0..10 {
+            let answer = self.call(service, seq, body.clone()).await;
+            if !ret_code(&answer).starts_with("SYS-P-") {
+                return answer;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        panic!("{service} {seq}: the provider kept failing")
     }
 
     pub(crate) async fn call(&self, service: &str, seq: &str, body: Value) -> Value {
@@ -262,6 +278,39 @@ async fn every_bad_message_has_its_own_code_and_changes_nothing() {
             ),
         ),
     ));
+    // text the database cannot keep, and keys named twice: refused where the envelope is read,
+    // whichever part of it they are in, and logged all the same
+    let raw = |text: &str| text.as_bytes().to_vec();
+    cases.push((
+        "GW-C-0006",
+        gmp.request(
+            "process.query",
+            raw(r#"{"sysHead":{"serviceCode":"process.query","consumerId":"gmp","consumerSeqNo":"S-11","tranDate":"20261126","tranTime":"083000"},"sysHead":{"serviceCode":"process.query","consumerId":"gmp","consumerSeqNo":"S-12","tranDate":"20261126","tranTime":"083000"},"body":{}}"#),
+        ),
+    ));
+    cases.push((
+        "GW-C-0006",
+        gmp.request(
+            "process.query",
+            raw(r#"{"sysHead":{"serviceCode":"process.query","consumerId":"gmp","consumerSeqNo":"S-13","tranDate":"2026\u00001126","tranTime":"083000"},"body":{}}"#),
+        ),
+    ));
+    cases.push((
+        "BIZ-C-0001",
+        gmp.request(
+            "process.query",
+            raw(r#"{"sysHead":{"serviceCode":"process.query","consumerId":"gmp","consumerSeqNo":"S-14","tranDate":"20261126","tranTime":"083000"},"body":{"process_type":"campaign","business_key":"00000000-0000-0000-0000-000000000000","extra":"a\u0000b"}}"#),
+        ),
+    ));
+    let mut nul_name = plan(&app).await;
+    nul_name["name"] = json!("存款\u{0}有礼");
+    cases.push((
+        "BIZ-C-0001",
+        gmp.request(
+            "campaign.plan.submit",
+            envelope("gmp", "campaign.plan.submit", "S-15", nul_name),
+        ),
+    ));
     for (expected, send) in cases {
         let bytes = gmp.send(send).await;
         let answer: Value = serde_json::from_slice(&bytes)
@@ -302,7 +351,21 @@ async fn every_bad_message_has_its_own_code_and_changes_nothing() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(logged, 1 + 13 + 1 + 3, "every message is logged");
+    assert_eq!(logged, 1 + 17 + 1 + 3, "every message is logged");
+    // the NUL is kept visibly, and the field at fault is named in the answer
+    let nul: Value = sqlx::query_scalar(
+        "SELECT jsonb_build_array(request_masked, response_masked) FROM esb_messages
+          WHERE request_masked -> 'sysHead' ->> 'consumerSeqNo' = 'S-14'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(nul[0]["body"]["extra"], "a\\u0000b", "{nul}");
+    assert_eq!(
+        nul[1]["body"]["fields"],
+        json!([{"field": "extra", "code": "QY-REQ-0012"}]),
+        "{nul}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -871,4 +934,311 @@ async fn the_message_log_filters_and_shows_one_message_masked() {
         (missing.0.as_u16(), missing.1.code.as_str()),
         (404, "QY-ESB-0007")
     );
+}
+
+async fn owner_sql(app: &TestApp, sql: &str) {
+    let mut conn = app.owner_connection().await;
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+}
+
+/// A consumer acting as `username`.
+async fn register_as(app: &TestApp, code: &str, username: &str) -> Consumer {
+    let (_, secret) = esb::register(
+        &app.pool,
+        &data_key(),
+        NewConsumer {
+            code: code.into(),
+            name: format!("{code} 系统"),
+            services: vec!["process.query".into(), "process.result.deliver".into()],
+            source_networks: None,
+            rate_per_second: 1000,
+            burst: 1000,
+            acting_username: username.into(),
+        },
+        Utc::now(),
+        Entry::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap_or_else(|r| panic!("{username} may act: {r:?}"));
+    Consumer {
+        code: code.into(),
+        secret,
+        base: app.url(""),
+        http: reqwest::Client::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_text_never_reaches_a_process_which_takes_its_next_decision_at_once() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    let gmp = register(
+        &app,
+        "gmp",
+        &[
+            "campaign.plan.submit",
+            "process.query",
+            "process.result.deliver",
+        ],
+        None,
+        1000,
+    )
+    .await;
+    let submitted = gmp
+        .call_answered("campaign.plan.submit", "P-1", plan(&app).await)
+        .await;
+    assert_eq!(ret_code(&submitted), "000000", "{submitted}");
+    let workflow_id = submitted["body"]["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = submitted["body"]["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let transitions = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM process_transitions WHERE workflow_id = $1",
+        )
+        .bind(&workflow_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    let before = transitions().await;
+    for (seq, summary) in [("D-1", "a\u{0}b"), ("D-2", "响铃\u{7}"), ("D-3", "\u{9f}")] {
+        let refused = gmp
+            .call(
+                "process.result.deliver",
+                seq,
+                json!({"process_type": "campaign", "business_key": key,
+                       "result_type": "evaluation", "summary": summary}),
+            )
+            .await;
+        assert_eq!(ret_code(&refused), "BIZ-C-0001", "{refused}");
+        assert_eq!(
+            refused["body"]["fields"],
+            json!([{"field": "summary", "code": "QY-REQ-0012"}]),
+            "{refused}"
+        );
+    }
+    // a tab and a line break are text, not control: they go through
+    let fine = gmp
+        .call(
+            "process.result.deliver",
+            "D-4",
+            json!({"process_type": "campaign", "business_key": key,
+                   "result_type": "evaluation", "summary": "覆盖\t1200 户\n完成"}),
+        )
+        .await;
+    assert_eq!(ret_code(&fine), "000000", "{fine}");
+    // past the edges (a signal straight to the workflow), data the database refuses — a comment
+    // over the read model's 2,000 characters — fails its activity at once, not retried forever:
+    // the transition is recorded without it, and the process goes on
+    let temporal = quanyi_activities::temporal::connect(
+        &quanyi_tests::harness::stack().temporal_url,
+        "default",
+    )
+    .await
+    .unwrap();
+    temporal
+        .get_workflow_handle::<CampaignWorkflow>(&workflow_id)
+        .signal(
+            CampaignWorkflow::deliver_result,
+            ExternalResult {
+                source: "gmp".into(),
+                kind: "evaluation".into(),
+                reference: "D-5".into(),
+                summary: "长".repeat(3000),
+            },
+            WorkflowSignalOptions::default(),
+        )
+        .await
+        .unwrap();
+    let noted = std::time::Instant::now();
+    loop {
+        let comments: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT comment FROM process_transitions WHERE workflow_id = $1 AND event = 'ExternalResult' ORDER BY seq",
+        )
+        .bind(&workflow_id)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        if comments.len() == 2 {
+            assert_eq!(comments[1].as_deref(), Some(COMMENT_REFUSED));
+            break;
+        }
+        assert!(
+            noted.elapsed() < std::time::Duration::from_secs(10),
+            "the refused comment is noted: {comments:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // the process still decides: the first reviewer approves and the state moves within a second
+    let reviewer = app.browser();
+    reviewer.login("reviewer1", DEMO_PASSWORD).await.unwrap();
+    let todo: Value = Browser::answer(
+        reviewer
+            .http
+            .get(reviewer.url("/api/v1/tasks?tab=todo"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let task = todo["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["workflow_id"] == workflow_id.as_str())
+        .unwrap_or_else(|| panic!("a task for {workflow_id}: {todo}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decided = std::time::Instant::now();
+    reviewer
+        .post_json::<Value>(
+            &format!("/api/v1/tasks/{task}/decision"),
+            json!({"decision": "approve", "comment": "同意"}),
+        )
+        .await
+        .unwrap();
+    loop {
+        let state: String =
+            sqlx::query_scalar("SELECT state FROM process_instances WHERE workflow_id = $1")
+                .bind(&workflow_id)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if state == "SecondReview" {
+            break;
+        }
+        assert!(
+            decided.elapsed() < std::time::Duration::from_secs(1),
+            "the decision took effect within a second (still {state})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // the good result and the decision were recorded, nothing of the refused ones
+    let results: Vec<String> = sqlx::query_scalar(
+        "SELECT comment FROM process_transitions WHERE workflow_id = $1 AND event = 'ExternalResult'",
+    )
+    .bind(&workflow_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(results[0].contains("1200"), "{results:?}");
+    assert_eq!(transitions().await, before + 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_acts_only_within_its_users_data_scope_and_never_as_a_privileged_user() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    let gmp = register(
+        &app,
+        "gmp",
+        &["campaign.plan.submit", "process.query"],
+        None,
+        1000,
+    )
+    .await;
+    let submitted = gmp
+        .call_answered("campaign.plan.submit", "P-1", plan(&app).await)
+        .await;
+    assert_eq!(ret_code(&submitted), "000000", "{submitted}");
+    let key = submitted["body"]["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let workflow_id = submitted["body"]["workflow_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // a planner of 城西分行, where the 城东 campaign is out of scope
+    owner_sql(
+        &app,
+        "INSERT INTO users (username, display_name, org_id, kind, password_hash,
+                            must_change_password, password_changed_at)
+         SELECT 'westplanner', '城西分行营销策划', (SELECT id FROM orgs WHERE code = 'BR02'), kind,
+                password_hash, false, password_changed_at FROM users WHERE username = 'planner';
+         INSERT INTO user_roles (user_id, role_id, granted_at)
+         SELECT (SELECT id FROM users WHERE username = 'westplanner'), role_id, now()
+           FROM user_roles WHERE user_id = (SELECT id FROM users WHERE username = 'planner');",
+    )
+    .await;
+    let west = register_as(&app, "west", "westplanner").await;
+    let query = json!({"process_type": "campaign", "business_key": key});
+    let seen = west.call("process.query", "Q-1", query.clone()).await;
+    assert_eq!(ret_code(&seen), "BIZ-C-0002", "as on the staff API: {seen}");
+    let delivered = west
+        .call(
+            "process.result.deliver",
+            "D-1",
+            json!({"process_type": "campaign", "business_key": key,
+                   "result_type": "evaluation", "summary": "城西的结果"}),
+        )
+        .await;
+    assert_eq!(ret_code(&delivered), "BIZ-C-0002", "{delivered}");
+    // the staff API agrees: the same user gets 404 for the same campaign
+    let browser = app.browser();
+    browser.login("westplanner", DEMO_PASSWORD).await.unwrap();
+    let staff = browser
+        .http
+        .get(browser.url(&format!("/api/v1/campaigns/{key}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff.status(), 404);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let results: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM process_transitions WHERE workflow_id = $1 AND event = 'ExternalResult'",
+    )
+    .bind(&workflow_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(results, 0, "nothing written by an out-of-scope consumer");
+    // the owner's consumer still sees it
+    let own = gmp.call("process.query", "Q-2", query.clone()).await;
+    assert_eq!(ret_code(&own), "000000", "{own}");
+
+    // nobody whose role needs a second factor or an administration or audit duty acts for a
+    // consumer: refused when registered ...
+    for privileged in ["admin", "auditor"] {
+        let refused = esb::register(
+            &app.pool,
+            &data_key(),
+            NewConsumer {
+                code: format!("as-{privileged}"),
+                name: "特权".into(),
+                services: vec!["process.query".into()],
+                source_networks: None,
+                rate_per_second: 10,
+                burst: 10,
+                acting_username: privileged.into(),
+            },
+            Utc::now(),
+            Entry::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(refused.unwrap_err(), esb::Refusal::PrivilegedUser);
+    }
+    // ... and when such a role is granted later, every message is refused
+    owner_sql(
+        &app,
+        "INSERT INTO user_roles (user_id, role_id, granted_at)
+         SELECT (SELECT id FROM users WHERE username = 'westplanner'), id, now()
+           FROM roles WHERE code = 'auditor'",
+    )
+    .await;
+    let refused = west.call("process.query", "Q-3", query).await;
+    assert_eq!(ret_code(&refused), "BIZ-C-0003", "{refused}");
+    assert_eq!(refused["body"]["code"], "QY-AUTH-0003", "{refused}");
 }
