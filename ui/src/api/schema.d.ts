@@ -4778,7 +4778,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-BEN-3002, 3003, 3005, 3006 */
+            /** @description QY-BEN-3001 no such coupon code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3002, 3003, 3005, 3006, 3011 */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4805,7 +4814,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            /** @description QY-BEN-3009 no such store; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9133,6 +9142,15 @@ export interface operations {
             };
             /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1001 the org is out of scope */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
