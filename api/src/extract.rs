@@ -175,9 +175,16 @@ fn strip_position(message: &str) -> &str {
 
 /// `bytes` as JSON of type `T`, read strictly ([`check`]): malformed is `QY-REQ-0001`, a missing
 /// or mistyped field `QY-REQ-0002`, a control character `QY-REQ-0012`, a key named twice
-/// `QY-REQ-0013`, each naming the field.
+/// `QY-REQ-0013`, each naming the field. A body is an object: anything else at the top (serde
+/// would read a struct from a positional array) is `QY-REQ-0002`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     check(bytes)?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::fields(vec![FieldError {
+            field: ".".into(),
+            code: ErrorCode::InvalidBody,
+        }]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => value,
@@ -205,23 +212,49 @@ pub fn parse_valid<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Ap
     Ok(value)
 }
 
+/// One flat JSON object read as two structs (each ignores the other's fields), both with their
+/// rules, every field at fault of either listed together. Unlike one struct with `serde(flatten)`
+/// parts, a mistyped value is still named by its field.
+pub fn parse_parts<A, B>(bytes: &[u8]) -> Result<(A, B), ApiError>
+where
+    A: DeserializeOwned + Validate,
+    B: DeserializeOwned + Validate,
+{
+    let (a, b) = (parse::<A>(bytes)?, parse::<B>(bytes)?);
+    let mut errors = ValidationErrors::new();
+    for part in [a.validate(), b.validate()] {
+        if let Err(part) = part {
+            errors.errors_mut().extend(part.into_errors());
+        }
+    }
+    if errors.is_empty() {
+        Ok((a, b))
+    } else {
+        Err(refusal(&errors))
+    }
+}
+
+/// A JSON request's body, within the body limit.
+async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(request.headers()) {
+        return Err(ErrorCode::UnsupportedMediaType.into());
+    }
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ErrorCode::PayloadTooLarge.into()
+            } else {
+                ErrorCode::BadRequest.into()
+            }
+        })
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        if !is_json(request.headers()) {
-            return Err(ErrorCode::UnsupportedMediaType.into());
-        }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ErrorCode::PayloadTooLarge
-                } else {
-                    ErrorCode::BadRequest
-                }
-            })?;
-        parse(&bytes).map(Json)
+        parse(&json_bytes(request, state).await?).map(Json)
     }
 }
 
@@ -272,9 +305,7 @@ impl<T: DeserializeOwned + Validate, S: Send + Sync> FromRequest<S> for Valid<T>
     }
 }
 
-/// A flat JSON object read as two structs (each ignores the other's fields), both with their
-/// rules, every field at fault of either listed together. Unlike one struct with `serde(flatten)`
-/// parts, a mistyped value is still named by its field.
+/// A JSON body read by [`parse_parts`].
 pub struct ValidParts<A, B>(pub A, pub B);
 
 impl<A, B, S> FromRequest<S> for ValidParts<A, B>
@@ -286,21 +317,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let Json(body) = Json::<serde_json::Value>::from_request(request, state).await?;
-        let bytes =
-            serde_json::to_vec(&body).map_err(|_| ApiError::from(ErrorCode::MalformedJson))?;
-        let (a, b) = (parse::<A>(&bytes)?, parse::<B>(&bytes)?);
-        let mut errors = ValidationErrors::new();
-        for part in [a.validate(), b.validate()] {
-            if let Err(part) = part {
-                errors.errors_mut().extend(part.into_errors());
-            }
-        }
-        if errors.is_empty() {
-            Ok(ValidParts(a, b))
-        } else {
-            Err(refusal(&errors))
-        }
+        let (a, b) = parse_parts(&json_bytes(request, state).await?)?;
+        Ok(ValidParts(a, b))
     }
 }
 
@@ -474,8 +492,7 @@ mod tests {
         assert_eq!(flaw(r#"{"n":9223372036854775808,"m":-1.5e300}"#), None);
     }
 
-    #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
+    #[derive(Debug, serde::Deserialize, Validate)]
     struct Body {
         n: i64,
         name: String,
@@ -503,5 +520,29 @@ mod tests {
             ErrorCode::ControlCharacter,
             "an unknown field is checked too"
         );
+        // serde would read a struct from a positional array: a body is an object
+        let positional = code(r#" [1, "x"]"#).unwrap_err();
+        assert_eq!(positional.0, ErrorCode::InvalidBody);
+        assert_eq!(positional.1[0].field, ".");
+    }
+
+    #[derive(Debug, serde::Deserialize, Validate)]
+    struct Part {
+        #[validate(range(min = 1, code = "QY-REQ-0002"))]
+        rate: i64,
+    }
+
+    #[test]
+    fn a_body_read_in_two_parts_names_the_field_at_fault_in_either() {
+        let mistyped = parse_parts::<Body, Part>(br#"{"n":1,"name":"x","rate":"fast"}"#)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(mistyped.fields[0].field, "rate");
+        let broken = parse_parts::<Body, Part>(br#"{"n":1,"name":"x","rate":0}"#)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(broken.fields[0].field, "rate");
+        let (body, part) = parse_parts::<Body, Part>(br#"{"n":2,"name":"y","rate":5}"#).unwrap();
+        assert_eq!((body.n, body.name.as_str(), part.rate), (2, "y", 5));
     }
 }

@@ -6,7 +6,7 @@ use super::{RetCodeRow, code_table};
 use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Paging, Path, Query, Valid};
+use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -21,7 +21,7 @@ use quanyi_activities::store::Cached;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use uuid::Uuid;
-use validator::{Validate, ValidationError, ValidationErrors};
+use validator::{Validate, ValidationError};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ConsumerList {
@@ -109,8 +109,10 @@ fn refusal(r: store::Refusal) -> ErrorCode {
     }
 }
 
+// One flat object, read as its two parts (`ConsumerCode`, `UpdateConsumerRequest`) so that every
+// field at fault is named as the client sent it.
 /// A new consumer: its code and its terms, as an edit takes them.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 pub struct RegisterConsumerRequest {
     #[schema(example = "gmp", pattern = "^[a-z][a-z0-9_-]{2,31}$")]
     pub code: String,
@@ -118,20 +120,11 @@ pub struct RegisterConsumerRequest {
     pub terms: UpdateConsumerRequest,
 }
 
-/// The terms' rules, and the code's, with the errors named by their fields as the client sent them
-/// (the terms are flattened into the body, so they are not nested under a `terms.` prefix).
-impl Validate for RegisterConsumerRequest {
-    fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = self.terms.validate().err().unwrap_or_default();
-        if consumer_code(&self.code).is_err() {
-            errors.add("code", ValidationError::new("QY-REQ-0002"));
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
-    }
+/// The new consumer's code.
+#[derive(Deserialize, Validate)]
+pub struct ConsumerCode {
+    #[validate(custom(function = "consumer_code", code = "QY-REQ-0002"))]
+    pub code: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -153,8 +146,12 @@ pub async fn register(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::EsbConsumerManage>,
     _: SteppedUp,
-    Valid(request): Valid<RegisterConsumerRequest>,
+    ValidParts(code, terms): ValidParts<ConsumerCode, UpdateConsumerRequest>,
 ) -> Result<(StatusCode, Json<RegisteredConsumer>), ApiError> {
+    let request = RegisterConsumerRequest {
+        code: code.code,
+        terms,
+    };
     let terms = request.terms.into_terms();
     let new = NewConsumer {
         code: request.code,

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode, Lang};
-use crate::extract::{Flaw, check, parse_valid};
+use crate::extract::{Flaw, check, parse_parts, parse_valid};
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -706,6 +706,16 @@ pub fn body_of<T: serde::de::DeserializeOwned + validator::Validate>(
 ) -> Result<T, Refusal> {
     let bytes = serde_json::to_vec(body).expect("a value serializes");
     parse_valid(&bytes).map_err(Refusal::from)
+}
+
+/// [`body_of`] for a body read as two parts ([`parse_parts`]).
+pub fn body_parts_of<A, B>(body: &Value) -> Result<(A, B), Refusal>
+where
+    A: serde::de::DeserializeOwned + validator::Validate,
+    B: serde::de::DeserializeOwned + validator::Validate,
+{
+    let bytes = serde_json::to_vec(body).expect("a value serializes");
+    parse_parts(&bytes).map_err(Refusal::from)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The registry of ESB services: each code with its typed, validated body and its handler. The
 //! consumer acts as its configured staff user: that user's permissions and data scope apply.
 
-use super::{Caller, Refusal, RetCode, body_of};
+use super::{Caller, Refusal, RetCode, body_of, body_parts_of};
 use crate::AppState;
 use crate::campaign::{self, CampaignRequest};
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -103,13 +103,11 @@ fn who(user: &User, caller: &Caller) -> Entry {
     }
 }
 
-/// `campaign.plan.submit`: the campaign's fields as `POST /api/v1/campaigns` takes them, its
-/// customer list, and a comment for the approvers.
+/// `campaign.plan.submit`: the campaign's fields as `POST /api/v1/campaigns` takes them
+/// ([`CampaignRequest`]), and beside them in the same object its customer list and a comment for
+/// the approvers — read as two parts, so every field at fault is named.
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
-pub struct PlanSubmitBody {
-    #[serde(flatten)]
-    #[validate(nested)]
-    pub campaign: CampaignRequest,
+pub struct PlanSubmitExtras {
     /// The customers the plan reaches: up to 5,000 customer numbers (6–32 letters or digits;
     /// a repeat counts once). A campaign goes to review only with customers: an empty or absent
     /// list is refused with `QY-CAMP-0011` and nothing is created.
@@ -138,12 +136,12 @@ async fn submit_plan(
     user: &User,
     body: &Value,
 ) -> Result<Value, Refusal> {
-    let request: PlanSubmitBody = body_of(body)?;
+    let (campaign, request): (CampaignRequest, PlanSubmitExtras) = body_parts_of(body)?;
     let comment = request
         .comment
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());
-    let new = request.campaign.into_new()?;
+    let new = campaign.into_new()?;
     if new.end_at <= state.clock.now() {
         return Err(ApiError::fields(vec![FieldError {
             field: "end_at".into(),
