@@ -398,12 +398,12 @@ async fn fifty_identical_posts_with_one_serial_start_one_workflow_and_get_one_an
     insta::assert_json_snapshot!("esb_envelope_plan_submitted", snapshot);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_goes_in_is_queried_and_takes_a_delivered_result() {
-    let app = spawn_app().await;
-    let _worker = app.start_worker().await;
+/// The consumer `gmp` with the process services, and a plan it submitted under serial `seq`:
+/// (consumer, campaign id, workflow id). Each test takes a serial of its own: consumer and serial
+/// name the campaign (UUID v5), hence its workflow id on the Temporal server all tests share.
+async fn submitted_plan(app: &TestApp, seq: &str) -> (Consumer, String, String) {
     let gmp = register(
-        &app,
+        app,
         "gmp",
         &[
             "campaign.plan.submit",
@@ -414,14 +414,18 @@ async fn a_plan_goes_in_is_queried_and_takes_a_delivered_result() {
         1000,
     )
     .await;
-    let submitted = gmp
-        .call("campaign.plan.submit", "P-1", plan(&app).await)
-        .await;
+    let submitted = gmp.call("campaign.plan.submit", seq, plan(app).await).await;
     assert_eq!(ret_code(&submitted), "000000", "{submitted}");
-    let key = submitted["body"]["campaign_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let text = |field: &str| submitted["body"][field].as_str().unwrap().to_owned();
+    let (key, workflow_id) = (text("campaign_id"), text("workflow_id"));
+    (gmp, key, workflow_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_goes_in_is_queried_and_takes_a_delivered_result() {
+    let app = spawn_app().await;
+    let _worker = app.start_worker().await;
+    let (gmp, key, _) = submitted_plan(&app, "P-1").await;
     let query = json!({"process_type": "campaign", "business_key": key});
     let seen = gmp.call("process.query", "Q-1", query.clone()).await;
     assert_eq!(ret_code(&seen), "000000", "{seen}");
@@ -960,32 +964,7 @@ async fn register_as(app: &TestApp, code: &str, username: &str) -> Consumer {
 async fn bad_text_never_reaches_a_process_which_takes_its_next_decision_at_once() {
     let app = spawn_app().await;
     let _worker = app.start_worker().await;
-    let gmp = register(
-        &app,
-        "gmp",
-        &[
-            "campaign.plan.submit",
-            "process.query",
-            "process.result.deliver",
-        ],
-        None,
-        1000,
-    )
-    .await;
-    // a serial of its own: consumer and serial name the campaign (UUID v5), hence its workflow
-    // id on the Temporal server all tests share
-    let submitted = gmp
-        .call("campaign.plan.submit", "NUL-P-1", plan(&app).await)
-        .await;
-    assert_eq!(ret_code(&submitted), "000000", "{submitted}");
-    let workflow_id = submitted["body"]["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let key = submitted["body"]["campaign_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (gmp, key, workflow_id) = submitted_plan(&app, "NUL-P-1").await;
     let transitions = || async {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM process_transitions WHERE workflow_id = $1",
@@ -1128,26 +1107,7 @@ async fn bad_text_never_reaches_a_process_which_takes_its_next_decision_at_once(
 async fn a_consumer_acts_only_within_its_users_data_scope_and_never_as_a_privileged_user() {
     let app = spawn_app().await;
     let _worker = app.start_worker().await;
-    let gmp = register(
-        &app,
-        "gmp",
-        &["campaign.plan.submit", "process.query"],
-        None,
-        1000,
-    )
-    .await;
-    let submitted = gmp
-        .call("campaign.plan.submit", "SCOPE-P-1", plan(&app).await)
-        .await;
-    assert_eq!(ret_code(&submitted), "000000", "{submitted}");
-    let key = submitted["body"]["campaign_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let workflow_id = submitted["body"]["workflow_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (gmp, key, workflow_id) = submitted_plan(&app, "SCOPE-P-1").await;
 
     // a planner of 城西分行, where the 城东 campaign is out of scope
     owner_sql(
