@@ -37,6 +37,18 @@ pub(crate) struct Consumer {
     http: reqwest::Client,
 }
 
+impl Consumer {
+    /// Consumer `code` signing with `secret` (the 32 bytes, decoded from the registration's base64).
+    pub(crate) fn new(app: &TestApp, code: &str, secret: Vec<u8>) -> Consumer {
+        Consumer {
+            code: code.into(),
+            secret,
+            base: app.url(""),
+            http: reqwest::Client::new(),
+        }
+    }
+}
+
 /// One request, its parts open to tampering.
 struct Send<'a> {
     service: &'a str,

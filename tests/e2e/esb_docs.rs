@@ -1,17 +1,48 @@
 //! docs/esb.md is a contract the bank's ESB team reads without our code, so its examples are sent
-//! to a live gateway: every service's example body, in a real envelope, signed; the answers are
-//! reviewed snapshots (ids and serial numbers blanked), and the return-code table in the document
-//! is the gateway's own.
+//! to a live gateway: the consumer registered as the document shows, its base64 secret decoded to
+//! sign; every service's example body, in a real envelope, signed; the answers are reviewed
+//! snapshots (ids and serial numbers blanked), and the return-code table in the document is the
+//! gateway's own. docs/channel-api.md's registration of a channel client goes the same way, to a
+//! signed claim.
 
-use crate::esb::{org, register};
+use crate::esb::{Consumer, org};
+use base64::Engine;
 use chrono::Utc;
+use quanyi_activities::benefits::clients;
 use quanyi_activities::campaign::{self as store, DeliverySettings, NewCampaign, Rule};
+use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_api::esb::code_table;
-use quanyi_tests::harness::{TestApp, repo_root, spawn_app};
+use quanyi_tests::harness::{Browser, TestApp, repo_root, spawn_app};
 use serde_json::Value;
 
 fn document() -> String {
     std::fs::read_to_string(repo_root().join("docs/esb.md")).unwrap()
+}
+
+/// The bodies of the ```http request after `<!-- example: <name> -->` in `doc`: the lines after
+/// the headers' blank line, one JSON object each (a line that does not close its object goes on).
+fn http_example(doc: &str, name: &str) -> Vec<Value> {
+    let marker = format!("<!-- example: {name} -->");
+    let after = doc.split_once(&marker).expect("the example's marker").1;
+    let block = after.split_once("```http\n").unwrap().1;
+    let block = block.split_once("```").unwrap().0;
+    let body = block
+        .split_once("\n\n")
+        .expect("headers, a blank line, the body")
+        .1;
+    serde_json::Deserializer::from_str(body)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The secret of a registration's answer: base64, decoded to the 32 bytes that sign.
+fn secret_of(answer: &Value) -> Vec<u8> {
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(answer["secret"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(secret.len(), 32);
+    secret
 }
 
 /// The body after `<!-- example: <service> -->`: the next ```json block.
@@ -112,7 +143,22 @@ async fn every_example_of_the_interface_specification_works_on_a_live_gateway() 
         "process.result.deliver",
         "channel.campaigns.query",
     ];
-    let gmp = register(&app, "gmp", &services, None, 50).await;
+    // registered by an administrator as the document shows it (from an address the test can use)
+    let admin = app.browser();
+    admin.login("admin", DEMO_PASSWORD).await.unwrap();
+    let [registration] = http_example(&doc, "register").try_into().unwrap();
+    assert_eq!(registration["services"], serde_json::json!(services));
+    let registration = serde_json::to_string(&registration)
+        .unwrap()
+        .replace("10.1.2.0/24", "127.0.0.0/8");
+    let registered: Value = admin
+        .post_json(
+            "/api/v1/esb/consumers",
+            serde_json::from_str(&registration).unwrap(),
+        )
+        .await
+        .unwrap();
+    let gmp = Consumer::new(&app, "gmp", secret_of(&registered));
     running_campaign(&app).await;
 
     let org_id = org(&app, "SB0101").await.to_string();
@@ -186,4 +232,59 @@ async fn every_example_of_the_interface_specification_works_on_a_live_gateway() 
         code_table().len(),
         "docs/esb.md documents a code the gateway lacks"
     );
+}
+
+/// docs/channel-api.md: a channel client registered as the document shows it, by a user holding
+/// `benefit:client:manage`, claims a coupon with a request signed by the decoded secret; the
+/// merchant client's registration goes in too.
+#[tokio::test]
+async fn a_client_registered_as_the_channel_api_document_shows_signs_and_claims() {
+    let app = spawn_app().await;
+    let doc = std::fs::read_to_string(repo_root().join("docs/channel-api.md")).unwrap();
+    let merchant_admin: Browser = app.browser();
+    merchant_admin
+        .login("merchant_admin", DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let [channel, merchant] = http_example(&doc, "register-client").try_into().unwrap();
+    let merchant_code: String =
+        sqlx::query_scalar("SELECT code FROM merchants ORDER BY code LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let mut merchant = merchant;
+    merchant["merchant_code"] = merchant_code.into();
+    let registered: Value = merchant_admin
+        .post_json("/api/v1/benefits/clients", channel.clone())
+        .await
+        .unwrap();
+    merchant_admin
+        .post_json::<Value>("/api/v1/benefits/clients", merchant)
+        .await
+        .unwrap();
+    let secret = secret_of(&registered);
+
+    let timestamp = Utc::now().timestamp().to_string();
+    let nonce = format!("docs-{}", uuid::Uuid::new_v4().simple());
+    let body = serde_json::to_vec(&serde_json::json!({
+        "request_id": "r-1", "template_code": "DEMO-MJ20", "customer_no": "C10000001"
+    }))
+    .unwrap();
+    let path = "/api/channel/v1/claims";
+    let message = clients::string_to_sign(&timestamp, &nonce, "POST", path, &body);
+    let answer = reqwest::Client::new()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .header("x-qy-client", channel["code"].as_str().unwrap())
+        .header("x-qy-timestamp", timestamp)
+        .header("x-qy-nonce", nonce)
+        .header("x-qy-signature", clients::sign(&secret, &message))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let claimed: Value = answer.json().await.unwrap();
+    assert_eq!(status, 200, "{claimed}");
+    assert!(claimed["coupon_code"].is_string(), "{claimed}");
 }
