@@ -1388,12 +1388,7 @@ async fn a_planner_sees_unused_coupon_codes_masked_in_the_list_and_the_export() 
     assert!(!unused.is_empty() && !used.is_empty(), "the demo has both");
 
     let page: Value = app
-        .http
-        .get(app.url("/api/v1/benefits/coupons?page_size=100"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+        .get_json("/api/v1/benefits/coupons?page_size=100")
         .await
         .unwrap();
     let items = page["items"].as_array().unwrap();

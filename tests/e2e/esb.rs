@@ -1059,16 +1059,7 @@ async fn bad_text_never_reaches_a_process_which_takes_its_next_decision_at_once(
     // the process still decides: the first reviewer approves and the state moves within a second
     let reviewer = app.browser();
     reviewer.login("reviewer1", DEMO_PASSWORD).await.unwrap();
-    let todo: Value = Browser::answer(
-        reviewer
-            .http
-            .get(reviewer.url("/api/v1/tasks?tab=todo"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let todo: Value = reviewer.get_json("/api/v1/tasks?tab=todo").await.unwrap();
     let task = todo["items"]
         .as_array()
         .unwrap()

@@ -1607,15 +1607,7 @@ async fn hostile_values_are_refused_with_a_code_at_every_door_and_write_nothing(
     let started = Instant::now();
     let app = spawn_app().await;
     let bank = bank(&app).await;
-    let doc: Value = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/api/openapi.json").await.unwrap();
     let mut run = Run::new(&app).await;
     // the row check sees a write: one claim, a coupon
     let claim = json!({"request_id": "fingerprint", "template_code": "T001",

@@ -711,6 +711,11 @@ impl Browser {
         Self::answer(response).await
     }
 
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Answer<T> {
+        let response = self.http.get(self.url(path)).send().await.expect("request");
+        Self::answer(response).await
+    }
+
     pub async fn post_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
