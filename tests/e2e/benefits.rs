@@ -1474,12 +1474,7 @@ async fn unmasking_a_coupon_code_takes_its_permission_and_is_audited() {
     .unwrap();
     app.login("monitor", DEMO_PASSWORD).await.unwrap();
     let listed: Value = app
-        .http
-        .get(app.url("/api/v1/benefits/coupons?page_size=100"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+        .get_json("/api/v1/benefits/coupons?page_size=100")
         .await
         .unwrap();
     let row = listed["items"]
@@ -1492,15 +1487,7 @@ async fn unmasking_a_coupon_code_takes_its_permission_and_is_audited() {
         row["code_masked"], true,
         "the list masks it for a holder too"
     );
-    let shown: Value = app
-        .http
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get_json(&path).await.unwrap();
     assert_eq!(shown["code"], code.as_str());
     let audited: Vec<(Option<String>, Option<String>, Value)> = sqlx::query_as(
         "SELECT username, target, after FROM audit_log WHERE action = 'benefit.coupon.unmask'",
