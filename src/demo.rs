@@ -7,9 +7,11 @@ use quanyi_activities::audit::Entry;
 use quanyi_activities::campaign::{self as store, DeliverySettings, NewCampaign, Rule};
 use quanyi_api::AppState;
 use quanyi_api::error::ApiError;
-use quanyi_api::inbox::{act, actor_of};
+use quanyi_api::process::{act, actor_of};
 use quanyi_workflows::approval::{Actor, Decision};
-use quanyi_workflows::campaign::{Action, ActionRequest, workflow_id};
+use quanyi_workflows::campaign::{Action, ActionRequest, CampaignAction};
+use quanyi_workflows::kind::ProcessKind;
+use quanyi_workflows::process::ApprovalAction;
 use uuid::Uuid;
 
 /// Where a demo campaign is driven to.
@@ -233,13 +235,10 @@ async fn drive(
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the demo campaign vanished")?;
-    let wf = workflow_id(&id.to_string());
+    let wf = ProcessKind::Campaign.workflow_id(&id.to_string());
     quanyi_api::campaign::start(state, &record, planner, Some("请审批".into()))
         .await
         .map_err(failed("start"))?;
-    quanyi_api::inbox::wait_started(state, &wf, planner)
-        .await
-        .map_err(failed("first review"))?;
     let entry = |who: &Actor| Entry {
         username: Some(who.username.clone()),
         ..Entry::default()
@@ -249,10 +248,12 @@ async fn drive(
         action,
         comment: Some(comment.to_owned()),
     };
-    let decide = |level: usize, decision: Decision| Action::Decide {
-        step: "review-1".into(),
-        level,
-        decision,
+    let decide = |level: usize, decision: Decision| {
+        Action::Approval(ApprovalAction::Decide {
+            step: "review-1".into(),
+            level,
+            decision,
+        })
     };
     match goal {
         Goal::Draft | Goal::FirstReview => return Ok(()),
@@ -284,10 +285,10 @@ async fn drive(
         .await
         .map_err(failed("复核"))?;
     let follow = match goal {
-        Goal::Paused => Some((Action::Pause, "渠道系统升级，暂停")),
-        Goal::Cancelled => Some((Action::Cancel, "与总行活动重叠，取消")),
+        Goal::Paused => Some((CampaignAction::Pause, "渠道系统升级，暂停")),
+        Goal::Cancelled => Some((CampaignAction::Cancel, "与总行活动重叠，取消")),
         Goal::ChangeRequested => Some((
-            Action::Modify {
+            CampaignAction::Modify {
                 end_at: Some(record.summary.end_at + Duration::days(30)),
                 budget_fen: Some(record.summary.budget_fen * 2),
             },
@@ -300,7 +301,7 @@ async fn drive(
             wait_for_state(state, &wf, "Running").await?;
         }
         let who = quanyi_api::auth::actor(planner_user, ([127, 0, 0, 1], 0).into());
-        act(state, who, &wf, step(planner, action, comment))
+        act(state, who, &wf, step(planner, Action::Own(action), comment))
             .await
             .map_err(failed("planner's action"))?;
     }

@@ -8,11 +8,12 @@
 use crate::notify::{self, Channel, Outgoing, Routing};
 use crate::text;
 use chrono::{DateTime, Utc};
+use quanyi_workflows::kind::ProcessKind;
 use quanyi_workflows::process::{
-    Notice, Notify, OpenTask, RecordOutcome, RecordTransition, TaskChange, TaskOpening, TaskUpdate,
-    TransitionRecord, UpdateTask,
+    Callback, Entry, Notice, NoticeKind, Notify, OpenTask, RecordOutcome, RecordTransition, Step,
+    StepInput, TaskChange, TaskOpening, TaskUpdate, TransitionRecord, UpdateTask,
 };
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use temporalio_macros::activities;
@@ -46,7 +47,7 @@ pub async fn record_transition(
                    title = coalesce(EXCLUDED.title, process_instances.title)
                WHERE process_instances.last_seq < EXCLUDED.last_seq"#,
         record.workflow_id,
-        record.process_type,
+        record.process_type.code(),
         record.business_key,
         record.to_state,
         org_id,
@@ -76,7 +77,7 @@ pub async fn record_transition(
     .await?
     .rows_affected();
     // channel delivery shows running campaigns: its copy goes when one changes state
-    if inserted == 1 && record.process_type == "campaign" {
+    if inserted == 1 && record.process_type == ProcessKind::Campaign {
         crate::store::announce_change(tx, crate::store::Cached::Campaigns).await?;
     }
     Ok(if inserted == 1 {
@@ -87,8 +88,8 @@ pub async fn record_transition(
 }
 
 /// Opens a task; opening the same (workflow id, step, level) again changes nothing.
-#[tracing::instrument(skip(pool, task), fields(workflow_id = %task.workflow_id, step = %task.step))]
-pub async fn open_task(pool: &PgPool, task: &TaskOpening) -> Result<(), sqlx::Error> {
+#[tracing::instrument(skip(conn, task), fields(workflow_id = %task.workflow_id, step = %task.step))]
+pub async fn open_task(conn: &mut PgConnection, task: &TaskOpening) -> Result<(), sqlx::Error> {
     let org = Uuid::parse_str(&task.org_scope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     sqlx::query!(
         "INSERT INTO tasks (workflow_id, step, level, level_name, title, candidate_roles, org_scope,
@@ -107,22 +108,40 @@ pub async fn open_task(pool: &PgPool, task: &TaskOpening) -> Result<(), sqlx::Er
         task.due_at,
         task.at,
     )
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Applies a change to an open task in one transaction, with the notices it causes. A change that
-/// finds the task already changed that way (a retry) does nothing, notices included.
-#[tracing::instrument(skip(pool, update), fields(workflow_id = %update.workflow_id, step = %update.step))]
+/// Applies a change to an open task, with the notices it causes, in the caller's transaction. A
+/// change that finds the task already changed that way (a retry) does nothing, notices included.
+#[tracing::instrument(skip(conn, routing, update), fields(workflow_id = %update.workflow_id, step = %update.step))]
 pub async fn update_task(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     routing: &Routing,
     update: &TaskUpdate,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    if let Some(overdue) = change_task(conn, update).await? {
+        tell_candidates(conn, routing, update, overdue).await?;
+    }
+    Ok(())
+}
+
+/// What a reminder or an escalation tells: its kind, the words for it, the task's title.
+struct Overdue {
+    kind: &'static str,
+    what: &'static str,
+    title: Option<String>,
+}
+
+/// Writes the change into the task; the reminder or escalation to send, the first time only.
+async fn change_task(
+    conn: &mut PgConnection,
+    update: &TaskUpdate,
+) -> Result<Option<Overdue>, sqlx::Error> {
     let (wf, step, level, at) = (&update.workflow_id, &update.step, update.level, update.at);
-    let notify = match &update.change {
+    let overdue = |kind, what| move |title| Overdue { kind, what, title };
+    Ok(match &update.change {
         TaskChange::Decided {
             outcome,
             by,
@@ -135,12 +154,12 @@ pub async fn update_task(
                 wf,
                 step,
                 level,
-                outcome,
+                outcome.as_str(),
                 by,
                 comment.as_deref(),
                 at
             )
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             None
         }
@@ -154,7 +173,7 @@ pub async fn update_task(
                 reason,
                 at
             )
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             None
         }
@@ -168,7 +187,7 @@ pub async fn update_task(
                 level,
                 to
             )
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             None
         }
@@ -182,9 +201,9 @@ pub async fn update_task(
             level,
             at
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?
-        .map(|title| ("remind", "即将超时", title)),
+        .map(overdue("remind", "即将超时")),
         TaskChange::Escalated { superior_org } => {
             let superior = superior_org
                 .as_deref()
@@ -202,14 +221,26 @@ pub async fn update_task(
                 at,
                 superior
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
-            .map(|title| ("escalate", "已超时", title))
+            .map(overdue("escalate", "已超时"))
         }
-    };
-    if let Some((kind, what, title)) = notify {
-        let title = title.unwrap_or_default();
-        let candidates = candidates(&mut tx, wf, step, level).await?;
+    })
+}
+
+/// Tells the task's candidates that it is overdue or about to be, on their channels, and the
+/// WeChat group of an escalation once.
+async fn tell_candidates(
+    conn: &mut PgConnection,
+    routing: &Routing,
+    update: &TaskUpdate,
+    overdue: Overdue,
+) -> Result<(), sqlx::Error> {
+    let (wf, step, level, at) = (&update.workflow_id, &update.step, update.level, update.at);
+    let Overdue { kind, what, title } = overdue;
+    let title = title.unwrap_or_default();
+    {
+        let candidates = candidates(&mut *conn, wf, step, level).await?;
         let template = match kind {
             "remind" => "QY_TASK_REMIND",
             _ => "QY_TASK_ESCALATE",
@@ -229,7 +260,7 @@ pub async fn update_task(
                 email: candidate.email.as_deref(),
                 phone: candidate.phone.as_deref(),
             };
-            fan_out(&mut tx, routing, &notice, &user, at).await?;
+            fan_out(&mut *conn, routing, &notice, &user, at).await?;
         }
         // The group hears of an escalation once, naming those who may act now.
         if routing.wechat(kind) && !candidates.is_empty() {
@@ -253,10 +284,9 @@ pub async fn update_task(
                 template_code: None,
                 params: Some(serde_json::json!({ "mentioned_mobile_list": mobiles })),
             };
-            notify::queue(&mut tx, &group, at).await?;
+            notify::queue(&mut *conn, &group, at).await?;
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -397,41 +427,30 @@ async fn fan_out(
     Ok(())
 }
 
-/// The kind of a process notice, read from its key: `<wf>/<seq>/submitter` (the submitter hears
-/// of a decision) or `<wf>/transfer/<ticket>/<user>` (a task was transferred to the user).
-fn kind_of(key: &str) -> &'static str {
-    if key.ends_with("/submitter") {
-        "submitter"
-    } else if key.contains("/transfer/") {
-        "transfer"
-    } else {
-        "notice"
-    }
-}
-
 /// Queues a notice to a user on the user's channels, once per key and channel; and, when the
-/// notice tells a campaign's submitter of a decision and the plan came over the ESB from a
-/// consumer that takes callbacks, the `campaign.plan.result` call to that consumer. All in one
-/// transaction: a retried activity finds every row there and adds none.
-#[tracing::instrument(skip(pool, routing, notice), fields(key = %notice.key))]
-pub async fn notify(pool: &PgPool, routing: &Routing, notice: &Notice) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// notice names a callback (a campaign's submitter hears of a decision and the plan came over the
+/// ESB from a consumer that takes callbacks), the `campaign.plan.result` call to that consumer.
+/// In the caller's transaction: a retried activity finds every row there and adds none.
+#[tracing::instrument(skip(conn, routing, notice), fields(key = %notice.key))]
+pub async fn notify(
+    conn: &mut PgConnection,
+    routing: &Routing,
+    notice: &Notice,
+) -> Result<(), sqlx::Error> {
     let user = sqlx::query!(
         "SELECT id, email, phone FROM users WHERE username = $1",
         notice.username
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
-    let workflow_id = notice.key.split('/').next().unwrap_or_default();
-    let kind = kind_of(&notice.key);
     if let Some(user) = user {
         if user.email.is_none() {
             tracing::info!(username = %notice.username, "no e-mail address: no e-mail");
         }
         let fanout = Fanout {
             key: notice.key.clone(),
-            kind,
-            workflow_id,
+            kind: notice.kind.as_str(),
+            workflow_id: &notice.workflow_id,
             subject: notice.subject.clone(),
             body: notice.body.clone(),
             sms: (
@@ -445,12 +464,16 @@ pub async fn notify(pool: &PgPool, routing: &Routing, notice: &Notice) -> Result
             email: user.email.as_deref(),
             phone: user.phone.as_deref(),
         };
-        fan_out(&mut tx, routing, &fanout, &recipient, notice.at).await?;
+        fan_out(&mut *conn, routing, &fanout, &recipient, notice.at).await?;
     }
-    if kind == "submitter" {
-        esb_callback(&mut tx, routing, notice, workflow_id).await?;
+    match &notice.callback {
+        Some(Callback::CampaignPlanResult { campaign_id })
+            if notice.kind == NoticeKind::Submitter =>
+        {
+            esb_callback(conn, routing, notice, campaign_id).await
+        }
+        _ => Ok(()),
     }
-    tx.commit().await
 }
 
 /// The ESB service our decision callbacks call.
@@ -459,17 +482,15 @@ pub const PLAN_RESULT_SERVICE: &str = "campaign.plan.result";
 /// Queues the `campaign.plan.result` callback to the consumer a campaign plan came from, when
 /// that consumer takes callbacks (`esb.callback_consumers`).
 async fn esb_callback(
-    conn: &mut sqlx::PgConnection,
+    conn: &mut PgConnection,
     routing: &Routing,
     notice: &Notice,
-    workflow_id: &str,
+    campaign_id: &str,
 ) -> Result<(), sqlx::Error> {
-    let Some(campaign_id) = workflow_id
-        .strip_prefix("campaign-")
-        .and_then(|id| Uuid::parse_str(id).ok())
-    else {
+    let Ok(campaign_id) = Uuid::parse_str(campaign_id) else {
         return Ok(());
     };
+    let workflow_id = &notice.workflow_id;
     let origin = sqlx::query!(
         r#"SELECT a.code AS consumer, o.consumer_seq_no, c.code AS campaign_code,
                   p.state AS "state?"
@@ -515,6 +536,35 @@ async fn esb_callback(
     Ok(())
 }
 
+/// Writes a step's bookkeeping — transitions, task changes, task openings, notices — in the
+/// order given, in one transaction. Each entry is idempotent as its own activity is, so a retried
+/// step writes nothing twice.
+#[tracing::instrument(skip(pool, routing, step), fields(workflow_id = %step.workflow_id, entries = step.entries.len()))]
+pub async fn step(pool: &PgPool, routing: &Routing, step: &StepInput) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for entry in &step.entries {
+        match entry {
+            Entry::Record(record) => {
+                record_transition(&mut tx, &escaped(record)).await?;
+            }
+            Entry::Open(task) => open_task(&mut tx, task).await?,
+            Entry::Update(update) => update_task(&mut tx, routing, update).await?,
+            Entry::Notify(notice) => notify(&mut tx, routing, notice).await?,
+        }
+    }
+    tx.commit().await
+}
+
+/// The edges refuse control characters; should one slip through, it is kept visibly.
+fn escaped(record: &TransitionRecord) -> TransitionRecord {
+    TransitionRecord {
+        actor: record.actor.as_deref().map(text::escape),
+        comment: record.comment.as_deref().map(text::escape),
+        title: record.title.as_deref().map(text::escape),
+        ..record.clone()
+    }
+}
+
 /// The process activities, sharing the pool and the notices' routing.
 pub struct ProcessActivities {
     pool: PgPool,
@@ -535,15 +585,8 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         record: TransitionRecord,
     ) -> Result<RecordOutcome, ActivityError> {
-        // the edges refuse control characters; should one slip through, it is kept visibly
-        let record = TransitionRecord {
-            actor: record.actor.as_deref().map(text::escape),
-            comment: record.comment.as_deref().map(text::escape),
-            title: record.title.as_deref().map(text::escape),
-            ..record
-        };
         let mut tx = self.pool.begin().await.map_err(retryable)?;
-        let outcome = record_transition(&mut tx, &record)
+        let outcome = record_transition(&mut tx, &escaped(&record))
             .await
             .map_err(retryable)?;
         tx.commit().await.map_err(retryable)?;
@@ -556,7 +599,9 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         task: TaskOpening,
     ) -> Result<(), ActivityError> {
-        open_task(&self.pool, &task).await.map_err(retryable)
+        let mut tx = self.pool.begin().await.map_err(retryable)?;
+        open_task(&mut tx, &task).await.map_err(retryable)?;
+        tx.commit().await.map_err(retryable)
     }
 
     #[activity(definition = UpdateTask)]
@@ -565,9 +610,11 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         update: TaskUpdate,
     ) -> Result<(), ActivityError> {
-        update_task(&self.pool, &self.routing, &update)
+        let mut tx = self.pool.begin().await.map_err(retryable)?;
+        update_task(&mut tx, &self.routing, &update)
             .await
-            .map_err(retryable)
+            .map_err(retryable)?;
+        tx.commit().await.map_err(retryable)
     }
 
     #[activity(definition = Notify)]
@@ -576,7 +623,20 @@ impl ProcessActivities {
         _ctx: ActivityContext,
         notice: Notice,
     ) -> Result<(), ActivityError> {
-        notify(&self.pool, &self.routing, &notice)
+        let mut tx = self.pool.begin().await.map_err(retryable)?;
+        notify(&mut tx, &self.routing, &notice)
+            .await
+            .map_err(retryable)?;
+        tx.commit().await.map_err(retryable)
+    }
+
+    #[activity(definition = Step)]
+    pub async fn step(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: StepInput,
+    ) -> Result<(), ActivityError> {
+        step(&self.pool, &self.routing, &input)
             .await
             .map_err(retryable)
     }

@@ -17,6 +17,7 @@ use quanyi_activities::benefits::admin::{self, NewTemplate, Refusal};
 use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
 use quanyi_activities::benefits::queries::{self, CouponFilter};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption};
+use quanyi_workflows::kind::ProcessKind;
 use quanyi_workflows::stock;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -434,8 +435,9 @@ async fn request_stock_change(
     reason: Option<String>,
     by: quanyi_activities::audit::Entry,
 ) -> Result<StockChangePending, ApiError> {
-    let (_, submitter) = crate::inbox::actor_of(state, user).await?;
-    let policy = quanyi_activities::inbox::policy_for(&state.pool, stock::PROCESS_TYPE, "*")
+    let kind = ProcessKind::StockChange;
+    let (_, submitter) = crate::process::actor_of(state, user).await?;
+    let policy = quanyi_activities::inbox::policy_for(&state.pool, kind.policy_key(), "*")
         .await?
         .ok_or(ErrorCode::InvalidPolicy)?;
     let request = admin::request_increase(
@@ -459,17 +461,16 @@ async fn request_stock_change(
         submitted_by: submitter.clone(),
         policy,
     };
-    let workflow_id = stock::workflow_id(&input.request_id);
-    crate::process::start(
+    let key = input.request_id.clone();
+    let (workflow_id, view) = crate::process::start(
         state,
-        stock::PROCESS_TYPE,
+        kind,
         stock::StockChangeWorkflow::run,
         input,
-        &workflow_id,
-        &state.settings.task_queue,
+        &key,
+        &submitter,
     )
     .await?;
-    let view = crate::inbox::wait_started(state, &workflow_id, &submitter).await?;
     Ok(StockChangePending {
         request_id: request.id,
         workflow_id,

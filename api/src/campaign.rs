@@ -6,8 +6,8 @@ use crate::AppState;
 use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid};
-use crate::inbox::{self, ProcessStatus};
 use crate::permission::{self as perm, Authorized};
+use crate::process::{self as door, ProcessStatus};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -22,8 +22,11 @@ use quanyi_activities::inbox::{TaskRow, TimelineEntry};
 use quanyi_activities::system::{self, DataScope};
 use quanyi_workflows::approval::Actor;
 use quanyi_workflows::campaign::{
-    self as process, Action, ActionRequest, CampaignInput, CampaignWorkflow, Facts,
+    Action, ActionRequest, CHANGE_POLICY_KEY, CampaignAction, CampaignInput, CampaignWorkflow,
+    Facts,
 };
+use quanyi_workflows::kind::ProcessKind;
+use quanyi_workflows::process::ApprovalAction;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -316,9 +319,9 @@ pub struct ProcessPart {
     pub workflow_id: Option<String>,
     pub state: String,
     pub allowed_actions: Vec<String>,
-    pub pending_timers: Vec<inbox::PendingTimerView>,
+    pub pending_timers: Vec<door::PendingTimerView>,
     pub open_tasks: Vec<TaskRow>,
-    pub change_request: Option<inbox::ChangeRequestView>,
+    pub change_request: Option<door::ChangeRequestView>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -329,7 +332,7 @@ pub struct CampaignDetail {
     pub process: ProcessPart,
     pub timeline: Vec<TimelineEntry>,
     /// The campaign machine's states and transitions, for its diagram.
-    pub diagram: inbox::Diagram,
+    pub diagram: door::monitor::Diagram,
 }
 
 /// What a user may do to a draft (by permission) besides what the process allows.
@@ -366,7 +369,7 @@ async fn detail_of(
     user: &User,
     campaign: CampaignRecord,
 ) -> Result<CampaignDetail, ApiError> {
-    let workflow_id = process::workflow_id(&campaign.summary.id.to_string());
+    let workflow_id = ProcessKind::Campaign.workflow_id(&campaign.summary.id.to_string());
     let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
     let started = !timeline.is_empty();
     let mut part = ProcessPart {
@@ -382,9 +385,9 @@ async fn detail_of(
         "Evaluated" | "Rejected" | "Cancelled"
     );
     if started && !ended {
-        let (_, actor) = inbox::actor_of(state, user).await?;
-        if let Some(view) = inbox::view(state, &workflow_id, &actor).await? {
-            let status = inbox::status_of(state, &workflow_id, view).await?;
+        let (_, actor) = door::actor_of(state, user).await?;
+        if let Some(view) = door::view(state, &workflow_id, &actor).await? {
+            let status = door::status_of(state, &workflow_id, view).await?;
             part.allowed_actions = permitted(user, status.allowed_actions);
             part.pending_timers = status.pending_timers;
             part.open_tasks = status.open_tasks;
@@ -407,7 +410,7 @@ async fn detail_of(
         campaign,
         process: part,
         timeline,
-        diagram: inbox::campaign_diagram(),
+        diagram: ProcessKind::Campaign.diagram().into(),
     })
 }
 
@@ -633,18 +636,17 @@ pub async fn submit(
             code: ErrorCode::InvalidCampaignTime,
         }]));
     }
-    let (_, actor_now) = inbox::actor_of(&state, &user).await?;
+    let (_, actor_now) = door::actor_of(&state, &user).await?;
     let comment = comment(request.comment);
-    let workflow_id = process::workflow_id(&id.to_string());
+    let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
     let started = !quanyi_activities::inbox::timeline(&state.pool, &workflow_id)
         .await?
         .is_empty();
     if !started {
         match start(&state, &record, &actor_now, comment.clone()).await {
-            Ok(()) => {
+            Ok(view) => {
                 audit_submit(&state, &user, peer, &workflow_id, comment.as_deref()).await?;
-                let view = inbox::wait_started(&state, &workflow_id, &actor_now).await?;
-                return inbox::status_of(&state, &workflow_id, view).await.map(Json);
+                return door::status_of(&state, &workflow_id, view).await.map(Json);
             }
             Err(e) if e.code == ErrorCode::ProcessAlreadyStarted => {}
             Err(e) => return Err(e),
@@ -652,12 +654,12 @@ pub async fn submit(
     }
     let action = ActionRequest {
         actor: actor_now,
-        action: Action::Submit {
+        action: Action::Own(CampaignAction::Submit {
             facts: facts(&record),
-        },
+        }),
         comment,
     };
-    let status = inbox::act(&state, actor(&user, peer), &workflow_id, action).await?;
+    let status = door::act(&state, actor(&user, peer), &workflow_id, action).await?;
     Ok(Json(status))
 }
 
@@ -681,13 +683,14 @@ async fn audit_submit(
 }
 
 /// Starts the process with the campaign as it is and the policies of the day; a campaign with
-/// no customers is refused (QY-CAMP-0011), whichever door it came through.
+/// no customers is refused (QY-CAMP-0011), whichever door it came through. Answers the process's
+/// view once its first task is open.
 pub async fn start(
     state: &AppState,
     record: &CampaignRecord,
     submitter: &Actor,
     comment: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<door::View, ApiError> {
     has_customers(record)?;
     let policy = |process_type: &'static str| async move {
         quanyi_activities::inbox::policy_for(&state.pool, process_type, &record.summary.kind)
@@ -701,20 +704,20 @@ pub async fn start(
         facts: facts(record),
         submitted_by: submitter.clone(),
         comment,
-        review_policy: policy("campaign").await?,
-        change_policy: policy("campaign-change").await?,
+        review_policy: policy(ProcessKind::Campaign.policy_key()).await?,
+        change_policy: policy(CHANGE_POLICY_KEY).await?,
     };
-    let workflow_id = process::workflow_id(&input.campaign_id);
-    crate::process::start(
+    let key = input.campaign_id.clone();
+    let (_, view) = door::start(
         state,
-        process::PROCESS_TYPE,
+        ProcessKind::Campaign,
         CampaignWorkflow::run,
         input,
-        &workflow_id,
-        &state.settings.task_queue,
+        &key,
+        submitter,
     )
     .await?;
-    Ok(())
+    Ok(view)
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
@@ -747,11 +750,26 @@ pub async fn take_action(
     Valid(request): Valid<ActionBody>,
 ) -> Result<Json<ProcessStatus>, ApiError> {
     let (action, permission) = match request.action.as_str() {
-        "withdraw" => (Action::Withdraw, "campaign:campaign:submit"),
-        "pause" => (Action::Pause, "campaign:campaign:operate"),
-        "resume" => (Action::Resume, "campaign:campaign:operate"),
-        "cancel" => (Action::Cancel, "campaign:campaign:operate"),
-        "terminate" => (Action::Terminate, "campaign:campaign:operate"),
+        "withdraw" => (
+            Action::Approval(ApprovalAction::Withdraw),
+            "campaign:campaign:submit",
+        ),
+        "pause" => (
+            Action::Own(CampaignAction::Pause),
+            "campaign:campaign:operate",
+        ),
+        "resume" => (
+            Action::Own(CampaignAction::Resume),
+            "campaign:campaign:operate",
+        ),
+        "cancel" => (
+            Action::Own(CampaignAction::Cancel),
+            "campaign:campaign:operate",
+        ),
+        "terminate" => (
+            Action::Own(CampaignAction::Terminate),
+            "campaign:campaign:operate",
+        ),
         _ => {
             return Err(ApiError::fields(vec![FieldError {
                 field: "action".into(),
@@ -761,8 +779,8 @@ pub async fn take_action(
     };
     crate::auth::CurrentUser(user.clone()).require(permission)?;
     let record = campaign_in_scope(&state, &user, id).await?;
-    if record.summary.state == "Draft" && matches!(action, Action::Cancel) {
-        let workflow_id = process::workflow_id(&id.to_string());
+    if record.summary.state == "Draft" && matches!(action, Action::Own(CampaignAction::Cancel)) {
+        let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
         if quanyi_activities::inbox::timeline(&state.pool, &workflow_id)
             .await?
             .is_empty()
@@ -771,14 +789,14 @@ pub async fn take_action(
             return Err(ErrorCode::WrongProcessState.into());
         }
     }
-    let (_, actor_now) = inbox::actor_of(&state, &user).await?;
-    let workflow_id = process::workflow_id(&id.to_string());
+    let (_, actor_now) = door::actor_of(&state, &user).await?;
+    let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
     let request = ActionRequest {
         actor: actor_now,
         action,
         comment: comment(request.comment),
     };
-    let status = inbox::act(&state, actor(&user, peer), &workflow_id, request).await?;
+    let status = door::act(&state, actor(&user, peer), &workflow_id, request).await?;
     Ok(Json(status))
 }
 
@@ -826,16 +844,16 @@ pub async fn modify(
             code: ErrorCode::InvalidCampaignTime,
         }]));
     }
-    let (_, actor_now) = inbox::actor_of(&state, &user).await?;
-    let workflow_id = process::workflow_id(&id.to_string());
+    let (_, actor_now) = door::actor_of(&state, &user).await?;
+    let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
     let action = ActionRequest {
         actor: actor_now,
-        action: Action::Modify {
+        action: Action::Own(CampaignAction::Modify {
             end_at: request.end_at,
             budget_fen: request.budget_fen,
-        },
+        }),
         comment: comment(request.comment),
     };
-    let status = inbox::act(&state, actor(&user, peer), &workflow_id, action).await?;
+    let status = door::act(&state, actor(&user, peer), &workflow_id, action).await?;
     Ok(Json(status))
 }

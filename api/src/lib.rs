@@ -11,7 +11,6 @@ pub mod error;
 pub mod esb;
 pub mod extract;
 pub mod health;
-pub mod inbox;
 pub mod logs;
 pub mod metrics;
 pub mod nonces;
@@ -216,18 +215,22 @@ pub fn router(state: AppState) -> Router {
         .route("/esb/outbound", get(esb::admin::outbound))
         .route("/system/notifications", get(notifications::notifications))
         .route("/esb/messages/{id}", get(esb::admin::message))
-        .route("/tasks", get(inbox::tasks))
-        .route("/tasks/counts", get(inbox::task_counts))
-        .route("/tasks/{id}/decision", post(inbox::decide))
-        .route("/tasks/{id}/candidates", get(inbox::candidates))
-        .route("/tasks/{id}/transfer", post(inbox::transfer))
-        .route("/processes", get(inbox::processes))
-        .route("/processes/{workflow_id}", get(inbox::process))
-        .route("/approval-policies", get(inbox::policies))
-        .route("/approval-policies/options", get(inbox::policy_options))
+        .route("/tasks", get(process::inbox::tasks))
+        .route("/tasks/counts", get(process::inbox::task_counts))
+        .route("/tasks/{id}/decision", post(process::inbox::decide))
+        .route("/tasks/{id}/candidates", get(process::inbox::candidates))
+        .route("/tasks/{id}/transfer", post(process::inbox::transfer))
+        .route("/process-kinds", get(process::monitor::kinds))
+        .route("/processes", get(process::monitor::processes))
+        .route("/processes/{workflow_id}", get(process::monitor::process))
+        .route("/approval-policies", get(process::policies::policies))
+        .route(
+            "/approval-policies/options",
+            get(process::policies::policy_options),
+        )
         .route(
             "/approval-policies/{process_type}/{variant}",
-            put(inbox::set_policy),
+            put(process::policies::set_policy),
         )
         .layer(from_fn(auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.

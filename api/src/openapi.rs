@@ -2,7 +2,7 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    auth, benefits, campaign, channel, delivery, error, esb, health, inbox, logs, notifications,
+    auth, benefits, campaign, channel, delivery, error, esb, health, logs, notifications, process,
     roles, system,
 };
 use axum::response::IntoResponse;
@@ -76,16 +76,17 @@ use utoipa::{Modify, OpenApi};
         campaign::submit,
         campaign::take_action,
         campaign::modify,
-        inbox::tasks,
-        inbox::task_counts,
-        inbox::decide,
-        inbox::candidates,
-        inbox::transfer,
-        inbox::processes,
-        inbox::process,
-        inbox::policies,
-        inbox::policy_options,
-        inbox::set_policy,
+        process::inbox::tasks,
+        process::inbox::task_counts,
+        process::inbox::decide,
+        process::inbox::candidates,
+        process::inbox::transfer,
+        process::monitor::kinds,
+        process::monitor::processes,
+        process::monitor::process,
+        process::policies::policies,
+        process::policies::policy_options,
+        process::policies::set_policy,
         benefits::templates,
         benefits::create_template,
         benefits::update_template,

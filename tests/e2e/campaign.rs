@@ -6,13 +6,17 @@
 use chrono::{DateTime, Duration, Utc};
 use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_tests::harness::{ApiErrorBody, Browser, TestApp, spawn_app};
-use quanyi_workflows::campaign::{CampaignWorkflow, workflow_id};
+use quanyi_workflows::campaign::CampaignWorkflow;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Instant;
 use temporalio_client::{WorkflowDescribeOptions, WorkflowHistory};
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 use uuid::Uuid;
+
+fn workflow_id(campaign_id: &str) -> String {
+    quanyi_workflows::kind::ProcessKind::Campaign.workflow_id(campaign_id)
+}
 
 type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
 

@@ -10,11 +10,14 @@ use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
 use quanyi_activities::esb::{self, NewConsumer};
 use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_tests::harness::{ApiErrorBody, Browser, TestApp, data_key, spawn_app};
-use quanyi_workflows::campaign::workflow_id;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Instant;
 use uuid::Uuid;
+
+fn workflow_id(campaign_id: &str) -> String {
+    quanyi_workflows::kind::ProcessKind::Campaign.workflow_id(campaign_id)
+}
 
 const SECRET: &[u8] = b"channel-delivery-test-secret-0001";
 

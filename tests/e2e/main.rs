@@ -11,6 +11,7 @@ mod esb;
 mod esb_docs;
 mod health;
 mod hostile;
+mod kernel;
 mod logs;
 mod notifications;
 mod openapi;

@@ -16,13 +16,16 @@ use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_tests::harness::{Browser, TestApp, data_key, spawn_app};
 use quanyi_tests::peers::{Peer, SMS_APP_ID, SMS_APP_KEY};
 use quanyi_tests::smtp::SmtpSink;
-use quanyi_workflows::campaign::workflow_id;
-use quanyi_workflows::process::Notice;
+use quanyi_workflows::process::{Notice, NoticeKind};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+fn workflow_id(campaign_id: &str) -> String {
+    quanyi_workflows::kind::ProcessKind::Campaign.workflow_id(campaign_id)
+}
 
 /// Fast retries so a test sees them all within a second.
 fn settings() -> OutboundSettings {
@@ -74,6 +77,9 @@ fn sms_routing() -> Routing {
 fn notice(wf: &str) -> Notice {
     Notice {
         key: format!("{wf}/3/submitter"),
+        kind: NoticeKind::Submitter,
+        workflow_id: wf.to_owned(),
+        callback: None,
         username: "planner".into(),
         subject: "营销活动《开门红》：审批通过".into(),
         body: "您提交的营销活动《开门红》审批通过，当前状态：待发布。".into(),
@@ -203,10 +209,14 @@ async fn an_sms_whose_platform_fails_twice_is_sent_once_on_the_third_attempt() {
     let app = spawn_app().await;
     let peer = Peer::sms().await;
     peer.fail_next(2, StatusCode::SERVICE_UNAVAILABLE);
-    let wf = format!("campaign-{}", Uuid::new_v4());
-    process::notify(&app.pool, &sms_routing(), &notice(&wf))
-        .await
-        .unwrap();
+    let wf = workflow_id(&Uuid::new_v4().to_string());
+    process::notify(
+        &mut app.pool.acquire().await.unwrap(),
+        &sms_routing(),
+        &notice(&wf),
+    )
+    .await
+    .unwrap();
 
     let dispatcher = Dispatcher {
         sms: Some(sms_platform(&peer.base)),
@@ -281,15 +291,23 @@ async fn an_sms_whose_platform_fails_twice_is_sent_once_on_the_third_attempt() {
 async fn the_same_notice_queued_twice_is_one_row_and_one_sms() {
     let app = spawn_app().await;
     let peer = Peer::sms().await;
-    let wf = format!("campaign-{}", Uuid::new_v4());
+    let wf = workflow_id(&Uuid::new_v4().to_string());
     let notice = notice(&wf);
     // the activity retried after its first run committed
-    process::notify(&app.pool, &sms_routing(), &notice)
-        .await
-        .unwrap();
-    process::notify(&app.pool, &sms_routing(), &notice)
-        .await
-        .unwrap();
+    process::notify(
+        &mut app.pool.acquire().await.unwrap(),
+        &sms_routing(),
+        &notice,
+    )
+    .await
+    .unwrap();
+    process::notify(
+        &mut app.pool.acquire().await.unwrap(),
+        &sms_routing(),
+        &notice,
+    )
+    .await
+    .unwrap();
     let queued: Vec<(String, String)> = rows(&app, &wf)
         .await
         .into_iter()
@@ -566,10 +584,14 @@ async fn an_open_breaker_fails_fast_and_closes_after_its_cool_down() {
     assert_eq!(peer.received().len(), 4);
 
     // the dispatcher leaves a due SMS for later, without counting an attempt
-    let wf = format!("campaign-{}", Uuid::new_v4());
-    process::notify(&app.pool, &sms_routing(), &notice(&wf))
-        .await
-        .unwrap();
+    let wf = workflow_id(&Uuid::new_v4().to_string());
+    process::notify(
+        &mut app.pool.acquire().await.unwrap(),
+        &sms_routing(),
+        &notice(&wf),
+    )
+    .await
+    .unwrap();
     let dispatcher = Dispatcher {
         sms: Some(sms_platform(&peer.base)),
         outbound: Some(client.clone()),

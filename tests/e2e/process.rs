@@ -87,16 +87,10 @@ async fn a_killed_worker_is_replaced_and_the_process_completes_with_each_transit
         timer_ms: 4_000,
         started_by: "alice".into(),
     };
-    let handle = quanyi_api::process::start(
-        &app.state,
-        probe::PROCESS_TYPE,
-        ProbeWorkflow::run,
-        input,
-        &workflow_id,
-        &app.task_queue,
-    )
-    .await
-    .expect("the probe starts");
+    let handle =
+        quanyi_api::process::launch(&app.state, probe::kind(), ProbeWorkflow::run, input, &key)
+            .await
+            .expect("the probe starts");
 
     // The first transition is recorded, the timer is running: kill the worker for real.
     wait_for_state(&app, &workflow_id, "Waiting", Duration::from_secs(20)).await;
@@ -246,31 +240,18 @@ async fn the_recorded_probe_history_replays() {
 async fn the_same_business_key_cannot_start_a_second_process() {
     let app = spawn_app().await;
     let key = uuid::Uuid::new_v4().simple().to_string();
-    let workflow_id = probe::workflow_id(&key);
     let input = || ProbeInput {
         key: key.clone(),
         timer_ms: 60_000,
         started_by: "alice".into(),
     };
-    let first = quanyi_api::process::start(
-        &app.state,
-        probe::PROCESS_TYPE,
-        ProbeWorkflow::run,
-        input(),
-        &workflow_id,
-        &app.task_queue,
-    )
-    .await
-    .expect("the first start");
-    let second = quanyi_api::process::start(
-        &app.state,
-        probe::PROCESS_TYPE,
-        ProbeWorkflow::run,
-        input(),
-        &workflow_id,
-        &app.task_queue,
-    )
-    .await;
+    let first =
+        quanyi_api::process::launch(&app.state, probe::kind(), ProbeWorkflow::run, input(), &key)
+            .await
+            .expect("the first start");
+    let second =
+        quanyi_api::process::launch(&app.state, probe::kind(), ProbeWorkflow::run, input(), &key)
+            .await;
     assert_eq!(second.err().map(|e| e.code.code()), Some("QY-PROC-0001"));
     assert_eq!(
         app.metric("workflow_starts_total{process_type=\"probe\"}")
@@ -290,8 +271,8 @@ async fn recording_a_transition_twice_writes_it_once() {
     use quanyi_workflows::process::{RecordOutcome, TransitionRecord};
     let app = spawn_app().await;
     let first = TransitionRecord {
-        workflow_id: "probe-direct".into(),
-        process_type: "probe".into(),
+        workflow_id: probe::workflow_id("direct"),
+        process_type: probe::kind(),
         business_key: "direct".into(),
         org_id: None,
         started_by: Some("alice".into()),

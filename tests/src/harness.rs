@@ -517,6 +517,15 @@ impl TestApp {
         &self,
         routing: quanyi_activities::notify::Routing,
     ) -> InProcessWorker {
+        self.start_worker_registering(routing, |_| {}).await
+    }
+
+    /// [`TestApp::start_worker_with`], with the test's own workflows registered too.
+    pub async fn start_worker_registering(
+        &self,
+        routing: quanyi_activities::notify::Routing,
+        register: fn(&mut temporalio_sdk::WorkerOptions),
+    ) -> InProcessWorker {
         let settings = quanyi_worker::WorkerSettings {
             task_queue: self.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(1),
@@ -534,7 +543,8 @@ impl TestApp {
                 let client = quanyi_activities::temporal::connect(&stack().temporal_url, "default")
                     .await
                     .expect("Temporal is up");
-                let options = quanyi_worker::options(&settings, pool);
+                let mut options = quanyi_worker::options(&settings, pool);
+                register(&mut options);
                 quanyi_worker::run(client, options, stopped.cancelled_owned())
                     .await
                     .expect("the worker runs");

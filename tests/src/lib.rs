@@ -4,6 +4,7 @@
 //! real peers the bank owns (an SMTP relay; the SMS platform, the WeChat robot and the ESB's
 //! outbound endpoint over HTTP).
 
+pub mod errand;
 pub mod harness;
 pub mod peers;
 pub mod probe;

@@ -3,7 +3,9 @@
 //! Quanyi process follows, with a statig machine deciding and the workflow doing.
 
 use chrono::{DateTime, Utc};
+use quanyi_workflows::kind::{KindSpec, ProcessKind};
 use quanyi_workflows::process::{RecordTransition, TransitionRecord};
+use quanyi_workflows::table::{Diagram, DiagramState, DiagramTransition};
 use serde::{Deserialize, Serialize};
 use statig::prelude::*;
 use std::time::Duration;
@@ -12,10 +14,49 @@ use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-pub const PROCESS_TYPE: &str = "probe";
+/// The probe's kind, as the API, the activities and the monitor know it once registered.
+pub static SPEC: KindSpec = KindSpec {
+    code: "probe",
+    label_zh: "探针",
+    label_en: "Probe",
+    policy_key: "probe",
+    diagram: diagram,
+};
+
+fn diagram() -> Diagram {
+    let state = |id: &str, terminal| DiagramState {
+        id: id.into(),
+        label_zh: id.into(),
+        label_en: id.into(),
+        terminal,
+    };
+    let step = |from: &str, to: &str, event: &str| DiagramTransition {
+        from: from.into(),
+        to: to.into(),
+        event: event.into(),
+        label_zh: event.into(),
+        label_en: event.into(),
+    };
+    Diagram {
+        states: vec![
+            state("Waiting", false),
+            state("AwaitingConfirmation", false),
+            state("Done", true),
+        ],
+        transitions: vec![
+            step("Waiting", "AwaitingConfirmation", "TimerFired"),
+            step("AwaitingConfirmation", "Done", "Confirm"),
+        ],
+    }
+}
+
+/// Registers the probe's kind (harmless when it is already).
+pub fn kind() -> ProcessKind {
+    ProcessKind::register(&SPEC)
+}
 
 pub fn workflow_id(key: &str) -> String {
-    format!("probe-{key}")
+    kind().workflow_id(key)
 }
 
 /// The pure machine: Waiting → (timer) → AwaitingConfirmation → (confirm) → Done.
@@ -114,7 +155,7 @@ impl ProbeWorkflow {
         let at = now(ctx);
         let first = ctx.state(|s| TransitionRecord {
             workflow_id: workflow_id(&s.input.key),
-            process_type: PROCESS_TYPE.into(),
+            process_type: kind(),
             business_key: s.input.key.clone(),
             org_id: None,
             started_by: Some(s.input.started_by.clone()),

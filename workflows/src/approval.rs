@@ -143,49 +143,51 @@ pub struct Actor {
     pub roles: Vec<String>,
 }
 
-/// Why an action is refused. Each has a stable code the API passes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Why an action is refused: data with the stable code the API answers. A validator's refusal
+/// crosses the update boundary as its JSON (the update's failure message) and is read back with
+/// [`Refusal::decode`], never by searching the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code")]
 pub enum Refusal {
     /// The process's state does not allow the action now.
+    #[serde(rename = "QY-PROC-0002")]
     WrongState,
     /// Nobody acts on their own submission.
+    #[serde(rename = "QY-PROC-0003")]
     OwnSubmission,
     /// The actor lacks the level's role or sits outside its orgs (or the task went to someone else).
+    #[serde(rename = "QY-PROC-0004")]
     NotEligible,
     /// The level was decided already (or the task is not the open one).
+    #[serde(rename = "QY-PROC-0005")]
     AlreadyDecided,
     /// A transfer to someone who could not act on the task.
+    #[serde(rename = "QY-PROC-0006")]
     TargetNotEligible,
+    /// A field of the action is wrong: `field` names it, `reason` is the field's error code
+    /// (e.g. `QY-CAMP-0008` for an end time before the start).
+    #[serde(rename = "field")]
+    Field { field: String, reason: String },
 }
 
 impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::WrongState => "QY-PROC-0002",
-            Refusal::OwnSubmission => "QY-PROC-0003",
-            Refusal::NotEligible => "QY-PROC-0004",
-            Refusal::AlreadyDecided => "QY-PROC-0005",
-            Refusal::TargetNotEligible => "QY-PROC-0006",
-        }
+    /// The refusal a validator's failure message carries, if it is one of ours.
+    pub fn decode(message: &str) -> Option<Refusal> {
+        serde_json::from_str(message).ok()
     }
 
-    /// The refusal a validator error message carries, if it is one of ours.
-    pub fn from_message(message: &str) -> Option<Refusal> {
-        [
-            Refusal::WrongState,
-            Refusal::OwnSubmission,
-            Refusal::NotEligible,
-            Refusal::AlreadyDecided,
-            Refusal::TargetNotEligible,
-        ]
-        .into_iter()
-        .find(|r| message.contains(r.code()))
+    pub fn field(field: &str, reason: &str) -> Refusal {
+        Refusal::Field {
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        }
     }
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.code())
+        let json = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(&json)
     }
 }
 
@@ -684,19 +686,22 @@ mod tests {
     }
 
     #[test]
-    fn refusal_codes_round_trip_through_a_validator_message() {
+    fn refusals_cross_a_validator_message_as_data() {
         for r in [
             Refusal::WrongState,
             Refusal::OwnSubmission,
             Refusal::NotEligible,
             Refusal::AlreadyDecided,
             Refusal::TargetNotEligible,
+            Refusal::field("end_at", "QY-CAMP-0008"),
         ] {
-            assert_eq!(
-                Refusal::from_message(&format!("update rejected: {r}")),
-                Some(r)
-            );
+            assert_eq!(Refusal::decode(&r.to_string()), Some(r));
         }
-        assert_eq!(Refusal::from_message("something else"), None);
+        assert_eq!(
+            Refusal::NotEligible.to_string(),
+            r#"{"code":"QY-PROC-0004"}"#
+        );
+        assert_eq!(Refusal::decode("QY-PROC-0004"), None, "text is not data");
+        assert_eq!(Refusal::decode("something else"), None);
     }
 }

@@ -1,7 +1,12 @@
 //! Quanyi's processes: pure state machines and the Temporal workflows that feed them.
 //! No I/O lives here; effects are activities, named by the definitions in each module.
+//! A process is one module (machine, contract, workflow), one [`kind::ProcessKind`] arm and the
+//! approval [`host`] it embeds: see `docs/processes/README.md`.
 
 pub mod approval;
 pub mod campaign;
+pub mod host;
+pub mod kind;
 pub mod process;
 pub mod stock;
+pub mod table;

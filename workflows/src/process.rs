@@ -1,14 +1,14 @@
-//! The plumbing every process shares: the transition record the read model keeps and the
-//! activity definitions a workflow calls to write it (implemented in `quanyi-activities`).
+//! The vocabulary every process shares: the transition record the read model keeps, the task
+//! and notice bookkeeping, the activity definitions that write them (implemented in
+//! `quanyi-activities`), and the actions, answers and views of the `act` update and `view` query.
 
 use crate::approval::Actor;
+use crate::kind::ProcessKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_common::ActivityDefinition;
-use temporalio_sdk::{
-    ActivityExecutionError, ActivityOptions, CancellableFuture, WorkflowContext, WorkflowResult,
-};
+use temporalio_sdk::{ActivityOptions, CancellableFuture, WorkflowContext, WorkflowResult};
 
 /// The task queue every Quanyi workflow and activity runs on unless configured otherwise.
 pub const DEFAULT_TASK_QUEUE: &str = "quanyi";
@@ -19,7 +19,7 @@ pub const DEFAULT_TASK_QUEUE: &str = "quanyi";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransitionRecord {
     pub workflow_id: String,
-    pub process_type: String,
+    pub process_type: ProcessKind,
     pub business_key: String,
     pub org_id: Option<String>,
     pub started_by: Option<String>,
@@ -93,7 +93,7 @@ impl ActivityDefinition for OpenTask {
 pub enum TaskChange {
     /// Decided (`approve`, `reject`, `return`): closed as done.
     Decided {
-        outcome: String,
+        outcome: crate::approval::Decision,
         by: String,
         comment: Option<String>,
     },
@@ -134,11 +134,48 @@ impl ActivityDefinition for UpdateTask {
     }
 }
 
+/// What a notice tells its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The submitter hears how their submission went.
+    Submitter,
+    /// A task was transferred to the user.
+    Transfer,
+    #[default]
+    Other,
+}
+
+impl NoticeKind {
+    /// The kind as the outbox and the SMS routing name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Submitter => "submitter",
+            NoticeKind::Transfer => "transfer",
+            NoticeKind::Other => "notice",
+        }
+    }
+}
+
+/// A system besides the user that hears of a decision: the ESB consumer a campaign plan came
+/// from (the `campaign.plan.result` callback), when it takes callbacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Callback {
+    CampaignPlanResult { campaign_id: String },
+}
+
 /// A notice to a user about their process, sent once per `key` (workflow id and step) however
 /// often the activity is retried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub key: String,
+    #[serde(default)]
+    pub kind: NoticeKind,
+    #[serde(default)]
+    pub workflow_id: String,
+    #[serde(default)]
+    pub callback: Option<Callback>,
     pub username: String,
     pub subject: String,
     pub body: String,
@@ -157,15 +194,40 @@ impl ActivityDefinition for Notify {
     }
 }
 
-/// A human action on a process: the vocabulary every process's `act` update speaks; a process
-/// refuses (`QY-PROC-0002`) the actions it has no use for.
+/// One piece of a step's bookkeeping in the read model (tagged `entry`: a notice has a `kind`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "entry", rename_all = "snake_case")]
+pub enum Entry {
+    Record(TransitionRecord),
+    Open(TaskOpening),
+    Update(TaskUpdate),
+    Notify(Notice),
+}
+
+/// A step's bookkeeping, written in the order given in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepInput {
+    pub workflow_id: String,
+    pub entries: Vec<Entry>,
+}
+
+/// Activity: record a step — its transition, the tasks it closes and opens, the notices it
+/// queues — in one PostgreSQL transaction, each entry idempotent as its own activity is.
+pub struct Step;
+
+impl ActivityDefinition for Step {
+    type Input = StepInput;
+    type Output = ();
+
+    fn name(&self) -> &str {
+        "process.step"
+    }
+}
+
+/// The actions of the approval step, the same for every process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Action {
-    /// Submit a campaign again after a return or a withdrawal, with the draft as edited.
-    Submit {
-        facts: crate::campaign::Facts,
-    },
+pub enum ApprovalAction {
     /// Decide the open approval level shown as task (`step`, `level`).
     Decide {
         step: String,
@@ -178,47 +240,70 @@ pub enum Action {
         level: usize,
         to: Actor,
     },
+    /// The submitter takes the submission back.
     Withdraw,
-    Pause,
-    Resume,
-    Cancel,
-    Terminate,
-    Modify {
-        end_at: Option<DateTime<Utc>>,
-        budget_fen: Option<i64>,
-    },
 }
 
-impl Action {
-    /// The action's name as the API and the UI's `allowed_actions` spell it.
+impl ApprovalAction {
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Submit { .. } => "submit",
-            Action::Decide { decision, .. } => decision.as_str(),
-            Action::Transfer { .. } => "transfer",
-            Action::Withdraw => "withdraw",
-            Action::Pause => "pause",
-            Action::Resume => "resume",
-            Action::Cancel => "cancel",
-            Action::Terminate => "terminate",
-            Action::Modify { .. } => "modify",
+            ApprovalAction::Decide { decision, .. } => decision.as_str(),
+            ApprovalAction::Transfer { .. } => "transfer",
+            ApprovalAction::Withdraw => "withdraw",
+        }
+    }
+}
+
+/// A process's own actions (`P`) besides the approval step's. A process with none uses [`NoOwn`].
+pub trait OwnAction: Clone + std::fmt::Debug + Serialize + for<'de> Deserialize<'de> {
+    /// The action's name as the API and the UI's `allowed_actions` spell it.
+    fn name(&self) -> &'static str;
+}
+
+/// No actions of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoOwn {}
+
+impl OwnAction for NoOwn {
+    fn name(&self) -> &'static str {
+        match *self {}
+    }
+}
+
+/// A human action on a process: the approval step's, or the process's own. On the wire both are
+/// objects tagged by `kind` (`{"kind": "decide", …}`, `{"kind": "pause"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Action<P> {
+    Approval(ApprovalAction),
+    Own(P),
+}
+
+impl<P: OwnAction> Action<P> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Approval(a) => a.name(),
+            Action::Own(p) => p.name(),
         }
     }
 }
 
 /// An action with who takes it and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionRequest {
+pub struct ActionRequest<P> {
     pub actor: Actor,
-    pub action: Action,
+    pub action: Action<P>,
     pub comment: Option<String>,
 }
 
-/// The answer to an accepted action: its ticket. The action has happened once the process's
-/// `applied` ticket (in [`ProcessView`]) reaches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Accepted {
+/// The answer to an accepted action: its ticket and, once the process has carried the action out
+/// (its transition recorded, the next task open), the process as the actor now sees it. Only
+/// processes started before answers waited (no `view`) answer at acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acted<X> {
     pub ticket: u64,
+    #[serde(default)]
+    pub view: Option<ProcessView<X>>,
 }
 
 /// A timer the process waits on.
@@ -236,27 +321,12 @@ pub struct OpenApproval {
     pub level: usize,
     pub level_name: String,
     pub due_at: DateTime<Utc>,
-    /// `modify` or `terminate` while a change waits for approval.
-    pub change: Option<ChangeRequest>,
 }
 
-/// A change waiting for approval.
+/// The query's answer: `{state, allowed_actions for the asking user, history, pending timers}`,
+/// and what the process adds of its own (`detail`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChangeRequest {
-    Modify {
-        end_at: Option<DateTime<Utc>>,
-        budget_fen: Option<i64>,
-        comment: Option<String>,
-    },
-    Terminate {
-        comment: Option<String>,
-    },
-}
-
-/// The query's answer: `{state, allowed_actions for the asking user, history, pending timers}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessView {
+pub struct ProcessView<X> {
     pub state: String,
     pub allowed_actions: Vec<String>,
     pub history: Vec<HistoryEntry>,
@@ -264,6 +334,7 @@ pub struct ProcessView {
     pub approval: Option<OpenApproval>,
     /// The last action ticket carried out.
     pub applied: u64,
+    pub detail: X,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,58 +401,8 @@ pub async fn deadline_or<W>(
     Ok(fired)
 }
 
-/// Applies a change to an approval task in the read model, when there is one.
-pub async fn update_task<W>(
-    ctx: &WorkflowContext<W>,
-    update: Option<TaskUpdate>,
-) -> WorkflowResult<()> {
-    if let Some(update) = update {
-        ctx.execute_activity(UpdateTask, update, activity_options())
-            .await?;
-    }
-    Ok(())
-}
-
-/// Opens an approval task in the read model, when there is one to open.
-pub async fn open_task<W>(
-    ctx: &WorkflowContext<W>,
-    opening: Option<TaskOpening>,
-) -> WorkflowResult<()> {
-    if let Some(opening) = opening {
-        ctx.execute_activity(OpenTask, opening, activity_options())
-            .await?;
-    }
-    Ok(())
-}
-
 /// The comment a transition is recorded with when the database refused the one it came with.
 pub const COMMENT_REFUSED: &str = "（该步骤的说明无法保存，已略去）";
-
-/// Records a transition in the read model, then in the workflow's own history (`history`).
-/// Store errors the activity cannot mend by retrying (data the database refuses) come back as a
-/// failure at once: the transition is recorded again without its comment, noted so, and the
-/// process goes on — it stays able to take its next decision instead of waiting on a retry
-/// that never succeeds.
-pub async fn record<W>(
-    ctx: &mut WorkflowContext<W>,
-    mut record: TransitionRecord,
-    history: fn(&mut W) -> &mut Vec<TransitionRecord>,
-) -> WorkflowResult<()> {
-    match ctx
-        .execute_activity(RecordTransition, record.clone(), activity_options())
-        .await
-    {
-        Ok(_) => {}
-        Err(ActivityExecutionError::Failed(_)) => {
-            record.comment = Some(COMMENT_REFUSED.to_owned());
-            ctx.execute_activity(RecordTransition, record.clone(), activity_options())
-                .await?;
-        }
-        Err(e) => return Err(e.into()),
-    }
-    ctx.state_mut(|s| history(s).push(record));
-    Ok(())
-}
 
 impl TransitionRecord {
     /// The record of the next transition of the same process, `seq` one higher.
@@ -407,7 +428,7 @@ mod tests {
     fn first() -> TransitionRecord {
         TransitionRecord {
             workflow_id: "demo-1".into(),
-            process_type: "demo".into(),
+            process_type: ProcessKind::Campaign,
             business_key: "1".into(),
             org_id: Some("org".into()),
             started_by: Some("alice".into()),
@@ -421,6 +442,44 @@ mod tests {
             title: None,
             ended: false,
         }
+    }
+
+    #[test]
+    fn every_entry_of_a_step_reads_back_as_written() {
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let notice = Notice {
+            key: "demo-1/2/submitter".into(),
+            kind: NoticeKind::Submitter,
+            workflow_id: "demo-1".into(),
+            callback: Some(Callback::CampaignPlanResult {
+                campaign_id: "1".into(),
+            }),
+            username: "alice".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            at,
+        };
+        let update = TaskUpdate {
+            workflow_id: "demo-1".into(),
+            step: "review-1".into(),
+            level: 1,
+            change: TaskChange::Decided {
+                outcome: crate::approval::Decision::Approve,
+                by: "bob".into(),
+                comment: None,
+            },
+            at,
+        };
+        let step = StepInput {
+            workflow_id: "demo-1".into(),
+            entries: vec![
+                Entry::Record(first()),
+                Entry::Update(update),
+                Entry::Notify(notice),
+            ],
+        };
+        let json = serde_json::to_string(&step).unwrap();
+        assert_eq!(serde_json::from_str::<StepInput>(&json).unwrap(), step);
     }
 
     #[test]

@@ -5,11 +5,12 @@ use super::{Caller, Refusal, RetCode, body_of, body_parts_of};
 use crate::AppState;
 use crate::campaign::{self, CampaignRequest};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::inbox;
+use crate::process as door;
 use quanyi_activities::audit::Entry;
 use quanyi_activities::campaign as store;
 use quanyi_activities::identity::{self, User};
-use quanyi_workflows::campaign::{self as process, CampaignWorkflow, ExternalResult};
+use quanyi_workflows::campaign::{CampaignWorkflow, ExternalResult};
+use quanyi_workflows::kind::ProcessKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use temporalio_client::WorkflowSignalOptions;
@@ -192,15 +193,16 @@ async fn submit_plan(
         state.clock.now(),
     )
     .await?;
-    let (_, actor) = inbox::actor_of(state, user).await?;
-    match campaign::start(state, &record, &actor, comment).await {
-        Ok(()) => {}
+    let (_, actor) = door::actor_of(state, user).await?;
+    let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
+    let view = match campaign::start(state, &record, &actor, comment).await {
+        Ok(view) => view,
         // the earlier attempt started it before failing
-        Err(e) if e.code == ErrorCode::ProcessAlreadyStarted => {}
+        Err(e) if e.code == ErrorCode::ProcessAlreadyStarted => {
+            door::settled(state, &workflow_id, &actor).await?
+        }
         Err(e) => return Err(e.into()),
-    }
-    let workflow_id = process::workflow_id(&id.to_string());
-    let view = inbox::wait_started(state, &workflow_id, &actor).await?;
+    };
     Ok(json!({
         "campaign_id": id, "campaign_code": record.summary.code,
         "workflow_id": workflow_id, "state": view.state,
@@ -216,7 +218,7 @@ fn business_key(key: &str) -> Result<(), ValidationError> {
 }
 
 fn process_type(t: &str) -> Result<(), ValidationError> {
-    if matches!(t, "campaign" | "stock-change") {
+    if ProcessKind::parse(t).is_some() {
         Ok(())
     } else {
         Err(ValidationError::new("process_type"))
@@ -234,25 +236,23 @@ pub struct ProcessQueryBody {
     pub business_key: String,
 }
 
-fn workflow_of(process_type: &str, key: &str) -> String {
-    if process_type == "campaign" {
-        process::workflow_id(key)
-    } else {
-        format!("stock-change-{key}")
-    }
+/// The workflow id `process_type` and `business_key` name (both validated).
+fn workflow_of(process_type: &str, key: &str) -> Result<String, Refusal> {
+    let kind = ProcessKind::parse(process_type).ok_or(RetCode::UnknownBusinessKey)?;
+    Ok(kind.workflow_id(key))
 }
 
 async fn query_process(state: &AppState, user: &User, body: &Value) -> Result<Value, Refusal> {
     let request: ProcessQueryBody = body_of(body)?;
-    let workflow_id = workflow_of(&request.process_type, &request.business_key);
+    let workflow_id = workflow_of(&request.process_type, &request.business_key)?;
     // the acting user's data scope, exactly as on the staff API's process page
-    inbox::process_in_scope(state, user, &workflow_id).await?;
+    door::monitor::process_in_scope(state, user, &workflow_id).await?;
     let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
     let Some(last) = timeline.last() else {
         return Err(RetCode::UnknownBusinessKey.into());
     };
-    let (_, actor) = inbox::actor_of(state, user).await?;
-    let (state_now, allowed) = match inbox::view(state, &workflow_id, &actor).await? {
+    let (_, actor) = door::actor_of(state, user).await?;
+    let (state_now, allowed) = match door::view(state, &workflow_id, &actor).await? {
         Some(view) => (view.state, view.allowed_actions),
         // ended: the read model has its last word
         None => (last.to_state.clone(), Vec::new()),
@@ -272,7 +272,7 @@ fn result_kind(kind: &str) -> Result<(), ValidationError> {
 }
 
 fn campaign_only(t: &str) -> Result<(), ValidationError> {
-    if t == "campaign" {
+    if ProcessKind::parse(t) == Some(ProcessKind::Campaign) {
         Ok(())
     } else {
         Err(ValidationError::new("process_type"))
@@ -301,8 +301,8 @@ async fn deliver_result(
     body: &Value,
 ) -> Result<Value, Refusal> {
     let request: ResultDeliverBody = body_of(body)?;
-    let workflow_id = workflow_of("campaign", &request.business_key);
-    inbox::process_in_scope(state, user, &workflow_id).await?;
+    let workflow_id = ProcessKind::Campaign.workflow_id(&request.business_key);
+    door::monitor::process_in_scope(state, user, &workflow_id).await?;
     // only a process that exists in the read model and has not ended takes a result
     let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
     if timeline.is_empty() {

@@ -7,6 +7,8 @@ use std::time::Duration;
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt().with_env_filter("warn").init();
+    // the probe's kind, known before any of its activities arrives
+    quanyi_tests::probe::kind();
     let var =
         |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by the test"));
     let pool =

@@ -3,6 +3,7 @@
 //! workflow carries out as activities. [`TRANSITIONS`] is the same machine as a table, for the
 //! docs, the monitor's diagram and the tests that keep the two in step.
 
+use crate::table::{Labels, Row, Table};
 use serde::Serialize;
 use statig::prelude::*;
 
@@ -385,24 +386,10 @@ impl State {
     }
 }
 
-/// One row of the transition table. `from == to` for an internal transition (the campaign keeps
-/// its state while the event's commands run).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Transition {
-    pub from: State,
-    pub event: Event,
-    pub to: State,
-    pub commands: &'static [Command],
-}
+/// One row of the transition table.
+pub type Transition = Row<State, Event, Command>;
 
-const fn t(from: State, event: Event, to: State, commands: &'static [Command]) -> Transition {
-    Transition {
-        from,
-        event,
-        to,
-        commands,
-    }
-}
+use crate::table::row as t;
 
 use Command as C;
 use Event as E;
@@ -461,9 +448,43 @@ pub const TRANSITIONS: &[Transition] = &[
 
 /// The table's row for `event` in `from`, if the machine acts on it there.
 pub fn transition(from: State, event: Event) -> Option<&'static Transition> {
-    TRANSITIONS
-        .iter()
-        .find(|t| t.from == from && t.event == event)
+    Campaign::row(from, event)
+}
+
+impl Labels for State {
+    fn name(self) -> &'static str {
+        State::name(self)
+    }
+    fn label_zh(self) -> &'static str {
+        State::label_zh(self)
+    }
+    fn label_en(self) -> &'static str {
+        State::label_en(self)
+    }
+}
+
+impl Labels for Event {
+    fn name(self) -> &'static str {
+        Event::name(self)
+    }
+    fn label_zh(self) -> &'static str {
+        Event::label_zh(self)
+    }
+    fn label_en(self) -> &'static str {
+        Event::label_en(self)
+    }
+}
+
+impl Table for Campaign {
+    type State = State;
+    type Event = Event;
+    type Command = Command;
+    const STATES: &'static [State] = &State::ALL;
+    const ROWS: &'static [Transition] = TRANSITIONS;
+
+    fn is_terminal(state: State) -> bool {
+        state.is_terminal()
+    }
 }
 
 /// A machine standing in `state`, reached from Draft along the table (the machine has no other
