@@ -6,12 +6,12 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path, is_json, parse_valid};
+use crate::signing;
 use axum::body::to_bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, OriginalUri, Request, State};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use quanyi_activities::benefits::claim::{self, ClaimRequest, ClaimedCoupon};
-use quanyi_activities::benefits::clients::{self, Client, ClientKind, TIMESTAMP_TOLERANCE_SECONDS};
+use quanyi_activities::benefits::clients::{Client, ClientKind};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption, Reversal};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -29,56 +29,41 @@ pub struct Signed<T> {
     pub raw: axum::body::Bytes,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ErrorCode::SignatureHeaderMissing.into())
-}
-
-fn valid_nonce(nonce: &str) -> bool {
-    (16..=64).contains(&nonce.len())
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// The channel API's code for a signed request's refusal.
+fn refused(refusal: signing::Refusal) -> ApiError {
+    match refusal {
+        signing::Refusal::HeaderMissing => ErrorCode::SignatureHeaderMissing,
+        signing::Refusal::StaleTimestamp => ErrorCode::StaleTimestamp,
+        signing::Refusal::UnknownSigner => ErrorCode::UnknownClient,
+        signing::Refusal::BadSignature => ErrorCode::BadSignature,
+        signing::Refusal::NonceReused => ErrorCode::NonceReused,
+    }
+    .into()
 }
 
 /// Checks a signed request's headers, timestamp and signature over `raw`; the client and the
 /// nonce to spend. The path signed is the one the client sent, with its query string.
 async fn verify(parts: &Parts, raw: &[u8], state: &AppState) -> Result<(Client, String), ApiError> {
-    let code = header(&parts.headers, "x-qy-client")?;
-    let timestamp = header(&parts.headers, "x-qy-timestamp")?;
-    let nonce = header(&parts.headers, "x-qy-nonce")?;
-    let signature = header(&parts.headers, "x-qy-signature")?;
-    let Ok(seconds) = timestamp.parse::<i64>() else {
-        return Err(ErrorCode::SignatureHeaderMissing.into());
-    };
-    if !valid_nonce(nonce) || code.len() > 32 {
-        return Err(ErrorCode::SignatureHeaderMissing.into());
-    }
-    let now = state.clock.now();
-    if (now.timestamp() - seconds).abs() > TIMESTAMP_TOLERANCE_SECONDS {
-        return Err(ErrorCode::StaleTimestamp.into());
-    }
-    let client = state
-        .caches
-        .client(&state.pool, &state.settings.data_key, code)
-        .await?
-        .ok_or(ErrorCode::UnknownClient)?;
     // the nested router sees the path without its prefix
     let uri = parts
         .extensions
         .get::<OriginalUri>()
         .map_or(&parts.uri, |uri| &uri.0);
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let message = clients::string_to_sign(timestamp, nonce, parts.method.as_str(), path, raw);
-    if !client.verifies(&message, signature) {
-        tracing::info!(client = code, "bad signature");
-        return Err(ErrorCode::BadSignature.into());
-    }
-    tracing::Span::current().record("user", client.code.as_str());
-    Ok((client, nonce.to_owned()))
+    let request = signing::Request {
+        headers: &parts.headers,
+        method: parts.method.as_str(),
+        path: uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
+        body: raw,
+    };
+    let find = async |code: &str| {
+        let key = &state.settings.data_key;
+        state.caches.client(&state.pool, key, code).await
+    };
+    let verified = signing::verify(&request, state.clock.now(), find)
+        .await?
+        .map_err(refused)?;
+    tracing::Span::current().record("user", verified.signer.code.as_str());
+    Ok((verified.signer, verified.nonce))
 }
 
 impl<T: DeserializeOwned + Validate> FromRequest<AppState> for Signed<T> {
@@ -117,13 +102,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let (client, nonce) = verify(parts, &[], &state).await?;
-        if !state
-            .nonces
-            .spend(client.id, nonce, state.clock.now())
+        signing::spend_now(&state.nonces, client.id, nonce, state.clock.now())
             .await?
-        {
-            return Err(ErrorCode::NonceReused.into());
-        }
+            .map_err(refused)?;
         Ok(SignedRead { client })
     }
 }
