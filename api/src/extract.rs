@@ -25,6 +25,7 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// Whether a request or response says its body is JSON (`application/json` or a `+json` type).
 pub fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
