@@ -3,5 +3,6 @@
 
 pub mod approval;
 pub mod campaign;
+pub mod domain;
 pub mod process;
 pub mod stock;
