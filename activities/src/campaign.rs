@@ -11,6 +11,7 @@ use quanyi_workflows::approval::{OrgChain, OrgRef};
 use quanyi_workflows::campaign::{
     ApplyChange, CampaignChange, Evaluate, Evaluation, EvaluationRequest,
 };
+use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgCopyIn;
 use sqlx::{PgConnection, PgPool};
@@ -122,12 +123,12 @@ pub async fn create(
 
 /// Creates the draft `id` with its customer list unless it exists: a caller whose retry must not
 /// make a second draft (an ESB plan, keyed by the consumer's serial number) names it. The
-/// numbers are valid customer numbers ([`valid_customer_no`]); repeats count once.
+/// repeats count once.
 pub async fn create_once(
     pool: &PgPool,
     id: Uuid,
     new: &NewCampaign,
-    customers: &[String],
+    customers: &[CustomerNo],
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
@@ -139,7 +140,7 @@ async fn insert(
     pool: &PgPool,
     id: Option<Uuid>,
     new: &NewCampaign,
-    customers: &[String],
+    customers: &[CustomerNo],
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
@@ -192,11 +193,12 @@ async fn insert(
     }
     let mut after = serde_json::to_value(new).unwrap_or_default();
     if !customers.is_empty() {
+        let numbers: Vec<&str> = customers.iter().map(CustomerNo::as_str).collect();
         let accepted = sqlx::query!(
             "INSERT INTO campaign_customers (campaign_id, customer_no)
              SELECT DISTINCT $1::uuid, n FROM unnest($2::text[]) AS n",
             id,
-            customers
+            &numbers as &[&str]
         )
         .execute(&mut *tx)
         .await?
@@ -581,11 +583,6 @@ pub const REPORT_ERRORS: usize = 100;
 /// The longest line an upload may have: a customer number and some columns beside it.
 pub const MAX_LINE: usize = 4096;
 
-/// A customer number: 6–32 letters or digits.
-pub fn valid_customer_no(value: &str) -> bool {
-    (6..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 /// The cells of one CSV line: split at commas outside double quotes, each trimmed and unquoted
 /// (`""` inside quotes is one quote). A line is one record: quoted line breaks are not supported.
 fn cells(line: &str) -> Vec<String> {
@@ -798,9 +795,9 @@ impl Lines {
         };
         let value = row.get(index).map_or("", String::as_str);
         self.report.total_rows += 1;
-        if valid_customer_no(value) {
+        if let Ok(no) = CustomerNo::parse(value) {
             self.rows
-                .extend_from_slice(format!("{}\t{value}\n", self.line_no).as_bytes());
+                .extend_from_slice(format!("{}\t{no}\n", self.line_no).as_bytes());
         } else {
             self.report.invalid += 1;
             if self.report.errors.len() < REPORT_ERRORS {
