@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Path, is_json, parse_valid};
+use crate::extract::{Json, Path, is_json, parse_valid, parsed};
 use crate::signing;
 use axum::body::to_bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, OriginalUri, Request, State};
@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 use quanyi_activities::benefits::claim::{self, ClaimRequest, ClaimedCoupon};
 use quanyi_activities::benefits::clients::{Client, ClientKind};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption, Reversal};
+use quanyi_workflows::domain::{CustomerNo, Fen, TemplateCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -122,11 +123,15 @@ fn request_id(id: &str) -> Result<(), ValidationError> {
 }
 
 fn customer_no(no: &str) -> Result<(), ValidationError> {
-    if (6..=32).contains(&no.len()) && no.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("customer_no"))
-    }
+    CustomerNo::parse(no)
+        .map(drop)
+        .map_err(|_| ValidationError::new("customer_no"))
+}
+
+fn template_code(code: &str) -> Result<(), ValidationError> {
+    TemplateCode::parse(code)
+        .map(drop)
+        .map_err(|_| ValidationError::new("template_code"))
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
@@ -136,7 +141,7 @@ pub struct ClaimBody {
     #[validate(custom(function = "request_id", code = "QY-REQ-0002"))]
     pub request_id: String,
     #[schema(example = "T001", min_length = 1, max_length = 40)]
-    #[validate(length(min = 1, max = 40, code = "QY-BEN-2004"))]
+    #[validate(custom(function = "template_code", code = "QY-BEN-2004"))]
     pub template_code: String,
     #[schema(example = "C10000001", pattern = "^[0-9A-Za-z]{6,32}$")]
     #[validate(custom(function = "customer_no", code = "QY-REQ-0002"))]
@@ -173,13 +178,24 @@ pub async fn claim(
     if signed.client.kind != ClientKind::Channel {
         return Err(ErrorCode::WrongClientKind.into());
     }
+    let body = &signed.body;
+    let template_code: TemplateCode = parsed(
+        "template_code",
+        body.template_code.as_str(),
+        ErrorCode::TemplateNotClaimable,
+    )?;
+    let customer_no: CustomerNo = parsed(
+        "customer_no",
+        body.customer_no.as_str(),
+        ErrorCode::InvalidBody,
+    )?;
     let request = ClaimRequest {
         client_id: signed.client.id,
-        request_id: &signed.body.request_id,
+        request_id: &body.request_id,
         body: &signed.raw,
-        template_code: &signed.body.template_code,
-        customer_no: &signed.body.customer_no,
-        campaign_id: signed.body.campaign_id,
+        template_code: &template_code,
+        customer_no: &customer_no,
+        campaign_id: body.campaign_id,
         nonce: Some(&signed.nonce),
     };
     let coupon = claim::claim(&state.pool, &request, state.clock.now())
@@ -246,13 +262,14 @@ pub async fn redeem(
 ) -> Result<Json<Redemption>, ApiError> {
     let merchant_id = merchant_of(&signed.client)?;
     let body = &signed.body;
+    let order_amount: Fen = parsed("order_amount", body.order_amount, ErrorCode::InvalidAmount)?;
     let request = RedeemRequest {
         merchant_id,
         by: Redeemer::Client(signed.client.id),
         request_id: &body.request_id,
         coupon: &body.coupon_code,
         store_code: &body.store_code,
-        order_amount: body.order_amount,
+        order_amount,
         order_ref: &body.order_ref,
         nonce: Some(&signed.nonce),
     };

@@ -6,6 +6,7 @@
 
 use super::{new_coupon_code, qr_payload};
 use chrono::{DateTime, Duration, FixedOffset, SubsecRound, Utc};
+use quanyi_workflows::domain::{CustomerNo, TemplateCode};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
@@ -16,8 +17,8 @@ pub struct ClaimRequest<'a> {
     pub request_id: &'a str,
     /// The request body as signed, so a reused request id with another body is told apart.
     pub body: &'a [u8],
-    pub template_code: &'a str,
-    pub customer_no: &'a str,
+    pub template_code: &'a TemplateCode,
+    pub customer_no: &'a CustomerNo,
     pub campaign_id: Option<Uuid>,
     /// The signed request's nonce, spent in the claim's own transaction (one commit a claim);
     /// `None` for claims made inside Quanyi (the demo seed).
@@ -91,7 +92,7 @@ pub(crate) fn beijing_day(at: DateTime<Utc>) -> String {
 
 /// Claims a coupon, or answers why not; the same `(client, request id)` always gets its first
 /// answer back.
-#[tracing::instrument(skip_all, fields(template = request.template_code))]
+#[tracing::instrument(skip_all, fields(template = %request.template_code))]
 pub async fn claim(
     pool: &PgPool,
     request: &ClaimRequest<'_>,
@@ -231,7 +232,7 @@ async fn take(
         "SELECT id, code, claim_from, claim_to, valid_from, valid_to, valid_days, shards,
                 limit_per_day, limit_total, limit_per_campaign, revision
            FROM coupon_templates WHERE code = $1 AND status = 'active'",
-        request.template_code
+        request.template_code.as_str()
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -317,7 +318,7 @@ async fn count_claim(
                     SET claimed = customer_claims.claimed + 1
                   WHERE customer_claims.claimed < $4",
             t.id,
-            request.customer_no,
+            request.customer_no.as_str(),
             period,
             limit
         )
@@ -366,7 +367,7 @@ async fn take_unit(
             shard,
             coupon.id,
             coupon.code,
-            request.customer_no,
+            request.customer_no.as_str(),
             request.client_id,
             request.campaign_id,
             now,
