@@ -520,6 +520,8 @@ async fn exchange(
     (outcome, size)
 }
 
+/// The checks and the service run of [`exchange`]; each step notes in `seen` what it learned of
+/// the request, so a refusal at any step is answered and logged with it.
 async fn steps(
     state: &AppState,
     incoming: &Incoming<'_>,
