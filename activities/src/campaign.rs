@@ -11,8 +11,10 @@ use quanyi_workflows::approval::{OrgChain, OrgRef};
 use quanyi_workflows::campaign::{
     ApplyChange, CampaignChange, Evaluate, Evaluation, EvaluationRequest,
 };
+use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::postgres::PgCopyIn;
+use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -121,12 +123,12 @@ pub async fn create(
 
 /// Creates the draft `id` with its customer list unless it exists: a caller whose retry must not
 /// make a second draft (an ESB plan, keyed by the consumer's serial number) names it. The
-/// numbers are valid customer numbers ([`valid_customer_no`]); repeats count once.
+/// repeats count once.
 pub async fn create_once(
     pool: &PgPool,
     id: Uuid,
     new: &NewCampaign,
-    customers: &[String],
+    customers: &[CustomerNo],
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
@@ -138,7 +140,7 @@ async fn insert(
     pool: &PgPool,
     id: Option<Uuid>,
     new: &NewCampaign,
-    customers: &[String],
+    customers: &[CustomerNo],
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
@@ -191,11 +193,12 @@ async fn insert(
     }
     let mut after = serde_json::to_value(new).unwrap_or_default();
     if !customers.is_empty() {
+        let numbers: Vec<&str> = customers.iter().map(CustomerNo::as_str).collect();
         let accepted = sqlx::query!(
             "INSERT INTO campaign_customers (campaign_id, customer_no)
              SELECT DISTINCT $1::uuid, n FROM unnest($2::text[]) AS n",
             id,
-            customers
+            &numbers as &[&str]
         )
         .execute(&mut *tx)
         .await?
@@ -580,11 +583,6 @@ pub const REPORT_ERRORS: usize = 100;
 /// The longest line an upload may have: a customer number and some columns beside it.
 pub const MAX_LINE: usize = 4096;
 
-/// A customer number: 6–32 letters or digits.
-pub fn valid_customer_no(value: &str) -> bool {
-    (6..=32).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 /// The cells of one CSV line: split at commas outside double quotes, each trimmed and unquoted
 /// (`""` inside quotes is one quote). A line is one record: quoted line breaks are not supported.
 fn cells(line: &str) -> Vec<String> {
@@ -670,84 +668,18 @@ where
     )
     .execute(&mut *tx)
     .await?;
-    let mut report = UploadReport::default();
     let mut copy = tx
         .copy_in_raw("COPY customer_upload (line, customer_no) FROM STDIN")
         .await?;
-    let mut pending: Vec<u8> = Vec::new();
-    let mut line_no: i64 = 0;
-    let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut finished = false;
-    // the customer-number column, once the first line said whether it is a header
-    let mut column: Option<usize> = None;
-    while !finished {
-        match body.next().await {
-            Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
-            Some(Err(e)) => {
-                copy.abort("body").await.ok();
-                return Err(UploadError::Body(e.to_string()));
+    let report = match stage(&mut copy, &mut body).await {
+        Ok(report) => report,
+        Err(e) => {
+            if !matches!(e, UploadError::Store(_)) {
+                copy.abort(e.to_string()).await.ok();
             }
-            None => {
-                finished = true;
-                if !pending.is_empty() && !pending.ends_with(b"\n") {
-                    pending.push(b'\n');
-                }
-            }
+            return Err(e);
         }
-        if let Some(last_newline) = pending.iter().rposition(|&b| b == b'\n') {
-            let rest = pending.split_off(last_newline + 1);
-            // `pending` now ends with its last newline: drop it and every piece is one line
-            pending.pop();
-            for raw in pending.split(|&b| b == b'\n') {
-                line_no += 1;
-                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                let Ok(text) = std::str::from_utf8(raw) else {
-                    copy.abort("encoding").await.ok();
-                    return Err(UploadError::NotUtf8(line_no));
-                };
-                let text = text.trim_start_matches('\u{feff}');
-                if text.trim().is_empty() {
-                    continue;
-                }
-                let row = cells(text);
-                let index = match column {
-                    Some(index) => index,
-                    None => {
-                        let header = header_column(&row);
-                        column = Some(header.unwrap_or(0));
-                        if header.is_some() {
-                            continue;
-                        }
-                        0
-                    }
-                };
-                let value = row.get(index).map_or("", String::as_str);
-                report.total_rows += 1;
-                if valid_customer_no(value) {
-                    out.extend_from_slice(format!("{line_no}\t{value}\n").as_bytes());
-                } else {
-                    report.invalid += 1;
-                    if report.errors.len() < REPORT_ERRORS {
-                        report.errors.push(LineError {
-                            line: line_no,
-                            value: value.chars().take(40).collect(),
-                            code: "QY-CAMP-0101".into(),
-                            message: "客户号应为 6–32 位字母或数字".into(),
-                        });
-                    }
-                }
-            }
-            pending = rest;
-        }
-        if pending.len() > MAX_LINE {
-            copy.abort("line too long").await.ok();
-            return Err(UploadError::LineTooLong(line_no + 1));
-        }
-        if out.len() >= 48 * 1024 || finished {
-            copy.send(out.as_slice()).await?;
-            out.clear();
-        }
-    }
+    };
     copy.finish().await?;
     if report.invalid == report.total_rows {
         // nothing to swap in: the staged rows go with the transaction, the old list stays
@@ -766,6 +698,130 @@ where
         tx.commit().await?;
         return Err(UploadError::NothingImported(report));
     }
+    let report = swap_in(&mut tx, id, report, now, by).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Streams `body` into the staging table through `copy`, line by line; what it read.
+async fn stage<S, E>(
+    copy: &mut PgCopyIn<&mut PgConnection>,
+    body: &mut S,
+) -> Result<UploadReport, UploadError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut lines = Lines::default();
+    loop {
+        let chunk = match body.next().await {
+            Some(Ok(chunk)) => Some(chunk),
+            Some(Err(e)) => return Err(UploadError::Body(e.to_string())),
+            None => None,
+        };
+        let finished = chunk.is_none();
+        lines.feed(chunk.as_deref())?;
+        if lines.rows.len() >= 48 * 1024 || finished {
+            copy.send(lines.rows.as_slice()).await?;
+            lines.rows.clear();
+        }
+        if finished {
+            return Ok(lines.report);
+        }
+    }
+}
+
+/// An upload's lines as its chunks arrive: the customer-number column found, each number
+/// checked, the valid ones written as COPY rows and the others reported.
+#[derive(Default)]
+struct Lines {
+    /// Bytes of a line not yet ended.
+    pending: Vec<u8>,
+    line_no: i64,
+    /// The customer-number column, once the first line said whether it is a header.
+    column: Option<usize>,
+    /// COPY text (`line<TAB>number`) not yet sent.
+    rows: Vec<u8>,
+    report: UploadReport,
+}
+
+impl Lines {
+    /// Takes the next chunk, or `None` at the end (which ends a last line without a newline),
+    /// and reads every line it completes.
+    fn feed(&mut self, chunk: Option<&[u8]>) -> Result<(), UploadError> {
+        match chunk {
+            Some(chunk) => self.pending.extend_from_slice(chunk),
+            None if !self.pending.is_empty() && !self.pending.ends_with(b"\n") => {
+                self.pending.push(b'\n');
+            }
+            None => {}
+        }
+        if let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let rest = self.pending.split_off(last_newline + 1);
+            let complete = std::mem::replace(&mut self.pending, rest);
+            // `complete` ends with its last newline: without it, every piece is one line
+            for raw in complete[..complete.len() - 1].split(|&b| b == b'\n') {
+                self.line_no += 1;
+                self.read(raw)?;
+            }
+        }
+        if self.pending.len() > MAX_LINE {
+            return Err(UploadError::LineTooLong(self.line_no + 1));
+        }
+        Ok(())
+    }
+
+    /// One line: a header, a blank, or a customer number in its column.
+    fn read(&mut self, raw: &[u8]) -> Result<(), UploadError> {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Err(UploadError::NotUtf8(self.line_no));
+        };
+        let text = text.trim_start_matches('\u{feff}');
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let row = cells(text);
+        let index = match self.column {
+            Some(index) => index,
+            None => {
+                let header = header_column(&row);
+                self.column = Some(header.unwrap_or(0));
+                if header.is_some() {
+                    return Ok(());
+                }
+                0
+            }
+        };
+        let value = row.get(index).map_or("", String::as_str);
+        self.report.total_rows += 1;
+        if let Ok(no) = CustomerNo::parse(value) {
+            self.rows
+                .extend_from_slice(format!("{}\t{no}\n", self.line_no).as_bytes());
+        } else {
+            self.report.invalid += 1;
+            if self.report.errors.len() < REPORT_ERRORS {
+                self.report.errors.push(LineError {
+                    line: self.line_no,
+                    value: value.chars().take(40).collect(),
+                    code: "QY-CAMP-0101".into(),
+                    message: "客户号应为 6–32 位字母或数字".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Swaps the draft's list for the staged numbers, deduplicated, in the upload's transaction;
+/// the report completed with what was accepted and the duplicates. Audited.
+async fn swap_in(
+    tx: &mut PgConnection,
+    id: Uuid,
+    mut report: UploadReport,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<UploadReport, sqlx::Error> {
     sqlx::query!("DELETE FROM campaign_customers WHERE campaign_id = $1", id)
         .execute(&mut *tx)
         .await?;
@@ -823,8 +879,7 @@ where
         })),
         ..by
     };
-    audit::append(&mut tx, now, entry).await?;
-    tx.commit().await?;
+    audit::append(tx, now, entry).await?;
     Ok(report)
 }
 
@@ -954,5 +1009,45 @@ mod tests {
         // data, or a header that names no customer-number column: read from the first column
         assert_eq!(header("C000000001,张三"), None);
         assert_eq!(header("序号,客户姓名"), None);
+    }
+
+    #[test]
+    fn lines_cut_across_chunks_are_read_whole_and_numbered_as_in_the_file() {
+        let mut lines = Lines::default();
+        for chunk in [
+            "\u{feff}序号,客户号\r\n1,C0000",
+            "00001\r\n2,bad\n\n3,C000000003",
+        ] {
+            lines.feed(Some(chunk.as_bytes())).unwrap();
+        }
+        assert_eq!(
+            lines.report.total_rows, 2,
+            "the last line waits for its end"
+        );
+        lines.feed(None).unwrap();
+        assert_eq!(
+            String::from_utf8(lines.rows).unwrap(),
+            "2\tC000000001\n5\tC000000003\n"
+        );
+        assert_eq!((lines.report.total_rows, lines.report.invalid), (3, 1));
+        assert_eq!(lines.report.errors[0].line, 3);
+        assert_eq!(lines.report.errors[0].value, "bad");
+    }
+
+    #[test]
+    fn a_line_past_the_limit_or_not_utf8_stops_the_upload_at_its_number() {
+        let mut long = Lines::default();
+        long.feed(Some(b"C000000001\n")).unwrap();
+        let stopped = long.feed(Some(&[b'C'; MAX_LINE + 1]));
+        assert!(
+            matches!(stopped, Err(UploadError::LineTooLong(2))),
+            "{stopped:?}"
+        );
+        let mut latin1 = Lines::default();
+        let stopped = latin1.feed(Some(b"C000000001\n\xbf\xf3\xbb\xa7\n"));
+        assert!(
+            matches!(stopped, Err(UploadError::NotUtf8(2))),
+            "{stopped:?}"
+        );
     }
 }

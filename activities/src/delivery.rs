@@ -8,6 +8,7 @@
 //! and today's showings in one statement. Showings are counted in batches ([`record_showings`]).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use quanyi_workflows::domain::CustomerNo;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -67,7 +68,7 @@ pub async fn live_campaigns(pool: &PgPool) -> Result<Vec<LiveCampaign>, sqlx::Er
 /// shown to the customer on `day`.
 pub async fn memberships(
     pool: &PgPool,
-    customer_no: &str,
+    customer_no: &CustomerNo,
     candidates: &[Uuid],
     day: NaiveDate,
 ) -> Result<Vec<(Uuid, i32)>, sqlx::Error> {
@@ -78,7 +79,7 @@ pub async fn memberships(
                     ON e.customer_no = cc.customer_no AND e.day = $3
                    AND e.campaign_id = cc.campaign_id
             WHERE cc.customer_no = $1 AND cc.campaign_id = ANY ($2)"#,
-        customer_no,
+        customer_no.as_str(),
         candidates,
         day
     )
@@ -137,7 +138,7 @@ pub fn select(live: &[LiveCampaign], member: &[(Uuid, i32)], limit: usize) -> Ve
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Showing {
     pub campaign_id: Uuid,
-    pub customer_no: String,
+    pub customer_no: CustomerNo,
     pub day: NaiveDate,
 }
 
@@ -147,7 +148,10 @@ pub async fn record_showings(pool: &PgPool, batch: &[(Showing, i32)]) -> Result<
         return Ok(());
     }
     let campaigns: Vec<Uuid> = batch.iter().map(|(s, _)| s.campaign_id).collect();
-    let customers: Vec<String> = batch.iter().map(|(s, _)| s.customer_no.clone()).collect();
+    let customers: Vec<String> = batch
+        .iter()
+        .map(|(s, _)| s.customer_no.to_string())
+        .collect();
     let days: Vec<NaiveDate> = batch.iter().map(|(s, _)| s.day).collect();
     let counts: Vec<i32> = batch.iter().map(|(_, n)| *n).collect();
     sqlx::query!(

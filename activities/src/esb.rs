@@ -73,8 +73,14 @@ pub struct ConsumerRow {
     pub last_message_at: Option<DateTime<Utc>>,
 }
 
-pub async fn consumers(pool: &PgPool) -> Result<Vec<ConsumerRow>, sqlx::Error> {
-    sqlx::query_as!(
+/// Every consumer with its allowlists and acting user. The read is audited (SEC-9): who looked at
+/// which systems may call in, from where and as whom.
+pub async fn consumers(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Vec<ConsumerRow>, sqlx::Error> {
+    let rows = sqlx::query_as!(
         ConsumerRow,
         r#"SELECT c.id, c.code, c.name, c.status, e.services,
                   e.source_networks::text[] AS source_networks, e.rate_per_second, e.burst,
@@ -86,7 +92,16 @@ pub async fn consumers(pool: &PgPool) -> Result<Vec<ConsumerRow>, sqlx::Error> {
             ORDER BY c.code"#
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    let mut tx = pool.begin().await?;
+    let entry = Entry {
+        action: "esb.consumer.read",
+        target: Some("consumers".into()),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 pub struct NewConsumer {

@@ -348,6 +348,8 @@ pub async fn seed_demo_bank(pool: &PgPool, key: &DataKey) -> Result<SeedOutcome,
 /// made here, not over HTTP), thirty claims and a few redemptions at the demo merchant.
 async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> {
     use crate::benefits::{admin, claim, clients, redeem};
+    use quanyi_workflows::domain::{CustomerNo, Fen, Invalid, TemplateCode};
+    let invalid = |e: Invalid| sqlx::Error::Decode(Box::new(e));
     let now = chrono::Utc::now();
     let seed = Entry {
         username: Some("seed".into()),
@@ -356,9 +358,14 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
     let org = sqlx::query_scalar!("SELECT id FROM orgs WHERE code = 'HO'")
         .fetch_one(pool)
         .await?;
-    let template = |code: &str, name: &str, kind: &str, face: i64, threshold: i64, permille| {
+    let codes: Vec<TemplateCode> = ["DEMO-MJ20", "DEMO-ZK85", "DEMO-DJ10"]
+        .into_iter()
+        .map(TemplateCode::parse)
+        .collect::<Result<_, _>>()
+        .map_err(invalid)?;
+    let template = |code: &TemplateCode, name: &str, kind: &str, face: i64, threshold, permille| {
         admin::NewTemplate {
-            code: code.into(),
+            code: code.clone(),
             item_code: Some("DEMO-COUPON".into()),
             name: name.into(),
             kind: kind.into(),
@@ -390,16 +397,16 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
     )
     .await?;
     for t in [
-        template("DEMO-MJ20", "满100减20", "threshold", 2000, 10000, None),
+        template(&codes[0], "满100减20", "threshold", 2000, 10000, None),
         template(
-            "DEMO-ZK85",
+            &codes[1],
             "全场8.5折（最高减50元）",
             "discount",
             5000,
             0,
             Some(850),
         ),
-        template("DEMO-DJ10", "10元代金券", "cash", 1000, 0, None),
+        template(&codes[2], "10元代金券", "cash", 1000, 0, None),
     ] {
         // a refusal here means an earlier, interrupted seeding already made it
         let _ = admin::create_template(pool, &t, org, now, seed.clone()).await?;
@@ -419,15 +426,14 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
     let merchant = sqlx::query_scalar!("SELECT id FROM merchants WHERE code = 'M001'")
         .fetch_one(pool)
         .await?;
-    let templates = ["DEMO-MJ20", "DEMO-ZK85", "DEMO-DJ10"];
     for i in 0..30 {
         let request_id = format!("demo-{i:04}");
-        let customer = format!("C{:08}", 10_000_000 + i);
+        let customer = CustomerNo::parse(&format!("C{:08}", 10_000_000 + i)).map_err(invalid)?;
         let request = claim::ClaimRequest {
             client_id,
             request_id: &request_id,
             body: request_id.as_bytes(),
-            template_code: templates[i % 3],
+            template_code: &codes[i % 3],
             customer_no: &customer,
             campaign_id: None,
             nonce: None,
@@ -442,7 +448,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
                 request_id: &request_id,
                 coupon: &coupon.coupon_code,
                 store_code: "S001",
-                order_amount: 12_800,
+                order_amount: Fen::new(12_800).map_err(invalid)?,
                 order_ref: &format!("POS-DEMO-{i:04}"),
                 nonce: None,
             };

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts};
+use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts, parsed};
 use crate::logs;
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
@@ -18,6 +18,7 @@ use quanyi_activities::benefits::clients::{self, ClientKind, NewClient};
 use quanyi_activities::benefits::queries::{self, CouponFilter};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption};
 use quanyi_workflows::kind::ProcessKind;
+use quanyi_workflows::domain::{Fen, TemplateCode};
 use quanyi_workflows::stock;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -78,7 +79,14 @@ fn code_like(code: &str, max: usize) -> Result<(), ValidationError> {
 }
 
 fn template_code(code: &str) -> Result<(), ValidationError> {
-    code_like(code, 40)
+    TemplateCode::parse(code)
+        .map(drop)
+        .map_err(|_| ValidationError::new("code"))
+}
+
+/// A template's code in a path: one that does not parse names no template.
+fn template_in_path(code: &str) -> Result<TemplateCode, ApiError> {
+    TemplateCode::parse(code).map_err(|_| ErrorCode::UnknownTemplate.into())
 }
 
 fn kind(kind: &str) -> Result<(), ValidationError> {
@@ -245,9 +253,10 @@ pub async fn create_template(
     ValidParts(identity, terms): ValidParts<TemplateIdentity, TemplateTerms>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
     terms.cross_checks(&identity.kind)?;
+    let code: TemplateCode = parsed("code", identity.code, ErrorCode::InvalidTemplate)?;
     let terms = terms.into_edit();
     let new = NewTemplate {
-        code: identity.code,
+        code,
         item_code: terms.item_code,
         name: terms.name,
         kind: identity.kind,
@@ -297,6 +306,7 @@ pub async fn update_template(
     Path(code): Path<String>,
     Valid(request): Valid<TemplateTerms>,
 ) -> Result<StatusCode, ApiError> {
+    let code = template_in_path(&code)?;
     // the kind never changes, so reading it before the edit's transaction is safe
     let kind = admin::template_kind(&state.pool, &code)
         .await?
@@ -342,6 +352,7 @@ pub async fn set_status(
     Path(code): Path<String>,
     Valid(request): Valid<StatusRequest>,
 ) -> Result<StatusCode, ApiError> {
+    let code = template_in_path(&code)?;
     let status = match request.status {
         TemplateStatus::Active => "active",
         TemplateStatus::Withdrawn => "withdrawn",
@@ -497,6 +508,7 @@ pub async fn withdraw_coupons(
     _: SteppedUp,
     Path(code): Path<String>,
 ) -> Result<Json<WithdrawnView>, ApiError> {
+    let code = template_in_path(&code)?;
     let withdrawn =
         admin::withdraw_unused_coupons(&state.pool, &code, state.clock.now(), actor(&user, peer))
             .await?
@@ -756,13 +768,18 @@ pub async fn merchant_redeem(
     let merchant_id = merchant_scope(&state, &user)
         .await?
         .ok_or(ErrorCode::NotAMerchantUser)?;
+    let order_amount: Fen = parsed(
+        "order_amount",
+        request.order_amount,
+        ErrorCode::InvalidAmount,
+    )?;
     let redeem = RedeemRequest {
         merchant_id,
         by: Redeemer::User(user.id),
         request_id: &request.request_id,
         coupon: &request.coupon_code,
         store_code: &request.store_code,
-        order_amount: request.order_amount,
+        order_amount,
         order_ref: &request.order_ref,
         nonce: None,
     };

@@ -5,14 +5,15 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Path, is_json, parse_valid};
+use crate::extract::{Json, Path, is_json, parse_valid, parsed};
+use crate::signing;
 use axum::body::to_bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, OriginalUri, Request, State};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use quanyi_activities::benefits::claim::{self, ClaimRequest, ClaimedCoupon};
-use quanyi_activities::benefits::clients::{self, Client, ClientKind, TIMESTAMP_TOLERANCE_SECONDS};
+use quanyi_activities::benefits::clients::{Client, ClientKind};
 use quanyi_activities::benefits::redeem::{self, RedeemRequest, Redeemer, Redemption, Reversal};
+use quanyi_workflows::domain::{CustomerNo, Fen, TemplateCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -29,56 +30,41 @@ pub struct Signed<T> {
     pub raw: axum::body::Bytes,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ErrorCode::SignatureHeaderMissing.into())
-}
-
-fn valid_nonce(nonce: &str) -> bool {
-    (16..=64).contains(&nonce.len())
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// The channel API's code for a signed request's refusal.
+fn refused(refusal: signing::Refusal) -> ApiError {
+    match refusal {
+        signing::Refusal::HeaderMissing => ErrorCode::SignatureHeaderMissing,
+        signing::Refusal::StaleTimestamp => ErrorCode::StaleTimestamp,
+        signing::Refusal::UnknownSigner => ErrorCode::UnknownClient,
+        signing::Refusal::BadSignature => ErrorCode::BadSignature,
+        signing::Refusal::NonceReused => ErrorCode::NonceReused,
+    }
+    .into()
 }
 
 /// Checks a signed request's headers, timestamp and signature over `raw`; the client and the
 /// nonce to spend. The path signed is the one the client sent, with its query string.
 async fn verify(parts: &Parts, raw: &[u8], state: &AppState) -> Result<(Client, String), ApiError> {
-    let code = header(&parts.headers, "x-qy-client")?;
-    let timestamp = header(&parts.headers, "x-qy-timestamp")?;
-    let nonce = header(&parts.headers, "x-qy-nonce")?;
-    let signature = header(&parts.headers, "x-qy-signature")?;
-    let Ok(seconds) = timestamp.parse::<i64>() else {
-        return Err(ErrorCode::SignatureHeaderMissing.into());
-    };
-    if !valid_nonce(nonce) || code.len() > 32 {
-        return Err(ErrorCode::SignatureHeaderMissing.into());
-    }
-    let now = state.clock.now();
-    if (now.timestamp() - seconds).abs() > TIMESTAMP_TOLERANCE_SECONDS {
-        return Err(ErrorCode::StaleTimestamp.into());
-    }
-    let client = state
-        .caches
-        .client(&state.pool, &state.settings.data_key, code)
-        .await?
-        .ok_or(ErrorCode::UnknownClient)?;
     // the nested router sees the path without its prefix
     let uri = parts
         .extensions
         .get::<OriginalUri>()
         .map_or(&parts.uri, |uri| &uri.0);
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let message = clients::string_to_sign(timestamp, nonce, parts.method.as_str(), path, raw);
-    if !client.verifies(&message, signature) {
-        tracing::info!(client = code, "bad signature");
-        return Err(ErrorCode::BadSignature.into());
-    }
-    tracing::Span::current().record("user", client.code.as_str());
-    Ok((client, nonce.to_owned()))
+    let request = signing::Request {
+        headers: &parts.headers,
+        method: parts.method.as_str(),
+        path: uri.path_and_query().map_or(uri.path(), |p| p.as_str()),
+        body: raw,
+    };
+    let find = async |code: &str| {
+        let key = &state.settings.data_key;
+        state.caches.client(&state.pool, key, code).await
+    };
+    let verified = signing::verify(&request, state.clock.now(), find)
+        .await?
+        .map_err(refused)?;
+    tracing::Span::current().record("user", verified.signer.code.as_str());
+    Ok((verified.signer, verified.nonce))
 }
 
 impl<T: DeserializeOwned + Validate> FromRequest<AppState> for Signed<T> {
@@ -117,13 +103,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let (client, nonce) = verify(parts, &[], &state).await?;
-        if !state
-            .nonces
-            .spend(client.id, nonce, state.clock.now())
+        signing::spend_now(&state.nonces, client.id, nonce, state.clock.now())
             .await?
-        {
-            return Err(ErrorCode::NonceReused.into());
-        }
+            .map_err(refused)?;
         Ok(SignedRead { client })
     }
 }
@@ -141,11 +123,15 @@ fn request_id(id: &str) -> Result<(), ValidationError> {
 }
 
 fn customer_no(no: &str) -> Result<(), ValidationError> {
-    if (6..=32).contains(&no.len()) && no.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("customer_no"))
-    }
+    CustomerNo::parse(no)
+        .map(drop)
+        .map_err(|_| ValidationError::new("customer_no"))
+}
+
+fn template_code(code: &str) -> Result<(), ValidationError> {
+    TemplateCode::parse(code)
+        .map(drop)
+        .map_err(|_| ValidationError::new("template_code"))
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
@@ -155,7 +141,7 @@ pub struct ClaimBody {
     #[validate(custom(function = "request_id", code = "QY-REQ-0002"))]
     pub request_id: String,
     #[schema(example = "T001", min_length = 1, max_length = 40)]
-    #[validate(length(min = 1, max = 40, code = "QY-BEN-2004"))]
+    #[validate(custom(function = "template_code", code = "QY-BEN-2004"))]
     pub template_code: String,
     #[schema(example = "C10000001", pattern = "^[0-9A-Za-z]{6,32}$")]
     #[validate(custom(function = "customer_no", code = "QY-REQ-0002"))]
@@ -192,13 +178,24 @@ pub async fn claim(
     if signed.client.kind != ClientKind::Channel {
         return Err(ErrorCode::WrongClientKind.into());
     }
+    let body = &signed.body;
+    let template_code: TemplateCode = parsed(
+        "template_code",
+        body.template_code.as_str(),
+        ErrorCode::TemplateNotClaimable,
+    )?;
+    let customer_no: CustomerNo = parsed(
+        "customer_no",
+        body.customer_no.as_str(),
+        ErrorCode::InvalidBody,
+    )?;
     let request = ClaimRequest {
         client_id: signed.client.id,
-        request_id: &signed.body.request_id,
+        request_id: &body.request_id,
         body: &signed.raw,
-        template_code: &signed.body.template_code,
-        customer_no: &signed.body.customer_no,
-        campaign_id: signed.body.campaign_id,
+        template_code: &template_code,
+        customer_no: &customer_no,
+        campaign_id: body.campaign_id,
         nonce: Some(&signed.nonce),
     };
     let coupon = claim::claim(&state.pool, &request, state.clock.now())
@@ -265,13 +262,14 @@ pub async fn redeem(
 ) -> Result<Json<Redemption>, ApiError> {
     let merchant_id = merchant_of(&signed.client)?;
     let body = &signed.body;
+    let order_amount: Fen = parsed("order_amount", body.order_amount, ErrorCode::InvalidAmount)?;
     let request = RedeemRequest {
         merchant_id,
         by: Redeemer::Client(signed.client.id),
         request_id: &body.request_id,
         coupon: &body.coupon_code,
         store_code: &body.store_code,
-        order_amount: body.order_amount,
+        order_amount,
         order_ref: &body.order_ref,
         nonce: Some(&signed.nonce),
     };

@@ -18,6 +18,7 @@ use axum::extract::{ConnectInfo, State};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::benefits::clients::ClientKind;
 use quanyi_activities::delivery::{self, Delivery, Showing};
+use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -85,11 +86,9 @@ pub struct DeliveryAnswer {
     pub items: Vec<Delivery>,
 }
 
-fn valid_customer(no: &str) -> Result<(), ApiError> {
-    if (6..=32).contains(&no.len()) && no.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(ErrorCode::InvalidCustomerNo.into())
+impl DeliveryQuery {
+    fn customer(&self) -> Result<CustomerNo, ApiError> {
+        CustomerNo::parse(&self.customer).map_err(|_| ErrorCode::InvalidCustomerNo.into())
     }
 }
 
@@ -112,10 +111,9 @@ async fn known_channel(state: &AppState, channel: &str) -> Result<(), ApiError> 
 pub async fn deliver(
     state: &AppState,
     channel: &str,
-    customer: &str,
+    customer: &CustomerNo,
     count: bool,
 ) -> Result<DeliveryAnswer, ApiError> {
-    valid_customer(customer)?;
     known_channel(state, channel).await?;
     let now = state.clock.now();
     let live = state.caches.live_campaigns(&state.pool).await?;
@@ -129,7 +127,7 @@ pub async fn deliver(
         if count {
             state.showings.count(items.iter().map(|d| Showing {
                 campaign_id: d.campaign_id,
-                customer_no: customer.to_owned(),
+                customer_no: customer.clone(),
                 day,
             }));
         }
@@ -159,7 +157,8 @@ pub async fn for_channel(
     if signed.client.kind != ClientKind::Channel {
         return Err(ErrorCode::WrongClientKind.into());
     }
-    Ok(Json(deliver(&state, &code, &query.customer, true).await?))
+    let customer = query.customer()?;
+    Ok(Json(deliver(&state, &code, &customer, true).await?))
 }
 
 /// 投放查询: what a channel shows a customer now, as staff check it; nothing counts as shown.
@@ -178,13 +177,17 @@ pub async fn preview(
     Path(code): Path<String>,
     Query(query): Query<DeliveryQuery>,
 ) -> Result<Json<DeliveryAnswer>, ApiError> {
-    let answer = deliver(&state, &code, &query.customer, false).await?;
+    let customer = query.customer()?;
+    let answer = deliver(&state, &code, &customer, false).await?;
     let mut conn = state.pool.acquire().await?;
     let entry = Entry {
         action: "campaign.delivery.query",
         target: Some(format!(
             "{code}:{}",
-            quanyi_activities::pii::mask(quanyi_activities::pii::Kind::CustomerNo, &query.customer)
+            quanyi_activities::pii::mask(
+                quanyi_activities::pii::Kind::CustomerNo,
+                customer.as_str()
+            )
         )),
         ..actor(&user, peer)
     };

@@ -2,6 +2,7 @@
 //! `ApiError`; the `render` middleware turns every error response — ours and axum's own — into
 //! `{code, message, request_id}` in the caller's language.
 
+use crate::extract::is_json;
 use crate::request_id::RequestId;
 use axum::extract::Request;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -551,13 +552,6 @@ pub async fn render(request: Request, next: Next) -> Response {
     );
     parts.extensions.insert(code);
     Response::from_parts(parts, axum::body::Body::from(bytes))
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 #[cfg(test)]

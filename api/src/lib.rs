@@ -21,6 +21,7 @@ pub mod process;
 pub mod request_id;
 pub mod roles;
 pub mod settings;
+pub mod signing;
 pub mod system;
 pub mod temporal;
 pub mod web;

@@ -4,6 +4,7 @@
 //! The answer still comes only after the nonce is durably spent, so a replay is refused exactly as
 //! before; under load the commits drop from one a request to one a batch.
 
+use crate::error::{ApiError, ErrorCode};
 use chrono::{DateTime, Utc};
 use quanyi_activities::benefits::clients;
 use sqlx::PgPool;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 /// At most this many nonces in one statement.
 const MAX_BATCH: usize = 512;
 
-type Reply = oneshot::Sender<Result<bool, String>>;
+type Reply = oneshot::Sender<Result<bool, ApiError>>;
 
 /// The handle requests use; the writer runs until every handle is dropped.
 #[derive(Clone)]
@@ -26,22 +27,23 @@ impl NonceWriter {
         Self(sender)
     }
 
-    /// Whether `nonce` was fresh for `client_id` (false: a replay); once its batch committed.
+    /// Whether `nonce` was fresh for `client_id` (false: a replay); once its batch committed. A
+    /// batch the database refused fails each of its requests alike (unavailable or internal).
     pub async fn spend(
         &self,
         client_id: Uuid,
         nonce: String,
         now: DateTime<Utc>,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, ApiError> {
         let (reply, answer) = oneshot::channel();
-        let gone = || sqlx::Error::Protocol("the nonce writer stopped".into());
+        let gone = || {
+            tracing::error!("the nonce writer stopped");
+            ApiError::from(ErrorCode::Internal)
+        };
         self.0
             .send((client_id, nonce, now, reply))
             .map_err(|_| gone())?;
-        answer
-            .await
-            .map_err(|_| gone())?
-            .map_err(sqlx::Error::Protocol)
+        answer.await.map_err(|_| gone())?
     }
 }
 
@@ -68,9 +70,10 @@ async fn write(
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, count = batch.len(), "cannot spend nonces");
+                tracing::warn!(count = batch.len(), "cannot spend nonces");
+                let error = ApiError::from(e);
                 for (.., reply) in waiting.drain(..) {
-                    let _ = reply.send(Err(e.to_string()));
+                    let _ = reply.send(Err(error.clone()));
                 }
             }
         }

@@ -198,7 +198,7 @@ async fn bank() -> Bank {
 fn template(code: &str, stock: i64, shards: i32) -> NewTemplate {
     let now = Utc::now();
     NewTemplate {
-        code: code.into(),
+        code: code.try_into().unwrap(),
         item_code: None,
         name: format!("模板{code}"),
         kind: "threshold".into(),
@@ -643,6 +643,12 @@ async fn bad_input_is_refused_with_its_own_code_and_writes_nothing() {
             "claim with a malformed customer",
             bank.claim("x9", "BAD", "C5!").await,
             "QY-REQ-0002",
+        ),
+        // a code no template could have is refused before the claim keeps an answer
+        (
+            "claim with a malformed template code",
+            bank.claim("x11", "BAD 1", "C50000001").await,
+            "QY-BEN-2004",
         ),
     ];
     for (what, answer, expected) in &cases {

@@ -705,6 +705,48 @@ async fn a_consumer_is_edited_disabled_enabled_and_given_a_new_secret_at_once() 
 }
 
 #[tokio::test]
+async fn reading_the_consumers_is_audited_with_the_reader_and_what_was_read() {
+    let app = spawn_app().await;
+    register(&app, "gmp", &["process.query"], None, 50).await;
+    let reads = || async {
+        sqlx::query_as::<_, (Option<Uuid>, Option<String>, Option<String>, String)>(
+            "SELECT user_id, username, target, result FROM audit_log
+              WHERE action = 'esb.consumer.read' ORDER BY id",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(reads().await, [], "registering is not reading");
+    let admin = app.browser();
+    admin.login("admin", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(listed(&admin, "gmp").await["acting_username"], "planner");
+    let admin_id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let read = (
+        Some(admin_id),
+        Some("admin".to_owned()),
+        Some("consumers".to_owned()),
+        "ok".to_owned(),
+    );
+    assert_eq!(reads().await, std::slice::from_ref(&read));
+    // every read is one row; a user without esb:consumer:manage reads nothing and leaves none
+    listed(&admin, "gmp").await;
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    let refused = planner
+        .http
+        .get(planner.url("/api/v1/esb/consumers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(reads().await, [read.clone(), read]);
+}
+
+#[tokio::test]
 async fn bad_consumer_edits_have_their_codes_and_change_nothing() {
     let app = spawn_app().await;
     register(&app, "gmp", &["process.query"], None, 50).await;
@@ -791,8 +833,10 @@ async fn bad_consumer_edits_have_their_codes_and_change_nothing() {
         assert_eq!(refused.unwrap_err(), "QY-ESB-0006", "{path}");
     }
     assert_eq!(listed(&admin, "gmp").await, before, "nothing changed");
+    // the list reads (esb.consumer.read) aside, no change
     let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action LIKE 'esb.consumer.%' AND action <> 'esb.consumer.register'",
+        "SELECT count(*) FROM audit_log WHERE action LIKE 'esb.consumer.%'
+            AND action NOT IN ('esb.consumer.register', 'esb.consumer.read')",
     )
     .fetch_one(&app.pool)
     .await

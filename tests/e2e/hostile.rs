@@ -843,7 +843,7 @@ async fn bank(app: &TestApp) -> Bank {
     .unwrap()
     .unwrap();
     let template = NewTemplate {
-        code: "T001".into(),
+        code: "T001".try_into().unwrap(),
         item_code: None,
         name: "模板T001".into(),
         kind: "threshold".into(),

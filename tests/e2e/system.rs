@@ -847,6 +847,41 @@ async fn a_security_parameter_change_is_in_force_at_once_and_audited() {
 }
 
 #[tokio::test]
+async fn reading_the_security_parameters_is_audited_with_the_reader_and_what_was_read() {
+    let app = spawn_app().await;
+    let reads = || async {
+        sqlx::query_as::<_, (Option<Uuid>, Option<String>, Option<String>, String)>(
+            "SELECT user_id, username, target, result FROM audit_log
+              WHERE action = 'system.parameter.read' ORDER BY id",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(reads().await, [], "signing in reads no parameter");
+    let params: Vec<serde_json::Value> = get(&app, "/api/v1/system/parameters").await.unwrap();
+    assert!(
+        params
+            .iter()
+            .any(|p| p["key"] == "security.login.max_failures")
+    );
+    let read = (
+        Some(user_id(&app, "admin").await),
+        Some("admin".to_owned()),
+        Some("security".to_owned()),
+        "ok".to_owned(),
+    );
+    assert_eq!(reads().await, std::slice::from_ref(&read));
+    // a user without system:parameter:view is refused and leaves no read behind
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    let refused = get::<Vec<serde_json::Value>>(&planner, "/api/v1/system/parameters").await;
+    assert_eq!(refused.unwrap_err().0, StatusCode::FORBIDDEN);
+    assert_eq!(reads().await, [read]);
+}
+
+#[tokio::test]
 async fn dynamic_code_lists_are_maintained_and_audited_static_ones_are_not() {
     let app = spawn_app().await;
     app.login("admin", DEMO_PASSWORD).await.unwrap();

@@ -5,6 +5,7 @@
 
 pub mod approval;
 pub mod campaign;
+pub mod domain;
 pub mod host;
 pub mod kind;
 pub mod process;

@@ -6,6 +6,7 @@
 use super::claim::beijing_day;
 use crate::audit::{self, Entry};
 use chrono::{DateTime, FixedOffset, Utc};
+use quanyi_workflows::domain::TemplateCode;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -107,7 +108,8 @@ pub async fn create_item(
 /// A coupon template as created (amounts in fen).
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct NewTemplate {
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: TemplateCode,
     /// The benefit item (权益品目) it belongs to, if any.
     pub item_code: Option<String>,
     pub name: String,
@@ -169,7 +171,7 @@ pub async fn create_template(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
                  $20, $21, $22)
          ON CONFLICT (code) DO NOTHING RETURNING id",
-        new.code,
+        new.code.as_str(),
         new.name,
         new.kind,
         new.face_value,
@@ -218,7 +220,7 @@ pub async fn create_template(
     movement(&mut tx, id, "initial", new.initial_stock, by.user_id, now).await?;
     let entry = Entry {
         action: "benefit.template.create",
-        target: Some(new.code.clone()),
+        target: Some(new.code.to_string()),
         after: Some(serde_json::to_value(new).unwrap_or_default()),
         ..by
     };
@@ -303,10 +305,16 @@ impl TemplateEdit {
 }
 
 /// A template's kind (fixed at creation; the edit's rules depend on it), `None` if unknown.
-pub async fn template_kind(pool: &PgPool, code: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT kind FROM coupon_templates WHERE code = $1", code)
-        .fetch_optional(pool)
-        .await
+pub async fn template_kind(
+    pool: &PgPool,
+    code: &TemplateCode,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT kind FROM coupon_templates WHERE code = $1",
+        code.as_str()
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// Edits a template in one transaction with its before/after audit row. Refused, writing
@@ -320,7 +328,7 @@ pub async fn template_kind(pool: &PgPool, code: &str) -> Result<Option<String>, 
 /// filled from the coupons already claimed, so the new limit counts them.
 pub async fn update_template(
     pool: &PgPool,
-    code: &str,
+    code: &TemplateCode,
     edit: &TemplateEdit,
     now: DateTime<Utc>,
     by: Entry,
@@ -339,7 +347,7 @@ pub async fn update_template(
              FROM coupon_templates t LEFT JOIN benefit_items i ON i.id = t.item_id
             WHERE t.code = $1
               FOR UPDATE OF t"#,
-        code
+        code.as_str()
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -428,7 +436,7 @@ pub async fn update_template(
     }
     let entry = Entry {
         action: "benefit.template.update",
-        target: Some(code.to_owned()),
+        target: Some(code.to_string()),
         before: Some(serde_json::to_value(&before).unwrap_or_default()),
         after: Some(serde_json::to_value(&edit).unwrap_or_default()),
         ..by
@@ -539,7 +547,7 @@ async fn movement(
 /// Sets a template's status: `active` (from draft), `withdrawn` (下架: no more claims).
 pub async fn set_status(
     pool: &PgPool,
-    code: &str,
+    code: &TemplateCode,
     status: &str,
     now: DateTime<Utc>,
     by: Entry,
@@ -547,7 +555,7 @@ pub async fn set_status(
     let mut tx = pool.begin().await?;
     let Some(before) = sqlx::query_scalar!(
         "SELECT status FROM coupon_templates WHERE code = $1 FOR UPDATE",
-        code
+        code.as_str()
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -563,14 +571,14 @@ pub async fn set_status(
     }
     sqlx::query!(
         "UPDATE coupon_templates SET status = $2 WHERE code = $1",
-        code,
+        code.as_str(),
         status
     )
     .execute(&mut *tx)
     .await?;
     let entry = Entry {
         action: "benefit.template.status",
-        target: Some(code.to_owned()),
+        target: Some(code.to_string()),
         before: Some(serde_json::json!({ "status": before })),
         after: Some(serde_json::json!({ "status": status })),
         ..by
@@ -822,15 +830,17 @@ pub async fn withdraw_stock(
 /// Withdraws the template's claimed-but-unused coupons (收回); returns how many.
 pub async fn withdraw_unused_coupons(
     pool: &PgPool,
-    code: &str,
+    code: &TemplateCode,
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<u64, Refusal>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let Some(template_id) =
-        sqlx::query_scalar!("SELECT id FROM coupon_templates WHERE code = $1", code)
-            .fetch_optional(&mut *tx)
-            .await?
+    let Some(template_id) = sqlx::query_scalar!(
+        "SELECT id FROM coupon_templates WHERE code = $1",
+        code.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
     else {
         return Ok(Err(Refusal::UnknownTemplate));
     };
@@ -843,7 +853,7 @@ pub async fn withdraw_unused_coupons(
     .rows_affected();
     let entry = Entry {
         action: "benefit.coupon.withdraw",
-        target: Some(code.to_owned()),
+        target: Some(code.to_string()),
         after: Some(serde_json::json!({ "coupons": withdrawn })),
         ..by
     };

@@ -6,6 +6,7 @@
 
 use super::{new_coupon_code, qr_payload};
 use chrono::{DateTime, Duration, FixedOffset, SubsecRound, Utc};
+use quanyi_workflows::domain::{CustomerNo, TemplateCode};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
@@ -16,8 +17,8 @@ pub struct ClaimRequest<'a> {
     pub request_id: &'a str,
     /// The request body as signed, so a reused request id with another body is told apart.
     pub body: &'a [u8],
-    pub template_code: &'a str,
-    pub customer_no: &'a str,
+    pub template_code: &'a TemplateCode,
+    pub customer_no: &'a CustomerNo,
     pub campaign_id: Option<Uuid>,
     /// The signed request's nonce, spent in the claim's own transaction (one commit a claim);
     /// `None` for claims made inside Quanyi (the demo seed).
@@ -91,7 +92,7 @@ pub(crate) fn beijing_day(at: DateTime<Utc>) -> String {
 
 /// Claims a coupon, or answers why not; the same `(client, request id)` always gets its first
 /// answer back.
-#[tracing::instrument(skip_all, fields(template = request.template_code))]
+#[tracing::instrument(skip_all, fields(template = %request.template_code))]
 pub async fn claim(
     pool: &PgPool,
     request: &ClaimRequest<'_>,
@@ -103,19 +104,30 @@ pub async fn claim(
     // a claim that read a template an edit then changed starts over (see `take`); an edit is a
     // rare staff action, so this loops at most a few times
     loop {
-        if let Some(outcome) = attempt(pool, request, &body_hash, now).await? {
-            return Ok(outcome);
+        match attempt(pool, request, &body_hash, now).await? {
+            Taken::Coupon(coupon) => return Ok(Ok(coupon)),
+            Taken::Refused(refusal) => return Ok(Err(refusal)),
+            Taken::Edited => continue,
         }
     }
 }
 
-/// One try of [`claim`]; `None` when the template was edited under it and nothing was kept.
+/// What one try of a claim came to.
+enum Taken {
+    Coupon(ClaimedCoupon),
+    Refused(Refusal),
+    /// The template was edited after it was read: nothing was kept, and the claim starts over on
+    /// the edited terms.
+    Edited,
+}
+
+/// One try of [`claim`], in one transaction.
 async fn attempt(
     pool: &PgPool,
     request: &ClaimRequest<'_>,
     body_hash: &[u8],
     now: DateTime<Utc>,
-) -> Result<Option<Result<ClaimedCoupon, Refusal>>, sqlx::Error> {
+) -> Result<Taken, sqlx::Error> {
     let coupon_id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
     // Spend the nonce and reserve the answer in one round trip; a concurrent twin of the request
@@ -140,54 +152,95 @@ async fn attempt(
     .await?;
     if request.nonce.is_some() && first.spent == 0 {
         tx.rollback().await?;
-        return Ok(Some(Err(Refusal::NonceReused)));
+        return Ok(Taken::Refused(Refusal::NonceReused));
     }
     if first.reserved == 0 {
         tx.rollback().await?;
-        return first_answer(pool, request.client_id, request.request_id, body_hash)
-            .await
-            .map(Some);
+        let first = first_answer(pool, request.client_id, request.request_id, body_hash).await?;
+        return Ok(match first {
+            Ok(coupon) => Taken::Coupon(coupon),
+            Err(refusal) => Taken::Refused(refusal),
+        });
     }
-    let Some(outcome) = take(&mut tx, request, coupon_id, now).await? else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    if let Err(refusal) = outcome {
-        sqlx::query!(
-            "UPDATE claim_requests SET coupon_id = NULL, refusal = $3 WHERE client_id = $1 AND request_id = $2",
-            request.client_id,
-            request.request_id,
-            refusal.as_str()
-        )
-        .execute(&mut *tx)
-        .await?;
+    let taken = take(&mut tx, request, coupon_id, now).await?;
+    match &taken {
+        Taken::Edited => {
+            tx.rollback().await?;
+            return Ok(taken);
+        }
+        Taken::Refused(refusal) => {
+            sqlx::query!(
+                "UPDATE claim_requests SET coupon_id = NULL, refusal = $3 WHERE client_id = $1 AND request_id = $2",
+                request.client_id,
+                request.request_id,
+                refusal.as_str()
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Taken::Coupon(_) => {}
     }
     tx.commit().await?;
-    Ok(Some(outcome))
+    Ok(taken)
+}
+
+/// The terms of an active template a claim needs.
+struct Terms {
+    id: Uuid,
+    code: String,
+    claim_from: DateTime<Utc>,
+    claim_to: DateTime<Utc>,
+    valid_from: Option<DateTime<Utc>>,
+    valid_to: Option<DateTime<Utc>>,
+    valid_days: Option<i32>,
+    shards: i32,
+    limit_per_day: Option<i32>,
+    limit_total: Option<i32>,
+    limit_per_campaign: Option<i32>,
+    revision: i32,
+}
+
+impl Terms {
+    /// A new coupon's validity: the template's dates, or `valid_days` (30 unless set) from now.
+    fn validity(&self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        match (self.valid_from, self.valid_to, self.valid_days) {
+            (Some(from), Some(to), _) => (from, to),
+            (_, _, days) => (now, now + Duration::days(i64::from(days.unwrap_or(30)))),
+        }
+    }
+}
+
+/// A coupon about to be handed out.
+struct NewCoupon<'a> {
+    id: Uuid,
+    code: &'a str,
+    valid_from: DateTime<Utc>,
+    valid_to: DateTime<Utc>,
 }
 
 /// Limits, stock, coupon and ledger — inside the claim's transaction. On a refusal nothing of it
-/// is left behind (a savepoint covers the limit counters). `None` when an edit of the template
-/// committed after it was read: the caller rolls back and tries again on the edited terms.
+/// is left behind (a savepoint covers the limit counters). [`Taken::Edited`] when an edit of the
+/// template committed after it was read: the caller rolls back and tries again.
 async fn take(
     tx: &mut PgConnection,
     request: &ClaimRequest<'_>,
     coupon_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<Result<ClaimedCoupon, Refusal>>, sqlx::Error> {
-    let Some(t) = sqlx::query!(
+) -> Result<Taken, sqlx::Error> {
+    let Some(t) = sqlx::query_as!(
+        Terms,
         "SELECT id, code, claim_from, claim_to, valid_from, valid_to, valid_days, shards,
                 limit_per_day, limit_total, limit_per_campaign, revision
            FROM coupon_templates WHERE code = $1 AND status = 'active'",
-        request.template_code
+        request.template_code.as_str()
     )
     .fetch_optional(&mut *tx)
     .await?
     else {
-        return Ok(Some(Err(Refusal::UnknownTemplate)));
+        return Ok(Taken::Refused(Refusal::UnknownTemplate));
     };
     if now < t.claim_from || now >= t.claim_to {
-        return Ok(Some(Err(Refusal::OutsideWindow)));
+        return Ok(Taken::Refused(Refusal::OutsideWindow));
     }
     // a campaign's limit counts only the claims that come through that campaign
     let campaign_limit = request.campaign_id.and(t.limit_per_campaign);
@@ -196,50 +249,105 @@ async fn take(
         sqlx::query("SAVEPOINT claim_limits")
             .execute(&mut *tx)
             .await?;
-        let campaign = request
-            .campaign_id
-            .map(|id| format!("campaign:{id}"))
-            .unwrap_or_default();
-        for (period, limit, refusal) in [
-            (beijing_day(now), t.limit_per_day, Refusal::DailyLimit),
-            ("total".to_owned(), t.limit_total, Refusal::TotalLimit),
-            (campaign, campaign_limit, Refusal::CampaignLimit),
-        ] {
-            let Some(limit) = limit else { continue };
-            let counted = sqlx::query!(
-                "INSERT INTO customer_claims (template_id, customer_no, period, claimed)
+        if let Some(refusal) = count_claim(tx, &t, request, campaign_limit, now).await? {
+            sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
+                .execute(&mut *tx)
+                .await?;
+            return Ok(Taken::Refused(refusal));
+        }
+    }
+    let (valid_from, valid_to) = t.validity(now);
+    let code = new_coupon_code();
+    let coupon = NewCoupon {
+        id: coupon_id,
+        code: &code,
+        valid_from,
+        valid_to,
+    };
+    if !take_unit(tx, &t, request, &coupon, now).await? {
+        if limited {
+            sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
+                .execute(&mut *tx)
+                .await?;
+        }
+        return Ok(Taken::Refused(Refusal::SoldOut));
+    }
+    // Holding a shard now, no edit can be under way: one that locked the shards first has
+    // committed, and its new revision shows here. The coupon must not carry the old terms.
+    let revision = sqlx::query_scalar!("SELECT revision FROM coupon_templates WHERE id = $1", t.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if revision != t.revision {
+        return Ok(Taken::Edited);
+    }
+    Ok(Taken::Coupon(ClaimedCoupon {
+        qr_payload: qr_payload(&code),
+        coupon_code: code,
+        template_code: t.code,
+        status: "unused".into(),
+        valid_from,
+        valid_to,
+        claimed_at: now,
+    }))
+}
+
+/// Counts the claim toward the customer's limits of the template (a day in Beijing time, in
+/// total, through the campaign); the first limit it would pass, if any. The caller rolls the
+/// counters back on a refusal.
+async fn count_claim(
+    tx: &mut PgConnection,
+    t: &Terms,
+    request: &ClaimRequest<'_>,
+    campaign_limit: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<Option<Refusal>, sqlx::Error> {
+    let campaign = request
+        .campaign_id
+        .map(|id| format!("campaign:{id}"))
+        .unwrap_or_default();
+    for (period, limit, refusal) in [
+        (beijing_day(now), t.limit_per_day, Refusal::DailyLimit),
+        ("total".to_owned(), t.limit_total, Refusal::TotalLimit),
+        (campaign, campaign_limit, Refusal::CampaignLimit),
+    ] {
+        let Some(limit) = limit else { continue };
+        let counted = sqlx::query!(
+            "INSERT INTO customer_claims (template_id, customer_no, period, claimed)
                  VALUES ($1, $2, $3, 1)
                  ON CONFLICT (template_id, customer_no, period) DO UPDATE
                     SET claimed = customer_claims.claimed + 1
                   WHERE customer_claims.claimed < $4",
-                t.id,
-                request.customer_no,
-                period,
-                limit
-            )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if counted == 0 {
-                sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
-                    .execute(&mut *tx)
-                    .await?;
-                return Ok(Some(Err(refusal)));
-            }
+            t.id,
+            request.customer_no.as_str(),
+            period,
+            limit
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if counted == 0 {
+            return Ok(Some(refusal));
         }
     }
-    let (valid_from, valid_to) = match (t.valid_from, t.valid_to, t.valid_days) {
-        (Some(from), Some(to), _) => (from, to),
-        (_, _, days) => (now, now + Duration::days(i64::from(days.unwrap_or(30)))),
-    };
-    let code = new_coupon_code();
+    Ok(None)
+}
+
+/// Takes one unit of the template's stock for `coupon`, with the coupon and its ledger row;
+/// false when no shard holds stock (sold out).
+async fn take_unit(
+    tx: &mut PgConnection,
+    t: &Terms,
+    request: &ClaimRequest<'_>,
+    coupon: &NewCoupon<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     // A random shard first: a hot template spreads its row locks over its shards. Should that
     // one be empty, any shard that still holds stock; sold out only when none does.
     let shards = t.shards.max(1);
     let mut shard = rand::rng().random_range(0..shards);
     // Each miss means another claim took that shard's last unit, so the loop ends: with a coupon,
     // or when no shard holds stock.
-    let taken = loop {
+    loop {
         // the decrement, the coupon and its ledger row in one statement: all or none
         let took = sqlx::query_scalar!(
             r#"WITH taken AS (
@@ -257,20 +365,20 @@ async fn take(
                SELECT count(*) AS "n!" FROM coupon"#,
             t.id,
             shard,
-            coupon_id,
-            code,
-            request.customer_no,
+            coupon.id,
+            coupon.code,
+            request.customer_no.as_str(),
             request.client_id,
             request.campaign_id,
             now,
-            valid_from,
-            valid_to
+            coupon.valid_from,
+            coupon.valid_to
         )
         .fetch_one(&mut *tx)
         .await?
             == 1;
         if took {
-            break true;
+            return Ok(true);
         }
         let Some(next) = sqlx::query_scalar!(
             "SELECT shard FROM stock_shards WHERE template_id = $1 AND remaining >= 1
@@ -280,35 +388,10 @@ async fn take(
         .fetch_optional(&mut *tx)
         .await?
         else {
-            break false;
+            return Ok(false);
         };
         shard = next;
-    };
-    if !taken {
-        if limited {
-            sqlx::query("ROLLBACK TO SAVEPOINT claim_limits")
-                .execute(&mut *tx)
-                .await?;
-        }
-        return Ok(Some(Err(Refusal::SoldOut)));
     }
-    // Holding a shard now, no edit can be under way: one that locked the shards first has
-    // committed, and its new revision shows here. The coupon must not carry the old terms.
-    let revision = sqlx::query_scalar!("SELECT revision FROM coupon_templates WHERE id = $1", t.id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if revision != t.revision {
-        return Ok(None);
-    }
-    Ok(Some(Ok(ClaimedCoupon {
-        qr_payload: qr_payload(&code),
-        coupon_code: code,
-        template_code: t.code,
-        status: "unused".into(),
-        valid_from,
-        valid_to,
-        claimed_at: now,
-    })))
 }
 
 /// The stored answer of an earlier request with the same id (refused if its body differs).

@@ -11,6 +11,7 @@ pub mod conservation;
 pub mod queries;
 pub mod redeem;
 
+use quanyi_workflows::domain::Fen;
 use rand::Rng;
 
 /// Coupon codes: 16 characters of a 32-symbol alphabet without look-alikes (80 bits).
@@ -42,19 +43,20 @@ pub fn code_from_input(input: &str) -> String {
 /// The discount a coupon gives on an order of `amount` fen: a threshold or cash coupon its face
 /// value (never more than the order), a discount coupon the share not paid (capped by the face
 /// value when one is set), a physical prize nothing off the order.
-pub fn discount(kind: &str, face_value: i64, discount_permille: Option<i32>, amount: i64) -> i64 {
+pub fn discount(kind: &str, face_value: Fen, discount_permille: Option<i32>, amount: Fen) -> Fen {
     match kind {
         "threshold" | "cash" => face_value.min(amount),
         "discount" => {
-            let permille = i64::from(discount_permille.unwrap_or(1000));
-            let off = amount - amount * permille / 1000;
-            if face_value > 0 {
+            // a template's share paid is 1‰–999‰ (its column's check)
+            let permille = discount_permille.map_or(1000, |p| p.clamp(0, 1000) as u16);
+            let off = amount.saturating_sub(amount.per_mille(permille));
+            if face_value > Fen::ZERO {
                 off.min(face_value)
             } else {
                 off
             }
         }
-        _ => 0,
+        _ => Fen::ZERO,
     }
 }
 
@@ -82,15 +84,19 @@ mod tests {
 
     #[test]
     fn discounts_follow_the_kind() {
-        assert_eq!(discount("threshold", 2000, None, 12800), 2000);
+        let fen = |n| Fen::new(n).unwrap();
+        let off = |kind, face, permille, amount| discount(kind, fen(face), permille, fen(amount));
+        assert_eq!(off("threshold", 2000, None, 12800), fen(2000));
         assert_eq!(
-            discount("cash", 5000, None, 3000),
-            3000,
+            off("cash", 5000, None, 3000),
+            fen(3000),
             "never more than the order"
         );
         // 8.5 折 on ¥128.00: ¥19.20 off, capped at ¥10.00 when the face value says so
-        assert_eq!(discount("discount", 0, Some(850), 12800), 1920);
-        assert_eq!(discount("discount", 1000, Some(850), 12800), 1000);
-        assert_eq!(discount("physical", 0, None, 100), 0);
+        assert_eq!(off("discount", 0, Some(850), 12800), fen(1920));
+        assert_eq!(off("discount", 1000, Some(850), 12800), fen(1000));
+        // the share paid rounds down, so the fen off rounds up
+        assert_eq!(off("discount", 0, Some(850), 1), fen(1));
+        assert_eq!(off("physical", 0, None, 100), Fen::ZERO);
     }
 }

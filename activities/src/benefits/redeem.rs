@@ -6,6 +6,7 @@ use super::claim::beijing_day;
 use super::clients;
 use super::{code_from_input, discount};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use quanyi_workflows::domain::Fen;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -23,7 +24,7 @@ pub struct RedeemRequest<'a> {
     /// As typed or scanned: a code, or a QR payload.
     pub coupon: &'a str,
     pub store_code: &'a str,
-    pub order_amount: i64,
+    pub order_amount: Fen,
     pub order_ref: &'a str,
     /// A merchant system's signed-request nonce, spent in the redemption's own transaction.
     pub nonce: Option<&'a str>,
@@ -34,7 +35,8 @@ pub struct Redemption {
     pub redemption_id: Uuid,
     pub coupon_code: String,
     /// Fen off the order.
-    pub discount: i64,
+    #[schema(value_type = i64)]
+    pub discount: Fen,
     pub redeemed_at: DateTime<Utc>,
 }
 
@@ -203,7 +205,7 @@ async fn attempt(
         "used" => Some(Refusal::AlreadyUsed),
         "withdrawn" => Some(Refusal::Withdrawn),
         _ if now < coupon.valid_from || now >= coupon.valid_to => Some(Refusal::NotValidNow),
-        _ if request.order_amount < coupon.threshold => Some(Refusal::BelowThreshold),
+        _ if request.order_amount.get() < coupon.threshold => Some(Refusal::BelowThreshold),
         _ => None,
     };
     if let Some(refusal) = refusal {
@@ -252,7 +254,7 @@ async fn attempt(
     }
     let off = discount(
         &coupon.kind,
-        coupon.face_value,
+        stored_fen(coupon.face_value)?,
         coupon.discount_permille,
         request.order_amount,
     );
@@ -277,8 +279,8 @@ async fn attempt(
         client_id,
         by_user,
         request.request_id,
-        request.order_amount,
-        off,
+        request.order_amount.get(),
+        off.get(),
         request.order_ref,
         now
     )
@@ -300,7 +302,7 @@ async fn earlier(
     merchant_id: Uuid,
     request_id: &str,
 ) -> Result<Option<Redemption>, sqlx::Error> {
-    Ok(sqlx::query!(
+    let Some(r) = sqlx::query!(
         "SELECT r.id, c.code, r.discount, r.redeemed_at FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
           WHERE r.merchant_id = $1 AND r.request_id = $2",
         merchant_id,
@@ -308,12 +310,20 @@ async fn earlier(
     )
     .fetch_optional(conn)
     .await?
-    .map(|r| Redemption {
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Redemption {
         redemption_id: r.id,
         coupon_code: r.code,
-        discount: r.discount,
+        discount: stored_fen(r.discount)?,
         redeemed_at: r.redeemed_at,
     }))
+}
+
+/// An amount as stored (its column's check keeps it at zero or more).
+fn stored_fen(fen: i64) -> Result<Fen, sqlx::Error> {
+    Fen::new(fen).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -33,10 +33,12 @@ pub struct ConsumerList {
     responses((status = 200, body = ConsumerList)))]
 pub async fn consumers(
     State(state): State<AppState>,
-    _: Authorized<perm::EsbConsumerManage>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::EsbConsumerManage>,
 ) -> Result<Json<ConsumerList>, ApiError> {
+    let by = actor(&user, peer);
     Ok(Json(ConsumerList {
-        items: store::consumers(&state.pool).await?,
+        items: store::consumers(&state.pool, state.clock.now(), by).await?,
     }))
 }
 

@@ -6,13 +6,14 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode, Lang};
 use crate::extract::{Flaw, check, parse_parts, parse_valid};
+use crate::signing::{self, Signer, Verified};
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use quanyi_activities::benefits::clients::{self, ClientKind, TIMESTAMP_TOLERANCE_SECONDS};
+use quanyi_activities::benefits::clients::{Client, ClientKind};
 use quanyi_activities::esb::{self as store, Reservation};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -284,22 +285,50 @@ struct Outcome {
     request: Option<Value>,
 }
 
-impl Outcome {
-    fn refused(head: SysHeadOut, code: RetCode, lang: Lang) -> Outcome {
-        Outcome {
-            head: SysHeadOut {
-                ret_code: code.code().into(),
-                ret_msg: code.message(lang).into(),
-                ..head
-            },
-            app_head: None,
-            body: json!({}),
-            replay: None,
-            replayed: false,
-            consumer_code: None,
-            request: None,
+/// What is known of a request so far, whichever step ends it: for its answer and its log row.
+struct Seen {
+    lang: Lang,
+    head: SysHeadOut,
+    /// The consumer, once its signature held.
+    consumer_code: Option<String>,
+    /// The envelope, once read (or what stands for it in the log).
+    request: Option<Value>,
+    /// Its size in bytes: as declared until it is read.
+    size: usize,
+}
+
+impl Seen {
+    /// The answer's sysHead with `code`.
+    fn head(&self, code: RetCode) -> SysHeadOut {
+        SysHeadOut {
+            ret_code: code.code().into(),
+            ret_msg: code.message(self.lang).into(),
+            ..self.head.clone()
         }
     }
+
+    fn outcome(self, code: RetCode, body: Value) -> Outcome {
+        Outcome {
+            head: self.head(code),
+            app_head: None,
+            body,
+            replay: None,
+            replayed: false,
+            consumer_code: self.consumer_code,
+            request: self.request,
+        }
+    }
+}
+
+/// A message past every check: what its service answered, or the first answer to its serial
+/// number.
+struct Ran {
+    code: RetCode,
+    app_head: Option<Value>,
+    body: Value,
+    /// The bytes kept for this serial number, which are the answer.
+    replay: Option<Vec<u8>>,
+    replayed: bool,
 }
 
 fn envelope_bytes(head: &SysHeadOut, app_head: Option<&Value>, body: &Value) -> Vec<u8> {
@@ -350,26 +379,27 @@ pub async fn gateway(
 ) -> Response {
     let started = Instant::now();
     let received_at = state.clock.now();
-    let lang = Lang::from_headers(&headers);
     let ours = provider_seq_no(received_at);
     let service_code =
         quanyi_activities::text::escape(&service_code.chars().take(64).collect::<String>());
-    let head = SysHeadOut {
-        service_code: service_code.clone(),
-        provider_seq_no: ours.clone(),
-        ..SysHeadOut::default()
+    let seen = Seen {
+        lang: Lang::from_headers(&headers),
+        head: SysHeadOut {
+            service_code: service_code.clone(),
+            provider_seq_no: ours.clone(),
+            ..SysHeadOut::default()
+        },
+        consumer_code: None,
+        request: None,
+        size: 0,
     };
-    let (outcome, request_bytes) = exchange(
-        &state,
+    let incoming = Incoming {
         peer,
-        &service_code,
-        &headers,
-        body,
-        head,
-        &ours,
-        lang,
-    )
-    .await;
+        service_code: &service_code,
+        headers: &headers,
+        ours: &ours,
+    };
+    let (outcome, request_bytes) = exchange(&state, &incoming, body, seen).await;
     let bytes = match &outcome.replay {
         Some(bytes) => bytes.clone(),
         None => envelope_bytes(&outcome.head, outcome.app_head.as_ref(), &outcome.body),
@@ -431,171 +461,266 @@ pub async fn gateway(
     response
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the gateway was sent, besides the body.
+struct Incoming<'a> {
+    peer: SocketAddr,
+    /// The path's service code, escaped.
+    service_code: &'a str,
+    headers: &'a HeaderMap,
+    /// Our serial number for this exchange.
+    ours: &'a str,
+}
+
+/// An ESB consumer as its signature check found it: its client and its allowlists.
+struct Consumer {
+    client: Client,
+    policy: store::Policy,
+}
+
+impl Signer for Consumer {
+    fn verifies(&self, message: &[u8], signature: &str) -> bool {
+        self.client.verifies(message, signature)
+    }
+}
+
+impl From<signing::Refusal> for Refusal {
+    fn from(refusal: signing::Refusal) -> Self {
+        match refusal {
+            signing::Refusal::HeaderMissing => RetCode::SignatureHeaderMissing,
+            signing::Refusal::StaleTimestamp => RetCode::StaleTimestamp,
+            signing::Refusal::UnknownSigner => RetCode::UnknownConsumer,
+            signing::Refusal::BadSignature => RetCode::BadSignature,
+            signing::Refusal::NonceReused => RetCode::NonceReused,
+        }
+        .into()
+    }
+}
+
+/// One message, checked in the documented order (docs/esb.md): size, charset, signature headers,
+/// timestamp, consumer, signature, source address, rate limit, nonce, envelope, `sysHead`,
+/// service, allowlist, serial number — then its service, which checks the body. Returns the
+/// outcome and the request's size.
 async fn exchange(
     state: &AppState,
-    peer: SocketAddr,
-    service_code: &str,
-    headers: &HeaderMap,
+    incoming: &Incoming<'_>,
     body: Body,
-    head: SysHeadOut,
-    ours: &str,
-    lang: Lang,
+    mut seen: Seen,
 ) -> (Outcome, usize) {
-    let refuse = |code: RetCode| Outcome::refused(head.clone(), code, lang);
-    // the size first, before a byte is parsed
-    let declared = header(headers, header::CONTENT_LENGTH.as_str())
+    let ran = steps(state, incoming, body, &mut seen).await;
+    let size = seen.size;
+    let outcome = match ran {
+        Ok(ran) => Outcome {
+            app_head: ran.app_head,
+            replay: ran.replay,
+            replayed: ran.replayed,
+            ..seen.outcome(ran.code, ran.body)
+        },
+        Err(refusal) => seen.outcome(refusal.code, refusal.body),
+    };
+    (outcome, size)
+}
+
+/// The checks and the service run of [`exchange`]; each step notes in `seen` what it learned of
+/// the request, so a refusal at any step is answered and logged with it.
+async fn steps(
+    state: &AppState,
+    incoming: &Incoming<'_>,
+    body: Body,
+    seen: &mut Seen,
+) -> Result<Ran, Refusal> {
+    let raw = read_body(incoming.headers, body, seen).await?;
+    let now = state.clock.now();
+    let Verified {
+        signer: consumer,
+        nonce,
+    } = authenticate(state, incoming, &raw, now).await?;
+    seen.consumer_code = Some(consumer.client.code.clone());
+    admit(state, &consumer, nonce, now).await?;
+    let envelope = open_envelope(&raw, seen)?;
+    let (sys, service, body) = route(&envelope, incoming.service_code, &consumer)?;
+    let reserved = reserve(state, &consumer, &sys, incoming, body).await?;
+    if let Some(first) = reserved {
+        return Ok(Ran {
+            code: RetCode::Success,
+            app_head: None,
+            body: json!({}),
+            replay: Some(first),
+            replayed: true,
+        });
+    }
+    let caller = Caller {
+        consumer_code: consumer.client.code.clone(),
+        acting_user_id: consumer.policy.acting_user_id,
+        seq_no: sys.consumer_seq_no,
+        peer: incoming.peer,
+    };
+    let (code, body) = match services::run(state, service, &caller, body.clone()).await {
+        Ok(body) => (RetCode::Success, body),
+        Err(refusal) => (refusal.code, refusal.body),
+    };
+    let app_head = envelope.get("appHead").cloned();
+    // the answer is exactly the bytes kept
+    let replay = (!code.is_provider_failure())
+        .then(|| envelope_bytes(&seen.head(code), app_head.as_ref(), &body));
+    let (id, seq_no) = (consumer.client.id, &caller.seq_no);
+    keep(state, id, seq_no, incoming.ours, code, replay.as_deref()).await;
+    Ok(Ran {
+        code,
+        app_head,
+        body,
+        replay,
+        replayed: false,
+    })
+}
+
+/// The message's bytes: at most [`MAX_REQUEST_BYTES`] (a larger declared size is refused before
+/// a byte is read), UTF-8 JSON.
+async fn read_body(headers: &HeaderMap, body: Body, seen: &mut Seen) -> Result<Bytes, Refusal> {
+    seen.size = header(headers, header::CONTENT_LENGTH.as_str())
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0);
-    if declared > MAX_REQUEST_BYTES {
-        return (refuse(RetCode::TooLarge), declared);
+    if seen.size > MAX_REQUEST_BYTES {
+        return Err(RetCode::TooLarge.into());
     }
     if !utf8_json(headers) {
-        return (refuse(RetCode::Charset), declared);
+        return Err(RetCode::Charset.into());
     }
     let Ok(raw) = to_bytes(body, MAX_REQUEST_BYTES).await else {
-        return (refuse(RetCode::TooLarge), MAX_REQUEST_BYTES + 1);
+        seen.size = MAX_REQUEST_BYTES + 1;
+        return Err(RetCode::TooLarge.into());
     };
-    let size = raw.len();
+    seen.size = raw.len();
     if std::str::from_utf8(&raw).is_err() {
-        return (refuse(RetCode::Charset), size);
+        return Err(RetCode::Charset.into());
     }
-    // the signature: the channel API's scheme (docs/channel-api.md), path /esb/v1/<service>
-    let (Some(code), Some(timestamp), Some(nonce), Some(signature)) = (
-        header(headers, "x-qy-client"),
-        header(headers, "x-qy-timestamp"),
-        header(headers, "x-qy-nonce"),
-        header(headers, "x-qy-signature"),
-    ) else {
-        return (refuse(RetCode::SignatureHeaderMissing), size);
+    Ok(raw)
+}
+
+/// The consumer whose signature the message carries: the channel API's scheme
+/// (docs/channel-api.md) over the path `/esb/v1/<service>`. An active client that is not an ESB
+/// consumer is unknown here.
+async fn authenticate(
+    state: &AppState,
+    incoming: &Incoming<'_>,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Verified<Consumer>, Refusal> {
+    let path = format!("/esb/v1/{}", incoming.service_code);
+    let request = signing::Request {
+        headers: incoming.headers,
+        method: "POST",
+        path: &path,
+        body: raw,
     };
-    let nonce_ok = (16..=64).contains(&nonce.len())
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let Some(seconds) = timestamp
-        .parse::<i64>()
-        .ok()
-        .filter(|_| nonce_ok && code.len() <= 32)
-    else {
-        return (refuse(RetCode::SignatureHeaderMissing), size);
+    let find = async |code: &str| -> Result<Option<Consumer>, sqlx::Error> {
+        let key = &state.settings.data_key;
+        let client = match state.caches.client(&state.pool, key, code).await? {
+            Some(client) if client.kind == ClientKind::Esb => client,
+            _ => return Ok(None),
+        };
+        let source = incoming.peer.ip().to_string();
+        let policy = store::policy(&state.pool, client.id, &source).await?;
+        Ok(policy.map(|policy| Consumer { client, policy }))
     };
-    let now = state.clock.now();
-    if (now.timestamp() - seconds).abs() > TIMESTAMP_TOLERANCE_SECONDS {
-        return (refuse(RetCode::StaleTimestamp), size);
+    Ok(signing::verify(&request, now, find).await??)
+}
+
+/// The consumer's own limits: its source addresses and its rate; then its nonce is spent.
+async fn admit(
+    state: &AppState,
+    consumer: &Consumer,
+    nonce: String,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    if !consumer.policy.source_allowed {
+        return Err(RetCode::SourceNotAllowed.into());
     }
-    let fail = |e: sqlx::Error| {
-        let refusal = Refusal::from(e);
-        Outcome::refused(head.clone(), refusal.code, lang)
-    };
-    let client = match state
-        .caches
-        .client(&state.pool, &state.settings.data_key, code)
-        .await
-    {
-        Ok(Some(client)) if client.kind == ClientKind::Esb => client,
-        Ok(_) => return (refuse(RetCode::UnknownConsumer), size),
-        Err(e) => return (fail(e), size),
-    };
-    let policy = match store::policy(&state.pool, client.id, &peer.ip().to_string()).await {
-        Ok(Some(policy)) => policy,
-        Ok(None) => return (refuse(RetCode::UnknownConsumer), size),
-        Err(e) => return (fail(e), size),
-    };
-    let path = format!("/esb/v1/{service_code}");
-    let message = clients::string_to_sign(timestamp, nonce, "POST", &path, &raw);
-    if !client.verifies(&message, signature) {
-        return (refuse(RetCode::BadSignature), size);
-    }
-    let refuse = |code: RetCode| Outcome {
-        consumer_code: Some(client.code.clone()),
-        ..Outcome::refused(head.clone(), code, lang)
-    };
-    if !policy.source_allowed {
-        return (refuse(RetCode::SourceNotAllowed), size);
-    }
+    let (id, policy) = (consumer.client.id, &consumer.policy);
     if !state
         .esb_limits
-        .admit(client.id, policy.rate_per_second, policy.burst)
+        .admit(id, policy.rate_per_second, policy.burst)
     {
-        return (refuse(RetCode::RateLimited), size);
+        return Err(RetCode::RateLimited.into());
     }
-    match spend(state, client.id, nonce, now).await {
-        Ok(true) => {}
-        Ok(false) => return (refuse(RetCode::NonceReused), size),
-        Err(e) => {
-            let mut o = fail(e);
-            o.consumer_code = Some(client.code.clone());
-            return (o, size);
-        }
-    }
-    // the envelope, read strictly: a flaw is answered with the field named, and logged with
-    // the envelope as a lenient reader sees it (or, not JSON at all, by its hash)
-    if let Err(flaw) = check(&raw) {
-        let mut o = match flaw {
-            Flaw::Malformed => refuse(RetCode::MalformedEnvelope),
+    Ok(signing::spend_now(&state.nonces, id, nonce, now).await??)
+}
+
+/// The envelope, read strictly: a flaw is answered with its field named, and logged with the
+/// envelope as a lenient reader sees it (or, not JSON at all, by its hash). Once it is read, the
+/// answer echoes what the consumer sent, whatever else is wrong.
+fn open_envelope(raw: &[u8], seen: &mut Seen) -> Result<Map<String, Value>, Refusal> {
+    if let Err(flaw) = check(raw) {
+        seen.request = Some(
+            serde_json::from_slice::<Value>(raw)
+                .unwrap_or_else(|_| json!({"sha256": hex::encode(Sha256::digest(raw))})),
+        );
+        return Err(match flaw {
+            Flaw::Malformed => RetCode::MalformedEnvelope.into(),
             Flaw::Field(mut field) => {
                 let in_body = field.field.starts_with("body.");
                 if in_body {
                     field.field = field.field["body.".len()..].to_owned();
                 }
                 let refusal = Refusal::from(ApiError::fields(vec![field]));
-                let mut o = refuse(if in_body {
-                    refusal.code
-                } else {
-                    RetCode::BadText
-                });
-                o.body = refusal.body;
-                o
+                Refusal {
+                    code: if in_body {
+                        refusal.code
+                    } else {
+                        RetCode::BadText
+                    },
+                    body: refusal.body,
+                }
             }
-        };
-        o.request = Some(
-            serde_json::from_slice::<Value>(&raw)
-                .unwrap_or_else(|_| json!({"sha256": hex::encode(Sha256::digest(&raw))})),
-        );
-        return (o, size);
+        });
     }
-    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(&raw) else {
-        return (refuse(RetCode::MalformedEnvelope), size);
+    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(raw) else {
+        return Err(RetCode::MalformedEnvelope.into());
     };
-    let request = Some(Value::Object(envelope.clone()));
-    let with_request = |mut o: Outcome| {
-        o.request = request.clone();
-        o
-    };
-    let sys = envelope.get("sysHead").and_then(Value::as_object);
-    // echo what the consumer sent, whatever else is wrong
-    let mut head = head.clone();
-    if let Some(sys) = sys {
-        head.consumer_id = text(sys, "consumerId");
-        head.consumer_seq_no = text(sys, "consumerSeqNo").filter(|s| seq_no_ok(s));
-        head.tran_date = text(sys, "tranDate");
-        head.tran_time = text(sys, "tranTime");
+    seen.request = Some(Value::Object(envelope.clone()));
+    if let Some(sys) = envelope.get("sysHead").and_then(Value::as_object) {
+        seen.head.consumer_id = text(sys, "consumerId");
+        seen.head.consumer_seq_no = text(sys, "consumerSeqNo").filter(|s| seq_no_ok(s));
+        seen.head.tran_date = text(sys, "tranDate");
+        seen.head.tran_time = text(sys, "tranTime");
     }
-    let refuse = |code: RetCode| {
-        with_request(Outcome {
-            consumer_code: Some(client.code.clone()),
-            ..Outcome::refused(head.clone(), code, lang)
-        })
-    };
-    let Some(sys) = sys.and_then(SysHead::parse) else {
-        return (refuse(RetCode::BadSysHead), size);
-    };
-    if sys.service_code != service_code || sys.consumer_id != client.code {
-        return (refuse(RetCode::BadSysHead), size);
+    Ok(envelope)
+}
+
+/// The checked sysHead, which must name this service and consumer; the service, which the
+/// consumer must be allowed; and the body.
+fn route<'e>(
+    envelope: &'e Map<String, Value>,
+    service_code: &str,
+    consumer: &Consumer,
+) -> Result<(SysHead, &'static services::Service, &'e Value), Refusal> {
+    let sys = envelope
+        .get("sysHead")
+        .and_then(Value::as_object)
+        .and_then(SysHead::parse)
+        .filter(|sys| sys.service_code == service_code && sys.consumer_id == consumer.client.code)
+        .ok_or(RetCode::BadSysHead)?;
+    let body = envelope
+        .get("body")
+        .filter(|b| b.is_object())
+        .ok_or(RetCode::MalformedEnvelope)?;
+    let service = services::find(service_code).ok_or(RetCode::UnknownService)?;
+    if !consumer.policy.services.iter().any(|s| s == service_code) {
+        return Err(RetCode::ServiceNotAllowed.into());
     }
-    let Some(body) = envelope.get("body").filter(|b| b.is_object()) else {
-        return (refuse(RetCode::MalformedEnvelope), size);
-    };
-    let Some(service) = services::find(service_code) else {
-        return (refuse(RetCode::UnknownService), size);
-    };
-    if !policy.services.iter().any(|s| s == service_code) {
-        return (refuse(RetCode::ServiceNotAllowed), size);
-    }
-    let app_head = envelope.get("appHead").cloned();
-    // one answer per serial number: the body decides what a repeat is (serde_json keeps object
-    // keys sorted, so key order and whitespace do not matter)
+    Ok((sys, service, body))
+}
+
+/// One answer per serial number: `None` when this message owns it and runs, else the first
+/// answer's bytes. The body decides what a repeat is (serde_json keeps object keys sorted, so
+/// key order and white space do not matter); a twin still running is waited for.
+async fn reserve(
+    state: &AppState,
+    consumer: &Consumer,
+    sys: &SysHead,
+    incoming: &Incoming<'_>,
+    body: &Value,
+) -> Result<Option<Vec<u8>>, Refusal> {
+    let service_code = incoming.service_code;
     let hash = Sha256::digest(
         serde_json::to_vec(&json!([service_code, body])).expect("a body serializes"),
     )
@@ -604,81 +729,55 @@ async fn exchange(
     loop {
         let reservation = store::reserve(
             &state.pool,
-            client.id,
+            consumer.client.id,
             &sys.consumer_seq_no,
             service_code,
             &hash,
-            ours,
+            incoming.ours,
             state.clock.now(),
         )
-        .await;
+        .await?;
         match reservation {
-            Ok(Reservation::Owner) => break,
-            Ok(Reservation::Answered(bytes)) => {
-                let mut o = refuse(RetCode::Success);
-                o.replay = Some(bytes);
-                o.replayed = true;
-                return (o, size);
-            }
-            Ok(Reservation::OtherBody) => return (refuse(RetCode::SerialReused), size),
-            Ok(Reservation::Pending) if Instant::now() < deadline => {
+            Reservation::Owner => return Ok(None),
+            Reservation::Answered(bytes) => return Ok(Some(bytes)),
+            Reservation::OtherBody => return Err(RetCode::SerialReused.into()),
+            Reservation::Pending if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            Ok(Reservation::Pending) => return (refuse(RetCode::SerialInProgress), size),
-            Err(e) => {
-                let mut o = with_request(fail(e));
-                o.consumer_code = Some(client.code.clone());
-                return (o, size);
-            }
+            Reservation::Pending => return Err(RetCode::SerialInProgress.into()),
         }
     }
-    let caller = Caller {
-        consumer_code: client.code.clone(),
-        acting_user_id: policy.acting_user_id,
-        seq_no: sys.consumer_seq_no.clone(),
-        peer,
-    };
-    let result = services::run(state, service, &caller, body.clone()).await;
-    let (code, out_body) = match result {
-        Ok(body) => (RetCode::Success, body),
-        Err(refusal) => (refusal.code, refusal.body),
-    };
-    let mut outcome = refuse(code);
-    outcome.app_head = app_head;
-    outcome.body = out_body;
-    let seq = &sys.consumer_seq_no;
-    let kept = if code.is_provider_failure() {
-        store::release(&state.pool, client.id, seq, ours).await
-    } else {
-        let bytes = envelope_bytes(&outcome.head, outcome.app_head.as_ref(), &outcome.body);
-        let kept = store::answer(
-            &state.pool,
-            client.id,
-            seq,
-            ours,
-            &bytes,
-            code.code(),
-            state.clock.now(),
-        )
-        .await;
-        // answer with exactly the bytes kept, so the first answer and its repeats are one
-        outcome.replay = Some(bytes);
-        kept
+}
+
+/// Keeps the answer's `bytes` for the serial number, so the first answer and its repeats are
+/// one; without them (a provider failure) gives the serial number back, so a retry runs anew.
+async fn keep(
+    state: &AppState,
+    client_id: Uuid,
+    seq_no: &str,
+    ours: &str,
+    code: RetCode,
+    bytes: Option<&[u8]>,
+) {
+    let kept = match bytes {
+        Some(bytes) => {
+            let now = state.clock.now();
+            store::answer(
+                &state.pool,
+                client_id,
+                seq_no,
+                ours,
+                bytes,
+                code.code(),
+                now,
+            )
+            .await
+        }
+        None => store::release(&state.pool, client_id, seq_no, ours).await,
     };
     if let Err(e) = kept {
         tracing::error!(error = %e, "cannot keep the ESB answer");
     }
-    (outcome, size)
-}
-
-async fn spend(
-    state: &AppState,
-    client_id: Uuid,
-    nonce: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let mut conn = state.pool.acquire().await?;
-    clients::spend_nonce(&mut conn, client_id, nonce, now).await
 }
 
 /// The code table as data (docs/esb.md and the admin UI show it).
@@ -721,6 +820,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quanyi_activities::benefits::clients;
     use std::collections::HashSet;
 
     #[test]

@@ -5,12 +5,14 @@ use super::{Caller, Refusal, RetCode, body_of, body_parts_of};
 use crate::AppState;
 use crate::campaign::{self, CampaignRequest};
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::extract::parsed;
 use crate::process as door;
 use quanyi_activities::audit::Entry;
 use quanyi_activities::campaign as store;
 use quanyi_activities::identity::{self, User};
 use quanyi_workflows::campaign::{CampaignWorkflow, ExternalResult};
 use quanyi_workflows::kind::ProcessKind;
+use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use temporalio_client::WorkflowSignalOptions;
@@ -124,7 +126,7 @@ pub struct PlanSubmitExtras {
 }
 
 fn customer_nos(numbers: &[String]) -> Result<(), ValidationError> {
-    if numbers.iter().all(|n| store::valid_customer_no(n)) {
+    if numbers.iter().all(|n| CustomerNo::parse(n).is_ok()) {
         Ok(())
     } else {
         Err(ValidationError::new("customer_nos"))
@@ -138,6 +140,11 @@ async fn submit_plan(
     body: &Value,
 ) -> Result<Value, Refusal> {
     let (campaign, request): (CampaignRequest, PlanSubmitExtras) = body_parts_of(body)?;
+    let customers = request
+        .customer_nos
+        .iter()
+        .map(|no| parsed("customer_nos", no.as_str(), ErrorCode::InvalidCustomerNo))
+        .collect::<Result<Vec<CustomerNo>, _>>()?;
     let comment = request
         .comment
         .map(|c| c.trim().to_owned())
@@ -155,7 +162,7 @@ async fn submit_plan(
     }
     // as on the staff API, no campaign goes to review without customers; refused before a
     // draft is written
-    if request.customer_nos.is_empty() {
+    if customers.is_empty() {
         return Err(refused(ErrorCode::CampaignWithoutCustomers));
     }
     // named by the serial number: a retry after a provider failure finds its draft again
@@ -164,23 +171,16 @@ async fn submit_plan(
         format!("{}:{}", caller.consumer_code, caller.seq_no).as_bytes(),
     );
     let now = state.clock.now();
-    let id = store::create_once(
-        &state.pool,
-        id,
-        &new,
-        &request.customer_nos,
-        now,
-        who(user, caller),
-    )
-    .await?
-    .map_err(|r| {
-        refused(match r {
-            store::Refusal::UnknownOrg => ErrorCode::UnknownCampaignOrg,
-            store::Refusal::UnknownTemplate => ErrorCode::UnknownRuleTemplate,
-            store::Refusal::UnknownCampaign => ErrorCode::UnknownCampaign,
-            store::Refusal::NotDraft => ErrorCode::CampaignNotDraft,
-        })
-    })?;
+    let id = store::create_once(&state.pool, id, &new, &customers, now, who(user, caller))
+        .await?
+        .map_err(|r| {
+            refused(match r {
+                store::Refusal::UnknownOrg => ErrorCode::UnknownCampaignOrg,
+                store::Refusal::UnknownTemplate => ErrorCode::UnknownRuleTemplate,
+                store::Refusal::UnknownCampaign => ErrorCode::UnknownCampaign,
+                store::Refusal::NotDraft => ErrorCode::CampaignNotDraft,
+            })
+        })?;
     let Some(record) = store::detail(&state.pool, id).await? else {
         return Err(refused(ErrorCode::UnknownCampaign));
     };
@@ -350,11 +350,9 @@ fn channel_code(code: &str) -> Result<(), ValidationError> {
 }
 
 fn customer_no(no: &str) -> Result<(), ValidationError> {
-    if (6..=32).contains(&no.len()) && no.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("customer_no"))
-    }
+    CustomerNo::parse(no)
+        .map(drop)
+        .map_err(|_| ValidationError::new("customer_no"))
 }
 
 /// `channel.campaigns.query`: what a channel shows a customer (MKT-8); each entry returned
@@ -370,7 +368,11 @@ pub struct ChannelCampaignsBody {
 
 async fn channel_campaigns(state: &AppState, body: &Value) -> Result<Value, Refusal> {
     let request: ChannelCampaignsBody = body_of(body)?;
-    let answer =
-        crate::delivery::deliver(state, &request.channel_code, &request.customer_no, true).await?;
+    let customer: CustomerNo = parsed(
+        "customer_no",
+        request.customer_no.as_str(),
+        ErrorCode::InvalidCustomerNo,
+    )?;
+    let answer = crate::delivery::deliver(state, &request.channel_code, &customer, true).await?;
     Ok(serde_json::to_value(answer).expect("an answer serializes"))
 }

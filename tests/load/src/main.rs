@@ -544,7 +544,7 @@ async fn baseline(
             plan.hot_shards,
             &seeded.merchant_code,
             &plan,
-        );
+        )?;
         seed::create_template(db, &new, seeded.org_id).await?;
         (format!("'{code}'"), 1, cli.hot_shards)
     } else {
@@ -555,7 +555,7 @@ async fn baseline(
                 1,
                 &seeded.merchant_code,
                 &plan,
-            );
+            )?;
             seed::create_template(db, &new, seeded.org_id).await?;
         }
         (

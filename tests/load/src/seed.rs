@@ -76,11 +76,11 @@ pub fn template(
     shards: i32,
     merchant: &str,
     plan: &SeedPlan,
-) -> admin::NewTemplate {
+) -> anyhow::Result<admin::NewTemplate> {
     let now = Utc::now();
-    admin::NewTemplate {
+    Ok(admin::NewTemplate {
         name: format!("压测券 {code}"),
-        code,
+        code: code.try_into()?,
         kind: "threshold".into(),
         face_value: plan.discount,
         threshold: plan.threshold,
@@ -99,7 +99,7 @@ pub fn template(
         item_code: None,
         merchant_codes: vec![merchant.to_owned()],
         active: true,
-    }
+    })
 }
 
 pub async fn create_template(
@@ -178,7 +178,7 @@ pub async fn seed(pool: &PgPool, key: &DataKey, plan: &SeedPlan) -> anyhow::Resu
             plan.hot_shards,
             &merchant_code,
             plan,
-        ),
+        )?,
         org_id,
     )
     .await?;
@@ -189,7 +189,7 @@ pub async fn seed(pool: &PgPool, key: &DataKey, plan: &SeedPlan) -> anyhow::Resu
         .collect();
     futures::stream::iter(spread.iter().map(|code| {
         let new = template(code.clone(), plan.spread_stock, 1, &merchant_code, plan);
-        async move { create_template(pool, &new, org_id).await }
+        async move { create_template(pool, &new?, org_id).await }
     }))
     .buffer_unordered(8)
     .try_collect::<Vec<()>>()
@@ -240,8 +240,9 @@ mod tests {
             discount: 2000,
             threshold: 10000,
         };
-        let t = template(format!("{prefix}T0999"), 10, 1, "M", &plan);
-        assert!(t.code.len() <= 40);
+        // the prefix keeps a template's code within its rule (TemplateCode: 1–40 code characters)
+        let t = template(format!("{prefix}T0999"), 10, 1, "M", &plan).unwrap();
+        assert_eq!(t.code.as_ref(), "L1764144000-T0999");
         assert!(t.claim_from < Utc::now() && t.claim_to > Utc::now());
         assert!(t.active && t.valid_days.is_some() && t.valid_from.is_none());
     }
