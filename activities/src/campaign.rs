@@ -12,6 +12,10 @@ use quanyi_workflows::campaign::{
     ApplyChange, CampaignChange, Evaluate, Evaluation, EvaluationRequest,
 };
 use quanyi_workflows::domain::CustomerNo;
+use quanyi_workflows::kind::ProcessKind;
+
+/// The kind whose processes the campaigns' states are read from.
+const CAMPAIGN: ProcessKind = ProcessKind::Campaign;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgCopyIn;
 use sqlx::{PgConnection, PgPool};
@@ -235,9 +239,11 @@ async fn lock_draft(
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT coalesce((SELECT state FROM process_instances
-                             WHERE workflow_id = 'campaign-' || c.id::text), 'Draft') AS "state!"
+                             WHERE process_type = $2 AND business_key = c.id::text), 'Draft')
+                  AS "state!"
              FROM campaigns c WHERE c.id = $1 FOR UPDATE"#,
-        id
+        id,
+        CAMPAIGN.code()
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -376,7 +382,8 @@ pub async fn list(
                   count(*) OVER () AS "total!"
              FROM campaigns c
              JOIN orgs o ON o.id = c.org_id
-             LEFT JOIN process_instances p ON p.workflow_id = 'campaign-' || c.id::text
+             LEFT JOIN process_instances p
+                    ON p.process_type = $13 AND p.business_key = c.id::text
             WHERE ($1 OR o.path LIKE $2 || '%' OR o.id = $3
                    OR ($2 IS NULL AND $3 IS NULL AND c.created_by = $4))
               AND ($5::text IS NULL OR coalesce(p.state, 'Draft') = $5)
@@ -398,7 +405,8 @@ pub async fn list(
         filter.start_from,
         filter.start_to,
         limit,
-        offset
+        offset,
+        CAMPAIGN.code(),
     )
     .fetch_all(pool)
     .await?;
@@ -471,9 +479,11 @@ async fn detail_in(
                   c.entry_link, c.benefit_summary, c.frequency_cap
              FROM campaigns c
              JOIN orgs o ON o.id = c.org_id
-             LEFT JOIN process_instances p ON p.workflow_id = 'campaign-' || c.id::text
+             LEFT JOIN process_instances p
+                    ON p.process_type = $2 AND p.business_key = c.id::text
             WHERE c.id = $1"#,
-        id
+        id,
+        CAMPAIGN.code()
     )
     .fetch_optional(&mut *conn)
     .await?

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use quanyi_workflows::domain::CustomerNo;
+use quanyi_workflows::kind::ProcessKind;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -57,8 +58,9 @@ pub async fn live_campaigns(pool: &PgPool) -> Result<Vec<LiveCampaign>, sqlx::Er
                   c.entry_title AS title, c.entry_image_url AS image_url, c.entry_link AS link,
                   c.benefit_summary, c.frequency_cap
              FROM process_instances p
-             JOIN campaigns c ON p.workflow_id = 'campaign-' || c.id::text
-            WHERE p.process_type = 'campaign' AND p.state = 'Running'"#
+             JOIN campaigns c ON p.business_key = c.id::text
+            WHERE p.process_type = $1 AND p.state = 'Running'"#,
+        ProcessKind::Campaign.code()
     )
     .fetch_all(pool)
     .await
