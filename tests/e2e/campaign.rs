@@ -11,7 +11,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Instant;
 use temporalio_client::{WorkflowDescribeOptions, WorkflowHistory};
-use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 use uuid::Uuid;
 
 fn workflow_id(campaign_id: &str) -> String {
@@ -731,18 +730,6 @@ async fn a_transferred_task_a_change_and_a_termination_each_through_their_approv
     );
 }
 
-fn history_file() -> std::path::PathBuf {
-    quanyi_tests::harness::repo_root().join("tests/histories/campaign.json")
-}
-
-fn replayer() -> WorkflowReplayer {
-    let options = WorkflowReplayerOptions::new()
-        .register_workflow::<CampaignWorkflow>()
-        .expect("the campaign workflow registers")
-        .build();
-    WorkflowReplayer::new(options).expect("a replayer")
-}
-
 /// SIGKILL the worker while the process waits on its start timer, and restart the API: the
 /// process goes on under a new worker, and no transition or notice happens twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -840,24 +827,13 @@ async fn a_killed_worker_and_a_restarted_api_lose_nothing_and_repeat_nothing() {
         .to_json()
         .await
         .unwrap();
-    replayer()
+    crate::histories::replayer()
         .replay_workflow(WorkflowHistory::from_json(&history).unwrap())
         .await
         .expect("replays");
     if std::env::var_os("RECORD_HISTORIES").is_some() {
-        std::fs::write(history_file(), &history).unwrap();
+        std::fs::write(crate::histories::path("campaign-one-step.json"), &history).unwrap();
     }
-}
-
-/// A recorded campaign run replays against today's workflow code: a change that would break
-/// running campaigns fails here first.
-#[tokio::test]
-async fn the_recorded_campaign_history_replays() {
-    let bytes = std::fs::read(history_file()).expect("tests/histories/campaign.json is committed");
-    replayer()
-        .replay_workflow(WorkflowHistory::from_json(&bytes).unwrap())
-        .await
-        .expect("the recorded history replays without nondeterminism");
 }
 
 /// A large list streams in (never whole in memory on either side), problems are listed up to a

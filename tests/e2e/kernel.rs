@@ -196,3 +196,63 @@ async fn a_kind_defined_in_the_tests_runs_through_host_inbox_monitor_and_diagram
     .unwrap();
     assert!(notices >= 1, "the submitter hears of the decision");
 }
+
+/// Only `ProcessKind` knows type strings and workflow ids: no shipped Rust source compares a type
+/// string, builds an id from a prefix or parses one (`workflows/src/kind.rs` owns them all).
+#[test]
+fn no_source_outside_process_kind_spells_a_type_string_or_an_id_prefix() {
+    let root = quanyi_tests::harness::repo_root();
+    let codes: Vec<&str> = quanyi_workflows::kind::ProcessKind::BUILT_IN
+        .iter()
+        .map(|k| k.code())
+        .collect();
+    let mut patterns = Vec::new();
+    for code in &codes {
+        patterns.extend([
+            format!("\"{code}-"),
+            format!("'{code}-'"),
+            format!("== \"{code}\""),
+            format!("== '{code}'"),
+            format!("= '{code}'"),
+            format!("strip_prefix(\"{code}"),
+            format!("starts_with(\"{code}"),
+        ]);
+    }
+    let mut found = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = [
+        "api/src",
+        "activities/src",
+        "workflows/src",
+        "worker/src",
+        "src",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("workflows/src/kind.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // unit tests below `#[cfg(test)]` may spell ids as data
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .take_while(|(_, l)| !l.contains("#[cfg(test)]"))
+        {
+            let code = line.split("//").next().unwrap_or_default();
+            if patterns.iter().any(|p| code.contains(p.as_str())) {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "type strings outside ProcessKind:\n{}",
+        found.join("\n")
+    );
+}

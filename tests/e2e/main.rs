@@ -10,6 +10,7 @@ mod delivery;
 mod esb;
 mod esb_docs;
 mod health;
+mod histories;
 mod hostile;
 mod kernel;
 mod logs;

@@ -7,6 +7,7 @@ use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_tests::harness::{ApiErrorBody, Browser, TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use temporalio_client::WorkflowHistory;
 
 type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
 
@@ -93,8 +94,18 @@ async fn a_large_increase_waits_for_its_approval_and_is_added_once() {
     .unwrap();
     assert_eq!(none["total"], 0, "初审 holds no stock approvals");
 
-    // two approvals at once: one recorded, the stock added once, by the approver
+    // a refused decision answers its code and leaves nothing in the history
     let task = the_task(&reviewer2).await;
+    let untouched = events(&history(&wf).await);
+    let refused = decide(&reviewer1, &task, "approve").await.unwrap_err();
+    assert_eq!(refused.1.code, "QY-PROC-0004", "{refused:?}");
+    assert_eq!(
+        events(&history(&wf).await),
+        untouched,
+        "the refusal is not in the history"
+    );
+
+    // two approvals at once: one recorded, the stock added once, by the approver
     let (a, b) = tokio::join!(
         decide(&reviewer2, &task, "approve"),
         decide(&reviewer2, &task, "approve")
@@ -161,4 +172,41 @@ async fn a_large_increase_waits_for_its_approval_and_is_added_once() {
     assert_eq!(events, ["Start", "Submit", "ApproveFinal"]);
     let (_, violations) = conservation::check(&app.pool).await.unwrap();
     assert!(violations.is_empty(), "{violations:?}");
+
+    // the approved run's history replays; RECORD_HISTORIES=1 refreshes the committed copy
+    let recorded = history(&wf).await;
+    crate::histories::replayer()
+        .replay_workflow(WorkflowHistory::from_json(&recorded).unwrap())
+        .await
+        .expect("replays");
+    if std::env::var_os("RECORD_HISTORIES").is_some() {
+        std::fs::write(crate::histories::path("stock-change.json"), &recorded).unwrap();
+    }
+}
+
+/// The event types of a history, in order.
+fn events(history: &[u8]) -> Vec<i64> {
+    let history: Value = serde_json::from_slice(history).unwrap();
+    history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_i64().unwrap())
+        .collect()
+}
+
+/// The process's history as JSON.
+async fn history(workflow_id: &str) -> Vec<u8> {
+    let client = quanyi_activities::temporal::connect(
+        &quanyi_tests::harness::stack().temporal_url,
+        "default",
+    )
+    .await
+    .unwrap();
+    client
+        .get_workflow_handle::<quanyi_workflows::stock::StockChangeWorkflow>(workflow_id)
+        .fetch_history(Default::default())
+        .to_json()
+        .await
+        .unwrap()
 }

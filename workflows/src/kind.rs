@@ -34,6 +34,9 @@ pub enum ProcessKind {
     Registered(&'static KindSpec),
 }
 
+/// The approval policy key of a campaign's changes and terminations (its review uses the kind's).
+pub const CAMPAIGN_CHANGE_POLICY: &str = "campaign-change";
+
 static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {

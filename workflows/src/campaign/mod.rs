@@ -22,4 +22,4 @@ pub static SPEC: KindSpec = KindSpec {
 };
 
 /// The approval policy of changes and terminations.
-pub const CHANGE_POLICY_KEY: &str = "campaign-change";
+pub const CHANGE_POLICY_KEY: &str = crate::kind::CAMPAIGN_CHANGE_POLICY;

@@ -1,0 +1,83 @@
+//! The committed workflow histories replay against today's code (`RECORD_HISTORIES=1` on the
+//! tests that record them refreshes them): a change that would break running processes fails
+//! here first. Each kind's history from before one-step bookkeeping (activity per entry) and from
+//! after (one local activity per step, behind the `one-step-bookkeeping` patch marker) is kept.
+
+use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::stock::StockChangeWorkflow;
+use serde_json::Value;
+use temporalio_client::WorkflowHistory;
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+
+/// Every committed history of a shipped process, and what it records.
+pub const HISTORIES: &[(&str, &str)] = &[
+    (
+        "campaign.json",
+        "a campaign from before one-step bookkeeping, its worker killed",
+    ),
+    (
+        "campaign-one-step.json",
+        "a campaign with one-step bookkeeping, its worker killed",
+    ),
+    ("stock-change.json", "a stock change approved at once"),
+];
+
+pub fn path(file: &str) -> std::path::PathBuf {
+    quanyi_tests::harness::repo_root()
+        .join("tests/histories")
+        .join(file)
+}
+
+pub fn replayer() -> WorkflowReplayer {
+    let options = WorkflowReplayerOptions::new()
+        .register_workflow::<CampaignWorkflow>()
+        .expect("the campaign workflow registers")
+        .register_workflow::<StockChangeWorkflow>()
+        .expect("the stock-change workflow registers")
+        .build();
+    WorkflowReplayer::new(options).expect("a replayer")
+}
+
+async fn replay(json: &[u8]) -> Result<(), String> {
+    let history = WorkflowHistory::from_json(json).map_err(|e| e.to_string())?;
+    replayer()
+        .replay_workflow(history)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+}
+
+#[tokio::test]
+async fn every_committed_history_replays() {
+    for (file, what) in HISTORIES {
+        let json = std::fs::read(path(file))
+            .unwrap_or_else(|e| panic!("tests/histories/{file} is committed: {e}"));
+        if let Err(e) = replay(&json).await {
+            panic!("{file} ({what}) does not replay: {e}");
+        }
+    }
+}
+
+/// The replay test catches what it is for: each history, with the first activity its workflow
+/// scheduled renamed (as a change of the workflow's code would), no longer replays.
+#[tokio::test]
+async fn a_history_that_no_longer_matches_the_code_fails_the_replay() {
+    for (file, _) in HISTORIES {
+        let json = std::fs::read(path(file)).unwrap();
+        let mut history: Value = serde_json::from_slice(&json).unwrap();
+        let scheduled = history["events"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find_map(|e| {
+                e.pointer_mut("/attributes/ActivityTaskScheduledEventAttributes/activity_type")
+            })
+            .unwrap_or_else(|| panic!("{file} schedules an activity"));
+        scheduled["name"] = "process.renamed".into();
+        let changed = serde_json::to_vec(&history).unwrap();
+        assert!(
+            replay(&changed).await.is_err(),
+            "{file}: a renamed activity must not replay"
+        );
+    }
+}
