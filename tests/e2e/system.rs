@@ -605,6 +605,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("system:notification:view"),
     ),
     ("get", "/api/v1/esb/messages/{id}", Some("esb:log:view")),
+    ("get", "/api/v1/process-kinds", Some("")),
     ("get", "/api/v1/processes", Some("process:instance:view")),
     (
         "get",

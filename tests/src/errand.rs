@@ -3,15 +3,14 @@
 //! the monitor and the diagram endpoint are proven to take a new kind without touching them. It
 //! is also the smallest process to copy (see `docs/processes/README.md`).
 
-use chrono::{DateTime, Utc};
 use quanyi_workflows::approval::{Actor, OrgChain, Outcome as Decided, Policy, Refusal};
-use quanyi_workflows::host::{self, Effect, Host, Identity, Process, StepKind};
+use quanyi_workflows::host::{Commanded, Effect, Host, Identity, Process, StepKind};
 use quanyi_workflows::kind::{KindSpec, ProcessKind};
-use quanyi_workflows::process::{NoOwn, ProcessView};
+use quanyi_workflows::process::NoOwn;
 use quanyi_workflows::table::{Labels, Row, Table, row};
 use serde::{Deserialize, Serialize};
 use statig::prelude::*;
-use temporalio_macros::{workflow, workflow_methods};
+use temporalio_macros::workflow;
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 // ---- the machine ------------------------------------------------------------------------------
@@ -140,6 +139,8 @@ impl Table for Errand {
         row(IN_REVIEW, Event::Reject, DONE, DECIDED),
         row(IN_REVIEW, Event::Withdraw, DONE, &[Command::CancelApproval]),
     ];
+    const SUBMIT: Event = Event::Submit;
+    const WITHDRAW: Event = Event::Withdraw;
 
     fn is_terminal(state: State) -> bool {
         state == DONE
@@ -189,7 +190,6 @@ pub enum Never {}
 pub struct ErrandWorkflow {
     host: Host<ErrandWorkflow>,
     input: ErrandInput,
-    machine: StateMachine<Errand>,
 }
 
 impl Process for ErrandWorkflow {
@@ -197,56 +197,33 @@ impl Process for ErrandWorkflow {
     type Own = NoOwn;
     type Step = Review;
     type Effect = Never;
-    type Timer = Never;
     type Detail = ();
 
     const KIND: ProcessKind = ProcessKind::Registered(&SPEC);
-    const SUBMIT: Event = Event::Submit;
-    const WITHDRAW: Event = Event::Withdraw;
 
-    fn host(&self) -> &Host<Self> {
-        &self.host
-    }
-
-    fn host_mut(&mut self) -> &mut Host<Self> {
-        &mut self.host
-    }
-
-    fn state(&self) -> State {
-        *self.machine.state()
-    }
-
-    fn handle(&mut self, event: Event) -> Vec<Command> {
-        let mut commands = Vec::new();
-        self.machine.handle_with_context(&event, &mut commands);
-        commands
-    }
-
-    fn commands(
-        &mut self,
-        event: Event,
-        commands: Vec<Command>,
-        comment: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Vec<Effect<Never>> {
-        let mut effects = Vec::new();
-        for command in commands {
-            match command {
-                Command::OpenReview => {
-                    let policy = self.input.policy.clone();
-                    effects.push(self.host.open_approval(Review, policy, at));
-                }
-                Command::EndApproval => self.host.end_approval(),
-                Command::CancelApproval => {
-                    effects.extend(self.host.cancel_approval("withdrawn", at));
-                }
-                Command::NotifySubmitter => {
-                    let state = self.state();
-                    effects.push(self.host.notify_submitter(event, state, comment, None, at));
-                }
+    fn command(&mut self, c: Commanded<'_, Event, Command>) -> Vec<Effect<Never>> {
+        match c.command {
+            Command::OpenReview => {
+                let policy = self.input.policy.clone();
+                vec![self.host.open_approval(Review, policy, c.at)]
+            }
+            Command::EndApproval => {
+                self.host.end_approval();
+                Vec::new()
+            }
+            Command::CancelApproval => self
+                .host
+                .cancel_approval("withdrawn", c.at)
+                .into_iter()
+                .collect(),
+            Command::NotifySubmitter => {
+                let state = self.host.state();
+                let notice = self
+                    .host
+                    .notify_submitter(c.event, state, c.comment, None, c.at);
+                vec![notice]
             }
         }
-        effects
     }
 
     async fn effect(_ctx: &mut WorkflowContext<Self>, effect: Never) -> WorkflowResult<()> {
@@ -274,24 +251,11 @@ impl Process for ErrandWorkflow {
     }
 
     fn detail(&self) {}
-
-    fn timer_name(timer: Never) -> &'static str {
-        match timer {}
-    }
-
-    fn on_timer(timer: Never) -> Event {
-        match timer {}
-    }
 }
 
-#[workflow_methods]
-impl ErrandWorkflow {
+quanyi_workflows::process_workflow!(ErrandWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: ErrandInput) -> Self {
-        let mut machine = Errand.state_machine();
-        let initial = *machine.state();
-        let mut first_commands = Vec::new();
-        machine.handle_with_context(&Event::Submit, &mut first_commands);
         let identity = Identity {
             key: input.key.clone(),
             business_key: input.key.clone(),
@@ -300,41 +264,8 @@ impl ErrandWorkflow {
             started_by: input.submitted_by.clone(),
         };
         Self {
-            host: Host::new(identity, input.title.clone(), initial, first_commands, None),
+            host: Host::new(identity, input.title.clone(), None),
             input,
-            machine,
         }
     }
-
-    #[run]
-    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<String> {
-        host::run(ctx).await
-    }
-
-    #[query]
-    pub fn view(&self, _ctx: &WorkflowContextView, viewer: Actor) -> ProcessView<()> {
-        Host::view(self, &viewer)
-    }
-
-    #[update_validator(act)]
-    fn validate_act(
-        &self,
-        _ctx: &WorkflowContextView,
-        request: &quanyi_workflows::process::ActionRequest<NoOwn>,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        host::validate(self, request)
-    }
-
-    #[update]
-    pub async fn act(
-        ctx: &mut WorkflowContext<Self>,
-        request: quanyi_workflows::process::ActionRequest<NoOwn>,
-    ) -> quanyi_workflows::process::Acted<()> {
-        host::act(ctx, request).await
-    }
-
-    #[update]
-    pub async fn settled(ctx: &mut WorkflowContext<Self>, viewer: Actor) -> ProcessView<()> {
-        host::settled(ctx, viewer).await
-    }
-}
+});

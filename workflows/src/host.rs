@@ -22,9 +22,10 @@ use crate::process::{
     RecordTransition, Step, StepInput, TaskChange, TransitionRecord, UpdateTask, activity_options,
     deadline_or, workflow_now as now,
 };
-use crate::table::{Labels, Table};
+use crate::table::{Drive, Labels, Table};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use statig::blocking::StateMachine;
 use std::future::Future;
 use std::time::Duration;
 use temporalio_sdk::{
@@ -44,39 +45,33 @@ pub trait StepKind: Copy + Eq + std::fmt::Debug + 'static {
     fn code(self) -> &'static str;
 }
 
+/// The host inside a process workflow's state ([`process_workflow!`](crate::process_workflow)
+/// implements it).
+pub trait HasHost: Sized {
+    type Of: Process;
+    fn host(&self) -> &Host<Self::Of>;
+    fn host_mut(&mut self) -> &mut Host<Self::Of>;
+}
+
 /// What a process tells the host. Implemented by the workflow struct.
-pub trait Process: Sized + 'static {
-    /// The machine's table: its states, events and commands.
-    type Machine: Table;
+pub trait Process: HasHost<Of = Self> + Sized + 'static {
+    /// The machine (statig) with its table: its states, events and commands.
+    type Machine: Drive;
     /// The process's own actions besides decide, transfer and withdraw.
     type Own: OwnAction;
     type Step: StepKind;
     /// Effects that are the process's own business (write a change, evaluate, add stock), run by
     /// [`Process::effect`] in their place among the bookkeeping.
     type Effect;
-    /// Timers of its own (e.g. a campaign's start and end).
-    type Timer: Copy + Eq + std::fmt::Debug;
     /// What the view adds of the process's own.
     type Detail: Clone + Serialize + for<'de> Deserialize<'de>;
 
     const KIND: ProcessKind;
-    /// The event the submission the process starts with fed the machine.
-    const SUBMIT: EventOf<Self>;
-    /// The event the submitter's withdrawal feeds the machine.
-    const WITHDRAW: EventOf<Self>;
 
-    fn host(&self) -> &Host<Self>;
-    fn host_mut(&mut self) -> &mut Host<Self>;
-    fn state(&self) -> StateOf<Self>;
-    /// Feeds `event` to the machine; the commands it emitted.
-    fn handle(&mut self, event: EventOf<Self>) -> Vec<CommandOf<Self>>;
-    /// What `commands` do, in order: bookkeeping and the process's own effects.
-    fn commands(
+    /// What one command does: bookkeeping and the process's own effects, in order.
+    fn command(
         &mut self,
-        event: EventOf<Self>,
-        commands: Vec<CommandOf<Self>>,
-        comment: Option<&str>,
-        at: DateTime<Utc>,
+        c: Commanded<'_, EventOf<Self>, CommandOf<Self>>,
     ) -> Vec<Effect<Self::Effect>>;
     /// Runs one of the process's own effects.
     fn effect(
@@ -93,13 +88,10 @@ pub trait Process: Sized + 'static {
     fn take_own(&mut self, who: &Actor, action: Self::Own, comment: Option<&str>) -> EventOf<Self>;
     fn detail(&self) -> Self::Detail;
 
-    /// The process's own timer due first, if any.
-    fn timer(&self) -> Option<(Self::Timer, DateTime<Utc>)> {
+    /// The process's own timer due first, if any (e.g. a campaign's start or end).
+    fn timer(&self) -> Option<OwnTimer<EventOf<Self>>> {
         None
     }
-    fn timer_name(timer: Self::Timer) -> &'static str;
-    /// The event a fired timer feeds the machine.
-    fn on_timer(timer: Self::Timer) -> EventOf<Self>;
 
     /// Whether something besides an action or a timer waits for the loop (e.g. a delivered result).
     fn has_news(&self) -> bool {
@@ -109,6 +101,45 @@ pub trait Process: Sized + 'static {
         let _ = ctx;
         async { Ok(()) }
     }
+}
+
+/// A timer of the process's own: its name (`start`, `end`), the event it feeds the machine, and
+/// when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnTimer<E> {
+    pub name: &'static str,
+    pub event: E,
+    pub at: DateTime<Utc>,
+}
+
+/// A command a transition emitted, with the event that emitted it and the step's comment and time.
+#[derive(Debug, Clone, Copy)]
+pub struct Commanded<'a, E, C> {
+    pub command: C,
+    pub event: E,
+    pub comment: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+/// The effects of `commands`, in order.
+fn commanded<P: Process>(
+    process: &mut P,
+    event: EventOf<P>,
+    commands: Vec<CommandOf<P>>,
+    comment: Option<&str>,
+    at: DateTime<Utc>,
+) -> Vec<Effect<P::Effect>> {
+    commands
+        .into_iter()
+        .flat_map(|command| {
+            process.command(Commanded {
+                command,
+                event,
+                comment,
+                at,
+            })
+        })
+        .collect()
 }
 
 /// One thing a step does: a piece of bookkeeping, or the process's own effect.
@@ -132,6 +163,7 @@ pub struct Identity {
 
 /// The host's part of a process workflow's state.
 pub struct Host<P: Process> {
+    machine: StateMachine<P::Machine>,
     pub identity: Identity,
     pub workflow_id: String,
     /// What the inbox and the monitor call the process (e.g. the campaign's name).
@@ -153,16 +185,14 @@ pub struct Host<P: Process> {
 }
 
 impl<P: Process> Host<P> {
-    /// A process whose machine started in `initial` and took the first submission, emitting
-    /// `first_commands` (done in `init`, so that no update ever sees it unsubmitted).
-    pub fn new(
-        identity: Identity,
-        title: String,
-        initial: StateOf<P>,
-        first_commands: Vec<CommandOf<P>>,
-        comment: Option<String>,
-    ) -> Self {
+    /// A process whose machine has taken its first submission ([`Process::SUBMIT`]), done in
+    /// `init` so that no update ever sees it unsubmitted.
+    pub fn new(identity: Identity, title: String, comment: Option<String>) -> Self {
+        let mut machine = P::Machine::machine();
+        let initial = P::Machine::current(&machine);
+        let first_commands = P::Machine::fire(&mut machine, P::Machine::SUBMIT);
         Self {
+            machine,
             workflow_id: P::KIND.workflow_id(&identity.key),
             submitter: identity.started_by.clone(),
             identity,
@@ -179,6 +209,16 @@ impl<P: Process> Host<P> {
             batched: false,
             started: false,
         }
+    }
+
+    /// The machine's state.
+    pub fn state(&self) -> StateOf<P> {
+        P::Machine::current(&self.machine)
+    }
+
+    /// Feeds `event` to the machine; the commands it emitted.
+    fn handle(&mut self, event: EventOf<P>) -> Vec<CommandOf<P>> {
+        P::Machine::fire(&mut self.machine, event)
     }
 
     /// Who took the last step, if a person did.
@@ -348,7 +388,7 @@ impl<P: Process> Host<P> {
                 .ok_or(Refusal::AlreadyDecided)?
                 .check_transfer(who, step, *level, to)?,
             Action::Approval(ApprovalAction::Withdraw) => {
-                P::Machine::row(process.state(), P::WITHDRAW).ok_or(Refusal::WrongState)?;
+                P::Machine::row(host.state(), P::Machine::WITHDRAW).ok_or(Refusal::WrongState)?;
                 approval.ok_or(Refusal::WrongState)?.check_withdraw(who)?;
             }
             Action::Own(own) => process.check_own(who, own)?,
@@ -374,7 +414,7 @@ impl<P: Process> Host<P> {
                 );
                 allowed.push("transfer");
             }
-            if P::Machine::row(process.state(), P::WITHDRAW).is_some()
+            if P::Machine::row(host.state(), P::Machine::WITHDRAW).is_some()
                 && approval.check_withdraw(viewer).is_ok()
             {
                 allowed.push("withdraw");
@@ -384,8 +424,8 @@ impl<P: Process> Host<P> {
     }
 
     /// The timer due first: the process's own, or the open level's SLA.
-    fn next_due(process: &P) -> Option<(Due<P::Timer>, DateTime<Utc>)> {
-        let own = process.timer().map(|(t, at)| (Due::Own(t), at));
+    fn next_due(process: &P) -> Option<(Due<EventOf<P>>, DateTime<Utc>)> {
+        let own = process.timer().map(|t| (Due::Own(t.name, t.event), t.at));
         let sla = process
             .host()
             .approval
@@ -399,13 +439,13 @@ impl<P: Process> Host<P> {
     pub fn view(process: &P, viewer: &Actor) -> ProcessView<P::Detail> {
         let host = process.host();
         ProcessView {
-            state: process.state().name().to_owned(),
+            state: host.state().name().to_owned(),
             allowed_actions: Self::allowed(process, viewer),
             history: host.history.iter().map(HistoryEntry::from).collect(),
             pending_timers: Self::next_due(process)
                 .map(|(due, at)| PendingTimer {
                     name: match due {
-                        Due::Own(t) => P::timer_name(t),
+                        Due::Own(name, _) => name,
                         Due::Sla(SlaTimer::Remind) => "remind",
                         Due::Sla(SlaTimer::Escalate) => "escalate",
                     }
@@ -441,8 +481,8 @@ impl<P: Process> Host<P> {
 
 /// What the loop woke up for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Due<T> {
-    Own(T),
+enum Due<E> {
+    Own(&'static str, E),
     Sla(SlaTimer),
 }
 
@@ -463,24 +503,30 @@ pub async fn run<P: Process>(ctx: &mut WorkflowContext<P>) -> WorkflowResult<Str
         let mut effects = vec![Effect::Entry(Entry::Record(
             host.history.last().cloned().expect("just recorded"),
         ))];
-        let state = s.state();
+        let state = s.host().state();
         let record = s.host_mut().record(
             state,
-            P::SUBMIT.name(),
+            P::Machine::SUBMIT.name(),
             at,
             Some(submitter),
             comment.clone(),
         );
         effects.push(Effect::Entry(Entry::Record(record)));
         let commands = std::mem::take(&mut s.host_mut().first_commands);
-        effects.extend(s.commands(P::SUBMIT, commands, comment.as_deref(), at));
+        effects.extend(commanded(
+            s,
+            P::Machine::SUBMIT,
+            commands,
+            comment.as_deref(),
+            at,
+        ));
         effects
     });
     run_effects(ctx, effects).await?;
     ctx.state_mut(|s| s.host_mut().started = true);
 
     loop {
-        let state = ctx.state(P::state);
+        let state = ctx.state(|s| s.host().state());
         if P::Machine::is_terminal(state) {
             // every answer is given before the workflow completes
             let handlers = ctx.clone();
@@ -506,7 +552,7 @@ pub async fn run<P: Process>(ctx: &mut WorkflowContext<P>) -> WorkflowResult<Str
                 });
                 run_effects(ctx, effects).await?;
             }
-            Some(Due::Own(timer)) => apply(ctx, P::on_timer(timer), None, None).await?,
+            Some(Due::Own(_, event)) => apply(ctx, event, None, None).await?,
             None if ctx.state(P::has_news) => P::on_news(ctx).await?,
             None => {
                 let (ticket, request) = ctx
@@ -588,7 +634,7 @@ fn action_effects<P: Process>(
             ]
         }
         Action::Approval(ApprovalAction::Withdraw) => {
-            transit(process, P::WITHDRAW, Some(&who), comment, at)
+            transit(process, P::Machine::WITHDRAW, Some(&who), comment, at)
         }
         Action::Own(own) => {
             let event = process.take_own(&who, own, comment.as_deref());
@@ -606,8 +652,8 @@ pub fn transit<P: Process>(
     comment: Option<String>,
     at: DateTime<Utc>,
 ) -> Vec<Effect<P::Effect>> {
-    let row = P::Machine::row(process.state(), event);
-    let commands = process.handle(event);
+    let row = P::Machine::row(process.host().state(), event);
+    let commands = process.host_mut().handle(event);
     let mut effects = Vec::new();
     if let Some(row) = row {
         let actor = by.map(|a| a.username.clone());
@@ -616,7 +662,7 @@ pub fn transit<P: Process>(
             .record(row.to, event.name(), at, actor, comment.clone());
         effects.push(Effect::Entry(Entry::Record(record)));
     }
-    effects.extend(process.commands(event, commands, comment.as_deref(), at));
+    effects.extend(commanded(process, event, commands, comment.as_deref(), at));
     effects
 }
 
@@ -779,3 +825,74 @@ pub fn validate<P: Process>(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     Host::check(process, request).map_err(|r| Box::new(r) as _)
 }
+
+/// The workflow methods every process has, the same for each: `run`, the query `view`, the
+/// update `act` with its validator, the update `settled` — and [`HasHost`] over its `host` field.
+/// Takes the workflow struct and its own methods (`#[init] new`, signals of its own).
+#[macro_export]
+macro_rules! process_workflow {
+    ($workflow:ident { $($own:tt)* }) => {
+        impl $crate::host::HasHost for $workflow {
+            type Of = $workflow;
+            fn host(&self) -> &$crate::host::Host<$workflow> {
+                &self.host
+            }
+            fn host_mut(&mut self) -> &mut $crate::host::Host<$workflow> {
+                &mut self.host
+            }
+        }
+
+        #[$crate::host::workflow_methods]
+        impl $workflow {
+            $($own)*
+
+            #[run]
+            pub async fn run(
+                ctx: &mut temporalio_sdk::WorkflowContext<Self>,
+            ) -> temporalio_sdk::WorkflowResult<String> {
+                $crate::host::run(ctx).await
+            }
+
+            /// `{state, allowed_actions for the asking user, history, pending timers}`.
+            #[query]
+            pub fn view(
+                &self,
+                _ctx: &temporalio_sdk::WorkflowContextView,
+                viewer: $crate::approval::Actor,
+            ) -> $crate::process::ProcessView<<$workflow as $crate::host::Process>::Detail> {
+                $crate::host::Host::view(self, &viewer)
+            }
+
+            /// Refused — leaving nothing in the history — unless the host and the process allow it.
+            #[update_validator(act)]
+            fn validate_act(
+                &self,
+                _ctx: &temporalio_sdk::WorkflowContextView,
+                request: &$crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
+            ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+                $crate::host::validate(self, request)
+            }
+
+            /// Takes the action and answers once it is carried out.
+            #[update]
+            pub async fn act(
+                ctx: &mut temporalio_sdk::WorkflowContext<Self>,
+                request: $crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
+            ) -> $crate::process::Acted<<$workflow as $crate::host::Process>::Detail> {
+                $crate::host::act(ctx, request).await
+            }
+
+            /// Answers once the process has started and carried out every accepted action.
+            #[update]
+            pub async fn settled(
+                ctx: &mut temporalio_sdk::WorkflowContext<Self>,
+                viewer: $crate::approval::Actor,
+            ) -> $crate::process::ProcessView<<$workflow as $crate::host::Process>::Detail> {
+                $crate::host::settled(ctx, viewer).await
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+pub use temporalio_macros::workflow_methods;

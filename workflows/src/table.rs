@@ -3,6 +3,7 @@
 //! same for every process, so the diagram the API draws comes from one function.
 
 use serde::{Deserialize, Serialize};
+use statig::blocking::{IntoStateMachine, IntoStateMachineExt, StateMachine, Superstate};
 
 /// What a state or an event is called: its stable name (the read model and the API use it) and
 /// its labels for people.
@@ -39,6 +40,10 @@ pub trait Table {
     type Command: 'static;
     const STATES: &'static [Self::State];
     const ROWS: &'static [Row<Self::State, Self::Event, Self::Command>];
+    /// The event of the submission a process starts with.
+    const SUBMIT: Self::Event;
+    /// The event of the submitter's withdrawal.
+    const WITHDRAW: Self::Event;
 
     fn is_terminal(state: Self::State) -> bool;
 
@@ -75,6 +80,47 @@ pub trait Table {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A statig machine with its table, driven the same way for every process: made, asked its
+/// state, fed an event with a list collecting the commands it emits.
+pub trait Drive: Table + IntoStateMachine + Sized {
+    fn machine() -> StateMachine<Self>;
+    fn current(machine: &StateMachine<Self>) -> <Self as Table>::State;
+    fn fire(
+        machine: &mut StateMachine<Self>,
+        event: <Self as Table>::Event,
+    ) -> Vec<<Self as Table>::Command>;
+}
+
+impl<M> Drive for M
+where
+    M: Table
+        + Default
+        + for<'a> IntoStateMachine<
+            State = <M as Table>::State,
+            Event<'a> = <M as Table>::Event,
+            Context<'a> = Vec<<M as Table>::Command>,
+        >,
+    <M as Table>::State: statig::blocking::State<M>,
+    for<'s> <M as IntoStateMachine>::Superstate<'s>: Superstate<M>,
+{
+    fn machine() -> StateMachine<Self> {
+        M::default().state_machine()
+    }
+
+    fn current(machine: &StateMachine<Self>) -> <Self as Table>::State {
+        *machine.state()
+    }
+
+    fn fire(
+        machine: &mut StateMachine<Self>,
+        event: <Self as Table>::Event,
+    ) -> Vec<<Self as Table>::Command> {
+        let mut commands = Vec::new();
+        machine.handle_with_context(&event, &mut commands);
+        commands
     }
 }
 

@@ -481,6 +481,8 @@ impl Table for Campaign {
     type Command = Command;
     const STATES: &'static [State] = &State::ALL;
     const ROWS: &'static [Transition] = TRANSITIONS;
+    const SUBMIT: Event = Event::Submit;
+    const WITHDRAW: Event = Event::Withdraw;
 
     fn is_terminal(state: State) -> bool {
         state.is_terminal()

@@ -3,19 +3,17 @@
 //! change it writes once approved, the evaluation at the end and the results other systems deliver.
 
 use super::contract::{
-    Acted, ActionRequest, ApplyChange, Approval, CampaignAction, CampaignChange, CampaignInput,
-    ChangeRequest, EXTERNAL_RESULT_EVENT, Evaluate, EvaluationRequest, ExternalResult, Facts,
-    ProcessView,
+    ApplyChange, Approval, CampaignAction, CampaignChange, CampaignInput, ChangeRequest,
+    EXTERNAL_RESULT_EVENT, Evaluate, EvaluationRequest, ExternalResult, Facts,
 };
 use super::machine::{Campaign, Command, Event, State, transition};
 use crate::approval::{Actor, Outcome, Refusal};
-use crate::host::{self, Effect, Host, Identity, Process};
+use crate::host::{self, Commanded, Effect, Host, Identity, OwnTimer, Process};
 use crate::kind::ProcessKind;
 use crate::process::{Callback, activity_options as options, workflow_now as now};
-use chrono::{DateTime, Utc};
-use statig::prelude::*;
+
 use std::collections::VecDeque;
-use temporalio_macros::{workflow, workflow_methods};
+use temporalio_macros::workflow;
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 type Ctx = WorkflowContext<CampaignWorkflow>;
@@ -24,7 +22,6 @@ type Ctx = WorkflowContext<CampaignWorkflow>;
 pub struct CampaignWorkflow {
     host: Host<CampaignWorkflow>,
     input: CampaignInput,
-    machine: StateMachine<Campaign>,
     facts: Facts,
     change: Option<ChangeRequest>,
     /// Results delivered by other systems, waiting for the loop to record them.
@@ -38,17 +35,10 @@ pub enum CampaignEffect {
     Evaluate(EvaluationRequest),
 }
 
-/// The campaign's own timers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Due {
-    Start,
-    End,
-}
-
 impl CampaignWorkflow {
     /// Whether the machine takes `event` now.
     fn takes(&self, event: Event) -> Result<(), Refusal> {
-        transition(*self.machine.state(), event)
+        transition(self.host.state(), event)
             .map(|_| ())
             .ok_or(Refusal::WrongState)
     }
@@ -66,104 +56,68 @@ impl Process for CampaignWorkflow {
     type Own = CampaignAction;
     type Step = Approval;
     type Effect = CampaignEffect;
-    type Timer = Due;
     type Detail = Option<ChangeRequest>;
 
     const KIND: ProcessKind = ProcessKind::Campaign;
-    const SUBMIT: Event = Event::Submit;
-    const WITHDRAW: Event = Event::Withdraw;
 
-    fn host(&self) -> &Host<Self> {
-        &self.host
-    }
-
-    fn host_mut(&mut self) -> &mut Host<Self> {
-        &mut self.host
-    }
-
-    fn state(&self) -> State {
-        *self.machine.state()
-    }
-
-    fn handle(&mut self, event: Event) -> Vec<Command> {
-        let mut commands = Vec::new();
-        self.machine.handle_with_context(&event, &mut commands);
-        commands
-    }
-
-    fn commands(
-        &mut self,
-        event: Event,
-        commands: Vec<Command>,
-        comment: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Vec<Effect<CampaignEffect>> {
-        let mut effects = Vec::new();
-        for command in commands {
-            match command {
-                Command::OpenReview => {
-                    let policy = self.input.review_policy.clone();
-                    effects.push(self.host.open_approval(Approval::Review, policy, at));
-                }
-                Command::OpenNextLevel => effects.extend(self.host.open_level(at)),
-                Command::OpenChange => {
-                    let policy = self.input.change_policy.clone();
-                    effects.push(self.host.open_approval(Approval::Change, policy, at));
-                }
-                Command::ApplyChange => {
-                    if let Some(ChangeRequest::Modify {
-                        end_at, budget_fen, ..
-                    }) = &self.change
-                    {
-                        effects.push(Effect::Domain(CampaignEffect::Apply(CampaignChange {
-                            campaign_id: self.input.campaign_id.clone(),
-                            end_at: *end_at,
-                            budget_fen: *budget_fen,
-                            by: self.host.submitter.username.clone(),
-                            at,
-                        })));
-                    }
-                }
-                Command::EndApproval => {
-                    self.host.end_approval();
-                    // an approved change stays for ApplyChange, which comes next
-                    if event != Event::ChangeApproved {
-                        self.change = None;
-                    }
-                }
-                Command::CancelApproval => {
-                    self.change = None;
-                    let reason = match event {
-                        Event::Withdraw => "withdrawn",
-                        Event::EndTime => "ended",
-                        _ => "cancelled",
-                    };
-                    effects.extend(self.host.cancel_approval(reason, at));
-                }
-                Command::NotifySubmitter => {
-                    let callback = Callback::CampaignPlanResult {
-                        campaign_id: self.input.campaign_id.clone(),
-                    };
-                    let state = self.state();
-                    effects.push(self.host.notify_submitter(
-                        event,
-                        state,
-                        comment,
-                        Some(callback),
-                        at,
-                    ));
-                }
-                Command::Evaluate => {
-                    effects.push(Effect::Domain(CampaignEffect::Evaluate(
-                        EvaluationRequest {
-                            campaign_id: self.input.campaign_id.clone(),
-                            at,
-                        },
-                    )));
-                }
+    fn command(&mut self, c: Commanded<'_, Event, Command>) -> Vec<Effect<CampaignEffect>> {
+        let (event, at) = (c.event, c.at);
+        match c.command {
+            Command::OpenReview => {
+                let policy = self.input.review_policy.clone();
+                vec![self.host.open_approval(Approval::Review, policy, at)]
             }
+            Command::OpenNextLevel => self.host.open_level(at).into_iter().collect(),
+            Command::OpenChange => {
+                let policy = self.input.change_policy.clone();
+                vec![self.host.open_approval(Approval::Change, policy, at)]
+            }
+            Command::ApplyChange => match &self.change {
+                Some(ChangeRequest::Modify {
+                    end_at, budget_fen, ..
+                }) => vec![Effect::Domain(CampaignEffect::Apply(CampaignChange {
+                    campaign_id: self.input.campaign_id.clone(),
+                    end_at: *end_at,
+                    budget_fen: *budget_fen,
+                    by: self.host.submitter.username.clone(),
+                    at,
+                }))],
+                _ => Vec::new(),
+            },
+            Command::EndApproval => {
+                self.host.end_approval();
+                // an approved change stays for ApplyChange, which comes next
+                if event != Event::ChangeApproved {
+                    self.change = None;
+                }
+                Vec::new()
+            }
+            Command::CancelApproval => {
+                self.change = None;
+                let reason = match event {
+                    Event::Withdraw => "withdrawn",
+                    Event::EndTime => "ended",
+                    _ => "cancelled",
+                };
+                self.host.cancel_approval(reason, at).into_iter().collect()
+            }
+            Command::NotifySubmitter => {
+                let callback = Callback::CampaignPlanResult {
+                    campaign_id: self.input.campaign_id.clone(),
+                };
+                let state = self.host.state();
+                vec![
+                    self.host
+                        .notify_submitter(event, state, c.comment, Some(callback), at),
+                ]
+            }
+            Command::Evaluate => vec![Effect::Domain(CampaignEffect::Evaluate(
+                EvaluationRequest {
+                    campaign_id: self.input.campaign_id.clone(),
+                    at,
+                },
+            ))],
         }
-        effects
     }
 
     async fn effect(ctx: &mut Ctx, effect: CampaignEffect) -> WorkflowResult<()> {
@@ -283,26 +237,13 @@ impl Process for CampaignWorkflow {
         self.change.clone()
     }
 
-    fn timer(&self) -> Option<(Due, DateTime<Utc>)> {
-        match self.state() {
-            State::Scheduled {} => Some((Due::Start, self.facts.start_at)),
-            State::Running {} | State::Paused {} => Some((Due::End, self.facts.end_at)),
-            _ => None,
-        }
-    }
-
-    fn timer_name(timer: Due) -> &'static str {
-        match timer {
-            Due::Start => "start",
-            Due::End => "end",
-        }
-    }
-
-    fn on_timer(timer: Due) -> Event {
-        match timer {
-            Due::Start => Event::StartTime,
-            Due::End => Event::EndTime,
-        }
+    fn timer(&self) -> Option<OwnTimer<Event>> {
+        let (name, event, at) = match self.host.state() {
+            State::Scheduled {} => ("start", Event::StartTime, self.facts.start_at),
+            State::Running {} | State::Paused {} => ("end", Event::EndTime, self.facts.end_at),
+            _ => return None,
+        };
+        Some(OwnTimer { name, event, at })
     }
 
     fn has_news(&self) -> bool {
@@ -314,7 +255,7 @@ impl Process for CampaignWorkflow {
         let at = now(ctx);
         let effects = ctx.state_mut(|s| {
             let result = s.results.pop_front().expect("woken for a result");
-            let state = s.state();
+            let state = s.host.state();
             let comment = format!(
                 "{}（{}）：{}",
                 result.kind, result.reference, result.summary
@@ -328,14 +269,9 @@ impl Process for CampaignWorkflow {
     }
 }
 
-#[workflow_methods]
-impl CampaignWorkflow {
+crate::process_workflow!(CampaignWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: CampaignInput) -> Self {
-        let mut machine = Campaign.state_machine();
-        let initial = *machine.state();
-        let mut first_commands = Vec::new();
-        machine.handle_with_context(&Event::Submit, &mut first_commands);
         let identity = Identity {
             key: input.campaign_id.clone(),
             business_key: input.campaign_id.clone(),
@@ -344,30 +280,12 @@ impl CampaignWorkflow {
             started_by: input.submitted_by.clone(),
         };
         Self {
-            host: Host::new(
-                identity,
-                input.facts.title.clone(),
-                initial,
-                first_commands,
-                input.comment.clone(),
-            ),
+            host: Host::new(identity, input.facts.title.clone(), input.comment.clone()),
             facts: input.facts.clone(),
             input,
-            machine,
             change: None,
             results: VecDeque::new(),
         }
-    }
-
-    #[run]
-    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<String> {
-        host::run(ctx).await
-    }
-
-    /// `{state, allowed_actions for the asking user, history, pending timers}`.
-    #[query]
-    pub fn view(&self, _ctx: &WorkflowContextView, viewer: Actor) -> ProcessView {
-        Host::view(self, &viewer)
     }
 
     /// A result from another system, recorded in the history by the loop (in the order received).
@@ -375,26 +293,4 @@ impl CampaignWorkflow {
     pub fn deliver_result(&mut self, _ctx: &mut SyncWorkflowContext<Self>, result: ExternalResult) {
         self.results.push_back(result);
     }
-
-    /// Refused — leaving nothing in the history — unless the host and the campaign allow it.
-    #[update_validator(act)]
-    fn validate_act(
-        &self,
-        _ctx: &WorkflowContextView,
-        request: &ActionRequest,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        host::validate(self, request)
-    }
-
-    /// Takes the action and answers once it is carried out.
-    #[update]
-    pub async fn act(ctx: &mut WorkflowContext<Self>, request: ActionRequest) -> Acted {
-        host::act(ctx, request).await
-    }
-
-    /// Answers once the process has started and carried out every accepted action.
-    #[update]
-    pub async fn settled(ctx: &mut WorkflowContext<Self>, viewer: Actor) -> ProcessView {
-        host::settled(ctx, viewer).await
-    }
-}
+});

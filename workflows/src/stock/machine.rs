@@ -229,6 +229,8 @@ impl Table for StockChange {
     type Command = Command;
     const STATES: &'static [State] = &State::ALL;
     const ROWS: &'static [Transition] = TRANSITIONS;
+    const SUBMIT: Event = Event::Submit;
+    const WITHDRAW: Event = Event::Withdraw;
 
     fn is_terminal(state: State) -> bool {
         state.is_terminal()
