@@ -3,7 +3,7 @@
 // outcomes, and the action buttons a process page offers for the `allowed_actions` the server returns.
 // An unknown code is shown as it is, so a newer server never breaks a page.
 import type { MessageKey } from '@/locales'
-import type { TagType } from './benefit-labels'
+import type { TagType } from './benefits-labels'
 
 type Translate = (key: MessageKey, named?: Record<string, unknown>) => string
 
