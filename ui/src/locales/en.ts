@@ -1,5 +1,5 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
-import { benefitEn, merchantEn } from './benefit.en'
+import { benefitsEn, merchantEn } from './benefits.en'
 import { esbEn } from './esb.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
@@ -702,7 +702,7 @@ const en: LocaleMessages = {
     forbiddenDesc: 'You do not have permission for this page. Please ask an administrator.',
     backHome: 'Back to home',
   },
-  benefit: benefitEn,
+  benefits: benefitsEn,
   merchant: merchantEn,
   campaign: campaignEn,
   task: taskEn,

@@ -4,18 +4,6 @@ import type { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
 
 export const campaignEn: Widen<typeof campaignZhCN> = {
-  state: {
-    Draft: 'Draft',
-    FirstReview: 'Awaiting first review',
-    SecondReview: 'Awaiting second review',
-    Scheduled: 'Scheduled',
-    Running: 'Running',
-    Paused: 'Paused',
-    Ended: 'Ended',
-    Evaluated: 'Evaluated',
-    Rejected: 'Rejected',
-    Cancelled: 'Cancelled',
-  },
   type: {
     grant: 'Grant',
     lottery: 'Lottery',
@@ -334,16 +322,6 @@ export const taskEn: Widen<typeof taskZhCN> = {
 }
 
 export const processEn: Widen<typeof processZhCN> = {
-  type: {
-    campaign: 'Campaign approval',
-    stockChange: 'Stock change',
-  },
-  stockState: {
-    Requested: 'Requested',
-    UnderReview: 'Under review',
-    Applied: 'Applied',
-    Withdrawn: 'Withdrawn',
-  },
   list: {
     type: 'Process',
     state: 'State',

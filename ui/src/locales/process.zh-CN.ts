@@ -1,18 +1,7 @@
 // 营销中心 (campaigns) and 流程中心 (inbox, monitor, approval policies) strings (zh-CN), kept apart from
-// zh-CN.ts for size; zh-CN.ts includes them. State names and colours follow the issue-5 contract table.
+// zh-CN.ts for size; zh-CN.ts includes them. Process types and states are named by the server (GET
+// /api/v1/process-kinds, stores/process-kind.ts), not here.
 export const campaignZhCN = {
-  state: {
-    Draft: '草稿',
-    FirstReview: '待初审',
-    SecondReview: '待复核',
-    Scheduled: '待发布',
-    Running: '进行中',
-    Paused: '已暂停',
-    Ended: '已结束',
-    Evaluated: '已评估',
-    Rejected: '已驳回',
-    Cancelled: '已取消',
-  },
   type: {
     grant: '派发',
     lottery: '抽奖',
@@ -331,16 +320,6 @@ export const taskZhCN = {
 }
 
 export const processZhCN = {
-  type: {
-    campaign: '营销活动审批',
-    stockChange: '库存变动审批',
-  },
-  stockState: {
-    Requested: '已申请',
-    UnderReview: '审批中',
-    Applied: '已入库',
-    Withdrawn: '已撤回',
-  },
   list: {
     type: '流程类型',
     state: '状态',

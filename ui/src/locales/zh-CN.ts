@@ -1,6 +1,6 @@
 // Simplified Chinese, the default language. Every visible string of the UI lives here and in en.ts;
 // the type of this object is the schema en.ts must match key for key.
-import { benefitZhCN, merchantZhCN } from './benefit.zh-CN'
+import { benefitsZhCN, merchantZhCN } from './benefits.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
@@ -702,7 +702,7 @@ const zhCN = {
     forbiddenDesc: '您没有访问该页面的权限，如需开通请联系管理员。',
     backHome: '返回首页',
   },
-  benefit: benefitZhCN,
+  benefits: benefitsZhCN,
   merchant: merchantZhCN,
   campaign: campaignZhCN,
   task: taskZhCN,

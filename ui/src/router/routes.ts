@@ -104,33 +104,33 @@ export const routes: RouteRecordRaw[] = [
       {
         path: 'benefit/templates',
         name: 'benefit-templates',
-        component: () => import('@/views/benefit/template/index.vue'),
+        component: () => import('@/views/benefits/template/index.vue'),
         meta: { title: 'menu.benefitTemplates', permission: PERMISSIONS.benefitTemplateView },
       },
       {
         // ?code=<template code> opens that template's movements.
         path: 'benefit/stock',
         name: 'benefit-stock',
-        component: () => import('@/views/benefit/stock/index.vue'),
+        component: () => import('@/views/benefits/stock/index.vue'),
         meta: { title: 'menu.benefitStock', permission: PERMISSIONS.benefitStockView },
       },
       {
         path: 'benefit/coupons',
         name: 'benefit-coupons',
-        component: () => import('@/views/benefit/coupon/index.vue'),
+        component: () => import('@/views/benefits/coupon/index.vue'),
         meta: { title: 'menu.benefitCoupons', permission: PERMISSIONS.benefitCouponView },
       },
       {
         path: 'benefit/redemptions',
         name: 'benefit-redemptions',
-        component: () => import('@/views/benefit/redemption/index.vue'),
+        component: () => import('@/views/benefits/redemption/index.vue'),
         meta: { title: 'menu.benefitRedemptions', permission: PERMISSIONS.benefitRedemptionView },
       },
       {
         // A merchant cashier's till page.
         path: 'benefit/redeem',
         name: 'benefit-redeem',
-        component: () => import('@/views/benefit/redeem/index.vue'),
+        component: () => import('@/views/benefits/redeem/index.vue'),
         meta: { title: 'menu.benefitRedeem', permission: PERMISSIONS.benefitCouponRedeem },
       },
       {
@@ -235,21 +235,21 @@ export const routes: RouteRecordRaw[] = [
         // From the user menu; the only page open while the password must be changed (then without the menu).
         path: 'password',
         name: 'password',
-        component: () => import('@/views/account/password/index.vue'),
+        component: () => import('@/views/identity/password/index.vue'),
         meta: { title: 'password.title' },
       },
       {
         // The only page open while a role requires a second factor the user has not set up (no side menu).
         path: 'account/totp-enrol',
         name: 'totp-enrol',
-        component: () => import('@/views/account/totp-enrol/index.vue'),
+        component: () => import('@/views/identity/totp-enrol/index.vue'),
         meta: { title: 'totp.enrolTitle' },
       },
       {
         // 个人中心, from the user menu.
         path: 'account/profile',
         name: 'profile',
-        component: () => import('@/views/account/profile/index.vue'),
+        component: () => import('@/views/identity/profile/index.vue'),
         meta: { title: 'profile.title' },
       },
       {

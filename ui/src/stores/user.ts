@@ -4,7 +4,7 @@
 // and the server's message to show once on the login page when a session ended under the user.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import * as session from '@/api/auth/session'
+import * as session from '@/api/identity/session'
 import type { LastLogin, LoginRequest, LoginResponse, SecondFactor, User } from '@/api/types'
 
 export const useUserStore = defineStore('user', () => {

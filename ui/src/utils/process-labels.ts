@@ -1,34 +1,19 @@
-// Names and colours of the process codes the server sends: campaign states (one colour per state, the
-// same in tags and in the state diagram), campaign types and channels, process types, task statuses and
-// outcomes, and the action buttons a process page offers for the `allowed_actions` the server returns.
-// An unknown code is shown as it is, so a newer server never breaks a page.
+// Names and colours of the process codes the server sends. Process kinds and their states are named
+// from the server's own list (GET /api/v1/process-kinds, see stores/process-kind.ts) in the UI language;
+// the UI keeps only the colour of each state (the same in tags and in the state diagram), campaign types
+// and channels, task statuses and outcomes, and the action buttons a process page offers for the
+// `allowed_actions` the server returns. An unknown code is shown as it is, so a newer server never breaks
+// a page.
+import type { ProcessKind } from '@/api/process/kind'
 import type { MessageKey } from '@/locales'
-import type { TagType } from './benefit-labels'
+import type { TagType } from './benefits-labels'
 
 type Translate = (key: MessageKey, named?: Record<string, unknown>) => string
-
-export const CAMPAIGN_STATES = [
-  'Draft',
-  'FirstReview',
-  'SecondReview',
-  'Scheduled',
-  'Running',
-  'Paused',
-  'Ended',
-  'Evaluated',
-  'Rejected',
-  'Cancelled',
-] as const
-export type CampaignStateCode = (typeof CAMPAIGN_STATES)[number]
 
 export const CAMPAIGN_TYPES = ['grant', 'lottery', 'seckill'] as const
 export const CHANNELS = ['mobile_banking', 'wechat', 'h5', 'sms', 'branch'] as const
 export const MAX_CHANNELS = 5
 export const MAX_RULES = 20
-export const PROCESS_TYPES = ['campaign', 'stock-change'] as const
-/** The states of 库存变动审批 (stock-change) that a campaign does not have. */
-export const STOCK_STATES = ['Requested', 'UnderReview', 'Applied', 'Withdrawn'] as const
-export type StockStateCode = (typeof STOCK_STATES)[number]
 
 function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
   return (list as readonly string[]).includes(value)
@@ -51,8 +36,12 @@ export const TAG_COLORS: Readonly<Record<TagType, string>> = {
   danger: '#f56c6c',
 }
 
-/** The contract's colour table: Paused is the darker warning, Evaluated a plain success. */
-export const STATE_STYLES: Readonly<Record<CampaignStateCode, StateStyle>> = {
+/**
+ * Colours by state id, whatever the kind: a state id means the same thing in every machine (Rejected is
+ * red in a campaign and in a stock change). Paused is the darker warning, Evaluated a plain success.
+ */
+export const STATE_STYLES: Readonly<Record<string, StateStyle>> = {
+  // 营销活动 (campaign)
   Draft: { type: 'info', effect: 'light', color: TAG_COLORS.info },
   FirstReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
   SecondReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
@@ -63,33 +52,81 @@ export const STATE_STYLES: Readonly<Record<CampaignStateCode, StateStyle>> = {
   Evaluated: { type: 'success', effect: 'plain', color: '#529b2e' },
   Rejected: { type: 'danger', effect: 'light', color: TAG_COLORS.danger },
   Cancelled: { type: 'info', effect: 'light', color: TAG_COLORS.info },
-}
-
-export const STOCK_STATE_STYLES: Readonly<Record<StockStateCode, StateStyle>> = {
+  // 库存变动审批 (stock-change)
   Requested: { type: 'info', effect: 'light', color: TAG_COLORS.info },
   UnderReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
   Applied: { type: 'success', effect: 'light', color: TAG_COLORS.success },
   Withdrawn: { type: 'info', effect: 'light', color: TAG_COLORS.info },
 }
 
-const UNKNOWN_STYLE: StateStyle = { type: 'info', effect: 'plain', color: TAG_COLORS.info }
+/** A state the UI has no colour for (a newer kind's): grey, plain. */
+export const UNKNOWN_STYLE: StateStyle = { type: 'info', effect: 'plain', color: TAG_COLORS.info }
 
 export function stateStyle(state: string): StateStyle {
-  if (isOneOf(CAMPAIGN_STATES, state)) return STATE_STYLES[state]
-  return isOneOf(STOCK_STATES, state) ? STOCK_STATE_STYLES[state] : UNKNOWN_STYLE
+  return Object.hasOwn(STATE_STYLES, state) ? STATE_STYLES[state]! : UNKNOWN_STYLE
+}
+
+/** The server's name in the UI language: Chinese for zh-CN, English otherwise. */
+function named(item: { label_zh: string; label_en: string }, locale: string): string {
+  return locale.startsWith('zh') ? item.label_zh : item.label_en
+}
+
+/** The kind whose code is `code`, if the server named it. */
+export function findKind(kinds: readonly ProcessKind[], code: string): ProcessKind | undefined {
+  return kinds.find((k) => k.code === code)
+}
+
+/** A process type's name (营销活动, 库存变动审批 …), or its code when the server did not name it. */
+export function processTypeLabel(code: string, kinds: readonly ProcessKind[], locale: string): string {
+  const kind = findKind(kinds, code)
+  return kind ? named(kind, locale) : code
+}
+
+/**
+ * A state's name: from the diagram of `kindCode` when given, else from the first kind that has the state
+ * (a state id is named alike in every kind), else the id as it is.
+ */
+export function stateName(state: string, kinds: readonly ProcessKind[], locale: string, kindCode?: string): string {
+  const own = kindCode === undefined ? undefined : findKind(kinds, kindCode)
+  const found = own?.diagram.states.find((s) => s.id === state) ?? kinds.flatMap((k) => k.diagram.states).find((s) => s.id === state)
+  return found ? named(found, locale) : state
 }
 
 export interface StateLabel extends StateStyle {
   text: string
 }
 
-export function stateLabel(state: string, t: Translate): StateLabel {
-  const text = isOneOf(CAMPAIGN_STATES, state)
-    ? t(`campaign.state.${state}`)
-    : isOneOf(STOCK_STATES, state)
-      ? t(`process.stockState.${state}`)
-      : state
-  return { ...stateStyle(state), text }
+export function stateLabel(state: string, kinds: readonly ProcessKind[], locale: string, kindCode?: string): StateLabel {
+  return { ...stateStyle(state), text: stateName(state, kinds, locale, kindCode) }
+}
+
+/** A select option: the code sent to the server and its name. */
+export interface CodeOption {
+  value: string
+  label: string
+}
+
+/** The process types a filter offers: every kind the server runs, in its order. */
+export function processTypeOptions(kinds: readonly ProcessKind[], locale: string): CodeOption[] {
+  return kinds.map((k) => ({ value: k.code, label: named(k, locale) }))
+}
+
+/**
+ * The states a filter offers: those of kind `kindCode` in its diagram's order, or, with no kind chosen
+ * (or one the server did not name), those of every kind, each id once.
+ */
+export function stateOptions(kinds: readonly ProcessKind[], locale: string, kindCode?: string): CodeOption[] {
+  const own = kindCode ? findKind(kinds, kindCode) : undefined
+  const seen = new Set<string>()
+  const options: CodeOption[] = []
+  for (const kind of own ? [own] : kinds) {
+    for (const s of kind.diagram.states) {
+      if (seen.has(s.id)) continue
+      seen.add(s.id)
+      options.push({ value: s.id, label: named(s, locale) })
+    }
+  }
+  return options
 }
 
 export function campaignTypeLabel(type: string, t: Translate): string {
@@ -98,12 +135,6 @@ export function campaignTypeLabel(type: string, t: Translate): string {
 
 export function channelLabel(channel: string, t: Translate): string {
   return isOneOf(CHANNELS, channel) ? t(`campaign.channel.${channel}`) : channel
-}
-
-export function processTypeLabel(type: string, t: Translate): string {
-  if (type === 'campaign') return t('process.type.campaign')
-  if (type === 'stock-change') return t('process.type.stockChange')
-  return type
 }
 
 const TASK_STATUS_TAG: Readonly<Record<string, TagType>> = { open: 'warning', done: 'success', cancelled: 'info' }
@@ -122,8 +153,9 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
 }
 
 /**
- * The page of the business object a task or process is about: a campaign's (its id is the business
- * key), or a template's stock (a stock change's business key is the template code).
+ * The page of the business object a task or process is about, by kind code: a campaign's (its id is the
+ * business key), or a template's stock (a stock change's business key is the template code); null for a
+ * kind whose page the UI does not have (the process page serves then).
  */
 export function businessLink(processType: string, businessKey: string): string | null {
   if (processType === 'campaign') return `/campaign/${businessKey}`

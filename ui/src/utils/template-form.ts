@@ -3,7 +3,7 @@
 // validity are frozen on the server; the form then sends the row's own values for them, untouched by the
 // pickers' rounding, so an edit of the name or a limit never trips QY-BEN-1013.
 import type { TemplateRow, TemplateTerms } from '@/api/types'
-import type { TemplateKind } from '@/utils/benefit-labels'
+import type { TemplateKind } from '@/utils/benefits-labels'
 import { beijingToRfc3339, toBeijingWallClock } from '@/utils/date'
 import { fenToInput, permilleToZhe, yuanToFen, zheToPermille } from '@/utils/money'
 

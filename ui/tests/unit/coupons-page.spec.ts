@@ -6,8 +6,8 @@ import type * as ElementPlus from 'element-plus'
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import { couponCode, listCoupons } from '@/api/benefit/coupon'
-import { listTemplates } from '@/api/benefit/template'
+import { couponCode, listCoupons } from '@/api/benefits/coupon'
+import { listTemplates } from '@/api/benefits/template'
 import { ApiError } from '@/api/error'
 import type { CouponRow } from '@/api/types'
 import { permission } from '@/directives/permission'
@@ -15,11 +15,11 @@ import { i18n, setLocale } from '@/locales'
 import { PERMISSIONS } from '@/router/menu'
 import { useUserStore } from '@/stores/user'
 import { showError } from '@/utils/notify'
-import CouponsView from '@/views/benefit/coupon/index.vue'
+import CouponsView from '@/views/benefits/coupon/index.vue'
 import { makeUser } from './fixtures'
 
-vi.mock('@/api/benefit/coupon', () => ({ listCoupons: vi.fn(), exportCoupons: vi.fn(), couponCode: vi.fn() }))
-vi.mock('@/api/benefit/template', () => ({ listTemplates: vi.fn() }))
+vi.mock('@/api/benefits/coupon', () => ({ listCoupons: vi.fn(), exportCoupons: vi.fn(), couponCode: vi.fn() }))
+vi.mock('@/api/benefits/template', () => ({ listTemplates: vi.fn() }))
 vi.mock('@/utils/notify', () => ({ showError: vi.fn() }))
 vi.mock('element-plus', async (importOriginal) => ({ ...(await importOriginal<typeof ElementPlus>()), ElMessage: vi.fn() }))
 

@@ -1,13 +1,13 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { RouteLocationNormalized } from 'vue-router'
-import { me } from '@/api/auth/session'
+import { me } from '@/api/identity/session'
 import { authGuard, router, safeRedirect } from '@/router'
 import { PERMISSIONS } from '@/router/menu'
 import { useUserStore } from '@/stores/user'
 import { makeUser } from './fixtures'
 
-vi.mock('@/api/auth/session', () => ({ me: vi.fn(), login: vi.fn(), logout: vi.fn(), changePassword: vi.fn() }))
+vi.mock('@/api/identity/session', () => ({ me: vi.fn(), login: vi.fn(), logout: vi.fn(), changePassword: vi.fn() }))
 const meMock = vi.mocked(me)
 
 const to = (path: string): RouteLocationNormalized => router.resolve(path) as RouteLocationNormalized

@@ -2,7 +2,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter, type Router } from 'vue-router'
-import { getCaptcha, login, me } from '@/api/auth/session'
+import { getCaptcha, login, me } from '@/api/identity/session'
 import { toApiError } from '@/api/error'
 import type { LoginResponse } from '@/api/types'
 import { i18n, setLocale } from '@/locales'
@@ -14,7 +14,7 @@ import LoginView from '@/views/login/index.vue'
 import { makeUser } from './fixtures'
 import { errorBody } from './helpers'
 
-vi.mock('@/api/auth/session', () => ({
+vi.mock('@/api/identity/session', () => ({
   getCaptcha: vi.fn(),
   login: vi.fn(),
   me: vi.fn(),

@@ -2,18 +2,18 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter, type Router } from 'vue-router'
-import { changePassword, logout } from '@/api/auth/session'
+import { changePassword, logout } from '@/api/identity/session'
 import { toApiError } from '@/api/error'
 import { i18n, setLocale } from '@/locales'
 import { authGuard } from '@/router'
 import { useUserStore } from '@/stores/user'
 import type * as Notify from '@/utils/notify'
 import { showError } from '@/utils/notify'
-import PasswordView from '@/views/account/password/index.vue'
+import PasswordView from '@/views/identity/password/index.vue'
 import { makeUser } from './fixtures'
 import { errorBody } from './helpers'
 
-vi.mock('@/api/auth/session', () => ({ changePassword: vi.fn(), logout: vi.fn(), me: vi.fn(), login: vi.fn() }))
+vi.mock('@/api/identity/session', () => ({ changePassword: vi.fn(), logout: vi.fn(), me: vi.fn(), login: vi.fn() }))
 vi.mock('@/utils/notify', async (importOriginal) => ({
   ...(await importOriginal<typeof Notify>()),
   showError: vi.fn(),

@@ -1,27 +1,29 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import type { ProcessKind } from '@/api/process/kind'
 import { i18n, setLocale, type MessageKey } from '@/locales'
 import {
   actionButtons,
   businessLink,
-  CAMPAIGN_STATES,
   decisionNeedsComment,
   durationText,
   outcomeLabel,
   processTypeLabel,
+  processTypeOptions,
   stateLabel,
+  stateOptions,
   STATE_STYLES,
   stateStyle,
   TAG_COLORS,
 } from '@/utils/process-labels'
+import { CAMPAIGN_KIND, PROCESS_KINDS } from './fixtures/process-kinds'
 
 const t = (key: MessageKey, named?: Record<string, unknown>) => i18n.global.t(key, named ?? {})
 
 afterEach(() => setLocale('zh-CN'))
 
-describe('campaign state labels and colours', () => {
-  it('names every state of the contract in Chinese, with its tag colour', () => {
-    setLocale('zh-CN')
-    const shown = Object.fromEntries(CAMPAIGN_STATES.map((s) => [s, [stateLabel(s, t).text, stateLabel(s, t).type]]))
+describe('state labels and colours', () => {
+  it('names every campaign state from the server, in Chinese, with its tag colour', () => {
+    const shown = Object.fromEntries(CAMPAIGN_KIND.diagram.states.map(({ id }) => [id, [stateLabel(id, PROCESS_KINDS, 'zh-CN').text, stateLabel(id, PROCESS_KINDS, 'zh-CN').type]]))
     expect(shown).toEqual({
       Draft: ['草稿', 'info'],
       FirstReview: ['待初审', 'warning'],
@@ -36,10 +38,21 @@ describe('campaign state labels and colours', () => {
     })
   })
 
-  it('names them in English too', () => {
-    setLocale('en')
-    expect(stateLabel('FirstReview', t).text).toBe('Awaiting first review')
-    expect(stateLabel('Scheduled', t).text).toBe('Scheduled')
+  it("takes the server's English names in English", () => {
+    expect(stateLabel('FirstReview', PROCESS_KINDS, 'en').text).toBe('First review')
+    expect(stateLabel('UnderReview', PROCESS_KINDS, 'en').text).toBe('Under review')
+  })
+
+  it("names a state from its own kind's diagram first", () => {
+    const kinds: ProcessKind[] = [
+      CAMPAIGN_KIND,
+      { code: 'refund', label_zh: '退款', label_en: 'Refund', diagram: { states: [{ id: 'Rejected', label_zh: '退款被拒', label_en: 'Refused', terminal: true }], transitions: [] } },
+    ]
+    expect(stateLabel('Rejected', kinds, 'zh-CN', 'refund').text).toBe('退款被拒')
+    expect(stateLabel('Rejected', kinds, 'zh-CN', 'campaign').text).toBe('已驳回')
+    // No kind given, or one without the state: the first kind that has it.
+    expect(stateLabel('Rejected', kinds, 'zh-CN').text).toBe('已驳回')
+    expect(stateLabel('Draft', kinds, 'zh-CN', 'refund').text).toBe('草稿')
   })
 
   it('sets Paused apart (dark) and Evaluated (plain) from the states sharing their colour', () => {
@@ -49,27 +62,56 @@ describe('campaign state labels and colours', () => {
   })
 
   it('draws the diagram in the tag colours', () => {
-    for (const s of CAMPAIGN_STATES) {
-      const style = STATE_STYLES[s]
-      if (style.effect === 'light') expect(style.color, s).toBe(TAG_COLORS[style.type])
+    for (const [id, style] of Object.entries(STATE_STYLES)) {
+      if (style.effect === 'light') expect(style.color, id).toBe(TAG_COLORS[style.type])
     }
   })
 
-  it('names the stock-change states too', () => {
-    expect(stateLabel('UnderReview', t)).toMatchObject({ text: '审批中', type: 'warning' })
-    expect(stateLabel('Applied', t)).toMatchObject({ text: '已入库', type: 'success' })
+  it('names the stock-change states too, in their colours', () => {
+    expect(stateLabel('UnderReview', PROCESS_KINDS, 'zh-CN', 'stock-change')).toMatchObject({ text: '审批中', type: 'warning' })
+    expect(stateLabel('Applied', PROCESS_KINDS, 'zh-CN', 'stock-change')).toMatchObject({ text: '已入库', type: 'success' })
   })
 
-  it('shows an unknown state as it is, in grey', () => {
-    expect(stateLabel('Archived', t)).toMatchObject({ text: 'Archived', type: 'info' })
+  it('shows an unknown state as it is, in a neutral grey', () => {
+    expect(stateLabel('Archived', PROCESS_KINDS, 'zh-CN')).toMatchObject({ text: 'Archived', type: 'info', effect: 'plain' })
+    expect(stateLabel('toString', PROCESS_KINDS, 'zh-CN')).toMatchObject({ text: 'toString', type: 'info', effect: 'plain' })
+  })
+
+  it('shows states as their ids until the kinds have arrived', () => {
+    expect(stateLabel('FirstReview', [], 'zh-CN')).toMatchObject({ text: 'FirstReview', type: 'warning' })
   })
 })
 
-describe('process types and task outcomes', () => {
-  it('names the process types and leaves unknown ones as they are', () => {
-    expect(processTypeLabel('campaign', t)).toBe('营销活动审批')
-    expect(processTypeLabel('stock-change', t)).toBe('库存变动审批')
-    expect(processTypeLabel('refund', t)).toBe('refund')
+describe('process types and their filters', () => {
+  it("names the process types in the UI language and leaves unknown ones as they are", () => {
+    expect(processTypeLabel('campaign', PROCESS_KINDS, 'zh-CN')).toBe('营销活动')
+    expect(processTypeLabel('stock-change', PROCESS_KINDS, 'zh-CN')).toBe('库存变动审批')
+    expect(processTypeLabel('stock-change', PROCESS_KINDS, 'en')).toBe('Stock change')
+    expect(processTypeLabel('refund', PROCESS_KINDS, 'zh-CN')).toBe('refund')
+  })
+
+  it('offers every kind the server runs, in its order', () => {
+    expect(processTypeOptions(PROCESS_KINDS, 'zh-CN')).toEqual([
+      { value: 'campaign', label: '营销活动' },
+      { value: 'stock-change', label: '库存变动审批' },
+    ])
+    const more = [...PROCESS_KINDS, { code: 'merchant-onboarding', label_zh: '商户入驻审核', label_en: 'Merchant onboarding', diagram: { states: [], transitions: [] } }]
+    expect(processTypeOptions(more, 'en').map((o) => o.label)).toEqual(['Campaign', 'Stock change', 'Merchant onboarding'])
+  })
+
+  it("offers one kind's states in its diagram's order, or every kind's, each state once", () => {
+    expect(stateOptions(PROCESS_KINDS, 'zh-CN', 'stock-change')).toEqual([
+      { value: 'Requested', label: '已申请' },
+      { value: 'UnderReview', label: '审批中' },
+      { value: 'Applied', label: '已入库' },
+      { value: 'Rejected', label: '已驳回' },
+      { value: 'Withdrawn', label: '已撤回' },
+    ])
+    const all = stateOptions(PROCESS_KINDS, 'zh-CN').map((o) => o.value)
+    expect(all).toEqual(['Draft', 'FirstReview', 'SecondReview', 'Scheduled', 'Running', 'Paused', 'Ended', 'Evaluated', 'Rejected', 'Cancelled', 'Requested', 'UnderReview', 'Applied', 'Withdrawn'])
+    // A kind the server did not name: every state.
+    expect(stateOptions(PROCESS_KINDS, 'zh-CN', 'refund')).toHaveLength(all.length)
+    expect(stateOptions([], 'zh-CN')).toEqual([])
   })
 
   it('links a task to its business object: the campaign, or the template stock', () => {
@@ -77,7 +119,9 @@ describe('process types and task outcomes', () => {
     expect(businessLink('stock-change', 'DEMO MJ')).toBe('/benefit/stock?code=DEMO%20MJ')
     expect(businessLink('refund', 'r-1')).toBeNull()
   })
+})
 
+describe('task outcomes', () => {
   it('colours outcomes: approve green, reject red, return amber', () => {
     expect(outcomeLabel('approve', t)).toEqual({ text: '同意', type: 'success' })
     expect(outcomeLabel('reject', t)).toEqual({ text: '驳回', type: 'danger' })

@@ -3,7 +3,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { watch } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import { reauth } from '@/api/auth/session'
+import { reauth } from '@/api/identity/session'
 import { configureClient, resetClientHooks, unwrap } from '@/api/client'
 import { toApiError } from '@/api/error'
 import { createReauthGate, type ReauthGate } from '@/auth/reauth'
@@ -13,7 +13,7 @@ import { useUserStore } from '@/stores/user'
 import { makeUser } from './fixtures'
 import { errorBody, fakeServer, json, settle } from './helpers'
 
-vi.mock('@/api/auth/session', () => ({ reauth: vi.fn(), logout: vi.fn(), me: vi.fn(), login: vi.fn(), changePassword: vi.fn() }))
+vi.mock('@/api/identity/session', () => ({ reauth: vi.fn(), logout: vi.fn(), me: vi.fn(), login: vi.fn(), changePassword: vi.fn() }))
 const reauthMock = vi.mocked(reauth)
 
 const INFO = '/api/v1/system/info'

@@ -36,7 +36,7 @@ vi.mock('@/api/client', async (importOriginal) => {
   }
   return { ...actual, client: actual.createApiClient({ baseUrl: 'http://quanyi.test', fetch: fetch as typeof globalThis.fetch }) }
 })
-vi.mock('@/api/auth/session', () => ({ reauth: vi.fn(), logout: vi.fn(), me: vi.fn(), login: vi.fn(), changePassword: vi.fn() }))
+vi.mock('@/api/identity/session', () => ({ reauth: vi.fn(), logout: vi.fn(), me: vi.fn(), login: vi.fn(), changePassword: vi.fn() }))
 
 const STEP_UP = errorBody('QY-AUTH-0011', '该操作需要重新验证身份：请先输入密码确认')
 const PARAMETER = '/api/v1/system/parameters/security.login.max_failures'

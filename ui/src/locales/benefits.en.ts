@@ -1,9 +1,9 @@
 // 营销权益 and 商户信息 strings (en); en.ts includes them. Same keys as benefit.zh-CN.ts.
-import type { benefitZhCN, merchantZhCN } from './benefit.zh-CN'
+import type { benefitsZhCN, merchantZhCN } from './benefits.zh-CN'
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
 
-export const benefitEn: Widen<typeof benefitZhCN> = {
+export const benefitsEn: Widen<typeof benefitsZhCN> = {
   kind: {
     threshold: 'Min. spend',
     discount: 'Discount',

@@ -26,19 +26,19 @@ export interface Label {
 }
 
 export function kindLabel(kind: string, t: Translate): Label {
-  return isOneOf(TEMPLATE_KINDS, kind) ? { text: t(`benefit.kind.${kind}`), type: KIND_TAG[kind] } : { text: kind, type: 'info' }
+  return isOneOf(TEMPLATE_KINDS, kind) ? { text: t(`benefits.kind.${kind}`), type: KIND_TAG[kind] } : { text: kind, type: 'info' }
 }
 
 export function templateStatusLabel(status: string, t: Translate): Label {
-  return isOneOf(TEMPLATE_STATUSES, status) ? { text: t(`benefit.status.${status}`), type: STATUS_TAG[status] } : { text: status, type: 'info' }
+  return isOneOf(TEMPLATE_STATUSES, status) ? { text: t(`benefits.status.${status}`), type: STATUS_TAG[status] } : { text: status, type: 'info' }
 }
 
 export function couponStatusLabel(status: string, t: Translate): Label {
-  return isOneOf(COUPON_STATUSES, status) ? { text: t(`benefit.couponStatus.${status}`), type: COUPON_TAG[status] } : { text: status, type: 'info' }
+  return isOneOf(COUPON_STATUSES, status) ? { text: t(`benefits.couponStatus.${status}`), type: COUPON_TAG[status] } : { text: status, type: 'info' }
 }
 
 export function movementKindLabel(kind: string, t: Translate): Label {
-  return isOneOf(MOVEMENT_KINDS, kind) ? { text: t(`benefit.movementKind.${kind}`), type: MOVEMENT_TAG[kind] } : { text: kind, type: 'info' }
+  return isOneOf(MOVEMENT_KINDS, kind) ? { text: t(`benefits.movementKind.${kind}`), type: MOVEMENT_TAG[kind] } : { text: kind, type: 'info' }
 }
 
 /** The stock a template has had in all: what is left plus what was claimed (initial + added − withdrawn). */

@@ -1,5 +1,5 @@
 // 营销权益 and 商户信息 strings (zh-CN), kept apart from zh-CN.ts for size; zh-CN.ts includes them.
-export const benefitZhCN = {
+export const benefitsZhCN = {
   kind: {
     threshold: '满减',
     discount: '折扣',
