@@ -893,6 +893,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/process-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The process kinds there are, with their labels and state diagrams (the UI's names for them). */
+        get: operations["kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/processes": {
         parameters: {
             query?: never;
@@ -1936,7 +1953,7 @@ export interface components {
              */
             priority: number;
         };
-        /** @description A process type's machine as a graph: its states and its transition table. */
+        /** @description A process kind's machine as a graph: its states and its transition table. */
         Diagram: {
             states: components["schemas"]["DiagramState"][];
             transitions: components["schemas"]["DiagramTransition"][];
@@ -2333,6 +2350,14 @@ export interface components {
             /** @description The process in the Temporal UI, when one is configured. */
             temporal_url?: string | null;
             timeline: components["schemas"]["TimelineEntry"][];
+        };
+        /** @description A durable process kind: its code, its names, its machine. */
+        ProcessKindView: {
+            /** @description The type string: `campaign`, `stock-change`, …. */
+            code: string;
+            diagram: components["schemas"]["Diagram"];
+            label_en: string;
+            label_zh: string;
         };
         ProcessPage: {
             items: components["schemas"]["ProcessRow"][];
@@ -7230,6 +7255,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceCatalogue"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessKindView"][];
                 };
             };
             /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */

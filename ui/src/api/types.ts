@@ -151,3 +151,4 @@ export type NotificationRow = NotificationPage['items'][number]
 export type OutboundQuery = NonNullable<paths['/api/v1/esb/outbound']['get']['parameters']['query']>
 export type OutboundPage = ResponseJson<'/api/v1/esb/outbound', 'get', 200>
 export type OutboundCall = OutboundPage['items'][number]
+export type ProcessKind = ResponseJson<'/api/v1/process-kinds', 'get', 200>[number]
