@@ -20,7 +20,7 @@ pub static SPEC: KindSpec = KindSpec {
     label_zh: "探针",
     label_en: "Probe",
     policy_key: "probe",
-    diagram: diagram,
+    diagram,
 };
 
 fn diagram() -> Diagram {

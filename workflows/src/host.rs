@@ -145,7 +145,7 @@ fn commanded<P: Process>(
 /// One thing a step does: a piece of bookkeeping, or the process's own effect.
 #[derive(Debug)]
 pub enum Effect<D> {
-    Entry(Entry),
+    Entry(Box<Entry>),
     Domain(D),
 }
 
@@ -276,13 +276,13 @@ impl<P: Process> Host<P> {
         actor: String,
         comment: String,
     ) -> Effect<P::Effect> {
-        Effect::Entry(Entry::Record(self.record(
+        Effect::Entry(Box::new(Entry::Record(self.record(
             state,
             event,
             at,
             Some(actor),
             Some(comment),
-        )))
+        ))))
     }
 
     /// Starts an approval of kind `step` under `policy` and opens its first level's task.
@@ -317,11 +317,11 @@ impl<P: Process> Host<P> {
     /// The task of the open level, if there is an approval.
     pub fn open_level(&self, at: DateTime<Utc>) -> Option<Effect<P::Effect>> {
         let (_, approval) = self.approval.as_ref()?;
-        Some(Effect::Entry(Entry::Open(approval.task_opening(
+        Some(Effect::Entry(Box::new(Entry::Open(approval.task_opening(
             &self.workflow_id,
             &self.title,
             at,
-        ))))
+        )))))
     }
 
     /// Ends the approval whose last task is closed already.
@@ -339,10 +339,8 @@ impl<P: Process> Host<P> {
         let change = TaskChange::Cancelled {
             reason: reason.to_owned(),
         };
-        Some(Effect::Entry(Entry::Update(approval.task_update(
-            &self.workflow_id,
-            change,
-            at,
+        Some(Effect::Entry(Box::new(Entry::Update(
+            approval.task_update(&self.workflow_id, change, at),
         ))))
     }
 
@@ -356,7 +354,7 @@ impl<P: Process> Host<P> {
         at: DateTime<Utc>,
     ) -> Effect<P::Effect> {
         let label = P::KIND.label_zh();
-        Effect::Entry(Entry::Notify(Notice {
+        Effect::Entry(Box::new(Entry::Notify(Notice {
             key: format!("{}/{}/submitter", self.workflow_id, self.seq()),
             kind: NoticeKind::Submitter,
             workflow_id: self.workflow_id.clone(),
@@ -371,7 +369,7 @@ impl<P: Process> Host<P> {
                 comment.map(|c| format!("意见：{c}")).unwrap_or_default()
             ),
             at,
-        }))
+        })))
     }
 
     /// Whether `request` may happen now: the approval step's rules, the process's own, and one
@@ -500,9 +498,9 @@ pub async fn run<P: Process>(ctx: &mut WorkflowContext<P>) -> WorkflowResult<Str
         let submitter = host.submitter.username.clone();
         let comment = host.first_comment.take();
         host.record(initial, "Start", at, None, None);
-        let mut effects = vec![Effect::Entry(Entry::Record(
+        let mut effects = vec![Effect::Entry(Box::new(Entry::Record(
             host.history.last().cloned().expect("just recorded"),
-        ))];
+        )))];
         let state = s.host().state();
         let record = s.host_mut().record(
             state,
@@ -511,7 +509,7 @@ pub async fn run<P: Process>(ctx: &mut WorkflowContext<P>) -> WorkflowResult<Str
             Some(submitter),
             comment.clone(),
         );
-        effects.push(Effect::Entry(Entry::Record(record)));
+        effects.push(Effect::Entry(Box::new(Entry::Record(record))));
         let commands = std::mem::take(&mut s.host_mut().first_commands);
         effects.extend(commanded(
             s,
@@ -545,7 +543,11 @@ pub async fn run<P: Process>(ctx: &mut WorkflowContext<P>) -> WorkflowResult<Str
                     host.approval
                         .as_mut()
                         .map(|(_, a)| {
-                            Effect::Entry(Entry::Update(a.sla_fired(timer, &workflow_id, at)))
+                            Effect::Entry(Box::new(Entry::Update(a.sla_fired(
+                                timer,
+                                &workflow_id,
+                                at,
+                            ))))
                         })
                         .into_iter()
                         .collect()
@@ -592,7 +594,7 @@ fn action_effects<P: Process>(
             let update = approval.task_update(&workflow_id, change, at);
             let outcome = approval.decide(decision, at);
             let step = *step;
-            let mut effects = vec![Effect::Entry(Entry::Update(update))];
+            let mut effects = vec![Effect::Entry(Box::new(Entry::Update(update)))];
             match process.decided(step, outcome) {
                 Some(event) => effects.extend(transit(process, event, Some(&who), comment, at)),
                 None => effects.extend(process.host().open_level(at)),
@@ -629,8 +631,8 @@ fn action_effects<P: Process>(
                 at,
             };
             vec![
-                Effect::Entry(Entry::Update(update)),
-                Effect::Entry(Entry::Notify(notice)),
+                Effect::Entry(Box::new(Entry::Update(update))),
+                Effect::Entry(Box::new(Entry::Notify(notice))),
             ]
         }
         Action::Approval(ApprovalAction::Withdraw) => {
@@ -660,7 +662,7 @@ pub fn transit<P: Process>(
         let record = process
             .host_mut()
             .record(row.to, event.name(), at, actor, comment.clone());
-        effects.push(Effect::Entry(Entry::Record(record)));
+        effects.push(Effect::Entry(Box::new(Entry::Record(record))));
     }
     effects.extend(commanded(process, event, commands, comment.as_deref(), at));
     effects
@@ -688,8 +690,8 @@ pub async fn run_effects<P: Process>(
     let mut batch = Vec::new();
     for effect in effects {
         match effect {
-            Effect::Entry(entry) if batched => batch.push(entry),
-            Effect::Entry(entry) => one_by_one(ctx, entry).await?,
+            Effect::Entry(entry) if batched => batch.push(*entry),
+            Effect::Entry(entry) => one_by_one(ctx, *entry).await?,
             Effect::Domain(own) => {
                 step(ctx, std::mem::take(&mut batch)).await?;
                 Box::pin(P::effect(ctx, own)).await?;
