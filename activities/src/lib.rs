@@ -11,7 +11,6 @@ pub mod delivery;
 pub mod dictionaries;
 pub mod esb;
 pub mod identity;
-pub mod inbox;
 pub mod logs;
 pub mod menus;
 pub mod notify;

@@ -448,7 +448,7 @@ async fn request_stock_change(
 ) -> Result<StockChangePending, ApiError> {
     let kind = ProcessKind::StockChange;
     let (_, submitter) = crate::process::actor_of(state, user).await?;
-    let policy = quanyi_activities::inbox::policy_for(&state.pool, kind.policy_key(), "*")
+    let policy = quanyi_activities::process::inbox::policy_for(&state.pool, kind.policy_key(), "*")
         .await?
         .ok_or(ErrorCode::InvalidPolicy)?;
     let request = admin::request_increase(

@@ -18,7 +18,7 @@ use quanyi_activities::campaign::{
     Rule, UploadError, UploadReport,
 };
 use quanyi_activities::identity::User;
-use quanyi_activities::inbox::{TaskRow, TimelineEntry};
+use quanyi_activities::process::inbox::{TaskRow, TimelineEntry};
 use quanyi_activities::system::{self, DataScope};
 use quanyi_workflows::approval::Actor;
 use quanyi_workflows::campaign::{
@@ -370,7 +370,7 @@ async fn detail_of(
     campaign: CampaignRecord,
 ) -> Result<CampaignDetail, ApiError> {
     let workflow_id = ProcessKind::Campaign.workflow_id(&campaign.summary.id.to_string());
-    let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
+    let timeline = quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id).await?;
     let started = !timeline.is_empty();
     let mut part = ProcessPart {
         workflow_id: started.then(|| workflow_id.clone()),
@@ -639,7 +639,7 @@ pub async fn submit(
     let (_, actor_now) = door::actor_of(&state, &user).await?;
     let comment = comment(request.comment);
     let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
-    let started = !quanyi_activities::inbox::timeline(&state.pool, &workflow_id)
+    let started = !quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id)
         .await?
         .is_empty();
     if !started {
@@ -693,9 +693,13 @@ pub async fn start(
 ) -> Result<door::View, ApiError> {
     has_customers(record)?;
     let policy = |process_type: &'static str| async move {
-        quanyi_activities::inbox::policy_for(&state.pool, process_type, &record.summary.kind)
-            .await?
-            .ok_or_else(|| ApiError::from(ErrorCode::InvalidPolicy))
+        quanyi_activities::process::inbox::policy_for(
+            &state.pool,
+            process_type,
+            &record.summary.kind,
+        )
+        .await?
+        .ok_or_else(|| ApiError::from(ErrorCode::InvalidPolicy))
     };
     let input = CampaignInput {
         campaign_id: record.summary.id.to_string(),
@@ -781,7 +785,7 @@ pub async fn take_action(
     let record = campaign_in_scope(&state, &user, id).await?;
     if record.summary.state == "Draft" && matches!(action, Action::Own(CampaignAction::Cancel)) {
         let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
-        if quanyi_activities::inbox::timeline(&state.pool, &workflow_id)
+        if quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id)
             .await?
             .is_empty()
         {

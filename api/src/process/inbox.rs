@@ -8,7 +8,7 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
-use quanyi_activities::inbox::{self, Tab, TaskRow};
+use quanyi_activities::process::inbox::{self, Tab, TaskRow};
 use quanyi_workflows::approval::Decision;
 use quanyi_workflows::process::{Action, ActionRequest, ApprovalAction, NoOwn};
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,7 @@ use crate::extract::{Json, Paging, Path, Query};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::State;
 use quanyi_activities::identity::User;
-use quanyi_activities::inbox::{self, ProcessRow, TaskRow, TimelineEntry};
+use quanyi_activities::process::inbox::{self, ProcessRow, TaskRow, TimelineEntry};
 use quanyi_activities::system;
 use quanyi_workflows::kind::ProcessKind;
 use quanyi_workflows::table;

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Path, Valid};
 use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
-use quanyi_activities::inbox::{self, PolicyRow};
+use quanyi_activities::process::inbox::{self, PolicyRow};
 use quanyi_workflows::approval::{Level, OrgRule};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
