@@ -7,7 +7,6 @@ pub mod benefits;
 pub mod campaign;
 pub mod clock;
 pub mod crypto;
-pub mod delivery;
 pub mod dictionaries;
 pub mod esb;
 pub mod identity;

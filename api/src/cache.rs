@@ -5,8 +5,8 @@
 //! notification be lost while the listening connection reconnects — then everything is dropped.
 
 use quanyi_activities::benefits::clients::{self, Client};
+use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
-use quanyi_activities::delivery::{self, LiveCampaign};
 use quanyi_activities::dictionaries::{self, Dictionary};
 use quanyi_activities::identity::SecurityPolicy;
 use quanyi_activities::parameters;

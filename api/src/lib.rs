@@ -6,7 +6,6 @@ pub mod benefits;
 pub mod cache;
 pub mod campaign;
 pub mod channel;
-pub mod delivery;
 pub mod error;
 pub mod esb;
 pub mod extract;
@@ -53,7 +52,7 @@ pub struct AppState {
     /// The ESB consumers' rate limits.
     pub esb_limits: Arc<esb::Limits>,
     /// Channel delivery's showings, counted until the next write.
-    pub showings: Arc<delivery::Showings>,
+    pub showings: Arc<campaign::delivery::Showings>,
     /// Spends signed reads' nonces in batches.
     pub nonces: nonces::NonceWriter,
 }
@@ -71,7 +70,7 @@ impl AppState {
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
             esb_limits: Arc::new(esb::Limits::default()),
-            showings: Arc::new(delivery::Showings::default()),
+            showings: Arc::new(campaign::delivery::Showings::default()),
         }
     }
 
@@ -197,7 +196,10 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/submit", post(campaign::submit))
         .route("/campaigns/{id}/actions", post(campaign::take_action))
         .route("/campaigns/{id}/modifications", post(campaign::modify))
-        .route("/channels/{code}/campaigns", get(delivery::preview))
+        .route(
+            "/channels/{code}/campaigns",
+            get(campaign::delivery::preview),
+        )
         .route(
             "/esb/consumers",
             get(esb::admin::consumers).post(esb::admin::register),
@@ -239,7 +241,10 @@ pub fn router(state: AppState) -> Router {
         .route("/claims", post(channel::claim))
         .route("/redemptions", post(channel::redeem))
         .route("/redemptions/{id}/reversal", post(channel::reverse))
-        .route("/channels/{code}/campaigns", get(delivery::for_channel));
+        .route(
+            "/channels/{code}/campaigns",
+            get(campaign::delivery::for_channel),
+        );
     let api = Router::new()
         .nest("/v1", v1)
         .nest("/channel/v1", channel)
@@ -277,7 +282,7 @@ pub async fn serve(
     tracing::info!(%addr, "API listening");
     let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
     let nonces = tokio::spawn(purge_nonces(state.clone()));
-    let showings = tokio::spawn(delivery::Showings::run(state.clone()));
+    let showings = tokio::spawn(campaign::delivery::Showings::run(state.clone()));
     let last = state.clone();
     // The peer address is the client's IP for throttling and the login log.
     let served = axum::serve(

@@ -2,8 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    auth, benefits, campaign, channel, delivery, error, esb, health, logs, notifications, process,
-    roles, system,
+    auth, benefits, campaign, channel, error, esb, health, logs, notifications, process, roles,
+    system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -108,8 +108,8 @@ use utoipa::{Modify, OpenApi};
         channel::claim,
         channel::redeem,
         channel::reverse,
-        delivery::for_channel,
-        delivery::preview,
+        campaign::delivery::for_channel,
+        campaign::delivery::preview,
         logs::login_log,
         logs::export_login_log,
         logs::audit_log,

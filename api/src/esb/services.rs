@@ -373,6 +373,6 @@ async fn channel_campaigns(state: &AppState, body: &Value) -> Result<Value, Refu
         request.customer_no.as_str(),
         ErrorCode::InvalidCustomerNo,
     )?;
-    let answer = crate::delivery::deliver(state, &request.channel_code, &customer, true).await?;
+    let answer = campaign::delivery::deliver(state, &request.channel_code, &customer, true).await?;
     Ok(serde_json::to_value(answer).expect("an answer serializes"))
 }

@@ -1,6 +1,10 @@
 //! 营销活动 (MKT-3, WF-1) for staff: drafts edited freely, the customer list uploaded as CSV, then
 //! everything through the durable process `campaign-<id>` — submit, withdraw, pause, resume,
 //! cancel, terminate, modify; the approvals themselves come through the inbox.
+//!
+//! What a channel shows a customer (渠道投放) is [`delivery`].
+
+pub mod delivery;
 
 use crate::AppState;
 use crate::auth::actor;

@@ -17,7 +17,7 @@ use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::benefits::clients::ClientKind;
-use quanyi_activities::delivery::{self, Delivery, Showing};
+use quanyi_activities::campaign::delivery::{self, Delivery, Showing};
 use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
