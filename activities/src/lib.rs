@@ -13,7 +13,6 @@ pub mod identity;
 pub mod logs;
 pub mod menus;
 pub mod notify;
-pub mod outbound;
 pub mod parameters;
 pub mod pii;
 pub mod process;

@@ -12,11 +12,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use quanyi_activities::esb::outbound::{self as outbound_store, OutboundRequest, RequestFilter};
 use quanyi_activities::esb::{
     self as store, ConsumerRow, ConsumerTerms, MessageDetail, MessageFilter, MessageRow,
     NewConsumer,
 };
-use quanyi_activities::outbound::{self as outbound_store, OutboundRequest, RequestFilter};
 use quanyi_activities::store::Cached;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
