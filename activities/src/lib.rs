@@ -16,7 +16,6 @@ pub mod notify;
 pub mod parameters;
 pub mod pii;
 pub mod process;
-pub mod roles;
 pub mod seed;
 pub mod store;
 pub mod system;

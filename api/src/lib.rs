@@ -1,7 +1,6 @@
 //! Quanyi's HTTP edge: routes by area, the session extractor, the error type and its catalogue,
 //! request ids, metrics, OpenAPI, and the admin UI's files.
 
-pub mod auth;
 pub mod benefits;
 pub mod cache;
 pub mod campaign;
@@ -10,15 +9,14 @@ pub mod error;
 pub mod esb;
 pub mod extract;
 pub mod health;
+pub mod identity;
 pub mod logs;
 pub mod metrics;
 pub mod nonces;
 pub mod notifications;
 pub mod openapi;
-pub mod permission;
 pub mod process;
 pub mod request_id;
-pub mod roles;
 pub mod settings;
 pub mod signing;
 pub mod system;
@@ -90,47 +88,65 @@ impl AppState {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
-        .route("/auth/captcha", get(auth::new_captcha))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/me", get(auth::me))
-        .route("/auth/password", post(auth::change_password))
-        .route("/auth/reauth", post(auth::reauth))
-        .route("/auth/menus", get(roles::my_menu))
-        .route("/auth/totp", delete(auth::disable_totp))
-        .route("/auth/totp/verify", post(auth::verify_totp))
-        .route("/auth/totp/enrolment", post(auth::start_totp_enrolment))
+        .route("/auth/captcha", get(identity::auth::new_captcha))
+        .route("/auth/login", post(identity::auth::login))
+        .route("/auth/logout", post(identity::auth::logout))
+        .route("/auth/me", get(identity::auth::me))
+        .route("/auth/password", post(identity::auth::change_password))
+        .route("/auth/reauth", post(identity::auth::reauth))
+        .route("/auth/menus", get(identity::roles::my_menu))
+        .route("/auth/totp", delete(identity::auth::disable_totp))
+        .route("/auth/totp/verify", post(identity::auth::verify_totp))
+        .route(
+            "/auth/totp/enrolment",
+            post(identity::auth::start_totp_enrolment),
+        )
         .route(
             "/auth/totp/enrolment/confirm",
-            post(auth::confirm_totp_enrolment),
+            post(identity::auth::confirm_totp_enrolment),
         )
-        .route("/system/locks/{username}/unlock", post(auth::unlock))
+        .route(
+            "/system/locks/{username}/unlock",
+            post(identity::auth::unlock),
+        )
         .route("/system/orgs", get(system::orgs).post(system::create_org))
         .route("/system/orgs/{id}", put(system::update_org))
         .route(
             "/system/users",
-            get(system::users).post(system::create_user),
+            get(identity::users::users).post(identity::users::create_user),
         )
         .route(
             "/system/users/{id}/password-reset",
-            post(system::reset_password),
+            post(identity::users::reset_password),
         )
-        .route("/system/users/{id}/roles", post(system::grant_role))
+        .route(
+            "/system/users/{id}/roles",
+            post(identity::users::grant_role),
+        )
         .route(
             "/system/users/{id}/roles/{role}",
-            delete(system::revoke_role),
+            delete(identity::users::revoke_role),
         )
-        .route("/system/users/{id}/status", put(system::set_status))
+        .route(
+            "/system/users/{id}/status",
+            put(identity::users::set_status),
+        )
         .route(
             "/system/users/{id}/personal-data",
-            get(system::personal_data),
+            get(identity::users::personal_data),
         )
-        .route("/system/users/{id}/totp-reset", post(system::reset_totp))
-        .route("/system/roles", get(system::roles).post(roles::create_role))
-        .route("/system/roles/{id}", put(roles::update_role))
-        .route("/system/permissions", get(roles::permissions))
-        .route("/system/menus", get(roles::menus))
-        .route("/system/menus/{id}", put(roles::update_menu))
+        .route(
+            "/system/users/{id}/totp-reset",
+            post(identity::users::reset_totp),
+        )
+        .route(
+            "/system/roles",
+            get(identity::roles::roles).post(identity::roles::create_role),
+        )
+        .route("/system/roles/{id}", put(identity::roles::update_role))
+        .route("/system/permissions", get(identity::roles::permissions))
+        .route("/system/menus", get(identity::roles::menus))
+        .route("/system/menus/{id}", put(identity::roles::update_menu))
         .route("/system/dictionaries", get(system::dictionaries))
         .route(
             "/system/dictionaries/{type}/{code}",
@@ -235,7 +251,7 @@ pub fn router(state: AppState) -> Router {
             "/approval-policies/{process_type}/{variant}",
             put(process::policies::set_policy),
         )
-        .layer(from_fn(auth::require_csrf_header));
+        .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = Router::new()
         .route("/claims", post(channel::claim))

@@ -2,10 +2,10 @@
 //! needs its own permission and a recent re-authentication, and is itself audited.
 
 use crate::AppState;
-use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Paging, Query};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

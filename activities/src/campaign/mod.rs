@@ -7,7 +7,7 @@
 pub mod delivery;
 
 use crate::audit::{self, Entry};
-use crate::system::DataScope;
+use crate::identity::scope::DataScope;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};

@@ -3,12 +3,12 @@
 //! stores, API clients — and redemption by a merchant's own staff.
 
 use crate::AppState;
-use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts, parsed};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized};
 use crate::logs;
-use crate::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -7,10 +7,10 @@
 pub mod delivery;
 
 use crate::AppState;
-use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::actor;
+use crate::identity::permission::{self as perm, Authorized};
 use crate::process::{self as door, ProcessStatus};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -22,8 +22,9 @@ use quanyi_activities::campaign::{
     Rule, UploadError, UploadReport,
 };
 use quanyi_activities::identity::User;
+use quanyi_activities::identity::scope::{DataScope, scope_of};
 use quanyi_activities::process::inbox::{TaskRow, TimelineEntry};
-use quanyi_activities::system::{self, DataScope};
+use quanyi_activities::system;
 use quanyi_workflows::approval::Actor;
 use quanyi_workflows::campaign::{
     Action, ActionRequest, CHANGE_POLICY_KEY, CampaignAction, CampaignInput, CampaignWorkflow,
@@ -235,7 +236,7 @@ pub(crate) async fn org_in_scope(
     user: &User,
     org_id: Uuid,
 ) -> Result<bool, ApiError> {
-    let scope = system::scope_of(&state.pool, user.id).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
     let orgs = system::orgs(&state.pool, &scope, user.org_id).await?;
     Ok(orgs.iter().any(|o| o.id == org_id))
 }
@@ -249,7 +250,7 @@ async fn campaign_in_scope(
     let record = store::detail(&state.pool, id)
         .await?
         .ok_or(ErrorCode::UnknownCampaign)?;
-    let visible = match system::scope_of(&state.pool, user.id).await? {
+    let visible = match scope_of(&state.pool, user.id).await? {
         DataScope::All => true,
         DataScope::OrgAndBelow(path) => record.org_path.starts_with(&path),
         DataScope::Org(org) => record.summary.org_id == org,
@@ -291,7 +292,7 @@ pub async fn list(
     Query(query): Query<CampaignQuery>,
 ) -> Result<Json<CampaignPage>, ApiError> {
     let (limit, offset) = (paging.limit(), paging.offset());
-    let scope = system::scope_of(&state.pool, user.id).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
     let filter = Filter {
         state: query.state.filter(|s| !s.is_empty()),
         org_id: query.org_id,
@@ -785,7 +786,7 @@ pub async fn take_action(
             }]));
         }
     };
-    crate::auth::CurrentUser(user.clone()).require(permission)?;
+    crate::identity::auth::CurrentUser(user.clone()).require(permission)?;
     let record = campaign_in_scope(&state, &user, id).await?;
     if record.summary.state == "Draft" && matches!(action, Action::Own(CampaignAction::Cancel)) {
         let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());

@@ -4,10 +4,10 @@
 use super::services::{CATALOGUE, Service};
 use super::{RetCodeRow, code_table};
 use crate::AppState;
-use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use base64::Engine;

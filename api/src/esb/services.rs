@@ -102,7 +102,7 @@ pub async fn run(
 fn who(user: &User, caller: &Caller) -> Entry {
     Entry {
         username: Some(format!("{}@esb:{}", user.username, caller.consumer_code)),
-        ..crate::auth::actor(user, caller.peer)
+        ..crate::identity::auth::actor(user, caller.peer)
     }
 }
 

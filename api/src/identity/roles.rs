@@ -2,18 +2,30 @@
 //! step-up, and the menu as server data — each user's own menu, and the full tree to maintain.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path};
-use crate::permission::{self as perm, Authorized, PermissionNode};
+use crate::identity::auth::{CurrentUser, SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized, PermissionNode};
 use crate::system::Created;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use quanyi_activities::identity::roles::{self, Duty, NewRole, Refusal, RoleChange, ScopeKind};
 use quanyi_activities::menus::{self, MenuChange, MenuNode};
-use quanyi_activities::roles::{self, Duty, NewRole, Refusal, RoleChange, ScopeKind};
 use serde::{Deserialize, Deserializer};
 use std::net::SocketAddr;
 use uuid::Uuid;
+
+/// Every role with its data scope and permissions.
+#[utoipa::path(get, path = "/api/v1/system/roles", tag = "system", responses(
+    (status = 200, body = Vec<roles::Role>),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn roles(
+    State(state): State<AppState>,
+    _: Authorized<perm::RoleView>,
+) -> Result<Json<Vec<roles::Role>>, ApiError> {
+    Ok(Json(roles::list(&state.pool).await?))
+}
 
 /// 权限: every permission the system knows, as area → entity → action with labels.
 #[utoipa::path(get, path = "/api/v1/system/permissions", tag = "system", responses(
