@@ -10,10 +10,8 @@ pub mod esb;
 pub mod extract;
 pub mod health;
 pub mod identity;
-pub mod logs;
 pub mod metrics;
 pub mod nonces;
-pub mod notifications;
 pub mod openapi;
 pub mod process;
 pub mod request_id;
@@ -94,7 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(identity::auth::me))
         .route("/auth/password", post(identity::auth::change_password))
         .route("/auth/reauth", post(identity::auth::reauth))
-        .route("/auth/menus", get(identity::roles::my_menu))
+        .route("/auth/menus", get(system::menus::my_menu))
         .route("/auth/totp", delete(identity::auth::disable_totp))
         .route("/auth/totp/verify", post(identity::auth::verify_totp))
         .route(
@@ -109,8 +107,11 @@ pub fn router(state: AppState) -> Router {
             "/system/locks/{username}/unlock",
             post(identity::auth::unlock),
         )
-        .route("/system/orgs", get(system::orgs).post(system::create_org))
-        .route("/system/orgs/{id}", put(system::update_org))
+        .route(
+            "/system/orgs",
+            get(system::orgs::orgs).post(system::orgs::create_org),
+        )
+        .route("/system/orgs/{id}", put(system::orgs::update_org))
         .route(
             "/system/users",
             get(identity::users::users).post(identity::users::create_user),
@@ -145,21 +146,36 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/system/roles/{id}", put(identity::roles::update_role))
         .route("/system/permissions", get(identity::roles::permissions))
-        .route("/system/menus", get(identity::roles::menus))
-        .route("/system/menus/{id}", put(identity::roles::update_menu))
-        .route("/system/dictionaries", get(system::dictionaries))
+        .route("/system/menus", get(system::menus::menus))
+        .route("/system/menus/{id}", put(system::menus::update_menu))
+        .route(
+            "/system/dictionaries",
+            get(system::dictionaries::dictionaries),
+        )
         .route(
             "/system/dictionaries/{type}/{code}",
-            put(system::put_dictionary_item),
+            put(system::dictionaries::put_dictionary_item),
         )
-        .route("/system/parameters", get(system::parameters))
-        .route("/system/parameters/{key}", put(system::update_parameter))
-        .route("/system/login-log", get(logs::login_log))
-        .route("/system/login-log/export", get(logs::export_login_log))
-        .route("/system/audit-log", get(logs::audit_log))
-        .route("/system/audit-log/export", get(logs::export_audit_log))
-        .route("/system/batch-log", get(logs::batch_log))
-        .route("/system/batch-log/export", get(logs::export_batch_log))
+        .route("/system/parameters", get(system::parameters::parameters))
+        .route(
+            "/system/parameters/{key}",
+            put(system::parameters::update_parameter),
+        )
+        .route("/system/login-log", get(system::logs::login_log))
+        .route(
+            "/system/login-log/export",
+            get(system::logs::export_login_log),
+        )
+        .route("/system/audit-log", get(system::logs::audit_log))
+        .route(
+            "/system/audit-log/export",
+            get(system::logs::export_audit_log),
+        )
+        .route("/system/batch-log", get(system::logs::batch_log))
+        .route(
+            "/system/batch-log/export",
+            get(system::logs::export_batch_log),
+        )
         .route("/system/info", get(system::info))
         .route(
             "/benefits/templates",
@@ -232,7 +248,10 @@ pub fn router(state: AppState) -> Router {
         .route("/esb/services", get(esb::admin::services))
         .route("/esb/messages", get(esb::admin::messages))
         .route("/esb/outbound", get(esb::admin::outbound))
-        .route("/system/notifications", get(notifications::notifications))
+        .route(
+            "/system/notifications",
+            get(system::notifications::notifications),
+        )
         .route("/esb/messages/{id}", get(esb::admin::message))
         .route("/tasks", get(process::inbox::tasks))
         .route("/tasks/counts", get(process::inbox::task_counts))

@@ -1,9 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, with the answers that the
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
-use crate::{
-    benefits, campaign, channel, error, esb, health, identity, logs, notifications, process, system,
-};
+use crate::{benefits, campaign, channel, error, esb, health, identity, process, system};
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
@@ -29,7 +27,7 @@ use utoipa::{Modify, OpenApi};
         esb::admin::services,
         esb::admin::messages,
         esb::admin::outbound,
-        notifications::notifications,
+        system::notifications::notifications,
         esb::admin::message,
         health::healthz,
         health::readyz,
@@ -39,16 +37,16 @@ use utoipa::{Modify, OpenApi};
         identity::auth::me,
         identity::auth::change_password,
         identity::auth::reauth,
-        identity::roles::my_menu,
+        system::menus::my_menu,
         identity::auth::verify_totp,
         identity::auth::start_totp_enrolment,
         identity::auth::confirm_totp_enrolment,
         identity::auth::disable_totp,
         identity::auth::unlock,
         system::info,
-        system::orgs,
-        system::create_org,
-        system::update_org,
+        system::orgs::orgs,
+        system::orgs::create_org,
+        system::orgs::update_org,
         identity::users::users,
         identity::users::create_user,
         identity::users::reset_password,
@@ -61,12 +59,12 @@ use utoipa::{Modify, OpenApi};
         identity::roles::create_role,
         identity::roles::update_role,
         identity::roles::permissions,
-        identity::roles::menus,
-        identity::roles::update_menu,
-        system::dictionaries,
-        system::put_dictionary_item,
-        system::parameters,
-        system::update_parameter,
+        system::menus::menus,
+        system::menus::update_menu,
+        system::dictionaries::dictionaries,
+        system::dictionaries::put_dictionary_item,
+        system::parameters::parameters,
+        system::parameters::update_parameter,
         campaign::list,
         campaign::create,
         campaign::detail,
@@ -109,12 +107,12 @@ use utoipa::{Modify, OpenApi};
         channel::reverse,
         campaign::delivery::for_channel,
         campaign::delivery::preview,
-        logs::login_log,
-        logs::export_login_log,
-        logs::audit_log,
-        logs::export_audit_log,
-        logs::batch_log,
-        logs::export_batch_log
+        system::logs::login_log,
+        system::logs::export_login_log,
+        system::logs::audit_log,
+        system::logs::export_audit_log,
+        system::logs::batch_log,
+        system::logs::export_batch_log
     ),
     components(schemas(
         error::ErrorBody,

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts, parsed};
 use crate::identity::auth::{SteppedUp, actor};
 use crate::identity::permission::{self as perm, Authorized};
-use crate::logs;
+use crate::system::logs;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -237,7 +237,7 @@ pub(crate) async fn org_in_scope(
     org_id: Uuid,
 ) -> Result<bool, ApiError> {
     let scope = scope_of(&state.pool, user.id).await?;
-    let orgs = system::orgs(&state.pool, &scope, user.org_id).await?;
+    let orgs = system::orgs::orgs(&state.pool, &scope, user.org_id).await?;
     Ok(orgs.iter().any(|o| o.id == org_id))
 }
 

@@ -1,5 +1,5 @@
-//! 系统管理 (SYS-1): the org tree, each list cut to the caller's data scope
-//! ([`crate::identity::scope`]), every change audited.
+//! 机构管理 (SYS-1): the org tree, cut to the caller's data scope ([`crate::identity::scope`]),
+//! orgs added and renamed, every change audited.
 
 use crate::audit::{self, Entry};
 use crate::identity::scope::{DataScope, in_scope_org, scope_params};

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::batch::{self, BatchFilter, BatchRun, Job, Status};
-use quanyi_activities::logs::{self, AuditRecord, LogFilter, LoginRecord};
+use quanyi_activities::system::logs::{self, AuditRecord, LogFilter, LoginRecord};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
