@@ -85,14 +85,54 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    // Staff calls under a session, area by area; a state-changing one needs the anti-forgery
+    // header.
     let v1 = Router::new()
+        .merge(identity_routes())
+        .merge(system_routes())
+        .merge(benefits_routes())
+        .merge(campaign_routes())
+        .merge(esb_routes())
+        .merge(process_routes())
+        .layer(from_fn(identity::auth::require_csrf_header));
+    // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
+    let channel = channel_routes();
+    let api = Router::new()
+        .nest("/v1", v1)
+        .nest("/channel/v1", channel)
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(web::api_docs))
+        // Unknown API paths are JSON 404s, never the UI's index.html.
+        .fallback(|| async { error::ApiError::from(error::ErrorCode::NotFound) });
+    let app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
+        .nest("/api", api)
+        // The bank's ESB: signed consumers, an envelope answer for everything (docs/esb.md).
+        .route("/esb/v1/{service_code}", post(esb::gateway))
+        .route_layer(from_fn(metrics::mark_route))
+        .merge(web::ui(&state))
+        .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(from_fn(error::render))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn(request_id::middleware));
+    web::security_headers(app).with_state(state)
+}
+
+/// Signing in, the session and the second factor; users, roles and permissions.
+fn identity_routes() -> Router<AppState> {
+    Router::new()
         .route("/auth/captcha", get(identity::auth::new_captcha))
         .route("/auth/login", post(identity::auth::login))
         .route("/auth/logout", post(identity::auth::logout))
         .route("/auth/me", get(identity::auth::me))
         .route("/auth/password", post(identity::auth::change_password))
         .route("/auth/reauth", post(identity::auth::reauth))
-        .route("/auth/menus", get(system::menus::my_menu))
         .route("/auth/totp", delete(identity::auth::disable_totp))
         .route("/auth/totp/verify", post(identity::auth::verify_totp))
         .route(
@@ -107,11 +147,6 @@ pub fn router(state: AppState) -> Router {
             "/system/locks/{username}/unlock",
             post(identity::auth::unlock),
         )
-        .route(
-            "/system/orgs",
-            get(system::orgs::orgs).post(system::orgs::create_org),
-        )
-        .route("/system/orgs/{id}", put(system::orgs::update_org))
         .route(
             "/system/users",
             get(identity::users::users).post(identity::users::create_user),
@@ -146,6 +181,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/system/roles/{id}", put(identity::roles::update_role))
         .route("/system/permissions", get(identity::roles::permissions))
+}
+
+/// The org tree, the menu, code lists, parameters, logs, notices and system information.
+fn system_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/menus", get(system::menus::my_menu))
+        .route(
+            "/system/orgs",
+            get(system::orgs::orgs).post(system::orgs::create_org),
+        )
+        .route("/system/orgs/{id}", put(system::orgs::update_org))
         .route("/system/menus", get(system::menus::menus))
         .route("/system/menus/{id}", put(system::menus::update_menu))
         .route(
@@ -177,6 +223,15 @@ pub fn router(state: AppState) -> Router {
             get(system::logs::export_batch_log),
         )
         .route("/system/info", get(system::info))
+        .route(
+            "/system/notifications",
+            get(system::notifications::notifications),
+        )
+}
+
+/// Templates and their stock, coupons, redemptions, merchants and API clients, for staff.
+fn benefits_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/benefits/templates",
             get(benefits::templates).post(benefits::create_template),
@@ -216,6 +271,11 @@ pub fn router(state: AppState) -> Router {
             "/benefits/items",
             get(benefits::items).post(benefits::create_item),
         )
+}
+
+/// Campaigns and their process, and what a channel would show (staff preview).
+fn campaign_routes() -> Router<AppState> {
+    Router::new()
         .route("/campaigns", get(campaign::list).post(campaign::create))
         .route(
             "/campaigns/{id}",
@@ -232,6 +292,11 @@ pub fn router(state: AppState) -> Router {
             "/channels/{code}/campaigns",
             get(campaign::delivery::preview),
         )
+}
+
+/// 接口服务管理: ESB consumers, the service catalogue, the message and outbound logs.
+fn esb_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/esb/consumers",
             get(esb::admin::consumers).post(esb::admin::register),
@@ -248,11 +313,12 @@ pub fn router(state: AppState) -> Router {
         .route("/esb/services", get(esb::admin::services))
         .route("/esb/messages", get(esb::admin::messages))
         .route("/esb/outbound", get(esb::admin::outbound))
-        .route(
-            "/system/notifications",
-            get(system::notifications::notifications),
-        )
         .route("/esb/messages/{id}", get(esb::admin::message))
+}
+
+/// The inbox, the process monitor and the approval policies.
+fn process_routes() -> Router<AppState> {
+    Router::new()
         .route("/tasks", get(process::inbox::tasks))
         .route("/tasks/counts", get(process::inbox::task_counts))
         .route("/tasks/{id}/decision", post(process::inbox::decide))
@@ -270,41 +336,18 @@ pub fn router(state: AppState) -> Router {
             "/approval-policies/{process_type}/{variant}",
             put(process::policies::set_policy),
         )
-        .layer(from_fn(identity::auth::require_csrf_header));
-    // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
-    let channel = Router::new()
+}
+
+/// The signed channel API: claims, redemptions and reversals, and what a channel shows.
+fn channel_routes() -> Router<AppState> {
+    Router::new()
         .route("/claims", post(channel::claim))
         .route("/redemptions", post(channel::redeem))
         .route("/redemptions/{id}/reversal", post(channel::reverse))
         .route(
             "/channels/{code}/campaigns",
             get(campaign::delivery::for_channel),
-        );
-    let api = Router::new()
-        .nest("/v1", v1)
-        .nest("/channel/v1", channel)
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(web::api_docs))
-        // Unknown API paths are JSON 404s, never the UI's index.html.
-        .fallback(|| async { error::ApiError::from(error::ErrorCode::NotFound) });
-    let app = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
-        .nest("/api", api)
-        // The bank's ESB: signed consumers, an envelope answer for everything (docs/esb.md).
-        .route("/esb/v1/{service_code}", post(esb::gateway))
-        .route_layer(from_fn(metrics::mark_route))
-        .merge(web::ui(&state))
-        .layer(DefaultBodyLimit::max(state.settings.body_limit))
-        .layer(
-            TraceLayer::new_for_http()
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .layer(from_fn(error::render))
-        .layer(from_fn_with_state(state.clone(), metrics::record))
-        .layer(from_fn(request_id::middleware));
-    web::security_headers(app).with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
