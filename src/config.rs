@@ -5,10 +5,10 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
 use quanyi_activities::notify::{
     Dispatcher, EsbOutbound, RetryPolicy, Routing, SmsPlatform, WechatRobot,
 };
-use quanyi_activities::outbound::{Outbound, OutboundSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -165,7 +165,7 @@ pub struct OutboundConfig {
 
 impl Default for OutboundConfig {
     fn default() -> Self {
-        let d = quanyi_activities::outbound::OutboundSettings::default();
+        let d = quanyi_activities::esb::outbound::OutboundSettings::default();
         Self {
             connect_timeout_ms: d.connect_timeout.as_millis() as u64,
             request_timeout_ms: d.request_timeout.as_millis() as u64,

@@ -300,7 +300,7 @@ async fn drive(
         if matches!(goal, Goal::Paused | Goal::ChangeRequested) {
             wait_for_state(state, &wf, "Running").await?;
         }
-        let who = quanyi_api::auth::actor(planner_user, ([127, 0, 0, 1], 0).into());
+        let who = quanyi_api::identity::auth::actor(planner_user, ([127, 0, 0, 1], 0).into());
         act(state, who, &wf, step(planner, Action::Own(action), comment))
             .await
             .map_err(failed("planner's action"))?;

@@ -3,7 +3,7 @@
 //! it exists exactly when that change committed and however often the cause is retried. The
 //! worker's [`dispatch`] sends the due rows per channel — e-mail over SMTP (lettre), SMS through
 //! the bank's SMS platform, the enterprise-WeChat group robot, ESB callbacks (the last three
-//! through [`crate::outbound`]) — and records each outcome; a failure is retried on a capped
+//! through [`crate::esb::outbound`]) — and records each outcome; a failure is retried on a capped
 //! exponential backoff until [`RetryPolicy::max_attempts`], then the row is `failed`. Nothing
 //! waits on delivery: a peer that is down leaves its rows `retrying` with the error visible.
 //!
@@ -11,7 +11,7 @@
 //! row's key, so a peer drops the repeat that a crash between its acceptance and our commit of
 //! `sent` would cause (the SMS platform and the ESB do; a mail reader may).
 
-use crate::outbound::{Call, Delivery, Failure, Idempotency, Outbound, Target};
+use crate::esb::outbound::{Call, Delivery, Failure, Idempotency, Outbound, Target};
 use crate::pii::{self, Kind};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};

@@ -5,12 +5,12 @@
 //! notification be lost while the listening connection reconnects — then everything is dropped.
 
 use quanyi_activities::benefits::clients::{self, Client};
+use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
-use quanyi_activities::delivery::{self, LiveCampaign};
-use quanyi_activities::dictionaries::{self, Dictionary};
 use quanyi_activities::identity::SecurityPolicy;
-use quanyi_activities::parameters;
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
+use quanyi_activities::system::dictionaries::{self, Dictionary};
+use quanyi_activities::system::parameters;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;

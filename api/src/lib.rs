@@ -1,25 +1,20 @@
 //! Quanyi's HTTP edge: routes by area, the session extractor, the error type and its catalogue,
 //! request ids, metrics, OpenAPI, and the admin UI's files.
 
-pub mod auth;
 pub mod benefits;
 pub mod cache;
 pub mod campaign;
 pub mod channel;
-pub mod delivery;
 pub mod error;
 pub mod esb;
 pub mod extract;
 pub mod health;
-pub mod logs;
+pub mod identity;
 pub mod metrics;
 pub mod nonces;
-pub mod notifications;
 pub mod openapi;
-pub mod permission;
 pub mod process;
 pub mod request_id;
-pub mod roles;
 pub mod settings;
 pub mod signing;
 pub mod system;
@@ -53,7 +48,7 @@ pub struct AppState {
     /// The ESB consumers' rate limits.
     pub esb_limits: Arc<esb::Limits>,
     /// Channel delivery's showings, counted until the next write.
-    pub showings: Arc<delivery::Showings>,
+    pub showings: Arc<campaign::delivery::Showings>,
     /// Spends signed reads' nonces in batches.
     pub nonces: nonces::NonceWriter,
 }
@@ -71,7 +66,7 @@ impl AppState {
             metrics: metrics::Metrics::new(),
             clock: Arc::new(SystemClock),
             esb_limits: Arc::new(esb::Limits::default()),
-            showings: Arc::new(delivery::Showings::default()),
+            showings: Arc::new(campaign::delivery::Showings::default()),
         }
     }
 
@@ -90,62 +85,153 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    // Staff calls under a session, area by area; a state-changing one needs the anti-forgery
+    // header.
     let v1 = Router::new()
-        .route("/auth/captcha", get(auth::new_captcha))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/me", get(auth::me))
-        .route("/auth/password", post(auth::change_password))
-        .route("/auth/reauth", post(auth::reauth))
-        .route("/auth/menus", get(roles::my_menu))
-        .route("/auth/totp", delete(auth::disable_totp))
-        .route("/auth/totp/verify", post(auth::verify_totp))
-        .route("/auth/totp/enrolment", post(auth::start_totp_enrolment))
+        .merge(identity_routes())
+        .merge(system_routes())
+        .merge(benefits_routes())
+        .merge(campaign_routes())
+        .merge(esb_routes())
+        .merge(process_routes())
+        .layer(from_fn(identity::auth::require_csrf_header));
+    // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
+    let channel = channel_routes();
+    let api = Router::new()
+        .nest("/v1", v1)
+        .nest("/channel/v1", channel)
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(web::api_docs))
+        // Unknown API paths are JSON 404s, never the UI's index.html.
+        .fallback(|| async { error::ApiError::from(error::ErrorCode::NotFound) });
+    let app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
+        .nest("/api", api)
+        // The bank's ESB: signed consumers, an envelope answer for everything (docs/esb.md).
+        .route("/esb/v1/{service_code}", post(esb::gateway))
+        .route_layer(from_fn(metrics::mark_route))
+        .merge(web::ui(&state))
+        .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(from_fn(error::render))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn(request_id::middleware));
+    web::security_headers(app).with_state(state)
+}
+
+/// Signing in, the session and the second factor; users, roles and permissions.
+fn identity_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/captcha", get(identity::auth::new_captcha))
+        .route("/auth/login", post(identity::auth::login))
+        .route("/auth/logout", post(identity::auth::logout))
+        .route("/auth/me", get(identity::auth::me))
+        .route("/auth/password", post(identity::auth::change_password))
+        .route("/auth/reauth", post(identity::auth::reauth))
+        .route("/auth/totp", delete(identity::auth::disable_totp))
+        .route("/auth/totp/verify", post(identity::auth::verify_totp))
+        .route(
+            "/auth/totp/enrolment",
+            post(identity::auth::start_totp_enrolment),
+        )
         .route(
             "/auth/totp/enrolment/confirm",
-            post(auth::confirm_totp_enrolment),
+            post(identity::auth::confirm_totp_enrolment),
         )
-        .route("/system/locks/{username}/unlock", post(auth::unlock))
-        .route("/system/orgs", get(system::orgs).post(system::create_org))
-        .route("/system/orgs/{id}", put(system::update_org))
+        .route(
+            "/system/locks/{username}/unlock",
+            post(identity::auth::unlock),
+        )
         .route(
             "/system/users",
-            get(system::users).post(system::create_user),
+            get(identity::users::users).post(identity::users::create_user),
         )
         .route(
             "/system/users/{id}/password-reset",
-            post(system::reset_password),
+            post(identity::users::reset_password),
         )
-        .route("/system/users/{id}/roles", post(system::grant_role))
+        .route(
+            "/system/users/{id}/roles",
+            post(identity::users::grant_role),
+        )
         .route(
             "/system/users/{id}/roles/{role}",
-            delete(system::revoke_role),
+            delete(identity::users::revoke_role),
         )
-        .route("/system/users/{id}/status", put(system::set_status))
+        .route(
+            "/system/users/{id}/status",
+            put(identity::users::set_status),
+        )
         .route(
             "/system/users/{id}/personal-data",
-            get(system::personal_data),
+            get(identity::users::personal_data),
         )
-        .route("/system/users/{id}/totp-reset", post(system::reset_totp))
-        .route("/system/roles", get(system::roles).post(roles::create_role))
-        .route("/system/roles/{id}", put(roles::update_role))
-        .route("/system/permissions", get(roles::permissions))
-        .route("/system/menus", get(roles::menus))
-        .route("/system/menus/{id}", put(roles::update_menu))
-        .route("/system/dictionaries", get(system::dictionaries))
+        .route(
+            "/system/users/{id}/totp-reset",
+            post(identity::users::reset_totp),
+        )
+        .route(
+            "/system/roles",
+            get(identity::roles::roles).post(identity::roles::create_role),
+        )
+        .route("/system/roles/{id}", put(identity::roles::update_role))
+        .route("/system/permissions", get(identity::roles::permissions))
+}
+
+/// The org tree, the menu, code lists, parameters, logs, notices and system information.
+fn system_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/menus", get(system::menus::my_menu))
+        .route(
+            "/system/orgs",
+            get(system::orgs::orgs).post(system::orgs::create_org),
+        )
+        .route("/system/orgs/{id}", put(system::orgs::update_org))
+        .route("/system/menus", get(system::menus::menus))
+        .route("/system/menus/{id}", put(system::menus::update_menu))
+        .route(
+            "/system/dictionaries",
+            get(system::dictionaries::dictionaries),
+        )
         .route(
             "/system/dictionaries/{type}/{code}",
-            put(system::put_dictionary_item),
+            put(system::dictionaries::put_dictionary_item),
         )
-        .route("/system/parameters", get(system::parameters))
-        .route("/system/parameters/{key}", put(system::update_parameter))
-        .route("/system/login-log", get(logs::login_log))
-        .route("/system/login-log/export", get(logs::export_login_log))
-        .route("/system/audit-log", get(logs::audit_log))
-        .route("/system/audit-log/export", get(logs::export_audit_log))
-        .route("/system/batch-log", get(logs::batch_log))
-        .route("/system/batch-log/export", get(logs::export_batch_log))
+        .route("/system/parameters", get(system::parameters::parameters))
+        .route(
+            "/system/parameters/{key}",
+            put(system::parameters::update_parameter),
+        )
+        .route("/system/login-log", get(system::logs::login_log))
+        .route(
+            "/system/login-log/export",
+            get(system::logs::export_login_log),
+        )
+        .route("/system/audit-log", get(system::logs::audit_log))
+        .route(
+            "/system/audit-log/export",
+            get(system::logs::export_audit_log),
+        )
+        .route("/system/batch-log", get(system::logs::batch_log))
+        .route(
+            "/system/batch-log/export",
+            get(system::logs::export_batch_log),
+        )
         .route("/system/info", get(system::info))
+        .route(
+            "/system/notifications",
+            get(system::notifications::notifications),
+        )
+}
+
+/// Templates and their stock, coupons, redemptions, merchants and API clients, for staff.
+fn benefits_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/benefits/templates",
             get(benefits::templates).post(benefits::create_template),
@@ -185,6 +271,11 @@ pub fn router(state: AppState) -> Router {
             "/benefits/items",
             get(benefits::items).post(benefits::create_item),
         )
+}
+
+/// Campaigns and their process, and what a channel would show (staff preview).
+fn campaign_routes() -> Router<AppState> {
+    Router::new()
         .route("/campaigns", get(campaign::list).post(campaign::create))
         .route(
             "/campaigns/{id}",
@@ -197,7 +288,15 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/submit", post(campaign::submit))
         .route("/campaigns/{id}/actions", post(campaign::take_action))
         .route("/campaigns/{id}/modifications", post(campaign::modify))
-        .route("/channels/{code}/campaigns", get(delivery::preview))
+        .route(
+            "/channels/{code}/campaigns",
+            get(campaign::delivery::preview),
+        )
+}
+
+/// 接口服务管理: ESB consumers, the service catalogue, the message and outbound logs.
+fn esb_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/esb/consumers",
             get(esb::admin::consumers).post(esb::admin::register),
@@ -214,8 +313,12 @@ pub fn router(state: AppState) -> Router {
         .route("/esb/services", get(esb::admin::services))
         .route("/esb/messages", get(esb::admin::messages))
         .route("/esb/outbound", get(esb::admin::outbound))
-        .route("/system/notifications", get(notifications::notifications))
         .route("/esb/messages/{id}", get(esb::admin::message))
+}
+
+/// The inbox, the process monitor and the approval policies.
+fn process_routes() -> Router<AppState> {
+    Router::new()
         .route("/tasks", get(process::inbox::tasks))
         .route("/tasks/counts", get(process::inbox::task_counts))
         .route("/tasks/{id}/decision", post(process::inbox::decide))
@@ -233,38 +336,18 @@ pub fn router(state: AppState) -> Router {
             "/approval-policies/{process_type}/{variant}",
             put(process::policies::set_policy),
         )
-        .layer(from_fn(auth::require_csrf_header));
-    // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
-    let channel = Router::new()
+}
+
+/// The signed channel API: claims, redemptions and reversals, and what a channel shows.
+fn channel_routes() -> Router<AppState> {
+    Router::new()
         .route("/claims", post(channel::claim))
         .route("/redemptions", post(channel::redeem))
         .route("/redemptions/{id}/reversal", post(channel::reverse))
-        .route("/channels/{code}/campaigns", get(delivery::for_channel));
-    let api = Router::new()
-        .nest("/v1", v1)
-        .nest("/channel/v1", channel)
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(web::api_docs))
-        // Unknown API paths are JSON 404s, never the UI's index.html.
-        .fallback(|| async { error::ApiError::from(error::ErrorCode::NotFound) });
-    let app = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
-        .nest("/api", api)
-        // The bank's ESB: signed consumers, an envelope answer for everything (docs/esb.md).
-        .route("/esb/v1/{service_code}", post(esb::gateway))
-        .route_layer(from_fn(metrics::mark_route))
-        .merge(web::ui(&state))
-        .layer(DefaultBodyLimit::max(state.settings.body_limit))
-        .layer(
-            TraceLayer::new_for_http()
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        .route(
+            "/channels/{code}/campaigns",
+            get(campaign::delivery::for_channel),
         )
-        .layer(from_fn(error::render))
-        .layer(from_fn_with_state(state.clone(), metrics::record))
-        .layer(from_fn(request_id::middleware));
-    web::security_headers(app).with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
@@ -277,7 +360,7 @@ pub async fn serve(
     tracing::info!(%addr, "API listening");
     let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
     let nonces = tokio::spawn(purge_nonces(state.clone()));
-    let showings = tokio::spawn(delivery::Showings::run(state.clone()));
+    let showings = tokio::spawn(campaign::delivery::Showings::run(state.clone()));
     let last = state.clone();
     // The peer address is the client's IP for throttling and the login log.
     let served = axum::serve(

@@ -353,7 +353,7 @@ async fn a_channel_shows_a_customer_the_running_campaigns_of_their_lists_by_prio
     .await
     .unwrap();
     assert_eq!(codes(&preview), [b_code.as_str()]);
-    tokio::time::sleep(quanyi_api::delivery::FLUSH_EVERY * 4).await;
+    tokio::time::sleep(quanyi_api::campaign::delivery::FLUSH_EVERY * 4).await;
     assert_eq!(shown_today(&app, &b, "C000000001").await, 4);
     let logged: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'campaign.delivery.query'

@@ -24,7 +24,7 @@ async fn actor(app: &TestApp, username: &str) -> (Actor, uuid::Uuid) {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let viewer = quanyi_activities::inbox::viewer(&app.pool, id)
+    let viewer = quanyi_activities::process::inbox::viewer(&app.pool, id)
         .await
         .unwrap()
         .unwrap();
@@ -67,7 +67,7 @@ async fn a_kind_defined_in_the_tests_runs_through_host_inbox_monitor_and_diagram
     let (planner, org) = actor(&app, "planner").await;
     // one level: the head office's second reviewers
     let mut policy: Policy =
-        quanyi_activities::inbox::policy_for(&app.pool, "campaign-change", "*")
+        quanyi_activities::process::inbox::policy_for(&app.pool, "campaign-change", "*")
             .await
             .unwrap()
             .unwrap();

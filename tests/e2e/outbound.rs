@@ -6,11 +6,13 @@
 use chrono::{DateTime, Duration, Utc};
 use quanyi_activities::audit::Entry;
 use quanyi_activities::benefits::clients;
+use quanyi_activities::esb::outbound::{
+    Call, Failure, Idempotency, Outbound, OutboundSettings, Target,
+};
 use quanyi_activities::esb::{self as esb_store, NewConsumer};
 use quanyi_activities::notify::{
     self, Dispatcher, EsbOutbound, RetryPolicy, Routing, SmsPlatform, WechatRobot,
 };
-use quanyi_activities::outbound::{Call, Failure, Idempotency, Outbound, OutboundSettings, Target};
 use quanyi_activities::process;
 use quanyi_activities::seed::DEMO_PASSWORD;
 use quanyi_tests::harness::{Browser, TestApp, data_key, spawn_app};

@@ -271,7 +271,10 @@ async fn the_permission_catalogue_is_a_tree_of_every_permission_the_api_knows() 
         .flat_map(|e| e["children"].as_array().unwrap().clone())
         .map(|p| p["key"].as_str().unwrap().to_owned())
         .collect();
-    let expected: Vec<&str> = quanyi_api::permission::ALL.iter().map(|p| p.name).collect();
+    let expected: Vec<&str> = quanyi_api::identity::permission::ALL
+        .iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(leaves, expected);
     // Every permission a seeded role holds is in the catalogue.
     let held: Vec<String> =

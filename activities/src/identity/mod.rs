@@ -1,11 +1,15 @@
 //! Staff identity: who a user is, how they prove it (passwords, captchas, lockout), and the
-//! server-side sessions that carry it. Every rule's numbers live in [`SecurityPolicy`].
+//! server-side sessions that carry it; the users and roles administered, and the data scope the
+//! roles give. Every rule's numbers live in [`SecurityPolicy`].
 
 pub mod captcha;
 pub mod login;
 pub mod password;
+pub mod roles;
+pub mod scope;
 pub mod session;
 pub mod totp;
+pub mod users;
 
 use sqlx::PgPool;
 use std::time::Duration;

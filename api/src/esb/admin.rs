@@ -4,19 +4,19 @@
 use super::services::{CATALOGUE, Service};
 use super::{RetCodeRow, code_table};
 use crate::AppState;
-use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use quanyi_activities::esb::outbound::{self as outbound_store, OutboundRequest, RequestFilter};
 use quanyi_activities::esb::{
     self as store, ConsumerRow, ConsumerTerms, MessageDetail, MessageFilter, MessageRow,
     NewConsumer,
 };
-use quanyi_activities::outbound::{self as outbound_store, OutboundRequest, RequestFilter};
 use quanyi_activities::store::Cached;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};

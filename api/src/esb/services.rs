@@ -102,7 +102,7 @@ pub async fn run(
 fn who(user: &User, caller: &Caller) -> Entry {
     Entry {
         username: Some(format!("{}@esb:{}", user.username, caller.consumer_code)),
-        ..crate::auth::actor(user, caller.peer)
+        ..crate::identity::auth::actor(user, caller.peer)
     }
 }
 
@@ -247,7 +247,7 @@ async fn query_process(state: &AppState, user: &User, body: &Value) -> Result<Va
     let workflow_id = workflow_of(&request.process_type, &request.business_key)?;
     // the acting user's data scope, exactly as on the staff API's process page
     door::monitor::process_in_scope(state, user, &workflow_id).await?;
-    let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
+    let timeline = quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id).await?;
     let Some(last) = timeline.last() else {
         return Err(RetCode::UnknownBusinessKey.into());
     };
@@ -304,7 +304,7 @@ async fn deliver_result(
     let workflow_id = ProcessKind::Campaign.workflow_id(&request.business_key);
     door::monitor::process_in_scope(state, user, &workflow_id).await?;
     // only a process that exists in the read model and has not ended takes a result
-    let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
+    let timeline = quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id).await?;
     if timeline.is_empty() {
         return Err(RetCode::UnknownBusinessKey.into());
     }
@@ -373,6 +373,6 @@ async fn channel_campaigns(state: &AppState, body: &Value) -> Result<Value, Refu
         request.customer_no.as_str(),
         ErrorCode::InvalidCustomerNo,
     )?;
-    let answer = crate::delivery::deliver(state, &request.channel_code, &customer, true).await?;
+    let answer = campaign::delivery::deliver(state, &request.channel_code, &customer, true).await?;
     Ok(serde_json::to_value(answer).expect("an answer serializes"))
 }

@@ -3,12 +3,12 @@
 
 use super::{ProcessStatus, act, actor_of};
 use crate::AppState;
-use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::actor;
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
-use quanyi_activities::inbox::{self, Tab, TaskRow};
+use quanyi_activities::process::inbox::{self, Tab, TaskRow};
 use quanyi_workflows::approval::Decision;
 use quanyi_workflows::process::{Action, ActionRequest, ApprovalAction, NoOwn};
 use serde::{Deserialize, Serialize};

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::identity::User;
-use quanyi_activities::inbox::{self as store, TaskRow, Viewer};
+use quanyi_activities::process::inbox::{self as store, TaskRow, Viewer};
 use quanyi_workflows::approval::{Actor, Refusal};
 use quanyi_workflows::campaign::ChangeRequest;
 use quanyi_workflows::kind::ProcessKind;

@@ -5,11 +5,11 @@ use super::{PendingTimerView, actor_of, kind_of, timer_label, view};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Paging, Path, Query};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::State;
 use quanyi_activities::identity::User;
-use quanyi_activities::inbox::{self, ProcessRow, TaskRow, TimelineEntry};
-use quanyi_activities::system;
+use quanyi_activities::identity::scope::scope_of;
+use quanyi_activities::process::inbox::{self, ProcessRow, TaskRow, TimelineEntry};
 use quanyi_workflows::kind::ProcessKind;
 use quanyi_workflows::table;
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,7 @@ pub async fn processes(
     if query.stale_hours.is_some_and(|h| !(1..=8760).contains(&h)) {
         return Err(ErrorCode::InvalidQuery.into());
     }
-    let scope = system::scope_of(&state.pool, user.id).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
     let filter = inbox::ProcessFilter {
         process_type: query.process_type,
         state: query.state,
@@ -142,7 +142,7 @@ impl From<ProcessKind> for ProcessKindView {
 /// The process kinds there are, with their labels and state diagrams (the UI's names for them).
 #[utoipa::path(get, path = "/api/v1/process-kinds", tag = "processes",
     responses((status = 200, body = Vec<ProcessKindView>)))]
-pub async fn kinds(_: crate::auth::CurrentUser) -> Json<Vec<ProcessKindView>> {
+pub async fn kinds(_: crate::identity::auth::CurrentUser) -> Json<Vec<ProcessKindView>> {
     Json(ProcessKind::all().into_iter().map(Into::into).collect())
 }
 
@@ -165,7 +165,7 @@ pub async fn process_in_scope(
     user: &User,
     workflow_id: &str,
 ) -> Result<ProcessRow, ApiError> {
-    let scope = system::scope_of(&state.pool, user.id).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
     let filter = inbox::ProcessFilter {
         workflow_id: Some(workflow_id.to_owned()),
         ..Default::default()

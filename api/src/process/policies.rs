@@ -1,12 +1,12 @@
 //! 审批策略: the approval policies of every process kind, their levels, and what a level may name.
 
 use crate::AppState;
-use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Path, Valid};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::actor;
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
-use quanyi_activities::inbox::{self, PolicyRow};
+use quanyi_activities::process::inbox::{self, PolicyRow};
 use quanyi_workflows::approval::{Level, OrgRule};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;

@@ -228,6 +228,29 @@ pub async fn update(
     Ok(Ok(()))
 }
 
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Role {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub data_scope: String,
+    pub duty: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+/// Every role with its data scope and permissions.
+#[tracing::instrument(skip(pool))]
+pub async fn list(pool: &PgPool) -> Result<Vec<Role>, sqlx::Error> {
+    sqlx::query_as!(
+        Role,
+        r#"SELECT id, code, name, data_scope, duty,
+                  ARRAY(SELECT permission FROM role_permissions p WHERE p.role_id = r.id ORDER BY permission) AS "permissions!"
+             FROM roles r ORDER BY code"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! and the approval policies the processes copy when they start.
 
 use crate::audit::{self, Entry};
-use crate::system::DataScope;
+use crate::identity::scope::DataScope;
 use chrono::{DateTime, Utc};
 use quanyi_workflows::approval::{Level, Policy};
 use serde::Serialize;

@@ -1,6 +1,10 @@
 //! The ESB gateway's store (docs/esb.md): consumers — signed-API clients of kind `esb` with their
 //! service and source allowlists, rate limit and acting user — each serial number's first answer
 //! (kept byte for byte), and the message log with its bodies masked (SEC-6).
+//!
+//! Every call out to the bank's systems, the ESB's among them, goes through [`outbound`].
+
+pub mod outbound;
 
 use crate::audit::{self, Entry};
 use crate::benefits::clients::{self, ClientKind, NewClient};

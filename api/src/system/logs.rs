@@ -2,17 +2,17 @@
 //! needs its own permission and a recent re-authentication, and is itself audited.
 
 use crate::AppState;
-use crate::auth::{SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Paging, Query};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::batch::{self, BatchFilter, BatchRun, Job, Status};
-use quanyi_activities::logs::{self, AuditRecord, LogFilter, LoginRecord};
+use quanyi_activities::system::logs::{self, AuditRecord, LogFilter, LoginRecord};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 

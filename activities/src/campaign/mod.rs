@@ -1,9 +1,13 @@
 //! 营销活动 in the store (MKT-3): drafts, their benefit rules and customer lists (streamed in with
 //! COPY, validated, deduplicated), the list and detail the staff see, and the two things the
 //! campaign process writes — an approved change and the evaluation snapshot.
+//!
+//! What a channel shows a customer (渠道投放) is [`delivery`].
+
+pub mod delivery;
 
 use crate::audit::{self, Entry};
-use crate::system::DataScope;
+use crate::identity::scope::DataScope;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};

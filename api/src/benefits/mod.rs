@@ -3,12 +3,12 @@
 //! stores, API clients — and redemption by a merchant's own staff.
 
 use crate::AppState;
-use crate::auth::{SteppedUp, actor};
 use crate::channel::redeem_refusal;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid, ValidParts, parsed};
-use crate::logs;
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized};
+use crate::system::logs;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -448,7 +448,7 @@ async fn request_stock_change(
 ) -> Result<StockChangePending, ApiError> {
     let kind = ProcessKind::StockChange;
     let (_, submitter) = crate::process::actor_of(state, user).await?;
-    let policy = quanyi_activities::inbox::policy_for(&state.pool, kind.policy_key(), "*")
+    let policy = quanyi_activities::process::inbox::policy_for(&state.pool, kind.policy_key(), "*")
         .await?
         .ok_or(ErrorCode::InvalidPolicy)?;
     let request = admin::request_increase(

@@ -3,8 +3,8 @@
 //! roles hold.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, actor};
 use crate::error::ApiError;
+use crate::identity::auth::{CurrentUser, actor};
 use axum::extract::FromRequestParts;
 use axum::extract::{ConnectInfo, OriginalUri};
 use axum::http::Method;

@@ -1,19 +1,30 @@
-//! 角色管理 and 菜单管理 (SYS-1): the permission catalogue, roles created and edited behind
-//! step-up, and the menu as server data — each user's own menu, and the full tree to maintain.
+//! 角色管理 (SYS-1): the permission catalogue, and roles listed, created and edited behind
+//! step-up.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, SteppedUp, actor};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path};
-use crate::permission::{self as perm, Authorized, PermissionNode};
+use crate::identity::auth::{SteppedUp, actor};
+use crate::identity::permission::{self as perm, Authorized, PermissionNode};
 use crate::system::Created;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use quanyi_activities::menus::{self, MenuChange, MenuNode};
-use quanyi_activities::roles::{self, Duty, NewRole, Refusal, RoleChange, ScopeKind};
+use quanyi_activities::identity::roles::{self, Duty, NewRole, Refusal, RoleChange, ScopeKind};
 use serde::{Deserialize, Deserializer};
 use std::net::SocketAddr;
 use uuid::Uuid;
+
+/// Every role with its data scope and permissions.
+#[utoipa::path(get, path = "/api/v1/system/roles", tag = "system", responses(
+    (status = 200, body = Vec<roles::Role>),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn roles(
+    State(state): State<AppState>,
+    _: Authorized<perm::RoleView>,
+) -> Result<Json<Vec<roles::Role>>, ApiError> {
+    Ok(Json(roles::list(&state.pool).await?))
+}
 
 /// 权限: every permission the system knows, as area → entity → action with labels.
 #[utoipa::path(get, path = "/api/v1/system/permissions", tag = "system", responses(
@@ -156,87 +167,4 @@ pub async fn update_role(
     .await?
     .map_err(refusal)?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The signed-in user's side menu: visible entries they hold the permission for.
-#[utoipa::path(get, path = "/api/v1/auth/menus", tag = "auth", responses(
-    (status = 200, body = Vec<MenuNode>),
-    (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001"),
-))]
-pub async fn my_menu(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<Json<Vec<MenuNode>>, ApiError> {
-    let tree = menus::tree(&menus::rows(&state.pool).await?);
-    let holds = |p: &str| user.permissions.iter().any(|held| held == p);
-    Ok(Json(menus::visible_menu(&tree, &holds)))
-}
-
-/// 菜单管理: every menu entry and button, hidden ones included.
-#[utoipa::path(get, path = "/api/v1/system/menus", tag = "system", responses(
-    (status = 200, body = Vec<MenuNode>),
-    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
-))]
-pub async fn menus(
-    State(state): State<AppState>,
-    _: Authorized<perm::MenuView>,
-) -> Result<Json<Vec<MenuNode>>, ApiError> {
-    Ok(Json(menus::tree(&menus::rows(&state.pool).await?)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct UpdateMenuRequest {
-    #[schema(min_length = 1, max_length = 50)]
-    pub title_zh: String,
-    #[schema(min_length = 1, max_length = 100)]
-    pub title_en: String,
-    #[schema(minimum = 0, maximum = 9999)]
-    pub sort: i32,
-    /// Hidden entries leave every user's menu (the permission still guards the page).
-    pub visible: bool,
-}
-
-/// Rename, reorder, hide or show a menu entry (audited before/after).
-#[utoipa::path(put, path = "/api/v1/system/menus/{id}", tag = "system",
-    params(("id" = Uuid, Path)), request_body = UpdateMenuRequest,
-    responses(
-        (status = 204, description = "Changed"),
-        (status = 404, body = crate::error::ErrorBody, description = "QY-SYS-1025"),
-        (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1027 a button cannot be hidden"),
-        (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1026"),
-    ))]
-pub async fn update_menu(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Authorized(user, _): Authorized<perm::MenuUpdate>,
-    Path(id): Path<Uuid>,
-    Json(request): Json<UpdateMenuRequest>,
-) -> Result<StatusCode, ApiError> {
-    let zh = request.title_zh.trim().to_owned();
-    let en = request.title_en.trim().to_owned();
-    if !(1..=50).contains(&zh.chars().count())
-        || !(1..=100).contains(&en.chars().count())
-        || !(0..=9999).contains(&request.sort)
-    {
-        return Err(ErrorCode::InvalidMenuEntry.into());
-    }
-    let change = MenuChange {
-        title_zh: zh,
-        title_en: en,
-        sort: request.sort,
-        visible: request.visible,
-    };
-    match menus::update(
-        &state.pool,
-        actor(&user, peer),
-        id,
-        change,
-        state.clock.now(),
-    )
-    .await?
-    {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(menus::Refusal::UnknownMenu) => Err(ErrorCode::UnknownMenu.into()),
-        Err(menus::Refusal::ButtonAlwaysShown) => Err(ErrorCode::ButtonAlwaysShown.into()),
-    }
 }

@@ -3,7 +3,9 @@
 //! `tasks` (the inbox), opened, decided, transferred, reminded and escalated once each; and the
 //! notices a process sends, fanned out to each user's channels (e-mail, SMS, the WeChat group,
 //! the ESB consumer a plan came from) and keyed by workflow id, step, channel and recipient so a
-//! retry queues nothing twice.
+//! retry queues nothing twice. Its read side — the inbox, the monitor, the policies — is [`inbox`].
+
+pub mod inbox;
 
 use crate::notify::{self, Channel, Outgoing, Routing};
 use crate::text;

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Json, Paging, Query};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use quanyi_activities::notify::{self as store, NotificationFilter, NotificationRow};

@@ -9,15 +9,15 @@
 //! caller was promised.
 
 use crate::AppState;
-use crate::auth::actor;
 use crate::channel::SignedRead;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path, Query};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::actor;
+use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::benefits::clients::ClientKind;
-use quanyi_activities::delivery::{self, Delivery, Showing};
+use quanyi_activities::campaign::delivery::{self, Delivery, Showing};
 use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -1,7 +1,8 @@
-//! 系统管理 (SYS-1, SEC-4): the org tree, users and their roles, each list cut to the caller's data
-//! scope, and the separation-of-duties rules that no grant may break.
+//! 用户管理 (SYS-1, SEC-4): staff users and the roles they hold, each list cut to the caller's data
+//! scope ([`super::scope`]), and the separation-of-duties rules that no grant may break.
 
 use crate::audit::{self, Entry};
+use crate::identity::scope::{DataScope, in_scope_org, in_scope_user, scope_params};
 use crate::identity::{password, totp};
 use crate::notify;
 use crate::pii;
@@ -11,173 +12,6 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// How much of the bank a user sees: the widest scope among their roles.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DataScope {
-    All,
-    /// The org with this path and everything below it.
-    OrgAndBelow(String),
-    Org(Uuid),
-    SelfOnly(Uuid),
-}
-
-#[tracing::instrument(skip(pool))]
-pub async fn scope_of(pool: &PgPool, user_id: Uuid) -> Result<DataScope, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT u.org_id, o.path,
-                  coalesce((SELECT min(CASE r.data_scope WHEN 'all' THEN 1 WHEN 'org_and_below' THEN 2
-                                                         WHEN 'org' THEN 3 ELSE 4 END)
-                              FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                             WHERE ur.user_id = u.id), 4) AS "widest!"
-             FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"#,
-        user_id
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(match row.widest {
-        1 => DataScope::All,
-        2 => DataScope::OrgAndBelow(row.path),
-        3 => DataScope::Org(row.org_id),
-        _ => DataScope::SelfOnly(user_id),
-    })
-}
-
-/// The scope as SQL parameters: (all, path prefix, org id, user id) — exactly one is set.
-fn scope_params(scope: &DataScope) -> (bool, Option<String>, Option<Uuid>, Option<Uuid>) {
-    match scope {
-        DataScope::All => (true, None, None, None),
-        DataScope::OrgAndBelow(path) => (false, Some(path.clone()), None, None),
-        DataScope::Org(org) => (false, None, Some(*org), None),
-        DataScope::SelfOnly(user) => (false, None, None, Some(*user)),
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Org {
-    pub id: Uuid,
-    pub parent_id: Option<Uuid>,
-    pub code: String,
-    pub name: String,
-    pub level: i16,
-}
-
-/// The orgs the scope reaches, parents before children.
-#[tracing::instrument(skip(pool))]
-pub async fn orgs(
-    pool: &PgPool,
-    scope: &DataScope,
-    self_org: Uuid,
-) -> Result<Vec<Org>, sqlx::Error> {
-    let (all, path, org, _) = scope_params(scope);
-    let org = org.or(matches!(scope, DataScope::SelfOnly(_)).then_some(self_org));
-    sqlx::query_as!(
-        Org,
-        "SELECT id, parent_id, code, name, level FROM orgs
-          WHERE $1 OR path LIKE $2 || '%' OR id = $3
-          ORDER BY path",
-        all,
-        path,
-        org
-    )
-    .fetch_all(pool)
-    .await
-}
-
-pub struct NewOrg {
-    pub parent_id: Uuid,
-    /// Checked against `^[0-9A-Za-z_-]{1,32}$` at the edge.
-    pub code: String,
-    pub name: String,
-}
-
-/// Adds an org under `parent_id` (within the scope), one level below it, with its path.
-#[tracing::instrument(skip(pool, scope, by, new), fields(code = %new.code))]
-pub async fn create_org(
-    pool: &PgPool,
-    scope: &DataScope,
-    by: Entry,
-    new: NewOrg,
-    now: DateTime<Utc>,
-) -> Result<Result<Uuid, Refusal>, sqlx::Error> {
-    if !in_scope_org(pool, scope, new.parent_id).await? {
-        return Ok(Err(Refusal::OutOfScope));
-    }
-    let mut tx = pool.begin().await?;
-    let parent = sqlx::query!(
-        "SELECT level, path FROM orgs WHERE id = $1 FOR SHARE",
-        new.parent_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if parent.level >= 3 {
-        return Ok(Err(Refusal::SubBranchHasNoChildren));
-    }
-    let level = parent.level + 1;
-    let path = format!("{}{}/", parent.path, new.code);
-    let Some(id) = sqlx::query_scalar!(
-        "INSERT INTO orgs (parent_id, code, name, level, path) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING RETURNING id",
-        new.parent_id,
-        new.code,
-        new.name,
-        level,
-        path
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
-        return Ok(Err(Refusal::OrgCodeTaken));
-    };
-    let entry = Entry {
-        action: "system.org.create",
-        target: Some(new.code.clone()),
-        after: Some(serde_json::json!({
-            "code": new.code, "name": new.name, "parent_id": new.parent_id,
-            "level": level, "path": path,
-        })),
-        ..by
-    };
-    audit::append(&mut tx, now, entry).await?;
-    tx.commit().await?;
-    Ok(Ok(id))
-}
-
-/// Renames an org within the scope. Moving an org (a new parent, so new paths for its subtree)
-/// is not offered.
-#[tracing::instrument(skip(pool, scope, by))]
-pub async fn rename_org(
-    pool: &PgPool,
-    scope: &DataScope,
-    by: Entry,
-    org_id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<Result<(), Refusal>, sqlx::Error> {
-    if !in_scope_org(pool, scope, org_id).await? {
-        return Ok(Err(Refusal::OutOfScope));
-    }
-    let mut tx = pool.begin().await?;
-    let before = sqlx::query!(
-        "SELECT code, name FROM orgs WHERE id = $1 FOR UPDATE",
-        org_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query!("UPDATE orgs SET name = $2 WHERE id = $1", org_id, name)
-        .execute(&mut *tx)
-        .await?;
-    let entry = Entry {
-        action: "system.org.update",
-        target: Some(before.code),
-        before: Some(serde_json::json!({ "name": before.name })),
-        after: Some(serde_json::json!({ "name": name })),
-        ..by
-    };
-    audit::append(&mut tx, now, entry).await?;
-    tx.commit().await?;
-    Ok(Ok(()))
-}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserRow {
@@ -290,9 +124,6 @@ pub enum Refusal {
     OwnAccount,
     /// The grant would give one account both an administrator role and the auditor role.
     DutiesConflict,
-    OrgCodeTaken,
-    /// A sub-branch (level 3) is a leaf of the org tree.
-    SubBranchHasNoChildren,
 }
 
 /// A temporary password that satisfies the policy: 12 characters, all four classes.
@@ -321,38 +152,6 @@ async fn new_temporary_password() -> Result<(String, String), sqlx::Error> {
         .await
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     Ok((temporary, hash))
-}
-
-async fn in_scope_org(pool: &PgPool, scope: &DataScope, org_id: Uuid) -> Result<bool, sqlx::Error> {
-    let (all, path, org, _) = scope_params(scope);
-    sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1 AND ($2 OR path LIKE $3 || '%' OR id = $4)) AS "ok!""#,
-        org_id,
-        all,
-        path,
-        org
-    )
-    .fetch_one(pool)
-    .await
-}
-
-async fn in_scope_user(
-    pool: &PgPool,
-    scope: &DataScope,
-    user_id: Uuid,
-) -> Result<Option<String>, sqlx::Error> {
-    let (all, path, org, me) = scope_params(scope);
-    sqlx::query_scalar!(
-        "SELECT u.username FROM users u JOIN orgs o ON o.id = u.org_id
-          WHERE u.id = $1 AND ($2 OR o.path LIKE $3 || '%' OR u.org_id = $4 OR u.id = $5)",
-        user_id,
-        all,
-        path,
-        org,
-        me
-    )
-    .fetch_optional(pool)
-    .await
 }
 
 /// The username of `user_id` when the caller may administer it: someone else, within the scope.
@@ -680,47 +479,6 @@ pub async fn set_status(
     Ok(Ok(()))
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Role {
-    pub id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub data_scope: String,
-    pub duty: Option<String>,
-    pub permissions: Vec<String>,
-}
-
-#[tracing::instrument(skip(pool))]
-pub async fn roles(pool: &PgPool) -> Result<Vec<Role>, sqlx::Error> {
-    sqlx::query_as!(
-        Role,
-        r#"SELECT id, code, name, data_scope, duty,
-                  ARRAY(SELECT permission FROM role_permissions p WHERE p.role_id = r.id ORDER BY permission) AS "permissions!"
-             FROM roles r ORDER BY code"#
-    )
-    .fetch_all(pool)
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::identity::SecurityPolicy;
-    use crate::identity::password::check_composition;
-
-    #[test]
-    fn temporary_passwords_meet_the_policy_and_differ() {
-        let policy = SecurityPolicy::default();
-        let passwords: Vec<String> = (0..200).map(|_| temporary_password()).collect();
-        for p in &passwords {
-            assert_eq!(p.chars().count(), 12);
-            assert_eq!(check_composition(&policy, "someone", p), Ok(()), "{p}");
-        }
-        let distinct: std::collections::HashSet<_> = passwords.iter().collect();
-        assert_eq!(distinct.len(), passwords.len());
-    }
-}
-
 /// A user's contact details in full, for a holder of `pii:unmask`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonalData {
@@ -791,4 +549,23 @@ pub async fn reset_totp(
     .await?;
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SecurityPolicy;
+    use crate::identity::password::check_composition;
+
+    #[test]
+    fn temporary_passwords_meet_the_policy_and_differ() {
+        let policy = SecurityPolicy::default();
+        let passwords: Vec<String> = (0..200).map(|_| temporary_password()).collect();
+        for p in &passwords {
+            assert_eq!(p.chars().count(), 12);
+            assert_eq!(check_composition(&policy, "someone", p), Ok(()), "{p}");
+        }
+        let distinct: std::collections::HashSet<_> = passwords.iter().collect();
+        assert_eq!(distinct.len(), passwords.len());
+    }
 }

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Json, Path, Valid};
-use crate::permission::{Authorized, UserUnlock};
+use crate::identity::permission::{Authorized, UserUnlock};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};

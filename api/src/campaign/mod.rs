@@ -1,12 +1,16 @@
 //! 营销活动 (MKT-3, WF-1) for staff: drafts edited freely, the customer list uploaded as CSV, then
 //! everything through the durable process `campaign-<id>` — submit, withdraw, pause, resume,
 //! cancel, terminate, modify; the approvals themselves come through the inbox.
+//!
+//! What a channel shows a customer (渠道投放) is [`delivery`].
+
+pub mod delivery;
 
 use crate::AppState;
-use crate::auth::actor;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::{Json, Paging, Path, Query, Valid};
-use crate::permission::{self as perm, Authorized};
+use crate::identity::auth::actor;
+use crate::identity::permission::{self as perm, Authorized};
 use crate::process::{self as door, ProcessStatus};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -18,8 +22,9 @@ use quanyi_activities::campaign::{
     Rule, UploadError, UploadReport,
 };
 use quanyi_activities::identity::User;
-use quanyi_activities::inbox::{TaskRow, TimelineEntry};
-use quanyi_activities::system::{self, DataScope};
+use quanyi_activities::identity::scope::{DataScope, scope_of};
+use quanyi_activities::process::inbox::{TaskRow, TimelineEntry};
+use quanyi_activities::system;
 use quanyi_workflows::approval::Actor;
 use quanyi_workflows::campaign::{
     Action, ActionRequest, CHANGE_POLICY_KEY, CampaignAction, CampaignInput, CampaignWorkflow,
@@ -231,8 +236,8 @@ pub(crate) async fn org_in_scope(
     user: &User,
     org_id: Uuid,
 ) -> Result<bool, ApiError> {
-    let scope = system::scope_of(&state.pool, user.id).await?;
-    let orgs = system::orgs(&state.pool, &scope, user.org_id).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
+    let orgs = system::orgs::orgs(&state.pool, &scope, user.org_id).await?;
     Ok(orgs.iter().any(|o| o.id == org_id))
 }
 
@@ -245,7 +250,7 @@ async fn campaign_in_scope(
     let record = store::detail(&state.pool, id)
         .await?
         .ok_or(ErrorCode::UnknownCampaign)?;
-    let visible = match system::scope_of(&state.pool, user.id).await? {
+    let visible = match scope_of(&state.pool, user.id).await? {
         DataScope::All => true,
         DataScope::OrgAndBelow(path) => record.org_path.starts_with(&path),
         DataScope::Org(org) => record.summary.org_id == org,
@@ -287,7 +292,7 @@ pub async fn list(
     Query(query): Query<CampaignQuery>,
 ) -> Result<Json<CampaignPage>, ApiError> {
     let (limit, offset) = (paging.limit(), paging.offset());
-    let scope = system::scope_of(&state.pool, user.id).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
     let filter = Filter {
         state: query.state.filter(|s| !s.is_empty()),
         org_id: query.org_id,
@@ -370,7 +375,7 @@ async fn detail_of(
     campaign: CampaignRecord,
 ) -> Result<CampaignDetail, ApiError> {
     let workflow_id = ProcessKind::Campaign.workflow_id(&campaign.summary.id.to_string());
-    let timeline = quanyi_activities::inbox::timeline(&state.pool, &workflow_id).await?;
+    let timeline = quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id).await?;
     let started = !timeline.is_empty();
     let mut part = ProcessPart {
         workflow_id: started.then(|| workflow_id.clone()),
@@ -639,7 +644,7 @@ pub async fn submit(
     let (_, actor_now) = door::actor_of(&state, &user).await?;
     let comment = comment(request.comment);
     let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
-    let started = !quanyi_activities::inbox::timeline(&state.pool, &workflow_id)
+    let started = !quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id)
         .await?
         .is_empty();
     if !started {
@@ -693,9 +698,13 @@ pub async fn start(
 ) -> Result<door::View, ApiError> {
     has_customers(record)?;
     let policy = |process_type: &'static str| async move {
-        quanyi_activities::inbox::policy_for(&state.pool, process_type, &record.summary.kind)
-            .await?
-            .ok_or_else(|| ApiError::from(ErrorCode::InvalidPolicy))
+        quanyi_activities::process::inbox::policy_for(
+            &state.pool,
+            process_type,
+            &record.summary.kind,
+        )
+        .await?
+        .ok_or_else(|| ApiError::from(ErrorCode::InvalidPolicy))
     };
     let input = CampaignInput {
         campaign_id: record.summary.id.to_string(),
@@ -777,11 +786,11 @@ pub async fn take_action(
             }]));
         }
     };
-    crate::auth::CurrentUser(user.clone()).require(permission)?;
+    crate::identity::auth::CurrentUser(user.clone()).require(permission)?;
     let record = campaign_in_scope(&state, &user, id).await?;
     if record.summary.state == "Draft" && matches!(action, Action::Own(CampaignAction::Cancel)) {
         let workflow_id = ProcessKind::Campaign.workflow_id(&id.to_string());
-        if quanyi_activities::inbox::timeline(&state.pool, &workflow_id)
+        if quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id)
             .await?
             .is_empty()
         {
