@@ -9,18 +9,18 @@
 //! started before that (no [`ONE_STEP`] patch marker in their history) keep running, and
 //! replaying, the activity per entry they were started with.
 //!
-//! The `act` update answers once the action is carried out: the update's own result carries the
-//! view, so the API never polls.
+//! The `act` update accepts (its validator refuses with no trace), and the `settled` update
+//! answers once the accepted action is carried out, with the view: the API never polls.
 
 use crate::approval::{
     Actor, ApprovalStep, Decision, OrgChain, Outcome, Policy, Refusal, SlaTimer,
 };
 use crate::kind::ProcessKind;
 use crate::process::{
-    Acted, Action, ActionRequest, ApprovalAction, COMMENT_REFUSED, Callback, Entry, HistoryEntry,
-    Notice, NoticeKind, Notify, OpenApproval, OpenTask, OwnAction, PendingTimer, ProcessView,
-    RecordTransition, Step, StepInput, TaskChange, TransitionRecord, UpdateTask, activity_options,
-    deadline_or, workflow_now as now,
+    Accepted, Action, ActionRequest, ApprovalAction, COMMENT_REFUSED, Callback, Entry,
+    HistoryEntry, Notice, NoticeKind, Notify, OpenApproval, OpenTask, OwnAction, PendingTimer,
+    ProcessView, RecordTransition, Step, StepInput, TaskChange, TransitionRecord, UpdateTask,
+    activity_options, deadline_or, workflow_now as now,
 };
 use crate::table::{Drive, Labels, Table};
 use chrono::{DateTime, Utc};
@@ -781,41 +781,27 @@ async fn one_by_one<P: Process>(ctx: &mut WorkflowContext<P>, entry: Entry) -> W
     Ok(())
 }
 
-/// The `act` update: takes the action for the loop and answers once it is carried out.
-pub async fn act<P: Process>(
-    ctx: &mut WorkflowContext<P>,
-    request: ActionRequest<P::Own>,
-) -> Acted<P::Detail> {
-    let viewer = request.actor.clone();
-    let (ticket, batched) = ctx.state_mut(|s| {
-        let host = s.host_mut();
-        (host.accept(request), host.batched)
-    });
-    if !batched {
-        return Acted { ticket, view: None };
-    }
-    if ctx
-        .wait_condition(move |s: &P| s.host().applied >= ticket)
-        .await
-        .is_err()
-    {
-        return Acted { ticket, view: None };
-    }
-    let view = ctx.state(|s| Host::view(s, &viewer));
-    Acted {
-        ticket,
-        view: Some(view),
+/// The `act` update, past its validator: takes the action for the loop at once (a decision closes
+/// its level to every other decision before the next update is validated) and answers its ticket.
+/// The API then asks `settled` for the view once it is carried out.
+pub fn act<P: Process>(process: &mut P, request: ActionRequest<P::Own>) -> Accepted {
+    Accepted {
+        ticket: process.host_mut().accept(request),
     }
 }
 
 /// The `settled` update: answers the view once the process has started (its first task open)
-/// and carried out every accepted action — what the API answers a start with.
+/// and carried out every action accepted before it — what the API answers a start or an action
+/// with.
 pub async fn settled<P: Process>(
     ctx: &mut WorkflowContext<P>,
     viewer: Actor,
 ) -> ProcessView<P::Detail> {
     let _ = ctx
-        .wait_condition(|s: &P| s.host().started && s.host().pending.is_none())
+        .wait_condition(|s: &P| {
+            let host = s.host();
+            host.started && host.pending.is_none() && host.applied >= host.next_ticket
+        })
         .await;
     ctx.state(|s| Host::view(s, &viewer))
 }
@@ -875,13 +861,14 @@ macro_rules! process_workflow {
                 $crate::host::validate(self, request)
             }
 
-            /// Takes the action and answers once it is carried out.
+            /// Takes the action and answers its ticket; `settled` answers once it is carried out.
             #[update]
-            pub async fn act(
-                ctx: &mut temporalio_sdk::WorkflowContext<Self>,
+            pub fn act(
+                &mut self,
+                _ctx: &mut temporalio_sdk::SyncWorkflowContext<Self>,
                 request: $crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
-            ) -> $crate::process::Acted<<$workflow as $crate::host::Process>::Detail> {
-                $crate::host::act(ctx, request).await
+            ) -> $crate::process::Accepted {
+                $crate::host::act(self, request)
             }
 
             /// Answers once the process has started and carried out every accepted action.

@@ -296,14 +296,11 @@ pub struct ActionRequest<P> {
     pub comment: Option<String>,
 }
 
-/// The answer to an accepted action: its ticket and, once the process has carried the action out
-/// (its transition recorded, the next task open), the process as the actor now sees it. Only
-/// processes started before answers waited (no `view`) answer at acceptance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acted<X> {
+/// The answer to an accepted action: its ticket. The update `settled` answers the view once the
+/// process has carried it out (its transition recorded, the next task open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
     pub ticket: u64,
-    #[serde(default)]
-    pub view: Option<ProcessView<X>>,
 }
 
 /// A timer the process waits on.

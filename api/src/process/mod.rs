@@ -19,7 +19,7 @@ use quanyi_activities::process::inbox::{self as store, TaskRow, Viewer};
 use quanyi_workflows::approval::{Actor, Refusal};
 use quanyi_workflows::campaign::ChangeRequest;
 use quanyi_workflows::kind::ProcessKind;
-use quanyi_workflows::process::{Acted, ActionRequest, OwnAction, ProcessView};
+use quanyi_workflows::process::{Accepted, ActionRequest, OwnAction, ProcessView};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
@@ -326,8 +326,9 @@ pub async fn view(
     }
 }
 
-/// Sends `request` to the process and answers its status once the process has carried it out
-/// (the update's own answer). Accepted and refused actions are both audited.
+/// Sends `request` to the process (the update `act`, refused by its validator with no trace) and
+/// answers its status once the process has carried it out (the update `settled`). Accepted and
+/// refused actions are both audited.
 pub async fn act<A: OwnAction>(
     state: &AppState,
     who: Entry,
@@ -354,7 +355,7 @@ pub async fn act<A: OwnAction>(
             Default::default(),
         )
         .await;
-    let acted: Acted<serde_json::Value> = match outcome {
+    let _accepted: Accepted = match outcome {
         Ok(answer) => decoded(answer)?,
         Err(e) => {
             let error = update_error(e, workflow_id);
@@ -369,14 +370,37 @@ pub async fn act<A: OwnAction>(
     let mut tx = state.pool.begin().await?;
     audit::append(&mut tx, state.clock.now(), audit_entry(false)).await?;
     tx.commit().await?;
-    let view = match acted.view {
-        Some(view) => view,
-        // a process started before answers waited: what it shows now
-        None => view(state, workflow_id, &request.actor)
-            .await?
-            .ok_or(ErrorCode::UnknownProcess)?,
+    let view = match settled(state, workflow_id, &request.actor).await {
+        Ok(view) => view,
+        // the action ended the process, which completed before `settled` reached it: the read
+        // model, written before it completed, has its last state
+        Err(e) if e.code == ErrorCode::UnknownProcess => ended(state, workflow_id).await?,
+        Err(e) => return Err(e),
     };
     status_of(state, workflow_id, view).await
+}
+
+/// The view of a process that has completed, from the read model: its last state, nothing left
+/// to do.
+async fn ended(state: &AppState, workflow_id: &str) -> Result<View, ApiError> {
+    let last: Option<(String, bool)> = sqlx::query_as(
+        "SELECT state, ended_at IS NOT NULL FROM process_instances WHERE workflow_id = $1",
+    )
+    .bind(workflow_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    match last {
+        Some((last, true)) => Ok(View {
+            state: last,
+            allowed_actions: Vec::new(),
+            history: Vec::new(),
+            pending_timers: Vec::new(),
+            approval: None,
+            applied: 0,
+            detail: serde_json::Value::Null,
+        }),
+        _ => Err(ErrorCode::UnknownProcess.into()),
+    }
 }
 
 /// What the audit keeps of an action besides its name: its fields, a transfer's target by name.

@@ -68,7 +68,6 @@ impl OwnAction for CampaignAction {
 pub type ActionRequest = crate::process::ActionRequest<CampaignAction>;
 pub type Action = crate::process::Action<CampaignAction>;
 pub type ProcessView = crate::process::ProcessView<Option<ChangeRequest>>;
-pub type Acted = crate::process::Acted<Option<ChangeRequest>>;
 
 /// The campaign's approvals: its review (初审, 复核) and the one-level approval of a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

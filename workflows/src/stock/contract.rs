@@ -24,7 +24,6 @@ pub struct StockChangeInput {
 
 pub type ActionRequest = crate::process::ActionRequest<NoOwn>;
 pub type ProcessView = crate::process::ProcessView<()>;
-pub type Acted = crate::process::Acted<()>;
 
 /// Its one approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
