@@ -74,21 +74,21 @@ impl ProcessKind {
     /// Every kind: the built-in ones, then those registered, in registration order.
     pub fn all() -> Vec<ProcessKind> {
         let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
+        Self::known(&registered).collect()
+    }
+
+    /// The built-in kinds, then `registered`.
+    fn known(registered: &[&'static KindSpec]) -> impl Iterator<Item = ProcessKind> {
         Self::BUILT_IN
             .into_iter()
             .chain(registered.iter().map(|s| ProcessKind::Registered(s)))
-            .collect()
     }
 
     /// Makes a kind defined elsewhere known to the API, the activities and the monitor. The code
     /// must be new; registering the same spec twice is harmless.
     pub fn register(spec: &'static KindSpec) -> ProcessKind {
         let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(known) = Self::BUILT_IN
-            .into_iter()
-            .chain(registered.iter().map(|s| ProcessKind::Registered(s)))
-            .find(|k| k.code() == spec.code)
-        {
+        if let Some(known) = Self::known(&registered).find(|k| k.code() == spec.code) {
             assert!(
                 std::ptr::eq(known.spec(), spec),
                 "process kind {} is registered already",
