@@ -1,7 +1,8 @@
 //! The committed workflow histories replay against today's code (`RECORD_HISTORIES=1` on the
 //! tests that record them refreshes them): a change that would break running processes fails
 //! here first. Each kind's history from before one-step bookkeeping (activity per entry) and from
-//! after (one local activity per step, behind the `one-step-bookkeeping` patch marker) is kept.
+//! after (one local activity per step, behind the `one-step-bookkeeping` patch marker) is kept,
+//! and from before and after an action became one update (`act` then `settled`; `apply`).
 
 use quanyi_workflows::campaign::CampaignWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
@@ -17,9 +18,20 @@ pub const HISTORIES: &[(&str, &str)] = &[
     ),
     (
         "campaign-one-step.json",
-        "a campaign with one-step bookkeeping, its worker killed",
+        "a campaign with one-step bookkeeping (`act`, then `settled`), its worker killed",
     ),
-    ("stock-change.json", "a stock change approved at once"),
+    (
+        "campaign-apply.json",
+        "a campaign whose actions each are one update `apply`, its worker killed",
+    ),
+    (
+        "stock-change.json",
+        "a stock change approved at once (`act`, then `settled`)",
+    ),
+    (
+        "stock-change-apply.json",
+        "a stock change approved at once by one update `apply`",
+    ),
 ];
 
 pub fn path(file: &str) -> std::path::PathBuf {

@@ -180,7 +180,7 @@ async fn a_large_increase_waits_for_its_approval_and_is_added_once() {
         .await
         .expect("replays");
     if std::env::var_os("RECORD_HISTORIES").is_some() {
-        std::fs::write(crate::histories::path("stock-change.json"), &recorded).unwrap();
+        std::fs::write(crate::histories::path("stock-change-apply.json"), &recorded).unwrap();
     }
 }
 

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use statig::blocking::StateMachine;
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 use temporalio_sdk::{
     ActivityExecutionError, LocalActivityOptions, WorkflowContext, WorkflowResult,
@@ -161,6 +162,11 @@ pub struct Identity {
     pub started_by: Actor,
 }
 
+/// [`Host::reserved`]: nothing, an action, or a decision (which closes its level at once).
+const NOT_RESERVED: u8 = 0;
+const RESERVED_ACTION: u8 = 1;
+const RESERVED_DECISION: u8 = 2;
+
 /// The host's part of a process workflow's state.
 pub struct Host<P: Process> {
     machine: StateMachine<P::Machine>,
@@ -173,6 +179,10 @@ pub struct Host<P: Process> {
     pub approval: Option<(P::Step, ApprovalStep)>,
     rounds: Vec<(P::Step, u32)>,
     pending: Option<(u64, ActionRequest<P::Own>)>,
+    /// An action the validator of `apply` let through whose handler has not yet taken it: set by
+    /// the validator so that a second action validated in the same activation is refused, cleared
+    /// by the handler (which alone runs on replay, and takes the action into `pending`).
+    reserved: AtomicU8,
     next_ticket: u64,
     applied: u64,
     history: Vec<TransitionRecord>,
@@ -200,6 +210,7 @@ impl<P: Process> Host<P> {
             approval: None,
             rounds: Vec::new(),
             pending: None,
+            reserved: AtomicU8::new(NOT_RESERVED),
             next_ticket: 0,
             applied: 0,
             history: Vec::new(),
@@ -378,6 +389,16 @@ impl<P: Process> Host<P> {
         let host = process.host();
         let who = &request.actor;
         let approval = host.approval.as_ref().map(|(_, a)| a);
+        let reserved = host.reserved.load(Ordering::Relaxed);
+        // a decision let through but not yet taken has decided the level, as `accept` will record
+        if reserved == RESERVED_DECISION
+            && matches!(
+                request.action,
+                Action::Approval(ApprovalAction::Decide { .. })
+            )
+        {
+            return Err(Refusal::AlreadyDecided);
+        }
         match &request.action {
             Action::Approval(ApprovalAction::Decide { step, level, .. }) => approval
                 .ok_or(Refusal::AlreadyDecided)?
@@ -391,7 +412,7 @@ impl<P: Process> Host<P> {
             }
             Action::Own(own) => process.check_own(who, own)?,
         }
-        if host.pending.is_some() {
+        if host.pending.is_some() || reserved != NOT_RESERVED {
             return Err(Refusal::WrongState);
         }
         Ok(())
@@ -781,41 +802,86 @@ async fn one_by_one<P: Process>(ctx: &mut WorkflowContext<P>, entry: Entry) -> W
     Ok(())
 }
 
-/// The `act` update, past its validator: takes the action for the loop at once (a decision closes
-/// its level to every other decision before the next update is validated) and answers its ticket.
-/// The API then asks `settled` for the view once it is carried out.
-pub fn act<P: Process>(process: &mut P, request: ActionRequest<P::Own>) -> Accepted {
+/// The `apply` update, past its validator: takes the action for the loop at its first poll and
+/// answers the view once the loop has carried it out — one update, one answer. Between the
+/// validator and this first poll the validator's reservation refuses any other action, so two
+/// decisions sent at once can never both be accepted.
+pub async fn apply_update<P: Process>(
+    ctx: &mut WorkflowContext<P>,
+    request: ActionRequest<P::Own>,
+) -> ProcessView<P::Detail> {
+    let viewer = request.actor.clone();
+    let ticket = ctx.state_mut(|s| {
+        let host = s.host_mut();
+        host.reserved.store(NOT_RESERVED, Ordering::Relaxed);
+        host.accept(request)
+    });
+    settle(ctx, viewer, ticket).await
+}
+
+/// The `act` update, past its validator: takes the action for the loop at once and answers its
+/// ticket, after which `settled` answered the view. What the API sent before `apply`: kept so that
+/// the histories and processes from then replay and an API replica of that release still works.
+pub fn act_update<P: Process>(process: &mut P, request: ActionRequest<P::Own>) -> Accepted {
     Accepted {
         ticket: process.host_mut().accept(request),
     }
 }
 
 /// The `settled` update: answers the view once the process has started (its first task open)
-/// and carried out every action accepted before it — what the API answers a start or an action
-/// with.
+/// and carried out every action accepted before it — what the API answers a start with.
 pub async fn settled<P: Process>(
     ctx: &mut WorkflowContext<P>,
     viewer: Actor,
 ) -> ProcessView<P::Detail> {
+    let ticket = ctx.state(|s| s.host().next_ticket);
+    settle(ctx, viewer, ticket).await
+}
+
+/// The view once the process has started and carried out the action with `ticket` and every
+/// one before it.
+async fn settle<P: Process>(
+    ctx: &mut WorkflowContext<P>,
+    viewer: Actor,
+    ticket: u64,
+) -> ProcessView<P::Detail> {
     let _ = ctx
         .wait_condition(|s: &P| {
             let host = s.host();
-            host.started && host.pending.is_none() && host.applied >= host.next_ticket
+            host.started && host.pending.is_none() && host.applied >= ticket
         })
         .await;
     ctx.state(|s| Host::view(s, &viewer))
 }
 
-/// The validator of `act`: a refusal leaves nothing in the history.
+/// The validator of `apply` and `act`: a refusal leaves nothing in the history; an action `apply`
+/// lets through is reserved until its handler takes it (`act`'s handler takes it at once).
 pub fn validate<P: Process>(
     process: &P,
     request: &ActionRequest<P::Own>,
+    reserve: bool,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    Host::check(process, request).map_err(|r| Box::new(r) as _)
+    Host::check(process, request).map_err(|r| Box::new(r) as Box<_>)?;
+    if reserve {
+        let decision = matches!(
+            request.action,
+            Action::Approval(ApprovalAction::Decide { .. })
+        );
+        process.host().reserved.store(
+            if decision {
+                RESERVED_DECISION
+            } else {
+                RESERVED_ACTION
+            },
+            Ordering::Relaxed,
+        );
+    }
+    Ok(())
 }
 
 /// The workflow methods every process has, the same for each: `run`, the query `view`, the
-/// update `act` with its validator, the update `settled` — and [`HasHost`] over its `host` field.
+/// update `apply` with its validator, the update `settled` (the answer to a start), the legacy
+/// update `act` — and [`HasHost`] over its `host` field.
 /// Takes the workflow struct and its own methods (`#[init] new`, signals of its own).
 #[macro_export]
 macro_rules! process_workflow {
@@ -852,23 +918,43 @@ macro_rules! process_workflow {
             }
 
             /// Refused — leaving nothing in the history — unless the host and the process allow it.
+            #[update_validator(apply)]
+            fn validate_apply(
+                &self,
+                _ctx: &temporalio_sdk::WorkflowContextView,
+                request: &$crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
+            ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+                $crate::host::validate(self, request, true)
+            }
+
+            /// Takes the action and answers the view once it is carried out.
+            #[update]
+            pub async fn apply(
+                ctx: &mut temporalio_sdk::WorkflowContext<Self>,
+                request: $crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
+            ) -> $crate::process::ProcessView<<$workflow as $crate::host::Process>::Detail> {
+                $crate::host::apply_update(ctx, request).await
+            }
+
+            /// As `apply`, refused alike, but answers only the ticket (`settled` gave the view):
+            /// kept for the histories and API replicas from before `apply`.
             #[update_validator(act)]
             fn validate_act(
                 &self,
                 _ctx: &temporalio_sdk::WorkflowContextView,
                 request: &$crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
             ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-                $crate::host::validate(self, request)
+                $crate::host::validate(self, request, false)
             }
 
-            /// Takes the action and answers its ticket; `settled` answers once it is carried out.
+            /// Takes the action and answers its ticket.
             #[update]
             pub fn act(
                 &mut self,
                 _ctx: &mut temporalio_sdk::SyncWorkflowContext<Self>,
                 request: $crate::process::ActionRequest<<$workflow as $crate::host::Process>::Own>,
             ) -> $crate::process::Accepted {
-                $crate::host::act(self, request)
+                $crate::host::act_update(self, request)
             }
 
             /// Answers once the process has started and carried out every accepted action.

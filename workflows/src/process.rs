@@ -296,8 +296,8 @@ pub struct ActionRequest<P> {
     pub comment: Option<String>,
 }
 
-/// The answer to an accepted action: its ticket. The update `settled` answers the view once the
-/// process has carried it out (its transition recorded, the next task open).
+/// The answer of the update `act` (kept for the histories and processes from before `apply`): the
+/// accepted action's ticket, after which `settled` answered the view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accepted {
     pub ticket: u64,

@@ -1,7 +1,7 @@
 //! 流程中心 (WF-7, WF-8): the API's one door to durable processes — start, act, view — and the
 //! inbox ([`inbox`]), the monitor ([`monitor`]) and the approval policies ([`policies`]).
 //!
-//! Every process workflow speaks the same contract (`quanyi_workflows::host`): the update `act`
+//! Every process workflow speaks the same contract (`quanyi_workflows::host`): the update `apply`
 //! (validated, so a refusal leaves no trace, and answered once the action is carried out), the
 //! update `settled` (answered once a started process has opened its first task) and the query
 //! `view`. So acting and viewing go through one untyped handle by workflow id, whatever the kind;
@@ -19,7 +19,7 @@ use quanyi_activities::process::inbox::{self as store, TaskRow, Viewer};
 use quanyi_workflows::approval::{Actor, Refusal};
 use quanyi_workflows::campaign::ChangeRequest;
 use quanyi_workflows::kind::ProcessKind;
-use quanyi_workflows::process::{Accepted, ActionRequest, OwnAction, ProcessView};
+use quanyi_workflows::process::{ActionRequest, OwnAction, ProcessView};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError, WorkflowUpdateError};
@@ -326,8 +326,8 @@ pub async fn view(
     }
 }
 
-/// Sends `request` to the process (the update `act`, refused by its validator with no trace) and
-/// answers its status once the process has carried it out (the update `settled`). Accepted and
+/// Sends `request` to the process (the update `apply`, refused by its validator with no trace) and
+/// answers its status once the process has carried it out: the update's own answer. Accepted and
 /// refused actions are both audited.
 pub async fn act<A: OwnAction>(
     state: &AppState,
@@ -350,12 +350,12 @@ pub async fn act<A: OwnAction>(
     };
     let outcome = handle(&client, workflow_id)
         .execute_update(
-            UntypedUpdate::new("act"),
+            UntypedUpdate::new("apply"),
             raw(&request)?,
             Default::default(),
         )
         .await;
-    let _accepted: Accepted = match outcome {
+    let view: View = match outcome {
         Ok(answer) => decoded(answer)?,
         Err(e) => {
             let error = update_error(e, workflow_id);
@@ -370,37 +370,7 @@ pub async fn act<A: OwnAction>(
     let mut tx = state.pool.begin().await?;
     audit::append(&mut tx, state.clock.now(), audit_entry(false)).await?;
     tx.commit().await?;
-    let view = match settled(state, workflow_id, &request.actor).await {
-        Ok(view) => view,
-        // the action ended the process, which completed before `settled` reached it: the read
-        // model, written before it completed, has its last state
-        Err(e) if e.code == ErrorCode::UnknownProcess => ended(state, workflow_id).await?,
-        Err(e) => return Err(e),
-    };
     status_of(state, workflow_id, view).await
-}
-
-/// The view of a process that has completed, from the read model: its last state, nothing left
-/// to do.
-async fn ended(state: &AppState, workflow_id: &str) -> Result<View, ApiError> {
-    let last: Option<(String, bool)> = sqlx::query_as(
-        "SELECT state, ended_at IS NOT NULL FROM process_instances WHERE workflow_id = $1",
-    )
-    .bind(workflow_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    match last {
-        Some((last, true)) => Ok(View {
-            state: last,
-            allowed_actions: Vec::new(),
-            history: Vec::new(),
-            pending_timers: Vec::new(),
-            approval: None,
-            applied: 0,
-            detail: serde_json::Value::Null,
-        }),
-        _ => Err(ErrorCode::UnknownProcess.into()),
-    }
 }
 
 /// What the audit keeps of an action besides its name: its fields, a transfer's target by name.
