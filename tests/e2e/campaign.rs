@@ -252,10 +252,9 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
 
     // four concurrent approvals of the one level: exactly one is recorded, each other refused
     // as already decided (validated in one activation or after the winner was taken)
-    let outcomes = futures::future::join_all(
-        (0..4).map(|_| decide(&reviewer1, &first, "approve", "同意")),
-    )
-    .await;
+    let outcomes =
+        futures::future::join_all((0..4).map(|_| decide(&reviewer1, &first, "approve", "同意")))
+            .await;
     assert_eq!(
         outcomes.iter().filter(|o| o.is_ok()).count(),
         1,
