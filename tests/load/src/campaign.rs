@@ -550,10 +550,10 @@ fn report_baseline(processes: &Phase, baseline: &Phase) -> bool {
         println!("ratio       none: no empty workflow completed");
     }
     println!(
-        "            (one process is a workflow start, two updates, the queries that wait until each \
-         step is applied, and the activities that record every transition, open and close the \
-         review tasks and notify; an empty workflow is one workflow task: a ratio well below 1 \
-         is expected)"
+        "            (one process is a workflow start answered by the update `settled` and three \
+         actions, each one update `apply` answered once its step is applied; a step's \
+         bookkeeping is one local activity. An empty workflow is one workflow task: a ratio \
+         below 1 is expected)"
     );
     passed
 }
