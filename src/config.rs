@@ -218,6 +218,10 @@ pub struct ApiConfig {
     /// A stock increase above this many units waits for the approval process `stock-change-<id>`.
     #[serde(default = "default_stock_approval_threshold")]
     pub stock_approval_threshold: i64,
+    /// Threads that hash passwords (argon2), each with its memory, a queue in front of them;
+    /// unset: as many as the machine's cores. More than the cores only slows every sign-in down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashing_threads: Option<usize>,
 }
 
 fn default_reversal_window_hours() -> u64 {
@@ -264,6 +268,7 @@ impl Default for Config {
                 session_idle_minutes: 20,
                 data_key: None,
                 reversal_window_hours: 24,
+                hashing_threads: None,
                 stock_approval_threshold: default_stock_approval_threshold(),
             },
             worker: WorkerConfig {

@@ -120,6 +120,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             data_key: Some(data_key(&var)?),
             reversal_window_hours: 24,
             stock_approval_threshold: 10_000,
+            hashing_threads: None,
         },
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,

@@ -37,6 +37,7 @@ pub async fn connect_and_migrate(config: &Config) -> Result<PgPool, StackError> 
 }
 
 fn app_state(config: &Config, pool: PgPool) -> Result<AppState, StackError> {
+    quanyi_activities::identity::hashing::start(config.api.hashing_threads);
     let settings = config
         .api_settings()
         .map_err(|e| StackError(e.to_string()))?;

@@ -1,7 +1,7 @@
 //! Signing in, in the order the bank's rules need: throttle the address, spend the captcha, refuse
 //! a locked name, then — only then — check the password. Every attempt is in the login log.
 
-use super::password::{dummy_hash, verify};
+use super::password::{dummy_hash, verify_pooled};
 use super::session::{self, SessionToken};
 use super::{SecurityPolicy, captcha, chrono};
 use crate::audit::{self, Entry};
@@ -90,9 +90,7 @@ pub async fn sign_in(
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |a| a.password_hash.clone());
     let password = attempt.password.clone();
-    let verified = tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let verified = verify_pooled(password, hash).await;
     let Some(user_id) = user_id.filter(|_| verified && account.as_ref().is_some_and(|a| a.active))
     else {
         let mut tx = pool.begin().await?;
@@ -285,9 +283,7 @@ pub async fn reauthenticate(
         Reauth::Locked
     } else {
         let hash = user.password_hash;
-        let verified = tokio::task::spawn_blocking(move || verify(&password, &hash))
-            .await
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let verified = verify_pooled(password, hash).await;
         if verified {
             Reauth::Verified
         } else {

@@ -3,6 +3,7 @@
 //! roles give. Every rule's numbers live in [`SecurityPolicy`].
 
 pub mod captcha;
+pub mod hashing;
 pub mod login;
 pub mod password;
 pub mod roles;

@@ -2,8 +2,9 @@
 
 use super::{SecurityPolicy, chrono};
 use crate::audit::{self, Entry};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use super::hashing;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sqlx::PgPool;
@@ -30,6 +31,52 @@ pub fn verify(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// As [`verify`], into `memory` (grown when the hash asks for more) rather than a fresh
+/// allocation: what the hashing pool's threads run.
+pub fn verify_with(memory: &mut Vec<Block>, password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..blocks])
+        .is_ok()
+        // `Output`'s equality is constant-time
+        && Output::new(&out).is_ok_and(|out| out == expected)
+}
+
+/// [`verify`] on the hashing pool.
+pub async fn verify_pooled(password: String, hash: String) -> bool {
+    hashing::run(move |memory| verify_with(memory, &password, &hash)).await
+}
+
+/// [`hash`] on the hashing pool.
+pub async fn hash_pooled(password: String) -> String {
+    hashing::run(move |_| hash(&password)).await
 }
 
 /// A hash to verify against when the user does not exist, so that an unknown username costs the
@@ -105,15 +152,14 @@ pub async fn change(
     .await?;
     let current = user.password_hash.clone();
     let (old, new) = (old_password, new_password.clone());
-    // argon2 is deliberately slow: off the async threads.
-    let (old_ok, reused) = tokio::task::spawn_blocking(move || {
+    // argon2 is deliberately slow: on the hashing pool, off the async threads.
+    let (old_ok, reused) = hashing::run(move |memory| {
         let reused = std::iter::once(&current)
             .chain(history.iter())
-            .any(|h| verify(&new, h));
-        (verify(&old, &current), reused)
+            .any(|h| verify_with(memory, &new, h));
+        (verify_with(memory, &old, &current), reused)
     })
-    .await
-    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    .await;
     let verdict = if !old_ok {
         Err(PasswordRejection::WrongOldPassword)
     } else if let Err(rule) = check_composition(policy, &user.username, &new_password) {
@@ -144,9 +190,7 @@ pub async fn change(
         tx.commit().await?;
         return Ok(verdict);
     }
-    let new_hash = tokio::task::spawn_blocking(move || hash(&new_password))
-        .await
-        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let new_hash = hash_pooled(new_password).await;
     sqlx::query!(
         "INSERT INTO password_history (user_id, password_hash, replaced_at) VALUES ($1, $2, $3)",
         user_id,
@@ -181,6 +225,59 @@ mod tests {
         assert!(!verify("Quanyi@2027", &h));
         assert!(!verify("Quanyi@2026", "not a hash"));
         assert_ne!(h, hash("Quanyi@2026"), "every hash has its own salt");
+    }
+
+    #[test]
+    fn the_pools_verify_into_reused_memory_agrees_with_the_crates_verify() {
+        let mut memory = Vec::new();
+        // other parameters than the default (more memory, other passes), an argon2i hash and an
+        // older version: the memory grows, is reused, and each verifies exactly as the crate does
+        let small = Params::new(8 * 1024, 3, 1, None).unwrap();
+        let large = Params::new(24 * 1024, 1, 2, None).unwrap();
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        let hashes = [
+            hash("Quanyi@2026"),
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, small)
+                .hash_password(b"Quanyi@2026", &salt)
+                .unwrap()
+                .to_string(),
+            Argon2::new(Algorithm::Argon2i, Version::V0x10, large)
+                .hash_password(b"Quanyi@2026", &salt)
+                .unwrap()
+                .to_string(),
+            hash("Quanyi@2026"),
+        ];
+        for h in &hashes {
+            for password in ["Quanyi@2026", "Quanyi@2027", ""] {
+                assert_eq!(
+                    verify_with(&mut memory, password, h),
+                    verify(password, h),
+                    "{password} against {h}"
+                );
+            }
+            assert!(verify_with(&mut memory, "Quanyi@2026", h), "{h}");
+        }
+        assert_eq!(memory.len(), 24 * 1024, "grown to the largest, once");
+        for bad in [
+            "not a hash",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2l4dGVlbg",
+            "$argon2id$v=99$m=19456,t=2,p=1$c2l4dGVlbiBieXRlIHNsdA$AAAA",
+        ] {
+            assert!(!verify_with(&mut memory, "Quanyi@2026", bad), "{bad}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_pool_answers_every_caller_of_many_at_once() {
+        let h = hash("Quanyi@2026");
+        let checks = (0..16).map(|n| {
+            let password = if n % 2 == 0 { "Quanyi@2026" } else { "wrong" };
+            verify_pooled(password.to_owned(), h.clone())
+        });
+        let answers = futures::future::join_all(checks).await;
+        let expected: Vec<bool> = (0..16).map(|n| n % 2 == 0).collect();
+        assert_eq!(answers, expected);
+        assert!(verify("fresh", &hash_pooled("fresh".to_owned()).await));
     }
 
     #[test]

@@ -148,9 +148,7 @@ pub fn temporary_password() -> String {
 async fn new_temporary_password() -> Result<(String, String), sqlx::Error> {
     let temporary = temporary_password();
     let plain = temporary.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&plain))
-        .await
-        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let hash = password::hash_pooled(plain).await;
     Ok((temporary, hash))
 }
 

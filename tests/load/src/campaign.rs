@@ -138,7 +138,7 @@ async fn sign_in(target: &Target, db: &sqlx::PgPool, username: &str) -> anyhow::
 }
 
 /// The body of a 2xx answer as JSON; an error with the status and body otherwise.
-fn json_of(answer: Answer) -> anyhow::Result<Value> {
+pub(crate) fn json_of(answer: Answer) -> anyhow::Result<Value> {
     anyhow::ensure!(
         (200..300).contains(&answer.status),
         "{}: {}",
@@ -148,7 +148,7 @@ fn json_of(answer: Answer) -> anyhow::Result<Value> {
     Ok(serde_json::from_slice(&answer.body)?)
 }
 
-fn request(
+pub(crate) fn request(
     method: &str,
     path: &str,
     cookie: Option<&str>,

@@ -46,6 +46,7 @@ mod drive;
 mod empty;
 mod http;
 mod pgbench;
+mod rush;
 mod scenario;
 mod seed;
 mod sign;
@@ -132,6 +133,21 @@ struct Cli {
     /// The staff user channel-delivery's ESB consumer acts as (it needs `campaign:delivery:view`).
     #[arg(long, default_value = "planner")]
     acting_user: String,
+    /// staff-rush: sessions that arrive over `--ramp`, one user each.
+    #[arg(long, default_value_t = 1000)]
+    sessions: usize,
+    /// staff-rush: how long the sessions take to arrive (a constant rate).
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    ramp: Duration,
+    /// staff-rush: the mean think time between a session's requests.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    think: Duration,
+    /// staff-rush: the sign-in concurrencies whose throughput is measured.
+    #[arg(long, value_delimiter = ',', default_value = "10,50,100")]
+    levels: Vec<usize>,
+    /// staff-rush: how long each sign-in concurrency runs.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    burst: Duration,
     /// The `quanyi` binary for the audit [default: the newer of target/release/quanyi and target/debug/quanyi].
     #[arg(long)]
     quanyi_bin: Option<PathBuf>,
@@ -189,6 +205,26 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
     let prefix = format!("L{unix}-");
+    if cli.scenario == Scenario::StaffRush {
+        let db = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect(url.expose_secret())
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        let options = rush::Options {
+            base_url: cli.base_url.clone(),
+            sessions: cli.sessions,
+            ramp: cli.ramp,
+            duration: cli.duration,
+            think: cli.think,
+            levels: cli.levels.clone(),
+            burst: cli.burst,
+            prefix,
+        };
+        let passed = rush::run(options, &db).await?;
+        println!("{}", if passed { "PASS" } else { "FAIL" });
+        return Ok(passed);
+    }
     if cli.scenario == Scenario::CampaignProcess {
         // the captchas of the three sign-ins and the check of the campaigns afterwards
         let db = sqlx::postgres::PgPoolOptions::new()

@@ -19,6 +19,9 @@ pub enum Scenario {
     CampaignProcess,
     /// Channel delivery (MKT-8) over REST and the ESB, against `/healthz` on the same server.
     ChannelDelivery,
+    /// The 8:30 rush (NFR-2): staff sign in at a fixed arrival rate and work, against the
+    /// argon2 bound of the machine.
+    StaffRush,
 }
 
 impl Scenario {
@@ -28,7 +31,8 @@ impl Scenario {
             Scenario::ClaimSpread
             | Scenario::ClaimHot
             | Scenario::CampaignProcess
-            | Scenario::ChannelDelivery => 0,
+            | Scenario::ChannelDelivery
+            | Scenario::StaffRush => 0,
             Scenario::Redeem => 100,
             Scenario::Mixed => mixed.min(100),
         }

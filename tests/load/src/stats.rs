@@ -34,6 +34,20 @@ pub enum Op {
     DeliveryRest,
     /// Channel delivery through the ESB gateway.
     DeliveryEsb,
+    /// staff-rush: a new captcha.
+    Captcha,
+    /// staff-rush: the login, from its intended start (captcha included).
+    SignIn,
+    /// staff-rush: 我的待办 and its counts.
+    StaffInbox,
+    /// staff-rush: a filtered list (campaigns, coupons).
+    StaffList,
+    /// staff-rush: a campaign's page.
+    StaffDetail,
+    /// staff-rush: a coupon export (a step-up included when one was asked for).
+    StaffExport,
+    /// staff-rush: a step-up that failed.
+    StepUp,
 }
 
 impl fmt::Display for Op {
@@ -52,6 +66,13 @@ impl fmt::Display for Op {
             Op::Health => "healthz",
             Op::DeliveryRest => "delivery (REST)",
             Op::DeliveryEsb => "delivery (ESB)",
+            Op::Captcha => "captcha",
+            Op::SignIn => "sign-in",
+            Op::StaffInbox => "inbox",
+            Op::StaffList => "list",
+            Op::StaffDetail => "detail",
+            Op::StaffExport => "export",
+            Op::StepUp => "step-up",
         })
     }
 }
