@@ -1,8 +1,8 @@
 //! Passwords: argon2id hashes, the bank's composition and reuse rules, and changing one.
 
+use super::hashing;
 use super::{SecurityPolicy, chrono};
 use crate::audit::{self, Entry};
-use super::hashing;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use chrono::{DateTime, Utc};
