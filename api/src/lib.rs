@@ -361,6 +361,10 @@ pub async fn serve(
     let caches = tokio::spawn(state.caches.clone().listen(state.pool.clone()));
     let nonces = tokio::spawn(purge_nonces(state.clone()));
     let showings = tokio::spawn(campaign::delivery::Showings::run(state.clone()));
+    let sealer = tokio::spawn(quanyi_activities::audit::sealer(
+        state.pool.clone(),
+        std::time::Duration::from_millis(250),
+    ));
     let last = state.clone();
     // The peer address is the client's IP for throttling and the login log.
     let served = axum::serve(
@@ -372,8 +376,12 @@ pub async fn serve(
     caches.abort();
     nonces.abort();
     showings.abort();
-    // what was counted since the last write
+    sealer.abort();
+    // what was counted since the last write; what was audited since the last seal
     last.showings.flush(&last.pool).await;
+    if let Err(e) = quanyi_activities::audit::seal(&last.pool, true).await {
+        tracing::warn!(error = %e, "cannot seal the audit log at shutdown");
+    }
     served
 }
 

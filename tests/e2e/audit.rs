@@ -26,15 +26,20 @@ async fn seeded(app: &TestApp) -> u64 {
 
 /// What an attacker with the database owner's rights does: switch the guard off, then write.
 async fn by_hand(app: &TestApp, sql: &str) {
+    by_hand_on(app, "audit_log", sql).await;
+}
+
+/// `sql` as the owner with `table`'s append-only guard switched off for it.
+async fn by_hand_on(app: &TestApp, table: &str, sql: &str) {
     use sqlx::Connection;
     let mut owner = app.owner_connection().await;
     let mut tx = owner.begin().await.unwrap();
-    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER")
+    sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))
         .execute(&mut *tx)
         .await
         .unwrap();
     sqlx::query(sql).execute(&mut *tx).await.unwrap();
-    sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER USER")
+    sqlx::query(&format!("ALTER TABLE {table} ENABLE TRIGGER USER"))
         .execute(&mut *tx)
         .await
         .unwrap();
@@ -100,16 +105,18 @@ async fn sign_ins_and_changes_are_audited_with_their_outcome() {
 async fn the_application_cannot_change_or_remove_audit_rows() {
     let app = spawn_app().await;
     a_day_of_work(&app).await;
+    audit::seal(&app.pool, true).await.unwrap();
     for sql in [
         "UPDATE audit_log SET result = 'ok'",
         "DELETE FROM audit_log",
         "TRUNCATE audit_log",
+        "UPDATE audit_seals SET hash = sha256(hash)",
+        "DELETE FROM audit_seals",
+        "TRUNCATE audit_seals",
     ] {
         let error = sqlx::query(sql).execute(&app.pool).await.expect_err(sql);
         assert!(
-            error
-                .to_string()
-                .contains("permission denied for table audit_log"),
+            error.to_string().contains("permission denied for table audit_"),
             "{sql}: {error}"
         );
     }
@@ -120,11 +127,15 @@ async fn the_application_cannot_change_or_remove_audit_rows() {
 async fn even_the_owner_cannot_change_audit_rows_without_switching_the_guard_off() {
     let app = spawn_app().await;
     a_day_of_work(&app).await;
+    audit::seal(&app.pool, true).await.unwrap();
     let mut owner = app.owner_connection().await;
     for sql in [
         "UPDATE audit_log SET result = 'ok'",
         "DELETE FROM audit_log",
         "TRUNCATE audit_log",
+        "UPDATE audit_seals SET hash = sha256(hash)",
+        "DELETE FROM audit_seals",
+        "TRUNCATE audit_seals",
     ] {
         let error = sqlx::query(sql).execute(&mut owner).await.expect_err(sql);
         assert!(error.to_string().contains("append-only"), "{sql}: {error}");
@@ -149,6 +160,7 @@ async fn verify_finds_a_row_changed_by_hand() {
 async fn verify_finds_a_deleted_row() {
     let app = spawn_app().await;
     a_day_of_work(&app).await;
+    // deleted whether or not the sealer has sealed it yet (it seals every 250 ms)
     by_hand(
         &app,
         "DELETE FROM audit_log WHERE action = 'system.user.unlock'",
@@ -157,7 +169,45 @@ async fn verify_finds_a_deleted_row() {
     let (rows, violations) = audit::verify(&app.pool).await.unwrap();
     assert_eq!(rows, seeded(&app).await + 4);
     assert!(
+        matches!(violations.as_slice(), [Violation::Missing { .. }]),
+        "{violations:?}"
+    );
+    // and with its seal deleted too, the next seal no longer follows
+    by_hand_on(
+        &app,
+        "audit_seals",
+        "DELETE FROM audit_seals WHERE audit_id NOT IN (SELECT id FROM audit_log)",
+    )
+    .await;
+    let (_, violations) = audit::verify(&app.pool).await.unwrap();
+    assert!(
         matches!(violations.as_slice(), [Violation::Broken { .. }]),
+        "{violations:?}"
+    );
+}
+
+#[tokio::test]
+async fn verify_finds_a_row_deleted_before_the_sealer_reached_it() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    audit::verify(&app.pool).await.unwrap();
+    // the sealer's turn held: the API's sealer cannot seal while the row is written and deleted
+    let mut holder = app.owner_connection().await;
+    let mut turn = holder.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit_seal'))")
+        .execute(&mut *turn)
+        .await
+        .unwrap();
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    by_hand(
+        &app,
+        "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)",
+    )
+    .await;
+    turn.rollback().await.unwrap();
+    let (_, violations) = audit::verify(&app.pool).await.unwrap();
+    assert!(
+        matches!(violations.as_slice(), [Violation::Missing { .. }]),
         "{violations:?}"
     );
 }
@@ -166,15 +216,34 @@ async fn verify_finds_a_deleted_row() {
 async fn verify_finds_an_inserted_row() {
     let app = spawn_app().await;
     a_day_of_work(&app).await;
-    // A forged row slipped in between: copies a real row's hashes, so only the chain can tell.
+    // A forged row slipped in past the application: it has no seal.
     by_hand(
         &app,
-        "INSERT INTO audit_log (id, at, action, result, prev_hash, hash)
-         SELECT id + 1000, now(), 'system.user.unlock', 'ok', hash, sha256(hash)
-           FROM audit_log ORDER BY id DESC LIMIT 1",
+        "INSERT INTO audit_log (id, at, action, result)
+         SELECT id + 1000, now(), 'system.user.unlock', 'ok' FROM audit_log ORDER BY id DESC LIMIT 1",
     )
     .await;
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let (_, violations) = audit::verify(&app.pool).await.unwrap();
-    assert!(!violations.is_empty(), "the forged row is found");
+    assert!(
+        matches!(violations.as_slice(), [Violation::Unsealed { .. }]),
+        "{violations:?}"
+    );
+    // Sealed by hand too, continuing the chain with a made-up hash: the rows sealed after it
+    // follow it, but its content does not match its seal.
+    by_hand_on(
+        &app,
+        "audit_seals",
+        "INSERT INTO audit_seals (seq, audit_id, prev_hash, hash)
+         SELECT s.seq + 1000, a.id, s.hash, sha256(s.hash)
+           FROM audit_log a, (SELECT seq, hash FROM audit_seals ORDER BY seq DESC LIMIT 1) s
+          WHERE NOT EXISTS (SELECT 1 FROM audit_seals x WHERE x.audit_id = a.id)",
+    )
+    .await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let (_, violations) = audit::verify(&app.pool).await.unwrap();
+    assert!(
+        matches!(violations.as_slice(), [Violation::Modified { .. }]),
+        "{violations:?}"
+    );
 }
