@@ -45,10 +45,15 @@ pub async fn issue(
         .await
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let id = Uuid::new_v4();
-    // Old captchas go as new ones come; nobody has to sweep.
-    sqlx::query!("DELETE FROM captchas WHERE expires_at < $1", now)
-        .execute(pool)
-        .await?;
+    // Old captchas go as new ones come, a few at a time: each sign-in page takes the expired rows
+    // nobody else is deleting (a rush of them would otherwise queue on the same rows' locks).
+    sqlx::query!(
+        "DELETE FROM captchas WHERE id IN
+           (SELECT id FROM captchas WHERE expires_at < $1 LIMIT 16 FOR UPDATE SKIP LOCKED)",
+        now
+    )
+    .execute(pool)
+    .await?;
     sqlx::query!(
         "INSERT INTO captchas (id, answer, expires_at) VALUES ($1, $2, $3)",
         id,
