@@ -1,6 +1,8 @@
 //! The tamper-evident audit log: entries appended in the caller's transaction, each hashed over
 //! its content and its predecessor's hash; `verify` walks the chain and names every break.
 
+pub mod actions;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
