@@ -143,10 +143,9 @@ async fn objects_are_found_by_their_number_part_of_it_or_their_name_and_shown_by
     .execute(&app.pool)
     .await
     .unwrap();
-    let admin = signed_in(&app, "admin").await;
     for q in [code.as_str(), tail, "春季理财", id.as_str()] {
         let coupons = page(
-            &admin,
+            &planner,
             &format!("/api/v1/benefits/coupons?campaign={}", urlencode(q)),
         )
         .await;
@@ -156,7 +155,7 @@ async fn objects_are_found_by_their_number_part_of_it_or_their_name_and_shown_by
     }
     let other_code = campaign_code(&app, &other).await;
     let coupons = page(
-        &admin,
+        &planner,
         &format!("/api/v1/benefits/coupons?campaign={other_code}"),
     )
     .await;

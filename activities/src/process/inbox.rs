@@ -107,7 +107,7 @@ pub async fn tasks(
                   coalesce(t.title, p.title) AS title,
                   t.step, t.level, t.level_name, p.state, t.submitted_by, a.username AS "assignee?",
                   t.created_at, t.due_at, t.status, t.outcome, t.decided_by, t.closed_at, t.comment,
-                  (t.status = 'open' AND t.due_at < $7) AS "overdue!",
+                  coalesce(t.status = 'open' AND t.due_at < $7, false) AS "overdue!",
                   count(*) OVER () AS "total!"
              FROM tasks t
              JOIN process_instances p ON p.workflow_id = t.workflow_id
@@ -246,7 +246,7 @@ pub async fn tasks_of(
                   coalesce(t.title, p.title) AS title,
                   t.step, t.level, t.level_name, p.state, t.submitted_by, a.username AS "assignee?",
                   t.created_at, t.due_at, t.status, t.outcome, t.decided_by, t.closed_at, t.comment,
-                  (t.status = 'open' AND t.due_at < $2) AS "overdue!"
+                  coalesce(t.status = 'open' AND t.due_at < $2, false) AS "overdue!"
              FROM tasks t
              JOIN process_instances p ON p.workflow_id = t.workflow_id
              LEFT JOIN users a ON a.id = t.assignee
