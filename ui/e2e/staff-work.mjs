@@ -222,7 +222,7 @@ async function main() {
 
   await step('1. 权益发放明细查询 › 活动编号 takes the business number and shows it (no "须为 UUID 格式")', async () => {
     await page.goto(`${baseUrl}/benefit/coupons`)
-    await page.getByTestId('coupon-search-campaign').locator('input').fill(a.code)
+    await page.getByTestId('coupon-search-campaign').fill(a.code)
     await clickFor(page, page.getByTestId('coupon-search-submit'), 'GET', /^\/api\/v1\/benefits\/coupons$/)
     await loaded(page, '[data-testid="coupons-table"]')
     const shown = await cells(page, 'coupons-table', 'coupon-campaign-code')
@@ -235,7 +235,7 @@ async function main() {
     await signIn(page, 'monitor')
     await page.goto(`${baseUrl}/processes`)
     await loaded(page, '[data-testid="processes-table"]')
-    await page.getByTestId('process-search-key').locator('input').fill(a.code.slice(-6))
+    await page.getByTestId('process-search-key').fill(a.code.slice(-6))
     await clickFor(page, page.getByTestId('process-search-submit'), 'GET', /^\/api\/v1\/processes$/)
     await loaded(page, '[data-testid="processes-table"]')
     const shown = await cells(page, 'processes-table', 'process-business-no')

@@ -287,7 +287,7 @@ describe('代办任务: numbers, returned work, search', () => {
     expect(rows[0]!.find('[data-testid="task-mend"]').exists()).toBe(true)
     expect(rows[0]!.find('[data-testid="task-handle"]').exists()).toBe(false)
     expect(rows[1]!.find('[data-testid="task-mend"]').exists()).toBe(false)
-    await w.get('[data-testid="task-search-text"] input').setValue(' 000002 ')
+    await w.get('input[data-testid="task-search-text"]').setValue(' 000002 ')
     await w.find('[data-testid="task-search"]').trigger('submit')
     await settle()
     expect(new URL(calls('/api/v1/tasks').at(-1)!.url).searchParams.get('search')).toBe('000002')

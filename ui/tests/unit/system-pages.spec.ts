@@ -147,7 +147,7 @@ describe('操作日志 page', () => {
     expect(rows[0]!.get('[data-testid="audit-log-action-cell"] small').text()).toBe('system.parameter.update')
     expect(rows[1]!.find('[data-testid="audit-log-action-label"]').exists()).toBe(false)
     expect(rows[1]!.get('[data-testid="audit-log-action-cell"]').text()).toBe('campaign.launch')
-    expect(rows.map((r) => r.get('[data-testid="audit-log-result-tag"]').text())).toEqual(['成功', '已拒绝'])
+    expect(rows.map((r) => r.get('[data-testid="audit-log-result-tag"]').text())).toEqual(['成功', '已拒绝', '成功'])
     // the object by its business number, not campaign-<uuid>
     expect(rows[2]!.get('[data-testid="audit-log-target"]').text()).toBe('HD20261126000001')
     expect(rows[2]!.get('[data-testid="audit-log-action-label"]').text()).toBe('流程办理')
