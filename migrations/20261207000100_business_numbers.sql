@@ -67,6 +67,11 @@ UPDATE process_instances p SET business_no = b.number
 CREATE INDEX process_instances_business_no_trgm_idx ON process_instances
     USING gin (business_no gin_trgm_ops);
 CREATE INDEX process_instances_title_trgm_idx ON process_instances USING gin (title gin_trgm_ops);
+-- the whole internal key still finds its process (a template code its stock changes): alone, so
+-- that the search's three conditions combine as one bitmap (200,000 processes: 176 ms → 5 ms)
+CREATE INDEX process_instances_key_idx ON process_instances (business_key);
+-- 操作日志 › 操作对象: the records of one object, by the ids its number names
+CREATE INDEX audit_log_target_idx ON audit_log (target) WHERE target IS NOT NULL;
 
 -- 营销活动查询 and 发放明细查询 find a campaign by part of its number or its name
 CREATE INDEX campaigns_code_trgm_idx ON campaigns USING gin (code gin_trgm_ops);

@@ -115,6 +115,7 @@ async function signIn(page, name) {
 /** The enrolment page: the secret, a first code, the recovery codes acknowledged, then home. */
 async function enrol(page) {
   await page.waitForURL((url) => url.pathname === '/account/totp-enrol')
+  await page.waitForFunction(() => /^([A-Z2-7]{4} )*[A-Z2-7]{1,4}$/.test(document.querySelector('[data-testid="totp-secret"]')?.textContent?.trim() ?? ''))
   const shown = ((await page.getByTestId('totp-secret').textContent()) ?? '').trim()
   const secret = shown.replace(/\s/g, '')
   await page.getByTestId('totp-next').click()
@@ -310,8 +311,9 @@ async function main() {
     await page.getByTestId('campaign-action-submit').click()
     await page.getByTestId('operate-dialog').waitFor({ state: 'visible' })
     await clickFor(page, page.getByTestId('operate-submit'), 'POST', /\/submit$/)
-    await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="FirstReview"]').first().waitFor()
-    if (await page.getByTestId('campaign-returned').count()) throw new Error('the reason still shows after submitting again')
+    // the page reloads what the server says now: in review, the reason gone
+    await page.getByTestId('campaign-returned').waitFor({ state: 'detached' })
+    await page.getByTestId('campaign-action-withdraw').waitFor({ state: 'visible' })
     await page.goto(`${baseUrl}/tasks`)
     await loaded(page, '[data-testid="tasks-table"]')
     await page.waitForLoadState('networkidle')

@@ -177,6 +177,8 @@ pub const FIELDS: &[FieldLabel] = &[
     f("comment", "意见", "Comment"),
     f("detail", "详情", "Detail"),
     f("to", "转办给", "Transferred to"),
+    f("step", "审批环节", "Step"),
+    f("level", "审批级别", "Level"),
     f("name", "名称", "Name"),
     f("code", "编号", "Code"),
     f("kind", "类型", "Type"),

@@ -7,7 +7,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// Filters both logs share; every field optional.
+/// Filters both logs share; every field optional. The audit log's `target` is matched whole, or
+/// through the business numbers that contain it (each naming an object id and a workflow id), as
+/// one `= ANY` so the target index serves it (300,000 rows: 169 ms → 1.5 ms).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LogFilter {
     pub username: Option<String>,
@@ -125,10 +127,12 @@ pub async fn audit_log(
               AND ($3::timestamptz IS NULL OR at < $3)
               AND ($4::bool IS NULL OR (result = 'ok') = $4)
               AND ($5::text IS NULL OR action LIKE $5)
-              AND ($8::text IS NULL OR target = $8
-                   OR target IN (SELECT object_id FROM business_numbers WHERE number ILIKE $9
-                                 UNION ALL
-                                 SELECT workflow_id FROM business_numbers WHERE number ILIKE $9))
+              AND ($8::text IS NULL
+                   OR target = ANY (array_append(
+                          ARRAY(SELECT object_id FROM business_numbers WHERE number ILIKE $9
+                                UNION ALL
+                                SELECT workflow_id FROM business_numbers WHERE number ILIKE $9),
+                          $8)))
             ORDER BY id DESC
             LIMIT $6 OFFSET $7"#,
         filter.username,
@@ -150,10 +154,12 @@ pub async fn audit_log(
               AND ($3::timestamptz IS NULL OR at < $3)
               AND ($4::bool IS NULL OR (result = 'ok') = $4)
               AND ($5::text IS NULL OR action LIKE $5)
-              AND ($6::text IS NULL OR target = $6
-                   OR target IN (SELECT object_id FROM business_numbers WHERE number ILIKE $7
-                                 UNION ALL
-                                 SELECT workflow_id FROM business_numbers WHERE number ILIKE $7))"#,
+              AND ($6::text IS NULL
+                   OR target = ANY (array_append(
+                          ARRAY(SELECT object_id FROM business_numbers WHERE number ILIKE $7
+                                UNION ALL
+                                SELECT workflow_id FROM business_numbers WHERE number ILIKE $7),
+                          $6)))"#,
         filter.username,
         filter.from,
         filter.to,

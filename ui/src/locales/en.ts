@@ -519,7 +519,7 @@ const en: LocaleMessages = {
     action: 'Operation',
     actionPlaceholder: 'All operations',
     target: 'Target',
-    targetPlaceholder: 'Business number, part of it, or username',
+    targetPlaceholder: 'Number or username',
     detail: 'Change',
     before: 'Before',
     after: 'After',

@@ -519,7 +519,7 @@ const zhCN = {
     action: '操作',
     actionPlaceholder: '全部操作',
     target: '操作对象',
-    targetPlaceholder: '业务编号、部分编号或用户名',
+    targetPlaceholder: '业务编号或用户名',
     detail: '变更内容',
     before: '变更前',
     after: '变更后',
