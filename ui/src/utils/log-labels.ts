@@ -113,7 +113,13 @@ export function auditDiff(
   }
   const b = flat(before)
   const a = flat(after)
+  // in the catalogue's order (the stored data's order is the database's), unknown fields last
+  const rank = (key: string) => {
+    const i = catalogue?.fields.findIndex((f) => f.name === key.split('.')[0]) ?? -1
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i
+  }
   const keys = [...b.keys(), ...[...a.keys()].filter((k) => !b.has(k))]
+  keys.sort((x, y) => rank(x) - rank(y))
   const sep = ' · '
   return keys.map((key) => {
     const parts = key.split('.')

@@ -35,7 +35,7 @@ describe('audit action labels', () => {
 })
 
 describe('audit before/after', () => {
-  it('lists the fields by name with values in words: fen as yuan, times in Beijing time, nested fields named by both', () => {
+  it("lists the fields by name, in the catalogue's order, with values in words: fen as yuan, times in Beijing time, nested fields named by both", () => {
     const rows = auditDiff(
       { budget_fen: 100000, end_at: '2026-12-07T16:00:00Z', delivery: { priority: 1 } },
       { budget_fen: 150050, end_at: '2026-12-07T16:00:00Z', delivery: { priority: 5 }, note: 'x' },
@@ -45,8 +45,8 @@ describe('audit before/after', () => {
     )
     expect(rows.map((r) => [r.label, r.before, r.after, r.changed])).toEqual([
       ['预算', '¥1,000.00', '¥1,500.50', true],
-      ['结束时间', '2026-12-08 00:00:00', '2026-12-08 00:00:00', false],
       ['投放设置 · 优先级', '1', '5', true],
+      ['结束时间', '2026-12-08 00:00:00', '2026-12-08 00:00:00', false],
       ['note', '—', 'x', true],
     ])
   })
