@@ -113,6 +113,10 @@ curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does
 (cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_USER=admin QUANYI_PASSWORD='Quanyi@2026' \
   QUANYI_DATABASE_URL="$(db_url)" npm run --silent smoke) \
   || fail "the browser smoke test failed"
+# issue 15 (business numbers, returned work, 已办's order, the auditor's words) on the same server
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
+  QUANYI_DATABASE_URL="$(db_url)" npm run --silent staff-work) \
+  || fail "the staff-work browser test failed"
 stop_and_check_orphans
 
 echo "dev-smoke: second start over a stale postmaster.pid (data kept, not seeded again)"

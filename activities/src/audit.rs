@@ -2,6 +2,8 @@
 //! sealer ([`seal`]) then chains the committed ones, each sealed with a hash over its content and
 //! its predecessor's seal; [`verify`] seals what waits, walks the chain and names every break.
 
+pub mod actions;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod esb;
 pub mod identity;
 pub mod notify;
+pub mod numbers;
 pub mod pii;
 pub mod process;
 pub mod seed;

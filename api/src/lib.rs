@@ -213,6 +213,7 @@ fn system_routes() -> Router<AppState> {
             get(system::logs::export_login_log),
         )
         .route("/system/audit-log", get(system::logs::audit_log))
+        .route("/system/audit-actions", get(system::logs::audit_actions))
         .route(
             "/system/audit-log/export",
             get(system::logs::export_audit_log),

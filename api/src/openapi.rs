@@ -110,6 +110,7 @@ use utoipa::{Modify, OpenApi};
         system::logs::login_log,
         system::logs::export_login_log,
         system::logs::audit_log,
+        system::logs::audit_actions,
         system::logs::export_audit_log,
         system::logs::batch_log,
         system::logs::export_batch_log

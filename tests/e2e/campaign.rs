@@ -13,17 +13,20 @@ use std::time::Instant;
 use temporalio_client::{WorkflowDescribeOptions, WorkflowHistory};
 use uuid::Uuid;
 
-fn workflow_id(campaign_id: &str) -> String {
+pub(crate) fn workflow_id(campaign_id: &str) -> String {
     quanyi_workflows::kind::ProcessKind::Campaign.workflow_id(campaign_id)
 }
 
-type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
+pub(crate) type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
 
-async fn get<T: serde::de::DeserializeOwned>(browser: &Browser, path: &str) -> Answer<T> {
+pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+    browser: &Browser,
+    path: &str,
+) -> Answer<T> {
     Browser::answer(browser.http.get(browser.url(path)).send().await.unwrap()).await
 }
 
-async fn put(browser: &Browser, path: &str, body: Value) -> Answer<Value> {
+pub(crate) async fn put(browser: &Browser, path: &str, body: Value) -> Answer<Value> {
     let response = browser
         .http
         .put(browser.url(path))
@@ -35,7 +38,7 @@ async fn put(browser: &Browser, path: &str, body: Value) -> Answer<Value> {
     Browser::answer(response).await
 }
 
-async fn signed_in(app: &TestApp, username: &str) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, username: &str) -> Browser {
     let browser = app.browser();
     browser
         .login(username, DEMO_PASSWORD)
@@ -83,7 +86,7 @@ async fn state_of(app: &TestApp, wf: &str) -> Option<String> {
         .unwrap()
 }
 
-async fn wait_for(app: &TestApp, wf: &str, state: &str, within: std::time::Duration) {
+pub(crate) async fn wait_for(app: &TestApp, wf: &str, state: &str, within: std::time::Duration) {
     let deadline = Instant::now() + within;
     loop {
         let now = state_of(app, wf).await;
@@ -98,7 +101,7 @@ async fn wait_for(app: &TestApp, wf: &str, state: &str, within: std::time::Durat
     }
 }
 
-async fn transitions(app: &TestApp, wf: &str) -> Vec<(String, String, Option<String>)> {
+pub(crate) async fn transitions(app: &TestApp, wf: &str) -> Vec<(String, String, Option<String>)> {
     sqlx::query_as("SELECT event, to_state, actor FROM process_transitions WHERE workflow_id = $1 ORDER BY seq")
         .bind(wf)
         .fetch_all(&app.pool)
@@ -106,7 +109,7 @@ async fn transitions(app: &TestApp, wf: &str) -> Vec<(String, String, Option<Str
         .unwrap()
 }
 
-async fn todo(browser: &Browser) -> Vec<Value> {
+pub(crate) async fn todo(browser: &Browser) -> Vec<Value> {
     let page: Value = get(browser, "/api/v1/tasks?tab=todo").await.unwrap();
     page["items"].as_array().unwrap().clone()
 }
@@ -126,7 +129,12 @@ async fn history_length(wf: &str) -> usize {
         .history_length()
 }
 
-async fn decide(browser: &Browser, task: &str, decision: &str, comment: &str) -> Answer<Value> {
+pub(crate) async fn decide(
+    browser: &Browser,
+    task: &str,
+    decision: &str,
+    comment: &str,
+) -> Answer<Value> {
     browser
         .post_json(
             &format!("/api/v1/tasks/{task}/decision"),
@@ -374,7 +382,7 @@ async fn a_campaign_goes_from_draft_to_evaluated_through_both_approvals_and_its_
 }
 
 /// A draft with a customer list of three, ready to submit.
-async fn created(
+pub(crate) async fn created(
     app: &TestApp,
     planner: &Browser,
     kind: &str,
@@ -395,7 +403,7 @@ async fn created(
     id
 }
 
-async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
     sqlx::query_scalar(sql)
         .bind(bind)
         .fetch_one(&app.pool)

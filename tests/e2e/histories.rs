@@ -25,6 +25,10 @@ pub const HISTORIES: &[(&str, &str)] = &[
         "a campaign whose actions each are one update `apply`, its worker killed",
     ),
     (
+        "campaign-returned.json",
+        "a campaign returned for changes (its planner's rework task, `returned-task`), submitted again, approved and evaluated",
+    ),
+    (
         "stock-change.json",
         "a stock change approved at once (`act`, then `settled`)",
     ),

@@ -20,6 +20,7 @@ mod outbound;
 mod personal_data;
 mod process;
 mod second_factor;
+mod staff_work;
 mod stock_change;
 mod system;
 mod system_admin;

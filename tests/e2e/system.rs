@@ -421,6 +421,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/system/audit-log", Some("system:audit:view")),
     (
         "get",
+        "/api/v1/system/audit-actions",
+        Some("system:audit:view"),
+    ),
+    (
+        "get",
         "/api/v1/benefits/templates",
         Some("benefit:template:view"),
     ),

@@ -859,7 +859,8 @@ async function main() {
       await created.locator('.el-table__expand-icon').click()
       const after = page.getByTestId('audit-log-after').first()
       await after.waitFor({ state: 'visible' })
-      const json = (await after.textContent()) ?? ''
+      // the record's fields, named (issue 15): the username is one of them
+      const json = (await page.getByTestId('audit-log-detail').first().textContent()) ?? ''
       if (!json.includes(newUser.username)) throw new Error(`the expanded system.user.create shows ${json.replace(/\s+/g, ' ').slice(0, 200)}`)
       console.log(`    ${await rows.count()} rows on the first page`)
       await page.waitForLoadState('networkidle')

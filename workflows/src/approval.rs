@@ -421,8 +421,11 @@ impl ApprovalStep {
             org_scope: self.open.scope.org.id.clone(),
             include_descendants: self.open.scope.include_descendants,
             submitted_by: self.submitted_by.username.clone(),
-            due_at: self.due_at(),
+            due_at: Some(self.due_at()),
             at,
+            kind: crate::process::TaskKind::Approval,
+            assignee: None,
+            comment: None,
         }
     }
 

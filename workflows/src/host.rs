@@ -19,8 +19,8 @@ use crate::kind::ProcessKind;
 use crate::process::{
     Accepted, Action, ActionRequest, ApprovalAction, COMMENT_REFUSED, Callback, Entry,
     HistoryEntry, Notice, NoticeKind, Notify, OpenApproval, OpenTask, OwnAction, PendingTimer,
-    ProcessView, RecordTransition, Step, StepInput, TaskChange, TransitionRecord, UpdateTask,
-    activity_options, deadline_or, workflow_now as now,
+    ProcessView, REWORK_STEP, RecordTransition, Step, StepInput, TaskChange, TaskKind, TaskOpening,
+    TaskUpdate, TransitionRecord, UpdateTask, activity_options, deadline_or, workflow_now as now,
 };
 use crate::table::{Drive, Labels, Table};
 use chrono::{DateTime, Utc};
@@ -35,6 +35,11 @@ use temporalio_sdk::{
 
 /// The patch marker of one-step bookkeeping and answers that wait for the action.
 pub const ONE_STEP: &str = "one-step-bookkeeping";
+
+/// The patch marker of the rework task: a submission returned for changes opens a task for its
+/// submitter, closed when they submit again or withdraw. Processes started before it return as
+/// they did, with no task.
+pub const RETURNED_TASK: &str = "returned-task";
 
 type StateOf<P> = <<P as Process>::Machine as Table>::State;
 type EventOf<P> = <<P as Process>::Machine as Table>::Event;
@@ -155,7 +160,9 @@ pub enum Effect<D> {
 pub struct Identity {
     /// What the workflow id names: `<kind>-<key>`.
     pub key: String,
-    /// What the read model shows staff (e.g. a stock change's template code).
+    /// The internal key the read model keeps beside the workflow id (a campaign's id, a stock
+    /// change's template code); staff see the object's business number, which the read model
+    /// takes from the number registry (`business_numbers`) by workflow id.
     pub business_key: String,
     pub org_id: String,
     pub chain: OrgChain,
@@ -192,6 +199,12 @@ pub struct Host<P: Process> {
     first_comment: Option<String>,
     batched: bool,
     started: bool,
+    /// Whether a return opens a rework task ([`RETURNED_TASK`]).
+    reworks: bool,
+    /// The level of the open rework task, if the submission is back with its submitter.
+    rework: Option<i16>,
+    /// The rework tasks opened so far (a level each).
+    rework_rounds: i16,
 }
 
 impl<P: Process> Host<P> {
@@ -219,7 +232,98 @@ impl<P: Process> Host<P> {
             first_comment: comment,
             batched: false,
             started: false,
+            reworks: false,
+            rework: None,
+            rework_rounds: 0,
         }
+    }
+
+    /// Whether the submission is back with its submitter, a rework task open.
+    pub fn returned(&self) -> bool {
+        self.rework.is_some()
+    }
+
+    /// Opens the submitter's rework task after `by` returned the submission with `reason`, and
+    /// tells the submitter, unless the return's own commands did (`told`). Only where the return
+    /// left the process able to take a new submission (a campaign back in Draft): not where it
+    /// ended it (a stock change) or where it turned down a change of a live process. Nothing for a
+    /// process started before [`RETURNED_TASK`].
+    fn open_rework(
+        &mut self,
+        by: &Actor,
+        reason: Option<String>,
+        told: bool,
+        at: DateTime<Utc>,
+    ) -> Vec<Effect<P::Effect>> {
+        if !self.reworks || P::Machine::row(self.state(), P::Machine::SUBMIT).is_none() {
+            return Vec::new();
+        }
+        self.rework_rounds += 1;
+        let level = self.rework_rounds;
+        self.rework = Some(level);
+        let opening = TaskOpening {
+            workflow_id: self.workflow_id.clone(),
+            step: REWORK_STEP.to_owned(),
+            level,
+            level_name: "退回修改".to_owned(),
+            title: self.title.clone(),
+            candidate_roles: Vec::new(),
+            org_scope: self.identity.org_id.clone(),
+            include_descendants: false,
+            submitted_by: by.username.clone(),
+            due_at: None,
+            at,
+            kind: TaskKind::Rework,
+            assignee: Some(self.submitter.user_id.clone()),
+            comment: reason.clone(),
+        };
+        let mut effects = vec![Effect::Entry(Box::new(Entry::Open(opening)))];
+        if !told {
+            let label = P::KIND.label_zh();
+            effects.push(Effect::Entry(Box::new(Entry::Notify(Notice {
+                key: format!("{}/rework/{level}", self.workflow_id),
+                kind: NoticeKind::Returned,
+                workflow_id: self.workflow_id.clone(),
+                callback: None,
+                username: self.submitter.username.clone(),
+                subject: format!("{label}《{}》：退回修改", self.title),
+                body: format!(
+                    "{} 退回了您提交的{label}《{}》，请修改后重新提交。{}",
+                    by.display_name,
+                    self.title,
+                    reason.map(|c| format!("意见：{c}")).unwrap_or_default()
+                ),
+                at,
+            }))));
+        }
+        effects
+    }
+
+    /// Closes the open rework task, if any, as `event` by `by` leaves the returned state.
+    fn close_rework(
+        &mut self,
+        event: EventOf<P>,
+        by: Option<&Actor>,
+        at: DateTime<Utc>,
+    ) -> Option<Effect<P::Effect>> {
+        let level = self.rework.take()?;
+        let outcome = if event == P::Machine::SUBMIT {
+            "resubmitted"
+        } else if event == P::Machine::WITHDRAW {
+            "withdrawn"
+        } else {
+            "cancelled"
+        };
+        Some(Effect::Entry(Box::new(Entry::Update(TaskUpdate {
+            workflow_id: self.workflow_id.clone(),
+            step: REWORK_STEP.to_owned(),
+            level,
+            change: TaskChange::Reworked {
+                by: by.map_or_else(|| "system".to_owned(), |a| a.username.clone()),
+                outcome: outcome.to_owned(),
+            },
+            at,
+        }))))
     }
 
     /// The machine's state.
@@ -511,10 +615,12 @@ enum Due<E> {
 /// the next human action, timer or news, feeds the machine and carries out the effects.
 pub async fn run<P: Process>(ctx: &mut WorkflowContext<P>) -> WorkflowResult<String> {
     let batched = ctx.patched(ONE_STEP);
+    let reworks = ctx.patched(RETURNED_TASK);
     let at = now(ctx);
     let effects = ctx.state_mut(|s| {
         let host = s.host_mut();
         host.batched = batched;
+        host.reworks = reworks;
         let initial = host.initial;
         let submitter = host.submitter.username.clone();
         let comment = host.first_comment.take();
@@ -617,7 +723,18 @@ fn action_effects<P: Process>(
             let step = *step;
             let mut effects = vec![Effect::Entry(Box::new(Entry::Update(update)))];
             match process.decided(step, outcome) {
-                Some(event) => effects.extend(transit(process, event, Some(&who), comment, at)),
+                Some(event) => {
+                    effects.extend(transit(process, event, Some(&who), comment.clone(), at));
+                    if outcome == Outcome::Returned {
+                        let submitter = process.host().submitter.username.clone();
+                        let told = effects.iter().any(|e| {
+                            matches!(e, Effect::Entry(entry)
+                                if matches!(&**entry, Entry::Notify(n) if n.username == submitter))
+                        });
+                        let host = process.host_mut();
+                        effects.extend(host.open_rework(&who, comment, told, at));
+                    }
+                }
                 None => effects.extend(process.host().open_level(at)),
             }
             effects
@@ -684,6 +801,8 @@ pub fn transit<P: Process>(
             .host_mut()
             .record(row.to, event.name(), at, actor, comment.clone());
         effects.push(Effect::Entry(Box::new(Entry::Record(record))));
+        // the returned submission moves on: its rework is done
+        effects.extend(process.host_mut().close_rework(event, by, at));
     }
     effects.extend(commanded(process, event, commands, comment.as_deref(), at));
     effects

@@ -62,6 +62,30 @@ impl ActivityDefinition for RecordTransition {
 /// (workflow id, step, level).
 pub struct OpenTask;
 
+/// What a task asks of its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Decide an approval level: any holder of the candidate roles in the org scope.
+    #[default]
+    Approval,
+    /// 退回修改: the submitter mends a returned submission and submits it again (or withdraws
+    /// it); only the assignee.
+    Rework,
+}
+
+impl TaskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Approval => "approval",
+            TaskKind::Rework => "rework",
+        }
+    }
+}
+
+/// The step of a rework task; its level counts the returns of one process.
+pub const REWORK_STEP: &str = "rework";
+
 /// A task to open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskOpening {
@@ -74,9 +98,19 @@ pub struct TaskOpening {
     pub candidate_roles: Vec<String>,
     pub org_scope: String,
     pub include_descendants: bool,
+    /// Who sent the task: the submitter of an approval, the reviewer who returned a rework.
     pub submitted_by: String,
-    pub due_at: DateTime<Utc>,
+    /// None for a task with no deadline (a rework).
+    pub due_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub kind: TaskKind,
+    /// The one user the task is for (a rework's submitter), by user id.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// What the user reads first (a rework: the reviewer's reason).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl ActivityDefinition for OpenTask {
@@ -109,6 +143,8 @@ pub enum TaskChange {
     Reminded,
     /// The SLA was breached; `superior_org` may act too when the level escalates.
     Escalated { superior_org: Option<String> },
+    /// A rework done by `by`: `resubmitted`, `withdrawn` or `cancelled`; the reason stays.
+    Reworked { by: String, outcome: String },
 }
 
 /// A change to a task, applied once: a closed task stays closed, a reminder is sent once.
@@ -142,6 +178,8 @@ pub enum NoticeKind {
     Submitter,
     /// A task was transferred to the user.
     Transfer,
+    /// The user's submission was returned to them for changes: a rework task is theirs.
+    Returned,
     #[default]
     Other,
 }
@@ -152,6 +190,7 @@ impl NoticeKind {
         match self {
             NoticeKind::Submitter => "submitter",
             NoticeKind::Transfer => "transfer",
+            NoticeKind::Returned => "returned",
             NoticeKind::Other => "notice",
         }
     }

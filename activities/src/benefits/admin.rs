@@ -5,6 +5,7 @@
 
 use super::claim::beijing_day;
 use crate::audit::{self, Entry};
+use crate::numbers::{self, Series};
 use chrono::{DateTime, FixedOffset, Utc};
 use quanyi_workflows::domain::TemplateCode;
 use sqlx::{PgConnection, PgPool};
@@ -638,6 +639,8 @@ async fn increase_in(
 #[derive(Debug, Clone)]
 pub struct StockRequest {
     pub id: Uuid,
+    /// Its business number, `KC…`.
+    pub code: String,
     pub template_name: String,
     pub template_org: Uuid,
 }
@@ -665,27 +668,41 @@ pub async fn request_increase(
     if t.status == "withdrawn" {
         return Ok(Err(Refusal::WrongStatus));
     }
-    let id = sqlx::query_scalar!(
-        "INSERT INTO stock_change_requests (template_id, quantity, reason, requested_by, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    let request = sqlx::query!(
+        "INSERT INTO stock_change_requests (template_id, quantity, reason, requested_by, created_at,
+                                            code)
+         VALUES ($1, $2, $3, $4, $5, issue_business_no($6, $5)) RETURNING id, code",
         t.id,
         quantity,
         reason,
         by.username.as_deref().unwrap_or("system"),
-        now
+        now,
+        Series::StockChange.prefix(),
     )
     .fetch_one(&mut *tx)
+    .await?;
+    let id = request.id;
+    numbers::register(
+        &mut tx,
+        Series::StockChange,
+        &id.to_string(),
+        &request.code,
+        now,
+    )
     .await?;
     let entry = Entry {
         action: "benefit.stock.request",
         target: Some(code.to_owned()),
-        after: Some(serde_json::json!({ "request": id, "quantity": quantity, "reason": reason })),
+        after: Some(serde_json::json!({
+            "request": request.code, "quantity": quantity, "reason": reason,
+        })),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
     tx.commit().await?;
     Ok(Ok(StockRequest {
         id,
+        code: request.code,
         template_name: t.name,
         template_org: t.org_id,
     }))

@@ -235,6 +235,9 @@ pub struct CouponRow {
     pub customer_no: String,
     pub client_code: String,
     pub campaign_id: Option<Uuid>,
+    /// The campaign's business number (`HD…`) and name, what staff know it by.
+    pub campaign_code: Option<String>,
+    pub campaign_name: Option<String>,
     pub status: String,
     pub claimed_at: DateTime<Utc>,
     pub valid_to: DateTime<Utc>,
@@ -243,7 +246,8 @@ pub struct CouponRow {
 pub struct CouponFilter<'a> {
     pub template_code: Option<&'a str>,
     pub customer_no: Option<&'a str>,
-    pub campaign_id: Option<Uuid>,
+    /// 活动编号: the campaign's business number, part of it, part of its name, or its id.
+    pub campaign: Option<&'a str>,
     pub status: Option<&'a str>,
 }
 
@@ -255,30 +259,42 @@ pub async fn coupons(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<CouponRow>, i64), sqlx::Error> {
+    let campaign = filter.campaign.map(str::trim).filter(|c| !c.is_empty());
+    let pattern = crate::numbers::contains_pattern(campaign);
     let rows = sqlx::query!(
-        "SELECT c.id, c.code, t.code AS template_code, t.name AS template_name, c.customer_no, a.code AS client_code, c.campaign_id,
-                c.status, c.claimed_at, c.valid_to
-           FROM coupons c JOIN coupon_templates t ON t.id = c.template_id JOIN api_clients a ON a.id = c.client_id
-          WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
-            AND ($3::uuid IS NULL OR c.campaign_id = $3) AND ($4::text IS NULL OR c.status = $4)
-          ORDER BY c.claimed_at DESC, c.code LIMIT $5 OFFSET $6",
+        r#"SELECT c.id, c.code, t.code AS template_code, t.name AS template_name, c.customer_no, a.code AS client_code, c.campaign_id,
+                  k.code AS "campaign_code?", k.name AS "campaign_name?",
+                  c.status, c.claimed_at, c.valid_to
+             FROM coupons c JOIN coupon_templates t ON t.id = c.template_id JOIN api_clients a ON a.id = c.client_id
+             LEFT JOIN campaigns k ON k.id = c.campaign_id
+            WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
+              AND ($3::text IS NULL OR c.campaign_id IN (SELECT id FROM campaigns
+                                                          WHERE code ILIKE $3 OR name ILIKE $3
+                                                             OR id::text = $7))
+              AND ($4::text IS NULL OR c.status = $4)
+            ORDER BY c.claimed_at DESC, c.code LIMIT $5 OFFSET $6"#,
         filter.template_code,
         filter.customer_no,
-        filter.campaign_id,
+        pattern,
         filter.status,
         limit,
-        offset
+        offset,
+        campaign,
     )
     .fetch_all(pool)
     .await?;
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
             WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
-              AND ($3::uuid IS NULL OR c.campaign_id = $3) AND ($4::text IS NULL OR c.status = $4)"#,
+              AND ($3::text IS NULL OR c.campaign_id IN (SELECT id FROM campaigns
+                                                          WHERE code ILIKE $3 OR name ILIKE $3
+                                                             OR id::text = $5))
+              AND ($4::text IS NULL OR c.status = $4)"#,
         filter.template_code,
         filter.customer_no,
-        filter.campaign_id,
-        filter.status
+        pattern,
+        filter.status,
+        campaign,
     )
     .fetch_one(pool)
     .await?;
@@ -295,6 +311,8 @@ pub async fn coupons(
                 customer_no: pii::mask(pii::Kind::CustomerNo, &r.customer_no),
                 client_code: r.client_code,
                 campaign_id: r.campaign_id,
+                campaign_code: r.campaign_code,
+                campaign_name: r.campaign_name,
                 status: r.status,
                 claimed_at: r.claimed_at,
                 valid_to: r.valid_to,

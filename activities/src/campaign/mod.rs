@@ -8,6 +8,7 @@ pub mod delivery;
 
 use crate::audit::{self, Entry};
 use crate::identity::scope::DataScope;
+use crate::numbers::{self, Series};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
@@ -160,17 +161,15 @@ async fn insert(
     {
         return Ok(Err(Refusal::UnknownOrg));
     }
-    let inserted = sqlx::query_scalar!(
+    let inserted = sqlx::query!(
         r#"INSERT INTO campaigns (id, code, name, type, org_id, channels, start_at, end_at,
                                   budget_fen, success_criteria, description, created_by,
                                   created_at, updated_at, priority, entry_title, entry_image_url,
                                   entry_link, benefit_summary, frequency_cap)
-           VALUES (coalesce($18, gen_random_uuid()),
-                   'HD' || to_char($11 AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
-                        || lpad(nextval('campaign_code_seq')::text, 6, '0'),
+           VALUES (coalesce($18, gen_random_uuid()), issue_business_no($19, $11),
                    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17)
            ON CONFLICT (id) DO NOTHING
-           RETURNING id"#,
+           RETURNING id, code"#,
         new.name,
         new.kind,
         new.org_id,
@@ -189,13 +188,23 @@ async fn insert(
         new.delivery.benefit_summary,
         new.delivery.frequency_cap,
         id,
+        Series::Campaign.prefix(),
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(id) = inserted else {
+    let Some(inserted) = inserted else {
         // created before under this id: the same request again
         return Ok(Ok(id.expect("only a named id conflicts")));
     };
+    let id = inserted.id;
+    numbers::register(
+        &mut tx,
+        Series::Campaign,
+        &id.to_string(),
+        &inserted.code,
+        now,
+    )
+    .await?;
     if let Err(r) = write_rules(&mut tx, id, &new.rules).await? {
         return Ok(Err(r));
     }
@@ -393,7 +402,7 @@ pub async fn list(
               AND ($5::text IS NULL OR coalesce(p.state, 'Draft') = $5)
               AND ($6::uuid IS NULL OR c.org_id = $6)
               AND ($7::text IS NULL OR c.type = $7)
-              AND ($8::text IS NULL OR strpos(c.name, $8) > 0 OR c.code = $8)
+              AND ($8::text IS NULL OR c.name ILIKE $8 OR c.code ILIKE $8)
               AND ($9::timestamptz IS NULL OR c.start_at >= $9)
               AND ($10::timestamptz IS NULL OR c.start_at < $10)
             ORDER BY c.created_at DESC, c.id
@@ -405,7 +414,7 @@ pub async fn list(
         filter.state,
         filter.org_id,
         filter.kind,
-        filter.name,
+        crate::numbers::contains_pattern(filter.name.as_deref()),
         filter.start_from,
         filter.start_to,
         limit,

@@ -61,7 +61,12 @@ pub struct TaskRow {
     pub id: Uuid,
     pub workflow_id: String,
     pub process_type: String,
+    /// The internal key the workflow id names (e.g. a campaign's UUID): for links, not for people.
     pub business_key: String,
+    /// The business number staff know the object by (`HD20261207000012`), when it has one.
+    pub business_no: Option<String>,
+    /// `approval` (decide a level) or `rework` (a returned submission, back with its submitter).
+    pub kind: String,
     pub title: Option<String>,
     pub step: String,
     pub level: i16,
@@ -80,40 +85,52 @@ pub struct TaskRow {
     pub comment: Option<String>,
 }
 
-/// One inbox tab, newest first, optionally of one process type.
+/// One inbox tab, optionally of one process type, optionally of the processes whose business
+/// number or title contains `search`: 待办 and 我发起的 newest first, 已办 by 办结时间 (when the task
+/// was closed), newest first. A rework task is its assignee's alone, and never among the
+/// reviewer's submissions.
 #[tracing::instrument(skip(pool, viewer), fields(username = %viewer.username))]
+#[allow(clippy::too_many_arguments)]
 pub async fn tasks(
     pool: &PgPool,
     viewer: &Viewer,
     tab: Tab,
     process_type: Option<&str>,
+    search: Option<&str>,
     now: DateTime<Utc>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<TaskRow>, i64), sqlx::Error> {
+    let search = crate::numbers::contains_pattern(search);
     let rows = sqlx::query!(
-        r#"SELECT t.id, t.workflow_id, p.process_type, p.business_key, coalesce(t.title, p.title) AS title,
+        r#"SELECT t.id, t.workflow_id, p.process_type, p.business_key, p.business_no, t.kind,
+                  coalesce(t.title, p.title) AS title,
                   t.step, t.level, t.level_name, p.state, t.submitted_by, a.username AS "assignee?",
                   t.created_at, t.due_at, t.status, t.outcome, t.decided_by, t.closed_at, t.comment,
-                  (t.status = 'open' AND t.due_at < $7) AS "overdue!",
+                  coalesce(t.status = 'open' AND t.due_at < $7, false) AS "overdue!",
                   count(*) OVER () AS "total!"
              FROM tasks t
              JOIN process_instances p ON p.workflow_id = t.workflow_id
              JOIN orgs so ON so.id = t.org_scope
              LEFT JOIN users a ON a.id = t.assignee
             WHERE ($6::text IS NULL OR p.process_type = $6)
+              AND ($10::text IS NULL OR p.business_no ILIKE $10 OR p.title ILIKE $10)
               AND CASE $1
                   WHEN 'todo' THEN t.status = 'open'
-                       AND t.submitted_by IS DISTINCT FROM $2
-                       AND (t.assignee = $3
-                            OR (t.assignee IS NULL AND t.candidate_roles && $5
-                                AND ($4 = so.path
-                                     OR (t.include_descendants AND $4 LIKE so.path || '%')
-                                     OR t.escalated_org = (SELECT org_id FROM users WHERE id = $3))))
+                       AND CASE t.kind
+                           WHEN 'rework' THEN t.assignee = $3
+                           ELSE t.submitted_by IS DISTINCT FROM $2
+                                AND (t.assignee = $3
+                                     OR (t.assignee IS NULL AND t.candidate_roles && $5
+                                         AND ($4 = so.path
+                                              OR (t.include_descendants AND $4 LIKE so.path || '%')
+                                              OR t.escalated_org = (SELECT org_id FROM users WHERE id = $3))))
+                           END
                   WHEN 'done' THEN t.decided_by = $2
-                  ELSE t.submitted_by = $2
+                  ELSE t.submitted_by = $2 AND t.kind = 'approval'
                   END
-            ORDER BY t.created_at DESC, t.id
+            ORDER BY CASE WHEN $1 = 'done' THEN t.closed_at END DESC NULLS LAST,
+                     t.created_at DESC, t.id
             LIMIT $8 OFFSET $9"#,
         match tab {
             Tab::Todo => "todo",
@@ -127,7 +144,8 @@ pub async fn tasks(
         process_type,
         now,
         limit,
-        offset
+        offset,
+        search,
     )
     .fetch_all(pool)
     .await?;
@@ -139,6 +157,8 @@ pub async fn tasks(
                 workflow_id: r.workflow_id,
                 process_type: r.process_type,
                 business_key: r.business_key,
+                business_no: r.business_no,
+                kind: r.kind,
                 title: r.title,
                 step: r.step,
                 level: r.level,
@@ -174,10 +194,14 @@ pub async fn counts(
     viewer: &Viewer,
     now: DateTime<Utc>,
 ) -> Result<TaskCounts, sqlx::Error> {
-    let todo = tasks(pool, viewer, Tab::Todo, None, now, 100, 0).await?;
+    let todo = tasks(pool, viewer, Tab::Todo, None, None, now, 100, 0).await?;
     let overdue = todo.0.iter().filter(|t| t.overdue).count() as i64;
-    let done = tasks(pool, viewer, Tab::Done, None, now, 1, 0).await?.1;
-    let mine = tasks(pool, viewer, Tab::Mine, None, now, 1, 0).await?.1;
+    let done = tasks(pool, viewer, Tab::Done, None, None, now, 1, 0)
+        .await?
+        .1;
+    let mine = tasks(pool, viewer, Tab::Mine, None, None, now, 1, 0)
+        .await?
+        .1;
     Ok(TaskCounts {
         todo: todo.1,
         overdue,
@@ -190,6 +214,7 @@ pub async fn counts(
 #[derive(Debug, Clone)]
 pub struct TaskKey {
     pub workflow_id: String,
+    pub kind: String,
     pub process_type: String,
     pub business_key: String,
     pub step: String,
@@ -200,7 +225,7 @@ pub struct TaskKey {
 pub async fn task(pool: &PgPool, id: Uuid) -> Result<Option<TaskKey>, sqlx::Error> {
     sqlx::query_as!(
         TaskKey,
-        "SELECT t.workflow_id, p.process_type, p.business_key, t.step, t.level, t.status
+        "SELECT t.workflow_id, t.kind, p.process_type, p.business_key, t.step, t.level, t.status
            FROM tasks t JOIN process_instances p ON p.workflow_id = t.workflow_id
           WHERE t.id = $1",
         id
@@ -217,10 +242,11 @@ pub async fn tasks_of(
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
     sqlx::query_as!(
         TaskRow,
-        r#"SELECT t.id, t.workflow_id, p.process_type, p.business_key, coalesce(t.title, p.title) AS title,
+        r#"SELECT t.id, t.workflow_id, p.process_type, p.business_key, p.business_no, t.kind,
+                  coalesce(t.title, p.title) AS title,
                   t.step, t.level, t.level_name, p.state, t.submitted_by, a.username AS "assignee?",
                   t.created_at, t.due_at, t.status, t.outcome, t.decided_by, t.closed_at, t.comment,
-                  (t.status = 'open' AND t.due_at < $2) AS "overdue!"
+                  coalesce(t.status = 'open' AND t.due_at < $2, false) AS "overdue!"
              FROM tasks t
              JOIN process_instances p ON p.workflow_id = t.workflow_id
              LEFT JOIN users a ON a.id = t.assignee
@@ -261,7 +287,10 @@ pub async fn timeline(pool: &PgPool, workflow_id: &str) -> Result<Vec<TimelineEn
 pub struct ProcessRow {
     pub workflow_id: String,
     pub process_type: String,
+    /// The internal key the workflow id names: for links, not for people.
     pub business_key: String,
+    /// The business number staff know the object by, when it has one.
+    pub business_no: Option<String>,
     pub title: Option<String>,
     pub state: String,
     pub org_name: Option<String>,
@@ -280,7 +309,8 @@ pub struct ProcessFilter {
     pub overdue: bool,
     /// Still running and no transition for this many hours.
     pub stale_hours: Option<i32>,
-    pub business_key: Option<String>,
+    /// The business number, part of it, or part of the title; or the whole internal key.
+    pub search: Option<String>,
     pub workflow_id: Option<String>,
 }
 
@@ -300,8 +330,14 @@ pub async fn processes(
         DataScope::Org(org) => (false, None, Some(*org), None),
         DataScope::SelfOnly(user) => (false, None, None, Some(*user)),
     };
+    let search = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let pattern = crate::numbers::contains_pattern(search);
     let rows = sqlx::query!(
-        r#"SELECT p.workflow_id, p.process_type, p.business_key, p.title, p.state,
+        r#"SELECT p.workflow_id, p.process_type, p.business_key, p.business_no, p.title, p.state,
                   o.name AS "org_name?", p.started_by, p.started_at, p.updated_at, p.ended_at,
                   EXISTS (SELECT 1 FROM tasks t WHERE t.workflow_id = p.workflow_id
                                                   AND t.status = 'open' AND t.due_at < $11)
@@ -317,7 +353,8 @@ pub async fn processes(
                                                            AND t.status = 'open' AND t.due_at < $11))
               AND ($8::int IS NULL OR (p.ended_at IS NULL
                                        AND p.updated_at < $11 - make_interval(hours => $8)))
-              AND ($9::text IS NULL OR p.business_key = $9)
+              AND ($9::text IS NULL OR p.business_key = $9 OR p.business_no ILIKE $14
+                   OR p.title ILIKE $14)
               AND ($10::text IS NULL OR p.workflow_id = $10)
             ORDER BY p.updated_at DESC, p.workflow_id
             LIMIT $12 OFFSET $13"#,
@@ -329,11 +366,12 @@ pub async fn processes(
         filter.state,
         filter.overdue,
         filter.stale_hours,
-        filter.business_key,
+        search,
         filter.workflow_id,
         now,
         limit,
-        offset
+        offset,
+        pattern,
     )
     .fetch_all(pool)
     .await?;
@@ -344,6 +382,7 @@ pub async fn processes(
                 workflow_id: r.workflow_id,
                 process_type: r.process_type,
                 business_key: r.business_key,
+                business_no: r.business_no,
                 title: r.title,
                 state: r.state,
                 org_name: r.org_name,

@@ -24,6 +24,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
 /// Writes one transition and moves the instance to its new state, in the caller's transaction.
+/// The instance takes the business number registered for its workflow id, if there is one.
 /// A second call with the same (workflow id, seq) changes nothing and says so; the instance never
 /// moves back to an older state when retries arrive out of order.
 #[tracing::instrument(skip(tx, record), fields(workflow_id = %record.workflow_id, seq = record.seq))]
@@ -41,12 +42,14 @@ pub async fn record_transition(
     sqlx::query!(
         r#"INSERT INTO process_instances
                (workflow_id, process_type, business_key, state, org_id, started_by, last_seq,
-                started_at, updated_at, ended_at, title)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)
+                started_at, updated_at, ended_at, title, business_no)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10,
+                   (SELECT number FROM business_numbers WHERE workflow_id = $1))
            ON CONFLICT (workflow_id) DO UPDATE
                SET state = EXCLUDED.state, last_seq = EXCLUDED.last_seq,
                    updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at,
-                   title = coalesce(EXCLUDED.title, process_instances.title)
+                   title = coalesce(EXCLUDED.title, process_instances.title),
+                   business_no = coalesce(process_instances.business_no, EXCLUDED.business_no)
                WHERE process_instances.last_seq < EXCLUDED.last_seq"#,
         record.workflow_id,
         record.process_type.code(),
@@ -92,11 +95,14 @@ pub async fn record_transition(
 /// Opens a task; opening the same (workflow id, step, level) again changes nothing.
 #[tracing::instrument(skip(conn, task), fields(workflow_id = %task.workflow_id, step = %task.step))]
 pub async fn open_task(conn: &mut PgConnection, task: &TaskOpening) -> Result<(), sqlx::Error> {
-    let org = Uuid::parse_str(&task.org_scope).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let uuid = |text: &str| Uuid::parse_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)));
+    let org = uuid(&task.org_scope)?;
+    let assignee = task.assignee.as_deref().map(uuid).transpose()?;
     sqlx::query!(
         "INSERT INTO tasks (workflow_id, step, level, level_name, title, candidate_roles, org_scope,
-                            include_descendants, submitted_by, due_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                            include_descendants, submitted_by, due_at, created_at, kind, assignee,
+                            comment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (workflow_id, step, level) DO NOTHING",
         task.workflow_id,
         task.step,
@@ -109,6 +115,9 @@ pub async fn open_task(conn: &mut PgConnection, task: &TaskOpening) -> Result<()
         task.submitted_by,
         task.due_at,
         task.at,
+        task.kind.as_str(),
+        assignee,
+        task.comment.as_deref().map(text::escape),
     )
     .execute(conn)
     .await?;
@@ -173,6 +182,22 @@ async fn change_task(
                 step,
                 level,
                 reason,
+                at
+            )
+            .execute(&mut *conn)
+            .await?;
+            None
+        }
+        TaskChange::Reworked { by, outcome } => {
+            // the reviewer's reason stays the task's comment
+            sqlx::query!(
+                "UPDATE tasks SET status = 'done', outcome = $4, decided_by = $5, closed_at = $6
+                  WHERE workflow_id = $1 AND step = $2 AND level = $3 AND status = 'open'",
+                wf,
+                step,
+                level,
+                outcome,
+                by,
                 at
             )
             .execute(&mut *conn)

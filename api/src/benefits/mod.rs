@@ -393,6 +393,8 @@ pub struct StockRequest {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct StockChangePending {
     pub request_id: Uuid,
+    /// The request's business number (`KC…`), what staff see and search by.
+    pub code: String,
     pub workflow_id: String,
     pub state: String,
 }
@@ -483,6 +485,7 @@ async fn request_stock_change(
     )
     .await?;
     Ok(StockChangePending {
+        code: request.code,
         request_id: request.id,
         workflow_id,
         state: view.state,
@@ -549,7 +552,10 @@ pub struct CouponQuery {
     pub template_code: Option<String>,
     /// The full customer number (the list shows it masked).
     pub customer_no: Option<String>,
-    pub campaign_id: Option<Uuid>,
+    /// 活动编号: the campaign's business number (`HD20261207000012`), part of it, or part of its
+    /// name; its id works too. At most 100 characters.
+    #[param(max_length = 100)]
+    pub campaign: Option<String>,
     /// `unused`, `used`, `withdrawn`.
     pub status: Option<String>,
 }
@@ -562,13 +568,17 @@ impl CouponQuery {
             .is_some_and(|s| !["unused", "used", "withdrawn"].contains(&s))
             || self.customer_no.as_ref().is_some_and(|c| c.len() > 32)
             || self.template_code.as_ref().is_some_and(|c| c.len() > 40)
+            || self
+                .campaign
+                .as_ref()
+                .is_some_and(|c| c.chars().count() > 100)
         {
             return Err(ErrorCode::InvalidQuery.into());
         }
         Ok(CouponFilter {
             template_code: self.template_code.as_deref().filter(|s| !s.is_empty()),
             customer_no: self.customer_no.as_deref().filter(|s| !s.is_empty()),
-            campaign_id: self.campaign_id,
+            campaign: self.campaign.as_deref().filter(|s| !s.is_empty()),
             status: self.status.as_deref().filter(|s| !s.is_empty()),
         })
     }
@@ -663,7 +673,7 @@ pub async fn export_coupons(
     // the customer filter is personal data: the audit row says only that there was one
     let filter = serde_json::json!({
         "template_code": query.template_code, "status": query.status,
-        "campaign_id": query.campaign_id, "customer_filter": query.customer_no.is_some(),
+        "campaign": query.campaign, "customer_filter": query.customer_no.is_some(),
     });
     let by = actor(&user, peer);
     logs::export(

@@ -270,7 +270,7 @@ pub struct CampaignQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
-    /// Part of the name, or the whole code.
+    /// Part of the name, or the business number (`HD…`) or part of it.
     pub name: Option<String>,
     pub start_from: Option<DateTime<Utc>>,
     pub start_to: Option<DateTime<Utc>>,
@@ -327,6 +327,8 @@ pub struct ProcessPart {
     pub pending_timers: Vec<door::PendingTimerView>,
     pub open_tasks: Vec<TaskRow>,
     pub change_request: Option<door::ChangeRequestView>,
+    /// Back with its planner after 退回修改: who returned it, when, and why.
+    pub returned: Option<door::ReturnedNote>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -384,6 +386,7 @@ async fn detail_of(
         pending_timers: Vec::new(),
         open_tasks: Vec::new(),
         change_request: None,
+        returned: None,
     };
     let ended = matches!(
         campaign.summary.state.as_str(),
@@ -397,6 +400,7 @@ async fn detail_of(
             part.pending_timers = status.pending_timers;
             part.open_tasks = status.open_tasks;
             part.change_request = status.change_request;
+            part.returned = status.returned;
         }
     }
     let mut actions = draft_actions(user, &part.state);

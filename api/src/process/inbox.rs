@@ -21,6 +21,9 @@ pub struct TaskQuery {
     /// `todo` (default), `done` or `mine`.
     pub tab: Option<String>,
     pub process_type: Option<String>,
+    /// The business number, part of it, or part of the title. At most 100 characters.
+    #[param(max_length = 100)]
+    pub search: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -29,7 +32,8 @@ pub struct TaskPage {
     pub total: i64,
 }
 
-/// 代办任务: what I may act on, what I decided, what I submitted.
+/// 待办任务: what I may act on (approvals, and my returned submissions to mend), what I closed
+/// (newest 办结时间 first), what I submitted.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "processes", params(TaskQuery, Paging),
     responses((status = 200, body = TaskPage)))]
 pub async fn tasks(
@@ -45,12 +49,20 @@ pub async fn tasks(
         Some("mine") => Tab::Mine,
         Some(_) => return Err(ErrorCode::InvalidQuery.into()),
     };
+    if query
+        .search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 100)
+    {
+        return Err(ErrorCode::InvalidQuery.into());
+    }
     let (viewer, _) = actor_of(&state, &user).await?;
     let (items, total) = inbox::tasks(
         &state.pool,
         &viewer,
         tab,
         query.process_type.as_deref(),
+        query.search.as_deref(),
         state.clock.now(),
         limit,
         offset,
@@ -89,6 +101,10 @@ async fn open_task(state: &AppState, id: Uuid) -> Result<inbox::TaskKey, ApiErro
         .ok_or(ErrorCode::UnknownTask)?;
     if task.status != "open" {
         return Err(ErrorCode::AlreadyDecided.into());
+    }
+    // a rework is done by submitting again or withdrawing, on the object's own page
+    if task.kind != "approval" {
+        return Err(ErrorCode::WrongProcessState.into());
     }
     Ok(task)
 }

@@ -79,6 +79,34 @@ pub struct ProcessStatus {
     pub pending_timers: Vec<PendingTimerView>,
     pub open_tasks: Vec<TaskRow>,
     pub change_request: Option<ChangeRequestView>,
+    /// The submission is back with its submitter (退回修改): who returned it, when, and why.
+    pub returned: Option<ReturnedNote>,
+}
+
+/// Why a submission came back: what its submitter reads at the top of the page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReturnedNote {
+    /// The reviewer's username.
+    pub by: Option<String>,
+    pub reason: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The submitter's rework task in the inbox.
+    pub task_id: uuid::Uuid,
+}
+
+impl ReturnedNote {
+    /// The note of the open rework task among `tasks`, if there is one.
+    pub fn of(tasks: &[TaskRow]) -> Option<ReturnedNote> {
+        tasks
+            .iter()
+            .find(|t| t.kind == "rework" && t.status == "open")
+            .map(|t| ReturnedNote {
+                by: t.submitted_by.clone(),
+                reason: t.comment.clone(),
+                at: t.created_at,
+                task_id: t.id,
+            })
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -152,12 +180,13 @@ pub async fn status_of(
     view: View,
 ) -> Result<ProcessStatus, ApiError> {
     let (kind, _) = kind_of(workflow_id)?;
-    let open_tasks = store::tasks_of(&state.pool, workflow_id, state.clock.now())
+    let open_tasks: Vec<TaskRow> = store::tasks_of(&state.pool, workflow_id, state.clock.now())
         .await?
         .into_iter()
         .filter(|t| t.status == "open")
         .collect();
     Ok(ProcessStatus {
+        returned: ReturnedNote::of(&open_tasks),
         workflow_id: workflow_id.to_owned(),
         pending_timers: timers(&view),
         state: view.state,

@@ -23,6 +23,9 @@ pub struct ProcessQuery {
     /// Only running processes with no transition for this many hours.
     #[param(minimum = 1, maximum = 8760)]
     pub stale_hours: Option<i32>,
+    /// 业务编号: the business number (`HD20261207000012`), part of it, or part of the title; the
+    /// whole internal key finds its process too. At most 100 characters.
+    #[param(max_length = 100)]
     pub business_key: Option<String>,
 }
 
@@ -42,7 +45,12 @@ pub async fn processes(
     Query(query): Query<ProcessQuery>,
 ) -> Result<Json<ProcessPage>, ApiError> {
     let (limit, offset) = (paging.limit(), paging.offset());
-    if query.stale_hours.is_some_and(|h| !(1..=8760).contains(&h)) {
+    if query.stale_hours.is_some_and(|h| !(1..=8760).contains(&h))
+        || query
+            .business_key
+            .as_ref()
+            .is_some_and(|k| k.chars().count() > 100)
+    {
         return Err(ErrorCode::InvalidQuery.into());
     }
     let scope = scope_of(&state.pool, user.id).await?;
@@ -51,7 +59,7 @@ pub async fn processes(
         state: query.state,
         overdue: query.overdue.unwrap_or(false),
         stale_hours: query.stale_hours,
-        business_key: query.business_key,
+        search: query.business_key,
         workflow_id: None,
     };
     let (items, total) = inbox::processes(
@@ -154,6 +162,8 @@ pub struct ProcessDetail {
     pub timeline: Vec<TimelineEntry>,
     pub tasks: Vec<TaskRow>,
     pub pending_timers: Vec<PendingTimerView>,
+    /// Back with its submitter after 退回修改: who returned it, when, and why.
+    pub returned: Option<super::ReturnedNote>,
     /// The process in the Temporal UI, when one is configured.
     pub temporal_url: Option<String>,
 }
@@ -213,10 +223,12 @@ pub async fn process(
             workflow_id
         )
     });
+    let tasks = inbox::tasks_of(&state.pool, &workflow_id, now).await?;
     Ok(Json(ProcessDetail {
         diagram: kind_of(&workflow_id)?.0.diagram().into(),
         timeline: inbox::timeline(&state.pool, &workflow_id).await?,
-        tasks: inbox::tasks_of(&state.pool, &workflow_id, now).await?,
+        returned: super::ReturnedNote::of(&tasks),
+        tasks,
         pending_timers,
         temporal_url,
         process,

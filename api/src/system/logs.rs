@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
-use quanyi_activities::audit::{self, Entry};
+use quanyi_activities::audit::{self, Entry, actions};
 use quanyi_activities::batch::{self, BatchFilter, BatchRun, Job, Status};
 use quanyi_activities::system::logs::{self, AuditRecord, LogFilter, LoginRecord};
 use serde::{Deserialize, Serialize};
@@ -27,12 +27,20 @@ pub struct LogQuery {
     pub success: Option<bool>,
     /// Audit log only: actions starting with this, e.g. `system.user`.
     pub action: Option<String>,
+    /// Audit log only: the object, by its business number or part of it (`HD20261207000012`,
+    /// `000012`), or as the log stores it (a username, a template code). At most 100 characters.
+    #[param(max_length = 100)]
+    pub target: Option<String>,
 }
 
 impl LogQuery {
     fn filter(&self) -> Result<LogFilter, ApiError> {
         if self.username.as_ref().is_some_and(|u| u.len() > 32)
             || self.action.as_ref().is_some_and(|a| a.len() > 64)
+            || self
+                .target
+                .as_ref()
+                .is_some_and(|t| t.chars().count() > 100)
         {
             return Err(ErrorCode::InvalidQuery.into());
         }
@@ -42,6 +50,12 @@ impl LogQuery {
             to: self.to,
             success: self.success,
             action: self.action.clone().filter(|a| !a.is_empty()),
+            target: self
+                .target
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
         })
     }
 }
@@ -90,6 +104,25 @@ pub async fn audit_log(
     let (items, total) =
         logs::audit_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
     Ok(Json(AuditLogPage { items, total }))
+}
+
+/// 操作日志's words: every audit action and every before/after field, named in zh-CN and English.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditCatalogue {
+    pub actions: Vec<actions::ActionLabel>,
+    pub fields: Vec<actions::FieldLabel>,
+}
+
+/// The catalogue of audit actions and fields, for the 操作 filter and a record's names.
+#[utoipa::path(get, path = "/api/v1/system/audit-actions", tag = "system", responses(
+    (status = 200, body = AuditCatalogue),
+    (status = 403, body = crate::error::ErrorBody, description = "QY-AUTH-0003"),
+))]
+pub async fn audit_actions(_: Authorized<perm::AuditView>) -> Json<AuditCatalogue> {
+    Json(AuditCatalogue {
+        actions: actions::ACTIONS.to_vec(),
+        fields: actions::FIELDS.to_vec(),
+    })
 }
 
 /// The audit action of a log export.
@@ -195,7 +228,9 @@ struct AuditCsvRow {
     username: Option<String>,
     ip: Option<String>,
     action: String,
+    action_label: String,
     target: Option<String>,
+    target_no: Option<String>,
     result: String,
     before: String,
     after: String,
@@ -223,8 +258,10 @@ pub async fn export_audit_log(
         at: r.at.with_timezone(&beijing()),
         username: r.username,
         ip: r.ip,
+        action_label: actions::label(&r.action).map_or_else(String::new, |a| a.label_zh.into()),
         action: r.action,
         target: r.target,
+        target_no: r.target_no,
         result: r.result,
         before: json(r.before),
         after: json(r.after),

@@ -944,6 +944,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/audit-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The catalogue of audit actions and fields, for the 操作 filter and a record's names. */
+        get: operations["audit_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/audit-log": {
         parameters: {
             query?: never;
@@ -1422,7 +1439,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 代办任务: what I may act on, what I decided, what I submitted. */
+        /**
+         * 待办任务: what I may act on (approvals, and my returned submissions to mend), what I closed
+         *     (newest 办结时间 first), what I submitted.
+         */
         get: operations["tasks"];
         put?: never;
         post?: never;
@@ -1546,6 +1566,18 @@ export interface components {
             action: string;
             comment?: string | null;
         };
+        /** @description An audit action and its names. */
+        ActionLabel: {
+            /** @description `area.entity.verb`, as the log stores it. */
+            code: string;
+            label_en: string;
+            label_zh: string;
+        };
+        /** @description 操作日志's words: every audit action and every before/after field, named in zh-CN and English. */
+        AuditCatalogue: {
+            actions: components["schemas"]["ActionLabel"][];
+            fields: components["schemas"]["FieldLabel"][];
+        };
         AuditLogPage: {
             items: components["schemas"]["AuditRecord"][];
             /** Format: int64 */
@@ -1564,6 +1596,11 @@ export interface components {
             org_id?: string | null;
             result: string;
             target?: string | null;
+            /**
+             * @description The business number of the object `target` names (a campaign's id or its process's
+             *     workflow id: `HD20261207000012`), when it has one.
+             */
+            target_no?: string | null;
             username?: string | null;
         };
         /** @enum {string} */
@@ -1789,8 +1826,11 @@ export interface components {
             total: number;
         };
         CouponRow: {
+            /** @description The campaign's business number (`HD…`) and name, what staff know it by. */
+            campaign_code?: string | null;
             /** Format: uuid */
             campaign_id?: string | null;
+            campaign_name?: string | null;
             /** Format: date-time */
             claimed_at: string;
             client_code: string;
@@ -2025,6 +2065,13 @@ export interface components {
             /** @description The field's name in the request body (`roles[2]` for an element). */
             field: string;
             message: string;
+        };
+        /** @description The name of a field of an action's before/after data. */
+        FieldLabel: {
+            label_en: string;
+            label_zh: string;
+            /** @description The key in the before/after data. */
+            name: string;
         };
         GrantRoleRequest: {
             /**
@@ -2346,6 +2393,7 @@ export interface components {
         ProcessDetail: components["schemas"]["ProcessRow"] & {
             diagram: components["schemas"]["Diagram"];
             pending_timers: components["schemas"]["PendingTimerView"][];
+            returned?: null | components["schemas"]["ReturnedNote"];
             tasks: components["schemas"]["TaskRow"][];
             /** @description The process in the Temporal UI, when one is configured. */
             temporal_url?: string | null;
@@ -2370,13 +2418,17 @@ export interface components {
             change_request?: null | components["schemas"]["ChangeRequestView"];
             open_tasks: components["schemas"]["TaskRow"][];
             pending_timers: components["schemas"]["PendingTimerView"][];
+            returned?: null | components["schemas"]["ReturnedNote"];
             state: string;
             /** @description `None` until the first submission. */
             workflow_id?: string | null;
         };
         /** @description A process as the monitor lists it. */
         ProcessRow: {
+            /** @description The internal key the workflow id names: for links, not for people. */
             business_key: string;
+            /** @description The business number staff know the object by, when it has one. */
+            business_no?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
             org_name?: string | null;
@@ -2398,6 +2450,7 @@ export interface components {
             change_request?: null | components["schemas"]["ChangeRequestView"];
             open_tasks: components["schemas"]["TaskRow"][];
             pending_timers: components["schemas"]["PendingTimerView"][];
+            returned?: null | components["schemas"]["ReturnedNote"];
             state: string;
             workflow_id: string;
         };
@@ -2514,6 +2567,19 @@ export interface components {
             en: string;
             zh: string;
         };
+        /** @description Why a submission came back: what its submitter reads at the top of the page. */
+        ReturnedNote: {
+            /** Format: date-time */
+            at: string;
+            /** @description The reviewer's username. */
+            by?: string | null;
+            reason?: string | null;
+            /**
+             * Format: uuid
+             * @description The submitter's rework task in the inbox.
+             */
+            task_id: string;
+        };
         Reversal: {
             coupon_code: string;
             /** Format: uuid */
@@ -2602,6 +2668,8 @@ export interface components {
         StockAction: "increase" | "withdraw";
         /** @description A large increase waiting for its approval process. */
         StockChangePending: {
+            /** @description The request's business number (`KC…`), what staff see and search by. */
+            code: string;
             /** Format: uuid */
             request_id: string;
             state: string;
@@ -2662,7 +2730,10 @@ export interface components {
         /** @description A task as the inbox shows it. */
         TaskRow: {
             assignee?: string | null;
+            /** @description The internal key the workflow id names (e.g. a campaign's UUID): for links, not for people. */
             business_key: string;
+            /** @description The business number staff know the object by (`HD20261207000012`), when it has one. */
+            business_no?: string | null;
             /** Format: date-time */
             closed_at?: string | null;
             comment?: string | null;
@@ -2673,6 +2744,8 @@ export interface components {
             due_at?: string | null;
             /** Format: uuid */
             id: string;
+            /** @description `approval` (decide a level) or `rework` (a returned submission, back with its submitter). */
+            kind: string;
             /** Format: int32 */
             level: number;
             level_name?: string | null;
@@ -4398,7 +4471,11 @@ export interface operations {
                 template_code?: string | null;
                 /** @description The full customer number (the list shows it masked). */
                 customer_no?: string | null;
-                campaign_id?: string | null;
+                /**
+                 * @description 活动编号: the campaign's business number (`HD20261207000012`), part of it, or part of its
+                 *     name; its id works too. At most 100 characters.
+                 */
+                campaign?: string | null;
                 /** @description `unused`, `used`, `withdrawn`. */
                 status?: string | null;
                 /** @description Page number, from 1. */
@@ -4473,7 +4550,11 @@ export interface operations {
                 template_code?: string | null;
                 /** @description The full customer number (the list shows it masked). */
                 customer_no?: string | null;
-                campaign_id?: string | null;
+                /**
+                 * @description 活动编号: the campaign's business number (`HD20261207000012`), part of it, or part of its
+                 *     name; its id works too. At most 100 characters.
+                 */
+                campaign?: string | null;
                 /** @description `unused`, `used`, `withdrawn`. */
                 status?: string | null;
             };
@@ -5765,7 +5846,7 @@ export interface operations {
                 state?: string | null;
                 org_id?: string | null;
                 type?: string | null;
-                /** @description Part of the name, or the whole code. */
+                /** @description Part of the name, or the business number (`HD…`) or part of it. */
                 name?: string | null;
                 start_from?: string | null;
                 start_to?: string | null;
@@ -7341,6 +7422,10 @@ export interface operations {
                 overdue?: boolean | null;
                 /** @description Only running processes with no transition for this many hours. */
                 stale_hours?: number | null;
+                /**
+                 * @description 业务编号: the business number (`HD20261207000012`), part of it, or part of the title; the
+                 *     whole internal key finds its process too. At most 100 characters.
+                 */
                 business_key?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
@@ -7482,6 +7567,52 @@ export interface operations {
             };
         };
     };
+    audit_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditCatalogue"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     audit_log: {
         parameters: {
             query?: {
@@ -7494,6 +7625,11 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
+                /**
+                 * @description Audit log only: the object, by its business number or part of it (`HD20261207000012`,
+                 *     `000012`), or as the log stores it (a username, a template code). At most 100 characters.
+                 */
+                target?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Rows a page. */
@@ -7572,6 +7708,11 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
+                /**
+                 * @description Audit log only: the object, by its business number or part of it (`HD20261207000012`,
+                 *     `000012`), or as the log stores it (a username, a template code). At most 100 characters.
+                 */
+                target?: string | null;
             };
             header?: never;
             path?: never;
@@ -8058,6 +8199,11 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
+                /**
+                 * @description Audit log only: the object, by its business number or part of it (`HD20261207000012`,
+                 *     `000012`), or as the log stores it (a username, a template code). At most 100 characters.
+                 */
+                target?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Rows a page. */
@@ -8136,6 +8282,11 @@ export interface operations {
                 success?: boolean | null;
                 /** @description Audit log only: actions starting with this, e.g. `system.user`. */
                 action?: string | null;
+                /**
+                 * @description Audit log only: the object, by its business number or part of it (`HD20261207000012`,
+                 *     `000012`), or as the log stores it (a username, a template code). At most 100 characters.
+                 */
+                target?: string | null;
             };
             header?: never;
             path?: never;
@@ -9782,6 +9933,8 @@ export interface operations {
                 /** @description `todo` (default), `done` or `mine`. */
                 tab?: string | null;
                 process_type?: string | null;
+                /** @description The business number, part of it, or part of the title. At most 100 characters. */
+                search?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Rows a page. */

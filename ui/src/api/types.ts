@@ -57,6 +57,7 @@ export type LoginLogPage = ResponseJson<'/api/v1/system/login-log', 'get', 200>
 export type LoginRecord = LoginLogPage['items'][number]
 export type AuditLogPage = ResponseJson<'/api/v1/system/audit-log', 'get', 200>
 export type AuditRecord = AuditLogPage['items'][number]
+export type AuditCatalogue = ResponseJson<'/api/v1/system/audit-actions', 'get', 200>
 
 // 系统管理 (SYS-1): org and role maintenance, the permission catalogue, menus as server data.
 export type CreateOrgRequest = RequestJson<'/api/v1/system/orgs', 'post'>

@@ -151,7 +151,7 @@ export const benefitsEn: Widen<typeof benefitsZhCN> = {
     withdrawn: '{n} withdrawn from “{name}”',
     reason: 'Reason',
     reasonPlaceholder: 'Large increases need approval; the approver sees this',
-    pending: 'Adding {n} is above the approval limit: sent for stock-change approval, added once approved',
+    pending: 'Adding {n} is above the approval limit: sent for stock-change approval (request {code}), added once approved',
   },
   stock: {
     template: 'Template',
@@ -186,8 +186,7 @@ export const benefitsEn: Widen<typeof benefitsZhCN> = {
     status: 'Status',
     statusAll: 'All',
     campaign: 'Campaign',
-    campaignPlaceholder: 'Campaign ID (UUID)',
-    campaignInvalid: 'The campaign ID is a UUID',
+    campaignPlaceholder: 'Campaign number, part of it, or name',
     code: 'Coupon',
     client: 'Channel',
     claimedAt: 'Claimed at',

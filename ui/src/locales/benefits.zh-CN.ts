@@ -147,7 +147,7 @@ export const benefitsZhCN = {
     withdrawn: '已从「{name}」收回库存 {n} 张',
     reason: '原因',
     reasonPlaceholder: '大额增加需审批，原因将展示给审批人',
-    pending: '增加 {n} 张超过审批额度，已提交「库存变动审批」，审批通过后入库',
+    pending: '增加 {n} 张超过审批额度，已提交「库存变动审批」（申请编号 {code}），审批通过后入库',
   },
   stock: {
     template: '优惠券',
@@ -182,8 +182,7 @@ export const benefitsZhCN = {
     status: '状态',
     statusAll: '全部状态',
     campaign: '活动编号',
-    campaignPlaceholder: '活动 ID（UUID）',
-    campaignInvalid: '活动编号须为 UUID 格式',
+    campaignPlaceholder: '活动编号、部分编号或活动名称',
     code: '券码',
     client: '发放渠道',
     claimedAt: '领取时间',

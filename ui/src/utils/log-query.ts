@@ -13,10 +13,12 @@ export interface LogSearch {
   /** `[from, to]` as `YYYY-MM-DD HH:mm:ss`, Beijing time, or null. */
   range: [string, string] | null
   action?: string
+  /** Audit log only: the object, by its business number, part of it, or as stored. */
+  target?: string
 }
 
 export function emptySearch(): LogSearch {
-  return { username: '', result: '', range: null, action: '' }
+  return { username: '', result: '', range: null, action: '', target: '' }
 }
 
 /** The filters of `search` (no paging), leaving out what is not set. */
@@ -27,6 +29,8 @@ export function logFilters(search: LogSearch): LogQuery {
   if (search.result) query.success = search.result === 'success'
   const action = search.action?.trim()
   if (action) query.action = action
+  const target = search.target?.trim()
+  if (target) query.target = target
   if (search.range) {
     query.from = beijingToRfc3339(search.range[0])
     query.to = beijingToRfc3339(addSecondsBeijing(search.range[1], 1))

@@ -138,7 +138,15 @@ export function channelLabel(channel: string, t: Translate): string {
 }
 
 const TASK_STATUS_TAG: Readonly<Record<string, TagType>> = { open: 'warning', done: 'success', cancelled: 'info' }
-const OUTCOME_TAG: Readonly<Record<string, TagType>> = { approve: 'success', reject: 'danger', return: 'warning', withdrawn: 'info' }
+const OUTCOMES = ['approve', 'reject', 'return', 'withdrawn', 'resubmitted', 'cancelled'] as const
+const OUTCOME_TAG: Readonly<Record<(typeof OUTCOMES)[number], TagType>> = {
+  approve: 'success',
+  reject: 'danger',
+  return: 'warning',
+  withdrawn: 'info',
+  resubmitted: 'primary',
+  cancelled: 'info',
+}
 
 export function taskStatusLabel(status: string, t: Translate): { text: string; type: TagType } {
   return status === 'open' || status === 'done' || status === 'cancelled'
@@ -146,10 +154,9 @@ export function taskStatusLabel(status: string, t: Translate): { text: string; t
     : { text: status, type: 'info' }
 }
 
+/** A task's outcome: a decision, or how a returned submission's rework ended (重新提交, 撤回, 取消). */
 export function outcomeLabel(outcome: string, t: Translate): { text: string; type: TagType } {
-  return outcome === 'approve' || outcome === 'reject' || outcome === 'return' || outcome === 'withdrawn'
-    ? { text: t(`task.outcomeLabel.${outcome}`), type: OUTCOME_TAG[outcome] ?? 'info' }
-    : { text: outcome, type: 'info' }
+  return isOneOf(OUTCOMES, outcome) ? { text: t(`task.outcomeLabel.${outcome}`), type: OUTCOME_TAG[outcome] } : { text: outcome, type: 'info' }
 }
 
 /**

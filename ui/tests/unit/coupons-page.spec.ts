@@ -33,6 +33,8 @@ function coupon(id: string, code: string, status: string, masked: boolean): Coup
     customer_no: 'C1***0001',
     client_code: 'demo-mobile',
     campaign_id: null,
+    campaign_code: null,
+    campaign_name: null,
     status,
     claimed_at: '2026-11-26T05:30:00Z',
     valid_to: '2026-12-26T05:30:00Z',

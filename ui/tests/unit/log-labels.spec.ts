@@ -1,37 +1,64 @@
 import { describe, expect, it } from 'vitest'
 import { i18n, setLocale, type MessageKey } from '@/locales'
-import { AUDIT_ACTION_LABELS, auditActionLabel, auditResultTag, loginResultTag, prettyJson } from '@/utils/log-labels'
+import { auditActionLabel, auditActionOptions, auditDiff, auditResultTag, loginResultTag, prettyJson, type AuditCatalogue } from '@/utils/log-labels'
 import { emptySearch, hasFilters, lastDays, logFilters, rangeShortcuts, wallClockDate } from '@/utils/log-query'
 
 const t = (key: MessageKey) => i18n.global.t(key)
 
+const CATALOGUE: AuditCatalogue = {
+  actions: [
+    { code: 'auth.session.login', label_zh: '登录', label_en: 'Sign in' },
+    { code: 'process.action.take', label_zh: '流程办理', label_en: 'Process action' },
+  ],
+  fields: [
+    { name: 'action', label_zh: '操作', label_en: 'Action' },
+    { name: 'comment', label_zh: '意见', label_en: 'Comment' },
+    { name: 'budget_fen', label_zh: '预算', label_en: 'Budget' },
+    { name: 'delivery', label_zh: '投放设置', label_en: 'Delivery' },
+    { name: 'priority', label_zh: '优先级', label_en: 'Priority' },
+    { name: 'end_at', label_zh: '结束时间', label_en: 'End' },
+  ],
+}
+
 describe('audit action labels', () => {
-  it('names every action the brief lists, in Chinese', () => {
-    setLocale('zh-CN')
-    const named = Object.fromEntries(Object.keys(AUDIT_ACTION_LABELS).map((a) => [a, auditActionLabel(a, t)]))
-    expect(named).toEqual({
-      'auth.session.login': '登录',
-      'auth.session.logout': '退出',
-      'auth.session.reauth': '重新验证',
-      'auth.password.change': '修改密码',
-      'system.user.create': '新增用户',
-      'system.user.reset_password': '重置密码',
-      'system.user.grant_role': '授予角色',
-      'system.user.unlock': '解锁',
-      'system.parameter.read': '查看安全参数',
-      'system.parameter.update': '修改参数',
-      'system.dictionary.put': '维护码值',
-      'system.log.export': '导出日志',
-    })
+  it("names actions from the server's catalogue in the UI language, and offers every one to the filter", () => {
+    expect(auditActionLabel('process.action.take', CATALOGUE, 'zh-CN')).toBe('流程办理')
+    expect(auditActionLabel('process.action.take', CATALOGUE, 'en')).toBe('Process action')
+    expect(auditActionLabel('campaign.approve', CATALOGUE, 'zh-CN')).toBeNull()
+    expect(auditActionLabel('toString', CATALOGUE, 'zh-CN')).toBeNull()
+    expect(auditActionLabel('auth.session.login', null, 'zh-CN')).toBeNull()
+    expect(auditActionOptions(CATALOGUE, 'zh-CN')).toEqual([
+      { code: 'auth.session.login', label: '登录' },
+      { code: 'process.action.take', label: '流程办理' },
+    ])
+  })
+})
+
+describe('audit before/after', () => {
+  it("lists the fields by name, in the catalogue's order, with values in words: fen as yuan, times in Beijing time, nested fields named by both", () => {
+    const rows = auditDiff(
+      { budget_fen: 100000, end_at: '2026-12-07T16:00:00Z', delivery: { priority: 1 } },
+      { budget_fen: 150050, end_at: '2026-12-07T16:00:00Z', delivery: { priority: 5 }, note: 'x' },
+      CATALOGUE,
+      'zh-CN',
+      '内容',
+    )
+    expect(rows.map((r) => [r.label, r.before, r.after, r.changed])).toEqual([
+      ['预算', '¥1,000.00', '¥1,500.50', true],
+      ['投放设置 · 优先级', '1', '5', true],
+      ['结束时间', '2026-12-08 00:00:00', '2026-12-08 00:00:00', false],
+      ['note', '—', 'x', true],
+    ])
   })
 
-  it('names them in English too, and gives null for actions it does not know', () => {
-    setLocale('en')
-    expect(auditActionLabel('system.user.grant_role', t)).toBe('Grant role')
-    expect(auditActionLabel('campaign.approve', t)).toBeNull()
-    expect(auditActionLabel('toString', t)).toBeNull()
-    expect(auditActionLabel('', t)).toBeNull()
-    setLocale('zh-CN')
+  it('shows one side when the other is absent, a coded action by its name, and nothing for no data', () => {
+    const rows = auditDiff(null, { action: 'return', comment: '预算不清' }, CATALOGUE, 'zh-CN', '内容', { action: { return: '退回修改' } })
+    expect(rows.map((r) => [r.label, r.before, r.after])).toEqual([
+      ['操作', null, '退回修改'],
+      ['意见', null, '预算不清'],
+    ])
+    expect(auditDiff(null, null, CATALOGUE, 'zh-CN', '内容')).toEqual([])
+    expect(auditDiff(['a', 'b'], ['a'], CATALOGUE, 'en', 'Value')).toEqual([{ field: '', label: 'Value', before: 'a; b', after: 'a', changed: true }])
   })
 })
 

@@ -44,6 +44,7 @@ const AT = '2026-11-26T02:00:00Z'
 const processRow = (over: Partial<ProcessRow>): ProcessRow => ({
   workflow_id: 'campaign-c-1',
   business_key: 'c-1',
+  business_no: 'HD20261126000001',
   process_type: 'campaign',
   state: 'FirstReview',
   title: '开门红存款有礼',
@@ -65,6 +66,8 @@ const task = (over: Partial<Task>): Task => ({
   id: '7d1c3c1e-7a43-4b59-9d0e-1f0a4c1b2d3e',
   workflow_id: 'campaign-c-1',
   business_key: 'c-1',
+  business_no: 'HD20261126000001',
+  kind: 'approval',
   process_type: 'campaign',
   state: 'FirstReview',
   title: '开门红存款有礼',
@@ -256,6 +259,38 @@ describe('代办任务 with the kinds from the server', () => {
     await w.find('[data-testid="task-search"]').trigger('submit')
     await settle()
     expect(new URL(calls('/api/v1/tasks').at(-1)!.url).searchParams.get('process_type')).toBe('stock-change')
+    w.unmount()
+  })
+})
+
+describe('代办任务: numbers, returned work, search', () => {
+  it('shows the business number, a returned submission with its reason and 去修改, and sends the search', async () => {
+    fake.answer = (req) => {
+      const path = new URL(req.url).pathname
+      if (path === PROCESS_KINDS_PATH) return json(200, PROCESS_KINDS)
+      if (path === '/api/v1/tasks')
+        return json(200, {
+          items: [
+            task({ id: 'r1', kind: 'rework', step: 'rework', level_name: '退回修改', submitted_by: 'reviewer1', comment: '预算过高', due_at: null }),
+            task({ id: 'a1', business_no: 'HD20261126000002' }),
+          ],
+          total: 2,
+        })
+      return json(404, errorBody('QY-REQ-0404'))
+    }
+    const w = await mountPage(TaskView)
+    expect(w.findAll('[data-testid="task-business-no"]').map((n) => n.text())).toEqual(['HD20261126000001', 'HD20261126000002'])
+    expect(w.text()).not.toContain('c-1')
+    const rows = w.findAll('[data-testid="tasks-table"] .el-table__body tr.el-table__row')
+    expect(rows[0]!.get('[data-testid="task-level"]').text()).toBe('退回修改')
+    expect(rows[0]!.get('[data-testid="task-return-reason"]').text()).toBe('reviewer1 退回：预算过高')
+    expect(rows[0]!.find('[data-testid="task-mend"]').exists()).toBe(true)
+    expect(rows[0]!.find('[data-testid="task-handle"]').exists()).toBe(false)
+    expect(rows[1]!.find('[data-testid="task-mend"]').exists()).toBe(false)
+    await w.get('input[data-testid="task-search-text"]').setValue(' 000002 ')
+    await w.find('[data-testid="task-search"]').trigger('submit')
+    await settle()
+    expect(new URL(calls('/api/v1/tasks').at(-1)!.url).searchParams.get('search')).toBe('000002')
     w.unmount()
   })
 })

@@ -5,7 +5,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Component } from 'vue'
 import { listDictionaries } from '@/api/system/dictionary'
-import { exportLoginLog, listAuditLog, listLoginLog } from '@/api/system/log'
+import { auditCatalogue, exportLoginLog, listAuditLog, listLoginLog } from '@/api/system/log'
 import { listParameters } from '@/api/system/parameter'
 import type { Dictionary } from '@/api/types'
 import { permission } from '@/directives/permission'
@@ -20,7 +20,7 @@ import LoginLogView from '@/views/system/login-log/index.vue'
 import ParameterView from '@/views/system/parameter/index.vue'
 import { makeUser } from './fixtures'
 
-vi.mock('@/api/system/log', () => ({ listLoginLog: vi.fn(), listAuditLog: vi.fn(), exportLoginLog: vi.fn(), exportAuditLog: vi.fn() }))
+vi.mock('@/api/system/log', () => ({ listLoginLog: vi.fn(), listAuditLog: vi.fn(), exportLoginLog: vi.fn(), exportAuditLog: vi.fn(), auditCatalogue: vi.fn() }))
 vi.mock('@/api/system/dictionary', () => ({ listDictionaries: vi.fn(), putDictionaryItem: vi.fn() }))
 vi.mock('@/api/system/parameter', () => ({ listParameters: vi.fn(), updateParameter: vi.fn() }))
 vi.mock('@/utils/download', async (importOriginal) => ({ ...(await importOriginal<typeof Download>()), saveFile: vi.fn() }))
@@ -75,10 +75,35 @@ beforeEach(() => {
     .mockReset()
     .mockResolvedValue({
       items: [
-        { id: 9, at: '2026-11-26T05:33:00Z', username: 'admin', ip: '10.0.0.8', action: 'system.parameter.update', target: 'security.login.max_failures', result: 'ok', before: { value: 5 }, after: { value: 6 } },
-        { id: 8, at: '2026-11-26T05:32:00Z', username: null, ip: null, action: 'campaign.launch', target: null, result: 'refused', before: null, after: null },
+        { id: 9, at: '2026-11-26T05:33:00Z', username: 'admin', ip: '10.0.0.8', action: 'system.parameter.update', target: 'security.login.max_failures', target_no: null, result: 'ok', before: { value: 5 }, after: { value: 6 } },
+        { id: 8, at: '2026-11-26T05:32:00Z', username: null, ip: null, action: 'campaign.launch', target: null, target_no: null, result: 'refused', before: null, after: null },
+        {
+          id: 7,
+          at: '2026-11-26T05:31:00Z',
+          username: 'reviewer1',
+          ip: '10.0.0.9',
+          action: 'process.action.take',
+          target: 'campaign-6f1c0a2e-0000-4000-8000-000000000001',
+          target_no: 'HD20261126000001',
+          result: 'ok',
+          before: null,
+          after: { action: 'return', comment: '预算过高' },
+        },
       ],
-      total: 2,
+      total: 3,
+    })
+  vi.mocked(auditCatalogue)
+    .mockReset()
+    .mockResolvedValue({
+      actions: [
+        { code: 'system.parameter.update', label_zh: '修改参数', label_en: 'Edit parameter' },
+        { code: 'process.action.take', label_zh: '流程办理', label_en: 'Process action' },
+      ],
+      fields: [
+        { name: 'value', label_zh: '值', label_en: 'Value' },
+        { name: 'action', label_zh: '操作', label_en: 'Action' },
+        { name: 'comment', label_zh: '意见', label_en: 'Comment' },
+      ],
     })
   vi.mocked(exportLoginLog).mockReset()
   vi.mocked(saveFile).mockReset()
@@ -115,18 +140,29 @@ describe('登录日志 page', () => {
 })
 
 describe('操作日志 page', () => {
-  it('names known operations with the code beside, shows unknown ones as their code, and expands before/after', async () => {
+  it("names operations from the server's catalogue with the code beside, the object by its number, and expands before/after as named fields", async () => {
     const w = await mountPage(AuditLogView, [PERMISSIONS.systemAuditView])
     const rows = rowsOf(w, 'audit-log-table')
     expect(rows[0]!.get('[data-testid="audit-log-action-label"]').text()).toBe('修改参数')
     expect(rows[0]!.get('[data-testid="audit-log-action-cell"] small').text()).toBe('system.parameter.update')
     expect(rows[1]!.find('[data-testid="audit-log-action-label"]').exists()).toBe(false)
     expect(rows[1]!.get('[data-testid="audit-log-action-cell"]').text()).toBe('campaign.launch')
-    expect(rows.map((r) => r.get('[data-testid="audit-log-result-tag"]').text())).toEqual(['成功', '已拒绝'])
+    expect(rows.map((r) => r.get('[data-testid="audit-log-result-tag"]').text())).toEqual(['成功', '已拒绝', '成功'])
+    // the object by its business number, not campaign-<uuid>
+    expect(rows[2]!.get('[data-testid="audit-log-target"]').text()).toBe('HD20261126000001')
+    expect(rows[2]!.get('[data-testid="audit-log-action-label"]').text()).toBe('流程办理')
     await rows[0]!.get('.el-table__expand-icon').trigger('click')
     await flushPromises()
-    expect(w.get('[data-testid="audit-log-before"]').text()).toBe('{\n  "value": 5\n}')
-    expect(w.get('[data-testid="audit-log-after"]').text()).toBe('{\n  "value": 6\n}')
+    expect(w.get('[data-testid="audit-log-field"]').text()).toBe('值')
+    expect(w.get('[data-testid="audit-log-before"]').text()).toBe('5')
+    expect(w.get('[data-testid="audit-log-after"]').text()).toBe('6')
+    expect(w.find('[data-testid="audit-log-detail"] pre').exists()).toBe(false)
+    await rowsOf(w, 'audit-log-table')[2]!.get('.el-table__expand-icon').trigger('click')
+    await flushPromises()
+    const details = w.findAll('[data-testid="audit-log-diff"]')
+    const last = details[details.length - 1]!
+    expect(last.findAll('[data-testid="audit-log-field"]').map((f) => f.text())).toEqual(['操作', '意见'])
+    expect(last.findAll('[data-testid="audit-log-after"]').map((f) => f.text())).toEqual(['退回修改', '预算过高'])
     expect(w.find('[data-testid="audit-log-export"]').exists()).toBe(false)
   })
 })

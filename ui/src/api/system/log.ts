@@ -2,7 +2,7 @@
 // entry — QY-AUTH-0011 opens the re-auth dialog and the client retries — and audited by the server).
 import { client, unwrap } from '../client'
 import { toApiError } from '../error'
-import type { AuditLogPage, BatchLogPage, BatchQuery, LogQuery, LoginLogPage } from '../types'
+import type { AuditCatalogue, AuditLogPage, BatchLogPage, BatchQuery, LogQuery, LoginLogPage } from '../types'
 import { filenameFromDisposition, type DownloadedFile } from '@/utils/download'
 
 export function listLoginLog(query: LogQuery = {}): Promise<LoginLogPage> {
@@ -11,6 +11,11 @@ export function listLoginLog(query: LogQuery = {}): Promise<LoginLogPage> {
 
 export function listAuditLog(query: LogQuery = {}): Promise<AuditLogPage> {
   return unwrap(client.GET('/api/v1/system/audit-log', { params: { query } }))
+}
+
+/** Every audit action and before/after field, named in both languages (the 操作 filter and a record's words). */
+export function auditCatalogue(): Promise<AuditCatalogue> {
+  return unwrap(client.GET('/api/v1/system/audit-actions'))
 }
 
 interface BlobResult {
