@@ -30,6 +30,14 @@ const MAY_CHANGE: &[(&str, &str)] = &[
         "a log: security events and refused attempts are recorded",
     ),
     (
+        "audit_unsealed",
+        "the audit rows waiting for their seal: a refused attempt's row queues there",
+    ),
+    (
+        "audit_seals",
+        "the audit chain: the sealer seals the audit rows of refused attempts too",
+    ),
+    (
         "login_log",
         "a log: every sign-in attempt is recorded, whatever its outcome",
     ),
