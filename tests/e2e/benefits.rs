@@ -1523,3 +1523,167 @@ async fn unmasking_a_coupon_code_takes_its_permission_and_is_audited() {
     let unknown: Value = unknown.json().await.unwrap();
     assert_eq!(unknown["code"], "QY-BEN-3001");
 }
+
+async fn merchant_of(app: &TestApp, code: &str) -> Value {
+    let merchants: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/merchants"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    merchants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("{code} listed"))
+}
+
+/// Issue 15: merchants could not be changed after creation. Now the merchant's name and status
+/// are edited, its stores added, renamed, disabled and enabled — each audited with before and
+/// after, each for holders of benefit:merchant:manage only — and a disabled store leaves the
+/// till's choice.
+#[tokio::test]
+async fn a_merchant_and_its_stores_are_changed_after_creation_audited_and_permission_checked() {
+    let app = spawn_app().await;
+    app.login("merchant_admin", DEMO_PASSWORD).await.unwrap();
+    let audited = |action: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_as::<_, (Option<String>, Option<Value>, Option<Value>)>(
+                "SELECT target, before, after FROM audit_log WHERE action = $1 ORDER BY id",
+            )
+            .bind(action)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    let (status, _) = put(
+        &app,
+        "/api/v1/benefits/merchants/M001",
+        &json!({"name": "  城东便利店（新）  ", "status": "active"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(merchant_of(&app, "M001").await["name"], "城东便利店（新）");
+    let rows = audited("benefit.merchant.update").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0.as_deref(), Some("M001"));
+    assert_eq!(rows[0].1.as_ref().unwrap()["name"], "城东便利店");
+    assert_eq!(rows[0].2.as_ref().unwrap()["name"], "城东便利店（新）");
+
+    // a store added; its code taken a second time is refused with its own code
+    let added: Value = app
+        .post_json(
+            "/api/v1/benefits/merchants/M001/stores",
+            json!({"code": "S009", "name": " 北街店 "}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added, json!({"code": "S009", "name": "北街店"}));
+    let (status, refused) = app
+        .post_json::<Value>(
+            "/api/v1/benefits/merchants/M001/stores",
+            json!({"code": "S009", "name": "又一家"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status, refused.code.as_str()),
+        (StatusCode::CONFLICT, "QY-BEN-1020")
+    );
+    let stores = merchant_of(&app, "M001").await["store_list"].clone();
+    assert!(
+        stores
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "S009" && s["name"] == "北街店" && s["status"] == "active"),
+        "{stores}"
+    );
+
+    // renamed, then disabled: the till no longer offers it; enabled again
+    let (status, _) = put(
+        &app,
+        "/api/v1/benefits/merchants/M001/stores/S009",
+        &json!({"name": "北街旗舰店", "status": "disabled"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let rows = audited("benefit.store.update").await;
+    assert_eq!(rows[0].0.as_deref(), Some("M001/S009"));
+    assert_eq!(
+        (rows[0].1.as_ref().unwrap(), rows[0].2.as_ref().unwrap()),
+        (
+            &json!({"name": "北街店", "status": "active"}),
+            &json!({"name": "北街旗舰店", "status": "disabled"})
+        )
+    );
+    assert_eq!(
+        audited("benefit.store.create").await.len(),
+        1,
+        "one store added"
+    );
+    let clerk = app.browser();
+    clerk.login("clerk", DEMO_PASSWORD).await.unwrap();
+    let till: Value = clerk
+        .http
+        .get(clerk.url("/api/v1/benefits/my-stores"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        till.as_array().unwrap().iter().all(|s| s["code"] != "S009"),
+        "a disabled store is not offered at the till: {till}"
+    );
+
+    // unknown merchant or store; a bad status; a name of spaces: refused, nothing written
+    for (path, body, want) in [
+        (
+            "/api/v1/benefits/merchants/NOPE",
+            json!({"name": "x", "status": "active"}),
+            (StatusCode::NOT_FOUND, "QY-BEN-1021"),
+        ),
+        (
+            "/api/v1/benefits/merchants/M001/stores/NOPE",
+            json!({"name": "x", "status": "active"}),
+            (StatusCode::NOT_FOUND, "QY-BEN-1022"),
+        ),
+        (
+            "/api/v1/benefits/merchants/M001",
+            json!({"name": "x", "status": "closed"}),
+            (StatusCode::UNPROCESSABLE_ENTITY, "QY-REQ-0002"),
+        ),
+        (
+            "/api/v1/benefits/merchants/M001",
+            json!({"name": "   ", "status": "active"}),
+            (StatusCode::UNPROCESSABLE_ENTITY, "QY-REQ-0002"),
+        ),
+    ] {
+        let (status, body) = put(&app, path, &body).await;
+        assert_eq!((status, body["code"].as_str().unwrap()), want, "{path}");
+    }
+    assert_eq!(audited("benefit.merchant.update").await.len(), 1);
+    assert_eq!(audited("benefit.store.update").await.len(), 1);
+
+    // without benefit:merchant:manage: forbidden
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    let (status, _) = put(
+        &planner,
+        "/api/v1/benefits/merchants/M001",
+        &json!({"name": "x", "status": "disabled"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(merchant_of(&app, "M001").await["status"], "active");
+}

@@ -1,4 +1,4 @@
-//! 代办任务 (WF-7): what a user may act on, decided and submitted; deciding and transferring a
+//! 待办任务 (WF-7): what a user may act on, decided and submitted; deciding and transferring a
 //! task goes through the process door ([`super::act`]).
 
 use super::{ProcessStatus, act, actor_of};
@@ -29,7 +29,7 @@ pub struct TaskPage {
     pub total: i64,
 }
 
-/// 代办任务: what I may act on, what I decided, what I submitted.
+/// 待办任务: what I may act on, what I decided, what I submitted.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "processes", params(TaskQuery, Paging),
     responses((status = 200, body = TaskPage)))]
 pub async fn tasks(
