@@ -954,6 +954,29 @@ async fn a_merchant_cashier_redeems_at_the_till_and_sees_only_their_merchants_re
             .iter()
             .all(|r| r["merchant_code"] == "M001" && r["merchant_name"] == "城东便利店")
     );
+    // below the minimum: the refusal names it (in fen), for the till to say "满 ¥100.00 可用"
+    let threshold_coupon: String = sqlx::query_scalar(
+        "SELECT c.code FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+          WHERE t.code = 'DEMO-MJ20' AND c.status = 'unused' LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let response = app
+        .http
+        .post(app.url("/api/v1/benefits/merchant-redemptions"))
+        .header("x-requested-with", "quanyi")
+        .json(
+            &json!({"request_id": "till-low", "coupon_code": threshold_coupon,
+                      "store_code": "S001", "order_amount": 5000, "order_ref": "POS-LOW"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let refused: Value = response.json().await.unwrap();
+    assert_eq!(refused["code"], "QY-BEN-3005");
+    assert_eq!(refused["params"], json!({"threshold": "10000"}));
     // a bank user without the merchant role cannot redeem
     let planner = app.browser();
     planner.login("planner", DEMO_PASSWORD).await.unwrap();
