@@ -117,6 +117,10 @@ curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does
 (cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
   QUANYI_DATABASE_URL="$(db_url)" npm run --silent staff-work) \
   || fail "the staff-work browser test failed"
+# what bank staff stumbled on (issue 15): imports, 核销记录, phones, the state diagram, merchants
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
+  QUANYI_DATABASE_URL="$(db_url)" npm run --silent staff-ux) \
+  || fail "the staff UX browser test failed"
 stop_and_check_orphans
 
 echo "dev-smoke: second start over a stale postmaster.pid (data kept, not seeded again)"

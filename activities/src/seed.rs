@@ -344,13 +344,16 @@ pub async fn seed_demo_bank(pool: &PgPool, key: &DataKey) -> Result<SeedOutcome,
     Ok(SeedOutcome::Seeded)
 }
 
-/// Demo coupons: three templates, a channel client (its secret is random: the demo's claims are
-/// made here, not over HTTP), thirty claims and a few redemptions at the demo merchant.
+/// Demo coupons: three templates made thirty days ago, a channel client (its secret is random: the
+/// demo's claims are made here, not over HTTP), thirty claims — one a day over the last thirty
+/// days, so that 权益库存变动查询's chart has a history — and a few redemptions at the demo merchant.
 async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> {
     use crate::benefits::{admin, claim, clients, redeem};
     use quanyi_workflows::domain::{CustomerNo, Fen, Invalid, TemplateCode};
     let invalid = |e: Invalid| sqlx::Error::Decode(Box::new(e));
     let now = chrono::Utc::now();
+    // the templates' history starts a month ago
+    let created = now - chrono::Duration::days(30);
     let seed = Entry {
         username: Some("seed".into()),
         ..Entry::default()
@@ -372,7 +375,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
             face_value: face,
             threshold,
             discount_permille: permille,
-            claim_from: now - chrono::Duration::days(1),
+            claim_from: created - chrono::Duration::days(1),
             claim_to: now + chrono::Duration::days(60),
             valid_from: None,
             valid_to: None,
@@ -409,7 +412,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
         template(&codes[2], "10元代金券", "cash", 1000, 0, None),
     ] {
         // a refusal here means an earlier, interrupted seeding already made it
-        let _ = admin::create_template(pool, &t, org, now, seed.clone()).await?;
+        let _ = admin::create_template(pool, &t, org, created, seed.clone()).await?;
     }
     let client = clients::NewClient {
         code: "demo_mobile".into(),
@@ -417,7 +420,8 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
         kind: clients::ClientKind::Channel,
         merchant_id: None,
     };
-    let Ok((client_id, _)) = clients::register(pool, key, client, now, seed.clone()).await? else {
+    let Ok((client_id, _)) = clients::register(pool, key, client, created, seed.clone()).await?
+    else {
         return Ok(());
     };
     let clerk = sqlx::query_scalar!("SELECT id FROM users WHERE username = 'clerk'")
@@ -427,6 +431,8 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
         .fetch_one(pool)
         .await?;
     for i in 0..30 {
+        // one claim a day, the last two hours ago
+        let at = now - chrono::Duration::days(29 - i as i64) - chrono::Duration::hours(2);
         let request_id = format!("demo-{i:04}");
         let customer = CustomerNo::parse(&format!("C{:08}", 10_000_000 + i)).map_err(invalid)?;
         let request = claim::ClaimRequest {
@@ -438,7 +444,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
             campaign_id: None,
             nonce: None,
         };
-        let Ok(coupon) = claim::claim(pool, &request, now).await? else {
+        let Ok(coupon) = claim::claim(pool, &request, at).await? else {
             continue;
         };
         if i % 4 == 0 {
@@ -452,7 +458,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
                 order_ref: &format!("POS-DEMO-{i:04}"),
                 nonce: None,
             };
-            let _ = redeem::redeem(pool, &redeem, now).await?;
+            let _ = redeem::redeem(pool, &redeem, at + chrono::Duration::hours(1)).await?;
         }
     }
     Ok(())

@@ -274,6 +274,12 @@ catalogue! {
     TemplateTermsFrozen = "QY-BEN-1013", CONFLICT,
         "已有客户领取，面额、门槛、折扣和有效期不能再修改",
         "Coupons have been claimed: face value, threshold, discount and validity can no longer change";
+    StoreCodeTaken = "QY-BEN-1020", CONFLICT,
+        "该商户已有此门店编码", "The merchant already has a store with that code";
+    NoSuchMerchant = "QY-BEN-1021", NOT_FOUND,
+        "商户不存在", "No such merchant";
+    NoSuchStore = "QY-BEN-1022", NOT_FOUND,
+        "门店不存在", "No such store";
     SoldOut = "QY-BEN-2001", CONFLICT,
         "已抢光", "Sold out";
     DailyLimitReached = "QY-BEN-2002", CONFLICT,
@@ -339,7 +345,8 @@ catalogue! {
     InvalidCampaign = "QY-CAMP-0006", UNPROCESSABLE_ENTITY,
         "活动字段不正确", "A campaign field is not valid";
     InvalidCustomerFile = "QY-CAMP-0007", UNPROCESSABLE_ENTITY,
-        "名单文件须为 UTF-8 文本，每行一个客户号", "The list must be UTF-8 text, one customer number per line";
+        "名单文件须为文本（UTF-8 或 GBK）或 Excel（.xlsx）文件，每行一个客户号",
+        "The list must be a text file (UTF-8 or GBK) or an Excel workbook (.xlsx), one customer number per row";
     InvalidCampaignTime = "QY-CAMP-0008", UNPROCESSABLE_ENTITY,
         "结束时间须晚于开始时间和当前时间", "The end time must be after the start time and after now";
     UnknownChannel = "QY-CAMP-0009", NOT_FOUND,
@@ -419,6 +426,8 @@ pub struct FieldError {
 pub struct ApiError {
     pub code: ErrorCode,
     pub fields: Vec<FieldError>,
+    /// Values the refusal is about (`threshold` of QY-BEN-3005), answered as `params`.
+    pub params: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -427,12 +436,22 @@ impl ApiError {
         ApiError {
             code: fields.first().map_or(ErrorCode::InvalidBody, |f| f.code),
             fields,
+            params: Vec::new(),
         }
+    }
+
+    /// The refusal with a value it is about, for the caller to word its message with.
+    pub fn with_param(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
+        self.params.push((name, value.into()));
+        self
     }
 }
 
 #[derive(Clone)]
 struct FieldErrors(Vec<FieldError>);
+
+#[derive(Clone)]
+struct ErrorParams(Vec<(&'static str, String)>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -440,6 +459,9 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(self.code);
         if !self.fields.is_empty() {
             response.extensions_mut().insert(FieldErrors(self.fields));
+        }
+        if !self.params.is_empty() {
+            response.extensions_mut().insert(ErrorParams(self.params));
         }
         response
     }
@@ -450,6 +472,7 @@ impl From<ErrorCode> for ApiError {
         ApiError {
             code,
             fields: Vec::new(),
+            params: Vec::new(),
         }
     }
 }
@@ -495,6 +518,10 @@ pub struct ErrorBody {
     /// For a body that failed validation: each field at fault with its own code and message.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldErrorBody>,
+    /// Values the refusal is about, for a client's own wording: `threshold` (fen) with
+    /// QY-BEN-3005.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -530,6 +557,11 @@ pub async fn render(request: Request, next: Next) -> Response {
         .remove::<FieldErrors>()
         .map(|f| f.0)
         .unwrap_or_default();
+    let params = parts
+        .extensions
+        .remove::<ErrorParams>()
+        .map(|p| p.0.into_iter().collect())
+        .unwrap_or_default();
     let body = ErrorBody {
         code: code.code(),
         message: code.message(lang),
@@ -542,6 +574,7 @@ pub async fn render(request: Request, next: Next) -> Response {
                 message: f.code.message(lang),
             })
             .collect(),
+        params,
     };
     let bytes = serde_json::to_vec(&body).expect("the error body always serializes");
     parts.status = code.status();

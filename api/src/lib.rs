@@ -266,6 +266,15 @@ fn benefits_routes() -> Router<AppState> {
             "/benefits/merchants",
             get(benefits::merchants).post(benefits::create_merchant),
         )
+        .route("/benefits/merchants/{code}", put(benefits::update_merchant))
+        .route(
+            "/benefits/merchants/{code}/stores",
+            post(benefits::add_store),
+        )
+        .route(
+            "/benefits/merchants/{code}/stores/{store}",
+            put(benefits::update_store),
+        )
         .route("/benefits/clients", post(benefits::register_client))
         .route("/benefits/my-stores", get(benefits::my_stores))
         .route(

@@ -116,7 +116,9 @@ async fn the_application_cannot_change_or_remove_audit_rows() {
     ] {
         let error = sqlx::query(sql).execute(&app.pool).await.expect_err(sql);
         assert!(
-            error.to_string().contains("permission denied for table audit_"),
+            error
+                .to_string()
+                .contains("permission denied for table audit_"),
             "{sql}: {error}"
         );
     }

@@ -954,6 +954,29 @@ async fn a_merchant_cashier_redeems_at_the_till_and_sees_only_their_merchants_re
             .iter()
             .all(|r| r["merchant_code"] == "M001" && r["merchant_name"] == "城东便利店")
     );
+    // below the minimum: the refusal names it (in fen), for the till to say "满 ¥100.00 可用"
+    let threshold_coupon: String = sqlx::query_scalar(
+        "SELECT c.code FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+          WHERE t.code = 'DEMO-MJ20' AND c.status = 'unused' LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let response = app
+        .http
+        .post(app.url("/api/v1/benefits/merchant-redemptions"))
+        .header("x-requested-with", "quanyi")
+        .json(
+            &json!({"request_id": "till-low", "coupon_code": threshold_coupon,
+                      "store_code": "S001", "order_amount": 5000, "order_ref": "POS-LOW"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let refused: Value = response.json().await.unwrap();
+    assert_eq!(refused["code"], "QY-BEN-3005");
+    assert_eq!(refused["params"], json!({"threshold": "10000"}));
     // a bank user without the merchant role cannot redeem
     let planner = app.browser();
     planner.login("planner", DEMO_PASSWORD).await.unwrap();
@@ -1522,4 +1545,168 @@ async fn unmasking_a_coupon_code_takes_its_permission_and_is_audited() {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let unknown: Value = unknown.json().await.unwrap();
     assert_eq!(unknown["code"], "QY-BEN-3001");
+}
+
+async fn merchant_of(app: &TestApp, code: &str) -> Value {
+    let merchants: Value = app
+        .http
+        .get(app.url("/api/v1/benefits/merchants"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    merchants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("{code} listed"))
+}
+
+/// Issue 15: merchants could not be changed after creation. Now the merchant's name and status
+/// are edited, its stores added, renamed, disabled and enabled — each audited with before and
+/// after, each for holders of benefit:merchant:manage only — and a disabled store leaves the
+/// till's choice.
+#[tokio::test]
+async fn a_merchant_and_its_stores_are_changed_after_creation_audited_and_permission_checked() {
+    let app = spawn_app().await;
+    app.login("merchant_admin", DEMO_PASSWORD).await.unwrap();
+    let audited = |action: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_as::<_, (Option<String>, Option<Value>, Option<Value>)>(
+                "SELECT target, before, after FROM audit_log WHERE action = $1 ORDER BY id",
+            )
+            .bind(action)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    let (status, _) = put(
+        &app,
+        "/api/v1/benefits/merchants/M001",
+        &json!({"name": "  城东便利店（新）  ", "status": "active"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(merchant_of(&app, "M001").await["name"], "城东便利店（新）");
+    let rows = audited("benefit.merchant.update").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0.as_deref(), Some("M001"));
+    assert_eq!(rows[0].1.as_ref().unwrap()["name"], "城东便利店");
+    assert_eq!(rows[0].2.as_ref().unwrap()["name"], "城东便利店（新）");
+
+    // a store added; its code taken a second time is refused with its own code
+    let added: Value = app
+        .post_json(
+            "/api/v1/benefits/merchants/M001/stores",
+            json!({"code": "S009", "name": " 北街店 "}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added, json!({"code": "S009", "name": "北街店"}));
+    let (status, refused) = app
+        .post_json::<Value>(
+            "/api/v1/benefits/merchants/M001/stores",
+            json!({"code": "S009", "name": "又一家"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status, refused.code.as_str()),
+        (StatusCode::CONFLICT, "QY-BEN-1020")
+    );
+    let stores = merchant_of(&app, "M001").await["store_list"].clone();
+    assert!(
+        stores
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "S009" && s["name"] == "北街店" && s["status"] == "active"),
+        "{stores}"
+    );
+
+    // renamed, then disabled: the till no longer offers it; enabled again
+    let (status, _) = put(
+        &app,
+        "/api/v1/benefits/merchants/M001/stores/S009",
+        &json!({"name": "北街旗舰店", "status": "disabled"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let rows = audited("benefit.store.update").await;
+    assert_eq!(rows[0].0.as_deref(), Some("M001/S009"));
+    assert_eq!(
+        (rows[0].1.as_ref().unwrap(), rows[0].2.as_ref().unwrap()),
+        (
+            &json!({"name": "北街店", "status": "active"}),
+            &json!({"name": "北街旗舰店", "status": "disabled"})
+        )
+    );
+    assert_eq!(
+        audited("benefit.store.create").await.len(),
+        1,
+        "one store added"
+    );
+    let clerk = app.browser();
+    clerk.login("clerk", DEMO_PASSWORD).await.unwrap();
+    let till: Value = clerk
+        .http
+        .get(clerk.url("/api/v1/benefits/my-stores"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        till.as_array().unwrap().iter().all(|s| s["code"] != "S009"),
+        "a disabled store is not offered at the till: {till}"
+    );
+
+    // unknown merchant or store; a bad status; a name of spaces: refused, nothing written
+    for (path, body, want) in [
+        (
+            "/api/v1/benefits/merchants/NOPE",
+            json!({"name": "x", "status": "active"}),
+            (StatusCode::NOT_FOUND, "QY-BEN-1021"),
+        ),
+        (
+            "/api/v1/benefits/merchants/M001/stores/NOPE",
+            json!({"name": "x", "status": "active"}),
+            (StatusCode::NOT_FOUND, "QY-BEN-1022"),
+        ),
+        (
+            "/api/v1/benefits/merchants/M001",
+            json!({"name": "x", "status": "closed"}),
+            (StatusCode::UNPROCESSABLE_ENTITY, "QY-REQ-0002"),
+        ),
+        (
+            "/api/v1/benefits/merchants/M001",
+            json!({"name": "   ", "status": "active"}),
+            (StatusCode::UNPROCESSABLE_ENTITY, "QY-REQ-0002"),
+        ),
+    ] {
+        let (status, body) = put(&app, path, &body).await;
+        assert_eq!((status, body["code"].as_str().unwrap()), want, "{path}");
+    }
+    assert_eq!(audited("benefit.merchant.update").await.len(), 1);
+    assert_eq!(audited("benefit.store.update").await.len(), 1);
+
+    // without benefit:merchant:manage: forbidden
+    let planner = app.browser();
+    planner.login("planner", DEMO_PASSWORD).await.unwrap();
+    let (status, _) = put(
+        &planner,
+        "/api/v1/benefits/merchants/M001",
+        &json!({"name": "x", "status": "disabled"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(merchant_of(&app, "M001").await["status"], "active");
 }

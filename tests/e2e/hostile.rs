@@ -1004,6 +1004,8 @@ async fn bank(app: &TestApp) -> Bank {
         (("/api/v1/approval-policies/", "process_type"), process_type),
         (("/api/v1/approval-policies/", "variant"), variant),
         (("/api/v1/benefits/templates/", "code"), "T001".into()),
+        (("/api/v1/benefits/merchants/", "code"), "T01".into()),
+        (("/api/v1/benefits/merchants/", "store"), "A".into()),
         (("/api/v1/campaigns/", "id"), campaign.to_string()),
         // submitting starts the process, which waits for a worker this test does not run: an
         // empty comment (a fair value) would be taken and time out

@@ -495,6 +495,21 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("benefit:merchant:manage"),
     ),
     (
+        "put",
+        "/api/v1/benefits/merchants/{code}",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/merchants/{code}/stores",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/benefits/merchants/{code}/stores/{store}",
+        Some("benefit:merchant:manage"),
+    ),
+    (
         "post",
         "/api/v1/benefits/clients",
         Some("benefit:client:manage"),
@@ -687,6 +702,7 @@ async fn every_route_needs_a_session_and_its_permission() {
             .replace("{role}", "planner")
             .replace("{key}", "security.login.max_failures")
             .replace("{code}", "atm")
+            .replace("{store}", "S1")
             .replace("{workflow_id}", "campaign-x")
             .replace("{process_type}", "campaign")
             .replace("{variant}", "*")

@@ -1535,7 +1535,7 @@ async function runCampaignSteps(page, suffix) {
     await page.waitForURL((url) => url.pathname === campaignPath)
     await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Draft"]').first().waitFor()
     for (const action of ['edit', 'upload_customers', 'submit']) await page.getByTestId(`campaign-action-${action}`).waitFor({ state: 'visible' })
-    await page.locator('[data-testid="process-diagram"] canvas').first().waitFor({ state: 'visible' })
+    await page.locator('[data-testid="process-diagram"] svg').first().waitFor({ state: 'visible' })
     await page.waitForLoadState('networkidle')
     await shot(page, '38-campaign-draft')
   })
@@ -1648,7 +1648,7 @@ async function runCampaignSteps(page, suffix) {
     await shot(page, `${shotName}-done`)
   }
 
-  await step(`${reviewer1} finds the campaign in 代办任务 (todo) and approves it (初审)`, async () => {
+  await step(`${reviewer1} finds the campaign in 待办任务 (todo) and approves it (初审)`, async () => {
     await approveAs(reviewer1, 'process', 'process-tasks', '/tasks', '初审', '41-reviewer1')
   })
 
@@ -1663,7 +1663,7 @@ async function runCampaignSteps(page, suffix) {
   await step(`${reviewer2} sees the campaign 待发布 on its page`, async () => {
     await page.goto(`${baseUrl}${campaignPath}`)
     await page.locator('[data-testid="campaign-detail"] [data-testid="state-tag"][data-state="Scheduled"]').first().waitFor()
-    await page.locator('[data-testid="process-diagram"] canvas').first().waitFor({ state: 'visible' })
+    await page.locator('[data-testid="process-diagram"] svg').first().waitFor({ state: 'visible' })
     await page.waitForLoadState('networkidle')
     await shot(page, '42d-campaign-scheduled')
   })
@@ -1686,7 +1686,7 @@ async function runCampaignSteps(page, suffix) {
 
   await step('the process page draws the diagram lit at 待发布, with the timeline and a Temporal link', async () => {
     const diagram = page.getByTestId('process-diagram')
-    await diagram.locator('canvas').first().waitFor({ state: 'visible' })
+    await diagram.locator('svg').first().waitFor({ state: 'visible' })
     if ((await diagram.getAttribute('data-current')) !== 'Scheduled') throw new Error(`the diagram is lit at ${await diagram.getAttribute('data-current')}`)
     const timeline = (await page.getByTestId('process-timeline').innerText()).replace(/\s+/g, ' ')
     for (const needle of ['提交', reviewer1, reviewer2, '初审同意']) if (!timeline.includes(needle)) throw new Error(`the timeline does not show "${needle}": ${timeline}`)

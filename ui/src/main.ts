@@ -12,6 +12,7 @@ import { permission } from './directives/permission'
 import { currentLocale, i18n, setLocale } from './locales'
 import { router } from './router'
 import { useUserStore } from './stores/user'
+import { installRangeOrderCheck } from './utils/range-order'
 
 const app = createApp(App)
 const pinia = createPinia()
@@ -24,5 +25,8 @@ configureClient({
   reauthenticate: reauthGate.request,
   ...createSessionHandlers(router, () => useUserStore(pinia)),
 })
+
+// Every range picker: a range typed in the wrong order is said to be so, not silently dropped.
+installRangeOrderCheck(document, () => i18n.global.t('common.rangeOrder'))
 
 app.mount('#app')

@@ -118,6 +118,9 @@ pub const ACTIONS: &[ActionLabel] = &[
         "Create physical prize",
     ),
     a("benefit.merchant.create", "新增商户", "Create merchant"),
+    a("benefit.merchant.update", "修改商户", "Change merchant"),
+    a("benefit.store.create", "新增门店", "Add store"),
+    a("benefit.store.update", "修改门店", "Change store"),
     a(
         "benefit.client.register",
         "注册渠道接入方",

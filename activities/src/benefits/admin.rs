@@ -23,6 +23,8 @@ pub enum Refusal {
     WrongStatus,
     /// An edit would change money terms or validity after a coupon was claimed.
     TermsFrozen,
+    /// No store of that code at the merchant.
+    UnknownStore,
 }
 
 /// Creates a merchant with one store per `stores` entry (code, name).
@@ -70,6 +72,146 @@ pub async fn create_merchant(
     audit::append(&mut tx, now, entry).await?;
     tx.commit().await?;
     Ok(Ok(id))
+}
+
+/// A merchant's name and status as an edit sets them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MerchantEdit<'a> {
+    pub name: &'a str,
+    /// `active` or `disabled`: a disabled merchant's stores redeem nothing.
+    pub status: &'a str,
+}
+
+/// Changes a merchant's name and status (its code stays), audited with before and after;
+/// `UnknownMerchant` when there is no merchant of that code.
+pub async fn update_merchant(
+    pool: &PgPool,
+    code: &str,
+    edit: &MerchantEdit<'_>,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(before) = sqlx::query!(
+        "SELECT name, status FROM merchants WHERE code = $1 FOR UPDATE",
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownMerchant));
+    };
+    sqlx::query!(
+        "UPDATE merchants SET name = $2, status = $3 WHERE code = $1",
+        code,
+        edit.name,
+        edit.status
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "benefit.merchant.update",
+        target: Some(code.to_owned()),
+        before: Some(serde_json::json!({ "name": before.name, "status": before.status })),
+        after: Some(serde_json::json!(edit)),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Adds a store to a merchant, audited; `UnknownMerchant`, or `CodeTaken` when the merchant
+/// has a store of that code already.
+pub async fn add_store(
+    pool: &PgPool,
+    merchant: &str,
+    code: &str,
+    name: &str,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(merchant_id) = sqlx::query_scalar!(
+        "SELECT id FROM merchants WHERE code = $1 FOR UPDATE",
+        merchant
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownMerchant));
+    };
+    let added = sqlx::query!(
+        "INSERT INTO stores (merchant_id, code, name) VALUES ($1, $2, $3)
+         ON CONFLICT (merchant_id, code) DO NOTHING",
+        merchant_id,
+        code,
+        name
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added == 0 {
+        return Ok(Err(Refusal::CodeTaken));
+    }
+    let entry = Entry {
+        action: "benefit.store.create",
+        target: Some(format!("{merchant}/{code}")),
+        after: Some(serde_json::json!({ "merchant": merchant, "code": code, "name": name })),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Changes a store's name and status (`active` / `disabled`: a disabled store redeems nothing),
+/// audited with before and after; `UnknownMerchant` or `UnknownStore`.
+pub async fn update_store(
+    pool: &PgPool,
+    merchant: &str,
+    code: &str,
+    edit: &MerchantEdit<'_>,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let Some(merchant_id) =
+        sqlx::query_scalar!("SELECT id FROM merchants WHERE code = $1", merchant)
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Ok(Err(Refusal::UnknownMerchant));
+    };
+    let Some(before) = sqlx::query!(
+        "SELECT name, status FROM stores WHERE merchant_id = $1 AND code = $2 FOR UPDATE",
+        merchant_id,
+        code
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::UnknownStore));
+    };
+    sqlx::query!(
+        "UPDATE stores SET name = $3, status = $4 WHERE merchant_id = $1 AND code = $2",
+        merchant_id,
+        code,
+        edit.name,
+        edit.status
+    )
+    .execute(&mut *tx)
+    .await?;
+    let entry = Entry {
+        action: "benefit.store.update",
+        target: Some(format!("{merchant}/{code}")),
+        before: Some(serde_json::json!({ "name": before.name, "status": before.status })),
+        after: Some(serde_json::json!(edit)),
+        ..by
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// Adds a benefit item (权益品目), the catalogue entry templates belong to.

@@ -391,7 +391,7 @@ pub async fn redemptions(
            FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
            JOIN coupon_templates t ON t.id = c.template_id
            JOIN merchants m ON m.id = r.merchant_id JOIN stores s ON s.id = r.store_id
-          WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2)
+          WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2 OR strpos(lower(t.name), lower($2)) > 0)
           ORDER BY r.redeemed_at DESC, r.id LIMIT $3 OFFSET $4",
         merchant_id,
         template_code,
@@ -421,7 +421,7 @@ pub async fn redemptions(
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
              JOIN coupon_templates t ON t.id = c.template_id
-            WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2)"#,
+            WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2 OR strpos(lower(t.name), lower($2)) > 0)"#,
         merchant_id,
         template_code
     )
@@ -458,18 +458,56 @@ pub struct MerchantRow {
     pub code: String,
     pub name: String,
     pub status: String,
+    /// The store codes, active and disabled.
     pub stores: Vec<String>,
+    /// The stores with their names and status, by code.
+    pub store_list: Vec<StoreRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StoreRow {
+    pub code: String,
+    pub name: String,
+    /// `active` or `disabled`.
+    pub status: String,
 }
 
 pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
-    sqlx::query_as!(
-        MerchantRow,
-        r#"SELECT m.id, m.code, m.name, m.status,
-                  ARRAY(SELECT s.code FROM stores s WHERE s.merchant_id = m.id ORDER BY s.code) AS "stores!"
-             FROM merchants m ORDER BY m.code"#
+    let merchants =
+        sqlx::query!("SELECT m.id, m.code, m.name, m.status FROM merchants m ORDER BY m.code")
+            .fetch_all(pool)
+            .await?;
+    let stores = sqlx::query!(
+        "SELECT merchant_id, code, name, status FROM stores ORDER BY merchant_id, code"
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    let mut by_merchant: std::collections::HashMap<Uuid, Vec<StoreRow>> =
+        std::collections::HashMap::new();
+    for s in stores {
+        by_merchant
+            .entry(s.merchant_id)
+            .or_default()
+            .push(StoreRow {
+                code: s.code,
+                name: s.name,
+                status: s.status,
+            });
+    }
+    Ok(merchants
+        .into_iter()
+        .map(|m| {
+            let store_list = by_merchant.remove(&m.id).unwrap_or_default();
+            MerchantRow {
+                id: m.id,
+                code: m.code,
+                name: m.name,
+                status: m.status,
+                stores: store_list.iter().map(|s| s.code.clone()).collect(),
+                store_list,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -154,6 +154,18 @@ pub async fn redeem(
     }
 }
 
+/// The minimum order (fen) of the coupon a till typed or scanned, for the refusal below it.
+pub async fn threshold_of(pool: &PgPool, coupon: &str) -> Result<Option<i64>, sqlx::Error> {
+    let code = code_from_input(coupon);
+    sqlx::query_scalar!(
+        "SELECT t.threshold FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+          WHERE c.code = $1",
+        code
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// What one try at a redemption came to, inside its transaction.
 enum Attempt {
     Redeemed(Redemption),

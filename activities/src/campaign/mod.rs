@@ -4,7 +4,10 @@
 //!
 //! What a channel shows a customer (渠道投放) is [`delivery`].
 
+mod customer_file;
 pub mod delivery;
+
+pub use customer_file::MAX_LINE;
 
 use crate::audit::{self, Entry};
 use crate::identity::scope::DataScope;
@@ -594,55 +597,18 @@ pub struct UploadReport {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineError {
+    /// The line in the file (the row, in a workbook), counted from 1.
     pub line: i64,
+    /// What the customer-number column held (its first 40 characters).
     pub value: String,
+    /// The whole line as read (a workbook's row: its cells joined with commas).
+    pub content: String,
     pub code: String,
     pub message: String,
 }
 
 /// How many problems a report lists.
 pub const REPORT_ERRORS: usize = 100;
-
-/// The longest line an upload may have: a customer number and some columns beside it.
-pub const MAX_LINE: usize = 4096;
-
-/// The cells of one CSV line: split at commas outside double quotes, each trimmed and unquoted
-/// (`""` inside quotes is one quote). A line is one record: quoted line breaks are not supported.
-fn cells(line: &str) -> Vec<String> {
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => cells.push(std::mem::take(&mut cell).trim().to_owned()),
-            c => cell.push(c),
-        }
-    }
-    cells.push(cell.trim().to_owned());
-    cells
-}
-
-/// Whether a header cell names the customer-number column, as the bank's systems and Excel
-/// exports spell it (`customer_no`, `客户号`, `客户编号`, …).
-fn names_customer_no(cell: &str) -> bool {
-    let key = cell.to_lowercase().replace(['_', '-', ' '], "");
-    matches!(
-        key.as_str(),
-        "customerno" | "custno" | "customernumber" | "客户号" | "客户编号" | "客户号码"
-    )
-}
-
-/// The customer-number column a first line names, if it is a header: the first cell that
-/// names it. A first line that names none is data, read from the first column.
-fn header_column(first: &[String]) -> Option<usize> {
-    first.iter().position(|c| names_customer_no(c))
-}
 
 /// Why an upload stopped.
 #[derive(Debug, thiserror::Error)]
@@ -653,8 +619,12 @@ pub enum UploadError {
     Body(String),
     #[error("line {0} is longer than {MAX_LINE} bytes")]
     LineTooLong(i64),
-    #[error("the file is not UTF-8 text (line {0})")]
-    NotUtf8(i64),
+    /// A byte sequence the file's encoding does not have, on that line.
+    #[error("the file is not text in the encoding it starts in (line {0})")]
+    NotText(i64),
+    /// A ZIP file that is no readable workbook.
+    #[error("the file is not a readable .xlsx workbook: {0}")]
+    NotWorkbook(String),
     /// No line held a valid customer number: the old list stays. The report says why.
     #[error("no customer number in the file is valid")]
     NothingImported(UploadReport),
@@ -662,11 +632,14 @@ pub enum UploadError {
     Store(#[from] sqlx::Error),
 }
 
-/// Replaces a draft's customer list with the CSV streamed in `body`: one customer number per
-/// line, validated line by line, loaded with COPY into a staging table and deduplicated into the
-/// list — never held in memory whole. The number is the first column, or the column a header
-/// line names (`customer_no`, `客户号`, …: an Excel export `序号,客户号,客户姓名` reads its second
-/// column). All or nothing: the list is swapped for the staged one only when the whole body was
+/// Replaces a draft's customer list with the file streamed in `body` — a CSV or text file in any
+/// encoding Excel or the bank's systems write (UTF-8 with or without BOM, GBK/GB18030, told by
+/// its first bytes), or an `.xlsx` workbook (its first sheet): one customer number per row,
+/// validated row by row, loaded with COPY into a staging table and deduplicated into the list —
+/// a text file never held in memory whole, a workbook within the body's limit. The number is the
+/// first column, or the column a header row names (`customer_no`, `客户号`, …: an Excel export
+/// `序号,客户号,客户姓名` reads its second column); a header of other titles is skipped. All or
+/// nothing: the list is swapped for the staged one only when the whole body was
 /// read and at least one number is valid; a body that fails midway, or a file with no valid
 /// number, leaves the old list as it was (the refusal is audited).
 #[tracing::instrument(skip_all, fields(%id))]
@@ -686,13 +659,14 @@ where
         .await?
         .map_err(UploadError::Refused)?;
     sqlx::query!(
-        "CREATE TEMP TABLE customer_upload (line bigint NOT NULL, customer_no text NOT NULL)
+        "CREATE TEMP TABLE customer_upload (line bigint NOT NULL, customer_no text NOT NULL,
+                                             content text NOT NULL)
              ON COMMIT DROP"
     )
     .execute(&mut *tx)
     .await?;
     let mut copy = tx
-        .copy_in_raw("COPY customer_upload (line, customer_no) FROM STDIN")
+        .copy_in_raw("COPY customer_upload (line, customer_no, content) FROM STDIN")
         .await?;
     let report = match stage(&mut copy, &mut body).await {
         Ok(report) => report,
@@ -726,7 +700,9 @@ where
     Ok(report)
 }
 
-/// Streams `body` into the staging table through `copy`, line by line; what it read.
+/// Streams `body` into the staging table through `copy`; what it read. A text file is decoded
+/// and read line by line as it arrives; a workbook (a ZIP file: `.xlsx`) is taken whole, within
+/// the body's limit, and its first sheet read row by row on a blocking thread.
 async fn stage<S, E>(
     copy: &mut PgCopyIn<&mut PgConnection>,
     body: &mut S,
@@ -735,105 +711,74 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut lines = Lines::default();
-    loop {
-        let chunk = match body.next().await {
-            Some(Ok(chunk)) => Some(chunk),
+    let mut head = Vec::new();
+    let mut ended = false;
+    while head.len() < 4 {
+        match body.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
             Some(Err(e)) => return Err(UploadError::Body(e.to_string())),
-            None => None,
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    if customer_file::is_zip(&head) {
+        return stage_workbook(copy, body, head).await;
+    }
+    let mut lines = customer_file::Lines::default();
+    lines.feed(Some(head.as_slice()))?;
+    loop {
+        let chunk = if ended {
+            None
+        } else {
+            match body.next().await {
+                Some(Ok(chunk)) => Some(chunk),
+                Some(Err(e)) => return Err(UploadError::Body(e.to_string())),
+                None => None,
+            }
         };
         let finished = chunk.is_none();
         lines.feed(chunk.as_deref())?;
-        if lines.rows.len() >= 48 * 1024 || finished {
-            copy.send(lines.rows.as_slice()).await?;
-            lines.rows.clear();
+        if lines.rows.rows.len() >= 48 * 1024 || finished {
+            copy.send(lines.rows.rows.as_slice()).await?;
+            lines.rows.rows.clear();
         }
         if finished {
-            return Ok(lines.report);
+            if let Some(encoding) = lines.encoding {
+                tracing::info!(encoding = encoding.name(), "customer list read");
+            }
+            return Ok(lines.rows.report);
         }
     }
 }
 
-/// An upload's lines as its chunks arrive: the customer-number column found, each number
-/// checked, the valid ones written as COPY rows and the others reported.
-#[derive(Default)]
-struct Lines {
-    /// Bytes of a line not yet ended.
-    pending: Vec<u8>,
-    line_no: i64,
-    /// The customer-number column, once the first line said whether it is a header.
-    column: Option<usize>,
-    /// COPY text (`line<TAB>number`) not yet sent.
-    rows: Vec<u8>,
-    report: UploadReport,
-}
-
-impl Lines {
-    /// Takes the next chunk, or `None` at the end (which ends a last line without a newline),
-    /// and reads every line it completes.
-    fn feed(&mut self, chunk: Option<&[u8]>) -> Result<(), UploadError> {
-        match chunk {
-            Some(chunk) => self.pending.extend_from_slice(chunk),
-            None if !self.pending.is_empty() && !self.pending.ends_with(b"\n") => {
-                self.pending.push(b'\n');
-            }
-            None => {}
-        }
-        if let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') {
-            let rest = self.pending.split_off(last_newline + 1);
-            let complete = std::mem::replace(&mut self.pending, rest);
-            // `complete` ends with its last newline: without it, every piece is one line
-            for raw in complete[..complete.len() - 1].split(|&b| b == b'\n') {
-                self.line_no += 1;
-                self.read(raw)?;
-            }
-        }
-        if self.pending.len() > MAX_LINE {
-            return Err(UploadError::LineTooLong(self.line_no + 1));
-        }
-        Ok(())
+/// A workbook upload: the body gathered (the caller bounds it), then its rows read on a
+/// blocking thread and sent to COPY in batches as they are made.
+async fn stage_workbook<S, E>(
+    copy: &mut PgCopyIn<&mut PgConnection>,
+    body: &mut S,
+    mut file: Vec<u8>,
+) -> Result<UploadReport, UploadError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    while let Some(chunk) = body.next().await {
+        file.extend_from_slice(&chunk.map_err(|e| UploadError::Body(e.to_string()))?);
     }
-
-    /// One line: a header, a blank, or a customer number in its column.
-    fn read(&mut self, raw: &[u8]) -> Result<(), UploadError> {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Ok(text) = std::str::from_utf8(raw) else {
-            return Err(UploadError::NotUtf8(self.line_no));
-        };
-        let text = text.trim_start_matches('\u{feff}');
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        let row = cells(text);
-        let index = match self.column {
-            Some(index) => index,
-            None => {
-                let header = header_column(&row);
-                self.column = Some(header.unwrap_or(0));
-                if header.is_some() {
-                    return Ok(());
-                }
-                0
-            }
-        };
-        let value = row.get(index).map_or("", String::as_str);
-        self.report.total_rows += 1;
-        if let Ok(no) = CustomerNo::parse(value) {
-            self.rows
-                .extend_from_slice(format!("{}\t{no}\n", self.line_no).as_bytes());
-        } else {
-            self.report.invalid += 1;
-            if self.report.errors.len() < REPORT_ERRORS {
-                self.report.errors.push(LineError {
-                    line: self.line_no,
-                    value: value.chars().take(40).collect(),
-                    code: "QY-CAMP-0101".into(),
-                    message: "客户号应为 6–32 位字母或数字".into(),
-                });
-            }
-        }
-        Ok(())
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Vec<u8>>(2);
+    let reading = tokio::task::spawn_blocking(move || {
+        customer_file::read_xlsx(file, |batch| batches.blocking_send(batch).is_ok())
+    });
+    while let Some(batch) = received.recv().await {
+        copy.send(batch.as_slice()).await?;
     }
+    let report = reading
+        .await
+        .map_err(|e| UploadError::Body(e.to_string()))??;
+    tracing::info!("customer list read from a workbook");
+    Ok(report)
 }
 
 /// Swaps the draft's list for the staged numbers, deduplicated, in the upload's transaction;
@@ -861,9 +806,9 @@ async fn swap_in(
     report.duplicates = report.total_rows - report.invalid - accepted;
     if report.duplicates > 0 {
         // the first hundred problems by line: the first hundred of each kind cover them
-        let duplicates: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT line, customer_no FROM (
-                 SELECT line, customer_no,
+        let duplicates: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT line, customer_no, content FROM (
+                 SELECT line, customer_no, content,
                         row_number() OVER (PARTITION BY customer_no ORDER BY line) AS n
                    FROM customer_upload) d
               WHERE n > 1 ORDER BY line LIMIT $1",
@@ -871,14 +816,17 @@ async fn swap_in(
         .bind(REPORT_ERRORS as i64)
         .fetch_all(&mut *tx)
         .await?;
-        report
-            .errors
-            .extend(duplicates.into_iter().map(|(line, value)| LineError {
-                line,
-                value,
-                code: "QY-CAMP-0102".into(),
-                message: "客户号重复，已去重".into(),
-            }));
+        report.errors.extend(
+            duplicates
+                .into_iter()
+                .map(|(line, value, content)| LineError {
+                    line,
+                    value,
+                    content,
+                    code: "QY-CAMP-0102".into(),
+                    message: "客户号重复，已去重".into(),
+                }),
+        );
         report.errors.sort_by_key(|e| e.line);
         report.errors.truncate(REPORT_ERRORS);
     }
@@ -1005,72 +953,5 @@ impl CampaignActivities {
         request: EvaluationRequest,
     ) -> Result<Evaluation, ActivityError> {
         evaluate(&self.pool, &request).await.map_err(Into::into)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_split_at_commas_outside_quotes() {
-        assert_eq!(cells("1, C000000001 ,张三"), ["1", "C000000001", "张三"]);
-        assert_eq!(
-            cells(r#""2","C000000002","王,""五""""#),
-            ["2", "C000000002", r#"王,"五""#]
-        );
-        assert_eq!(cells("C000000003"), ["C000000003"]);
-    }
-
-    #[test]
-    fn a_header_names_the_customer_number_column_as_the_bank_spells_it() {
-        let header = |line: &str| header_column(&cells(line));
-        assert_eq!(header("序号,客户号,客户姓名"), Some(1));
-        assert_eq!(header("customer_no"), Some(0));
-        assert_eq!(header("No.,Customer No,Name"), Some(1));
-        assert_eq!(header("客户编号"), Some(0));
-        // data, or a header that names no customer-number column: read from the first column
-        assert_eq!(header("C000000001,张三"), None);
-        assert_eq!(header("序号,客户姓名"), None);
-    }
-
-    #[test]
-    fn lines_cut_across_chunks_are_read_whole_and_numbered_as_in_the_file() {
-        let mut lines = Lines::default();
-        for chunk in [
-            "\u{feff}序号,客户号\r\n1,C0000",
-            "00001\r\n2,bad\n\n3,C000000003",
-        ] {
-            lines.feed(Some(chunk.as_bytes())).unwrap();
-        }
-        assert_eq!(
-            lines.report.total_rows, 2,
-            "the last line waits for its end"
-        );
-        lines.feed(None).unwrap();
-        assert_eq!(
-            String::from_utf8(lines.rows).unwrap(),
-            "2\tC000000001\n5\tC000000003\n"
-        );
-        assert_eq!((lines.report.total_rows, lines.report.invalid), (3, 1));
-        assert_eq!(lines.report.errors[0].line, 3);
-        assert_eq!(lines.report.errors[0].value, "bad");
-    }
-
-    #[test]
-    fn a_line_past_the_limit_or_not_utf8_stops_the_upload_at_its_number() {
-        let mut long = Lines::default();
-        long.feed(Some(b"C000000001\n")).unwrap();
-        let stopped = long.feed(Some(&[b'C'; MAX_LINE + 1]));
-        assert!(
-            matches!(stopped, Err(UploadError::LineTooLong(2))),
-            "{stopped:?}"
-        );
-        let mut latin1 = Lines::default();
-        let stopped = latin1.feed(Some(b"C000000001\n\xbf\xf3\xbb\xa7\n"));
-        assert!(
-            matches!(stopped, Err(UploadError::NotUtf8(2))),
-            "{stopped:?}"
-        );
     }
 }

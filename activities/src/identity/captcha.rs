@@ -85,4 +85,3 @@ pub async fn check(
     .await?;
     Ok(row.is_some_and(|r| r.expires_at > now && r.answer.eq_ignore_ascii_case(answer.trim())))
 }
-

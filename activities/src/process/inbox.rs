@@ -1,4 +1,4 @@
-//! The read side of every process (WF-7, WF-8): the inbox 代办任务 (what I may act on, what I
+//! The read side of every process (WF-7, WF-8): the inbox 待办任务 (what I may act on, what I
 //! decided, what I started), the monitor 流程监控 (every process in my data scope, with filters),
 //! and the approval policies the processes copy when they start.
 

@@ -34,6 +34,7 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::NotEnoughStock => ErrorCode::NotEnoughStock,
         Refusal::WrongStatus => ErrorCode::TemplateWrongStatus,
         Refusal::TermsFrozen => ErrorCode::TemplateTermsFrozen,
+        Refusal::UnknownStore => ErrorCode::NoSuchStore,
     }
     .into()
 }
@@ -690,6 +691,7 @@ pub async fn export_coupons(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct RedemptionQuery {
+    /// A template's code, or part of its name (the till's staff type either).
     pub template_code: Option<String>,
 }
 
@@ -713,7 +715,11 @@ pub async fn redemptions(
     let (items, total) = queries::redemptions(
         &state.pool,
         merchant,
-        query.template_code.as_deref().filter(|s| !s.is_empty()),
+        query
+            .template_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
         state.clock.now(),
         limit,
         offset,
@@ -793,9 +799,20 @@ pub async fn merchant_redeem(
         order_ref: &request.order_ref,
         nonce: None,
     };
-    let done = redeem::redeem(&state.pool, &redeem, state.clock.now())
-        .await?
-        .map_err(redeem_refusal)?;
+    let done = match redeem::redeem(&state.pool, &redeem, state.clock.now()).await? {
+        Ok(done) => done,
+        // the till says which minimum the order missed
+        Err(refusal @ redeem::Refusal::BelowThreshold) => {
+            let error = redeem_refusal(refusal);
+            return Err(
+                match redeem::threshold_of(&state.pool, &request.coupon_code).await? {
+                    Some(threshold) => error.with_param("threshold", threshold.to_string()),
+                    None => error,
+                },
+            );
+        }
+        Err(refusal) => return Err(redeem_refusal(refusal)),
+    };
     Ok(Json(done))
 }
 
@@ -933,6 +950,153 @@ pub async fn create_merchant(
     .await?
     .map_err(|_| ErrorCode::MerchantCodeTaken)?;
     Ok((StatusCode::CREATED, Json(CreatedView { id })))
+}
+
+fn active_or_disabled(status: &str) -> Result<(), ValidationError> {
+    if matches!(status, "active" | "disabled") {
+        Ok(())
+    } else {
+        Err(ValidationError::new("status"))
+    }
+}
+
+/// A merchant's or a store's name and status, as an edit sets them.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct MerchantEditRequest {
+    #[schema(min_length = 1, max_length = 100)]
+    #[validate(length(min = 1, max = 100, code = "QY-REQ-0002"))]
+    pub name: String,
+    /// `active` or `disabled`: a disabled merchant or store redeems nothing.
+    #[schema(example = "active")]
+    #[validate(custom(function = "active_or_disabled", code = "QY-REQ-0002"))]
+    pub status: String,
+}
+
+impl MerchantEditRequest {
+    /// The name trimmed; a name of spaces only is refused as the field.
+    fn edit(&self) -> Result<admin::MerchantEdit<'_>, ApiError> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(ApiError::fields(vec![FieldError {
+                field: "name".into(),
+                code: ErrorCode::InvalidBody,
+            }]));
+        }
+        Ok(admin::MerchantEdit {
+            name,
+            status: &self.status,
+        })
+    }
+}
+
+fn merchant_refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::UnknownMerchant => ErrorCode::NoSuchMerchant.into(),
+        Refusal::CodeTaken => ErrorCode::StoreCodeTaken.into(),
+        other => refusal(other),
+    }
+}
+
+/// Change a merchant's name or status (its code stays). Audited with before and after.
+#[utoipa::path(put, path = "/api/v1/benefits/merchants/{code}", tag = "benefits",
+    params(("code" = String, Path, description = "The merchant's code")),
+    request_body = MerchantEditRequest,
+    responses(
+        (status = 204),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1021 no such merchant"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-REQ-0002 a field is not valid"),
+    ))]
+pub async fn update_merchant(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::MerchantManage>,
+    Path(code): Path<String>,
+    Valid(request): Valid<MerchantEditRequest>,
+) -> Result<StatusCode, ApiError> {
+    let edit = request.edit()?;
+    admin::update_merchant(
+        &state.pool,
+        &code,
+        &edit,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(merchant_refusal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add a store to a merchant. Audited.
+#[utoipa::path(post, path = "/api/v1/benefits/merchants/{code}/stores", tag = "benefits",
+    params(("code" = String, Path, description = "The merchant's code")),
+    request_body = StoreRequest,
+    responses(
+        (status = 201, body = StoreView),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1021 no such merchant"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-1020 the merchant has a store of that code"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-REQ-0002 a field is not valid"),
+    ))]
+pub async fn add_store(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::MerchantManage>,
+    Path(code): Path<String>,
+    Valid(request): Valid<StoreRequest>,
+) -> Result<(StatusCode, Json<StoreView>), ApiError> {
+    let name = request.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::fields(vec![FieldError {
+            field: "name".into(),
+            code: ErrorCode::InvalidBody,
+        }]));
+    }
+    admin::add_store(
+        &state.pool,
+        &code,
+        &request.code,
+        name,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(merchant_refusal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StoreView {
+            code: request.code.clone(),
+            name: name.to_owned(),
+        }),
+    ))
+}
+
+/// Change a store's name, or disable or enable it (its code stays). Audited with before and after.
+#[utoipa::path(put, path = "/api/v1/benefits/merchants/{code}/stores/{store}", tag = "benefits",
+    params(("code" = String, Path, description = "The merchant's code"), ("store" = String, Path, description = "The store's code")),
+    request_body = MerchantEditRequest,
+    responses(
+        (status = 204),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1021 no such merchant; QY-BEN-1022 no such store"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-REQ-0002 a field is not valid"),
+    ))]
+pub async fn update_store(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::MerchantManage>,
+    Path((code, store)): Path<(String, String)>,
+    Valid(request): Valid<MerchantEditRequest>,
+) -> Result<StatusCode, ApiError> {
+    let edit = request.edit()?;
+    admin::update_store(
+        &state.pool,
+        &code,
+        &store,
+        &edit,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(merchant_refusal)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn client_code(code: &str) -> Result<(), ValidationError> {

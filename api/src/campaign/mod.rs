@@ -489,20 +489,24 @@ pub async fn update(
     Ok(Json(detail_of(&state, &user, campaign).await?))
 }
 
-/// Replaces a draft's customer list 活动名单 with the CSV in the body (`text/csv`, UTF-8, one
-/// customer number per line), streamed into PostgreSQL. The number is the first column, or the
-/// column a header line names (`customer_no`, `客户号`, `客户编号`: an Excel export such as
-/// `序号,客户号,客户姓名` works as it is). All or nothing: a file with no valid customer number,
-/// or one that cannot be read whole, is refused and the previous list stays.
+/// Replaces a draft's customer list 活动名单 with the file in the body, streamed into
+/// PostgreSQL: a CSV or text file (UTF-8 with or without BOM, GBK/GB18030: the encoding is told
+/// from the file, a `charset` parameter is not needed) or an Excel workbook (`.xlsx`, its first
+/// sheet), one customer number per row. The number is the first column, or the column a header
+/// row names (`customer_no`, `客户号`, `客户编号`: an Excel export such as `序号,客户号,客户姓名`
+/// works as it is); a header of other titles (`姓名,手机`) is skipped. All or nothing: a file
+/// with no valid customer number, or one that cannot be read whole, is refused and the previous
+/// list stays. The report's refused lines carry the whole line (`content`).
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/customers", tag = "campaigns",
     params(("id" = Uuid, Path)),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(content = String, content_type = "text/csv",
+        description = "The file's bytes: CSV or text in any encoding, or an .xlsx workbook (sent as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-excel or application/octet-stream)"),
     responses(
         (status = 200, body = UploadReport),
         (status = 404, body = crate::error::ErrorBody, description = "QY-CAMP-0001 no such campaign in scope"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-CAMP-0003 not a draft"),
-        (status = 415, body = crate::error::ErrorBody, description = "QY-REQ-0003 not text/csv"),
-        (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0007 not UTF-8 text; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010)"),
+        (status = 415, body = crate::error::ErrorBody, description = "QY-REQ-0003 not a CSV, text or .xlsx file"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-CAMP-0007 not readable text or workbook; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010)"),
     ))]
 pub async fn upload_customers(
     State(state): State<AppState>,
@@ -522,11 +526,16 @@ pub async fn upload_customers(
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let charset_ok = content_type.split(';').skip(1).all(|p| {
-        !p.trim().to_ascii_lowercase().starts_with("charset=")
-            || p.to_ascii_lowercase().contains("utf-8")
-    });
-    if !matches!(media.as_str(), "text/csv" | "text/plain") || !charset_ok {
+    // what browsers and Excel call a CSV or a workbook; the content itself says which it is
+    if !matches!(
+        media.as_str(),
+        "text/csv"
+            | "text/plain"
+            | "application/csv"
+            | "application/vnd.ms-excel"
+            | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            | "application/octet-stream"
+    ) {
         return Err(ErrorCode::UnsupportedMediaType.into());
     }
     campaign_in_scope(&state, &user, id).await?;
@@ -549,7 +558,11 @@ pub async fn upload_customers(
     .await
     .map_err(|e| match e {
         UploadError::Refused(r) => refusal(r),
-        UploadError::NotUtf8(_) | UploadError::LineTooLong(_) => {
+        UploadError::NotText(_) | UploadError::LineTooLong(_) => {
+            ApiError::from(ErrorCode::InvalidCustomerFile)
+        }
+        UploadError::NotWorkbook(reason) => {
+            tracing::info!(reason, "customer workbook not read");
             ApiError::from(ErrorCode::InvalidCustomerFile)
         }
         UploadError::NothingImported(report) => nothing_imported(&report),
@@ -583,6 +596,7 @@ fn nothing_imported(report: &UploadReport) -> ApiError {
                 code: ErrorCode::InvalidCustomerNo,
             })
             .collect(),
+        params: Vec::new(),
     }
 }
 

@@ -83,7 +83,7 @@ permissions! {
     CampaignSubmit = "campaign:campaign:submit", "提交和撤回营销活动", "Submit and withdraw campaigns";
     CampaignOperate = "campaign:campaign:operate", "暂停、恢复、取消、终止和变更活动", "Pause, resume, cancel, terminate and change campaigns";
     DeliveryView = "campaign:delivery:view", "投放查询", "Look up what a channel shows a customer";
-    TaskView = "task:task:view", "查看代办任务", "View my tasks";
+    TaskView = "task:task:view", "查看待办任务", "View my tasks";
     TaskApprove = "task:task:approve", "审批和转办任务", "Decide and transfer tasks";
     ProcessView = "process:instance:view", "流程监控", "Monitor processes";
     PolicyView = "process:policy:view", "查看审批策略", "View approval policies";
@@ -119,7 +119,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("campaign", "营销中心", "Campaigns"),
     ("campaign:campaign", "营销活动", "Campaigns"),
     ("campaign:delivery", "渠道投放", "Channel delivery"),
-    ("task", "代办任务", "Tasks"),
+    ("task", "待办任务", "Tasks"),
     ("task:task", "任务", "Tasks"),
     ("process", "流程中心", "Processes"),
     ("process:instance", "流程实例", "Process instances"),

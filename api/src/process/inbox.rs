@@ -1,4 +1,4 @@
-//! 代办任务 (WF-7): what a user may act on, decided and submitted; deciding and transferring a
+//! 待办任务 (WF-7): what a user may act on, decided and submitted; deciding and transferring a
 //! task goes through the process door ([`super::act`]).
 
 use super::{ProcessStatus, act, actor_of};

@@ -23,6 +23,8 @@ export class ApiError extends Error {
   readonly fromServer: boolean
   /** For a body that failed validation: each field at fault, with its own code and message. */
   readonly fields: readonly FieldError[]
+  /** Values the refusal is about (`threshold` in fen for QY-BEN-3005), for the UI's own wording. */
+  readonly params: Readonly<Record<string, string>>
 
   constructor(init: {
     code: string
@@ -31,6 +33,7 @@ export class ApiError extends Error {
     status: number
     fromServer: boolean
     fields?: readonly FieldError[]
+    params?: Readonly<Record<string, string>>
   }) {
     super(init.message)
     this.name = 'ApiError'
@@ -39,6 +42,7 @@ export class ApiError extends Error {
     this.status = init.status
     this.fromServer = init.fromServer
     this.fields = init.fields ?? []
+    this.params = init.params ?? {}
   }
 }
 
@@ -47,6 +51,13 @@ interface ErrorBody {
   message: string
   request_id: string
   fields?: unknown
+  params?: unknown
+}
+
+/** A body's `params`: its string values only. */
+function paramsOf(body: ErrorBody): Record<string, string> {
+  if (typeof body.params !== 'object' || body.params === null) return {}
+  return Object.fromEntries(Object.entries(body.params as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'))
 }
 
 function isFieldError(value: unknown): value is FieldError {
@@ -76,6 +87,7 @@ export function toApiError(status: number, body: unknown, headers?: Headers): Ap
       status,
       fromServer: true,
       fields: fieldsOf(body),
+      params: paramsOf(body),
     })
   }
   // A proxy's HTML page or an empty body: keep whatever request id the edge gave us.

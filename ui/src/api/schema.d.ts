@@ -463,6 +463,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/benefits/merchants/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a merchant's name or status (its code stays). Audited with before and after. */
+        put: operations["update_merchant"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/merchants/{code}/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a store to a merchant. Audited. */
+        post: operations["add_store"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/merchants/{code}/stores/{store}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a store's name, or disable or enable it (its code stays). Audited with before and after. */
+        put: operations["update_store"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/benefits/my-stores": {
         parameters: {
             query?: never;
@@ -673,11 +724,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replaces a draft's customer list 活动名单 with the CSV in the body (`text/csv`, UTF-8, one
-         *     customer number per line), streamed into PostgreSQL. The number is the first column, or the
-         *     column a header line names (`customer_no`, `客户号`, `客户编号`: an Excel export such as
-         *     `序号,客户号,客户姓名` works as it is). All or nothing: a file with no valid customer number,
-         *     or one that cannot be read whole, is refused and the previous list stays.
+         * Replaces a draft's customer list 活动名单 with the file in the body, streamed into
+         *     PostgreSQL: a CSV or text file (UTF-8 with or without BOM, GBK/GB18030: the encoding is told
+         *     from the file, a `charset` parameter is not needed) or an Excel workbook (`.xlsx`, its first
+         *     sheet), one customer number per row. The number is the first column, or the column a header
+         *     row names (`customer_no`, `客户号`, `客户编号`: an Excel export such as `序号,客户号,客户姓名`
+         *     works as it is); a header of other titles (`姓名,手机`) is skipped. All or nothing: a file
+         *     with no valid customer number, or one that cannot be read whole, is refused and the previous
+         *     list stays. The report's refused lines carry the whole line (`content`).
          */
         post: operations["upload_customers"];
         delete?: never;
@@ -2039,6 +2093,13 @@ export interface components {
             fields?: components["schemas"]["FieldErrorBody"][];
             /** @description Human-readable message in the caller's language (zh-CN default, `Accept-Language: en`). */
             message: string;
+            /**
+             * @description Values the refusal is about, for a client's own wording: `threshold` (fen) with
+             *     QY-BEN-3005.
+             */
+            params?: {
+                [key: string]: string;
+            };
             /** @description The request id (`x-request-id`) to quote to support. */
             request_id: string;
         };
@@ -2133,9 +2194,15 @@ export interface components {
         };
         LineError: {
             code: string;
-            /** Format: int64 */
+            /** @description The whole line as read (a workbook's row: its cells joined with commas). */
+            content: string;
+            /**
+             * Format: int64
+             * @description The line in the file (the row, in a workbook), counted from 1.
+             */
             line: number;
             message: string;
+            /** @description What the customer-number column held (its first 40 characters). */
             value: string;
         };
         LoginLogPage: {
@@ -2194,12 +2261,24 @@ export interface components {
             title_zh: string;
             visible: boolean;
         };
+        /** @description A merchant's or a store's name and status, as an edit sets them. */
+        MerchantEditRequest: {
+            name: string;
+            /**
+             * @description `active` or `disabled`: a disabled merchant or store redeems nothing.
+             * @example active
+             */
+            status: string;
+        };
         MerchantRow: {
             code: string;
             /** Format: uuid */
             id: string;
             name: string;
             status: string;
+            /** @description The stores with their names and status, by code. */
+            store_list: components["schemas"]["StoreRow"][];
+            /** @description The store codes, active and disabled. */
             stores: string[];
         };
         /** @description One logged message with both envelopes, personal data masked. */
@@ -2701,6 +2780,12 @@ export interface components {
         StoreRequest: {
             code: string;
             name: string;
+        };
+        StoreRow: {
+            code: string;
+            name: string;
+            /** @description `active` or `disabled`. */
+            status: string;
         };
         StoreView: {
             code: string;
@@ -5081,6 +5166,307 @@ export interface operations {
             };
         };
     };
+    update_merchant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant's code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MerchantEditRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1021 no such merchant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is not valid; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_store: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant's code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1021 no such merchant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1020 the merchant has a store of that code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is not valid; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_store: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant's code */
+                code: string;
+                /** @description The store's code */
+                store: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MerchantEditRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1021 no such merchant; QY-BEN-1022 no such store */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is not valid; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_stores: {
         parameters: {
             query?: never;
@@ -5130,6 +5516,7 @@ export interface operations {
     redemptions: {
         parameters: {
             query?: {
+                /** @description A template's code, or part of its name (the till's staff type either). */
                 template_code?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
@@ -6297,6 +6684,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The file's bytes: CSV or text in any encoding, or an .xlsx workbook (sent as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-excel or application/octet-stream) */
         requestBody: {
             content: {
                 "text/csv": string;
@@ -6365,7 +6753,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-REQ-0003 not text/csv */
+            /** @description QY-REQ-0003 not a CSV, text or .xlsx file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6374,7 +6762,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-CAMP-0007 not UTF-8 text; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010); QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            /** @description QY-CAMP-0007 not readable text or workbook; QY-CAMP-0012 no valid customer number (the list is unchanged; `fields` names the first lines, `line <n>`, with QY-CAMP-0010); QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -93,6 +93,7 @@ const en: LocaleMessages = {
   layout: {
     collapse: 'Collapse menu',
     expand: 'Expand menu',
+    openMenu: 'Open menu',
     changePassword: 'Change password',
     profile: 'My profile',
     logout: 'Sign out',
@@ -267,6 +268,11 @@ const en: LocaleMessages = {
     loadFailed: 'Could not load the data',
     retry: 'Reload',
     save: 'Save',
+    rangeOrder: 'The end cannot be before the start: enter the range again',
+    leaveTitle: 'Discard changes?',
+    leaveConfirm: 'The form has unsaved changes that will be lost. Leave anyway?',
+    leave: 'Leave',
+    stay: 'Stay',
   },
   org: {
     name: 'Organisation',
@@ -641,6 +647,7 @@ const en: LocaleMessages = {
     confirm: 'Finish setup',
     recoveryDesc: 'Two-step verification is on. Keep these 10 recovery codes safe: if you lose your phone, each one signs you in once instead of a code.',
     recoveryOnce: 'The recovery codes are shown only this once; you cannot see them again after leaving this page.',
+    wrongEnrolmentCode: 'Wrong code: enter the 6 digits your authenticator app shows now (check that the phone’s clock is right)',
     copyCodes: 'Copy all',
     codesCopied: 'Recovery codes copied to the clipboard',
     copyFailed: 'Could not copy; select the codes and copy them by hand',

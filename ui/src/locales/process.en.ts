@@ -115,7 +115,7 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
     ruleSeq: 'No.',
     noTemplate: 'No coupon',
     customers: 'Customer list',
-    customerCount: '{n} customers',
+    customerCount: 'One customer | {n} customers',
     uploaded: 'Uploaded by {by} at {time}',
     notUploaded: 'No customer list uploaded yet',
     evaluation: 'Evaluation',
@@ -147,6 +147,8 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
     openProcess: 'Process details',
     back: 'Back to the list',
     actionDone: '{action}: done',
+    notFound: 'No such campaign, or it is outside your data scope',
+    backToList: 'Back to campaigns',
     noProcess: 'Not submitted for approval yet',
   },
   delivery: {
@@ -168,7 +170,7 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
     capInvalid: 'A whole number from {min} to {max}, or empty for no cap',
     tooLong: 'At most {n} characters',
     unlimited: 'No cap',
-    capValue: '{n} a customer a day',
+    capValue: '{n} per customer per day',
     notSet: 'Not set',
     preview: 'Channel preview',
     previewHint: 'As a mobile banking entry',
@@ -196,12 +198,12 @@ export const campaignEn: Widen<typeof campaignZhCN> = {
   },
   upload: {
     title: 'Upload customer list',
-    hint: 'A CSV file, one customer number (6–32 letters or digits) a line; a header row may name the customer-number column 客户号 or customer_no (as an Excel export “序号,客户号,客户姓名” does). Uploading replaces the current list; a file with no valid customer number does not.',
-    drop: 'Drop the CSV file here, or',
+    hint: 'A CSV file (UTF-8 or GBK) or an Excel workbook (.xlsx), one customer number (6–32 letters or digits) a row; a header row may name the customer-number column (customer number, customer_no, or its Chinese title, as an Excel export does). Uploading replaces the current list; a file with no valid customer number does not.',
+    drop: 'Drop the CSV or Excel file here, or',
     choose: 'choose a file',
     submit: 'Upload and check',
-    fileRequired: 'Choose a CSV file',
-    fileType: 'Only .csv files',
+    fileRequired: 'Choose a CSV or Excel file',
+    fileType: 'Only .csv, .txt or .xlsx files',
     tooLarge: 'The file must not exceed {mb} MB',
     report: 'Check result',
     totalRows: 'Rows',
@@ -333,6 +335,12 @@ export const taskEn: Widen<typeof taskZhCN> = {
 }
 
 export const processEn: Widen<typeof processZhCN> = {
+  timerNames: {
+    start: 'Campaign starts',
+    end: 'Campaign ends',
+    remind: 'SLA reminder',
+    escalate: 'SLA escalation',
+  },
   list: {
     type: 'Process',
     state: 'State',
@@ -387,6 +395,8 @@ export const policyEn: Widen<typeof policyZhCN> = {
   processType: 'Process',
   variant: 'Campaign type',
   variantAll: 'All',
+  campaignChange: 'Campaign changes and terminations',
+  bySystem: 'Built in',
   label: 'Policy',
   levels: 'Levels',
   updatedBy: 'Changed by',

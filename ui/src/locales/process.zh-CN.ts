@@ -145,6 +145,8 @@ export const campaignZhCN = {
     openProcess: '流程详情',
     back: '返回列表',
     actionDone: '{action}：已提交',
+    notFound: '活动不存在，或不在您的数据权限范围内',
+    backToList: '返回活动列表',
     noProcess: '活动尚未提交审批',
   },
   delivery: {
@@ -194,12 +196,12 @@ export const campaignZhCN = {
   },
   upload: {
     title: '上传客户名单',
-    hint: 'CSV 文件，每行一个客户号（6–32 位字母或数字）；可含标题行，客户号所在列名为“客户号”或 customer_no（如 Excel 导出的“序号,客户号,客户姓名”）。上传将替换现有名单；没有有效客户号的文件不会替换。',
-    drop: '将 CSV 文件拖到此处，或',
+    hint: 'CSV 文件（UTF-8 或 GBK 编码均可）或 Excel 文件（.xlsx），每行一个客户号（6–32 位字母或数字）；可含标题行，客户号所在列名为“客户号”“客户编号”或 customer_no（如 Excel 导出的“序号,客户号,客户姓名”）。上传将替换现有名单；没有有效客户号的文件不会替换。',
+    drop: '将 CSV 或 Excel 文件拖到此处，或',
     choose: '点击选择',
     submit: '上传并校验',
-    fileRequired: '请选择 CSV 文件',
-    fileType: '只能上传 .csv 文件',
+    fileRequired: '请选择 CSV 或 Excel 文件',
+    fileType: '只能上传 .csv、.txt 或 .xlsx 文件',
     tooLarge: '文件不能超过 {mb} MB',
     report: '校验结果',
     totalRows: '数据行',
@@ -331,6 +333,12 @@ export const taskZhCN = {
 }
 
 export const processZhCN = {
+  timerNames: {
+    start: '活动开始',
+    end: '活动结束',
+    remind: '超时提醒',
+    escalate: '超时升级',
+  },
   list: {
     type: '流程类型',
     state: '状态',
@@ -385,6 +393,8 @@ export const policyZhCN = {
   processType: '流程类型',
   variant: '适用活动类型',
   variantAll: '全部',
+  campaignChange: '营销活动变更与终止',
+  bySystem: '系统预置',
   label: '策略',
   levels: '审批级别',
   updatedBy: '修改人',

@@ -1,6 +1,6 @@
 // The process kinds the server runs (GET /api/v1/process-kinds): loaded once the user may use the system
 // (the layout asks, and so does any component naming a type or a state, sharing one request), cleared
-// at sign-out. Process type names, state names and the type and state filters of 代办任务 and 流程监控
+// at sign-out. Process type names, state names and the type and state filters of 待办任务 and 流程监控
 // come from here, in the UI language. A failed load leaves codes shown as they are; the next use retries.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'

@@ -69,8 +69,17 @@ export function ruleFieldErrors(fields: readonly FieldErrorLike[]): Map<number, 
 /** The upload's limit; the server has its own. */
 export const MAX_CSV_MB = 20
 
-export function isCsvFile(file: { name: string; type?: string }): boolean {
-  return /\.csv$/i.test(file.name) || file.type === 'text/csv'
+/** The workbook type Excel saves `.xlsx` as. */
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
+/** A customer list the server reads: CSV or text (any encoding: the server tells it) or an `.xlsx` workbook. */
+export function isCustomerFile(file: { name: string; type?: string }): boolean {
+  return /\.(csv|txt|xlsx)$/i.test(file.name) || file.type === 'text/csv' || file.type === XLSX_TYPE
+}
+
+/** The Content-Type a customer file is sent with: by its name, since browsers label CSV files variously. */
+export function customerFileType(file: { name: string; type?: string }): string {
+  return /\.xlsx$/i.test(file.name) || file.type === XLSX_TYPE ? XLSX_TYPE : 'text/csv'
 }
 
 export type ReportVerdict =

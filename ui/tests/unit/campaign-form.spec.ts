@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { CustomerReport } from '@/api/types'
 import {
   emptyRule,
-  isCsvFile,
+  customerFileType,
+  isCustomerFile,
+  XLSX_TYPE,
   needsCustomers,
   refusedLines,
   reportFigures,
@@ -88,15 +90,20 @@ describe('customer list report', () => {
   })
 
   it('knows when the error list is only the first part', () => {
-    const err = { line: 2, value: 'x', code: 'QY-CAMP-0101', message: 'bad' }
+    const err = { line: 2, value: 'x', content: '2,x', code: 'QY-CAMP-0101', message: 'bad' }
     expect(reportTruncated(report({ invalid: 150, errors: Array(100).fill(err) }))).toBe(true)
     expect(reportTruncated(report({ invalid: 1, errors: [err] }))).toBe(false)
   })
 
-  it('takes .csv files whatever the case, and text/csv', () => {
-    expect(isCsvFile({ name: 'list.CSV' })).toBe(true)
-    expect(isCsvFile({ name: 'list', type: 'text/csv' })).toBe(true)
-    expect(isCsvFile({ name: 'list.xlsx', type: 'application/vnd.ms-excel' })).toBe(false)
+  it('takes .csv, .txt and .xlsx files whatever the case, and sends each as what it is', () => {
+    expect(isCustomerFile({ name: 'list.CSV' })).toBe(true)
+    expect(isCustomerFile({ name: 'list', type: 'text/csv' })).toBe(true)
+    expect(isCustomerFile({ name: '名单.xlsx', type: '' })).toBe(true)
+    expect(isCustomerFile({ name: 'list.txt' })).toBe(true)
+    expect(isCustomerFile({ name: 'list.xls', type: 'application/vnd.ms-excel' })).toBe(false)
+    expect(isCustomerFile({ name: 'list.pdf' })).toBe(false)
+    expect(customerFileType({ name: 'list.XLSX' })).toBe(XLSX_TYPE)
+    expect(customerFileType({ name: 'list.csv', type: 'application/vnd.ms-excel' })).toBe('text/csv')
   })
 
   it('reads the lines a refused upload names, in order, and nothing else', () => {

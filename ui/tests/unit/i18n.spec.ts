@@ -12,8 +12,9 @@ function values(obj: object): unknown[] {
   return Object.values(obj).flatMap((v) => (typeof v === 'object' && v !== null ? values(v) : [v]))
 }
 
+/** The named placeholders a message uses (each once: a plural form may use one in each of its forms). */
 function placeholders(text: string): string[] {
-  return [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort()
+  return [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? ''))].sort()
 }
 
 describe('locales', () => {

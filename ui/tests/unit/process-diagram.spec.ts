@@ -1,129 +1,120 @@
 import { describe, expect, it } from 'vitest'
 import type { Diagram } from '@/api/types'
 import { CAMPAIGN_DIAGRAM } from './fixtures/campaign-diagram'
-import { diagramGraph, diagramOption, eventLabel, layoutDiagram, ROW_GAP, takenTransitions, withAlpha } from '@/utils/process-diagram'
+import { STOCK_DIAGRAM } from './fixtures/stock-diagram'
+import { boxesOverlap, diagramView, edgePath, eventLabel, layoutDiagram, NODE_FONT, takenTransitions, textWidth, withAlpha } from '@/utils/process-diagram'
 import { stateStyle } from '@/utils/process-labels'
 
-function places(diagram: Diagram) {
-  return Object.fromEntries([...layoutDiagram(diagram)].map(([id, p]) => [id, [p.rank, p.row]]))
-}
+const KINDS: Record<string, Diagram> = { campaign: CAMPAIGN_DIAGRAM, 'stock-change': STOCK_DIAGRAM }
+const LOCALES = ['zh-CN', 'en']
 
 describe('layoutDiagram', () => {
-  it('lays the campaign machine out left to right, terminal states below the way on', () => {
-    expect(places(CAMPAIGN_DIAGRAM)).toEqual({
-      Draft: [0, 0],
-      FirstReview: [1, 0],
-      SecondReview: [2, 0],
-      Scheduled: [3, 0],
-      Rejected: [3, 1],
-      Running: [4, 0],
-      Cancelled: [4, 1],
-      Paused: [5, 0],
-      Ended: [6, 0],
-      Evaluated: [7, 0],
-    })
+  for (const [kind, diagram] of Object.entries(KINDS)) {
+    for (const locale of LOCALES) {
+      it(`lays out the ${kind} machine in ${locale} as before (snapshot)`, () => {
+        expect(layoutDiagram(diagram, locale)).toMatchSnapshot()
+      })
+
+      it(`puts no edge label of the ${kind} machine (${locale}) on a state or on another label`, () => {
+        const layout = layoutDiagram(diagram, locale)
+        const labels = layout.edges.map((e) => ({ name: e.label, ...e.label_box }))
+        for (const label of labels) {
+          for (const node of layout.nodes) expect(boxesOverlap(label, node), `${label.name} on ${node.id}`).toBe(false)
+        }
+        for (let i = 0; i < labels.length; i++) {
+          for (let j = i + 1; j < labels.length; j++) expect(boxesOverlap(labels[i]!, labels[j]!), `${labels[i]!.name} on ${labels[j]!.name}`).toBe(false)
+        }
+        for (let i = 0; i < layout.nodes.length; i++) {
+          for (let j = i + 1; j < layout.nodes.length; j++) expect(boxesOverlap(layout.nodes[i]!, layout.nodes[j]!)).toBe(false)
+        }
+      })
+
+      it(`sizes every box of the ${kind} machine (${locale}) to its text and keeps all inside the drawing`, () => {
+        const layout = layoutDiagram(diagram, locale)
+        for (const n of layout.nodes) {
+          expect(n.width, n.label).toBeGreaterThanOrEqual(textWidth(n.label, NODE_FONT) + 20)
+          expect(n.x - n.width / 2).toBeGreaterThanOrEqual(0)
+          expect(n.x + n.width / 2).toBeLessThanOrEqual(layout.width)
+          expect(n.y + n.height / 2).toBeLessThanOrEqual(layout.height)
+        }
+      })
+    }
+  }
+
+  it('gives an English label the room it takes: Second review is wider than 待复核', () => {
+    const width = (locale: string) => layoutDiagram(CAMPAIGN_DIAGRAM, locale).nodes.find((n) => n.id === 'SecondReview')!.width
+    expect(width('en')).toBeGreaterThan(width('zh-CN'))
+    expect(textWidth('Second review', 13)).toBeGreaterThan(textWidth('待复核', 13))
   })
 
-  it('is not thrown by loops (退回, 恢复) or self-loops', () => {
+  it('layers the campaign left to right along its way, loops drawn back', () => {
+    const x = Object.fromEntries(layoutDiagram(CAMPAIGN_DIAGRAM, 'zh-CN').nodes.map((n) => [n.id, n.x]))
+    const way = ['Draft', 'FirstReview', 'SecondReview', 'Scheduled', 'Running', 'Paused', 'Ended', 'Evaluated']
+    for (let i = 1; i < way.length; i++) expect(x[way[i]!]!, way[i]).toBeGreaterThan(x[way[i - 1]!]!)
+  })
+
+  it('draws one edge per pair of states, the events joined, no self-loops', () => {
     const d: Diagram = {
       states: [
         { id: 'A', label_zh: 'A', label_en: 'A', terminal: false },
-        { id: 'B', label_zh: 'B', label_en: 'B', terminal: false },
-        { id: 'C', label_zh: 'C', label_en: 'C', terminal: true },
+        { id: 'B', label_zh: 'B', label_en: 'B', terminal: true },
       ],
       transitions: [
         { from: 'A', to: 'B', event: 'go', label_zh: '去', label_en: 'go' },
-        { from: 'B', to: 'A', event: 'back', label_zh: '回', label_en: 'back' },
+        { from: 'A', to: 'B', event: 'run', label_zh: '跑', label_en: 'run' },
         { from: 'B', to: 'B', event: 'stay', label_zh: '留', label_en: 'stay' },
-        { from: 'B', to: 'C', event: 'end', label_zh: '完', label_en: 'end' },
       ],
     }
-    expect(places(d)).toEqual({ A: [0, 0], B: [1, 0], C: [2, 0] })
-  })
-
-  it('places states no transition reaches in the first column, one below the other', () => {
-    const d: Diagram = {
-      states: [
-        { id: 'X', label_zh: 'X', label_en: 'X', terminal: false },
-        { id: 'Y', label_zh: 'Y', label_en: 'Y', terminal: false },
-      ],
-      transitions: [],
-    }
-    expect(places(d)).toEqual({ X: [0, 0], Y: [0, 1] })
+    const layout = layoutDiagram(d, 'zh-CN')
+    expect(layout.edges.map((e) => [e.from, e.to, e.label])).toEqual([['A', 'B', '去 / 跑']])
+    const back = layoutDiagram(CAMPAIGN_DIAGRAM, 'zh-CN').edges.filter((e) => e.from === 'FirstReview' && e.to === 'Draft')
+    expect(back.map((e) => e.label)).toEqual(['退回 / 撤回'])
   })
 })
 
-describe('diagramGraph', () => {
+describe('diagramView', () => {
   const timeline = [
     { from_state: null, to_state: 'Draft' },
     { from_state: 'Draft', to_state: 'FirstReview' },
     { from_state: 'FirstReview', to_state: 'SecondReview' },
     { from_state: 'SecondReview', to_state: 'Scheduled' },
   ]
-  const graph = diagramGraph(CAMPAIGN_DIAGRAM, { current: 'Scheduled', locale: 'zh-CN', taken: takenTransitions(timeline) })
+  const view = diagramView(CAMPAIGN_DIAGRAM, { current: 'Scheduled', locale: 'zh-CN', taken: takenTransitions(timeline) })
 
   it('lights the current state alone, filled with its colour', () => {
-    const lit = graph.nodes.filter((n) => n.current)
-    expect(lit.map((n) => n.name)).toEqual(['Scheduled'])
-    expect(lit[0]?.itemStyle.color).toBe(stateStyle('Scheduled').color)
-    expect(lit[0]?.label.color).toBe('#ffffff')
-    for (const n of graph.nodes.filter((x) => !x.current)) expect(n.itemStyle.color).toMatch(/^rgba\(/)
+    const lit = view.nodes.filter((n) => n.current)
+    expect(lit.map((n) => n.id)).toEqual(['Scheduled'])
+    expect(lit[0]?.fill).toBe(stateStyle('Scheduled').color)
+    expect(lit[0]?.textColor).toBe('#ffffff')
+    for (const n of view.nodes.filter((x) => !x.current)) expect(n.fill).toMatch(/^rgba\(/)
   })
 
   it('fades the states the process has not been through', () => {
-    const opacity = Object.fromEntries(graph.nodes.map((n) => [n.name, n.itemStyle.opacity]))
+    const opacity = Object.fromEntries(view.nodes.map((n) => [n.id, n.opacity]))
     expect(opacity.Draft).toBe(1)
     expect(opacity.SecondReview).toBe(1)
     expect(opacity.Running).toBeLessThan(1)
     expect(opacity.Rejected).toBeLessThan(1)
   })
 
-  it('places nodes on the grid and labels them in the UI language', () => {
-    const running = graph.nodes.find((n) => n.name === 'Running')
-    expect(running?.value).toEqual([4, 0])
-    expect(graph.nodes.find((n) => n.name === 'Rejected')?.value).toEqual([3, 1])
-    expect(ROW_GAP).toBeGreaterThan(60)
-    expect(running?.label.formatter).toBe('进行中')
-    const en = diagramGraph(CAMPAIGN_DIAGRAM, { current: 'Draft', locale: 'en' })
-    expect(en.nodes.find((n) => n.name === 'FirstReview')?.label.formatter).toBe('First review')
-    expect(en.columns).toBe(8)
-    expect(en.rows).toBe(2)
-  })
-
-  it('draws one link per pair of states, with the events joined, and no self-loops', () => {
-    const back = graph.links.filter((l) => l.source === 'FirstReview' && l.target === 'Draft')
-    expect(back).toHaveLength(1)
-    expect(back[0]?.label.formatter).toBe('退回 / 撤回')
-    expect(graph.links.some((l) => l.source === l.target)).toBe(false)
-  })
-
   it('draws the transitions taken dark and thick, the others light', () => {
-    const taken = graph.links.filter((l) => l.taken).map((l) => `${l.source}→${l.target}`)
+    const taken = view.edges.filter((e) => e.taken).map((e) => `${e.from}→${e.to}`)
     expect(taken.sort()).toEqual(['Draft→FirstReview', 'FirstReview→SecondReview', 'SecondReview→Scheduled'])
-    const other = graph.links.find((l) => l.source === 'Running' && l.target === 'Paused')
-    expect(other?.lineStyle.width).toBe(1)
+    expect(view.edges.find((e) => e.from === 'Running' && e.to === 'Paused')?.width).toBeLessThan(2)
   })
 
-  it('bends the links that go back or jump over a state, not the ones between neighbours', () => {
-    const curve = (from: string, to: string) => graph.links.find((l) => l.source === from && l.target === to)?.lineStyle.curveness
-    expect(curve('Scheduled', 'Running')).toBe(0)
-    expect(curve('Ended', 'Evaluated')).toBe(0)
-    expect(curve('Paused', 'Running')).not.toBe(0)
-    expect(curve('FirstReview', 'Scheduled')).not.toBe(0)
-    // Running ⇄ Paused both ways: the two arcs bend to opposite sides of the line between them.
-    expect(curve('Running', 'Paused')).not.toBe(0)
+  it('labels states in the UI language', () => {
+    const en = diagramView(CAMPAIGN_DIAGRAM, { current: 'Draft', locale: 'en' })
+    expect(en.nodes.find((n) => n.id === 'FirstReview')?.label).toBe('First review')
+    expect(view.nodes.find((n) => n.id === 'Running')?.label).toBe('进行中')
   })
 })
 
-describe('diagramOption', () => {
-  it('is one graph series without layout or roaming', () => {
-    const option = diagramOption(CAMPAIGN_DIAGRAM, { current: 'Draft', locale: 'zh-CN' })
-    expect(option.series).toHaveLength(1)
-    expect(option.series[0]).toMatchObject({ type: 'graph', coordinateSystem: 'cartesian2d', roam: false })
-    expect(option.xAxis).toMatchObject({ min: 0, max: 7, show: false })
-    expect(option.yAxis).toMatchObject({ min: 0, max: 1, inverse: true })
-    expect(option.series[0]?.data).toHaveLength(10)
-    expect(option.series[0]?.data.every((n) => !('current' in n))).toBe(true)
+describe('edgePath', () => {
+  it('runs through the points with the corners rounded', () => {
+    expect(edgePath([])).toBe('')
+    expect(edgePath([{ x: 0, y: 0 }, { x: 10, y: 0 }])).toBe('M0,0 L10,0')
+    expect(edgePath([{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }])).toBe('M0,0 Q10,0 10,5 L10,10')
   })
 
   it('turns a hex colour into rgba', () => {

@@ -1,5 +1,5 @@
 // The process kinds come from the server (GET /api/v1/process-kinds): the call, the store that loads them
-// once, and 流程监控 and 代办任务 naming types and states and offering their filters from the answer, against
+// once, and 流程监控 and 待办任务 naming types and states and offering their filters from the answer, against
 // a fake server that answers like the real one.
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
@@ -248,7 +248,7 @@ describe('流程监控 with the kinds from the server', () => {
   })
 })
 
-describe('代办任务 with the kinds from the server', () => {
+describe('待办任务 with the kinds from the server', () => {
   it("offers the server's kinds as types and names each row's type and state", async () => {
     serve()
     setLocale('en')

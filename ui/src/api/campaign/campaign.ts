@@ -1,6 +1,7 @@
-// 营销活动 (MKT-3): the campaign list and its form, the customer list upload (the CSV file as the raw
-// body), and the process actions: 提交审批, 撤回 / 暂停 / 恢复 / 取消 / 终止 (one endpoint), 变更 (a change
+// 营销活动 (MKT-3): the campaign list and its form, the customer list upload (the CSV or .xlsx file's
+// bytes as the raw body), and the process actions: 提交审批, 撤回 / 暂停 / 恢复 / 取消 / 终止 (one endpoint), 变更 (a change
 // request that opens a one-level approval). Each action answers the process status as it is now.
+import { customerFileType } from '@/utils/campaign-form'
 import { client, unwrap } from '../client'
 import type {
   CampaignActionRequest,
@@ -32,14 +33,15 @@ export function updateCampaign(id: string, body: CampaignInput): Promise<Campaig
 }
 
 /** Replaces the customer list with the file's numbers (its text as the body, `text/csv`); answers the report. */
-export async function uploadCustomers(id: string, file: Blob): Promise<CustomerReport> {
-  const text = await file.text()
+/** Sends the file's bytes as they are (the server tells a GBK file from a UTF-8 one, and reads `.xlsx`). */
+export async function uploadCustomers(id: string, file: File): Promise<CustomerReport> {
+  const bytes = await file.arrayBuffer()
   return unwrap(
     client.POST('/api/v1/campaigns/{id}/customers', {
       params: { path: { id } },
-      body: text,
-      bodySerializer: (body: string) => body,
-      headers: { 'Content-Type': 'text/csv' },
+      body: bytes as unknown as string,
+      bodySerializer: (body: unknown) => body as ArrayBuffer,
+      headers: { 'Content-Type': customerFileType(file) },
     }),
   )
 }

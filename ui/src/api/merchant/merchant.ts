@@ -1,7 +1,8 @@
-// 商户信息 (BEN-8, the first part): merchants with their store codes, and adding a merchant with its stores
-// (the onboarding process with its review comes later).
+// 商户信息 (BEN-8, the first part): merchants with their stores, adding a merchant with its stores, and
+// changing them afterwards: a merchant's name and status, its stores added, renamed, disabled or enabled
+// (the onboarding process with its review comes later). Every change is audited by the server.
 import { client, unwrap } from '../client'
-import type { CreateMerchantRequest, MerchantRow } from '../types'
+import type { CreateMerchantRequest, MerchantEditRequest, MerchantRow, NewStoreRequest } from '../types'
 
 export function listMerchants(): Promise<MerchantRow[]> {
   return unwrap(client.GET('/api/v1/benefits/merchants'))
@@ -10,4 +11,19 @@ export function listMerchants(): Promise<MerchantRow[]> {
 /** 201; 409 QY-BEN-1009 when the code is taken. */
 export async function createMerchant(body: CreateMerchantRequest): Promise<string> {
   return (await unwrap(client.POST('/api/v1/benefits/merchants', { body }))).id
+}
+
+/** 204; 404 QY-BEN-1021 when there is no such merchant. */
+export async function updateMerchant(code: string, body: MerchantEditRequest): Promise<void> {
+  await unwrap(client.PUT('/api/v1/benefits/merchants/{code}', { params: { path: { code } }, body }))
+}
+
+/** 201; 409 QY-BEN-1020 when the merchant has a store of that code. */
+export async function addStore(code: string, body: NewStoreRequest): Promise<void> {
+  await unwrap(client.POST('/api/v1/benefits/merchants/{code}/stores', { params: { path: { code } }, body }))
+}
+
+/** 204; 404 QY-BEN-1022 when the merchant has no such store. */
+export async function updateStore(code: string, store: string, body: MerchantEditRequest): Promise<void> {
+  await unwrap(client.PUT('/api/v1/benefits/merchants/{code}/stores/{store}', { params: { path: { code, store } }, body }))
 }

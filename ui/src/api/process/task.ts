@@ -1,4 +1,4 @@
-// 代办任务 (WF-7): the inbox by tab (todo: open tasks I may act on, done: tasks I decided, mine: tasks of
+// 待办任务 (WF-7): the inbox by tab (todo: open tasks I may act on, done: tasks I decided, mine: tasks of
 // processes I started), the counts for the menu badge and the home page, a decision (同意 / 驳回 / 退回,
 // a comment required for the last two), and a transfer to one of the task's candidates.
 import { client, unwrap } from '../client'
