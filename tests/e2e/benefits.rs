@@ -1710,3 +1710,50 @@ async fn a_merchant_and_its_stores_are_changed_after_creation_audited_and_permis
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(merchant_of(&app, "M001").await["status"], "active");
 }
+
+/// A bank's millions of coupons are not counted on every page: past 10,000 the list says only
+/// "more than that", newest first as ever; a narrower search counts exactly again.
+#[tokio::test]
+async fn the_coupon_list_counts_up_to_ten_thousand_and_says_when_there_are_more() {
+    let app = spawn_app().await;
+    app.login("planner", DEMO_PASSWORD).await.unwrap();
+    let before: Value = app.get_json("/api/v1/benefits/coupons").await.unwrap();
+    let demo = before["total"].as_i64().unwrap();
+    assert_eq!(before["total_capped"], false);
+    // 10,000 more, straight into the table (the claim path is not what is measured here)
+    sqlx::query(
+        "INSERT INTO coupons (code, template_id, customer_no, client_id, status, claimed_at, valid_from, valid_to)
+         SELECT 'ZZ' || lpad(n::text, 14, '0'), (SELECT id FROM coupon_templates ORDER BY code LIMIT 1),
+                'C' || lpad(n::text, 9, '0'), (SELECT id FROM api_clients ORDER BY code LIMIT 1),
+                'unused', now() + make_interval(secs => n), now(), now() + interval '30 days'
+           FROM generate_series(1, 10000) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let page: Value = app
+        .get_json("/api/v1/benefits/coupons?page_size=5")
+        .await
+        .unwrap();
+    assert_eq!(
+        (page["total"].as_i64(), &page["total_capped"]),
+        (Some(10_000), &json!(true))
+    );
+    let newest: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customer_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(newest.len(), 5);
+    assert!(
+        newest[0].ends_with("0000"),
+        "the newest first (masked): {newest:?}"
+    );
+    let used: Value = app
+        .get_json("/api/v1/benefits/coupons?status=used")
+        .await
+        .unwrap();
+    assert_eq!(used["total_capped"], false);
+    assert!(used["total"].as_i64().unwrap() < demo.max(1) + 1);
+}

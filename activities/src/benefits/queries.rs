@@ -252,6 +252,10 @@ pub struct CouponFilter<'a> {
 }
 
 /// 发放明细: coupons handed out, newest first; the codes of those redeemable at `now` masked.
+/// How far a coupon list counts its matches: a total above it is "more than" it.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// A page of coupons and their count, up to [`COUNT_CAP`] + 1.
 pub async fn coupons(
     pool: &PgPool,
     filter: &CouponFilter<'_>,
@@ -283,18 +287,22 @@ pub async fn coupons(
     )
     .fetch_all(pool)
     .await?;
+    // counted up to one past the cap: a bank's ten million coupons are not counted on every page
     let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
-            WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
-              AND ($3::text IS NULL OR c.campaign_id IN (SELECT id FROM campaigns
-                                                          WHERE code ILIKE $3 OR name ILIKE $3
-                                                             OR id::text = $5))
-              AND ($4::text IS NULL OR c.status = $4)"#,
+        r#"SELECT count(*) AS "n!" FROM (
+             SELECT 1 FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+              WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR c.customer_no = $2)
+                AND ($3::text IS NULL OR c.campaign_id IN (SELECT id FROM campaigns
+                                                            WHERE code ILIKE $3 OR name ILIKE $3
+                                                               OR id::text = $5))
+                AND ($4::text IS NULL OR c.status = $4)
+              LIMIT $6) AS counted"#,
         filter.template_code,
         filter.customer_no,
         pattern,
         filter.status,
         campaign,
+        COUNT_CAP + 1,
     )
     .fetch_one(pool)
     .await?;

@@ -588,7 +588,9 @@ impl CouponQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CouponPage {
     pub items: Vec<queries::CouponRow>,
+    /// The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
     pub total: i64,
+    pub total_capped: bool,
 }
 
 /// 发放明细查询: coupons handed out, customers masked, and the codes of coupons that can still be
@@ -606,7 +608,11 @@ pub async fn coupons(
     let filter = query.filter()?;
     let (items, total) =
         queries::coupons(&state.pool, &filter, state.clock.now(), limit, offset).await?;
-    Ok(Json(CouponPage { items, total }))
+    Ok(Json(CouponPage {
+        items,
+        total: total.min(queries::COUNT_CAP),
+        total_capped: total > queries::COUNT_CAP,
+    }))
 }
 
 /// One coupon's code in full.

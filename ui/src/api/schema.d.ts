@@ -1876,8 +1876,12 @@ export interface components {
         };
         CouponPage: {
             items: components["schemas"]["CouponRow"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
+             */
             total: number;
+            total_capped: boolean;
         };
         CouponRow: {
             /** @description The campaign's business number (`HD…`) and name, what staff know it by. */
