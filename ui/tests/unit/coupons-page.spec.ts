@@ -62,7 +62,7 @@ const rowOf = (w: Awaited<ReturnType<typeof mountPage>>, n: number) => w.findAll
 beforeEach(() => {
   setLocale('zh-CN')
   document.body.innerHTML = ''
-  vi.mocked(listCoupons).mockReset().mockResolvedValue({ items: rows, total: 2 })
+  vi.mocked(listCoupons).mockReset().mockResolvedValue({ items: rows, total: 2, total_capped: false })
   vi.mocked(listTemplates).mockReset().mockResolvedValue({ items: [], total: 0 })
   vi.mocked(couponCode).mockReset()
   vi.mocked(showError).mockReset()
