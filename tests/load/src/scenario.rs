@@ -19,6 +19,9 @@ pub enum Scenario {
     CampaignProcess,
     /// Channel delivery (MKT-8) over REST and the ESB, against `/healthz` on the same server.
     ChannelDelivery,
+    /// Points earned through the ESB (`points.earn`) from one org's funding account, against
+    /// pgbench running the ledger's earn transaction.
+    PointsEarn,
 }
 
 impl Scenario {
@@ -28,7 +31,8 @@ impl Scenario {
             Scenario::ClaimSpread
             | Scenario::ClaimHot
             | Scenario::CampaignProcess
-            | Scenario::ChannelDelivery => 0,
+            | Scenario::ChannelDelivery
+            | Scenario::PointsEarn => 0,
             Scenario::Redeem => 100,
             Scenario::Mixed => mixed.min(100),
         }

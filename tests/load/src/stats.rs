@@ -34,6 +34,8 @@ pub enum Op {
     DeliveryRest,
     /// Channel delivery through the ESB gateway.
     DeliveryEsb,
+    /// `points.earn` through the ESB gateway.
+    PointsEarn,
 }
 
 impl fmt::Display for Op {
@@ -52,6 +54,7 @@ impl fmt::Display for Op {
             Op::Health => "healthz",
             Op::DeliveryRest => "delivery (REST)",
             Op::DeliveryEsb => "delivery (ESB)",
+            Op::PointsEarn => "points.earn",
         })
     }
 }
