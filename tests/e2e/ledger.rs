@@ -144,8 +144,11 @@ struct World {
     org: Uuid,
     customers: Vec<CustomerNo>,
     case: String,
-    sent: Vec<(String, Vec<u8>, Vec<Spec>, Vec<NewAccount>, ledger::Outcome)>,
+    sent: Vec<Sent>,
 }
+
+/// A request as sent: key, body, transfers, accounts, and its first answer.
+type Sent = (String, Vec<u8>, Vec<Spec>, Vec<NewAccount>, ledger::Outcome);
 
 impl World {
     fn account(&self, who: Who) -> NewAccount {
