@@ -38,7 +38,7 @@ impl Pace {
     pub async fn next(&self, start: Instant, deadline: Instant) -> Option<Instant> {
         match self {
             Pace::Closed => {
-                let now = Instant::now();
+                let now = now();
                 (now < deadline).then_some(now)
             }
             Pace::Open { per_second, issued } => {
@@ -64,9 +64,14 @@ impl Pace {
     }
 }
 
+/// Now, on tokio's clock (the same as the system's, except in tests that pause it).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// Microseconds from `due` to now: the latency the caller saw.
 pub fn since(due: Instant) -> u64 {
-    due.elapsed().as_micros() as u64
+    now().saturating_duration_since(due).as_micros() as u64
 }
 
 #[cfg(test)]
@@ -76,7 +81,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_open_loop_sends_at_the_rate_however_many_connections_ask() {
         let pace = Pace::new(Some(100));
-        let start = Instant::now();
+        let start = now();
         let deadline = start + Duration::from_secs(1);
         let mut tasks = Vec::new();
         for _ in 0..7 {
@@ -105,7 +110,7 @@ mod tests {
     async fn a_stall_counts_in_the_latency_of_every_request_it_held_up() {
         // one connection, 10/s, every answer takes 300 ms: requests fall behind their due times
         let pace = Pace::new(Some(10));
-        let start = Instant::now();
+        let start = now();
         let deadline = start + Duration::from_secs(1);
         let mut latencies = Vec::new();
         while let Some(due) = pace.next(start, deadline).await {
@@ -121,7 +126,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_closed_loop_runs_until_the_deadline() {
         let pace = Pace::new(None);
-        let start = Instant::now();
+        let start = now();
         let deadline = start + Duration::from_millis(100);
         let mut n = 0;
         while pace.next(start, deadline).await.is_some() {
