@@ -44,29 +44,26 @@ pub async fn check(pool: &PgPool) -> Result<(Checked, Vec<Violation>), sqlx::Err
     .fetch_one(&mut *tx)
     .await?;
 
-    // each transfer balances, on its own accounts and in its unit
+    // each transfer balances, on its own accounts and in its unit: a transfer has at most one
+    // posting a side (the key), so plain joins say it — no grouping, hash joins at any size
     for t in sqlx::query!(
         r#"SELECT t.id::text AS "id!", t.kind, t.amount,
-                  coalesce(sum(p.amount) FILTER (WHERE p.side = 'debit'), 0)::bigint AS "debits!",
-                  coalesce(sum(p.amount) FILTER (WHERE p.side = 'credit'), 0)::bigint AS "credits!",
-                  count(p.transfer_id) AS "postings!",
-                  coalesce(bool_and(p.account_id = CASE p.side WHEN 'debit' THEN t.debit_account_id
-                                                   ELSE t.credit_account_id END
-                                    AND p.pending = (t.kind = 'pending')), true) AS "own!",
-                  (SELECT d.unit = t.unit AND c.unit = t.unit FROM ledger_accounts d, ledger_accounts c
-                    WHERE d.id = t.debit_account_id AND c.id = t.credit_account_id) AS units
-             FROM ledger_transfers t LEFT JOIN ledger_postings p ON p.transfer_id = t.id
-            GROUP BY t.id
-           HAVING NOT (CASE WHEN t.kind IN ('single', 'pending', 'post')
-                            THEN count(p.transfer_id) = 2
-                                 AND coalesce(sum(p.amount) FILTER (WHERE p.side = 'debit'), 0) = t.amount
-                                 AND coalesce(sum(p.amount) FILTER (WHERE p.side = 'credit'), 0) = t.amount
-                            ELSE count(p.transfer_id) = 0 END)
-               OR NOT coalesce(bool_and(p.account_id = CASE p.side WHEN 'debit' THEN t.debit_account_id
-                                                       ELSE t.credit_account_id END
-                                        AND p.pending = (t.kind = 'pending')), true)
-               OR NOT coalesce((SELECT d.unit = t.unit AND c.unit = t.unit FROM ledger_accounts d, ledger_accounts c
-                                 WHERE d.id = t.debit_account_id AND c.id = t.credit_account_id), false)"#
+                  coalesce(pd.amount, 0) AS "debits!", coalesce(pc.amount, 0) AS "credits!",
+                  ((pd.transfer_id IS NOT NULL)::int + (pc.transfer_id IS NOT NULL)::int) AS "postings!",
+                  (coalesce(pd.account_id = t.debit_account_id AND pd.pending = (t.kind = 'pending'), true)
+                   AND coalesce(pc.account_id = t.credit_account_id AND pc.pending = (t.kind = 'pending'), true)) AS "own!",
+                  (da.unit = t.unit AND ca.unit = t.unit) AS units
+             FROM ledger_transfers t
+             LEFT JOIN ledger_accounts da ON da.id = t.debit_account_id
+             LEFT JOIN ledger_accounts ca ON ca.id = t.credit_account_id
+             LEFT JOIN ledger_postings pd ON pd.transfer_id = t.id AND pd.side = 'debit'
+             LEFT JOIN ledger_postings pc ON pc.transfer_id = t.id AND pc.side = 'credit'
+            WHERE NOT (CASE WHEN t.kind IN ('single', 'pending', 'post')
+                            THEN coalesce(pd.amount = t.amount AND pc.amount = t.amount, false)
+                            ELSE pd.transfer_id IS NULL AND pc.transfer_id IS NULL END)
+               OR NOT coalesce(pd.account_id = t.debit_account_id AND pd.pending = (t.kind = 'pending'), true)
+               OR NOT coalesce(pc.account_id = t.credit_account_id AND pc.pending = (t.kind = 'pending'), true)
+               OR NOT coalesce(da.unit = t.unit AND ca.unit = t.unit, false)"#
     )
     .fetch_all(&mut *tx)
     .await?
