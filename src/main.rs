@@ -64,6 +64,10 @@ enum AuditCommand {
     /// increases − claims − withdrawals = remaining, claims = coupons = ledger rows, no coupon
     /// redeemed twice. Prints each violation; exits non-zero if there is any.
     Stock,
+    /// Prove the ledger: every transfer balances, every account's kept balance equals the sum of
+    /// its postings, the open holds equal the pending transfers, nothing below zero where it may
+    /// not be, debits equal credits in total. Prints each violation; exits non-zero if there is any.
+    Ledger,
 }
 
 fn main() -> ExitCode {
@@ -184,6 +188,32 @@ async fn run(cli: Cli) -> Result<(), StackError> {
                 Err(StackError(format!(
                     "stock does not balance: {} violation(s) in {templates} templates",
                     violations.len()
+                )))
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Ledger,
+            ..
+        } => {
+            let pool = quanyi::connect(&config()?)?;
+            let (checked, violations) = quanyi_activities::ledger::audit::check(&pool)
+                .await
+                .map_err(|e| StackError(format!("cannot read the ledger: {e}")))?;
+            for violation in &violations {
+                println!("{violation}");
+            }
+            if violations.is_empty() {
+                println!(
+                    "ledger balances: {} accounts, {} transfers, no violation",
+                    checked.accounts, checked.transfers
+                );
+                Ok(())
+            } else {
+                Err(StackError(format!(
+                    "the ledger does not balance: {} violation(s) in {} accounts and {} transfers",
+                    violations.len(),
+                    checked.accounts,
+                    checked.transfers
                 )))
             }
         }

@@ -159,6 +159,10 @@ const ROLES: &[RoleSeed] = &[
             "campaign:campaign:operate",
             "campaign:delivery:view",
             "task:task:view",
+            "points:account:view",
+            "points:transfer:earn",
+            "points:transfer:spend",
+            "points:transfer:reverse",
         ],
     ),
     (
@@ -203,6 +207,7 @@ const ROLES: &[RoleSeed] = &[
             "process:policy:view",
             "system:notification:view",
             "esb:outbound:view",
+            "points:account:view",
         ],
     ),
     (

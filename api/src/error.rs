@@ -377,6 +377,40 @@ catalogue! {
     PrivilegedActingUser = "QY-ESB-0008", UNPROCESSABLE_ENTITY,
         "代理用户不能持有需要动态验证码或具有管理、审计职责的角色",
         "The acting user may not hold a role that requires a second factor or carries an administration or audit duty";
+    LedgerKeyReused = "QY-LED-0001", CONFLICT,
+        "请求编号已用于另一笔不同的交易", "The request id was used for a different transaction";
+    InsufficientPoints = "QY-LED-0002", CONFLICT,
+        "可用余额不足", "Not enough available balance";
+    UnknownLedgerAccount = "QY-LED-0003", UNPROCESSABLE_ENTITY,
+        "账户不存在", "No such account";
+    LedgerUnitMismatch = "QY-LED-0004", UNPROCESSABLE_ENTITY,
+        "两个账户的计量单位不同", "The two accounts count different units";
+    UnknownHold = "QY-LED-0005", NOT_FOUND,
+        "冻结记录不存在", "No such hold";
+    HoldResolved = "QY-LED-0006", CONFLICT,
+        "该冻结已扣减、解冻或过期", "The hold was captured, voided or expired already";
+    HoldExpired = "QY-LED-0007", CONFLICT,
+        "该冻结已超时，不能再扣减", "The hold timed out and can no longer be captured";
+    ExceedsHold = "QY-LED-0008", UNPROCESSABLE_ENTITY,
+        "扣减数超过冻结数", "More than the hold reserved";
+    InvalidPoints = "QY-LED-0009", UNPROCESSABLE_ENTITY,
+        "数额须为 1 至 10^12 之间的整数", "An amount is a whole number from 1 to 10^12";
+    SameLedgerAccount = "QY-LED-0010", UNPROCESSABLE_ENTITY,
+        "借方和贷方不能是同一账户", "Debit and credit must be different accounts";
+    UnknownLedgerTransfer = "QY-LED-0011", NOT_FOUND,
+        "交易不存在", "No such transaction";
+    NotReversible = "QY-LED-0012", CONFLICT,
+        "只有已入账的发放或扣减可以冲正", "Only a posted earning or capture can be reversed";
+    AlreadyReversed = "QY-LED-0013", CONFLICT,
+        "该交易已冲正", "The transaction was reversed already";
+    InvalidRequestId = "QY-LED-0014", UNPROCESSABLE_ENTITY,
+        "请求编号须为 1–64 位字母、数字或 _.:-", "A request id is 1–64 letters, digits or _.:-";
+    InvalidHoldTimeout = "QY-LED-0015", UNPROCESSABLE_ENTITY,
+        "冻结时长须为 1 秒至 30 天", "A hold lasts from 1 second to 30 days";
+    UnknownFundingOrg = "QY-LED-0016", UNPROCESSABLE_ENTITY,
+        "出资机构不存在或不在您的数据范围内", "No such funding org in your data scope";
+    InvalidMemo = "QY-LED-0017", UNPROCESSABLE_ENTITY,
+        "备注最长 200 个字符", "A memo is at most 200 characters";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
@@ -644,6 +678,7 @@ mod tests {
         ("CAMP", "Campaigns · 营销活动"),
         ("PROC", "Processes and approvals · 流程与审批"),
         ("ESB", "ESB administration · 接口服务管理"),
+        ("LED", "The ledger and points · 账务与积分"),
     ];
 
     /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.

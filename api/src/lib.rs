@@ -13,6 +13,7 @@ pub mod identity;
 pub mod metrics;
 pub mod nonces;
 pub mod openapi;
+pub mod points;
 pub mod process;
 pub mod request_id;
 pub mod settings;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaign_routes())
         .merge(esb_routes())
         .merge(process_routes())
+        .merge(points_routes())
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
@@ -348,6 +350,21 @@ fn process_routes() -> Router<AppState> {
         )
 }
 
+/// 积分: earnings, holds and their capture or void, reversals, balances and histories.
+fn points_routes() -> Router<AppState> {
+    Router::new()
+        .route("/points/earnings", post(points::earn))
+        .route("/points/holds", post(points::hold))
+        .route("/points/holds/{id}/capture", post(points::capture))
+        .route("/points/holds/{id}/void", post(points::void))
+        .route("/points/transfers/{id}/reversal", post(points::reverse))
+        .route("/points/accounts/{customer_no}", get(points::balance))
+        .route(
+            "/points/accounts/{customer_no}/history",
+            get(points::history),
+        )
+}
+
 /// The signed channel API: claims, redemptions and reversals, and what a channel shows.
 fn channel_routes() -> Router<AppState> {
     Router::new()
@@ -375,6 +392,7 @@ pub async fn serve(
         state.pool.clone(),
         std::time::Duration::from_millis(250),
     ));
+    let holds = tokio::spawn(points::sweep_holds(state.clone()));
     let last = state.clone();
     // The peer address is the client's IP for throttling and the login log.
     let served = axum::serve(
@@ -387,6 +405,7 @@ pub async fn serve(
     nonces.abort();
     showings.abort();
     sealer.abort();
+    holds.abort();
     // what was counted since the last write; what was audited since the last seal
     last.showings.flush(&last.pool).await;
     if let Err(e) = quanyi_activities::audit::seal(&last.pool, true).await {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, with the answers that the
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
-use crate::{benefits, campaign, channel, error, esb, health, identity, process, system};
+use crate::{benefits, campaign, channel, error, esb, health, identity, points, process, system};
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
@@ -116,7 +116,14 @@ use utoipa::{Modify, OpenApi};
         system::logs::audit_actions,
         system::logs::export_audit_log,
         system::logs::batch_log,
-        system::logs::export_batch_log
+        system::logs::export_batch_log,
+        points::earn,
+        points::hold,
+        points::capture,
+        points::void,
+        points::reverse,
+        points::balance,
+        points::history
     ),
     components(schemas(
         error::ErrorBody,
@@ -131,6 +138,7 @@ use utoipa::{Modify, OpenApi};
         (name = "channel", description = "The signed API for channels and merchant systems (docs/channel-api.md)"),
         (name = "campaigns", description = "Campaigns and their durable process campaign-<id> (docs/processes/campaign.md)"),
         (name = "processes", description = "The inbox, the process monitor and the approval policies"),
+        (name = "points", description = "积分: earnings, holds, captures, voids and reversals on the ledger (docs/ledger.md)"),
         (name = "esb", description = "接口服务管理: ESB consumers, the service catalogue and the message log (the gateway itself: docs/esb.md)"),
     )
 )]

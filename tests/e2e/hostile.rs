@@ -59,6 +59,10 @@ const MAY_CHANGE: &[(&str, &str)] = &[
     ),
     ("captchas", "a sign-in spends its captcha"),
     (
+        "ledger_requests",
+        "a ledger request id keeps its first answer, a ledger refusal too (docs/ledger.md)",
+    ),
+    (
         "api_nonces",
         "the gateway spends a nonce before it reads the envelope; signed reads spend theirs",
     ),
@@ -920,6 +924,8 @@ async fn bank(app: &TestApp) -> Bank {
                 "process.query",
                 "process.result.deliver",
                 "channel.campaigns.query",
+                "points.earn",
+                "points.hold",
             ]
             .map(str::to_owned)
             .to_vec(),
@@ -1029,6 +1035,10 @@ async fn bank(app: &TestApp) -> Bank {
         (("/api/v1/system/roles/", "id"), monitor_role.to_string()),
         (("/api/v1/system/users/", "id"), monitor.to_string()),
         (("/api/v1/system/users/", "role"), "monitor".into()),
+        (
+            ("/api/v1/points/accounts/", "customer_no"),
+            "C10000001".into(),
+        ),
         (("/api/channel/v1/redemptions/", "id"), redemption),
         (
             ("/api/channel/v1/channels/", "code"),
@@ -1049,6 +1059,9 @@ async fn bank(app: &TestApp) -> Bank {
         "password": DEMO_PASSWORD, "current_password": DEMO_PASSWORD,
         "new_password": "Hostile@2026-new", "username": "hostile_user",
         "result_type": "evaluation", "summary": "网格评估",
+        // a hold taken stays open through the run: the sweeper's expiry would be a write no
+        // request of the batch made
+        "timeout_seconds": 2_592_000,
     });
     Bank {
         hints: hints.as_object().unwrap().clone(),
@@ -1436,6 +1449,21 @@ async fn esb_gateway(bank: &Bank, run: &mut Run) {
         (
             "channel.campaigns.query",
             json!({"channel_code": "mobile_banking", "customer_no": "C10000001"}),
+        ),
+        (
+            "points.earn",
+            // an org outside the acting planner's scope: every field is read and checked, then
+            // the earning is refused (a fair empty memo would otherwise give points)
+            json!({"customer_no": "C10000001", "org_id": bank.org["SB0201"], "points": 100,
+                   "memo": "刷卡"}),
+        ),
+        (
+            "points.hold",
+            // taken, or refused when the customer lacks the points (a refusal is the serial
+            // number's answer, kept in esb_exchanges and ledger_requests); a hold taken stays
+            // open through the run, so the sweeper writes nothing meanwhile
+            json!({"customer_no": "C10000001", "points": 100, "timeout_seconds": 2_592_000,
+                   "memo": "订单"}),
         ),
     ];
     for (service, body) in services {

@@ -13,6 +13,7 @@ mod health;
 mod histories;
 mod hostile;
 mod kernel;
+mod ledger;
 mod logs;
 mod notifications;
 mod openapi;

@@ -647,6 +647,41 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/approval-policies/{process_type}/{variant}",
         Some("process:policy:update"),
     ),
+    (
+        "post",
+        "/api/v1/points/earnings",
+        Some("points:transfer:earn"),
+    ),
+    (
+        "post",
+        "/api/v1/points/holds",
+        Some("points:transfer:spend"),
+    ),
+    (
+        "post",
+        "/api/v1/points/holds/{id}/capture",
+        Some("points:transfer:spend"),
+    ),
+    (
+        "post",
+        "/api/v1/points/holds/{id}/void",
+        Some("points:transfer:spend"),
+    ),
+    (
+        "post",
+        "/api/v1/points/transfers/{id}/reversal",
+        Some("points:transfer:reverse"),
+    ),
+    (
+        "get",
+        "/api/v1/points/accounts/{customer_no}",
+        Some("points:account:view"),
+    ),
+    (
+        "get",
+        "/api/v1/points/accounts/{customer_no}/history",
+        Some("points:account:view"),
+    ),
 ];
 
 #[tokio::test]
@@ -691,6 +726,7 @@ async fn every_route_needs_a_session_and_its_permission() {
         "process:policy:view",
         "system:notification:view",
         "esb:outbound:view",
+        "points:account:view",
     ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {
@@ -706,6 +742,7 @@ async fn every_route_needs_a_session_and_its_permission() {
             .replace("{workflow_id}", "campaign-x")
             .replace("{process_type}", "campaign")
             .replace("{variant}", "*")
+            .replace("{customer_no}", "C10000001")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let send = |b: &Browser| {

@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::campaign::{self, CampaignRequest};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::parsed;
+use crate::points;
 use crate::process as door;
 use quanyi_activities::audit::Entry;
 use quanyi_activities::campaign as store;
@@ -34,6 +35,13 @@ pub const PLAN_SUBMIT: &str = "campaign.plan.submit";
 pub const PROCESS_QUERY: &str = "process.query";
 pub const RESULT_DELIVER: &str = "process.result.deliver";
 pub const CHANNEL_CAMPAIGNS: &str = "channel.campaigns.query";
+pub const POINTS_EARN: &str = "points.earn";
+pub const POINTS_HOLD: &str = "points.hold";
+pub const POINTS_CAPTURE: &str = "points.capture";
+pub const POINTS_VOID: &str = "points.void";
+pub const POINTS_REVERSE: &str = "points.reverse";
+pub const POINTS_BALANCE: &str = "points.balance";
+pub const POINTS_HISTORY: &str = "points.history";
 
 pub const CATALOGUE: &[Service] = &[
     Service {
@@ -59,6 +67,48 @@ pub const CATALOGUE: &[Service] = &[
         name_zh: "渠道投放查询（渠道 + 客户号）",
         name_en: "Channel delivery: a customer's campaigns on a channel",
         permission: "campaign:delivery:view",
+    },
+    Service {
+        code: POINTS_EARN,
+        name_zh: "积分发放（客户号 + 出资机构）",
+        name_en: "Give a customer points from an org's funding account",
+        permission: "points:transfer:earn",
+    },
+    Service {
+        code: POINTS_HOLD,
+        name_zh: "积分冻结（消费前预留）",
+        name_en: "Hold a customer's points for a spend",
+        permission: "points:transfer:spend",
+    },
+    Service {
+        code: POINTS_CAPTURE,
+        name_zh: "积分扣减（冻结转扣减）",
+        name_en: "Capture a hold (spend the points)",
+        permission: "points:transfer:spend",
+    },
+    Service {
+        code: POINTS_VOID,
+        name_zh: "积分解冻",
+        name_en: "Void a hold (give the points back)",
+        permission: "points:transfer:spend",
+    },
+    Service {
+        code: POINTS_REVERSE,
+        name_zh: "积分冲正（发放或扣减）",
+        name_en: "Reverse an earning or a capture",
+        permission: "points:transfer:reverse",
+    },
+    Service {
+        code: POINTS_BALANCE,
+        name_zh: "积分余额查询",
+        name_en: "A customer's points balance",
+        permission: "points:account:view",
+    },
+    Service {
+        code: POINTS_HISTORY,
+        name_zh: "积分流水查询",
+        name_en: "A customer's points history",
+        permission: "points:account:view",
     },
 ];
 
@@ -94,6 +144,10 @@ pub async fn run(
         PROCESS_QUERY => query_process(state, &user, &body).await,
         RESULT_DELIVER => deliver_result(state, caller, &user, &body).await,
         CHANNEL_CAMPAIGNS => channel_campaigns(state, &body).await,
+        POINTS_EARN | POINTS_HOLD | POINTS_CAPTURE | POINTS_VOID | POINTS_REVERSE
+        | POINTS_BALANCE | POINTS_HISTORY => {
+            points_service(state, service.code, caller, &user, &body).await
+        }
         _ => Err(RetCode::UnknownService.into()),
     }
 }
@@ -375,4 +429,115 @@ async fn channel_campaigns(state: &AppState, body: &Value) -> Result<Value, Refu
     )?;
     let answer = campaign::delivery::deliver(state, &request.channel_code, &customer, true).await?;
     Ok(serde_json::to_value(answer).expect("an answer serializes"))
+}
+
+/// `points.capture`: a hold to capture, all of it or `points` of it.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct PointsCaptureBody {
+    /// The hold's `transfer_id` as `points.hold` answered it.
+    pub hold_id: Uuid,
+    #[validate(range(min = 1, max = 1_000_000_000_000_i64, code = "QY-LED-0009"))]
+    pub points: Option<i64>,
+    #[serde(default)]
+    #[validate(length(max = 200, code = "QY-LED-0017"))]
+    pub memo: String,
+}
+
+/// `points.void` (`hold_id`) and `points.reverse` (`transfer_id`).
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct PointsResolveBody {
+    /// `points.void`: the hold's `transfer_id`.
+    pub hold_id: Option<Uuid>,
+    /// `points.reverse`: the earning's or capture's `transfer_id`.
+    pub transfer_id: Option<Uuid>,
+    #[serde(default)]
+    #[validate(length(max = 200, code = "QY-LED-0017"))]
+    pub memo: String,
+}
+
+/// `points.balance` and `points.history`.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct PointsCustomerBody {
+    #[validate(custom(function = "customer_no", code = "QY-CAMP-0010"))]
+    pub customer_no: String,
+    /// `points.history`: the page, from 1 (default 1).
+    #[validate(range(min = 1, max = 10000, code = "QY-REQ-0011"))]
+    pub page: Option<i64>,
+    /// `points.history`: rows a page, 1–100 (default 20).
+    #[validate(range(min = 1, max = 100, code = "QY-REQ-0011"))]
+    pub page_size: Option<i64>,
+}
+
+/// The points services: the staff API's operations, keyed by the consumer's serial number (a
+/// retry after a provider failure finds its first answer in the ledger).
+async fn points_service(
+    state: &AppState,
+    code: &str,
+    caller: &Caller,
+    user: &User,
+    body: &Value,
+) -> Result<Value, Refusal> {
+    let on_ledger = points::Caller {
+        key: format!("esb:{}:{}", caller.consumer_code, caller.seq_no),
+        actor: format!("{}@esb:{}", user.username, caller.consumer_code),
+        audit: None,
+    };
+    let answer = match code {
+        POINTS_EARN => {
+            let request: points::EarnBody = body_of(body)?;
+            serde_json::to_value(points::earn_for(state, user, &on_ledger, &request).await?)
+        }
+        POINTS_HOLD => {
+            let request: points::HoldBody = body_of(body)?;
+            serde_json::to_value(points::hold_for(state, &on_ledger, &request).await?)
+        }
+        POINTS_CAPTURE => {
+            let request: PointsCaptureBody = body_of(body)?;
+            let capture = points::CaptureBody {
+                points: request.points,
+                memo: request.memo,
+            };
+            serde_json::to_value(
+                points::capture_for(state, &on_ledger, request.hold_id, &capture).await?,
+            )
+        }
+        POINTS_VOID => {
+            let request: PointsResolveBody = body_of(body)?;
+            let hold = request.hold_id.ok_or_else(|| missing("hold_id"))?;
+            let memo = points::MemoBody { memo: request.memo };
+            serde_json::to_value(points::void_for(state, &on_ledger, hold, &memo).await?)
+        }
+        POINTS_REVERSE => {
+            let request: PointsResolveBody = body_of(body)?;
+            let transfer = request.transfer_id.ok_or_else(|| missing("transfer_id"))?;
+            let memo = points::MemoBody { memo: request.memo };
+            serde_json::to_value(points::reverse_for(state, &on_ledger, transfer, &memo).await?)
+        }
+        POINTS_BALANCE | POINTS_HISTORY => {
+            let request: PointsCustomerBody = body_of(body)?;
+            let customer: CustomerNo = parsed(
+                "customer_no",
+                request.customer_no.as_str(),
+                ErrorCode::InvalidCustomerNo,
+            )?;
+            if code == POINTS_BALANCE {
+                serde_json::to_value(points::balance_of(state, &customer).await?)
+            } else {
+                let size = request.page_size.unwrap_or(20);
+                let offset = (request.page.unwrap_or(1) - 1) * size;
+                serde_json::to_value(points::history_of(state, &customer, size, offset).await?)
+            }
+        }
+        _ => return Err(RetCode::UnknownService.into()),
+    };
+    Ok(answer.expect("an answer serializes"))
+}
+
+/// A field the service needs is absent.
+fn missing(field: &str) -> Refusal {
+    ApiError::fields(vec![FieldError {
+        field: field.into(),
+        code: ErrorCode::InvalidBody,
+    }])
+    .into()
 }

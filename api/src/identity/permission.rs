@@ -92,6 +92,11 @@ permissions! {
     EsbLogView = "esb:log:view", "查看 ESB 报文日志", "View the ESB message log";
     /// 外呼日志: every outbound call to the SMS platform, the WeChat robot and the ESB.
     EsbOutboundView = "esb:outbound:view", "查看外呼日志", "View the outbound call log";
+    PointsView = "points:account:view", "查看积分余额和流水", "View points balances and history";
+    PointsEarn = "points:transfer:earn", "发放积分", "Give points";
+    /// 冻结、扣减和解冻: a hold on a customer's points, its capture or its void.
+    PointsSpend = "points:transfer:spend", "冻结、扣减和解冻积分", "Hold, capture and void points";
+    PointsReverse = "points:transfer:reverse", "冲正积分交易", "Reverse points transactions";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -128,6 +133,9 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("esb:consumer", "接入系统", "ESB consumers"),
     ("esb:log", "报文日志", "ESB message log"),
     ("esb:outbound", "外呼日志", "Outbound call log"),
+    ("points", "积分", "Points"),
+    ("points:account", "积分账户", "Points accounts"),
+    ("points:transfer", "积分交易", "Points transactions"),
 ];
 
 pub fn is_known(name: &str) -> bool {

@@ -25,8 +25,17 @@ pub fn find_binary(explicit: Option<&Path>) -> Option<PathBuf> {
 
 /// Runs the audit with its output passed through; `Ok(true)` when it found stock conserved.
 pub async fn stock(binary: &Path, database_url: &SecretString) -> anyhow::Result<bool> {
+    run(binary, "stock", database_url).await
+}
+
+/// `quanyi audit ledger`; `Ok(true)` when it found the ledger balanced.
+pub async fn ledger(binary: &Path, database_url: &SecretString) -> anyhow::Result<bool> {
+    run(binary, "ledger", database_url).await
+}
+
+async fn run(binary: &Path, what: &str, database_url: &SecretString) -> anyhow::Result<bool> {
     let status = tokio::process::Command::new(binary)
-        .args(["audit", "stock"])
+        .args(["audit", what])
         .env("QUANYI_DATABASE__URL", database_url.expose_secret())
         .status()
         .await

@@ -42,6 +42,8 @@ pub struct Options {
     pub prefix: String,
     /// The staff user the ESB consumer acts as (needs `campaign:delivery:view`).
     pub acting_user: String,
+    /// Closed loop, or a constant arrival rate per phase.
+    pub pace: crate::pace::Pace,
 }
 
 fn customer(n: i64) -> String {
@@ -238,10 +240,16 @@ impl Way {
     }
 }
 
-async fn ask(target: Target, way: Way, connections: usize, duration: Duration) -> Phase {
+async fn ask(
+    target: Target,
+    way: Way,
+    connections: usize,
+    duration: Duration,
+    pace: crate::pace::Pace,
+) -> Phase {
     let prefix: u64 = rand::rng().random();
     phase(connections, duration, move |task, start| {
-        let (target, way) = (target.clone(), way.clone());
+        let (target, way, pace) = (target.clone(), way.clone(), pace.clone());
         async move {
             let mut conn = Conn::new(target);
             let mut tally = Tally::default();
@@ -255,13 +263,13 @@ async fn ask(target: Target, way: Way, connections: usize, duration: Duration) -
                 return tally;
             }
             let mut k = 0u64;
-            while Instant::now() < deadline {
+            let began = deadline - duration;
+            while let Some(due) = pace.next(began, deadline).await {
                 let n = rand::rng().random_range(0..DRAWN_FROM);
                 let serial = format!("{:x}{task:04x}{k:08x}", prefix & 0xffff_ffff);
                 k += 1;
-                let began = Instant::now();
                 let answer = conn.send(way.request(n, &serial)).await;
-                let micros = began.elapsed().as_micros() as u64;
+                let micros = crate::pace::since(due);
                 let outcome = match answer {
                     Ok(a) => way.check(n, a.status, &a.body),
                     Err(error) => Outcome::Transport {
@@ -350,7 +358,19 @@ pub async fn run(options: &Options, db: &PgPool, key: &DataKey) -> anyhow::Resul
         ("esb", esb),
     ] {
         let op = way.op();
-        let result = ask(target.clone(), way, options.connections, options.duration).await;
+        // each phase has its own schedule, from its own start
+        let pace = crate::pace::Pace::new(match &options.pace {
+            crate::pace::Pace::Open { per_second, .. } => Some(*per_second as u32),
+            crate::pace::Pace::Closed => None,
+        });
+        let result = ask(
+            target.clone(),
+            way,
+            options.connections,
+            options.duration,
+            pace,
+        )
+        .await;
         let (rate, ok) = report(name, op, &result);
         passed &= ok;
         rates.push(rate);

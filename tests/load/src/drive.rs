@@ -98,11 +98,11 @@ async fn claim(
     request_id: &str,
     keep: Option<&CouponPool>,
     tally: &mut Tally,
+    due: Instant,
 ) {
     let body = plan.claim_body(request_id, &mut rand::rng());
-    let started = Instant::now();
     let result = conn.post(&plan.channel, CLAIM_PATH, body).await;
-    let micros = started.elapsed().as_micros() as u64;
+    let micros = crate::pace::since(due);
     let outcome = classify(Op::Claim, &result);
     back_off(&result).await;
     if let (Ok(answer), Some(pool)) = (&result, keep)
@@ -114,11 +114,17 @@ async fn claim(
     tally.record(outcome, micros);
 }
 
-async fn redeem(plan: &Plan, conn: &mut Conn, request_id: &str, coupon: &str, tally: &mut Tally) {
+async fn redeem(
+    plan: &Plan,
+    conn: &mut Conn,
+    request_id: &str,
+    coupon: &str,
+    tally: &mut Tally,
+    due: Instant,
+) {
     let body = plan.redeem_body(request_id, coupon);
-    let started = Instant::now();
     let result = conn.post(&plan.merchant, REDEEM_PATH, body).await;
-    let micros = started.elapsed().as_micros() as u64;
+    let micros = crate::pace::since(due);
     tally.record(classify(Op::Redeem, &result), micros);
     back_off(&result).await;
 }
@@ -174,7 +180,15 @@ pub async fn fill_pool(
                     break;
                 }
                 let request_id = format!("{}setup-{task}-{k}", plan.prefix);
-                claim(&plan, &mut conn, &request_id, Some(&pool), &mut tally).await;
+                claim(
+                    &plan,
+                    &mut conn,
+                    &request_id,
+                    Some(&pool),
+                    &mut tally,
+                    Instant::now(),
+                )
+                .await;
             }
             tally.reconnects = conn.reconnects();
             tally
@@ -191,12 +205,13 @@ pub async fn fill_pool(
     }
 }
 
-/// The measured phase.
+/// The measured phase, closed loop or at a constant rate (`pace`).
 pub async fn run(
     plan: Arc<Plan>,
     pool: Arc<CouponPool>,
     connections: usize,
     duration: Duration,
+    pace: crate::pace::Pace,
 ) -> PhaseResult {
     let barrier = Arc::new(Barrier::new(connections + 1));
     let connect_failures = Arc::new(AtomicU64::new(0));
@@ -205,12 +220,13 @@ pub async fn run(
     let keep_claims = plan.scenario == Scenario::Mixed;
     let mut tasks = Vec::with_capacity(connections);
     for task in 0..connections {
-        let (plan, pool, barrier, failures, clock) = (
+        let (plan, pool, barrier, failures, clock, pace) = (
             plan.clone(),
             pool.clone(),
             barrier.clone(),
             connect_failures.clone(),
             clock.clone(),
+            pace.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::new(plan.target.clone());
@@ -224,13 +240,13 @@ pub async fn run(
             // Offsetting each connection's sequence spreads the redemptions in time.
             let mut k = task as u64;
             let mut seq = 0u64;
-            while Instant::now() < deadline {
+            while let Some(due) = pace.next(start, deadline).await {
                 let request_id = format!("{}{task}-{seq}", plan.prefix);
                 seq += 1;
                 match scenario::op_at(k, percent) {
                     Op::Redeem => match pool.pop() {
                         Some(coupon) => {
-                            redeem(&plan, &mut conn, &request_id, &coupon, &mut tally).await
+                            redeem(&plan, &mut conn, &request_id, &coupon, &mut tally, due).await
                         }
                         None if plan.scenario == Scenario::Redeem => {
                             let _ = pool.exhausted_after_ms.compare_exchange(
@@ -242,12 +258,14 @@ pub async fn run(
                             break;
                         }
                         // mixed: nothing to redeem yet; claim instead
-                        None => claim(&plan, &mut conn, &request_id, Some(&pool), &mut tally).await,
+                        None => {
+                            claim(&plan, &mut conn, &request_id, Some(&pool), &mut tally, due).await
+                        }
                     },
                     // op_at answers Claim or Redeem
                     _ => {
                         let keep = keep_claims.then_some(pool.as_ref());
-                        claim(&plan, &mut conn, &request_id, keep, &mut tally).await;
+                        claim(&plan, &mut conn, &request_id, keep, &mut tally, due).await;
                     }
                 }
                 k += 1;
@@ -274,6 +292,7 @@ mod tests {
     //! The driver against a stand-in for the channel API that checks every signature and nonce,
     //! sells a small stock and lets each coupon be redeemed once.
     use super::*;
+    use crate::pace::Pace;
     use axum::extract::State;
     use axum::http::{HeaderMap, StatusCode};
     use std::collections::HashSet;
@@ -408,7 +427,14 @@ mod tests {
     async fn a_hot_template_sells_exactly_its_stock_and_the_rest_is_sold_out() {
         let (target, fake) = serve(300).await;
         let plan = plan(target, Scenario::ClaimHot);
-        let result = run(plan, Arc::default(), 20, Duration::from_millis(500)).await;
+        let result = run(
+            plan,
+            Arc::default(),
+            20,
+            Duration::from_millis(500),
+            Pace::Closed,
+        )
+        .await;
         let t = &result.tally;
         assert_eq!(t.count(crate::stats::Class::Error), 0, "{:?}", t.outcomes);
         assert_eq!(t.successes(Op::Claim), 300);
@@ -426,7 +452,14 @@ mod tests {
         let setup = fill_pool(plan.clone(), pool.clone(), 8, 200).await;
         assert_eq!(setup.tally.successes(Op::Claim), 200);
         assert_eq!(pool.len(), 200);
-        let result = run(plan, pool.clone(), 10, Duration::from_secs(10)).await;
+        let result = run(
+            plan,
+            pool.clone(),
+            10,
+            Duration::from_secs(10),
+            Pace::Closed,
+        )
+        .await;
         assert_eq!(result.tally.successes(Op::Redeem), 200);
         assert_eq!(result.tally.requests(), 200, "{:?}", result.tally.outcomes);
         assert!(pool.exhausted_after_ms.load(Ordering::Relaxed) > 0);
@@ -440,7 +473,7 @@ mod tests {
         let plan = plan(target, Scenario::Mixed);
         let pool = Arc::new(CouponPool::default());
         fill_pool(plan.clone(), pool.clone(), 4, 50).await;
-        let result = run(plan, pool, 10, Duration::from_millis(500)).await;
+        let result = run(plan, pool, 10, Duration::from_millis(500), Pace::Closed).await;
         let t = &result.tally;
         assert_eq!(t.count(crate::stats::Class::Error), 0, "{:?}", t.outcomes);
         let redeemed = t.successes(Op::Redeem) as f64;

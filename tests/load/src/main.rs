@@ -45,7 +45,9 @@ mod delivery;
 mod drive;
 mod empty;
 mod http;
+mod pace;
 mod pgbench;
+mod points;
 mod rush;
 mod scenario;
 mod seed;
@@ -78,6 +80,12 @@ struct Cli {
     /// [default: 100; 20 for campaign-process].
     #[arg(long)]
     connections: Option<usize>,
+    /// Open loop: send this many requests a second in all, whatever the answers take (as wrk2
+    /// does): request k is due k/N s after the start, and its latency counts from then, so a
+    /// stall is not hidden. Without it, each connection sends its next request when the last is
+    /// answered (closed loop). For claim-*, redeem, mixed, channel-delivery and points-earn.
+    #[arg(long)]
+    rate: Option<u32>,
     /// How long the measured phase runs (`30s`, `2m`).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     duration: Duration,
@@ -130,7 +138,9 @@ struct Cli {
     /// Skip `quanyi audit stock`.
     #[arg(long)]
     no_audit: bool,
-    /// The staff user channel-delivery's ESB consumer acts as (it needs `campaign:delivery:view`).
+    /// The staff user the ESB consumer of channel-delivery (it needs `campaign:delivery:view`) or
+    /// points-earn (`points:transfer:earn`; the earnings come from its org's funding account)
+    /// acts as.
     #[arg(long, default_value = "planner")]
     acting_user: String,
     /// staff-rush: sessions that arrive over `--ramp`, one user each.
@@ -256,6 +266,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .connect(url.expose_secret())
         .await
         .context("cannot connect to PostgreSQL")?;
+    if cli.scenario == Scenario::PointsEarn {
+        let passed = run_points(&cli, connections, prefix, &db, &key, &url).await?;
+        println!("{}", if passed { "PASS" } else { "FAIL" });
+        return Ok(passed);
+    }
     if cli.scenario == Scenario::ChannelDelivery {
         let options = delivery::Options {
             base_url: cli.base_url.clone(),
@@ -263,6 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             duration: cli.duration,
             prefix,
             acting_user: cli.acting_user.clone(),
+            pace: pace::Pace::new(cli.rate),
         };
         let passed = delivery::run(&options, &db, &key).await?;
         println!("{}", if passed { "PASS" } else { "FAIL" });
@@ -329,7 +345,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         claimed_in_setup = setup.tally.successes(Op::Claim);
     }
 
-    let result = drive::run(plan.clone(), pool.clone(), connections, cli.duration).await;
+    let result = drive::run(
+        plan.clone(),
+        pool.clone(),
+        connections,
+        cli.duration,
+        pace::Pace::new(cli.rate),
+    )
+    .await;
     passed &= report(&cli, &result, &pool);
     passed &= check_claims(&cli, &result.tally);
     passed &= check_recorded(&db, &seeded, claimed_in_setup, &result.tally).await?;
@@ -374,6 +397,109 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     Ok(passed)
 }
 
+/// `points-earn`: seed, drive, check the ledger, pgbench the earn transaction, audit the ledger.
+async fn run_points(
+    cli: &Cli,
+    connections: usize,
+    prefix: String,
+    db: &sqlx::PgPool,
+    key: &quanyi_activities::crypto::DataKey,
+    url: &SecretString,
+) -> anyhow::Result<bool> {
+    let options = points::Options {
+        base_url: cli.base_url.clone(),
+        connections,
+        duration: cli.duration,
+        prefix: prefix.clone(),
+        acting_user: cli.acting_user.clone(),
+        customers: cli.customers,
+        pace: pace::Pace::new(cli.rate),
+    };
+    let seeded = Arc::new(points::seed(&options, db, key).await?);
+    println!(
+        "quanyi-load PointsEarn: prefix {prefix}, {connections} connections, {:?}, {}{}; consumer {} acting as {}",
+        cli.duration,
+        cli.base_url,
+        cli.rate
+            .map(|r| format!(", open loop at {r}/s"))
+            .unwrap_or_default(),
+        seeded.consumer,
+        cli.acting_user
+    );
+    let (phase, given) = points::drive(&options, seeded.clone()).await?;
+    let result = drive::PhaseResult {
+        tally: phase.tally,
+        elapsed: phase.elapsed,
+        connect_failures: 0,
+    };
+    let mut passed = report(cli, &result, &drive::CouponPool::default());
+    let accepted = result.tally.successes(Op::PointsEarn) as i64;
+    let (transfers, points) = points::recorded(db, &seeded).await?;
+    let matches = transfers == accepted && points == given;
+    println!(
+        "database    {transfers} earnings of {points} points for {accepted} accepted of {given} points: {}",
+        if matches { "match" } else { "MISMATCH" }
+    );
+    passed &= matches;
+    if !cli.pgbench_duration.is_zero() {
+        let script = points::earn_script(&prefix, seeded.org, cli.customers);
+        let clients = connections.min(pgbench::client_cap(db).await?);
+        let dir = tempfile::tempdir()?;
+        match pgbench::run(url, &script, clients, cli.pgbench_duration, dir.path()).await {
+            Ok(bench) => {
+                let api = result.tally.answered() as f64 / result.elapsed.as_secs_f64();
+                println!();
+                println!(
+                    "pgbench     {:.1} tps ({} clients{}, {:?}, {} transactions, {} failed; the ledger's earn transaction)",
+                    bench.tps,
+                    bench.clients,
+                    if clients < connections {
+                        ", capped by max_connections"
+                    } else {
+                        ""
+                    },
+                    bench.duration,
+                    bench.transactions,
+                    bench.failed
+                );
+                println!(
+                    "ratio       API {api:.1} req/s / pgbench {:.1} tps = {:.2}{}",
+                    bench.tps,
+                    api / bench.tps,
+                    if cli.rate.is_some() {
+                        " (the API at a set rate: compare the closed loop)"
+                    } else {
+                        ""
+                    }
+                );
+                passed &= bench.failed == 0;
+            }
+            Err(e) => {
+                println!("pgbench     FAILED: {e:#}");
+                passed = false;
+            }
+        }
+    }
+    if !cli.no_audit {
+        match audit::find_binary(cli.quanyi_bin.as_deref()) {
+            Some(binary) => {
+                println!("audit: {} audit ledger", binary.display());
+                if !audit::ledger(&binary, url).await? {
+                    println!("audit: VIOLATION (see above)");
+                    passed = false;
+                }
+            }
+            None => {
+                println!(
+                    "audit: no quanyi binary (build it, or pass --quanyi-bin / --no-audit): FAILED"
+                );
+                passed = false;
+            }
+        }
+    }
+    Ok(passed)
+}
+
 /// Prints the measured phase; false when any request ended in an error.
 fn report(cli: &Cli, result: &drive::PhaseResult, pool: &drive::CouponPool) -> bool {
     let tally = &result.tally;
@@ -390,6 +516,13 @@ fn report(cli: &Cli, result: &drive::PhaseResult, pool: &drive::CouponPool) -> b
             String::new()
         }
     );
+    if let Some(rate) = cli.rate {
+        println!(
+            "open loop   --rate {rate}/s: {} due, {} sent; latency from each request's due time",
+            pace::Pace::new(Some(rate)).due(cli.duration).unwrap_or(0),
+            tally.requests()
+        );
+    }
     println!("latency     {}", summarize(&tally.overall()));
     for (op, h) in &tally.latency {
         if tally.latency.len() > 1 {

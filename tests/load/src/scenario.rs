@@ -22,6 +22,9 @@ pub enum Scenario {
     /// The 8:30 rush (NFR-2): staff sign in at a fixed arrival rate and work, against the
     /// argon2 bound of the machine.
     StaffRush,
+    /// Points earned through the ESB (`points.earn`) from one org's funding account, against
+    /// pgbench running the ledger's earn transaction.
+    PointsEarn,
 }
 
 impl Scenario {
@@ -32,7 +35,8 @@ impl Scenario {
             | Scenario::ClaimHot
             | Scenario::CampaignProcess
             | Scenario::ChannelDelivery
-            | Scenario::StaffRush => 0,
+            | Scenario::StaffRush
+            | Scenario::PointsEarn => 0,
             Scenario::Redeem => 100,
             Scenario::Mixed => mixed.min(100),
         }

@@ -48,6 +48,8 @@ pub enum Op {
     StaffExport,
     /// staff-rush: a step-up that failed.
     StepUp,
+    /// `points.earn` through the ESB gateway.
+    PointsEarn,
 }
 
 impl fmt::Display for Op {
@@ -73,6 +75,7 @@ impl fmt::Display for Op {
             Op::StaffDetail => "detail",
             Op::StaffExport => "export",
             Op::StepUp => "step-up",
+            Op::PointsEarn => "points.earn",
         })
     }
 }
