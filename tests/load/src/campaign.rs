@@ -123,12 +123,7 @@ async fn sign_in(target: &Target, db: &sqlx::PgPool, username: &str) -> anyhow::
         .send(request("POST", "/api/v1/auth/login", None, Some(&body)))
         .await
         .map_err(|e| anyhow::anyhow!("sign-in: {e}"))?;
-    let cookie = answer
-        .headers
-        .get(hyper::header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned);
+    let cookie = answer.session_cookie();
     let view = json_of(answer).with_context(|| format!("{username} cannot sign in"))?;
     anyhow::ensure!(
         view["second_factor"] == "done" && view["must_change_password"] == false,

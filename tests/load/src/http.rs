@@ -46,6 +46,17 @@ pub struct Answer {
     pub body: Bytes,
 }
 
+impl Answer {
+    /// The session cookie the answer sets, as `name=value` for a `Cookie` header.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get(hyper::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+    }
+}
+
 pub struct Conn {
     target: Target,
     sender: Option<SendRequest<Full<Bytes>>>,

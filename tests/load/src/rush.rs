@@ -268,12 +268,7 @@ async fn sign_in(
     let micros = intended.elapsed().as_micros() as u64;
     match answer {
         Ok(answer) => {
-            let cookie = answer
-                .headers
-                .get(hyper::header::SET_COOKIE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .map(str::to_owned);
+            let cookie = answer.session_cookie();
             tally.record(outcome(Op::SignIn, answer.status, &answer.body), micros);
             if (200..300).contains(&answer.status) {
                 cookie
@@ -470,13 +465,9 @@ async fn export(conn: &mut Conn, cookie: &str, tally: &mut Tally) -> Option<Stri
         ))
         .await;
     let renewed = match reauth {
-        Ok(answer) if (200..300).contains(&answer.status) => answer
-            .headers
-            .get(hyper::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned)
-            .unwrap_or_else(|| cookie.to_owned()),
+        Ok(answer) if (200..300).contains(&answer.status) => {
+            answer.session_cookie().unwrap_or_else(|| cookie.to_owned())
+        }
         Ok(answer) => {
             tally.record(
                 outcome(Op::StepUp, answer.status, &answer.body),
