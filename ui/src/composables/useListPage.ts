@@ -19,6 +19,8 @@ export interface Paging {
 export interface PageAnswer<Row> {
   items: Row[]
   total: number
+  /** The server stopped counting at `total`: there are more matches than that. */
+  total_capped?: boolean
 }
 
 export interface ListPageOptions<Query extends object, Row> {
@@ -36,6 +38,7 @@ export function useListPage<Query extends object, Row>(options: ListPageOptions<
   const pageSize = ref(DEFAULT_PAGE_SIZE)
   const rows = ref([]) as Ref<Row[]>
   const total = ref(0)
+  const totalCapped = ref(false)
   const showSearch = ref(true)
 
   // The URL: read once (the filters as the last search), written after each load.
@@ -70,6 +73,7 @@ export function useListPage<Query extends object, Row>(options: ListPageOptions<
     }
     rows.value = answer.items
     total.value = answer.total
+    totalCapped.value = answer.total_capped ?? false
     keepInUrl()
   }
   const { loading, loadFailed, load } = useLoad(fetchPage)
@@ -95,7 +99,7 @@ export function useListPage<Query extends object, Row>(options: ListPageOptions<
     void load()
   }
 
-  return { query, page, pageSize, rows, total, loading, loadFailed, showSearch, load, search, resetSearch, onPageSize }
+  return { query, page, pageSize, rows, total, totalCapped, loading, loadFailed, showSearch, load, search, resetSearch, onPageSize }
 }
 
 function clone<T>(value: T): T {

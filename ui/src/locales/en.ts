@@ -263,6 +263,7 @@ const en: LocaleMessages = {
     expandAll: 'Expand all',
     collapseAll: 'Collapse all',
     total: '{n} in total',
+    totalCapped: 'More than {n}: narrow the search',
     empty: 'No data',
     noMatch: 'Nothing matches',
     loadFailed: 'Could not load the data',

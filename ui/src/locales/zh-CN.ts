@@ -263,6 +263,7 @@ const zhCN = {
     expandAll: '全部展开',
     collapseAll: '全部收起',
     total: '共 {n} 条',
+    totalCapped: '超过 {n} 条，请缩小查询条件',
     empty: '暂无数据',
     noMatch: '没有符合条件的记录',
     loadFailed: '数据加载失败',

@@ -108,4 +108,17 @@ describe('权益发放明细查询', () => {
     expect(showError).toHaveBeenCalledWith(refused)
     expect(rowOf(w, 0).get('[data-testid="coupon-code"]').text()).toBe('ABCD **** **** 6789')
   })
+
+  it('a count the server capped says "more than 10,000" instead of a total, and an exact one says its total', async () => {
+    vi.mocked(listCoupons).mockResolvedValue({ items: rows, total: 10000, total_capped: true })
+    const capped = await mountPage([PERMISSIONS.benefitCouponView])
+    expect(capped.get('[data-testid="list-total-capped"]').text()).toBe('超过 10,000 条，请缩小查询条件')
+    expect(capped.find('.el-pagination__total').exists()).toBe(false)
+    capped.unmount()
+
+    vi.mocked(listCoupons).mockResolvedValue({ items: rows, total: 2, total_capped: false })
+    const exact = await mountPage([PERMISSIONS.benefitCouponView])
+    expect(exact.find('[data-testid="list-total-capped"]').exists()).toBe(false)
+    expect(exact.get('.el-pagination__total').text()).toContain('2')
+  })
 })
