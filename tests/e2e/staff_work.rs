@@ -487,6 +487,128 @@ async fn the_done_tab_lists_tasks_by_closing_time_newest_first() {
     assert_eq!(closed, sorted);
 }
 
+/// A reviewer's inbox and the monitor on a bank's scale: past 10,000 matches a list and the badges
+/// say "more than that", each tab still pages newest first (已办 by 办结时间) without overlap, the
+/// overdue are all counted, and a search narrows to an exact count again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_and_the_monitor_count_up_to_ten_thousand_and_page_in_order() {
+    let app = spawn_app().await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let counts_before = page(&reviewer1, "/api/v1/tasks/counts").await;
+    assert_eq!(counts_before["capped"], false);
+    // 10,001 processes of 城东分行, each with an open 初审 task for its first reviewers and a
+    // 复核 task reviewer1 decided; the first 300 of the open ones overdue. Rows only: no
+    // workflow runs behind them (what is measured is the reading).
+    sqlx::query(
+        "WITH p AS (
+           INSERT INTO process_instances (workflow_id, process_type, business_key, business_no, title,
+                                          state, org_id, started_by, last_seq, started_at, updated_at)
+           SELECT 'campaign-cap-' || n, 'campaign', 'cap-' || n, 'HDCAP' || lpad(n::text, 10, '0'),
+                  '容量活动' || n, 'FirstReview', (SELECT id FROM orgs WHERE code = 'BR01'), 'planner', 2,
+                  now() - make_interval(mins => n), now() - make_interval(secs => n)
+             FROM generate_series(1, 10001) AS n
+           RETURNING workflow_id, started_at)
+         INSERT INTO tasks (workflow_id, step, level, candidate_roles, org_scope, submitted_by, due_at,
+                            status, outcome, decided_by, created_at, closed_at)
+         SELECT workflow_id, 'review', l.level, ARRAY['first_reviewer'],
+                (SELECT id FROM orgs WHERE code = 'BR01'), 'planner',
+                CASE WHEN l.level = 1 AND substr(workflow_id, 14)::int <= 300
+                     THEN now() - interval '1 day' ELSE now() + interval '2 days' END,
+                CASE l.level WHEN 1 THEN 'open' ELSE 'done' END,
+                CASE l.level WHEN 1 THEN NULL ELSE 'approve' END,
+                CASE l.level WHEN 1 THEN NULL ELSE 'reviewer1' END,
+                started_at,
+                CASE l.level WHEN 1 THEN NULL
+                     ELSE now() + interval '1 hour' - make_interval(secs => substr(workflow_id, 14)::int) END
+           FROM p, (VALUES (1::smallint), (2::smallint)) AS l (level)",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let counts = page(&reviewer1, "/api/v1/tasks/counts").await;
+    assert_eq!(
+        (&counts["todo"], &counts["done"], &counts["capped"]),
+        (&json!(10_000), &json!(10_000), &json!(true))
+    );
+    assert_eq!(
+        counts["overdue"].as_i64().unwrap(),
+        counts_before["overdue"].as_i64().unwrap() + 300,
+        "every overdue task counted, though the to-do are past the cap"
+    );
+
+    for tab in ["todo", "done"] {
+        let first = page(&reviewer1, &format!("/api/v1/tasks?tab={tab}&page_size=50")).await;
+        let second = page(
+            &reviewer1,
+            &format!("/api/v1/tasks?tab={tab}&page_size=50&page=2"),
+        )
+        .await;
+        assert_eq!(
+            (&first["total"], &first["total_capped"]),
+            (&json!(10_000), &json!(true)),
+            "{tab}"
+        );
+        let key = if tab == "done" {
+            "closed_at"
+        } else {
+            "created_at"
+        };
+        let times: Vec<String> = [&first, &second]
+            .iter()
+            .flat_map(|p| p["items"].as_array().unwrap().iter())
+            .map(|t| t[key].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(times.len(), 100, "{tab}");
+        let mut sorted = times.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(times, sorted, "{tab}: newest first across pages");
+        let ids: BTreeSet<&str> = [&first, &second]
+            .iter()
+            .flat_map(|p| p["items"].as_array().unwrap().iter())
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 100, "{tab}: no task on both pages");
+    }
+    let done = page(&reviewer1, "/api/v1/tasks?tab=done&page_size=3").await;
+    assert_eq!(
+        numbers(&done, "business_no"),
+        ["HDCAP0000000001", "HDCAP0000000002", "HDCAP0000000003"],
+        "the latest 办结时间 first"
+    );
+    // part of a number: HDCAP0000000040 … HDCAP0000000049
+    let found = page(&reviewer1, "/api/v1/tasks?tab=todo&search=HDCAP000000004").await;
+    assert_eq!(
+        (&found["total"], &found["total_capped"]),
+        (&json!(10), &json!(false))
+    );
+
+    let monitor = signed_in(&app, "monitor").await;
+    let all = page(&monitor, "/api/v1/processes?page_size=20").await;
+    assert_eq!(
+        (&all["total"], &all["total_capped"]),
+        (&json!(10_000), &json!(true))
+    );
+    let moved: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["updated_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = moved.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(moved, sorted, "most recently moved first");
+    let one = page(&monitor, "/api/v1/processes?business_key=HDCAP0000000042").await;
+    assert_eq!(
+        (
+            &one["total"],
+            &one["total_capped"],
+            numbers(&one, "business_no")
+        ),
+        (&json!(1), &json!(false), vec!["HDCAP0000000042".to_owned()])
+    );
+}
+
 /// Every string in the code that looks like an audit action (`area.entity.verb`), less those that
 /// are something else, each for its reason.
 const NOT_ACTIONS: &[(&str, &str)] = &[

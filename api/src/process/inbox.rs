@@ -8,10 +8,10 @@ use crate::extract::{Json, Paging, Path, Query, Valid};
 use crate::identity::auth::actor;
 use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
-use quanyi_activities::process::inbox::{self, Tab, TaskRow};
+use quanyi_activities::process::inbox::{self, Tab, TaskPage};
 use quanyi_workflows::approval::Decision;
 use quanyi_workflows::process::{Action, ActionRequest, ApprovalAction, NoOwn};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::net::SocketAddr;
 use uuid::Uuid;
 use validator::Validate;
@@ -26,16 +26,10 @@ pub struct TaskQuery {
     pub search: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TaskPage {
-    pub items: Vec<TaskRow>,
-    pub total: i64,
-}
-
 /// 待办任务: what I may act on (approvals, and my returned submissions to mend), what I closed
 /// (newest 办结时间 first), what I submitted.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "processes", params(TaskQuery, Paging),
-    responses((status = 200, body = TaskPage)))]
+    responses((status = 200, body = inbox::TaskPage)))]
 pub async fn tasks(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::TaskView>,
@@ -57,7 +51,7 @@ pub async fn tasks(
         return Err(ErrorCode::InvalidQuery.into());
     }
     let (viewer, _) = actor_of(&state, &user).await?;
-    let (items, total) = inbox::tasks(
+    let page = inbox::tasks(
         &state.pool,
         &viewer,
         tab,
@@ -68,7 +62,7 @@ pub async fn tasks(
         offset,
     )
     .await?;
-    Ok(Json(TaskPage { items, total }))
+    Ok(Json(page))
 }
 
 /// The inbox badge: open tasks, overdue among them, decided, submitted.

@@ -32,7 +32,9 @@ pub struct ProcessQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ProcessPage {
     pub items: Vec<ProcessRow>,
+    /// The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
     pub total: i64,
+    pub total_capped: bool,
 }
 
 /// 流程监控: every process in the caller's data scope.
@@ -62,16 +64,14 @@ pub async fn processes(
         search: query.business_key,
         workflow_id: None,
     };
-    let (items, total) = inbox::processes(
-        &state.pool,
-        &scope,
-        &filter,
-        state.clock.now(),
-        limit,
-        offset,
-    )
-    .await?;
-    Ok(Json(ProcessPage { items, total }))
+    let now = state.clock.now();
+    let items = inbox::processes(&state.pool, &scope, &filter, now, limit, offset).await?;
+    let total = inbox::count_processes(&state.pool, &scope, &filter, now).await?;
+    Ok(Json(ProcessPage {
+        items,
+        total: total.min(inbox::COUNT_CAP),
+        total_capped: total > inbox::COUNT_CAP,
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -180,8 +180,7 @@ pub async fn process_in_scope(
         workflow_id: Some(workflow_id.to_owned()),
         ..Default::default()
     };
-    let (mut rows, _) =
-        inbox::processes(&state.pool, &scope, &filter, state.clock.now(), 1, 0).await?;
+    let mut rows = inbox::processes(&state.pool, &scope, &filter, state.clock.now(), 1, 0).await?;
     rows.pop().ok_or_else(|| ErrorCode::UnknownProcess.into())
 }
 

@@ -2734,8 +2734,12 @@ export interface components {
         };
         ProcessPage: {
             items: components["schemas"]["ProcessRow"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
+             */
             total: number;
+            total_capped: boolean;
         };
         /** @description The process as the detail page shows it. */
         ProcessPart: {
@@ -3053,21 +3057,30 @@ export interface components {
             temporal_ui_url?: string | null;
             version: string;
         };
-        /** @description The badge numbers. */
+        /** @description The badge numbers, each counted up to 10,000 (`capped`: one of them is more than that). */
         TaskCounts: {
+            capped: boolean;
             /** Format: int64 */
             done: number;
             /** Format: int64 */
             mine: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Open tasks past their due time, among the to-do counted.
+             */
             overdue: number;
             /** Format: int64 */
             todo: number;
         };
+        /** @description One page of a tab and the count of its matches, up to 10,000. */
         TaskPage: {
             items: components["schemas"]["TaskRow"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
+             */
             total: number;
+            total_capped: boolean;
         };
         /** @description A task as the inbox shows it. */
         TaskRow: {
