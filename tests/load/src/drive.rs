@@ -14,6 +14,14 @@ use tokio::sync::Barrier;
 pub const CLAIM_PATH: &str = "/api/channel/v1/claims";
 pub const REDEEM_PATH: &str = "/api/channel/v1/redemptions";
 
+/// `--claims-file`: the coupon code of every claim answered 200.
+pub static CLAIMS: std::sync::OnceLock<crate::stats::Sink> = std::sync::OnceLock::new();
+
+/// With `--failover`: how long a claim answered with a failover answer is sent again before it
+/// counts as unanswered, and how long between two attempts.
+const FAILOVER_PATIENCE: Duration = Duration::from_secs(60);
+const FAILOVER_RETRY: Duration = Duration::from_millis(100);
+
 /// What every task shares.
 pub struct Plan {
     pub target: Target,
@@ -101,17 +109,36 @@ async fn claim(
     due: Instant,
 ) {
     let body = plan.claim_body(request_id, &mut rand::rng());
-    let result = conn.post(&plan.channel, CLAIM_PATH, body).await;
-    let micros = crate::pace::since(due);
-    let outcome = classify(Op::Claim, &result);
-    back_off(&result).await;
-    if let (Ok(answer), Some(pool)) = (&result, keep)
-        && (200..300).contains(&answer.status)
-        && let Ok(claimed) = serde_json::from_slice::<Claimed>(&answer.body)
-    {
-        pool.push(claimed.coupon_code);
+    let first = Instant::now();
+    loop {
+        let result = conn.post(&plan.channel, CLAIM_PATH, body.clone()).await;
+        let micros = crate::pace::since(due);
+        let outcome = classify(Op::Claim, &result);
+        // During a failover a channel sends the claim again with the same request id (and a
+        // fresh nonce): the API answers it with the first answer, or does it now if it never did.
+        if crate::stats::failovers_expected()
+            && outcome.is_unavailable()
+            && first.elapsed() < FAILOVER_PATIENCE
+        {
+            tally.record(outcome, micros);
+            tokio::time::sleep(FAILOVER_RETRY).await;
+            continue;
+        }
+        back_off(&result).await;
+        if let Ok(answer) = &result
+            && (200..300).contains(&answer.status)
+            && let Ok(claimed) = serde_json::from_slice::<Claimed>(&answer.body)
+        {
+            if let Some(sink) = CLAIMS.get() {
+                sink.line(format_args!("{}", claimed.coupon_code));
+            }
+            if let Some(pool) = keep {
+                pool.push(claimed.coupon_code);
+            }
+        }
+        tally.record(outcome, micros);
+        return;
     }
-    tally.record(outcome, micros);
 }
 
 async fn redeem(
