@@ -278,12 +278,7 @@ async fn drive(plan: &Plan, task: usize, start: Start) -> Tally {
 }
 
 /// The five calls of one process; the call it stopped at when one failed.
-async fn process(
-    plan: &Plan,
-    conn: &mut Conn,
-    name: &str,
-    tally: &mut Tally,
-) -> Result<(), Stop> {
+async fn process(plan: &Plan, conn: &mut Conn, name: &str, tally: &mut Tally) -> Result<(), Stop> {
     let start_at = chrono::Utc::now() + chrono::Duration::days(365);
     let draft = json!({
         "name": name, "type": "grant", "org_id": plan.org_id,

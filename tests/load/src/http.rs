@@ -20,7 +20,10 @@ pub struct Target {
     pub addr: SocketAddr,
     pub host: String,
     /// For `https://`: the connector and the name the certificate must carry (also the SNI).
-    tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
 }
 
 impl std::fmt::Debug for Target {
@@ -82,7 +85,9 @@ impl Target {
             let config = TRUSTED.get().ok_or_else(|| {
                 anyhow::anyhow!("an https:// URL needs --ca-cert (the certificate to trust)")
             })?;
-            let name = host.rsplit_once(':').map_or(host.as_str(), |(name, _)| name);
+            let name = host
+                .rsplit_once(':')
+                .map_or(host.as_str(), |(name, _)| name);
             let name = rustls::pki_types::ServerName::try_from(name.to_owned())
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             Some((tokio_rustls::TlsConnector::from(config.clone()), name))

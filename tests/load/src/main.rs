@@ -235,7 +235,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     if cli.failover {
         stats::expect_failovers();
     }
-    for (path, sink) in [(&cli.events, &stats::EVENTS), (&cli.claims_file, &drive::CLAIMS)] {
+    for (path, sink) in [
+        (&cli.events, &stats::EVENTS),
+        (&cli.claims_file, &drive::CLAIMS),
+    ] {
         if let Some(path) = path {
             let file = stats::Sink::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
@@ -243,8 +246,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
     }
     let passed = run_scenario(cli, connections).await;
-    for sink in [stats::EVENTS.get(), drive::CLAIMS.get()].into_iter().flatten() {
-        sink.flush().context("cannot write --events or --claims-file")?;
+    for sink in [stats::EVENTS.get(), drive::CLAIMS.get()]
+        .into_iter()
+        .flatten()
+    {
+        sink.flush()
+            .context("cannot write --events or --claims-file")?;
     }
     passed
 }
@@ -356,6 +363,7 @@ async fn run_scenario(cli: Cli, connections: usize) -> anyhow::Result<bool> {
         store_code: seeded.store_code.clone(),
         order_amount: 12800,
         prefix: prefix.clone(),
+        failover: cli.failover,
     });
     println!(
         "quanyi-load {:?}: prefix {prefix}, {} connections, {:?}, {}; seeded {} templates in {:.1} s",
@@ -615,10 +623,7 @@ pub(crate) fn print_outcomes(phase: &str, tally: &Tally) -> bool {
         if !listed.is_empty() {
             println!("{heading} ({phase})");
             for (op, error, n, outcome) in listed {
-                println!(
-                    "  {op:<7} {error:<40} {n:>9}  {}",
-                    label(outcome.class())
-                );
+                println!("  {op:<7} {error:<40} {n:>9}  {}", label(outcome.class()));
             }
         }
     }

@@ -425,4 +425,31 @@ mod tests {
         assert_eq!(tally.count(Class::Error), 1);
         assert_eq!(tally.count(Class::Success), 1);
     }
+
+    #[test]
+    fn what_a_failover_gives_is_no_answer_502_to_504_or_a_process_given_up_at_one() {
+        let answer = |status| Outcome::Answer {
+            op: Op::Claim,
+            status,
+            code: String::new(),
+        };
+        for status in [502, 503, 504] {
+            assert!(answer(status).is_unavailable(), "{status}");
+        }
+        for status in [200, 401, 409, 500, 501] {
+            assert!(!answer(status).is_unavailable(), "{status}");
+        }
+        let reset = Outcome::Transport {
+            op: Op::Claim,
+            error: "send: connection reset".into(),
+        };
+        assert!(reset.is_unavailable());
+        let given_up = |error: String| Outcome::Failed {
+            op: Op::Process,
+            error,
+        };
+        assert!(given_up(format!("{INTERRUPTED} 复核")).is_unavailable());
+        assert!(!given_up("stopped at 复核".into()).is_unavailable());
+        assert!(!Outcome::Done { op: Op::Process }.is_unavailable());
+    }
 }
