@@ -316,8 +316,8 @@ for line in open(f"{work}/failovers.txt"):
 rows = []
 for load in ("claims", "campaign", "delivery"):
     for line in open(f"{work}/ev-{load}.tsv"):
-        ms, op, cls, detail = line.rstrip("\n").split("\t", 3)
-        rows.append((int(ms), load, op, cls, detail))
+        ms, op, cls, detail, latency = line.rstrip("\n").split("\t")
+        rows.append((int(ms), load, op, cls, detail, None if latency == "-" else float(latency)))
 rows.sort()
 bad = [r for r in rows if r[3] == "error"]
 windows = collections.OrderedDict((f, []) for f in failovers)
@@ -357,6 +357,17 @@ per = collections.defaultdict(lambda: [0, 0])
 for r in rows:
     s = (r[0] - t0) // 1000
     per[s][0 if r[3] in ("ok", "business") else 1] += 1
+# how late the normal answers came between a failover and the next one
+print("the slowest normal answer after each failover (before the next), by load:")
+for i, (ms, what) in enumerate(failovers):
+    end = failovers[i + 1][0] if i + 1 < len(failovers) else float("inf")
+    slow = {}
+    for r in rows:
+        if ms <= r[0] < end and r[3] in ("ok", "business") and r[5] is not None:
+            if r[1] not in slow or r[5] > slow[r[1]][0]:
+                slow[r[1]] = (r[5], r[2])
+    cells = ", ".join(f"{load} {v[0] / 1000:.1f} s ({v[1]})" for load, v in sorted(slow.items()))
+    print(f"  {what:<45} {cells}")
 print("per second around each failover (answered normally/failover answers; all loads together):")
 for ms, what in failovers:
     f = (ms - t0) // 1000

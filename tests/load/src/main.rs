@@ -174,7 +174,7 @@ struct Cli {
     #[arg(long)]
     failover: bool,
     /// Write one line per request to this file: `<unix ms> <op> <ok|business|failover|error>
-    /// <status and code, or the transport error>`, tab-separated.
+    /// <status and code, or the transport error> <latency ms, or ->`, tab-separated.
     #[arg(long)]
     events: Option<PathBuf>,
     /// Write the coupon code of every claim answered 200 to this file, one a line.

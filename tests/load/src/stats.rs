@@ -150,10 +150,11 @@ impl Sink {
 }
 
 /// `--events FILE`: one line per request, `<unix ms>\t<op>\t<class>\t<status and code, or the
-/// transport error>`, for the scale-out test to find when errors happened.
+/// transport error>\t<latency in ms, or - when not timed>`, for the scale-out test to find when
+/// errors happened and how late answers came.
 pub static EVENTS: OnceLock<Sink> = OnceLock::new();
 
-fn log_event(outcome: &Outcome) {
+fn log_event(outcome: &Outcome, micros: Option<u64>) {
     let Some(sink) = EVENTS.get() else { return };
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -166,15 +167,13 @@ fn log_event(outcome: &Outcome) {
         Class::Error => "error",
     };
     let op = outcome.op();
-    match outcome {
-        Outcome::Answer { status, code, .. } => {
-            sink.line(format_args!("{ms}\t{op}\t{class}\t{status} {code}"))
-        }
-        Outcome::Done { .. } => sink.line(format_args!("{ms}\t{op}\t{class}\tdone")),
-        Outcome::Transport { error, .. } | Outcome::Failed { error, .. } => {
-            sink.line(format_args!("{ms}\t{op}\t{class}\t{error}"))
-        }
-    }
+    let latency = micros.map_or("-".to_owned(), |us| format!("{:.1}", us as f64 / 1000.0));
+    let detail = match outcome {
+        Outcome::Answer { status, code, .. } => format!("{status} {code}"),
+        Outcome::Done { .. } => "done".to_owned(),
+        Outcome::Transport { error, .. } | Outcome::Failed { error, .. } => error.clone(),
+    };
+    sink.line(format_args!("{ms}\t{op}\t{class}\t{detail}\t{latency}"));
 }
 
 /// The refusals that are correct answers, not failures, under our load.
@@ -233,7 +232,7 @@ pub struct Tally {
 
 impl Tally {
     pub fn record(&mut self, outcome: Outcome, micros: u64) {
-        log_event(&outcome);
+        log_event(&outcome, Some(micros));
         let op = outcome.op();
         self.latency
             .entry(op)
@@ -245,7 +244,7 @@ impl Tally {
     /// Counts an outcome without timing it (a process that stopped early, a failure noticed
     /// after the call it belongs to was timed).
     pub fn note(&mut self, outcome: Outcome) {
-        log_event(&outcome);
+        log_event(&outcome, None);
         *self.outcomes.entry(outcome).or_default() += 1;
     }
 
