@@ -39,7 +39,7 @@ work=$(mktemp -d /tmp/quanyi-scale-out.XXXXXX)
 chmod 755 "$work"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do [[ -n $p ]] && kill -TERM "$p" 2>/dev/null || true; done
   [[ -f $work/nginx/nginx.pid ]] && kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null
   [[ -f $work/pg/postmaster.pid ]] && as_pg pg_ctl -D "$work/pg" -m immediate stop >/dev/null 2>&1
   wait 2>/dev/null || true
@@ -111,6 +111,16 @@ for _ in $(seq 1 300); do
 done
 
 declare -A proc_pid
+# a process killed here is waited for and forgotten, so the cleanup never signals a reused id
+forget() {
+  wait "$1" 2>/dev/null || true
+  drop "$1"
+}
+drop() {
+  local kept=() p
+  for p in "${pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
+}
 start_api() { # n
   local port_var="api$1_port"
   QUANYI_API__LISTEN=127.0.0.1:${!port_var} "$bin" --log-format json api >>"$work/api-$1.log" 2>&1 &
@@ -200,16 +210,19 @@ say "load for ${duration} s through nginx: claims (open loop, 60/s), channel del
   --duration "${duration}s" --events "$work/ev-claims.tsv" --claims-file "$work/claims.txt" \
   >"$work/load-claims.out" 2>&1 &
 claims_pid=$!
+pids+=("$claims_pid")
 # each run names its rows after the second it started in: one second apart, so they never collide
 sleep 1.1
 "${loadgen[@]}" --scenario campaign-process --failover --connections 3 --duration "${duration}s" \
   --events "$work/ev-campaign.tsv" >"$work/load-campaign.out" 2>&1 &
 campaign_pid=$!
+pids+=("$campaign_pid")
 sleep 1.1
 # delivery's three phases (healthz, REST, ESB) one after another
 "${loadgen[@]}" --scenario channel-delivery --failover --rate 20 --connections 8 \
   --duration "$((duration / 3))s" --events "$work/ev-delivery.tsv" >"$work/load-delivery.out" 2>&1 &
 delivery_pid=$!
+pids+=("$delivery_pid")
 # the claims load's first line comes when its data is seeded and its connections open
 for _ in $(seq 1 600); do grep -q "^quanyi-load ClaimSpread" "$work/load-claims.out" && break; sleep 0.1; done
 t0=$(now_ms)
@@ -224,9 +237,11 @@ at() { # seconds after t0
 at 12
 mark "kill -9 api-1"
 kill -9 "${proc_pid[api-1]}"
+forget "${proc_pid[api-1]}"
 at 27
 mark "kill -9 worker-1"
 kill -9 "${proc_pid[worker-1]}"
+forget "${proc_pid[worker-1]}"
 at 45
 mark "restart api-1 and worker-1"
 start_api 1
@@ -240,9 +255,12 @@ say "PostgreSQL accepts connections again"
 
 status=0
 wait "$claims_pid" || status=1
+drop "$claims_pid"
 say "claims load ended: $(grep -E '^requests|success [0-9]' "$work/load-claims.out" | tr -s ' ' | paste -sd ';')"
 wait "$campaign_pid" || status=1
 wait "$delivery_pid" || status=1
+drop "$campaign_pid"
+drop "$delivery_pid"
 for l in claims campaign delivery; do
   echo "--- quanyi-load $l:"
   grep -vE '^\s*$' "$work/load-$l.out" | grep -vE '^  (create|upload|submit|inbox|初审|复核|process) +[0-9]{3} |slow statement' || true
