@@ -123,6 +123,8 @@ pids+=($!)
 
 # As `podman run` would start it: a clean environment with the image's ENV (paths under the
 # layout), then what the pod adds (the Secret's two variables, the cluster's Temporal, a port).
+# It replaces the shell it runs in (exec): call it in a subshell — `( run_image … )`, or with `&`,
+# whose $! is then the process itself, for the cleanup to stop.
 run_image() { # log file, then the arguments that replace CMD
   local log=$1 e name value
   shift
@@ -136,7 +138,8 @@ run_image() { # log file, then the arguments that replace CMD
     "QUANYI_API__LISTEN=127.0.0.1:$api_port")
   local as_user=()
   [[ $(id -u) == 0 ]] && as_user=(setpriv --reuid="${user%%:*}" --regid="${user##*:}" --clear-groups --)
-  (cd "$img$workdir" && exec env -i "${envs[@]}" "${as_user[@]}" "$(in_image "${entrypoint[0]}")" "${entrypoint[@]:1}" "$@") \
+  cd "$img$workdir"
+  exec env -i "${envs[@]}" "${as_user[@]}" "$(in_image "${entrypoint[0]}")" "${entrypoint[@]:1}" "$@" \
     >"$work/$log" 2>&1
 }
 data_key=$(openssl rand -base64 32)
@@ -144,7 +147,7 @@ grep -q "^QUANYI_CONFIG=/etc/quanyi/quanyi.toml$" <(printf '%s\n' "${image_env[@
 [[ -f $img/etc/quanyi/quanyi.toml && -x $img/opt/quanyi/bin/quanyi && -f $img/opt/quanyi/ui/index.html ]] \
   || fail "the layout lacks the binary, the UI or the configuration"
 
-run_image migrate.log migrate || fail "the image with args [migrate] (the migration Job)"
+(run_image migrate.log migrate) || fail "the image with args [migrate] (the migration Job)"
 echo "image-layout: [migrate] ran: $(grep -o 'schema up to date\|applied[^"]*' "$work/migrate.log" | head -1)"
 run_image api.log "${cmd[@]}" &
 pids+=($!)
