@@ -518,12 +518,25 @@ impl From<sqlx::Error> for ApiError {
                 tracing::error!(error = %e, "database unavailable");
                 ErrorCode::DatabaseUnavailable.into()
             }
+            // PostgreSQL going down under a request (a restart, a failover to a standby): the
+            // request failed as a whole and may be sent again, as for a connection that is gone
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| server_unavailable(&c)) => {
+                tracing::error!(error = %e, "database unavailable");
+                ErrorCode::DatabaseUnavailable.into()
+            }
             e => {
                 tracing::error!(error = %e, "database error");
                 ErrorCode::Internal.into()
             }
         }
     }
+}
+
+/// SQLSTATEs of a server that is shutting down, starting up or gone: class 08 (connection
+/// exception) and 57P01–57P05 (admin_shutdown, crash_shutdown, cannot_connect_now,
+/// database_dropped, idle_session_timeout). The transaction did not commit.
+fn server_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || sqlstate.starts_with("57P")
 }
 
 impl From<QueryRejection> for ApiError {
@@ -633,6 +646,20 @@ mod tests {
             HeaderValue::from_str(value).unwrap(),
         );
         Lang::from_headers(&headers)
+    }
+
+    #[test]
+    fn a_server_shutting_down_or_gone_is_unavailable_a_refused_statement_is_not() {
+        // terminating connection due to administrator command (pg_ctl stop -m fast, a restart)
+        assert!(server_unavailable("57P01"));
+        assert!(server_unavailable("57P02"));
+        // the database system is starting up
+        assert!(server_unavailable("57P03"));
+        assert!(server_unavailable("08006"));
+        // unique violation, serialization failure, query canceled: answers of a live server
+        assert!(!server_unavailable("23505"));
+        assert!(!server_unavailable("40001"));
+        assert!(!server_unavailable("57014"));
     }
 
     #[test]

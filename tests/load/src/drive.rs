@@ -14,6 +14,14 @@ use tokio::sync::Barrier;
 pub const CLAIM_PATH: &str = "/api/channel/v1/claims";
 pub const REDEEM_PATH: &str = "/api/channel/v1/redemptions";
 
+/// `--claims-file`: the coupon code of every claim answered 200.
+pub static CLAIMS: std::sync::OnceLock<crate::stats::Sink> = std::sync::OnceLock::new();
+
+/// With `--failover`: how long a claim answered with a failover answer is sent again before it
+/// counts as unanswered, and how long between two attempts.
+const FAILOVER_PATIENCE: Duration = Duration::from_secs(60);
+const FAILOVER_RETRY: Duration = Duration::from_millis(100);
+
 /// What every task shares.
 pub struct Plan {
     pub target: Target,
@@ -29,6 +37,9 @@ pub struct Plan {
     pub order_amount: i64,
     /// Unique per run; request ids and customer numbers start with it.
     pub prefix: String,
+    /// `--failover`: a claim answered with no answer or 502/503/504 is sent again with the same
+    /// request id until it gets another answer.
+    pub failover: bool,
 }
 
 /// Coupons waiting to be redeemed, each handed out once.
@@ -101,17 +112,33 @@ async fn claim(
     due: Instant,
 ) {
     let body = plan.claim_body(request_id, &mut rand::rng());
-    let result = conn.post(&plan.channel, CLAIM_PATH, body).await;
-    let micros = crate::pace::since(due);
-    let outcome = classify(Op::Claim, &result);
-    back_off(&result).await;
-    if let (Ok(answer), Some(pool)) = (&result, keep)
-        && (200..300).contains(&answer.status)
-        && let Ok(claimed) = serde_json::from_slice::<Claimed>(&answer.body)
-    {
-        pool.push(claimed.coupon_code);
+    let first = Instant::now();
+    loop {
+        let result = conn.post(&plan.channel, CLAIM_PATH, body.clone()).await;
+        let micros = crate::pace::since(due);
+        let outcome = classify(Op::Claim, &result);
+        // During a failover a channel sends the claim again with the same request id (and a
+        // fresh nonce): the API answers it with the first answer, or does it now if it never did.
+        if plan.failover && outcome.is_unavailable() && first.elapsed() < FAILOVER_PATIENCE {
+            tally.record(outcome, micros);
+            tokio::time::sleep(FAILOVER_RETRY).await;
+            continue;
+        }
+        back_off(&result).await;
+        if let Ok(answer) = &result
+            && (200..300).contains(&answer.status)
+            && let Ok(claimed) = serde_json::from_slice::<Claimed>(&answer.body)
+        {
+            if let Some(sink) = CLAIMS.get() {
+                sink.line(format_args!("{}", claimed.coupon_code));
+            }
+            if let Some(pool) = keep {
+                pool.push(claimed.coupon_code);
+            }
+        }
+        tally.record(outcome, micros);
+        return;
     }
-    tally.record(outcome, micros);
 }
 
 async fn redeem(
@@ -301,6 +328,9 @@ mod tests {
 
     #[derive(Default)]
     struct Fake {
+        /// Answers 503 to the first attempt of every request id ending in an even digit.
+        flaky: bool,
+        failed_once: Mutex<HashSet<String>>,
         stock: Mutex<i64>,
         issued: AtomicU64,
         nonces: Mutex<HashSet<String>>,
@@ -354,6 +384,14 @@ mod tests {
         headers: HeaderMap,
         body: String,
     ) -> (StatusCode, String) {
+        if fake.flaky {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let id = v["request_id"].as_str().unwrap().to_owned();
+            let even = id.ends_with(['0', '2', '4', '6', '8']);
+            if even && fake.failed_once.lock().unwrap().insert(id) {
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "QY-SYS-0002");
+            }
+        }
         if let Err(code) = verify(&fake, &headers, CLAIM_PATH, &body) {
             return refuse(StatusCode::UNAUTHORIZED, &code);
         }
@@ -391,10 +429,15 @@ mod tests {
     }
 
     async fn serve(stock: i64) -> (Target, Arc<Fake>) {
-        let fake = Arc::new(Fake {
+        serve_fake(Fake {
             stock: Mutex::new(stock),
             ..Default::default()
-        });
+        })
+        .await
+    }
+
+    async fn serve_fake(fake: Fake) -> (Target, Arc<Fake>) {
+        let fake = Arc::new(fake);
         let app = axum::Router::new()
             .route(CLAIM_PATH, axum::routing::post(claims))
             .route(REDEEM_PATH, axum::routing::post(redemptions))
@@ -420,6 +463,7 @@ mod tests {
             store_code: "S1".into(),
             order_amount: 12800,
             prefix: "L1-".into(),
+            failover: false,
         })
     }
 
@@ -480,5 +524,60 @@ mod tests {
         let share = redeemed / t.requests() as f64;
         assert!((0.15..=0.21).contains(&share), "{share}");
         assert_eq!(fake.used.lock().unwrap().len() as f64, redeemed);
+    }
+
+    #[tokio::test]
+    async fn with_failover_a_claim_answered_503_is_sent_again_with_its_request_id_until_answered() {
+        let (target, fake) = serve_fake(Fake {
+            flaky: true,
+            stock: Mutex::new(1_000_000),
+            ..Default::default()
+        })
+        .await;
+        let mut failover = Arc::into_inner(plan(target.clone(), Scenario::ClaimSpread)).unwrap();
+        failover.failover = true;
+        let result = run(
+            Arc::new(failover),
+            Arc::default(),
+            10,
+            Duration::from_millis(400),
+            Pace::Closed,
+        )
+        .await;
+        let t = &result.tally;
+        let unavailable = Outcome::Answer {
+            op: Op::Claim,
+            status: 503,
+            code: "QY-SYS-0002".into(),
+        };
+        let retried = t.outcomes.get(&unavailable).copied().unwrap_or(0);
+        assert!(retried > 0, "{:?}", t.outcomes);
+        // every request id ends with one coupon: the 503 was followed by a 200 for the same id
+        let issued = fake.issued.load(Ordering::Relaxed);
+        assert_eq!(t.successes(Op::Claim), issued);
+        assert_eq!(fake.request_ids.lock().unwrap().len() as u64, issued);
+        assert_eq!(fake.failed_once.lock().unwrap().len() as u64, retried);
+        assert_eq!(t.requests(), issued + retried);
+
+        // without --failover a 503 is the claim's answer, and an error
+        let (target, fake) = serve_fake(Fake {
+            flaky: true,
+            stock: Mutex::new(1_000_000),
+            ..Default::default()
+        })
+        .await;
+        let result = run(
+            plan(target, Scenario::ClaimSpread),
+            Arc::default(),
+            10,
+            Duration::from_millis(200),
+            Pace::Closed,
+        )
+        .await;
+        let t = &result.tally;
+        let refused = t.outcomes.get(&unavailable).copied().unwrap_or(0);
+        assert!(refused > 0);
+        assert_eq!(t.successes(Op::Claim) + refused, t.requests());
+        assert_eq!(fake.issued.load(Ordering::Relaxed), t.successes(Op::Claim));
     }
 }

@@ -161,6 +161,25 @@ struct Cli {
     /// The `quanyi` binary for the audit [default: the newer of target/release/quanyi and target/debug/quanyi].
     #[arg(long)]
     quanyi_bin: Option<PathBuf>,
+    /// PEM file of the certificate(s) to trust for an `https://` --base-url (a reverse proxy's
+    /// test certificate); nothing else is trusted.
+    #[arg(long)]
+    ca_cert: Option<PathBuf>,
+    /// Replicas are taken out during this run (tests/scale-out.sh): no answer and 502/503/504 are
+    /// counted apart as failover answers, not errors; a claim so answered is sent again with the
+    /// same request id (a fresh nonce) every 100 ms until it gets an answer, as a channel would —
+    /// the API answers a repeated request id with its first answer; a campaign process so
+    /// answered is given up (its staff calls are not idempotent) and checked in the database.
+    /// No baseline (pgbench, empty workflows) is run.
+    #[arg(long)]
+    failover: bool,
+    /// Write one line per request to this file: `<unix ms> <op> <ok|business|failover|error>
+    /// <status and code, or the transport error> <latency ms, or ->`, tab-separated.
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Write the coupon code of every claim answered 200 to this file, one a line.
+    #[arg(long)]
+    claims_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -210,6 +229,34 @@ fn database_url(cli: &Cli) -> anyhow::Result<SecretString> {
 async fn run(cli: Cli) -> anyhow::Result<bool> {
     let connections = cli.connections();
     anyhow::ensure!(connections > 0, "--connections must be at least 1");
+    if let Some(path) = &cli.ca_cert {
+        http::trust(path)?;
+    }
+    if cli.failover {
+        stats::expect_failovers();
+    }
+    for (path, sink) in [
+        (&cli.events, &stats::EVENTS),
+        (&cli.claims_file, &drive::CLAIMS),
+    ] {
+        if let Some(path) = path {
+            let file = stats::Sink::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let _ = sink.set(file);
+        }
+    }
+    let passed = run_scenario(cli, connections).await;
+    for sink in [stats::EVENTS.get(), drive::CLAIMS.get()]
+        .into_iter()
+        .flatten()
+    {
+        sink.flush()
+            .context("cannot write --events or --claims-file")?;
+    }
+    passed
+}
+
+async fn run_scenario(cli: Cli, connections: usize) -> anyhow::Result<bool> {
     let url = database_url(&cli)?;
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -248,6 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             connections,
             duration: cli.duration,
             prefix,
+            baseline: !cli.failover,
         };
         let passed = campaign::run(options, &db).await?;
         println!("{}", if passed { "PASS" } else { "FAIL" });
@@ -315,6 +363,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         store_code: seeded.store_code.clone(),
         order_amount: 12800,
         prefix: prefix.clone(),
+        failover: cli.failover,
     });
     println!(
         "quanyi-load {:?}: prefix {prefix}, {} connections, {:?}, {}; seeded {} templates in {:.1} s",
@@ -358,7 +407,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     passed &= check_recorded(&db, &seeded, claimed_in_setup, &result.tally).await?;
 
     let mut pgbench_rows = None;
-    if !cli.pgbench_duration.is_zero() {
+    if !cli.pgbench_duration.is_zero() && !cli.failover {
         match baseline(&cli, &db, &key, &url, &seeded, &prefix, &result).await {
             Ok(rows) => pgbench_rows = Some(rows),
             Err(e) => {
@@ -552,11 +601,7 @@ fn report(cli: &Cli, result: &drive::PhaseResult, pool: &drive::CouponPool) -> b
 pub(crate) fn print_outcomes(phase: &str, tally: &Tally) -> bool {
     println!("outcomes ({phase})");
     for (outcome, n) in &tally.outcomes {
-        let label = match outcome.class() {
-            Class::Success => "ok",
-            Class::Business => "business (sold out)",
-            Class::Error => "ERROR",
-        };
+        let label = label(outcome.class());
         match outcome {
             Outcome::Answer { op, status, code } => {
                 println!("  {op:<7} {status} {code:<12} {n:>9}  {label}")
@@ -570,25 +615,40 @@ pub(crate) fn print_outcomes(phase: &str, tally: &Tally) -> bool {
             .outcomes
             .iter()
             .filter_map(|(o, n)| match o {
-                Outcome::Transport { op, error } if transport => Some((op, error, n)),
-                Outcome::Failed { op, error } if !transport => Some((op, error, n)),
+                Outcome::Transport { op, error } if transport => Some((op, error, n, o)),
+                Outcome::Failed { op, error } if !transport => Some((op, error, n, o)),
                 _ => None,
             })
             .collect();
         if !listed.is_empty() {
             println!("{heading} ({phase})");
-            for (op, error, n) in listed {
-                println!("  {op:<7} {error:<40} {n:>9}  ERROR");
+            for (op, error, n, outcome) in listed {
+                println!("  {op:<7} {error:<40} {n:>9}  {}", label(outcome.class()));
             }
         }
     }
     let errors = tally.count(Class::Error);
+    let failover = tally.count(Class::Failover);
     println!(
-        "  success {}  business {}  errors {errors}",
+        "  success {}  business {}  errors {errors}{}",
         tally.count(Class::Success),
-        tally.count(Class::Business)
+        tally.count(Class::Business),
+        if stats::failovers_expected() {
+            format!("  failover {failover}")
+        } else {
+            String::new()
+        }
     );
     errors == 0
+}
+
+fn label(class: Class) -> &'static str {
+    match class {
+        Class::Success => "ok",
+        Class::Business => "business (sold out)",
+        Class::Failover => "failover (counted apart)",
+        Class::Error => "ERROR",
+    }
 }
 
 /// What the client alone can tell about correctness: never more coupons than stock.

@@ -4,6 +4,9 @@
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// What we time: the two calls of the channel API; the five calls of a campaign process, the
 /// whole process, and an empty Temporal workflow (campaign-process).
@@ -102,7 +105,75 @@ pub enum Class {
     Success,
     /// An answer the business expects under load: sold out on a claim.
     Business,
+    /// With `--failover` only: what docs/operations.md says a client sees while a replica or
+    /// PostgreSQL is taken out — no answer (connection refused or reset), or 502/503/504 — and a
+    /// process the load generator gave up at such an answer. Counted apart, not as an error; the
+    /// scale-out test checks when they happened.
+    Failover,
     Error,
+}
+
+/// `--failover`: replicas are being killed under this run (tests/scale-out.sh).
+static FAILOVER: AtomicBool = AtomicBool::new(false);
+
+pub fn expect_failovers() {
+    FAILOVER.store(true, Ordering::Relaxed);
+}
+
+pub fn failovers_expected() -> bool {
+    FAILOVER.load(Ordering::Relaxed)
+}
+
+/// How a process the load generator gave up at a failover answer is noted
+/// (`Outcome::Failed { error: "<INTERRUPTED> <op>" }`).
+pub const INTERRUPTED: &str = "interrupted by a failover at";
+
+/// A file written line by line from every task (`--events`, `--claims-file`).
+pub struct Sink(Mutex<std::io::BufWriter<std::fs::File>>);
+
+impl Sink {
+    pub fn create(path: &std::path::Path) -> std::io::Result<Sink> {
+        Ok(Sink(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create(path)?,
+        ))))
+    }
+
+    pub fn line(&self, line: fmt::Arguments<'_>) {
+        let mut file = self.0.lock().expect("sink lock");
+        // a full disk must not stop the load; the check reading the file will see it short
+        let _ = writeln!(file, "{line}");
+    }
+
+    pub fn flush(&self) -> std::io::Result<()> {
+        self.0.lock().expect("sink lock").flush()
+    }
+}
+
+/// `--events FILE`: one line per request, `<unix ms>\t<op>\t<class>\t<status and code, or the
+/// transport error>\t<latency in ms, or - when not timed>`, for the scale-out test to find when
+/// errors happened and how late answers came.
+pub static EVENTS: OnceLock<Sink> = OnceLock::new();
+
+fn log_event(outcome: &Outcome, micros: Option<u64>) {
+    let Some(sink) = EVENTS.get() else { return };
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let class = match outcome.class() {
+        Class::Success => "ok",
+        Class::Business => "business",
+        Class::Failover => "failover",
+        Class::Error => "error",
+    };
+    let op = outcome.op();
+    let latency = micros.map_or("-".to_owned(), |us| format!("{:.1}", us as f64 / 1000.0));
+    let detail = match outcome {
+        Outcome::Answer { status, code, .. } => format!("{status} {code}"),
+        Outcome::Done { .. } => "done".to_owned(),
+        Outcome::Transport { error, .. } | Outcome::Failed { error, .. } => error.clone(),
+    };
+    sink.line(format_args!("{ms}\t{op}\t{class}\t{detail}\t{latency}"));
 }
 
 /// The refusals that are correct answers, not failures, under our load.
@@ -118,7 +189,21 @@ impl Outcome {
         }
     }
 
+    /// What a client sees while a replica or PostgreSQL is taken out: no answer, 502/503/504, or
+    /// a process given up at one.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Outcome::Transport { .. } => true,
+            Outcome::Answer { status, .. } => matches!(status, 502..=504),
+            Outcome::Failed { error, .. } => error.starts_with(INTERRUPTED),
+            Outcome::Done { .. } => false,
+        }
+    }
+
     pub fn class(&self) -> Class {
+        if failovers_expected() && self.is_unavailable() {
+            return Class::Failover;
+        }
         match self {
             Outcome::Answer { status, .. } if (200..300).contains(status) => Class::Success,
             Outcome::Done { .. } => Class::Success,
@@ -147,6 +232,7 @@ pub struct Tally {
 
 impl Tally {
     pub fn record(&mut self, outcome: Outcome, micros: u64) {
+        log_event(&outcome, Some(micros));
         let op = outcome.op();
         self.latency
             .entry(op)
@@ -158,6 +244,7 @@ impl Tally {
     /// Counts an outcome without timing it (a process that stopped early, a failure noticed
     /// after the call it belongs to was timed).
     pub fn note(&mut self, outcome: Outcome) {
+        log_event(&outcome, None);
         *self.outcomes.entry(outcome).or_default() += 1;
     }
 
@@ -336,5 +423,32 @@ mod tests {
         assert_eq!(tally.count(Class::Business), 1);
         assert_eq!(tally.count(Class::Error), 1);
         assert_eq!(tally.count(Class::Success), 1);
+    }
+
+    #[test]
+    fn what_a_failover_gives_is_no_answer_502_to_504_or_a_process_given_up_at_one() {
+        let answer = |status| Outcome::Answer {
+            op: Op::Claim,
+            status,
+            code: String::new(),
+        };
+        for status in [502, 503, 504] {
+            assert!(answer(status).is_unavailable(), "{status}");
+        }
+        for status in [200, 401, 409, 500, 501] {
+            assert!(!answer(status).is_unavailable(), "{status}");
+        }
+        let reset = Outcome::Transport {
+            op: Op::Claim,
+            error: "send: connection reset".into(),
+        };
+        assert!(reset.is_unavailable());
+        let given_up = |error: String| Outcome::Failed {
+            op: Op::Process,
+            error,
+        };
+        assert!(given_up(format!("{INTERRUPTED} 复核")).is_unavailable());
+        assert!(!given_up("stopped at 复核".into()).is_unavailable());
+        assert!(!Outcome::Done { op: Op::Process }.is_unavailable());
     }
 }
