@@ -33,7 +33,11 @@ pub struct LoginRecord {
     pub reason: String,
 }
 
-/// Rows newest first; `limit` None reads everything (export).
+/// Lists count their matches up to this many; past it they say "more than" (`total_capped`).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Rows newest first, and their count up to [`COUNT_CAP`] + 1; `limit` None reads everything
+/// (export).
 #[tracing::instrument(skip(pool))]
 pub async fn login_log(
     pool: &PgPool,
@@ -59,17 +63,20 @@ pub async fn login_log(
     )
     .fetch_all(pool)
     .await?;
-    // Counted apart, so a page past the end still knows the total.
+    // Counted apart, so a page past the end still knows the total; up to COUNT_CAP + 1.
     let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM login_log
-            WHERE ($1::text IS NULL OR username = $1)
-              AND ($2::timestamptz IS NULL OR at >= $2)
-              AND ($3::timestamptz IS NULL OR at < $3)
-              AND ($4::bool IS NULL OR success = $4)"#,
+        r#"SELECT count(*) AS "n!" FROM (
+             SELECT 1 FROM login_log
+              WHERE ($1::text IS NULL OR username = $1)
+                AND ($2::timestamptz IS NULL OR at >= $2)
+                AND ($3::timestamptz IS NULL OR at < $3)
+                AND ($4::bool IS NULL OR success = $4)
+              LIMIT $5) matched"#,
         filter.username,
         filter.from,
         filter.to,
-        filter.success
+        filter.success,
+        COUNT_CAP + 1,
     )
     .fetch_one(pool)
     .await?;
@@ -148,18 +155,20 @@ pub async fn audit_log(
     .fetch_all(pool)
     .await?;
     let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM audit_log
-            WHERE ($1::text IS NULL OR username = $1)
-              AND ($2::timestamptz IS NULL OR at >= $2)
-              AND ($3::timestamptz IS NULL OR at < $3)
-              AND ($4::bool IS NULL OR (result = 'ok') = $4)
-              AND ($5::text IS NULL OR action LIKE $5)
-              AND ($6::text IS NULL
-                   OR target = ANY (array_append(
-                          ARRAY(SELECT object_id FROM business_numbers WHERE number ILIKE $7
-                                UNION ALL
-                                SELECT workflow_id FROM business_numbers WHERE number ILIKE $7),
-                          $6)))"#,
+        r#"SELECT count(*) AS "n!" FROM (
+             SELECT 1 FROM audit_log
+              WHERE ($1::text IS NULL OR username = $1)
+                AND ($2::timestamptz IS NULL OR at >= $2)
+                AND ($3::timestamptz IS NULL OR at < $3)
+                AND ($4::bool IS NULL OR (result = 'ok') = $4)
+                AND ($5::text IS NULL OR action LIKE $5)
+                AND ($6::text IS NULL
+                     OR target = ANY (array_append(
+                            ARRAY(SELECT object_id FROM business_numbers WHERE number ILIKE $7
+                                  UNION ALL
+                                  SELECT workflow_id FROM business_numbers WHERE number ILIKE $7),
+                            $6)))
+              LIMIT $8) matched"#,
         filter.username,
         filter.from,
         filter.to,
@@ -167,6 +176,7 @@ pub async fn audit_log(
         action,
         filter.target,
         target,
+        COUNT_CAP + 1,
     )
     .fetch_one(pool)
     .await?;

@@ -63,7 +63,9 @@ impl LogQuery {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginLogPage {
     pub items: Vec<LoginRecord>,
+    /// The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
     pub total: i64,
+    pub total_capped: bool,
 }
 
 /// 登录日志: every sign-in attempt, newest first.
@@ -80,13 +82,19 @@ pub async fn login_log(
     let (limit, offset) = (paging.limit(), paging.offset());
     let (items, total) =
         logs::login_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
-    Ok(Json(LoginLogPage { items, total }))
+    Ok(Json(LoginLogPage {
+        items,
+        total: total.min(logs::COUNT_CAP),
+        total_capped: total > logs::COUNT_CAP,
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditLogPage {
     pub items: Vec<AuditRecord>,
+    /// The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
     pub total: i64,
+    pub total_capped: bool,
 }
 
 /// 操作日志: the audit log, newest first.
@@ -103,7 +111,11 @@ pub async fn audit_log(
     let (limit, offset) = (paging.limit(), paging.offset());
     let (items, total) =
         logs::audit_log(&state.pool, &query.filter()?, Some(limit), offset).await?;
-    Ok(Json(AuditLogPage { items, total }))
+    Ok(Json(AuditLogPage {
+        items,
+        total: total.min(logs::COUNT_CAP),
+        total_capped: total > logs::COUNT_CAP,
+    }))
 }
 
 /// 操作日志's words: every audit action and every before/after field, named in zh-CN and English.

@@ -1756,8 +1756,12 @@ export interface components {
         };
         AuditLogPage: {
             items: components["schemas"]["AuditRecord"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
+             */
             total: number;
+            total_capped: boolean;
         };
         AuditRecord: {
             action: string;
@@ -2396,8 +2400,12 @@ export interface components {
         };
         LoginLogPage: {
             items: components["schemas"]["LoginRecord"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The matches, counted up to 10,000 (`total_capped`: more than that; narrow the search).
+             */
             total: number;
+            total_capped: boolean;
         };
         LoginRecord: {
             /** Format: date-time */
