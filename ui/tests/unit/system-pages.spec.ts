@@ -70,6 +70,7 @@ beforeEach(() => {
         { id: 1, at: '2026-11-26T05:32:49Z', username: 'admin', ip: '10.0.0.8', success: false, reason: 'captcha' },
       ],
       total: 2,
+      total_capped: false,
     })
   vi.mocked(listAuditLog)
     .mockReset()
@@ -91,6 +92,7 @@ beforeEach(() => {
         },
       ],
       total: 3,
+      total_capped: false,
     })
   vi.mocked(auditCatalogue)
     .mockReset()
