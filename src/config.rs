@@ -651,7 +651,13 @@ mod tests {
         config.api.mapping_key = Some(key());
         assert!(config.customer_keys().unwrap().is_some());
         let printed = format!("{config:?}{}", toml::to_string(&config).unwrap());
-        let pii = config.api.pii_key.as_ref().unwrap().expose_secret().to_owned();
+        let pii = config
+            .api
+            .pii_key
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_owned();
         assert!(!printed.contains(&pii), "a key never prints");
     }
 

@@ -285,9 +285,10 @@ async fn import_customers(
             Err(e) => Some((Err(e), None)),
         }
     });
-    let name = file
-        .file_name()
-        .map_or_else(|| "extract.csv".into(), |n| n.to_string_lossy().into_owned());
+    let name = file.file_name().map_or_else(
+        || "extract.csv".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let importer = Importer {
         triggered_by: "cli",
         scope: DataScope::All,

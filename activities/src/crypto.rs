@@ -103,7 +103,10 @@ mod tests {
     fn a_bound_value_opens_only_in_its_context() {
         let key = DataKey::from_base64(&DataKey::generate_base64()).unwrap();
         let sealed = key.seal_bound(b"13812345678", b"C10000001");
-        assert_eq!(key.open_bound(&sealed, b"C10000001").unwrap(), b"13812345678");
+        assert_eq!(
+            key.open_bound(&sealed, b"C10000001").unwrap(),
+            b"13812345678"
+        );
         assert!(key.open_bound(&sealed, b"C10000002").is_err());
         assert!(key.open(&sealed).is_err());
     }

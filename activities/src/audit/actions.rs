@@ -131,11 +131,7 @@ pub const ACTIONS: &[ActionLabel] = &[
         "积分冲正",
         "Reverse a points transfer",
     ),
-    a(
-        "customer.customer.import",
-        "导入客户",
-        "Import customers",
-    ),
+    a("customer.customer.import", "导入客户", "Import customers"),
     a(
         "customer.customer.upsert",
         "客户信息变更",

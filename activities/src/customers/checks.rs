@@ -54,7 +54,7 @@ pub fn card_number(text: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A name: 1–50 characters, none of them a control character.

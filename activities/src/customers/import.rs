@@ -13,8 +13,8 @@ use super::keys::{CustomerKeys, Field};
 use super::{PersonalData, Sealed, Status, checks};
 use crate::audit::{self, Entry};
 use crate::batch::{self, Job};
-use crate::clock::Clock;
 use crate::campaign::customer_file::{cells, copy_field};
+use crate::clock::Clock;
 use crate::identity::scope::{DataScope, scope_params};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -268,15 +268,15 @@ impl<'k> Reader<'k> {
                 return Ok(());
             }
         };
-        let opened_on = match get(Column::OpenedOn).map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
-        {
-            None => None,
-            Some(Ok(date)) => Some(date),
-            Some(Err(_)) => {
-                self.reject(line, &customer_no, "opened_on", "QY-CUST-0109");
-                return Ok(());
-            }
-        };
+        let opened_on =
+            match get(Column::OpenedOn).map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d")) {
+                None => None,
+                Some(Ok(date)) => Some(date),
+                Some(Err(_)) => {
+                    self.reject(line, &customer_no, "opened_on", "QY-CUST-0109");
+                    return Ok(());
+                }
+            };
         let personal = PersonalData {
             name: get(Column::Name).map(str::to_owned),
             phone: get(Column::Phone).map(str::to_owned),
@@ -380,7 +380,13 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let run = batch::start(pool, Job::CustomerImport, importer.triggered_by, clock.now()).await?;
+    let run = batch::start(
+        pool,
+        Job::CustomerImport,
+        importer.triggered_by,
+        clock.now(),
+    )
+    .await?;
     let outcome = run_import(pool, keys, &importer, run, file_name, body, clock.now()).await;
     let recorded = match &outcome {
         Ok(report) => Ok(report.inserted + report.updated),
@@ -522,7 +528,9 @@ async fn validate(tx: &mut PgConnection, scope: &DataScope) -> Result<(), sqlx::
     let (all, path, org, _) = scope_params(scope);
     // the staging table exists only in this transaction: these statements are checked by the
     // tests (tests/e2e/customers.rs), not by sqlx's offline data
-    sqlx::query("ANALYZE customer_stage").execute(&mut *tx).await?;
+    sqlx::query("ANALYZE customer_stage")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "UPDATE customer_stage SET field = 'customer_no', code = 'QY-CUST-0102'
           WHERE code IS NULL AND customer_no !~ '^[0-9A-Za-z]{6,32}$'",
@@ -672,7 +680,10 @@ mod tests {
             [Column::OrgCode, Column::CustomerNo]
         );
         assert_eq!(header("客户号,机构号,手机号".as_bytes()).unwrap().len(), 3);
-        assert!(matches!(header(b"customer_no"), Err(ImportError::Header(_))));
+        assert!(matches!(
+            header(b"customer_no"),
+            Err(ImportError::Header(_))
+        ));
         assert!(matches!(
             header(b"customer_no,org_code,colour"),
             Err(ImportError::Header(_))
@@ -727,6 +738,9 @@ mod tests {
         let keys = keys();
         let long = vec![b'x'; MAX_LINE + 1];
         let stopped = read(&keys, &[b"customer_no,org_code\n", &long]);
-        assert!(matches!(stopped, Err(ImportError::LineTooLong(2))), "{stopped:?}");
+        assert!(
+            matches!(stopped, Err(ImportError::LineTooLong(2))),
+            "{stopped:?}"
+        );
     }
 }

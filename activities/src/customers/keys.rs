@@ -80,8 +80,8 @@ impl CustomerKeys {
         if pii_bytes == mapping {
             return Err(KeyError::SameKey);
         }
-        let pii_key =
-            DataKey::from_base64(&STANDARD.encode(pii_bytes)).map_err(|_| KeyError::Malformed("pii_key"))?;
+        let pii_key = DataKey::from_base64(&STANDARD.encode(pii_bytes))
+            .map_err(|_| KeyError::Malformed("pii_key"))?;
         Ok(Self {
             pii: pii_key,
             index: mac(&pii_bytes, &[b"quanyi customer blind index v1"]),
@@ -162,7 +162,10 @@ mod tests {
         let c1 = CustomerNo::parse("C10000001").unwrap();
         let c2 = CustomerNo::parse("C10000002").unwrap();
         let sealed = keys.seal("C10000001", Field::Phone, "13812345678");
-        assert_eq!(keys.open(&c1, Field::Phone, &sealed).unwrap(), "13812345678");
+        assert_eq!(
+            keys.open(&c1, Field::Phone, &sealed).unwrap(),
+            "13812345678"
+        );
         assert!(keys.open(&c2, Field::Phone, &sealed).is_err());
         assert!(keys.open(&c1, Field::Name, &sealed).is_err());
         assert!(self::keys().open(&c1, Field::Phone, &sealed).is_err());

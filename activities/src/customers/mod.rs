@@ -57,7 +57,11 @@ impl PersonalData {
         if self.phone.as_deref().is_some_and(|p| !checks::phone(p)) {
             return Some(Field::Phone);
         }
-        if self.id_number.as_deref().is_some_and(|i| !checks::id_number(i)) {
+        if self
+            .id_number
+            .as_deref()
+            .is_some_and(|i| !checks::id_number(i))
+        {
             return Some(Field::IdNumber);
         }
         if self.card_numbers.len() > checks::MAX_CARDS
@@ -265,7 +269,7 @@ pub async fn list(
     .await?;
     let items = rows
         .into_iter()
-        .map(|r| {
+        .map(|r| -> Result<Customer, sqlx::Error> {
             let no = CustomerNo::parse(&r.customer_no).map_err(|e| {
                 sqlx::Error::Decode(Box::<dyn std::error::Error + Send + Sync>::from(
                     e.to_string(),
@@ -293,7 +297,7 @@ pub async fn list(
                 personal: personal.masked(),
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((items, total))
 }
 

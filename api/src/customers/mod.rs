@@ -154,7 +154,7 @@ pub async fn list(
 pub struct PhoneLookup {
     /// A whole mainland mobile number (11 digits).
     #[schema(example = "13812345678")]
-    #[validate(custom(function = "phone", code = "QY-CUST-0006"))]
+    #[validate(custom(function = "check_phone", code = "QY-CUST-0006"))]
     pub phone: String,
 }
 
@@ -272,8 +272,7 @@ pub async fn coupons(
 ) -> Result<Json<CustomerCoupons>, ApiError> {
     let no = customer_in_path(&no)?;
     customer_in_scope(&state, &user, &no).await?;
-    let (items, total) =
-        store::coupons(&state.pool, &no, paging.limit(), paging.offset()).await?;
+    let (items, total) = store::coupons(&state.pool, &no, paging.limit(), paging.offset()).await?;
     Ok(Json(CustomerCoupons { items, total }))
 }
 
@@ -404,19 +403,19 @@ pub async fn import(
     Ok(Json(report))
 }
 
-fn status_name(status: &str) -> Result<(), ValidationError> {
+fn check_status(status: &str) -> Result<(), ValidationError> {
     Status::parse(status)
         .map(drop)
         .ok_or_else(|| ValidationError::new("status"))
 }
 
-fn customer_no(no: &str) -> Result<(), ValidationError> {
+fn check_customer_no(no: &str) -> Result<(), ValidationError> {
     CustomerNo::parse(no)
         .map(drop)
         .map_err(|_| ValidationError::new("customer_no"))
 }
 
-fn org_code(code: &str) -> Result<(), ValidationError> {
+fn check_org_code(code: &str) -> Result<(), ValidationError> {
     let ok = (1..=32).contains(&code.len())
         && code
             .bytes()
@@ -428,25 +427,25 @@ fn org_code(code: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn name(v: &str) -> Result<(), ValidationError> {
+fn check_name(v: &str) -> Result<(), ValidationError> {
     checks::name(v)
         .then_some(())
         .ok_or_else(|| ValidationError::new("name"))
 }
 
-fn phone(v: &str) -> Result<(), ValidationError> {
+fn check_phone(v: &str) -> Result<(), ValidationError> {
     checks::phone(v)
         .then_some(())
         .ok_or_else(|| ValidationError::new("phone"))
 }
 
-fn id_number(v: &str) -> Result<(), ValidationError> {
+fn check_id_number(v: &str) -> Result<(), ValidationError> {
     checks::id_number(v)
         .then_some(())
         .ok_or_else(|| ValidationError::new("id_number"))
 }
 
-fn cards(v: &[String]) -> Result<(), ValidationError> {
+fn check_cards(v: &[String]) -> Result<(), ValidationError> {
     (v.len() <= checks::MAX_CARDS && v.iter().all(|c| checks::card_number(c)))
         .then_some(())
         .ok_or_else(|| ValidationError::new("card_numbers"))
@@ -458,29 +457,29 @@ fn cards(v: &[String]) -> Result<(), ValidationError> {
 pub struct CustomerUpsertBody {
     /// 6–32 letters or digits.
     #[schema(example = "C10000001")]
-    #[validate(custom(function = "customer_no", code = "QY-CAMP-0010"))]
+    #[validate(custom(function = "check_customer_no", code = "QY-CAMP-0010"))]
     pub customer_no: String,
     /// The code of the org that serves the customer; in the acting user's data scope.
     #[schema(example = "BR01")]
-    #[validate(custom(function = "org_code", code = "QY-CUST-0004"))]
+    #[validate(custom(function = "check_org_code", code = "QY-CUST-0004"))]
     pub org_code: String,
     /// `active` (default), `dormant` or `closed`.
-    #[validate(custom(function = "status_name", code = "QY-CUST-0009"))]
+    #[validate(custom(function = "check_status", code = "QY-CUST-0009"))]
     pub status: Option<String>,
     /// The date the customer became one (`YYYY-MM-DD`).
     pub opened_on: Option<NaiveDate>,
     /// The customer's name (1–50 characters); `customer_name`, so the message log masks it.
-    #[validate(custom(function = "name", code = "QY-CUST-0005"))]
+    #[validate(custom(function = "check_name", code = "QY-CUST-0005"))]
     pub customer_name: Option<String>,
     /// A mainland mobile number, 11 digits.
-    #[validate(custom(function = "phone", code = "QY-CUST-0006"))]
+    #[validate(custom(function = "check_phone", code = "QY-CUST-0006"))]
     pub phone: Option<String>,
     /// An 18-character resident ID number with its check digit.
-    #[validate(custom(function = "id_number", code = "QY-CUST-0007"))]
+    #[validate(custom(function = "check_id_number", code = "QY-CUST-0007"))]
     pub id_number: Option<String>,
     /// Bank card numbers (Luhn), at most 20.
     #[serde(default)]
-    #[validate(custom(function = "cards", code = "QY-CUST-0008"))]
+    #[validate(custom(function = "check_cards", code = "QY-CUST-0008"))]
     pub card_numbers: Vec<String>,
 }
 
@@ -540,7 +539,7 @@ pub async fn upsert_for(
 /// `customer.query`: a customer by number, masked, with the points balance.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct CustomerQueryBody {
-    #[validate(custom(function = "customer_no", code = "QY-CAMP-0010"))]
+    #[validate(custom(function = "check_customer_no", code = "QY-CAMP-0010"))]
     pub customer_no: String,
 }
 
