@@ -62,6 +62,8 @@ permissions! {
     NotificationView = "system:notification:view", "查看通知记录", "View the notifications sent";
     /// SEC-6: see staff contact details unmasked (each time audited).
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
+    /// SEC-6: see a customer's personal data unmasked (each time audited).
+    CustomerUnmask = "pii:customer:unmask", "查看客户完整个人信息", "See customers' personal data unmasked";
     TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
     TemplateCreate = "benefit:template:create", "新建优惠券", "Create coupon templates";
     TemplateUpdate = "benefit:template:update", "编辑、上架和下架优惠券", "Edit, activate and withdraw templates";
@@ -101,8 +103,6 @@ permissions! {
     CustomerImport = "customer:customer:import", "导入客户", "Import customers";
     /// 客户信息变更 over the ESB (`customer.upsert`).
     CustomerUpdate = "customer:customer:update", "新增和变更客户", "Create and change customers";
-    /// SEC-6: see a customer's personal data unmasked (each time audited).
-    CustomerUnmask = "pii:customer:unmask", "查看客户完整个人信息", "See customers' personal data unmasked";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
