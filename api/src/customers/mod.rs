@@ -117,7 +117,7 @@ pub struct CustomerPage {
 }
 
 /// 客户信息: customers in the caller's data scope by customer number, personal data masked.
-#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", operation_id = "customer_list",
     params(CustomerQuery, Paging),
     responses(
         (status = 200, body = CustomerPage),
@@ -160,7 +160,7 @@ pub struct PhoneLookup {
 
 /// 客户信息 by phone number: the customers in the caller's scope with this number, found through
 /// its blind index (the number is never stored in clear), personal data masked.
-#[utoipa::path(post, path = "/api/v1/customers/phone-lookup", tag = "customers",
+#[utoipa::path(post, path = "/api/v1/customers/phone-lookup", tag = "customers", operation_id = "customer_phone_lookup",
     request_body = PhoneLookup,
     responses(
         (status = 200, body = CustomerPage),
@@ -209,7 +209,7 @@ pub struct CustomerDetail {
 }
 
 /// A customer's page: masked profile, points balance, the campaigns they are in.
-#[utoipa::path(get, path = "/api/v1/customers/{customer_no}", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/{customer_no}", tag = "customers", operation_id = "customer_detail",
     params(("customer_no" = String, Path)),
     responses(
         (status = 200, body = CustomerDetail),
@@ -232,7 +232,7 @@ pub async fn detail(
 }
 
 /// A customer's points movements, newest first.
-#[utoipa::path(get, path = "/api/v1/customers/{customer_no}/points", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/{customer_no}/points", tag = "customers", operation_id = "customer_points",
     params(("customer_no" = String, Path), Paging),
     responses(
         (status = 200, body = PointsHistory),
@@ -258,7 +258,7 @@ pub struct CustomerCoupons {
 }
 
 /// The coupons a customer claimed, newest first (their codes are not shown here).
-#[utoipa::path(get, path = "/api/v1/customers/{customer_no}/coupons", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/{customer_no}/coupons", tag = "customers", operation_id = "customer_coupons",
     params(("customer_no" = String, Path), Paging),
     responses(
         (status = 200, body = CustomerCoupons),
@@ -278,7 +278,7 @@ pub async fn coupons(
 
 /// SEC-6: a customer's personal data in full (显示). Each call is audited
 /// (`pii.customer.unmask`: whose data, which fields — never the values).
-#[utoipa::path(get, path = "/api/v1/customers/{customer_no}/personal-data", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/{customer_no}/personal-data", tag = "customers", operation_id = "customer_personal_data",
     params(("customer_no" = String, Path)),
     responses(
         (status = 200, body = PersonalData),
@@ -323,7 +323,7 @@ pub struct ImportQuery {
 /// stored changes nothing, so the same file twice changes nothing — and the report names the
 /// refused lines by number, field and reason. Rows may name only orgs in the caller's data scope.
 /// Recorded in 批量日志 (`customer_import`) and audited.
-#[utoipa::path(post, path = "/api/v1/customers/imports", tag = "customers",
+#[utoipa::path(post, path = "/api/v1/customers/imports", tag = "customers", operation_id = "customer_import",
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv",
         description = "The extract's bytes (UTF-8 CSV; text/csv, text/plain or application/octet-stream)"),
