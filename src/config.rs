@@ -5,6 +5,7 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::customers::keys::CustomerKeys;
 use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
 use quanyi_activities::notify::{
     Dispatcher, EsbOutbound, RetryPolicy, Routing, SmsPlatform, WechatRobot,
@@ -212,6 +213,23 @@ pub struct ApiConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub data_key: Option<SecretString>,
+    /// 32 random bytes in base64: seals customers' personal data (SEC-6), a key of its own, not
+    /// the data key. Without it (and `mapping_key`) the customer pages, the import and the
+    /// customer ESB services refuse with QY-CUST-0002; the rest of the API runs.
+    #[serde(
+        default,
+        serialize_with = "redacted_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pii_key: Option<SecretString>,
+    /// 32 random bytes in base64: makes customers' pseudonymous ids (AML-4). Held apart from the
+    /// personal-data key: whoever has the pseudonyms without it cannot tie them to customers.
+    #[serde(
+        default,
+        serialize_with = "redacted_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mapping_key: Option<SecretString>,
     /// How long after a redemption a merchant may reverse it (冲正).
     #[serde(default = "default_reversal_window_hours")]
     pub reversal_window_hours: u64,
@@ -267,6 +285,8 @@ impl Default for Config {
                 secure_cookies: true,
                 session_idle_minutes: 20,
                 data_key: None,
+                pii_key: None,
+                mapping_key: None,
                 reversal_window_hours: 24,
                 hashing_threads: None,
                 stock_approval_threshold: default_stock_approval_threshold(),
@@ -321,9 +341,15 @@ impl Config {
             "postgres://quanyi:{}@127.0.0.1:{port}/quanyi",
             password.trim()
         ));
-        if config.api.data_key.is_none() {
-            config.api.data_key = read(var.secrets().join("data-key"))
-                .map(|key| SecretString::from(key.trim().to_owned()));
+        for (slot, file) in [
+            (&mut config.api.data_key, "data-key"),
+            (&mut config.api.pii_key, "pii-key"),
+            (&mut config.api.mapping_key, "mapping-key"),
+        ] {
+            if slot.is_none() {
+                *slot = read(var.secrets().join(file))
+                    .map(|key| SecretString::from(key.trim().to_owned()));
+            }
         }
         tracing::info!(
             port,
@@ -359,6 +385,7 @@ impl Config {
         })?;
         let data_key = DataKey::from_base64(data_key.expose_secret())
             .map_err(|e| ConfigError(format!("api.data_key: {e}")))?;
+        let customer_keys = self.customer_keys()?;
         Ok(quanyi_api::ApiSettings {
             ui_dir: self.api.ui_dir.clone(),
             body_limit: self.api.body_limit_bytes,
@@ -369,10 +396,35 @@ impl Config {
             },
             temporal_ui_url: self.temporal.ui_url.clone(),
             data_key,
+            customer_keys,
             reversal_window: Duration::from_secs(self.api.reversal_window_hours * 3600),
             task_queue: self.temporal.task_queue.clone(),
             stock_approval_threshold: self.api.stock_approval_threshold,
         })
+    }
+
+    /// The customers' keys (`api.pii_key` and `api.mapping_key`), when both are configured; one
+    /// without the other, or a malformed one, is an error.
+    pub fn customer_keys(&self) -> Result<Option<CustomerKeys>, ConfigError> {
+        match (&self.api.pii_key, &self.api.mapping_key) {
+            (None, None) => {
+                tracing::warn!(
+                    "api.pii_key and api.mapping_key are not set: customers' personal data is \
+                     unavailable (QY-CUST-0002)"
+                );
+                Ok(None)
+            }
+            (Some(pii), Some(mapping)) => {
+                CustomerKeys::from_base64(pii.expose_secret(), mapping.expose_secret())
+                    .map(Some)
+                    .map_err(|e| ConfigError(format!("api.pii_key, api.mapping_key: {e}")))
+            }
+            _ => Err(ConfigError(
+                "api.pii_key and api.mapping_key go together (QUANYI_API__PII_KEY, \
+                 QUANYI_API__MAPPING_KEY): 32 random bytes in base64 each, two different keys"
+                    .into(),
+            )),
+        }
     }
 
     /// The SMTP mailer, when outbound e-mail is configured.
@@ -584,6 +636,29 @@ mod tests {
             assert!(!printed.contains("sms-secret-1") && !printed.contains("wx-secret-2"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_customer_keys_go_together_and_apart_from_each_other() {
+        let key = || SecretString::from(DataKey::generate_base64());
+        let mut config = Config::default();
+        assert!(config.customer_keys().unwrap().is_none());
+        config.api.pii_key = Some(key());
+        let alone = config.customer_keys().err().expect("one without the other");
+        assert!(alone.to_string().contains("go together"));
+        config.api.mapping_key = config.api.pii_key.clone();
+        assert!(config.customer_keys().is_err(), "the same key twice");
+        config.api.mapping_key = Some(key());
+        assert!(config.customer_keys().unwrap().is_some());
+        let printed = format!("{config:?}{}", toml::to_string(&config).unwrap());
+        let pii = config
+            .api
+            .pii_key
+            .as_ref()
+            .unwrap()
+            .expose_secret()
+            .to_owned();
+        assert!(!printed.contains(&pii), "a key never prints");
     }
 
     #[test]

@@ -118,6 +118,14 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             secure_cookies: false,
             session_idle_minutes: 20,
             data_key: Some(data_key(&var)?),
+            pii_key: Some(stored_secret(
+                &var.secrets().join("pii-key"),
+                DataKey::generate_base64,
+            )?),
+            mapping_key: Some(stored_secret(
+                &var.secrets().join("mapping-key"),
+                DataKey::generate_base64,
+            )?),
             reversal_window_hours: 24,
             stock_approval_threshold: 10_000,
             hashing_threads: None,

@@ -53,6 +53,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// 客户管理. Without a configured database (`--config`, `QUANYI_DATABASE__URL`) it works on
+    /// the `quanyi dev` stack whose data is in `--var`.
+    Customers {
+        /// The embedded stack's folder, as given to `quanyi dev --var`.
+        #[arg(long, default_value = "var")]
+        var: PathBuf,
+        #[command(subcommand)]
+        command: CustomersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustomersCommand {
+    /// Import the big-data platform's daily extract (INT-4, docs/customers.md): a UTF-8 CSV file
+    /// with a header. Good lines are upserted, a line equal to what is stored changes nothing;
+    /// prints the report (refused lines by number, field and reason) and records the run in the
+    /// batch log. Needs `api.pii_key` and `api.mapping_key`.
+    Import {
+        /// The extract.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,7 +115,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), StackError> {
     let var = match &cli.command {
-        Command::Audit { var, .. } => var.clone(),
+        Command::Audit { var, .. } | Command::Customers { var, .. } => var.clone(),
         _ => PathBuf::from("var"),
     };
     let config =
@@ -170,6 +191,24 @@ async fn run(cli: Cli) -> Result<(), StackError> {
                 .map_err(cannot_record)?;
             outcome.map(|_| ()).map_err(StackError)
         }
+        Command::Customers {
+            command: CustomersCommand::Import { file },
+            ..
+        } => {
+            let config = config()?;
+            let keys = config
+                .customer_keys()
+                .map_err(|e| StackError(e.to_string()))?
+                .ok_or_else(|| {
+                    StackError(
+                        "api.pii_key and api.mapping_key are not set (QUANYI_API__PII_KEY, \
+                         QUANYI_API__MAPPING_KEY)"
+                            .into(),
+                    )
+                })?;
+            let pool = quanyi::connect(&config)?;
+            import_customers(&pool, &keys, &file).await
+        }
         Command::Audit {
             command: AuditCommand::Stock,
             ..
@@ -218,4 +257,73 @@ async fn run(cli: Cli) -> Result<(), StackError> {
             }
         }
     }
+}
+
+/// `quanyi customers import FILE`: the file streamed in chunks, the report printed.
+async fn import_customers(
+    pool: &sqlx::PgPool,
+    keys: &quanyi_activities::customers::keys::CustomerKeys,
+    file: &std::path::Path,
+) -> Result<(), StackError> {
+    use quanyi_activities::clock::SystemClock;
+    use quanyi_activities::customers::import::{self, Importer};
+    use quanyi_activities::identity::scope::DataScope;
+    use tokio::io::AsyncReadExt;
+    let opened = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| StackError(format!("cannot open {}: {e}", file.display())))?;
+    let chunks = futures::stream::unfold(Some(opened), |state| async move {
+        let mut file = state?;
+        let mut buf = vec![0u8; 256 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+            }
+            // the import stops at the first error: nothing more is read
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let name = file.file_name().map_or_else(
+        || "extract.csv".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let importer = Importer {
+        triggered_by: "cli",
+        scope: DataScope::All,
+        by: quanyi_activities::audit::Entry {
+            username: Some("cli".into()),
+            ..Default::default()
+        },
+    };
+    let started = std::time::Instant::now();
+    let report = import::import(pool, keys, importer, &name, Box::pin(chunks), &SystemClock)
+        .await
+        .map_err(|e| StackError(format!("the import stopped, nothing of it written: {e}")))?;
+    for reject in &report.rejects {
+        println!(
+            "line {}: {} {} {}",
+            reject.line, reject.field, reject.code, reject.reason
+        );
+    }
+    if report.rejected > report.rejects.len() as i64 {
+        println!(
+            "… and {} more refused lines",
+            report.rejected - report.rejects.len() as i64
+        );
+    }
+    println!(
+        "{name}: {} lines, {} inserted, {} updated, {} unchanged, {} refused in {:.1} s \
+         (batch run {}, sha256 {})",
+        report.total_rows,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        started.elapsed().as_secs_f64(),
+        report.batch_run_id,
+        report.file_sha256
+    );
+    Ok(())
 }

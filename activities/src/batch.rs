@@ -17,6 +17,8 @@ pub enum Job {
     Housekeeping,
     /// `quanyi audit verify`: the audit log's hash chain walked end to end.
     AuditVerify,
+    /// 客户导入: the big-data platform's daily extract of customers.
+    CustomerImport,
 }
 
 impl Job {
@@ -24,6 +26,7 @@ impl Job {
         match self {
             Job::Housekeeping => "housekeeping",
             Job::AuditVerify => "audit_verify",
+            Job::CustomerImport => "customer_import",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! installation's data key, a fresh random nonce per value. The key comes from configuration
 //! (`security.data_key`, 32 bytes in base64); `quanyi dev` keeps one in `var/`.
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -43,22 +43,40 @@ impl DataKey {
 
     /// nonce ‖ ciphertext ‖ tag
     pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        self.seal_bound(plain, b"")
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, DataKeyError> {
+        self.open_bound(sealed, b"")
+    }
+
+    /// Like [`DataKey::seal`], the value bound to `context` (authenticated, not stored): it opens
+    /// only with the same context, so a sealed value copied to another row does not open there.
+    pub fn seal_bound(&self, plain: &[u8], context: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: plain,
+            aad: context,
+        };
         let sealed = self
             .0
-            .encrypt(Nonce::from_slice(&nonce), plain)
+            .encrypt(Nonce::from_slice(&nonce), payload)
             .expect("AES-GCM encrypts any input shorter than 64 GiB");
         [nonce.as_slice(), &sealed].concat()
     }
 
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, DataKeyError> {
+    pub fn open_bound(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, DataKeyError> {
         if sealed.len() < NONCE_LEN {
             return Err(DataKeyError::Undecryptable);
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: body,
+            aad: context,
+        };
         self.0
-            .decrypt(Nonce::from_slice(nonce), body)
+            .decrypt(Nonce::from_slice(nonce), payload)
             .map_err(|_| DataKeyError::Undecryptable)
     }
 }
@@ -79,6 +97,18 @@ mod tests {
         let mut tampered = a.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(key.open(&tampered).is_err());
+    }
+
+    #[test]
+    fn a_bound_value_opens_only_in_its_context() {
+        let key = DataKey::from_base64(&DataKey::generate_base64()).unwrap();
+        let sealed = key.seal_bound(b"13812345678", b"C10000001");
+        assert_eq!(
+            key.open_bound(&sealed, b"C10000001").unwrap(),
+            b"13812345678"
+        );
+        assert!(key.open_bound(&sealed, b"C10000002").is_err());
+        assert!(key.open(&sealed).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod benefits;
 pub mod campaign;
 pub mod clock;
 pub mod crypto;
+pub mod customers;
 pub mod esb;
 pub mod identity;
 pub mod ledger;

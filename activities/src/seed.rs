@@ -163,6 +163,10 @@ const ROLES: &[RoleSeed] = &[
             "points:transfer:earn",
             "points:transfer:spend",
             "points:transfer:reverse",
+            "customer:customer:view",
+            "customer:customer:import",
+            "customer:customer:update",
+            "pii:customer:unmask",
         ],
     ),
     (
@@ -208,6 +212,7 @@ const ROLES: &[RoleSeed] = &[
             "system:notification:view",
             "esb:outbound:view",
             "points:account:view",
+            "customer:customer:view",
         ],
     ),
     (

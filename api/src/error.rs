@@ -411,6 +411,29 @@ catalogue! {
         "出资机构不存在或不在您的数据范围内", "No such funding org in your data scope";
     InvalidMemo = "QY-LED-0017", UNPROCESSABLE_ENTITY,
         "备注最长 200 个字符", "A memo is at most 200 characters";
+    UnknownCustomer = "QY-CUST-0001", NOT_FOUND,
+        "客户不存在或不在您的数据范围内", "No such customer in your data scope";
+    CustomerKeysMissing = "QY-CUST-0002", SERVICE_UNAVAILABLE,
+        "客户个人信息密钥未配置，请联系运维（api.pii_key、api.mapping_key）",
+        "The customers' personal-data keys are not configured (api.pii_key, api.mapping_key); contact operations";
+    InvalidCustomerImport = "QY-CUST-0003", UNPROCESSABLE_ENTITY,
+        "导入文件须为 UTF-8 编码的 CSV：首行为表头，含 customer_no 和 org_code 列，至少一行数据，每行不超过 8192 字节",
+        "The extract is a UTF-8 CSV file: a header naming customer_no and org_code, at least one data line, lines of at most 8192 bytes";
+    UnknownCustomerOrg = "QY-CUST-0004", UNPROCESSABLE_ENTITY,
+        "机构不存在或不在您的数据范围内（或该客户归属的机构不在范围内）",
+        "No such org in your data scope (or the customer is served by an org outside it)";
+    InvalidCustomerName = "QY-CUST-0005", UNPROCESSABLE_ENTITY,
+        "姓名须为 1–50 个字符，不含控制字符", "A name is 1–50 characters without control characters";
+    InvalidCustomerPhone = "QY-CUST-0006", UNPROCESSABLE_ENTITY,
+        "手机号须为 11 位大陆手机号码", "A phone number is an 11-digit mainland mobile number";
+    InvalidIdNumber = "QY-CUST-0007", UNPROCESSABLE_ENTITY,
+        "证件号码须为 18 位身份证号，出生日期和校验位正确",
+        "An ID number is an 18-character resident ID with a valid birth date and check digit";
+    InvalidCardNumber = "QY-CUST-0008", UNPROCESSABLE_ENTITY,
+        "卡号须为 12–19 位数字且校验位正确，最多 20 张",
+        "A card number is 12–19 digits with a valid check digit; at most 20 cards";
+    InvalidCustomerStatus = "QY-CUST-0009", UNPROCESSABLE_ENTITY,
+        "客户状态须为 active、dormant 或 closed", "A customer's status is active, dormant or closed";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
@@ -706,6 +729,7 @@ mod tests {
         ("PROC", "Processes and approvals · 流程与审批"),
         ("ESB", "ESB administration · 接口服务管理"),
         ("LED", "The ledger and points · 账务与积分"),
+        ("CUST", "Customers and their personal data · 客户"),
     ];
 
     /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.

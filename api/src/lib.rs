@@ -5,6 +5,7 @@ pub mod benefits;
 pub mod cache;
 pub mod campaign;
 pub mod channel;
+pub mod customers;
 pub mod error;
 pub mod esb;
 pub mod extract;
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(esb_routes())
         .merge(process_routes())
         .merge(points_routes())
+        .merge(customer_routes())
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
@@ -362,6 +364,21 @@ fn points_routes() -> Router<AppState> {
         .route(
             "/points/accounts/{customer_no}/history",
             get(points::history),
+        )
+}
+
+/// 客户管理: the customer list and page, the personal data in full, the daily import.
+fn customer_routes() -> Router<AppState> {
+    Router::new()
+        .route("/customers", get(customers::list))
+        .route("/customers/imports", post(customers::import))
+        .route("/customers/phone-lookup", post(customers::by_phone))
+        .route("/customers/{customer_no}", get(customers::detail))
+        .route("/customers/{customer_no}/points", get(customers::points))
+        .route("/customers/{customer_no}/coupons", get(customers::coupons))
+        .route(
+            "/customers/{customer_no}/personal-data",
+            get(customers::personal_data),
         )
 }
 

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, with the answers that the
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
-use crate::{benefits, campaign, channel, error, esb, health, identity, points, process, system};
+use crate::{
+    benefits, campaign, channel, customers, error, esb, health, identity, points, process, system,
+};
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
@@ -123,7 +125,14 @@ use utoipa::{Modify, OpenApi};
         points::void,
         points::reverse,
         points::balance,
-        points::history
+        points::history,
+        customers::list,
+        customers::by_phone,
+        customers::detail,
+        customers::points,
+        customers::coupons,
+        customers::personal_data,
+        customers::import
     ),
     components(schemas(
         error::ErrorBody,
@@ -139,6 +148,7 @@ use utoipa::{Modify, OpenApi};
         (name = "campaigns", description = "Campaigns and their durable process campaign-<id> (docs/processes/campaign.md)"),
         (name = "processes", description = "The inbox, the process monitor and the approval policies"),
         (name = "points", description = "积分: earnings, holds, captures, voids and reversals on the ledger (docs/ledger.md)"),
+        (name = "customers", description = "客户管理: customers, their masked personal data and the daily import (docs/customers.md)"),
         (name = "esb", description = "接口服务管理: ESB consumers, the service catalogue and the message log (the gateway itself: docs/esb.md)"),
     )
 )]

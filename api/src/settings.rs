@@ -1,6 +1,7 @@
 //! What the API needs to know of its deployment.
 
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::customers::keys::CustomerKeys;
 use quanyi_activities::identity::SecurityPolicy;
 use std::path::PathBuf;
 
@@ -18,6 +19,9 @@ pub struct ApiSettings {
     pub temporal_ui_url: Option<String>,
     /// Encrypts secrets at rest (TOTP seeds).
     pub data_key: DataKey,
+    /// Seal, index and pseudonymise customers' personal data; `None` when not configured (the
+    /// customer pages and services then refuse with QY-CUST-0002).
+    pub customer_keys: Option<CustomerKeys>,
     /// How long after a redemption the merchant may reverse it.
     pub reversal_window: std::time::Duration,
     /// The Temporal task queue the API starts processes on.

@@ -66,6 +66,10 @@ const MAY_CHANGE: &[(&str, &str)] = &[
         "api_nonces",
         "the gateway spends a nonce before it reads the envelope; signed reads spend theirs",
     ),
+    (
+        "batch_runs",
+        "a log: every customer import is a batch run, a refused file's run too (failed)",
+    ),
 ];
 
 /// A hostile value as JSON text, and the class of answer it must get.
@@ -926,6 +930,8 @@ async fn bank(app: &TestApp) -> Bank {
                 "channel.campaigns.query",
                 "points.earn",
                 "points.hold",
+                "customer.upsert",
+                "customer.query",
             ]
             .map(str::to_owned)
             .to_vec(),
@@ -1465,6 +1471,15 @@ async fn esb_gateway(bank: &Bank, run: &mut Run) {
             json!({"customer_no": "C10000001", "points": 100, "timeout_seconds": 2_592_000,
                    "memo": "订单"}),
         ),
+        (
+            "customer.upsert",
+            // an org outside the acting planner's scope: every field is read and checked, then
+            // the change is refused (a fair empty value would otherwise write a customer)
+            json!({"customer_no": "C10000001", "org_code": "SB0201", "status": "active",
+                   "opened_on": "2015-03-02", "customer_name": "张三", "phone": "13812345678",
+                   "id_number": "110101199003074477", "card_numbers": ["6222021234567890128"]}),
+        ),
+        ("customer.query", json!({"customer_no": "C10000001"})),
     ];
     for (service, body) in services {
         let mut cases: Vec<(String, Case)> = Vec::new();

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod benefits;
 mod campaign;
+mod customers;
 mod delivery;
 mod esb;
 mod esb_docs;

@@ -682,6 +682,37 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/points/accounts/{customer_no}/history",
         Some("points:account:view"),
     ),
+    ("get", "/api/v1/customers", Some("customer:customer:view")),
+    (
+        "post",
+        "/api/v1/customers/phone-lookup",
+        Some("customer:customer:view"),
+    ),
+    (
+        "post",
+        "/api/v1/customers/imports",
+        Some("customer:customer:import"),
+    ),
+    (
+        "get",
+        "/api/v1/customers/{customer_no}",
+        Some("customer:customer:view"),
+    ),
+    (
+        "get",
+        "/api/v1/customers/{customer_no}/points",
+        Some("customer:customer:view"),
+    ),
+    (
+        "get",
+        "/api/v1/customers/{customer_no}/coupons",
+        Some("customer:customer:view"),
+    ),
+    (
+        "get",
+        "/api/v1/customers/{customer_no}/personal-data",
+        Some("pii:customer:unmask"),
+    ),
 ];
 
 #[tokio::test]
@@ -727,6 +758,7 @@ async fn every_route_needs_a_session_and_its_permission() {
         "system:notification:view",
         "esb:outbound:view",
         "points:account:view",
+        "customer:customer:view",
     ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {

@@ -555,6 +555,8 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "benefit-stock",
             "benefit-coupons",
             "benefit-redemptions",
+            "customer",
+            "customer-list",
             "system",
             "system-orgs",
             "system-dictionaries"
@@ -602,12 +604,14 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "benefit-stock",
             "benefit-coupons",
             "benefit-redemptions",
+            "customer",
+            "customer-list",
             "system",
             "system-dictionaries"
         ],
         "the hidden page is gone"
     );
-    assert_eq!(menu[4]["children"][0]["title_zh"], "数据字典");
+    assert_eq!(menu[5]["children"][0]["title_zh"], "数据字典");
 
     assert_eq!(
         put(

@@ -5,6 +5,7 @@
 use quanyi::stack::{self, ManagedChild, PgOptions, TemporalOptions, VarDir};
 use quanyi_activities::clock::{Clock, SystemClock};
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::customers::keys::CustomerKeys;
 use quanyi_activities::identity::SecurityPolicy;
 use quanyi_api::{ApiSettings, AppState, TemporalClient};
 use reqwest::StatusCode;
@@ -347,6 +348,13 @@ pub fn data_key() -> DataKey {
     DataKey::from_base64(KEY.get_or_init(DataKey::generate_base64)).expect("a generated key")
 }
 
+/// This test process's customer keys (personal data and mapping): one pair for every app.
+pub fn customer_keys() -> CustomerKeys {
+    static KEYS: OnceLock<(String, String)> = OnceLock::new();
+    let (pii, mapping) = KEYS.get_or_init(CustomerKeys::generate_base64);
+    CustomerKeys::from_base64(pii, mapping).expect("generated keys")
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default()).await
 }
@@ -370,6 +378,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         policy: options.policy.clone(),
         temporal_ui_url: None,
         data_key: data_key(),
+        customer_keys: Some(customer_keys()),
         reversal_window: Duration::from_secs(24 * 3600),
     };
     let clock = options.clock.clone();

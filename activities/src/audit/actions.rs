@@ -131,6 +131,17 @@ pub const ACTIONS: &[ActionLabel] = &[
         "积分冲正",
         "Reverse a points transfer",
     ),
+    a("customer.customer.import", "导入客户", "Import customers"),
+    a(
+        "customer.customer.upsert",
+        "客户信息变更",
+        "Create or change customer",
+    ),
+    a(
+        "pii.customer.unmask",
+        "查看客户完整个人信息",
+        "See a customer's personal data",
+    ),
     a("benefit.merchant.update", "修改商户", "Change merchant"),
     a("benefit.store.create", "新增门店", "Add store"),
     a("benefit.store.update", "修改门店", "Change store"),
@@ -263,6 +274,15 @@ pub const FIELDS: &[FieldLabel] = &[
     f("stores", "门店", "Stores"),
     f("levels", "审批层级", "Levels"),
     f("workflow_id", "流程", "Process"),
+    f("fields", "查看的字段", "Fields seen"),
+    f("changed", "变更的字段", "Fields changed"),
+    f("outcome", "结果", "Outcome"),
+    f("batch_run_id", "批量日志编号", "Batch run"),
+    f("total_rows", "总行数", "Rows read"),
+    f("inserted", "新增", "Inserted"),
+    f("updated", "更新", "Updated"),
+    f("unchanged", "未变化", "Unchanged"),
+    f("rejected", "拒绝", "Rejected"),
 ];
 
 /// The action's names, if the catalogue has it.

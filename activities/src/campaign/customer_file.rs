@@ -18,7 +18,7 @@ const SNIFF: usize = 64 * 1024;
 
 /// The cells of one CSV line: split at commas outside double quotes, each trimmed and unquoted
 /// (`""` inside quotes is one quote). A line is one record: quoted line breaks are not supported.
-pub(super) fn cells(line: &str) -> Vec<String> {
+pub(crate) fn cells(line: &str) -> Vec<String> {
     let mut cells = Vec::new();
     let mut cell = String::new();
     let mut quoted = false;
@@ -85,7 +85,7 @@ pub(super) fn first_row(row: &[String]) -> FirstRow {
 }
 
 /// `text` escaped for a field of COPY's text format.
-fn copy_field(text: &str, out: &mut Vec<u8>) {
+pub(crate) fn copy_field(text: &str, out: &mut Vec<u8>) {
     for b in text.bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

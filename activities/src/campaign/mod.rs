@@ -4,7 +4,7 @@
 //!
 //! What a channel shows a customer (渠道投放) is [`delivery`].
 
-mod customer_file;
+pub(crate) mod customer_file;
 pub mod delivery;
 
 pub use customer_file::MAX_LINE;

@@ -724,7 +724,8 @@ fn personal(key: &str) -> Option<Kind> {
             Some(Kind::Phone)
         }
         "idno" | "idnumber" | "certno" | "certificateno" => Some(Kind::IdNumber),
-        "cardno" | "bankcard" | "accountno" | "acctno" => Some(Kind::BankCard),
+        "cardno" | "cardnos" | "cardnumber" | "cardnumbers" | "bankcard" | "accountno"
+        | "acctno" => Some(Kind::BankCard),
         "customername" | "custname" | "realname" => Some(Kind::Name),
         "email" => Some(Kind::Email),
         _ => None,

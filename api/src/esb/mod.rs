@@ -127,7 +127,7 @@ impl From<RetCode> for Refusal {
 impl From<ApiError> for Refusal {
     fn from(e: ApiError) -> Self {
         let code = match e.code {
-            ErrorCode::Internal => RetCode::Internal,
+            ErrorCode::Internal | ErrorCode::CustomerKeysMissing => RetCode::Internal,
             ErrorCode::DatabaseUnavailable => RetCode::DatabaseUnavailable,
             ErrorCode::TemporalUnavailable => RetCode::TemporalUnavailable,
             ErrorCode::UnknownProcess | ErrorCode::UnknownCampaign => RetCode::UnknownBusinessKey,

@@ -4,6 +4,7 @@
 use super::{Caller, Refusal, RetCode, body_of, body_parts_of};
 use crate::AppState;
 use crate::campaign::{self, CampaignRequest};
+use crate::customers;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::parsed;
 use crate::points;
@@ -42,6 +43,8 @@ pub const POINTS_VOID: &str = "points.void";
 pub const POINTS_REVERSE: &str = "points.reverse";
 pub const POINTS_BALANCE: &str = "points.balance";
 pub const POINTS_HISTORY: &str = "points.history";
+pub const CUSTOMER_UPSERT: &str = "customer.upsert";
+pub const CUSTOMER_QUERY: &str = "customer.query";
 
 pub const CATALOGUE: &[Service] = &[
     Service {
@@ -110,6 +113,18 @@ pub const CATALOGUE: &[Service] = &[
         name_en: "A customer's points history",
         permission: "points:account:view",
     },
+    Service {
+        code: CUSTOMER_UPSERT,
+        name_zh: "客户信息新增或变更（核心系统）",
+        name_en: "Create or change a customer (the core)",
+        permission: "customer:customer:update",
+    },
+    Service {
+        code: CUSTOMER_QUERY,
+        name_zh: "客户信息查询（个人信息脱敏）",
+        name_en: "A customer, personal data masked",
+        permission: "customer:customer:view",
+    },
 ];
 
 /// The namespace of the campaign ids plans are created under (UUID v5 of consumer and serial).
@@ -147,6 +162,16 @@ pub async fn run(
         POINTS_EARN | POINTS_HOLD | POINTS_CAPTURE | POINTS_VOID | POINTS_REVERSE
         | POINTS_BALANCE | POINTS_HISTORY => {
             points_service(state, service.code, caller, &user, &body).await
+        }
+        CUSTOMER_UPSERT => {
+            let request: customers::CustomerUpsertBody = body_of(&body)?;
+            let done = customers::upsert_for(state, &user, who(&user, caller), &request).await?;
+            Ok(serde_json::to_value(done).expect("an answer serializes"))
+        }
+        CUSTOMER_QUERY => {
+            let request: customers::CustomerQueryBody = body_of(&body)?;
+            let found = customers::query_for(state, &user, &request).await?;
+            Ok(serde_json::to_value(found).expect("an answer serializes"))
         }
         _ => Err(RetCode::UnknownService.into()),
     }

@@ -62,6 +62,8 @@ permissions! {
     NotificationView = "system:notification:view", "查看通知记录", "View the notifications sent";
     /// SEC-6: see staff contact details unmasked (each time audited).
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
+    /// SEC-6: see a customer's personal data unmasked (each time audited).
+    CustomerUnmask = "pii:customer:unmask", "查看客户完整个人信息", "See customers' personal data unmasked";
     TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
     TemplateCreate = "benefit:template:create", "新建优惠券", "Create coupon templates";
     TemplateUpdate = "benefit:template:update", "编辑、上架和下架优惠券", "Edit, activate and withdraw templates";
@@ -97,6 +99,10 @@ permissions! {
     /// 冻结、扣减和解冻: a hold on a customer's points, its capture or its void.
     PointsSpend = "points:transfer:spend", "冻结、扣减和解冻积分", "Hold, capture and void points";
     PointsReverse = "points:transfer:reverse", "冲正积分交易", "Reverse points transactions";
+    CustomerView = "customer:customer:view", "查看客户（个人信息脱敏）", "View customers (personal data masked)";
+    CustomerImport = "customer:customer:import", "导入客户", "Import customers";
+    /// 客户信息变更 over the ESB (`customer.upsert`).
+    CustomerUpdate = "customer:customer:update", "新增和变更客户", "Create and change customers";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -114,6 +120,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("system:notification", "通知记录", "Notifications"),
     ("pii", "个人信息", "Personal data"),
     ("pii:user", "员工联系方式", "Staff contact details"),
+    ("pii:customer", "客户个人信息", "Customers' personal data"),
     ("benefit", "权益管理", "Benefits"),
     ("benefit:template", "优惠券", "Coupon templates"),
     ("benefit:stock", "库存", "Stock"),
@@ -136,6 +143,8 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("points", "积分", "Points"),
     ("points:account", "积分账户", "Points accounts"),
     ("points:transfer", "积分交易", "Points transactions"),
+    ("customer", "客户管理", "Customers"),
+    ("customer:customer", "客户", "Customers"),
 ];
 
 pub fn is_known(name: &str) -> bool {

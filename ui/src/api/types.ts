@@ -156,3 +156,16 @@ export type OutboundQuery = NonNullable<paths['/api/v1/esb/outbound']['get']['pa
 export type OutboundPage = ResponseJson<'/api/v1/esb/outbound', 'get', 200>
 export type OutboundCall = OutboundPage['items'][number]
 export type ProcessKind = ResponseJson<'/api/v1/process-kinds', 'get', 200>[number]
+
+// 客户管理 (issue 17): customers, their masked personal data, points, coupons, campaigns and the import.
+export type CustomerQuery = NonNullable<paths['/api/v1/customers']['get']['parameters']['query']>
+export type CustomerPage = ResponseJson<'/api/v1/customers', 'get', 200>
+export type CustomerRow = CustomerPage['items'][number]
+export type CustomerDetail = ResponseJson<'/api/v1/customers/{customer_no}', 'get', 200>
+export type CustomerCampaign = CustomerDetail['campaigns'][number]
+export type CustomerPersonalData = ResponseJson<'/api/v1/customers/{customer_no}/personal-data', 'get', 200>
+export type CustomerCoupons = ResponseJson<'/api/v1/customers/{customer_no}/coupons', 'get', 200>
+export type CustomerCoupon = CustomerCoupons['items'][number]
+export type PointsHistory = ResponseJson<'/api/v1/customers/{customer_no}/points', 'get', 200>
+export type PointsMovement = PointsHistory['items'][number]
+export type CustomerImportReport = ResponseJson<'/api/v1/customers/imports', 'post', 200>

@@ -1,5 +1,6 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
 import { benefitsEn, merchantEn } from './benefits.en'
+import { customerEn } from './customer.en'
 import { esbEn } from './esb.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
@@ -50,6 +51,9 @@ const en: LocaleMessages = {
     esbServices: 'Service catalogue',
     esbMessages: 'Message log',
     esbOutbound: 'Outbound log',
+    customer: 'Customers',
+    customerList: 'Customers',
+    customerDetail: 'Customer',
     processPolicies: 'Approval policies',
   },
   login: {
@@ -212,6 +216,7 @@ const en: LocaleMessages = {
       esbServices: 'The services the ESB gateway offers with the permission each needs, and the return codes.',
       esbMessages: 'Search ESB messages by consumer, service, result, serial number and time; see the masked request and answer.',
       esbOutbound: 'Every call to the SMS platform, the WeChat robot and the ESB: outcome, HTTP status, latency, and the masked request and answer.',
+      customerList: 'Find customers by number, organisation, status or a whole phone number (personal data masked); their points, coupons and campaigns; import the daily extract.',
       processPolicies: 'Approval levels of each process: roles, time limits, reminders and escalation.',
     },
   },
@@ -503,6 +508,7 @@ const en: LocaleMessages = {
     jobs: {
       housekeeping: 'Housekeeping',
       auditVerify: 'Audit log check',
+      customerImport: 'Customer import',
     },
     status: 'Status',
     statusAll: 'All',
@@ -706,6 +712,7 @@ const en: LocaleMessages = {
   task: taskEn,
   process: processEn,
   esb: esbEn,
+  customer: customerEn,
   policy: policyEn,
 }
 

@@ -1,6 +1,7 @@
 // Simplified Chinese, the default language. Every visible string of the UI lives here and in en.ts;
 // the type of this object is the schema en.ts must match key for key.
 import { benefitsZhCN, merchantZhCN } from './benefits.zh-CN'
+import { customerZhCN } from './customer.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
@@ -50,6 +51,9 @@ const zhCN = {
     esbServices: '服务目录',
     esbMessages: '报文日志',
     esbOutbound: '外呼日志',
+    customer: '客户管理',
+    customerList: '客户信息',
+    customerDetail: '客户详情',
     processPolicies: '审批策略',
   },
   login: {
@@ -212,6 +216,7 @@ const zhCN = {
       esbServices: '查看 ESB 网关提供的服务及所需权限，以及返回码表。',
       esbMessages: '按接入系统、服务、结果、流水号和时间查询 ESB 报文，查看脱敏后的请求与应答。',
       esbOutbound: '查询调用短信平台、企业微信和 ESB 的每一次外呼：结果、HTTP 状态、耗时，查看脱敏后的请求与应答摘录。',
+      customerList: '按客户号、机构、状态或完整手机号查询客户（个人信息脱敏），查看积分、权益券和参与的活动；导入每日客户文件。',
       processPolicies: '设置各类流程的审批级别、角色、时限与超时上报。',
     },
   },
@@ -503,6 +508,7 @@ const zhCN = {
     jobs: {
       housekeeping: '数据清理',
       auditVerify: '审计日志校验',
+      customerImport: '客户导入',
     },
     status: '状态',
     statusAll: '全部状态',
@@ -706,6 +712,7 @@ const zhCN = {
   task: taskZhCN,
   process: processZhCN,
   esb: esbZhCN,
+  customer: customerZhCN,
   policy: policyZhCN,
 }
 

@@ -2,6 +2,7 @@
 // visible entries whose permission the user holds, and a group only when an entry below it is left. The
 // UI adds what is its own, by the entry's key: the icon, and the home page card's description.
 import {
+  Avatar,
   Bell,
   ChatDotRound,
   Checked,
@@ -33,6 +34,7 @@ import {
   Timer,
   TrendCharts,
   User,
+  UserFilled,
   View,
 } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
@@ -90,6 +92,9 @@ export const PERMISSIONS = {
   esbConsumerManage: 'esb:consumer:manage',
   esbLogView: 'esb:log:view',
   esbOutboundView: 'esb:outbound:view',
+  customerView: 'customer:customer:view',
+  customerImport: 'customer:customer:import',
+  customerUnmask: 'pii:customer:unmask',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -142,6 +147,8 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'esb-services': List,
   'esb-messages': Message,
   'esb-outbound': Position,
+  customer: UserFilled,
+  'customer-list': Avatar,
 }
 
 /** The home page's card text by menu key. */
@@ -173,6 +180,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'esb-services': 'home.entry.esbServices',
   'esb-messages': 'home.entry.esbMessages',
   'esb-outbound': 'home.entry.esbOutbound',
+  'customer-list': 'home.entry.customerList',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

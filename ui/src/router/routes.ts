@@ -232,6 +232,20 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.esbOutbound', permission: PERMISSIONS.esbOutboundView },
       },
       {
+        path: 'customer/list',
+        name: 'customer-list',
+        component: () => import('@/views/customer/list/index.vue'),
+        meta: { title: 'menu.customerList', permission: PERMISSIONS.customerView },
+      },
+      {
+        // A customer's page: masked profile (显示 by permission), points, coupons, campaigns.
+        path: 'customer/:customerNo',
+        name: 'customer-detail',
+        component: () => import('@/views/customer/detail/index.vue'),
+        props: true,
+        meta: { title: 'menu.customerDetail', permission: PERMISSIONS.customerView },
+      },
+      {
         // From the user menu; the only page open while the password must be changed (then without the menu).
         path: 'password',
         name: 'password',

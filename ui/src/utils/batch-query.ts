@@ -32,6 +32,7 @@ export function batchFilters(search: BatchSearch): BatchQuery {
 export const BATCH_JOB_LABELS: Record<BatchJob, MessageKey> = {
   housekeeping: 'batchLog.jobs.housekeeping',
   audit_verify: 'batchLog.jobs.auditVerify',
+  customer_import: 'batchLog.jobs.customerImport',
 }
 
 export const BATCH_STATUS_LABELS: Record<BatchStatus, MessageKey> = {
