@@ -175,6 +175,7 @@ const ROLES: &[RoleSeed] = &[
             "campaign:campaign:view",
             "task:task:view",
             "task:task:approve",
+            "merchant:application:view",
         ],
     ),
     (
@@ -187,6 +188,8 @@ const ROLES: &[RoleSeed] = &[
             "campaign:campaign:view",
             "task:task:view",
             "task:task:approve",
+            "merchant:application:view",
+            "pii:merchant:unmask",
         ],
     ),
     (

@@ -62,6 +62,8 @@ permissions! {
     NotificationView = "system:notification:view", "查看通知记录", "View the notifications sent";
     /// SEC-6: see staff contact details unmasked (each time audited).
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
+    /// See an applicant's ID number, phones and account number whole (each time audited).
+    MerchantUnmask = "pii:merchant:unmask", "查看入驻申请完整个人信息", "See merchant applicants' personal data unmasked";
     TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
     TemplateCreate = "benefit:template:create", "新建优惠券", "Create coupon templates";
     TemplateUpdate = "benefit:template:update", "编辑、上架和下架优惠券", "Edit, activate and withdraw templates";
@@ -97,6 +99,8 @@ permissions! {
     /// 冻结、扣减和解冻: a hold on a customer's points, its capture or its void.
     PointsSpend = "points:transfer:spend", "冻结、扣减和解冻积分", "Hold, capture and void points";
     PointsReverse = "points:transfer:reverse", "冲正积分交易", "Reverse points transactions";
+    /// 商户入驻申请: what the inbox's review task opens.
+    MerchantApplicationView = "merchant:application:view", "查看商户入驻申请", "View merchant applications";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -136,6 +140,13 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("points", "积分", "Points"),
     ("points:account", "积分账户", "Points accounts"),
     ("points:transfer", "积分交易", "Points transactions"),
+    ("merchant", "商户管理", "Merchants"),
+    ("merchant:application", "入驻申请", "Merchant applications"),
+    (
+        "pii:merchant",
+        "入驻申请个人信息",
+        "Merchant applicants' personal data",
+    ),
 ];
 
 pub fn is_known(name: &str) -> bool {
