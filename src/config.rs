@@ -28,6 +28,62 @@ pub struct Config {
     pub esb: EsbConfig,
     #[serde(default)]
     pub outbound: OutboundConfig,
+    #[serde(default)]
+    pub files: FilesConfig,
+    #[serde(default)]
+    pub onboarding: OnboardingConfig,
+}
+
+/// 商户线上入驻: the deadline for requested material and the core banking system's account check.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OnboardingConfig {
+    /// How long an applicant has to supply requested material (补件) before the application lapses.
+    pub supplement_days: u64,
+    /// The ESB's URL of the core's account enquiry (`core.account.verify`); unset: provisioning
+    /// waits until it is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_url: Option<String>,
+}
+
+impl Default for OnboardingConfig {
+    fn default() -> Self {
+        Self {
+            supplement_days: 15,
+            core_url: None,
+        }
+    }
+}
+
+/// Uploaded files (SEC-7): on the local filesystem under `dir`, or in S3-compatible object
+/// storage when `[files.s3]` is set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct FilesConfig {
+    pub dir: PathBuf,
+    /// The largest file accepted.
+    pub max_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<quanyi_activities::files::S3Settings>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("var/files"),
+            max_bytes: quanyi_activities::files::DEFAULT_MAX_BYTES,
+            s3: None,
+        }
+    }
+}
+
+impl FilesConfig {
+    pub fn store(&self) -> Result<quanyi_activities::files::FileStore, ConfigError> {
+        use quanyi_activities::files::FileStore;
+        match &self.s3 {
+            Some(s3) => FileStore::s3(s3, self.max_bytes),
+            None => FileStore::local(&self.dir, self.max_bytes),
+        }
+        .map_err(|e| ConfigError(format!("files: {e}")))
+    }
 }
 
 /// Outbound e-mail (notices such as "your password was reset"); off unless `smtp_url` is set.
@@ -298,6 +354,8 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             esb: EsbConfig::default(),
             outbound: OutboundConfig::default(),
+            files: FilesConfig::default(),
+            onboarding: OnboardingConfig::default(),
         }
     }
 }
@@ -400,6 +458,8 @@ impl Config {
             reversal_window: Duration::from_secs(self.api.reversal_window_hours * 3600),
             task_queue: self.temporal.task_queue.clone(),
             stock_approval_threshold: self.api.stock_approval_threshold,
+            files: self.files.store()?,
+            onboarding_supplement: Duration::from_secs(self.onboarding.supplement_days * 86_400),
         })
     }
 
@@ -444,6 +504,8 @@ impl Config {
             task_queue: self.temporal.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(self.worker.sticky_queue_timeout_seconds),
             routing: self.routing(),
+            core_url: self.onboarding.core_url.clone(),
+            outbound: self.outbound_settings(),
         }
     }
 

@@ -137,6 +137,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         notify: NotifyConfig::default(),
         esb: Default::default(),
         outbound: Default::default(),
+        files: crate::config::FilesConfig {
+            dir: var.0.join("files"),
+            ..Default::default()
+        },
+        onboarding: Default::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
     let key = config

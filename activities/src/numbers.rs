@@ -16,16 +16,19 @@ pub enum Series {
     Campaign,
     /// 库存变动申请 `KC…`.
     StockChange,
+    /// 商户入驻申请 `RZ…`.
+    Onboarding,
 }
 
 impl Series {
-    pub const ALL: [Series; 2] = [Series::Campaign, Series::StockChange];
+    pub const ALL: [Series; 3] = [Series::Campaign, Series::StockChange, Series::Onboarding];
 
     /// The prefix, as `issue_business_no` takes it.
     pub fn prefix(self) -> &'static str {
         match self {
             Series::Campaign => "HD",
             Series::StockChange => "KC",
+            Series::Onboarding => "RZ",
         }
     }
 
@@ -34,6 +37,7 @@ impl Series {
         match self {
             Series::Campaign => Some(ProcessKind::Campaign),
             Series::StockChange => Some(ProcessKind::StockChange),
+            Series::Onboarding => Some(ProcessKind::MerchantOnboarding),
         }
     }
 }

@@ -179,6 +179,7 @@ const ROLES: &[RoleSeed] = &[
             "campaign:campaign:view",
             "task:task:view",
             "task:task:approve",
+            "merchant:application:view",
         ],
     ),
     (
@@ -191,6 +192,8 @@ const ROLES: &[RoleSeed] = &[
             "campaign:campaign:view",
             "task:task:view",
             "task:task:approve",
+            "merchant:application:view",
+            "pii:merchant:unmask",
         ],
     ),
     (

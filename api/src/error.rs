@@ -434,6 +434,53 @@ catalogue! {
         "A card number is 12–19 digits with a valid check digit; at most 20 cards";
     InvalidCustomerStatus = "QY-CUST-0009", UNPROCESSABLE_ENTITY,
         "客户状态须为 active、dormant 或 closed", "A customer's status is active, dormant or closed";
+    FileEmpty = "QY-FILE-0001", UNPROCESSABLE_ENTITY,
+        "文件为空", "The file is empty";
+    FileTooLarge = "QY-FILE-0002", PAYLOAD_TOO_LARGE,
+        "文件超过大小上限", "The file is larger than allowed";
+    FileKindNotAllowed = "QY-FILE-0003", UNSUPPORTED_MEDIA_TYPE,
+        "只接受 JPEG、PNG 图片和 PDF 文件（按文件内容判断，与扩展名无关）",
+        "Only JPEG and PNG images and PDF files are accepted (told by the content, not the name)";
+    FilePolyglot = "QY-FILE-0004", UNPROCESSABLE_ENTITY,
+        "文件中夹带网页、脚本或图片结束后的附加内容，已拒绝",
+        "The file hides markup, script or data after the image's end, and is refused";
+    FileBadName = "QY-FILE-0005", UNPROCESSABLE_ENTITY,
+        "文件名不能为空、超过 200 字，或含有路径（/、\\、..）和控制字符",
+        "A file name is 1–200 characters with no path (/, \\, ..) and no control character";
+    FileDamaged = "QY-FILE-0006", UNPROCESSABLE_ENTITY,
+        "图片文件已损坏或不完整", "The image is damaged or incomplete";
+    UnknownFile = "QY-FILE-0007", NOT_FOUND,
+        "文件不存在", "No such file";
+    FileMissing = "QY-FILE-0008", BAD_REQUEST,
+        "请求须为 multipart/form-data，并在 file 字段中附上文件",
+        "Send multipart/form-data with the file in the field `file`";
+    CodeThrottledPhone = "QY-ONB-0001", TOO_MANY_REQUESTS,
+        "该手机号获取验证码过于频繁，请稍后再试", "This phone asked for codes too often; try later";
+    CodeThrottledAddress = "QY-ONB-0002", TOO_MANY_REQUESTS,
+        "该地址获取验证码过于频繁，请稍后再试", "Too many codes asked from this address; try later";
+    WrongSmsCode = "QY-ONB-0003", UNAUTHORIZED,
+        "短信验证码错误或已过期", "The SMS code is wrong or has expired";
+    ApplicantNotSignedIn = "QY-ONB-0004", UNAUTHORIZED,
+        "请先用手机号和短信验证码登录", "Sign in with your phone and an SMS code first";
+    UnknownApplication = "QY-ONB-0005", NOT_FOUND,
+        "入驻申请不存在", "No such merchant application";
+    ApplicationNotEditable = "QY-ONB-0006", CONFLICT,
+        "申请已提交，只能在退回补件时修改", "The application is submitted: it changes only when material is requested";
+    ApplicationIncomplete = "QY-ONB-0007", UNPROCESSABLE_ENTITY,
+        "申请信息不完整，不能提交", "The application is incomplete and cannot be submitted";
+    InvalidCreditCode = "QY-ONB-0008", UNPROCESSABLE_ENTITY,
+        "统一社会信用代码不正确（18 位，含校验码）", "Not a valid unified social credit code (18 characters with its check digit)";
+    InvalidApplicantIdNumber = "QY-ONB-0009", UNPROCESSABLE_ENTITY,
+        "身份证号码不正确（18 位，含校验码）", "Not a valid resident ID number (18 characters with its check digit)";
+    InvalidApplicationField = "QY-ONB-0010", UNPROCESSABLE_ENTITY,
+        "申请字段不能为空或超过长度上限", "An application field is empty or too long";
+    InvalidAccountNo = "QY-ONB-0011", UNPROCESSABLE_ENTITY,
+        "结算账号须为 8–32 位数字", "An account number is 8–32 digits";
+    UnknownBranch = "QY-ONB-0012", UNPROCESSABLE_ENTITY,
+        "所属区域须为一家分行", "The area must be one of the branches";
+    InvalidStoreDraft = "QY-ONB-0013", UNPROCESSABLE_ENTITY,
+        "门店编码须为 1–32 位字母、数字、下划线或连字符且不重复，名称 1–100 字，地址至多 200 字，至多 50 家",
+        "A store code is 1–32 letters, digits, _ or - and unique, its name 1–100 and address up to 200 characters; 50 stores at most";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
@@ -730,6 +777,8 @@ mod tests {
         ("ESB", "ESB administration · 接口服务管理"),
         ("LED", "The ledger and points · 账务与积分"),
         ("CUST", "Customers and their personal data · 客户"),
+        ("FILE", "Files · 文件"),
+        ("ONB", "Merchant onboarding · 商户入驻"),
     ];
 
     /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.

@@ -9,10 +9,12 @@ pub mod customers;
 pub mod error;
 pub mod esb;
 pub mod extract;
+pub mod files;
 pub mod health;
 pub mod identity;
 pub mod metrics;
 pub mod nonces;
+pub mod onboarding;
 pub mod openapi;
 pub mod points;
 pub mod process;
@@ -98,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .merge(process_routes())
         .merge(points_routes())
         .merge(customer_routes())
+        .merge(files_routes(&state))
+        .merge(onboarding_routes(&state))
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
@@ -379,6 +383,57 @@ fn customer_routes() -> Router<AppState> {
         .route(
             "/customers/{customer_no}/personal-data",
             get(customers::personal_data),
+        )
+}
+
+/// SEC-7 files: uploads, read through the cap of their own, and downloads.
+fn files_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/files",
+            post(files::upload).layer(DefaultBodyLimit::max(files::body_limit(state))),
+        )
+        .route("/files/{id}", get(files::download))
+}
+
+/// 商户线上入驻: the applicant's door (an SMS-proved phone, no staff account) and the reviewers'.
+fn onboarding_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/onboarding/codes", post(onboarding::send_code))
+        .route("/onboarding/sessions", post(onboarding::open_session))
+        .route("/onboarding/branches", get(onboarding::branches))
+        .route(
+            "/onboarding/applications",
+            get(onboarding::my_applications).post(onboarding::create_draft),
+        )
+        .route("/onboarding/applications/{id}", put(onboarding::save_draft))
+        .route(
+            "/onboarding/applications/{id}/files",
+            post(onboarding::upload).layer(DefaultBodyLimit::max(files::body_limit(state))),
+        )
+        .route(
+            "/onboarding/applications/{id}/files/{file_id}",
+            get(onboarding::download),
+        )
+        .route(
+            "/onboarding/applications/{id}/submit",
+            post(onboarding::submit),
+        )
+        .route(
+            "/onboarding/applications/{id}/resubmit",
+            post(onboarding::resubmit),
+        )
+        .route(
+            "/onboarding/applications/{id}/withdraw",
+            post(onboarding::withdraw),
+        )
+        .route(
+            "/merchant-applications/{id}",
+            get(onboarding::staff::detail),
+        )
+        .route(
+            "/merchant-applications/{id}/files/{file_id}",
+            get(onboarding::staff::download),
         )
 }
 

@@ -2,7 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, health, identity, points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, health, identity, onboarding,
+    points, process, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -132,7 +133,22 @@ use utoipa::{Modify, OpenApi};
         customers::points,
         customers::coupons,
         customers::personal_data,
-        customers::import
+        customers::import,
+        files::upload,
+        files::download,
+        onboarding::send_code,
+        onboarding::open_session,
+        onboarding::branches,
+        onboarding::my_applications,
+        onboarding::create_draft,
+        onboarding::save_draft,
+        onboarding::upload,
+        onboarding::download,
+        onboarding::submit,
+        onboarding::resubmit,
+        onboarding::withdraw,
+        onboarding::staff::detail,
+        onboarding::staff::download
     ),
     components(schemas(
         error::ErrorBody,
@@ -150,6 +166,8 @@ use utoipa::{Modify, OpenApi};
         (name = "points", description = "积分: earnings, holds, captures, voids and reversals on the ledger (docs/ledger.md)"),
         (name = "customers", description = "客户管理: customers, their masked personal data and the daily import (docs/customers.md)"),
         (name = "esb", description = "接口服务管理: ESB consumers, the service catalogue and the message log (the gateway itself: docs/esb.md)"),
+        (name = "onboarding", description = "商户线上入驻: the applicant's door (an SMS-proved phone) and the reviewers' view of applications (docs/processes/merchant-onboarding.md)"),
+        (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
 )]
 pub struct ApiDoc;
@@ -161,7 +179,13 @@ const PUBLIC: &[&str] = &[
     "/api/v1/auth/captcha",
     "/api/v1/auth/login",
     "/api/v1/auth/logout",
+    "/api/v1/onboarding/codes",
+    "/api/v1/onboarding/sessions",
+    "/api/v1/onboarding/branches",
 ];
+
+/// The merchant applicant's door: a session of the applicant's proved phone, no staff account.
+const APPLICANT_PREFIX: &str = "/api/v1/onboarding/";
 
 /// The routes that take a session at any stage of signing in, so the session layer never answers
 /// 403 there (`GET /api/v1/auth/me` tells the client what signing in still asks).
@@ -176,6 +200,7 @@ enum Door {
     Public,
     Session,
     Signed,
+    Applicant,
 }
 
 fn door(path: &str) -> Door {
@@ -183,6 +208,8 @@ fn door(path: &str) -> Door {
         Door::Public
     } else if path.starts_with(SIGNED_PREFIX) {
         Door::Signed
+    } else if path.starts_with(APPLICANT_PREFIX) {
+        Door::Applicant
     } else {
         Door::Session
     }
@@ -229,6 +256,10 @@ const SIGNED_401: Codes = &[
 const SIGNED_403: Codes = &[(
     "QY-CLI-0006",
     "this kind of client may not call this service",
+)];
+const APPLICANT_401: Codes = &[(
+    "QY-ONB-0004",
+    "no applicant session: prove the phone first (POST /api/v1/onboarding/sessions)",
 )];
 const CSRF_403: Codes = &[(
     "QY-REQ-0009",
@@ -286,6 +317,7 @@ fn shared_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
             answers.push((401, SIGNED_401));
             answers.push((403, SIGNED_403));
         }
+        Door::Applicant => answers.push((401, APPLICANT_401)),
     }
     if write && path.starts_with("/api/v1/") {
         answers.push((403, CSRF_403));
@@ -366,6 +398,14 @@ impl Modify for SharedAnswers {
             ))),
         );
         components.add_security_scheme(
+            "applicant",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "quanyi_applicant",
+                "A merchant applicant's session, bound to the phone that POST \
+                 /api/v1/onboarding/sessions proved with an SMS code.",
+            ))),
+        );
+        components.add_security_scheme(
             "signature",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Qy-Signature",
@@ -393,6 +433,7 @@ impl Modify for SharedAnswers {
                     Door::Public => SecurityRequirement::default(),
                     Door::Session => SecurityRequirement::new("session", Vec::<String>::new()),
                     Door::Signed => SecurityRequirement::new("signature", Vec::<String>::new()),
+                    Door::Applicant => SecurityRequirement::new("applicant", Vec::<String>::new()),
                 }]);
             }
         }

@@ -28,6 +28,10 @@ pub struct ApiSettings {
     pub task_queue: String,
     /// A stock increase above this many units goes through `stock-change-<id>`.
     pub stock_approval_threshold: i64,
+    /// Where uploaded files are kept (SEC-7), and the largest accepted.
+    pub files: quanyi_activities::files::FileStore,
+    /// How long a merchant applicant has to supply requested material (补件).
+    pub onboarding_supplement: std::time::Duration,
 }
 
 impl ApiSettings {

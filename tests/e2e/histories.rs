@@ -5,6 +5,7 @@
 //! and from before and after an action became one update (`act` then `settled`; `apply`).
 
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
 use serde_json::Value;
 use temporalio_client::WorkflowHistory;
@@ -36,6 +37,10 @@ pub const HISTORIES: &[(&str, &str)] = &[
         "stock-change-apply.json",
         "a stock change approved at once by one update `apply`",
     ),
+    (
+        "merchant-onboarding.json",
+        "a merchant application approved by 初审 and 复核, provisioned after the core was down for two calls, opened",
+    ),
 ];
 
 pub fn path(file: &str) -> std::path::PathBuf {
@@ -50,6 +55,8 @@ pub fn replayer() -> WorkflowReplayer {
         .expect("the campaign workflow registers")
         .register_workflow::<StockChangeWorkflow>()
         .expect("the stock-change workflow registers")
+        .register_workflow::<OnboardingWorkflow>()
+        .expect("the onboarding workflow registers")
         .build();
     WorkflowReplayer::new(options).expect("a replayer")
 }

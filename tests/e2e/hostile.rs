@@ -801,6 +801,35 @@ where
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// A browser with a merchant applicant's session for `phone`.
+async fn applicant(app: &TestApp, phone: &str) -> Browser {
+    let browser = app.browser();
+    let (captcha_id, answer) = browser.captcha().await;
+    browser
+        .post_empty(
+            "/api/v1/onboarding/codes",
+            json!({"phone": phone, "captcha_id": captcha_id, "captcha_answer": answer}),
+        )
+        .await
+        .unwrap();
+    let code: String = scalar(
+        app,
+        &format!(
+            "SELECT params->>'code' FROM notifications WHERE recipient = '{phone}' \
+             AND key LIKE 'applicant-code/%' ORDER BY id DESC LIMIT 1"
+        ),
+    )
+    .await;
+    browser
+        .post_empty(
+            "/api/v1/onboarding/sessions",
+            json!({"phone": phone, "code": code}),
+        )
+        .await
+        .unwrap();
+    browser
+}
+
 async fn signed_in(app: &TestApp, username: &str) -> Browser {
     let browser = app.browser();
     browser
@@ -965,6 +994,8 @@ async fn bank(app: &TestApp) -> Bank {
     ] {
         staff.push((username, signed_in(app, username).await));
     }
+    // last: the merchant applicant's door (a phone proved by SMS code, no staff account)
+    staff.push(("applicant", applicant(app, "13800001111").await));
     let auth = signed_in(app, "reviewer1").await;
     let anonymous = app.browser();
 
@@ -1173,12 +1204,15 @@ async fn staff_writes(app: &TestApp, doc: &Value, bank: &Bank, run: &mut Run) {
             let content = &op["requestBody"]["content"];
             let json_schema = content.get("application/json").map(|c| &c["schema"]);
             let csv = content.get("text/csv").is_some();
+            let multipart = content.get("multipart/form-data").is_some();
             let params = path_params(op);
-            if json_schema.is_none() && !csv && params.is_empty() {
+            if json_schema.is_none() && !csv && !multipart && params.is_empty() {
                 continue; // nothing to make hostile (logout, TOTP enrolment, …)
             }
             let content_type = if csv {
                 "text/csv; charset=utf-8"
+            } else if multipart {
+                MULTIPART
             } else {
                 "application/json"
             };
@@ -1231,6 +1265,16 @@ async fn staff_writes(app: &TestApp, doc: &Value, bank: &Bank, run: &mut Run) {
             if csv {
                 cases.extend(csv_cases().into_iter().map(|c| (path.clone(), c)));
             }
+            if multipart {
+                // behind a path parameter (an application's uploads) the random id is refused
+                // first: any coded refusal will do there
+                cases.extend(multipart_cases().into_iter().map(|mut c| {
+                    if !params.is_empty() {
+                        c.want = Want::Refused;
+                    }
+                    (path.clone(), c)
+                }));
+            }
             let shots = cases
                 .into_iter()
                 .map(|(path, case)| {
@@ -1251,6 +1295,58 @@ async fn staff_writes(app: &TestApp, doc: &Value, bank: &Bank, run: &mut Run) {
             run.fire(DOOR, false, shots).await;
         }
     }
+}
+
+const MULTIPART: &str = "multipart/form-data; boundary=qyHostileBoundary";
+
+/// Uploads with a hostile file name or form: each refused, and no file kept.
+fn multipart_cases() -> Vec<Case> {
+    let part = |name: &str, filename: &str| {
+        let mut body = format!(
+            "--qyHostileBoundary\r\nContent-Disposition: form-data; name=\"{name}\"; \
+             filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        body.extend_from_slice(b"\r\n--qyHostileBoundary--\r\n");
+        body
+    };
+    let case = |name: &str, body: Vec<u8>, want: Want| Case {
+        name: name.into(),
+        body,
+        want,
+    };
+    let bad_name = || exactly(422, "QY-FILE-0005", None);
+    vec![
+        case("a file name with %00", part("file", "a%00.png"), bad_name()),
+        case("a file name with ESC", part("file", "a%1B.png"), bad_name()),
+        case(
+            "a file name with a path",
+            part("file", "../../a.png"),
+            bad_name(),
+        ),
+        case("an empty file name", part("file", ""), bad_name()),
+        case(
+            "a 100 KB file name",
+            part("file", &"a".repeat(100 * 1024)),
+            Want::Refused,
+        ),
+        case(
+            "a lone surrogate in the file name (CESU-8 bytes, percent-encoded)",
+            part("file", "a%ED%A0%80.png"),
+            bad_name(),
+        ),
+        case(
+            "no part named file",
+            part("picture", "a.png"),
+            exactly(400, "QY-FILE-0008", None),
+        ),
+        case(
+            "a body that is not multipart",
+            b"{}".to_vec(),
+            exactly(400, "QY-FILE-0008", None),
+        ),
+    ]
 }
 
 /// Customer lists whose every line is hostile: refused, and the list kept.

@@ -379,6 +379,9 @@ fn every_operation_documents_the_answers_of_the_shared_layers() {
         "/api/v1/auth/captcha",
         "/api/v1/auth/login",
         "/api/v1/auth/logout",
+        "/api/v1/onboarding/codes",
+        "/api/v1/onboarding/sessions",
+        "/api/v1/onboarding/branches",
     ];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {

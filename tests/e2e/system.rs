@@ -713,6 +713,50 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_no}/personal-data",
         Some("pii:customer:unmask"),
     ),
+    ("post", "/api/v1/files", Some("")),
+    ("get", "/api/v1/files/{id}", Some("")),
+    // the applicant's door: no staff account; an applicant session (QY-ONB-0004 without)
+    ("post", "/api/v1/onboarding/codes", None),
+    ("post", "/api/v1/onboarding/sessions", None),
+    ("get", "/api/v1/onboarding/branches", None),
+    ("get", "/api/v1/onboarding/applications", Some("")),
+    ("post", "/api/v1/onboarding/applications", Some("")),
+    ("put", "/api/v1/onboarding/applications/{id}", Some("")),
+    (
+        "post",
+        "/api/v1/onboarding/applications/{id}/files",
+        Some(""),
+    ),
+    (
+        "get",
+        "/api/v1/onboarding/applications/{id}/files/{file_id}",
+        Some(""),
+    ),
+    (
+        "post",
+        "/api/v1/onboarding/applications/{id}/submit",
+        Some(""),
+    ),
+    (
+        "post",
+        "/api/v1/onboarding/applications/{id}/resubmit",
+        Some(""),
+    ),
+    (
+        "post",
+        "/api/v1/onboarding/applications/{id}/withdraw",
+        Some(""),
+    ),
+    (
+        "get",
+        "/api/v1/merchant-applications/{id}",
+        Some("merchant:application:view"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant-applications/{id}/files/{file_id}",
+        Some("merchant:application:view"),
+    ),
 ];
 
 #[tokio::test]

@@ -187,6 +187,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
     pub database_url: SecretString,
+    /// Where this app keeps uploaded files.
+    pub files_dir: PathBuf,
     pub task_queue: String,
     pub state: AppState,
     browser: Browser,
@@ -327,6 +329,10 @@ pub struct AppOptions {
     pub policy: SecurityPolicy,
     /// The app's clock: the system's unless a test moves time by hand.
     pub clock: Arc<dyn Clock>,
+    /// The largest upload accepted (SEC-7).
+    pub max_file_bytes: u64,
+    /// How long a merchant applicant has to supply requested material.
+    pub onboarding_supplement: Duration,
 }
 
 impl Default for AppOptions {
@@ -337,6 +343,8 @@ impl Default for AppOptions {
             body_limit: 1024 * 1024,
             policy: SecurityPolicy::default(),
             clock: Arc::new(SystemClock),
+            max_file_bytes: quanyi_activities::files::DEFAULT_MAX_BYTES,
+            onboarding_supplement: Duration::from_secs(15 * 86_400),
         }
     }
 }
@@ -367,7 +375,14 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .temporal_url
         .unwrap_or_else(|| stack.temporal_url.clone());
     let task_queue = format!("tq-{}", uuid::Uuid::new_v4().simple());
+    let files_dir = std::env::temp_dir()
+        .join(format!("quanyi-test-{}", std::process::id()))
+        .join(format!("files-{name}"));
+    let files = quanyi_activities::files::FileStore::local(&files_dir, options.max_file_bytes)
+        .expect("a local file store");
     let settings = ApiSettings {
+        files,
+        onboarding_supplement: options.onboarding_supplement,
         task_queue: task_queue.clone(),
         stock_approval_threshold: 1_000,
         ui_dir: options
@@ -408,6 +423,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ),
         pool,
         database_url: stack.pg.url(&name),
+        files_dir,
         task_queue,
         state,
         stop,
@@ -535,10 +551,32 @@ impl TestApp {
         routing: quanyi_activities::notify::Routing,
         register: fn(&mut temporalio_sdk::WorkerOptions),
     ) -> InProcessWorker {
+        self.spawn_worker(routing, None, register)
+    }
+
+    /// A worker that reaches the core banking system (merchant onboarding's account check) at
+    /// `core_url`, retrying quickly.
+    pub async fn start_worker_with_core(&self, core_url: &str) -> InProcessWorker {
+        self.spawn_worker(Default::default(), Some(core_url.to_owned()), |_| {})
+    }
+
+    fn spawn_worker(
+        &self,
+        routing: quanyi_activities::notify::Routing,
+        core_url: Option<String>,
+        register: fn(&mut temporalio_sdk::WorkerOptions),
+    ) -> InProcessWorker {
         let settings = quanyi_worker::WorkerSettings {
             task_queue: self.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(1),
             routing,
+            core_url,
+            outbound: quanyi_activities::esb::outbound::OutboundSettings {
+                attempts: 1,
+                retry_delay: Duration::from_millis(50),
+                breaker_failures: 1000,
+                ..Default::default()
+            },
         };
         let pool = self.pool.clone();
         let stop = CancellationToken::new();

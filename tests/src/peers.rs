@@ -2,7 +2,9 @@
 //! its documented protocol, keeps every request it receives, and can be told to fail:
 //! the bank's SMS platform (`POST /sms/v1/send`, HMAC-signed, drops a repeated `msgId`), the
 //! enterprise-WeChat group robot (`POST /cgi-bin/webhook/send?key=…`) and the ESB's outbound
-//! endpoint (`POST /esb/outbound`, answers a repeated `consumerSeqNo` with its first answer).
+//! endpoint (`POST /esb/outbound`, answers a repeated `consumerSeqNo` with its first answer), and
+//! the core banking system's account enquiry behind the ESB (`POST /esb/core/account`: whether
+//! an account number is held under the name given).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -40,6 +42,8 @@ struct Inner {
     fail_always: Option<StatusCode>,
     /// Ids seen (msgId, consumerSeqNo): a repeat is answered, not acted on again.
     seen: HashMap<String, Value>,
+    /// The core's accounts: number → name.
+    accounts: HashMap<String, String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -82,6 +86,20 @@ impl Peer {
     /// The ESB's endpoint for our outbound calls.
     pub async fn esb() -> Peer {
         Self::start(Router::new().route("/esb/outbound", post(esb))).await
+    }
+
+    /// The core banking system holding `accounts` (number, name).
+    pub async fn core(accounts: &[(&str, &str)]) -> Peer {
+        let peer = Self::start(Router::new().route("/esb/core/account", post(core_account))).await;
+        peer.inner.lock().expect("peer").accounts = accounts
+            .iter()
+            .map(|(no, name)| ((*no).to_owned(), (*name).to_owned()))
+            .collect();
+        peer
+    }
+
+    pub fn core_url(&self) -> String {
+        format!("{}/esb/core/account", self.base)
     }
 
     /// The robot's webhook URL, key included.
@@ -209,6 +227,28 @@ async fn wechat(
     }
     inner.lock().expect("peer").accepted.push(body);
     axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
+}
+
+async fn core_account(
+    State(inner): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let body = match record(&inner, query, &headers, &raw) {
+        Ok(b) => b,
+        Err(status) => return (status, "unavailable").into_response(),
+    };
+    let number = body["body"]["accountNo"].as_str().unwrap_or_default();
+    let name = body["body"]["accountName"].as_str().unwrap_or_default();
+    let mut state = inner.lock().expect("peer");
+    let answer = match state.accounts.get(number) {
+        Some(held) if held == name => json!({"retCode": "000000", "match": true}),
+        Some(_) => json!({"retCode": "000000", "match": false, "reason": "户名与账号不符"}),
+        None => json!({"retCode": "000000", "match": false, "reason": "账号不存在"}),
+    };
+    state.accepted.push(body);
+    axum::Json(answer).into_response()
 }
 
 async fn esb(

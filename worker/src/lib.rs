@@ -5,11 +5,15 @@ pub mod housekeeping;
 
 use quanyi_activities::benefits::admin::StockActivities;
 use quanyi_activities::campaign::CampaignActivities;
+use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
+use quanyi_activities::onboarding::{CoreBanking, OnboardingActivities};
 use quanyi_activities::process::ProcessActivities;
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
 use sqlx::PgPool;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use temporalio_client::Client;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
@@ -32,6 +36,11 @@ pub struct WorkerSettings {
     pub sticky_queue_timeout: Duration,
     /// Which notices go to SMS, the WeChat group and ESB callbacks (from `[notify]`, `[esb]`).
     pub routing: quanyi_activities::notify::Routing,
+    /// Where the core banking system's account check is reached over the ESB (merchant
+    /// onboarding); unset: provisioning waits, retried, for a worker that has it.
+    pub core_url: Option<String>,
+    /// The outbound client's timeouts, retries and breaker (`[outbound]`).
+    pub outbound: OutboundSettings,
 }
 
 /// Worker options with every shipped workflow and activity registered. Callers may register more
@@ -46,6 +55,14 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         settings.routing.clone(),
     ));
     options.register_activities(CampaignActivities::new(pool.clone()));
+    let core = settings.core_url.as_ref().map(|url| CoreBanking {
+        outbound: Arc::new(
+            Outbound::new(pool.clone(), settings.outbound.clone())
+                .expect("the outbound HTTP client builds"),
+        ),
+        url: url.clone(),
+    });
+    options.register_activities(OnboardingActivities::new(pool.clone(), core));
     options.register_activities(StockActivities::new(pool));
     options
         .register_workflow::<CampaignWorkflow>()
@@ -53,6 +70,9 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
     options
         .register_workflow::<StockChangeWorkflow>()
         .expect("the stock-change workflow registers once");
+    options
+        .register_workflow::<OnboardingWorkflow>()
+        .expect("the onboarding workflow registers once");
     options
 }
 

@@ -30,6 +30,8 @@ pub enum ProcessKind {
     Campaign,
     /// 库存变动审批: a large stock increase (`stock-change-<request id>`).
     StockChange,
+    /// 商户入驻: an online merchant application (`merchant-onboarding-<application id>`).
+    MerchantOnboarding,
     /// A kind registered at run time (see [`ProcessKind::register`]).
     Registered(&'static KindSpec),
 }
@@ -37,16 +39,27 @@ pub enum ProcessKind {
 /// The approval policy key of a campaign's changes and terminations (its review uses the kind's).
 pub const CAMPAIGN_CHANGE_POLICY: &str = "campaign-change";
 
+/// The policy key of a merchant application's 复核 (its 初审 uses the kind's).
+pub const ONBOARDING_REVIEW_POLICY: &str = "merchant-onboarding-review";
+
+/// The policy key of 开户异常, the staff task a settlement account the core does not confirm opens.
+pub const ONBOARDING_EXCEPTION_POLICY: &str = "merchant-onboarding-exception";
+
 static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {
     /// The kinds this build ships.
-    pub const BUILT_IN: [ProcessKind; 2] = [ProcessKind::Campaign, ProcessKind::StockChange];
+    pub const BUILT_IN: [ProcessKind; 3] = [
+        ProcessKind::Campaign,
+        ProcessKind::StockChange,
+        ProcessKind::MerchantOnboarding,
+    ];
 
     pub fn spec(self) -> &'static KindSpec {
         match self {
             ProcessKind::Campaign => &crate::campaign::SPEC,
             ProcessKind::StockChange => &crate::stock::SPEC,
+            ProcessKind::MerchantOnboarding => &crate::onboarding::SPEC,
             ProcessKind::Registered(spec) => spec,
         }
     }

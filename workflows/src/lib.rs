@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod domain;
 pub mod host;
 pub mod kind;
+pub mod onboarding;
 pub mod process;
 pub mod stock;
 pub mod table;

@@ -176,6 +176,17 @@ pub const ACTIONS: &[ActionLabel] = &[
         "更换 ESB 密钥",
         "Rotate ESB secret",
     ),
+    a("file.file.upload", "上传文件", "Upload file"),
+    a(
+        "merchant.application.submit",
+        "提交商户入驻申请",
+        "Submit merchant application",
+    ),
+    a(
+        "pii.merchant.unmask",
+        "查看入驻申请完整个人信息",
+        "Unmask merchant application",
+    ),
 ];
 
 /// The name of a field of an action's before/after data.
@@ -201,6 +212,14 @@ const fn f(name: &'static str, label_zh: &'static str, label_en: &'static str) -
 /// The fields the before/after data carry; one not named here shows by its key.
 pub const FIELDS: &[FieldLabel] = &[
     f("action", "操作", "Action"),
+    f("content_type", "文件类型", "File type"),
+    f("size_bytes", "文件大小（字节）", "Size (bytes)"),
+    f("sha256", "文件摘要", "SHA-256"),
+    f(
+        "owner_application_id",
+        "所属入驻申请",
+        "Onboarding application",
+    ),
     f("comment", "意见", "Comment"),
     f("detail", "详情", "Detail"),
     f("to", "转办给", "Transferred to"),

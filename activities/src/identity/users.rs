@@ -145,7 +145,7 @@ pub fn temporary_password() -> String {
 }
 
 /// A temporary password and its hash (hashed off the async threads).
-async fn new_temporary_password() -> Result<(String, String), sqlx::Error> {
+pub(crate) async fn new_temporary_password() -> Result<(String, String), sqlx::Error> {
     let temporary = temporary_password();
     let plain = temporary.clone();
     let hash = password::hash_pooled(plain).await;

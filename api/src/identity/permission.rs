@@ -64,6 +64,8 @@ permissions! {
     UserUnmask = "pii:user:unmask", "查看完整联系方式", "See staff contact details unmasked";
     /// SEC-6: see a customer's personal data unmasked (each time audited).
     CustomerUnmask = "pii:customer:unmask", "查看客户完整个人信息", "See customers' personal data unmasked";
+    /// See an applicant's ID number, phones and account number whole (each time audited).
+    MerchantUnmask = "pii:merchant:unmask", "查看入驻申请完整个人信息", "See merchant applicants' personal data unmasked";
     TemplateView = "benefit:template:view", "查看优惠券", "View coupon templates";
     TemplateCreate = "benefit:template:create", "新建优惠券", "Create coupon templates";
     TemplateUpdate = "benefit:template:update", "编辑、上架和下架优惠券", "Edit, activate and withdraw templates";
@@ -103,6 +105,8 @@ permissions! {
     CustomerImport = "customer:customer:import", "导入客户", "Import customers";
     /// 客户信息变更 over the ESB (`customer.upsert`).
     CustomerUpdate = "customer:customer:update", "新增和变更客户", "Create and change customers";
+    /// 商户入驻申请: what the inbox's review task opens.
+    MerchantApplicationView = "merchant:application:view", "查看商户入驻申请", "View merchant applications";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -145,6 +149,13 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("points:transfer", "积分交易", "Points transactions"),
     ("customer", "客户管理", "Customers"),
     ("customer:customer", "客户", "Customers"),
+    ("merchant", "商户管理", "Merchants"),
+    ("merchant:application", "入驻申请", "Merchant applications"),
+    (
+        "pii:merchant",
+        "入驻申请个人信息",
+        "Merchant applicants' personal data",
+    ),
 ];
 
 pub fn is_known(name: &str) -> bool {

@@ -21,6 +21,8 @@ async fn main() {
         // short, so that a replacement worker picks up a killed one's workflows at once
         sticky_queue_timeout: Duration::from_secs(1),
         routing: Default::default(),
+        core_url: std::env::var("CORE_URL").ok(),
+        outbound: Default::default(),
     };
     let mut options = quanyi_worker::options(&settings, pool);
     options

@@ -1,0 +1,513 @@
+//! 商户线上入驻 (WF-2) over HTTP with the real Temporal: an applicant proves a phone by SMS code,
+//! drafts, uploads and submits; 初审 and 复核 decide from the inbox; provisioning checks the
+//! settlement account with the core banking system (a real HTTP simulator), then creates the
+//! merchant, its stores and its administrator once. Returns, lapses, rejections, withdrawals, a
+//! core that does not confirm the account and a core that is down for a while.
+
+use crate::files::{png, upload};
+use quanyi_activities::seed::DEMO_PASSWORD;
+use quanyi_tests::harness::{ApiErrorBody, AppOptions, Browser, TestApp, spawn_app_with};
+use quanyi_tests::peers::Peer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+type Answer<T> = Result<T, (StatusCode, ApiErrorBody)>;
+
+const ACCOUNT_NO: &str = "6222020200112233445";
+const LEGAL_NAME: &str = "城东鲜果商行有限公司";
+
+async fn get<T: serde::de::DeserializeOwned>(browser: &Browser, path: &str) -> Answer<T> {
+    Browser::answer(browser.http.get(browser.url(path)).send().await.unwrap()).await
+}
+
+async fn put(browser: &Browser, path: &str, body: Value) -> Answer<Value> {
+    Browser::answer(
+        browser
+            .http
+            .put(browser.url(path))
+            .header("x-requested-with", "quanyi")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn signed_in(app: &TestApp, username: &str) -> Browser {
+    let browser = app.browser();
+    browser.login(username, DEMO_PASSWORD).await.unwrap();
+    browser
+}
+
+/// The last SMS queued for `phone` under keys starting with `prefix`: its params.
+async fn last_sms(app: &TestApp, phone: &str, prefix: &str) -> Option<Value> {
+    sqlx::query_scalar(
+        "SELECT params FROM notifications WHERE recipient = $1 AND key LIKE $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(phone)
+    .bind(format!("{prefix}%"))
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// A browser signed in as the applicant of `phone`, the phone proved by the SMS code.
+async fn applicant(app: &TestApp, phone: &str) -> Browser {
+    let browser = app.browser();
+    let (captcha_id, answer) = browser.captcha().await;
+    browser
+        .post_empty(
+            "/api/v1/onboarding/codes",
+            json!({"phone": phone, "captcha_id": captcha_id, "captcha_answer": answer}),
+        )
+        .await
+        .unwrap();
+    let params = last_sms(app, phone, "applicant-code/")
+        .await
+        .expect("a code SMS");
+    let code = params["code"].as_str().unwrap().to_owned();
+    browser
+        .post_empty(
+            "/api/v1/onboarding/sessions",
+            json!({"phone": phone, "code": code}),
+        )
+        .await
+        .unwrap();
+    browser
+}
+
+fn draft(account_name: &str) -> Value {
+    json!({
+        "org_code": "BR01",
+        "legal_name": LEGAL_NAME,
+        "credit_code": "91310000MA1FL0000N",
+        "legal_rep": "张三",
+        "id_number": "11010519491231002X",
+        "contact_phone": "13911112222",
+        "business_category": "零售",
+        "address": "人民路 1 号",
+        "stores": [{"code": "S001", "name": "人民路店", "address": "人民路 1 号"}],
+        "bank_name": "城东银行",
+        "account_name": account_name,
+        "account_no": ACCOUNT_NO,
+    })
+}
+
+/// Drafts, uploads a licence and submits: the application in 待初审.
+async fn apply(app: &TestApp, phone: &str, account_name: &str) -> (Browser, String) {
+    let browser = applicant(app, phone).await;
+    let created: Value = browser
+        .post_json("/api/v1/onboarding/applications", draft(account_name))
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["state"], "draft");
+    let response = upload(
+        &browser,
+        &format!("/api/v1/onboarding/applications/{id}/files"),
+        "营业执照.png",
+        &png(b""),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let submitted: Value = browser
+        .post_json(
+            &format!("/api/v1/onboarding/applications/{id}/submit"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        submitted["application_no"]
+            .as_str()
+            .unwrap()
+            .starts_with("RZ")
+    );
+    assert_eq!(submitted["state"], "FirstReview", "{submitted}");
+    (browser, id)
+}
+
+async fn the_task(reviewer: &Browser) -> String {
+    let page: Value = get(
+        reviewer,
+        "/api/v1/tasks?tab=todo&process_type=merchant-onboarding",
+    )
+    .await
+    .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    page["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn decide(reviewer: &Browser, decision: &str, comment: &str) -> Answer<Value> {
+    let task = the_task(reviewer).await;
+    reviewer
+        .post_json(
+            &format!("/api/v1/tasks/{task}/decision"),
+            json!({"decision": decision, "comment": comment}),
+        )
+        .await
+}
+
+async fn state_of(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM process_instances WHERE workflow_id = $1")
+        .bind(format!("merchant-onboarding-{id}"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Waits for the process to reach `state` (provisioning and timers run after the answer).
+async fn reaches(app: &TestApp, id: &str, state: &str) {
+    for _ in 0..150 {
+        if state_of(app, id).await == state {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "the application stayed {} instead of reaching {state}",
+        state_of(app, id).await
+    );
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applicant_applies_two_reviews_approve_and_the_merchant_opens_once() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let core = Peer::core(&[(ACCOUNT_NO, LEGAL_NAME)]).await;
+    // the core is down for the first calls: provisioning is retried, the account checked once
+    core.fail_next(2, StatusCode::SERVICE_UNAVAILABLE);
+    let _worker = app.start_worker_with_core(&core.core_url()).await;
+    let phone = "13811112222";
+    let (applicant, id) = apply(&app, phone, LEGAL_NAME).await;
+
+    // the submitted application no longer changes, and nobody else's session reaches it
+    let refused = put(
+        &applicant,
+        &format!("/api/v1/onboarding/applications/{id}"),
+        draft(LEGAL_NAME),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.1.code, "QY-ONB-0006");
+    let stranger = self::applicant(&app, "13833334444").await;
+    let hidden = get::<Value>(
+        &stranger,
+        &format!("/api/v1/onboarding/applications/{id}/files/00000000-0000-0000-0000-000000000000"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(hidden.1.code, "QY-ONB-0005");
+
+    // the reviewers see it masked; the second may unmask, audited
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let reviewer2 = signed_in(&app, "reviewer2").await;
+    let masked: Value = get(&reviewer1, &format!("/api/v1/merchant-applications/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(masked["id_number"], "1101**********002X");
+    assert_eq!(masked["account_no"], "6222***********3445");
+    assert_eq!(masked["applicant_phone"], "138****2222");
+    assert_eq!(masked["files"].as_array().unwrap().len(), 1);
+    let refused = get::<Value>(
+        &reviewer1,
+        &format!("/api/v1/merchant-applications/{id}?unmask=true"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.1.code, "QY-AUTH-0003");
+    let whole: Value = get(
+        &reviewer2,
+        &format!("/api/v1/merchant-applications/{id}?unmask=true"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(whole["id_number"], "11010519491231002X");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'pii.merchant.unmask'"
+        )
+        .await,
+        1
+    );
+
+    // 初审 at the branch, then 复核 at head office: two approvals at once record one
+    let first = decide(&reviewer1, "approve", "材料齐全").await.unwrap();
+    assert_eq!(first["state"], "SecondReview");
+    let task = the_task(&reviewer2).await;
+    let path = format!("/api/v1/tasks/{task}/decision");
+    let body = json!({"decision": "approve", "comment": "同意开户"});
+    let (a, b) = tokio::join!(
+        reviewer2.post_json::<Value>(&path, body.clone()),
+        reviewer2.post_json::<Value>(&path, body.clone())
+    );
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    reaches(&app, &id, "Opened").await;
+
+    // exactly one merchant with its store, one administrator, one account check, one SMS each
+    let code = format!(
+        "M{}",
+        masked["application_no"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("RZ")
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT count(*) FROM merchants WHERE code = '{code}'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) FROM stores s JOIN merchants m ON m.id = s.merchant_id WHERE m.code = '{code}'")).await,
+        1
+    );
+    assert_eq!(core.accepted().len(), 1, "the account is checked once");
+    assert!(core.received().len() >= 3, "the failed calls were retried");
+    let username = code.to_ascii_lowercase();
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM users WHERE username = '{username}' AND kind = 'merchant'"
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM notifications WHERE key LIKE 'onboarding/%/administrator/sms'"
+        )
+        .await,
+        1
+    );
+
+    // the administrator signs in with the SMS'd password and must change it first
+    let sms = last_sms(&app, "13911112222", "onboarding/").await.unwrap();
+    let password = sms["password"].as_str().unwrap();
+    let merchant = app.browser();
+    let login = merchant.login_password(&username, password).await.unwrap();
+    assert!(login.must_change_password);
+    merchant
+        .post_empty(
+            "/api/v1/auth/password",
+            json!({"old_password": password, "new_password": "Merchant@2026-new"}),
+        )
+        .await
+        .unwrap();
+    assert!(!merchant.me().await.unwrap().must_change_password);
+
+    // the applicant sees 已开通 and was told each step by SMS
+    let mine: Vec<Value> = get(&applicant, "/api/v1/onboarding/applications")
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["state"], "Opened");
+    assert_eq!(mine[0]["state_label_zh"], "已开通");
+    let events: Vec<&str> = mine[0]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["Start", "Submit", "PassFirst", "PassSecond", "Opened"]
+    );
+    let told = count(
+        &app,
+        &format!("SELECT count(*) FROM notifications WHERE recipient = '{phone}' AND key LIKE 'merchant-onboarding-%/applicant/sms'"),
+    )
+    .await;
+    assert_eq!(told, 2, "approved (开户中) and opened");
+
+    // the run's history replays; RECORD_HISTORIES=1 refreshes the committed copy
+    let recorded = history(&format!("merchant-onboarding-{id}")).await;
+    crate::histories::replayer()
+        .replay_workflow(temporalio_client::WorkflowHistory::from_json(&recorded).unwrap())
+        .await
+        .expect("replays");
+    if std::env::var_os("RECORD_HISTORIES").is_some() {
+        std::fs::write(
+            crate::histories::path("merchant-onboarding.json"),
+            &recorded,
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn material_answered_in_time_goes_back_to_review_and_unanswered_lapses() {
+    let app = spawn_app_with(AppOptions {
+        onboarding_supplement: Duration::from_secs(3),
+        ..Default::default()
+    })
+    .await;
+    let core = Peer::core(&[]).await;
+    let _worker = app.start_worker_with_core(&core.core_url()).await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+
+    // returned, answered in time: back to 初审
+    let (applicant, id) = apply(&app, "13811113333", LEGAL_NAME).await;
+    let returned = decide(&reviewer1, "return", "请补充门店照片")
+        .await
+        .unwrap();
+    assert_eq!(returned["state"], "Supplement");
+    let view: Value = applicant
+        .post_json(
+            &format!("/api/v1/onboarding/applications/{id}/resubmit"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(view["state"], "FirstReview");
+
+    // returned again and left unanswered: 已失效, the timeline saying why
+    decide(&reviewer1, "return", "请补充法人身份证")
+        .await
+        .unwrap();
+    let mine: Vec<Value> = get(&applicant, "/api/v1/onboarding/applications")
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["state"], "Supplement");
+    assert!(mine[0]["supplement_due_at"].is_string());
+    assert_eq!(mine[0]["last_comment"], "请补充法人身份证");
+    reaches(&app, &id, "Expired").await;
+    let late = applicant
+        .post_json::<Value>(
+            &format!("/api/v1/onboarding/applications/{id}/resubmit"),
+            json!({}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(late.1.code, "QY-PROC-0002");
+    let mine: Vec<Value> = get(&applicant, "/api/v1/onboarding/applications")
+        .await
+        .unwrap();
+    let last = mine[0]["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["event"].as_str(), last["to_state"].as_str()),
+        (Some("Expire"), Some("Expired"))
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM merchants WHERE code LIKE 'M2%'").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_and_withdrawn_applications_open_nothing() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let core = Peer::core(&[(ACCOUNT_NO, LEGAL_NAME)]).await;
+    let _worker = app.start_worker_with_core(&core.core_url()).await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+
+    let (_, rejected) = apply(&app, "13811114444", LEGAL_NAME).await;
+    let answer = decide(&reviewer1, "reject", "经营范围不符").await.unwrap();
+    assert_eq!(answer["state"], "Rejected");
+    let told = last_sms(
+        &app,
+        "13811114444",
+        &format!("merchant-onboarding-{rejected}"),
+    )
+    .await
+    .expect("the applicant is told");
+    assert!(told["text"].as_str().unwrap().contains("经营范围不符"));
+
+    let (applicant, withdrawn) = apply(&app, "13811115555", LEGAL_NAME).await;
+    let view: Value = applicant
+        .post_json(
+            &format!("/api/v1/onboarding/applications/{withdrawn}/withdraw"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(view["state"], "Withdrawn");
+    let open: Value = get(
+        &reviewer1,
+        "/api/v1/tasks?tab=todo&process_type=merchant-onboarding",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        open["total"], 0,
+        "the withdrawn application's task is closed"
+    );
+    assert_eq!(core.received().len(), 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM merchants WHERE code LIKE 'M2%'").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_the_core_does_not_confirm_opens_a_staff_task_and_no_merchant() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let core = Peer::core(&[(ACCOUNT_NO, LEGAL_NAME)]).await;
+    let _worker = app.start_worker_with_core(&core.core_url()).await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let reviewer2 = signed_in(&app, "reviewer2").await;
+    let (_, id) = apply(&app, "13811116666", "别人的公司").await;
+    decide(&reviewer1, "approve", "同意").await.unwrap();
+    decide(&reviewer2, "approve", "同意").await.unwrap();
+    reaches(&app, &id, "Exception").await;
+    let page: Value = get(
+        &reviewer2,
+        "/api/v1/tasks?tab=todo&process_type=merchant-onboarding",
+    )
+    .await
+    .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["items"][0]["level_name"], "开户异常");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM merchants WHERE code LIKE 'M2%'").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM users WHERE kind = 'merchant' AND username LIKE 'm2%'"
+        )
+        .await,
+        0
+    );
+    // handled by rejecting: the applicant hears why
+    let answer = decide(&reviewer2, "reject", "结算账户户名不符")
+        .await
+        .unwrap();
+    assert_eq!(answer["state"], "Rejected");
+}
+
+/// The process's history as JSON.
+async fn history(workflow_id: &str) -> Vec<u8> {
+    let client = quanyi_activities::temporal::connect(
+        &quanyi_tests::harness::stack().temporal_url,
+        "default",
+    )
+    .await
+    .unwrap();
+    client
+        .get_workflow_handle::<quanyi_workflows::onboarding::OnboardingWorkflow>(workflow_id)
+        .fetch_history(Default::default())
+        .to_json()
+        .await
+        .unwrap()
+}
