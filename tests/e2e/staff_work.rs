@@ -623,6 +623,10 @@ const NOT_ACTIONS: &[(&str, &str)] = &[
     ),
     ("process.result.deliver", "an ESB service code"),
     ("channel.campaigns.query", "an ESB service code"),
+    (
+        "core.account.verify",
+        "the core's ESB service code (onboarding's account check)",
+    ),
 ];
 
 /// The action-like string literals of the Rust sources under `dir`.

@@ -15,6 +15,7 @@ use crate::pii::{self, Kind};
 use chrono::{DateTime, NaiveDate, Utc};
 use keys::{CustomerKeys, Field};
 use quanyi_workflows::domain::CustomerNo;
+use quanyi_workflows::kind::ProcessKind;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -602,11 +603,12 @@ pub async fn campaigns(
              FROM campaign_customers cc
              JOIN campaigns c ON c.id = cc.campaign_id
              LEFT JOIN process_instances p
-                    ON p.process_type = 'campaign' AND p.business_key = c.id::text
+                    ON p.process_type = $2 AND p.business_key = c.id::text
             WHERE cc.customer_no = $1
             ORDER BY c.start_at DESC, c.id
             LIMIT 100"#,
-        customer.as_str()
+        customer.as_str(),
+        ProcessKind::Campaign.code()
     )
     .fetch_all(pool)
     .await
