@@ -104,6 +104,11 @@ for c in "${copies[@]}"; do
   echo "image-layout: $dest ← $from"
 done
 chmod -R a+rX "$img"
+# the image's RUN install -d: the files' directory, the image user's own
+install -d "$img/var/lib/quanyi/files"
+[[ $(id -u) == 0 ]] && chown 10001:10001 "$img/var/lib/quanyi/files"
+grep -q "install -d -o 10001 -g 10001 /var/lib/quanyi/files" deploy/container/Containerfile \
+  || fail "the image does not make the files' directory its user's"
 # under the image's root: every absolute path the image names
 in_image() { [[ $1 == /* ]] && echo "$img$1" || echo "$1"; }
 
