@@ -29,6 +29,14 @@ pub struct LastLogin {
     pub failures_since: i64,
 }
 
+/// The account a sign-in names, as the checks before the password read it.
+struct Account {
+    id: Uuid,
+    password_hash: String,
+    active: bool,
+    totp: bool,
+}
+
 pub enum Outcome {
     SignedIn {
         user_id: Uuid,
@@ -49,37 +57,42 @@ pub async fn sign_in(
     attempt: Attempt,
 ) -> Result<Outcome, sqlx::Error> {
     let now = attempt.now;
-    let recent_failures = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM login_log WHERE ip = $1 AND NOT success AND at > $2"#,
+    // One round trip for every check before the password: the address's recent failures, the
+    // captcha (spent here whatever follows, even for a throttled address), the name's lock and
+    // the account.
+    let gate = sqlx::query!(
+        r#"WITH spent AS (DELETE FROM captchas WHERE id = $3 RETURNING answer, expires_at)
+           SELECT (SELECT count(*) FROM login_log WHERE ip = $1 AND NOT success AND at > $2)
+                    AS "recent_failures!",
+                  (SELECT answer FROM spent) AS "captcha_answer?",
+                  (SELECT expires_at FROM spent) AS "captcha_expires_at?",
+                  (SELECT locked_until FROM login_locks WHERE username = $4) AS "locked_until?",
+                  u.id AS "id?", u.password_hash AS "password_hash?",
+                  u.status = 'active' AS "active?", u.totp_enabled_at IS NOT NULL AS "totp?"
+             FROM (VALUES (1)) AS one LEFT JOIN users u ON u.username = $4"#,
         attempt.ip,
-        now - chrono(policy.ip_window)
+        now - chrono(policy.ip_window),
+        attempt.captcha_id,
+        attempt.username
     )
     .fetch_one(pool)
     .await?;
-    if recent_failures >= policy.ip_max_failures {
+    if gate.recent_failures >= policy.ip_max_failures {
         log_alone(pool, &attempt, None, "throttled").await?;
         return Ok(Outcome::Throttled);
     }
-    if !captcha::check(pool, attempt.captcha_id, &attempt.captcha_answer, now).await? {
+    let spent = gate.captcha_answer.zip(gate.captcha_expires_at);
+    if !captcha::answered(spent, &attempt.captcha_answer, now) {
         log_alone(pool, &attempt, None, "captcha").await?;
         return Ok(Outcome::BadCaptcha);
     }
-    let locked = sqlx::query_scalar!(
-        "SELECT locked_until FROM login_locks WHERE username = $1",
-        attempt.username
-    )
-    .fetch_optional(pool)
-    .await?
-    .flatten()
-    .is_some_and(|until| until > now);
-    let account = sqlx::query!(
-        "SELECT id, password_hash, status = 'active' AS \"active!\",
-                totp_enabled_at IS NOT NULL AS \"totp!\"
-           FROM users WHERE username = $1",
-        attempt.username
-    )
-    .fetch_optional(pool)
-    .await?;
+    let locked = gate.locked_until.is_some_and(|until| until > now);
+    let account = gate.id.map(|id| Account {
+        id,
+        password_hash: gate.password_hash.unwrap_or_default(),
+        active: gate.active == Some(true),
+        totp: gate.totp == Some(true),
+    });
     let user_id = account.as_ref().map(|a| a.id);
     if locked {
         log_alone(pool, &attempt, user_id, "locked").await?;
@@ -101,37 +114,35 @@ pub async fn sign_in(
     };
 
     let mut tx = pool.begin().await?;
+    // In one statement: the previous sign-in and the failures since it (read before this one is
+    // logged), the lock lifted, a password past its life marked to be changed before anything
+    // else, and this sign-in in the login log.
     let last_login = sqlx::query!(
-        "SELECT at, ip, success FROM login_log WHERE user_id = $1 AND reason IN ('ok', 'bad_credentials')
-          ORDER BY at DESC, id DESC LIMIT 1",
-        user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let failures_since = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM login_log
-            WHERE user_id = $1 AND reason = 'bad_credentials'
-              AND at > coalesce((SELECT max(at) FROM login_log WHERE user_id = $1 AND success), '-infinity')"#,
-        user_id
+        r#"WITH unlocked AS (DELETE FROM login_locks WHERE username = $2),
+                aged AS (UPDATE users SET must_change_password = true
+                          WHERE id = $1 AND kind = 'staff' AND password_changed_at < $3),
+                logged AS (INSERT INTO login_log (at, username, user_id, ip, success, reason)
+                           VALUES ($4, $2, $1, $5, true, 'ok'))
+           SELECT l.at AS "at?", l.ip AS "ip?", l.success AS "success?",
+                  (SELECT count(*) FROM login_log
+                    WHERE user_id = $1 AND reason = 'bad_credentials'
+                      AND at > coalesce((SELECT max(at) FROM login_log
+                                          WHERE user_id = $1 AND success), '-infinity'))
+                    AS "failures_since!"
+             FROM (VALUES (1)) AS one
+             LEFT JOIN LATERAL (
+               SELECT at, ip, success FROM login_log
+                WHERE user_id = $1 AND reason IN ('ok', 'bad_credentials')
+                ORDER BY at DESC, id DESC LIMIT 1) AS l ON true"#,
+        user_id,
+        attempt.username,
+        now - chrono(policy.password_max_age),
+        now,
+        attempt.ip
     )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query!(
-        "DELETE FROM login_locks WHERE username = $1",
-        attempt.username
-    )
-    .execute(&mut *tx)
-    .await?;
-    // A password past its life must be changed before anything else.
-    sqlx::query!(
-        "UPDATE users SET must_change_password = true
-          WHERE id = $1 AND kind = 'staff' AND password_changed_at < $2",
-        user_id,
-        now - chrono(policy.password_max_age)
-    )
-    .execute(&mut *tx)
-    .await?;
-    log(&mut tx, &attempt, Some(user_id), "ok").await?;
+    audit::append(&mut tx, now, entry(&attempt, Some(user_id), "ok")).await?;
     let token = SessionToken::generate();
     let second_factor_pending = account.as_ref().is_some_and(|a| a.totp);
     session::open(&mut tx, policy, &token, user_id, second_factor_pending, now).await?;
@@ -140,12 +151,15 @@ pub async fn sign_in(
         user_id,
         token,
         second_factor_pending,
-        last_login: last_login.map(|r| LastLogin {
-            at: r.at,
-            ip: r.ip,
-            success: r.success,
-            failures_since,
-        }),
+        last_login: match (last_login.at, last_login.ip, last_login.success) {
+            (Some(at), Some(ip), Some(success)) => Some(LastLogin {
+                at,
+                ip,
+                success,
+                failures_since: last_login.failures_since,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -194,7 +208,12 @@ async fn log(
     )
     .execute(&mut *conn)
     .await?;
-    let entry = Entry {
+    audit::append(conn, attempt.now, entry(attempt, user_id, reason)).await
+}
+
+/// The audit row of a sign-in attempt.
+fn entry(attempt: &Attempt, user_id: Option<Uuid>, reason: &str) -> Entry {
+    Entry {
         user_id,
         username: Some(attempt.username.clone()),
         ip: Some(attempt.ip.clone()),
@@ -203,8 +222,7 @@ async fn log(
         refused: reason != "ok",
         after: (reason != "ok").then(|| serde_json::json!({ "reason": reason })),
         ..Entry::default()
-    };
-    audit::append(conn, attempt.now, entry).await
+    }
 }
 
 /// [`log`] for a refusal that changes nothing else.

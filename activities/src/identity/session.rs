@@ -64,16 +64,12 @@ pub async fn open(
     second_factor_pending: bool,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    // the user's other session ends as this one opens, in one statement
     sqlx::query!(
-        "UPDATE sessions SET ended_at = $2, ended_reason = 'replaced'
-          WHERE user_id = $1 AND ended_at IS NULL",
-        user_id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
+        "WITH replaced AS (
+           UPDATE sessions SET ended_at = $3, ended_reason = 'replaced'
+            WHERE user_id = $2 AND ended_at IS NULL)
+         INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
                                expires_at, second_factor_pending)
          VALUES ($1, $2, $3, $3, $3, $4, $5)",
         token.hash(),
