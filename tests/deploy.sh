@@ -88,17 +88,21 @@ ours = tomllib.loads(cm["data"]["quanyi.toml"])
 documented = {}
 section = None
 for line in (d.parent / "quanyi.toml").read_text().splitlines():
-    m = re.match(r"^#?\s*\[([a-z_.]+)\]\s*$", line)
+    m = re.match(r"^#?\s*\[([a-z0-9_.]+)\]\s*$", line)
     if m:
         section = m.group(1)
         continue
-    m = re.match(r"^#?\s*([a-z_]+)\s*=", line)
+    m = re.match(r"^#?\s*([a-z0-9_]+)\s*=", line)
     if m and section:
         documented.setdefault(section, set()).add(m.group(1))
-for section, keys in ours.items():
-    for key in keys:
-        if key not in documented.get(section, set()):
+def check_table(section, table):
+    for key, value in table.items():
+        if isinstance(value, dict):  # a nested table, [files.s3]
+            check_table(f"{section}.{key}", value)
+        elif key not in documented.get(section, set()):
             bad(f"ConfigMap quanyi.toml: [{section}] {key} is not in deploy/quanyi.toml")
+for section, table in ours.items():
+    check_table(section, table)
 if ours["api"]["listen"].split(":")[-1] != "8080":
     bad("the API does not listen on the port the Deployment and Service name")
 
