@@ -121,6 +121,10 @@ curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does
 (cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
   QUANYI_DATABASE_URL="$(db_url)" npm run --silent staff-ux) \
   || fail "the staff UX browser test failed"
+# 客户管理 (issue 17): the import's report, a lookup by phone, the masked page, 显示 audited
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
+  QUANYI_DATABASE_URL="$(db_url)" npm run --silent customers) \
+  || fail "the customers browser test failed"
 stop_and_check_orphans
 
 echo "dev-smoke: second start over a stale postmaster.pid (data kept, not seeded again)"
