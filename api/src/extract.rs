@@ -25,14 +25,21 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
-/// Whether a request or response says its body is JSON (`application/json` or a `+json` type).
-pub fn is_json(headers: &HeaderMap) -> bool {
+/// The media type a request or response names, lower case and without its parameters
+/// (`Text/CSV; charset=GBK` is `text/csv`); empty when it names none.
+pub fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|mime| mime.trim().to_ascii_lowercase())
-        .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"))
+        .unwrap_or_default()
+}
+
+/// Whether a request or response says its body is JSON (`application/json` or a `+json` type).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    let mime = media_type(headers);
+    mime == "application/json" || mime.ends_with("+json")
 }
 
 /// The field a serde data error is about: the path where it happened, or the missing field's name.

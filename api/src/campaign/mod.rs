@@ -14,7 +14,7 @@ use crate::identity::permission::{self as perm, Authorized};
 use crate::process::{self as door, ProcessStatus};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use quanyi_activities::campaign::{
@@ -516,16 +516,7 @@ pub async fn upload_customers(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<UploadReport>, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = crate::extract::media_type(&headers);
     // what browsers and Excel call a CSV or a workbook; the content itself says which it is
     if !matches!(
         media.as_str(),

@@ -12,7 +12,7 @@ use crate::identity::permission::{self as perm, Authorized};
 use crate::points::{PointsHistory, history_of};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use chrono::NaiveDate;
 use futures::StreamExt;
 use quanyi_activities::audit::Entry;
@@ -342,15 +342,7 @@ pub async fn import(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = crate::extract::media_type(&headers);
     if !matches!(
         media.as_str(),
         "text/csv" | "text/plain" | "application/csv" | "application/octet-stream"
