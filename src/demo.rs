@@ -323,3 +323,99 @@ async fn wait_for_state(state: &AppState, wf: &str, wanted: &str) -> Result<(), 
     }
     Err(format!("{wf} did not reach {wanted}"))
 }
+
+/// Surnames and given names the demo customers are made of (nobody's real data).
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+const GIVEN: &[&str] = &[
+    "晓明", "丽华", "建国", "思远", "雨桐", "子涵", "志强", "欣怡",
+];
+/// The orgs the demo customers are served by, in turn.
+const CUSTOMER_ORGS: &[&str] = &["SB0101", "SB0102", "SB0201", "SB0202"];
+/// As many as the demo bank's coupon holders (`C10000000`…), and ten more without coupons.
+const DEMO_CUSTOMERS: usize = 40;
+
+/// Seeds the demo customers unless the database has customers already (or the installation has
+/// no customers' keys): personal data sealed through the one module that may, and points from
+/// their org's funding account through the ledger, so 客户信息 has pages worth opening. Answers
+/// how many.
+pub async fn seed_customers(state: &AppState) -> Result<usize, String> {
+    use quanyi_activities::customers::{self, CustomerInput, PersonalData, Status};
+    use quanyi_activities::identity::scope::DataScope;
+    use quanyi_activities::points;
+    use quanyi_workflows::domain::CustomerNo;
+
+    let Some(keys) = state.settings.customer_keys.as_ref() else {
+        return Ok(0);
+    };
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    for i in 0..DEMO_CUSTOMERS {
+        let no =
+            CustomerNo::parse(&format!("C{:08}", 10_000_000 + i)).map_err(|e| e.to_string())?;
+        let org_code = CUSTOMER_ORGS[i % CUSTOMER_ORGS.len()];
+        let input = CustomerInput {
+            customer_no: no.clone(),
+            org_code: org_code.into(),
+            status: if i % 13 == 12 {
+                Status::Dormant
+            } else {
+                Status::Active
+            },
+            opened_on: chrono::NaiveDate::from_ymd_opt(
+                2010 + (i % 15) as i32,
+                1 + (i % 12) as u32,
+                8,
+            ),
+            personal: PersonalData {
+                name: Some(format!(
+                    "{}{}",
+                    SURNAMES[i % SURNAMES.len()],
+                    GIVEN[(i / SURNAMES.len() + i) % GIVEN.len()]
+                )),
+                phone: Some(format!("1380013{:04}", 1000 + i * 7)),
+                id_number: None,
+                card_numbers: Vec::new(),
+            },
+        };
+        customers::upsert(
+            &state.pool,
+            keys,
+            &DataScope::All,
+            &input,
+            now,
+            seed_entry(),
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|refusal| format!("demo customer {}: {refusal:?}", no.as_str()))?;
+        let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = $1")
+            .bind(org_code)
+            .fetch_one(&state.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let key = format!("demo:earn:{}", no.as_str());
+        let call = points::Call {
+            key: &key,
+            body: key.as_bytes(),
+            actor: "seed",
+            now,
+            audit: Some(Entry {
+                action: "points.transfer.earn",
+                target: Some(key.clone()),
+                ..seed_entry()
+            }),
+        };
+        let points = 200 + (i as i64 * 137) % 2_800;
+        points::earn(&state.pool, call, &no, org, points, "开户礼（演示）".into())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|refused| format!("demo points of {}: {refused:?}", no.as_str()))?;
+    }
+    Ok(DEMO_CUSTOMERS)
+}

@@ -171,6 +171,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             Ok(n) => tracing::info!(campaigns = n, "demo campaigns seeded"),
             Err(e) => tracing::warn!(error = %e, "cannot seed the demo campaigns"),
         }
+        match crate::demo::seed_customers(&demo_state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(customers = n, "demo customers seeded"),
+            Err(e) => tracing::warn!(error = %e, "cannot seed the demo customers"),
+        }
     });
     // Everything below runs in this task, on the main thread, and so do the restarts: a child's
     // parent-death signal fires when the thread that started it ends, and this one ends last.
