@@ -599,7 +599,9 @@ impl Config {
     }
 
     /// The points runs' settings; a `nightly_at` that is not `HH:MM` is refused.
-    pub fn points_nightly(&self) -> Result<quanyi_activities::points::expiry::Nightly, ConfigError> {
+    pub fn points_nightly(
+        &self,
+    ) -> Result<quanyi_activities::points::expiry::Nightly, ConfigError> {
         let at = chrono::NaiveTime::parse_from_str(self.points.nightly_at.trim(), "%H:%M")
             .map_err(|_| {
                 ConfigError(format!(

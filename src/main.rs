@@ -147,9 +147,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), StackError> {
     let var = match &cli.command {
-        Command::Audit { var, .. } | Command::Customers { var, .. } | Command::Points { var, .. } => {
-            var.clone()
-        }
+        Command::Audit { var, .. }
+        | Command::Customers { var, .. }
+        | Command::Points { var, .. } => var.clone(),
         _ => PathBuf::from("var"),
     };
     let config =

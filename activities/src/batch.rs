@@ -13,35 +13,7 @@ pub const SESSION_RETENTION_DAYS: i64 = 30;
 #[serde(rename_all = "snake_case")]
 #[schema(as = BatchJob)]
 pub enum Job {
-    /// The rows a running run has done so far (its progress on the batch log page).
-pub async fn progress(pool: &PgPool, id: i64, rows: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE batch_runs SET rows_affected = $2 WHERE id = $1 AND status = 'running'",
-        id,
-        rows
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Marks the runs of `job` still `running` as failed: the caller holds the job's lock, so their
-/// processes ended (killed, or the machine stopped) before they finished.
-pub async fn interrupted(pool: &PgPool, job: Job, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query!(
-        "UPDATE batch_runs
-            SET status = 'failed', finished_at = $2,
-                error = 'interrupted: the process ended before the run finished'
-          WHERE job = $1 AND status = 'running'",
-        job.as_str(),
-        now
-    )
-    .execute(pool)
-    .await?
-    .rows_affected())
-}
-
-/// Deletes expired captchas and sessions ended more than 30 days ago.
+    /// Deletes expired captchas and sessions ended more than 30 days ago.
     Housekeeping,
     /// `quanyi audit verify`: the audit log's hash chain walked end to end.
     AuditVerify,

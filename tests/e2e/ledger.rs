@@ -459,7 +459,13 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
             .fetch_one(&world.pool)
             .await
             .expect("lots");
-            prop_assert_eq!(lots, model.available(c), "lots of customer {} after {:?}", c, op);
+            prop_assert_eq!(
+                lots,
+                model.available(c),
+                "lots of customer {} after {:?}",
+                c,
+                op
+            );
         }
     }
     let (_, violations) = ledger::audit::check(&world.pool).await.expect("audit");
@@ -981,11 +987,22 @@ async fn staff_reverse_void_and_are_refused_with_their_codes() {
         json!({"request_id": "r2b", "customer_no": "C60000001", "points": 60, "timeout_seconds": 60}),
     )
     .await;
-    let (status, reversed) = post(&planner, &reversal, json!({"request_id": "r6", "memo": "误发"})).await;
+    let (status, reversed) = post(
+        &planner,
+        &reversal,
+        json!({"request_id": "r6", "memo": "误发"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{reversed}");
     assert_eq!(reversed["reverses"], earned["transfer_id"]);
     assert_eq!(reversed["direction"], "out");
-    assert_eq!((reversed["points"].as_i64(), reversed["not_reversed"].as_i64()), (Some(40), Some(60)));
+    assert_eq!(
+        (
+            reversed["points"].as_i64(),
+            reversed["not_reversed"].as_i64()
+        ),
+        (Some(40), Some(60))
+    );
     assert_eq!(balance(&planner, "C60000001").await["posted"], 60);
     let (status, twice) = post(&planner, &reversal, json!({"request_id": "r7"})).await;
     assert_eq!(
@@ -1007,7 +1024,10 @@ async fn staff_reverse_void_and_are_refused_with_their_codes() {
     .await;
     let (status, nothing) = post(
         &planner,
-        &format!("/api/v1/points/transfers/{}/reversal", spent["transfer_id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/points/transfers/{}/reversal",
+            spent["transfer_id"].as_str().unwrap()
+        ),
         json!({"request_id": "r3r"}),
     )
     .await;

@@ -78,7 +78,11 @@ async fn spending_takes_the_earliest_expiry_first_and_a_void_gives_the_lots_back
             .unwrap()
             .unwrap();
     }
-    let (y27, y28, y29) = (rule(at(2024, 5, 1)), rule(at(2025, 7, 1)), rule(at(2026, 3, 1)));
+    let (y27, y28, y29) = (
+        rule(at(2024, 5, 1)),
+        rule(at(2025, 7, 1)),
+        rule(at(2026, 3, 1)),
+    );
     assert_eq!(
         y27,
         expiry::cutoff(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap())
@@ -87,10 +91,17 @@ async fn spending_takes_the_earliest_expiry_first_and_a_void_gives_the_lots_back
 
     // a hold of 80 takes the 2027 lot whole and 30 of the 2028 one, each a use of the hold
     let now = Utc::now();
-    let hold = points::hold(pool, call("h1", now), &c, 80, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let hold = points::hold(
+        pool,
+        call("h1", now),
+        &c,
+        80,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     assert_eq!(lots(pool, &c).await, vec![(y28, 40), (y29, 100)]);
     let uses: Vec<(i64,)> =
@@ -111,10 +122,17 @@ async fn spending_takes_the_earliest_expiry_first_and_a_void_gives_the_lots_back
     audit_clean(pool).await;
 
     // a hold of 130 captured for 60: the capture spends the earliest 60, the rest goes back
-    let hold = points::hold(pool, call("h2", now), &c, 130, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let hold = points::hold(
+        pool,
+        call("h2", now),
+        &c,
+        130,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     assert_eq!(lots(pool, &c).await, vec![(y29, 90)]);
     let capture = points::capture(pool, call("c2", now), hold, Some(60), String::new())
@@ -133,10 +151,17 @@ async fn spending_takes_the_earliest_expiry_first_and_a_void_gives_the_lots_back
     assert_eq!(lots(pool, &c).await, vec![(y27, 50), (y28, 70), (y29, 100)]);
     // a hold that times out gives its lots back too (the ledger's sweeper)
     // (an hour, and the sweep called as if later: the app's own sweeper keeps to the real time)
-    points::hold(pool, call("h3", now), &c, 55, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap();
+    points::hold(
+        pool,
+        call("h3", now),
+        &c,
+        55,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(lots(pool, &c).await, vec![(y28, 65), (y29, 100)]);
     assert_eq!(
         ledger::expire_due(pool, now + Duration::hours(2), 10)
@@ -157,10 +182,17 @@ async fn a_reversal_of_an_earning_takes_back_what_its_lot_holds_and_says_what_it
     let org = head_office(pool).await;
     let c = CustomerNo::parse("C30000002").unwrap();
     let now = Utc::now();
-    let early = points::earn(pool, call("e1", at(2024, 5, 1)), &c, org, 100, String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let early = points::earn(
+        pool,
+        call("e1", at(2024, 5, 1)),
+        &c,
+        org,
+        100,
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     let late = points::earn(pool, call("e2", now), &c, org, 100, String::new())
         .await
@@ -168,10 +200,17 @@ async fn a_reversal_of_an_earning_takes_back_what_its_lot_holds_and_says_what_it
         .unwrap()[0]
         .id;
     // 60 spent: from the earlier lot
-    let hold = points::hold(pool, call("h1", now), &c, 60, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let hold = points::hold(
+        pool,
+        call("h1", now),
+        &c,
+        60,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     points::capture(pool, call("c1", now), hold, None, String::new())
         .await
@@ -182,7 +221,10 @@ async fn a_reversal_of_an_earning_takes_back_what_its_lot_holds_and_says_what_it
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((reversal[0].amount, reversal[0].corrects_id), (40, Some(early)));
+    assert_eq!(
+        (reversal[0].amount, reversal[0].corrects_id),
+        (40, Some(early))
+    );
     let b = points::balance(pool, &c).await.unwrap();
     assert_eq!(b.available, 100, "the later lot is whole");
     assert_eq!(lots(pool, &c).await, vec![(rule(now), 100)]);
@@ -197,10 +239,17 @@ async fn a_reversal_of_an_earning_takes_back_what_its_lot_holds_and_says_what_it
         .unwrap();
     assert_eq!(twice.unwrap_err().reason, Refusal::AlreadyReversed);
     // an earning spent whole has nothing to take back
-    let hold = points::hold(pool, call("h2", now), &c, 100, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let hold = points::hold(
+        pool,
+        call("h2", now),
+        &c,
+        100,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     points::capture(pool, call("c2", now), hold, None, String::new())
         .await
@@ -224,10 +273,17 @@ async fn the_audit_finds_a_hand_edited_lot() {
         .await
         .unwrap()
         .unwrap();
-    points::hold(pool, call("h1", now), &c, 30, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap();
+    points::hold(
+        pool,
+        call("h1", now),
+        &c,
+        30,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     audit_clean(pool).await;
     // a remainder edited by hand: the lot no longer equals its points less its uses, and the
     // customer's lots no longer sum to the balance
@@ -407,19 +463,33 @@ async fn the_expiry_run_killed_half_way_and_run_again_posts_each_customer_once()
     // some spending first, earliest expiry first: customer 0 spends 100 of its due lots; customer
     // 1 holds 150 across the run (the hold keeps those points from the run)
     let now = Utc::now();
-    let hold = points::hold(pool, call("s0", now), &customers[0], 100, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let hold = points::hold(
+        pool,
+        call("s0", now),
+        &customers[0],
+        100,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     points::capture(pool, call("s0c", now), hold, None, String::new())
         .await
         .unwrap()
         .unwrap();
-    let held = points::hold(pool, call("s1", now), &customers[1], 150, Duration::hours(1), String::new())
-        .await
-        .unwrap()
-        .unwrap()[0]
+    let held = points::hold(
+        pool,
+        call("s1", now),
+        &customers[1],
+        150,
+        Duration::hours(1),
+        String::new(),
+    )
+    .await
+    .unwrap()
+    .unwrap()[0]
         .id;
     let expected = due(pool, cutoff).await;
     assert_eq!(expected.len(), 500);
@@ -472,9 +542,15 @@ async fn the_expiry_run_killed_half_way_and_run_again_posts_each_customer_once()
     audit_clean(pool).await;
 
     // run again: the rest, nothing twice; the killed run is closed as interrupted
-    let again = expiry::expire(pool, date, expiry::RunSettings::default(), "test", &SystemClock)
-        .await
-        .unwrap();
+    let again = expiry::expire(
+        pool,
+        date,
+        expiry::RunSettings::default(),
+        "test",
+        &SystemClock,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.interrupted, 1);
     assert_eq!(again.customers, 500 - before.len() as i64);
     assert_eq!(again.skipped, 0);
@@ -483,7 +559,11 @@ async fn the_expiry_run_killed_half_way_and_run_again_posts_each_customer_once()
     let after = expired_at(pool, date).await;
     assert_eq!(after.len(), 500);
     for (customer, points) in &expected {
-        assert_eq!(after[customer], (1, *points), "customer {customer}: one transfer, its due points");
+        assert_eq!(
+            after[customer],
+            (1, *points),
+            "customer {customer}: one transfer, its due points"
+        );
     }
     let killed: (String, Option<String>) = sqlx::query_as(
         "SELECT status, error FROM batch_runs WHERE job = 'points_expiry' ORDER BY id LIMIT 1",
@@ -502,15 +582,27 @@ async fn the_expiry_run_killed_half_way_and_run_again_posts_each_customer_once()
         .await
         .unwrap()
         .unwrap();
-    let third = expiry::expire(pool, date, expiry::RunSettings::default(), "test", &SystemClock)
-        .await
-        .unwrap();
+    let third = expiry::expire(
+        pool,
+        date,
+        expiry::RunSettings::default(),
+        "test",
+        &SystemClock,
+    )
+    .await
+    .unwrap();
     assert_eq!((third.customers, third.skipped), (0, 1));
     assert_eq!(expired_at(pool, date).await, after);
     let next = date.succ_opt().unwrap();
-    let fourth = expiry::expire(pool, next, expiry::RunSettings::default(), "test", &SystemClock)
-        .await
-        .unwrap();
+    let fourth = expiry::expire(
+        pool,
+        next,
+        expiry::RunSettings::default(),
+        "test",
+        &SystemClock,
+    )
+    .await
+    .unwrap();
     assert_eq!((fourth.customers, fourth.points), (1, 150));
     let b = points::balance(pool, &customers[1]).await.unwrap();
     let mine: i64 = sqlx::query_scalar(
@@ -522,7 +614,9 @@ async fn the_expiry_run_killed_half_way_and_run_again_posts_each_customer_once()
     .unwrap();
     assert_eq!(b.available, mine);
     audit_clean(pool).await;
-    let expired = ledger::balance(pool, expiry::expired_account().id()).await.unwrap();
+    let expired = ledger::balance(pool, expiry::expired_account().id())
+        .await
+        .unwrap();
     assert_eq!(
         expired.posted,
         expected.values().sum::<i64>() + 150,
@@ -590,15 +684,29 @@ async fn reminders_are_queued_once_per_customer_and_lot() {
     assert_eq!(sms[0].0, "13700000001");
     assert_eq!(sms[0].1, "QY_POINTS_EXPIRY");
     // lot 0 of a customer holds 1 point; its last day is 24 December
-    assert_eq!(sms[0].2, serde_json::json!({"points": "1", "date": "2026-12-24"}));
+    assert_eq!(
+        sms[0].2,
+        serde_json::json!({"points": "1", "date": "2026-12-24"})
+    );
     let again = expiry::remind(pool, &to, date, settings, "test", &SystemClock)
         .await
         .unwrap();
     assert_eq!((again.customers, again.lots), (0, 0), "once per lot");
-    let next_day = expiry::remind(pool, &to, date.succ_opt().unwrap(), settings, "test", &SystemClock)
-        .await
-        .unwrap();
-    assert_eq!((next_day.customers, next_day.lots), (0, 0), "once per lot, whatever the day");
+    let next_day = expiry::remind(
+        pool,
+        &to,
+        date.succ_opt().unwrap(),
+        settings,
+        "test",
+        &SystemClock,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (next_day.customers, next_day.lots),
+        (0, 0),
+        "once per lot, whatever the day"
+    );
     let recorded: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT count(*), count(r.notification_key)
            FROM point_lot_reminders r JOIN point_lots l ON l.id = r.lot_id GROUP BY l.expires_at",
@@ -606,7 +714,11 @@ async fn reminders_are_queued_once_per_customer_and_lot() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(recorded, vec![(30, 2)], "only the lots expiring within 30 days");
+    assert_eq!(
+        recorded,
+        vec![(30, 2)],
+        "only the lots expiring within 30 days"
+    );
 }
 
 /// The nightly run's time at a bank's size: 1,000,000 customers, 5,000,000 lots, 3 in 5 due.
@@ -629,9 +741,15 @@ async fn expiry_benchmark_over_a_million_customers_and_five_million_lots() {
     sqlx::query("ANALYZE").execute(pool).await.ok();
     eprintln!("seeded in {:.1} s", seeding.elapsed().as_secs_f64());
     let started = std::time::Instant::now();
-    let done = expiry::expire(pool, date, expiry::RunSettings::default(), "test", &SystemClock)
-        .await
-        .unwrap();
+    let done = expiry::expire(
+        pool,
+        date,
+        expiry::RunSettings::default(),
+        "test",
+        &SystemClock,
+    )
+    .await
+    .unwrap();
     let took = started.elapsed();
     eprintln!(
         "expiry run: {} customers, {} points in {:.1} s",

@@ -2,8 +2,8 @@
 //! the points expiry with its reminders every night; each run recorded in the batch log (批量日志)
 //! by the job itself.
 
-use quanyi_activities::{batch, points};
 use quanyi_activities::clock::SystemClock;
+use quanyi_activities::{batch, points};
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;

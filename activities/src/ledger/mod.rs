@@ -945,7 +945,7 @@ pub async fn expire_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> Result
     // what the holds took from customers' point lots goes back to them
     let amounts: Vec<i64> = due.iter().map(|h| h.amount).collect();
     let from: Vec<Uuid> = due.iter().map(|h| h.debit_account_id).collect();
-    crate::points::lots::give_back(&mut *tx, &pending, &ids, &amounts, &from, now).await?;
+    crate::points::lots::give_back(&mut tx, &pending, &ids, &amounts, &from, now).await?;
     tx.commit().await?;
     Ok(due.len() as u64)
 }

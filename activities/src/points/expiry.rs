@@ -108,7 +108,9 @@ impl Nightly {
         } else {
             today_at + chrono::Duration::days(1)
         };
-        (next - local.naive_local()).to_std().unwrap_or(Duration::ZERO)
+        (next - local.naive_local())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -195,7 +197,7 @@ async fn expire_chunks(
     let expired_id = expired.id();
     {
         let mut conn = pool.acquire().await?;
-        crate::ledger::ensure_accounts(&mut *conn, &[expired], clock.now()).await?;
+        crate::ledger::ensure_accounts(&mut conn, &[expired], clock.now()).await?;
     }
     let (mut customers, mut points, mut skipped) = (0i64, 0i64, 0i64);
     let mut after = Uuid::nil();
@@ -407,11 +409,11 @@ async fn remind_chunks(
         let numbers: Vec<String> = due.iter().map(|d| d.customer_no.clone()).collect();
         let phones = match (&to.keys, to.sms) {
             (Some(keys), true) => {
-                crate::customers::phones_for_notice(&mut *tx, keys, &numbers).await?
+                crate::customers::phones_for_notice(&mut tx, keys, &numbers).await?
             }
             _ => Default::default(),
         };
-        let template = notify::sms_template(&mut *tx, REMINDER_TEMPLATE).await?;
+        let template = notify::sms_template(&mut tx, REMINDER_TEMPLATE).await?;
         let (mut lot_ids, mut lot_customers, mut lot_keys) = (Vec::new(), Vec::new(), Vec::new());
         for d in &due {
             // the last day the points may be used, as the customer reads it
@@ -442,7 +444,7 @@ async fn remind_chunks(
                     template_code: Some(REMINDER_TEMPLATE.into()),
                     params: Some(serde_json::to_value(&params).expect("strings serialize")),
                 };
-                notify::queue(&mut *tx, &outgoing, now).await?;
+                notify::queue(&mut tx, &outgoing, now).await?;
                 customers += 1;
             }
             for lot in &d.lots {
@@ -483,7 +485,10 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2029, 1, 1).unwrap();
         assert_eq!(cutoff(date).to_rfc3339(), "2028-12-31T16:00:00+00:00");
         assert_eq!(today(cutoff(date)), date);
-        assert_eq!(today(cutoff(date) - chrono::Duration::seconds(1)), date.pred_opt().unwrap());
+        assert_eq!(
+            today(cutoff(date) - chrono::Duration::seconds(1)),
+            date.pred_opt().unwrap()
+        );
     }
 
     #[test]
