@@ -1082,10 +1082,13 @@ async fn staff_reverse_void_and_are_refused_with_their_codes() {
         [
             ("points.transfer.earn", "ok"),
             ("points.transfer.hold", "ok"),
-            ("points.transfer.reverse", "refused"),
             ("points.transfer.void", "ok"),
             ("points.transfer.void", "refused"),
+            ("points.transfer.hold", "ok"),
             ("points.transfer.reverse", "ok"),
+            ("points.transfer.reverse", "refused"),
+            ("points.transfer.earn", "ok"),
+            ("points.transfer.hold", "ok"),
             ("points.transfer.reverse", "refused"),
         ]
         .map(|(a, r)| (a.to_owned(), r.to_owned()))
