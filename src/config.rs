@@ -32,6 +32,31 @@ pub struct Config {
     pub files: FilesConfig,
     #[serde(default)]
     pub onboarding: OnboardingConfig,
+    #[serde(default)]
+    pub points: PointsConfig,
+}
+
+/// Points (BEN-7): the nightly expiry run and the reminders after it. The lots' expiry rule and
+/// the reminder's days are run-time parameters (`points.lot.expiry_years`,
+/// `points.reminder.days`, docs/ledger.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PointsConfig {
+    /// When the worker runs the expiry and then the reminders each night, Beijing time (`HH:MM`).
+    pub nightly_at: String,
+    /// Customer accounts per transaction.
+    pub chunk: i64,
+    /// A pause between transactions, in milliseconds (0: none).
+    pub pause_ms: u64,
+}
+
+impl Default for PointsConfig {
+    fn default() -> Self {
+        Self {
+            nightly_at: "00:30".into(),
+            chunk: 1000,
+            pause_ms: 0,
+        }
+    }
 }
 
 /// 商户线上入驻: the deadline for requested material and the core banking system's account check.
@@ -356,6 +381,7 @@ impl Default for Config {
             outbound: OutboundConfig::default(),
             files: FilesConfig::default(),
             onboarding: OnboardingConfig::default(),
+            points: PointsConfig::default(),
         }
     }
 }
@@ -570,6 +596,30 @@ impl Config {
                 max_delay: Duration::from_secs(self.notify.retry_max_seconds.max(1)),
             },
         })
+    }
+
+    /// The points runs' settings; a `nightly_at` that is not `HH:MM` is refused.
+    pub fn points_nightly(
+        &self,
+    ) -> Result<quanyi_activities::points::expiry::Nightly, ConfigError> {
+        let at = chrono::NaiveTime::parse_from_str(self.points.nightly_at.trim(), "%H:%M")
+            .map_err(|_| {
+                ConfigError(format!(
+                    "points.nightly_at is HH:MM, not {:?}",
+                    self.points.nightly_at
+                ))
+            })?;
+        Ok(quanyi_activities::points::expiry::Nightly {
+            at,
+            run: self.points_run(),
+        })
+    }
+
+    pub fn points_run(&self) -> quanyi_activities::points::expiry::RunSettings {
+        quanyi_activities::points::expiry::RunSettings {
+            chunk: self.points.chunk.max(1),
+            pause: Duration::from_millis(self.points.pause_ms),
+        }
     }
 
     /// Never zero: a zero interval would spin.

@@ -142,6 +142,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             ..Default::default()
         },
         onboarding: Default::default(),
+        points: Default::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
     let key = config

@@ -96,6 +96,15 @@ pub async fn dispatch_notifications(
 }
 
 async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Result<(), StackError> {
+    let nightly = config
+        .points_nightly()
+        .map_err(|e| StackError(e.to_string()))?;
+    let reminders = quanyi_activities::points::expiry::Reminders {
+        keys: config
+            .customer_keys()
+            .map_err(|e| StackError(e.to_string()))?,
+        sms: config.routing().sms("points_expiry"),
+    };
     let dispatcher = config
         .dispatcher(&pool)
         .map_err(|e| StackError(e.to_string()))?;
@@ -120,6 +129,12 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         config.housekeeping_interval(),
         stop.clone().cancelled_owned(),
     ));
+    let points = tokio::spawn(quanyi_worker::housekeeping::nightly_points(
+        pool.clone(),
+        nightly,
+        reminders,
+        stop.clone().cancelled_owned(),
+    ));
     let options = quanyi_worker::options(&config.worker_settings(), pool);
     let result = quanyi_worker::run(client, options, stop.clone().cancelled_owned())
         .await
@@ -129,6 +144,9 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
     housekeeping
         .await
         .map_err(|e| StackError(format!("the housekeeping task failed: {e}")))?;
+    points
+        .await
+        .map_err(|e| StackError(format!("the points expiry task failed: {e}")))?;
     result
 }
 

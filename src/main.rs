@@ -62,6 +62,36 @@ enum Command {
         #[command(subcommand)]
         command: CustomersCommand,
     },
+    /// 积分. Without a configured database (`--config`, `QUANYI_DATABASE__URL`) it works on the
+    /// `quanyi dev` stack whose data is in `--var`.
+    Points {
+        /// The embedded stack's folder, as given to `quanyi dev --var`.
+        #[arg(long, default_value = "var")]
+        var: PathBuf,
+        #[command(subcommand)]
+        command: PointsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PointsCommand {
+    /// The expiry run (the worker's nightly run, by hand): the points of the lots expired at the
+    /// start of the date (Beijing time) go to the expired-points account, one transfer per
+    /// customer. Safe to run again, and after a run that was killed: nothing is posted twice.
+    /// Recorded in the batch log (`points_expiry`).
+    Expire {
+        /// The bank's date (YYYY-MM-DD); today in Beijing when not given.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// The expiry reminders (after the nightly run, by hand): an SMS to each customer with points
+    /// expiring within `points.reminder.days` of the date, once per lot. Needs `api.pii_key` and
+    /// `api.mapping_key` for the phone numbers, and SMS configured for `points_expiry`.
+    Remind {
+        /// The bank's date (YYYY-MM-DD); today in Beijing when not given.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,7 +117,9 @@ enum AuditCommand {
     Stock,
     /// Prove the ledger: every transfer balances, every account's kept balance equals the sum of
     /// its postings, the open holds equal the pending transfers, nothing below zero where it may
-    /// not be, debits equal credits in total. Prints each violation; exits non-zero if there is any.
+    /// not be, debits equal credits in total; each point lot's remainder is its points less its
+    /// uses, and a customer's lots sum to the available points. Prints each violation; exits
+    /// non-zero if there is any.
     Ledger,
 }
 
@@ -115,7 +147,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), StackError> {
     let var = match &cli.command {
-        Command::Audit { var, .. } | Command::Customers { var, .. } => var.clone(),
+        Command::Audit { var, .. }
+        | Command::Customers { var, .. }
+        | Command::Points { var, .. } => var.clone(),
         _ => PathBuf::from("var"),
     };
     let config =
@@ -209,6 +243,7 @@ async fn run(cli: Cli) -> Result<(), StackError> {
             let pool = quanyi::connect(&config)?;
             import_customers(&pool, &keys, &file).await
         }
+        Command::Points { command, .. } => points_run(&config()?, command).await,
         Command::Audit {
             command: AuditCommand::Stock,
             ..
@@ -257,6 +292,54 @@ async fn run(cli: Cli) -> Result<(), StackError> {
             }
         }
     }
+}
+
+/// `quanyi points expire|remind [--date D]`.
+async fn points_run(config: &Config, command: PointsCommand) -> Result<(), StackError> {
+    use quanyi_activities::clock::{Clock, SystemClock};
+    use quanyi_activities::points::expiry;
+    let pool = quanyi::connect(config)?;
+    let settings = config.points_run();
+    let started = std::time::Instant::now();
+    match command {
+        PointsCommand::Expire { date } => {
+            let date = date.unwrap_or_else(|| expiry::today(SystemClock.now()));
+            let done = expiry::expire(&pool, date, settings, "cli", &SystemClock)
+                .await
+                .map_err(|e| StackError(format!("the expiry run for {date} stopped: {e}")))?;
+            println!(
+                "points expired at {date}: {} customers, {} points, {} customers posted before \
+                 and left alone, {} interrupted run(s) closed, in {:.1} s (batch run {})",
+                done.customers,
+                done.points,
+                done.skipped,
+                done.interrupted,
+                started.elapsed().as_secs_f64(),
+                done.run.id
+            );
+        }
+        PointsCommand::Remind { date } => {
+            let date = date.unwrap_or_else(|| expiry::today(SystemClock.now()));
+            let reminders = expiry::Reminders {
+                keys: config
+                    .customer_keys()
+                    .map_err(|e| StackError(e.to_string()))?,
+                sms: config.routing().sms("points_expiry"),
+            };
+            let done = expiry::remind(&pool, &reminders, date, settings, "cli", &SystemClock)
+                .await
+                .map_err(|e| StackError(format!("the reminder run for {date} stopped: {e}")))?;
+            println!(
+                "points expiry reminders at {date}: {} customers sent an SMS, {} lots recorded, \
+                 in {:.1} s (batch run {})",
+                done.customers,
+                done.lots,
+                started.elapsed().as_secs_f64(),
+                done.run.id
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `quanyi customers import FILE`: the file streamed in chunks, the report printed.

@@ -19,6 +19,10 @@ pub enum Job {
     AuditVerify,
     /// 客户导入: the big-data platform's daily extract of customers.
     CustomerImport,
+    /// 积分过期: the nightly run posting the points of expired lots to the expired account.
+    PointsExpiry,
+    /// 积分到期提醒: the SMS to customers whose points expire within the reminder window.
+    PointsReminder,
 }
 
 impl Job {
@@ -27,6 +31,8 @@ impl Job {
             Job::Housekeeping => "housekeeping",
             Job::AuditVerify => "audit_verify",
             Job::CustomerImport => "customer_import",
+            Job::PointsExpiry => "points_expiry",
+            Job::PointsReminder => "points_reminder",
         }
     }
 }
@@ -97,6 +103,34 @@ pub async fn finish(
     )
     .fetch_one(pool)
     .await
+}
+
+/// The rows a running run has done so far (its progress on the batch log page).
+pub async fn progress(pool: &PgPool, id: i64, rows: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE batch_runs SET rows_affected = $2 WHERE id = $1 AND status = 'running'",
+        id,
+        rows
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks the runs of `job` still `running` as failed: the caller holds the job's lock, so their
+/// processes ended (killed, or the machine stopped) before they finished.
+pub async fn interrupted(pool: &PgPool, job: Job, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "UPDATE batch_runs
+            SET status = 'failed', finished_at = $2,
+                error = 'interrupted: the process ended before the run finished'
+          WHERE job = $1 AND status = 'running'",
+        job.as_str(),
+        now
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 /// Deletes expired captchas and sessions that ended (or expired) more than

@@ -411,6 +411,8 @@ catalogue! {
         "出资机构不存在或不在您的数据范围内", "No such funding org in your data scope";
     InvalidMemo = "QY-LED-0017", UNPROCESSABLE_ENTITY,
         "备注最长 200 个字符", "A memo is at most 200 characters";
+    NothingToReverse = "QY-LED-0018", CONFLICT,
+        "该笔发放的积分已全部使用或过期，无可冲正", "The points of the earning were all spent or expired: nothing to reverse";
     UnknownCustomer = "QY-CUST-0001", NOT_FOUND,
         "客户不存在或不在您的数据范围内", "No such customer in your data scope";
     CustomerKeysMissing = "QY-CUST-0002", SERVICE_UNAVAILABLE,

@@ -1,6 +1,7 @@
 //! The ledger and points (issue 17, docs/ledger.md) against the real PostgreSQL: random
-//! sequences of earnings, holds, captures, voids, reversals, linked transfers, replays and
-//! expiries agree with a model and never break the balance rules; `quanyi audit ledger`'s check
+//! sequences of earnings (with mixed expiry dates), holds, captures, voids, reversals, linked
+//! transfers, replays, hold expiries and nightly lot expiry runs agree with a model, keep each
+//! customer's point lots summing to the available balance, and never break the balance rules; `quanyi audit ledger`'s check
 //! finds a hand-edited posting, a hand-edited balance and a deleted transfer; and over HTTP 200
 //! concurrent spends never overdraw, one request id sent 50 times at once is one transfer, and a
 //! hold that times out is voided once.
@@ -24,9 +25,11 @@ const CUSTOMERS: usize = 3;
 
 #[derive(Debug, Clone)]
 enum Op {
+    /// An earning made `back` years ago, so its lot expires earlier (mixed expiry dates).
     Earn {
         c: usize,
         amount: i64,
+        back: i64,
     },
     Hold {
         c: usize,
@@ -52,6 +55,10 @@ enum Op {
     Advance {
         secs: i64,
     },
+    /// The nightly expiry run at 1 January of 2027 + `year` (lots earned 2 and 1 years back).
+    Expire {
+        year: i32,
+    },
     /// Sends the `i`-th request again, with its body or (`other`) with another.
     Replay {
         i: usize,
@@ -62,13 +69,14 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let c = 0..CUSTOMERS;
     prop_oneof![
-        3 => (c.clone(), 1..400i64).prop_map(|(c, amount)| Op::Earn { c, amount }),
+        3 => (c.clone(), 1..400i64, 0..3i64).prop_map(|(c, amount, back)| Op::Earn { c, amount, back }),
         3 => (c.clone(), 1..300i64, 1..60i64).prop_map(|(c, amount, secs)| Op::Hold { c, amount, secs }),
         2 => (0..12usize, proptest::option::of(1..300i64)).prop_map(|(h, part)| Op::Capture { h, part }),
         1 => (0..12usize).prop_map(|h| Op::Void { h }),
         1 => (0..20usize).prop_map(|t| Op::Reverse { t }),
         1 => (c.clone(), c, 1..300i64).prop_map(|(from, to, amount)| Op::Linked { from, to, amount }),
         1 => (1..40i64).prop_map(|secs| Op::Advance { secs }),
+        1 => (0..2i32).prop_map(|year| Op::Expire { year }),
         1 => (0..30usize, any::<bool>()).prop_map(|(i, other)| Op::Replay { i, other }),
     ]
 }
@@ -145,6 +153,8 @@ struct World {
     customers: Vec<CustomerNo>,
     case: String,
     sent: Vec<Sent>,
+    /// The (date, customer) pairs an expiry run posted.
+    expired: std::collections::HashSet<(chrono::NaiveDate, usize)>,
 }
 
 /// A request as sent: key, body, transfers, accounts, and its first answer.
@@ -197,7 +207,8 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
     for op in ops {
         let now = model.now;
         match op.clone() {
-            Op::Earn { c, amount } => {
+            Op::Earn { c, amount, back } => {
+                let now = now - Duration::days(365 * back);
                 let (from, to) = (world.account(Who::Funding), world.account(Who::Customer(c)));
                 let spec = Spec::Single {
                     debit: from.id(),
@@ -308,6 +319,7 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
                 let spec = Spec::Reverse {
                     transfer: id,
                     unit: Unit::Points,
+                    amount: None,
                     code: "reverse",
                     memo: String::new(),
                 };
@@ -368,6 +380,40 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
                     }
                 }
             }
+            Op::Expire { year } => {
+                let date = chrono::NaiveDate::from_ymd_opt(2027 + year, 1, 1).unwrap();
+                // what each customer has due, unless this date's run posted the customer before
+                let mut due = [0i64; CUSTOMERS];
+                for (c, customer) in world.customers.iter().enumerate() {
+                    if !world.expired.insert((date, c)) {
+                        continue;
+                    }
+                    due[c] = sqlx::query_scalar(
+                        "SELECT coalesce(sum(remaining), 0)::bigint FROM point_lots
+                          WHERE customer_no = $1 AND remaining > 0 AND expires_at <= $2",
+                    )
+                    .bind(customer.as_str())
+                    .bind(points::expiry::cutoff(date))
+                    .fetch_one(&world.pool)
+                    .await
+                    .expect("due lots");
+                    if due[c] == 0 {
+                        // no transfer, so no key: a later run of the date may still post
+                        world.expired.remove(&(date, c));
+                    }
+                }
+                let settings = points::expiry::RunSettings {
+                    chunk: 2,
+                    pause: std::time::Duration::ZERO,
+                };
+                let clock = quanyi_activities::clock::ManualClock::new(now);
+                points::expiry::expire(&world.pool, date, settings, "test", &clock)
+                    .await
+                    .expect("the expiry run");
+                for (c, points) in due.into_iter().enumerate() {
+                    model.posted[c] -= points;
+                }
+            }
             Op::Replay { i, other } => {
                 let Some((key, body, specs, accounts, first)) = world.sent.get(i).cloned() else {
                     continue;
@@ -406,6 +452,20 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
                 op
             );
             prop_assert!(balance.available >= 0);
+            let lots: i64 = sqlx::query_scalar(
+                "SELECT coalesce(sum(remaining), 0)::bigint FROM point_lots WHERE customer_no = $1",
+            )
+            .bind(customer.as_str())
+            .fetch_one(&world.pool)
+            .await
+            .expect("lots");
+            prop_assert_eq!(
+                lots,
+                model.available(c),
+                "lots of customer {} after {:?}",
+                c,
+                op
+            );
         }
     }
     let (_, violations) = ledger::audit::check(&world.pool).await.expect("audit");
@@ -446,6 +506,7 @@ fn random_sequences_of_transfers_holds_and_expiries_keep_every_balance_rule() {
                     .collect(),
                 case: format!("case{case}-{}", Uuid::new_v4().simple()),
                 sent: Vec::new(),
+                expired: Default::default(),
             };
             runtime.block_on(run_case(&mut world, &ops))
         })
@@ -590,6 +651,11 @@ async fn the_audit_finds_a_deleted_transfer() {
     let reversal = written.last().unwrap().id;
     let mut owner = app.owner_connection().await;
     sqlx::query("DELETE FROM ledger_postings WHERE transfer_id = $1")
+        .bind(reversal)
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM point_lot_uses WHERE transfer_id = $1")
         .bind(reversal)
         .execute(&mut owner)
         .await
@@ -891,19 +957,9 @@ async fn staff_reverse_void_and_are_refused_with_their_codes() {
     )
     .await;
     let hold_id = hold["transfer_id"].as_str().unwrap();
-    // the earning cannot be reversed while 60 of its 100 are held
-    let (status, r) = post(
-        &planner,
-        &format!(
-            "/api/v1/points/transfers/{}/reversal",
-            earned["transfer_id"].as_str().unwrap()
-        ),
-        json!({"request_id": "r3", "memo": "误发"}),
-    )
-    .await;
-    assert_eq!(
-        (status, r["code"].as_str().unwrap()),
-        (StatusCode::CONFLICT, "QY-LED-0002")
+    let reversal = format!(
+        "/api/v1/points/transfers/{}/reversal",
+        earned["transfer_id"].as_str().unwrap()
     );
     let (status, voided) = post(
         &planner,
@@ -923,31 +979,61 @@ async fn staff_reverse_void_and_are_refused_with_their_codes() {
         (status, again["code"].as_str().unwrap()),
         (StatusCode::CONFLICT, "QY-LED-0006")
     );
+    // 60 of the earning's 100 held again: its reversal takes back the 40 its lot still holds and
+    // says what it could not
+    post(
+        &planner,
+        "/api/v1/points/holds",
+        json!({"request_id": "r2b", "customer_no": "C60000001", "points": 60, "timeout_seconds": 60}),
+    )
+    .await;
     let (status, reversed) = post(
         &planner,
-        &format!(
-            "/api/v1/points/transfers/{}/reversal",
-            earned["transfer_id"].as_str().unwrap()
-        ),
+        &reversal,
         json!({"request_id": "r6", "memo": "误发"}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{reversed}");
     assert_eq!(reversed["reverses"], earned["transfer_id"]);
     assert_eq!(reversed["direction"], "out");
-    assert_eq!(balance(&planner, "C60000001").await["posted"], 0);
-    let (status, twice) = post(
-        &planner,
-        &format!(
-            "/api/v1/points/transfers/{}/reversal",
-            earned["transfer_id"].as_str().unwrap()
+    assert_eq!(
+        (
+            reversed["points"].as_i64(),
+            reversed["not_reversed"].as_i64()
         ),
-        json!({"request_id": "r7"}),
-    )
-    .await;
+        (Some(40), Some(60))
+    );
+    assert_eq!(balance(&planner, "C60000001").await["posted"], 60);
+    let (status, twice) = post(&planner, &reversal, json!({"request_id": "r7"})).await;
     assert_eq!(
         (status, twice["code"].as_str().unwrap()),
         (StatusCode::CONFLICT, "QY-LED-0013")
+    );
+    // an earning whose lot is spent whole has nothing to take back
+    let (_, spent) = post(
+        &planner,
+        "/api/v1/points/earnings",
+        json!({"request_id": "r3", "customer_no": "C60000002", "org_id": org, "points": 10}),
+    )
+    .await;
+    post(
+        &planner,
+        "/api/v1/points/holds",
+        json!({"request_id": "r3h", "customer_no": "C60000002", "points": 10, "timeout_seconds": 60}),
+    )
+    .await;
+    let (status, nothing) = post(
+        &planner,
+        &format!(
+            "/api/v1/points/transfers/{}/reversal",
+            spent["transfer_id"].as_str().unwrap()
+        ),
+        json!({"request_id": "r3r"}),
+    )
+    .await;
+    assert_eq!(
+        (status, nothing["code"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "QY-LED-0018")
     );
     // out of the planner's data scope: another branch's funding account
     let other: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'BR02'")
@@ -996,10 +1082,13 @@ async fn staff_reverse_void_and_are_refused_with_their_codes() {
         [
             ("points.transfer.earn", "ok"),
             ("points.transfer.hold", "ok"),
-            ("points.transfer.reverse", "refused"),
             ("points.transfer.void", "ok"),
             ("points.transfer.void", "refused"),
+            ("points.transfer.hold", "ok"),
             ("points.transfer.reverse", "ok"),
+            ("points.transfer.reverse", "refused"),
+            ("points.transfer.earn", "ok"),
+            ("points.transfer.hold", "ok"),
             ("points.transfer.reverse", "refused"),
         ]
         .map(|(a, r)| (a.to_owned(), r.to_owned()))

@@ -22,6 +22,7 @@ mod onboarding;
 mod openapi;
 mod outbound;
 mod personal_data;
+mod point_lots;
 mod process;
 mod second_factor;
 mod staff_work;

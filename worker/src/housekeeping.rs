@@ -1,8 +1,9 @@
-//! The worker's timer for batch jobs that need no workflow: housekeeping every N minutes, each run
-//! recorded in the batch log (批量日志) by the job itself.
+//! The worker's timers for batch jobs that need no workflow: housekeeping every N minutes, and
+//! the points expiry with its reminders every night; each run recorded in the batch log (批量日志)
+//! by the job itself.
 
-use quanyi_activities::batch;
 use quanyi_activities::clock::SystemClock;
+use quanyi_activities::{batch, points};
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,37 @@ pub async fn every(pool: PgPool, interval: Duration, shutdown: impl Future<Outpu
                 match batch::housekeeping(&pool, &SystemClock, "schedule").await {
                     Ok(run) => tracing::info!(status = run.status, rows = run.rows_affected, "housekeeping ran"),
                     Err(e) => tracing::error!(error = %e, "housekeeping could not be recorded"),
+                }
+            }
+            () = &mut shutdown => return,
+        }
+    }
+}
+
+/// Runs the points expiry for the bank's date and then the expiry reminders, every night at
+/// `nightly.at` (Beijing time), until `shutdown` resolves. Each run is in the batch log; a run
+/// that finds another going (another worker's) leaves the night to it.
+pub async fn nightly_points(
+    pool: PgPool,
+    nightly: points::expiry::Nightly,
+    reminders: points::expiry::Reminders,
+    shutdown: impl Future<Output = ()>,
+) {
+    use quanyi_activities::clock::Clock;
+    tracing::info!(at = %nightly.at, "points expiry scheduled");
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let wait = nightly.until_next(SystemClock.now());
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {
+                let date = points::expiry::today(SystemClock.now());
+                match points::expiry::expire(&pool, date, nightly.run, "schedule", &SystemClock).await {
+                    Ok(done) => tracing::info!(%date, customers = done.customers, points = done.points, "points expired"),
+                    Err(e) => tracing::error!(%date, error = %e, "the points expiry run did not finish"),
+                }
+                match points::expiry::remind(&pool, &reminders, date, nightly.run, "schedule", &SystemClock).await {
+                    Ok(done) => tracing::info!(%date, customers = done.customers, "points expiry reminders queued"),
+                    Err(e) => tracing::error!(%date, error = %e, "the points reminder run did not finish"),
                 }
             }
             () = &mut shutdown => return,

@@ -379,6 +379,37 @@ pub async fn unmask(
     Ok(Some(data))
 }
 
+/// The mobile numbers of `customers`, in the clear, for a notice the bank sends them (the points
+/// expiry reminder): no person reads them here, and the outbox shows them masked. A customer with
+/// no number on file, or one that does not open, is left out (and the latter logged).
+pub async fn phones_for_notice(
+    conn: &mut sqlx::PgConnection,
+    keys: &CustomerKeys,
+    customers: &[String],
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT customer_no, phone_sealed AS "phone_sealed!"
+             FROM pii.customer_personal_data
+            WHERE customer_no = ANY($1) AND phone_sealed IS NOT NULL"#,
+        customers
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut phones = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let Ok(customer) = CustomerNo::parse(&row.customer_no) else {
+            continue;
+        };
+        match keys.open(&customer, Field::Phone, &row.phone_sealed) {
+            Ok(phone) => {
+                phones.insert(row.customer_no, phone);
+            }
+            Err(e) => tracing::warn!(error = %e, "a customer's phone number does not open"),
+        }
+    }
+    Ok(phones)
+}
+
 /// One customer as the core sends it over the ESB: the whole record (absent personal fields are
 /// cleared).
 #[derive(Debug, Clone)]

@@ -3,7 +3,9 @@
 //! for every account: the kept sums equal the postings (posted ones, and pending ones whose hold
 //! is open); the open holds equal the pending transfers not yet resolved, and each hold resolves
 //! at most once within its amount; no account that may not go below zero is below zero; every
-//! transfer a request answered with exists; and in total debits equal credits per unit.
+//! transfer a request answered with exists; in total debits equal credits per unit; and each
+//! point lot's remainder is its points less its uses, the lots of a customer summing to the
+//! available balance of the customer's points account.
 
 use sqlx::PgPool;
 
@@ -267,6 +269,8 @@ pub async fn check(pool: &PgPool) -> Result<(Checked, Vec<Violation>), sqlx::Err
             ),
         });
     }
+    // the customers' point lots: each lot's remainder, and their sum per account
+    violations.extend(crate::points::lots::check(&mut tx).await?);
     tx.commit().await?;
     Ok((
         Checked {

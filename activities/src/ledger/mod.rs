@@ -121,10 +121,12 @@ pub enum Spec {
         code: &'static str,
         memo: String,
     },
-    /// Corrects a posted transfer of `unit` by its mirror image, once.
+    /// Corrects a posted transfer of `unit` by its mirror image, once: all of it, or `amount`
+    /// of it (a points earning is taken back only as far as its lot still holds it).
     Reverse {
         transfer: Uuid,
         unit: Unit,
+        amount: Option<i64>,
         code: &'static str,
         memo: String,
     },
@@ -187,6 +189,8 @@ pub enum Refusal {
     /// Only a posted transfer (single or post) can be reversed.
     NotReversible,
     AlreadyReversed,
+    /// A partial reversal of nothing: what it would take back is gone (spent or expired).
+    NothingToReverse,
 }
 
 const REFUSALS: &[(Refusal, &str)] = &[
@@ -205,6 +209,7 @@ const REFUSALS: &[(Refusal, &str)] = &[
     (Refusal::UnknownTransfer, "unknown_transfer"),
     (Refusal::NotReversible, "not_reversible"),
     (Refusal::AlreadyReversed, "already_reversed"),
+    (Refusal::NothingToReverse, "nothing_to_reverse"),
 ];
 
 impl Refusal {
@@ -437,11 +442,18 @@ async fn apply(
             return Ok(Err(Refused::at(reason, position)));
         }
     }
+    // the customers' point lots follow, their accounts locked by the moves above
+    if let Ok(transfers) = &written {
+        for (transfer, (planned, _)) in transfers.iter().zip(&moves) {
+            crate::points::lots::follow(conn, transfer, planned.pending.map(|(_, h)| h), now)
+                .await?;
+        }
+    }
     Ok(written)
 }
 
 /// Creates the accounts that do not exist yet, in one statement.
-async fn ensure_accounts(
+pub(crate) async fn ensure_accounts(
     conn: &mut PgConnection,
     accounts: &[NewAccount],
     now: DateTime<Utc>,
@@ -604,6 +616,7 @@ async fn plan(
         Spec::Reverse {
             transfer,
             unit,
+            amount,
             code,
             memo,
         } => {
@@ -623,11 +636,15 @@ async fn plan(
                 }
                 // the unique index on corrects_id refuses a concurrent second reversal
                 Some(o) if o.reversed => Err(Refusal::AlreadyReversed),
+                Some(_) if *amount == Some(0) => Err(Refusal::NothingToReverse),
+                Some(o) if amount.is_some_and(|a| a < 0 || a > o.amount) => {
+                    Err(Refusal::InvalidAmount)
+                }
                 Some(o) => Ok(Planned {
                     kind: "single",
                     debit: o.credit_account_id,
                     credit: o.debit_account_id,
-                    amount: o.amount,
+                    amount: amount.unwrap_or(o.amount),
                     pending: None,
                     corrects: Some(*transfer),
                     expires_at: None,
@@ -925,6 +942,10 @@ pub async fn expire_due(pool: &PgPool, now: DateTime<Utc>, batch: i64) -> Result
     )
     .execute(&mut *tx)
     .await?;
+    // what the holds took from customers' point lots goes back to them
+    let amounts: Vec<i64> = due.iter().map(|h| h.amount).collect();
+    let from: Vec<Uuid> = due.iter().map(|h| h.debit_account_id).collect();
+    crate::points::lots::give_back(&mut tx, &pending, &ids, &amounts, &from, now).await?;
     tx.commit().await?;
     Ok(due.len() as u64)
 }

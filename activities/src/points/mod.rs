@@ -3,6 +3,9 @@
 //! exchange clearing account that spent points go to. Earning, a hold and its capture or void,
 //! a reversal of an earning or a capture, a balance and a history.
 
+pub mod expiry;
+pub mod lots;
+
 use crate::audit::Entry;
 use crate::ledger::{self, NewAccount, Outcome, Request, Side, Spec, Unit};
 use chrono::{DateTime, Duration, Utc};
@@ -169,16 +172,27 @@ pub async fn void(
     run(pool, call, Vec::new(), spec).await
 }
 
-/// Reverses an earning or a capture, once: the mirror transfer naming it.
+/// Reverses an earning or a capture, once: the mirror transfer naming it. An earning is taken
+/// back only as far as its lot still holds it — what was spent or expired cannot be, and the
+/// reversal's amount less the earning's says how much (nothing left: refused,
+/// `nothing_to_reverse`). The lot is read before the request: should a spend take from it
+/// meanwhile, the reversal takes the difference from the customer's other lots.
 pub async fn reverse(
     pool: &PgPool,
     call: Call<'_>,
     transfer: Uuid,
     memo: String,
 ) -> Result<Outcome, sqlx::Error> {
+    let left = sqlx::query_scalar!(
+        "SELECT remaining FROM point_lots WHERE transfer_id = $1",
+        transfer
+    )
+    .fetch_optional(pool)
+    .await?;
     let spec = Spec::Reverse {
         transfer,
         unit: Unit::Points,
+        amount: left,
         code: "reverse",
         memo,
     };

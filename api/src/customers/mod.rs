@@ -204,11 +204,15 @@ pub struct CustomerDetail {
     pub customer: Customer,
     /// The points account (zero before the first earning).
     pub points: Balance,
+    /// The point lots with points left that expire within the next 90 days, earliest first (at
+    /// most 100).
+    pub expiring: Vec<quanyi_activities::points::lots::Lot>,
     /// The campaigns whose lists hold the customer (at most 100, latest start first).
     pub campaigns: Vec<CustomerCampaign>,
 }
 
-/// A customer's page: masked profile, points balance, the campaigns they are in.
+/// A customer's page: masked profile, points balance and the lots expiring within 90 days, the
+/// campaigns they are in.
 #[utoipa::path(get, path = "/api/v1/customers/{customer_no}", tag = "customers", operation_id = "customer_detail",
     params(("customer_no" = String, Path)),
     responses(
@@ -224,9 +228,12 @@ pub async fn detail(
 ) -> Result<Json<CustomerDetail>, ApiError> {
     let no = customer_in_path(&no)?;
     let customer = customer_in_scope(&state, &user, &no).await?;
+    let account = quanyi_activities::points::customer_account(&no).id();
+    let soon = state.clock.now() + chrono::Duration::days(90);
     Ok(Json(CustomerDetail {
         customer,
         points: quanyi_activities::points::balance(&state.pool, &no).await?,
+        expiring: quanyi_activities::points::lots::expiring(&state.pool, account, soon).await?,
         campaigns: store::campaigns(&state.pool, &no).await?,
     }))
 }

@@ -40,6 +40,7 @@ pub fn refusal(r: Refusal) -> ApiError {
         Refusal::UnknownTransfer => ErrorCode::UnknownLedgerTransfer,
         Refusal::NotReversible => ErrorCode::NotReversible,
         Refusal::AlreadyReversed => ErrorCode::AlreadyReversed,
+        Refusal::NothingToReverse => ErrorCode::NothingToReverse,
     }
     .into()
 }
@@ -174,6 +175,10 @@ pub struct PointsTransfer {
     pub hold_id: Option<Uuid>,
     /// The transaction a reversal corrects.
     pub reverses: Option<Uuid>,
+    /// A reversal of an earning: the earning's points it could not take back, spent or expired
+    /// already (a reversal takes back what the earning's lot still holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_reversed: Option<i64>,
     /// A hold's end unless captured or voided.
     pub expires_at: Option<DateTime<Utc>>,
     pub memo: String,
@@ -198,6 +203,7 @@ impl PointsTransfer {
             direction: if inward { "in" } else { "out" }.into(),
             hold_id: t.pending_id,
             reverses: t.corrects_id,
+            not_reversed: None,
             expires_at: t.expires_at,
             memo: t.memo.clone(),
             created_at: t.created_at,
@@ -349,7 +355,13 @@ pub async fn reverse_for(
         body.memo.trim().to_owned(),
     )
     .await?;
-    one(outcome)
+    let mut reversal = one(outcome)?;
+    if let Some(original) = ledger::transfer(&state.pool, transfer).await?
+        && original.amount > reversal.points
+    {
+        reversal.not_reversed = Some(original.amount - reversal.points);
+    }
+    Ok(reversal)
 }
 
 /// A customer's balance.
@@ -490,7 +502,7 @@ pub async fn void(
     responses(
         (status = 200, body = PointsTransfer, description = "the reversal (code `reverse`)"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-LED-0011 no such transaction"),
-        (status = 409, body = crate::error::ErrorBody, description = "QY-LED-0002 the customer spent the points already, 0012 not reversible, 0013 reversed already, 0001"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-LED-0002 the customer spent the points already (a capture), 0018 nothing left of an earning, 0012 not reversible, 0013 reversed already, 0001"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-LED-0014, 0017"),
     ))]
 pub async fn reverse(

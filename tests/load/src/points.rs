@@ -236,7 +236,8 @@ pub async fn recorded(db: &PgPool, seeded: &Seeded) -> anyhow::Result<(i64, i64)
 /// pgbench's script: the server's earn (`quanyi_activities::ledger::execute` for
 /// `points::earn`) statement for statement — reserve the idempotency key, create the two
 /// accounts unless they exist, write the transfer with its postings, record the answer, move the
-/// customer's account (conditionally) then the funding account — committed. Its own customers
+/// customer's account (conditionally) then the funding account, make the earning's point lot —
+/// committed. Its own customers
 /// (`PGB…`) and its own funding account of the same org.
 pub fn earn_script(prefix: &str, org: Uuid, customers: u64) -> String {
     // no colon in a literal: pgbench -M prepared reads `:name` inside quotes as a variable too
@@ -304,6 +305,14 @@ UPDATE ledger_accounts
          WHEN 'credit' THEN (credits_posted + 0) - (debits_posted + :p::bigint) - (debits_pending + 0)
          ELSE (debits_posted + :p::bigint) - (credits_posted + 0) - (credits_pending + 0) END >= 0)
 RETURNING 1 AS one;
+INSERT INTO point_lots (id, transfer_id, account_id, customer_no, points, remaining, earned_at, expires_at)
+SELECT x.id, x.id, x.account, a.customer_no, x.points, x.points, now(),
+       make_timestamptz(extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int
+                        + coalesce((SELECT value FROM parameters WHERE key = 'points.lot.expiry_years'), 2)::int
+                        + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai')
+  FROM (VALUES (md5(:client_id::text || '-' || :r::text)::uuid, md5('pgb-c-' || :c::text)::uuid, :p::bigint))
+       AS x (id, account, points)
+  JOIN ledger_accounts a ON a.id = x.account;
 COMMIT;
 ",
         last = customers.max(1) - 1,

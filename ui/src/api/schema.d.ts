@@ -868,7 +868,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A customer's page: masked profile, points balance, the campaigns they are in. */
+        /**
+         * A customer's page: masked profile, points balance and the lots expiring within 90 days, the
+         *     campaigns they are in.
+         */
         get: operations["customer_detail"];
         put?: never;
         post?: never;
@@ -2270,7 +2273,7 @@ export interface components {
             posted: number;
         };
         /** @enum {string} */
-        BatchJob: "housekeeping" | "audit_verify" | "customer_import";
+        BatchJob: "housekeeping" | "audit_verify" | "customer_import" | "points_expiry" | "points_reminder";
         BatchLogPage: {
             items: components["schemas"]["BatchRun"][];
             /** Format: int64 */
@@ -2664,6 +2667,11 @@ export interface components {
             /** @description The campaigns whose lists hold the customer (at most 100, latest start first). */
             campaigns: components["schemas"]["CustomerCampaign"][];
             customer: components["schemas"]["Customer"];
+            /**
+             * @description The point lots with points left that expire within the next 90 days, earliest first (at
+             *     most 100).
+             */
+            expiring: components["schemas"]["PointLot"][];
             /** @description The points account (zero before the first earning). */
             points: components["schemas"]["Balance"];
         };
@@ -3318,6 +3326,19 @@ export interface components {
              */
             phone: string;
         };
+        /** @description A lot that expires soon, as the customer page shows it. */
+        PointLot: {
+            /** Format: date-time */
+            earned_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            points: number;
+            /** Format: int64 */
+            remaining: number;
+        };
         /** @description A customer's balance. */
         PointsBalance: components["schemas"]["Balance"] & {
             /** @description Masked. */
@@ -3355,6 +3376,12 @@ export interface components {
             /** @description `single` (posted at once), `pending` (a hold), `post` (a capture), `void`, `expire`. */
             kind: string;
             memo: string;
+            /**
+             * Format: int64
+             * @description A reversal of an earning: the earning's points it could not take back, spent or expired
+             *     already (a reversal takes back what the earning's lot still holds).
+             */
+            not_reversed?: number | null;
             /**
              * Format: uuid
              * @description The funding org, for an earning and its reversal.
@@ -11054,7 +11081,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-LED-0002 the customer spent the points already, 0012 not reversible, 0013 reversed already, 0001 */
+            /** @description QY-LED-0002 the customer spent the points already (a capture), 0018 nothing left of an earning, 0012 not reversible, 0013 reversed already, 0001 */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -509,6 +509,8 @@ const en: LocaleMessages = {
       housekeeping: 'Housekeeping',
       auditVerify: 'Audit log check',
       customerImport: 'Customer import',
+      pointsExpiry: 'Points expiry',
+      pointsReminder: 'Points expiry reminders',
     },
     status: 'Status',
     statusAll: 'All',

@@ -509,6 +509,8 @@ const zhCN = {
       housekeeping: '数据清理',
       auditVerify: '审计日志校验',
       customerImport: '客户导入',
+      pointsExpiry: '积分过期',
+      pointsReminder: '积分到期提醒',
     },
     status: '状态',
     statusAll: '全部状态',

@@ -33,6 +33,8 @@ export const BATCH_JOB_LABELS: Record<BatchJob, MessageKey> = {
   housekeeping: 'batchLog.jobs.housekeeping',
   audit_verify: 'batchLog.jobs.auditVerify',
   customer_import: 'batchLog.jobs.customerImport',
+  points_expiry: 'batchLog.jobs.pointsExpiry',
+  points_reminder: 'batchLog.jobs.pointsReminder',
 }
 
 export const BATCH_STATUS_LABELS: Record<BatchStatus, MessageKey> = {
