@@ -120,7 +120,10 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         config.housekeeping_interval(),
         stop.clone().cancelled_owned(),
     ));
-    let options = quanyi_worker::options(&config.worker_settings(), pool);
+    let settings = config
+        .worker_settings()
+        .map_err(|e| StackError(e.to_string()))?;
+    let options = quanyi_worker::options(&settings, pool);
     let result = quanyi_worker::run(client, options, stop.clone().cancelled_owned())
         .await
         .map_err(|e| StackError(e.to_string()));
