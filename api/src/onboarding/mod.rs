@@ -576,7 +576,7 @@ pub async fn save_draft(
 
 /// Uploads a document to the application (营业执照, ID photos, shop photos): a JPEG, PNG or PDF
 /// by content, as `POST /api/v1/files` checks it.
-#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/files", tag = "onboarding",
+#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/files", operation_id = "onboarding_upload", tag = "onboarding",
     params(("id" = Uuid, Path)),
     request_body(content = String, content_type = "multipart/form-data",
         description = "A form with the file in the field `file`"),
@@ -606,7 +606,7 @@ pub async fn upload(
 }
 
 /// A file of the application, back to its applicant.
-#[utoipa::path(get, path = "/api/v1/onboarding/applications/{id}/files/{file_id}", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/onboarding/applications/{id}/files/{file_id}", operation_id = "onboarding_download", tag = "onboarding",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The file, as an attachment", content(("image/jpeg"), ("image/png"), ("application/pdf"))),
@@ -637,7 +637,7 @@ async fn policy(
 
 /// Submits the draft: all its fields and at least one store are needed. Answers the application
 /// with its number (`RZ…`), in 待初审 at the branch of its area.
-#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/submit", tag = "onboarding",
+#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/submit", operation_id = "onboarding_submit", tag = "onboarding",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ApplicationView),

@@ -70,7 +70,7 @@ fn filled(s: Option<String>, max: usize) -> Option<String> {
 
 /// 商户入驻申请: the submitted applications in the reader's data scope (by the branch, as their
 /// processes are), newest submission first, the applicant's phone masked.
-#[utoipa::path(get, path = "/api/v1/merchant-applications", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/merchant-applications", operation_id = "merchant_applications", tag = "onboarding",
     params(ListQuery, Paging),
     responses((status = 200, body = ApplicationPage)))]
 pub async fn applications(
@@ -158,7 +158,7 @@ async fn in_scope(
 }
 
 /// A submitted application, personal data masked unless `unmask` (with `pii:merchant:unmask`).
-#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}", operation_id = "merchant_application_detail", tag = "onboarding",
     params(("id" = Uuid, Path), DetailQuery),
     responses(
         (status = 200, body = ApplicationDetail),
@@ -242,7 +242,7 @@ pub async fn detail(
 }
 
 /// A file of a submitted application in the reader's scope.
-#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}/files/{file_id}", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}/files/{file_id}", operation_id = "merchant_application_download", tag = "onboarding",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The file, as an attachment", content(("image/jpeg"), ("image/png"), ("application/pdf"))),

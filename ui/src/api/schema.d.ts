@@ -1130,7 +1130,7 @@ export interface paths {
          * 商户入驻申请: the submitted applications in the reader's data scope (by the branch, as their
          *     processes are), newest submission first, the applicant's phone masked.
          */
-        get: operations["applications"];
+        get: operations["merchant_applications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1147,7 +1147,7 @@ export interface paths {
             cookie?: never;
         };
         /** A submitted application, personal data masked unless `unmask` (with `pii:merchant:unmask`). */
-        get: operations["detail"];
+        get: operations["merchant_application_detail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1164,7 +1164,7 @@ export interface paths {
             cookie?: never;
         };
         /** A file of a submitted application in the reader's scope. */
-        get: operations["download"];
+        get: operations["merchant_application_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1221,7 +1221,7 @@ export interface paths {
          * Uploads a document to the application (营业执照, ID photos, shop photos): a JPEG, PNG or PDF
          *     by content, as `POST /api/v1/files` checks it.
          */
-        post: operations["upload"];
+        post: operations["onboarding_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1236,7 +1236,7 @@ export interface paths {
             cookie?: never;
         };
         /** A file of the application, back to its applicant. */
-        get: operations["download"];
+        get: operations["onboarding_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1275,7 +1275,7 @@ export interface paths {
          * Submits the draft: all its fields and at least one store are needed. Answers the application
          *     with its number (`RZ…`), in 待初审 at the branch of its area.
          */
-        post: operations["submit"];
+        post: operations["onboarding_submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9491,7 +9491,7 @@ export interface operations {
             };
         };
     };
-    applications: {
+    merchant_applications: {
         parameters: {
             query?: {
                 state?: "FirstReview" | "SecondReview" | "Supplement" | "Provisioning" | "Exception" | "Opened" | "Rejected" | "Withdrawn" | "Expired";
@@ -9569,7 +9569,7 @@ export interface operations {
             };
         };
     };
-    detail: {
+    merchant_application_detail: {
         parameters: {
             query?: {
                 /** @description Show the personal data whole (`pii:merchant:unmask`; audited). */
@@ -9647,7 +9647,7 @@ export interface operations {
             };
         };
     };
-    download: {
+    merchant_application_download: {
         parameters: {
             query?: never;
             header?: never;
@@ -9955,7 +9955,7 @@ export interface operations {
             };
         };
     };
-    upload: {
+    onboarding_upload: {
         parameters: {
             query?: never;
             header?: never;
@@ -10062,7 +10062,7 @@ export interface operations {
             };
         };
     };
-    download: {
+    onboarding_download: {
         parameters: {
             query?: never;
             header?: never;
@@ -10216,7 +10216,7 @@ export interface operations {
             };
         };
     };
-    submit: {
+    onboarding_submit: {
         parameters: {
             query?: never;
             header?: never;
