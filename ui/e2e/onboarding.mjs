@@ -59,6 +59,9 @@ async function step(name, fn) {
 
 async function shot(page, name) {
   await page.mouse.move(0, 0)
+  // from the top, so the sticky bars stand where a reader meets them; the toasts gone
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => {})
   await page.screenshot({ path: resolve(screenshotDir, `onboarding-${name}.png`), fullPage: true, animations: 'disabled' })
 }
 
@@ -235,10 +238,11 @@ async function main() {
     throw err
   }
 
-  const staff = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  // each reviewer in a browser of their own (one session each)
+  const staffPage = async () => (await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })).newPage()
   try {
     await step('reviewer1 opens the task from 待办任务 and approves 初审 on the application page', async () => {
-      const page = await staff.newPage()
+      const page = await staffPage()
       watch(page)
       await signIn(page, 'reviewer1')
       const row = await taskRow(page, applicationNo)
@@ -257,7 +261,7 @@ async function main() {
       await page.close()
     })
     await step('reviewer2 approves 复核 from the inbox', async () => {
-      const page = await staff.newPage()
+      const page = await staffPage()
       watch(page)
       await signIn(page, 'reviewer2')
       const row = await taskRow(page, applicationNo)
