@@ -5,6 +5,7 @@
 use crate::identity::scope::{DataScope, scope_params};
 use crate::pii::{self, Kind};
 use chrono::{DateTime, Utc};
+use quanyi_workflows::kind::ProcessKind;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -50,12 +51,13 @@ pub async fn applications(
     offset: i64,
 ) -> Result<(Vec<ApplicationRow>, i64), sqlx::Error> {
     let (all, path, org, _) = scope_params(scope);
+    let kind = ProcessKind::MerchantOnboarding.code();
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!"
              FROM onboarding_applications a
              JOIN orgs o ON o.id = a.org_id
              LEFT JOIN process_instances p
-                    ON p.workflow_id = 'merchant-onboarding-' || a.id::text
+                    ON p.process_type = $9 AND p.business_key = a.id::text
             WHERE a.status <> 'draft'
               AND ($1 OR o.path LIKE $2 || '%' OR o.id = $3)
               AND ($4::text IS NULL OR p.state = $4)
@@ -71,7 +73,8 @@ pub async fn applications(
         f.org_code,
         f.from,
         f.to,
-        f.search
+        f.search,
+        kind
     )
     .fetch_one(pool)
     .await?;
@@ -83,7 +86,7 @@ pub async fn applications(
              FROM onboarding_applications a
              JOIN orgs o ON o.id = a.org_id
              LEFT JOIN process_instances p
-                    ON p.workflow_id = 'merchant-onboarding-' || a.id::text
+                    ON p.process_type = $11 AND p.business_key = a.id::text
             WHERE a.status <> 'draft'
               AND ($1 OR o.path LIKE $2 || '%' OR o.id = $3)
               AND ($4::text IS NULL OR p.state = $4)
@@ -103,7 +106,8 @@ pub async fn applications(
         f.to,
         f.search,
         limit,
-        offset
+        offset,
+        kind
     )
     .fetch_all(pool)
     .await?;
