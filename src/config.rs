@@ -525,14 +525,27 @@ impl Config {
             .transpose()
     }
 
-    pub fn worker_settings(&self) -> quanyi_worker::WorkerSettings {
-        quanyi_worker::WorkerSettings {
+    pub fn worker_settings(&self) -> Result<quanyi_worker::WorkerSettings, ConfigError> {
+        Ok(quanyi_worker::WorkerSettings {
             task_queue: self.temporal.task_queue.clone(),
             sticky_queue_timeout: Duration::from_secs(self.worker.sticky_queue_timeout_seconds),
             routing: self.routing(),
             core_url: self.onboarding.core_url.clone(),
             outbound: self.outbound_settings(),
-        }
+            data_key: self.data_key()?,
+        })
+    }
+
+    /// `api.data_key`, when it is set; a malformed one is an error.
+    pub fn data_key(&self) -> Result<Option<DataKey>, ConfigError> {
+        self.api
+            .data_key
+            .as_ref()
+            .map(|k| {
+                DataKey::from_base64(k.expose_secret())
+                    .map_err(|e| ConfigError(format!("api.data_key: {e}")))
+            })
+            .transpose()
     }
 
     /// Which notices go where: a channel without its configuration gets none.
@@ -595,6 +608,7 @@ impl Config {
                 base_delay: Duration::from_secs(self.notify.retry_base_seconds.max(1)),
                 max_delay: Duration::from_secs(self.notify.retry_max_seconds.max(1)),
             },
+            data_key: self.data_key()?,
         })
     }
 

@@ -99,6 +99,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         Restart::Temporal(temporal_options.clone()),
     );
 
+    let core_url = demo_core().await?;
     let config = Config {
         database: DatabaseConfig {
             url: pg.url("quanyi"),
@@ -141,7 +142,10 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             dir: var.0.join("files"),
             ..Default::default()
         },
-        onboarding: Default::default(),
+        onboarding: crate::config::OnboardingConfig {
+            core_url: Some(core_url),
+            ..Default::default()
+        },
         points: Default::default(),
     };
     let pool = crate::connect_and_migrate(&config).await?;
@@ -308,6 +312,38 @@ impl Supervised {
             }
         }
     }
+}
+
+/// The embedded stack's stand-in for the core banking system's account enquiry
+/// (`core.account.verify`, docs/processes/merchant-onboarding.md), on a port of its own: it
+/// confirms every settlement account, except one whose name holds 不符 — so the demo shows 开户异常
+/// too. Its URL, for `[onboarding] core_url`.
+async fn demo_core() -> Result<String, StackError> {
+    use axum::{Json, Router, routing::post};
+    use serde_json::{Value, json};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| StackError(format!("cannot start the demo core banking system: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StackError(format!("cannot start the demo core banking system: {e}")))?;
+    let app = Router::new().route(
+        "/esb/core/account",
+        post(|Json(message): Json<Value>| async move {
+            let name = message["body"]["accountName"].as_str().unwrap_or_default();
+            Json(if name.contains("不符") {
+                json!({"retCode": "000000", "match": false, "reason": "户名与账号不符"})
+            } else {
+                json!({"retCode": "000000", "match": true})
+            })
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "the demo core banking system stopped");
+        }
+    });
+    Ok(format!("http://{addr}/esb/core/account"))
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, StackError> {

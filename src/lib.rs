@@ -124,6 +124,10 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         quanyi_activities::temporal::connect(&config.temporal.url, &config.temporal.namespace)
             .await
             .map_err(|e| StackError(e.to_string()))?;
+    // checked before anything is spawned: an error returns with nothing left running
+    let settings = config
+        .worker_settings()
+        .map_err(|e| StackError(e.to_string()))?;
     let housekeeping = tokio::spawn(quanyi_worker::housekeeping::every(
         pool.clone(),
         config.housekeeping_interval(),
@@ -135,7 +139,7 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         reminders,
         stop.clone().cancelled_owned(),
     ));
-    let options = quanyi_worker::options(&config.worker_settings(), pool);
+    let options = quanyi_worker::options(&settings, pool);
     let result = quanyi_worker::run(client, options, stop.clone().cancelled_owned())
         .await
         .map_err(|e| StackError(e.to_string()));

@@ -14,6 +14,13 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct DataKey(Aes256Gcm);
 
+/// Never shows the key.
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DataKeyError {
     #[error("the data key must be 32 bytes in base64")]

@@ -11,6 +11,7 @@
 //! row's key, so a peer drops the repeat that a crash between its acceptance and our commit of
 //! `sent` would cause (the SMS platform and the ESB do; a mail reader may).
 
+use crate::crypto::DataKey;
 use crate::esb::outbound::{Call, Delivery, Failure, Idempotency, Outbound, Target};
 use crate::pii::{self, Kind};
 use chrono::{DateTime, Utc};
@@ -73,6 +74,29 @@ pub struct Outgoing {
     pub template_code: Option<String>,
     /// The SMS template's variables; the WeChat robot's `mentioned_mobile_list`.
     pub params: Option<Value>,
+    /// SMS only: the variables that must not rest in clear (a one-time password), sealed by
+    /// [`seal_params`] for this row's key. The sender opens them at send time and drops them
+    /// once the notice is sent; `params` and `body` never hold them.
+    pub sealed_params: Option<Vec<u8>>,
+}
+
+/// `secret` (template variables) sealed under the data key for the outbox row of `key`: they
+/// open only in that row.
+pub fn seal_params(data_key: &DataKey, key: &str, secret: &BTreeMap<String, String>) -> Vec<u8> {
+    let plain = serde_json::to_vec(secret).expect("strings serialize");
+    data_key.seal_bound(&plain, key.as_bytes())
+}
+
+/// The variables [`seal_params`] sealed for the row of `key`.
+pub fn open_params(
+    data_key: &DataKey,
+    key: &str,
+    sealed: &[u8],
+) -> Result<BTreeMap<String, String>, String> {
+    let plain = data_key
+        .open_bound(sealed, key.as_bytes())
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&plain).map_err(|e| format!("sealed parameters: {e}"))
 }
 
 /// Queues `n` on `conn` (the caller's transaction); a second notice with the same key is
@@ -84,9 +108,9 @@ pub async fn queue(
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query!(
         "INSERT INTO notifications (key, kind, workflow_id, user_id, channel, recipient, subject,
-                                    body, template_code, params, created_at, next_attempt_at,
-                                    updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)
+                                    body, template_code, params, sealed_params, created_at,
+                                    next_attempt_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
          ON CONFLICT (key) DO NOTHING",
         n.key,
         n.kind,
@@ -98,6 +122,7 @@ pub async fn queue(
         n.body,
         n.template_code,
         n.params,
+        n.sealed_params,
         now
     )
     .execute(conn)
@@ -134,6 +159,7 @@ pub async fn queue_email(
         body: email.body,
         template_code: None,
         params: None,
+        sealed_params: None,
     };
     queue(conn, &n, now).await.map(|_| ())
 }
@@ -373,6 +399,8 @@ pub struct Dispatcher {
     pub wechat: Option<WechatRobot>,
     pub esb: Option<EsbOutbound>,
     pub retry: RetryPolicy,
+    /// Opens the sealed SMS variables at send time; without it such rows fail to send (retried).
+    pub data_key: Option<DataKey>,
 }
 
 impl Dispatcher {
@@ -399,6 +427,7 @@ struct Due {
     body: String,
     template_code: Option<String>,
     params: Option<Value>,
+    sealed_params: Option<Vec<u8>>,
 }
 
 /// Sends up to `batch` due notices of each channel the dispatcher can send, oldest due first;
@@ -428,7 +457,8 @@ async fn dispatch_channel(
     let mut tx = pool.begin().await?;
     let due = sqlx::query_as!(
         Due,
-        "SELECT id, key, recipient, subject, body, template_code, params FROM notifications
+        "SELECT id, key, recipient, subject, body, template_code, params, sealed_params
+           FROM notifications
           WHERE channel = $1 AND status IN ('pending', 'retrying') AND next_attempt_at <= $2
           ORDER BY next_attempt_at, id LIMIT $3 FOR NO KEY UPDATE SKIP LOCKED",
         channel.as_str(),
@@ -443,10 +473,11 @@ async fn dispatch_channel(
         let attempts = i32::try_from(delivery.attempts).unwrap_or(i32::MAX);
         match delivery.result {
             Ok(_) => {
+                // sent: the sealed variables are no longer needed and are dropped
                 sqlx::query!(
                     "UPDATE notifications
                         SET status = 'sent', sent_at = $2, updated_at = $2,
-                            attempts = attempts + $3, last_error = NULL
+                            attempts = attempts + $3, last_error = NULL, sealed_params = NULL
                       WHERE id = $1",
                     n.id,
                     now,
@@ -515,13 +546,23 @@ async fn send(dispatcher: &Dispatcher, channel: Channel, n: &Due, now: DateTime<
         }
         (Channel::Sms, Some(outbound)) => {
             let sms = dispatcher.sms.as_ref().expect("only sendable channels");
+            let params = match sms_params(dispatcher, n) {
+                Ok(params) => params,
+                Err(e) => {
+                    return Delivery {
+                        attempts: 1,
+                        result: Err(Failure::Unavailable(e)),
+                    };
+                }
+            };
             // The platform accepts a msgId once and answers a repeat without sending it again,
             // so a retry after a lost answer cannot send a second SMS: the call is idempotent.
+            // (The outbound request log masks a password variable.)
             let body = json!({
                 "msgId": n.key,
                 "mobile": n.recipient,
                 "templateCode": n.template_code,
-                "params": n.params.clone().unwrap_or_else(|| json!({})),
+                "params": params,
             });
             let url = format!("{}/sms/v1/send", sms.url.trim_end_matches('/'));
             outbound
@@ -619,6 +660,23 @@ async fn send(dispatcher: &Dispatcher, channel: Channel, n: &Due, now: DateTime<
         }
         (_, None) => unreachable!("HTTP channels are sendable only with the outbound client"),
     }
+}
+
+/// An SMS row's template variables: its params with its sealed ones opened.
+fn sms_params(dispatcher: &Dispatcher, n: &Due) -> Result<Value, String> {
+    let mut params = n.params.clone().unwrap_or_else(|| json!({}));
+    let Some(sealed) = &n.sealed_params else {
+        return Ok(params);
+    };
+    let key = dispatcher
+        .data_key
+        .as_ref()
+        .ok_or("the notice has sealed variables and the sender has no data key")?;
+    let secret = open_params(key, &n.key, sealed)?;
+    if let Value::Object(map) = &mut params {
+        map.extend(secret.into_iter().map(|(k, v)| (k, Value::String(v))));
+    }
+    Ok(params)
 }
 
 /// The ESB serial number of an outbox key: the key with `/` as `.`, since the ESB's serial
@@ -759,6 +817,38 @@ mod tests {
             undeclared.render(&params(&[("title", "a"), ("who", "b")])),
             Err(TemplateError::Undeclared { name, .. }) if name == "who"
         ));
+    }
+
+    #[test]
+    fn sealed_variables_open_only_in_their_row() {
+        let key = DataKey::from_base64(&DataKey::generate_base64()).unwrap();
+        let secret = params(&[("password", "Ab3$xyz789")]);
+        let sealed = seal_params(&key, "onboarding/1/administrator/sms", &secret);
+        assert!(!sealed.windows(10).any(|w| w == b"Ab3$xyz789"));
+        assert_eq!(
+            open_params(&key, "onboarding/1/administrator/sms", &sealed),
+            Ok(secret.clone())
+        );
+        assert!(open_params(&key, "onboarding/2/administrator/sms", &sealed).is_err());
+        let n = Due {
+            id: 1,
+            key: "onboarding/1/administrator/sms".into(),
+            recipient: "13911112222".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            template_code: Some("QY_MERCHANT_ADMIN".into()),
+            params: Some(json!({"username": "m1"})),
+            sealed_params: Some(sealed),
+        };
+        let with_key = Dispatcher {
+            data_key: Some(key),
+            ..Dispatcher::default()
+        };
+        assert_eq!(
+            sms_params(&with_key, &n),
+            Ok(json!({"username": "m1", "password": "Ab3$xyz789"}))
+        );
+        assert!(sms_params(&Dispatcher::default(), &n).is_err());
     }
 
     #[test]

@@ -167,6 +167,7 @@ const ROLES: &[RoleSeed] = &[
             "customer:customer:import",
             "customer:customer:update",
             "pii:customer:unmask",
+            "merchant:application:apply",
         ],
     ),
     (

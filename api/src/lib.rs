@@ -428,6 +428,10 @@ fn onboarding_routes(state: &AppState) -> Router<AppState> {
             post(onboarding::withdraw),
         )
         .route(
+            "/merchant-applications",
+            get(onboarding::staff::applications),
+        )
+        .route(
             "/merchant-applications/{id}",
             get(onboarding::staff::detail),
         )

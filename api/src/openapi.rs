@@ -147,6 +147,7 @@ use utoipa::{Modify, OpenApi};
         onboarding::submit,
         onboarding::resubmit,
         onboarding::withdraw,
+        onboarding::staff::applications,
         onboarding::staff::detail,
         onboarding::staff::download
     ),

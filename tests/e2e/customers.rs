@@ -694,7 +694,7 @@ async fn an_extract_that_cannot_be_read_whole_writes_nothing_and_is_logged_as_fa
 }
 
 /// The body after `<!-- example: <service> -->` in docs/esb.md: the next ```json block.
-fn esb_example(service: &str) -> Value {
+pub(crate) fn esb_example(service: &str) -> Value {
     let doc = std::fs::read_to_string(repo_root().join("docs/esb.md")).unwrap();
     let marker = format!("<!-- example: {service} -->");
     let after = doc

@@ -961,6 +961,8 @@ async fn bank(app: &TestApp) -> Bank {
                 "points.hold",
                 "customer.upsert",
                 "customer.query",
+                "merchant.apply",
+                "merchant.application.query",
             ]
             .map(str::to_owned)
             .to_vec(),
@@ -1576,6 +1578,22 @@ async fn esb_gateway(bank: &Bank, run: &mut Run) {
                    "id_number": "110101199003074477", "card_numbers": ["6222021234567890128"]}),
         ),
         ("customer.query", json!({"customer_no": "C10000001"})),
+        (
+            "merchant.apply",
+            // a branch outside the acting planner's scope: every field is read and checked, then
+            // the application is refused (a fair value would otherwise start a process)
+            json!({"phone": "13812345678", "org_code": "BR02", "legal_name": "城东鲜果商行有限公司",
+                   "credit_code": "91310000MA1FL0000N", "legal_rep": "张三",
+                   "id_number": "11010519491231002X", "contact_phone": "13911112222",
+                   "business_category": "零售", "address": "人民路 1 号",
+                   "stores": [{"code": "S001", "name": "人民路店", "address": "人民路 1 号"}],
+                   "bank_name": "城东银行", "account_name": "城东鲜果商行有限公司",
+                   "account_no": "6222020200112233445"}),
+        ),
+        (
+            "merchant.application.query",
+            json!({"application_no": "RZ20261209000001"}),
+        ),
     ];
     for (service, body) in services {
         let mut cases: Vec<(String, Case)> = Vec::new();

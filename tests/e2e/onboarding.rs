@@ -4,10 +4,14 @@
 //! merchant, its stores and its administrator once. Returns, lapses, rejections, withdrawals, a
 //! core that does not confirm the account and a core that is down for a while.
 
+use crate::customers::esb_example;
+use crate::esb::register;
 use crate::files::{png, upload};
+use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
+use quanyi_activities::notify::{self, Dispatcher, SmsPlatform};
 use quanyi_activities::seed::DEMO_PASSWORD;
-use quanyi_tests::harness::{ApiErrorBody, AppOptions, Browser, TestApp, spawn_app_with};
-use quanyi_tests::peers::Peer;
+use quanyi_tests::harness::{ApiErrorBody, AppOptions, Browser, TestApp, data_key, spawn_app_with};
+use quanyi_tests::peers::{Peer, SMS_APP_ID, SMS_APP_KEY};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -172,6 +176,75 @@ async fn reaches(app: &TestApp, id: &str, state: &str) {
     );
 }
 
+/// The administrator's SMS as the sender sends it: the raw outbox row holds the one-time
+/// password only sealed (not in `params`, not in `body`); sent through a real SMS platform, the
+/// platform gets it, the sealed copy is dropped and the request log hides it. Returns it.
+async fn sent_password(app: &TestApp) -> String {
+    let (key, params, body, sealed): (String, Value, String, Option<Vec<u8>>) = sqlx::query_as(
+        "SELECT key, params, body, sealed_params FROM notifications
+          WHERE key LIKE 'onboarding/%/administrator/sms'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(params.get("password").is_none(), "{params}");
+    assert!(body.contains("初始密码******"), "{body}");
+    let secret = notify::open_params(&data_key(), &key, &sealed.expect("sealed")).unwrap();
+    let password = secret["password"].clone();
+    let leaks = |sql: &'static str| {
+        let password = password.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(password)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap()
+        }
+    };
+    let in_clear = "SELECT count(*) FROM notifications n WHERE strpos(n::text, $1) > 0";
+    assert_eq!(leaks(in_clear).await, 0, "no outbox row holds it in clear");
+    assert_eq!(
+        leaks("SELECT count(*) FROM audit_log a WHERE strpos(a::text, $1) > 0").await,
+        0
+    );
+
+    let sms = Peer::sms().await;
+    let dispatcher = Dispatcher {
+        outbound: Some(Outbound::new(app.pool.clone(), OutboundSettings::default()).unwrap()),
+        sms: Some(SmsPlatform {
+            url: sms.base.clone(),
+            app_id: SMS_APP_ID.into(),
+            app_key: SMS_APP_KEY.into(),
+        }),
+        data_key: Some(data_key()),
+        ..Dispatcher::default()
+    };
+    notify::dispatch(&app.pool, &dispatcher, 50, chrono::Utc::now())
+        .await
+        .unwrap();
+    let delivered: Vec<Value> = sms
+        .accepted()
+        .into_iter()
+        .filter(|b| b["templateCode"] == "QY_MERCHANT_ADMIN")
+        .collect();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0]["params"]["password"], password.as_str());
+    let (status, sealed): (String, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT status, sealed_params FROM notifications WHERE key = $1")
+            .bind(&key)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "sent");
+    assert!(sealed.is_none(), "dropped once sent");
+    assert_eq!(
+        leaks("SELECT count(*) FROM outbound_requests r WHERE strpos(r::text, $1) > 0").await,
+        0,
+        "the request log hides it"
+    );
+    password
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
 }
@@ -214,6 +287,13 @@ async fn an_applicant_applies_two_reviews_approve_and_the_merchant_opens_once() 
     assert_eq!(masked["account_no"], "6222***********3445");
     assert_eq!(masked["applicant_phone"], "138****2222");
     assert_eq!(masked["files"].as_array().unwrap().len(), 1);
+    let events: Vec<&str> = masked["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["Start", "Submit"], "the reviewers see the history");
     let refused = get::<Value>(
         &reviewer1,
         &format!("/api/v1/merchant-applications/{id}?unmask=true"),
@@ -296,9 +376,9 @@ async fn an_applicant_applies_two_reviews_approve_and_the_merchant_opens_once() 
         1
     );
 
-    // the administrator signs in with the SMS'd password and must change it first
-    let sms = last_sms(&app, "13911112222", "onboarding/").await.unwrap();
-    let password = sms["password"].as_str().unwrap();
+    // the one-time password rests in no row in clear: only sealed in its SMS row
+    let password = sent_password(&app).await;
+    let password = password.as_str();
     let merchant = app.browser();
     let login = merchant.login_password(&username, password).await.unwrap();
     assert!(login.must_change_password);
@@ -452,6 +532,51 @@ async fn rejected_and_withdrawn_applications_open_nothing() {
         "the withdrawn application's task is closed"
     );
     assert_eq!(core.received().len(), 0);
+
+    // 商户入驻申请: the reviewers' list, in their data scope, filtered, the phone masked
+    let page: Value = get(&reviewer1, "/api/v1/merchant-applications")
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 2, "{page}");
+    assert_eq!(page["items"][0]["id"], withdrawn.as_str(), "newest first");
+    assert_eq!(page["items"][0]["applicant_phone"], "138****5555");
+    assert_eq!(page["items"][0]["state"], "Withdrawn");
+    let only: Value = get(&reviewer1, "/api/v1/merchant-applications?state=Rejected")
+        .await
+        .unwrap();
+    assert_eq!(only["total"], 1);
+    assert_eq!(only["items"][0]["id"], rejected.as_str());
+    let none: Value = get(
+        &reviewer1,
+        "/api/v1/merchant-applications?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert_eq!(none["total"], 0);
+    // an application of another branch: outside the branch's first reviewer's scope, inside
+    // head office's
+    sqlx::query(
+        "UPDATE onboarding_applications SET org_id = (SELECT id FROM orgs WHERE code = 'BR02')
+          WHERE id = $1::uuid",
+    )
+    .bind(&rejected)
+    .execute(&mut app.owner_connection().await)
+    .await
+    .unwrap();
+    let page: Value = get(&reviewer1, "/api/v1/merchant-applications")
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    let reviewer2 = signed_in(&app, "reviewer2").await;
+    let page: Value = get(&reviewer2, "/api/v1/merchant-applications?org_code=BR02")
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    let monitor = signed_in(&app, "monitor").await;
+    let refused = get::<Value>(&monitor, "/api/v1/merchant-applications")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.1.code, "QY-AUTH-0003");
     assert_eq!(
         count(&app, "SELECT count(*) FROM merchants WHERE code LIKE 'M2%'").await,
         0
@@ -510,4 +635,195 @@ async fn history(workflow_id: &str) -> Vec<u8> {
         .to_json()
         .await
         .unwrap()
+}
+
+/// Blanks what differs from run to run in an onboarding ESB answer.
+fn blank_esb(mut answer: Value) -> Value {
+    answer["sysHead"]["providerSeqNo"] = "QY…".into();
+    let body = &mut answer["body"];
+    for key in [
+        "application_id",
+        "application_no",
+        "workflow_id",
+        "submitted_at",
+    ] {
+        if body.get(key).is_some_and(|v| !v.is_null()) {
+            body[key] = "…".into();
+        }
+    }
+    if let Some(timeline) = body.get_mut("timeline").and_then(Value::as_array_mut) {
+        for step in timeline {
+            step["at"] = "…".into();
+        }
+    }
+    answer
+}
+
+/// docs/esb.md's `merchant.apply` and `merchant.application.query` on a live gateway: the channel
+/// applies for an applicant it verified, every field checked as on the page; the serial number
+/// names the application, so a retry after a lost answer opens no second one; the query shows
+/// the status and timeline masked; the applicant follows it on the page with the phone; the
+/// message log keeps the personal data masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_onboarding_examples_of_the_esb_document_work_on_a_live_gateway() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let core = Peer::core(&[(ACCOUNT_NO, LEGAL_NAME)]).await;
+    let _worker = app.start_worker_with_core(&core.core_url()).await;
+    let channel = register(
+        &app,
+        "mbank",
+        &["merchant.apply", "merchant.application.query"],
+        None,
+        1000,
+    )
+    .await;
+    let example = esb_example("merchant.apply");
+    let applied = channel
+        .call("merchant.apply", "MB-1", example.clone())
+        .await;
+    assert_eq!(applied["sysHead"]["retCode"], "000000", "{applied}");
+    assert_eq!(applied["body"]["state"], "FirstReview");
+    assert_eq!(applied["body"]["state_label_zh"], "待初审");
+    let number = applied["body"]["application_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    insta::assert_json_snapshot!("esb_merchant_apply", blank_esb(applied.clone()));
+
+    // the gateway kept nothing (as after a SYS-P failure): the retry finds the same application
+    sqlx::query("DELETE FROM esb_exchanges")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let again = channel
+        .call("merchant.apply", "MB-1", example.clone())
+        .await;
+    assert_eq!(again["sysHead"]["retCode"], "000000", "{again}");
+    assert_eq!(again["body"]["application_no"], number.as_str());
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM onboarding_applications").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM process_instances WHERE process_type = 'merchant-onboarding'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'merchant.application.submit' \
+             AND username = 'planner@esb:mbank'"
+        )
+        .await,
+        1
+    );
+
+    // status and timeline, masked
+    let query = serde_json::to_string(&esb_example("merchant.application.query"))
+        .unwrap()
+        .replace("<application no>", &number);
+    let queried = channel
+        .call(
+            "merchant.application.query",
+            "MB-2",
+            serde_json::from_str(&query).unwrap(),
+        )
+        .await;
+    assert_eq!(queried["sysHead"]["retCode"], "000000", "{queried}");
+    assert_eq!(queried["body"]["phone"], "138****5678");
+    assert_eq!(queried["body"]["id_number"], "1101**********002X");
+    insta::assert_json_snapshot!("esb_merchant_application_query", blank_esb(queried.clone()));
+
+    // the applicant follows it on the page with the phone the channel verified
+    let applicant = applicant(&app, "13812345678").await;
+    let mine: Vec<Value> = get(&applicant, "/api/v1/onboarding/applications")
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["application_no"], number.as_str());
+    assert!(
+        mine[0]["allowed_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("withdraw"))
+    );
+
+    // refused field by field, nothing written; a branch outside the planner's scope is unknown
+    let mut bad = example.clone();
+    bad["credit_code"] = "91310000MA1FL0000X".into();
+    bad["id_number"] = "110105194912310021".into();
+    bad["phone"] = "12345".into();
+    bad["stores"] = json!([]);
+    let refused = channel.call("merchant.apply", "MB-3", bad).await;
+    assert_eq!(refused["sysHead"]["retCode"], "BIZ-C-0001", "{refused}");
+    let mut codes: Vec<String> = refused["body"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["field"].as_str().unwrap(),
+                f["code"].as_str().unwrap()
+            )
+        })
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        [
+            "credit_code:QY-ONB-0008",
+            "id_number:QY-ONB-0009",
+            "phone:QY-SYS-1028"
+        ]
+    );
+    let mut no_stores = example.clone();
+    no_stores["stores"] = json!([]);
+    let refused = channel.call("merchant.apply", "MB-4", no_stores).await;
+    assert_eq!(refused["body"]["fields"][0]["field"], "stores", "{refused}");
+    assert_eq!(refused["body"]["fields"][0]["code"], "QY-ONB-0007");
+    let mut outside = example.clone();
+    outside["org_code"] = "BR02".into();
+    let refused = channel.call("merchant.apply", "MB-5", outside).await;
+    assert_eq!(
+        refused["body"]["fields"][0]["code"], "QY-ONB-0012",
+        "{refused}"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM onboarding_applications").await,
+        1
+    );
+    let unknown = channel
+        .call(
+            "merchant.application.query",
+            "MB-6",
+            json!({"application_no": "RZ99999999"}),
+        )
+        .await;
+    assert_eq!(unknown["sysHead"]["retCode"], "BIZ-C-0002", "{unknown}");
+
+    // the message log keeps the personal data masked
+    let logged: Vec<String> = sqlx::query_scalar(
+        "SELECT coalesce(request_masked::text, '') || coalesce(response_masked::text, '') FROM esb_messages",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    for text in &logged {
+        for secret in [
+            "13812345678",
+            "13911112222",
+            "11010519491231002X",
+            ACCOUNT_NO,
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{secret} in the message log: {text}"
+            );
+        }
+    }
 }

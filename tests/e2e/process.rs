@@ -21,6 +21,7 @@ impl WorkerProcess {
             .env("DATABASE_URL", app.database_url.expose_secret())
             .env("TEMPORAL_URL", &quanyi_tests::harness::stack().temporal_url)
             .env("TASK_QUEUE", &app.task_queue)
+            .env("DATA_KEY", quanyi_tests::harness::data_key_base64())
             .spawn()
             .expect("start the test worker");
         Self(child)

@@ -627,6 +627,7 @@ const NOT_ACTIONS: &[(&str, &str)] = &[
         "core.account.verify",
         "the core's ESB service code (onboarding's account check)",
     ),
+    ("merchant.application.query", "an ESB service code"),
 ];
 
 /// The action-like string literals of the Rust sources under `dir`.

@@ -749,6 +749,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "get",
+        "/api/v1/merchant-applications",
+        Some("merchant:application:view"),
+    ),
+    (
+        "get",
         "/api/v1/merchant-applications/{id}",
         Some("merchant:application:view"),
     ),

@@ -352,8 +352,13 @@ impl Default for AppOptions {
 /// This test process's data key: one for every app, as the seeded template database was
 /// encrypted under it.
 pub fn data_key() -> DataKey {
+    DataKey::from_base64(data_key_base64()).expect("a generated key")
+}
+
+/// [`data_key`] in base64, for a worker process of the tests.
+pub fn data_key_base64() -> &'static str {
     static KEY: OnceLock<String> = OnceLock::new();
-    DataKey::from_base64(KEY.get_or_init(DataKey::generate_base64)).expect("a generated key")
+    KEY.get_or_init(DataKey::generate_base64)
 }
 
 /// This test process's customer keys (personal data and mapping): one pair for every app.
@@ -577,6 +582,7 @@ impl TestApp {
                 breaker_failures: 1000,
                 ..Default::default()
             },
+            data_key: Some(data_key()),
         };
         let pool = self.pool.clone();
         let stop = CancellationToken::new();

@@ -41,6 +41,9 @@ pub struct WorkerSettings {
     pub core_url: Option<String>,
     /// The outbound client's timeouts, retries and breaker (`[outbound]`).
     pub outbound: OutboundSettings,
+    /// The installation's data key (`api.data_key`): seals the one-time password of a
+    /// provisioned merchant administrator in its SMS row; unset: provisioning waits, retried.
+    pub data_key: Option<quanyi_activities::crypto::DataKey>,
 }
 
 /// Worker options with every shipped workflow and activity registered. Callers may register more
@@ -62,7 +65,11 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         ),
         url: url.clone(),
     });
-    options.register_activities(OnboardingActivities::new(pool.clone(), core));
+    options.register_activities(OnboardingActivities::new(
+        pool.clone(),
+        core,
+        settings.data_key.clone(),
+    ));
     options.register_activities(StockActivities::new(pool));
     options
         .register_workflow::<CampaignWorkflow>()

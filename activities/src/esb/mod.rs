@@ -720,9 +720,14 @@ fn personal(key: &str) -> Option<Kind> {
         "customerno" | "custno" | "customerid" | "custid" | "customernos" | "custnos" => {
             Some(Kind::CustomerNo)
         }
-        "mobile" | "phone" | "mobileno" | "phoneno" | "telephone" | "mentionedmobilelist" => {
-            Some(Kind::Phone)
-        }
+        "mobile"
+        | "phone"
+        | "mobileno"
+        | "phoneno"
+        | "telephone"
+        | "mentionedmobilelist"
+        | "contactphone"
+        | "applicantphone" => Some(Kind::Phone),
         "idno" | "idnumber" | "certno" | "certificateno" => Some(Kind::IdNumber),
         "cardno" | "cardnos" | "cardnumber" | "cardnumbers" | "bankcard" | "accountno"
         | "acctno" => Some(Kind::BankCard),
@@ -732,12 +737,26 @@ fn personal(key: &str) -> Option<Kind> {
     }
 }
 
-/// `value` with every personal field masked (strings, and the strings inside arrays of them).
+/// Whether a body field holds a secret shown as `******` whatever it is (an SMS's one-time
+/// password in the outbound request log).
+fn secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase().replace(['_', '-'], "");
+    matches!(
+        key.as_str(),
+        "password" | "passwd" | "otp" | "onetimepassword"
+    )
+}
+
+/// `value` with every personal field masked (strings, and the strings inside arrays of them)
+/// and every secret hidden.
 pub fn mask(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
+                    if secret(k) {
+                        return (k.clone(), Value::String("******".into()));
+                    }
                     let masked = match (personal(k), v) {
                         (Some(kind), Value::String(s)) => Value::String(pii::mask(kind, s)),
                         (Some(kind), Value::Array(items)) => Value::Array(
@@ -782,5 +801,13 @@ mod tests {
         assert_eq!(masked["body"]["list"][0]["idNo"], "1101**********1234");
         assert_eq!(masked["body"]["name"], "开门红");
         assert_eq!(masked["sysHead"]["consumerId"], "gmp");
+    }
+
+    #[test]
+    fn secrets_are_hidden_whole() {
+        let body = serde_json::json!({"params": {"username": "m1", "password": "Ab3$xyz789"}});
+        let masked = mask(&body);
+        assert_eq!(masked["params"]["password"], "******");
+        assert_eq!(masked["params"]["username"], "m1");
     }
 }

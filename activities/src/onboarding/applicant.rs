@@ -93,6 +93,7 @@ pub async fn send_code(
         &format!("applicant-code/{id}/sms"),
         "QY_APPLICANT_CODE",
         &params,
+        None,
         phone,
         "商户入驻验证码",
         now,

@@ -7,8 +7,10 @@
 
 pub mod applicant;
 pub mod check;
+pub mod list;
 
 use crate::audit::{self, Entry};
+use crate::crypto::DataKey;
 use crate::esb::outbound::{Call, Failure, Idempotency, Outbound, Target};
 use crate::notify::{self, Channel, Outgoing};
 use crate::numbers::{self, Series};
@@ -177,11 +179,95 @@ pub async fn of_phone(pool: &PgPool, phone: &str) -> Result<Vec<Application>, sq
     Ok(rows.into_iter().map(Application::from).collect())
 }
 
+/// The application numbered `code` (`RZ…`), whoever it belongs to.
+pub async fn by_code(pool: &PgPool, code: &str) -> Result<Option<Application>, sqlx::Error> {
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM onboarding_applications WHERE code = $1",
+        code
+    )
+    .fetch_optional(pool)
+    .await?;
+    match id {
+        Some(id) => load(pool, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The branch (an org of level 2) `code` names.
+pub async fn branch_id(pool: &PgPool, code: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    branch(&mut conn, code).await
+}
+
 /// The branch an org code names (level 2).
 async fn branch(conn: &mut PgConnection, code: &str) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!("SELECT id FROM orgs WHERE code = $1 AND level = 2", code)
         .fetch_optional(conn)
         .await
+}
+
+/// Writes `draft` as the new application `id` of `phone`, unless an application `id` exists:
+/// whether it was written.
+#[allow(clippy::too_many_arguments)]
+async fn insert_draft(
+    conn: &mut PgConnection,
+    id: Uuid,
+    phone: &str,
+    org_id: Option<Uuid>,
+    draft: &Draft,
+    stores: &Value,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let written = sqlx::query!(
+        "INSERT INTO onboarding_applications
+             (id, phone, org_id, legal_name, credit_code, legal_rep, id_number,
+              contact_phone, business_category, address, stores, bank_name, account_name,
+              account_no, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         ON CONFLICT (id) DO NOTHING",
+        id,
+        phone,
+        org_id,
+        draft.legal_name,
+        draft.credit_code,
+        draft.legal_rep,
+        draft.id_number,
+        draft.contact_phone,
+        draft.business_category,
+        draft.address,
+        stores,
+        draft.bank_name,
+        draft.account_name,
+        draft.account_no,
+        now
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(written == 1)
+}
+
+/// Writes `draft` as the application `id` of `phone` once (an ESB channel's application, its id
+/// named by the channel's serial number): a retry finds it again. The caller checked each field.
+pub async fn draft_once(
+    pool: &PgPool,
+    id: Uuid,
+    phone: &str,
+    draft: &Draft,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let org_id = match &draft.org_code {
+        Some(code) => match branch(&mut tx, code).await? {
+            Some(id) => Some(id),
+            None => return Ok(Err(Refusal::UnknownOrg)),
+        },
+        None => None,
+    };
+    let stores = serde_json::to_value(&draft.stores).expect("stores serialize");
+    insert_draft(&mut tx, id, phone, org_id, draft, &stores, now).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// Saves `draft` as the application `id` of `phone` (a new one when `id` is `None`). The caller
@@ -207,30 +293,7 @@ pub async fn save_draft(
     let id = match id {
         None => {
             let id = Uuid::new_v4();
-            sqlx::query!(
-                "INSERT INTO onboarding_applications
-                     (id, phone, org_id, legal_name, credit_code, legal_rep, id_number,
-                      contact_phone, business_category, address, stores, bank_name, account_name,
-                      account_no, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-                id,
-                phone,
-                org_id,
-                draft.legal_name,
-                draft.credit_code,
-                draft.legal_rep,
-                draft.id_number,
-                draft.contact_phone,
-                draft.business_category,
-                draft.address,
-                stores,
-                draft.bank_name,
-                draft.account_name,
-                draft.account_no,
-                now
-            )
-            .execute(&mut *tx)
-            .await?;
+            insert_draft(&mut tx, id, phone, org_id, draft, &stores, now).await?;
             id
         }
         Some(id) => {
@@ -370,6 +433,8 @@ pub enum ProvisionError {
     Incomplete,
     #[error("the core banking system is not configured")]
     NoCore,
+    #[error("no data key to seal the administrator's one-time password")]
+    NoDataKey,
     #[error("the core banking system: {0}")]
     Core(String),
     #[error("database: {0}")]
@@ -502,7 +567,7 @@ async fn check_account(
 }
 
 /// The merchant's code: its application number's digits after `M`.
-fn merchant_code(application_no: &str) -> String {
+pub fn merchant_code(application_no: &str) -> String {
     format!("M{}", application_no.trim_start_matches("RZ"))
 }
 
@@ -584,9 +649,11 @@ async fn create_merchant(
 pub const ADMINISTRATOR_ROLE: &str = "merchant_clerk";
 
 /// Creates the merchant's administrator once, with a one-time password that must be changed at
-/// the first sign-in, and queues the SMS that carries it in the same transaction.
+/// the first sign-in, and queues the SMS that carries it in the same transaction — the password
+/// sealed under the data key in that row, never in clear at rest.
 async fn create_administrator(
     pool: &PgPool,
+    data_key: &DataKey,
     application: &Application,
     code: &str,
     merchant_id: Uuid,
@@ -640,15 +707,17 @@ async fn create_administrator(
     let params: BTreeMap<String, String> = [
         ("merchant".to_owned(), code.to_owned()),
         ("username".to_owned(), username.clone()),
-        ("password".to_owned(), password),
     ]
     .into_iter()
     .collect();
+    let secret: BTreeMap<String, String> =
+        [("password".to_owned(), password)].into_iter().collect();
     queue_sms(
         &mut tx,
         &format!("onboarding/{}/administrator/sms", application.id),
         "QY_MERCHANT_ADMIN",
         &params,
+        Some((data_key, &secret)),
         &phone,
         "商户管理员开通",
         now,
@@ -678,18 +747,25 @@ async fn create_administrator(
     tx.commit().await
 }
 
-/// Queues an SMS of template `template` to `phone` under `key` (once).
+/// Queues an SMS of template `template` to `phone` under `key` (once). `secret` variables are
+/// sealed under the data key (the sender opens them); the row's body shows them as `******`.
+#[allow(clippy::too_many_arguments)]
 async fn queue_sms(
     conn: &mut PgConnection,
     key: &str,
     template: &str,
     params: &BTreeMap<String, String>,
+    secret: Option<(&DataKey, &BTreeMap<String, String>)>,
     phone: &str,
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let mut shown = params.clone();
+    if let Some((_, secret)) = secret {
+        shown.extend(secret.keys().map(|k| (k.clone(), "******".to_owned())));
+    }
     let body = match notify::sms_template(&mut *conn, template).await? {
-        Ok(t) => t.render(params).unwrap_or_else(|e| {
+        Ok(t) => t.render(&shown).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "an SMS does not fit its template");
             subject.to_owned()
         }),
@@ -709,6 +785,7 @@ async fn queue_sms(
         body,
         template_code: Some(template.to_owned()),
         params: Some(serde_json::to_value(params).expect("strings serialize")),
+        sealed_params: secret.map(|(data_key, secret)| notify::seal_params(data_key, key, secret)),
     };
     notify::queue(conn, &outgoing, now).await?;
     Ok(())
@@ -719,6 +796,7 @@ async fn queue_sms(
 pub async fn provision_application(
     pool: &PgPool,
     core: Option<&CoreBanking>,
+    data_key: Option<&DataKey>,
     request: &ProvisionRequest,
 ) -> Result<Provisioned, ProvisionError> {
     let id = Uuid::parse_str(&request.application_id)
@@ -728,12 +806,22 @@ pub async fn provision_application(
         return Err(ProvisionError::Incomplete);
     };
     let now = request.at;
+    let data_key = data_key.ok_or(ProvisionError::NoDataKey)?;
     if let Some(reason) = check_account(pool, core, &application, request.round, now).await? {
         return Ok(Provisioned::AccountMismatch { reason });
     }
     let code = merchant_code(&number);
     let merchant_id = create_merchant(pool, &application, &code, org_id, now).await?;
-    create_administrator(pool, &application, &code, merchant_id, org_id, now).await?;
+    create_administrator(
+        pool,
+        data_key,
+        &application,
+        &code,
+        merchant_id,
+        org_id,
+        now,
+    )
+    .await?;
     Ok(Provisioned::Opened {
         merchant_code: code,
     })
@@ -762,6 +850,7 @@ pub async fn queue_applicant_notice(
         &format!("{}/sms", notice.key),
         "QY_ONBOARDING",
         &params,
+        None,
         &application.phone,
         "商户入驻进度",
         notice.at,
@@ -773,13 +862,19 @@ pub async fn queue_applicant_notice(
 pub struct OnboardingActivities {
     pool: PgPool,
     core: Option<CoreBanking>,
+    data_key: Option<DataKey>,
 }
 
 impl OnboardingActivities {
-    /// `core`: where the core banking system's account check is reached; without it provisioning
-    /// waits (its activity fails and is retried) until a worker that has it takes it.
-    pub fn new(pool: PgPool, core: Option<CoreBanking>) -> Self {
-        Self { pool, core }
+    /// `core`: where the core banking system's account check is reached; `data_key`: seals the
+    /// administrator's one-time password in its SMS row. Without either, provisioning waits (its
+    /// activity fails and is retried) until a worker that has them takes it.
+    pub fn new(pool: PgPool, core: Option<CoreBanking>, data_key: Option<DataKey>) -> Self {
+        Self {
+            pool,
+            core,
+            data_key,
+        }
     }
 }
 
@@ -791,7 +886,12 @@ impl OnboardingActivities {
         _ctx: ActivityContext,
         request: ProvisionRequest,
     ) -> Result<Provisioned, ActivityError> {
-        provision_application(&self.pool, self.core.as_ref(), &request)
+        provision_application(
+            &self.pool,
+            self.core.as_ref(),
+            self.data_key.as_ref(),
+            &request,
+        )
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, application = %request.application_id, "provisioning failed; retried");

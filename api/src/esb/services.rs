@@ -7,6 +7,7 @@ use crate::campaign::{self, CampaignRequest};
 use crate::customers;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::extract::parsed;
+use crate::onboarding;
 use crate::points;
 use crate::process as door;
 use quanyi_activities::audit::Entry;
@@ -45,6 +46,8 @@ pub const POINTS_BALANCE: &str = "points.balance";
 pub const POINTS_HISTORY: &str = "points.history";
 pub const CUSTOMER_UPSERT: &str = "customer.upsert";
 pub const CUSTOMER_QUERY: &str = "customer.query";
+pub const MERCHANT_APPLY: &str = "merchant.apply";
+pub const MERCHANT_APPLICATION_QUERY: &str = "merchant.application.query";
 
 pub const CATALOGUE: &[Service] = &[
     Service {
@@ -125,10 +128,24 @@ pub const CATALOGUE: &[Service] = &[
         name_en: "A customer, personal data masked",
         permission: "customer:customer:view",
     },
+    Service {
+        code: MERCHANT_APPLY,
+        name_zh: "商户入驻申请提交（渠道代办）",
+        name_en: "Submit a merchant application for an applicant the channel verified",
+        permission: "merchant:application:apply",
+    },
+    Service {
+        code: MERCHANT_APPLICATION_QUERY,
+        name_zh: "商户入驻申请进度查询（个人信息脱敏）",
+        name_en: "A merchant application's status and timeline, personal data masked",
+        permission: "merchant:application:apply",
+    },
 ];
 
 /// The namespace of the campaign ids plans are created under (UUID v5 of consumer and serial).
 const PLAN_NAMESPACE: Uuid = Uuid::from_u128(0x6a0e_2f4c_5b1d_4e7a_9c3f_1d2e_8b7a_6c5d);
+/// The namespace of the application ids `merchant.apply` creates (UUID v5 of consumer and serial).
+const APPLICATION_NAMESPACE: Uuid = Uuid::from_u128(0x3c5e_91a2_7d4b_4f08_b2e6_0a9d_5c71_e4f3);
 
 pub fn find(code: &str) -> Option<&'static Service> {
     CATALOGUE.iter().find(|s| s.code == code)
@@ -173,6 +190,8 @@ pub async fn run(
             let found = customers::query_for(state, &user, &request).await?;
             Ok(serde_json::to_value(found).expect("an answer serializes"))
         }
+        MERCHANT_APPLY => merchant_apply(state, caller, &user, &body).await,
+        MERCHANT_APPLICATION_QUERY => merchant_application_query(state, &user, &body).await,
         _ => Err(RetCode::UnknownService.into()),
     }
 }
@@ -565,4 +584,154 @@ fn missing(field: &str) -> Refusal {
         code: ErrorCode::InvalidBody,
     }])
     .into()
+}
+
+/// `merchant.apply`: beside the application's fields (as `POST /api/v1/onboarding/applications`
+/// takes them, [`onboarding::DraftBody`]) the applicant's phone, which the channel has verified.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct MerchantApplyExtras {
+    /// The applicant's mobile number, verified by the channel; the applicant signs in with it on
+    /// the public page to follow the application.
+    #[validate(custom(function = "applicant_phone", code = "QY-SYS-1028"))]
+    pub phone: String,
+}
+
+fn applicant_phone(phone: &str) -> Result<(), ValidationError> {
+    if quanyi_activities::onboarding::check::phone(phone) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("phone"))
+    }
+}
+
+/// `merchant.apply`: the application drafted with every field checked as the applicant's page
+/// checks it, then submitted; its process starts. The serial number names the application, so a
+/// retry after a provider failure finds it (and its process) again.
+async fn merchant_apply(
+    state: &AppState,
+    caller: &Caller,
+    user: &User,
+    body: &Value,
+) -> Result<Value, Refusal> {
+    let (fields, extras): (onboarding::DraftBody, MerchantApplyExtras) = body_parts_of(body)?;
+    let draft = fields.into_draft()?;
+    let lacking = quanyi_activities::onboarding::missing(&draft);
+    if !lacking.is_empty() {
+        return Err(ApiError::fields(
+            lacking
+                .into_iter()
+                .map(|f| FieldError {
+                    field: f.into(),
+                    code: ErrorCode::ApplicationIncomplete,
+                })
+                .collect(),
+        )
+        .into());
+    }
+    // the branch, and it within the acting user's data scope (outside it: as if unknown)
+    let unknown_branch = || -> Refusal {
+        ApiError::fields(vec![FieldError {
+            field: "org_code".into(),
+            code: ErrorCode::UnknownBranch,
+        }])
+        .into()
+    };
+    let org_code = draft.org_code.clone().unwrap_or_default();
+    let Some(org_id) = quanyi_activities::onboarding::branch_id(&state.pool, &org_code).await?
+    else {
+        return Err(unknown_branch());
+    };
+    if !campaign::org_in_scope(state, user, org_id).await? {
+        return Err(unknown_branch());
+    }
+    let id = Uuid::new_v5(
+        &APPLICATION_NAMESPACE,
+        format!("{}:{}", caller.consumer_code, caller.seq_no).as_bytes(),
+    );
+    quanyi_activities::onboarding::draft_once(
+        &state.pool,
+        id,
+        &extras.phone,
+        &draft,
+        state.clock.now(),
+    )
+    .await?
+    .map_err(onboarding::refusal)?;
+    let application =
+        onboarding::submit_and_start(state, &extras.phone, id, |_| who(user, caller)).await?;
+    let name = onboarding::process_state(state, &application)
+        .await?
+        .unwrap_or_else(|| "FirstReview".to_owned());
+    let (zh, en) = onboarding::labels(&name);
+    Ok(json!({
+        "application_id": id,
+        "application_no": application.code,
+        "workflow_id": ProcessKind::MerchantOnboarding.workflow_id(&id.to_string()),
+        "state": name, "state_label_zh": zh, "state_label_en": en,
+    }))
+}
+
+fn application_no(no: &str) -> Result<(), ValidationError> {
+    let digits = no.strip_prefix("RZ").unwrap_or("");
+    if (1..=30).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("application_no"))
+    }
+}
+
+/// `merchant.application.query`.
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
+pub struct MerchantApplicationQueryBody {
+    /// 申请编号 as `merchant.apply` answered it: `RZ` and digits.
+    #[validate(custom(function = "application_no", code = "QY-REQ-0002"))]
+    pub application_no: String,
+}
+
+/// `merchant.application.query`: where the application stands and its timeline, personal data
+/// masked; an application outside the acting user's data scope is as unknown.
+async fn merchant_application_query(
+    state: &AppState,
+    user: &User,
+    body: &Value,
+) -> Result<Value, Refusal> {
+    use quanyi_activities::pii::{Kind, mask};
+    let request: MerchantApplicationQueryBody = body_of(body)?;
+    let Some(application) =
+        quanyi_activities::onboarding::by_code(&state.pool, &request.application_no).await?
+    else {
+        return Err(RetCode::UnknownBusinessKey.into());
+    };
+    let workflow_id = ProcessKind::MerchantOnboarding.workflow_id(&application.id.to_string());
+    door::monitor::process_in_scope(state, user, &workflow_id)
+        .await
+        .map_err(|_| Refusal::from(RetCode::UnknownBusinessKey))?;
+    let timeline = quanyi_activities::process::inbox::timeline(&state.pool, &workflow_id).await?;
+    let name = onboarding::process_state(state, &application)
+        .await?
+        .unwrap_or_else(|| "FirstReview".to_owned());
+    let (zh, en) = onboarding::labels(&name);
+    let last_comment = timeline
+        .iter()
+        .rev()
+        .find(|t| matches!(t.event.as_str(), "Return" | "Reject"))
+        .and_then(|t| t.comment.clone());
+    let d = &application.draft;
+    Ok(json!({
+        "application_no": application.code,
+        "workflow_id": workflow_id,
+        "state": name, "state_label_zh": zh, "state_label_en": en,
+        "ended": onboarding::ended(&name),
+        "legal_name": d.legal_name,
+        "org_code": application.org_code,
+        "phone": mask(Kind::Phone, &application.phone),
+        "id_number": d.id_number.as_deref().map(|v| mask(Kind::IdNumber, v)),
+        "account_no": d.account_no.as_deref().map(|v| mask(Kind::BankCard, v)),
+        "merchant_code": application.merchant_id.map(|_| {
+            quanyi_activities::onboarding::merchant_code(application.code.as_deref().unwrap_or(""))
+        }),
+        "last_comment": last_comment,
+        "submitted_at": application.submitted_at,
+        "timeline": timeline,
+    }))
 }

@@ -107,6 +107,9 @@ permissions! {
     CustomerUpdate = "customer:customer:update", "新增和变更客户", "Create and change customers";
     /// 商户入驻申请: what the inbox's review task opens.
     MerchantApplicationView = "merchant:application:view", "查看商户入驻申请", "View merchant applications";
+    /// `merchant.apply` and `merchant.application.query` over the ESB: a channel applying for an
+    /// applicant it verified, and following the application.
+    MerchantApplicationApply = "merchant:application:apply", "代申请人提交和查询商户入驻申请", "Submit and follow merchant applications for applicants";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).

@@ -240,7 +240,7 @@ pub struct DraftBody {
 }
 
 impl DraftBody {
-    fn into_draft(self) -> Result<Draft, ApiError> {
+    pub(crate) fn into_draft(self) -> Result<Draft, ApiError> {
         let mut seen = HashSet::new();
         if let Some(i) = self
             .stores
@@ -461,7 +461,7 @@ async fn editable(state: &AppState, application: &Application) -> Result<bool, A
     })
 }
 
-fn refusal(r: Refusal) -> ApiError {
+pub(crate) fn refusal(r: Refusal) -> ApiError {
     match r {
         Refusal::Unknown => ErrorCode::UnknownApplication.into(),
         Refusal::NotDraft => ErrorCode::ApplicationNotEditable.into(),
@@ -576,7 +576,7 @@ pub async fn save_draft(
 
 /// Uploads a document to the application (营业执照, ID photos, shop photos): a JPEG, PNG or PDF
 /// by content, as `POST /api/v1/files` checks it.
-#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/files", tag = "onboarding",
+#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/files", operation_id = "onboarding_upload", tag = "onboarding",
     params(("id" = Uuid, Path)),
     request_body(content = String, content_type = "multipart/form-data",
         description = "A form with the file in the field `file`"),
@@ -606,7 +606,7 @@ pub async fn upload(
 }
 
 /// A file of the application, back to its applicant.
-#[utoipa::path(get, path = "/api/v1/onboarding/applications/{id}/files/{file_id}", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/onboarding/applications/{id}/files/{file_id}", operation_id = "onboarding_download", tag = "onboarding",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The file, as an attachment", content(("image/jpeg"), ("image/png"), ("application/pdf"))),
@@ -637,7 +637,7 @@ async fn policy(
 
 /// Submits the draft: all its fields and at least one store are needed. Answers the application
 /// with its number (`RZ…`), in 待初审 at the branch of its area.
-#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/submit", tag = "onboarding",
+#[utoipa::path(post, path = "/api/v1/onboarding/applications/{id}/submit", operation_id = "onboarding_submit", tag = "onboarding",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ApplicationView),
@@ -650,8 +650,21 @@ pub async fn submit(
     Applicant(phone): Applicant,
     Path(id): Path<Uuid>,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    let application = submit_and_start(&state, &phone, id, |a| applicant_entry(a, peer)).await?;
+    Ok(Json(view_of(&state, application).await?))
+}
+
+/// Submits the draft `id` of `phone` and starts its process (once: a second call finds it
+/// running). `by` names who submitted, for the audit row written when the process starts: the
+/// applicant, or an ESB channel acting for them.
+pub(crate) async fn submit_and_start(
+    state: &AppState,
+    phone: &str,
+    id: Uuid,
+    by: impl FnOnce(&Application) -> Entry,
+) -> Result<Application, ApiError> {
     let now = state.clock.now();
-    let application = store::submit(&state.pool, &phone, id, now)
+    let application = store::submit(&state.pool, phone, id, now)
         .await?
         .map_err(refusal)?;
     let (Some(number), Some(org_id)) = (application.code.clone(), application.org_id) else {
@@ -664,14 +677,14 @@ pub async fn submit(
         org_id: org_id.to_string(),
         chain: quanyi_activities::campaign::org_chain(&state.pool, org_id).await?,
         applicant: applicant_actor(&application),
-        first_policy: policy(&state, ProcessKind::MerchantOnboarding.policy_key()).await?,
-        second_policy: policy(&state, ONBOARDING_REVIEW_POLICY).await?,
-        exception_policy: policy(&state, ONBOARDING_EXCEPTION_POLICY).await?,
+        first_policy: policy(state, ProcessKind::MerchantOnboarding.policy_key()).await?,
+        second_policy: policy(state, ONBOARDING_REVIEW_POLICY).await?,
+        exception_policy: policy(state, ONBOARDING_EXCEPTION_POLICY).await?,
         supplement_seconds: i64::try_from(state.settings.onboarding_supplement.as_secs())
             .unwrap_or(i64::MAX),
     };
     match crate::process::start(
-        &state,
+        state,
         ProcessKind::MerchantOnboarding,
         OnboardingWorkflow::run,
         input,
@@ -688,7 +701,7 @@ pub async fn submit(
                     "name": application.draft.legal_name,
                     "org_id": application.org_id,
                 })),
-                ..applicant_entry(&application, peer)
+                ..by(&application)
             };
             let mut tx = state.pool.begin().await?;
             quanyi_activities::audit::append(&mut tx, now, entry).await?;
@@ -698,11 +711,11 @@ pub async fn submit(
         Err(e) if e.code == ErrorCode::ProcessAlreadyStarted => {}
         Err(e) => return Err(e),
     }
-    Ok(Json(view_of(&state, application).await?))
+    Ok(application)
 }
 
 /// Whether the process state `name` ends the application.
-fn ended(name: &str) -> bool {
+pub(crate) fn ended(name: &str) -> bool {
     matches!(name, "Opened" | "Rejected" | "Withdrawn" | "Expired")
 }
 

@@ -6,7 +6,7 @@
 use super::{labels, process_state};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Paging, Path, Query};
 use crate::files::{self, FileView};
 use crate::identity::auth::actor;
 use crate::identity::permission::{self as perm, Authorized};
@@ -16,12 +16,87 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use quanyi_activities::audit::{self, Entry};
 use quanyi_activities::files::Owner;
+use quanyi_activities::identity::scope::scope_of;
+use quanyi_activities::onboarding::list::{self, ApplicationFilter, ApplicationRow};
 use quanyi_activities::onboarding::{self as store, Application, StoreDraft};
 use quanyi_activities::pii::{self, Kind};
+use quanyi_activities::process::inbox::{self, TimelineEntry};
 use quanyi_workflows::kind::ProcessKind;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
+
+/// A state of the onboarding process, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+pub enum StateParam {
+    FirstReview,
+    SecondReview,
+    Supplement,
+    Provisioning,
+    Exception,
+    Opened,
+    Rejected,
+    Withdrawn,
+    Expired,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(inline)]
+    pub state: Option<StateParam>,
+    /// The branch's org code.
+    #[param(max_length = 32)]
+    pub org_code: Option<String>,
+    /// Submitted at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Submitted before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Part of the application number or of the legal name.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApplicationPage {
+    pub items: Vec<ApplicationRow>,
+    pub total: i64,
+}
+
+fn filled(s: Option<String>, max: usize) -> Option<String> {
+    s.map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && s.chars().count() <= max)
+}
+
+/// 商户入驻申请: the submitted applications in the reader's data scope (by the branch, as their
+/// processes are), newest submission first, the applicant's phone masked.
+#[utoipa::path(get, path = "/api/v1/merchant-applications", operation_id = "merchant_applications", tag = "onboarding",
+    params(ListQuery, Paging),
+    responses((status = 200, body = ApplicationPage)))]
+pub async fn applications(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::MerchantApplicationView>,
+    paging: Paging,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ApplicationPage>, ApiError> {
+    let scope = scope_of(&state.pool, user.id).await?;
+    let filter = ApplicationFilter {
+        state: query.state.map(|s| format!("{s:?}")),
+        org_code: filled(query.org_code, 32),
+        from: query.from,
+        to: query.to,
+        search: filled(query.q, 100),
+    };
+    let (items, total) = list::applications(
+        &state.pool,
+        &scope,
+        &filter,
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
+    Ok(Json(ApplicationPage { items, total }))
+}
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,6 +136,8 @@ pub struct ApplicationDetail {
     /// Whether the personal data above is shown whole.
     pub unmasked: bool,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The process's history, oldest first: each decision with its reviewer and comment.
+    pub timeline: Vec<TimelineEntry>,
 }
 
 /// The submitted application `id` in `user`'s scope, or `QY-ONB-0005`.
@@ -81,7 +158,7 @@ async fn in_scope(
 }
 
 /// A submitted application, personal data masked unless `unmask` (with `pii:merchant:unmask`).
-#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}", operation_id = "merchant_application_detail", tag = "onboarding",
     params(("id" = Uuid, Path), DetailQuery),
     responses(
         (status = 200, body = ApplicationDetail),
@@ -133,11 +210,13 @@ pub async fn detail(
         .into_iter()
         .map(FileView::from)
         .collect();
+    let workflow_id = ProcessKind::MerchantOnboarding.workflow_id(&id.to_string());
+    let timeline = inbox::timeline(&state.pool, &workflow_id).await?;
     let d = application.draft;
     Ok(Json(ApplicationDetail {
         id,
         application_no: application.code,
-        workflow_id: ProcessKind::MerchantOnboarding.workflow_id(&id.to_string()),
+        workflow_id,
         state: name,
         state_label_zh: zh,
         state_label_en: en,
@@ -158,11 +237,12 @@ pub async fn detail(
         files,
         unmasked: query.unmask,
         submitted_at: application.submitted_at,
+        timeline,
     }))
 }
 
 /// A file of a submitted application in the reader's scope.
-#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}/files/{file_id}", tag = "onboarding",
+#[utoipa::path(get, path = "/api/v1/merchant-applications/{id}/files/{file_id}", operation_id = "merchant_application_download", tag = "onboarding",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The file, as an attachment", content(("image/jpeg"), ("image/png"), ("application/pdf"))),

@@ -1,5 +1,6 @@
 //! A worker process for the tests: the shipped registrations plus the probe workflow. Reads
-//! `DATABASE_URL`, `TEMPORAL_URL` and `TASK_QUEUE`; stops at SIGTERM, or dies at SIGKILL.
+//! `DATABASE_URL`, `TEMPORAL_URL`, `TASK_QUEUE` and, optionally, `CORE_URL` and `DATA_KEY` (the
+//! test process's data key in base64); stops at SIGTERM, or dies at SIGKILL.
 
 use quanyi_tests::probe::ProbeWorkflow;
 use std::time::Duration;
@@ -23,6 +24,9 @@ async fn main() {
         routing: Default::default(),
         core_url: std::env::var("CORE_URL").ok(),
         outbound: Default::default(),
+        data_key: std::env::var("DATA_KEY").ok().map(|key| {
+            quanyi_activities::crypto::DataKey::from_base64(&key).expect("DATA_KEY is a data key")
+        }),
     };
     let mut options = quanyi_worker::options(&settings, pool);
     options

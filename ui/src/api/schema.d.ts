@@ -1122,6 +1122,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/merchant-applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 商户入驻申请: the submitted applications in the reader's data scope (by the branch, as their
+         *     processes are), newest submission first, the applicant's phone masked.
+         */
+        get: operations["merchant_applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant-applications/{id}": {
         parameters: {
             query?: never;
@@ -1130,7 +1150,7 @@ export interface paths {
             cookie?: never;
         };
         /** A submitted application, personal data masked unless `unmask` (with `pii:merchant:unmask`). */
-        get: operations["detail"];
+        get: operations["merchant_application_detail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1147,7 +1167,7 @@ export interface paths {
             cookie?: never;
         };
         /** A file of a submitted application in the reader's scope. */
-        get: operations["download"];
+        get: operations["merchant_application_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1204,7 +1224,7 @@ export interface paths {
          * Uploads a document to the application (营业执照, ID photos, shop photos): a JPEG, PNG or PDF
          *     by content, as `POST /api/v1/files` checks it.
          */
-        post: operations["upload"];
+        post: operations["onboarding_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1219,7 +1239,7 @@ export interface paths {
             cookie?: never;
         };
         /** A file of the application, back to its applicant. */
-        get: operations["download"];
+        get: operations["onboarding_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1258,7 +1278,7 @@ export interface paths {
          * Submits the draft: all its fields and at least one store are needed. Answers the application
          *     with its number (`RZ…`), in 待初审 at the branch of its area.
          */
-        post: operations["submit"];
+        post: operations["onboarding_submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2169,9 +2189,37 @@ export interface components {
             stores: components["schemas"]["StoreDraft"][];
             /** Format: date-time */
             submitted_at?: string | null;
+            /** @description The process's history, oldest first: each decision with its reviewer and comment. */
+            timeline: components["schemas"]["TimelineEntry"][];
             /** @description Whether the personal data above is shown whole. */
             unmasked: boolean;
             workflow_id: string;
+        };
+        ApplicationPage: {
+            items: components["schemas"]["ApplicationRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One submitted application. */
+        ApplicationRow: {
+            /** @description Masked (`138****5678`). */
+            applicant_phone: string;
+            /** @description 申请编号 (`RZ…`). */
+            application_no: string;
+            /** Format: uuid */
+            id: string;
+            legal_name?: string | null;
+            org_code: string;
+            org_name: string;
+            /** @description The process's state (`FirstReview`, `Supplement`, `Opened` …). */
+            state: string;
+            /** Format: date-time */
+            submitted_at: string;
+            /**
+             * Format: date-time
+             * @description When the process last moved.
+             */
+            updated_at: string;
         };
         /**
          * @description An application as its applicant sees it: everything they entered (it is theirs), where it
@@ -9470,7 +9518,85 @@ export interface operations {
             };
         };
     };
-    detail: {
+    merchant_applications: {
+        parameters: {
+            query?: {
+                state?: "FirstReview" | "SecondReview" | "Supplement" | "Provisioning" | "Exception" | "Opened" | "Rejected" | "Withdrawn" | "Expired";
+                /** @description The branch's org code. */
+                org_code?: string;
+                /** @description Submitted at or after (RFC 3339). */
+                from?: string;
+                /** @description Submitted before (RFC 3339). */
+                to?: string;
+                /** @description Part of the application number or of the legal name. */
+                q?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationPage"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    merchant_application_detail: {
         parameters: {
             query?: {
                 /** @description Show the personal data whole (`pii:merchant:unmask`; audited). */
@@ -9548,7 +9674,7 @@ export interface operations {
             };
         };
     };
-    download: {
+    merchant_application_download: {
         parameters: {
             query?: never;
             header?: never;
@@ -9856,7 +9982,7 @@ export interface operations {
             };
         };
     };
-    upload: {
+    onboarding_upload: {
         parameters: {
             query?: never;
             header?: never;
@@ -9963,7 +10089,7 @@ export interface operations {
             };
         };
     };
-    download: {
+    onboarding_download: {
         parameters: {
             query?: never;
             header?: never;
@@ -10117,7 +10243,7 @@ export interface operations {
             };
         };
     };
-    submit: {
+    onboarding_submit: {
         parameters: {
             query?: never;
             header?: never;

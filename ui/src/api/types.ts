@@ -169,3 +169,14 @@ export type CustomerCoupon = CustomerCoupons['items'][number]
 export type PointsHistory = ResponseJson<'/api/v1/customers/{customer_no}/points', 'get', 200>
 export type PointsMovement = PointsHistory['items'][number]
 export type CustomerImportReport = ResponseJson<'/api/v1/customers/imports', 'post', 200>
+
+// 商户线上入驻 (WF-2): the applicant's page and the reviewers' list and detail.
+export type ApplicationView = ResponseJson<'/api/v1/onboarding/applications', 'get', 200>[number]
+export type DraftRequest = RequestJson<'/api/v1/onboarding/applications', 'post'>
+export type StoreDraft = ApplicationView['stores'][number]
+export type BranchOption = ResponseJson<'/api/v1/onboarding/branches', 'get', 200>[number]
+export type UploadedFile = ApplicationView['files'][number]
+export type ApplicationQuery = NonNullable<paths['/api/v1/merchant-applications']['get']['parameters']['query']>
+export type ApplicationPage = ResponseJson<'/api/v1/merchant-applications', 'get', 200>
+export type ApplicationRow = ApplicationPage['items'][number]
+export type ApplicationDetail = ResponseJson<'/api/v1/merchant-applications/{id}', 'get', 200>

@@ -2,6 +2,7 @@
 import { benefitsEn, merchantEn } from './benefits.en'
 import { customerEn } from './customer.en'
 import { esbEn } from './esb.en'
+import { applicationEn, applyEn } from './onboarding.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
 
@@ -54,6 +55,9 @@ const en: LocaleMessages = {
     customer: 'Customers',
     customerList: 'Customers',
     customerDetail: 'Customer',
+    merchantApplications: 'Merchant applications',
+    merchantApplicationDetail: 'Merchant application',
+    apply: 'Become a merchant',
     processPolicies: 'Approval policies',
   },
   login: {
@@ -216,6 +220,7 @@ const en: LocaleMessages = {
       esbServices: 'The services the ESB gateway offers with the permission each needs, and the return codes.',
       esbMessages: 'Search ESB messages by consumer, service, result, serial number and time; see the masked request and answer.',
       esbOutbound: 'Every call to the SMS platform, the WeChat robot and the ESB: outcome, HTTP status, latency, and the masked request and answer.',
+      merchantApplications: 'Merchant applications in your data scope with their documents and history; review them from the inbox.',
       customerList: 'Find customers by number, organisation, status or a whole phone number (personal data masked); their points, coupons and campaigns; import the daily extract.',
       processPolicies: 'Approval levels of each process: roles, time limits, reminders and escalation.',
     },
@@ -715,6 +720,8 @@ const en: LocaleMessages = {
   process: processEn,
   esb: esbEn,
   customer: customerEn,
+  apply: applyEn,
+  application: applicationEn,
   policy: policyEn,
 }
 

@@ -3,6 +3,7 @@
 import { benefitsZhCN, merchantZhCN } from './benefits.zh-CN'
 import { customerZhCN } from './customer.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
+import { applicationZhCN, applyZhCN } from './onboarding.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
 const zhCN = {
@@ -54,6 +55,9 @@ const zhCN = {
     customer: '客户管理',
     customerList: '客户信息',
     customerDetail: '客户详情',
+    merchantApplications: '商户入驻申请',
+    merchantApplicationDetail: '入驻申请详情',
+    apply: '商户线上入驻',
     processPolicies: '审批策略',
   },
   login: {
@@ -216,6 +220,7 @@ const zhCN = {
       esbServices: '查看 ESB 网关提供的服务及所需权限，以及返回码表。',
       esbMessages: '按接入系统、服务、结果、流水号和时间查询 ESB 报文，查看脱敏后的请求与应答。',
       esbOutbound: '查询调用短信平台、企业微信和 ESB 的每一次外呼：结果、HTTP 状态、耗时，查看脱敏后的请求与应答摘录。',
+      merchantApplications: '查看数据权限范围内的商户入驻申请及其材料与办理记录，在待办中初审、复核。',
       customerList: '按客户号、机构、状态或完整手机号查询客户（个人信息脱敏），查看积分、权益券和参与的活动；导入每日客户文件。',
       processPolicies: '设置各类流程的审批级别、角色、时限与超时上报。',
     },
@@ -715,6 +720,8 @@ const zhCN = {
   process: processZhCN,
   esb: esbZhCN,
   customer: customerZhCN,
+  apply: applyZhCN,
+  application: applicationZhCN,
   policy: policyZhCN,
 }
 

@@ -9,6 +9,7 @@ import {
   Collection,
   Connection,
   Document,
+  DocumentChecked,
   Finished,
   Goods,
   House,
@@ -95,6 +96,8 @@ export const PERMISSIONS = {
   customerView: 'customer:customer:view',
   customerImport: 'customer:customer:import',
   customerUnmask: 'pii:customer:unmask',
+  merchantApplicationView: 'merchant:application:view',
+  merchantUnmask: 'pii:merchant:unmask',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -134,6 +137,7 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'benefit-redeem': Goods,
   merchant: Shop,
   'merchant-list': OfficeBuilding,
+  'merchant-applications': DocumentChecked,
   process: Connection,
   'process-tasks': Bell,
   'process-monitor': View,
@@ -170,6 +174,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'benefit-redemptions': 'home.entry.benefitRedemptions',
   'benefit-redeem': 'home.entry.benefitRedeem',
   'merchant-list': 'home.entry.merchantList',
+  'merchant-applications': 'home.entry.merchantApplications',
   'campaign-list': 'home.entry.campaignList',
   'campaign-review': 'home.entry.campaignReview',
   'campaign-delivery': 'home.entry.campaignDelivery',

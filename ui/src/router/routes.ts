@@ -23,6 +23,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { public: true, title: 'login.heading' },
   },
   {
+    // 商户线上入驻: the applicant's own page, outside the staff layout (no staff sign-in; a phone proved by SMS).
+    path: '/apply',
+    name: 'apply',
+    component: () => import('@/views/apply/index.vue'),
+    meta: { public: true, title: 'menu.apply' },
+  },
+  {
     path: '/',
     component: () => import('@/layout/index.vue'),
     redirect: '/home',
@@ -138,6 +145,21 @@ export const routes: RouteRecordRaw[] = [
         name: 'merchant-list',
         component: () => import('@/views/merchant/list/index.vue'),
         meta: { title: 'menu.merchantList', permission: PERMISSIONS.benefitMerchantManage },
+      },
+      {
+        // 商户入驻申请: the reviewers' list; ?state=&org_code= open it filtered.
+        path: 'merchant/applications',
+        name: 'merchant-applications',
+        component: () => import('@/views/merchant/applications/index.vue'),
+        meta: { title: 'menu.merchantApplications', permission: PERMISSIONS.merchantApplicationView },
+      },
+      {
+        // An application as reviewers see it, from the list or from its task in the inbox.
+        path: 'merchant/applications/:id',
+        name: 'merchant-application-detail',
+        component: () => import('@/views/merchant/applications/detail.vue'),
+        props: true,
+        meta: { title: 'menu.merchantApplicationDetail', permission: PERMISSIONS.merchantApplicationView },
       },
       {
         path: 'campaign/list',

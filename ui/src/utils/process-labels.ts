@@ -167,6 +167,7 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
 export function businessLink(processType: string, businessKey: string): string | null {
   if (processType === 'campaign') return `/campaign/${businessKey}`
   if (processType === 'stock-change') return `/benefit/stock?code=${encodeURIComponent(businessKey)}`
+  if (processType === 'merchant-onboarding') return `/merchant/applications/${encodeURIComponent(businessKey)}`
   return null
 }
 

@@ -114,9 +114,10 @@ describe('process types and their filters', () => {
     expect(stateOptions([], 'zh-CN')).toEqual([])
   })
 
-  it('links a task to its business object: the campaign, or the template stock', () => {
+  it('links a task to its business object: the campaign, the template stock, the merchant application', () => {
     expect(businessLink('campaign', 'c-1')).toBe('/campaign/c-1')
     expect(businessLink('stock-change', 'DEMO MJ')).toBe('/benefit/stock?code=DEMO%20MJ')
+    expect(businessLink('merchant-onboarding', 'a-1')).toBe('/merchant/applications/a-1')
     expect(businessLink('refund', 'r-1')).toBeNull()
   })
 })
