@@ -443,6 +443,7 @@ async fn remind_chunks(
                     body,
                     template_code: Some(REMINDER_TEMPLATE.into()),
                     params: Some(serde_json::to_value(&params).expect("strings serialize")),
+                    sealed_params: None,
                 };
                 notify::queue(&mut tx, &outgoing, now).await?;
                 customers += 1;
