@@ -11,6 +11,7 @@
 //! row's key, so a peer drops the repeat that a crash between its acceptance and our commit of
 //! `sent` would cause (the SMS platform and the ESB do; a mail reader may).
 
+use crate::crypto::DataKey;
 use crate::esb::outbound::{Call, Delivery, Failure, Idempotency, Outbound, Target};
 use crate::pii::{self, Kind};
 use chrono::{DateTime, Utc};
@@ -73,6 +74,29 @@ pub struct Outgoing {
     pub template_code: Option<String>,
     /// The SMS template's variables; the WeChat robot's `mentioned_mobile_list`.
     pub params: Option<Value>,
+    /// SMS only: the variables that must not rest in clear (a one-time password), sealed by
+    /// [`seal_params`] for this row's key. The sender opens them at send time and drops them
+    /// once the notice is sent; `params` and `body` never hold them.
+    pub sealed_params: Option<Vec<u8>>,
+}
+
+/// `secret` (template variables) sealed under the data key for the outbox row of `key`: they
+/// open only in that row.
+pub fn seal_params(data_key: &DataKey, key: &str, secret: &BTreeMap<String, String>) -> Vec<u8> {
+    let plain = serde_json::to_vec(secret).expect("strings serialize");
+    data_key.seal_bound(&plain, key.as_bytes())
+}
+
+/// The variables [`seal_params`] sealed for the row of `key`.
+pub fn open_params(
+    data_key: &DataKey,
+    key: &str,
+    sealed: &[u8],
+) -> Result<BTreeMap<String, String>, String> {
+    let plain = data_key
+        .open_bound(sealed, key.as_bytes())
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&plain).map_err(|e| format!("sealed parameters: {e}"))
 }
 
 /// Queues `n` on `conn` (the caller's transaction); a second notice with the same key is
@@ -84,9 +108,9 @@ pub async fn queue(
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query!(
         "INSERT INTO notifications (key, kind, workflow_id, user_id, channel, recipient, subject,
-                                    body, template_code, params, created_at, next_attempt_at,
-                                    updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)
+                                    body, template_code, params, sealed_params, created_at,
+                                    next_attempt_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)
          ON CONFLICT (key) DO NOTHING",
         n.key,
         n.kind,
@@ -98,6 +122,7 @@ pub async fn queue(
         n.body,
         n.template_code,
         n.params,
+        n.sealed_params,
         now
     )
     .execute(conn)
@@ -134,6 +159,7 @@ pub async fn queue_email(
         body: email.body,
         template_code: None,
         params: None,
+        sealed_params: None,
     };
     queue(conn, &n, now).await.map(|_| ())
 }

@@ -18,10 +18,17 @@ pub enum Series {
     StockChange,
     /// 商户入驻申请 `RZ…`.
     Onboarding,
+    /// 商户停用/启用申请 `TY…`.
+    MerchantStatus,
 }
 
 impl Series {
-    pub const ALL: [Series; 3] = [Series::Campaign, Series::StockChange, Series::Onboarding];
+    pub const ALL: [Series; 4] = [
+        Series::Campaign,
+        Series::StockChange,
+        Series::Onboarding,
+        Series::MerchantStatus,
+    ];
 
     /// The prefix, as `issue_business_no` takes it.
     pub fn prefix(self) -> &'static str {
@@ -29,6 +36,7 @@ impl Series {
             Series::Campaign => "HD",
             Series::StockChange => "KC",
             Series::Onboarding => "RZ",
+            Series::MerchantStatus => "TY",
         }
     }
 
@@ -38,6 +46,7 @@ impl Series {
             Series::Campaign => Some(ProcessKind::Campaign),
             Series::StockChange => Some(ProcessKind::StockChange),
             Series::Onboarding => Some(ProcessKind::MerchantOnboarding),
+            Series::MerchantStatus => Some(ProcessKind::MerchantStatus),
         }
     }
 }

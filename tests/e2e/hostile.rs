@@ -986,7 +986,7 @@ async fn bank(app: &TestApp) -> Bank {
     for username in [
         "admin",
         "planner",
-        "merchant_admin",
+        "merchant_manager",
         "reviewer2",
         "monitor",
         "clerk",

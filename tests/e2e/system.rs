@@ -325,7 +325,7 @@ async fn a_reset_password_is_temporary_and_ends_the_users_sessions() {
 
 /// Every `/api/v1` route, with the permission it needs: `None` for public routes, `Some("")` for
 /// any signed-in user. A route in the OpenAPI document but not here fails the test.
-const ROUTES: &[(&str, &str, Option<&str>)] = &[
+pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/auth/captcha", None),
     ("post", "/api/v1/auth/login", None),
     ("post", "/api/v1/auth/logout", None),
@@ -508,6 +508,31 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "put",
         "/api/v1/benefits/merchants/{code}/stores/{store}",
         Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/merchants/{code}/status-requests",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant/users",
+        Some("merchant:user:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/merchant/users",
+        Some("merchant:user:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/merchant/users/{id}/status",
+        Some("merchant:user:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/merchant/users/{id}/password-reset",
+        Some("merchant:user:manage"),
     ),
     (
         "post",

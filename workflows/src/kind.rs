@@ -32,6 +32,9 @@ pub enum ProcessKind {
     StockChange,
     /// 商户入驻: an online merchant application (`merchant-onboarding-<application id>`).
     MerchantOnboarding,
+    /// 商户停用/启用: a merchant disabled or enabled after one approval
+    /// (`merchant-status-<request id>`).
+    MerchantStatus,
     /// A kind registered at run time (see [`ProcessKind::register`]).
     Registered(&'static KindSpec),
 }
@@ -49,10 +52,11 @@ static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {
     /// The kinds this build ships.
-    pub const BUILT_IN: [ProcessKind; 3] = [
+    pub const BUILT_IN: [ProcessKind; 4] = [
         ProcessKind::Campaign,
         ProcessKind::StockChange,
         ProcessKind::MerchantOnboarding,
+        ProcessKind::MerchantStatus,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -60,6 +64,7 @@ impl ProcessKind {
             ProcessKind::Campaign => &crate::campaign::SPEC,
             ProcessKind::StockChange => &crate::stock::SPEC,
             ProcessKind::MerchantOnboarding => &crate::onboarding::SPEC,
+            ProcessKind::MerchantStatus => &crate::merchant_status::SPEC,
             ProcessKind::Registered(spec) => spec,
         }
     }

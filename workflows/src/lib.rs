@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod domain;
 pub mod host;
 pub mod kind;
+pub mod merchant_status;
 pub mod onboarding;
 pub mod process;
 pub mod stock;

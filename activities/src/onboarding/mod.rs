@@ -580,8 +580,8 @@ async fn create_merchant(
     Ok(id)
 }
 
-/// The role a provisioned merchant administrator gets.
-pub const ADMINISTRATOR_ROLE: &str = "merchant_clerk";
+/// The role a provisioned merchant administrator gets: manages the merchant's cashiers.
+pub const ADMINISTRATOR_ROLE: &str = crate::merchants::users::ADMIN_ROLE;
 
 /// Creates the merchant's administrator once, with a one-time password that must be changed at
 /// the first sign-in, and queues the SMS that carries it in the same transaction.
@@ -709,6 +709,7 @@ async fn queue_sms(
         body,
         template_code: Some(template.to_owned()),
         params: Some(serde_json::to_value(params).expect("strings serialize")),
+        sealed_params: None,
     };
     notify::queue(conn, &outgoing, now).await?;
     Ok(())

@@ -310,6 +310,7 @@ async fn tell_candidates(
                 ),
                 template_code: None,
                 params: Some(serde_json::json!({ "mentioned_mobile_list": mobiles })),
+                sealed_params: None,
             };
             notify::queue(&mut *conn, &group, at).await?;
         }
@@ -416,6 +417,7 @@ async fn fan_out(
             body: notice.body.clone(),
             template_code: None,
             params: None,
+            sealed_params: None,
         };
         notify::queue(conn, &row, at).await?;
     }
@@ -449,6 +451,7 @@ async fn fan_out(
         body: text,
         template_code: Some((*code).into()),
         params: Some(serde_json::json!(params)),
+        sealed_params: None,
     };
     notify::queue(conn, &row, at).await?;
     Ok(())
@@ -558,6 +561,7 @@ async fn esb_callback(
         body: body.to_string(),
         template_code: None,
         params: None,
+        sealed_params: None,
     };
     notify::queue(conn, &row, notice.at).await?;
     Ok(())

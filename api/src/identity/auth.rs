@@ -213,6 +213,10 @@ impl FromRequestParts<AppState> for SessionUser {
             .await?
             .ok_or(ErrorCode::NotAuthenticated)?;
         tracing::Span::current().record("user", user.username.as_str());
+        // read with the user on every request: refused from the commit that disabled the merchant
+        if user.merchant_disabled {
+            return Err(ErrorCode::MerchantDisabled.into());
+        }
         Ok(SessionUser {
             user,
             second_factor_pending,
@@ -289,6 +293,7 @@ pub async fn new_captcha(State(state): State<AppState>) -> Result<Json<CaptchaVi
         (status = 200, body = LoginView, description = "Signed in; the session cookie is set"),
         (status = 400, body = crate::error::ErrorBody, description = "QY-AUTH-0006 captcha"),
         (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002 wrong username and/or password"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-MER-0001 the user's merchant is disabled"),
         (status = 423, body = crate::error::ErrorBody, description = "QY-AUTH-0007 locked"),
         (status = 429, body = crate::error::ErrorBody, description = "QY-AUTH-0008 throttled"),
     ))]
@@ -326,6 +331,15 @@ pub async fn login(
     let user = identity::user(&state.pool, user_id)
         .await?
         .ok_or(ErrorCode::Internal)?;
+    if user.merchant_disabled {
+        // the password was right, but a disabled merchant's users sign in to nothing
+        let by = Entry {
+            ip: Some(peer.ip().to_string()),
+            ..Entry::default()
+        };
+        session::end(&state.pool, &token, state.clock.now(), by).await?;
+        return Err(ErrorCode::MerchantDisabled.into());
+    }
     tracing::info!("signed in");
     let cookie = session_cookie(
         &state,

@@ -107,6 +107,8 @@ permissions! {
     CustomerUpdate = "customer:customer:update", "新增和变更客户", "Create and change customers";
     /// 商户入驻申请: what the inbox's review task opens.
     MerchantApplicationView = "merchant:application:view", "查看商户入驻申请", "View merchant applications";
+    /// 商户用户: a merchant's administrator manages the cashiers of their own merchant.
+    MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -151,6 +153,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("customer:customer", "客户", "Customers"),
     ("merchant", "商户管理", "Merchants"),
     ("merchant:application", "入驻申请", "Merchant applications"),
+    ("merchant:user", "商户用户", "Merchant users"),
     (
         "pii:merchant",
         "入驻申请个人信息",
