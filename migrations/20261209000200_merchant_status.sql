@@ -37,3 +37,10 @@ INSERT INTO approval_policies (process_type, variant, label, levels, updated_by)
 INSERT INTO menus (parent_id, kind, key, title_zh, title_en, permission, sort)
 SELECT p.id, 'button', 'merchant-status', '停用/启用商户', 'Disable / enable merchant', 'benefit:merchant:manage', 20
   FROM menus p WHERE p.key = 'merchant-list';
+
+-- a disabled merchant's user with the right password is refused a session, and the attempt logged
+ALTER TABLE login_log DROP CONSTRAINT login_log_reason_check,
+    ADD CONSTRAINT login_log_reason_check
+        CHECK (reason IN ('ok', 'bad_credentials', 'locked', 'captcha', 'throttled', 'merchant_disabled'));
+INSERT INTO dictionary_items (type_code, code, label_zh, label_en, sort) VALUES
+    ('login_result', 'merchant_disabled', '商户已停用', 'Merchant disabled', 6);

@@ -20,14 +20,17 @@ pub enum Series {
     Onboarding,
     /// 商户停用/启用申请 `TY…`.
     MerchantStatus,
+    /// 结算账户变更申请 `ZH…`.
+    AccountChange,
 }
 
 impl Series {
-    pub const ALL: [Series; 4] = [
+    pub const ALL: [Series; 5] = [
         Series::Campaign,
         Series::StockChange,
         Series::Onboarding,
         Series::MerchantStatus,
+        Series::AccountChange,
     ];
 
     /// The prefix, as `issue_business_no` takes it.
@@ -37,6 +40,7 @@ impl Series {
             Series::StockChange => "KC",
             Series::Onboarding => "RZ",
             Series::MerchantStatus => "TY",
+            Series::AccountChange => "ZH",
         }
     }
 
@@ -47,6 +51,7 @@ impl Series {
             Series::StockChange => Some(ProcessKind::StockChange),
             Series::Onboarding => Some(ProcessKind::MerchantOnboarding),
             Series::MerchantStatus => Some(ProcessKind::MerchantStatus),
+            Series::AccountChange => Some(ProcessKind::SettlementAccountChange),
         }
     }
 }

@@ -244,6 +244,7 @@ const ROLES: &[RoleSeed] = &[
         None,
         &[
             "merchant:user:manage",
+            "merchant:settlement:request",
             "benefit:coupon:redeem",
             "benefit:redemption:view",
         ],

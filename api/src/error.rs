@@ -495,6 +495,8 @@ catalogue! {
         "本商户没有这个收银员", "No such cashier of your merchant";
     MerchantUserNoPhone = "QY-MER-0011", CONFLICT,
         "该用户没有手机号，无法发送临时密码", "The user has no phone to send a one-time password to";
+    SameSettlementAccount = "QY-MER-0020", CONFLICT,
+        "新结算账户与现有账户相同", "The new settlement account is the one in place";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,

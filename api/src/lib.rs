@@ -283,7 +283,11 @@ fn benefits_routes() -> Router<AppState> {
         )
         .route(
             "/benefits/merchants/{code}/status-requests",
-            post(merchants::request_status),
+            post(merchants::request_merchant_status),
+        )
+        .route(
+            "/benefits/merchants/{code}/account-changes",
+            post(merchants::account::request_account_change),
         )
         .route(
             "/benefits/merchants/{code}/stores/{store}",
@@ -443,20 +447,24 @@ fn onboarding_routes(state: &AppState) -> Router<AppState> {
         )
 }
 
-/// 商户用户: a merchant administrator's cashiers.
+/// 商户用户: a merchant administrator's cashiers, and their own merchant's settlement account.
 fn merchant_routes() -> Router<AppState> {
     Router::new()
         .route(
             "/merchant/users",
-            get(merchants::users::list).post(merchants::users::create),
+            get(merchants::users::list_merchant_users).post(merchants::users::create_clerk),
         )
         .route(
             "/merchant/users/{id}/status",
-            put(merchants::users::set_status),
+            put(merchants::users::set_clerk_status),
         )
         .route(
             "/merchant/users/{id}/password-reset",
-            post(merchants::users::reset_password),
+            post(merchants::users::reset_clerk_password),
+        )
+        .route(
+            "/merchant/account-changes",
+            post(merchants::account::request_own_account_change),
         )
 }
 

@@ -990,6 +990,7 @@ async fn bank(app: &TestApp) -> Bank {
         "reviewer2",
         "monitor",
         "clerk",
+        "m001_admin",
         "auditor",
     ] {
         staff.push((username, signed_in(app, username).await));

@@ -184,7 +184,7 @@ async fn redeem_at_till(clerk: &Browser, request_id: &str, coupon: &str) -> Answ
     clerk
         .post_json(
             "/api/v1/benefits/merchant-redemptions",
-            json!({"request_id": request_id, "coupon": coupon, "store_code": "S001",
+            json!({"request_id": request_id, "coupon_code": coupon, "store_code": "S001",
                    "order_amount": 3000, "order_ref": format!("TILL-{request_id}")}),
         )
         .await
@@ -678,9 +678,10 @@ async fn a_merchant_administrator_adds_a_cashier_who_must_change_the_sms_passwor
 
 /// Every merchant-facing route (every route whose permission the merchant administrator's role
 /// holds) answers a user of another merchant with nothing of M001's.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_of_another_merchant_sees_nothing_of_this_one() {
     let app = spawn_app().await;
+    let _worker = app.start_worker().await;
     let shop = shop(&app).await;
     let clerk = signed_in(&app, "clerk").await;
     let coupon = shop.coupon(1).await;
@@ -761,7 +762,7 @@ async fn a_user_of_another_merchant_sees_nothing_of_this_one() {
     let till = other
         .post_json::<Value>(
             "/api/v1/benefits/merchant-redemptions",
-            json!({"request_id": "qa-m002", "coupon": coupon, "store_code": "S001",
+            json!({"request_id": "qa-m002", "coupon_code": coupon, "store_code": "S001",
                    "order_amount": 3000, "order_ref": "TILL-M002"}),
         )
         .await
@@ -771,6 +772,25 @@ async fn a_user_of_another_merchant_sees_nothing_of_this_one() {
         "M001's coupon is not M002's to redeem"
     );
     checked.push(("post", "/api/v1/benefits/merchant-redemptions"));
+    // 结算账户变更: for the administrator's own merchant, whatever they would like
+    let asked: Value = other
+        .post_json(
+            "/api/v1/merchant/account-changes",
+            json!({"bank_name": "城西银行", "account_name": "城西药房", "account_no": "6222000011112222",
+                   "merchant_code": "M001"}),
+        )
+        .await
+        .unwrap();
+    let merchant: String = sqlx::query_scalar(
+        "SELECT m.code FROM settlement_account_changes c JOIN merchants m ON m.id = c.merchant_id
+          WHERE c.code = $1",
+    )
+    .bind(asked["code"].as_str().unwrap())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(merchant, "M002");
+    checked.push(("post", "/api/v1/merchant/account-changes"));
     // M001's user state untouched
     let (status, must_change): (String, bool) =
         sqlx::query_as("SELECT status, must_change_password FROM users WHERE username = 'clerk'")
@@ -795,4 +815,221 @@ async fn a_user_of_another_merchant_sees_nothing_of_this_one() {
             );
         }
     }
+}
+
+// ---- 结算账户变更 ----------------------------------------------------------------------------
+
+const NEW_ACCOUNT: &str = "6222020200998877665";
+const M001_NAME: &str = "城东便利店有限公司";
+
+/// The M001 settlement account: (bank, name, number), if it has one in place.
+async fn account_in_place(app: &TestApp) -> Option<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT a.bank_name, a.account_name, a.account_no FROM merchant_settlement_accounts a
+           JOIN merchants m ON m.id = a.merchant_id WHERE m.code = 'M001'",
+    )
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn change_account(browser: &Browser, path: &str, name: &str) -> Answer<Value> {
+    browser
+        .post_json(
+            path,
+            json!({"bank_name": "城东银行", "account_name": name, "account_no": NEW_ACCOUNT,
+                   "reason": "开户行变更"}),
+        )
+        .await
+}
+
+async fn change_task(reviewer: &Browser) -> (String, String) {
+    let page: Value = get(
+        reviewer,
+        "/api/v1/tasks?tab=todo&process_type=settlement-account-change",
+    )
+    .await
+    .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    (
+        page["items"][0]["id"].as_str().unwrap().to_owned(),
+        page["items"][0]["level_name"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn change_state(app: &TestApp, workflow_id: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM process_instances WHERE workflow_id = $1")
+        .bind(workflow_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Waits for the change to reach `state` (the check runs after the approval's answer).
+async fn change_reaches(app: &TestApp, workflow_id: &str, state: &str) {
+    for _ in 0..150 {
+        if change_state(app, workflow_id).await == state {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!(
+        "the change stayed {} instead of reaching {state}",
+        change_state(app, workflow_id).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_account_changes_only_once_the_core_confirms_it() {
+    let app = spawn_app().await;
+    let core = quanyi_tests::peers::Peer::core(&[(NEW_ACCOUNT, M001_NAME)]).await;
+    // the core is down for the first calls: the check is retried and made once
+    core.fail_next(2, StatusCode::SERVICE_UNAVAILABLE);
+    let _worker = app.start_worker_with_core(&core.core_url()).await;
+    let admin = signed_in(&app, "m001_admin").await;
+    let reviewer2 = signed_in(&app, "reviewer2").await;
+    let manager = signed_in(&app, MANAGER).await;
+
+    // bad input: the number named; nothing written
+    let refused = admin
+        .post_json::<Value>(
+            "/api/v1/merchant/account-changes",
+            json!({"bank_name": "城东银行", "account_name": M001_NAME, "account_no": "6222-02"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.1.fields[0].field, "account_no");
+    assert_eq!(refused.1.fields[0].code, "QY-ONB-0011");
+
+    // the merchant's administrator asks; one approval; the core confirms after recovering
+    let pending = change_account(&admin, "/api/v1/merchant/account-changes", M001_NAME)
+        .await
+        .unwrap();
+    let wf = pending["workflow_id"].as_str().unwrap().to_owned();
+    assert!(wf.starts_with("settlement-account-change-"), "{pending}");
+    assert!(pending["code"].as_str().unwrap().starts_with("ZH"));
+    assert_eq!(pending["state"], "UnderReview");
+    let twice = change_account(
+        &manager,
+        "/api/v1/benefits/merchants/M001/account-changes",
+        M001_NAME,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(twice.1.code, "QY-MER-0003");
+    assert_eq!(
+        account_in_place(&app).await,
+        None,
+        "not before it is checked"
+    );
+    let (task, level) = change_task(&reviewer2).await;
+    assert_eq!(level, "账户变更审批");
+    let path = format!("/api/v1/tasks/{task}/decision");
+    let body = json!({"decision": "approve", "comment": "同意"});
+    let (a, b) = tokio::join!(
+        reviewer2.post_json::<Value>(&path, body.clone()),
+        reviewer2.post_json::<Value>(&path, body.clone())
+    );
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    change_reaches(&app, &wf, "Applied").await;
+    assert_eq!(
+        account_in_place(&app).await,
+        Some(("城东银行".into(), M001_NAME.into(), NEW_ACCOUNT.into()))
+    );
+    assert_eq!(core.accepted().len(), 1, "the account is checked once");
+    assert!(core.received().len() >= 3, "the failed calls were retried");
+    let (by, before, after): (Option<String>, Option<Value>, Value) = sqlx::query_as(
+        "SELECT username, before, after FROM audit_log WHERE action = 'merchant.settlement.change' AND target = 'M001'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(by.as_deref(), Some("reviewer2"));
+    assert_eq!(before, None, "the demo merchant had no account before");
+    assert_eq!(after["account"]["account_no"], "6222***********7665");
+    assert!(!after.to_string().contains(NEW_ACCOUNT), "masked: {after}");
+    let same = change_account(&admin, "/api/v1/merchant/account-changes", M001_NAME)
+        .await
+        .unwrap_err();
+    assert_eq!(same.1.code, "QY-MER-0020");
+
+    // staff ask for an account the core does not hold under that name: 核验异常, the old one stays
+    let pending = change_account(
+        &manager,
+        "/api/v1/benefits/merchants/M001/account-changes",
+        "别人的公司",
+    )
+    .await
+    .unwrap();
+    let mismatched = pending["workflow_id"].as_str().unwrap().to_owned();
+    let (task, _) = change_task(&reviewer2).await;
+    reviewer2
+        .post_json::<Value>(
+            &format!("/api/v1/tasks/{task}/decision"),
+            json!({"decision": "approve", "comment": "同意"}),
+        )
+        .await
+        .unwrap();
+    change_reaches(&app, &mismatched, "Exception").await;
+    let (task, level) = change_task(&reviewer2).await;
+    assert_eq!(level, "账户核验异常");
+    assert_eq!(
+        account_in_place(&app).await.map(|a| a.1),
+        Some(M001_NAME.to_owned()),
+        "a mismatch replaces nothing"
+    );
+    let rejected: Value = reviewer2
+        .post_json(
+            &format!("/api/v1/tasks/{task}/decision"),
+            json!({"decision": "reject", "comment": "户名不符"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected["state"], "Rejected");
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM settlement_account_changes c JOIN business_numbers b ON b.object_id = c.id::text
+          WHERE b.workflow_id = $1",
+    )
+    .bind(&mismatched)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "rejected");
+    assert_eq!(
+        account_in_place(&app).await.map(|a| a.2),
+        Some(NEW_ACCOUNT.to_owned())
+    );
+
+    // the history replays; RECORD_HISTORIES=1 refreshes the committed copy
+    let recorded = account_history(&wf).await;
+    crate::histories::replayer()
+        .replay_workflow(WorkflowHistory::from_json(&recorded).unwrap())
+        .await
+        .expect("replays");
+    if std::env::var_os("RECORD_HISTORIES").is_some() {
+        std::fs::write(
+            crate::histories::path("settlement-account-change.json"),
+            &recorded,
+        )
+        .unwrap();
+    }
+}
+
+async fn account_history(workflow_id: &str) -> Vec<u8> {
+    let client = quanyi_activities::temporal::connect(
+        &quanyi_tests::harness::stack().temporal_url,
+        "default",
+    )
+    .await
+    .unwrap();
+    client
+        .get_workflow_handle::<quanyi_workflows::account_change::AccountChangeWorkflow>(workflow_id)
+        .fetch_history(Default::default())
+        .to_json()
+        .await
+        .unwrap()
 }

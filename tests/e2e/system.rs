@@ -515,6 +515,16 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("benefit:merchant:manage"),
     ),
     (
+        "post",
+        "/api/v1/benefits/merchants/{code}/account-changes",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/merchant/account-changes",
+        Some("merchant:settlement:request"),
+    ),
+    (
         "get",
         "/api/v1/merchant/users",
         Some("merchant:user:manage"),

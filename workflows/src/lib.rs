@@ -3,6 +3,7 @@
 //! A process is one module (machine, contract, workflow), one [`kind::ProcessKind`] arm and the
 //! approval [`host`] it embeds: see `docs/processes/README.md`.
 
+pub mod account_change;
 pub mod approval;
 pub mod campaign;
 pub mod domain;

@@ -151,6 +151,16 @@ pub const ACTIONS: &[ActionLabel] = &[
     a("benefit.merchant.disable", "停用商户", "Disable merchant"),
     a("benefit.merchant.enable", "启用商户", "Enable merchant"),
     a(
+        "merchant.settlement.request",
+        "申请变更结算账户",
+        "Ask to change a settlement account",
+    ),
+    a(
+        "merchant.settlement.change",
+        "变更结算账户",
+        "Change settlement account",
+    ),
+    a(
         "merchant.user.create",
         "新增商户收银员",
         "Add merchant cashier",

@@ -473,6 +473,8 @@ pub struct MerchantRow {
     pub store_list: Vec<StoreRow>,
     /// The 停用/启用 request waiting for its approval, if any.
     pub status_request: Option<PendingRequest>,
+    /// The 结算账户变更 waiting for its approval or its check, if any (`action` is `change`).
+    pub account_change: Option<PendingRequest>,
 }
 
 /// A merchant's request waiting for its approval process.
@@ -497,9 +499,11 @@ pub struct StoreRow {
 pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
     let merchants = sqlx::query!(
         r#"SELECT m.id, m.code, m.name, m.status, r.id AS "request_id?", r.code AS "request_code?",
-                  r.action AS "request_action?", r.reason AS "request_reason?"
+                  r.action AS "request_action?", r.reason AS "request_reason?",
+                  c.id AS "change_id?", c.code AS "change_code?", c.reason AS "change_reason?"
              FROM merchants m
              LEFT JOIN merchant_status_requests r ON r.merchant_id = m.id AND r.status = 'pending'
+             LEFT JOIN settlement_account_changes c ON c.merchant_id = m.id AND c.status = 'pending'
             ORDER BY m.code"#
     )
     .fetch_all(pool)
@@ -538,6 +542,16 @@ pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
                         action,
                         reason: m.request_reason,
                         workflow_id: ProcessKind::MerchantStatus.workflow_id(&id.to_string()),
+                    }),
+                    _ => None,
+                },
+                account_change: match (m.change_id, m.change_code) {
+                    (Some(id), Some(code)) => Some(PendingRequest {
+                        code,
+                        action: "change".to_owned(),
+                        reason: m.change_reason,
+                        workflow_id: ProcessKind::SettlementAccountChange
+                            .workflow_id(&id.to_string()),
                     }),
                     _ => None,
                 },

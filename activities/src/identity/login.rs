@@ -41,6 +41,9 @@ pub enum Outcome {
     BadCaptcha,
     Locked,
     BadCredentials,
+    /// The password was right, but the user's merchant is disabled (停用): no session opens, and
+    /// the user's other sessions stay as they are.
+    MerchantDisabled,
 }
 
 pub async fn sign_in(
@@ -74,7 +77,9 @@ pub async fn sign_in(
     .is_some_and(|until| until > now);
     let account = sqlx::query!(
         "SELECT id, password_hash, status = 'active' AS \"active!\",
-                totp_enabled_at IS NOT NULL AS \"totp!\"
+                totp_enabled_at IS NOT NULL AS \"totp!\",
+                (SELECT m.status = 'disabled' FROM merchants m WHERE m.id = users.merchant_id)
+                    AS merchant_disabled
            FROM users WHERE username = $1",
         attempt.username
     )
@@ -99,6 +104,10 @@ pub async fn sign_in(
         tx.commit().await?;
         return Ok(Outcome::BadCredentials);
     };
+    if account.as_ref().and_then(|a| a.merchant_disabled) == Some(true) {
+        log_alone(pool, &attempt, Some(user_id), "merchant_disabled").await?;
+        return Ok(Outcome::MerchantDisabled);
+    }
 
     let mut tx = pool.begin().await?;
     let last_login = sqlx::query!(

@@ -1,6 +1,8 @@
 //! 商户管理 beyond the merchant row (issue 16): the merchant's lifecycle as approval processes —
-//! 停用/启用 ([`status`]) — what a disabled merchant is refused, and 商户用户 ([`users`]).
+//! 停用/启用 ([`status`]) and 结算账户变更 ([`account`]) — what a disabled merchant is refused, and
+//! 商户用户 ([`users`]).
 
+pub mod account;
 pub mod status;
 pub mod users;
 

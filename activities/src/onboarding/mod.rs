@@ -353,7 +353,7 @@ pub struct CoreBanking {
 }
 
 /// The core's answer `{"retCode": "000000", "match": true}`: anything but `000000` is a refusal.
-fn core_judge(answer: &Value) -> Result<(), String> {
+pub(crate) fn core_judge(answer: &Value) -> Result<(), String> {
     match answer.get("retCode").and_then(Value::as_str) {
         Some("000000") => Ok(()),
         Some(code) => Err(format!("core answered {code}")),

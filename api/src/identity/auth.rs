@@ -321,6 +321,7 @@ pub async fn login(
                 second_factor_pending,
             } => (user_id, token, last_login, second_factor_pending),
             Outcome::Throttled => return Err(ErrorCode::TooManyAttempts.into()),
+            Outcome::MerchantDisabled => return Err(ErrorCode::MerchantDisabled.into()),
             Outcome::BadCaptcha => return Err(ErrorCode::BadCaptcha.into()),
             Outcome::Locked => return Err(ErrorCode::AccountLocked.into()),
             Outcome::BadCredentials => {
@@ -331,15 +332,6 @@ pub async fn login(
     let user = identity::user(&state.pool, user_id)
         .await?
         .ok_or(ErrorCode::Internal)?;
-    if user.merchant_disabled {
-        // the password was right, but a disabled merchant's users sign in to nothing
-        let by = Entry {
-            ip: Some(peer.ip().to_string()),
-            ..Entry::default()
-        };
-        session::end(&state.pool, &token, state.clock.now(), by).await?;
-        return Err(ErrorCode::MerchantDisabled.into());
-    }
     tracing::info!("signed in");
     let cookie = session_cookie(
         &state,

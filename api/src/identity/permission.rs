@@ -109,6 +109,8 @@ permissions! {
     MerchantApplicationView = "merchant:application:view", "查看商户入驻申请", "View merchant applications";
     /// 商户用户: a merchant's administrator manages the cashiers of their own merchant.
     MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
+    /// 结算账户变更 for a merchant's administrator, of their own merchant.
+    SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -154,6 +156,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("merchant", "商户管理", "Merchants"),
     ("merchant:application", "入驻申请", "Merchant applications"),
     ("merchant:user", "商户用户", "Merchant users"),
+    ("merchant:settlement", "结算账户", "Settlement account"),
     (
         "pii:merchant",
         "入驻申请个人信息",

@@ -1,8 +1,9 @@
 //! 商户管理 (issue 16 part B): a merchant's lifecycle as approval processes — 停用/启用
 //! (`merchant-status`) — started here by staff holding `benefit:merchant:manage` within their
-//! data scope, the approver deciding from the inbox; and 商户用户 ([`users`]), the merchant
-//! administrator's cashiers.
+//! data scope, the approver deciding from the inbox — and 结算账户变更 ([`account`]); and 商户用户
+//! ([`users`]), the merchant administrator's cashiers.
 
+pub mod account;
 pub mod users;
 
 use crate::AppState;
@@ -69,7 +70,7 @@ fn status_refusal(r: Refusal) -> ApiError {
         (status = 409, body = crate::error::ErrorBody, description = "QY-MER-0002 already so, QY-MER-0003 a request is pending"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-MER-0005 disabling needs a reason"),
     ))]
-pub async fn request_status(
+pub async fn request_merchant_status(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::MerchantManage>,

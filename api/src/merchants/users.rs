@@ -28,7 +28,7 @@ fn refusal(r: Refusal) -> ApiError {
 }
 
 /// The caller's merchant: `QY-BEN-3010` for anyone who is not a merchant user.
-fn merchant_of(user: &User) -> Result<Uuid, ApiError> {
+pub(crate) fn merchant_of(user: &User) -> Result<Uuid, ApiError> {
     match (user.kind.as_str(), user.merchant_id) {
         ("merchant", Some(id)) => Ok(id),
         _ => Err(ErrorCode::NotAMerchantUser.into()),
@@ -41,7 +41,7 @@ fn merchant_of(user: &User) -> Result<Uuid, ApiError> {
         (status = 200, body = Vec<MerchantUserRow>),
         (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user"),
     ))]
-pub async fn list(
+pub async fn list_merchant_users(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::MerchantUserManage>,
 ) -> Result<Json<Vec<MerchantUserRow>>, ApiError> {
@@ -78,7 +78,7 @@ pub struct CreatedClerk {
         (status = 409, body = crate::error::ErrorBody, description = "QY-SYS-1002 username taken"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-SYS-1006, 1007, 1028 with fields"),
     ))]
-pub async fn create(
+pub async fn create_clerk(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::MerchantUserManage>,
@@ -123,7 +123,7 @@ pub struct ClerkStatusRequest {
         (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-MER-0010 no such cashier of your merchant"),
     ))]
-pub async fn set_status(
+pub async fn set_clerk_status(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::MerchantUserManage>,
@@ -157,7 +157,7 @@ pub struct ClerkPasswordResetRequest {}
         (status = 404, body = crate::error::ErrorBody, description = "QY-MER-0010 no such cashier of your merchant"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-MER-0011 no phone to send it to"),
     ))]
-pub async fn reset_password(
+pub async fn reset_clerk_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Authorized(user, _): Authorized<perm::MerchantUserManage>,
