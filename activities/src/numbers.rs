@@ -18,10 +18,20 @@ pub enum Series {
     StockChange,
     /// 商户入驻申请 `RZ…`.
     Onboarding,
+    /// 商户停用/启用申请 `TY…`.
+    MerchantStatus,
+    /// 结算账户变更申请 `ZH…`.
+    AccountChange,
 }
 
 impl Series {
-    pub const ALL: [Series; 3] = [Series::Campaign, Series::StockChange, Series::Onboarding];
+    pub const ALL: [Series; 5] = [
+        Series::Campaign,
+        Series::StockChange,
+        Series::Onboarding,
+        Series::MerchantStatus,
+        Series::AccountChange,
+    ];
 
     /// The prefix, as `issue_business_no` takes it.
     pub fn prefix(self) -> &'static str {
@@ -29,6 +39,8 @@ impl Series {
             Series::Campaign => "HD",
             Series::StockChange => "KC",
             Series::Onboarding => "RZ",
+            Series::MerchantStatus => "TY",
+            Series::AccountChange => "ZH",
         }
     }
 
@@ -38,6 +50,8 @@ impl Series {
             Series::Campaign => Some(ProcessKind::Campaign),
             Series::StockChange => Some(ProcessKind::StockChange),
             Series::Onboarding => Some(ProcessKind::MerchantOnboarding),
+            Series::MerchantStatus => Some(ProcessKind::MerchantStatus),
+            Series::AccountChange => Some(ProcessKind::SettlementAccountChange),
         }
     }
 }

@@ -55,9 +55,15 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         role: "monitor",
     },
     DemoLogin {
-        username: "merchant_admin",
-        display_name: "商户管理员",
+        username: "merchant_manager",
+        display_name: "总行商户管理岗",
         org: "总行",
+        role: "merchant_manager",
+    },
+    DemoLogin {
+        username: "m001_admin",
+        display_name: "城东便利店管理员",
+        org: "城东分行",
         role: "merchant_admin",
     },
     DemoLogin {
@@ -220,8 +226,8 @@ const ROLES: &[RoleSeed] = &[
         ],
     ),
     (
-        "merchant_admin",
-        "商户管理",
+        "merchant_manager",
+        "商户管理岗",
         "all",
         None,
         &[
@@ -229,6 +235,18 @@ const ROLES: &[RoleSeed] = &[
             "benefit:template:view",
             "benefit:merchant:manage",
             "benefit:client:manage",
+            "benefit:redemption:view",
+        ],
+    ),
+    (
+        "merchant_admin",
+        "商户管理员",
+        "self",
+        None,
+        &[
+            "merchant:user:manage",
+            "merchant:settlement:request",
+            "benefit:coupon:redeem",
             "benefit:redemption:view",
         ],
     ),
@@ -248,6 +266,8 @@ const CONTACTS: &[(&str, &str, &str)] = &[
     ("planner", "13700137002", "planner@quanyi.example"),
     ("reviewer1", "13600136003", "reviewer1@quanyi.example"),
     ("reviewer2", "13500135004", "reviewer2@quanyi.example"),
+    ("m001_admin", "13300133005", "admin@m001.example"),
+    ("clerk", "13300133006", "clerk@m001.example"),
 ];
 
 /// What seeding did.
@@ -337,7 +357,7 @@ pub async fn seed_demo_bank(pool: &PgPool, key: &DataKey) -> Result<SeedOutcome,
         .execute(&mut *tx)
         .await?;
     }
-    // a demo merchant with two stores; its cashier signs in as a merchant user
+    // a demo merchant with two stores; its administrator and its cashier sign in as merchant users
     sqlx::query!(
         "WITH m AS (INSERT INTO merchants (code, name, org_id)
                     SELECT 'M001', '城东便利店', id FROM orgs WHERE code = 'BR01' RETURNING id)
@@ -349,7 +369,7 @@ pub async fn seed_demo_bank(pool: &PgPool, key: &DataKey) -> Result<SeedOutcome,
     .await?;
     sqlx::query!(
         "UPDATE users SET kind = 'merchant', merchant_id = (SELECT id FROM merchants WHERE code = 'M001')
-          WHERE username = 'clerk'"
+          WHERE username IN ('clerk', 'm001_admin')"
     )
     .execute(&mut *tx)
     .await?;

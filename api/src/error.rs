@@ -483,6 +483,22 @@ catalogue! {
     InvalidStoreDraft = "QY-ONB-0013", UNPROCESSABLE_ENTITY,
         "门店编码须为 1–32 位字母、数字、下划线或连字符且不重复，名称 1–100 字，地址至多 200 字，至多 50 家",
         "A store code is 1–32 letters, digits, _ or - and unique, its name 1–100 and address up to 200 characters; 50 stores at most";
+    MerchantDisabled = "QY-MER-0001", FORBIDDEN,
+        "商户已停用：暂停核销、接口调用和商户用户登录", "The merchant is disabled: its redemptions, signed-API calls and users' sessions are refused";
+    MerchantStatusUnchanged = "QY-MER-0002", CONFLICT,
+        "商户已是该状态", "The merchant is in that state already";
+    MerchantRequestPending = "QY-MER-0003", CONFLICT,
+        "该商户已有同类申请在审批中", "A request of this kind for the merchant is waiting for its approval";
+    MerchantStatusByApproval = "QY-MER-0004", CONFLICT,
+        "商户停用和启用须提交审批", "A merchant is disabled or enabled through its approval";
+    DisableReasonRequired = "QY-MER-0005", UNPROCESSABLE_ENTITY,
+        "停用须填写原因（1–500 字）", "Disabling needs a reason (1–500 characters)";
+    UnknownMerchantUser = "QY-MER-0010", NOT_FOUND,
+        "本商户没有这个收银员", "No such cashier of your merchant";
+    MerchantUserNoPhone = "QY-MER-0011", CONFLICT,
+        "该用户没有手机号，无法发送临时密码", "The user has no phone to send a one-time password to";
+    SameSettlementAccount = "QY-MER-0020", CONFLICT,
+        "新结算账户与现有账户相同", "The new settlement account is the one in place";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
@@ -781,6 +797,10 @@ mod tests {
         ("CUST", "Customers and their personal data · 客户"),
         ("FILE", "Files · 文件"),
         ("ONB", "Merchant onboarding · 商户入驻"),
+        (
+            "MER",
+            "Merchants: status, users, settlement account · 商户管理",
+        ),
     ];
 
     /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.

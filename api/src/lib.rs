@@ -12,6 +12,7 @@ pub mod extract;
 pub mod files;
 pub mod health;
 pub mod identity;
+pub mod merchants;
 pub mod metrics;
 pub mod nonces;
 pub mod onboarding;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(customer_routes())
         .merge(files_routes(&state))
         .merge(onboarding_routes(&state))
+        .merge(merchant_routes())
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
@@ -280,6 +282,14 @@ fn benefits_routes() -> Router<AppState> {
             post(benefits::add_store),
         )
         .route(
+            "/benefits/merchants/{code}/status-requests",
+            post(merchants::request_merchant_status),
+        )
+        .route(
+            "/benefits/merchants/{code}/account-changes",
+            post(merchants::account::request_account_change),
+        )
+        .route(
             "/benefits/merchants/{code}/stores/{store}",
             put(benefits::update_store),
         )
@@ -438,6 +448,27 @@ fn onboarding_routes(state: &AppState) -> Router<AppState> {
         .route(
             "/merchant-applications/{id}/files/{file_id}",
             get(onboarding::staff::download),
+        )
+}
+
+/// 商户用户: a merchant administrator's cashiers, and their own merchant's settlement account.
+fn merchant_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/merchant/users",
+            get(merchants::users::list_merchant_users).post(merchants::users::create_clerk),
+        )
+        .route(
+            "/merchant/users/{id}/status",
+            put(merchants::users::set_clerk_status),
+        )
+        .route(
+            "/merchant/users/{id}/password-reset",
+            post(merchants::users::reset_clerk_password),
+        )
+        .route(
+            "/merchant/account-changes",
+            post(merchants::account::request_own_account_change),
         )
 }
 

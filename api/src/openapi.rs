@@ -2,8 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, health, identity, onboarding,
-    points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, health, identity, merchants,
+    onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -105,6 +105,13 @@ use utoipa::{Modify, OpenApi};
         benefits::merchants,
         benefits::create_merchant,
         benefits::update_merchant,
+        merchants::request_merchant_status,
+        merchants::users::list_merchant_users,
+        merchants::users::create_clerk,
+        merchants::users::set_clerk_status,
+        merchants::users::reset_clerk_password,
+        merchants::account::request_account_change,
+        merchants::account::request_own_account_change,
         benefits::add_store,
         benefits::update_store,
         benefits::register_client,
@@ -161,6 +168,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Sign-in and sessions"),
         (name = "system", description = "System information"),
         (name = "benefits", description = "Coupon templates, stock, coupons and redemptions (staff)"),
+        (name = "merchant", description = "A merchant administrator's own merchant: its cashiers and its settlement account"),
         (name = "channel", description = "The signed API for channels and merchant systems (docs/channel-api.md)"),
         (name = "campaigns", description = "Campaigns and their durable process campaign-<id> (docs/processes/campaign.md)"),
         (name = "processes", description = "The inbox, the process monitor and the approval policies"),

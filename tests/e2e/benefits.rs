@@ -1573,7 +1573,7 @@ async fn merchant_of(app: &TestApp, code: &str) -> Value {
 #[tokio::test]
 async fn a_merchant_and_its_stores_are_changed_after_creation_audited_and_permission_checked() {
     let app = spawn_app().await;
-    app.login("merchant_admin", DEMO_PASSWORD).await.unwrap();
+    app.login("merchant_manager", DEMO_PASSWORD).await.unwrap();
     let audited = |action: &'static str| {
         let pool = app.pool.clone();
         async move {

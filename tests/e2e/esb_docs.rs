@@ -241,9 +241,9 @@ async fn every_example_of_the_interface_specification_works_on_a_live_gateway() 
 async fn a_client_registered_as_the_channel_api_document_shows_signs_and_claims() {
     let app = spawn_app().await;
     let doc = std::fs::read_to_string(repo_root().join("docs/channel-api.md")).unwrap();
-    let merchant_admin: Browser = app.browser();
-    merchant_admin
-        .login("merchant_admin", DEMO_PASSWORD)
+    let merchant_manager: Browser = app.browser();
+    merchant_manager
+        .login("merchant_manager", DEMO_PASSWORD)
         .await
         .unwrap();
     let [channel, merchant] = http_example(&doc, "register-client").try_into().unwrap();
@@ -254,11 +254,11 @@ async fn a_client_registered_as_the_channel_api_document_shows_signs_and_claims(
             .unwrap();
     let mut merchant = merchant;
     merchant["merchant_code"] = merchant_code.into();
-    let registered: Value = merchant_admin
+    let registered: Value = merchant_manager
         .post_json("/api/v1/benefits/clients", channel.clone())
         .await
         .unwrap();
-    merchant_admin
+    merchant_manager
         .post_json::<Value>("/api/v1/benefits/clients", merchant)
         .await
         .unwrap();

@@ -4,7 +4,9 @@
 //! after (one local activity per step, behind the `one-step-bookkeeping` patch marker) is kept,
 //! and from before and after an action became one update (`act` then `settled`; `apply`).
 
+use quanyi_workflows::account_change::AccountChangeWorkflow;
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::merchant_status::MerchantStatusWorkflow;
 use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
 use serde_json::Value;
@@ -41,6 +43,14 @@ pub const HISTORIES: &[(&str, &str)] = &[
         "merchant-onboarding.json",
         "a merchant application approved by 初审 and 复核, provisioned after the core was down for two calls, opened",
     ),
+    (
+        "merchant-status.json",
+        "a merchant's disabling approved by one update `apply` (two approvals at once, one recorded)",
+    ),
+    (
+        "settlement-account-change.json",
+        "a settlement account change approved, checked after the core was down for two calls, applied",
+    ),
 ];
 
 pub fn path(file: &str) -> std::path::PathBuf {
@@ -57,6 +67,10 @@ pub fn replayer() -> WorkflowReplayer {
         .expect("the stock-change workflow registers")
         .register_workflow::<OnboardingWorkflow>()
         .expect("the onboarding workflow registers")
+        .register_workflow::<MerchantStatusWorkflow>()
+        .expect("the merchant-status workflow registers")
+        .register_workflow::<AccountChangeWorkflow>()
+        .expect("the settlement-account-change workflow registers")
         .build();
     WorkflowReplayer::new(options).expect("a replayer")
 }

@@ -988,10 +988,11 @@ async fn bank(app: &TestApp) -> Bank {
     for username in [
         "admin",
         "planner",
-        "merchant_admin",
+        "merchant_manager",
         "reviewer2",
         "monitor",
         "clerk",
+        "m001_admin",
         "auditor",
     ] {
         staff.push((username, signed_in(app, username).await));

@@ -17,6 +17,7 @@ mod hostile;
 mod kernel;
 mod ledger;
 mod logs;
+mod merchants;
 mod notifications;
 mod onboarding;
 mod openapi;

@@ -113,14 +113,14 @@ async fn a_branch_user_sees_only_its_own_subtree() {
     names.sort();
     assert_eq!(
         names,
-        ["br01.admin", "clerk", "planner", "reviewer1"],
+        ["br01.admin", "clerk", "m001_admin", "planner", "reviewer1"],
         "only users of 城东分行 and below"
     );
-    assert_eq!(page.total, 4);
+    assert_eq!(page.total, 5);
     let past_the_end: Page = get(&branch, "/api/v1/system/users?page=9").await.unwrap();
     assert_eq!(
         (past_the_end.items.len(), past_the_end.total),
-        (0, 4),
+        (0, 5),
         "the total survives a page past the end"
     );
     let sub_branches: Page = get(
@@ -130,7 +130,7 @@ async fn a_branch_user_sees_only_its_own_subtree() {
     .await
     .unwrap();
     assert_eq!(
-        sub_branches.total, 4,
+        sub_branches.total, 5,
         "filtering by a branch includes its sub-branches"
     );
     // Creating a user in another branch is refused as out of scope.
@@ -325,7 +325,7 @@ async fn a_reset_password_is_temporary_and_ends_the_users_sessions() {
 
 /// Every `/api/v1` route, with the permission it needs: `None` for public routes, `Some("")` for
 /// any signed-in user. A route in the OpenAPI document but not here fails the test.
-const ROUTES: &[(&str, &str, Option<&str>)] = &[
+pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/auth/captcha", None),
     ("post", "/api/v1/auth/login", None),
     ("post", "/api/v1/auth/logout", None),
@@ -508,6 +508,41 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "put",
         "/api/v1/benefits/merchants/{code}/stores/{store}",
         Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/merchants/{code}/status-requests",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/benefits/merchants/{code}/account-changes",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/merchant/account-changes",
+        Some("merchant:settlement:request"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant/users",
+        Some("merchant:user:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/merchant/users",
+        Some("merchant:user:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/merchant/users/{id}/status",
+        Some("merchant:user:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/merchant/users/{id}/password-reset",
+        Some("merchant:user:manage"),
     ),
     (
         "post",

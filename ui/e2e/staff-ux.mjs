@@ -12,7 +12,7 @@
 // named `ux-*.png`. Fails on any step, console error, page error, or unexpected 4xx/5xx answer.
 //
 //   QUANYI_URL=http://127.0.0.1:8080 QUANYI_PASSWORD=... QUANYI_DATABASE_URL=postgres://… node e2e/staff-ux.mjs
-//   optional: QUANYI_PLANNER (planner), QUANYI_CASHIER (clerk), QUANYI_MERCHANT_ADMIN (merchant_admin),
+//   optional: QUANYI_PLANNER (planner), QUANYI_CASHIER (clerk), QUANYI_MERCHANT_ADMIN (merchant_manager),
 //   CHROMIUM_PATH (/usr/bin/chromium)
 import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -38,7 +38,7 @@ const password = env('QUANYI_PASSWORD')
 env('QUANYI_DATABASE_URL')
 const planner = env('QUANYI_PLANNER', 'planner')
 const cashier = env('QUANYI_CASHIER', 'clerk')
-const merchantAdmin = env('QUANYI_MERCHANT_ADMIN', 'merchant_admin')
+const merchantAdmin = env('QUANYI_MERCHANT_ADMIN', 'merchant_manager')
 const screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 

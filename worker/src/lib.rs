@@ -6,9 +6,13 @@ pub mod housekeeping;
 use quanyi_activities::benefits::admin::StockActivities;
 use quanyi_activities::campaign::CampaignActivities;
 use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
+use quanyi_activities::merchants::account::AccountChangeActivities;
+use quanyi_activities::merchants::status::MerchantStatusActivities;
 use quanyi_activities::onboarding::{CoreBanking, OnboardingActivities};
 use quanyi_activities::process::ProcessActivities;
+use quanyi_workflows::account_change::AccountChangeWorkflow;
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::merchant_status::MerchantStatusWorkflow;
 use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
 use sqlx::PgPool;
@@ -65,11 +69,13 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         ),
         url: url.clone(),
     });
+    options.register_activities(AccountChangeActivities::new(pool.clone(), core.clone()));
     options.register_activities(OnboardingActivities::new(
         pool.clone(),
         core,
         settings.data_key.clone(),
     ));
+    options.register_activities(MerchantStatusActivities::new(pool.clone()));
     options.register_activities(StockActivities::new(pool));
     options
         .register_workflow::<CampaignWorkflow>()
@@ -80,6 +86,12 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
     options
         .register_workflow::<OnboardingWorkflow>()
         .expect("the onboarding workflow registers once");
+    options
+        .register_workflow::<MerchantStatusWorkflow>()
+        .expect("the merchant-status workflow registers once");
+    options
+        .register_workflow::<AccountChangeWorkflow>()
+        .expect("the settlement-account-change workflow registers once");
     options
 }
 

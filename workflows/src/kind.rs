@@ -32,6 +32,12 @@ pub enum ProcessKind {
     StockChange,
     /// 商户入驻: an online merchant application (`merchant-onboarding-<application id>`).
     MerchantOnboarding,
+    /// 商户停用/启用: a merchant disabled or enabled after one approval
+    /// (`merchant-status-<request id>`).
+    MerchantStatus,
+    /// 结算账户变更: a merchant's settlement account changed after one approval and the core's
+    /// check (`settlement-account-change-<change id>`).
+    SettlementAccountChange,
     /// A kind registered at run time (see [`ProcessKind::register`]).
     Registered(&'static KindSpec),
 }
@@ -45,14 +51,20 @@ pub const ONBOARDING_REVIEW_POLICY: &str = "merchant-onboarding-review";
 /// The policy key of 开户异常, the staff task a settlement account the core does not confirm opens.
 pub const ONBOARDING_EXCEPTION_POLICY: &str = "merchant-onboarding-exception";
 
+/// The policy key of 核验异常, the staff task a new settlement account the core does not confirm
+/// opens (its review uses the kind's).
+pub const SETTLEMENT_EXCEPTION_POLICY: &str = "settlement-account-change-exception";
+
 static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {
     /// The kinds this build ships.
-    pub const BUILT_IN: [ProcessKind; 3] = [
+    pub const BUILT_IN: [ProcessKind; 5] = [
         ProcessKind::Campaign,
         ProcessKind::StockChange,
         ProcessKind::MerchantOnboarding,
+        ProcessKind::MerchantStatus,
+        ProcessKind::SettlementAccountChange,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -60,6 +72,8 @@ impl ProcessKind {
             ProcessKind::Campaign => &crate::campaign::SPEC,
             ProcessKind::StockChange => &crate::stock::SPEC,
             ProcessKind::MerchantOnboarding => &crate::onboarding::SPEC,
+            ProcessKind::MerchantStatus => &crate::merchant_status::SPEC,
+            ProcessKind::SettlementAccountChange => &crate::account_change::SPEC,
             ProcessKind::Registered(spec) => spec,
         }
     }

@@ -3,11 +3,13 @@
 //! A process is one module (machine, contract, workflow), one [`kind::ProcessKind`] arm and the
 //! approval [`host`] it embeds: see `docs/processes/README.md`.
 
+pub mod account_change;
 pub mod approval;
 pub mod campaign;
 pub mod domain;
 pub mod host;
 pub mod kind;
+pub mod merchant_status;
 pub mod onboarding;
 pub mod process;
 pub mod stock;

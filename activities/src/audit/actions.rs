@@ -143,6 +143,43 @@ pub const ACTIONS: &[ActionLabel] = &[
         "See a customer's personal data",
     ),
     a("benefit.merchant.update", "修改商户", "Change merchant"),
+    a(
+        "benefit.merchant.status_request",
+        "申请停用/启用商户",
+        "Ask to disable or enable a merchant",
+    ),
+    a("benefit.merchant.disable", "停用商户", "Disable merchant"),
+    a("benefit.merchant.enable", "启用商户", "Enable merchant"),
+    a(
+        "merchant.settlement.request",
+        "申请变更结算账户",
+        "Ask to change a settlement account",
+    ),
+    a(
+        "merchant.settlement.change",
+        "变更结算账户",
+        "Change settlement account",
+    ),
+    a(
+        "merchant.user.create",
+        "新增商户收银员",
+        "Add merchant cashier",
+    ),
+    a(
+        "merchant.user.enable",
+        "启用商户收银员",
+        "Enable merchant cashier",
+    ),
+    a(
+        "merchant.user.disable",
+        "停用商户收银员",
+        "Disable merchant cashier",
+    ),
+    a(
+        "merchant.user.reset_password",
+        "重置商户收银员密码",
+        "Reset merchant cashier's password",
+    ),
     a("benefit.store.create", "新增门店", "Add store"),
     a("benefit.store.update", "修改门店", "Change store"),
     a(

@@ -25,6 +25,8 @@ pub enum Refusal {
     TermsFrozen,
     /// No store of that code at the merchant.
     UnknownStore,
+    /// A merchant's status changes only through its approval (停用/启用).
+    StatusByApproval,
 }
 
 /// Creates a merchant with one store per `stores` entry (code, name).
@@ -82,8 +84,9 @@ pub struct MerchantEdit<'a> {
     pub status: &'a str,
 }
 
-/// Changes a merchant's name and status (its code stays), audited with before and after;
-/// `UnknownMerchant` when there is no merchant of that code.
+/// Changes a merchant's name (its code stays), audited with before and after; `UnknownMerchant`
+/// when there is no merchant of that code, `StatusByApproval` when the edit would change its
+/// status (that takes the merchant-status process).
 pub async fn update_merchant(
     pool: &PgPool,
     code: &str,
@@ -101,11 +104,13 @@ pub async fn update_merchant(
     else {
         return Ok(Err(Refusal::UnknownMerchant));
     };
+    if before.status != edit.status {
+        return Ok(Err(Refusal::StatusByApproval));
+    }
     sqlx::query!(
-        "UPDATE merchants SET name = $2, status = $3 WHERE code = $1",
+        "UPDATE merchants SET name = $2 WHERE code = $1",
         code,
-        edit.name,
-        edit.status
+        edit.name
     )
     .execute(&mut *tx)
     .await?;

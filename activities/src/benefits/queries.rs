@@ -4,6 +4,7 @@
 
 use crate::pii;
 use chrono::{DateTime, Utc};
+use quanyi_workflows::kind::ProcessKind;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -470,6 +471,21 @@ pub struct MerchantRow {
     pub stores: Vec<String>,
     /// The stores with their names and status, by code.
     pub store_list: Vec<StoreRow>,
+    /// The 停用/启用 request waiting for its approval, if any.
+    pub status_request: Option<PendingRequest>,
+    /// The 结算账户变更 waiting for its approval or its check, if any (`action` is `change`).
+    pub account_change: Option<PendingRequest>,
+}
+
+/// A merchant's request waiting for its approval process.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PendingRequest {
+    /// Its business number (`TY…`).
+    pub code: String,
+    /// `disable` or `enable`.
+    pub action: String,
+    pub reason: Option<String>,
+    pub workflow_id: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -481,10 +497,17 @@ pub struct StoreRow {
 }
 
 pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
-    let merchants =
-        sqlx::query!("SELECT m.id, m.code, m.name, m.status FROM merchants m ORDER BY m.code")
-            .fetch_all(pool)
-            .await?;
+    let merchants = sqlx::query!(
+        r#"SELECT m.id, m.code, m.name, m.status, r.id AS "request_id?", r.code AS "request_code?",
+                  r.action AS "request_action?", r.reason AS "request_reason?",
+                  c.id AS "change_id?", c.code AS "change_code?", c.reason AS "change_reason?"
+             FROM merchants m
+             LEFT JOIN merchant_status_requests r ON r.merchant_id = m.id AND r.status = 'pending'
+             LEFT JOIN settlement_account_changes c ON c.merchant_id = m.id AND c.status = 'pending'
+            ORDER BY m.code"#
+    )
+    .fetch_all(pool)
+    .await?;
     let stores = sqlx::query!(
         "SELECT merchant_id, code, name, status FROM stores ORDER BY merchant_id, code"
     )
@@ -513,6 +536,25 @@ pub async fn merchants(pool: &PgPool) -> Result<Vec<MerchantRow>, sqlx::Error> {
                 status: m.status,
                 stores: store_list.iter().map(|s| s.code.clone()).collect(),
                 store_list,
+                status_request: match (m.request_id, m.request_code, m.request_action) {
+                    (Some(id), Some(code), Some(action)) => Some(PendingRequest {
+                        code,
+                        action,
+                        reason: m.request_reason,
+                        workflow_id: ProcessKind::MerchantStatus.workflow_id(&id.to_string()),
+                    }),
+                    _ => None,
+                },
+                account_change: match (m.change_id, m.change_code) {
+                    (Some(id), Some(code)) => Some(PendingRequest {
+                        code,
+                        action: "change".to_owned(),
+                        reason: m.change_reason,
+                        workflow_id: ProcessKind::SettlementAccountChange
+                            .workflow_id(&id.to_string()),
+                    }),
+                    _ => None,
+                },
             }
         })
         .collect())

@@ -53,6 +53,9 @@ pub enum Refusal {
     MerchantDailyLimit,
     /// The signed request's nonce was used before: a replay.
     NonceReused,
+    /// The merchant is disabled (停用): nothing is kept, so the same request redeems once it is
+    /// enabled again.
+    MerchantDisabled,
 }
 
 impl Refusal {
@@ -79,6 +82,7 @@ impl Refusal {
             Refusal::UnknownStore => "unknown_store",
             Refusal::MerchantDailyLimit => "merchant_daily_limit",
             Refusal::NonceReused => "nonce_reused",
+            Refusal::MerchantDisabled => "merchant_disabled",
         }
     }
 
@@ -99,6 +103,10 @@ pub async fn redeem(
     // PostgreSQL keeps microseconds: the first answer and its repeats must read alike
     let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
+    // a disabled merchant redeems nothing from the commit of its disabling on (nothing written)
+    if !crate::merchants::active_locked(&mut tx, request.merchant_id).await? {
+        return Ok(Err(Refusal::MerchantDisabled));
+    }
     if let (Some(nonce), Redeemer::Client(client_id)) = (request.nonce, request.by)
         && !clients::spend_nonce(&mut tx, client_id, nonce, now).await?
     {
@@ -350,6 +358,8 @@ pub enum ReversalRefusal {
     UnknownRedemption,
     WindowPassed,
     NonceReused,
+    /// The merchant is disabled (停用); nothing written.
+    MerchantDisabled,
 }
 
 /// Reverses a redemption of `merchant_id` within `window`; the coupon is unused again. A second
@@ -365,6 +375,9 @@ pub async fn reverse(
 ) -> Result<Result<Reversal, ReversalRefusal>, sqlx::Error> {
     let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
+    if !crate::merchants::active_locked(&mut tx, merchant_id).await? {
+        return Ok(Err(ReversalRefusal::MerchantDisabled));
+    }
     if let Some((client_id, nonce)) = nonce
         && !clients::spend_nonce(&mut tx, client_id, nonce, now).await?
     {

@@ -35,6 +35,8 @@ struct Account {
     password_hash: String,
     active: bool,
     totp: bool,
+    /// The user is a merchant's, and the merchant is disabled (停用).
+    merchant_disabled: bool,
 }
 
 pub enum Outcome {
@@ -49,6 +51,9 @@ pub enum Outcome {
     BadCaptcha,
     Locked,
     BadCredentials,
+    /// The password was right, but the user's merchant is disabled (停用): no session opens, and
+    /// the user's other sessions stay as they are.
+    MerchantDisabled,
 }
 
 pub async fn sign_in(
@@ -68,7 +73,9 @@ pub async fn sign_in(
                   (SELECT expires_at FROM spent) AS "captcha_expires_at?",
                   (SELECT locked_until FROM login_locks WHERE username = $4) AS "locked_until?",
                   u.id AS "id?", u.password_hash AS "password_hash?",
-                  u.status = 'active' AS "active?", u.totp_enabled_at IS NOT NULL AS "totp?"
+                  u.status = 'active' AS "active?", u.totp_enabled_at IS NOT NULL AS "totp?",
+                  (SELECT m.status = 'disabled' FROM merchants m WHERE m.id = u.merchant_id)
+                    AS "merchant_disabled?"
              FROM (VALUES (1)) AS one LEFT JOIN users u ON u.username = $4"#,
         attempt.ip,
         now - chrono(policy.ip_window),
@@ -92,6 +99,7 @@ pub async fn sign_in(
         password_hash: gate.password_hash.unwrap_or_default(),
         active: gate.active == Some(true),
         totp: gate.totp == Some(true),
+        merchant_disabled: gate.merchant_disabled == Some(true),
     });
     let user_id = account.as_ref().map(|a| a.id);
     if locked {
@@ -112,6 +120,10 @@ pub async fn sign_in(
         tx.commit().await?;
         return Ok(Outcome::BadCredentials);
     };
+    if account.as_ref().is_some_and(|a| a.merchant_disabled) {
+        log_alone(pool, &attempt, Some(user_id), "merchant_disabled").await?;
+        return Ok(Outcome::MerchantDisabled);
+    }
 
     let mut tx = pool.begin().await?;
     // In one statement: the previous sign-in and the failures since it (read before this one is

@@ -80,6 +80,11 @@ pub struct User {
     pub totp_enabled: bool,
     /// One of the user's roles requires the second factor.
     pub totp_required: bool,
+    /// A merchant user's merchant (`kind` = `merchant`).
+    pub merchant_id: Option<Uuid>,
+    /// A merchant user whose merchant is disabled (停用): their session is refused until it is
+    /// enabled again.
+    pub merchant_disabled: bool,
 }
 
 #[tracing::instrument(skip(pool))]
@@ -91,8 +96,10 @@ pub async fn user(pool: &PgPool, user_id: Uuid) -> Result<Option<User>, sqlx::Er
                            WHERE ur.user_id = u.id AND r.require_totp) AS "totp_required!",
                   ARRAY(SELECT DISTINCT rp.permission
                           FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
-                         WHERE ur.user_id = u.id ORDER BY rp.permission) AS "permissions!"
+                         WHERE ur.user_id = u.id ORDER BY rp.permission) AS "permissions!",
+                  u.merchant_id, coalesce(m.status = 'disabled', false) AS "merchant_disabled!"
              FROM users u JOIN orgs o ON o.id = u.org_id
+             LEFT JOIN merchants m ON m.id = u.merchant_id
             WHERE u.id = $1 AND u.status = 'active'"#,
         user_id
     )
@@ -109,5 +116,7 @@ pub async fn user(pool: &PgPool, user_id: Uuid) -> Result<Option<User>, sqlx::Er
         must_change_password: r.must_change_password,
         totp_enabled: r.totp_enabled,
         totp_required: r.totp_required,
+        merchant_id: r.merchant_id,
+        merchant_disabled: r.merchant_disabled,
     }))
 }

@@ -416,7 +416,7 @@ pub struct CoreBanking {
 }
 
 /// The core's answer `{"retCode": "000000", "match": true}`: anything but `000000` is a refusal.
-fn core_judge(answer: &Value) -> Result<(), String> {
+pub(crate) fn core_judge(answer: &Value) -> Result<(), String> {
     match answer.get("retCode").and_then(Value::as_str) {
         Some("000000") => Ok(()),
         Some(code) => Err(format!("core answered {code}")),
@@ -645,8 +645,8 @@ async fn create_merchant(
     Ok(id)
 }
 
-/// The role a provisioned merchant administrator gets.
-pub const ADMINISTRATOR_ROLE: &str = "merchant_clerk";
+/// The role a provisioned merchant administrator gets: manages the merchant's cashiers.
+pub const ADMINISTRATOR_ROLE: &str = crate::merchants::users::ADMIN_ROLE;
 
 /// Creates the merchant's administrator once, with a one-time password that must be changed at
 /// the first sign-in, and queues the SMS that carries it in the same transaction — the password

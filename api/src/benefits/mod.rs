@@ -35,6 +35,7 @@ fn refusal(r: Refusal) -> ApiError {
         Refusal::WrongStatus => ErrorCode::TemplateWrongStatus,
         Refusal::TermsFrozen => ErrorCode::TemplateTermsFrozen,
         Refusal::UnknownStore => ErrorCode::NoSuchStore,
+        Refusal::StatusByApproval => ErrorCode::MerchantStatusByApproval,
     }
     .into()
 }
@@ -777,7 +778,7 @@ pub struct StaffRedeemRequest {
     request_body = StaffRedeemRequest,
     responses(
         (status = 200, body = Redemption),
-        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user, 3004 not eligible"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user, 3004 not eligible, QY-MER-0001 the merchant is disabled"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3001 no such coupon code"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3002, 3003, 3005, 3006, 3011"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-BEN-3009 no such store"),
@@ -1003,13 +1004,16 @@ fn merchant_refusal(r: Refusal) -> ApiError {
     }
 }
 
-/// Change a merchant's name or status (its code stays). Audited with before and after.
+/// Change a merchant's name (its code stays). Audited with before and after. Its status is the
+/// one it has: disabling and enabling go through their approval
+/// (`POST /api/v1/benefits/merchants/{code}/status-requests`).
 #[utoipa::path(put, path = "/api/v1/benefits/merchants/{code}", tag = "benefits",
     params(("code" = String, Path, description = "The merchant's code")),
     request_body = MerchantEditRequest,
     responses(
         (status = 204),
         (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-1021 no such merchant"),
+        (status = 409, body = crate::error::ErrorBody, description = "QY-MER-0004 a status change goes through its approval"),
         (status = 422, body = crate::error::ErrorBody, description = "QY-REQ-0002 a field is not valid"),
     ))]
 pub async fn update_merchant(

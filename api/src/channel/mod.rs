@@ -237,6 +237,7 @@ pub fn redeem_refusal(refusal: redeem::Refusal) -> ApiError {
         redeem::Refusal::UnknownStore => ErrorCode::UnknownStore,
         redeem::Refusal::MerchantDailyLimit => ErrorCode::MerchantDailyLimitReached,
         redeem::Refusal::NonceReused => ErrorCode::NonceReused,
+        redeem::Refusal::MerchantDisabled => ErrorCode::MerchantDisabled,
     }
     .into()
 }
@@ -252,7 +253,7 @@ fn merchant_of(client: &Client) -> Result<Uuid, ApiError> {
 #[utoipa::path(post, path = "/api/channel/v1/redemptions", tag = "channel", request_body = RedeemBody,
     responses(
         (status = 200, body = Redemption),
-        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3004 merchant not eligible, QY-CLI-0006 not a merchant client"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3004 merchant not eligible, QY-CLI-0006 not a merchant client, QY-MER-0001 the merchant is disabled"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3001 unknown code"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3002 used, 3003 not valid now, 3005 below threshold, 3006 withdrawn"),
     ))]
@@ -287,6 +288,7 @@ pub struct ReversalBody {}
     params(("id" = Uuid, Path)), request_body = ReversalBody,
     responses(
         (status = 200, body = Reversal),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-MER-0001 the merchant is disabled"),
         (status = 404, body = crate::error::ErrorBody, description = "QY-BEN-3008 no such redemption"),
         (status = 409, body = crate::error::ErrorBody, description = "QY-BEN-3007 window passed"),
     ))]
@@ -312,6 +314,7 @@ pub async fn reverse(
         redeem::ReversalRefusal::UnknownRedemption => ErrorCode::UnknownRedemption,
         redeem::ReversalRefusal::WindowPassed => ErrorCode::ReversalWindowPassed,
         redeem::ReversalRefusal::NonceReused => ErrorCode::NonceReused,
+        redeem::ReversalRefusal::MerchantDisabled => ErrorCode::MerchantDisabled,
     })?;
     Ok(Json(reversal))
 }

@@ -213,6 +213,10 @@ impl FromRequestParts<AppState> for SessionUser {
             .await?
             .ok_or(ErrorCode::NotAuthenticated)?;
         tracing::Span::current().record("user", user.username.as_str());
+        // read with the user on every request: refused from the commit that disabled the merchant
+        if user.merchant_disabled {
+            return Err(ErrorCode::MerchantDisabled.into());
+        }
         Ok(SessionUser {
             user,
             second_factor_pending,
@@ -289,6 +293,7 @@ pub async fn new_captcha(State(state): State<AppState>) -> Result<Json<CaptchaVi
         (status = 200, body = LoginView, description = "Signed in; the session cookie is set"),
         (status = 400, body = crate::error::ErrorBody, description = "QY-AUTH-0006 captcha"),
         (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0002 wrong username and/or password"),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-MER-0001 the user's merchant is disabled"),
         (status = 423, body = crate::error::ErrorBody, description = "QY-AUTH-0007 locked"),
         (status = 429, body = crate::error::ErrorBody, description = "QY-AUTH-0008 throttled"),
     ))]
@@ -316,6 +321,7 @@ pub async fn login(
                 second_factor_pending,
             } => (user_id, token, last_login, second_factor_pending),
             Outcome::Throttled => return Err(ErrorCode::TooManyAttempts.into()),
+            Outcome::MerchantDisabled => return Err(ErrorCode::MerchantDisabled.into()),
             Outcome::BadCaptcha => return Err(ErrorCode::BadCaptcha.into()),
             Outcome::Locked => return Err(ErrorCode::AccountLocked.into()),
             Outcome::BadCredentials => {

@@ -110,6 +110,10 @@ permissions! {
     /// `merchant.apply` and `merchant.application.query` over the ESB: a channel applying for an
     /// applicant it verified, and following the application.
     MerchantApplicationApply = "merchant:application:apply", "代申请人提交和查询商户入驻申请", "Submit and follow merchant applications for applicants";
+    /// 商户用户: a merchant's administrator manages the cashiers of their own merchant.
+    MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
+    /// 结算账户变更 for a merchant's administrator, of their own merchant.
+    SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -154,6 +158,8 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("customer:customer", "客户", "Customers"),
     ("merchant", "商户管理", "Merchants"),
     ("merchant:application", "入驻申请", "Merchant applications"),
+    ("merchant:user", "商户用户", "Merchant users"),
+    ("merchant:settlement", "结算账户", "Settlement account"),
     (
         "pii:merchant",
         "入驻申请个人信息",

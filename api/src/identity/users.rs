@@ -96,12 +96,12 @@ fn rule(ok: bool) -> Result<(), ValidationError> {
     }
 }
 
-fn valid_display_name(name: &str) -> Result<(), ValidationError> {
+pub(crate) fn valid_display_name(name: &str) -> Result<(), ValidationError> {
     let name = name.trim();
     rule(!name.is_empty() && name.chars().count() <= 50)
 }
 
-fn valid_phone(phone: &str) -> Result<(), ValidationError> {
+pub(crate) fn valid_phone(phone: &str) -> Result<(), ValidationError> {
     let digits = phone.as_bytes();
     rule(
         digits.len() == 11
@@ -118,7 +118,7 @@ pub struct TemporaryPasswordView {
     pub temporary_password: String,
 }
 
-fn valid_username(name: &str) -> Result<(), ValidationError> {
+pub(crate) fn valid_username(name: &str) -> Result<(), ValidationError> {
     let mut chars = name.chars();
     rule(
         (3..=32).contains(&name.len())

@@ -8,7 +8,8 @@
 //   QY-AUTH-0012 the second factor is owed → the login page's code step;
 //   QY-AUTH-0013 a role requires a second factor the user has not enrolled → the enrolment page;
 //   QY-AUTH-0014 a wrong code is the caller's to show, never a sign-out;
-//   QY-AUTH-0001/0005/0010 (any other 401 too) → the login page, with the server's message.
+//   QY-AUTH-0001/0005/0010 (any other 401 too) → the login page, with the server's message;
+//   QY-MER-0001 the user's merchant is disabled (停用) → the login page too, with the server's message.
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
 import { isErrorBody, toApiError, type ApiError } from './error'
 import type { paths } from './schema'
@@ -43,6 +44,7 @@ export const AUTH_CODES = {
   totpAlreadyEnabled: 'QY-AUTH-0015',
   totpNotEnrolling: 'QY-AUTH-0016',
   totpRequiredByRole: 'QY-AUTH-0017',
+  merchantDisabled: 'QY-MER-0001',
 } as const
 
 /** Calls whose failures their own screens handle (login form and its code step, re-auth dialog, sign out). */
@@ -67,6 +69,8 @@ export function authActionFor(path: string, status: number, body: unknown): Auth
   if (status < 400 || SELF_HANDLED.has(path)) return null
   const code = isErrorBody(body) ? body.code : null
   if (code === AUTH_CODES.reauthRequired || code === AUTH_CODES.stepUpRequired) return 'reauth'
+  // a disabled merchant's user is served nothing until it is enabled again
+  if (code === AUTH_CODES.merchantDisabled) return 'signed-out'
   if (path === SESSION_PATH) {
     return code === AUTH_CODES.signedInElsewhere || code === AUTH_CODES.sessionTooLong ? 'signed-out' : null
   }

@@ -471,9 +471,55 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change a merchant's name or status (its code stays). Audited with before and after. */
+        /**
+         * Change a merchant's name (its code stays). Audited with before and after. Its status is the
+         *     one it has: disabling and enabling go through their approval
+         *     (`POST /api/v1/benefits/merchants/{code}/status-requests`).
+         */
         put: operations["update_merchant"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/merchants/{code}/account-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 变更结算账户 by staff: starts the approval process `settlement-account-change-<id>` and answers
+         *     202 with it; the account is replaced once approved and confirmed by the core. Audited, the
+         *     account numbers masked.
+         */
+        post: operations["request_account_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/merchants/{code}/status-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 停用/启用: ask to disable (with a reason) or enable a merchant. Starts the approval process
+         *     `merchant-status-<id>` and answers 202 with it; the merchant's status changes once it is
+         *     approved. Audited.
+         */
+        post: operations["request_merchant_status"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1169,6 +1215,81 @@ export interface paths {
         /** A file of a submitted application in the reader's scope. */
         get: operations["merchant_application_download"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/account-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 变更结算账户 by the merchant's administrator, for their own merchant: as the staff's. */
+        post: operations["request_own_account_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The users of the caller's merchant: its administrators, then its cashiers; phones masked. */
+        get: operations["list_merchant_users"];
+        put?: never;
+        /**
+         * Add a cashier to the caller's merchant: a one-time password goes to their phone by SMS (never
+         *     shown, never stored in clear) and must be changed at the first sign-in. Audited.
+         */
+        post: operations["create_clerk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a cashier's password: a one-time password by SMS, to be changed at the next sign-in;
+         *     their sessions end. Audited.
+         */
+        post: operations["reset_clerk_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/users/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Disable or enable a cashier of the caller's merchant. Audited with before and after. */
+        put: operations["set_clerk_status"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2146,6 +2267,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The new settlement account. */
+        AccountChangeBody: {
+            /**
+             * @description The account's name: the core checks it against the number.
+             * @example 城东便利店有限公司
+             */
+            account_name: string;
+            /** @example 6222020200112233445 */
+            account_no: string;
+            /** @example 城东银行 */
+            bank_name: string;
+            reason?: string | null;
+        };
         ActionBody: {
             /**
              * @description `withdraw`, `pause`, `resume`, `cancel` or `terminate`.
@@ -2505,6 +2639,11 @@ export interface components {
             /** Format: date-time */
             valid_to: string;
         };
+        ClerkPasswordResetRequest: Record<string, never>;
+        ClerkStatusRequest: {
+            /** @description false disables the cashier (their sessions end), true enables them. */
+            active: boolean;
+        };
         /** @enum {string} */
         ClientKind: "channel" | "merchant";
         CodeRequest: {
@@ -2648,6 +2787,11 @@ export interface components {
         Created: {
             /** Format: uuid */
             id: string;
+        };
+        CreatedClerk: {
+            /** Format: uuid */
+            id: string;
+            username: string;
         };
         CreatedView: {
             /** Format: uuid */
@@ -3185,16 +3329,44 @@ export interface components {
              */
             status: string;
         };
+        /** @description A request waiting for its approval process. */
+        MerchantRequestPending: {
+            /** @description The request's business number (`TY…`), what staff see and search by. */
+            code: string;
+            /** Format: uuid */
+            request_id: string;
+            state: string;
+            workflow_id: string;
+        };
         MerchantRow: {
+            account_change?: null | components["schemas"]["PendingRequest"];
             code: string;
             /** Format: uuid */
             id: string;
             name: string;
             status: string;
+            status_request?: null | components["schemas"]["PendingRequest"];
             /** @description The stores with their names and status, by code. */
             store_list: components["schemas"]["StoreRow"][];
             /** @description The store codes, active and disabled. */
             stores: string[];
+        };
+        /** @description A user of the merchant as its administrator sees them. */
+        MerchantUserRow: {
+            /** Format: date-time */
+            created_at: string;
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @description The one-time password is still to be changed. */
+            must_change_password: boolean;
+            /** @description Masked (`138****2222`). */
+            phone?: string | null;
+            /** @description `merchant_admin` or `merchant_clerk`. */
+            role: string;
+            /** @description `active` or `disabled`. */
+            status: string;
+            username: string;
         };
         /** @description One logged message with both envelopes, personal data masked. */
         MessageDetail: components["schemas"]["MessageRow"] & {
@@ -3255,6 +3427,17 @@ export interface components {
             kind: string;
             /** Format: int64 */
             quantity: number;
+        };
+        NewClerkRequest: {
+            /** @example 收银员王五 */
+            display_name: string;
+            /**
+             * @description Where the one-time password goes by SMS.
+             * @example 13812345678
+             */
+            phone: string;
+            /** @example m001_cashier2 */
+            username: string;
         };
         NotificationPage: {
             items: components["schemas"]["NotificationRow"][];
@@ -3343,6 +3526,15 @@ export interface components {
             unit: string;
             /** Format: int64 */
             value: number;
+        };
+        /** @description A merchant's request waiting for its approval process. */
+        PendingRequest: {
+            /** @description `disable` or `enable`. */
+            action: string;
+            /** @description Its business number (`TY…`). */
+            code: string;
+            reason?: string | null;
+            workflow_id: string;
         };
         PendingTimerView: {
             /** Format: date-time */
@@ -3754,9 +3946,19 @@ export interface components {
             request_id: string;
             store_code: string;
         };
+        /**
+         * @description 停用 or 启用.
+         * @enum {string}
+         */
+        StatusActionBody: "disable" | "enable";
         StatusRequest: {
             /** @description `active` (上架, from draft) or `withdrawn` (下架: no more claims). */
             status: components["schemas"]["TemplateStatus"];
+        };
+        StatusRequestBody: {
+            action: components["schemas"]["StatusActionBody"];
+            /** @description Why: required to disable. */
+            reason?: string | null;
         };
         /** @enum {string} */
         StockAction: "increase" | "withdraw";
@@ -4412,7 +4614,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-BEN-3004 merchant not eligible, QY-CLI-0006 not a merchant client */
+            /** @description QY-BEN-3004 merchant not eligible, QY-CLI-0006 not a merchant client, QY-MER-0001 the merchant is disabled */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4518,7 +4720,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-CLI-0006 this kind of client may not call this service */
+            /** @description QY-MER-0001 the merchant is disabled; QY-CLI-0006 this kind of client may not call this service */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4841,7 +5043,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            /** @description QY-MER-0001 the user's merchant is disabled; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5998,7 +6200,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-BEN-3010 not a merchant user, 3004 not eligible; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            /** @description QY-BEN-3010 not a merchant user, 3004 not eligible, QY-MER-0001 the merchant is disabled; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6262,6 +6464,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description QY-MER-0004 a status change goes through its approval */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
             413: {
                 headers: {
@@ -6281,6 +6492,222 @@ export interface operations {
                 };
             };
             /** @description QY-REQ-0002 a field is not valid; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_account_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant's code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountChangeBody"];
+            };
+        };
+        responses: {
+            /** @description waiting for approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRequestPending"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1021 no such merchant (within your data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0003 a change is pending, QY-MER-0020 the account in place */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-ONB-0011, QY-REQ-0002 with fields; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_merchant_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The merchant's code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusRequestBody"];
+            };
+        };
+        responses: {
+            /** @description waiting for approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRequestPending"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1021 no such merchant (within your data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0002 already so, QY-MER-0003 a request is pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0005 disabling needs a reason; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9734,6 +10161,442 @@ export interface operations {
                 };
             };
             /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_own_account_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountChangeBody"];
+            };
+        };
+        responses: {
+            /** @description waiting for approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRequestPending"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0003 a change is pending, QY-MER-0020 the account in place */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-ONB-0011, QY-REQ-0002 with fields; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_merchant_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantUserRow"][];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_clerk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewClerkRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedClerk"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1002 username taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-1006, 1007, 1028 with fields; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_clerk_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClerkPasswordResetRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0010 no such cashier of your merchant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0011 no phone to send it to */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_clerk_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClerkStatusRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0010 no such cashier of your merchant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;

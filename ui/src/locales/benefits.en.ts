@@ -1,5 +1,5 @@
 // 营销权益 and 商户信息 strings (en); en.ts includes them. Same keys as benefit.zh-CN.ts.
-import type { benefitsZhCN, merchantZhCN } from './benefits.zh-CN'
+import type { benefitsZhCN, merchantUsersZhCN, merchantZhCN } from './benefits.zh-CN'
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }
 
@@ -322,4 +322,62 @@ export const merchantEn: Widen<typeof merchantZhCN> = {
   storeDisabled: 'Store “{name}” disabled',
   storeEnabled: 'Store “{name}” enabled',
   storeCodeTaken: 'The merchant already has a store with that code',
+  disable: 'Disable',
+  enable: 'Enable',
+  disableTitle: 'Disable merchant · {name}',
+  enableTitle: 'Enable merchant · {name}',
+  disableHint: 'Takes effect once approved: the merchant then redeems nothing, and its systems’ API calls and its users’ sign-ins are refused at once.',
+  enableHint: 'Takes effect once approved: the merchant redeems, calls the API and signs in again.',
+  reason: 'Reason',
+  reasonRequired: 'Say why the merchant is disabled',
+  disableReasonPlaceholder: 'e.g. an inspection found a breach',
+  enableReasonPlaceholder: 'Optional',
+  submitForApproval: 'Submit for approval',
+  statusRequested: 'Submitted for approval (request {code}); it takes effect once approved',
+  disablePending: 'Disabling: awaiting approval',
+  enablePending: 'Enabling: awaiting approval',
+  accountChange: 'Change settlement account',
+  accountChangeTitle: 'Change settlement account · {name}',
+  accountChangeHint: 'Once approved, the core banking system checks the number against the name; only a confirmed account replaces the old one, a mismatch goes to head office.',
+  bankName: 'Bank',
+  bankNameRequired: 'Enter the bank',
+  accountName: 'Account name',
+  accountNameRequired: 'Enter the account name',
+  accountNo: 'Account number',
+  accountNoInvalid: 'An account number is 8–32 digits',
+  accountChangeRequested: 'Submitted for approval (request {code}); it takes effect once confirmed',
+  accountChangePending: 'Account change in progress',
+}
+
+export const merchantUsersEn: Widen<typeof merchantUsersZhCN> = {
+  create: 'Add cashier',
+  createTitle: 'Add cashier',
+  createHint: 'The one-time password goes to the cashier’s phone by SMS; it must be changed at the first sign-in.',
+  username: 'Username',
+  usernameInvalid: '3–32 lower-case letters, digits, dots, _ or -, starting with a letter',
+  displayName: 'Name',
+  displayNameRequired: 'Enter the name (50 characters at most)',
+  phone: 'Mobile',
+  phoneInvalid: 'Enter an 11-digit mobile number',
+  role: 'Role',
+  roles: {
+    admin: 'Merchant administrator',
+    clerk: 'Cashier',
+  },
+  status: 'Status',
+  statuses: {
+    active: 'Active',
+    disabled: 'Disabled',
+  },
+  mustChange: 'Password to change',
+  actions: 'Actions',
+  disable: 'Disable',
+  enable: 'Enable',
+  disableConfirm: '“{name}” will be signed out and cannot sign in until enabled again. Disable?',
+  resetPassword: 'Reset password',
+  resetConfirm: 'A temporary password goes to {phone}, the phone of “{name}”, and their session ends. Reset?',
+  created: 'Cashier “{name}” added; the one-time password went by SMS',
+  enabled: '“{name}” enabled',
+  disabled: '“{name}” disabled',
+  passwordReset: 'A temporary password went to “{name}”',
 }

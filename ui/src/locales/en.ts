@@ -1,5 +1,5 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
-import { benefitsEn, merchantEn } from './benefits.en'
+import { benefitsEn, merchantEn, merchantUsersEn } from './benefits.en'
 import { customerEn } from './customer.en'
 import { esbEn } from './esb.en'
 import { applicationEn, applyEn } from './onboarding.en'
@@ -39,6 +39,7 @@ const en: LocaleMessages = {
     benefitRedemptions: 'Redemptions',
     benefitRedeem: 'Redeem',
     merchantList: 'Merchants',
+    merchantUsers: 'Merchant users',
     campaignList: 'Campaigns',
     campaignNew: 'New campaign',
     campaignEdit: 'Edit campaign',
@@ -210,7 +211,8 @@ const en: LocaleMessages = {
       benefitCoupons: 'Coupons handed out (customers masked), by customer, status or campaign; exportable.',
       benefitRedemptions: 'Redemptions: store, order amount, discount and reversals.',
       benefitRedeem: 'Scan or type a coupon at the till and see the discount at once.',
-      merchantList: 'Merchants and their stores; add a merchant.',
+      merchantList: 'Merchants and their stores; add a merchant, disable or enable one and change its settlement account (approved).',
+      merchantUsers: 'Your merchant’s cashiers: add, disable or enable, reset a password (a temporary one by SMS).',
       campaignList: 'Find campaigns; create one, upload its customer list and submit it for approval.',
       campaignReview: 'First review, second review and change approval of campaigns.',
       campaignDelivery: 'What a channel shows a customer now, in the order it shows them.',
@@ -715,6 +717,7 @@ const en: LocaleMessages = {
   },
   benefits: benefitsEn,
   merchant: merchantEn,
+  merchantUsers: merchantUsersEn,
   campaign: campaignEn,
   task: taskEn,
   process: processEn,

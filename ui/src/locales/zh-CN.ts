@@ -1,6 +1,6 @@
 // Simplified Chinese, the default language. Every visible string of the UI lives here and in en.ts;
 // the type of this object is the schema en.ts must match key for key.
-import { benefitsZhCN, merchantZhCN } from './benefits.zh-CN'
+import { benefitsZhCN, merchantZhCN, merchantUsersZhCN } from './benefits.zh-CN'
 import { customerZhCN } from './customer.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
 import { applicationZhCN, applyZhCN } from './onboarding.zh-CN'
@@ -39,6 +39,7 @@ const zhCN = {
     benefitRedemptions: '核销记录',
     benefitRedeem: '核销',
     merchantList: '商户信息',
+    merchantUsers: '商户用户',
     campaignList: '营销活动查询',
     campaignNew: '新建营销活动',
     campaignEdit: '修改营销活动',
@@ -210,7 +211,8 @@ const zhCN = {
       benefitCoupons: '查询已发放的券（客户号脱敏），可按客户号、状态、活动筛选并导出。',
       benefitRedemptions: '查询券的核销记录：门店、订单金额、优惠金额与冲正。',
       benefitRedeem: '在收银台扫码或输入券码核销，即时显示优惠金额。',
-      merchantList: '查看商户及其门店，新增商户。',
+      merchantList: '查看商户及其门店，新增商户，停用/启用商户、变更结算账户（经审批）。',
+      merchantUsers: '管理本商户的收银员：新增、停用/启用、重置密码（临时密码短信发送）。',
       campaignList: '查询营销活动，新建活动、上传客户名单并提交审批。',
       campaignReview: '初审、复核与变更审批营销活动。',
       campaignDelivery: '查询某位客户在某个渠道当前能看到哪些营销活动，以及展示顺序。',
@@ -715,6 +717,7 @@ const zhCN = {
   },
   benefits: benefitsZhCN,
   merchant: merchantZhCN,
+  merchantUsers: merchantUsersZhCN,
   campaign: campaignZhCN,
   task: taskZhCN,
   process: processZhCN,

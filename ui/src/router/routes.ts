@@ -162,6 +162,13 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.merchantApplicationDetail', permission: PERMISSIONS.merchantApplicationView },
       },
       {
+        // A merchant administrator's cashiers.
+        path: 'merchant/users',
+        name: 'merchant-users',
+        component: () => import('@/views/merchant/users/index.vue'),
+        meta: { title: 'menu.merchantUsers', permission: PERMISSIONS.merchantUserManage },
+      },
+      {
         path: 'campaign/list',
         name: 'campaign-list',
         component: () => import('@/views/campaign/list/index.vue'),

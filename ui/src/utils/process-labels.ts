@@ -57,6 +57,9 @@ export const STATE_STYLES: Readonly<Record<string, StateStyle>> = {
   UnderReview: { type: 'warning', effect: 'light', color: TAG_COLORS.warning },
   Applied: { type: 'success', effect: 'light', color: TAG_COLORS.success },
   Withdrawn: { type: 'info', effect: 'light', color: TAG_COLORS.info },
+  // 结算账户变更 (settlement-account-change): the core's check, and its exception task
+  Checking: { type: 'primary', effect: 'light', color: TAG_COLORS.primary },
+  Exception: { type: 'danger', effect: 'plain', color: TAG_COLORS.danger },
 }
 
 /** A state the UI has no colour for (a newer kind's): grey, plain. */
@@ -161,13 +164,16 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
 
 /**
  * The page of the business object a task or process is about, by kind code: a campaign's (its id is the
- * business key), or a template's stock (a stock change's business key is the template code); null for a
- * kind whose page the UI does not have (the process page serves then).
+ * business key), a template's stock (a stock change's business key is the template code), or a merchant's
+ * (a merchant's status or account change: its code); null for a kind whose page the UI does not have (the
+ * process page serves then).
  */
 export function businessLink(processType: string, businessKey: string): string | null {
   if (processType === 'campaign') return `/campaign/${businessKey}`
   if (processType === 'stock-change') return `/benefit/stock?code=${encodeURIComponent(businessKey)}`
   if (processType === 'merchant-onboarding') return `/merchant/applications/${encodeURIComponent(businessKey)}`
+  // a merchant's 停用/启用 and 结算账户变更: the merchant (the business key is its code) on the merchant list
+  if (processType === 'merchant-status' || processType === 'settlement-account-change') return `/merchant/list?code=${encodeURIComponent(businessKey)}`
   return null
 }
 

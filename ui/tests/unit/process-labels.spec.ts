@@ -114,10 +114,12 @@ describe('process types and their filters', () => {
     expect(stateOptions([], 'zh-CN')).toEqual([])
   })
 
-  it('links a task to its business object: the campaign, the template stock, the merchant application', () => {
+  it('links a task to its business object: the campaign, the template stock, the merchant application, the merchant', () => {
     expect(businessLink('campaign', 'c-1')).toBe('/campaign/c-1')
     expect(businessLink('stock-change', 'DEMO MJ')).toBe('/benefit/stock?code=DEMO%20MJ')
     expect(businessLink('merchant-onboarding', 'a-1')).toBe('/merchant/applications/a-1')
+    expect(businessLink('merchant-status', 'M001')).toBe('/merchant/list?code=M001')
+    expect(businessLink('settlement-account-change', 'M 2')).toBe('/merchant/list?code=M%202')
     expect(businessLink('refund', 'r-1')).toBeNull()
   })
 })

@@ -24,6 +24,14 @@ describe('which failures concern the session', () => {
     expect(authActionFor(INFO, 401, '<html>proxy</html>')).toBe('signed-out')
   })
 
+  it('signs out a user whose merchant is disabled (QY-MER-0001), on any call, the session probe too', () => {
+    expect(authActionFor(INFO, 403, e('QY-MER-0001'))).toBe('signed-out')
+    expect(authActionFor(ME, 403, e('QY-MER-0001'))).toBe('signed-out')
+    // the sign-in form shows it itself
+    expect(authActionFor('/api/v1/auth/login', 403, e('QY-MER-0001'))).toBeNull()
+    expect(authActionFor(INFO, 409, e('QY-MER-0002'))).toBeNull()
+  })
+
   it('routes the second-factor codes: code owed → login, enrolment owed → its page, a wrong code stays with the caller', () => {
     expect(authActionFor(INFO, 403, e('QY-AUTH-0012'))).toBe('second-factor')
     expect(authActionFor(INFO, 403, e('QY-AUTH-0013'))).toBe('enrol')

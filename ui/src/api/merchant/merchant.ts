@@ -2,7 +2,15 @@
 // changing them afterwards: a merchant's name and status, its stores added, renamed, disabled or enabled
 // (the onboarding process with its review comes later). Every change is audited by the server.
 import { client, unwrap } from '../client'
-import type { CreateMerchantRequest, MerchantEditRequest, MerchantRow, NewStoreRequest } from '../types'
+import type {
+  AccountChangeBody,
+  CreateMerchantRequest,
+  MerchantEditRequest,
+  MerchantRequestPending,
+  MerchantRow,
+  NewStoreRequest,
+  StatusRequestBody,
+} from '../types'
 
 export function listMerchants(): Promise<MerchantRow[]> {
   return unwrap(client.GET('/api/v1/benefits/merchants'))
@@ -26,4 +34,14 @@ export async function addStore(code: string, body: NewStoreRequest): Promise<voi
 /** 204; 404 QY-BEN-1022 when the merchant has no such store. */
 export async function updateStore(code: string, store: string, body: MerchantEditRequest): Promise<void> {
   await unwrap(client.PUT('/api/v1/benefits/merchants/{code}/stores/{store}', { params: { path: { code, store } }, body }))
+}
+
+/** 停用/启用: 202 with the approval process started; 409 QY-MER-0002 already so, QY-MER-0003 one pending. */
+export function requestMerchantStatus(code: string, body: StatusRequestBody): Promise<MerchantRequestPending> {
+  return unwrap(client.POST('/api/v1/benefits/merchants/{code}/status-requests', { params: { path: { code } }, body }))
+}
+
+/** 变更结算账户: 202 with the approval process started; 409 QY-MER-0003 one pending, QY-MER-0020 the same account. */
+export function requestAccountChange(code: string, body: AccountChangeBody): Promise<MerchantRequestPending> {
+  return unwrap(client.POST('/api/v1/benefits/merchants/{code}/account-changes', { params: { path: { code } }, body }))
 }
