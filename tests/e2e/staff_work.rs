@@ -616,6 +616,11 @@ const NOT_ACTIONS: &[(&str, &str)] = &[
         "security.",
         "keys of the security parameters (system_parameters)",
     ),
+    ("points.lot.", "keys of the points parameters (parameters)"),
+    (
+        "points.reminder.",
+        "keys of the points parameters (parameters)",
+    ),
     ("campaign.plan.submit", "an ESB service code"),
     (
         "campaign.plan.result",

@@ -149,6 +149,17 @@ async fn lock(pool: &PgPool, key: i64, job: &'static str) -> Result<sqlx::PgConn
     Ok(conn)
 }
 
+/// Releases the lock before the connection goes: a dropped connection's backend releases its
+/// locks only when it notices and exits, and a run started right after would find it held.
+async fn unlock(mut conn: sqlx::PgConnection, key: i64) {
+    use sqlx::Connection;
+    // a failure here means the connection is gone, and its locks with it
+    let _ = sqlx::query_scalar!(r#"SELECT pg_advisory_unlock($1) AS "unlocked!""#, key)
+        .fetch_one(&mut conn)
+        .await;
+    let _ = conn.close().await;
+}
+
 /// The expiry run for `date`: the lots expired at its start posted to [`EXPIRED`], a ledger
 /// transfer per customer. Recorded in the batch log (`points_expiry`) whatever its outcome.
 #[tracing::instrument(skip(pool, clock))]
@@ -170,8 +181,9 @@ pub async fn expire(
             Err(e.to_string())
         }
     };
-    let finished = batch::finish(pool, run, recorded, clock.now()).await?;
-    drop(lock);
+    let finished = batch::finish(pool, run, recorded, clock.now()).await;
+    unlock(lock, EXPIRY_LOCK).await;
+    let finished = finished?;
     let (customers, points, skipped) = outcome?;
     tracing::info!(%date, customers, points, skipped, "points expired");
     Ok(Expired {
@@ -342,8 +354,9 @@ pub async fn remind(
             Err(e.to_string())
         }
     };
-    let finished = batch::finish(pool, run, recorded, clock.now()).await?;
-    drop(lock);
+    let finished = batch::finish(pool, run, recorded, clock.now()).await;
+    unlock(lock, REMINDER_LOCK).await;
+    let finished = finished?;
     let (customers, lots) = outcome?;
     tracing::info!(%date, customers, lots, "points expiry reminders");
     Ok(Reminded {
