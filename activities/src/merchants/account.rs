@@ -5,10 +5,9 @@
 //! numbers masked), and the closing of a request that ends without its account.
 
 use crate::audit::{self, Entry};
-use crate::esb::outbound::{Call, Failure, Idempotency, Target};
 use crate::identity::scope::{self, DataScope};
 use crate::numbers::{self, Series};
-use crate::onboarding::{CoreBanking, core_judge};
+use crate::onboarding::CoreBanking;
 use crate::pii::{self, Kind};
 use chrono::{DateTime, Utc};
 use quanyi_workflows::account_change::{ChangeClosed, CheckRequest, Checked};
@@ -207,37 +206,15 @@ async fn core_answer(
         return Ok(result);
     }
     let core = core.ok_or(CheckError::NoCore)?;
-    let body = json!({
-        "sysHead": {"serviceCode": "core.account.verify",
-                    "consumerSeqNo": format!("zh-{}-{round}", change_id.simple())},
-        "body": {
-            "accountNo": account.account_no,
-            "accountName": account.account_name,
-            "bankName": account.bank_name,
-        }
-    });
-    let delivery = core
-        .outbound
-        .call(&Call {
-            target: Target::Esb,
-            service: "core.account.verify",
-            url: &core.url,
-            headers: Vec::new(),
-            body: &body,
-            idempotency: Idempotency::Idempotent,
-            judge: core_judge,
-            notification_id: None,
-        })
-        .await;
-    let answer = match delivery.result {
-        Ok(answer) => answer,
-        Err(Failure::Refused(e) | Failure::Unavailable(e)) => return Err(CheckError::Core(e)),
-        Err(Failure::CircuitOpen) => return Err(CheckError::Core("circuit open".into())),
-    };
-    let result = json!({
-        "match": answer.get("match").and_then(Value::as_bool) == Some(true),
-        "reason": answer.get("reason").and_then(Value::as_str),
-    });
+    let result = core
+        .verify_account(
+            format!("zh-{}-{round}", change_id.simple()),
+            Some(&account.account_no),
+            Some(&account.account_name),
+            Some(&account.bank_name),
+        )
+        .await
+        .map_err(CheckError::Core)?;
     sqlx::query!(
         "INSERT INTO settlement_account_checks (change_id, round, result, checked_at)
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",

@@ -415,8 +415,52 @@ pub struct CoreBanking {
     pub url: String,
 }
 
+impl CoreBanking {
+    /// Asks the core whether the account number, name and bank belong together (ESB service
+    /// `core.account.verify`, consumer serial `serial`): `{"match", "reason"}` as it is recorded,
+    /// or why the core could not be asked.
+    pub(crate) async fn verify_account(
+        &self,
+        serial: String,
+        account_no: Option<&str>,
+        account_name: Option<&str>,
+        bank_name: Option<&str>,
+    ) -> Result<Value, String> {
+        let body = json!({
+            "sysHead": {"serviceCode": "core.account.verify", "consumerSeqNo": serial},
+            "body": {
+                "accountNo": account_no,
+                "accountName": account_name,
+                "bankName": bank_name,
+            }
+        });
+        let delivery = self
+            .outbound
+            .call(&Call {
+                target: Target::Esb,
+                service: "core.account.verify",
+                url: &self.url,
+                headers: Vec::new(),
+                body: &body,
+                idempotency: Idempotency::Idempotent,
+                judge: core_judge,
+                notification_id: None,
+            })
+            .await;
+        let answer = match delivery.result {
+            Ok(answer) => answer,
+            Err(Failure::Refused(e) | Failure::Unavailable(e)) => return Err(e),
+            Err(Failure::CircuitOpen) => return Err("circuit open".into()),
+        };
+        Ok(json!({
+            "match": answer.get("match").and_then(Value::as_bool) == Some(true),
+            "reason": answer.get("reason").and_then(Value::as_str),
+        }))
+    }
+}
+
 /// The core's answer `{"retCode": "000000", "match": true}`: anything but `000000` is a refusal.
-pub(crate) fn core_judge(answer: &Value) -> Result<(), String> {
+fn core_judge(answer: &Value) -> Result<(), String> {
     match answer.get("retCode").and_then(Value::as_str) {
         Some("000000") => Ok(()),
         Some(code) => Err(format!("core answered {code}")),
@@ -504,42 +548,15 @@ async fn check_account(
         None => {
             let core = core.ok_or(ProvisionError::NoCore)?;
             let draft = &application.draft;
-            let body = json!({
-                "sysHead": {"serviceCode": "core.account.verify", "consumerSeqNo":
-                    format!("{}-{round}", application.id.simple())},
-                "body": {
-                    "accountNo": draft.account_no,
-                    "accountName": draft.account_name,
-                    "bankName": draft.bank_name,
-                }
-            });
-            let delivery = core
-                .outbound
-                .call(&Call {
-                    target: Target::Esb,
-                    service: "core.account.verify",
-                    url: &core.url,
-                    headers: Vec::new(),
-                    body: &body,
-                    idempotency: Idempotency::Idempotent,
-                    judge: core_judge,
-                    notification_id: None,
-                })
-                .await;
-            let answer = match delivery.result {
-                Ok(answer) => answer,
-                Err(Failure::Refused(e) | Failure::Unavailable(e)) => {
-                    return Err(ProvisionError::Core(e));
-                }
-                Err(Failure::CircuitOpen) => {
-                    return Err(ProvisionError::Core("circuit open".into()));
-                }
-            };
-            let matched = answer.get("match").and_then(Value::as_bool) == Some(true);
-            let result = json!({
-                "match": matched,
-                "reason": answer.get("reason").and_then(Value::as_str),
-            });
+            let result = core
+                .verify_account(
+                    format!("{}-{round}", application.id.simple()),
+                    draft.account_no.as_deref(),
+                    draft.account_name.as_deref(),
+                    draft.bank_name.as_deref(),
+                )
+                .await
+                .map_err(ProvisionError::Core)?;
             record_step(
                 &mut conn,
                 application.id,
