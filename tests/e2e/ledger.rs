@@ -164,8 +164,8 @@ impl World {
     fn account(&self, who: Who) -> NewAccount {
         match who {
             Who::Customer(c) => points::customer_account(&self.customers[c]),
-            Who::Funding => points::funding_account(self.org),
-            Who::Clearing => points::clearing_account(),
+            Who::Funding => points::funding_account(self.org, 0),
+            Who::Clearing => points::clearing_account(0),
         }
     }
 

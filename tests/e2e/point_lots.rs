@@ -323,7 +323,7 @@ async fn seed_lots(
     dates: &[DateTime<Utc>],
 ) -> Vec<CustomerNo> {
     let org = head_office(pool).await;
-    let funding = points::funding_account(org);
+    let funding = points::funding_account(org, 0);
     let now = Utc::now();
     sqlx::query(
         "INSERT INTO ledger_accounts (id, code, unit, normal_side, no_negative, kind, org_id,

@@ -1,6 +1,6 @@
 //! Points on the ledger (BEN-5, BEN-7), minimally: a customer's points account (created on first
 //! use, keyed by customer number), a funding account per org that bears what it gives, and the
-//! exchange clearing account that spent points go to. Earning, a hold and its capture or void,
+//! exchange clearing account that spent points go to — those two spread over [`SHARDS`] accounts. Earning, a hold and its capture or void,
 //! a reversal of an earning or a capture, a balance and a history.
 
 pub mod expiry;
@@ -32,10 +32,32 @@ pub fn customer_account(customer: &CustomerNo) -> NewAccount {
     }
 }
 
-/// An org's funding account: what it has given away (an expense, debit-normal, unbounded).
-pub fn funding_account(org: Uuid) -> NewAccount {
+/// How many accounts an org's funding, and the exchange clearing, are spread over. Every earning
+/// moves a funding account and every hold the clearing account, and a row stays locked from its
+/// update to the commit: one account per org would serialize the org's earnings (about 90 a
+/// second measured, against about 400 spread over 16). Each shard is an ordinary account with its
+/// balance in its row; the org's funding is their sum (`kind = 'funding' AND org_id = …`).
+pub const SHARDS: u8 = 16;
+
+/// The shard a customer's earnings and holds use: from the customer's account id (a UUID v5,
+/// uniform), so one customer's transfers always meet the same shard and a retry the same account.
+pub fn shard_of(customer: &CustomerNo) -> u8 {
+    customer_account(customer).id().as_bytes()[0] % SHARDS
+}
+
+/// An account code with its shard: shard 0 keeps the plain code (the single account of before).
+fn sharded(code: String, shard: u8) -> String {
+    match shard % SHARDS {
+        0 => code,
+        n => format!("{code}:{n}"),
+    }
+}
+
+/// One shard of an org's funding account: what it has given away (an expense, debit-normal,
+/// unbounded).
+pub fn funding_account(org: Uuid, shard: u8) -> NewAccount {
     NewAccount {
-        code: format!("{FUNDING_PREFIX}{org}"),
+        code: sharded(format!("{FUNDING_PREFIX}{org}"), shard),
         unit: Unit::Points,
         normal_side: Side::Debit,
         no_negative: false,
@@ -45,9 +67,10 @@ pub fn funding_account(org: Uuid) -> NewAccount {
     }
 }
 
-pub fn clearing_account() -> NewAccount {
+/// One shard of the exchange clearing account, where held and spent points go.
+pub fn clearing_account(shard: u8) -> NewAccount {
     NewAccount {
-        code: EXCHANGE_CLEARING.into(),
+        code: sharded(EXCHANGE_CLEARING.into(), shard),
         unit: Unit::Points,
         normal_side: Side::Credit,
         no_negative: false,
@@ -62,11 +85,13 @@ pub fn customer_of(account_code: &str) -> Option<&str> {
     account_code.strip_prefix(CUSTOMER_PREFIX)
 }
 
-/// The org of a funding account's code.
+/// The org of a funding account's code (any shard).
 pub fn org_of(account_code: &str) -> Option<Uuid> {
-    account_code
-        .strip_prefix(FUNDING_PREFIX)
-        .and_then(|id| id.parse().ok())
+    let org = account_code.strip_prefix(FUNDING_PREFIX)?;
+    org.split_once(':')
+        .map_or(org, |(org, _shard)| org)
+        .parse()
+        .ok()
 }
 
 /// Who asks and under which key; the same for every operation.
@@ -97,7 +122,7 @@ async fn run(
     ledger::execute(pool, &request, call.now, call.audit).await
 }
 
-/// Gives `points` to `customer` from `org`'s funding account.
+/// Gives `points` to `customer` from `org`'s funding account (the customer's shard of it).
 pub async fn earn(
     pool: &PgPool,
     call: Call<'_>,
@@ -106,7 +131,10 @@ pub async fn earn(
     points: i64,
     memo: String,
 ) -> Result<Outcome, sqlx::Error> {
-    let (to, from) = (customer_account(customer), funding_account(org));
+    let (to, from) = (
+        customer_account(customer),
+        funding_account(org, shard_of(customer)),
+    );
     let spec = Spec::Single {
         debit: from.id(),
         credit: to.id(),
@@ -126,7 +154,10 @@ pub async fn hold(
     timeout: Duration,
     memo: String,
 ) -> Result<Outcome, sqlx::Error> {
-    let (from, to) = (customer_account(customer), clearing_account());
+    let (from, to) = (
+        customer_account(customer),
+        clearing_account(shard_of(customer)),
+    );
     let spec = Spec::Pending {
         debit: from.id(),
         credit: to.id(),
@@ -212,4 +243,45 @@ pub async fn history(
     offset: i64,
 ) -> Result<(Vec<ledger::Transfer>, i64), sqlx::Error> {
     ledger::history(pool, customer_account(customer).id(), limit, offset).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shard_of_a_funding_account_names_its_org() {
+        let org = Uuid::new_v4();
+        let codes: std::collections::HashSet<_> = (0..SHARDS)
+            .map(|shard| funding_account(org, shard).code)
+            .collect();
+        assert_eq!(codes.len(), usize::from(SHARDS));
+        assert!(
+            codes.contains(&format!("{FUNDING_PREFIX}{org}")),
+            "shard 0 keeps the plain code"
+        );
+        for code in &codes {
+            assert_eq!(org_of(code), Some(org), "{code}");
+        }
+        assert_eq!(
+            funding_account(org, SHARDS).code,
+            funding_account(org, 0).code
+        );
+        assert_eq!(org_of("points:funding:not-an-org:3"), None);
+        assert_eq!(org_of(&clearing_account(3).code), None);
+    }
+
+    #[test]
+    fn customers_spread_over_the_shards_and_keep_theirs() {
+        let customers: Vec<CustomerNo> = (0..1_000)
+            .map(|n| CustomerNo::parse(&format!("C{:08}", 10_000_000 + n)).unwrap())
+            .collect();
+        let mut used = [0u32; SHARDS as usize];
+        for customer in &customers {
+            assert_eq!(shard_of(customer), shard_of(customer));
+            used[usize::from(shard_of(customer))] += 1;
+        }
+        // 1,000 customers over 16 shards: about 62 each; none empty, none with a third of them
+        assert!(used.iter().all(|&n| n > 20 && n < 333), "{used:?}");
+    }
 }

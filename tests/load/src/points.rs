@@ -2,8 +2,8 @@
 //! service `points.earn`, as fast as it can (closed loop) or at `--rate` a second (open loop).
 //! One ESB consumer of the run's own, acting as `--acting-user` (the demo planner: it holds
 //! `points:transfer:earn`), earns 1–1000 points for customers drawn from `--customers`, all from
-//! the acting user's org's funding account — one hot account every earning moves, as a real
-//! day's feed would. Every answer is checked (`retCode` 000000 and the points asked for); then
+//! the acting user's org's funding account — spread over the ledger's shards, the org's every
+//! earning moves one of them, as a real day's feed would. Every answer is checked (`retCode` 000000 and the points asked for); then
 //! the ledger must hold exactly the accepted earnings (count and sum), pgbench runs the server's
 //! earn transaction statement for statement as the baseline, and `quanyi audit ledger` must find
 //! the ledger balanced.
@@ -238,7 +238,8 @@ pub async fn recorded(db: &PgPool, seeded: &Seeded) -> anyhow::Result<(i64, i64)
 /// accounts unless they exist, write the transfer with its postings, record the answer, move the
 /// customer's account (conditionally) then the funding account, make the earning's point lot —
 /// committed. Its own customers
-/// (`PGB…`) and its own funding account of the same org.
+/// (`PGB…`) and its own funding account of the same org, spread over as many shards as the
+/// server's (customer `c` on shard `c mod SHARDS`).
 pub fn earn_script(prefix: &str, org: Uuid, customers: u64) -> String {
     // no colon in a literal: pgbench -M prepared reads `:name` inside quotes as a variable too
     let funding_code = format!("pgb-funding-{}", prefix.trim_end_matches('-'));
@@ -246,14 +247,15 @@ pub fn earn_script(prefix: &str, org: Uuid, customers: u64) -> String {
         r"\set c random(0, {last})
 \set r random(1, 1000000000000)
 \set p random(1, 1000)
+\set s mod(:c, {shards})
 BEGIN;
 INSERT INTO ledger_requests (key, body_hash, actor, at)
 VALUES ('pgb-' || :client_id::text || '-' || :r::text, sha256(convert_to(:r::text, 'UTF8')), 'pgbench', now())
 ON CONFLICT DO NOTHING RETURNING 1 AS one;
 INSERT INTO ledger_accounts (id, code, unit, normal_side, no_negative, kind, customer_no, org_id, created_at)
 SELECT a.id, a.code, a.unit, a.side, a.flag, a.kind, a.customer_no, a.org_id, now()
-  FROM unnest(ARRAY[md5('pgb-c-' || :c::text)::uuid, md5('{funding_code}')::uuid],
-              ARRAY['pgb-customer-PGB' || lpad(:c::text, 7, '0'), '{funding_code}'],
+  FROM unnest(ARRAY[md5('pgb-c-' || :c::text)::uuid, md5('{funding_code}-' || :s::text)::uuid],
+              ARRAY['pgb-customer-PGB' || lpad(:c::text, 7, '0'), '{funding_code}-' || :s::text],
               ARRAY['points', 'points'], ARRAY['credit', 'debit'], ARRAY[true, false],
               ARRAY['customer', 'funding'], ARRAY['PGB' || lpad(:c::text, 7, '0'), NULL],
               ARRAY[NULL, '{org}'::uuid])
@@ -264,19 +266,19 @@ WITH a AS (
     SELECT d.code AS debit, d.unit AS debit_unit, d.no_negative AS debit_flagged,
            c.code AS credit, c.unit AS credit_unit, c.no_negative AS credit_flagged
       FROM ledger_accounts d, ledger_accounts c
-     WHERE d.id = md5('{funding_code}')::uuid AND c.id = md5('pgb-c-' || :c::text)::uuid),
+     WHERE d.id = md5('{funding_code}-' || :s::text)::uuid AND c.id = md5('pgb-c-' || :c::text)::uuid),
   t AS (
     INSERT INTO ledger_transfers (id, request_key, position, kind, debit_account_id,
         credit_account_id, amount, unit, pending_id, expires_at, corrects_id, code, memo, created_at)
     SELECT md5(:client_id::text || '-' || :r::text)::uuid, 'pgb-' || :client_id::text || '-' || :r::text, 0, 'single',
-           md5('{funding_code}')::uuid, md5('pgb-c-' || :c::text)::uuid, :p::bigint, a.debit_unit, NULL, NULL,
+           md5('{funding_code}-' || :s::text)::uuid, md5('pgb-c-' || :c::text)::uuid, :p::bigint, a.debit_unit, NULL, NULL,
            NULL, 'earn', '压测刷卡积分', now()
       FROM a WHERE a.debit_unit = a.credit_unit
     RETURNING id, seq),
   p AS (
     INSERT INTO ledger_postings (transfer_id, account_id, side, amount, pending, seq)
     SELECT t.id, x.account, x.side, :p::bigint, false, t.seq
-      FROM t, (VALUES (md5('{funding_code}')::uuid, 'debit'), (md5('pgb-c-' || :c::text)::uuid, 'credit'))
+      FROM t, (VALUES (md5('{funding_code}-' || :s::text)::uuid, 'debit'), (md5('pgb-c-' || :c::text)::uuid, 'credit'))
            AS x (account, side))
 SELECT a.debit, a.debit_unit, a.debit_flagged, a.credit, a.credit_unit, a.credit_flagged,
        (SELECT count(*) FROM t) AS written
@@ -285,7 +287,7 @@ UPDATE ledger_requests
    SET transfer_ids = ARRAY[md5(:client_id::text || '-' || :r::text)::uuid],
        answer = jsonb_build_array(jsonb_build_object(
            'id', md5(:client_id::text || '-' || :r::text)::uuid, 'kind', 'single', 'code', 'earn',
-           'debit_account', '{funding_code}', 'credit_account', 'pgb-customer-PGB' || lpad(:c::text, 7, '0'),
+           'debit_account', '{funding_code}-' || :s::text, 'credit_account', 'pgb-customer-PGB' || lpad(:c::text, 7, '0'),
            'amount', :p::bigint, 'unit', 'points', 'pending_id', NULL, 'corrects_id', NULL,
            'expires_at', NULL, 'memo', '压测刷卡积分', 'created_at', now()))
  WHERE key = 'pgb-' || :client_id::text || '-' || :r::text;
@@ -300,7 +302,7 @@ RETURNING 1 AS one;
 UPDATE ledger_accounts
    SET debits_posted = debits_posted + :p::bigint, credits_posted = credits_posted + 0,
        debits_pending = debits_pending + 0, credits_pending = credits_pending + 0
- WHERE id = md5('{funding_code}')::uuid
+ WHERE id = md5('{funding_code}-' || :s::text)::uuid
    AND (NOT no_negative OR CASE normal_side
          WHEN 'credit' THEN (credits_posted + 0) - (debits_posted + :p::bigint) - (debits_pending + 0)
          ELSE (debits_posted + :p::bigint) - (credits_posted + 0) - (credits_pending + 0) END >= 0)
@@ -316,6 +318,7 @@ SELECT x.id, x.id, x.account, a.customer_no, x.points, x.points, now(),
 COMMIT;
 ",
         last = customers.max(1) - 1,
+        shards = quanyi_activities::points::SHARDS,
     )
 }
 
@@ -358,7 +361,7 @@ mod tests {
             "UPDATE ledger_requests",
             "UPDATE ledger_accounts",
             "WHERE id = md5('pgb-c-'",
-            "WHERE id = md5('pgb-funding-L1')",
+            "WHERE id = md5('pgb-funding-L1-' || :s::text)",
             "COMMIT;",
         ]
         .iter()
@@ -366,6 +369,7 @@ mod tests {
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
         assert!(s.contains(r"\set c random(0, 999)"));
+        assert!(s.contains(r"\set s mod(:c, 16)"));
         assert!(!s.contains("ROLLBACK"));
         // pgbench -M prepared would take `:name` in a literal for a variable
         for literal in s.split('\'').skip(1).step_by(2) {
