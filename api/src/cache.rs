@@ -7,6 +7,7 @@
 use quanyi_activities::benefits::clients::{self, Client};
 use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
+use quanyi_activities::esb;
 use quanyi_activities::identity::SecurityPolicy;
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
 use quanyi_activities::system::dictionaries::{self, Dictionary};
@@ -16,12 +17,16 @@ use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 /// Longest a copy is used without a notification.
 const LIFETIME: Duration = Duration::from_secs(60);
 
 /// The running campaigns change more often and matter more: a short lifetime.
 const LIVE_CAMPAIGNS_LIFETIME: Duration = Duration::from_secs(10);
+
+/// ESB consumers' policies by client and source address, with the time each was read.
+type EsbPolicies = HashMap<(Uuid, String), (Instant, Option<esb::Policy>)>;
 
 /// One cached value with the time it was read.
 struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
@@ -57,6 +62,9 @@ pub struct Caches {
     live_campaigns: Slot<Vec<LiveCampaign>>,
     /// Signed-API clients by code, secrets decrypted (`None`: unknown or disabled).
     clients: Mutex<HashMap<String, (Instant, Option<Client>)>>,
+    /// ESB consumers' policies by client and source address (`None`: not an ESB consumer);
+    /// dropped with the clients, whose every change announces itself as theirs.
+    esb_policies: Mutex<EsbPolicies>,
 }
 
 impl Caches {
@@ -67,6 +75,7 @@ impl Caches {
             dictionaries: Slot::new(),
             live_campaigns: Slot::new(),
             clients: Mutex::new(HashMap::new()),
+            esb_policies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -90,6 +99,30 @@ impl Caches {
         }
         cached.insert(code.to_owned(), (Instant::now(), client.clone()));
         Ok(client)
+    }
+
+    /// The policy of ESB consumer `client_id` for a request from `source_ip`: one read per
+    /// consumer and address until a client changes, not one per message.
+    pub async fn esb_policy(
+        &self,
+        pool: &PgPool,
+        client_id: Uuid,
+        source_ip: &str,
+    ) -> Result<Option<esb::Policy>, sqlx::Error> {
+        let key = (client_id, source_ip.to_owned());
+        if let Some((at, policy)) = self.esb_policies.lock().expect("cache lock").get(&key)
+            && at.elapsed() < LIFETIME
+        {
+            return Ok(policy.clone());
+        }
+        let policy = esb::policy(pool, client_id, source_ip).await?;
+        let mut cached = self.esb_policies.lock().expect("cache lock");
+        // a consumer calling from ever new addresses must not grow the map without end
+        if cached.len() > 10_000 {
+            cached.clear();
+        }
+        cached.insert(key, (Instant::now(), policy.clone()));
+        Ok(policy)
     }
 
     /// The configured defaults, before any parameter change.
@@ -133,7 +166,10 @@ impl Caches {
         match what {
             Cached::Parameters => self.policy.clear(),
             Cached::Dictionaries => self.dictionaries.clear(),
-            Cached::ApiClients => self.clients.lock().expect("cache lock").clear(),
+            Cached::ApiClients => {
+                self.clients.lock().expect("cache lock").clear();
+                self.esb_policies.lock().expect("cache lock").clear();
+            }
             Cached::Campaigns => self.live_campaigns.clear(),
         }
     }
@@ -143,6 +179,7 @@ impl Caches {
         self.dictionaries.clear();
         self.live_campaigns.clear();
         self.clients.lock().expect("cache lock").clear();
+        self.esb_policies.lock().expect("cache lock").clear();
     }
 
     /// Listens for change announcements until the task is dropped, reconnecting after a failure.

@@ -474,25 +474,42 @@ pub async fn reserve(
     Ok(Reservation::Pending)
 }
 
-/// Keeps the owner's answer for every later request with the same serial number.
-pub async fn answer(
+/// Keeps the owner's answer for every later request with the same serial number, and logs the
+/// message, in one statement (one commit on the gateway's path instead of two).
+pub async fn answer_and_log(
     pool: &PgPool,
     client_id: Uuid,
     seq_no: &str,
-    provider_seq_no: &str,
     response: &[u8],
-    ret_code: &str,
-    now: DateTime<Utc>,
+    answered_at: DateTime<Utc>,
+    m: &Message,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE esb_exchanges SET state = 'answered', response = $4, ret_code = $5, answered_at = $6
-          WHERE client_id = $1 AND consumer_seq_no = $2 AND provider_seq_no = $3",
-        client_id,
-        seq_no,
-        provider_seq_no,
+        "WITH kept AS (
+           UPDATE esb_exchanges
+              SET state = 'answered', response = $14, ret_code = $8, answered_at = $15
+            WHERE client_id = $16 AND consumer_seq_no = $17 AND provider_seq_no = $6)
+         INSERT INTO esb_messages (received_at, latency_ms, service_code, consumer_code,
+             consumer_seq_no, provider_seq_no, source_ip, ret_code, ret_msg, replayed,
+             request_bytes, request_masked, response_masked)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        m.received_at,
+        m.latency_ms,
+        m.service_code,
+        m.consumer_code,
+        m.consumer_seq_no,
+        m.provider_seq_no,
+        m.source_ip,
+        m.ret_code,
+        m.ret_msg,
+        m.replayed,
+        m.request_bytes,
+        m.request_masked.as_ref().map(text::escape_json),
+        m.response_masked.as_ref().map(text::escape_json),
         response,
-        ret_code,
-        now
+        answered_at,
+        client_id,
+        seq_no
     )
     .execute(pool)
     .await?;

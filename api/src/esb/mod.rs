@@ -283,6 +283,15 @@ struct Outcome {
     replayed: bool,
     consumer_code: Option<String>,
     request: Option<Value>,
+    /// The serial number this message reserved and ran under: its answer is kept with the log
+    /// row (or, a provider failure, the serial number given back).
+    owned: Option<Serial>,
+}
+
+/// A consumer's serial number.
+struct Serial {
+    client_id: Uuid,
+    seq_no: String,
 }
 
 /// What is known of a request so far, whichever step ends it: for its answer and its log row.
@@ -316,6 +325,7 @@ impl Seen {
             replayed: false,
             consumer_code: self.consumer_code,
             request: self.request,
+            owned: None,
         }
     }
 }
@@ -329,6 +339,8 @@ struct Ran {
     /// The bytes kept for this serial number, which are the answer.
     replay: Option<Vec<u8>>,
     replayed: bool,
+    /// The serial number it ran under; `None` for a repeat answered from the first.
+    owned: Option<Serial>,
 }
 
 fn envelope_bytes(head: &SysHeadOut, app_head: Option<&Value>, body: &Value) -> Vec<u8> {
@@ -437,9 +449,13 @@ pub async fn gateway(
             .ok()
             .map(|v| store::mask(&v)),
     };
-    if let Err(e) = store::log(&state.pool, &message).await {
-        tracing::error!(error = %e, "cannot log the ESB message");
-    }
+    keep_and_log(
+        &state,
+        outcome.owned.as_ref(),
+        outcome.replay.as_deref(),
+        &message,
+    )
+    .await;
     tracing::info!(
         ret_code,
         latency_ms = message.latency_ms,
@@ -513,6 +529,7 @@ async fn exchange(
             app_head: ran.app_head,
             replay: ran.replay,
             replayed: ran.replayed,
+            owned: ran.owned,
             ..seen.outcome(ran.code, ran.body)
         },
         Err(refusal) => seen.outcome(refusal.code, refusal.body),
@@ -546,6 +563,7 @@ async fn steps(
             body: json!({}),
             replay: Some(first),
             replayed: true,
+            owned: None,
         });
     }
     let caller = Caller {
@@ -562,14 +580,16 @@ async fn steps(
     // the answer is exactly the bytes kept
     let replay = (!code.is_provider_failure())
         .then(|| envelope_bytes(&seen.head(code), app_head.as_ref(), &body));
-    let (id, seq_no) = (consumer.client.id, &caller.seq_no);
-    keep(state, id, seq_no, incoming.ours, code, replay.as_deref()).await;
     Ok(Ran {
         code,
         app_head,
         body,
         replay,
         replayed: false,
+        owned: Some(Serial {
+            client_id: consumer.client.id,
+            seq_no: caller.seq_no,
+        }),
     })
 }
 
@@ -619,7 +639,9 @@ async fn authenticate(
             _ => return Ok(None),
         };
         let source = incoming.peer.ip().to_string();
-        let policy = store::policy(&state.pool, client.id, &source).await?;
+        let policy = (state.caches)
+            .esb_policy(&state.pool, client.id, &source)
+            .await?;
         Ok(policy.map(|policy| Consumer { client, policy }))
     };
     Ok(signing::verify(&request, now, find).await??)
@@ -749,34 +771,32 @@ async fn reserve(
     }
 }
 
-/// Keeps the answer's `bytes` for the serial number, so the first answer and its repeats are
-/// one; without them (a provider failure) gives the serial number back, so a retry runs anew.
-async fn keep(
+/// Logs the message and, when it ran under its own serial number, keeps the answer's `bytes`
+/// for it, so the first answer and its repeats are one — in one statement; without them (a
+/// provider failure) gives the serial number back, so a retry runs anew.
+async fn keep_and_log(
     state: &AppState,
-    client_id: Uuid,
-    seq_no: &str,
-    ours: &str,
-    code: RetCode,
+    owned: Option<&Serial>,
     bytes: Option<&[u8]>,
+    message: &store::Message,
 ) {
-    let kept = match bytes {
-        Some(bytes) => {
+    let pool = &state.pool;
+    let written = match (owned, bytes) {
+        (Some(serial), Some(bytes)) => {
             let now = state.clock.now();
-            store::answer(
-                &state.pool,
-                client_id,
-                seq_no,
-                ours,
-                bytes,
-                code.code(),
-                now,
-            )
-            .await
+            store::answer_and_log(pool, serial.client_id, &serial.seq_no, bytes, now, message).await
         }
-        None => store::release(&state.pool, client_id, seq_no, ours).await,
+        (Some(serial), None) => {
+            let ours = &message.provider_seq_no;
+            if let Err(e) = store::release(pool, serial.client_id, &serial.seq_no, ours).await {
+                tracing::error!(error = %e, "cannot give the ESB serial number back");
+            }
+            store::log(pool, message).await
+        }
+        (None, _) => store::log(pool, message).await,
     };
-    if let Err(e) = kept {
-        tracing::error!(error = %e, "cannot keep the ESB answer");
+    if let Err(e) = written {
+        tracing::error!(error = %e, "cannot keep the ESB answer or log the message");
     }
 }
 
