@@ -236,6 +236,10 @@ const ROLES: &[RoleSeed] = &[
             "benefit:merchant:manage",
             "benefit:client:manage",
             "benefit:redemption:view",
+            "mall:catalogue:view",
+            "mall:catalogue:manage",
+            "mall:product:delist",
+            "mall:review:moderate",
         ],
     ),
     (
@@ -246,6 +250,7 @@ const ROLES: &[RoleSeed] = &[
         &[
             "merchant:user:manage",
             "merchant:settlement:request",
+            "mall:product:supply",
             "benefit:coupon:redeem",
             "benefit:redemption:view",
         ],

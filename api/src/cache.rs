@@ -8,6 +8,7 @@ use quanyi_activities::benefits::clients::{self, Client};
 use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
 use quanyi_activities::identity::SecurityPolicy;
+use quanyi_activities::mall::catalogue::{self, Home, ProductCard, ProductPage};
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
 use quanyi_activities::system::dictionaries::{self, Dictionary};
 use quanyi_activities::system::parameters;
@@ -22,6 +23,44 @@ const LIFETIME: Duration = Duration::from_secs(60);
 
 /// The running campaigns change more often and matter more: a short lifetime.
 const LIVE_CAMPAIGNS_LIFETIME: Duration = Duration::from_secs(10);
+
+/// The mall's home shows banners on their own schedule: a short lifetime bounds how late one
+/// appears or goes.
+const HOME_LIFETIME: Duration = Duration::from_secs(10);
+
+/// Keyed copies (a category's products, a product page) kept at most: a flood of unknown codes
+/// must not grow a map without end.
+const MAX_KEYS: usize = 10_000;
+
+/// A map of cached values by key, `None` remembered too (no such category or product).
+struct Keyed<T>(Mutex<HashMap<String, (Instant, Option<Arc<T>>)>>);
+
+impl<T> Keyed<T> {
+    fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+
+    fn fresh(&self, key: &str) -> Option<Option<Arc<T>>> {
+        let map = self.0.lock().expect("cache lock");
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < LIFETIME)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn put(&self, key: &str, value: Option<T>) -> Option<Arc<T>> {
+        let value = value.map(Arc::new);
+        let mut map = self.0.lock().expect("cache lock");
+        if map.len() >= MAX_KEYS {
+            map.clear();
+        }
+        map.insert(key.to_owned(), (Instant::now(), value.clone()));
+        value
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("cache lock").clear();
+    }
+}
 
 /// One cached value with the time it was read.
 struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
@@ -57,6 +96,12 @@ pub struct Caches {
     live_campaigns: Slot<Vec<LiveCampaign>>,
     /// Signed-API clients by code, secrets decrypted (`None`: unknown or disabled).
     clients: Mutex<HashMap<String, (Instant, Option<Client>)>>,
+    /// The mall's home page.
+    mall_home: Slot<Home>,
+    /// A category's listed products, by category code.
+    mall_categories: Keyed<Vec<ProductCard>>,
+    /// Listed products' pages, by product code.
+    mall_products: Keyed<ProductPage>,
 }
 
 impl Caches {
@@ -67,7 +112,54 @@ impl Caches {
             dictionaries: Slot::new(),
             live_campaigns: Slot::new(),
             clients: Mutex::new(HashMap::new()),
+            mall_home: Slot::new(),
+            mall_categories: Keyed::new(),
+            mall_products: Keyed::new(),
         }
+    }
+
+    /// The mall's home page: the banners and navigation on show, the categories.
+    pub async fn mall_home(
+        &self,
+        pool: &PgPool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Arc<Home>, sqlx::Error> {
+        match self.mall_home.fresh(HOME_LIFETIME) {
+            Some(home) => Ok(home),
+            None => Ok(self.mall_home.put(catalogue::home(pool, now).await?)),
+        }
+    }
+
+    /// A visible category's listed products; `None` for no such category.
+    pub async fn mall_category(
+        &self,
+        pool: &PgPool,
+        code: &str,
+    ) -> Result<Option<Arc<Vec<ProductCard>>>, sqlx::Error> {
+        if let Some(cards) = self.mall_categories.fresh(code) {
+            return Ok(cards);
+        }
+        let cards = catalogue::category_products(pool, code).await?;
+        Ok(self.mall_categories.put(code, cards))
+    }
+
+    /// A listed product's page (its live version); `None` when it is not listed.
+    pub async fn mall_product(
+        &self,
+        pool: &PgPool,
+        code: &str,
+    ) -> Result<Option<Arc<ProductPage>>, sqlx::Error> {
+        if let Some(page) = self.mall_products.fresh(code) {
+            return Ok(page);
+        }
+        let page = catalogue::product_page(pool, code).await?;
+        Ok(self.mall_products.put(code, page))
+    }
+
+    fn invalidate_catalogue(&self) {
+        self.mall_home.clear();
+        self.mall_categories.clear();
+        self.mall_products.clear();
     }
 
     /// The active signed-API client with `code`.
@@ -135,6 +227,7 @@ impl Caches {
             Cached::Dictionaries => self.dictionaries.clear(),
             Cached::ApiClients => self.clients.lock().expect("cache lock").clear(),
             Cached::Campaigns => self.live_campaigns.clear(),
+            Cached::Catalogue => self.invalidate_catalogue(),
         }
     }
 
@@ -143,6 +236,7 @@ impl Caches {
         self.dictionaries.clear();
         self.live_campaigns.clear();
         self.clients.lock().expect("cache lock").clear();
+        self.invalidate_catalogue();
     }
 
     /// Listens for change announcements until the task is dropped, reconnecting after a failure.

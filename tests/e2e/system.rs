@@ -797,6 +797,107 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/merchant-applications/{id}/files/{file_id}",
         Some("merchant:application:view"),
     ),
+    // 积分商城: staff, suppliers, and the customers' public catalogue
+    ("get", "/api/v1/mall/products", Some("mall:catalogue:view")),
+    (
+        "get",
+        "/api/v1/mall/products/{code}",
+        Some("mall:catalogue:view"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/products/{code}/forced-delist",
+        Some("mall:product:delist"),
+    ),
+    (
+        "put",
+        "/api/v1/benefits/merchants/{code}/supplier",
+        Some("benefit:merchant:manage"),
+    ),
+    ("get", "/api/v1/mall/categories", Some("mall:catalogue:view")),
+    (
+        "post",
+        "/api/v1/mall/categories",
+        Some("mall:catalogue:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/mall/categories/{code}",
+        Some("mall:catalogue:manage"),
+    ),
+    (
+        "delete",
+        "/api/v1/mall/categories/{code}",
+        Some("mall:catalogue:manage"),
+    ),
+    ("get", "/api/v1/mall/tags", Some("mall:catalogue:view")),
+    ("post", "/api/v1/mall/tags", Some("mall:catalogue:manage")),
+    ("get", "/api/v1/mall/banners", Some("mall:catalogue:view")),
+    ("post", "/api/v1/mall/banners", Some("mall:catalogue:manage")),
+    (
+        "put",
+        "/api/v1/mall/banners/{id}",
+        Some("mall:catalogue:manage"),
+    ),
+    (
+        "delete",
+        "/api/v1/mall/banners/{id}",
+        Some("mall:catalogue:manage"),
+    ),
+    ("get", "/api/v1/mall/reviews", Some("mall:review:moderate")),
+    (
+        "post",
+        "/api/v1/mall/reviews/{id}/moderation",
+        Some("mall:review:moderate"),
+    ),
+    (
+        "get",
+        "/api/v1/supplier/products",
+        Some("mall:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products",
+        Some("mall:product:supply"),
+    ),
+    (
+        "get",
+        "/api/v1/supplier/products/{code}",
+        Some("mall:product:supply"),
+    ),
+    (
+        "put",
+        "/api/v1/supplier/products/{code}",
+        Some("mall:product:supply"),
+    ),
+    (
+        "delete",
+        "/api/v1/supplier/products/{code}",
+        Some("mall:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products/{code}/submission",
+        Some("mall:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products/{code}/stock",
+        Some("mall:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products/{code}/delist-request",
+        Some("mall:product:supply"),
+    ),
+    ("get", "/api/v1/catalogue/home", None),
+    (
+        "get",
+        "/api/v1/catalogue/categories/{code}/products",
+        None,
+    ),
+    ("get", "/api/v1/catalogue/products/{code}", None),
+    ("get", "/api/v1/catalogue/images/{id}", None),
 ];
 
 #[tokio::test]
