@@ -175,10 +175,10 @@ INSERT INTO approval_policies (process_type, variant, label, levels, updated_by)
 -- a supplier's administrator keeps its products; `quanyi seed` grants the same
 INSERT INTO role_permissions (role_id, permission)
 SELECT r.id, p.permission
-  FROM (VALUES ('merchant_admin', 'mall:product:supply'),
-               ('merchant_manager', 'mall:catalogue:view'),
-               ('merchant_manager', 'mall:catalogue:manage'),
-               ('merchant_manager', 'mall:product:delist'),
-               ('merchant_manager', 'mall:review:moderate')) AS p (role, permission)
+  FROM (VALUES ('merchant_admin', 'product:product:supply'),
+               ('merchant_manager', 'product:product:view'),
+               ('merchant_manager', 'product:catalogue:manage'),
+               ('merchant_manager', 'listing:product:delist'),
+               ('merchant_manager', 'product:review:moderate')) AS p (role, permission)
   JOIN roles r ON r.code = p.role
 ON CONFLICT DO NOTHING;

@@ -115,15 +115,15 @@ permissions! {
     /// 结算账户变更 for a merchant's administrator, of their own merchant.
     SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
     /// 商品管理: every supplier's products, their requests and price history.
-    CatalogueView = "mall:catalogue:view", "查看商品、类目和轮播图", "View products, categories and banners";
+    CatalogueView = "product:product:view", "查看商品、类目和轮播图", "View products, categories and banners";
     /// Categories, tags, 导航栏 and 轮播图.
-    CatalogueManage = "mall:catalogue:manage", "维护类目、标签、导航栏和轮播图", "Maintain categories, tags, navigation and banners";
+    CatalogueManage = "product:catalogue:manage", "维护类目、标签、导航栏和轮播图", "Maintain categories, tags, navigation and banners";
     /// 强制下架: at once, with a reason, audited.
-    ProductDelist = "mall:product:delist", "强制下架商品", "Force a product off sale";
+    ProductDelist = "listing:product:delist", "强制下架商品", "Force a product off sale";
     /// 评价审核.
-    ReviewModerate = "mall:review:moderate", "审核商品评价", "Moderate product reviews";
+    ReviewModerate = "product:review:moderate", "审核商品评价", "Moderate product reviews";
     /// 我的商品: a supplier's users keep their own products.
-    ProductSupply = "mall:product:supply", "维护本供应商商品", "Keep your supplier's products";
+    ProductSupply = "product:product:supply", "维护本供应商商品", "Keep your supplier's products";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -170,10 +170,12 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("merchant:application", "入驻申请", "Merchant applications"),
     ("merchant:user", "商户用户", "Merchant users"),
     ("merchant:settlement", "结算账户", "Settlement account"),
-    ("mall", "积分商城", "Mall"),
-    ("mall:catalogue", "商品目录", "Catalogue"),
-    ("mall:product", "商品", "Products"),
-    ("mall:review", "商品评价", "Reviews"),
+    ("product", "商品管理", "Products"),
+    ("product:product", "商品", "Products"),
+    ("product:catalogue", "类目、导航栏和轮播图", "Categories, navigation and banners"),
+    ("product:review", "商品评价", "Reviews"),
+    ("listing", "商品上下架", "Listing"),
+    ("listing:product", "强制下架", "Forced delisting"),
     (
         "pii:merchant",
         "入驻申请个人信息",

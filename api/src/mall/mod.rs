@@ -56,7 +56,7 @@ pub(crate) fn product_refusal(r: Refusal) -> ApiError {
 
 /// Starts the listing process of a recorded request with its category's policy of the day:
 /// `listing` (审核, 复核) for a first listing, `listing-change` for the others.
-pub(crate) async fn start_listing(
+pub async fn start_listing(
     state: &AppState,
     user: &User,
     request: NewRequest,

@@ -1,4 +1,4 @@
-//! 我的商品: a supplier's users (`mall:product:supply`, a merchant user of a merchant with the
+//! 我的商品: a supplier's users (`product:product:supply`, a merchant user of a merchant with the
 //! supplier role) keep their own products — new, edit, delete by state, submit for listing, add
 //! stock, ask to delist. Nobody reaches another supplier's products: the supplier is always the
 //! caller's own merchant, and another's product answers as no product (`QY-MALL-0001`).
