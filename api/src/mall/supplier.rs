@@ -123,19 +123,21 @@ impl ProductBody {
     /// code twice.
     fn draft(self) -> Result<(ProductDraft, Option<String>), ApiError> {
         let mut fields = Vec::new();
-        let mut seen = HashSet::new();
-        for (i, sku) in self.skus.iter().enumerate() {
-            if sku.price_points == 0 && sku.price_fen == 0 {
-                fields.push(FieldError {
-                    field: format!("skus[{i}].price_points"),
-                    code: ErrorCode::InvalidPrice,
-                });
-            }
-            if !seen.insert(sku.code.as_str()) {
-                fields.push(FieldError {
-                    field: format!("skus[{i}].code"),
-                    code: ErrorCode::InvalidProduct,
-                });
+        {
+            let mut seen = HashSet::new();
+            for (i, sku) in self.skus.iter().enumerate() {
+                if sku.price_points == 0 && sku.price_fen == 0 {
+                    fields.push(FieldError {
+                        field: format!("skus[{i}].price_points"),
+                        code: ErrorCode::InvalidPrice,
+                    });
+                }
+                if !seen.insert(sku.code.as_str()) {
+                    fields.push(FieldError {
+                        field: format!("skus[{i}].code"),
+                        code: ErrorCode::InvalidProduct,
+                    });
+                }
             }
         }
         if self.name.trim().is_empty() {
