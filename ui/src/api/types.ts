@@ -190,7 +190,6 @@ export type ApplicationDetail = ResponseJson<'/api/v1/merchant-applications/{id}
 export type ProductRow = ResponseJson<'/api/v1/supplier/products', 'get', 200>[number]
 export type ProductDetail = ResponseJson<'/api/v1/supplier/products/{code}', 'get', 200>
 export type ProductBody = RequestJson<'/api/v1/supplier/products', 'post'>
-export type SkuBody = ProductBody['skus'] extends (infer S)[] | undefined ? S : never
 export type ListingPending = ResponseJson<'/api/v1/supplier/products/{code}/submission', 'post', 202>
 export type CategoryRow = ResponseJson<'/api/v1/mall/categories', 'get', 200>[number]
 export type CategoryBody = RequestJson<'/api/v1/mall/categories', 'post'>
