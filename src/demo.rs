@@ -584,21 +584,51 @@ pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
             .map_err(db)?
             .map_err(|r| format!("demo category {code}: {r:?}"))?;
     }
-    let manager: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'merchant_manager'")
-        .fetch_one(&state.pool)
-        .await
-        .map_err(db)?;
+    let manager: Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'merchant_manager'")
+            .fetch_one(&state.pool)
+            .await
+            .map_err(db)?;
     for (n, (kind, title, link, colours)) in [
-        ("banner", "新春好礼 积分兑", "/h5/category/food", ([200, 40, 40], [250, 210, 120])),
-        ("banner", "好茶季 明前龙井", "/h5/category/tea", ([70, 140, 80], [235, 240, 220])),
-        ("nav", "每日签到", "/h5/check-in", ([64, 158, 255], [220, 235, 255])),
-        ("nav", "秒杀专区", "/h5/seckill", ([245, 108, 108], [255, 230, 230])),
-        ("nav", "全部分类", "/h5/categories", ([103, 194, 58], [230, 245, 220])),
+        (
+            "banner",
+            "新春好礼 积分兑",
+            "/h5/category/food",
+            ([200, 40, 40], [250, 210, 120]),
+        ),
+        (
+            "banner",
+            "好茶季 明前龙井",
+            "/h5/category/tea",
+            ([70, 140, 80], [235, 240, 220]),
+        ),
+        (
+            "nav",
+            "每日签到",
+            "/h5/check-in",
+            ([64, 158, 255], [220, 235, 255]),
+        ),
+        (
+            "nav",
+            "秒杀专区",
+            "/h5/seckill",
+            ([245, 108, 108], [255, 230, 230]),
+        ),
+        (
+            "nav",
+            "全部分类",
+            "/h5/categories",
+            ([103, 194, 58], [230, 245, 220]),
+        ),
     ]
     .into_iter()
     .enumerate()
     {
-        let size = if kind == "banner" { (750, 300) } else { (96, 96) };
+        let size = if kind == "banner" {
+            (750, 300)
+        } else {
+            (96, 96)
+        };
         let image = demo_picture(state, manager, &format!("{kind}-{n}.png"), colours, size).await?;
         let draft = BannerDraft {
             kind: kind.into(),
@@ -620,15 +650,16 @@ pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
     let (_, reviewer1) = staff(state, "reviewer1").await?;
     let (_, reviewer2) = staff(state, "reviewer2").await?;
     let by = quanyi_api::identity::auth::actor(&supplier_user, ([127, 0, 0, 1], 0).into());
-    let decide = |who: &Actor, level: usize, comment: &str| quanyi_workflows::listing::ActionRequest {
-        actor: who.clone(),
-        action: quanyi_workflows::process::Action::Approval(ApprovalAction::Decide {
-            step: "review-1".into(),
-            level,
-            decision: Decision::Approve,
-        }),
-        comment: Some(comment.to_owned()),
-    };
+    let decide =
+        |who: &Actor, level: usize, comment: &str| quanyi_workflows::listing::ActionRequest {
+            actor: who.clone(),
+            action: quanyi_workflows::process::Action::Approval(ApprovalAction::Decide {
+                step: "review-1".into(),
+                level,
+                decision: Decision::Approve,
+            }),
+            comment: Some(comment.to_owned()),
+        };
     let entry = |who: &Actor| Entry {
         username: Some(who.username.clone()),
         ..Entry::default()
@@ -679,15 +710,25 @@ pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
             continue;
         }
         let wf = pending.workflow_id;
-        act(state, entry(&reviewer1), &wf, decide(&reviewer1, 1, "资质齐全，同意"))
-            .await
-            .map_err(failed("审核"))?;
+        act(
+            state,
+            entry(&reviewer1),
+            &wf,
+            decide(&reviewer1, 1, "资质齐全，同意"),
+        )
+        .await
+        .map_err(failed("审核"))?;
         if demo.goal == Shelf::SecondReview {
             continue;
         }
-        act(state, entry(&reviewer2), &wf, decide(&reviewer2, 2, "同意上架"))
-            .await
-            .map_err(failed("复核"))?;
+        act(
+            state,
+            entry(&reviewer2),
+            &wf,
+            decide(&reviewer2, 2, "同意上架"),
+        )
+        .await
+        .map_err(failed("复核"))?;
         match demo.goal {
             Shelf::PriceChangePending => {
                 let mut cheaper = draft.clone();
@@ -721,10 +762,16 @@ pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
                     user_id: Some(manager),
                     ..Entry::default()
                 };
-                products::force_delist(&state.pool, &code, "包装标识不规范，下架整改", Utc::now(), staff_entry)
-                    .await
-                    .map_err(db)?
-                    .map_err(|r| format!("demo forced delist: {r:?}"))?;
+                products::force_delist(
+                    &state.pool,
+                    &code,
+                    "包装标识不规范，下架整改",
+                    Utc::now(),
+                    staff_entry,
+                )
+                .await
+                .map_err(db)?
+                .map_err(|r| format!("demo forced delist: {r:?}"))?;
             }
             _ => {}
         }

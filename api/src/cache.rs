@@ -32,8 +32,11 @@ const HOME_LIFETIME: Duration = Duration::from_secs(10);
 /// must not grow a map without end.
 const MAX_KEYS: usize = 10_000;
 
-/// A map of cached values by key, `None` remembered too (no such category or product).
-struct Keyed<T>(Mutex<HashMap<String, (Instant, Option<Arc<T>>)>>);
+/// A cached value and when it was read; `None` remembered too (no such category or product).
+type Kept<T> = (Instant, Option<Arc<T>>);
+
+/// A map of cached values by key.
+struct Keyed<T>(Mutex<HashMap<String, Kept<T>>>);
 
 impl<T> Keyed<T> {
     fn new() -> Self {

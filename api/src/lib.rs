@@ -396,10 +396,7 @@ fn mall_routes() -> Router<AppState> {
             put(mall::update_banner).delete(mall::delete_banner),
         )
         .route("/mall/reviews", get(mall::reviews))
-        .route(
-            "/mall/reviews/{id}/moderation",
-            post(mall::moderate_review),
-        )
+        .route("/mall/reviews/{id}/moderation", post(mall::moderate_review))
         .route(
             "/benefits/merchants/{code}/supplier",
             put(mall::set_supplier),

@@ -1088,10 +1088,7 @@ async fn bank(app: &TestApp) -> Bank {
         (("/api/v1/supplier/products/", "code"), product.clone()),
         (("/api/v1/mall/products/", "code"), product),
         (("/api/v1/mall/categories/", "code"), "tea".into()),
-        (
-            ("/api/v1/catalogue/categories/", "code"),
-            "tea".into(),
-        ),
+        (("/api/v1/catalogue/categories/", "code"), "tea".into()),
         (("/api/channel/v1/redemptions/", "id"), redemption),
         (
             ("/api/channel/v1/channels/", "code"),

@@ -77,7 +77,12 @@ fn product(image: &str, price_points: i64) -> Value {
     })
 }
 
-async fn send(browser: &Browser, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn send(
+    browser: &Browser,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = browser
         .http
         .request(method, browser.url(path))
@@ -92,7 +97,13 @@ async fn send(browser: &Browser, method: Method, path: &str, body: Option<Value>
 }
 
 async fn create(supplier: &Browser, body: Value) -> String {
-    let (status, answer) = send(supplier, Method::POST, "/api/v1/supplier/products", Some(body)).await;
+    let (status, answer) = send(
+        supplier,
+        Method::POST,
+        "/api/v1/supplier/products",
+        Some(body),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     answer["code"].as_str().unwrap().to_owned()
 }
@@ -129,7 +140,11 @@ async fn approve_change(reviewer2: &Browser) {
 
 /// The catalogue's product page, polled until `ready` holds of it (the worker's commit reaches
 /// the API's cache by notification) or two seconds pass.
-async fn page_until(anyone: &Browser, code: &str, ready: impl Fn(StatusCode, &Value) -> bool) -> (StatusCode, Value) {
+async fn page_until(
+    anyone: &Browser,
+    code: &str,
+    ready: impl Fn(StatusCode, &Value) -> bool,
+) -> (StatusCode, Value) {
     let path = format!("/api/v1/catalogue/products/{code}");
     for _ in 0..40 {
         let (status, page) = send(anyone, Method::GET, &path, None).await;
@@ -194,13 +209,25 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
     let picture = image(&gy).await;
     let code = create(&gy, product(&picture, 1000)).await;
     assert!(code.starts_with("SP"), "{code}");
-    let (_, detail) = send(&gy, Method::GET, &format!("/api/v1/supplier/products/{code}"), None).await;
+    let (_, detail) = send(
+        &gy,
+        Method::GET,
+        &format!("/api/v1/supplier/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(detail["status"], "draft");
     assert_eq!(
         detail["description"], "<p>头采<b>嫩芽</b></p>",
         "sanitised on the server"
     );
-    let (status, _) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{code}"), None).await;
+    let (status, _) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a draft is not for sale");
 
     // submitted: 待审核, 审核 then 复核; two 复核 approvals at once record one
@@ -212,10 +239,19 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
-    assert_eq!((pending["kind"].as_str(), pending["state"].as_str()), (Some("list"), Some("UnderReview")));
+    assert_eq!(
+        (pending["kind"].as_str(), pending["state"].as_str()),
+        (Some("list"), Some("UnderReview"))
+    );
     let wf = pending["workflow_id"].as_str().unwrap().to_owned();
     assert!(wf.starts_with("listing-"), "{wf}");
-    let (_, detail) = send(&gy, Method::GET, &format!("/api/v1/supplier/products/{code}"), None).await;
+    let (_, detail) = send(
+        &gy,
+        Method::GET,
+        &format!("/api/v1/supplier/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(detail["status"], "pending");
     let none: Value = reviewer2
         .get_json("/api/v1/tasks?tab=todo&process_type=listing")
@@ -232,7 +268,11 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         decide(&reviewer2, &task, "approve"),
         decide(&reviewer2, &task, "approve")
     );
-    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "{a:?} {b:?}"
+    );
     assert_eq!(a.or(b).unwrap()["state"], "Applied");
     let approvals: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM process_transitions WHERE workflow_id = $1 AND event = 'ApproveFinal'",
@@ -248,10 +288,25 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["skus"][0]["price_points"], 1000);
     assert_eq!(page["skus"][0]["stock"], 100);
-    let (_, cards) = send(&anyone, Method::GET, "/api/v1/catalogue/categories/food/products", None).await;
-    assert_eq!(cards[0]["code"], code.as_str(), "a parent category shows its children's products");
+    let (_, cards) = send(
+        &anyone,
+        Method::GET,
+        "/api/v1/catalogue/categories/food/products",
+        None,
+    )
+    .await;
+    assert_eq!(
+        cards[0]["code"],
+        code.as_str(),
+        "a parent category shows its children's products"
+    );
     let (_, home) = send(&anyone, Method::GET, "/api/v1/catalogue/home", None).await;
-    let banners: Vec<&str> = home["banners"].as_array().unwrap().iter().map(|b| b["title"].as_str().unwrap()).collect();
+    let banners: Vec<&str> = home["banners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["title"].as_str().unwrap())
+        .collect();
     assert_eq!(banners, ["新茶上市"]);
     let response = anyone
         .http
@@ -259,42 +314,92 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "a listed product's image is public");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a listed product's image is public"
+    );
 
     // a price change waits while the old price sells
     let mut changed = product(&picture, 800);
     changed["reason"] = "年终促销调价".into();
-    let (status, revision) = send(&gy, Method::PUT, &format!("/api/v1/supplier/products/{code}"), Some(changed.clone())).await;
+    let (status, revision) = send(
+        &gy,
+        Method::PUT,
+        &format!("/api/v1/supplier/products/{code}"),
+        Some(changed.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{revision}");
     assert_eq!(revision["kind"], "revise");
-    let (_, page) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{code}"), None).await;
-    assert_eq!(page["skus"][0]["price_points"], 1000, "the live version sells");
-    let (status, again) = send(&gy, Method::PUT, &format!("/api/v1/supplier/products/{code}"), Some(changed)).await;
-    assert_eq!((status, again["code"].as_str()), (StatusCode::CONFLICT, Some("QY-MALL-0007")));
+    let (_, page) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{code}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        page["skus"][0]["price_points"], 1000,
+        "the live version sells"
+    );
+    let (status, again) = send(
+        &gy,
+        Method::PUT,
+        &format!("/api/v1/supplier/products/{code}"),
+        Some(changed),
+    )
+    .await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (StatusCode::CONFLICT, Some("QY-MALL-0007"))
+    );
     approve_change(&reviewer2).await;
     let (_, page) = page_until(&anyone, &code, |_, p| p["skus"][0]["price_points"] == 800).await;
     assert_eq!(page["skus"][0]["price_points"], 800, "{page}");
     assert_eq!(page["version"], 2);
-    let (_, detail) = send(&manager, Method::GET, &format!("/api/v1/mall/products/{code}"), None).await;
-    let history = &detail["price_history"];
-    assert_eq!(history.as_array().unwrap().len(), 1, "{detail}");
+    let (_, detail) = send(
+        &manager,
+        Method::GET,
+        &format!("/api/v1/mall/products/{code}"),
+        None,
+    )
+    .await;
+    let prices = &detail["price_history"];
+    assert_eq!(prices.as_array().unwrap().len(), 1, "{detail}");
     assert_eq!(
         (
-            history[0]["old_points"].as_i64(),
-            history[0]["new_points"].as_i64(),
-            history[0]["reason"].as_str(),
-            history[0]["requested_by"].as_str(),
-            history[0]["approved_by"].as_str(),
+            prices[0]["old_points"].as_i64(),
+            prices[0]["new_points"].as_i64(),
+            prices[0]["reason"].as_str(),
+            prices[0]["requested_by"].as_str(),
+            prices[0]["approved_by"].as_str(),
         ),
-        (Some(1000), Some(800), Some("年终促销调价"), Some("gy01_admin"), Some("reviewer2"))
+        (
+            Some(1000),
+            Some(800),
+            Some("年终促销调价"),
+            Some("gy01_admin"),
+            Some("reviewer2")
+        )
     );
 
     // stock: up to the threshold (1,000 in the tests, the coupons' rule) at once, above it waits
     let stock_path = format!("/api/v1/supplier/products/{code}/stock");
-    gy.no_content(Method::POST, stock_path.clone(), Some(json!({"sku_code": "G250", "quantity": 1000})))
-        .await
-        .unwrap();
-    let (_, page) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{code}"), None).await;
+    gy.no_content(
+        Method::POST,
+        stock_path.clone(),
+        Some(json!({"sku_code": "G250", "quantity": 1000})),
+    )
+    .await
+    .unwrap();
+    let (_, page) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(page["skus"][0]["stock"], 1100);
     let (status, restock) = send(
         &gy,
@@ -303,8 +408,17 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         Some(json!({"sku_code": "G250", "quantity": 5000, "reason": "春节备货"})),
     )
     .await;
-    assert_eq!((status, restock["kind"].as_str()), (StatusCode::ACCEPTED, Some("restock")));
-    let (_, page) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{code}"), None).await;
+    assert_eq!(
+        (status, restock["kind"].as_str()),
+        (StatusCode::ACCEPTED, Some("restock"))
+    );
+    let (_, page) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(page["skus"][0]["stock"], 1100, "not yet");
     approve_change(&reviewer2).await;
     let (_, page) = page_until(&anyone, &code, |_, p| p["skus"][0]["stock"] == 6100).await;
@@ -327,7 +441,13 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         )
         .await
         .unwrap();
-    let (_, page) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{code}"), None).await;
+    let (_, page) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(page["reviews"][0]["content"], "茶香浓郁");
     assert_eq!(page["reviews"][0]["customer"], "C1*****01");
 
@@ -339,13 +459,28 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         Some(json!({"reason": "产品换季"})),
     )
     .await;
-    assert_eq!((status, delist["kind"].as_str()), (StatusCode::ACCEPTED, Some("delist")));
-    let (status, _) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{code}"), None).await;
+    assert_eq!(
+        (status, delist["kind"].as_str()),
+        (StatusCode::ACCEPTED, Some("delist"))
+    );
+    let (status, _) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     approve_change(&reviewer2).await;
     let (status, _) = page_until(&anyone, &code, |s, _| s == StatusCode::NOT_FOUND).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, detail) = send(&gy, Method::GET, &format!("/api/v1/supplier/products/{code}"), None).await;
+    let (_, detail) = send(
+        &gy,
+        Method::GET,
+        &format!("/api/v1/supplier/products/{code}"),
+        None,
+    )
+    .await;
     assert_eq!(detail["status"], "delisted");
 
     // a forced delist by staff: at once, no approval, with its reason in the audit log
@@ -359,7 +494,10 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         Some(json!({"reason": "  "})),
     )
     .await;
-    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("QY-MALL-0012")));
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("QY-MALL-0012"))
+    );
     manager
         .no_content(
             Method::POST,
@@ -368,7 +506,13 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
         )
         .await
         .unwrap();
-    let (status, _) = send(&anyone, Method::GET, &format!("/api/v1/catalogue/products/{second}"), None).await;
+    let (status, _) = send(
+        &anyone,
+        Method::GET,
+        &format!("/api/v1/catalogue/products/{second}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "off sale at once");
     let (who, after): (Option<String>, Value) = sqlx::query_as(
         "SELECT username, after FROM audit_log WHERE action = 'mall.product.force_delist' AND target = $1",
@@ -377,7 +521,10 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!((who.as_deref(), after["reason"].as_str()), (Some("merchant_manager"), Some("抽检不合格")));
+    assert_eq!(
+        (who.as_deref(), after["reason"].as_str()),
+        (Some("merchant_manager"), Some("抽检不合格"))
+    );
     let tasks: Value = reviewer2
         .get_json("/api/v1/tasks?tab=todo&process_type=listing")
         .await
@@ -451,25 +598,45 @@ async fn refusals_answer_their_codes_and_write_nothing() {
         (Method::PUT, of(""), Some(product(&theirs, 900))),
         (Method::DELETE, of(""), None),
         (Method::POST, of("/submission"), None),
-        (Method::POST, of("/stock"), Some(json!({"sku_code": "G250", "quantity": 5}))),
-        (Method::POST, of("/delist-request"), Some(json!({"reason": "不想卖了"}))),
+        (
+            Method::POST,
+            of("/stock"),
+            Some(json!({"sku_code": "G250", "quantity": 5})),
+        ),
+        (
+            Method::POST,
+            of("/delist-request"),
+            Some(json!({"reason": "不想卖了"})),
+        ),
     ] {
         let answer = send(&gy02, method.clone(), &path, body).await;
-        assert_eq!(code_of(&answer), (StatusCode::NOT_FOUND, "QY-MALL-0001", None), "{method} {path}");
+        assert_eq!(
+            code_of(&answer),
+            (StatusCode::NOT_FOUND, "QY-MALL-0001", None),
+            "{method} {path}"
+        );
     }
     let (_, listed) = send(&gy02, Method::GET, "/api/v1/supplier/products", None).await;
     assert_eq!(listed, json!([]), "none of another supplier's products");
     // a merchant without the supplier role keeps no products
     let m001 = signed_in(&app, "m001_admin").await;
     let answer = send(&m001, Method::GET, "/api/v1/supplier/products", None).await;
-    assert_eq!(code_of(&answer), (StatusCode::FORBIDDEN, "QY-MALL-0010", None));
+    assert_eq!(
+        code_of(&answer),
+        (StatusCode::FORBIDDEN, "QY-MALL-0010", None)
+    );
 
     // prices: below zero, over the limit, nothing at all
     for (points, fen) in [(-1, 0), (100_000_001, 0), (0, 0), (10, -5)] {
         let mut body = product(&picture, points);
         body["skus"][0]["price_fen"] = fen.into();
         let answer = send(&gy01, Method::POST, "/api/v1/supplier/products", Some(body)).await;
-        assert_eq!(answer.0, StatusCode::UNPROCESSABLE_ENTITY, "{points} {fen}: {}", answer.1);
+        assert_eq!(
+            answer.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{points} {fen}: {}",
+            answer.1
+        );
         assert_eq!(answer.1["code"], "QY-MALL-0003", "{points} {fen}");
     }
     // an image that is not an image (a PDF the file store took), another supplier's image
@@ -478,20 +645,65 @@ async fn refusals_answer_their_codes_and_write_nothing() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let not_image: Value = response.json().await.unwrap();
     for file in [not_image["id"].as_str().unwrap(), theirs.as_str()] {
-        let answer = send(&gy01, Method::POST, "/api/v1/supplier/products", Some(product(file, 100))).await;
-        assert_eq!(code_of(&answer), (StatusCode::UNPROCESSABLE_ENTITY, "QY-MALL-0004", Some("images[0]")));
+        let answer = send(
+            &gy01,
+            Method::POST,
+            "/api/v1/supplier/products",
+            Some(product(file, 100)),
+        )
+        .await;
+        assert_eq!(
+            code_of(&answer),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "QY-MALL-0004",
+                Some("images[0]")
+            )
+        );
     }
     // a listing without its images (nor SKUs, nor a description); a body without a name
-    let answer = send(&gy01, Method::POST, &format!("/api/v1/supplier/products/{bare}/submission"), None).await;
-    assert_eq!(code_of(&answer), (StatusCode::UNPROCESSABLE_ENTITY, "QY-MALL-0005", Some("images")));
+    let answer = send(
+        &gy01,
+        Method::POST,
+        &format!("/api/v1/supplier/products/{bare}/submission"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        code_of(&answer),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "QY-MALL-0005",
+            Some("images")
+        )
+    );
     let mut nameless = product(&picture, 100);
     nameless.as_object_mut().unwrap().remove("name");
-    let answer = send(&gy01, Method::POST, "/api/v1/supplier/products", Some(nameless)).await;
+    let answer = send(
+        &gy01,
+        Method::POST,
+        "/api/v1/supplier/products",
+        Some(nameless),
+    )
+    .await;
     assert_eq!(code_of(&answer).0, StatusCode::UNPROCESSABLE_ENTITY);
     let mut unknown = product(&picture, 100);
     unknown["category_code"] = "nothing".into();
-    let answer = send(&gy01, Method::POST, "/api/v1/supplier/products", Some(unknown)).await;
-    assert_eq!(code_of(&answer), (StatusCode::UNPROCESSABLE_ENTITY, "QY-MALL-0002", Some("category_code")));
+    let answer = send(
+        &gy01,
+        Method::POST,
+        "/api/v1/supplier/products",
+        Some(unknown),
+    )
+    .await;
+    assert_eq!(
+        code_of(&answer),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "QY-MALL-0002",
+            Some("category_code")
+        )
+    );
     // a category below itself, a product's category removed
     let answer = send(
         &manager,
@@ -500,12 +712,33 @@ async fn refusals_answer_their_codes_and_write_nothing() {
         Some(json!({"code": "food", "parent_code": "tea", "name": "食品"})),
     )
     .await;
-    assert_eq!(code_of(&answer), (StatusCode::UNPROCESSABLE_ENTITY, "QY-MALL-0016", None));
-    let answer = send(&manager, Method::DELETE, "/api/v1/mall/categories/tea", None).await;
-    assert_eq!(code_of(&answer), (StatusCode::CONFLICT, "QY-MALL-0015", None));
+    assert_eq!(
+        code_of(&answer),
+        (StatusCode::UNPROCESSABLE_ENTITY, "QY-MALL-0016", None)
+    );
+    let answer = send(
+        &manager,
+        Method::DELETE,
+        "/api/v1/mall/categories/tea",
+        None,
+    )
+    .await;
+    assert_eq!(
+        code_of(&answer),
+        (StatusCode::CONFLICT, "QY-MALL-0015", None)
+    );
     // only a product on sale is delisted
-    let answer = send(&gy01, Method::POST, &format!("/api/v1/supplier/products/{code}/delist-request"), Some(json!({"reason": "x"}))).await;
-    assert_eq!(code_of(&answer), (StatusCode::CONFLICT, "QY-MALL-0006", None));
+    let answer = send(
+        &gy01,
+        Method::POST,
+        &format!("/api/v1/supplier/products/{code}/delist-request"),
+        Some(json!({"reason": "x"})),
+    )
+    .await;
+    assert_eq!(
+        code_of(&answer),
+        (StatusCode::CONFLICT, "QY-MALL-0006", None)
+    );
 
     assert_eq!(rows(&app).await, before, "nothing written");
 }

@@ -814,7 +814,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/benefits/merchants/{code}/supplier",
         Some("benefit:merchant:manage"),
     ),
-    ("get", "/api/v1/mall/categories", Some("product:product:view")),
+    (
+        "get",
+        "/api/v1/mall/categories",
+        Some("product:product:view"),
+    ),
     (
         "post",
         "/api/v1/mall/categories",
@@ -831,9 +835,17 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("product:catalogue:manage"),
     ),
     ("get", "/api/v1/mall/tags", Some("product:product:view")),
-    ("post", "/api/v1/mall/tags", Some("product:catalogue:manage")),
+    (
+        "post",
+        "/api/v1/mall/tags",
+        Some("product:catalogue:manage"),
+    ),
     ("get", "/api/v1/mall/banners", Some("product:product:view")),
-    ("post", "/api/v1/mall/banners", Some("product:catalogue:manage")),
+    (
+        "post",
+        "/api/v1/mall/banners",
+        Some("product:catalogue:manage"),
+    ),
     (
         "put",
         "/api/v1/mall/banners/{id}",
@@ -844,7 +856,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/mall/banners/{id}",
         Some("product:catalogue:manage"),
     ),
-    ("get", "/api/v1/mall/reviews", Some("product:review:moderate")),
+    (
+        "get",
+        "/api/v1/mall/reviews",
+        Some("product:review:moderate"),
+    ),
     (
         "post",
         "/api/v1/mall/reviews/{id}/moderation",
@@ -891,11 +907,7 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("product:product:supply"),
     ),
     ("get", "/api/v1/catalogue/home", None),
-    (
-        "get",
-        "/api/v1/catalogue/categories/{code}/products",
-        None,
-    ),
+    ("get", "/api/v1/catalogue/categories/{code}/products", None),
     ("get", "/api/v1/catalogue/products/{code}", None),
     ("get", "/api/v1/catalogue/images/{id}", None),
 ];

@@ -234,7 +234,11 @@ pub const ACTIONS: &[ActionLabel] = &[
     a("mall.product.delete", "删除商品", "Delete product"),
     a("mall.product.stock", "补充商品库存", "Add product stock"),
     a("mall.product.list", "商品上架", "List product"),
-    a("mall.product.revise", "商品变更生效", "Product revision goes live"),
+    a(
+        "mall.product.revise",
+        "商品变更生效",
+        "Product revision goes live",
+    ),
     a("mall.product.delist", "商品下架", "Delist product"),
     a(
         "mall.product.force_delist",
@@ -250,9 +254,21 @@ pub const ACTIONS: &[ActionLabel] = &[
     a("mall.category.update", "修改商品类目", "Edit category"),
     a("mall.category.delete", "删除商品类目", "Remove category"),
     a("mall.tag.create", "新增商品标签", "Add tag"),
-    a("mall.banner.create", "新增导航栏/轮播图", "Add navigation or banner"),
-    a("mall.banner.update", "修改导航栏/轮播图", "Edit navigation or banner"),
-    a("mall.banner.delete", "删除导航栏/轮播图", "Remove navigation or banner"),
+    a(
+        "mall.banner.create",
+        "新增导航栏/轮播图",
+        "Add navigation or banner",
+    ),
+    a(
+        "mall.banner.update",
+        "修改导航栏/轮播图",
+        "Edit navigation or banner",
+    ),
+    a(
+        "mall.banner.delete",
+        "删除导航栏/轮播图",
+        "Remove navigation or banner",
+    ),
     a("mall.review.approve", "评价审核通过", "Approve review"),
     a("mall.review.hide", "隐藏评价", "Hide review"),
 ];

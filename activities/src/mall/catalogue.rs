@@ -362,12 +362,10 @@ pub async fn delete_banner(
     by: Entry,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let Some(title) = sqlx::query_scalar!(
-        "DELETE FROM mall_banners WHERE id = $1 RETURNING title",
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
+    let Some(title) =
+        sqlx::query_scalar!("DELETE FROM mall_banners WHERE id = $1 RETURNING title", id)
+            .fetch_optional(&mut *tx)
+            .await?
     else {
         return Ok(Err(Refusal::NotFound));
     };

@@ -23,6 +23,9 @@ mod tests {
         let kept = sanitise_description(
             r#"<p onclick="steal()">好<b>茶</b><script>alert(1)</script><img src="x" onerror="alert(2)"></p><a href="javascript:alert(3)">链接</a>"#,
         );
-        assert_eq!(kept, r#"<p>好<b>茶</b><img src="x"></p><a rel="noopener noreferrer">链接</a>"#);
+        assert_eq!(
+            kept,
+            r#"<p>好<b>茶</b><img src="x"></p><a rel="noopener noreferrer">链接</a>"#
+        );
     }
 }

@@ -296,7 +296,9 @@ pub async fn create(
     let entry = Entry {
         action: "mall.product.create",
         target: Some(product.code.clone()),
-        after: Some(json!({ "name": draft.name, "category": draft.category_code, "skus": draft.skus })),
+        after: Some(
+            json!({ "name": draft.name, "category": draft.category_code, "skus": draft.skus }),
+        ),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
@@ -333,13 +335,13 @@ async fn lock(
 }
 
 async fn pending_exists(conn: &mut PgConnection, product_id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM listing_requests
                            WHERE product_id = $1 AND status = 'pending') AS "exists!""#,
         product_id
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// The version a listed product sells now, as a draft: what a revision is compared with.
@@ -422,7 +424,9 @@ pub async fn edit(
             let entry = Entry {
                 action: "mall.product.update",
                 target: Some(code.to_owned()),
-                after: Some(json!({ "name": draft.name, "category": draft.category_code, "skus": draft.skus })),
+                after: Some(
+                    json!({ "name": draft.name, "category": draft.category_code, "skus": draft.skus }),
+                ),
                 ..by
             };
             audit::append(&mut tx, now, entry).await?;
@@ -631,7 +635,9 @@ pub async fn add_stock(
         action: "mall.product.stock",
         target: Some(code.to_owned()),
         before: Some(json!({ "sku": sku_code, "stock": sku.stock })),
-        after: Some(json!({ "sku": sku_code, "stock": after, "quantity": quantity, "reason": reason })),
+        after: Some(
+            json!({ "sku": sku_code, "stock": after, "quantity": quantity, "reason": reason }),
+        ),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
@@ -831,7 +837,9 @@ pub async fn settle(pool: &PgPool, outcome: &ListingOutcome) -> Result<(), sqlx:
             Entry {
                 action: "mall.product.delist",
                 before: Some(json!({ "status": product.status })),
-                after: Some(json!({ "status": "delisted", "request": request.code, "reason": request.reason })),
+                after: Some(
+                    json!({ "status": "delisted", "request": request.code, "reason": request.reason }),
+                ),
                 ..by
             }
         }
@@ -853,8 +861,9 @@ pub async fn settle(pool: &PgPool, outcome: &ListingOutcome) -> Result<(), sqlx:
             }
         }
         _ => {
-            let revision: ProductDraft = serde_json::from_value(request.revision.unwrap_or_default())
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let revision: ProductDraft =
+                serde_json::from_value(request.revision.unwrap_or_default())
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             let live = live_version(&mut tx, request.product_id).await?;
             let category = category_id(&mut tx, &revision.category_code).await?;
             sqlx::query!(
@@ -876,7 +885,9 @@ pub async fn settle(pool: &PgPool, outcome: &ListingOutcome) -> Result<(), sqlx:
             write_skus(&mut tx, request.product_id, &revision.skus).await?;
             for sku in &revision.skus {
                 let old = live.skus.iter().find(|s| s.code == sku.code);
-                if old.is_some_and(|o| (o.price_points, o.price_fen) == (sku.price_points, sku.price_fen)) {
+                if old.is_some_and(|o| {
+                    (o.price_points, o.price_fen) == (sku.price_points, sku.price_fen)
+                }) {
                     continue;
                 }
                 sqlx::query!(

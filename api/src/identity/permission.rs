@@ -172,7 +172,11 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("merchant:settlement", "结算账户", "Settlement account"),
     ("product", "商品管理", "Products"),
     ("product:product", "商品", "Products"),
-    ("product:catalogue", "类目、导航栏和轮播图", "Categories, navigation and banners"),
+    (
+        "product:catalogue",
+        "类目、导航栏和轮播图",
+        "Categories, navigation and banners",
+    ),
     ("product:review", "商品评价", "Reviews"),
     ("listing", "商品上下架", "Listing"),
     ("listing:product", "强制下架", "Forced delisting"),

@@ -249,7 +249,10 @@ pub async fn categories(
 
 fn category_code(code: &str) -> Result<(), ValidationError> {
     let ok = (1..=32).contains(&code.len())
-        && code.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && code
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && code
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
@@ -440,7 +443,9 @@ fn banner_link(link: &str) -> Result<(), ValidationError> {
     let ok = link.len() <= 500
         && !link.chars().any(char::is_whitespace)
         && ((link.starts_with('/') && !link.starts_with("//"))
-            || link.strip_prefix("https://").is_some_and(|rest| !rest.is_empty()));
+            || link
+                .strip_prefix("https://")
+                .is_some_and(|rest| !rest.is_empty()));
     ok.then_some(()).ok_or_else(|| ValidationError::new("link"))
 }
 

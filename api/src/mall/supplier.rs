@@ -106,7 +106,7 @@ pub struct ProductBody {
     pub tags: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 50)]
-    #[validate(length(max = 50, code = "QY-MALL-0011"), nested)]
+    #[validate(nested)]
     pub skus: Vec<SkuBody>,
     /// Why (a listed product's revision: shown to the approver and kept in the price history).
     #[schema(max_length = 500)]
@@ -123,6 +123,12 @@ impl ProductBody {
     /// code twice.
     fn draft(self) -> Result<(ProductDraft, Option<String>), ApiError> {
         let mut fields = Vec::new();
+        if self.skus.len() > 50 {
+            fields.push(FieldError {
+                field: "skus".into(),
+                code: ErrorCode::InvalidProduct,
+            });
+        }
         {
             let mut seen = HashSet::new();
             for (i, sku) in self.skus.iter().enumerate() {

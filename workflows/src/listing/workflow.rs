@@ -1,7 +1,7 @@
 //! The listing workflow: the approval host with its machine, no actions of its own, and one
 //! effect — settling the request in the store (carried out on the product when approved).
 
-use super::contract::{ListingInput, Review, SettleListingRequest, ListingOutcome};
+use super::contract::{ListingInput, ListingOutcome, Review, SettleListingRequest};
 use super::machine::{Command, Event, Listing, State};
 use crate::approval::{Actor, Outcome, Refusal};
 use crate::host::{Commanded, Effect, Host, Identity, Process};
