@@ -391,7 +391,6 @@ pub const FIELDS: &[FieldLabel] = &[
     f("skus", "规格", "SKUs"),
     f("sku", "规格编码", "SKU"),
     f("stock", "库存", "Stock"),
-    f("request", "申请编号", "Request"),
     f("category", "商品类目", "Category"),
     f("parent", "上级类目", "Parent"),
 ];
