@@ -92,13 +92,13 @@ pub struct ProductDetail {
     pub updated_at: DateTime<Utc>,
     pub listed_at: Option<DateTime<Utc>>,
     pub skus: Vec<SkuRow>,
-    pub pending: Option<PendingRequest>,
+    pub pending: Option<WaitingRequest>,
     pub price_history: Vec<PriceChange>,
 }
 
 /// The request of a product waiting for its approval.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PendingRequest {
+pub struct WaitingRequest {
     pub id: Uuid,
     /// `SJ…`.
     pub code: String,
@@ -962,7 +962,7 @@ pub async fn detail(
     )
     .fetch_optional(pool)
     .await?
-    .map(|r| PendingRequest {
+    .map(|r| WaitingRequest {
         workflow_id: quanyi_workflows::kind::ProcessKind::Listing.workflow_id(&r.id.to_string()),
         id: r.id,
         code: r.code,
