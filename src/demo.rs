@@ -419,3 +419,362 @@ pub async fn seed_customers(state: &AppState) -> Result<usize, String> {
     }
     Ok(DEMO_CUSTOMERS)
 }
+
+/// The demo mall's supplier: its merchant code and its administrator's login.
+pub const DEMO_SUPPLIER: (&str, &str) = ("GY001", "supplier");
+
+/// One demo product: name, category, price in points (and fen), colours of its picture, and
+/// where it is driven.
+struct DemoProduct {
+    name: &'static str,
+    category: &'static str,
+    points: i64,
+    fen: i64,
+    colours: ([u8; 3], [u8; 3]),
+    goal: Shelf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shelf {
+    Draft,
+    FirstReview,
+    SecondReview,
+    Listed,
+    PriceChangePending,
+    Delisted,
+}
+
+const DEMO_PRODUCTS: &[DemoProduct] = &[
+    DemoProduct {
+        name: "明前龙井 250g 礼盒",
+        category: "tea",
+        points: 12_800,
+        fen: 0,
+        colours: ([120, 170, 90], [240, 235, 215]),
+        goal: Shelf::PriceChangePending,
+    },
+    DemoProduct {
+        name: "每日坚果 30 袋装",
+        category: "snacks",
+        points: 6_800,
+        fen: 990,
+        colours: ([200, 140, 70], [250, 240, 220]),
+        goal: Shelf::Listed,
+    },
+    DemoProduct {
+        name: "不锈钢不粘炒锅 32cm",
+        category: "kitchen",
+        points: 19_900,
+        fen: 0,
+        colours: ([90, 100, 115], [225, 228, 232]),
+        goal: Shelf::FirstReview,
+    },
+    DemoProduct {
+        name: "降噪蓝牙耳机",
+        category: "digital",
+        points: 39_900,
+        fen: 9_900,
+        colours: ([40, 60, 90], [210, 220, 235]),
+        goal: Shelf::SecondReview,
+    },
+    DemoProduct {
+        name: "广式手工月饼 6 枚",
+        category: "snacks",
+        points: 8_800,
+        fen: 0,
+        colours: ([190, 120, 40], [245, 225, 190]),
+        goal: Shelf::Draft,
+    },
+    DemoProduct {
+        name: "真空保温杯 500ml",
+        category: "kitchen",
+        points: 5_800,
+        fen: 0,
+        colours: ([170, 40, 50], [240, 220, 220]),
+        goal: Shelf::Delisted,
+    },
+];
+
+/// Keeps a demo picture as `owner`'s upload: its file id.
+async fn demo_picture(
+    state: &AppState,
+    owner: Uuid,
+    name: &str,
+    (top, bottom): ([u8; 3], [u8; 3]),
+    size: (u32, u32),
+) -> Result<Uuid, String> {
+    use quanyi_activities::files::{self, Intake, Owner};
+    let store = &state.settings.files;
+    let bytes = quanyi_activities::seed::demo_swatch(size.0, size.1, top, bottom);
+    let mut intake = Intake::start(store, Some(name)).map_err(|e| e.to_string())?;
+    intake.push(&bytes).await.map_err(|e| e.to_string())?;
+    let record = files::keep(
+        &state.pool,
+        store,
+        intake,
+        Owner::User(owner),
+        Utc::now(),
+        seed_entry(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(record.id)
+}
+
+/// Seeds the demo mall unless the database has products already: a supplier (`GY001`, its
+/// administrator `supplier`) with products in every listing state — a draft, one at 审核, one at
+/// 复核, two on sale (one with a price change waiting), one delisted by staff — categories,
+/// banners and navigation. Everything goes through the same store functions and processes the
+/// API uses. Answers how many products.
+pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
+    use quanyi_activities::mall::catalogue::{self, BannerDraft, CategoryDraft};
+    use quanyi_activities::mall::products::{self, Edited, ProductDraft, SkuDraft};
+    let db = |e: sqlx::Error| e.to_string();
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db)?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let (merchant_code, username) = DEMO_SUPPLIER;
+    let supplier: Uuid = sqlx::query_scalar(
+        "INSERT INTO merchants (code, name, org_id, is_supplier)
+         SELECT $1, '城东优选供应商', id, true FROM orgs WHERE code = 'BR01'
+         ON CONFLICT (code) DO UPDATE SET is_supplier = true RETURNING id",
+    )
+    .bind(merchant_code)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "WITH u AS (INSERT INTO users (username, display_name, org_id, kind, merchant_id, password_hash)
+                    SELECT $1, '城东优选供应商管理员', org_id, 'merchant', $2, $3
+                      FROM merchants WHERE id = $2
+                    ON CONFLICT (username) DO NOTHING RETURNING id)
+         INSERT INTO user_roles (user_id, role_id)
+         SELECT u.id, r.id FROM u, roles r WHERE r.code = 'merchant_admin'",
+    )
+    .bind(username)
+    .bind(supplier)
+    .bind(quanyi_activities::identity::password::hash(
+        quanyi_activities::seed::DEMO_PASSWORD,
+    ))
+    .execute(&state.pool)
+    .await
+    .map_err(db)?;
+    let now = Utc::now();
+    for (code, parent, name, sort) in [
+        ("food", None, "食品饮料", 1),
+        ("tea", Some("food"), "茶叶", 1),
+        ("snacks", Some("food"), "休闲零食", 2),
+        ("home", None, "家居厨具", 2),
+        ("kitchen", Some("home"), "厨房用品", 1),
+        ("digital", None, "数码电器", 3),
+    ] {
+        let draft = CategoryDraft {
+            code: code.into(),
+            parent_code: parent.map(str::to_owned),
+            name: name.into(),
+            sort,
+            hidden: false,
+        };
+        catalogue::save_category(&state.pool, &draft, false, now, seed_entry())
+            .await
+            .map_err(db)?
+            .map_err(|r| format!("demo category {code}: {r:?}"))?;
+    }
+    let manager: Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'merchant_manager'")
+            .fetch_one(&state.pool)
+            .await
+            .map_err(db)?;
+    for (n, (kind, title, link, colours)) in [
+        (
+            "banner",
+            "新春好礼 积分兑",
+            "/h5/category/food",
+            ([200, 40, 40], [250, 210, 120]),
+        ),
+        (
+            "banner",
+            "好茶季 明前龙井",
+            "/h5/category/tea",
+            ([70, 140, 80], [235, 240, 220]),
+        ),
+        (
+            "nav",
+            "每日签到",
+            "/h5/check-in",
+            ([64, 158, 255], [220, 235, 255]),
+        ),
+        (
+            "nav",
+            "秒杀专区",
+            "/h5/seckill",
+            ([245, 108, 108], [255, 230, 230]),
+        ),
+        (
+            "nav",
+            "全部分类",
+            "/h5/categories",
+            ([103, 194, 58], [230, 245, 220]),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let size = if kind == "banner" {
+            (750, 300)
+        } else {
+            (96, 96)
+        };
+        let image = demo_picture(state, manager, &format!("{kind}-{n}.png"), colours, size).await?;
+        let draft = BannerDraft {
+            kind: kind.into(),
+            title: title.into(),
+            image_id: Some(image),
+            link: Some(link.into()),
+            sort: i32::try_from(n).unwrap_or(0),
+            starts_at: now - Duration::days(1),
+            ends_at: now + Duration::days(60),
+            enabled: true,
+        };
+        catalogue::save_banner(&state.pool, None, &draft, now, seed_entry())
+            .await
+            .map_err(db)?
+            .map_err(|r| format!("demo banner {title}: {r:?}"))?;
+    }
+
+    let (supplier_user, _) = staff(state, username).await?;
+    let (_, reviewer1) = staff(state, "reviewer1").await?;
+    let (_, reviewer2) = staff(state, "reviewer2").await?;
+    let by = quanyi_api::identity::auth::actor(&supplier_user, ([127, 0, 0, 1], 0).into());
+    let decide =
+        |who: &Actor, level: usize, comment: &str| quanyi_workflows::listing::ActionRequest {
+            actor: who.clone(),
+            action: quanyi_workflows::process::Action::Approval(ApprovalAction::Decide {
+                step: "review-1".into(),
+                level,
+                decision: Decision::Approve,
+            }),
+            comment: Some(comment.to_owned()),
+        };
+    let entry = |who: &Actor| Entry {
+        username: Some(who.username.clone()),
+        ..Entry::default()
+    };
+    for (n, demo) in DEMO_PRODUCTS.iter().enumerate() {
+        let image = demo_picture(
+            state,
+            supplier_user.id,
+            &format!("product-{n}.png"),
+            demo.colours,
+            (600, 600),
+        )
+        .await?;
+        let draft = ProductDraft {
+            category_code: demo.category.into(),
+            name: demo.name.into(),
+            subtitle: Some("城东优选 · 积分好物".into()),
+            description: quanyi_activities::mall::sanitise_description(&format!(
+                "<p><b>{}</b></p><p>正品保障，积分兑换后 48 小时内发货。</p>",
+                demo.name
+            )),
+            images: vec![image],
+            tags: vec!["积分好物".into()],
+            skus: vec![SkuDraft {
+                code: "STD".into(),
+                spec: "标准装".into(),
+                price_points: demo.points,
+                price_fen: demo.fen,
+                market_price_fen: Some(demo.points * 2),
+                stock: 200,
+            }],
+        };
+        let code = products::create(&state.pool, supplier, &draft, now, by.clone())
+            .await
+            .map_err(db)?
+            .map_err(|r| format!("demo product {}: {r:?}", demo.name))?;
+        if demo.goal == Shelf::Draft {
+            continue;
+        }
+        let request = products::submit(&state.pool, supplier, &code, now, by.clone())
+            .await
+            .map_err(db)?
+            .map_err(|r| format!("demo listing {}: {r:?}", demo.name))?;
+        let pending = quanyi_api::mall::start_listing(state, &supplier_user, request, None)
+            .await
+            .map_err(failed("listing"))?;
+        if demo.goal == Shelf::FirstReview {
+            continue;
+        }
+        let wf = pending.workflow_id;
+        act(
+            state,
+            entry(&reviewer1),
+            &wf,
+            decide(&reviewer1, 1, "资质齐全，同意"),
+        )
+        .await
+        .map_err(failed("审核"))?;
+        if demo.goal == Shelf::SecondReview {
+            continue;
+        }
+        act(
+            state,
+            entry(&reviewer2),
+            &wf,
+            decide(&reviewer2, 2, "同意上架"),
+        )
+        .await
+        .map_err(failed("复核"))?;
+        match demo.goal {
+            Shelf::PriceChangePending => {
+                let mut cheaper = draft.clone();
+                cheaper.skus[0].price_points = demo.points * 9 / 10;
+                let edited = products::edit(
+                    &state.pool,
+                    supplier,
+                    &code,
+                    &cheaper,
+                    Some("春节促销，积分价九折"),
+                    Utc::now(),
+                    by.clone(),
+                )
+                .await
+                .map_err(db)?
+                .map_err(|r| format!("demo price change: {r:?}"))?;
+                if let Edited::Revision(request) = edited {
+                    quanyi_api::mall::start_listing(
+                        state,
+                        &supplier_user,
+                        request,
+                        Some("春节促销，积分价九折".into()),
+                    )
+                    .await
+                    .map_err(failed("price change"))?;
+                }
+            }
+            Shelf::Delisted => {
+                let staff_entry = Entry {
+                    username: Some("merchant_manager".into()),
+                    user_id: Some(manager),
+                    ..Entry::default()
+                };
+                products::force_delist(
+                    &state.pool,
+                    &code,
+                    "包装标识不规范，下架整改",
+                    Utc::now(),
+                    staff_entry,
+                )
+                .await
+                .map_err(db)?
+                .map_err(|r| format!("demo forced delist: {r:?}"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(DEMO_PRODUCTS.len())
+}

@@ -12,6 +12,7 @@ pub mod esb;
 pub mod files;
 pub mod identity;
 pub mod ledger;
+pub mod mall;
 pub mod merchants;
 pub mod notify;
 pub mod numbers;

@@ -22,15 +22,21 @@ pub enum Series {
     MerchantStatus,
     /// 结算账户变更申请 `ZH…`.
     AccountChange,
+    /// 商品 `SP…`.
+    Product,
+    /// 商品上架/变更申请 `SJ…`.
+    Listing,
 }
 
 impl Series {
-    pub const ALL: [Series; 5] = [
+    pub const ALL: [Series; 7] = [
         Series::Campaign,
         Series::StockChange,
         Series::Onboarding,
         Series::MerchantStatus,
         Series::AccountChange,
+        Series::Product,
+        Series::Listing,
     ];
 
     /// The prefix, as `issue_business_no` takes it.
@@ -41,6 +47,8 @@ impl Series {
             Series::Onboarding => "RZ",
             Series::MerchantStatus => "TY",
             Series::AccountChange => "ZH",
+            Series::Product => "SP",
+            Series::Listing => "SJ",
         }
     }
 
@@ -52,6 +60,8 @@ impl Series {
             Series::Onboarding => Some(ProcessKind::MerchantOnboarding),
             Series::MerchantStatus => Some(ProcessKind::MerchantStatus),
             Series::AccountChange => Some(ProcessKind::SettlementAccountChange),
+            Series::Product => None,
+            Series::Listing => Some(ProcessKind::Listing),
         }
     }
 }

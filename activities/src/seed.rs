@@ -236,6 +236,10 @@ const ROLES: &[RoleSeed] = &[
             "benefit:merchant:manage",
             "benefit:client:manage",
             "benefit:redemption:view",
+            "product:product:view",
+            "product:catalogue:manage",
+            "listing:product:delist",
+            "product:review:moderate",
         ],
     ),
     (
@@ -246,6 +250,7 @@ const ROLES: &[RoleSeed] = &[
         &[
             "merchant:user:manage",
             "merchant:settlement:request",
+            "product:product:supply",
             "benefit:coupon:redeem",
             "benefit:redemption:view",
         ],
@@ -496,4 +501,25 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
         }
     }
     Ok(())
+}
+
+/// A `width`×`height` PNG of two bands of colour, for the demo mall's product and banner images.
+pub fn demo_swatch(width: u32, height: u32, top: [u8; 3], bottom: [u8; 3]) -> Vec<u8> {
+    let mut data = Vec::with_capacity((width * height * 3) as usize);
+    for y in 0..height {
+        let colour = if y < height * 2 / 3 { top } else { bottom };
+        for _ in 0..width {
+            data.extend_from_slice(&colour);
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    if let Ok(mut writer) = encoder.write_header() {
+        // writing into a Vec cannot fail but for a wrong length, which this is not
+        let _ = writer.write_image_data(&data);
+    }
+    out
 }

@@ -57,6 +57,9 @@ pub enum Cached {
     ApiClients,
     /// The running campaigns channel delivery shows: a campaign process changed state.
     Campaigns,
+    /// The mall's catalogue (home, categories, product pages): a product listed, revised,
+    /// restocked or delisted, a category or banner changed.
+    Catalogue,
 }
 
 impl Cached {
@@ -66,6 +69,7 @@ impl Cached {
             Cached::Dictionaries => "dictionaries",
             Cached::ApiClients => "api_clients",
             Cached::Campaigns => "campaigns",
+            Cached::Catalogue => "catalogue",
         }
     }
 
@@ -75,6 +79,7 @@ impl Cached {
             Cached::Dictionaries,
             Cached::ApiClients,
             Cached::Campaigns,
+            Cached::Catalogue,
         ]
         .into_iter()
         .find(|c| c.name() == name)

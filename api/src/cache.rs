@@ -9,6 +9,7 @@ use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
 use quanyi_activities::esb;
 use quanyi_activities::identity::SecurityPolicy;
+use quanyi_activities::mall::catalogue::{self, Home, ProductCard, ProductPage};
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
 use quanyi_activities::system::dictionaries::{self, Dictionary};
 use quanyi_activities::system::parameters;
@@ -27,6 +28,46 @@ const LIVE_CAMPAIGNS_LIFETIME: Duration = Duration::from_secs(10);
 
 /// ESB consumers' policies by client and source address, with the time each was read.
 type EsbPolicies = HashMap<(Uuid, String), (Instant, Option<esb::Policy>)>;
+/// The mall's home shows banners on their own schedule: a short lifetime bounds how late one
+/// appears or goes.
+const HOME_LIFETIME: Duration = Duration::from_secs(10);
+
+/// Keyed copies (a category's products, a product page) kept at most: a flood of unknown codes
+/// must not grow a map without end.
+const MAX_KEYS: usize = 10_000;
+
+/// A cached value and when it was read; `None` remembered too (no such category or product).
+type Kept<T> = (Instant, Option<Arc<T>>);
+
+/// A map of cached values by key.
+struct Keyed<T>(Mutex<HashMap<String, Kept<T>>>);
+
+impl<T> Keyed<T> {
+    fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+
+    fn fresh(&self, key: &str) -> Option<Option<Arc<T>>> {
+        let map = self.0.lock().expect("cache lock");
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < LIFETIME)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn put(&self, key: &str, value: Option<T>) -> Option<Arc<T>> {
+        let value = value.map(Arc::new);
+        let mut map = self.0.lock().expect("cache lock");
+        if map.len() >= MAX_KEYS {
+            map.clear();
+        }
+        map.insert(key.to_owned(), (Instant::now(), value.clone()));
+        value
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("cache lock").clear();
+    }
+}
 
 /// One cached value with the time it was read.
 struct Slot<T>(Mutex<Option<(Instant, Arc<T>)>>);
@@ -65,6 +106,12 @@ pub struct Caches {
     /// ESB consumers' policies by client and source address (`None`: not an ESB consumer);
     /// dropped with the clients, whose every change announces itself as theirs.
     esb_policies: Mutex<EsbPolicies>,
+    /// The mall's home page.
+    mall_home: Slot<Home>,
+    /// A category's listed products, by category code.
+    mall_categories: Keyed<Vec<ProductCard>>,
+    /// Listed products' pages, by product code.
+    mall_products: Keyed<ProductPage>,
 }
 
 impl Caches {
@@ -76,7 +123,54 @@ impl Caches {
             live_campaigns: Slot::new(),
             clients: Mutex::new(HashMap::new()),
             esb_policies: Mutex::new(HashMap::new()),
+            mall_home: Slot::new(),
+            mall_categories: Keyed::new(),
+            mall_products: Keyed::new(),
         }
+    }
+
+    /// The mall's home page: the banners and navigation on show, the categories.
+    pub async fn mall_home(
+        &self,
+        pool: &PgPool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Arc<Home>, sqlx::Error> {
+        match self.mall_home.fresh(HOME_LIFETIME) {
+            Some(home) => Ok(home),
+            None => Ok(self.mall_home.put(catalogue::home(pool, now).await?)),
+        }
+    }
+
+    /// A visible category's listed products; `None` for no such category.
+    pub async fn mall_category(
+        &self,
+        pool: &PgPool,
+        code: &str,
+    ) -> Result<Option<Arc<Vec<ProductCard>>>, sqlx::Error> {
+        if let Some(cards) = self.mall_categories.fresh(code) {
+            return Ok(cards);
+        }
+        let cards = catalogue::category_products(pool, code).await?;
+        Ok(self.mall_categories.put(code, cards))
+    }
+
+    /// A listed product's page (its live version); `None` when it is not listed.
+    pub async fn mall_product(
+        &self,
+        pool: &PgPool,
+        code: &str,
+    ) -> Result<Option<Arc<ProductPage>>, sqlx::Error> {
+        if let Some(page) = self.mall_products.fresh(code) {
+            return Ok(page);
+        }
+        let page = catalogue::product_page(pool, code).await?;
+        Ok(self.mall_products.put(code, page))
+    }
+
+    fn invalidate_catalogue(&self) {
+        self.mall_home.clear();
+        self.mall_categories.clear();
+        self.mall_products.clear();
     }
 
     /// The active signed-API client with `code`.
@@ -171,6 +265,7 @@ impl Caches {
                 self.esb_policies.lock().expect("cache lock").clear();
             }
             Cached::Campaigns => self.live_campaigns.clear(),
+            Cached::Catalogue => self.invalidate_catalogue(),
         }
     }
 
@@ -180,6 +275,7 @@ impl Caches {
         self.live_campaigns.clear();
         self.clients.lock().expect("cache lock").clear();
         self.esb_policies.lock().expect("cache lock").clear();
+        self.invalidate_catalogue();
     }
 
     /// Listens for change announcements until the task is dropped, reconnecting after a failure.

@@ -499,6 +499,51 @@ catalogue! {
         "该用户没有手机号，无法发送临时密码", "The user has no phone to send a one-time password to";
     SameSettlementAccount = "QY-MER-0020", CONFLICT,
         "新结算账户与现有账户相同", "The new settlement account is the one in place";
+    NoSuchProduct = "QY-MALL-0001", NOT_FOUND,
+        "没有这个商品（或不是本供应商的商品）", "No such product (of your supplier)";
+    UnknownMallCategory = "QY-MALL-0002", UNPROCESSABLE_ENTITY,
+        "商品类目不存在", "No such product category";
+    InvalidPrice = "QY-MALL-0003", UNPROCESSABLE_ENTITY,
+        "价格须为 0–100,000,000 的整数，积分价与现金价至少一项大于零",
+        "A price is a whole number from 0 to 100,000,000, and the points or the cash price is above zero";
+    NotAnImage = "QY-MALL-0004", UNPROCESSABLE_ENTITY,
+        "商品图片须为本供应商用户上传的图片（JPEG 或 PNG），至多 9 张",
+        "Product images are JPEG or PNG files your supplier's users uploaded, 9 at most";
+    ListingIncomplete = "QY-MALL-0005", UNPROCESSABLE_ENTITY,
+        "上架前须有商品图片、规格和商品详情", "A listing needs images, SKUs and a description";
+    ProductWrongStatus = "QY-MALL-0006", CONFLICT,
+        "商品当前状态不允许此操作", "The product's state does not allow this";
+    ListingRequestPending = "QY-MALL-0007", CONFLICT,
+        "该商品已有申请在审批中", "A request of this product is waiting for its approval";
+    NoSuchSku = "QY-MALL-0008", NOT_FOUND,
+        "该商品没有这个规格", "The product has no such SKU";
+    RevisionUnchanged = "QY-MALL-0009", CONFLICT,
+        "变更内容与在售版本相同", "The revision is the version on sale";
+    NotASupplier = "QY-MALL-0010", FORBIDDEN,
+        "本商户不是供应商（或已停用），不能维护商品", "Your merchant is not an active supplier";
+    InvalidProduct = "QY-MALL-0011", UNPROCESSABLE_ENTITY,
+        "商品名称 1–100 字，副标题至多 200 字，详情至多 20000 字，规格编码 1–32 位字母、数字、下划线或连字符且不重复，规格说明 1–100 字，至多 50 个规格、10 个标签（每个 1–20 字）",
+        "A name is 1–100 characters, a subtitle up to 200, a description up to 20,000; SKU codes are 1–32 letters, digits, _ or - and unique, specs 1–100 characters; 50 SKUs and 10 tags (1–20 characters each) at most";
+    ReasonRequired = "QY-MALL-0012", UNPROCESSABLE_ENTITY,
+        "须填写原因（1–500 字）", "A reason is needed (1–500 characters)";
+    MallCategoryTaken = "QY-MALL-0013", CONFLICT,
+        "该类目编码已存在", "A category of that code exists";
+    NoSuchMallCategory = "QY-MALL-0014", NOT_FOUND,
+        "没有这个商品类目", "No such product category";
+    MallCategoryInUse = "QY-MALL-0015", CONFLICT,
+        "类目下还有商品或子类目", "The category still has products or subcategories";
+    InvalidMallCategory = "QY-MALL-0016", UNPROCESSABLE_ENTITY,
+        "类目编码 1–32 位小写字母、数字、下划线或连字符，名称 1–50 字，上级类目不能是自己或下级",
+        "A category code is 1–32 lowercase letters, digits, _ or -, its name 1–50 characters, and its parent neither itself nor below it";
+    InvalidBanner = "QY-MALL-0017", UNPROCESSABLE_ENTITY,
+        "标题 1–50 字，图片须为员工上传的图片，链接须为站内路径或 https 地址，结束时间须晚于开始时间",
+        "A title is 1–50 characters, the image one staff uploaded, the link a path in the mall or an https address, and the end after the start";
+    NoSuchCatalogueItem = "QY-MALL-0018", NOT_FOUND,
+        "没有这条导航、轮播图或评价", "No such navigation entry, banner or review";
+    MallTagTaken = "QY-MALL-0019", CONFLICT,
+        "该标签已存在", "The tag exists";
+    InvalidMallStock = "QY-MALL-0020", UNPROCESSABLE_ENTITY,
+        "补充库存须为 1–1,000,000,000", "Stock added is from 1 to 1,000,000,000";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
@@ -801,6 +846,7 @@ mod tests {
             "MER",
             "Merchants: status, users, settlement account · 商户管理",
         ),
+        ("MALL", "The mall: catalogue, products, listing · 积分商城"),
     ];
 
     /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod files;
 pub mod health;
 pub mod identity;
+pub mod mall;
 pub mod merchants;
 pub mod metrics;
 pub mod nonces;
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(files_routes(&state))
         .merge(onboarding_routes(&state))
         .merge(merchant_routes())
+        .merge(mall_routes())
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
@@ -364,6 +366,70 @@ fn process_routes() -> Router<AppState> {
             "/approval-policies/{process_type}/{variant}",
             put(process::policies::set_policy),
         )
+}
+
+/// 积分商城: 商品管理 and the catalogue staff keep, the suppliers' 我的商品, and the catalogue
+/// the customers' mall reads (public, cached).
+fn mall_routes() -> Router<AppState> {
+    Router::new()
+        .route("/mall/products", get(mall::products))
+        .route("/mall/products/{code}", get(mall::product))
+        .route(
+            "/mall/products/{code}/forced-delist",
+            post(mall::force_delist),
+        )
+        .route(
+            "/mall/categories",
+            get(mall::categories).post(mall::create_category),
+        )
+        .route(
+            "/mall/categories/{code}",
+            put(mall::update_category).delete(mall::delete_category),
+        )
+        .route("/mall/tags", get(mall::tags).post(mall::create_tag))
+        .route(
+            "/mall/banners",
+            get(mall::banners).post(mall::create_banner),
+        )
+        .route(
+            "/mall/banners/{id}",
+            put(mall::update_banner).delete(mall::delete_banner),
+        )
+        .route("/mall/reviews", get(mall::reviews))
+        .route("/mall/reviews/{id}/moderation", post(mall::moderate_review))
+        .route(
+            "/benefits/merchants/{code}/supplier",
+            put(mall::set_supplier),
+        )
+        .route(
+            "/supplier/products",
+            get(mall::supplier::my_products).post(mall::supplier::create_product),
+        )
+        .route(
+            "/supplier/products/{code}",
+            get(mall::supplier::my_product)
+                .put(mall::supplier::edit_product)
+                .delete(mall::supplier::delete_product),
+        )
+        .route(
+            "/supplier/products/{code}/submission",
+            post(mall::supplier::submit_product),
+        )
+        .route(
+            "/supplier/products/{code}/stock",
+            post(mall::supplier::add_stock),
+        )
+        .route(
+            "/supplier/products/{code}/delist-request",
+            post(mall::supplier::request_delist),
+        )
+        .route("/catalogue/home", get(mall::home))
+        .route(
+            "/catalogue/categories/{code}/products",
+            get(mall::category_products),
+        )
+        .route("/catalogue/products/{code}", get(mall::product_page))
+        .route("/catalogue/images/{id}", get(mall::image))
 }
 
 /// 积分: earnings, holds and their capture or void, reversals, balances and histories.

@@ -2,7 +2,7 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, health, identity, merchants,
+    benefits, campaign, channel, customers, error, esb, files, health, identity, mall, merchants,
     onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
@@ -156,7 +156,35 @@ use utoipa::{Modify, OpenApi};
         onboarding::withdraw,
         onboarding::staff::applications,
         onboarding::staff::detail,
-        onboarding::staff::download
+        onboarding::staff::download,
+        mall::products,
+        mall::product,
+        mall::force_delist,
+        mall::set_supplier,
+        mall::categories,
+        mall::create_category,
+        mall::update_category,
+        mall::delete_category,
+        mall::tags,
+        mall::create_tag,
+        mall::banners,
+        mall::create_banner,
+        mall::update_banner,
+        mall::delete_banner,
+        mall::reviews,
+        mall::moderate_review,
+        mall::home,
+        mall::category_products,
+        mall::product_page,
+        mall::image,
+        mall::supplier::my_products,
+        mall::supplier::create_product,
+        mall::supplier::my_product,
+        mall::supplier::edit_product,
+        mall::supplier::delete_product,
+        mall::supplier::submit_product,
+        mall::supplier::add_stock,
+        mall::supplier::request_delist
     ),
     components(schemas(
         error::ErrorBody,
@@ -176,6 +204,9 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "客户管理: customers, their masked personal data and the daily import (docs/customers.md)"),
         (name = "esb", description = "接口服务管理: ESB consumers, the service catalogue and the message log (the gateway itself: docs/esb.md)"),
         (name = "onboarding", description = "商户线上入驻: the applicant's door (an SMS-proved phone) and the reviewers' view of applications (docs/processes/merchant-onboarding.md)"),
+        (name = "mall", description = "商品管理: every supplier's products, 强制下架, categories, tags, 导航栏/轮播图 and 评价审核 (docs/processes/listing.md)"),
+        (name = "supplier", description = "我的商品: a supplier's users keep their own products; listing, revisions, large stock increases and delisting go through the process listing-<id>"),
+        (name = "catalogue", description = "The mall's catalogue for customers: public, cached, the live version's prices and stock"),
         (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
 )]
@@ -191,6 +222,10 @@ const PUBLIC: &[&str] = &[
     "/api/v1/onboarding/codes",
     "/api/v1/onboarding/sessions",
     "/api/v1/onboarding/branches",
+    "/api/v1/catalogue/home",
+    "/api/v1/catalogue/categories/{code}/products",
+    "/api/v1/catalogue/products/{code}",
+    "/api/v1/catalogue/images/{id}",
 ];
 
 /// The merchant applicant's door: a session of the applicant's proved phone, no staff account.

@@ -997,6 +997,12 @@ async fn bank(app: &TestApp) -> Bank {
     ] {
         staff.push((username, signed_in(app, username).await));
     }
+    // a supplier's administrator, with a draft product of its own
+    staff.push((
+        "gy01_admin",
+        crate::listing::supplier(app, "GY01", "gy01_admin").await,
+    ));
+    let product = hostile_product(app).await;
     // last: the merchant applicant's door (a phone proved by SMS code, no staff account)
     staff.push(("applicant", applicant(app, "13800001111").await));
     let auth = signed_in(app, "reviewer1").await;
@@ -1079,6 +1085,10 @@ async fn bank(app: &TestApp) -> Bank {
             ("/api/v1/points/accounts/", "customer_no"),
             "C10000001".into(),
         ),
+        (("/api/v1/supplier/products/", "code"), product.clone()),
+        (("/api/v1/mall/products/", "code"), product),
+        (("/api/v1/mall/categories/", "code"), "tea".into()),
+        (("/api/v1/catalogue/categories/", "code"), "tea".into()),
         (("/api/channel/v1/redemptions/", "id"), redemption),
         (
             ("/api/channel/v1/channels/", "code"),
@@ -1116,6 +1126,45 @@ async fn bank(app: &TestApp) -> Bank {
         anonymous,
         org,
     }
+}
+
+/// A category `tea` and a draft product of the supplier GY01 in it: the product's code.
+async fn hostile_product(app: &TestApp) -> String {
+    use quanyi_activities::mall::catalogue::{self, CategoryDraft};
+    use quanyi_activities::mall::products::{self, ProductDraft, SkuDraft};
+    let now = Utc::now();
+    let category = CategoryDraft {
+        code: "tea".into(),
+        parent_code: None,
+        name: "茶叶".into(),
+        sort: 0,
+        hidden: false,
+    };
+    catalogue::save_category(&app.pool, &category, false, now, by())
+        .await
+        .unwrap()
+        .unwrap();
+    let supplier: Uuid = scalar(app, "SELECT id FROM merchants WHERE code = 'GY01'").await;
+    let draft = ProductDraft {
+        category_code: "tea".into(),
+        name: "抗扰测试商品".into(),
+        subtitle: None,
+        description: String::new(),
+        images: Vec::new(),
+        tags: Vec::new(),
+        skus: vec![SkuDraft {
+            code: "STD".into(),
+            spec: "标准装".into(),
+            price_points: 100,
+            price_fen: 0,
+            market_price_fen: None,
+            stock: 10,
+        }],
+    };
+    products::create(&app.pool, supplier, &draft, now, by())
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 impl Bank {

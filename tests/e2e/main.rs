@@ -16,6 +16,7 @@ mod histories;
 mod hostile;
 mod kernel;
 mod ledger;
+mod listing;
 mod logs;
 mod merchants;
 mod notifications;

@@ -797,6 +797,119 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/merchant-applications/{id}/files/{file_id}",
         Some("merchant:application:view"),
     ),
+    // 积分商城: staff, suppliers, and the customers' public catalogue
+    ("get", "/api/v1/mall/products", Some("product:product:view")),
+    (
+        "get",
+        "/api/v1/mall/products/{code}",
+        Some("product:product:view"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/products/{code}/forced-delist",
+        Some("listing:product:delist"),
+    ),
+    (
+        "put",
+        "/api/v1/benefits/merchants/{code}/supplier",
+        Some("benefit:merchant:manage"),
+    ),
+    (
+        "get",
+        "/api/v1/mall/categories",
+        Some("product:product:view"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/categories",
+        Some("product:catalogue:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/mall/categories/{code}",
+        Some("product:catalogue:manage"),
+    ),
+    (
+        "delete",
+        "/api/v1/mall/categories/{code}",
+        Some("product:catalogue:manage"),
+    ),
+    ("get", "/api/v1/mall/tags", Some("product:product:view")),
+    (
+        "post",
+        "/api/v1/mall/tags",
+        Some("product:catalogue:manage"),
+    ),
+    ("get", "/api/v1/mall/banners", Some("product:product:view")),
+    (
+        "post",
+        "/api/v1/mall/banners",
+        Some("product:catalogue:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/mall/banners/{id}",
+        Some("product:catalogue:manage"),
+    ),
+    (
+        "delete",
+        "/api/v1/mall/banners/{id}",
+        Some("product:catalogue:manage"),
+    ),
+    (
+        "get",
+        "/api/v1/mall/reviews",
+        Some("product:review:moderate"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/reviews/{id}/moderation",
+        Some("product:review:moderate"),
+    ),
+    (
+        "get",
+        "/api/v1/supplier/products",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products",
+        Some("product:product:supply"),
+    ),
+    (
+        "get",
+        "/api/v1/supplier/products/{code}",
+        Some("product:product:supply"),
+    ),
+    (
+        "put",
+        "/api/v1/supplier/products/{code}",
+        Some("product:product:supply"),
+    ),
+    (
+        "delete",
+        "/api/v1/supplier/products/{code}",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products/{code}/submission",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products/{code}/stock",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/supplier/products/{code}/delist-request",
+        Some("product:product:supply"),
+    ),
+    ("get", "/api/v1/catalogue/home", None),
+    ("get", "/api/v1/catalogue/categories/{code}/products", None),
+    ("get", "/api/v1/catalogue/products/{code}", None),
+    ("get", "/api/v1/catalogue/images/{id}", None),
 ];
 
 #[tokio::test]

@@ -6,12 +6,14 @@ pub mod housekeeping;
 use quanyi_activities::benefits::admin::StockActivities;
 use quanyi_activities::campaign::CampaignActivities;
 use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
+use quanyi_activities::mall::products::ListingActivities;
 use quanyi_activities::merchants::account::AccountChangeActivities;
 use quanyi_activities::merchants::status::MerchantStatusActivities;
 use quanyi_activities::onboarding::{CoreBanking, OnboardingActivities};
 use quanyi_activities::process::ProcessActivities;
 use quanyi_workflows::account_change::AccountChangeWorkflow;
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::listing::ListingWorkflow;
 use quanyi_workflows::merchant_status::MerchantStatusWorkflow;
 use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
@@ -76,6 +78,7 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         settings.data_key.clone(),
     ));
     options.register_activities(MerchantStatusActivities::new(pool.clone()));
+    options.register_activities(ListingActivities::new(pool.clone()));
     options.register_activities(StockActivities::new(pool));
     options
         .register_workflow::<CampaignWorkflow>()
@@ -92,6 +95,9 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
     options
         .register_workflow::<AccountChangeWorkflow>()
         .expect("the settlement-account-change workflow registers once");
+    options
+        .register_workflow::<ListingWorkflow>()
+        .expect("the listing workflow registers once");
     options
 }
 

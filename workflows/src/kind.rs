@@ -38,6 +38,9 @@ pub enum ProcessKind {
     /// 结算账户变更: a merchant's settlement account changed after one approval and the core's
     /// check (`settlement-account-change-<change id>`).
     SettlementAccountChange,
+    /// 商品上架审批: a supplier's first listing, revision, stock increase above the threshold or
+    /// delisting of a product, carried out after its approval (`listing-<request id>`).
+    Listing,
     /// A kind registered at run time (see [`ProcessKind::register`]).
     Registered(&'static KindSpec),
 }
@@ -55,16 +58,21 @@ pub const ONBOARDING_EXCEPTION_POLICY: &str = "merchant-onboarding-exception";
 /// opens (its review uses the kind's).
 pub const SETTLEMENT_EXCEPTION_POLICY: &str = "settlement-account-change-exception";
 
+/// The policy key of a listed product's revision, stock increase or delisting (its first listing
+/// uses the kind's).
+pub const LISTING_CHANGE_POLICY: &str = "listing-change";
+
 static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {
     /// The kinds this build ships.
-    pub const BUILT_IN: [ProcessKind; 5] = [
+    pub const BUILT_IN: [ProcessKind; 6] = [
         ProcessKind::Campaign,
         ProcessKind::StockChange,
         ProcessKind::MerchantOnboarding,
         ProcessKind::MerchantStatus,
         ProcessKind::SettlementAccountChange,
+        ProcessKind::Listing,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -74,6 +82,7 @@ impl ProcessKind {
             ProcessKind::MerchantOnboarding => &crate::onboarding::SPEC,
             ProcessKind::MerchantStatus => &crate::merchant_status::SPEC,
             ProcessKind::SettlementAccountChange => &crate::account_change::SPEC,
+            ProcessKind::Listing => &crate::listing::SPEC,
             ProcessKind::Registered(spec) => spec,
         }
     }

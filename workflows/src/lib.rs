@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod domain;
 pub mod host;
 pub mod kind;
+pub mod listing;
 pub mod merchant_status;
 pub mod onboarding;
 pub mod process;

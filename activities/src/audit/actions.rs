@@ -224,6 +224,53 @@ pub const ACTIONS: &[ActionLabel] = &[
         "查看入驻申请完整个人信息",
         "Unmask merchant application",
     ),
+    a(
+        "benefit.merchant.supplier",
+        "设置供应商",
+        "Set or clear the supplier role",
+    ),
+    a("mall.product.create", "新建商品", "Create product"),
+    a("mall.product.update", "修改商品草稿", "Edit product draft"),
+    a("mall.product.delete", "删除商品", "Delete product"),
+    a("mall.product.stock", "补充商品库存", "Add product stock"),
+    a("mall.product.list", "商品上架", "List product"),
+    a(
+        "mall.product.revise",
+        "商品变更生效",
+        "Product revision goes live",
+    ),
+    a("mall.product.delist", "商品下架", "Delist product"),
+    a(
+        "mall.product.force_delist",
+        "强制下架商品",
+        "Force product off sale",
+    ),
+    a(
+        "mall.listing.request",
+        "提交商品上架/变更申请",
+        "Request a listing or change",
+    ),
+    a("mall.category.create", "新增商品类目", "Add category"),
+    a("mall.category.update", "修改商品类目", "Edit category"),
+    a("mall.category.delete", "删除商品类目", "Remove category"),
+    a("mall.tag.create", "新增商品标签", "Add tag"),
+    a(
+        "mall.banner.create",
+        "新增导航栏/轮播图",
+        "Add navigation or banner",
+    ),
+    a(
+        "mall.banner.update",
+        "修改导航栏/轮播图",
+        "Edit navigation or banner",
+    ),
+    a(
+        "mall.banner.delete",
+        "删除导航栏/轮播图",
+        "Remove navigation or banner",
+    ),
+    a("mall.review.approve", "评价审核通过", "Approve review"),
+    a("mall.review.hide", "隐藏评价", "Hide review"),
 ];
 
 /// The name of a field of an action's before/after data.
@@ -339,6 +386,13 @@ pub const FIELDS: &[FieldLabel] = &[
     f("updated", "更新", "Updated"),
     f("unchanged", "未变化", "Unchanged"),
     f("rejected", "拒绝", "Rejected"),
+    f("supplier", "供应商", "Supplier"),
+    f("revision", "变更内容", "Revision"),
+    f("skus", "规格", "SKUs"),
+    f("sku", "规格编码", "SKU"),
+    f("stock", "库存", "Stock"),
+    f("category", "商品类目", "Category"),
+    f("parent", "上级类目", "Parent"),
 ];
 
 /// The action's names, if the catalogue has it.

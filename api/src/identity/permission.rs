@@ -114,6 +114,16 @@ permissions! {
     MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
     /// 结算账户变更 for a merchant's administrator, of their own merchant.
     SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
+    /// 商品管理: every supplier's products, their requests and price history.
+    CatalogueView = "product:product:view", "查看商品、类目和轮播图", "View products, categories and banners";
+    /// 我的商品: a supplier's users keep their own products.
+    ProductSupply = "product:product:supply", "维护本供应商商品", "Keep your supplier's products";
+    /// Categories, tags, 导航栏 and 轮播图.
+    CatalogueManage = "product:catalogue:manage", "维护类目、标签、导航栏和轮播图", "Maintain categories, tags, navigation and banners";
+    /// 评价审核.
+    ReviewModerate = "product:review:moderate", "审核商品评价", "Moderate product reviews";
+    /// 强制下架: at once, with a reason, audited.
+    ProductDelist = "listing:product:delist", "强制下架商品", "Force a product off sale";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -160,6 +170,16 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("merchant:application", "入驻申请", "Merchant applications"),
     ("merchant:user", "商户用户", "Merchant users"),
     ("merchant:settlement", "结算账户", "Settlement account"),
+    ("product", "商品管理", "Products"),
+    ("product:product", "商品", "Products"),
+    (
+        "product:catalogue",
+        "类目、导航栏和轮播图",
+        "Categories, navigation and banners",
+    ),
+    ("product:review", "商品评价", "Reviews"),
+    ("listing", "商品上下架", "Listing"),
+    ("listing:product", "强制下架", "Forced delisting"),
     (
         "pii:merchant",
         "入驻申请个人信息",

@@ -16,7 +16,7 @@ use validator::Validate;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PolicyView {
     pub process_type: String,
-    /// `*` or a campaign type.
+    /// `*`, a campaign type, or a product category's code (the listing policies).
     pub variant: String,
     pub label: String,
     pub levels: Vec<LevelRequest>,
@@ -170,7 +170,20 @@ pub async fn set_policy(
             });
         }
     }
-    if !matches!(variant.as_str(), "*" | "grant" | "lottery" | "seckill") {
+    // a campaign's policy varies by campaign type, a listing's by product category
+    let variant_known = match process_type.as_str() {
+        _ if variant == "*" => true,
+        "listing" | quanyi_workflows::kind::LISTING_CHANGE_POLICY => {
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM mall_categories WHERE code = $1) AS "known!""#,
+                variant
+            )
+            .fetch_one(&state.pool)
+            .await?
+        }
+        _ => matches!(variant.as_str(), "grant" | "lottery" | "seckill"),
+    };
+    if !variant_known {
         fields.push(FieldError {
             field: "variant".into(),
             code: ErrorCode::InvalidPolicy,

@@ -185,3 +185,14 @@ export type ApplicationQuery = NonNullable<paths['/api/v1/merchant-applications'
 export type ApplicationPage = ResponseJson<'/api/v1/merchant-applications', 'get', 200>
 export type ApplicationRow = ApplicationPage['items'][number]
 export type ApplicationDetail = ResponseJson<'/api/v1/merchant-applications/{id}', 'get', 200>
+
+// 积分商城 I: 商品管理, 我的商品, 导航栏/轮播图, 评价审核.
+export type ProductRow = ResponseJson<'/api/v1/supplier/products', 'get', 200>[number]
+export type ProductDetail = ResponseJson<'/api/v1/supplier/products/{code}', 'get', 200>
+export type ProductBody = RequestJson<'/api/v1/supplier/products', 'post'>
+export type ListingPending = ResponseJson<'/api/v1/supplier/products/{code}/submission', 'post', 202>
+export type CategoryRow = ResponseJson<'/api/v1/mall/categories', 'get', 200>[number]
+export type CategoryBody = RequestJson<'/api/v1/mall/categories', 'post'>
+export type BannerRow = ResponseJson<'/api/v1/mall/banners', 'get', 200>[number]
+export type BannerBody = RequestJson<'/api/v1/mall/banners', 'post'>
+export type ReviewRow = ResponseJson<'/api/v1/mall/reviews', 'get', 200>[number]

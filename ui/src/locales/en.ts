@@ -2,6 +2,7 @@
 import { benefitsEn, merchantEn, merchantUsersEn } from './benefits.en'
 import { customerEn } from './customer.en'
 import { esbEn } from './esb.en'
+import { mallEn } from './mall.en'
 import { applicationEn, applyEn } from './onboarding.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
@@ -40,6 +41,11 @@ const en: LocaleMessages = {
     benefitRedeem: 'Redeem',
     merchantList: 'Merchants',
     merchantUsers: 'Merchant users',
+    mallProducts: 'Products',
+    mallCategories: 'Categories',
+    mallReviews: 'Reviews',
+    mallBanners: 'Navigation & banners',
+    mallMyProducts: 'My products',
     campaignList: 'Campaigns',
     campaignNew: 'New campaign',
     campaignEdit: 'Edit campaign',
@@ -213,6 +219,11 @@ const en: LocaleMessages = {
       benefitRedeem: 'Scan or type a coupon at the till and see the discount at once.',
       merchantList: 'Merchants and their stores; add a merchant, disable or enable one and change its settlement account (approved).',
       merchantUsers: 'Your merchant’s cashiers: add, disable or enable, reset a password (a temporary one by SMS).',
+      mallProducts: 'Every supplier’s products, the changes waiting for approval and the price history; force a product off sale.',
+      mallCategories: 'The category tree: add, change, hide, delete.',
+      mallReviews: 'Customers’ product reviews: approve to show on the product page, or hide.',
+      mallBanners: 'The mall home page’s navigation and banners and when each is on show.',
+      mallMyProducts: 'Your supplier’s products: add, edit, submit for listing, add stock, ask to delist.',
       campaignList: 'Find campaigns; create one, upload its customer list and submit it for approval.',
       campaignReview: 'First review, second review and change approval of campaigns.',
       campaignDelivery: 'What a channel shows a customer now, in the order it shows them.',
@@ -722,6 +733,7 @@ const en: LocaleMessages = {
   task: taskEn,
   process: processEn,
   esb: esbEn,
+  mall: mallEn,
   customer: customerEn,
   apply: applyEn,
   application: applicationEn,

@@ -3,6 +3,7 @@
 import { benefitsZhCN, merchantZhCN, merchantUsersZhCN } from './benefits.zh-CN'
 import { customerZhCN } from './customer.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
+import { mallZhCN } from './mall.zh-CN'
 import { applicationZhCN, applyZhCN } from './onboarding.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
@@ -40,6 +41,11 @@ const zhCN = {
     benefitRedeem: '核销',
     merchantList: '商户信息',
     merchantUsers: '商户用户',
+    mallProducts: '商品信息',
+    mallCategories: '商品分类',
+    mallReviews: '商品评价',
+    mallBanners: '导航栏/轮播图',
+    mallMyProducts: '我的商品',
     campaignList: '营销活动查询',
     campaignNew: '新建营销活动',
     campaignEdit: '修改营销活动',
@@ -213,6 +219,11 @@ const zhCN = {
       benefitRedeem: '在收银台扫码或输入券码核销，即时显示优惠金额。',
       merchantList: '查看商户及其门店，新增商户，停用/启用商户、变更结算账户（经审批）。',
       merchantUsers: '管理本商户的收银员：新增、停用/启用、重置密码（临时密码短信发送）。',
+      mallProducts: '查看各供应商的商品、待审批的变更与价格修改历史，强制下架。',
+      mallCategories: '维护商品分类树：新增、修改、隐藏、删除。',
+      mallReviews: '审核客户的商品评价：通过后在商品页展示，或隐藏。',
+      mallBanners: '维护积分商城首页的导航栏和轮播图及其展示时间。',
+      mallMyProducts: '维护本供应商的商品：新增、编辑、提交上架、补库存、申请下架。',
       campaignList: '查询营销活动，新建活动、上传客户名单并提交审批。',
       campaignReview: '初审、复核与变更审批营销活动。',
       campaignDelivery: '查询某位客户在某个渠道当前能看到哪些营销活动，以及展示顺序。',
@@ -722,6 +733,7 @@ const zhCN = {
   task: taskZhCN,
   process: processZhCN,
   esb: esbZhCN,
+  mall: mallZhCN,
   customer: customerZhCN,
   apply: applyZhCN,
   application: applicationZhCN,

@@ -4,6 +4,7 @@
 import {
   Avatar,
   Bell,
+  Box,
   ChatDotRound,
   Checked,
   Collection,
@@ -22,6 +23,7 @@ import {
   Monitor,
   OfficeBuilding,
   Operation,
+  Picture,
   Position,
   Present,
   Promotion,
@@ -29,6 +31,7 @@ import {
   SetUp,
   Share,
   Shop,
+  ShoppingBag,
   Stamp,
   Ticket,
   Tickets,
@@ -99,6 +102,11 @@ export const PERMISSIONS = {
   customerUnmask: 'pii:customer:unmask',
   merchantApplicationView: 'merchant:application:view',
   merchantUnmask: 'pii:merchant:unmask',
+  productView: 'product:product:view',
+  productSupply: 'product:product:supply',
+  catalogueManage: 'product:catalogue:manage',
+  reviewModerate: 'product:review:moderate',
+  productDelist: 'listing:product:delist',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -155,6 +163,12 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'esb-outbound': Position,
   customer: UserFilled,
   'customer-list': Avatar,
+  mall: Goods,
+  'mall-products': ShoppingBag,
+  'mall-categories': Collection,
+  'mall-reviews': ChatDotRound,
+  'mall-banners': Picture,
+  'mall-my-products': Box,
 }
 
 /** The home page's card text by menu key. */
@@ -189,6 +203,11 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'esb-messages': 'home.entry.esbMessages',
   'esb-outbound': 'home.entry.esbOutbound',
   'customer-list': 'home.entry.customerList',
+  'mall-products': 'home.entry.mallProducts',
+  'mall-categories': 'home.entry.mallCategories',
+  'mall-reviews': 'home.entry.mallReviews',
+  'mall-banners': 'home.entry.mallBanners',
+  'mall-my-products': 'home.entry.mallMyProducts',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

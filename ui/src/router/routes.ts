@@ -162,6 +162,37 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.merchantApplicationDetail', permission: PERMISSIONS.merchantApplicationView },
       },
       {
+        path: 'mall/product/list',
+        name: 'mall-products',
+        component: () => import('@/views/mall/products/index.vue'),
+        meta: { title: 'menu.mallProducts', permission: PERMISSIONS.productView },
+      },
+      {
+        path: 'mall/product/categories',
+        name: 'mall-categories',
+        component: () => import('@/views/mall/categories/index.vue'),
+        meta: { title: 'menu.mallCategories', permission: PERMISSIONS.productView },
+      },
+      {
+        path: 'mall/product/reviews',
+        name: 'mall-reviews',
+        component: () => import('@/views/mall/reviews/index.vue'),
+        meta: { title: 'menu.mallReviews', permission: PERMISSIONS.reviewModerate },
+      },
+      {
+        path: 'mall/banner',
+        name: 'mall-banners',
+        component: () => import('@/views/mall/banners/index.vue'),
+        meta: { title: 'menu.mallBanners', permission: PERMISSIONS.productView },
+      },
+      {
+        // A supplier's own products (a merchant user of a supplier).
+        path: 'mall/my-products',
+        name: 'mall-my-products',
+        component: () => import('@/views/mall/my-products/index.vue'),
+        meta: { title: 'menu.mallMyProducts', permission: PERMISSIONS.productSupply },
+      },
+      {
         // A merchant administrator's cashiers.
         path: 'merchant/users',
         name: 'merchant-users',
