@@ -558,6 +558,11 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "benefit-redemptions",
             "customer",
             "customer-list",
+            "points",
+            "points-rules",
+            "tier",
+            "tier-levels",
+            "tier-tasks",
             "system",
             "system-orgs",
             "system-dictionaries"

@@ -5,6 +5,8 @@
 
 pub mod expiry;
 pub mod lots;
+pub mod rules;
+pub mod tiers;
 
 use crate::audit::Entry;
 use crate::ledger::{self, NewAccount, Outcome, Request, Side, Spec, Unit};

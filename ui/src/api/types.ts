@@ -185,3 +185,19 @@ export type ApplicationQuery = NonNullable<paths['/api/v1/merchant-applications'
 export type ApplicationPage = ResponseJson<'/api/v1/merchant-applications', 'get', 200>
 export type ApplicationRow = ApplicationPage['items'][number]
 export type ApplicationDetail = ResponseJson<'/api/v1/merchant-applications/{id}', 'get', 200>
+
+// 积分规则 and 用户等级管理 (issue 17: BEN-5, BEN-6)
+export type PointRulePage = ResponseJson<'/api/v1/points/rules', 'get', 200>
+export type PointRule = PointRulePage['items'][number]
+export type PointRuleQuery = NonNullable<paths['/api/v1/points/rules']['get']['parameters']['query']>
+export type PointRuleDetail = ResponseJson<'/api/v1/points/rules/{id}', 'get', 200>
+export type PointRuleVersion = PointRuleDetail['versions'][number]
+export type CreatePointRuleRequest = RequestJson<'/api/v1/points/rules', 'post'>
+export type UpdatePointRuleRequest = RequestJson<'/api/v1/points/rules/{id}', 'put'>
+export type TierList = ResponseJson<'/api/v1/tiers', 'get', 200>
+export type Tier = TierList['items'][number]
+export type CreateTierRequest = RequestJson<'/api/v1/tiers', 'post'>
+export type UpgradeTaskList = ResponseJson<'/api/v1/upgrade-tasks', 'get', 200>
+export type UpgradeTask = UpgradeTaskList['items'][number]
+export type CreateUpgradeTaskRequest = RequestJson<'/api/v1/upgrade-tasks', 'post'>
+export type CustomerTier = ResponseJson<'/api/v1/customers/{customer_no}/tier', 'get', 200>

@@ -1,6 +1,7 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
 import { benefitsEn, merchantEn, merchantUsersEn } from './benefits.en'
 import { customerEn } from './customer.en'
+import { pointsEn, tierEn } from './points.en'
 import { esbEn } from './esb.en'
 import { applicationEn, applyEn } from './onboarding.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
@@ -56,6 +57,9 @@ const en: LocaleMessages = {
     customer: 'Customers',
     customerList: 'Customers',
     customerDetail: 'Customer',
+    pointsRules: 'Points rules',
+    tierLevels: 'Tiers and benefits',
+    tierTasks: 'Upgrade tasks',
     merchantApplications: 'Merchant applications',
     merchantApplicationDetail: 'Merchant application',
     apply: 'Become a merchant',
@@ -224,6 +228,9 @@ const en: LocaleMessages = {
       esbOutbound: 'Every call to the SMS platform, the WeChat robot and the ESB: outcome, HTTP status, latency, and the masked request and answer.',
       merchantApplications: 'Merchant applications in your data scope with their documents and history; review them from the inbox.',
       customerList: 'Find customers by number, organisation, status or a whole phone number (personal data masked); their points, coupons and campaigns; import the daily extract.',
+      pointsRules: 'Earning rules by transaction type and amount: multipliers, daily and monthly caps, validity, and the cost sharing between head office, branch and merchant.',
+      tierLevels: 'Tiers with their 12-month points thresholds, and the coupons each grants on upgrade.',
+      tierTasks: 'Upgrade tasks (e.g. three card spends this month reach gold) and how many customers did them this month.',
       processPolicies: 'Approval levels of each process: roles, time limits, reminders and escalation.',
     },
   },
@@ -518,6 +525,7 @@ const en: LocaleMessages = {
       customerImport: 'Customer import',
       pointsExpiry: 'Points expiry',
       pointsReminder: 'Points expiry reminders',
+      tierEvaluation: 'Tier evaluation',
     },
     status: 'Status',
     statusAll: 'All',
@@ -726,6 +734,8 @@ const en: LocaleMessages = {
   apply: applyEn,
   application: applicationEn,
   policy: policyEn,
+  points: pointsEn,
+  tier: tierEn,
 }
 
 export default en

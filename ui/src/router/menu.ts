@@ -6,6 +6,7 @@ import {
   Bell,
   ChatDotRound,
   Checked,
+  Coin,
   Collection,
   Connection,
   Document,
@@ -16,6 +17,7 @@ import {
   Iphone,
   Link,
   List,
+  Medal,
   Memo,
   Menu,
   Message,
@@ -34,6 +36,7 @@ import {
   Tickets,
   Timer,
   TrendCharts,
+  Trophy,
   User,
   UserFilled,
   View,
@@ -99,6 +102,10 @@ export const PERMISSIONS = {
   customerUnmask: 'pii:customer:unmask',
   merchantApplicationView: 'merchant:application:view',
   merchantUnmask: 'pii:merchant:unmask',
+  pointsRuleView: 'points:rule:view',
+  pointsRuleManage: 'points:rule:manage',
+  tierView: 'tier:tier:view',
+  tierManage: 'tier:tier:manage',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -155,6 +162,11 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'esb-outbound': Position,
   customer: UserFilled,
   'customer-list': Avatar,
+  points: Coin,
+  'points-rules': Operation,
+  tier: Medal,
+  'tier-levels': Trophy,
+  'tier-tasks': Finished,
 }
 
 /** The home page's card text by menu key. */
@@ -189,6 +201,9 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'esb-messages': 'home.entry.esbMessages',
   'esb-outbound': 'home.entry.esbOutbound',
   'customer-list': 'home.entry.customerList',
+  'points-rules': 'home.entry.pointsRules',
+  'tier-levels': 'home.entry.tierLevels',
+  'tier-tasks': 'home.entry.tierTasks',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
