@@ -1,4 +1,4 @@
--- 积分管理 (积分规则) and 用户等级管理 (等级体系 with 等级权益, 升级任务) in the side menu, with their
+-- 积分管理 (积分规则, 积分账户 with the ledger's accounts and the daily chart) and 用户等级管理 (等级体系 with 等级权益, 升级任务) in the side menu, with their
 -- buttons; the permissions are granted in the two migrations before this one.
 INSERT INTO menus (kind, key, title_zh, title_en, route, permission, sort) VALUES
     ('menu', 'points', '积分管理', 'Points', NULL, NULL, 46),
@@ -8,6 +8,7 @@ INSERT INTO menus (parent_id, kind, key, title_zh, title_en, route, permission, 
 SELECT p.id, 'menu', m.key, m.zh, m.en, m.route, m.permission, m.sort
   FROM (VALUES
     ('points', 'points-rules', '积分规则', 'Points rules', '/points/rules', 'points:rule:view', 10),
+    ('points', 'points-accounts', '积分账户', 'Points accounts', '/points/accounts', 'points:account:view', 20),
     ('tier', 'tier-levels', '等级体系', 'Tiers and benefits', '/tier/levels', 'tier:tier:view', 10),
     ('tier', 'tier-tasks', '升级任务', 'Upgrade tasks', '/tier/tasks', 'tier:tier:view', 20)
   ) AS m (parent, key, zh, en, route, permission, sort)

@@ -545,5 +545,46 @@ async fn seed_points_program(state: &AppState) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
+    // the demo core: its real-time feed earns by the rules (ui/e2e/points.mjs signs as it)
+    let consumer = quanyi_activities::esb::NewConsumer {
+        code: DEMO_CORE.into(),
+        name: "核心系统（演示）".into(),
+        services: vec![
+            "points.transaction".into(),
+            "points.balance".into(),
+            "points.history".into(),
+        ],
+        source_networks: None,
+        rate_per_second: 100,
+        burst: 100,
+        acting_username: "planner".into(),
+    };
+    let _ = quanyi_activities::esb::register_with_secret(
+        &state.pool,
+        &state.settings.data_key,
+        consumer,
+        demo_core_secret(),
+        now,
+        seed_entry(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// The demo core's ESB consumer code.
+const DEMO_CORE: &str = "demo_core";
+
+/// The demo core's signing secret: SHA-256 of a fixed text and the demo password, which every demo
+/// login shares and the browser tests know; a demo bank's secrets are no secret.
+fn demo_core_secret() -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(
+        format!(
+            "quanyi-demo-esb:{DEMO_CORE}:{}",
+            quanyi_activities::seed::DEMO_PASSWORD
+        )
+        .as_bytes(),
+    )
+    .to_vec()
 }

@@ -388,6 +388,8 @@ fn points_routes() -> Router<AppState> {
             get(points::rules::detail).put(points::rules::update),
         )
         .route("/points/rules/{id}/status", post(points::rules::set_status))
+        .route("/points/ledger-accounts", get(points::reports::accounts))
+        .route("/points/daily", get(points::reports::daily))
         .route(
             "/tiers",
             get(points::tiers::list).post(points::tiers::create),

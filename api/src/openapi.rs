@@ -139,6 +139,8 @@ use utoipa::{Modify, OpenApi};
         points::rules::create,
         points::rules::update,
         points::rules::set_status,
+        points::reports::accounts,
+        points::reports::daily,
         points::tiers::list,
         points::tiers::create,
         points::tiers::update,

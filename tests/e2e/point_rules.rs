@@ -141,6 +141,33 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
     let answer = core.call("points.transaction", "T-2", elsewhere).await;
     assert_eq!(answer["body"]["points"], 0, "{answer}");
     assert_eq!(answer["body"]["earnings"], json!([]));
+    // 积分账户: the funding accounts with their balances, and the day's issue by org
+    let accounts = b
+        .get_json::<Value>("/api/v1/points/ledger-accounts?kind=funding")
+        .await
+        .unwrap();
+    let mut funded: Vec<(String, i64)> = accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["org_name"].as_str().unwrap_or("").to_owned(), a["posted"].as_i64().unwrap()))
+        .collect();
+    funded.sort();
+    assert_eq!(funded, vec![("城东分行".into(), 386), ("总行".into(), 774)]);
+    let customers = b
+        .get_json::<Value>("/api/v1/points/ledger-accounts?kind=customer")
+        .await
+        .unwrap();
+    assert_eq!(customers["items"][0]["customer_no"], "C8***0001");
+    assert!(!customers["items"][0]["code"].as_str().unwrap().contains("C80000001"));
+    let days = b.get_json::<Value>("/api/v1/points/daily").await.unwrap();
+    let issued: i64 = days["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["issued"].as_i64().unwrap())
+        .sum();
+    assert_eq!(issued, 1288);
     audit_clean(&app).await;
 }
 

@@ -718,6 +718,12 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("points:account:view"),
     ),
     ("get", "/api/v1/points/rules", Some("points:rule:view")),
+    (
+        "get",
+        "/api/v1/points/ledger-accounts",
+        Some("points:account:view"),
+    ),
+    ("get", "/api/v1/points/daily", Some("points:account:view")),
     ("post", "/api/v1/points/rules", Some("points:rule:manage")),
     ("get", "/api/v1/points/rules/{id}", Some("points:rule:view")),
     ("put", "/api/v1/points/rules/{id}", Some("points:rule:manage")),

@@ -560,6 +560,7 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "customer-list",
             "points",
             "points-rules",
+            "points-accounts",
             "tier",
             "tier-levels",
             "tier-tasks",

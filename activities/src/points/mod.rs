@@ -5,6 +5,7 @@
 
 pub mod expiry;
 pub mod lots;
+pub mod reports;
 pub mod rules;
 pub mod tiers;
 

@@ -233,27 +233,6 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-macro_rules! rule_select {
-    ($tail:literal) => {
-        concat!(
-            r#"SELECT r.id, r.code, r.version, r.status, r.updated_at, v.created_by AS updated_by,
-                      v.name, v.txn_type, v.min_amount_fen, v.fixed_points, v.points_per_unit,
-                      v.unit_fen, v.multiplier_pct, v.daily_cap, v.monthly_cap, v.valid_from,
-                      v.valid_to, v.campaign_id, v.hq_org_id, v.hq_pct, v.branch_org_id,
-                      v.branch_pct, v.merchant_id, v.merchant_pct,
-                      ho.name AS "hq_org_name?", bo.name AS "branch_org_name?",
-                      m.name AS "merchant_name?", c.name AS "campaign_name?"
-                 FROM point_rules r
-                 JOIN point_rule_versions v ON v.rule_id = r.id AND v.version = r.version
-                 LEFT JOIN orgs ho ON ho.id = v.hq_org_id
-                 LEFT JOIN orgs bo ON bo.id = v.branch_org_id
-                 LEFT JOIN merchants m ON m.id = v.merchant_id
-                 LEFT JOIN campaigns c ON c.id = v.campaign_id "#,
-            $tail
-        )
-    };
-}
-
 macro_rules! rule_of {
     ($r:expr) => {{
         let r = $r;
@@ -301,11 +280,22 @@ pub async fn list(
 ) -> Result<(Vec<Rule>, i64), sqlx::Error> {
     let q = crate::numbers::contains_pattern(filter.q.as_deref());
     let rows = sqlx::query!(
-        rule_select!(
-            "WHERE ($1::text IS NULL OR r.status = $1) AND ($2::text IS NULL OR v.txn_type = $2)
-               AND ($3::text IS NULL OR r.code ILIKE $3 OR v.name ILIKE $3)
-             ORDER BY r.code LIMIT $4 OFFSET $5"
-        ),
+        r#"SELECT r.id, r.code, r.version, r.status, r.updated_at, v.created_by AS updated_by,
+                  v.name, v.txn_type, v.min_amount_fen, v.fixed_points, v.points_per_unit,
+                  v.unit_fen, v.multiplier_pct, v.daily_cap, v.monthly_cap, v.valid_from,
+                  v.valid_to, v.campaign_id, v.hq_org_id, v.hq_pct, v.branch_org_id,
+                  v.branch_pct, v.merchant_id, v.merchant_pct,
+                  ho.name AS "hq_org_name?", bo.name AS "branch_org_name?",
+                  m.name AS "merchant_name?", c.name AS "campaign_name?"
+             FROM point_rules r
+             JOIN point_rule_versions v ON v.rule_id = r.id AND v.version = r.version
+             LEFT JOIN orgs ho ON ho.id = v.hq_org_id
+             LEFT JOIN orgs bo ON bo.id = v.branch_org_id
+             LEFT JOIN merchants m ON m.id = v.merchant_id
+             LEFT JOIN campaigns c ON c.id = v.campaign_id
+            WHERE ($1::text IS NULL OR r.status = $1) AND ($2::text IS NULL OR v.txn_type = $2)
+              AND ($3::text IS NULL OR r.code ILIKE $3 OR v.name ILIKE $3)
+            ORDER BY r.code LIMIT $4 OFFSET $5"#,
         filter.status,
         filter.txn_type,
         q,
@@ -330,9 +320,25 @@ pub async fn list(
 
 /// One rule with its current terms.
 pub async fn rule(pool: &PgPool, id: Uuid) -> Result<Option<Rule>, sqlx::Error> {
-    let row = sqlx::query!(rule_select!("WHERE r.id = $1"), id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query!(
+        r#"SELECT r.id, r.code, r.version, r.status, r.updated_at, v.created_by AS updated_by,
+                  v.name, v.txn_type, v.min_amount_fen, v.fixed_points, v.points_per_unit,
+                  v.unit_fen, v.multiplier_pct, v.daily_cap, v.monthly_cap, v.valid_from,
+                  v.valid_to, v.campaign_id, v.hq_org_id, v.hq_pct, v.branch_org_id,
+                  v.branch_pct, v.merchant_id, v.merchant_pct,
+                  ho.name AS "hq_org_name?", bo.name AS "branch_org_name?",
+                  m.name AS "merchant_name?", c.name AS "campaign_name?"
+             FROM point_rules r
+             JOIN point_rule_versions v ON v.rule_id = r.id AND v.version = r.version
+             LEFT JOIN orgs ho ON ho.id = v.hq_org_id
+             LEFT JOIN orgs bo ON bo.id = v.branch_org_id
+             LEFT JOIN merchants m ON m.id = v.merchant_id
+             LEFT JOIN campaigns c ON c.id = v.campaign_id
+            WHERE r.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(|r| rule_of!(r)))
 }
 

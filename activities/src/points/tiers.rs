@@ -160,8 +160,10 @@ pub async fn evaluate(
             notice_downgrade(&mut tx, notices, no, from.as_ref(), deserved.as_ref(), earned, now)
                 .await?
         };
+        let by_task =
+            cause == Cause::Earning && c.up && task_gave(&mut tx, no, since, to_rank).await?;
         let cause = match cause {
-            Cause::Earning if c.up && task_gave(&mut tx, no, since, to_rank).await? => "task",
+            Cause::Earning if by_task => "task",
             Cause::Earning => "earning",
             Cause::Nightly => "nightly",
         };

@@ -253,7 +253,7 @@ async fn detail_of(state: &AppState, id: Uuid) -> Result<RuleDetail, ApiError> {
 }
 
 /// 积分规则: the rules with their current terms, by code.
-#[utoipa::path(get, path = "/api/v1/points/rules", tag = "points", params(RuleQuery, Paging),
+#[utoipa::path(get, path = "/api/v1/points/rules", tag = "points", operation_id = "point_rule_list", params(RuleQuery, Paging),
     responses((status = 200, body = RulePage)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -276,7 +276,7 @@ pub async fn list(
 }
 
 /// A rule with every version.
-#[utoipa::path(get, path = "/api/v1/points/rules/{id}", tag = "points",
+#[utoipa::path(get, path = "/api/v1/points/rules/{id}", tag = "points", operation_id = "point_rule_detail",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = RuleDetail),
@@ -291,7 +291,7 @@ pub async fn detail(
 }
 
 /// Creates a rule (version 1, active). Audited (`points.rule.create`).
-#[utoipa::path(post, path = "/api/v1/points/rules", tag = "points",
+#[utoipa::path(post, path = "/api/v1/points/rules", tag = "points", operation_id = "point_rule_create",
     request_body = CreateRuleRequest,
     responses(
         (status = 200, body = RuleDetail),
@@ -321,7 +321,7 @@ pub async fn create(
 
 /// Edits a rule: a new version (earnings keep naming the version that paid them). Audited with
 /// the terms before and after (`points.rule.update`).
-#[utoipa::path(put, path = "/api/v1/points/rules/{id}", tag = "points",
+#[utoipa::path(put, path = "/api/v1/points/rules/{id}", tag = "points", operation_id = "point_rule_update",
     params(("id" = Uuid, Path)),
     request_body = UpdateRuleRequest,
     responses(
@@ -354,7 +354,7 @@ pub async fn update(
 }
 
 /// Enables or disables a rule. Audited (`points.rule.enable`, `points.rule.disable`).
-#[utoipa::path(post, path = "/api/v1/points/rules/{id}/status", tag = "points",
+#[utoipa::path(post, path = "/api/v1/points/rules/{id}/status", tag = "points", operation_id = "point_rule_status",
     params(("id" = Uuid, Path)),
     request_body = RuleStatusBody,
     responses(

@@ -171,7 +171,7 @@ async fn list_of(state: &AppState) -> Result<TierList, ApiError> {
 }
 
 /// 等级体系: the tiers, lowest first, with their benefits and customers.
-#[utoipa::path(get, path = "/api/v1/tiers", tag = "tiers",
+#[utoipa::path(get, path = "/api/v1/tiers", tag = "tiers", operation_id = "tier_list",
     responses((status = 200, body = TierList)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -181,7 +181,7 @@ pub async fn list(
 }
 
 /// Creates a tier (`tier.tier.create`, audited). Answers every tier.
-#[utoipa::path(post, path = "/api/v1/tiers", tag = "tiers",
+#[utoipa::path(post, path = "/api/v1/tiers", tag = "tiers", operation_id = "tier_create",
     request_body = CreateTierRequest,
     responses(
         (status = 200, body = TierList),
@@ -208,7 +208,7 @@ pub async fn create(
 }
 
 /// Changes a tier (`tier.tier.update`, audited); customers move at their next evaluation.
-#[utoipa::path(put, path = "/api/v1/tiers/{id}", tag = "tiers",
+#[utoipa::path(put, path = "/api/v1/tiers/{id}", tag = "tiers", operation_id = "tier_update",
     params(("id" = Uuid, Path)),
     request_body = TierBody,
     responses(
@@ -232,7 +232,7 @@ pub async fn update(
 }
 
 /// 等级权益: sets the coupon templates a tier grants on upgrade (`tier.benefit.update`, audited).
-#[utoipa::path(put, path = "/api/v1/tiers/{id}/benefits", tag = "tiers",
+#[utoipa::path(put, path = "/api/v1/tiers/{id}/benefits", tag = "tiers", operation_id = "tier_benefits",
     params(("id" = Uuid, Path)),
     request_body = BenefitsBody,
     responses(
@@ -266,7 +266,7 @@ async fn tasks_of(state: &AppState) -> Result<UpgradeTaskList, ApiError> {
 }
 
 /// 升级任务: the upgrade tasks, with how many completed each this month.
-#[utoipa::path(get, path = "/api/v1/upgrade-tasks", tag = "tiers",
+#[utoipa::path(get, path = "/api/v1/upgrade-tasks", tag = "tiers", operation_id = "upgrade_task_list",
     responses((status = 200, body = UpgradeTaskList)))]
 pub async fn tasks(
     State(state): State<AppState>,
@@ -276,7 +276,7 @@ pub async fn tasks(
 }
 
 /// Creates an upgrade task, active (`tier.task.create`, audited).
-#[utoipa::path(post, path = "/api/v1/upgrade-tasks", tag = "tiers",
+#[utoipa::path(post, path = "/api/v1/upgrade-tasks", tag = "tiers", operation_id = "upgrade_task_create",
     request_body = TaskBody,
     responses(
         (status = 200, body = UpgradeTaskList),
@@ -316,7 +316,7 @@ pub async fn create_task(
 }
 
 /// Enables or disables an upgrade task (`tier.task.enable`, `tier.task.disable`, audited).
-#[utoipa::path(post, path = "/api/v1/upgrade-tasks/{id}/status", tag = "tiers",
+#[utoipa::path(post, path = "/api/v1/upgrade-tasks/{id}/status", tag = "tiers", operation_id = "upgrade_task_status",
     params(("id" = Uuid, Path)),
     request_body = TaskStatusBody,
     responses(

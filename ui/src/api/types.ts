@@ -201,3 +201,6 @@ export type UpgradeTaskList = ResponseJson<'/api/v1/upgrade-tasks', 'get', 200>
 export type UpgradeTask = UpgradeTaskList['items'][number]
 export type CreateUpgradeTaskRequest = RequestJson<'/api/v1/upgrade-tasks', 'post'>
 export type CustomerTier = ResponseJson<'/api/v1/customers/{customer_no}/tier', 'get', 200>
+export type LedgerAccountPage = ResponseJson<'/api/v1/points/ledger-accounts', 'get', 200>
+export type LedgerAccount = LedgerAccountPage['items'][number]
+export type PointsDay = ResponseJson<'/api/v1/points/daily', 'get', 200>['items'][number]

@@ -1,6 +1,23 @@
 // Points rules and tiers strings (English): the rule library with its cost sharing, tiers with their
 // benefits, upgrade tasks; en.ts includes them.
 export const pointsEn = {
+  account: {
+    chartTitle: 'Last 30 days: {issued} issued, {spent} spent, {expired} expired',
+    allOrgs: 'All orgs',
+    allKinds: 'All kinds',
+    issued: 'Issued',
+    spent: 'Spent',
+    expired: 'Expired',
+    points: 'Points',
+    code: 'Account',
+    kind: 'Kind',
+    kinds: { funding: 'Org funding', merchant_funding: 'Merchant funding', expired: 'Expired points', exchange_clearing: 'Exchange clearing', customer: 'Customer points' },
+    org: 'Org / customer',
+    posted: 'Balance',
+    pendingOut: 'Held',
+    available: 'Available',
+    createdAt: 'Opened',
+  },
   txnTypes: { card_spend: 'Card spend', deposit: 'Deposit', campaign_bonus: 'Campaign bonus', check_in: 'Check-in' },
   rule: {
     keyword: 'Code / name',

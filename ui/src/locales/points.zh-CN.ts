@@ -1,6 +1,23 @@
 // 积分规则 and 用户等级管理 strings (zh-CN): the rule library with its cost sharing, 等级体系 with 等级权益,
 // 升级任务; zh-CN.ts includes them.
 export const pointsZhCN = {
+  account: {
+    chartTitle: '近 30 天积分：发放 {issued}，使用 {spent}，过期 {expired}',
+    allOrgs: '全部机构',
+    allKinds: '全部账户类型',
+    issued: '发放',
+    spent: '使用',
+    expired: '过期',
+    points: '积分',
+    code: '账户',
+    kind: '类型',
+    kinds: { funding: '机构出资', merchant_funding: '商户出资', expired: '过期积分', exchange_clearing: '兑换清算', customer: '客户积分' },
+    org: '机构 / 客户',
+    posted: '余额',
+    pendingOut: '冻结',
+    available: '可用',
+    createdAt: '开立时间',
+  },
   txnTypes: { card_spend: '刷卡消费', deposit: '存款', campaign_bonus: '活动奖励', check_in: '签到' },
   rule: {
     keyword: '编号/名称',

@@ -40,6 +40,7 @@ import {
   User,
   UserFilled,
   View,
+  Wallet,
 } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { MenuNode } from '@/api/types'
@@ -102,6 +103,7 @@ export const PERMISSIONS = {
   customerUnmask: 'pii:customer:unmask',
   merchantApplicationView: 'merchant:application:view',
   merchantUnmask: 'pii:merchant:unmask',
+  pointsView: 'points:account:view',
   pointsRuleView: 'points:rule:view',
   pointsRuleManage: 'points:rule:manage',
   tierView: 'tier:tier:view',
@@ -164,6 +166,7 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'customer-list': Avatar,
   points: Coin,
   'points-rules': Operation,
+  'points-accounts': Wallet,
   tier: Medal,
   'tier-levels': Trophy,
   'tier-tasks': Finished,
@@ -202,6 +205,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'esb-outbound': 'home.entry.esbOutbound',
   'customer-list': 'home.entry.customerList',
   'points-rules': 'home.entry.pointsRules',
+  'points-accounts': 'home.entry.pointsAccounts',
   'tier-levels': 'home.entry.tierLevels',
   'tier-tasks': 'home.entry.tierTasks',
 }

@@ -274,6 +274,13 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.pointsRules', permission: PERMISSIONS.pointsRuleView },
       },
       {
+        // 积分账户: the ledger's points accounts and the points issued, spent and expired by day.
+        path: 'points/accounts',
+        name: 'points-accounts',
+        component: () => import('@/views/points/account/index.vue'),
+        meta: { title: 'menu.pointsAccounts', permission: PERMISSIONS.pointsView },
+      },
+      {
         // 等级体系 with 等级权益 (BEN-6).
         path: 'tier/levels',
         name: 'tier-levels',
