@@ -99,6 +99,7 @@ GRANT SELECT, INSERT ON point_rule_versions, point_transactions, point_earnings 
 INSERT INTO role_permissions (role_id, permission)
 SELECT r.id, p.permission
   FROM (VALUES ('planner', 'points:rule:view'), ('planner', 'points:rule:manage'),
-               ('monitor', 'points:rule:view')) AS p (role, permission)
+               ('planner', 'points:account:export'), ('monitor', 'points:rule:view'))
+       AS p (role, permission)
   JOIN roles r ON r.code = p.role
 ON CONFLICT DO NOTHING;

@@ -171,6 +171,7 @@ const ROLES: &[RoleSeed] = &[
             "points:transfer:reverse",
             "points:rule:view",
             "points:rule:manage",
+            "points:account:export",
             "tier:tier:view",
             "tier:tier:manage",
             "customer:customer:view",

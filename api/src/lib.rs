@@ -390,6 +390,11 @@ fn points_routes() -> Router<AppState> {
         .route("/points/rules/{id}/status", post(points::rules::set_status))
         .route("/points/ledger-accounts", get(points::reports::accounts))
         .route("/points/daily", get(points::reports::daily))
+        .route("/points/transfers", get(points::reports::transfers))
+        .route(
+            "/points/transfers/export",
+            get(points::reports::export_transfers),
+        )
         .route(
             "/tiers",
             get(points::tiers::list).post(points::tiers::create),

@@ -141,6 +141,8 @@ use utoipa::{Modify, OpenApi};
         points::rules::set_status,
         points::reports::accounts,
         points::reports::daily,
+        points::reports::transfers,
+        points::reports::export_transfers,
         points::tiers::list,
         points::tiers::create,
         points::tiers::update,

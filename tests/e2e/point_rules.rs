@@ -168,6 +168,20 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
         .map(|d| d["issued"].as_i64().unwrap())
         .sum();
     assert_eq!(issued, 1288);
+    // 积分流水: the customer's three earnings, masked
+    let flow = b
+        .get_json::<Value>("/api/v1/points/transfers?customer_no=C80000001&code=earn")
+        .await
+        .unwrap();
+    assert_eq!(flow["total"], 3);
+    assert_eq!(flow["items"][0]["customer_no"], "C8***0001");
+    let refused = b
+        .http
+        .get(b.url("/api/v1/points/transfers?code=nonsense"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     audit_clean(&app).await;
 }
 

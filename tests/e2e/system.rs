@@ -724,6 +724,12 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("points:account:view"),
     ),
     ("get", "/api/v1/points/daily", Some("points:account:view")),
+    ("get", "/api/v1/points/transfers", Some("points:account:view")),
+    (
+        "get",
+        "/api/v1/points/transfers/export",
+        Some("points:account:export"),
+    ),
     ("post", "/api/v1/points/rules", Some("points:rule:manage")),
     ("get", "/api/v1/points/rules/{id}", Some("points:rule:view")),
     ("put", "/api/v1/points/rules/{id}", Some("points:rule:manage")),

@@ -1,5 +1,6 @@
-//! 积分账户 for staff: the ledger's points accounts with their kept balances, and the points issued,
-//! spent and expired by org and Beijing day (the chart's series).
+//! 积分账户 and 积分流水 for staff: the ledger's points accounts with their kept balances, the points
+//! issued, spent and expired by org and Beijing day (the chart's series), and every points transfer
+//! by customer, code and time.
 
 use crate::pii::{self, Kind};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -137,4 +138,81 @@ pub async fn daily(
     )
     .fetch_all(pool)
     .await
+}
+
+/// 积分流水's filter; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct TransferFilter {
+    /// One customer's account (the whole number: a customer number is personal data, no prefix).
+    pub customer: Option<Uuid>,
+    /// `earn`, `hold`, `capture`, `void`, `expire`, `reverse`, `expiry`.
+    pub code: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The points transfers matching `filter`, newest first, with how many there are (at most
+/// `limit + offset` are read; the count stops at 100,000).
+pub async fn transfers(
+    pool: &PgPool,
+    filter: &TransferFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<crate::ledger::Transfer>, i64), sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT t.id, t.kind, t.code, d.code AS debit, c.code AS credit, t.amount, t.unit,
+                  t.pending_id, t.corrects_id, t.expires_at, t.memo, t.created_at
+             FROM ledger_transfers t
+             JOIN ledger_accounts d ON d.id = t.debit_account_id
+             JOIN ledger_accounts c ON c.id = t.credit_account_id
+            WHERE t.unit = 'points'
+              AND ($1::uuid IS NULL OR t.debit_account_id = $1 OR t.credit_account_id = $1)
+              AND ($2::text IS NULL OR t.code = $2)
+              AND ($3::timestamptz IS NULL OR t.created_at >= $3)
+              AND ($4::timestamptz IS NULL OR t.created_at < $4)
+            ORDER BY t.seq DESC LIMIT $5 OFFSET $6"#,
+        filter.customer,
+        filter.code,
+        filter.from,
+        filter.to,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM (
+               SELECT 1 FROM ledger_transfers t
+                WHERE t.unit = 'points'
+                  AND ($1::uuid IS NULL OR t.debit_account_id = $1 OR t.credit_account_id = $1)
+                  AND ($2::text IS NULL OR t.code = $2)
+                  AND ($3::timestamptz IS NULL OR t.created_at >= $3)
+                  AND ($4::timestamptz IS NULL OR t.created_at < $4)
+                LIMIT 100000) AS capped"#,
+        filter.customer,
+        filter.code,
+        filter.from,
+        filter.to
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        rows.into_iter()
+            .map(|r| crate::ledger::Transfer {
+                id: r.id,
+                kind: r.kind,
+                code: r.code,
+                debit_account: r.debit,
+                credit_account: r.credit,
+                amount: r.amount,
+                unit: r.unit,
+                pending_id: r.pending_id,
+                corrects_id: r.corrects_id,
+                expires_at: r.expires_at,
+                memo: r.memo,
+                created_at: r.created_at,
+            })
+            .collect(),
+        total,
+    ))
 }

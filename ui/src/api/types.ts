@@ -204,3 +204,5 @@ export type CustomerTier = ResponseJson<'/api/v1/customers/{customer_no}/tier', 
 export type LedgerAccountPage = ResponseJson<'/api/v1/points/ledger-accounts', 'get', 200>
 export type LedgerAccount = LedgerAccountPage['items'][number]
 export type PointsDay = ResponseJson<'/api/v1/points/daily', 'get', 200>['items'][number]
+export type PointsTransferQuery = NonNullable<paths['/api/v1/points/transfers']['get']['parameters']['query']>
+export type PointsTransferPage = ResponseJson<'/api/v1/points/transfers', 'get', 200>

@@ -17,6 +17,11 @@ export const pointsEn = {
     pendingOut: 'Held',
     available: 'Available',
     createdAt: 'Opened',
+    flowTitle: 'Points transactions',
+    customerNo: 'Customer',
+    customerNoHint: 'Whole customer number',
+    export: 'Export',
+    exported: 'Exported {file}',
   },
   txnTypes: { card_spend: 'Card spend', deposit: 'Deposit', campaign_bonus: 'Campaign bonus', check_in: 'Check-in' },
   rule: {

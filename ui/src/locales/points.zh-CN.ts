@@ -17,6 +17,11 @@ export const pointsZhCN = {
     pendingOut: '冻结',
     available: '可用',
     createdAt: '开立时间',
+    flowTitle: '积分流水',
+    customerNo: '客户号',
+    customerNoHint: '完整客户号',
+    export: '导出',
+    exported: '已导出 {file}',
   },
   txnTypes: { card_spend: '刷卡消费', deposit: '存款', campaign_bonus: '活动奖励', check_in: '签到' },
   rule: {

@@ -104,6 +104,7 @@ export const PERMISSIONS = {
   merchantApplicationView: 'merchant:application:view',
   merchantUnmask: 'pii:merchant:unmask',
   pointsView: 'points:account:view',
+  pointsExport: 'points:account:export',
   pointsRuleView: 'points:rule:view',
   pointsRuleManage: 'points:rule:manage',
   tierView: 'tier:tier:view',
