@@ -29,7 +29,12 @@ async fn planner(app: &TestApp) -> Browser {
     planner
 }
 
-async fn send(b: &Browser, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+async fn send(
+    b: &Browser,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let response = b
         .http
         .request(method, b.url(path))
@@ -69,7 +74,14 @@ async fn shared_rule(app: &TestApp, b: &Browser, code: &str, extra: Value) -> Va
 }
 
 async fn core(app: &TestApp) -> Consumer {
-    register(app, "core", &["points.transaction", "points.balance"], None, 1000).await
+    register(
+        app,
+        "core",
+        &["points.transaction", "points.balance"],
+        None,
+        1000,
+    )
+    .await
 }
 
 fn spend(txn: &str, customer: &str, fen: i64) -> Value {
@@ -96,7 +108,11 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
     let core = core(&app).await;
     // 1,288.00 yuan: 1288 points, 60/30/10 rounded down, the remainder to the head office
     let answer = core
-        .call("points.transaction", "T-1", spend("CORE0001", "C80000001", 128_800))
+        .call(
+            "points.transaction",
+            "T-1",
+            spend("CORE0001", "C80000001", 128_800),
+        )
         .await;
     assert_eq!(answer["sysHead"]["retCode"], "000000", "{answer}");
     let body = &answer["body"];
@@ -109,11 +125,20 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["party"].as_str().unwrap().to_owned(), s["points"].as_i64().unwrap()))
+        .map(|s| {
+            (
+                s["party"].as_str().unwrap().to_owned(),
+                s["points"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         shares,
-        vec![("org".into(), 774), ("org".into(), 386), ("merchant".into(), 128)]
+        vec![
+            ("org".into(), 774),
+            ("org".into(), 386),
+            ("merchant".into(), 128)
+        ]
     );
     assert_eq!(available(&app, "C80000001").await, 1288);
     // the funding accounts bear exactly their shares
@@ -121,8 +146,14 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
         let pool = app.pool.clone();
         async move { ledger::balance(&pool, id).await.unwrap().posted }
     };
-    assert_eq!(bears(points::funding_account(org(&app, "HO").await).id()).await, 774);
-    assert_eq!(bears(points::funding_account(org(&app, "BR01").await).id()).await, 386);
+    assert_eq!(
+        bears(points::funding_account(org(&app, "HO").await).id()).await,
+        774
+    );
+    assert_eq!(
+        bears(points::funding_account(org(&app, "BR01").await).id()).await,
+        386
+    );
     assert_eq!(
         bears(merchant_funding_account(merchant(&app, "M001").await).id()).await,
         128
@@ -150,7 +181,12 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (a["org_name"].as_str().unwrap_or("").to_owned(), a["posted"].as_i64().unwrap()))
+        .map(|a| {
+            (
+                a["org_name"].as_str().unwrap_or("").to_owned(),
+                a["posted"].as_i64().unwrap(),
+            )
+        })
         .collect();
     funded.sort();
     assert_eq!(funded, vec![("城东分行".into(), 386), ("总行".into(), 774)]);
@@ -159,7 +195,12 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
         .await
         .unwrap();
     assert_eq!(customers["items"][0]["customer_no"], "C8***0001");
-    assert!(!customers["items"][0]["code"].as_str().unwrap().contains("C80000001"));
+    assert!(
+        !customers["items"][0]["code"]
+            .as_str()
+            .unwrap()
+            .contains("C80000001")
+    );
     let days = b.get_json::<Value>("/api/v1/points/daily").await.unwrap();
     let issued: i64 = days["items"]
         .as_array()
@@ -189,7 +230,13 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
 async fn twenty_concurrent_transactions_against_a_daily_cap_give_exactly_the_cap() {
     let app = spawn_app().await;
     let b = planner(&app).await;
-    shared_rule(&app, &b, "CARD-CAP", json!({"daily_cap": 500, "monthly_cap": 5000})).await;
+    shared_rule(
+        &app,
+        &b,
+        "CARD-CAP",
+        json!({"daily_cap": 500, "monthly_cap": 5000}),
+    )
+    .await;
     let core = core(&app).await;
     // twenty spends of 100 yuan at once: 2,000 points asked, 500 given
     let answers = join_all((0..20).map(|i| {
@@ -268,23 +315,44 @@ async fn an_edit_makes_a_version_and_the_earning_names_the_version_that_paid() {
     let id = rule["rule"]["id"].as_str().unwrap().to_owned();
     let core = core(&app).await;
     let one = core
-        .call("points.transaction", "V-1", spend("CORE0200", "C80000004", 10_000))
+        .call(
+            "points.transaction",
+            "V-1",
+            spend("CORE0200", "C80000004", 10_000),
+        )
         .await;
     assert_eq!(one["body"]["earnings"][0]["rule_version"], 1);
     // double points from now on
     let mut edit = rule["rule"].clone();
     edit["multiplier_pct"] = json!(200);
-    let (status, edited) =
-        send(&b, reqwest::Method::PUT, &format!("/api/v1/points/rules/{id}"), edit.clone()).await;
+    let (status, edited) = send(
+        &b,
+        reqwest::Method::PUT,
+        &format!("/api/v1/points/rules/{id}"),
+        edit.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["rule"]["version"], 2);
     assert_eq!(edited["versions"].as_array().unwrap().len(), 2);
     // an edit against the old version is refused
-    let (status, stale) =
-        send(&b, reqwest::Method::PUT, &format!("/api/v1/points/rules/{id}"), edit).await;
-    assert_eq!((status, stale["code"].as_str()), (StatusCode::CONFLICT, Some("QY-PTS-0011")));
+    let (status, stale) = send(
+        &b,
+        reqwest::Method::PUT,
+        &format!("/api/v1/points/rules/{id}"),
+        edit,
+    )
+    .await;
+    assert_eq!(
+        (status, stale["code"].as_str()),
+        (StatusCode::CONFLICT, Some("QY-PTS-0011"))
+    );
     let two = core
-        .call("points.transaction", "V-2", spend("CORE0201", "C80000004", 10_000))
+        .call(
+            "points.transaction",
+            "V-2",
+            spend("CORE0201", "C80000004", 10_000),
+        )
         .await;
     assert_eq!(two["body"]["points"], 200);
     assert_eq!(two["body"]["earnings"][0]["rule_version"], 2);
@@ -306,7 +374,11 @@ async fn an_edit_makes_a_version_and_the_earning_names_the_version_that_paid() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let three = core
-        .call("points.transaction", "V-3", spend("CORE0202", "C80000004", 10_000))
+        .call(
+            "points.transaction",
+            "V-3",
+            spend("CORE0202", "C80000004", 10_000),
+        )
         .await;
     assert_eq!(three["body"]["points"], 0);
     let actions: Vec<String> = sqlx::query_scalar(
@@ -317,7 +389,11 @@ async fn an_edit_makes_a_version_and_the_earning_names_the_version_that_paid() {
     .unwrap();
     assert_eq!(
         actions,
-        ["points.rule.create", "points.rule.update", "points.rule.disable"]
+        [
+            "points.rule.create",
+            "points.rule.update",
+            "points.rule.disable"
+        ]
     );
 }
 
@@ -331,7 +407,13 @@ async fn shares_that_do_not_sum_to_a_hundred_are_refused_and_nothing_is_written(
         "hq_org_id": org(&app, "HO").await, "hq_pct": 60,
         "branch_org_id": org(&app, "BR01").await, "branch_pct": 30,
     });
-    let (status, answer) = send(&b, reqwest::Method::POST, "/api/v1/points/rules", base.clone()).await;
+    let (status, answer) = send(
+        &b,
+        reqwest::Method::POST,
+        "/api/v1/points/rules",
+        base.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["code"], "QY-PTS-0001");
     // a share without its party

@@ -724,7 +724,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("points:account:view"),
     ),
     ("get", "/api/v1/points/daily", Some("points:account:view")),
-    ("get", "/api/v1/points/transfers", Some("points:account:view")),
+    (
+        "get",
+        "/api/v1/points/transfers",
+        Some("points:account:view"),
+    ),
     (
         "get",
         "/api/v1/points/transfers/export",
@@ -732,7 +736,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     ("post", "/api/v1/points/rules", Some("points:rule:manage")),
     ("get", "/api/v1/points/rules/{id}", Some("points:rule:view")),
-    ("put", "/api/v1/points/rules/{id}", Some("points:rule:manage")),
+    (
+        "put",
+        "/api/v1/points/rules/{id}",
+        Some("points:rule:manage"),
+    ),
     (
         "post",
         "/api/v1/points/rules/{id}/status",
@@ -741,7 +749,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/tiers", Some("tier:tier:view")),
     ("post", "/api/v1/tiers", Some("tier:tier:manage")),
     ("put", "/api/v1/tiers/{id}", Some("tier:tier:manage")),
-    ("put", "/api/v1/tiers/{id}/benefits", Some("tier:tier:manage")),
+    (
+        "put",
+        "/api/v1/tiers/{id}/benefits",
+        Some("tier:tier:manage"),
+    ),
     ("get", "/api/v1/upgrade-tasks", Some("tier:tier:view")),
     ("post", "/api/v1/upgrade-tasks", Some("tier:tier:manage")),
     (

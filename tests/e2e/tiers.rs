@@ -46,8 +46,20 @@ async fn send(b: &Browser, method: Method, path: &str, body: Value) -> Value {
 /// 银卡 from 500 points, 金卡 from 2,000 granting DEMO-DJ10; a point a yuan on card spends,
 /// borne by the head office. Answers the tiers' ids (silver, gold).
 async fn setup(app: &TestApp, b: &Browser) -> (String, String) {
-    send(b, Method::POST, "/api/v1/tiers", json!({"code": "silver", "name": "银卡会员", "rank": 1, "min_points_12m": 500})).await;
-    let list = send(b, Method::POST, "/api/v1/tiers", json!({"code": "gold", "name": "金卡会员", "rank": 2, "min_points_12m": 2000})).await;
+    send(
+        b,
+        Method::POST,
+        "/api/v1/tiers",
+        json!({"code": "silver", "name": "银卡会员", "rank": 1, "min_points_12m": 500}),
+    )
+    .await;
+    let list = send(
+        b,
+        Method::POST,
+        "/api/v1/tiers",
+        json!({"code": "gold", "name": "金卡会员", "rank": 2, "min_points_12m": 2000}),
+    )
+    .await;
     let id = |code: &str| {
         list["items"]
             .as_array()
@@ -67,7 +79,10 @@ async fn setup(app: &TestApp, b: &Browser) -> (String, String) {
         json!({"template_codes": ["DEMO-DJ10"]}),
     )
     .await;
-    assert_eq!(list["items"][1]["benefits"][0]["template_code"], "DEMO-DJ10");
+    assert_eq!(
+        list["items"][1]["benefits"][0]["template_code"],
+        "DEMO-DJ10"
+    );
     send(
         b,
         Method::POST,
@@ -142,8 +157,12 @@ async fn an_upgrade_grants_the_tiers_coupon_once_even_under_concurrent_earnings(
     let answers = join_all((0..10).map(|i| {
         let core = &core;
         async move {
-            core.call("points.transaction", &format!("U-{i}"), spend(&format!("UP{i}"), "C81000001", 300))
-                .await
+            core.call(
+                "points.transaction",
+                &format!("U-{i}"),
+                spend(&format!("UP{i}"), "C81000001", 300),
+            )
+            .await
         }
     }))
     .await;
@@ -168,10 +187,18 @@ async fn an_upgrade_grants_the_tiers_coupon_once_even_under_concurrent_earnings(
     .await
     .unwrap();
     assert!(changes.iter().all(|(d, _)| d == "up"), "{changes:?}");
-    assert_eq!(changes.iter().filter(|(_, t)| t == "gold").count(), 1, "{changes:?}");
+    assert_eq!(
+        changes.iter().filter(|(_, t)| t == "gold").count(),
+        1,
+        "{changes:?}"
+    );
     // more earnings and the nightly run: still the one coupon
-    core.call("points.transaction", "U-10", spend("UP10", "C81000001", 300))
-        .await;
+    core.call(
+        "points.transaction",
+        "U-10",
+        spend("UP10", "C81000001", 300),
+    )
+    .await;
     let notices = expiry::Reminders::default();
     let settings = expiry::RunSettings::default();
     let run = tiers::evaluate_all(&app.pool, &notices, settings, "test", &SystemClock)
@@ -209,12 +236,18 @@ async fn the_nightly_run_downgrades_and_notifies_through_the_outbox() {
     .await
     .unwrap()
     .unwrap();
-    tiers::after_earning(&app.pool, &customer, then).await.unwrap();
+    tiers::after_earning(&app.pool, &customer, then)
+        .await
+        .unwrap();
     assert_eq!(tier_of(&app, "C81000002").await.as_deref(), Some("gold"));
     // an earning now does not take the tier down: only the nightly run does
     let core = register(&app, "core", &["points.transaction"], None, 1000).await;
     let a = core
-        .call("points.transaction", "D-1", spend("DOWN1", "C81000002", 600))
+        .call(
+            "points.transaction",
+            "D-1",
+            spend("DOWN1", "C81000002", 600),
+        )
         .await;
     assert_eq!(a["body"]["points"], 600, "{a}");
     assert_eq!(tier_of(&app, "C81000002").await.as_deref(), Some("gold"));
@@ -284,8 +317,12 @@ async fn an_upgrade_tasks_progress_shows_on_the_customer_page_and_reaches_its_ti
     let core = register(&app, "core", &["points.transaction"], None, 1000).await;
     // two spends that count, one too small to
     for (i, yuan) in [(1, 100), (2, 20), (3, 80)] {
-        core.call("points.transaction", &format!("K-{i}"), spend(&format!("TASK{i}"), "C81000003", yuan))
-            .await;
+        core.call(
+            "points.transaction",
+            &format!("K-{i}"),
+            spend(&format!("TASK{i}"), "C81000003", yuan),
+        )
+        .await;
     }
     let page = b
         .get_json::<Value>("/api/v1/customers/C81000003/tier")

@@ -132,7 +132,11 @@ pub const ACTIONS: &[ActionLabel] = &[
         "Reverse a points transfer",
     ),
     a("points.rule.create", "新增积分规则", "Create points rule"),
-    a("points.transfer.export", "导出积分流水", "Export points transactions"),
+    a(
+        "points.transfer.export",
+        "导出积分流水",
+        "Export points transactions",
+    ),
     a("points.rule.update", "修改积分规则", "Edit points rule"),
     a("points.rule.enable", "启用积分规则", "Enable points rule"),
     a("points.rule.disable", "停用积分规则", "Disable points rule"),

@@ -138,7 +138,11 @@ pub struct Expired {
 
 /// A session lock on a connection of its own, detached from the pool: closing it (or the
 /// process dying) releases the lock.
-pub(super) async fn lock(pool: &PgPool, key: i64, job: &'static str) -> Result<sqlx::PgConnection, RunError> {
+pub(super) async fn lock(
+    pool: &PgPool,
+    key: i64,
+    job: &'static str,
+) -> Result<sqlx::PgConnection, RunError> {
     let mut conn = pool.acquire().await?.detach();
     let locked: bool = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, key)
         .fetch_one(&mut conn)

@@ -69,7 +69,10 @@ pub async fn accounts(
                         a.debits_pending,
                     )
                 };
-                let masked = a.customer_no.as_deref().map(|c| pii::mask(Kind::CustomerNo, c));
+                let masked = a
+                    .customer_no
+                    .as_deref()
+                    .map(|c| pii::mask(Kind::CustomerNo, c));
                 let code = match (&a.customer_no, &masked) {
                     (Some(no), Some(m)) => a.code.replace(no.as_str(), m),
                     _ => a.code,

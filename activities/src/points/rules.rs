@@ -101,8 +101,7 @@ fn txn_type_ok(t: &str) -> bool {
     let b = t.as_bytes();
     (2..=32).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
@@ -137,8 +136,12 @@ impl Terms {
             && (0..=1_000_000).contains(&self.points_per_unit)
             && (1..=100_000_000).contains(&self.unit_fen)
             && (1..=100_000).contains(&self.multiplier_pct)
-            && self.daily_cap.is_none_or(|c| (1..=ledger::MAX_AMOUNT).contains(&c))
-            && self.monthly_cap.is_none_or(|c| (1..=ledger::MAX_AMOUNT).contains(&c));
+            && self
+                .daily_cap
+                .is_none_or(|c| (1..=ledger::MAX_AMOUNT).contains(&c))
+            && self
+                .monthly_cap
+                .is_none_or(|c| (1..=ledger::MAX_AMOUNT).contains(&c));
         if !numbers_ok {
             return Err(RuleRefusal::InvalidNumbers);
         }
@@ -166,7 +169,12 @@ impl Terms {
         let mut parts: Vec<(Party, i64)> = parties
             .iter()
             .filter_map(|(party, pct)| {
-                party.map(|p| (p, i64::try_from(i128::from(points) * i128::from(*pct) / 100).unwrap_or(0)))
+                party.map(|p| {
+                    (
+                        p,
+                        i64::try_from(i128::from(points) * i128::from(*pct) / 100).unwrap_or(0),
+                    )
+                })
             })
             .collect();
         let given: i64 = parts.iter().map(|(_, n)| n).sum();
@@ -385,7 +393,10 @@ pub async fn versions(pool: &PgPool, id: Uuid) -> Result<Vec<Version>, sqlx::Err
 }
 
 /// The references of `terms` that must exist: orgs, merchant, campaign.
-async fn references(conn: &mut PgConnection, terms: &Terms) -> Result<Result<(), RuleRefusal>, sqlx::Error> {
+async fn references(
+    conn: &mut PgConnection,
+    terms: &Terms,
+) -> Result<Result<(), RuleRefusal>, sqlx::Error> {
     let found = sqlx::query!(
         r#"SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $1))
               AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $2)) AS "orgs!",
@@ -863,7 +874,10 @@ pub async fn transact(
                 credit: to.id(),
                 amount: part,
                 code: "earn",
-                memo: format!("{} v{} · {} {}", rule.code, rule.version, txn.txn_type, txn.txn_id),
+                memo: format!(
+                    "{} v{} · {} {}",
+                    rule.code, rule.version, txn.txn_type, txn.txn_id
+                ),
             });
             if accounts.iter().all(|a| a.code != from.code) {
                 accounts.push(from);

@@ -9,7 +9,7 @@
 //! whose request id is derived from (customer, tier, template) — a repeat, a concurrent twin or
 //! the nightly run's repair gets the first answer, never a second coupon.
 
-use super::expiry::{RunError, RunSettings, Reminders};
+use super::expiry::{Reminders, RunError, RunSettings};
 use super::rules::Transaction;
 use crate::batch::{self, BatchRun, Job};
 use crate::benefits::claim::{self, ClaimRequest};
@@ -157,8 +157,16 @@ pub async fn evaluate(
         let notice = if c.up {
             None
         } else {
-            notice_downgrade(&mut tx, notices, no, from.as_ref(), deserved.as_ref(), earned, now)
-                .await?
+            notice_downgrade(
+                &mut tx,
+                notices,
+                no,
+                from.as_ref(),
+                deserved.as_ref(),
+                earned,
+                now,
+            )
+            .await?
         };
         let by_task =
             cause == Cause::Earning && c.up && task_gave(&mut tx, no, since, to_rank).await?;
@@ -256,7 +264,10 @@ async fn notice_downgrade(
     };
     let none = "普通客户".to_owned();
     let params = BTreeMap::from([
-        ("from".to_owned(), from.map_or(none.clone(), |l| l.name.clone())),
+        (
+            "from".to_owned(),
+            from.map_or(none.clone(), |l| l.name.clone()),
+        ),
         ("to".to_owned(), to.map_or(none, |l| l.name.clone())),
         ("points".to_owned(), earned.to_string()),
     ]);
@@ -306,9 +317,10 @@ pub async fn grant(
     tier: Uuid,
     now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
-    let Some(client) = sqlx::query_scalar!("SELECT id FROM api_clients WHERE code = $1", TIER_CLIENT)
-        .fetch_optional(pool)
-        .await?
+    let Some(client) =
+        sqlx::query_scalar!("SELECT id FROM api_clients WHERE code = $1", TIER_CLIENT)
+            .fetch_optional(pool)
+            .await?
     else {
         return Ok(0);
     };

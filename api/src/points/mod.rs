@@ -286,8 +286,7 @@ pub async fn earn_for(
     .await?;
     let earned = one(outcome)?;
     // the tier after the earning (up only); the nightly evaluation repairs a failure here
-    if let Err(e) = points::tiers::after_earning(&state.pool, &customer, state.clock.now()).await
-    {
+    if let Err(e) = points::tiers::after_earning(&state.pool, &customer, state.clock.now()).await {
         tracing::warn!(error = %e, "cannot evaluate the tier after an earning");
     }
     Ok(earned)

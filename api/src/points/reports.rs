@@ -42,8 +42,13 @@ pub async fn accounts(
         .kind
         .map(|k| k.trim().to_owned())
         .filter(|k| !k.is_empty() && k.len() <= 32);
-    let (items, total) =
-        store::accounts(&state.pool, kind.as_deref(), paging.limit(), paging.offset()).await?;
+    let (items, total) = store::accounts(
+        &state.pool,
+        kind.as_deref(),
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
     Ok(Json(LedgerAccountPage { items, total }))
 }
 
@@ -182,19 +187,23 @@ pub async fn export_transfers(
     const MAX_ROWS: i64 = 100_000;
     let (items, _) = store::transfers(&state.pool, &query.filter()?, MAX_ROWS, 0).await?;
     let rows = items.len();
-    let csv = logs::csv_bytes(items.iter().map(super::PointsTransfer::of).map(|t| {
-        TransferCsvRow {
-            transfer_id: t.transfer_id,
-            code: t.code,
-            kind: t.kind,
-            customer: t.customer_no.unwrap_or_default(),
-            org_id: t.org_id.map(|o| o.to_string()).unwrap_or_default(),
-            points: t.points,
-            direction: t.direction,
-            memo: t.memo,
-            created_at: t.created_at.with_timezone(&logs::beijing()).to_rfc3339(),
-        }
-    }))?;
+    let csv =
+        logs::csv_bytes(
+            items
+                .iter()
+                .map(super::PointsTransfer::of)
+                .map(|t| TransferCsvRow {
+                    transfer_id: t.transfer_id,
+                    code: t.code,
+                    kind: t.kind,
+                    customer: t.customer_no.unwrap_or_default(),
+                    org_id: t.org_id.map(|o| o.to_string()).unwrap_or_default(),
+                    points: t.points,
+                    direction: t.direction,
+                    memo: t.memo,
+                    created_at: t.created_at.with_timezone(&logs::beijing()).to_rfc3339(),
+                }),
+        )?;
     // the customer filter is personal data: the audit row says only that there was one
     let filter = serde_json::json!({
         "code": query.code, "from": query.from, "to": query.to,

@@ -270,8 +270,7 @@ pub async fn list(
         txn_type: filled(query.txn_type),
         q: filled(query.q),
     };
-    let (items, total) =
-        store::list(&state.pool, &filter, paging.limit(), paging.offset()).await?;
+    let (items, total) = store::list(&state.pool, &filter, paging.limit(), paging.offset()).await?;
     Ok(Json(RulePage { items, total }))
 }
 

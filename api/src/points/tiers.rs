@@ -225,9 +225,15 @@ pub async fn update(
     Valid(body): Valid<TierBody>,
 ) -> Result<Json<TierList>, ApiError> {
     let terms = terms(&body)?;
-    store::update_tier(&state.pool, id, &terms, state.clock.now(), actor(&user, peer))
-        .await?
-        .map_err(refusal)?;
+    store::update_tier(
+        &state.pool,
+        id,
+        &terms,
+        state.clock.now(),
+        actor(&user, peer),
+    )
+    .await?
+    .map_err(refusal)?;
     Ok(Json(list_of(&state).await?))
 }
 
