@@ -97,12 +97,12 @@ permissions! {
     /// 外呼日志: every outbound call to the SMS platform, the WeChat robot and the ESB.
     EsbOutboundView = "esb:outbound:view", "查看外呼日志", "View the outbound call log";
     PointsView = "points:account:view", "查看积分余额和流水", "View points balances and history";
+    /// 积分流水 as a file (step-up, audited; customers masked).
+    PointsExport = "points:account:export", "导出积分流水", "Export points transactions";
     PointsEarn = "points:transfer:earn", "发放积分", "Give points";
     /// 冻结、扣减和解冻: a hold on a customer's points, its capture or its void.
     PointsSpend = "points:transfer:spend", "冻结、扣减和解冻积分", "Hold, capture and void points";
     PointsReverse = "points:transfer:reverse", "冲正积分交易", "Reverse points transactions";
-    /// 积分流水 as a file (step-up, audited; customers masked).
-    PointsExport = "points:account:export", "导出积分流水", "Export points transactions";
     /// 积分规则: the earning rules and their cost sharing.
     PointsRuleView = "points:rule:view", "查看积分规则", "View points rules";
     PointsRuleManage = "points:rule:manage", "新增、修改、启用和停用积分规则", "Create, edit, enable and disable points rules";
