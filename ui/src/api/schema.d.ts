@@ -981,6 +981,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{customer_no}/tier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's tier, its history and this month's upgrade tasks. */
+        get: operations["customer_tier"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/esb/consumers": {
         parameters: {
             query?: never;
@@ -1514,6 +1531,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/points/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Points issued, spent and expired by org and Beijing day. */
+        get: operations["points_daily"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/points/earnings": {
         parameters: {
             query?: never;
@@ -1579,6 +1613,116 @@ export interface paths {
         put?: never;
         /** Voids a hold: the points go back to the customer. */
         post: operations["void"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/ledger-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ledger's points accounts with their kept balances (customers masked), the bank's own first. */
+        get: operations["points_ledger_accounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 积分规则: the rules with their current terms, by code. */
+        get: operations["point_rule_list"];
+        put?: never;
+        /** Creates a rule (version 1, active). Audited (`points.rule.create`). */
+        post: operations["point_rule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rule with every version. */
+        get: operations["point_rule_detail"];
+        /**
+         * Edits a rule: a new version (earnings keep naming the version that paid them). Audited with
+         *     the terms before and after (`points.rule.update`).
+         */
+        put: operations["point_rule_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/rules/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enables or disables a rule. Audited (`points.rule.enable`, `points.rule.disable`). */
+        post: operations["point_rule_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 积分流水: every points transfer, newest first, customers masked. */
+        get: operations["points_transfers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/transfers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export 积分流水 as CSV (customers masked, whoever exports; at most 100,000 rows; step-up;
+         *     audited as `points.transfer.export`).
+         */
+        get: operations["points_transfers_export"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2229,6 +2373,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 等级体系: the tiers, lowest first, with their benefits and customers. */
+        get: operations["tier_list"];
+        put?: never;
+        /** Creates a tier (`tier.tier.create`, audited). Answers every tier. */
+        post: operations["tier_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tiers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Changes a tier (`tier.tier.update`, audited); customers move at their next evaluation. */
+        put: operations["tier_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tiers/{id}/benefits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 等级权益: sets the coupon templates a tier grants on upgrade (`tier.benefit.update`, audited). */
+        put: operations["tier_benefits"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/upgrade-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 升级任务: the upgrade tasks, with how many completed each this month. */
+        get: operations["upgrade_task_list"];
+        put?: never;
+        /** Creates an upgrade task, active (`tier.task.create`, audited). */
+        post: operations["upgrade_task_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/upgrade-tasks/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enables or disables an upgrade task (`tier.task.enable`, `tier.task.disable`, audited). */
+        post: operations["upgrade_task_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -2455,7 +2686,7 @@ export interface components {
             posted: number;
         };
         /** @enum {string} */
-        BatchJob: "housekeeping" | "audit_verify" | "customer_import" | "points_expiry" | "points_reminder";
+        BatchJob: "housekeeping" | "audit_verify" | "customer_import" | "points_expiry" | "points_reminder" | "tier_evaluation";
         BatchLogPage: {
             items: components["schemas"]["BatchRun"][];
             /** Format: int64 */
@@ -2478,6 +2709,10 @@ export interface components {
         };
         /** @enum {string} */
         BatchStatus: "running" | "succeeded" | "failed";
+        BenefitsBody: {
+            /** @description The coupon templates granted on upgrade to the tier (up to 20). */
+            template_codes: string[];
+        };
         /** @description A branch an applicant may choose as the merchant's area. */
         BranchOption: {
             code: string;
@@ -2765,8 +3000,12 @@ export interface components {
             /** @description Permission names from `GET /api/v1/system/permissions`. */
             permissions: string[];
         };
+        /** @description The documented shapes of the create and edit bodies (read as two parts). */
+        CreateRuleRequest: components["schemas"]["RuleCode"] & components["schemas"]["RuleBody"];
         /** @description A new template: its identity and its terms, in one flat JSON object. */
         CreateTemplateRequest: components["schemas"]["TemplateIdentity"] & components["schemas"]["TemplateTerms"];
+        /** @description The documented shape of a new tier (read as two parts). */
+        CreateTierRequest: components["schemas"]["TierCode"] & components["schemas"]["TierBody"];
         CreateUserRequest: {
             /** @example 张三 */
             display_name: string;
@@ -2933,6 +3172,20 @@ export interface components {
             name?: string | null;
             /** @description A mainland mobile number. */
             phone?: string | null;
+        };
+        /** @description A customer's tier, its history and the tasks, as the customer page shows them. */
+        CustomerTier: {
+            /**
+             * Format: int64
+             * @description Points earned in the last 12 months as the latest evaluation counted them.
+             */
+            earned_12m: number;
+            history: components["schemas"]["TierChange"][];
+            next?: null | components["schemas"]["TierRef"];
+            /** Format: date-time */
+            since?: string | null;
+            tasks: components["schemas"]["UpgradeTaskProgress"][];
+            tier?: null | components["schemas"]["TierRef"];
         };
         DecisionRequest: {
             /** @description Required to reject or return. */
@@ -3226,6 +3479,33 @@ export interface components {
             failures_since: number;
             ip: string;
             success: boolean;
+        };
+        LedgerAccountPage: {
+            items: components["schemas"]["LedgerAccountRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A points account with its balance on its normal side. */
+        LedgerAccountRow: {
+            /** Format: int64 */
+            available: number;
+            /** @description The account's code; a customer's number in it masked. */
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Masked. */
+            customer_no?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description `customer`, `funding`, `merchant_funding`, `expired`, `exchange_clearing`. */
+            kind: string;
+            org_name?: string | null;
+            /** Format: int64 */
+            pending_in: number;
+            /** Format: int64 */
+            pending_out: number;
+            /** Format: int64 */
+            posted: number;
         };
         LevelRequest: {
             escalate: boolean;
@@ -3579,10 +3859,114 @@ export interface components {
             /** Format: int64 */
             remaining: number;
         };
+        /** @description A rule as the list and the detail show it: its current version's terms. */
+        PointRule: components["schemas"]["PointRuleTerms"] & {
+            branch_org_name?: string | null;
+            campaign_name?: string | null;
+            code: string;
+            hq_org_name?: string | null;
+            /** Format: uuid */
+            id: string;
+            merchant_name?: string | null;
+            /** @description `active` or `disabled`. */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
+            /** Format: int32 */
+            version: number;
+        };
+        /** @description What a version of a rule says. */
+        PointRuleTerms: {
+            /** Format: uuid */
+            branch_org_id?: string | null;
+            /** Format: int32 */
+            branch_pct: number;
+            /**
+             * Format: uuid
+             * @description The campaign that pays, recorded on each earning.
+             */
+            campaign_id?: string | null;
+            /**
+             * Format: int64
+             * @description The most points the rule gives a customer in a day / a month (Beijing time).
+             */
+            daily_cap?: number | null;
+            /**
+             * Format: int64
+             * @description Points for any qualifying transaction (a check-in's 10 points).
+             */
+            fixed_points: number;
+            /** Format: uuid */
+            hq_org_id?: string | null;
+            /** Format: int32 */
+            hq_pct: number;
+            /**
+             * Format: uuid
+             * @description A merchant that co-funds: the rule then rewards that merchant's transactions only.
+             */
+            merchant_id?: string | null;
+            /** Format: int32 */
+            merchant_pct: number;
+            /**
+             * Format: int64
+             * @description The least amount (fen) a transaction must have.
+             */
+            min_amount_fen: number;
+            /** Format: int64 */
+            monthly_cap?: number | null;
+            /**
+             * Format: int32
+             * @description 100 = ×1, 200 = ×2.
+             */
+            multiplier_pct: number;
+            name: string;
+            /**
+             * Format: int64
+             * @description Points per `unit_fen` of the amount (1 per 100 fen: a point a yuan).
+             */
+            points_per_unit: number;
+            txn_type: string;
+            /** Format: int64 */
+            unit_fen: number;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+        };
+        /** @description A version of a rule, as its history shows it. */
+        PointRuleVersion: components["schemas"]["PointRuleTerms"] & {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** Format: int32 */
+            version: number;
+        };
         /** @description A customer's balance. */
         PointsBalance: components["schemas"]["Balance"] & {
             /** @description Masked. */
             customer_no: string;
+        };
+        /**
+         * @description The points issued, spent and expired by one org in one Beijing day: issued by the funding org
+         *     (a merchant's funding by the merchant's org), spent (captured) and expired by the customer's
+         *     org (none: a customer the extract has not brought).
+         */
+        PointsDay: {
+            /** Format: date */
+            day: string;
+            /** Format: int64 */
+            expired: number;
+            /** Format: int64 */
+            issued: number;
+            /** Format: uuid */
+            org_id?: string | null;
+            org_name?: string | null;
+            /** Format: int64 */
+            spent: number;
+        };
+        PointsDays: {
+            items: components["schemas"]["PointsDay"][];
         };
         /** @description A page of a customer's points movements, newest first. */
         PointsHistory: {
@@ -3636,6 +4020,14 @@ export interface components {
             reverses?: string | null;
             /** Format: uuid */
             transfer_id: string;
+        };
+        PointsTransferPage: {
+            items: components["schemas"]["PointsTransfer"][];
+            /**
+             * Format: int64
+             * @description At most 100,000.
+             */
+            total: number;
         };
         PolicyOptions: {
             org_rules: components["schemas"]["OrgRuleOption"][];
@@ -3888,12 +4280,102 @@ export interface components {
             name: string;
             template_code?: string | null;
         };
+        /** @description A rule's terms as staff send them. */
+        RuleBody: {
+            /**
+             * Format: uuid
+             * @description 分行: the branch bearing `branch_pct` percent; in your data scope.
+             */
+            branch_org_id?: string | null;
+            /** Format: int32 */
+            branch_pct?: number;
+            /** Format: uuid */
+            campaign_id?: string | null;
+            /** Format: int64 */
+            daily_cap?: number | null;
+            /**
+             * Format: int64
+             * @description Points for any qualifying transaction.
+             */
+            fixed_points?: number;
+            /**
+             * Format: uuid
+             * @description 总行: the head office org bearing `hq_pct` percent; in your data scope.
+             */
+            hq_org_id?: string | null;
+            /** Format: int32 */
+            hq_pct?: number;
+            /**
+             * Format: uuid
+             * @description 商户: a merchant bearing `merchant_pct` percent; the rule then rewards its transactions only.
+             */
+            merchant_id?: string | null;
+            /** Format: int32 */
+            merchant_pct?: number;
+            /**
+             * Format: int64
+             * @description The least amount (fen) a transaction must have; 0 by default.
+             */
+            min_amount_fen?: number;
+            /** Format: int64 */
+            monthly_cap?: number | null;
+            /**
+             * Format: int32
+             * @description In percent: 100 (×1) by default, 200 doubles.
+             */
+            multiplier_pct?: number;
+            /** @description 1–100 characters. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Points per `unit_fen` of the amount.
+             */
+            points_per_unit?: number;
+            /** @description `card_spend`, `deposit`, `campaign_bonus`, `check_in`, or another type the core sends. */
+            txn_type: string;
+            /**
+             * Format: int64
+             * @description 100 (a yuan) by default.
+             */
+            unit_fen?: number;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+        };
+        /** @description A new rule's code. */
+        RuleCode: {
+            /** @description 2–32 letters, digits, `_` or `-`; unique. */
+            code: string;
+        };
+        /** @description A rule with its versions, newest first. */
+        RuleDetail: {
+            rule: components["schemas"]["PointRule"];
+            versions: components["schemas"]["PointRuleVersion"][];
+        };
+        RulePage: {
+            items: components["schemas"]["PointRule"][];
+            /** Format: int64 */
+            total: number;
+        };
         RuleRequest: {
             /** Format: int64 */
             budget_fen: number;
             name: string;
             /** @description A coupon template's code. */
             template_code?: string | null;
+        };
+        RuleStatusBody: {
+            /** @description `active` or `disabled`. */
+            status: string;
+        };
+        /** @description The version an edit was made against. */
+        RuleVersion: {
+            /**
+             * Format: int32
+             * @description The rule's `version` as it was read: another edit since is refused with `QY-PTS-0011`.
+             */
+            version: number;
         };
         /**
          * @description How much of the bank a role's holders see (the column `roles.data_scope`).
@@ -4027,6 +4509,29 @@ export interface components {
             temporal_ui_url?: string | null;
             version: string;
         };
+        /** @description An upgrade task's terms. */
+        TaskBody: {
+            code: string;
+            /**
+             * Format: int64
+             * @description The least amount (fen) a transaction must have to count.
+             */
+            min_amount_fen?: number;
+            /** @description 1–100 characters, e.g. 本月刷卡 3 次升金卡. */
+            name: string;
+            /**
+             * Format: int32
+             * @description How many in a month (Beijing time) complete it.
+             */
+            required_count: number;
+            /**
+             * Format: uuid
+             * @description The tier it reaches, kept 12 months from its completion.
+             */
+            tier_id: string;
+            /** @description The transactions it counts. */
+            txn_type: string;
+        };
         /** @description The badge numbers, each counted up to 10,000 (`capped`: one of them is more than that). */
         TaskCounts: {
             capped: boolean;
@@ -4084,6 +4589,10 @@ export interface components {
             submitted_by?: string | null;
             title?: string | null;
             workflow_id: string;
+        };
+        TaskStatusBody: {
+            /** @description `active` or `disabled`. */
+            status: string;
         };
         /** @description The fields of a new template that an edit cannot change. */
         TemplateIdentity: {
@@ -4226,6 +4735,80 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** @description A tier as 等级体系 lists it. */
+        Tier: {
+            benefits: components["schemas"]["TierBenefit"][];
+            code: string;
+            /**
+             * Format: int64
+             * @description Customers in it now.
+             */
+            customers: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            min_points_12m: number;
+            name: string;
+            /** Format: int32 */
+            rank: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A benefit of a tier: a coupon template. */
+        TierBenefit: {
+            template_code: string;
+            /** Format: uuid */
+            template_id: string;
+            template_name: string;
+        };
+        /** @description A tier's terms. */
+        TierBody: {
+            /**
+             * Format: int64
+             * @description The points earned in the last 12 months that reach it.
+             */
+            min_points_12m: number;
+            /** @description 1–50 characters, e.g. 金卡会员. */
+            name: string;
+            /**
+             * Format: int32
+             * @description 1–100, higher is better; unique.
+             */
+            rank: number;
+        };
+        /** @description A change of a customer's tier. */
+        TierChange: {
+            /** Format: date-time */
+            at: string;
+            /** @description `earning`, `nightly` or `task`. */
+            cause: string;
+            /** @description `up` or `down`. */
+            direction: string;
+            /** Format: int64 */
+            earned_12m: number;
+            from_name?: string | null;
+            /** @description Whether a notice was queued (a downgrade to a customer with a phone on file). */
+            noticed: boolean;
+            to_name?: string | null;
+        };
+        TierCode: {
+            /** @description 1–32 lower-case letters, digits or underscores (the customer list shows it). */
+            code: string;
+        };
+        TierList: {
+            items: components["schemas"]["Tier"][];
+        };
+        /** @description A tier as the customer page shows it. */
+        TierRef: {
+            code: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            min_points_12m: number;
+            name: string;
+            /** Format: int32 */
+            rank: number;
+        };
         /** @description One step of a process's timeline. */
         TimelineEntry: {
             actor?: string | null;
@@ -4306,6 +4889,49 @@ export interface components {
             duty?: null | components["schemas"]["Duty"];
             name: string;
             permissions: string[];
+        };
+        UpdateRuleRequest: components["schemas"]["RuleVersion"] & components["schemas"]["RuleBody"];
+        /** @description An upgrade task as 升级任务 lists it. */
+        UpgradeTask: {
+            code: string;
+            /**
+             * Format: int64
+             * @description Customers who completed it this month.
+             */
+            completed_this_month: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            min_amount_fen: number;
+            name: string;
+            /** Format: int32 */
+            required_count: number;
+            /** @description `active` or `disabled`. */
+            status: string;
+            /** Format: uuid */
+            tier_id: string;
+            tier_name: string;
+            txn_type: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        UpgradeTaskList: {
+            items: components["schemas"]["UpgradeTask"][];
+        };
+        /** @description A customer's progress in an active upgrade task this month. */
+        UpgradeTaskProgress: {
+            code: string;
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: int32 */
+            done: number;
+            name: string;
+            /** @description The month counted, `YYYY-MM` (Beijing time). */
+            period: string;
+            /** Format: int32 */
+            required_count: number;
+            tier_name: string;
+            txn_type: string;
         };
         /** @description What a customer-list upload did. */
         UploadReport: {
@@ -9098,6 +9724,81 @@ export interface operations {
             };
         };
     };
+    customer_tier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerTier"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CUST-0001 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     consumers: {
         parameters: {
             query?: never;
@@ -11601,6 +12302,75 @@ export interface operations {
             };
         };
     };
+    points_daily: {
+        parameters: {
+            query?: {
+                /** @description From (default: 30 days before `to`). */
+                from?: string | null;
+                /** @description Up to (default: now); at most 366 days after `from`. */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsDays"];
+                };
+            };
+            /** @description QY-REQ-0005 a window that ends before it starts or spans more than 366 days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     earn: {
         parameters: {
             query?: never;
@@ -11990,6 +12760,671 @@ export interface operations {
                 };
             };
             /** @description QY-LED-0014, 0017; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    points_ledger_accounts: {
+        parameters: {
+            query?: {
+                /** @description `customer`, `funding`, `merchant_funding`, `expired` or `exchange_clearing`. */
+                kind?: string | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerAccountPage"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_rule_list: {
+        parameters: {
+            query?: {
+                /** @description `active` or `disabled`. */
+                status?: string | null;
+                txn_type?: string | null;
+                /** @description Part of the code or the name. */
+                q?: string | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePage"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_rule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRuleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleDetail"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0009 the code is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0001–0008, 0012, 0013, QY-LED-0016; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_rule_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleDetail"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_rule_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRuleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleDetail"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0011 changed since read */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0001–0007, 0012, 0013, QY-LED-0016; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_rule_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleStatusBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleDetail"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    points_transfers: {
+        parameters: {
+            query?: {
+                /** @description A whole customer number (no prefix search: it is personal data). */
+                customer_no?: string | null;
+                /** @description `earn`, `hold`, `capture`, `void`, `expire`, `reverse` or `expiry`. */
+                code?: string | null;
+                from?: string | null;
+                to?: string | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsTransferPage"];
+                };
+            };
+            /** @description QY-REQ-0005 a customer number or code that is none; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    points_transfers_export: {
+        parameters: {
+            query?: {
+                /** @description A whole customer number (no prefix search: it is personal data). */
+                customer_no?: string | null;
+                /** @description `earn`, `hold`, `capture`, `void`, `expire`, `reverse` or `expiry`. */
+                code?: string | null;
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with a BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -15074,6 +16509,597 @@ export interface operations {
                 };
             };
             /** @description QY-PROC-0006 the target may not act; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tier_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierList"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tier_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTierRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierList"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0001 code taken, 0002 rank taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0006, 0007, 0008; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tier_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TierBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierList"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0003 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0002 rank taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0007, 0008; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tier_benefits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BenefitsBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierList"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0003 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0004 an unknown template; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upgrade_task_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeTaskList"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upgrade_task_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeTaskList"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0003 no such tier */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0001 code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0006, 0007, 0008, QY-PTS-0005; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upgrade_task_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskStatusBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeTaskList"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-TIER-0005 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
