@@ -355,6 +355,7 @@ pub async fn seed_customers(state: &AppState) -> Result<usize, String> {
         return Ok(0);
     }
     let now = Utc::now();
+    seed_points_program(state).await?;
     for i in 0..DEMO_CUSTOMERS {
         let no =
             CustomerNo::parse(&format!("C{:08}", 10_000_000 + i)).map_err(|e| e.to_string())?;
@@ -416,8 +417,176 @@ pub async fn seed_customers(state: &AppState) -> Result<usize, String> {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|refused| format!("demo points of {}: {refused:?}", no.as_str()))?;
+        // the tier the points reach, and its benefits
+        points::tiers::after_earning(&state.pool, &no, now)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(DEMO_CUSTOMERS)
+}
+
+/// The demo's points programme: three earning rules (card spends shared by the head office and
+/// 城东分行, deposits, the daily check-in), three tiers with benefits on the demo coupons, and an
+/// upgrade task. A part made before (an interrupted seeding) is left as it is.
+async fn seed_points_program(state: &AppState) -> Result<(), String> {
+    use quanyi_activities::points::rules::{self, Terms};
+    use quanyi_activities::points::tiers::{self, TaskTerms, TierTerms};
+    let now = Utc::now();
+    let org = |code: &'static str| {
+        let pool = state.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM orgs WHERE code = $1")
+                .bind(code)
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let (ho, br01) = (org("HO").await?, org("BR01").await?);
+    let base = Terms {
+        name: String::new(),
+        txn_type: String::new(),
+        min_amount_fen: 0,
+        fixed_points: 0,
+        points_per_unit: 0,
+        unit_fen: 100,
+        multiplier_pct: 100,
+        daily_cap: None,
+        monthly_cap: None,
+        valid_from: now - Duration::days(30),
+        valid_to: now + Duration::days(365),
+        campaign_id: None,
+        hq_org_id: Some(ho),
+        hq_pct: 100,
+        branch_org_id: None,
+        branch_pct: 0,
+        merchant_id: None,
+        merchant_pct: 0,
+    };
+    let rules = [
+        (
+            "CARD-SPEND",
+            Terms {
+                name: "信用卡消费积分（每元 1 分）".into(),
+                txn_type: "card_spend".into(),
+                points_per_unit: 1,
+                daily_cap: Some(5000),
+                monthly_cap: Some(50_000),
+                hq_pct: 60,
+                branch_org_id: Some(br01),
+                branch_pct: 40,
+                ..base.clone()
+            },
+        ),
+        (
+            "DEPOSIT",
+            Terms {
+                name: "存款积分（每 100 元 1 分）".into(),
+                txn_type: "deposit".into(),
+                points_per_unit: 1,
+                unit_fen: 10_000,
+                monthly_cap: Some(10_000),
+                ..base.clone()
+            },
+        ),
+        (
+            "CHECK-IN",
+            Terms {
+                name: "每日签到 10 分".into(),
+                txn_type: "check_in".into(),
+                fixed_points: 10,
+                daily_cap: Some(10),
+                ..base.clone()
+            },
+        ),
+    ];
+    for (code, terms) in &rules {
+        // a refusal: made by an earlier seeding
+        let _ = rules::create(&state.pool, code, terms, now, seed_entry())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let levels = [
+        ("silver", "银卡会员", 1, 500, None),
+        ("gold", "金卡会员", 2, 1500, Some("DEMO-DJ10")),
+        ("platinum", "白金会员", 3, 2500, Some("DEMO-MJ20")),
+    ];
+    let mut gold = None;
+    for (code, name, rank, min, benefit) in levels {
+        let terms = TierTerms {
+            name: name.into(),
+            rank,
+            min_points_12m: min,
+        };
+        let Ok(id) = tiers::create_tier(&state.pool, code, &terms, now, seed_entry())
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        if code == "gold" {
+            gold = Some(id);
+        }
+        if let Some(template) = benefit {
+            let _ = tiers::set_benefits(&state.pool, id, &[template.into()], now, seed_entry())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(tier_id) = gold {
+        let task = TaskTerms {
+            name: "本月刷卡 3 次（每次满 50 元）升金卡".into(),
+            txn_type: "card_spend".into(),
+            min_amount_fen: 5000,
+            required_count: 3,
+            tier_id,
+        };
+        let _ = tiers::create_task(&state.pool, "SPEND3", &task, now, seed_entry())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    // the demo core: its real-time feed earns by the rules (ui/e2e/points.mjs signs as it)
+    let consumer = quanyi_activities::esb::NewConsumer {
+        code: DEMO_CORE.into(),
+        name: "核心系统（演示）".into(),
+        services: vec![
+            "points.transaction".into(),
+            "points.balance".into(),
+            "points.history".into(),
+        ],
+        source_networks: None,
+        rate_per_second: 100,
+        burst: 100,
+        acting_username: "planner".into(),
+    };
+    let _ = quanyi_activities::esb::register_with_secret(
+        &state.pool,
+        &state.settings.data_key,
+        consumer,
+        demo_core_secret(),
+        now,
+        seed_entry(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The demo core's ESB consumer code.
+const DEMO_CORE: &str = "demo_core";
+
+/// The demo core's signing secret: SHA-256 of a fixed text and the demo password, which every demo
+/// login shares and the browser tests know; a demo bank's secrets are no secret.
+fn demo_core_secret() -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(
+        format!(
+            "quanyi-demo-esb:{DEMO_CORE}:{}",
+            quanyi_activities::seed::DEMO_PASSWORD
+        )
+        .as_bytes(),
+    )
+    .to_vec()
 }
 
 /// The demo mall's supplier: its merchant code and its administrator's login.

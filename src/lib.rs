@@ -133,10 +133,15 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         config.housekeeping_interval(),
         stop.clone().cancelled_owned(),
     ));
+    let tiers = quanyi_activities::points::expiry::Reminders {
+        keys: reminders.keys.clone(),
+        sms: config.routing().sms("tier_downgrade"),
+    };
     let points = tokio::spawn(quanyi_worker::housekeeping::nightly_points(
         pool.clone(),
         nightly,
         reminders,
+        tiers,
         stop.clone().cancelled_owned(),
     ));
     let options = quanyi_worker::options(&settings, pool);

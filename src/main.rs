@@ -92,6 +92,11 @@ enum PointsCommand {
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
+    /// The tier evaluation (the worker's nightly run, by hand): every customer's tier by the
+    /// points earned in 12 months and the upgrade tasks, up and down, the downgrades noticed by
+    /// SMS (configured for `tier_downgrade`), the missing benefits of every tier granted.
+    /// Recorded in the batch log (`tier_evaluation`).
+    Tiers,
 }
 
 #[derive(Subcommand)]
@@ -334,6 +339,33 @@ async fn points_run(config: &Config, command: PointsCommand) -> Result<(), Stack
                  in {:.1} s (batch run {})",
                 done.customers,
                 done.lots,
+                started.elapsed().as_secs_f64(),
+                done.run.id
+            );
+        }
+        PointsCommand::Tiers => {
+            let notices = expiry::Reminders {
+                keys: config
+                    .customer_keys()
+                    .map_err(|e| StackError(e.to_string()))?,
+                sms: config.routing().sms("tier_downgrade"),
+            };
+            let done = quanyi_activities::points::tiers::evaluate_all(
+                &pool,
+                &notices,
+                settings,
+                "cli",
+                &SystemClock,
+            )
+            .await
+            .map_err(|e| StackError(format!("the tier evaluation stopped: {e}")))?;
+            println!(
+                "tiers evaluated: {} customers, {} up, {} down, {} coupons granted, in {:.1} s \
+                 (batch run {})",
+                done.customers,
+                done.upgraded,
+                done.downgraded,
+                done.coupons,
                 started.elapsed().as_secs_f64(),
                 done.run.id
             );

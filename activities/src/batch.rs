@@ -23,6 +23,9 @@ pub enum Job {
     PointsExpiry,
     /// 积分到期提醒: the SMS to customers whose points expire within the reminder window.
     PointsReminder,
+    /// 等级评定: every customer's tier by the points earned in 12 months and the upgrade tasks,
+    /// up and down, the downgrades noticed.
+    TierEvaluation,
 }
 
 impl Job {
@@ -33,6 +36,7 @@ impl Job {
             Job::CustomerImport => "customer_import",
             Job::PointsExpiry => "points_expiry",
             Job::PointsReminder => "points_reminder",
+            Job::TierEvaluation => "tier_evaluation",
         }
     }
 }

@@ -413,6 +413,57 @@ catalogue! {
         "备注最长 200 个字符", "A memo is at most 200 characters";
     NothingToReverse = "QY-LED-0018", CONFLICT,
         "该笔发放的积分已全部使用或过期，无可冲正", "The points of the earning were all spent or expired: nothing to reverse";
+    PointShares = "QY-PTS-0001", UNPROCESSABLE_ENTITY,
+        "分摊比例须为 0–100 的整数，总行、分行、商户合计 100",
+        "Cost shares are whole percentages 0–100: head office, branch and merchant sum to 100";
+    PointShareParty = "QY-PTS-0002", UNPROCESSABLE_ENTITY,
+        "有分摊比例的一方须指定机构或商户，未分摊的一方不得指定",
+        "A party with a share names its org or merchant; a party without one names none";
+    PointRuleWindow = "QY-PTS-0003", UNPROCESSABLE_ENTITY,
+        "有效期结束须晚于开始", "The validity window ends after it starts";
+    PointRuleNoPoints = "QY-PTS-0004", UNPROCESSABLE_ENTITY,
+        "须设置固定积分或每单位积分", "A rule gives fixed points or points per unit";
+    PointTxnType = "QY-PTS-0005", UNPROCESSABLE_ENTITY,
+        "交易类型须为 2–32 位小写字母、数字或下划线，以字母开头",
+        "A transaction type is 2–32 lower-case letters, digits or underscores, starting with a letter";
+    PointRuleName = "QY-PTS-0006", UNPROCESSABLE_ENTITY,
+        "规则名称须为 1–100 个字符，不含控制字符", "A rule's name is 1–100 characters without control characters";
+    PointRuleNumbers = "QY-PTS-0007", UNPROCESSABLE_ENTITY,
+        "积分数、单位金额、倍数或上限超出范围", "A points number, unit, multiplier or cap is out of range";
+    PointRuleCode = "QY-PTS-0008", UNPROCESSABLE_ENTITY,
+        "规则编号须为 2–32 位字母、数字、_ 或 -", "A rule code is 2–32 letters, digits, _ or -";
+    PointRuleCodeTaken = "QY-PTS-0009", CONFLICT,
+        "规则编号已存在", "The rule code is taken";
+    UnknownPointRule = "QY-PTS-0010", NOT_FOUND,
+        "积分规则不存在", "No such points rule";
+    PointRuleStale = "QY-PTS-0011", CONFLICT,
+        "规则已被他人修改，请刷新后重试", "Someone changed the rule since you read it; reload and try again";
+    PointRuleMerchant = "QY-PTS-0012", UNPROCESSABLE_ENTITY,
+        "商户不存在", "No such merchant";
+    PointRuleCampaign = "QY-PTS-0013", UNPROCESSABLE_ENTITY,
+        "营销活动不存在", "No such campaign";
+    PointTxnIdReused = "QY-PTS-0014", CONFLICT,
+        "该交易流水号已用于另一笔不同的交易", "The transaction id was used for a different transaction";
+    InvalidPointTxn = "QY-PTS-0015", UNPROCESSABLE_ENTITY,
+        "交易流水号须为 1–64 位字母、数字或 _.:-，金额 0 至 10^12 分，交易时间不晚于当前",
+        "A transaction id is 1–64 letters, digits or _.:-, the amount 0 to 10^12 fen, the time not in the future";
+    TierCodeTaken = "QY-TIER-0001", CONFLICT,
+        "等级编号已存在", "The tier code is taken";
+    TierRankTaken = "QY-TIER-0002", CONFLICT,
+        "已有相同级别的等级", "Another tier has that rank";
+    UnknownTier = "QY-TIER-0003", NOT_FOUND,
+        "会员等级不存在", "No such tier";
+    UnknownTierTemplate = "QY-TIER-0004", UNPROCESSABLE_ENTITY,
+        "优惠券不存在", "No such coupon template";
+    UnknownUpgradeTask = "QY-TIER-0005", NOT_FOUND,
+        "升级任务不存在", "No such upgrade task";
+    InvalidTierCode = "QY-TIER-0006", UNPROCESSABLE_ENTITY,
+        "编号须为 1–32 位小写字母、数字或下划线（任务：2–32 位字母、数字、_ 或 -）",
+        "A tier code is 1–32 lower-case letters, digits or underscores (a task's: 2–32 letters, digits, _ or -)";
+    InvalidTierName = "QY-TIER-0007", UNPROCESSABLE_ENTITY,
+        "名称须为 1–50 个字符（任务 1–100 个），不含控制字符", "A name is 1–50 characters (a task's 1–100) without control characters";
+    InvalidTierNumbers = "QY-TIER-0008", UNPROCESSABLE_ENTITY,
+        "级别须为 1–100，积分门槛 0 至 10^12，任务次数 1–1000", "A rank is 1–100, a points threshold 0 to 10^12, a task's count 1–1000";
     UnknownCustomer = "QY-CUST-0001", NOT_FOUND,
         "客户不存在或不在您的数据范围内", "No such customer in your data scope";
     CustomerKeysMissing = "QY-CUST-0002", SERVICE_UNAVAILABLE,
@@ -839,6 +890,8 @@ mod tests {
         ("PROC", "Processes and approvals · 流程与审批"),
         ("ESB", "ESB administration · 接口服务管理"),
         ("LED", "The ledger and points · 账务与积分"),
+        ("PTS", "Points rules and core transactions · 积分规则"),
+        ("TIER", "Tiers, tier benefits and upgrade tasks · 用户等级"),
         ("CUST", "Customers and their personal data · 客户"),
         ("FILE", "Files · 文件"),
         ("ONB", "Merchant onboarding · 商户入驻"),

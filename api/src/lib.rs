@@ -445,6 +445,40 @@ fn points_routes() -> Router<AppState> {
             "/points/accounts/{customer_no}/history",
             get(points::history),
         )
+        .route(
+            "/points/rules",
+            get(points::rules::list).post(points::rules::create),
+        )
+        .route(
+            "/points/rules/{id}",
+            get(points::rules::detail).put(points::rules::update),
+        )
+        .route("/points/rules/{id}/status", post(points::rules::set_status))
+        .route("/points/ledger-accounts", get(points::reports::accounts))
+        .route("/points/daily", get(points::reports::daily))
+        .route("/points/transfers", get(points::reports::transfers))
+        .route(
+            "/points/transfers/export",
+            get(points::reports::export_transfers),
+        )
+        .route(
+            "/tiers",
+            get(points::tiers::list).post(points::tiers::create),
+        )
+        .route("/tiers/{id}", put(points::tiers::update))
+        .route("/tiers/{id}/benefits", put(points::tiers::set_benefits))
+        .route(
+            "/upgrade-tasks",
+            get(points::tiers::tasks).post(points::tiers::create_task),
+        )
+        .route(
+            "/upgrade-tasks/{id}/status",
+            post(points::tiers::set_task_status),
+        )
+        .route(
+            "/customers/{customer_no}/tier",
+            get(points::tiers::customer_tier),
+        )
 }
 
 /// 客户管理: the customer list and page, the personal data in full, the daily import.

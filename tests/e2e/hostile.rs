@@ -959,6 +959,7 @@ async fn bank(app: &TestApp) -> Bank {
                 "channel.campaigns.query",
                 "points.earn",
                 "points.hold",
+                "points.transaction",
                 "customer.upsert",
                 "customer.query",
                 "merchant.apply",
@@ -1618,6 +1619,13 @@ async fn esb_gateway(bank: &Bank, run: &mut Run) {
             // open through the run, so the sweeper writes nothing meanwhile
             json!({"customer_no": "C10000001", "points": 100, "timeout_seconds": 2_592_000,
                    "memo": "订单"}),
+        ),
+        (
+            "points.transaction",
+            // every field is read and checked: an empty string is refused in each, so nothing is
+            // earned or recorded
+            json!({"txn_id": "HOSTILE-0001", "customer_no": "C10000001", "txn_type": "card_spend",
+                   "amount_fen": 12800, "occurred_at": Utc::now(), "merchant_code": "T01"}),
         ),
         (
             "customer.upsert",

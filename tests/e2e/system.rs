@@ -717,6 +717,55 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/points/accounts/{customer_no}/history",
         Some("points:account:view"),
     ),
+    ("get", "/api/v1/points/rules", Some("points:rule:view")),
+    (
+        "get",
+        "/api/v1/points/ledger-accounts",
+        Some("points:account:view"),
+    ),
+    ("get", "/api/v1/points/daily", Some("points:account:view")),
+    (
+        "get",
+        "/api/v1/points/transfers",
+        Some("points:account:view"),
+    ),
+    (
+        "get",
+        "/api/v1/points/transfers/export",
+        Some("points:account:export"),
+    ),
+    ("post", "/api/v1/points/rules", Some("points:rule:manage")),
+    ("get", "/api/v1/points/rules/{id}", Some("points:rule:view")),
+    (
+        "put",
+        "/api/v1/points/rules/{id}",
+        Some("points:rule:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/points/rules/{id}/status",
+        Some("points:rule:manage"),
+    ),
+    ("get", "/api/v1/tiers", Some("tier:tier:view")),
+    ("post", "/api/v1/tiers", Some("tier:tier:manage")),
+    ("put", "/api/v1/tiers/{id}", Some("tier:tier:manage")),
+    (
+        "put",
+        "/api/v1/tiers/{id}/benefits",
+        Some("tier:tier:manage"),
+    ),
+    ("get", "/api/v1/upgrade-tasks", Some("tier:tier:view")),
+    ("post", "/api/v1/upgrade-tasks", Some("tier:tier:manage")),
+    (
+        "post",
+        "/api/v1/upgrade-tasks/{id}/status",
+        Some("tier:tier:manage"),
+    ),
+    (
+        "get",
+        "/api/v1/customers/{customer_no}/tier",
+        Some("customer:customer:view"),
+    ),
     ("get", "/api/v1/customers", Some("customer:customer:view")),
     (
         "post",
@@ -955,6 +1004,8 @@ async fn every_route_needs_a_session_and_its_permission() {
         "system:notification:view",
         "esb:outbound:view",
         "points:account:view",
+        "points:rule:view",
+        "tier:tier:view",
         "customer:customer:view",
     ];
     for (method, path, permission) in ROUTES {

@@ -509,8 +509,9 @@ async fn a_permission_removed_from_a_role_is_refused_to_its_holders_at_once() {
         json!({"name": "运营监控", "data_scope": "all", "permissions": [
             "benefit:coupon:view", "benefit:redemption:view", "benefit:stock:view",
             "benefit:template:view", "campaign:campaign:view", "campaign:delivery:view",
-            "customer:customer:view", "esb:outbound:view", "points:account:view", "process:instance:view", "process:policy:view",
-            "system:notification:view", "system:org:view", "system:status:view"]})
+            "customer:customer:view", "esb:outbound:view", "points:account:view", "points:rule:view",
+            "process:instance:view", "process:policy:view",
+            "system:notification:view", "system:org:view", "system:status:view", "tier:tier:view"]})
     );
     assert_eq!(
         after,
@@ -558,6 +559,12 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "benefit-redemptions",
             "customer",
             "customer-list",
+            "points",
+            "points-rules",
+            "points-accounts",
+            "tier",
+            "tier-levels",
+            "tier-tasks",
             "system",
             "system-orgs",
             "system-dictionaries"
@@ -607,12 +614,18 @@ async fn a_hidden_menu_disappears_from_the_users_menu_and_a_renamed_one_shows_it
             "benefit-redemptions",
             "customer",
             "customer-list",
+            "points",
+            "points-rules",
+            "points-accounts",
+            "tier",
+            "tier-levels",
+            "tier-tasks",
             "system",
             "system-dictionaries"
         ],
         "the hidden page is gone"
     );
-    assert_eq!(menu[5]["children"][0]["title_zh"], "数据字典");
+    assert_eq!(menu[7]["children"][0]["title_zh"], "数据字典");
 
     assert_eq!(
         put(

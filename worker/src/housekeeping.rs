@@ -30,13 +30,15 @@ pub async fn every(pool: PgPool, interval: Duration, shutdown: impl Future<Outpu
     }
 }
 
-/// Runs the points expiry for the bank's date and then the expiry reminders, every night at
-/// `nightly.at` (Beijing time), until `shutdown` resolves. Each run is in the batch log; a run
-/// that finds another going (another worker's) leaves the night to it.
+/// Runs the points expiry for the bank's date, then the expiry reminders, then the tier
+/// evaluation (downgrade notices with `tiers`), every night at `nightly.at` (Beijing time), until
+/// `shutdown` resolves. Each run is in the batch log; a run that finds another going (another
+/// worker's) leaves the night to it.
 pub async fn nightly_points(
     pool: PgPool,
     nightly: points::expiry::Nightly,
     reminders: points::expiry::Reminders,
+    tiers: points::expiry::Reminders,
     shutdown: impl Future<Output = ()>,
 ) {
     use quanyi_activities::clock::Clock;
@@ -54,6 +56,10 @@ pub async fn nightly_points(
                 match points::expiry::remind(&pool, &reminders, date, nightly.run, "schedule", &SystemClock).await {
                     Ok(done) => tracing::info!(%date, customers = done.customers, "points expiry reminders queued"),
                     Err(e) => tracing::error!(%date, error = %e, "the points reminder run did not finish"),
+                }
+                match points::tiers::evaluate_all(&pool, &tiers, nightly.run, "schedule", &SystemClock).await {
+                    Ok(done) => tracing::info!(%date, customers = done.customers, upgraded = done.upgraded, downgraded = done.downgraded, "tiers evaluated"),
+                    Err(e) => tracing::error!(%date, error = %e, "the tier evaluation did not finish"),
                 }
             }
             () = &mut shutdown => return,

@@ -165,6 +165,18 @@ pub async fn register(
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<(Uuid, Vec<u8>), Refusal>, sqlx::Error> {
+    register_with_secret(pool, key, new, clients::new_secret(), now, by).await
+}
+
+/// [`register`] with a given secret (the demo bank's core, whose secret its browser test derives).
+pub async fn register_with_secret(
+    pool: &PgPool,
+    key: &DataKey,
+    new: NewConsumer,
+    secret: Vec<u8>,
+    now: DateTime<Utc>,
+    by: Entry,
+) -> Result<Result<(Uuid, Vec<u8>), Refusal>, sqlx::Error> {
     let Some(user_id) = sqlx::query_scalar!(
         "SELECT id FROM users WHERE username = $1 AND status = 'active'",
         new.acting_username
@@ -177,7 +189,6 @@ pub async fn register(
     if privileged(pool, user_id).await? {
         return Ok(Err(Refusal::PrivilegedUser));
     }
-    let secret = clients::new_secret();
     let mut tx = pool.begin().await?;
     let client = NewClient {
         code: new.code.clone(),

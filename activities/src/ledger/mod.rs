@@ -330,6 +330,42 @@ pub async fn execute(
     Ok(Err(refused))
 }
 
+/// Carries out `request` inside the caller's transaction, for a caller that keeps its own
+/// idempotency (a core transaction id, reserved before this): the key is taken — one taken before
+/// is refused with [`Refusal::KeyReused`] — and the transfers written. A refusal leaves writes
+/// behind it in the transaction: the caller rolls back.
+pub(crate) async fn execute_within(
+    conn: &mut PgConnection,
+    request: &Request<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, sqlx::Error> {
+    if !key_ok(request.key) {
+        return Ok(Err(Refused::at(Refusal::InvalidKey, 0)));
+    }
+    let now = now.trunc_subsecs(6);
+    let hash = Sha256::digest(request.body).to_vec();
+    let reserved = sqlx::query_scalar!(
+        "INSERT INTO ledger_requests (key, body_hash, actor, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING 1 AS one",
+        request.key,
+        hash,
+        request.actor,
+        now
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if reserved.is_none() {
+        return Ok(Err(Refused::at(Refusal::KeyReused, 0)));
+    }
+    match apply(conn, request, now, None).await {
+        Err(e) => match refusal_of(&e) {
+            Some(reason) => Ok(Err(Refused::at(reason, 0))),
+            None => Err(e),
+        },
+        done => done,
+    }
+}
+
 /// The refusal a database error stands for: a second resolution of a hold or a second reversal
 /// (the unique indexes), a transfer naming an account that does not exist.
 fn refusal_of(e: &sqlx::Error) -> Option<Refusal> {

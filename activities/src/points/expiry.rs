@@ -138,7 +138,11 @@ pub struct Expired {
 
 /// A session lock on a connection of its own, detached from the pool: closing it (or the
 /// process dying) releases the lock.
-async fn lock(pool: &PgPool, key: i64, job: &'static str) -> Result<sqlx::PgConnection, RunError> {
+pub(super) async fn lock(
+    pool: &PgPool,
+    key: i64,
+    job: &'static str,
+) -> Result<sqlx::PgConnection, RunError> {
     let mut conn = pool.acquire().await?.detach();
     let locked: bool = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, key)
         .fetch_one(&mut conn)
@@ -151,7 +155,7 @@ async fn lock(pool: &PgPool, key: i64, job: &'static str) -> Result<sqlx::PgConn
 
 /// Releases the lock before the connection goes: a dropped connection's backend releases its
 /// locks only when it notices and exits, and a run started right after would find it held.
-async fn unlock(mut conn: sqlx::PgConnection, key: i64) {
+pub(super) async fn unlock(mut conn: sqlx::PgConnection, key: i64) {
     use sqlx::Connection;
     // a failure here means the connection is gone, and its locks with it
     let _ = sqlx::query_scalar!(r#"SELECT pg_advisory_unlock($1) AS "unlocked!""#, key)

@@ -5,6 +5,9 @@
 
 pub mod expiry;
 pub mod lots;
+pub mod reports;
+pub mod rules;
+pub mod tiers;
 
 use crate::audit::Entry;
 use crate::ledger::{self, NewAccount, Outcome, Request, Side, Spec, Unit};

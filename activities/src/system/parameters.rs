@@ -1,6 +1,7 @@
-//! 参数设置 (SYS-2): the security policy's numbers as run-time parameters. Defaults come from
-//! configuration; a change is a row in `parameters`, validated against the parameter's range and
-//! audited with its before and after; every read of the security parameters is audited too.
+//! 参数设置 (SYS-2): the security policy's numbers as run-time parameters, and the points' own two
+//! (the lots' expiry, the reminder's window: [`PLAIN`]). Defaults come from configuration (the
+//! points': from here); a change is a row in `parameters`, validated against the parameter's range
+//! and audited with its before and after; every read of the parameters is audited too.
 
 use crate::audit::{self, Entry};
 use crate::identity::SecurityPolicy;
@@ -162,6 +163,46 @@ fn definition(key: &str) -> Option<&'static Definition> {
     DEFINITIONS.iter().find(|d| d.key == key)
 }
 
+/// A parameter that is not the security policy's: its code reads the `parameters` row where it
+/// uses it (the points' lot expiry and reminder window), its default is here.
+pub struct Plain {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub name_en: &'static str,
+    pub unit_en: &'static str,
+    pub min: i64,
+    pub max: i64,
+    pub default: i64,
+}
+
+pub const PLAIN: &[Plain] = &[
+    Plain {
+        key: crate::points::lots::EXPIRY_YEARS_PARAMETER,
+        name: "积分有效期（发放当年之后的整年数，到期于该年年末）",
+        unit: "年",
+        name_en: "Points last until the end of the year this many years after the year earned",
+        unit_en: "years",
+        min: 0,
+        max: 10,
+        default: crate::points::lots::DEFAULT_EXPIRY_YEARS,
+    },
+    Plain {
+        key: crate::points::expiry::REMINDER_DAYS_PARAMETER,
+        name: "积分到期提醒提前天数",
+        unit: "天",
+        name_en: "Days before points expire that the customer is reminded",
+        unit_en: "days",
+        min: 1,
+        max: 365,
+        default: crate::points::expiry::DEFAULT_REMINDER_DAYS,
+    },
+];
+
+fn plain(key: &str) -> Option<&'static Plain> {
+    PLAIN.iter().find(|p| p.key == key)
+}
+
 /// The policy in force: `defaults` with every changed parameter applied.
 #[tracing::instrument(skip_all)]
 pub async fn policy(
@@ -200,6 +241,13 @@ pub async fn list(
     by: Entry,
 ) -> Result<Vec<Parameter>, sqlx::Error> {
     let current = policy(pool, defaults).await?;
+    let stored: std::collections::HashMap<String, i64> =
+        sqlx::query!("SELECT key, value FROM parameters")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect();
     let mut tx = pool.begin().await?;
     audit::append(
         &mut tx,
@@ -223,6 +271,15 @@ pub async fn list(
             min: d.min,
             max: d.max,
         })
+        .chain(PLAIN.iter().map(|p| Parameter {
+            key: p.key,
+            name: if english { p.name_en } else { p.name },
+            unit: if english { p.unit_en } else { p.unit },
+            value: stored.get(p.key).copied().unwrap_or(p.default),
+            default: p.default,
+            min: p.min,
+            max: p.max,
+        }))
         .collect())
 }
 
@@ -242,10 +299,12 @@ pub async fn update(
     now: DateTime<Utc>,
     by: Entry,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    let Some(def) = definition(key) else {
-        return Ok(Err(Refusal::UnknownKey));
+    let (min, max, default) = match (definition(key), plain(key)) {
+        (Some(def), _) => (def.min, def.max, (def.get)(defaults)),
+        (None, Some(p)) => (p.min, p.max, p.default),
+        (None, None) => return Ok(Err(Refusal::UnknownKey)),
     };
-    if !(def.min..=def.max).contains(&value) {
+    if !(min..=max).contains(&value) {
         return Ok(Err(Refusal::OutOfRange));
     }
     let mut tx = pool.begin().await?;
@@ -255,7 +314,7 @@ pub async fn update(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .unwrap_or_else(|| (def.get)(defaults));
+    .unwrap_or(default);
     sqlx::query!(
         "INSERT INTO parameters (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at,
@@ -298,7 +357,14 @@ mod tests {
             (def.set)(&mut policy, def.max);
             assert_eq!((def.get)(&policy), def.max, "{}", def.key);
         }
-        let keys: std::collections::HashSet<_> = DEFINITIONS.iter().map(|d| d.key).collect();
-        assert_eq!(keys.len(), DEFINITIONS.len(), "unique keys");
+        for p in PLAIN {
+            assert!((p.min..=p.max).contains(&p.default), "{} default", p.key);
+        }
+        let keys: std::collections::HashSet<_> = DEFINITIONS
+            .iter()
+            .map(|d| d.key)
+            .chain(PLAIN.iter().map(|p| p.key))
+            .collect();
+        assert_eq!(keys.len(), DEFINITIONS.len() + PLAIN.len(), "unique keys");
     }
 }

@@ -44,6 +44,7 @@ pub const POINTS_VOID: &str = "points.void";
 pub const POINTS_REVERSE: &str = "points.reverse";
 pub const POINTS_BALANCE: &str = "points.balance";
 pub const POINTS_HISTORY: &str = "points.history";
+pub const POINTS_TRANSACTION: &str = "points.transaction";
 pub const CUSTOMER_UPSERT: &str = "customer.upsert";
 pub const CUSTOMER_QUERY: &str = "customer.query";
 pub const MERCHANT_APPLY: &str = "merchant.apply";
@@ -117,6 +118,12 @@ pub const CATALOGUE: &[Service] = &[
         permission: "points:account:view",
     },
     Service {
+        code: POINTS_TRANSACTION,
+        name_zh: "交易积分计算（核心交易实时推送，按积分规则发放）",
+        name_en: "A core transaction, earning by the points rules",
+        permission: "points:transfer:earn",
+    },
+    Service {
         code: CUSTOMER_UPSERT,
         name_zh: "客户信息新增或变更（核心系统）",
         name_en: "Create or change a customer (the core)",
@@ -179,6 +186,12 @@ pub async fn run(
         POINTS_EARN | POINTS_HOLD | POINTS_CAPTURE | POINTS_VOID | POINTS_REVERSE
         | POINTS_BALANCE | POINTS_HISTORY => {
             points_service(state, service.code, caller, &user, &body).await
+        }
+        POINTS_TRANSACTION => {
+            let request: points::rules::PointsTransactionBody = body_of(&body)?;
+            let acting = format!("{}@esb:{}", user.username, caller.consumer_code);
+            let earned = points::rules::transaction_for(state, &acting, &request).await?;
+            Ok(serde_json::to_value(earned).expect("an answer serializes"))
         }
         CUSTOMER_UPSERT => {
             let request: customers::CustomerUpsertBody = body_of(&body)?;

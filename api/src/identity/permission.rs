@@ -97,10 +97,18 @@ permissions! {
     /// 外呼日志: every outbound call to the SMS platform, the WeChat robot and the ESB.
     EsbOutboundView = "esb:outbound:view", "查看外呼日志", "View the outbound call log";
     PointsView = "points:account:view", "查看积分余额和流水", "View points balances and history";
+    /// 积分流水 as a file (step-up, audited; customers masked).
+    PointsExport = "points:account:export", "导出积分流水", "Export points transactions";
     PointsEarn = "points:transfer:earn", "发放积分", "Give points";
     /// 冻结、扣减和解冻: a hold on a customer's points, its capture or its void.
     PointsSpend = "points:transfer:spend", "冻结、扣减和解冻积分", "Hold, capture and void points";
     PointsReverse = "points:transfer:reverse", "冲正积分交易", "Reverse points transactions";
+    /// 积分规则: the earning rules and their cost sharing.
+    PointsRuleView = "points:rule:view", "查看积分规则", "View points rules";
+    PointsRuleManage = "points:rule:manage", "新增、修改、启用和停用积分规则", "Create, edit, enable and disable points rules";
+    /// 用户等级管理: 等级体系, 等级权益, 升级任务.
+    TierView = "tier:tier:view", "查看等级体系、等级权益和升级任务", "View tiers, tier benefits and upgrade tasks";
+    TierManage = "tier:tier:manage", "维护等级体系、等级权益和升级任务", "Maintain tiers, tier benefits and upgrade tasks";
     CustomerView = "customer:customer:view", "查看客户（个人信息脱敏）", "View customers (personal data masked)";
     CustomerImport = "customer:customer:import", "导入客户", "Import customers";
     /// 客户信息变更 over the ESB (`customer.upsert`).
@@ -164,6 +172,9 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("points", "积分", "Points"),
     ("points:account", "积分账户", "Points accounts"),
     ("points:transfer", "积分交易", "Points transactions"),
+    ("points:rule", "积分规则", "Points rules"),
+    ("tier", "用户等级管理", "Tiers"),
+    ("tier:tier", "等级体系", "Tiers"),
     ("customer", "客户管理", "Customers"),
     ("customer:customer", "客户", "Customers"),
     ("merchant", "商户管理", "Merchants"),

@@ -22,6 +22,10 @@ use std::net::SocketAddr;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
+pub mod reports;
+pub mod rules;
+pub mod tiers;
+
 /// The edge's code for each ledger refusal.
 pub fn refusal(r: Refusal) -> ApiError {
     match r {
@@ -280,7 +284,12 @@ pub async fn earn_for(
         body.memo.trim().to_owned(),
     )
     .await?;
-    one(outcome)
+    let earned = one(outcome)?;
+    // the tier after the earning (up only); the nightly evaluation repairs a failure here
+    if let Err(e) = points::tiers::after_earning(&state.pool, &customer, state.clock.now()).await {
+        tracing::warn!(error = %e, "cannot evaluate the tier after an earning");
+    }
+    Ok(earned)
 }
 
 pub async fn hold_for(

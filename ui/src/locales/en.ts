@@ -1,6 +1,7 @@
 // English, the second language. Must have exactly the keys of zh-CN.ts (checked by the type and a test).
 import { benefitsEn, merchantEn, merchantUsersEn } from './benefits.en'
 import { customerEn } from './customer.en'
+import { pointsEn, tierEn } from './points.en'
 import { esbEn } from './esb.en'
 import { mallEn } from './mall.en'
 import { applicationEn, applyEn } from './onboarding.en'
@@ -62,6 +63,10 @@ const en: LocaleMessages = {
     customer: 'Customers',
     customerList: 'Customers',
     customerDetail: 'Customer',
+    pointsRules: 'Points rules',
+    pointsAccounts: 'Points accounts',
+    tierLevels: 'Tiers and benefits',
+    tierTasks: 'Upgrade tasks',
     merchantApplications: 'Merchant applications',
     merchantApplicationDetail: 'Merchant application',
     apply: 'Become a merchant',
@@ -235,6 +240,10 @@ const en: LocaleMessages = {
       esbOutbound: 'Every call to the SMS platform, the WeChat robot and the ESB: outcome, HTTP status, latency, and the masked request and answer.',
       merchantApplications: 'Merchant applications in your data scope with their documents and history; review them from the inbox.',
       customerList: 'Find customers by number, organisation, status or a whole phone number (personal data masked); their points, coupons and campaigns; import the daily extract.',
+      pointsRules: 'Earning rules by transaction type and amount: multipliers, daily and monthly caps, validity, and the cost sharing between head office, branch and merchant.',
+      pointsAccounts: 'The ledger’s points accounts with their balances, and a chart of points issued, spent and expired by org and day.',
+      tierLevels: 'Tiers with their 12-month points thresholds, and the coupons each grants on upgrade.',
+      tierTasks: 'Upgrade tasks (e.g. three card spends this month reach gold) and how many customers did them this month.',
       processPolicies: 'Approval levels of each process: roles, time limits, reminders and escalation.',
     },
   },
@@ -529,6 +538,7 @@ const en: LocaleMessages = {
       customerImport: 'Customer import',
       pointsExpiry: 'Points expiry',
       pointsReminder: 'Points expiry reminders',
+      tierEvaluation: 'Tier evaluation',
     },
     status: 'Status',
     statusAll: 'All',
@@ -738,6 +748,8 @@ const en: LocaleMessages = {
   apply: applyEn,
   application: applicationEn,
   policy: policyEn,
+  points: pointsEn,
+  tier: tierEn,
 }
 
 export default en

@@ -2,6 +2,7 @@
 // the type of this object is the schema en.ts must match key for key.
 import { benefitsZhCN, merchantZhCN, merchantUsersZhCN } from './benefits.zh-CN'
 import { customerZhCN } from './customer.zh-CN'
+import { pointsZhCN, tierZhCN } from './points.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
 import { mallZhCN } from './mall.zh-CN'
 import { applicationZhCN, applyZhCN } from './onboarding.zh-CN'
@@ -62,6 +63,10 @@ const zhCN = {
     customer: '客户管理',
     customerList: '客户信息',
     customerDetail: '客户详情',
+    pointsRules: '积分规则',
+    pointsAccounts: '积分账户',
+    tierLevels: '等级体系',
+    tierTasks: '升级任务',
     merchantApplications: '商户入驻申请',
     merchantApplicationDetail: '入驻申请详情',
     apply: '商户线上入驻',
@@ -235,6 +240,10 @@ const zhCN = {
       esbOutbound: '查询调用短信平台、企业微信和 ESB 的每一次外呼：结果、HTTP 状态、耗时，查看脱敏后的请求与应答摘录。',
       merchantApplications: '查看数据权限范围内的商户入驻申请及其材料与办理记录，在待办中初审、复核。',
       customerList: '按客户号、机构、状态或完整手机号查询客户（个人信息脱敏），查看积分、权益券和参与的活动；导入每日客户文件。',
+      pointsRules: '按交易类型和金额设置积分规则：倍数、每日与每月上限、有效期，以及总行、分行、商户的成本分摊。',
+      pointsAccounts: '查看账务中的积分账户与余额，以及按机构、按日的积分发放、使用与过期图表。',
+      tierLevels: '设置会员等级及其近 12 个月积分门槛，和升级时发放的等级权益（优惠券）。',
+      tierTasks: '设置升级任务（如当月刷卡 3 次升金卡），查看本月完成人数。',
       processPolicies: '设置各类流程的审批级别、角色、时限与超时上报。',
     },
   },
@@ -529,6 +538,7 @@ const zhCN = {
       customerImport: '客户导入',
       pointsExpiry: '积分过期',
       pointsReminder: '积分到期提醒',
+      tierEvaluation: '等级评定',
     },
     status: '状态',
     statusAll: '全部状态',
@@ -738,6 +748,8 @@ const zhCN = {
   apply: applyZhCN,
   application: applicationZhCN,
   policy: policyZhCN,
+  points: pointsZhCN,
+  tier: tierZhCN,
 }
 
 export default zhCN

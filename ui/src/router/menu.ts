@@ -7,6 +7,7 @@ import {
   Box,
   ChatDotRound,
   Checked,
+  Coin,
   Collection,
   Connection,
   Document,
@@ -17,6 +18,7 @@ import {
   Iphone,
   Link,
   List,
+  Medal,
   Memo,
   Menu,
   Message,
@@ -37,9 +39,11 @@ import {
   Tickets,
   Timer,
   TrendCharts,
+  Trophy,
   User,
   UserFilled,
   View,
+  Wallet,
 } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { MenuNode } from '@/api/types'
@@ -107,6 +111,12 @@ export const PERMISSIONS = {
   catalogueManage: 'product:catalogue:manage',
   reviewModerate: 'product:review:moderate',
   productDelist: 'listing:product:delist',
+  pointsView: 'points:account:view',
+  pointsExport: 'points:account:export',
+  pointsRuleView: 'points:rule:view',
+  pointsRuleManage: 'points:rule:manage',
+  tierView: 'tier:tier:view',
+  tierManage: 'tier:tier:manage',
 } as const
 
 /** A side-menu entry as the UI draws it. */
@@ -169,6 +179,12 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'mall-reviews': ChatDotRound,
   'mall-banners': Picture,
   'mall-my-products': Box,
+  points: Coin,
+  'points-rules': Operation,
+  'points-accounts': Wallet,
+  tier: Medal,
+  'tier-levels': Trophy,
+  'tier-tasks': Finished,
 }
 
 /** The home page's card text by menu key. */
@@ -208,6 +224,10 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'mall-reviews': 'home.entry.mallReviews',
   'mall-banners': 'home.entry.mallBanners',
   'mall-my-products': 'home.entry.mallMyProducts',
+  'points-rules': 'home.entry.pointsRules',
+  'points-accounts': 'home.entry.pointsAccounts',
+  'tier-levels': 'home.entry.tierLevels',
+  'tier-tasks': 'home.entry.tierTasks',
 }
 
 function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {

@@ -298,6 +298,34 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.customerList', permission: PERMISSIONS.customerView },
       },
       {
+        // 积分规则 (BEN-5): the earning rules and their cost sharing.
+        path: 'points/rules',
+        name: 'points-rules',
+        component: () => import('@/views/points/rule/index.vue'),
+        meta: { title: 'menu.pointsRules', permission: PERMISSIONS.pointsRuleView },
+      },
+      {
+        // 积分账户: the ledger's points accounts and the points issued, spent and expired by day.
+        path: 'points/accounts',
+        name: 'points-accounts',
+        component: () => import('@/views/points/account/index.vue'),
+        meta: { title: 'menu.pointsAccounts', permission: PERMISSIONS.pointsView },
+      },
+      {
+        // 等级体系 with 等级权益 (BEN-6).
+        path: 'tier/levels',
+        name: 'tier-levels',
+        component: () => import('@/views/tier/level/index.vue'),
+        meta: { title: 'menu.tierLevels', permission: PERMISSIONS.tierView },
+      },
+      {
+        // 升级任务 (BEN-6).
+        path: 'tier/tasks',
+        name: 'tier-tasks',
+        component: () => import('@/views/tier/task/index.vue'),
+        meta: { title: 'menu.tierTasks', permission: PERMISSIONS.tierView },
+      },
+      {
         // A customer's page: masked profile (显示 by permission), points, coupons, campaigns.
         path: 'customer/:customerNo',
         name: 'customer-detail',

@@ -35,6 +35,7 @@ export const BATCH_JOB_LABELS: Record<BatchJob, MessageKey> = {
   customer_import: 'batchLog.jobs.customerImport',
   points_expiry: 'batchLog.jobs.pointsExpiry',
   points_reminder: 'batchLog.jobs.pointsReminder',
+  tier_evaluation: 'batchLog.jobs.tierEvaluation',
 }
 
 export const BATCH_STATUS_LABELS: Record<BatchStatus, MessageKey> = {
