@@ -22,15 +22,18 @@ pub enum Series {
     MerchantStatus,
     /// 结算账户变更申请 `ZH…`.
     AccountChange,
+    /// 巡查任务 `XC…`.
+    Inspection,
 }
 
 impl Series {
-    pub const ALL: [Series; 5] = [
+    pub const ALL: [Series; 6] = [
         Series::Campaign,
         Series::StockChange,
         Series::Onboarding,
         Series::MerchantStatus,
         Series::AccountChange,
+        Series::Inspection,
     ];
 
     /// The prefix, as `issue_business_no` takes it.
@@ -41,6 +44,7 @@ impl Series {
             Series::Onboarding => "RZ",
             Series::MerchantStatus => "TY",
             Series::AccountChange => "ZH",
+            Series::Inspection => "XC",
         }
     }
 
@@ -52,6 +56,7 @@ impl Series {
             Series::Onboarding => Some(ProcessKind::MerchantOnboarding),
             Series::MerchantStatus => Some(ProcessKind::MerchantStatus),
             Series::AccountChange => Some(ProcessKind::SettlementAccountChange),
+            Series::Inspection => Some(ProcessKind::Inspection),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, health, identity, merchants,
-    onboarding, points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, health, identity, inspection,
+    merchants, onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -156,7 +156,27 @@ use utoipa::{Modify, OpenApi};
         onboarding::withdraw,
         onboarding::staff::applications,
         onboarding::staff::detail,
-        onboarding::staff::download
+        onboarding::staff::download,
+        inspection::plans,
+        inspection::create_plan,
+        inspection::update_plan,
+        inspection::pause_plan,
+        inspection::resume_plan,
+        inspection::delete_plan,
+        inspection::list_tasks,
+        inspection::export_tasks,
+        inspection::issue_task,
+        inspection::task,
+        inspection::submit,
+        inspection::decide,
+        inspection::request_rectification,
+        inspection::disable_merchant,
+        inspection::task_file,
+        inspection::rectifications,
+        inspection::portal::my_inspections,
+        inspection::portal::my_inspection,
+        inspection::portal::answer_rectification,
+        inspection::portal::my_inspection_file
     ),
     components(schemas(
         error::ErrorBody,
@@ -176,6 +196,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "客户管理: customers, their masked personal data and the daily import (docs/customers.md)"),
         (name = "esb", description = "接口服务管理: ESB consumers, the service catalogue and the message log (the gateway itself: docs/esb.md)"),
         (name = "onboarding", description = "商户线上入驻: the applicant's door (an SMS-proved phone) and the reviewers' view of applications (docs/processes/merchant-onboarding.md)"),
+        (name = "inspection", description = "巡查: inspection plans and their schedules, tasks as the process inspection-<task id>, rectifications (docs/processes/inspection.md)"),
         (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
 )]

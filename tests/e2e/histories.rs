@@ -6,6 +6,7 @@
 
 use quanyi_workflows::account_change::AccountChangeWorkflow;
 use quanyi_workflows::campaign::CampaignWorkflow;
+use quanyi_workflows::inspection::InspectionWorkflow;
 use quanyi_workflows::merchant_status::MerchantStatusWorkflow;
 use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
@@ -51,6 +52,10 @@ pub const HISTORIES: &[(&str, &str)] = &[
         "settlement-account-change.json",
         "a settlement account change approved, checked after the core was down for two calls, applied",
     ),
+    (
+        "inspection.json",
+        "an inspection submitted with a photo, returned, submitted again, confirmed (two confirmations at once, one recorded)",
+    ),
 ];
 
 pub fn path(file: &str) -> std::path::PathBuf {
@@ -71,6 +76,8 @@ pub fn replayer() -> WorkflowReplayer {
         .expect("the merchant-status workflow registers")
         .register_workflow::<AccountChangeWorkflow>()
         .expect("the settlement-account-change workflow registers")
+        .register_workflow::<InspectionWorkflow>()
+        .expect("the inspection workflow registers")
         .build();
     WorkflowReplayer::new(options).expect("a replayer")
 }

@@ -38,6 +38,8 @@ pub enum ProcessKind {
     /// 结算账户变更: a merchant's settlement account changed after one approval and the core's
     /// check (`settlement-account-change-<change id>`).
     SettlementAccountChange,
+    /// 巡查任务: the inspection of one merchant (`inspection-<task id>`).
+    Inspection,
     /// A kind registered at run time (see [`ProcessKind::register`]).
     Registered(&'static KindSpec),
 }
@@ -55,16 +57,24 @@ pub const ONBOARDING_EXCEPTION_POLICY: &str = "merchant-onboarding-exception";
 /// opens (its review uses the kind's).
 pub const SETTLEMENT_EXCEPTION_POLICY: &str = "settlement-account-change-exception";
 
+/// The policy key of 巡查确认, staff confirming an inspection (the inspector's own step uses the
+/// kind's).
+pub const INSPECTION_REVIEW_POLICY: &str = "inspection-review";
+
+/// The policy key of 整改验收, staff accepting a merchant's rectification.
+pub const INSPECTION_ACCEPTANCE_POLICY: &str = "inspection-rectification";
+
 static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {
     /// The kinds this build ships.
-    pub const BUILT_IN: [ProcessKind; 5] = [
+    pub const BUILT_IN: [ProcessKind; 6] = [
         ProcessKind::Campaign,
         ProcessKind::StockChange,
         ProcessKind::MerchantOnboarding,
         ProcessKind::MerchantStatus,
         ProcessKind::SettlementAccountChange,
+        ProcessKind::Inspection,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -74,6 +84,7 @@ impl ProcessKind {
             ProcessKind::MerchantOnboarding => &crate::onboarding::SPEC,
             ProcessKind::MerchantStatus => &crate::merchant_status::SPEC,
             ProcessKind::SettlementAccountChange => &crate::account_change::SPEC,
+            ProcessKind::Inspection => &crate::inspection::SPEC,
             ProcessKind::Registered(spec) => spec,
         }
     }

@@ -114,6 +114,15 @@ permissions! {
     MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
     /// 结算账户变更 for a merchant's administrator, of their own merchant.
     SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
+    /// 巡查任务 and 整改 lists and pages, within the data scope.
+    InspectionView = "merchant:inspection:view", "查看巡查任务和整改", "View inspections and rectifications";
+    /// 巡查计划 (create, edit, pause, delete), tasks issued by hand, one-click disabling.
+    InspectionManage = "merchant:inspection:manage", "管理巡查计划和下发巡查任务", "Manage inspection plans and issue tasks";
+    InspectionExport = "merchant:inspection:export", "导出巡查任务", "Export inspection tasks";
+    /// The inspector's work: fill the checklist, upload photos, submit.
+    InspectionExecute = "merchant:inspection:execute", "执行巡查任务", "Carry out inspections";
+    /// A merchant's administrator: their merchant's inspection results and rectifications.
+    InspectionAnswer = "merchant:inspection:answer", "查看本商户巡查结果并提交整改", "See your merchant's inspections and answer rectifications";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -160,6 +169,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("merchant:application", "入驻申请", "Merchant applications"),
     ("merchant:user", "商户用户", "Merchant users"),
     ("merchant:settlement", "结算账户", "Settlement account"),
+    ("merchant:inspection", "巡查", "Inspections"),
     (
         "pii:merchant",
         "入驻申请个人信息",
