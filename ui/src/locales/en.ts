@@ -2,6 +2,7 @@
 import { benefitsEn, merchantEn, merchantUsersEn } from './benefits.en'
 import { customerEn } from './customer.en'
 import { esbEn } from './esb.en'
+import { inspectionEn } from './inspection.en'
 import { applicationEn, applyEn } from './onboarding.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
@@ -40,6 +41,12 @@ const en: LocaleMessages = {
     benefitRedeem: 'Redeem',
     merchantList: 'Merchants',
     merchantUsers: 'Merchant users',
+    inspectionPlans: 'Inspection plans',
+    inspectionTasks: 'Inspection tasks',
+    inspectionTask: 'Inspection task',
+    inspectionRectifications: 'Rectifications',
+    merchantInspections: 'Inspections & rectification',
+    merchantInspection: 'Inspection result',
     campaignList: 'Campaigns',
     campaignNew: 'New campaign',
     campaignEdit: 'Edit campaign',
@@ -213,6 +220,10 @@ const en: LocaleMessages = {
       benefitRedeem: 'Scan or type a coupon at the till and see the discount at once.',
       merchantList: 'Merchants and their stores; add a merchant, disable or enable one and change its settlement account (approved).',
       merchantUsers: 'Your merchant’s cashiers: add, disable or enable, reset a password (a temporary one by SMS).',
+      inspectionPlans: 'Monthly or quarterly inspection plans by merchant category or org, with their checklists; tasks are created on schedule.',
+      inspectionTasks: 'Inspection tasks by status, org, merchant or overdue; fill the checklist with photos, confirm or return, export.',
+      inspectionRectifications: 'Follow merchants\' rectifications: open, to accept, accepted.',
+      merchantInspections: 'Your merchant\'s inspection results; answer rectifications with photos.',
       campaignList: 'Find campaigns; create one, upload its customer list and submit it for approval.',
       campaignReview: 'First review, second review and change approval of campaigns.',
       campaignDelivery: 'What a channel shows a customer now, in the order it shows them.',
@@ -718,6 +729,7 @@ const en: LocaleMessages = {
   benefits: benefitsEn,
   merchant: merchantEn,
   merchantUsers: merchantUsersEn,
+  inspection: inspectionEn,
   campaign: campaignEn,
   task: taskEn,
   process: processEn,

@@ -3,6 +3,7 @@
 import { benefitsZhCN, merchantZhCN, merchantUsersZhCN } from './benefits.zh-CN'
 import { customerZhCN } from './customer.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
+import { inspectionZhCN } from './inspection.zh-CN'
 import { applicationZhCN, applyZhCN } from './onboarding.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
@@ -40,6 +41,12 @@ const zhCN = {
     benefitRedeem: '核销',
     merchantList: '商户信息',
     merchantUsers: '商户用户',
+    inspectionPlans: '巡查计划',
+    inspectionTasks: '巡查任务',
+    inspectionTask: '巡查任务详情',
+    inspectionRectifications: '整改管理',
+    merchantInspections: '巡查结果/整改',
+    merchantInspection: '巡查结果详情',
     campaignList: '营销活动查询',
     campaignNew: '新建营销活动',
     campaignEdit: '修改营销活动',
@@ -213,6 +220,10 @@ const zhCN = {
       benefitRedeem: '在收银台扫码或输入券码核销，即时显示优惠金额。',
       merchantList: '查看商户及其门店，新增商户，停用/启用商户、变更结算账户（经审批）。',
       merchantUsers: '管理本商户的收银员：新增、停用/启用、重置密码（临时密码短信发送）。',
+      inspectionPlans: '按商户类目或机构制定月度、季度巡查计划与检查表，按计划自动生成巡查任务。',
+      inspectionTasks: '查询巡查任务（状态、机构、商户、逾期），执行检查表并拍照提交，确认或退回，导出。',
+      inspectionRectifications: '跟踪商户整改：待整改、待验收、已验收。',
+      merchantInspections: '查看本商户的巡查结果，提交整改情况和照片。',
       campaignList: '查询营销活动，新建活动、上传客户名单并提交审批。',
       campaignReview: '初审、复核与变更审批营销活动。',
       campaignDelivery: '查询某位客户在某个渠道当前能看到哪些营销活动，以及展示顺序。',
@@ -718,6 +729,7 @@ const zhCN = {
   benefits: benefitsZhCN,
   merchant: merchantZhCN,
   merchantUsers: merchantUsersZhCN,
+  inspection: inspectionZhCN,
   campaign: campaignZhCN,
   task: taskZhCN,
   process: processZhCN,
