@@ -226,10 +226,14 @@ impl Process for InspectionWorkflow {
                     State::Rectified {} => {
                         InspectionChange::RectificationAccepted { round, comment }
                     }
-                    _ => InspectionChange::RectificationReturned {
-                        round,
-                        reason: comment,
-                    },
+                    _ => {
+                        // sent back: the merchant answers the next round (the store opens it)
+                        self.rectification_round += 1;
+                        InspectionChange::RectificationReturned {
+                            round,
+                            reason: comment,
+                        }
+                    }
                 };
                 vec![self.record(change, c.at)]
             }
