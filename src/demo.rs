@@ -422,9 +422,9 @@ pub async fn seed_customers(state: &AppState) -> Result<usize, String> {
 }
 
 /// The demo checklist: what a branch's inspector checks at a merchant.
-fn demo_checklist() -> Vec<quanyi_activities::inspection::Item> {
-    use quanyi_activities::inspection::{Item, ItemKindView};
-    let item = |key: &str, text: &str, kind| Item {
+fn demo_checklist() -> Vec<quanyi_activities::inspection::ChecklistEntry> {
+    use quanyi_activities::inspection::{ChecklistEntry, ItemKindView};
+    let item = |key: &str, text: &str, kind| ChecklistEntry {
         key: key.into(),
         text: text.into(),
         kind,

@@ -75,7 +75,7 @@ pub enum ItemKindView {
 
 /// One item of a checklist template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Item {
+pub struct ChecklistEntry {
     /// Stable within the checklist: `1`, `2`, ….
     pub key: String,
     pub text: String,
@@ -83,8 +83,8 @@ pub struct Item {
     pub photo_required: bool,
 }
 
-impl From<Item> for ChecklistItem {
-    fn from(i: Item) -> Self {
+impl From<ChecklistEntry> for ChecklistItem {
+    fn from(i: ChecklistEntry) -> Self {
         ChecklistItem {
             key: i.key,
             text: i.text,
@@ -105,7 +105,7 @@ pub struct PlanInput {
     pub scope_org_id: Option<Uuid>,
     pub cycle: Cycle,
     pub interval_seconds: Option<i32>,
-    pub checklist: Vec<Item>,
+    pub checklist: Vec<ChecklistEntry>,
     pub due_days: i32,
 }
 
@@ -119,7 +119,7 @@ pub struct Plan {
     pub scope_org_name: Option<String>,
     pub cycle: Cycle,
     pub interval_seconds: Option<i32>,
-    pub checklist: Vec<Item>,
+    pub checklist: Vec<ChecklistEntry>,
     pub due_days: i32,
     /// `active` or `paused`.
     pub status: String,
@@ -141,7 +141,7 @@ pub enum PlanRefusal {
     OrgOutOfScope,
 }
 
-fn checklist_of(value: serde_json::Value) -> Vec<Item> {
+fn checklist_of(value: serde_json::Value) -> Vec<ChecklistEntry> {
     serde_json::from_value(value).unwrap_or_default()
 }
 
@@ -734,7 +734,7 @@ pub enum IssueRefusal {
 pub async fn issue(
     pool: &PgPool,
     merchant_code: &str,
-    checklist: &[Item],
+    checklist: &[ChecklistEntry],
     due_at: DateTime<Utc>,
     inspector: Option<&str>,
     scope: &DataScope,

@@ -2,7 +2,7 @@
 //! with filters (status, org, merchant, overdue), one task with its checklist, answers and
 //! rectifications — each cut by the reader's data scope, a merchant's users to their merchant.
 
-use super::Item;
+use super::ChecklistEntry;
 use crate::identity::scope::{self, DataScope};
 use chrono::{DateTime, Utc};
 use quanyi_workflows::inspection::Answer;
@@ -44,7 +44,7 @@ pub struct TaskFilter {
 
 /// A task in a list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TaskRow {
+pub struct InspectionTaskRow {
     pub id: Uuid,
     /// 巡查任务编号 `XC…`.
     pub code: String,
@@ -68,8 +68,8 @@ pub struct TaskRow {
 
 /// A page of tasks.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TaskPage {
-    pub items: Vec<TaskRow>,
+pub struct InspectionTaskPage {
+    pub items: Vec<InspectionTaskRow>,
     pub total: i64,
 }
 
@@ -133,8 +133,8 @@ impl From<Answer> for AnswerView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskDetail {
     #[serde(flatten)]
-    pub task: TaskRow,
-    pub checklist: Vec<Item>,
+    pub task: InspectionTaskRow,
+    pub checklist: Vec<ChecklistEntry>,
     pub answers: Vec<AnswerView>,
     pub submitted_by: Option<String>,
     pub return_reason: Option<String>,
@@ -183,7 +183,7 @@ pub async fn tasks(
     filter: &TaskFilter,
     (limit, offset): (i64, i64),
     now: DateTime<Utc>,
-) -> Result<TaskPage, sqlx::Error> {
+) -> Result<InspectionTaskPage, sqlx::Error> {
     let c = cut(reader);
     let merchant = crate::numbers::contains_pattern(filter.merchant.as_deref());
     let visible: Vec<String> = MERCHANT_VISIBLE.iter().map(|s| (*s).to_owned()).collect();
@@ -230,7 +230,7 @@ pub async fn tasks(
     let total = rows.first().map_or(0, |r| r.total);
     let items = rows
         .into_iter()
-        .map(|r| TaskRow {
+        .map(|r| InspectionTaskRow {
             workflow_id: quanyi_workflows::kind::ProcessKind::Inspection
                 .workflow_id(&r.id.to_string()),
             id: r.id,
@@ -252,7 +252,7 @@ pub async fn tasks(
             created_at: r.created_at,
         })
         .collect();
-    Ok(TaskPage { items, total })
+    Ok(InspectionTaskPage { items, total })
 }
 
 /// The rectifications of the tasks `reader` may see (those of task `task` alone if given), the
@@ -361,7 +361,7 @@ pub async fn task(
         .unwrap_or_default();
     let rectifications = rectifications(pool, reader, Some(id), None, now).await?;
     Ok(Some(TaskDetail {
-        task: TaskRow {
+        task: InspectionTaskRow {
             workflow_id: quanyi_workflows::kind::ProcessKind::Inspection
                 .workflow_id(&r.id.to_string()),
             id: r.id,

@@ -21,10 +21,10 @@ use quanyi_activities::identity::User;
 use quanyi_activities::identity::scope;
 use quanyi_activities::inspection::schedule::{self, PlanSchedule};
 use quanyi_activities::inspection::tasks::{
-    self, Reader, Rectification, TaskDetail, TaskFilter, TaskPage,
+    self, InspectionTaskPage, Reader, Rectification, TaskDetail, TaskFilter,
 };
 use quanyi_activities::inspection::{
-    self as store, Cycle, IssueRefusal, Item, Plan, PlanInput, PlanRefusal,
+    self as store, ChecklistEntry, Cycle, IssueRefusal, Plan, PlanInput, PlanRefusal,
 };
 use quanyi_workflows::approval::Decision;
 use quanyi_workflows::inspection::{Answer, InspectionAction, InspectionWorkflow, ItemResult};
@@ -57,7 +57,7 @@ fn text_200(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn valid_checklist(items: &[Item]) -> Result<(), ValidationError> {
+fn valid_checklist(items: &[ChecklistEntry]) -> Result<(), ValidationError> {
     let mut keys = HashSet::new();
     let ok = (1..=50).contains(&items.len())
         && items.iter().all(|i| {
@@ -114,7 +114,7 @@ pub struct PlanBody {
     pub interval_seconds: Option<i32>,
     /// 1–50 items.
     #[validate(custom(function = "valid_checklist", code = "QY-INS-0004"))]
-    pub checklist: Vec<Item>,
+    pub checklist: Vec<ChecklistEntry>,
     /// Days from the round to the tasks' due date.
     #[schema(minimum = 1, maximum = 90, example = 7)]
     #[validate(range(min = 1, max = 90, code = "QY-REQ-0002"))]
@@ -132,7 +132,7 @@ impl PlanBody {
             checklist: self
                 .checklist
                 .into_iter()
-                .map(|i| Item {
+                .map(|i| ChecklistEntry {
                     key: i.key.trim().to_owned(),
                     text: i.text.trim().to_owned(),
                     ..i
@@ -394,13 +394,13 @@ pub(crate) async fn staff_reader(state: &AppState, user: &User) -> Result<Reader
 /// status, org, merchant, plan, overdue or mine.
 #[utoipa::path(get, path = "/api/v1/inspection/tasks", tag = "inspection",
     params(TaskFilter, Paging),
-    responses((status = 200, body = TaskPage)))]
+    responses((status = 200, body = InspectionTaskPage)))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     Authorized(user, _): Authorized<perm::InspectionView>,
     Query(filter): Query<TaskFilter>,
     paging: Paging,
-) -> Result<Json<TaskPage>, ApiError> {
+) -> Result<Json<InspectionTaskPage>, ApiError> {
     let reader = staff_reader(&state, &user).await?;
     let page = tasks::tasks(
         &state.pool,
@@ -491,7 +491,7 @@ pub struct IssueBody {
     #[validate(length(min = 1, max = 32, code = "QY-REQ-0002"))]
     pub merchant_code: String,
     #[validate(custom(function = "valid_checklist", code = "QY-INS-0004"))]
-    pub checklist: Vec<Item>,
+    pub checklist: Vec<ChecklistEntry>,
     /// Within 90 days.
     pub due_at: DateTime<Utc>,
     /// An inspector of the merchant's branch; none: the one with the fewest open tasks.

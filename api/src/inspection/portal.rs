@@ -10,7 +10,7 @@ use crate::identity::permission::{self as perm, Authorized};
 use crate::merchants::users::merchant_of;
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
-use quanyi_activities::inspection::tasks::{self, Reader, TaskFilter, TaskPage};
+use quanyi_activities::inspection::tasks::{self, InspectionTaskPage, Reader, TaskFilter};
 use quanyi_workflows::inspection::InspectionAction;
 use quanyi_workflows::process::Action;
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use validator::Validate;
 #[utoipa::path(get, path = "/api/v1/merchant/inspections", tag = "merchant",
     params(TaskFilter, Paging),
     responses(
-        (status = 200, body = TaskPage),
+        (status = 200, body = InspectionTaskPage),
         (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user"),
     ))]
 pub async fn my_inspections(
@@ -30,7 +30,7 @@ pub async fn my_inspections(
     Authorized(user, _): Authorized<perm::InspectionAnswer>,
     Query(filter): Query<TaskFilter>,
     paging: Paging,
-) -> Result<Json<TaskPage>, ApiError> {
+) -> Result<Json<InspectionTaskPage>, ApiError> {
     let reader = Reader::Merchant(merchant_of(&user)?);
     let page = tasks::tasks(
         &state.pool,
