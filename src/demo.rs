@@ -1,6 +1,7 @@
-//! The demo bank's campaigns: one in each state a campaign can rest in, driven there through the
-//! real process (the same start and actions the API uses), so the inbox, the monitor and the home
-//! page are alive on first start. Written once per database, after the worker is up.
+//! The demo bank's campaigns (one in each state a campaign can rest in), customers and inspections,
+//! driven there through the real process (the same start and actions the API uses), so the inbox,
+//! the monitor and the home page are alive on first start. Written once per database, after the
+//! worker is up.
 
 use chrono::{Duration, Utc};
 use quanyi_activities::audit::Entry;
@@ -946,4 +947,244 @@ pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
         }
     }
     Ok(DEMO_PRODUCTS.len())
+}
+
+/// The demo checklist: what a branch's inspector checks at a merchant.
+fn demo_checklist() -> Vec<quanyi_activities::inspection::ChecklistEntry> {
+    use quanyi_activities::inspection::{ChecklistEntry, ItemKindView};
+    let item = |key: &str, text: &str, kind| ChecklistEntry {
+        key: key.into(),
+        text: text.into(),
+        kind,
+        photo_required: false,
+    };
+    vec![
+        item("1", "消防器材在有效期内", ItemKindView::PassFail),
+        item(
+            "2",
+            "权益核销流程规范，收银员能正确核销",
+            ItemKindView::PassFail,
+        ),
+        item("3", "店内权益宣传物料情况", ItemKindView::Text),
+    ]
+}
+
+/// Where a demo inspection task is driven to.
+#[derive(Clone, Copy)]
+enum Inspected {
+    Confirmed,
+    Overdue,
+    Returned,
+    Rectifying,
+}
+
+/// Seeds the demo inspections unless there are plans already: a monthly plan for convenience
+/// stores (with its Temporal Schedule), and tasks of M001 driven through the real process — one
+/// confirmed, one overdue (reminded and escalated by the host's timers), one returned to its
+/// inspector, one whose serious finding waits for the merchant's rectification. Answers how many
+/// tasks.
+pub async fn seed_inspections(state: &AppState) -> Result<usize, String> {
+    use quanyi_activities::inspection::{self as inspection, Cycle, PlanInput, schedule};
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM inspection_plans")
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    sqlx::query("UPDATE merchants SET business_category = '便利店' WHERE code = 'M001'")
+        .execute(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (manager_user, _) = staff(state, "merchant_manager").await?;
+    let scope = quanyi_activities::identity::scope::scope_of(&state.pool, manager_user.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = Utc::now();
+    let entry = |who: &str| Entry {
+        username: Some(who.to_owned()),
+        ..Entry::default()
+    };
+    let plan = PlanInput {
+        name: "便利店月度巡查".into(),
+        category: Some("便利店".into()),
+        scope_org_id: None,
+        cycle: Cycle::Monthly,
+        interval_seconds: None,
+        checklist: demo_checklist(),
+        due_days: 7,
+    };
+    let plan_id = inspection::create_plan(
+        &state.pool,
+        &plan,
+        manager_user.org_id,
+        &scope,
+        now,
+        entry("merchant_manager"),
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|r| format!("the demo plan: {r:?}"))?;
+    let client = state.temporal.get().await.map_err(|e| e.to_string())?;
+    let wanted = schedule::PlanSchedule {
+        plan_id,
+        active: true,
+        cycle: Cycle::Monthly,
+        interval_seconds: None,
+    };
+    schedule::upsert(&client, &wanted, &state.settings.task_queue)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let (_, inspector) = staff(state, "inspector1").await?;
+    let (_, reviewer) = staff(state, "reviewer1").await?;
+    let (_, manager) = staff(state, "merchant_manager").await?;
+    let goals = [
+        Inspected::Confirmed,
+        Inspected::Overdue,
+        Inspected::Returned,
+        Inspected::Rectifying,
+    ];
+    for goal in goals {
+        let due_at = match goal {
+            Inspected::Overdue => Utc::now() + Duration::seconds(20),
+            _ => Utc::now() + Duration::days(5),
+        };
+        let (id, _) = inspection::issue(
+            &state.pool,
+            "M001",
+            &demo_checklist(),
+            due_at,
+            Some("inspector1"),
+            &scope,
+            Utc::now(),
+            entry("merchant_manager"),
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|r| format!("the demo task: {r:?}"))?;
+        let input = inspection::input_of(&state.pool, id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the demo task vanished")?;
+        quanyi_api::process::start(
+            state,
+            ProcessKind::Inspection,
+            quanyi_workflows::inspection::InspectionWorkflow::run,
+            input,
+            &id.to_string(),
+            &manager,
+        )
+        .await
+        .map_err(failed("start the inspection"))?;
+        inspection::mark_started(&state.pool, &[id.to_string()])
+            .await
+            .map_err(|e| e.to_string())?;
+        drive_inspection(state, id, goal, &inspector, &reviewer).await?;
+    }
+    Ok(goals.len())
+}
+
+async fn drive_inspection(
+    state: &AppState,
+    id: Uuid,
+    goal: Inspected,
+    inspector: &Actor,
+    reviewer: &Actor,
+) -> Result<(), String> {
+    use quanyi_workflows::inspection::{Answer, InspectionAction, ItemResult};
+    if matches!(goal, Inspected::Overdue) {
+        return Ok(());
+    }
+    let wf = ProcessKind::Inspection.workflow_id(&id.to_string());
+    let serious = matches!(goal, Inspected::Rectifying);
+    let answers = vec![
+        Answer {
+            key: "1".into(),
+            result: Some(if serious {
+                ItemResult::Fail
+            } else {
+                ItemResult::Pass
+            }),
+            text: serious.then(|| "灭火器已过期两个月".to_owned()),
+            photos: Vec::new(),
+            serious,
+        },
+        Answer {
+            key: "2".into(),
+            result: Some(ItemResult::Pass),
+            text: None,
+            photos: Vec::new(),
+            serious: false,
+        },
+        Answer {
+            key: "3".into(),
+            result: None,
+            text: Some("收银台旁张贴活动海报，宣传册充足".into()),
+            photos: Vec::new(),
+            serious: false,
+        },
+    ];
+    let entry = |who: &Actor| Entry {
+        username: Some(who.username.clone()),
+        ..Entry::default()
+    };
+    let request = |who: &Actor, action| quanyi_workflows::inspection::ActionRequest {
+        actor: who.clone(),
+        action,
+        comment: None,
+    };
+    act(
+        state,
+        entry(inspector),
+        &wf,
+        request(
+            inspector,
+            quanyi_workflows::process::Action::Own(InspectionAction::Submit { answers }),
+        ),
+    )
+    .await
+    .map_err(failed("submit the inspection"))?;
+    let decide = |decision| {
+        quanyi_workflows::process::Action::Approval(ApprovalAction::Decide {
+            step: "review-1".into(),
+            level: 1,
+            decision,
+        })
+    };
+    match goal {
+        Inspected::Confirmed => {
+            act(
+                state,
+                entry(reviewer),
+                &wf,
+                request(reviewer, decide(Decision::Approve)),
+            )
+            .await
+            .map_err(failed("confirm"))?;
+        }
+        Inspected::Returned => {
+            let mut r = request(reviewer, decide(Decision::Return));
+            r.comment = Some("第 2 项请补充核销演示的说明".into());
+            act(state, entry(reviewer), &wf, r)
+                .await
+                .map_err(failed("return"))?;
+        }
+        Inspected::Rectifying => {
+            let action = InspectionAction::RequestRectification {
+                requirement: "更换过期灭火器，并上传新灭火器及有效期照片".into(),
+                deadline: Utc::now() + Duration::days(7),
+            };
+            act(
+                state,
+                entry(reviewer),
+                &wf,
+                request(reviewer, quanyi_workflows::process::Action::Own(action)),
+            )
+            .await
+            .map_err(failed("ask for rectification"))?;
+        }
+        Inspected::Overdue => {}
+    }
+    Ok(())
 }

@@ -190,6 +190,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             ),
             Err(e) => tracing::warn!(error = %e, "cannot seed the demo mall"),
         }
+        match crate::demo::seed_inspections(&demo_state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tasks = n, "demo inspections seeded"),
+            Err(e) => tracing::warn!(error = %e, "cannot seed the demo inspections"),
+        }
     });
     // Everything below runs in this task, on the main thread, and so do the restarts: a child's
     // parent-death signal fires when the thread that started it ends, and this one ends last.

@@ -144,6 +144,7 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         tiers,
         stop.clone().cancelled_owned(),
     ));
+    quanyi_worker::reconcile_schedules(&client, &pool, &settings.task_queue).await;
     let options = quanyi_worker::options(&settings, pool);
     let result = quanyi_worker::run(client, options, stop.clone().cancelled_owned())
         .await

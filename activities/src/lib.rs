@@ -11,6 +11,7 @@ pub mod customers;
 pub mod esb;
 pub mod files;
 pub mod identity;
+pub mod inspection;
 pub mod ledger;
 pub mod mall;
 pub mod merchants;

@@ -26,10 +26,12 @@ pub enum Series {
     Product,
     /// 商品上架/变更申请 `SJ…`.
     Listing,
+    /// 巡查任务 `XC…`.
+    Inspection,
 }
 
 impl Series {
-    pub const ALL: [Series; 7] = [
+    pub const ALL: [Series; 8] = [
         Series::Campaign,
         Series::StockChange,
         Series::Onboarding,
@@ -37,6 +39,7 @@ impl Series {
         Series::AccountChange,
         Series::Product,
         Series::Listing,
+        Series::Inspection,
     ];
 
     /// The prefix, as `issue_business_no` takes it.
@@ -49,6 +52,7 @@ impl Series {
             Series::AccountChange => "ZH",
             Series::Product => "SP",
             Series::Listing => "SJ",
+            Series::Inspection => "XC",
         }
     }
 
@@ -62,6 +66,7 @@ impl Series {
             Series::AccountChange => Some(ProcessKind::SettlementAccountChange),
             Series::Product => None,
             Series::Listing => Some(ProcessKind::Listing),
+            Series::Inspection => Some(ProcessKind::Inspection),
         }
     }
 }

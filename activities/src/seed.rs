@@ -61,6 +61,18 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         role: "merchant_manager",
     },
     DemoLogin {
+        username: "inspector1",
+        display_name: "城东分行巡查员",
+        org: "城东分行",
+        role: "inspector",
+    },
+    DemoLogin {
+        username: "inspector2",
+        display_name: "总行巡查员",
+        org: "总行",
+        role: "inspector",
+    },
+    DemoLogin {
         username: "m001_admin",
         display_name: "城东便利店管理员",
         org: "城东分行",
@@ -192,6 +204,7 @@ const ROLES: &[RoleSeed] = &[
             "task:task:view",
             "task:task:approve",
             "merchant:application:view",
+            "merchant:inspection:view",
         ],
     ),
     (
@@ -206,6 +219,7 @@ const ROLES: &[RoleSeed] = &[
             "task:task:approve",
             "merchant:application:view",
             "pii:merchant:unmask",
+            "merchant:inspection:view",
         ],
     ),
     (
@@ -230,6 +244,7 @@ const ROLES: &[RoleSeed] = &[
             "points:rule:view",
             "tier:tier:view",
             "customer:customer:view",
+            "merchant:inspection:view",
         ],
     ),
     (
@@ -247,6 +262,9 @@ const ROLES: &[RoleSeed] = &[
             "product:catalogue:manage",
             "listing:product:delist",
             "product:review:moderate",
+            "merchant:inspection:view",
+            "merchant:inspection:manage",
+            "merchant:inspection:export",
         ],
     ),
     (
@@ -260,6 +278,19 @@ const ROLES: &[RoleSeed] = &[
             "product:product:supply",
             "benefit:coupon:redeem",
             "benefit:redemption:view",
+            "merchant:inspection:answer",
+        ],
+    ),
+    (
+        "inspector",
+        "巡查员",
+        "org_and_below",
+        None,
+        &[
+            "system:org:view",
+            "task:task:view",
+            "merchant:inspection:view",
+            "merchant:inspection:execute",
         ],
     ),
     (
@@ -278,6 +309,8 @@ const CONTACTS: &[(&str, &str, &str)] = &[
     ("planner", "13700137002", "planner@quanyi.example"),
     ("reviewer1", "13600136003", "reviewer1@quanyi.example"),
     ("reviewer2", "13500135004", "reviewer2@quanyi.example"),
+    ("inspector1", "13200132007", "inspector1@quanyi.example"),
+    ("inspector2", "13200132008", "inspector2@quanyi.example"),
     ("m001_admin", "13300133005", "admin@m001.example"),
     ("clerk", "13300133006", "clerk@m001.example"),
 ];

@@ -595,6 +595,26 @@ catalogue! {
         "该标签已存在", "The tag exists";
     InvalidMallStock = "QY-MALL-0020", UNPROCESSABLE_ENTITY,
         "补充库存须为 1–1,000,000,000", "Stock added is from 1 to 1,000,000,000";
+    UnknownInspectionPlan = "QY-INS-0001", NOT_FOUND,
+        "没有这个巡查计划（或不在您的数据范围内）", "No such inspection plan (within your data scope)";
+    UnknownInspectionTask = "QY-INS-0002", NOT_FOUND,
+        "没有这个巡查任务（或不在您的数据范围内）", "No such inspection task (within your data scope)";
+    IncompleteChecklist = "QY-INS-0003", UNPROCESSABLE_ENTITY,
+        "检查表未填写完整：每项须作答一次，合格项须选合格/不合格，文字项须填写，要求拍照的须附照片（每项至多 9 张）",
+        "The checklist is incomplete: each item answered once, pass/fail items passed or failed, text items written, photos where required (9 at most)";
+    InvalidChecklist = "QY-INS-0004", UNPROCESSABLE_ENTITY,
+        "检查表模板须有 1–50 项，每项编号唯一、内容 1–200 字",
+        "A checklist template has 1–50 items, each with a unique key and a text of 1–200 characters";
+    InspectionPlanNameTaken = "QY-INS-0005", CONFLICT,
+        "已有同名巡查计划", "An inspection plan has that name already";
+    InspectionFileNotYours = "QY-INS-0006", UNPROCESSABLE_ENTITY,
+        "照片或附件须是您本人上传的文件", "Photos and evidence must be files you uploaded";
+    InvalidInspectionDeadline = "QY-INS-0007", UNPROCESSABLE_ENTITY,
+        "期限须晚于当前时间且在 90 天内", "The deadline must be in the future and within 90 days";
+    NotAnInspector = "QY-INS-0008", UNPROCESSABLE_ENTITY,
+        "指定的巡查员不是该商户所属分行的巡查员", "The inspector named is not an inspector of the merchant's branch";
+    NoSeriousFinding = "QY-INS-0009", CONFLICT,
+        "该巡查任务没有严重问题，不能一键停用商户", "The inspection found nothing serious: no one-click disabling";
     InvalidPage = "QY-REQ-0011", BAD_REQUEST,
         "分页参数不正确：page 为 1–10000，page_size 为 1–100", "Paging: page 1–10000 and page_size 1–100";
     ControlCharacter = "QY-REQ-0012", UNPROCESSABLE_ENTITY,
@@ -900,6 +920,7 @@ mod tests {
             "Merchants: status, users, settlement account · 商户管理",
         ),
         ("MALL", "The mall: catalogue, products, listing · 积分商城"),
+        ("INS", "Inspections and rectifications · 巡查与整改"),
     ];
 
     /// The tables of docs/errors.md: one per area, every code in `ErrorCode::ALL`, by code.

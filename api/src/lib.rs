@@ -13,6 +13,7 @@ pub mod files;
 pub mod health;
 pub mod identity;
 pub mod mall;
+pub mod inspection;
 pub mod merchants;
 pub mod metrics;
 pub mod nonces;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(onboarding_routes(&state))
         .merge(merchant_routes())
         .merge(mall_routes())
+        .merge(inspection_routes())
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
@@ -569,6 +571,64 @@ fn merchant_routes() -> Router<AppState> {
         .route(
             "/merchant/account-changes",
             post(merchants::account::request_own_account_change),
+        )
+}
+
+/// 巡查: plans, tasks, rectifications; and a merchant's own results in the portal.
+fn inspection_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/inspection/plans",
+            get(inspection::plans).post(inspection::create_plan),
+        )
+        .route(
+            "/inspection/plans/{id}",
+            put(inspection::update_plan).delete(inspection::delete_plan),
+        )
+        .route("/inspection/plans/{id}/pause", post(inspection::pause_plan))
+        .route(
+            "/inspection/plans/{id}/resume",
+            post(inspection::resume_plan),
+        )
+        .route(
+            "/inspection/tasks",
+            get(inspection::list_tasks).post(inspection::issue_task),
+        )
+        .route("/inspection/tasks/export", get(inspection::export_tasks))
+        .route("/inspection/tasks/{id}", get(inspection::task))
+        .route("/inspection/tasks/{id}/submit", post(inspection::submit))
+        .route("/inspection/tasks/{id}/decision", post(inspection::decide))
+        .route(
+            "/inspection/tasks/{id}/rectification",
+            post(inspection::request_rectification),
+        )
+        .route(
+            "/inspection/tasks/{id}/disable-merchant",
+            post(inspection::disable_merchant),
+        )
+        .route(
+            "/inspection/tasks/{id}/files/{file}",
+            get(inspection::task_file),
+        )
+        .route(
+            "/inspection/rectifications",
+            get(inspection::rectifications),
+        )
+        .route(
+            "/merchant/inspections",
+            get(inspection::portal::my_inspections),
+        )
+        .route(
+            "/merchant/inspections/{id}",
+            get(inspection::portal::my_inspection),
+        )
+        .route(
+            "/merchant/inspections/{id}/rectification",
+            post(inspection::portal::answer_rectification),
+        )
+        .route(
+            "/merchant/inspections/{id}/files/{file}",
+            get(inspection::portal::my_inspection_file),
         )
 }
 

@@ -4,6 +4,8 @@
 use crate::{
     benefits, campaign, channel, customers, error, esb, files, health, identity, mall, merchants,
     onboarding, points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, health, identity, inspection,
+    merchants, onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -202,6 +204,26 @@ use utoipa::{Modify, OpenApi};
         mall::supplier::submit_product,
         mall::supplier::add_stock,
         mall::supplier::request_delist
+        inspection::plans,
+        inspection::create_plan,
+        inspection::update_plan,
+        inspection::pause_plan,
+        inspection::resume_plan,
+        inspection::delete_plan,
+        inspection::list_tasks,
+        inspection::export_tasks,
+        inspection::issue_task,
+        inspection::task,
+        inspection::submit,
+        inspection::decide,
+        inspection::request_rectification,
+        inspection::disable_merchant,
+        inspection::task_file,
+        inspection::rectifications,
+        inspection::portal::my_inspections,
+        inspection::portal::my_inspection,
+        inspection::portal::answer_rectification,
+        inspection::portal::my_inspection_file
     ),
     components(schemas(
         error::ErrorBody,
@@ -225,6 +247,7 @@ use utoipa::{Modify, OpenApi};
         (name = "mall", description = "商品管理: every supplier's products, 强制下架, categories, tags, 导航栏/轮播图 and 评价审核 (docs/processes/listing.md)"),
         (name = "supplier", description = "我的商品: a supplier's users keep their own products; listing, revisions, large stock increases and delisting go through the process listing-<id>"),
         (name = "catalogue", description = "The mall's catalogue for customers: public, cached, the live version's prices and stock"),
+        (name = "inspection", description = "巡查: inspection plans and their schedules, tasks as the process inspection-<task id>, rectifications (docs/processes/inspection.md)"),
         (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
 )]

@@ -994,6 +994,7 @@ async fn bank(app: &TestApp) -> Bank {
         "monitor",
         "clerk",
         "m001_admin",
+        "inspector1",
         "auditor",
     ] {
         staff.push((username, signed_in(app, username).await));

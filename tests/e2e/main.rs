@@ -14,6 +14,7 @@ mod files;
 mod health;
 mod histories;
 mod hostile;
+mod inspection;
 mod kernel;
 mod ledger;
 mod listing;

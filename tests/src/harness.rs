@@ -596,6 +596,7 @@ impl TestApp {
                 let client = quanyi_activities::temporal::connect(&stack().temporal_url, "default")
                     .await
                     .expect("Temporal is up");
+                quanyi_worker::reconcile_schedules(&client, &pool, &settings.task_queue).await;
                 let mut options = quanyi_worker::options(&settings, pool);
                 register(&mut options);
                 quanyi_worker::run(client, options, stopped.cancelled_owned())

@@ -7,6 +7,7 @@ use quanyi_activities::benefits::admin::StockActivities;
 use quanyi_activities::campaign::CampaignActivities;
 use quanyi_activities::esb::outbound::{Outbound, OutboundSettings};
 use quanyi_activities::mall::products::ListingActivities;
+use quanyi_activities::inspection::InspectionActivities;
 use quanyi_activities::merchants::account::AccountChangeActivities;
 use quanyi_activities::merchants::status::MerchantStatusActivities;
 use quanyi_activities::onboarding::{CoreBanking, OnboardingActivities};
@@ -14,6 +15,7 @@ use quanyi_activities::process::ProcessActivities;
 use quanyi_workflows::account_change::AccountChangeWorkflow;
 use quanyi_workflows::campaign::CampaignWorkflow;
 use quanyi_workflows::listing::ListingWorkflow;
+use quanyi_workflows::inspection::{InspectionRoundWorkflow, InspectionWorkflow};
 use quanyi_workflows::merchant_status::MerchantStatusWorkflow;
 use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
@@ -64,6 +66,10 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         settings.routing.clone(),
     ));
     options.register_activities(CampaignActivities::new(pool.clone()));
+    options.register_activities(InspectionActivities::new(
+        pool.clone(),
+        settings.routing.clone(),
+    ));
     let core = settings.core_url.as_ref().map(|url| CoreBanking {
         outbound: Arc::new(
             Outbound::new(pool.clone(), settings.outbound.clone())
@@ -99,6 +105,26 @@ pub fn options(settings: &WorkerSettings, pool: PgPool) -> WorkerOptions {
         .register_workflow::<ListingWorkflow>()
         .expect("the listing workflow registers once");
     options
+        .register_workflow::<InspectionWorkflow>()
+        .expect("the inspection workflow registers once");
+    options
+        .register_workflow::<InspectionRoundWorkflow>()
+        .expect("the inspection round workflow registers once");
+    options
+}
+
+/// Brings the inspection plans' Temporal Schedules of `task_queue` in line with the plans, before
+/// the worker polls: a plan and its schedule never drift, whatever happened while no worker ran.
+/// A failure is logged, not fatal: the next start tries again.
+pub async fn reconcile_schedules(client: &Client, pool: &PgPool, task_queue: &str) {
+    match quanyi_activities::inspection::schedule::reconcile(client, pool, task_queue).await {
+        Ok(done) => tracing::info!(
+            upserted = done.upserted,
+            deleted = done.deleted,
+            "inspection plan schedules reconciled"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot reconcile the inspection plan schedules"),
+    }
 }
 
 /// Runs a worker until `shutdown` resolves, then drains it.

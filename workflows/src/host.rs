@@ -94,6 +94,15 @@ pub trait Process: HasHost<Of = Self> + Sized + 'static {
     fn take_own(&mut self, who: &Actor, action: Self::Own, comment: Option<&str>) -> EventOf<Self>;
     fn detail(&self) -> Self::Detail;
 
+    /// Whether the open approval of `step` takes decisions (approve, reject, return). A step that
+    /// is a person's own work rather than a decision (an inspector's inspection, done by submitting
+    /// its checklist through the process's own action) answers false: its level keeps its task,
+    /// SLA and transfers, but no decision is taken on it.
+    fn decidable(&self, step: Self::Step) -> bool {
+        let _ = step;
+        true
+    }
+
     /// The process's own timer due first, if any (e.g. a campaign's start or end).
     fn timer(&self) -> Option<OwnTimer<EventOf<Self>>> {
         None
@@ -504,9 +513,18 @@ impl<P: Process> Host<P> {
             return Err(Refusal::AlreadyDecided);
         }
         match &request.action {
-            Action::Approval(ApprovalAction::Decide { step, level, .. }) => approval
-                .ok_or(Refusal::AlreadyDecided)?
-                .check_decision(who, step, *level)?,
+            Action::Approval(ApprovalAction::Decide { step, level, .. }) => {
+                if host
+                    .approval
+                    .as_ref()
+                    .is_some_and(|(kind, _)| !process.decidable(*kind))
+                {
+                    return Err(Refusal::NotEligible);
+                }
+                approval
+                    .ok_or(Refusal::AlreadyDecided)?
+                    .check_decision(who, step, *level)?
+            }
             Action::Approval(ApprovalAction::Transfer { step, level, to }) => approval
                 .ok_or(Refusal::AlreadyDecided)?
                 .check_transfer(who, step, *level, to)?,
@@ -529,12 +547,15 @@ impl<P: Process> Host<P> {
             return Vec::new();
         }
         let mut allowed: Vec<&'static str> = process.own_allowed(viewer);
-        if let Some((_, approval)) = &host.approval {
+        if let Some((kind, approval)) = &host.approval {
             let (step, level) = (approval.step(), approval.open.index + 1);
             if approval.check_decision(viewer, &step, level).is_ok() {
-                allowed.extend(
-                    [Decision::Approve, Decision::Reject, Decision::Return].map(Decision::as_str),
-                );
+                if process.decidable(*kind) {
+                    allowed.extend(
+                        [Decision::Approve, Decision::Reject, Decision::Return]
+                            .map(Decision::as_str),
+                    );
+                }
                 allowed.push("transfer");
             }
             if P::Machine::row(host.state(), P::Machine::WITHDRAW).is_some()

@@ -41,6 +41,8 @@ pub enum ProcessKind {
     /// 商品上架审批: a supplier's first listing, revision, stock increase above the threshold or
     /// delisting of a product, carried out after its approval (`listing-<request id>`).
     Listing,
+    /// 巡查任务: the inspection of one merchant (`inspection-<task id>`).
+    Inspection,
     /// A kind registered at run time (see [`ProcessKind::register`]).
     Registered(&'static KindSpec),
 }
@@ -61,6 +63,12 @@ pub const SETTLEMENT_EXCEPTION_POLICY: &str = "settlement-account-change-excepti
 /// The policy key of a listed product's revision, stock increase or delisting (its first listing
 /// uses the kind's).
 pub const LISTING_CHANGE_POLICY: &str = "listing-change";
+/// The policy key of 巡查确认, staff confirming an inspection (the inspector's own step uses the
+/// kind's).
+pub const INSPECTION_REVIEW_POLICY: &str = "inspection-review";
+
+/// The policy key of 整改验收, staff accepting a merchant's rectification.
+pub const INSPECTION_ACCEPTANCE_POLICY: &str = "inspection-rectification";
 
 static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
@@ -73,6 +81,7 @@ impl ProcessKind {
         ProcessKind::MerchantStatus,
         ProcessKind::SettlementAccountChange,
         ProcessKind::Listing,
+        ProcessKind::Inspection,
     ];
 
     pub fn spec(self) -> &'static KindSpec {
@@ -83,6 +92,7 @@ impl ProcessKind {
             ProcessKind::MerchantStatus => &crate::merchant_status::SPEC,
             ProcessKind::SettlementAccountChange => &crate::account_change::SPEC,
             ProcessKind::Listing => &crate::listing::SPEC,
+            ProcessKind::Inspection => &crate::inspection::SPEC,
             ProcessKind::Registered(spec) => spec,
         }
     }

@@ -8,6 +8,7 @@ pub mod approval;
 pub mod campaign;
 pub mod domain;
 pub mod host;
+pub mod inspection;
 pub mod kind;
 pub mod listing;
 pub mod merchant_status;

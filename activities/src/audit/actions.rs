@@ -195,6 +195,41 @@ pub const ACTIONS: &[ActionLabel] = &[
         "重置商户收银员密码",
         "Reset merchant cashier's password",
     ),
+    a(
+        "merchant.inspection_plan.create",
+        "新增巡查计划",
+        "Add inspection plan",
+    ),
+    a(
+        "merchant.inspection_plan.update",
+        "修改巡查计划",
+        "Edit inspection plan",
+    ),
+    a(
+        "merchant.inspection_plan.pause",
+        "暂停巡查计划",
+        "Pause inspection plan",
+    ),
+    a(
+        "merchant.inspection_plan.resume",
+        "恢复巡查计划",
+        "Resume inspection plan",
+    ),
+    a(
+        "merchant.inspection_plan.delete",
+        "删除巡查计划",
+        "Delete inspection plan",
+    ),
+    a(
+        "merchant.inspection.issue",
+        "下发巡查任务",
+        "Issue inspection task",
+    ),
+    a(
+        "merchant.inspection.export",
+        "导出巡查任务",
+        "Export inspection tasks",
+    ),
     a("benefit.store.create", "新增门店", "Add store"),
     a("benefit.store.update", "修改门店", "Change store"),
     a(

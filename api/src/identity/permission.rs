@@ -132,6 +132,15 @@ permissions! {
     ReviewModerate = "product:review:moderate", "审核商品评价", "Moderate product reviews";
     /// 强制下架: at once, with a reason, audited.
     ProductDelist = "listing:product:delist", "强制下架商品", "Force a product off sale";
+    /// 巡查任务 and 整改 lists and pages, within the data scope.
+    InspectionView = "merchant:inspection:view", "查看巡查任务和整改", "View inspections and rectifications";
+    /// 巡查计划 (create, edit, pause, delete), tasks issued by hand, one-click disabling.
+    InspectionManage = "merchant:inspection:manage", "管理巡查计划和下发巡查任务", "Manage inspection plans and issue tasks";
+    InspectionExport = "merchant:inspection:export", "导出巡查任务", "Export inspection tasks";
+    /// The inspector's work: fill the checklist, upload photos, submit.
+    InspectionExecute = "merchant:inspection:execute", "执行巡查任务", "Carry out inspections";
+    /// A merchant's administrator: their merchant's inspection results and rectifications.
+    InspectionAnswer = "merchant:inspection:answer", "查看本商户巡查结果并提交整改", "See your merchant's inspections and answer rectifications";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -191,6 +200,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("product:review", "商品评价", "Reviews"),
     ("listing", "商品上下架", "Listing"),
     ("listing:product", "强制下架", "Forced delisting"),
+    ("merchant:inspection", "巡查", "Inspections"),
     (
         "pii:merchant",
         "入驻申请个人信息",

@@ -91,26 +91,40 @@ pub async fn request_merchant_status(
             code: ErrorCode::DisableReasonRequired,
         }]));
     }
+    let pending = start_status_request(&state, &user, peer, &code, action, reason).await?;
+    Ok((StatusCode::ACCEPTED, Json(pending)))
+}
+
+/// Records a status request of the merchant `code` (within `user`'s data scope) and starts its
+/// approval process: what 停用/启用 and an inspection's one-click 停用商户 both do.
+pub(crate) async fn start_status_request(
+    state: &AppState,
+    user: &quanyi_activities::identity::User,
+    peer: SocketAddr,
+    code: &str,
+    action: StatusAction,
+    reason: Option<String>,
+) -> Result<MerchantRequestPending, ApiError> {
     let kind = ProcessKind::MerchantStatus;
-    let (_, submitter) = crate::process::actor_of(&state, &user).await?;
+    let (_, submitter) = crate::process::actor_of(state, user).await?;
     let policy = quanyi_activities::process::inbox::policy_for(&state.pool, kind.policy_key(), "*")
         .await?
         .ok_or(ErrorCode::InvalidPolicy)?;
     let scope = scope::scope_of(&state.pool, user.id).await?;
     let request = status::request(
         &state.pool,
-        &code,
+        code,
         action,
         reason.as_deref(),
         &scope,
         state.clock.now(),
-        actor(&user, peer),
+        actor(user, peer),
     )
     .await?
     .map_err(status_refusal)?;
     let input = merchant_status::MerchantStatusInput {
         request_id: request.id.to_string(),
-        merchant_code: code.clone(),
+        merchant_code: code.to_owned(),
         merchant_name: request.merchant_name,
         action,
         reason,
@@ -121,7 +135,7 @@ pub async fn request_merchant_status(
     };
     let key = input.request_id.clone();
     let (workflow_id, view) = crate::process::start(
-        &state,
+        state,
         kind,
         merchant_status::MerchantStatusWorkflow::run,
         input,
@@ -129,13 +143,10 @@ pub async fn request_merchant_status(
         &submitter,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(MerchantRequestPending {
-            request_id: request.id,
-            code: request.code,
-            workflow_id,
-            state: view.state,
-        }),
-    ))
+    Ok(MerchantRequestPending {
+        request_id: request.id,
+        code: request.code,
+        workflow_id,
+        state: view.state,
+    })
 }

@@ -981,23 +981,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/customers/{customer_no}/tier": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A customer's tier, its history and this month's upgrade tasks. */
-        get: operations["customer_tier"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/esb/consumers": {
         parameters: {
             query?: never;
@@ -1185,6 +1168,245 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inspection/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 巡查计划: the plans within your data scope, newest first. */
+        get: operations["plans"];
+        put?: never;
+        /** Creates a plan and its Temporal Schedule (active at once). Audited. */
+        post: operations["create_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Changes a plan and its schedule. Audited with before and after. */
+        put: operations["update_plan"];
+        post?: never;
+        /** Deletes a plan and its schedule; its tasks stay. Audited. */
+        delete: operations["delete_plan"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/plans/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pauses a plan: its schedule stops firing. Audited. */
+        post: operations["pause_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/plans/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes a paused plan. Audited. */
+        post: operations["resume_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/rectifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 整改: the rectifications of the tasks within your data scope, the open ones first. */
+        get: operations["rectifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 巡查任务: the tasks within your data scope (an inspector: also those assigned to them), by
+         *     status, org, merchant, plan, overdue or mine.
+         */
+        get: operations["list_tasks"];
+        put?: never;
+        /**
+         * 下发巡查任务: a task for one merchant, by hand; its process starts at once and its inspector
+         *     is told. Audited.
+         */
+        post: operations["issue_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exports the tasks the filter finds as CSV (step-up; audited). */
+        get: operations["export_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task: its checklist, answers, rectifications and what you may do now. */
+        get: operations["task"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 确认 or 退回 the submitted inspection, or 验收 or 退回 the merchant's rectification: the
+         *     decision on whichever is open (the inbox's task does the same).
+         */
+        post: operations["decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/{id}/disable-merchant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 停用商户 from a serious finding, with one click: starts the merchant's `merchant-status`
+         *     disable request (its approval as usual).
+         */
+        post: operations["disable_merchant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/{id}/files/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A photo or evidence file of a task you may see. */
+        get: operations["task_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/{id}/rectification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks the merchant for rectification (the confirmation is then done); the merchant's
+         *     administrators are told.
+         */
+        post: operations["request_rectification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inspection/tasks/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The inspector submits the checklist (each item answered once, photos where required). */
+        post: operations["submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant-applications": {
         parameters: {
             query?: never;
@@ -1250,6 +1472,74 @@ export interface paths {
         put?: never;
         /** 变更结算账户 by the merchant's administrator, for their own merchant: as the staff's. */
         post: operations["request_own_account_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/inspections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your merchant's inspection results (confirmed, under rectification, rectified). */
+        get: operations["my_inspections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/inspections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your merchant's inspection results, with its rectifications. */
+        get: operations["my_inspection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/inspections/{id}/files/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A photo or evidence file of one of your merchant's results. */
+        get: operations["my_inspection_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/inspections/{id}/rectification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 提交整改: answers the open rectification; staff then accept it or send it back. */
+        post: operations["answer_rectification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1531,23 +1821,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/points/daily": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Points issued, spent and expired by org and Beijing day. */
-        get: operations["points_daily"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/points/earnings": {
         parameters: {
             query?: never;
@@ -1613,116 +1886,6 @@ export interface paths {
         put?: never;
         /** Voids a hold: the points go back to the customer. */
         post: operations["void"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/points/ledger-accounts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The ledger's points accounts with their kept balances (customers masked), the bank's own first. */
-        get: operations["points_ledger_accounts"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/points/rules": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 积分规则: the rules with their current terms, by code. */
-        get: operations["point_rule_list"];
-        put?: never;
-        /** Creates a rule (version 1, active). Audited (`points.rule.create`). */
-        post: operations["point_rule_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/points/rules/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A rule with every version. */
-        get: operations["point_rule_detail"];
-        /**
-         * Edits a rule: a new version (earnings keep naming the version that paid them). Audited with
-         *     the terms before and after (`points.rule.update`).
-         */
-        put: operations["point_rule_update"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/points/rules/{id}/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Enables or disables a rule. Audited (`points.rule.enable`, `points.rule.disable`). */
-        post: operations["point_rule_status"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/points/transfers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 积分流水: every points transfer, newest first, customers masked. */
-        get: operations["points_transfers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/points/transfers/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Export 积分流水 as CSV (customers masked, whoever exports; at most 100,000 rows; step-up;
-         *     audited as `points.transfer.export`).
-         */
-        get: operations["points_transfers_export"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2373,93 +2536,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tiers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 等级体系: the tiers, lowest first, with their benefits and customers. */
-        get: operations["tier_list"];
-        put?: never;
-        /** Creates a tier (`tier.tier.create`, audited). Answers every tier. */
-        post: operations["tier_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tiers/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Changes a tier (`tier.tier.update`, audited); customers move at their next evaluation. */
-        put: operations["tier_update"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tiers/{id}/benefits": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** 等级权益: sets the coupon templates a tier grants on upgrade (`tier.benefit.update`, audited). */
-        put: operations["tier_benefits"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/upgrade-tasks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 升级任务: the upgrade tasks, with how many completed each this month. */
-        get: operations["upgrade_task_list"];
-        put?: never;
-        /** Creates an upgrade task, active (`tier.task.create`, audited). */
-        post: operations["upgrade_task_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/upgrade-tasks/{id}/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Enables or disables an upgrade task (`tier.task.enable`, `tier.task.disable`, audited). */
-        post: operations["upgrade_task_status"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -2525,6 +2601,38 @@ export interface components {
             code: string;
             label_en: string;
             label_zh: string;
+        };
+        /** @description The inspector's answer to one item. */
+        AnswerBody: {
+            key: string;
+            /** @description Photo file ids (uploaded through `/api/v1/files`), at most 9. */
+            photos?: string[];
+            /**
+             * @description `pass` or `fail`, for a pass/fail item.
+             * @example pass
+             */
+            result?: string | null;
+            /** @description A serious finding: 停用商户 is offered. */
+            serious?: boolean;
+            /** @description A text item's observation, or a note (at most 500 characters). */
+            text?: string | null;
+        };
+        /** @description The merchant's answer to a rectification. */
+        AnswerRectificationBody: {
+            /** @example 已更换灭火器，见照片 */
+            answer: string;
+            /** @description Evidence file ids (uploaded through `/api/v1/files`), at most 9. */
+            files?: string[];
+        };
+        /** @description An inspector's answer to an item, as the task page shows it. */
+        AnswerView: {
+            key: string;
+            /** @description Photo file ids. */
+            photos: string[];
+            /** @description `pass` or `fail` for a pass/fail item. */
+            result?: string | null;
+            serious: boolean;
+            text?: string | null;
         };
         /** @description An application as a reviewer sees it. */
         ApplicationDetail: {
@@ -2686,7 +2794,7 @@ export interface components {
             posted: number;
         };
         /** @enum {string} */
-        BatchJob: "housekeeping" | "audit_verify" | "customer_import" | "points_expiry" | "points_reminder" | "tier_evaluation";
+        BatchJob: "housekeeping" | "audit_verify" | "customer_import" | "points_expiry" | "points_reminder";
         BatchLogPage: {
             items: components["schemas"]["BatchRun"][];
             /** Format: int64 */
@@ -2709,10 +2817,6 @@ export interface components {
         };
         /** @enum {string} */
         BatchStatus: "running" | "succeeded" | "failed";
-        BenefitsBody: {
-            /** @description The coupon templates granted on upgrade to the tier (up to 20). */
-            template_codes: string[];
-        };
         /** @description A branch an applicant may choose as the merchant's area. */
         BranchOption: {
             code: string;
@@ -2843,6 +2947,14 @@ export interface components {
             /** @description `postgres` or `temporal`. */
             name: string;
             ok: boolean;
+        };
+        /** @description One item of a checklist template. */
+        ChecklistEntry: {
+            /** @description Stable within the checklist: `1`, `2`, …. */
+            key: string;
+            kind: components["schemas"]["ItemKindView"];
+            photo_required: boolean;
+            text: string;
         };
         ClaimBody: {
             /**
@@ -3000,12 +3112,8 @@ export interface components {
             /** @description Permission names from `GET /api/v1/system/permissions`. */
             permissions: string[];
         };
-        /** @description The documented shapes of the create and edit bodies (read as two parts). */
-        CreateRuleRequest: components["schemas"]["RuleCode"] & components["schemas"]["RuleBody"];
         /** @description A new template: its identity and its terms, in one flat JSON object. */
         CreateTemplateRequest: components["schemas"]["TemplateIdentity"] & components["schemas"]["TemplateTerms"];
-        /** @description The documented shape of a new tier (read as two parts). */
-        CreateTierRequest: components["schemas"]["TierCode"] & components["schemas"]["TierBody"];
         CreateUserRequest: {
             /** @example 张三 */
             display_name: string;
@@ -3173,19 +3281,20 @@ export interface components {
             /** @description A mainland mobile number. */
             phone?: string | null;
         };
-        /** @description A customer's tier, its history and the tasks, as the customer page shows them. */
-        CustomerTier: {
+        /**
+         * @description How often a plan's tasks are created.
+         * @enum {string}
+         */
+        Cycle: "monthly" | "quarterly";
+        /** @description A staff decision on the open confirmation or rectification acceptance. */
+        DecisionBody: {
+            /** @description Why: the inspector or the merchant reads it (required to return). */
+            comment?: string | null;
             /**
-             * Format: int64
-             * @description Points earned in the last 12 months as the latest evaluation counted them.
+             * @description `approve` (确认 / 验收通过) or `return` (退回).
+             * @example approve
              */
-            earned_12m: number;
-            history: components["schemas"]["TierChange"][];
-            next?: null | components["schemas"]["TierRef"];
-            /** Format: date-time */
-            since?: string | null;
-            tasks: components["schemas"]["UpgradeTaskProgress"][];
-            tier?: null | components["schemas"]["TierRef"];
+            decision: string;
         };
         DecisionRequest: {
             /** @description Required to reject or return. */
@@ -3285,6 +3394,10 @@ export interface components {
             code: string;
             items: components["schemas"]["Item"][];
             name: string;
+        };
+        /** @description A reason for 停用商户. */
+        DisableBody: {
+            reason?: string | null;
         };
         /** @description The application's fields; every one may be left out of a draft, a submission needs them all. */
         DraftBody: {
@@ -3448,6 +3561,53 @@ export interface components {
             timeout_seconds: number;
         };
         HoldRequest: components["schemas"]["RequestId"] & components["schemas"]["HoldBody"];
+        /** @description A page of tasks. */
+        InspectionTaskPage: {
+            items: components["schemas"]["InspectionTaskRow"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A task in a list. */
+        InspectionTaskRow: {
+            /** @description 巡查任务编号 `XC…`. */
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            cycle?: string | null;
+            /** Format: date-time */
+            due_at: string;
+            /** Format: uuid */
+            id: string;
+            inspector?: string | null;
+            inspector_name?: string | null;
+            merchant_code: string;
+            merchant_name: string;
+            /** Format: uuid */
+            org_id: string;
+            org_name: string;
+            overdue: boolean;
+            /** Format: uuid */
+            plan_id?: string | null;
+            plan_name?: string | null;
+            serious: boolean;
+            status: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
+            workflow_id: string;
+        };
+        /** @description A task issued by hand. */
+        IssueBody: {
+            checklist: components["schemas"]["ChecklistEntry"][];
+            /**
+             * Format: date-time
+             * @description Within 90 days.
+             */
+            due_at: string;
+            /** @description An inspector of the merchant's branch; none: the one with the fewest open tasks. */
+            inspector?: string | null;
+            /** @example M001 */
+            merchant_code: string;
+        };
         Item: {
             code: string;
             enabled: boolean;
@@ -3456,6 +3616,11 @@ export interface components {
             /** Format: int32 */
             sort: number;
         };
+        /**
+         * @description What an item of a checklist asks for (as the API shows it).
+         * @enum {string}
+         */
+        ItemKindView: "pass_fail" | "text";
         ItemRow: {
             code: string;
             description: string;
@@ -3479,33 +3644,6 @@ export interface components {
             failures_since: number;
             ip: string;
             success: boolean;
-        };
-        LedgerAccountPage: {
-            items: components["schemas"]["LedgerAccountRow"][];
-            /** Format: int64 */
-            total: number;
-        };
-        /** @description A points account with its balance on its normal side. */
-        LedgerAccountRow: {
-            /** Format: int64 */
-            available: number;
-            /** @description The account's code; a customer's number in it masked. */
-            code: string;
-            /** Format: date-time */
-            created_at: string;
-            /** @description Masked. */
-            customer_no?: string | null;
-            /** Format: uuid */
-            id: string;
-            /** @description `customer`, `funding`, `merchant_funding`, `expired`, `exchange_clearing`. */
-            kind: string;
-            org_name?: string | null;
-            /** Format: int64 */
-            pending_in: number;
-            /** Format: int64 */
-            pending_out: number;
-            /** Format: int64 */
-            posted: number;
         };
         LevelRequest: {
             escalate: boolean;
@@ -3749,6 +3887,15 @@ export interface components {
             template_code?: string | null;
             workflow_id?: string | null;
         };
+        /** @description The open approval of a task's process. */
+        OpenStep: {
+            /** Format: date-time */
+            due_at: string;
+            level: number;
+            level_name: string;
+            /** @description `inspect-1`, `review-1`, `rectification-1`, …. */
+            step: string;
+        };
         Org: {
             code: string;
             /** Format: uuid */
@@ -3846,6 +3993,64 @@ export interface components {
              */
             phone: string;
         };
+        /** @description A plan as the list shows it. */
+        Plan: {
+            category?: string | null;
+            checklist: components["schemas"]["ChecklistEntry"][];
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            cycle: components["schemas"]["Cycle"];
+            /** Format: int32 */
+            due_days: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: int32 */
+            interval_seconds?: number | null;
+            name: string;
+            /** Format: uuid */
+            scope_org_id?: string | null;
+            scope_org_name?: string | null;
+            /** @description `active` or `paused`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Tasks it created so far.
+             */
+            tasks: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description An inspection plan as staff write it. */
+        PlanBody: {
+            /**
+             * @description The merchants of this business category (the application's 经营类目); none: any.
+             * @example 便利店
+             */
+            category?: string | null;
+            /** @description 1–50 items. */
+            checklist: components["schemas"]["ChecklistEntry"][];
+            cycle: components["schemas"]["Cycle"];
+            /**
+             * Format: int32
+             * @description Days from the round to the tasks' due date.
+             * @example 7
+             */
+            due_days: number;
+            /**
+             * Format: int32
+             * @description Fire every so many seconds instead of on the cycle's calendar (tests, demos); tasks are
+             *     still created once per month or quarter.
+             */
+            interval_seconds?: number | null;
+            /** @example 便利店月度巡查 */
+            name: string;
+            /**
+             * Format: uuid
+             * @description The merchants within this org and below; none: anywhere in your data scope's plan.
+             */
+            scope_org_id?: string | null;
+        };
         /** @description A lot that expires soon, as the customer page shows it. */
         PointLot: {
             /** Format: date-time */
@@ -3859,114 +4064,10 @@ export interface components {
             /** Format: int64 */
             remaining: number;
         };
-        /** @description A rule as the list and the detail show it: its current version's terms. */
-        PointRule: components["schemas"]["PointRuleTerms"] & {
-            branch_org_name?: string | null;
-            campaign_name?: string | null;
-            code: string;
-            hq_org_name?: string | null;
-            /** Format: uuid */
-            id: string;
-            merchant_name?: string | null;
-            /** @description `active` or `disabled`. */
-            status: string;
-            /** Format: date-time */
-            updated_at: string;
-            updated_by: string;
-            /** Format: int32 */
-            version: number;
-        };
-        /** @description What a version of a rule says. */
-        PointRuleTerms: {
-            /** Format: uuid */
-            branch_org_id?: string | null;
-            /** Format: int32 */
-            branch_pct: number;
-            /**
-             * Format: uuid
-             * @description The campaign that pays, recorded on each earning.
-             */
-            campaign_id?: string | null;
-            /**
-             * Format: int64
-             * @description The most points the rule gives a customer in a day / a month (Beijing time).
-             */
-            daily_cap?: number | null;
-            /**
-             * Format: int64
-             * @description Points for any qualifying transaction (a check-in's 10 points).
-             */
-            fixed_points: number;
-            /** Format: uuid */
-            hq_org_id?: string | null;
-            /** Format: int32 */
-            hq_pct: number;
-            /**
-             * Format: uuid
-             * @description A merchant that co-funds: the rule then rewards that merchant's transactions only.
-             */
-            merchant_id?: string | null;
-            /** Format: int32 */
-            merchant_pct: number;
-            /**
-             * Format: int64
-             * @description The least amount (fen) a transaction must have.
-             */
-            min_amount_fen: number;
-            /** Format: int64 */
-            monthly_cap?: number | null;
-            /**
-             * Format: int32
-             * @description 100 = ×1, 200 = ×2.
-             */
-            multiplier_pct: number;
-            name: string;
-            /**
-             * Format: int64
-             * @description Points per `unit_fen` of the amount (1 per 100 fen: a point a yuan).
-             */
-            points_per_unit: number;
-            txn_type: string;
-            /** Format: int64 */
-            unit_fen: number;
-            /** Format: date-time */
-            valid_from: string;
-            /** Format: date-time */
-            valid_to: string;
-        };
-        /** @description A version of a rule, as its history shows it. */
-        PointRuleVersion: components["schemas"]["PointRuleTerms"] & {
-            /** Format: date-time */
-            created_at: string;
-            created_by: string;
-            /** Format: int32 */
-            version: number;
-        };
         /** @description A customer's balance. */
         PointsBalance: components["schemas"]["Balance"] & {
             /** @description Masked. */
             customer_no: string;
-        };
-        /**
-         * @description The points issued, spent and expired by one org in one Beijing day: issued by the funding org
-         *     (a merchant's funding by the merchant's org), spent (captured) and expired by the customer's
-         *     org (none: a customer the extract has not brought).
-         */
-        PointsDay: {
-            /** Format: date */
-            day: string;
-            /** Format: int64 */
-            expired: number;
-            /** Format: int64 */
-            issued: number;
-            /** Format: uuid */
-            org_id?: string | null;
-            org_name?: string | null;
-            /** Format: int64 */
-            spent: number;
-        };
-        PointsDays: {
-            items: components["schemas"]["PointsDay"][];
         };
         /** @description A page of a customer's points movements, newest first. */
         PointsHistory: {
@@ -4020,14 +4121,6 @@ export interface components {
             reverses?: string | null;
             /** Format: uuid */
             transfer_id: string;
-        };
-        PointsTransferPage: {
-            items: components["schemas"]["PointsTransfer"][];
-            /**
-             * Format: int64
-             * @description At most 100,000.
-             */
-            total: number;
         };
         PolicyOptions: {
             org_rules: components["schemas"]["OrgRuleOption"][];
@@ -4137,6 +4230,46 @@ export interface components {
         RecoveryCodesView: {
             /** @description Ten one-time codes for a lost device. Shown once; only their hashes are kept. */
             recovery_codes: string[];
+        };
+        /** @description A rectification asked of the merchant. */
+        Rectification: {
+            answer?: string | null;
+            /** @description Evidence file ids. */
+            answer_files: string[];
+            /** Format: date-time */
+            answered_at?: string | null;
+            answered_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decided_by?: string | null;
+            decision_comment?: string | null;
+            /** Format: date-time */
+            escalated_at?: string | null;
+            merchant_code: string;
+            merchant_name: string;
+            overdue: boolean;
+            requirement: string;
+            /** Format: int32 */
+            round: number;
+            /** @description `open`, `answered`, `accepted`, `returned`. */
+            status: string;
+            task_code: string;
+            /** Format: uuid */
+            task_id: string;
+        };
+        /** @description 要求整改: instead of confirming, ask the merchant to rectify by a deadline. */
+        RectifyBody: {
+            /**
+             * Format: date-time
+             * @description Within 90 days.
+             */
+            deadline: string;
+            /** @example 灭火器过期，请更换并拍照上传 */
+            requirement: string;
         };
         RedeemBody: {
             /**
@@ -4280,102 +4413,12 @@ export interface components {
             name: string;
             template_code?: string | null;
         };
-        /** @description A rule's terms as staff send them. */
-        RuleBody: {
-            /**
-             * Format: uuid
-             * @description 分行: the branch bearing `branch_pct` percent; in your data scope.
-             */
-            branch_org_id?: string | null;
-            /** Format: int32 */
-            branch_pct?: number;
-            /** Format: uuid */
-            campaign_id?: string | null;
-            /** Format: int64 */
-            daily_cap?: number | null;
-            /**
-             * Format: int64
-             * @description Points for any qualifying transaction.
-             */
-            fixed_points?: number;
-            /**
-             * Format: uuid
-             * @description 总行: the head office org bearing `hq_pct` percent; in your data scope.
-             */
-            hq_org_id?: string | null;
-            /** Format: int32 */
-            hq_pct?: number;
-            /**
-             * Format: uuid
-             * @description 商户: a merchant bearing `merchant_pct` percent; the rule then rewards its transactions only.
-             */
-            merchant_id?: string | null;
-            /** Format: int32 */
-            merchant_pct?: number;
-            /**
-             * Format: int64
-             * @description The least amount (fen) a transaction must have; 0 by default.
-             */
-            min_amount_fen?: number;
-            /** Format: int64 */
-            monthly_cap?: number | null;
-            /**
-             * Format: int32
-             * @description In percent: 100 (×1) by default, 200 doubles.
-             */
-            multiplier_pct?: number;
-            /** @description 1–100 characters. */
-            name: string;
-            /**
-             * Format: int64
-             * @description Points per `unit_fen` of the amount.
-             */
-            points_per_unit?: number;
-            /** @description `card_spend`, `deposit`, `campaign_bonus`, `check_in`, or another type the core sends. */
-            txn_type: string;
-            /**
-             * Format: int64
-             * @description 100 (a yuan) by default.
-             */
-            unit_fen?: number;
-            /** Format: date-time */
-            valid_from: string;
-            /** Format: date-time */
-            valid_to: string;
-        };
-        /** @description A new rule's code. */
-        RuleCode: {
-            /** @description 2–32 letters, digits, `_` or `-`; unique. */
-            code: string;
-        };
-        /** @description A rule with its versions, newest first. */
-        RuleDetail: {
-            rule: components["schemas"]["PointRule"];
-            versions: components["schemas"]["PointRuleVersion"][];
-        };
-        RulePage: {
-            items: components["schemas"]["PointRule"][];
-            /** Format: int64 */
-            total: number;
-        };
         RuleRequest: {
             /** Format: int64 */
             budget_fen: number;
             name: string;
             /** @description A coupon template's code. */
             template_code?: string | null;
-        };
-        RuleStatusBody: {
-            /** @description `active` or `disabled`. */
-            status: string;
-        };
-        /** @description The version an edit was made against. */
-        RuleVersion: {
-            /**
-             * Format: int32
-             * @description The rule's `version` as it was read: another edit since is refused with `QY-PTS-0011`.
-             */
-            version: number;
         };
         /**
          * @description How much of the bank a role's holders see (the column `roles.data_scope`).
@@ -4504,33 +4547,13 @@ export interface components {
             code: string;
             name: string;
         };
+        SubmitBody: {
+            answers: components["schemas"]["AnswerBody"][];
+        };
         SystemInfo: {
             /** @description The Temporal Web UI, for engineers. */
             temporal_ui_url?: string | null;
             version: string;
-        };
-        /** @description An upgrade task's terms. */
-        TaskBody: {
-            code: string;
-            /**
-             * Format: int64
-             * @description The least amount (fen) a transaction must have to count.
-             */
-            min_amount_fen?: number;
-            /** @description 1–100 characters, e.g. 本月刷卡 3 次升金卡. */
-            name: string;
-            /**
-             * Format: int32
-             * @description How many in a month (Beijing time) complete it.
-             */
-            required_count: number;
-            /**
-             * Format: uuid
-             * @description The tier it reaches, kept 12 months from its completion.
-             */
-            tier_id: string;
-            /** @description The transactions it counts. */
-            txn_type: string;
         };
         /** @description The badge numbers, each counted up to 10,000 (`capped`: one of them is more than that). */
         TaskCounts: {
@@ -4546,6 +4569,18 @@ export interface components {
             overdue: number;
             /** Format: int64 */
             todo: number;
+        };
+        /** @description One task, whole. */
+        TaskDetail: components["schemas"]["InspectionTaskRow"] & {
+            answers: components["schemas"]["AnswerView"][];
+            checklist: components["schemas"]["ChecklistEntry"][];
+            /** Format: date-time */
+            decided_at?: string | null;
+            decided_by?: string | null;
+            issued_by: string;
+            rectifications: components["schemas"]["Rectification"][];
+            return_reason?: string | null;
+            submitted_by?: string | null;
         };
         /** @description One page of a tab and the count of its matches, up to 10,000. */
         TaskPage: {
@@ -4590,9 +4625,19 @@ export interface components {
             title?: string | null;
             workflow_id: string;
         };
-        TaskStatusBody: {
-            /** @description `active` or `disabled`. */
-            status: string;
+        /** @description A task with where its process stands for the caller. */
+        TaskView: components["schemas"]["TaskDetail"] & {
+            /**
+             * @description What the caller may do now: `submit`, `approve`, `return`, `request_rectification`,
+             *     `answer_rectification`, `transfer`.
+             */
+            allowed_actions: string[];
+            approval?: null | components["schemas"]["OpenStep"];
+            /**
+             * @description The process's state (`Pending`, `Submitted`, …); none once it has ended and the store's
+             *     status says it.
+             */
+            state?: string | null;
         };
         /** @description The fields of a new template that an edit cannot change. */
         TemplateIdentity: {
@@ -4735,80 +4780,6 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
-        /** @description A tier as 等级体系 lists it. */
-        Tier: {
-            benefits: components["schemas"]["TierBenefit"][];
-            code: string;
-            /**
-             * Format: int64
-             * @description Customers in it now.
-             */
-            customers: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            min_points_12m: number;
-            name: string;
-            /** Format: int32 */
-            rank: number;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /** @description A benefit of a tier: a coupon template. */
-        TierBenefit: {
-            template_code: string;
-            /** Format: uuid */
-            template_id: string;
-            template_name: string;
-        };
-        /** @description A tier's terms. */
-        TierBody: {
-            /**
-             * Format: int64
-             * @description The points earned in the last 12 months that reach it.
-             */
-            min_points_12m: number;
-            /** @description 1–50 characters, e.g. 金卡会员. */
-            name: string;
-            /**
-             * Format: int32
-             * @description 1–100, higher is better; unique.
-             */
-            rank: number;
-        };
-        /** @description A change of a customer's tier. */
-        TierChange: {
-            /** Format: date-time */
-            at: string;
-            /** @description `earning`, `nightly` or `task`. */
-            cause: string;
-            /** @description `up` or `down`. */
-            direction: string;
-            /** Format: int64 */
-            earned_12m: number;
-            from_name?: string | null;
-            /** @description Whether a notice was queued (a downgrade to a customer with a phone on file). */
-            noticed: boolean;
-            to_name?: string | null;
-        };
-        TierCode: {
-            /** @description 1–32 lower-case letters, digits or underscores (the customer list shows it). */
-            code: string;
-        };
-        TierList: {
-            items: components["schemas"]["Tier"][];
-        };
-        /** @description A tier as the customer page shows it. */
-        TierRef: {
-            code: string;
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            min_points_12m: number;
-            name: string;
-            /** Format: int32 */
-            rank: number;
-        };
         /** @description One step of a process's timeline. */
         TimelineEntry: {
             actor?: string | null;
@@ -4889,49 +4860,6 @@ export interface components {
             duty?: null | components["schemas"]["Duty"];
             name: string;
             permissions: string[];
-        };
-        UpdateRuleRequest: components["schemas"]["RuleVersion"] & components["schemas"]["RuleBody"];
-        /** @description An upgrade task as 升级任务 lists it. */
-        UpgradeTask: {
-            code: string;
-            /**
-             * Format: int64
-             * @description Customers who completed it this month.
-             */
-            completed_this_month: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            min_amount_fen: number;
-            name: string;
-            /** Format: int32 */
-            required_count: number;
-            /** @description `active` or `disabled`. */
-            status: string;
-            /** Format: uuid */
-            tier_id: string;
-            tier_name: string;
-            txn_type: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        UpgradeTaskList: {
-            items: components["schemas"]["UpgradeTask"][];
-        };
-        /** @description A customer's progress in an active upgrade task this month. */
-        UpgradeTaskProgress: {
-            code: string;
-            /** Format: date-time */
-            completed_at?: string | null;
-            /** Format: int32 */
-            done: number;
-            name: string;
-            /** @description The month counted, `YYYY-MM` (Beijing time). */
-            period: string;
-            /** Format: int32 */
-            required_count: number;
-            tier_name: string;
-            txn_type: string;
         };
         /** @description What a customer-list upload did. */
         UploadReport: {
@@ -9724,81 +9652,6 @@ export interface operations {
             };
         };
     };
-    customer_tier: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                customer_no: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerTier"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-CUST-0001 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     consumers: {
         parameters: {
             query?: never;
@@ -10646,6 +10499,1379 @@ export interface operations {
             };
         };
     };
+    plans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"][];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0005 a plan has the name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0004 a bad checklist; QY-SYS-1001 an org outside your data scope; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0001 no such plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0005 a plan has the name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0001 no such plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pause_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0001 no such plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0001 no such plan */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rectifications: {
+        parameters: {
+            query?: {
+                /** @description `open`, `answered`, `accepted`, `returned`. */
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rectification"][];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_tasks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `pending`, `submitted`, `returned`, `confirmed`, `rectifying`, `rectification_review`,
+                 *     `rectified`, `cancelled`.
+                 */
+                status?: string | null;
+                /** @description The merchant's org, and below. */
+                org_id?: string | null;
+                /** @description The merchant's code or part of its name. */
+                merchant?: string | null;
+                /** @description Only tasks past their due date and not yet submitted. */
+                overdue?: boolean | null;
+                plan_id?: string | null;
+                /** @description Only the tasks assigned to me. */
+                mine?: boolean | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionTaskPage"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    issue_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-1021 no such merchant within your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0004 a bad checklist; QY-INS-0007 a bad due date; QY-INS-0008 not an inspector there; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_tasks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `pending`, `submitted`, `returned`, `confirmed`, `rectifying`, `rectification_review`,
+                 *     `rectified`, `cancelled`.
+                 */
+                status?: string | null;
+                /** @description The merchant's org, and below. */
+                org_id?: string | null;
+                /** @description The merchant's code or part of its name. */
+                merchant?: string | null;
+                /** @description Only tasks past their due date and not yet submitted. */
+                overdue?: boolean | null;
+                plan_id?: string | null;
+                /** @description Only the tasks assigned to me. */
+                mine?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with a BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such task within your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0003 your own submission; QY-PROC-0004 not eligible; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0005 decided already; QY-PROC-0002 nothing to decide */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disable_merchant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableBody"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRequestPending"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0009 nothing serious; QY-MER-0002 disabled already; QY-MER-0003 a request is pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    task_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-FILE-0007 no such file of the task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_rectification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RectifyBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0002 not submitted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0007 a bad deadline; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0004 not an inspector of the task; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0002 not waiting for the inspection */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0003 an incomplete checklist; QY-INS-0006 a photo not yours; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     merchant_applications: {
         parameters: {
             query?: {
@@ -10958,6 +12184,349 @@ export interface operations {
                 };
             };
             /** @description QY-ONB-0011, QY-REQ-0002 with fields; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_inspections: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `pending`, `submitted`, `returned`, `confirmed`, `rectifying`, `rectification_review`,
+                 *     `rectified`, `cancelled`.
+                 */
+                status?: string | null;
+                /** @description The merchant's org, and below. */
+                org_id?: string | null;
+                /** @description The merchant's code or part of its name. */
+                merchant?: string | null;
+                /** @description Only tasks past their due date and not yet submitted. */
+                overdue?: boolean | null;
+                plan_id?: string | null;
+                /** @description Only the tasks assigned to me. */
+                mine?: boolean | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionTaskPage"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_inspection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such result of your merchant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_inspection_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-FILE-0007 no such file of your merchant's results */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    answer_rectification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerRectificationBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0002 no such result of your merchant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PROC-0002 no rectification is open */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-INS-0006 a file not yours; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12302,75 +13871,6 @@ export interface operations {
             };
         };
     };
-    points_daily: {
-        parameters: {
-            query?: {
-                /** @description From (default: 30 days before `to`). */
-                from?: string | null;
-                /** @description Up to (default: now); at most 366 days after `from`. */
-                to?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PointsDays"];
-                };
-            };
-            /** @description QY-REQ-0005 a window that ends before it starts or spans more than 366 days */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     earn: {
         parameters: {
             query?: never;
@@ -12760,671 +14260,6 @@ export interface operations {
                 };
             };
             /** @description QY-LED-0014, 0017; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    points_ledger_accounts: {
-        parameters: {
-            query?: {
-                /** @description `customer`, `funding`, `merchant_funding`, `expired` or `exchange_clearing`. */
-                kind?: string | null;
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Rows a page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LedgerAccountPage"];
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    point_rule_list: {
-        parameters: {
-            query?: {
-                /** @description `active` or `disabled`. */
-                status?: string | null;
-                txn_type?: string | null;
-                /** @description Part of the code or the name. */
-                q?: string | null;
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Rows a page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RulePage"];
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    point_rule_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateRuleRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RuleDetail"];
-                };
-            };
-            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0009 the code is taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0001–0008, 0012, 0013, QY-LED-0016; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    point_rule_detail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RuleDetail"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0010 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    point_rule_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateRuleRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RuleDetail"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0010 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0011 changed since read */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0001–0007, 0012, 0013, QY-LED-0016; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    point_rule_status: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RuleStatusBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RuleDetail"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PTS-0010 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    points_transfers: {
-        parameters: {
-            query?: {
-                /** @description A whole customer number (no prefix search: it is personal data). */
-                customer_no?: string | null;
-                /** @description `earn`, `hold`, `capture`, `void`, `expire`, `reverse` or `expiry`. */
-                code?: string | null;
-                from?: string | null;
-                to?: string | null;
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Rows a page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PointsTransferPage"];
-                };
-            };
-            /** @description QY-REQ-0005 a customer number or code that is none; QY-REQ-0011 page is 1–10000, page_size 1–100 */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    points_transfers_export: {
-        parameters: {
-            query?: {
-                /** @description A whole customer number (no prefix search: it is personal data). */
-                customer_no?: string | null;
-                /** @description `earn`, `hold`, `capture`, `void`, `expire`, `reverse` or `expiry`. */
-                code?: string | null;
-                from?: string | null;
-                to?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description UTF-8 CSV with a BOM */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": unknown;
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16509,597 +17344,6 @@ export interface operations {
                 };
             };
             /** @description QY-PROC-0006 the target may not act; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    tier_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TierList"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    tier_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateTierRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TierList"];
-                };
-            };
-            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0001 code taken, 0002 rank taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0006, 0007, 0008; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    tier_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TierBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TierList"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0003 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0002 rank taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0007, 0008; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    tier_benefits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BenefitsBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TierList"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0003 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0004 an unknown template; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    upgrade_task_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UpgradeTaskList"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    upgrade_task_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TaskBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UpgradeTaskList"];
-                };
-            };
-            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0003 no such tier */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0001 code taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0006, 0007, 0008, QY-PTS-0005; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    upgrade_task_status: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TaskStatusBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UpgradeTaskList"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-TIER-0005 */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;

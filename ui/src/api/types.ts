@@ -216,3 +216,17 @@ export type LedgerAccount = LedgerAccountPage['items'][number]
 export type PointsDay = ResponseJson<'/api/v1/points/daily', 'get', 200>['items'][number]
 export type PointsTransferQuery = NonNullable<paths['/api/v1/points/transfers']['get']['parameters']['query']>
 export type PointsTransferPage = ResponseJson<'/api/v1/points/transfers', 'get', 200>
+// 巡查 (issue 16, WF-4)
+export type InspectionPlan = ResponseJson<'/api/v1/inspection/plans', 'get', 200>[number]
+export type InspectionPlanBody = RequestJson<'/api/v1/inspection/plans', 'post'>
+export type ChecklistItem = InspectionPlan['checklist'][number]
+export type InspectionTaskQuery = NonNullable<paths['/api/v1/inspection/tasks']['get']['parameters']['query']>
+export type InspectionTaskPage = ResponseJson<'/api/v1/inspection/tasks', 'get', 200>
+export type InspectionTaskRow = InspectionTaskPage['items'][number]
+export type InspectionTaskView = ResponseJson<'/api/v1/inspection/tasks/{id}', 'get', 200>
+export type InspectionIssueBody = RequestJson<'/api/v1/inspection/tasks', 'post'>
+export type InspectionSubmitBody = RequestJson<'/api/v1/inspection/tasks/{id}/submit', 'post'>
+export type InspectionAnswer = InspectionSubmitBody['answers'][number]
+export type Rectification = ResponseJson<'/api/v1/inspection/rectifications', 'get', 200>[number]
+export type MerchantRequestPending = ResponseJson<'/api/v1/inspection/tasks/{id}/disable-merchant', 'post', 202>
+export type UploadedUserFile = ResponseJson<'/api/v1/files', 'post', 201>

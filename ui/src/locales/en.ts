@@ -4,6 +4,7 @@ import { customerEn } from './customer.en'
 import { pointsEn, tierEn } from './points.en'
 import { esbEn } from './esb.en'
 import { mallEn } from './mall.en'
+import { inspectionEn } from './inspection.en'
 import { applicationEn, applyEn } from './onboarding.en'
 import { campaignEn, policyEn, processEn, taskEn } from './process.en'
 import type { LocaleMessages } from './types'
@@ -47,6 +48,12 @@ const en: LocaleMessages = {
     mallReviews: 'Reviews',
     mallBanners: 'Navigation & banners',
     mallMyProducts: 'My products',
+    inspectionPlans: 'Inspection plans',
+    inspectionTasks: 'Inspection tasks',
+    inspectionTask: 'Inspection task',
+    inspectionRectifications: 'Rectifications',
+    merchantInspections: 'Inspections & rectification',
+    merchantInspection: 'Inspection result',
     campaignList: 'Campaigns',
     campaignNew: 'New campaign',
     campaignEdit: 'Edit campaign',
@@ -229,6 +236,10 @@ const en: LocaleMessages = {
       mallReviews: 'Customers’ product reviews: approve to show on the product page, or hide.',
       mallBanners: 'The mall home page’s navigation and banners and when each is on show.',
       mallMyProducts: 'Your supplier’s products: add, edit, submit for listing, add stock, ask to delist.',
+      inspectionPlans: 'Monthly or quarterly inspection plans by merchant category or org, with their checklists; tasks are created on schedule.',
+      inspectionTasks: 'Inspection tasks by status, org, merchant or overdue; fill the checklist with photos, confirm or return, export.',
+      inspectionRectifications: 'Follow merchants\' rectifications: open, to accept, accepted.',
+      merchantInspections: 'Your merchant\'s inspection results; answer rectifications with photos.',
       campaignList: 'Find campaigns; create one, upload its customer list and submit it for approval.',
       campaignReview: 'First review, second review and change approval of campaigns.',
       campaignDelivery: 'What a channel shows a customer now, in the order it shows them.',
@@ -739,6 +750,7 @@ const en: LocaleMessages = {
   benefits: benefitsEn,
   merchant: merchantEn,
   merchantUsers: merchantUsersEn,
+  inspection: inspectionEn,
   campaign: campaignEn,
   task: taskEn,
   process: processEn,

@@ -5,6 +5,7 @@ import { customerZhCN } from './customer.zh-CN'
 import { pointsZhCN, tierZhCN } from './points.zh-CN'
 import { esbZhCN } from './esb.zh-CN'
 import { mallZhCN } from './mall.zh-CN'
+import { inspectionZhCN } from './inspection.zh-CN'
 import { applicationZhCN, applyZhCN } from './onboarding.zh-CN'
 import { campaignZhCN, policyZhCN, processZhCN, taskZhCN } from './process.zh-CN'
 
@@ -47,6 +48,12 @@ const zhCN = {
     mallReviews: '商品评价',
     mallBanners: '导航栏/轮播图',
     mallMyProducts: '我的商品',
+    inspectionPlans: '巡查计划',
+    inspectionTasks: '巡查任务',
+    inspectionTask: '巡查任务详情',
+    inspectionRectifications: '整改管理',
+    merchantInspections: '巡查结果/整改',
+    merchantInspection: '巡查结果详情',
     campaignList: '营销活动查询',
     campaignNew: '新建营销活动',
     campaignEdit: '修改营销活动',
@@ -229,6 +236,10 @@ const zhCN = {
       mallReviews: '审核客户的商品评价：通过后在商品页展示，或隐藏。',
       mallBanners: '维护积分商城首页的导航栏和轮播图及其展示时间。',
       mallMyProducts: '维护本供应商的商品：新增、编辑、提交上架、补库存、申请下架。',
+      inspectionPlans: '按商户类目或机构制定月度、季度巡查计划与检查表，按计划自动生成巡查任务。',
+      inspectionTasks: '查询巡查任务（状态、机构、商户、逾期），执行检查表并拍照提交，确认或退回，导出。',
+      inspectionRectifications: '跟踪商户整改：待整改、待验收、已验收。',
+      merchantInspections: '查看本商户的巡查结果，提交整改情况和照片。',
       campaignList: '查询营销活动，新建活动、上传客户名单并提交审批。',
       campaignReview: '初审、复核与变更审批营销活动。',
       campaignDelivery: '查询某位客户在某个渠道当前能看到哪些营销活动，以及展示顺序。',
@@ -739,6 +750,7 @@ const zhCN = {
   benefits: benefitsZhCN,
   merchant: merchantZhCN,
   merchantUsers: merchantUsersZhCN,
+  inspection: inspectionZhCN,
   campaign: campaignZhCN,
   task: taskZhCN,
   process: processZhCN,

@@ -200,6 +200,48 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.merchantUsers', permission: PERMISSIONS.merchantUserManage },
       },
       {
+        // 巡查计划: plans with their checklists, each kept with its Temporal Schedule.
+        path: 'merchant/inspection-plans',
+        name: 'inspection-plans',
+        component: () => import('@/views/merchant/inspection/plans.vue'),
+        meta: { title: 'menu.inspectionPlans', permission: PERMISSIONS.inspectionManage },
+      },
+      {
+        // 巡查任务: the list (?status=&overdue=true&mine=true open it filtered).
+        path: 'merchant/inspection-tasks',
+        name: 'inspection-tasks',
+        component: () => import('@/views/merchant/inspection/tasks.vue'),
+        meta: { title: 'menu.inspectionTasks', permission: PERMISSIONS.inspectionView },
+      },
+      {
+        // One task: the inspector's checklist (phone-sized too), staff decisions, rectifications.
+        path: 'merchant/inspection-tasks/:id',
+        name: 'inspection-task',
+        component: () => import('@/views/merchant/inspection/task.vue'),
+        props: true,
+        meta: { title: 'menu.inspectionTask', permission: PERMISSIONS.inspectionView },
+      },
+      {
+        path: 'merchant/rectifications',
+        name: 'inspection-rectifications',
+        component: () => import('@/views/merchant/inspection/rectifications.vue'),
+        meta: { title: 'menu.inspectionRectifications', permission: PERMISSIONS.inspectionView },
+      },
+      {
+        // The merchant portal: its own results and rectifications.
+        path: 'merchant/my-inspections',
+        name: 'merchant-inspections',
+        component: () => import('@/views/merchant/inspection/mine.vue'),
+        meta: { title: 'menu.merchantInspections', permission: PERMISSIONS.inspectionAnswer },
+      },
+      {
+        path: 'merchant/my-inspections/:id',
+        name: 'merchant-inspection',
+        component: () => import('@/views/merchant/inspection/task.vue'),
+        props: (route) => ({ id: route.params.id, mine: true }),
+        meta: { title: 'menu.merchantInspection', permission: PERMISSIONS.inspectionAnswer },
+      },
+      {
         path: 'campaign/list',
         name: 'campaign-list',
         component: () => import('@/views/campaign/list/index.vue'),

@@ -165,7 +165,7 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
 /**
  * The page of the business object a task or process is about, by kind code: a campaign's (its id is the
  * business key), a template's stock (a stock change's business key is the template code), or a merchant's
- * (a merchant's status or account change: its code); null for a kind whose page the UI does not have (the
+ * (a merchant's status or account change: its code), an inspection task's (its id); null for a kind whose page the UI does not have (the
  * process page serves then).
  */
 export function businessLink(processType: string, businessKey: string): string | null {
@@ -174,6 +174,8 @@ export function businessLink(processType: string, businessKey: string): string |
   if (processType === 'merchant-onboarding') return `/merchant/applications/${encodeURIComponent(businessKey)}`
   // a merchant's 停用/启用 and 结算账户变更: the merchant (the business key is its code) on the merchant list
   if (processType === 'merchant-status' || processType === 'settlement-account-change') return `/merchant/list?code=${encodeURIComponent(businessKey)}`
+  // 巡查任务: the task's page (the business key is the task's id)
+  if (processType === 'inspection') return `/merchant/inspection-tasks/${encodeURIComponent(businessKey)}`
   return null
 }
 

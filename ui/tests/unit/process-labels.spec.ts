@@ -120,6 +120,7 @@ describe('process types and their filters', () => {
     expect(businessLink('merchant-onboarding', 'a-1')).toBe('/merchant/applications/a-1')
     expect(businessLink('merchant-status', 'M001')).toBe('/merchant/list?code=M001')
     expect(businessLink('settlement-account-change', 'M 2')).toBe('/merchant/list?code=M%202')
+    expect(businessLink('inspection', 'a1b2')).toBe('/merchant/inspection-tasks/a1b2')
     expect(businessLink('refund', 'r-1')).toBeNull()
   })
 })
