@@ -246,6 +246,7 @@ const ROLES: &[RoleSeed] = &[
         &[
             "merchant:user:manage",
             "merchant:settlement:request",
+            "merchant:portal:view",
             "benefit:coupon:redeem",
             "benefit:redemption:view",
         ],

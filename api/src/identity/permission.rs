@@ -114,6 +114,9 @@ permissions! {
     MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
     /// 结算账户变更 for a merchant's administrator, of their own merchant.
     SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
+    /// 商户门户: a merchant's administrator sees their own merchant's application, stores and
+    /// the coupons it may redeem.
+    MerchantPortalView = "merchant:portal:view", "查看本商户入驻申请、门店和可核销权益", "View your merchant's application, stores and coupons to redeem";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -160,6 +163,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("merchant:application", "入驻申请", "Merchant applications"),
     ("merchant:user", "商户用户", "Merchant users"),
     ("merchant:settlement", "结算账户", "Settlement account"),
+    ("merchant:portal", "商户门户", "Merchant portal"),
     (
         "pii:merchant",
         "入驻申请个人信息",

@@ -65,7 +65,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** 冲正 of a redemption by the merchant system that made it, within the window; idempotent. */
-        post: operations["reverse"];
+        post: operations["reverse_redemption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -204,7 +204,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user's side menu: visible entries they hold the permission for. */
+        /**
+         * The signed-in user's side menu: visible entries of their kind (staff, or a merchant's users:
+         *     the merchant portal) they hold the permission for.
+         */
         get: operations["my_menu"];
         put?: never;
         post?: never;
@@ -584,8 +587,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redemption records; a merchant's staff see only their merchant's. */
+        /** Redemption records, by template, store and time; a merchant's staff see only their merchant's. */
         get: operations["redemptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/redemptions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export 核销记录 as CSV with the list's filters (a merchant's staff their merchant's only;
+         *     redeemable codes masked; step-up; audited).
+         */
+        get: operations["export_redemptions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -676,7 +699,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** 上架 / 下架 a template. */
-        post: operations["set_status"];
+        post: operations["set_template_status"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1222,6 +1245,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/merchant-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A merchant request (停用/启用 `TY…` or 结算账户变更 `ZH…`) as its approver sees it, the page
+         *     the inbox's task opens: the merchant, what is asked (account numbers masked), where it stands
+         *     and the process's history. A merchant's user sees their own merchant's only, staff those within
+         *     their data scope.
+         */
+        get: operations["merchant_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant/account-changes": {
         parameters: {
             query?: never;
@@ -1233,6 +1278,63 @@ export interface paths {
         put?: never;
         /** 变更结算账户 by the merchant's administrator, for their own merchant: as the staff's. */
         post: operations["request_own_account_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的入驻申请: the onboarding application that opened the caller's merchant and its history,
+         *     personal data masked.
+         */
+        get: operations["portal_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 门店: the caller's merchant's stores, disabled ones included. */
+        get: operations["portal_stores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merchant/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 商户权益: the coupon templates the caller's merchant may redeem (those for any merchant and
+         *     those naming it), with their validity and remaining stock.
+         */
+        get: operations["portal_templates"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1595,7 +1697,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Reverses an earning or a capture, once: a new transaction naming it (nothing is edited). */
-        post: operations["reverse"];
+        post: operations["reverse_points_transfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2113,7 +2215,7 @@ export interface paths {
         };
         get?: never;
         /** Disable or re-enable an account (never one's own; audited). */
-        put: operations["set_status"];
+        put: operations["set_user_status"];
         post?: never;
         delete?: never;
         options?: never;
@@ -3296,6 +3398,13 @@ export interface components {
             second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
+        /** @description A settlement account, its number masked. */
+        MaskedAccount: {
+            account_name: string;
+            /** @description Masked: `6222***********3445`. */
+            account_no: string;
+            bank_name: string;
+        };
         /** @description A void of a hold, or a reversal of a transaction: a memo says why. */
         MemoBody: {
             memo?: string;
@@ -3303,6 +3412,11 @@ export interface components {
         MemoRequest: components["schemas"]["RequestId"] & components["schemas"]["MemoBody"];
         /** @description One entry of the menu tree, with the entries below it. */
         MenuNode: {
+            /**
+             * @description Whose menu shows the entry: `all`, `staff` (bank staff only) or `merchant` (the merchant
+             *     portal: a merchant's users only), whatever the permissions they hold.
+             */
+            audience: string;
             children: components["schemas"]["MenuNode"][];
             /** Format: uuid */
             id: string;
@@ -3336,6 +3450,35 @@ export interface components {
             /** Format: uuid */
             request_id: string;
             state: string;
+            workflow_id: string;
+        };
+        /** @description One merchant request. */
+        MerchantRequestView: {
+            account_after?: null | components["schemas"]["MaskedAccount"];
+            account_before?: null | components["schemas"]["MaskedAccount"];
+            /** @description 停用/启用: `disable` or `enable`; absent for an account change. */
+            action?: string | null;
+            /** @description The business number: `TY…` or `ZH…`. */
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decided_by?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description `merchant-status` or `settlement-account-change` (the process kind). */
+            kind: string;
+            merchant_code: string;
+            merchant_name: string;
+            /** @description The merchant's status now: `active` or `disabled`. */
+            merchant_status: string;
+            org_name: string;
+            reason?: string | null;
+            requested_by: string;
+            /** @description `pending`, `applied`, `rejected` or `withdrawn`. */
+            status: string;
+            timeline: components["schemas"]["TimelineEntry"][];
             workflow_id: string;
         };
         MerchantRow: {
@@ -3427,6 +3570,10 @@ export interface components {
             kind: string;
             /** Format: int64 */
             quantity: number;
+        };
+        /** @description The application that opened the merchant, if it came through one. */
+        MyApplication: {
+            application?: null | components["schemas"]["ApplicationDetail"];
         };
         NewClerkRequest: {
             /** @example 收银员王五 */
@@ -3654,6 +3801,60 @@ export interface components {
             updated_by: string;
             /** @description `*` or a campaign type. */
             variant: string;
+        };
+        /** @description One of the merchant's stores. */
+        PortalStore: {
+            code: string;
+            name: string;
+            /** @description `active` or `disabled` (a disabled store redeems nothing). */
+            status: string;
+        };
+        /** @description A coupon template the merchant may redeem. */
+        PortalTemplate: {
+            /** Format: date-time */
+            claim_from: string;
+            /** Format: date-time */
+            claim_to: string;
+            code: string;
+            /**
+             * Format: int32
+             * @description `discount`: the share paid, per mille.
+             */
+            discount_permille?: number | null;
+            /**
+             * Format: int64
+             * @description Fen.
+             */
+            face_value: number;
+            /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
+            kind: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Stock not yet claimed.
+             */
+            remaining: number;
+            /** @description Whether only some merchants may redeem it (this one among them), rather than any. */
+            restricted: boolean;
+            /** @description `active` (being claimed) or `withdrawn` (no more claims; coupons claimed still redeem). */
+            status: string;
+            /**
+             * Format: int64
+             * @description Fen: the order amount from which it applies.
+             */
+            threshold: number;
+            /**
+             * Format: int32
+             * @description … this many days from the claim.
+             */
+            valid_days?: number | null;
+            /**
+             * Format: date-time
+             * @description A fixed validity window, or …
+             */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_to?: string | null;
         };
         ProcessDetail: components["schemas"]["ProcessRow"] & {
             diagram: components["schemas"]["Diagram"];
@@ -4679,7 +4880,7 @@ export interface operations {
             };
         };
     };
-    reverse: {
+    reverse_redemption: {
         parameters: {
             query?: never;
             header?: never;
@@ -6983,6 +7184,12 @@ export interface operations {
             query?: {
                 /** @description A template's code, or part of its name (the till's staff type either). */
                 template_code?: string | null;
+                /** @description One store's code. */
+                store_code?: string | null;
+                /** @description Redeemed at or after (RFC 3339). */
+                from?: string | null;
+                /** @description Redeemed before (RFC 3339). */
+                to?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Rows a page. */
@@ -7012,6 +7219,80 @@ export interface operations {
                 };
             };
             /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_redemptions: {
+        parameters: {
+            query?: {
+                /** @description A template's code, or part of its name (the till's staff type either). */
+                template_code?: string | null;
+                /** @description One store's code. */
+                store_code?: string | null;
+                /** @description Redeemed at or after (RFC 3339). */
+                from?: string | null;
+                /** @description Redeemed before (RFC 3339). */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with a BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0011 sign in again first; QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7474,7 +7755,7 @@ export interface operations {
             };
         };
     };
-    set_status: {
+    set_template_status: {
         parameters: {
             query?: never;
             header?: never;
@@ -10180,6 +10461,82 @@ export interface operations {
             };
         };
     };
+    merchant_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The request's id: the business key of its task */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRequestView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0006 no such request (within your data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     request_own_account_change: {
         parameters: {
             query?: never;
@@ -10258,6 +10615,144 @@ export interface operations {
             };
             /** @description QY-ONB-0011, QY-REQ-0002 with fields; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portal_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyApplication"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant's user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portal_stores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalStore"][];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant's user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portal_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalTemplate"][];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-BEN-3010 not a merchant's user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12009,7 +12504,7 @@ export interface operations {
             };
         };
     };
-    reverse: {
+    reverse_points_transfer: {
         parameters: {
             query?: never;
             header?: never;
@@ -14507,7 +15002,7 @@ export interface operations {
             };
         };
     };
-    set_status: {
+    set_user_status: {
         parameters: {
             query?: never;
             header?: never;

@@ -185,3 +185,7 @@ export type ApplicationQuery = NonNullable<paths['/api/v1/merchant-applications'
 export type ApplicationPage = ResponseJson<'/api/v1/merchant-applications', 'get', 200>
 export type ApplicationRow = ApplicationPage['items'][number]
 export type ApplicationDetail = ResponseJson<'/api/v1/merchant-applications/{id}', 'get', 200>
+export type MerchantRequestView = ResponseJson<'/api/v1/merchant-requests/{id}', 'get', 200>
+export type MyApplication = ResponseJson<'/api/v1/merchant/application', 'get', 200>
+export type PortalStore = ResponseJson<'/api/v1/merchant/stores', 'get', 200>[number]
+export type PortalTemplate = ResponseJson<'/api/v1/merchant/templates', 'get', 200>[number]
