@@ -316,8 +316,8 @@ async fn a_disabled_merchant_is_refused_everywhere_in_the_same_second_and_enable
     assert!(!view["timeline"].as_array().unwrap().is_empty(), "{view}");
     let password_hash = quanyi_activities::identity::password::hash(DEMO_PASSWORD);
     sqlx::query(
-        "WITH u AS (INSERT INTO users (username, display_name, org_id, password_hash)
-                    SELECT 'west_reviewer', '城西初审', id, $1 FROM orgs WHERE code = 'BR02' RETURNING id)
+        "WITH u AS (INSERT INTO users (username, display_name, org_id, kind, password_hash)
+                    SELECT 'west_reviewer', '城西初审', id, 'staff', $1 FROM orgs WHERE code = 'BR02' RETURNING id)
          INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM u, roles r WHERE r.code = 'first_reviewer'",
     )
     .bind(password_hash)
