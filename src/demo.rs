@@ -1,7 +1,8 @@
-//! The demo bank's campaigns (one in each state a campaign can rest in), customers and inspections,
-//! driven there through the real process (the same start and actions the API uses), so the inbox,
-//! the monitor and the home page are alive on first start. Written once per database, after the
-//! worker is up.
+//! The demo bank's campaigns (one in each state a campaign can rest in), merchant applications (one
+//! in each state an application can rest in, and a merchant disabled and enabled again), customers,
+//! the mall and inspections, each driven there through the real process (the same start and
+//! actions the API uses), so the inbox, the monitor and the home page are alive on first start.
+//! Written once per database, after the worker is up.
 
 use chrono::{Duration, Utc};
 use quanyi_activities::audit::Entry;
@@ -12,7 +13,9 @@ use quanyi_api::process::{act, actor_of};
 use quanyi_workflows::approval::{Actor, Decision};
 use quanyi_workflows::campaign::{Action, ActionRequest, CampaignAction};
 use quanyi_workflows::kind::ProcessKind;
-use quanyi_workflows::process::ApprovalAction;
+use quanyi_workflows::merchant_status::StatusAction;
+use quanyi_workflows::onboarding::ApplicantAction;
+use quanyi_workflows::process::{ApprovalAction, NoOwn};
 use uuid::Uuid;
 
 /// Where a demo campaign is driven to.
@@ -1185,6 +1188,318 @@ async fn drive_inspection(
             .map_err(failed("ask for rectification"))?;
         }
         Inspected::Overdue => {}
+    }
+    Ok(())
+}
+
+/// Where a demo merchant application is driven to: one in each state an application can rest in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ApplicationGoal {
+    Draft,
+    FirstReview,
+    SecondReview,
+    Supplement,
+    Exception,
+    Opened,
+    Rejected,
+    Withdrawn,
+    Expired,
+}
+
+struct DemoApplication {
+    legal_name: &'static str,
+    phone: &'static str,
+    store: (&'static str, &'static str),
+    /// The account's name: one holding 不符 is one the dev stack's core does not confirm.
+    account_name: &'static str,
+    goal: ApplicationGoal,
+}
+
+const DEMO_APPLICATIONS: &[DemoApplication] = &[
+    DemoApplication {
+        legal_name: "城东花艺工作室",
+        phone: "13500000001",
+        store: ("F001", "花艺人民路店"),
+        account_name: "城东花艺工作室",
+        goal: ApplicationGoal::Draft,
+    },
+    DemoApplication {
+        legal_name: "城东鲜果商行有限公司",
+        phone: "13500000002",
+        store: ("G001", "鲜果人民路店"),
+        account_name: "城东鲜果商行有限公司",
+        goal: ApplicationGoal::FirstReview,
+    },
+    DemoApplication {
+        legal_name: "新区烘焙坊",
+        phone: "13500000003",
+        store: ("B001", "烘焙新区店"),
+        account_name: "新区烘焙坊",
+        goal: ApplicationGoal::SecondReview,
+    },
+    DemoApplication {
+        legal_name: "东街眼镜店",
+        phone: "13500000004",
+        store: ("E001", "眼镜东街店"),
+        account_name: "东街眼镜店",
+        goal: ApplicationGoal::Supplement,
+    },
+    DemoApplication {
+        legal_name: "滨江茶社",
+        phone: "13500000005",
+        store: ("T001", "茶社滨江店"),
+        account_name: "滨江茶社（户名不符）",
+        goal: ApplicationGoal::Exception,
+    },
+    DemoApplication {
+        legal_name: "城东书局有限公司",
+        phone: "13500000006",
+        store: ("S001", "书局人民路店"),
+        account_name: "城东书局有限公司",
+        goal: ApplicationGoal::Opened,
+    },
+    DemoApplication {
+        legal_name: "夜市小吃摊",
+        phone: "13500000007",
+        store: ("N001", "夜市一号摊"),
+        account_name: "夜市小吃摊",
+        goal: ApplicationGoal::Rejected,
+    },
+    DemoApplication {
+        legal_name: "城东洗衣店",
+        phone: "13500000008",
+        store: ("W001", "洗衣人民路店"),
+        account_name: "城东洗衣店",
+        goal: ApplicationGoal::Withdrawn,
+    },
+    DemoApplication {
+        legal_name: "老街修表铺",
+        phone: "13500000009",
+        store: ("R001", "修表老街店"),
+        account_name: "老街修表铺",
+        goal: ApplicationGoal::Expired,
+    },
+];
+
+/// A unified social credit code ending in its check digit, from its first 17 characters.
+fn credit_code(first: &str) -> String {
+    "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        .chars()
+        .map(|c| format!("{first}{c}"))
+        .find(|code| quanyi_activities::onboarding::check::credit_code(code))
+        .expect("one of the 31 characters is the check digit")
+}
+
+fn applicant_entry(application: &quanyi_activities::onboarding::Application) -> Entry {
+    Entry {
+        username: Some(format!(
+            "applicant:{}",
+            quanyi_activities::pii::mask(quanyi_activities::pii::Kind::Phone, &application.phone)
+        )),
+        org_id: application.org_id,
+        ..Entry::default()
+    }
+}
+
+/// Decides the open task of `workflow_id` (once the process has opened it) as `who`.
+async fn decide_task(
+    state: &AppState,
+    workflow_id: &str,
+    who: &Actor,
+    decision: Decision,
+    comment: &str,
+) -> Result<(), String> {
+    let mut open: Option<(String, i16)> = None;
+    for _ in 0..100 {
+        open = sqlx::query_as(
+            "SELECT step, level FROM tasks WHERE workflow_id = $1 AND status = 'open'
+              ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(workflow_id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+        if open.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (step, level) = open.ok_or_else(|| format!("{workflow_id} opened no task"))?;
+    let request: quanyi_workflows::process::ActionRequest<NoOwn> =
+        quanyi_workflows::process::ActionRequest {
+            actor: who.clone(),
+            action: quanyi_workflows::process::Action::Approval(ApprovalAction::Decide {
+                step,
+                level: usize::try_from(level).unwrap_or(1),
+                decision,
+            }),
+            comment: Some(comment.to_owned()),
+        };
+    let entry = Entry {
+        username: Some(who.username.clone()),
+        ..Entry::default()
+    };
+    act(state, entry, workflow_id, request)
+        .await
+        .map_err(failed("decide"))?;
+    Ok(())
+}
+
+/// Seeds the demo merchant applications — one in each state: 草稿, 待初审, 待复核, 退回补件, 开户异常,
+/// 已开通, 已驳回, 已撤回, 已失效 — and a merchant disabled and enabled again, each through its real
+/// process (the same calls the API makes), so 商户入驻申请, the inbox and the merchant's history show
+/// them. Unless the database has applications already; answers how many applications.
+pub async fn seed_merchants(state: &AppState) -> Result<usize, String> {
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM onboarding_applications")
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let (_, reviewer1) = staff(state, "reviewer1").await?;
+    let (_, reviewer2) = staff(state, "reviewer2").await?;
+    // 已失效: an application whose applicant has two seconds to answer, not fifteen days
+    let mut lapsing = state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.onboarding_supplement = std::time::Duration::from_secs(2);
+    lapsing.settings = std::sync::Arc::new(settings);
+    for (n, demo) in DEMO_APPLICATIONS.iter().enumerate() {
+        let now = Utc::now();
+        let draft = quanyi_activities::onboarding::Draft {
+            org_code: Some("BR01".into()),
+            legal_name: Some(demo.legal_name.into()),
+            credit_code: Some(credit_code(&format!("91310000MA1FL{:04}", n + 1))),
+            legal_rep: Some("张三".into()),
+            id_number: Some("11010519491231002X".into()),
+            contact_phone: Some(demo.phone.into()),
+            business_category: Some("零售".into()),
+            address: Some("人民路 1 号".into()),
+            stores: vec![quanyi_activities::onboarding::StoreDraft {
+                code: demo.store.0.into(),
+                name: demo.store.1.into(),
+                address: Some("人民路 1 号".into()),
+            }],
+            bank_name: Some("城东银行".into()),
+            account_name: Some(demo.account_name.into()),
+            account_no: Some(format!("62220202001122{:05}", n + 1)),
+        };
+        let id = quanyi_activities::onboarding::save_draft(
+            &state.pool,
+            demo.phone,
+            None,
+            &draft,
+            now,
+            false,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|r| format!("demo application {}: {r:?}", demo.legal_name))?;
+        if demo.goal == ApplicationGoal::Draft {
+            continue;
+        }
+        let submitting = if demo.goal == ApplicationGoal::Expired {
+            &lapsing
+        } else {
+            state
+        };
+        let application =
+            quanyi_api::onboarding::submit_and_start(submitting, demo.phone, id, applicant_entry)
+                .await
+                .map_err(failed("submit"))?;
+        let wf = ProcessKind::MerchantOnboarding.workflow_id(&id.to_string());
+        match demo.goal {
+            ApplicationGoal::Draft | ApplicationGoal::FirstReview => {}
+            ApplicationGoal::Rejected => {
+                decide_task(
+                    state,
+                    &wf,
+                    &reviewer1,
+                    Decision::Reject,
+                    "经营范围不符合准入要求",
+                )
+                .await?;
+            }
+            ApplicationGoal::Supplement | ApplicationGoal::Expired => {
+                decide_task(state, &wf, &reviewer1, Decision::Return, "请补充门头照片").await?;
+            }
+            ApplicationGoal::Withdrawn => {
+                let request = quanyi_workflows::process::ActionRequest {
+                    actor: quanyi_api::onboarding::applicant_actor(&application),
+                    action: quanyi_workflows::process::Action::Own(
+                        ApplicantAction::WithdrawApplication,
+                    ),
+                    comment: None,
+                };
+                act(state, applicant_entry(&application), &wf, request)
+                    .await
+                    .map_err(failed("withdraw"))?;
+            }
+            ApplicationGoal::SecondReview
+            | ApplicationGoal::Exception
+            | ApplicationGoal::Opened => {
+                decide_task(state, &wf, &reviewer1, Decision::Approve, "材料齐全").await?;
+                if demo.goal != ApplicationGoal::SecondReview {
+                    decide_task(state, &wf, &reviewer2, Decision::Approve, "同意开户").await?;
+                }
+            }
+        }
+    }
+    seed_merchant_status(state, &reviewer2).await?;
+    Ok(DEMO_APPLICATIONS.len())
+}
+
+/// A demo merchant of 城西分行, disabled and enabled again through the merchant-status process,
+/// so its history shows both.
+async fn seed_merchant_status(state: &AppState, approver: &Actor) -> Result<(), String> {
+    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'BR02'")
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    quanyi_activities::benefits::admin::create_merchant(
+        &state.pool,
+        "M009",
+        "城西便利店",
+        org,
+        &[("W01".into(), "城西便利店一店".into())],
+        Utc::now(),
+        seed_entry(),
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|r| format!("demo merchant M009: {r:?}"))?;
+    let (manager_user, manager) = staff(state, "merchant_manager").await?;
+    let by = Entry {
+        username: Some(manager.username.clone()),
+        ..Entry::default()
+    };
+    for (action, reason, comment) in [
+        (
+            StatusAction::Disable,
+            Some("巡查发现超范围经营（演示）".to_owned()),
+            "同意停用",
+        ),
+        (StatusAction::Enable, None, "整改完成，同意启用"),
+    ] {
+        let pending = quanyi_api::merchants::ask_status(
+            state,
+            &manager_user,
+            "M009",
+            action,
+            reason,
+            by.clone(),
+        )
+        .await
+        .map_err(failed("merchant status"))?;
+        decide_task(
+            state,
+            &pending.workflow_id,
+            approver,
+            Decision::Approve,
+            comment,
+        )
+        .await?;
+        wait_for_state(state, &pending.workflow_id, "Applied").await?;
     }
     Ok(())
 }

@@ -167,7 +167,8 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
         seeded,
         started.elapsed(),
     );
-    // The demo campaigns go through the real process: once the worker below is polling.
+    // The demo campaigns and merchant applications go through the real process: once the worker
+    // below is polling.
     let demo_state = crate::app_state(&config, pool.clone())?;
     let demo = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -194,6 +195,11 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             Ok(0) => {}
             Ok(n) => tracing::info!(tasks = n, "demo inspections seeded"),
             Err(e) => tracing::warn!(error = %e, "cannot seed the demo inspections"),
+        }
+        match crate::demo::seed_merchants(&demo_state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(applications = n, "demo merchant applications seeded"),
+            Err(e) => tracing::warn!(error = %e, "cannot seed the demo merchant applications"),
         }
     });
     // Everything below runs in this task, on the main thread, and so do the restarts: a child's

@@ -131,7 +131,7 @@ curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does
   || fail "the points browser test failed"
 # 商户线上入驻 (issue 16): an applicant on a phone applies, reviewers approve from the inbox, 已开通
 (cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
-  QUANYI_DATABASE_URL="$(db_url)" npm run --silent onboarding) \
+  QUANYI_DATABASE_URL="$(db_url)" QUANYI_DATA_KEY_FILE="$var/secrets/data-key" npm run --silent onboarding) \
   || fail "the onboarding browser test failed"
 # 商品上架审批 (issue 18): a supplier lists a product from 我的商品, two reviewers approve from the inbox
 (cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \

@@ -276,6 +276,7 @@ const ROLES: &[RoleSeed] = &[
             "merchant:user:manage",
             "merchant:settlement:request",
             "product:product:supply",
+            "merchant:portal:view",
             "benefit:coupon:redeem",
             "benefit:redemption:view",
             "merchant:inspection:answer",

@@ -544,6 +544,8 @@ catalogue! {
         "商户停用和启用须提交审批", "A merchant is disabled or enabled through its approval";
     DisableReasonRequired = "QY-MER-0005", UNPROCESSABLE_ENTITY,
         "停用须填写原因（1–500 字）", "Disabling needs a reason (1–500 characters)";
+    UnknownMerchantRequest = "QY-MER-0006", NOT_FOUND,
+        "没有这个商户申请（或不在您的数据范围内）", "No such merchant request (within your data scope)";
     UnknownMerchantUser = "QY-MER-0010", NOT_FOUND,
         "本商户没有这个收银员", "No such cashier of your merchant";
     MerchantUserNoPhone = "QY-MER-0011", CONFLICT,

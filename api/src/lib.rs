@@ -273,6 +273,10 @@ fn benefits_routes() -> Router<AppState> {
         .route("/benefits/coupons/{id}/code", get(benefits::coupon_code))
         .route("/benefits/redemptions", get(benefits::redemptions))
         .route(
+            "/benefits/redemptions/export",
+            get(benefits::export_redemptions),
+        )
+        .route(
             "/benefits/merchant-redemptions",
             post(benefits::merchant_redeem),
         )
@@ -293,6 +297,7 @@ fn benefits_routes() -> Router<AppState> {
             "/benefits/merchants/{code}/account-changes",
             post(merchants::account::request_account_change),
         )
+        .route("/merchant-requests/{id}", get(merchants::merchant_request))
         .route(
             "/benefits/merchants/{code}/stores/{store}",
             put(benefits::update_store),
@@ -571,6 +576,15 @@ fn merchant_routes() -> Router<AppState> {
         .route(
             "/merchant/account-changes",
             post(merchants::account::request_own_account_change),
+        )
+        .route(
+            "/merchant/application",
+            get(merchants::portal::portal_application),
+        )
+        .route("/merchant/stores", get(merchants::portal::portal_stores))
+        .route(
+            "/merchant/templates",
+            get(merchants::portal::portal_templates),
         )
 }
 

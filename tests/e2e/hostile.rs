@@ -812,14 +812,7 @@ async fn applicant(app: &TestApp, phone: &str) -> Browser {
         )
         .await
         .unwrap();
-    let code: String = scalar(
-        app,
-        &format!(
-            "SELECT params->>'code' FROM notifications WHERE recipient = '{phone}' \
-             AND key LIKE 'applicant-code/%' ORDER BY id DESC LIMIT 1"
-        ),
-    )
-    .await;
+    let code = crate::onboarding::sealed_code(app, phone).await;
     browser
         .post_empty(
             "/api/v1/onboarding/sessions",

@@ -290,6 +290,57 @@ async fn a_disabled_merchant_is_refused_everywhere_in_the_same_second_and_enable
     assert_eq!(m001["status_request"]["workflow_id"], wf.as_str());
     assert_eq!(m001["status_request"]["action"], "disable");
 
+    // the approver opens the request from the task (its business key), masked and with its
+    // history; a merchant's own staff outside the scope and a user without tasks do not
+    let page: Value = get(
+        &reviewer2,
+        "/api/v1/tasks?tab=todo&process_type=merchant-status",
+    )
+    .await
+    .unwrap();
+    let task_wf = page["items"][0]["workflow_id"].as_str().unwrap();
+    let key = task_wf.strip_prefix("merchant-status-").unwrap().to_owned();
+    assert_eq!(key, pending["request_id"].as_str().unwrap());
+    let view: Value = get(&reviewer2, &format!("/api/v1/merchant-requests/{key}"))
+        .await
+        .unwrap();
+    assert_eq!(view["kind"], "merchant-status");
+    assert_eq!(view["code"], pending["code"]);
+    assert_eq!(view["workflow_id"], wf.as_str());
+    assert_eq!(view["merchant_code"], "M001");
+    assert_eq!(view["merchant_status"], "active");
+    assert_eq!(view["action"], "disable");
+    assert_eq!(view["reason"], "巡查发现违规经营");
+    assert_eq!(view["status"], "pending");
+    assert_eq!(view["requested_by"], MANAGER);
+    assert!(!view["timeline"].as_array().unwrap().is_empty(), "{view}");
+    let password_hash = quanyi_activities::identity::password::hash(DEMO_PASSWORD);
+    sqlx::query(
+        "WITH u AS (INSERT INTO users (username, display_name, org_id, kind, password_hash)
+                    SELECT 'west_reviewer', '城西初审', id, 'staff', $1 FROM orgs WHERE code = 'BR02' RETURNING id)
+         INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM u, roles r WHERE r.code = 'first_reviewer'",
+    )
+    .bind(password_hash)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let west = signed_in(&app, "west_reviewer").await;
+    let hidden = get::<Value>(&west, &format!("/api/v1/merchant-requests/{key}"))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.1.code, "QY-MER-0006", "M001 is not within 城西分行");
+    let unknown = get::<Value>(
+        &reviewer2,
+        &format!("/api/v1/merchant-requests/{}", Uuid::new_v4()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(unknown.1.code, "QY-MER-0006");
+    let refused = get::<Value>(&clerk, &format!("/api/v1/merchant-requests/{key}"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.1.code, "QY-AUTH-0003");
+
     // the branch's first reviewer is not the approver; two approvals at once record one
     let task = the_task(&reviewer2).await;
     let refused = decide(&reviewer1, &task, "approve").await.unwrap_err();
@@ -772,6 +823,75 @@ async fn a_user_of_another_merchant_sees_nothing_of_this_one() {
         "M001's coupon is not M002's to redeem"
     );
     checked.push(("post", "/api/v1/benefits/merchant-redemptions"));
+    // 商户门户: M002's application (none), stores and templates; M001's show only to its own
+    sqlx::query(
+        "INSERT INTO onboarding_applications (id, code, phone, status, org_id, legal_name,
+                                              account_no, merchant_id, created_at, updated_at,
+                                              submitted_at)
+         SELECT gen_random_uuid(), 'RZ20261201000001', '13900001111', 'submitted', org_id,
+                '城东便利店有限公司', '6222020200112233445', id, now(), now(), now()
+           FROM merchants WHERE code = 'M001'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // QA-CASH5 names M001 alone
+    let exclusive = "QA-CASH5";
+    let mine: Value = get(&other, "/api/v1/merchant/application").await.unwrap();
+    assert!(mine["application"].is_null(), "{mine}");
+    checked.push(("get", "/api/v1/merchant/application"));
+    let theirs: Value = get(
+        &signed_in(&app, "m001_admin").await,
+        "/api/v1/merchant/application",
+    )
+    .await
+    .unwrap();
+    assert_eq!(theirs["application"]["application_no"], "RZ20261201000001");
+    assert_eq!(theirs["application"]["applicant_phone"], "139****1111");
+    assert_eq!(theirs["application"]["account_no"], "6222***********3445");
+    let stores: Vec<Value> = get(&other, "/api/v1/merchant/stores").await.unwrap();
+    let codes: Vec<&str> = stores.iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["W001"]);
+    checked.push(("get", "/api/v1/merchant/stores"));
+    let templates: Vec<Value> = get(&other, "/api/v1/merchant/templates").await.unwrap();
+    assert!(
+        templates.iter().all(|t| t["code"] != exclusive),
+        "M001's own template is not M002's: {templates:?}"
+    );
+    checked.push(("get", "/api/v1/merchant/templates"));
+    let theirs: Vec<Value> = get(
+        &signed_in(&app, "m001_admin").await,
+        "/api/v1/merchant/templates",
+    )
+    .await
+    .unwrap();
+    let own = theirs
+        .iter()
+        .find(|t| t["code"] == exclusive)
+        .expect("M001's own template");
+    assert_eq!(own["restricted"], true);
+    assert_eq!(own["remaining"], 98, "100 less the two claimed above");
+    let csv = other
+        .http
+        .get(other.url("/api/v1/benefits/redemptions/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(
+        !csv.contains("M001"),
+        "M001's redemptions are not M002's: {csv}"
+    );
+    checked.push(("get", "/api/v1/benefits/redemptions/export"));
+    let filtered: Value = get(&other, "/api/v1/benefits/redemptions?store_code=S001")
+        .await
+        .unwrap();
+    assert_eq!(
+        filtered["total"], 0,
+        "M001's store's redemptions are not M002's"
+    );
+
     // 结算账户变更: for the administrator's own merchant, whatever they would like
     let asked: Value = other
         .post_json(
@@ -924,6 +1044,22 @@ async fn a_settlement_account_changes_only_once_the_core_confirms_it() {
     );
     let (task, level) = change_task(&reviewer2).await;
     assert_eq!(level, "账户变更审批");
+    // the approver opens the change from the task: the new account masked
+    let view: Value = get(
+        &reviewer2,
+        &format!(
+            "/api/v1/merchant-requests/{}",
+            pending["request_id"].as_str().unwrap()
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(view["kind"], "settlement-account-change");
+    assert_eq!(view["code"], pending["code"]);
+    assert_eq!(view["account_after"]["account_no"], "6222***********7665");
+    assert_eq!(view["account_after"]["account_name"], M001_NAME);
+    assert!(view["action"].is_null());
+    assert!(!view.to_string().contains(NEW_ACCOUNT), "{view}");
     let path = format!("/api/v1/tasks/{task}/decision");
     let body = json!({"decision": "approve", "comment": "同意"});
     let (a, b) = tokio::join!(
@@ -1032,4 +1168,68 @@ async fn account_history(workflow_id: &str) -> Vec<u8> {
         .to_json()
         .await
         .unwrap()
+}
+
+/// The menu's keys, depth first.
+fn menu_keys(tree: &[Value]) -> Vec<String> {
+    tree.iter()
+        .flat_map(|n| {
+            std::iter::once(n["key"].as_str().unwrap().to_owned())
+                .chain(menu_keys(n["children"].as_array().unwrap()))
+        })
+        .collect()
+}
+
+/// 商户门户: a merchant's users see the menu of their kind — 我的商户 — and none of the staff's, even
+/// where they share a permission with staff (核销记录); staff never see the portal.
+#[tokio::test]
+async fn merchant_users_see_the_portal_menu_and_staff_do_not() {
+    let app = spawn_app().await;
+    let menu = async |username: &str| -> Vec<String> {
+        let browser = signed_in(&app, username).await;
+        menu_keys(
+            &get::<Vec<Value>>(&browser, "/api/v1/auth/menus")
+                .await
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        menu("m001_admin").await,
+        [
+            "home",
+            "merchant-portal",
+            "merchant-portal-application",
+            "merchant-portal-stores",
+            "merchant-portal-benefits",
+            "merchant-portal-redeem",
+            "merchant-portal-redemptions",
+            "merchant-users",
+        ]
+    );
+    assert_eq!(
+        menu("clerk").await,
+        [
+            "home",
+            "merchant-portal",
+            "merchant-portal-redeem",
+            "merchant-portal-redemptions",
+        ]
+    );
+    for staff in ["planner", MANAGER, "reviewer2"] {
+        let keys = menu(staff).await;
+        assert!(
+            keys.iter().all(|k| !k.starts_with("merchant-portal")),
+            "{staff}: {keys:?}"
+        );
+    }
+    assert!(
+        menu("planner")
+            .await
+            .contains(&"benefit-redemptions".to_owned())
+    );
+    let planner = signed_in(&app, "planner").await;
+    let refused = get::<Value>(&planner, "/api/v1/merchant/stores")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.1.code, "QY-AUTH-0003");
 }

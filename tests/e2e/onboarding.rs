@@ -57,6 +57,29 @@ async fn last_sms(app: &TestApp, phone: &str, prefix: &str) -> Option<Value> {
     .unwrap()
 }
 
+/// The code of the last applicant SMS queued for `phone`, opened as the sender opens it (under
+/// the data key, bound to the row's key), after proving that no column of the row holds it.
+pub async fn sealed_code(app: &TestApp, phone: &str) -> String {
+    let (key, row, sealed): (String, String, Option<Vec<u8>>) = sqlx::query_as(
+        "SELECT key, n::text, sealed_params FROM notifications n
+          WHERE recipient = $1 AND key LIKE 'applicant-code/%' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(phone)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let secret = notify::open_params(&data_key(), &key, &sealed.expect("sealed")).unwrap();
+    let code = secret["code"].clone();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+    // the row as text holds the sealed bytes in hex, never the digits in a run of their own
+    assert!(!row.contains(&format!("为{code}")), "{row}");
+    assert!(!row.contains(&format!("\"code\": \"{code}\"")), "{row}");
+    code
+}
+
 /// A browser signed in as the applicant of `phone`, the phone proved by the SMS code.
 async fn applicant(app: &TestApp, phone: &str) -> Browser {
     let browser = app.browser();
@@ -68,10 +91,7 @@ async fn applicant(app: &TestApp, phone: &str) -> Browser {
         )
         .await
         .unwrap();
-    let params = last_sms(app, phone, "applicant-code/")
-        .await
-        .expect("a code SMS");
-    let code = params["code"].as_str().unwrap().to_owned();
+    let code = sealed_code(app, phone).await;
     browser
         .post_empty(
             "/api/v1/onboarding/sessions",
@@ -826,4 +846,252 @@ async fn the_onboarding_examples_of_the_esb_document_work_on_a_live_gateway() {
             );
         }
     }
+}
+
+/// The applicant's SMS code rests only sealed in its outbox row: not in `params`, not in `body`
+/// (shown `******`), in no column as text; the sealed copy opens only under the row's own key;
+/// the SMS platform gets the code and the sealed copy is dropped once sent; the code opens the
+/// applicant's session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_applicants_sms_code_rests_only_sealed_in_its_outbox_row() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let phone = "13855556666";
+    let browser = app.browser();
+    let (captcha_id, answer) = browser.captcha().await;
+    browser
+        .post_empty(
+            "/api/v1/onboarding/codes",
+            json!({"phone": phone, "captcha_id": captcha_id, "captcha_answer": answer}),
+        )
+        .await
+        .unwrap();
+    let (key, params, body, sealed): (String, Value, String, Option<Vec<u8>>) = sqlx::query_as(
+        "SELECT key, params, body, sealed_params FROM notifications
+          WHERE recipient = $1 AND key LIKE 'applicant-code/%'",
+    )
+    .bind(phone)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(params.get("code").is_none(), "{params}");
+    assert!(body.contains("验证码为******"), "{body}");
+    let sealed = sealed.expect("the code is sealed");
+    let code = notify::open_params(&data_key(), &key, &sealed).unwrap()["code"].clone();
+    assert!(
+        notify::open_params(&data_key(), "applicant-code/0/sms", &sealed).is_err(),
+        "bound to its own row"
+    );
+    let in_clear: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM notifications n WHERE strpos(n::text, $1) > 0")
+            .bind(&code)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(in_clear, 0, "no outbox row holds {code} in clear");
+
+    let sms = Peer::sms().await;
+    let dispatcher = Dispatcher {
+        outbound: Some(Outbound::new(app.pool.clone(), OutboundSettings::default()).unwrap()),
+        sms: Some(SmsPlatform {
+            url: sms.base.clone(),
+            app_id: SMS_APP_ID.into(),
+            app_key: SMS_APP_KEY.into(),
+        }),
+        data_key: Some(data_key()),
+        ..Dispatcher::default()
+    };
+    notify::dispatch(&app.pool, &dispatcher, 50, chrono::Utc::now())
+        .await
+        .unwrap();
+    let delivered: Vec<Value> = sms
+        .accepted()
+        .into_iter()
+        .filter(|b| b["templateCode"] == "QY_APPLICANT_CODE")
+        .collect();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0]["params"]["code"], code.as_str());
+    let (status, sealed): (String, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT status, sealed_params FROM notifications WHERE key = $1")
+            .bind(&key)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "sent");
+    assert!(sealed.is_none(), "dropped once sent");
+
+    browser
+        .post_empty(
+            "/api/v1/onboarding/sessions",
+            json!({"phone": phone, "code": code}),
+        )
+        .await
+        .unwrap();
+    let mine: Value = get(&browser, "/api/v1/onboarding/applications")
+        .await
+        .unwrap();
+    assert!(mine.is_array() || mine.is_object(), "{mine}");
+}
+
+/// Holds `table` against inserts (reads go on) in a transaction of the owner's connection, until
+/// the connection is dropped or rolled back.
+async fn hold_inserts(app: &TestApp, table: &str) -> sqlx::PgConnection {
+    let mut owner = app.owner_connection().await;
+    sqlx::query("BEGIN").execute(&mut owner).await.unwrap();
+    sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    owner
+}
+
+/// Waits until a backend waits on a lock to run a statement starting with `statement`: the
+/// worker is in the middle of provisioning, held there.
+async fn blocked_at(app: &TestApp, statement: &str) {
+    let mut watcher = app.owner_connection().await;
+    for _ in 0..300 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND query LIKE $1 || '%'",
+        )
+        .bind(statement)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no worker came to wait at {statement}");
+}
+
+/// Waits up to `seconds` for the process to reach `state` (a killed worker's activity is retried
+/// once its 15-second attempt times out).
+async fn reaches_within(app: &TestApp, id: &str, state: &str, seconds: u64) {
+    for _ in 0..seconds * 5 {
+        if state_of(app, id).await == state {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "the application stayed {} instead of reaching {state}",
+        state_of(app, id).await
+    );
+}
+
+/// Issue 16's fault: the worker SIGKILLed in 开户中 — once after the account check, waiting to
+/// create the merchant, once after the merchant, waiting to create its administrator — and a new
+/// one started each time. Provisioning completes with exactly one merchant, one administrator,
+/// one administrator SMS in the outbox and one account check (recorded once, made once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_during_provisioning_opens_the_merchant_exactly_once() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let core = Peer::core(&[(ACCOUNT_NO, LEGAL_NAME)]).await;
+    let mut worker = crate::process::WorkerProcess::start_with_core(&app, &core.core_url());
+    let phone = "13877778888";
+    let (applicant, id) = apply(&app, phone, LEGAL_NAME).await;
+    let reviewer1 = signed_in(&app, "reviewer1").await;
+    let reviewer2 = signed_in(&app, "reviewer2").await;
+    let first = decide(&reviewer1, "approve", "材料齐全").await.unwrap();
+    assert_eq!(first["state"], "SecondReview");
+
+    // 开户中 with the account checked, held at the merchant's insert: killed there
+    let merchants = hold_inserts(&app, "merchants").await;
+    let second = decide(&reviewer2, "approve", "同意开户").await.unwrap();
+    assert_eq!(second["state"], "Provisioning", "{second}");
+    blocked_at(&app, "INSERT INTO merchants").await;
+    assert_eq!(state_of(&app, &id).await, "Provisioning");
+    assert_eq!(core.accepted().len(), 1);
+    worker.kill();
+    drop(merchants);
+
+    // the next worker retries: the check is not made again; held at the administrator: killed
+    let users = hold_inserts(&app, "users").await;
+    let mut worker = crate::process::WorkerProcess::start_with_core(&app, &core.core_url());
+    blocked_at(&app, "INSERT INTO users").await;
+    assert_eq!(state_of(&app, &id).await, "Provisioning");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM merchants WHERE code LIKE 'M2%'").await,
+        1,
+        "the merchant is in, its administrator not yet"
+    );
+    worker.kill();
+    drop(users);
+
+    let _worker = crate::process::WorkerProcess::start_with_core(&app, &core.core_url());
+    reaches_within(&app, &id, "Opened", 90).await;
+
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM merchants WHERE code LIKE 'M2%'").await,
+        1,
+        "one merchant"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM stores s JOIN merchants m ON m.id = s.merchant_id WHERE m.code LIKE 'M2%'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM users u JOIN merchants m ON m.id = u.merchant_id
+              WHERE m.code LIKE 'M2%' AND u.kind = 'merchant'"
+        )
+        .await,
+        1,
+        "one administrator"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM notifications WHERE key LIKE 'onboarding/%/administrator/sms'"
+        )
+        .await,
+        1,
+        "one SMS with the one-time password"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM onboarding_steps WHERE step = 'account_check'"
+        )
+        .await,
+        1,
+        "one check recorded"
+    );
+    assert_eq!(core.accepted().len(), 1, "one check made");
+    let username: String = sqlx::query_scalar(
+        "SELECT u.username FROM users u JOIN merchants m ON m.id = u.merchant_id WHERE m.code LIKE 'M2%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE action = 'system.user.create' AND target = '{username}'"
+            )
+        )
+        .await,
+        1,
+        "the administrator created once, audited once"
+    );
+
+    // the administrator signs in with the SMS'd password, and the applicant sees 已开通
+    let password = sent_password(&app).await;
+    let login = app
+        .browser()
+        .login_password(&username, &password)
+        .await
+        .unwrap();
+    assert!(login.must_change_password);
+    let mine: Vec<Value> = get(&applicant, "/api/v1/onboarding/applications")
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["state"], "Opened");
 }

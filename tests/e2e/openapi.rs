@@ -16,6 +16,27 @@ fn openapi_document() {
     insta::assert_json_snapshot!(ApiDoc::openapi());
 }
 
+/// Generated clients name their functions by operation id: two operations with one id (utoipa's
+/// default is the handler's name, and `reverse` or `set_status` exist in more than one module)
+/// would make one of them unreachable or renamed at random.
+#[test]
+fn every_operation_has_its_own_id() {
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(id) = operation["operationId"].as_str() else {
+                continue;
+            };
+            let here = format!("{method} {path}");
+            if let Some(first) = seen.insert(id.to_owned(), here.clone()) {
+                panic!("operation id {id} names both {first} and {here}");
+            }
+        }
+    }
+    assert!(seen.len() > 100, "{} operations", seen.len());
+}
+
 #[test]
 fn the_ui_generates_its_client_from_the_current_document() {
     let current = serde_json::to_string_pretty(&ApiDoc::openapi()).unwrap() + "\n";

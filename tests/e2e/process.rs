@@ -17,14 +17,25 @@ pub(crate) struct WorkerProcess(Child);
 
 impl WorkerProcess {
     pub(crate) fn start(app: &TestApp) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_quanyi-test-worker"))
+        Self::spawn(app, None)
+    }
+
+    /// A worker that reaches the core banking system at `core_url` (onboarding's account check).
+    pub(crate) fn start_with_core(app: &TestApp, core_url: &str) -> Self {
+        Self::spawn(app, Some(core_url))
+    }
+
+    fn spawn(app: &TestApp, core_url: Option<&str>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quanyi-test-worker"));
+        command
             .env("DATABASE_URL", app.database_url.expose_secret())
             .env("TEMPORAL_URL", &quanyi_tests::harness::stack().temporal_url)
             .env("TASK_QUEUE", &app.task_queue)
-            .env("DATA_KEY", quanyi_tests::harness::data_key_base64())
-            .spawn()
-            .expect("start the test worker");
-        Self(child)
+            .env("DATA_KEY", quanyi_tests::harness::data_key_base64());
+        if let Some(url) = core_url {
+            command.env("CORE_URL", url);
+        }
+        Self(command.spawn().expect("start the test worker"))
     }
 
     pub(crate) fn kill(&mut self) {

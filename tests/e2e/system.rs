@@ -480,6 +480,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("benefit:redemption:view"),
     ),
     (
+        "get",
+        "/api/v1/benefits/redemptions/export",
+        Some("benefit:redemption:view"),
+    ),
+    (
         "post",
         "/api/v1/benefits/merchant-redemptions",
         Some("benefit:coupon:redeem"),
@@ -523,6 +528,26 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "post",
         "/api/v1/merchant/account-changes",
         Some("merchant:settlement:request"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant-requests/{id}",
+        Some("task:task:view"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant/application",
+        Some("merchant:portal:view"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant/stores",
+        Some("merchant:portal:view"),
+    ),
+    (
+        "get",
+        "/api/v1/merchant/templates",
+        Some("merchant:portal:view"),
     ),
     (
         "get",

@@ -1,21 +1,24 @@
 // Browser test of 商户线上入驻 (issue 16) against a running Quanyi server with its demo bank: an applicant on a
 // phone-sized screen (375×812) comes from the sign-in page's link, proves a phone by captcha and SMS code (the
-// code read where the e2e scripts read such things: the outbox row, with psql), fills the form — a mistyped
-// credit code refused with the server's own message before anything is sent — uploads a licence and an ID
+// code read where the e2e scripts read such things: the outbox row, with psql, opened under the dev stack's
+// data key), fills the form — a mistyped credit code refused with the server's own message before anything is sent — uploads a licence and an ID
 // photo (thumbnails shown), and submits. reviewer1 (初审) opens the task from 待办任务 and approves on the
 // application's page; reviewer2 (复核) approves from the inbox's 办理. The worker provisions the merchant (the
-// dev stack's stand-in core confirms the account) and the applicant sees 已开通 with the history. Screenshots
-// in ui/e2e/screenshots/ (onboarding-*.png).
+// dev stack's stand-in core confirms the account) and the applicant sees 已开通 with the history. The new
+// merchant administrator signs in with the one-time password from the SMS (opened under the data key, as the
+// sender does), must change it, sees 我的商户 (and none of the staff's menus): 我的入驻申请, 门店, 商户权益,
+// 核销记录, then adds a cashier. Screenshots in ui/e2e/screenshots/ (onboarding-*.png).
 //
 //   QUANYI_URL=http://127.0.0.1:8080 QUANYI_PASSWORD=Quanyi@2026 \
-//   QUANYI_DATABASE_URL=postgres://quanyi:...@127.0.0.1:5432/quanyi node e2e/onboarding.mjs
+//   QUANYI_DATABASE_URL=postgres://quanyi:...@127.0.0.1:5432/quanyi QUANYI_DATA_KEY_FILE=var/secrets/data-key \
+//   node e2e/onboarding.mjs
 //   optional: SCREENSHOT_DIR (default ui/e2e/screenshots), CHROMIUM_PATH (default /usr/bin/chromium)
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
 import { chromium } from 'playwright-core'
-import { captchaAnswer, psqlValue } from './smoke.mjs'
+import { captchaAnswer, psqlValue, sealedParams } from './smoke.mjs'
 
 const STEP_TIMEOUT_MS = 15_000
 /** Provisioning runs in the worker after the second approval. */
@@ -33,6 +36,7 @@ function env(name) {
 const baseUrl = env('QUANYI_URL').replace(/\/+$/, '')
 const password = env('QUANYI_PASSWORD')
 env('QUANYI_DATABASE_URL')
+env('QUANYI_DATA_KEY_FILE')
 const screenshotDir = resolve(process.env.SCREENSHOT_DIR || fileURLToPath(new URL('./screenshots/', import.meta.url)))
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
@@ -124,20 +128,29 @@ async function clickFor(page, button, method, path) {
   return response
 }
 
-async function signIn(page, name) {
+async function signIn(page, name, secret = password, landing = '/home') {
   await page.goto(`${baseUrl}/login`)
   const img = page.getByTestId('captcha-image')
   await img.waitFor({ state: 'visible' })
   const id = await img.getAttribute('data-captcha-id')
   await page.getByTestId('login-username').fill(name)
-  await page.getByTestId('login-password').fill(password)
+  await page.getByTestId('login-password').fill(secret)
   await page.getByTestId('login-captcha').fill(await captchaAnswer(id))
   const [response] = await Promise.all([
     page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/auth/login'),
     page.getByTestId('login-submit').click(),
   ])
   if (response.status() !== 200) throw new Error(`login of ${name} answered ${response.status()}`)
-  await page.waitForURL((url) => url.pathname === '/home')
+  await page.waitForURL((url) => url.pathname === landing)
+}
+
+/** Opens a page of 我的商户 from the side menu. */
+async function openPortalPage(page, key, path) {
+  const item = page.getByTestId(`menu-${key}`)
+  if (!(await item.isVisible())) await page.locator('[data-testid="menu-merchant-portal"] > .el-sub-menu__title').click()
+  await item.waitFor({ state: 'visible' })
+  await item.click()
+  await page.waitForURL((url) => url.pathname === path)
 }
 
 /** The reviewer's open task of the application numbered `no`, in 待办任务: its row. */
@@ -175,9 +188,10 @@ async function main() {
       const id = await applicant.getByTestId('apply-captcha-image').getAttribute('data-captcha-id')
       await fill(applicant, 'apply-captcha', await captchaAnswer(id))
       await clickFor(applicant, applicant.getByTestId('apply-send-code'), 'POST', /\/api\/v1\/onboarding\/codes$/)
-      const code = await psqlValue(
-        `SELECT params->>'code' FROM notifications WHERE recipient = '${phone}' AND key LIKE 'applicant-code/%' ORDER BY id DESC LIMIT 1`,
+      const key = await psqlValue(
+        `SELECT key FROM notifications WHERE recipient = '${phone}' AND key LIKE 'applicant-code/%' ORDER BY id DESC LIMIT 1`,
       )
+      const { code } = await sealedParams(key)
       if (!/^[0-9]{6}$/.test(code)) throw new Error(`no code was queued for ${phone}: ${code}`)
       await fill(applicant, 'apply-code', code)
       signedIn = true
@@ -302,6 +316,79 @@ async function main() {
       const merchants = Number(await psqlValue(`SELECT count(*) FROM merchants WHERE code = 'M${applicationNo.slice(2)}'`))
       if (merchants !== 1) throw new Error(`${merchants} merchants for ${applicationNo}`)
       await shot(applicant, '8-opened')
+    })
+
+    const merchantCode = `M${applicationNo.slice(2)}`
+    const admin = merchantCode.toLowerCase()
+    const adminPassword = `Shop#${tag}`
+    const page = await staffPage()
+    watch(page)
+    await step('the new merchant administrator signs in with the SMS\'d one-time password and must change it', async () => {
+      const key = await psqlValue(
+        `SELECT n.key FROM notifications n JOIN onboarding_applications a ON n.key = 'onboarding/' || a.id || '/administrator/sms' WHERE a.code = '${applicationNo}'`,
+      )
+      const { password: oneTime } = await sealedParams(key)
+      if (!oneTime || oneTime.length < 8) throw new Error(`no one-time password sealed in ${key}`)
+      await signIn(page, admin, oneTime, '/password')
+      await page.getByTestId('password-forced').waitFor({ state: 'visible' })
+      if (await page.getByTestId('menu-home').count()) throw new Error('the side menu is shown before the password is changed')
+      await shot(page, '9-admin-forced-password')
+      await page.getByTestId('password-old').fill(oneTime)
+      await page.getByTestId('password-new').fill(adminPassword)
+      await page.getByTestId('password-confirm').fill(adminPassword)
+      await clickFor(page, page.getByTestId('password-submit'), 'POST', /\/api\/v1\/auth\/password$/)
+      await page.waitForURL((url) => url.pathname === '/home')
+      // the portal's menu, none of the staff's
+      await page.getByTestId('menu-merchant-portal').waitFor()
+      for (const staffMenu of ['menu-benefit', 'menu-merchant', 'menu-process']) {
+        if (await page.getByTestId(staffMenu).count()) throw new Error(`the merchant administrator sees ${staffMenu}`)
+      }
+      await shot(page, '10-admin-home')
+    })
+    await step('我的入驻申请 shows the application, masked, with its history', async () => {
+      await openPortalPage(page, 'merchant-portal-application', '/merchant/portal/application')
+      const no = (await page.getByTestId('portal-application-no').textContent())?.trim()
+      if (no !== applicationNo) throw new Error(`the application number reads "${no}"`)
+      const account = (await page.getByTestId('portal-application-account-no').textContent())?.trim()
+      if (account !== '6222***********3445') throw new Error(`the account number shows as ${account}`)
+      const entries = await page.getByTestId('timeline-entry').count()
+      if (entries < 5) throw new Error(`the history shows ${entries} steps`)
+      await shot(page, '11-portal-application')
+    })
+    await step('门店 and 商户权益 open with the merchant\'s own rows', async () => {
+      await openPortalPage(page, 'merchant-portal-stores', '/merchant/portal/stores')
+      const codes = (await page.locator('[data-testid="portal-stores-table"] [data-testid="portal-store-code"]').allInnerTexts()).map((c) => c.trim())
+      if (codes.join(',') !== 'S001') throw new Error(`the stores read ${JSON.stringify(codes)}`)
+      await shot(page, '12-portal-stores')
+      await openPortalPage(page, 'merchant-portal-benefits', '/merchant/portal/benefits')
+      await page.getByTestId('portal-benefits-table').waitFor()
+      await page.waitForLoadState('networkidle')
+      // the demo bank's coupons name M001 alone: none of them is this merchant's
+      const names = await page.locator('[data-testid="portal-benefits-table"] .el-table__body tr.el-table__row').allInnerTexts()
+      if (names.some((row) => row.includes('DEMO-'))) throw new Error(`M001's coupons are offered to ${merchantCode}: ${JSON.stringify(names)}`)
+      await shot(page, '13-portal-benefits')
+    })
+    await step('核销记录 opens with its store and time filters', async () => {
+      await openPortalPage(page, 'merchant-portal-redemptions', '/benefit/redemptions')
+      await page.getByTestId('redemptions-table').waitFor()
+      await page.getByTestId('redemption-search-period').waitFor()
+      await page.getByTestId('redemptions-export').waitFor()
+      await shot(page, '14-portal-redemptions')
+    })
+    await step('the administrator adds a cashier (a one-time password by SMS)', async () => {
+      await openPortalPage(page, 'merchant-users', '/merchant/users')
+      await page.getByTestId('clerk-create').click()
+      await page.getByTestId('clerk-create-dialog').waitFor()
+      await fill(page, 'clerk-username', `${admin}_c1`)
+      await fill(page, 'clerk-display-name', '收银员一号')
+      await fill(page, 'clerk-phone', `137${tag}`)
+      await shot(page, '15-add-cashier')
+      await clickFor(page, page.getByTestId('clerk-create-submit'), 'POST', /\/api\/v1\/merchant\/users$/)
+      const names = (await page.locator('[data-testid="merchant-users-table"] [data-testid="merchant-user-username"]').allInnerTexts()).map((c) => c.trim())
+      if (!names.includes(`${admin}_c1`)) throw new Error(`the cashier is not listed: ${JSON.stringify(names)}`)
+      const sealed = await psqlValue(`SELECT sealed_params IS NOT NULL FROM notifications WHERE recipient = '137${tag}' ORDER BY id DESC LIMIT 1`)
+      if (sealed !== 't') throw new Error(`the cashier's SMS is not sealed: ${sealed}`)
+      await shot(page, '16-cashiers')
     })
   } finally {
     await browser.close()

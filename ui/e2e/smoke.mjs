@@ -37,7 +37,7 @@
 //   TEST ONLY: SMOKE_CAPTCHA_ANSWER_URL — read the answer with GET <url>/<id> (or <url> with `{id}`
 //   replaced) instead of psql, for a mock server without a database. Never set it against a real server.
 import { execFile } from 'node:child_process'
-import { createHmac } from 'node:crypto'
+import { createDecipheriv, createHmac } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -85,6 +85,26 @@ export async function psqlValue(sql, env = process.env) {
       else resolvePromise(String(stdout).split('\n')[0].trim())
     })
   })
+}
+
+/**
+ * The sealed SMS variables of the outbox row `key` (a one-time password, an applicant's code), opened as the
+ * sender opens them: AES-256-GCM under the installation's data key (QUANYI_DATA_KEY_FILE, base64; `quanyi dev`
+ * keeps it in var/secrets/data-key), nonce ‖ ciphertext ‖ tag, the row's key as associated data.
+ */
+export async function sealedParams(key, env = process.env) {
+  const keyFile = env.QUANYI_DATA_KEY_FILE
+  if (!keyFile) throw new Error('QUANYI_DATA_KEY_FILE is required to open sealed SMS variables')
+  if (!/^[A-Za-z0-9/_.:-]+$/.test(key)) throw new Error(`not an outbox key: ${key}`)
+  const hex = await psqlValue(`SELECT encode(sealed_params, 'hex') FROM notifications WHERE key = '${key}'`, env)
+  if (!hex) throw new Error(`the outbox row ${key} has no sealed variables`)
+  const sealed = Buffer.from(hex, 'hex')
+  const dataKey = Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'base64')
+  const decipher = createDecipheriv('aes-256-gcm', dataKey, sealed.subarray(0, 12))
+  decipher.setAAD(Buffer.from(key))
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16))
+  const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()])
+  return JSON.parse(plain.toString('utf8'))
 }
 
 /** RFC 4648 base32 (the alphabet authenticator apps use) → bytes; spaces and padding are ignored. */
@@ -1379,11 +1399,12 @@ async function main() {
       await logOut(page, '32a-planner-logged-out')
     })
 
-    await step(`sign in as the cashier ${cashier}: only 核销 and 核销记录 under 营销权益`, async () => {
+    await step(`sign in as the cashier ${cashier}: only 核销 and 核销记录 under 我的商户`, async () => {
       const who = await signIn(page, cashier, cashierPassword)
       if (who.kind !== 'merchant') throw new Error(`${cashier} is a "${who.kind}" user, not a merchant's`)
-      await openMenuPage(page, 'benefit', 'benefit-redeem', '/benefit/redeem')
+      await openMenuPage(page, 'merchant-portal', 'merchant-portal-redeem', '/benefit/redeem')
       if (await page.getByTestId('menu-benefit-templates').count()) throw new Error(`${cashier} sees 权益信息查询`)
+      if (await page.getByTestId('menu-benefit').count()) throw new Error(`${cashier} sees the staff's 营销权益`)
       const focused = await page.evaluate(() => document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid'))
       if (focused !== 'redeem-code') throw new Error(`the code input is not focused on arrival ("${focused}")`)
     })

@@ -113,6 +113,11 @@ pub const ACTIONS: &[ActionLabel] = &[
     ),
     a("benefit.coupon.export", "导出发放明细", "Export coupons"),
     a(
+        "benefit.redemption.export",
+        "导出核销记录",
+        "Export redemptions",
+    ),
+    a(
         "benefit.item.create",
         "新增实物奖品",
         "Create physical prize",

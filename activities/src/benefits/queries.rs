@@ -383,11 +383,25 @@ pub struct RedemptionRow {
     pub reversed_at: Option<DateTime<Utc>>,
 }
 
+/// What 核销记录 is narrowed to.
+#[derive(Debug, Default, Clone)]
+pub struct RedemptionFilter {
+    /// A merchant user's merchant: only its redemptions (`None`: bank staff, all).
+    pub merchant_id: Option<Uuid>,
+    /// A template's code, or part of its name.
+    pub template: Option<String>,
+    /// One store's code.
+    pub store_code: Option<String>,
+    /// Redeemed at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Redeemed before.
+    pub to: Option<DateTime<Utc>>,
+}
+
 /// Redemption records, newest first; a merchant user sees only their merchant's.
 pub async fn redemptions(
     pool: &PgPool,
-    merchant_id: Option<Uuid>,
-    template_code: Option<&str>,
+    filter: &RedemptionFilter,
     now: DateTime<Utc>,
     limit: i64,
     offset: i64,
@@ -400,10 +414,17 @@ pub async fn redemptions(
            FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
            JOIN coupon_templates t ON t.id = c.template_id
            JOIN merchants m ON m.id = r.merchant_id JOIN stores s ON s.id = r.store_id
-          WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2 OR strpos(lower(t.name), lower($2)) > 0)
-          ORDER BY r.redeemed_at DESC, r.id LIMIT $3 OFFSET $4",
-        merchant_id,
-        template_code,
+          WHERE ($1::uuid IS NULL OR r.merchant_id = $1)
+            AND ($2::text IS NULL OR t.code = $2 OR strpos(lower(t.name), lower($2)) > 0)
+            AND ($3::text IS NULL OR s.code = $3)
+            AND ($4::timestamptz IS NULL OR r.redeemed_at >= $4)
+            AND ($5::timestamptz IS NULL OR r.redeemed_at < $5)
+          ORDER BY r.redeemed_at DESC, r.id LIMIT $6 OFFSET $7",
+        filter.merchant_id,
+        filter.template,
+        filter.store_code,
+        filter.from,
+        filter.to,
         limit,
         offset
     )
@@ -429,10 +450,17 @@ pub async fn redemptions(
         .collect();
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM redemptions r JOIN coupons c ON c.id = r.coupon_id
-             JOIN coupon_templates t ON t.id = c.template_id
-            WHERE ($1::uuid IS NULL OR r.merchant_id = $1) AND ($2::text IS NULL OR t.code = $2 OR strpos(lower(t.name), lower($2)) > 0)"#,
-        merchant_id,
-        template_code
+             JOIN coupon_templates t ON t.id = c.template_id JOIN stores s ON s.id = r.store_id
+            WHERE ($1::uuid IS NULL OR r.merchant_id = $1)
+              AND ($2::text IS NULL OR t.code = $2 OR strpos(lower(t.name), lower($2)) > 0)
+              AND ($3::text IS NULL OR s.code = $3)
+              AND ($4::timestamptz IS NULL OR r.redeemed_at >= $4)
+              AND ($5::timestamptz IS NULL OR r.redeemed_at < $5)"#,
+        filter.merchant_id,
+        filter.template,
+        filter.store_code,
+        filter.from,
+        filter.to
     )
     .fetch_one(pool)
     .await?;

@@ -126,6 +126,8 @@ pub async fn settle(pool: &PgPool, outcome: &StatusRequestOutcome) -> Result<(),
     } else {
         "active"
     };
+    // the redemptions that read the merchant active commit first; those after this read the new status
+    super::lock_status(&mut tx, request.merchant_id).await?;
     let before = sqlx::query!(
         "SELECT code, status FROM merchants WHERE id = $1 FOR UPDATE",
         request.merchant_id

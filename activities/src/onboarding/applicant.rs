@@ -1,8 +1,11 @@
 //! The applicant's door: no staff account, a phone number proved by a six-digit SMS code (through
 //! the outbox; throttled per phone and per address; the sign-in captcha first), then a session
-//! bound to that phone. Codes and session tokens are kept only as SHA-256 hashes.
+//! bound to that phone. Codes and session tokens are kept only as SHA-256 hashes; the code's SMS
+//! carries it sealed under the data key (`notifications.sealed_params`, opened by the sender and
+//! dropped once sent), like a one-time password.
 
 use super::queue_sms;
+use crate::crypto::DataKey;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -34,9 +37,10 @@ fn digest(text: &str) -> String {
 }
 
 /// Sends `phone` a new code by SMS (queued in the outbox with the code's row), unless the phone
-/// or the address asked too often.
+/// or the address asked too often. The code rests only sealed under `data_key` in the outbox row.
 pub async fn send_code(
     pool: &PgPool,
+    data_key: &DataKey,
     phone: &str,
     ip: &str,
     now: DateTime<Utc>,
@@ -87,13 +91,13 @@ pub async fn send_code(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let params: BTreeMap<String, String> = [("code".to_owned(), code)].into_iter().collect();
+    let secret: BTreeMap<String, String> = [("code".to_owned(), code)].into_iter().collect();
     queue_sms(
         &mut tx,
         &format!("applicant-code/{id}/sms"),
         "QY_APPLICANT_CODE",
-        &params,
-        None,
+        &BTreeMap::new(),
+        Some((data_key, &secret)),
         phone,
         "商户入驻验证码",
         now,

@@ -1,5 +1,6 @@
 //! 菜单管理 (SYS-1): the side menu and the permission-gated buttons as data. Administrators rename,
-//! reorder and hide entries; each user's menu is the visible entries whose permission they hold.
+//! reorder and hide entries; each user's menu is the visible entries of their kind (bank staff or a
+//! merchant's users: the merchant portal) whose permission they hold.
 
 use crate::audit::{self, Entry};
 use chrono::{DateTime, Utc};
@@ -23,6 +24,9 @@ pub struct MenuNode {
     pub permission: Option<String>,
     pub sort: i32,
     pub visible: bool,
+    /// Whose menu shows the entry: `all`, `staff` (bank staff only) or `merchant` (the merchant
+    /// portal: a merchant's users only), whatever the permissions they hold.
+    pub audience: String,
     #[schema(no_recursion)]
     pub children: Vec<MenuNode>,
 }
@@ -38,7 +42,8 @@ pub struct MenuRow {
 #[tracing::instrument(skip(pool))]
 pub async fn rows(pool: &PgPool) -> Result<Vec<MenuRow>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT id, parent_id, kind, key, title_zh, title_en, route, permission, sort, visible
+        "SELECT id, parent_id, kind, key, title_zh, title_en, route, permission, sort, visible,
+                audience
            FROM menus ORDER BY sort, key"
     )
     .fetch_all(pool)
@@ -57,6 +62,7 @@ pub async fn rows(pool: &PgPool) -> Result<Vec<MenuRow>, sqlx::Error> {
                 permission: r.permission,
                 sort: r.sort,
                 visible: r.visible,
+                audience: r.audience,
                 children: Vec::new(),
             },
         })
@@ -77,14 +83,16 @@ pub fn tree(rows: &[MenuRow]) -> Vec<MenuNode> {
     children_of(rows, None)
 }
 
-/// A user's side menu: visible menu entries (no buttons) whose permission `has` grants; a group
-/// (an entry without a route) only when some entry below it survives.
-pub fn visible_menu(tree: &[MenuNode], has: &dyn Fn(&str) -> bool) -> Vec<MenuNode> {
+/// A user's side menu: visible menu entries (no buttons) for users of `kind` (`staff` or
+/// `merchant`) whose permission `has` grants; a group (an entry without a route) only when some
+/// entry below it survives.
+pub fn visible_menu(tree: &[MenuNode], kind: &str, has: &dyn Fn(&str) -> bool) -> Vec<MenuNode> {
     tree.iter()
         .filter(|n| n.kind == "menu" && n.visible)
+        .filter(|n| n.audience == "all" || n.audience == kind)
         .filter(|n| n.permission.as_deref().is_none_or(has))
         .filter_map(|n| {
-            let children = visible_menu(&n.children, has);
+            let children = visible_menu(&n.children, kind, has);
             if n.route.is_none() && children.is_empty() {
                 return None;
             }
@@ -183,6 +191,7 @@ mod tests {
                 permission: permission.map(str::to_owned),
                 sort: 0,
                 visible: true,
+                audience: "all".to_owned(),
                 children: Vec::new(),
             },
         }
@@ -228,19 +237,45 @@ mod tests {
     #[test]
     fn a_user_sees_held_visible_pages_without_buttons_and_groups_only_with_children() {
         let full = tree(&sample());
-        let admin = visible_menu(&full, &|p| p.starts_with("system:"));
+        let admin = visible_menu(&full, "staff", &|p| p.starts_with("system:"));
         assert_eq!(keys(&admin), ["k1", "k2", "k3", "k5"]);
-        let orgs_only = visible_menu(&full, &|p| p == "system:org:view");
+        let orgs_only = visible_menu(&full, "staff", &|p| p == "system:org:view");
         assert_eq!(keys(&orgs_only), ["k1", "k2", "k5"]);
-        let nobody = visible_menu(&full, &|_| false);
+        let nobody = visible_menu(&full, "staff", &|_| false);
         assert_eq!(keys(&nobody), ["k1"], "an empty group disappears");
         let mut rows = sample();
         rows[4].node.visible = false;
-        let hidden = visible_menu(&tree(&rows), &|p| p == "system:org:view");
+        let hidden = visible_menu(&tree(&rows), "staff", &|p| p == "system:org:view");
         assert_eq!(
             keys(&hidden),
             ["k1"],
             "a hidden page, and with it its group"
+        );
+    }
+
+    #[test]
+    fn each_kind_of_user_sees_the_entries_of_its_kind_only() {
+        let mut rows = sample();
+        rows[1].node.audience = "staff".to_owned();
+        rows.push(row(6, None, "menu", None, None));
+        rows[5].node.audience = "merchant".to_owned();
+        rows.push(row(
+            7,
+            Some(6),
+            "menu",
+            Some("/merchant/portal/stores"),
+            Some("system:org:view"),
+        ));
+        let full = tree(&rows);
+        let holds = |p: &str| p == "system:org:view";
+        assert_eq!(
+            keys(&visible_menu(&full, "staff", &holds)),
+            ["k1", "k2", "k5"]
+        );
+        assert_eq!(
+            keys(&visible_menu(&full, "merchant", &holds)),
+            ["k1", "k6", "k7"],
+            "the same permission, the merchant portal's entry only"
         );
     }
 }

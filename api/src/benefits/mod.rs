@@ -341,6 +341,7 @@ pub struct StatusRequest {
 
 /// 上架 / 下架 a template.
 #[utoipa::path(post, path = "/api/v1/benefits/templates/{code}/status", tag = "benefits",
+    operation_id = "set_template_status",
     params(("code" = String, Path)), request_body = StatusRequest,
     responses(
         (status = 204),
@@ -699,7 +700,38 @@ pub async fn export_coupons(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct RedemptionQuery {
     /// A template's code, or part of its name (the till's staff type either).
+    #[param(max_length = 100)]
     pub template_code: Option<String>,
+    /// One store's code.
+    #[param(max_length = 32)]
+    pub store_code: Option<String>,
+    /// Redeemed at or after (RFC 3339).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Redeemed before (RFC 3339).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl RedemptionQuery {
+    /// The filter of `user`'s redemptions: a merchant's users their merchant's only.
+    async fn filter(
+        &self,
+        state: &AppState,
+        user: &quanyi_activities::identity::User,
+    ) -> Result<queries::RedemptionFilter, ApiError> {
+        let text = |s: &Option<String>, max: usize| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.chars().count() <= max)
+                .map(str::to_owned)
+        };
+        Ok(queries::RedemptionFilter {
+            merchant_id: merchant_scope(state, user).await?,
+            template: text(&self.template_code, 100),
+            store_code: text(&self.store_code, 32),
+            from: self.from,
+            to: self.to,
+        })
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -708,7 +740,7 @@ pub struct RedemptionPage {
     pub total: i64,
 }
 
-/// Redemption records; a merchant's staff see only their merchant's.
+/// Redemption records, by template, store and time; a merchant's staff see only their merchant's.
 #[utoipa::path(get, path = "/api/v1/benefits/redemptions", tag = "benefits", params(RedemptionQuery, Paging),
     responses((status = 200, body = RedemptionPage)))]
 pub async fn redemptions(
@@ -718,21 +750,77 @@ pub async fn redemptions(
     Query(query): Query<RedemptionQuery>,
 ) -> Result<Json<RedemptionPage>, ApiError> {
     let (limit, offset) = (paging.limit(), paging.offset());
-    let merchant = merchant_scope(&state, &user).await?;
-    let (items, total) = queries::redemptions(
-        &state.pool,
-        merchant,
-        query
-            .template_code
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
-        state.clock.now(),
-        limit,
-        offset,
-    )
-    .await?;
+    let filter = query.filter(&state, &user).await?;
+    let (items, total) =
+        queries::redemptions(&state.pool, &filter, state.clock.now(), limit, offset).await?;
     Ok(Json(RedemptionPage { items, total }))
+}
+
+#[derive(Serialize)]
+struct RedemptionCsvRow {
+    coupon: String,
+    template: String,
+    merchant: String,
+    store: String,
+    order_amount: String,
+    discount: String,
+    order_ref: String,
+    redeemed_at: String,
+    reversed_at: String,
+}
+
+/// Yuan from fen, two decimals.
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+}
+
+/// Export 核销记录 as CSV with the list's filters (a merchant's staff their merchant's only;
+/// redeemable codes masked; step-up; audited).
+#[utoipa::path(get, path = "/api/v1/benefits/redemptions/export", tag = "benefits", params(RedemptionQuery),
+    responses(
+        (status = 200, content_type = "text/csv", description = "UTF-8 CSV with a BOM"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0011 sign in again first"),
+    ))]
+pub async fn export_redemptions(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Authorized(user, _): Authorized<perm::RedemptionView>,
+    _: SteppedUp,
+    Query(query): Query<RedemptionQuery>,
+) -> Result<Response, ApiError> {
+    const MAX_ROWS: i64 = 100_000;
+    let filter = query.filter(&state, &user).await?;
+    let (items, _) =
+        queries::redemptions(&state.pool, &filter, state.clock.now(), MAX_ROWS, 0).await?;
+    let rows = items.len();
+    let at = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&logs::beijing()).to_rfc3339();
+    let csv = logs::csv_bytes(items.into_iter().map(|r| RedemptionCsvRow {
+        coupon: r.coupon_code,
+        template: r.template_code,
+        merchant: r.merchant_code,
+        store: r.store_code,
+        order_amount: yuan(r.order_amount),
+        discount: yuan(r.discount),
+        order_ref: r.order_ref,
+        redeemed_at: at(r.redeemed_at),
+        reversed_at: r.reversed_at.map(&at).unwrap_or_default(),
+    }))?;
+    let described = serde_json::json!({
+        "template_code": filter.template, "store_code": filter.store_code,
+        "from": filter.from, "to": filter.to,
+        "merchant": filter.merchant_id,
+    });
+    logs::export(
+        &state,
+        actor(&user, peer),
+        "benefit.redemption.export",
+        "redemptions",
+        &described,
+        csv,
+        rows,
+    )
+    .await
 }
 
 /// The merchant a merchant user belongs to (`None` for bank staff, who see all).

@@ -285,6 +285,7 @@ pub struct ReversalBody {}
 
 /// 冲正 of a redemption by the merchant system that made it, within the window; idempotent.
 #[utoipa::path(post, path = "/api/channel/v1/redemptions/{id}/reversal", tag = "channel",
+    operation_id = "reverse_redemption",
     params(("id" = Uuid, Path)), request_body = ReversalBody,
     responses(
         (status = 200, body = Reversal),

@@ -141,6 +141,9 @@ permissions! {
     InspectionExecute = "merchant:inspection:execute", "执行巡查任务", "Carry out inspections";
     /// A merchant's administrator: their merchant's inspection results and rectifications.
     InspectionAnswer = "merchant:inspection:answer", "查看本商户巡查结果并提交整改", "See your merchant's inspections and answer rectifications";
+    /// 商户门户: a merchant's administrator sees their own merchant's application, stores and
+    /// the coupons it may redeem.
+    MerchantPortalView = "merchant:portal:view", "查看本商户入驻申请、门店和可核销权益", "View your merchant's application, stores and coupons to redeem";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
@@ -201,6 +204,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("listing", "商品上下架", "Listing"),
     ("listing:product", "强制下架", "Forced delisting"),
     ("merchant:inspection", "巡查", "Inspections"),
+    ("merchant:portal", "商户门户", "Merchant portal"),
     (
         "pii:merchant",
         "入驻申请个人信息",

@@ -244,6 +244,7 @@ pub struct UserStatusRequest {
 
 /// Disable or re-enable an account (never one's own; audited).
 #[utoipa::path(put, path = "/api/v1/system/users/{id}/status", tag = "system",
+    operation_id = "set_user_status",
     params(("id" = Uuid, Path)), request_body = UserStatusRequest,
     responses(
         (status = 204, description = "Changed"),

@@ -833,13 +833,13 @@ pub async fn disable_merchant(
             .map(|r| format!("：{}", r.trim()))
             .unwrap_or_default()
     );
-    let pending = crate::merchants::start_status_request(
+    let pending = crate::merchants::ask_status(
         &state,
         &user,
-        peer,
         &detail.task.merchant_code,
         StatusAction::Disable,
         Some(reason),
+        crate::identity::auth::actor(&user, peer),
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(pending)))

@@ -1,9 +1,11 @@
 //! 商户管理 (issue 16 part B): a merchant's lifecycle as approval processes — 停用/启用
 //! (`merchant-status`) — started here by staff holding `benefit:merchant:manage` within their
 //! data scope, the approver deciding from the inbox — and 结算账户变更 ([`account`]); and 商户用户
-//! ([`users`]), the merchant administrator's cashiers.
+//! ([`users`]), the merchant administrator's cashiers; 商户门户 ([`portal`]), what the administrator
+//! reads of their own merchant; and a request as its approver opens it from the inbox.
 
 pub mod account;
+pub mod portal;
 pub mod users;
 
 use crate::AppState;
@@ -14,6 +16,7 @@ use crate::identity::permission::{self as perm, Authorized};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use quanyi_activities::identity::scope;
+use quanyi_activities::merchants::requests;
 use quanyi_activities::merchants::status::{self, Refusal};
 use quanyi_workflows::kind::ProcessKind;
 use quanyi_workflows::merchant_status::{self, StatusAction};
@@ -91,19 +94,19 @@ pub async fn request_merchant_status(
             code: ErrorCode::DisableReasonRequired,
         }]));
     }
-    let pending = start_status_request(&state, &user, peer, &code, action, reason).await?;
+    let pending = ask_status(&state, &user, &code, action, reason, actor(&user, peer)).await?;
     Ok((StatusCode::ACCEPTED, Json(pending)))
 }
 
-/// Records a status request of the merchant `code` (within `user`'s data scope) and starts its
-/// approval process: what 停用/启用 and an inspection's one-click 停用商户 both do.
-pub(crate) async fn start_status_request(
+/// Records `user`'s request to disable or enable the merchant `code` (within their data scope;
+/// audited as `by`) and starts its approval process.
+pub async fn ask_status(
     state: &AppState,
     user: &quanyi_activities::identity::User,
-    peer: SocketAddr,
     code: &str,
     action: StatusAction,
     reason: Option<String>,
+    by: quanyi_activities::audit::Entry,
 ) -> Result<MerchantRequestPending, ApiError> {
     let kind = ProcessKind::MerchantStatus;
     let (_, submitter) = crate::process::actor_of(state, user).await?;
@@ -118,7 +121,7 @@ pub(crate) async fn start_status_request(
         reason.as_deref(),
         &scope,
         state.clock.now(),
-        actor(user, peer),
+        by,
     )
     .await?
     .map_err(status_refusal)?;
@@ -149,4 +152,26 @@ pub(crate) async fn start_status_request(
         workflow_id,
         state: view.state,
     })
+}
+
+/// A merchant request (停用/启用 `TY…` or 结算账户变更 `ZH…`) as its approver sees it, the page
+/// the inbox's task opens: the merchant, what is asked (account numbers masked), where it stands
+/// and the process's history. A merchant's user sees their own merchant's only, staff those within
+/// their data scope.
+#[utoipa::path(get, path = "/api/v1/merchant-requests/{id}", tag = "merchant",
+    params(("id" = Uuid, Path, description = "The request's id: the business key of its task")),
+    responses(
+        (status = 200, body = requests::MerchantRequestView),
+        (status = 404, body = crate::error::ErrorBody, description = "QY-MER-0006 no such request (within your data scope)"),
+    ))]
+pub async fn merchant_request(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::TaskView>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<requests::MerchantRequestView>, ApiError> {
+    let scope = scope::scope_of(&state.pool, user.id).await?;
+    requests::view(&state.pool, id, user.merchant_id, &scope)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ErrorCode::UnknownMerchantRequest.into())
 }

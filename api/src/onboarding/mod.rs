@@ -136,7 +136,15 @@ pub async fn send_code(
     {
         return Err(ErrorCode::BadCaptcha.into());
     }
-    match applicant::send_code(&state.pool, &body.phone, &peer.ip().to_string(), now).await? {
+    let sent = applicant::send_code(
+        &state.pool,
+        &state.settings.data_key,
+        &body.phone,
+        &peer.ip().to_string(),
+        now,
+    )
+    .await?;
+    match sent {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(applicant::Throttled::Phone) => Err(ErrorCode::CodeThrottledPhone.into()),
         Err(applicant::Throttled::Address) => Err(ErrorCode::CodeThrottledAddress.into()),
@@ -344,7 +352,8 @@ pub(crate) fn labels(name: &str) -> (String, String) {
         )
 }
 
-fn applicant_actor(application: &Application) -> Actor {
+/// The applicant as the process knows them (no staff account).
+pub fn applicant_actor(application: &Application) -> Actor {
     Actor {
         user_id: format!("applicant:{}", application.id),
         username: format!("applicant:{}", pii::mask(Kind::Phone, &application.phone)),
@@ -657,7 +666,7 @@ pub async fn submit(
 /// Submits the draft `id` of `phone` and starts its process (once: a second call finds it
 /// running). `by` names who submitted, for the audit row written when the process starts: the
 /// applicant, or an ESB channel acting for them.
-pub(crate) async fn submit_and_start(
+pub async fn submit_and_start(
     state: &AppState,
     phone: &str,
     id: Uuid,

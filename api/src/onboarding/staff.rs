@@ -194,14 +194,25 @@ pub async fn detail(
         audit::append(&mut tx, state.clock.now(), entry).await?;
         tx.commit().await?;
     }
+    Ok(Json(detail_of(&state, application, query.unmask).await?))
+}
+
+/// `application` as its readers see it: personal data masked unless `unmask` (the caller checked
+/// the permission and audited it).
+pub(crate) async fn detail_of(
+    state: &AppState,
+    application: Application,
+    unmask: bool,
+) -> Result<ApplicationDetail, ApiError> {
+    let id = application.id;
     let shown = |kind: Kind, value: &str| {
-        if query.unmask {
+        if unmask {
             value.to_owned()
         } else {
             pii::mask(kind, value)
         }
     };
-    let name = process_state(&state, &application)
+    let name = process_state(state, &application)
         .await?
         .unwrap_or_else(|| "draft".to_owned());
     let (zh, en) = labels(&name);
@@ -213,7 +224,7 @@ pub async fn detail(
     let workflow_id = ProcessKind::MerchantOnboarding.workflow_id(&id.to_string());
     let timeline = inbox::timeline(&state.pool, &workflow_id).await?;
     let d = application.draft;
-    Ok(Json(ApplicationDetail {
+    Ok(ApplicationDetail {
         id,
         application_no: application.code,
         workflow_id,
@@ -235,10 +246,10 @@ pub async fn detail(
         account_name: d.account_name,
         account_no: d.account_no.as_deref().map(|v| shown(Kind::BankCard, v)),
         files,
-        unmasked: query.unmask,
+        unmasked: unmask,
         submitted_at: application.submitted_at,
         timeline,
-    }))
+    })
 }
 
 /// A file of a submitted application in the reader's scope.

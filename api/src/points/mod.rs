@@ -506,6 +506,7 @@ pub async fn void(
 
 /// Reverses an earning or a capture, once: a new transaction naming it (nothing is edited).
 #[utoipa::path(post, path = "/api/v1/points/transfers/{id}/reversal", tag = "points",
+    operation_id = "reverse_points_transfer",
     params(("id" = Uuid, Path, description = "the earning's or capture's transfer id")),
     request_body = MemoRequest,
     responses(

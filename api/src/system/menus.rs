@@ -13,7 +13,8 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use uuid::Uuid;
 
-/// The signed-in user's side menu: visible entries they hold the permission for.
+/// The signed-in user's side menu: visible entries of their kind (staff, or a merchant's users:
+/// the merchant portal) they hold the permission for.
 #[utoipa::path(get, path = "/api/v1/auth/menus", tag = "auth", responses(
     (status = 200, body = Vec<MenuNode>),
     (status = 401, body = crate::error::ErrorBody, description = "QY-AUTH-0001"),
@@ -24,7 +25,7 @@ pub async fn my_menu(
 ) -> Result<Json<Vec<MenuNode>>, ApiError> {
     let tree = menus::tree(&menus::rows(&state.pool).await?);
     let holds = |p: &str| user.permissions.iter().any(|held| held == p);
-    Ok(Json(menus::visible_menu(&tree, &holds)))
+    Ok(Json(menus::visible_menu(&tree, &user.kind, &holds)))
 }
 
 /// 菜单管理: every menu entry and button, hidden ones included.

@@ -65,7 +65,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** 冲正 of a redemption by the merchant system that made it, within the window; idempotent. */
-        post: operations["reverse"];
+        post: operations["reverse_redemption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -204,7 +204,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user's side menu: visible entries they hold the permission for. */
+        /**
+         * The signed-in user's side menu: visible entries of their kind (staff, or a merchant's users:
+         *     the merchant portal) they hold the permission for.
+         */
         get: operations["my_menu"];
         put?: never;
         post?: never;
@@ -584,8 +587,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redemption records; a merchant's staff see only their merchant's. */
+        /** Redemption records, by template, store and time; a merchant's staff see only their merchant's. */
         get: operations["redemptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/redemptions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export 核销记录 as CSV with the list's filters (a merchant's staff their merchant's only;
+         *     redeemable codes masked; step-up; audited).
+         */
+        get: operations["export_redemptions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -676,7 +699,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** 上架 / 下架 a template. */
-        post: operations["set_status"];
+        post: operations["set_template_status"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1168,245 +1191,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/inspection/plans": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 巡查计划: the plans within your data scope, newest first. */
-        get: operations["plans"];
-        put?: never;
-        /** Creates a plan and its Temporal Schedule (active at once). Audited. */
-        post: operations["create_plan"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/plans/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Changes a plan and its schedule. Audited with before and after. */
-        put: operations["update_plan"];
-        post?: never;
-        /** Deletes a plan and its schedule; its tasks stay. Audited. */
-        delete: operations["delete_plan"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/plans/{id}/pause": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Pauses a plan: its schedule stops firing. Audited. */
-        post: operations["pause_plan"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/plans/{id}/resume": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Resumes a paused plan. Audited. */
-        post: operations["resume_plan"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/rectifications": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 整改: the rectifications of the tasks within your data scope, the open ones first. */
-        get: operations["rectifications"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * 巡查任务: the tasks within your data scope (an inspector: also those assigned to them), by
-         *     status, org, merchant, plan, overdue or mine.
-         */
-        get: operations["list_tasks"];
-        put?: never;
-        /**
-         * 下发巡查任务: a task for one merchant, by hand; its process starts at once and its inspector
-         *     is told. Audited.
-         */
-        post: operations["issue_task"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Exports the tasks the filter finds as CSV (step-up; audited). */
-        get: operations["export_tasks"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One task: its checklist, answers, rectifications and what you may do now. */
-        get: operations["task"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/{id}/decision": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * 确认 or 退回 the submitted inspection, or 验收 or 退回 the merchant's rectification: the
-         *     decision on whichever is open (the inbox's task does the same).
-         */
-        post: operations["decide"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/{id}/disable-merchant": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * 停用商户 from a serious finding, with one click: starts the merchant's `merchant-status`
-         *     disable request (its approval as usual).
-         */
-        post: operations["disable_merchant"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/{id}/files/{file}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A photo or evidence file of a task you may see. */
-        get: operations["task_file"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/{id}/rectification": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Asks the merchant for rectification (the confirmation is then done); the merchant's
-         *     administrators are told.
-         */
-        post: operations["request_rectification"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inspection/tasks/{id}/submit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The inspector submits the checklist (each item answered once, photos where required). */
-        post: operations["submit"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/merchant-applications": {
         parameters: {
             query?: never;
@@ -1461,6 +1245,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/merchant-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A merchant request (停用/启用 `TY…` or 结算账户变更 `ZH…`) as its approver sees it, the page
+         *     the inbox's task opens: the merchant, what is asked (account numbers masked), where it stands
+         *     and the process's history. A merchant's user sees their own merchant's only, staff those within
+         *     their data scope.
+         */
+        get: operations["merchant_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/merchant/account-changes": {
         parameters: {
             query?: never;
@@ -1478,15 +1284,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/merchant/inspections": {
+    "/api/v1/merchant/application": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Your merchant's inspection results (confirmed, under rectification, rectified). */
-        get: operations["my_inspections"];
+        /**
+         * 我的入驻申请: the onboarding application that opened the caller's merchant and its history,
+         *     personal data masked.
+         */
+        get: operations["portal_application"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1495,15 +1304,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/merchant/inspections/{id}": {
+    "/api/v1/merchant/stores": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One of your merchant's inspection results, with its rectifications. */
-        get: operations["my_inspection"];
+        /** 门店: the caller's merchant's stores, disabled ones included. */
+        get: operations["portal_stores"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1512,34 +1321,20 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/merchant/inspections/{id}/files/{file}": {
+    "/api/v1/merchant/templates": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A photo or evidence file of one of your merchant's results. */
-        get: operations["my_inspection_file"];
+        /**
+         * 商户权益: the coupon templates the caller's merchant may redeem (those for any merchant and
+         *     those naming it), with their validity and remaining stock.
+         */
+        get: operations["portal_templates"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/merchant/inspections/{id}/rectification": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** 提交整改: answers the open rectification; staff then accept it or send it back. */
-        post: operations["answer_rectification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1902,7 +1697,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Reverses an earning or a capture, once: a new transaction naming it (nothing is edited). */
-        post: operations["reverse"];
+        post: operations["reverse_points_transfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2420,7 +2215,7 @@ export interface paths {
         };
         get?: never;
         /** Disable or re-enable an account (never one's own; audited). */
-        put: operations["set_status"];
+        put: operations["set_user_status"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2601,38 +2396,6 @@ export interface components {
             code: string;
             label_en: string;
             label_zh: string;
-        };
-        /** @description The inspector's answer to one item. */
-        AnswerBody: {
-            key: string;
-            /** @description Photo file ids (uploaded through `/api/v1/files`), at most 9. */
-            photos?: string[];
-            /**
-             * @description `pass` or `fail`, for a pass/fail item.
-             * @example pass
-             */
-            result?: string | null;
-            /** @description A serious finding: 停用商户 is offered. */
-            serious?: boolean;
-            /** @description A text item's observation, or a note (at most 500 characters). */
-            text?: string | null;
-        };
-        /** @description The merchant's answer to a rectification. */
-        AnswerRectificationBody: {
-            /** @example 已更换灭火器，见照片 */
-            answer: string;
-            /** @description Evidence file ids (uploaded through `/api/v1/files`), at most 9. */
-            files?: string[];
-        };
-        /** @description An inspector's answer to an item, as the task page shows it. */
-        AnswerView: {
-            key: string;
-            /** @description Photo file ids. */
-            photos: string[];
-            /** @description `pass` or `fail` for a pass/fail item. */
-            result?: string | null;
-            serious: boolean;
-            text?: string | null;
         };
         /** @description An application as a reviewer sees it. */
         ApplicationDetail: {
@@ -2947,14 +2710,6 @@ export interface components {
             /** @description `postgres` or `temporal`. */
             name: string;
             ok: boolean;
-        };
-        /** @description One item of a checklist template. */
-        ChecklistEntry: {
-            /** @description Stable within the checklist: `1`, `2`, …. */
-            key: string;
-            kind: components["schemas"]["ItemKindView"];
-            photo_required: boolean;
-            text: string;
         };
         ClaimBody: {
             /**
@@ -3281,21 +3036,6 @@ export interface components {
             /** @description A mainland mobile number. */
             phone?: string | null;
         };
-        /**
-         * @description How often a plan's tasks are created.
-         * @enum {string}
-         */
-        Cycle: "monthly" | "quarterly";
-        /** @description A staff decision on the open confirmation or rectification acceptance. */
-        DecisionBody: {
-            /** @description Why: the inspector or the merchant reads it (required to return). */
-            comment?: string | null;
-            /**
-             * @description `approve` (确认 / 验收通过) or `return` (退回).
-             * @example approve
-             */
-            decision: string;
-        };
         DecisionRequest: {
             /** @description Required to reject or return. */
             comment?: string | null;
@@ -3394,10 +3134,6 @@ export interface components {
             code: string;
             items: components["schemas"]["Item"][];
             name: string;
-        };
-        /** @description A reason for 停用商户. */
-        DisableBody: {
-            reason?: string | null;
         };
         /** @description The application's fields; every one may be left out of a draft, a submission needs them all. */
         DraftBody: {
@@ -3561,53 +3297,6 @@ export interface components {
             timeout_seconds: number;
         };
         HoldRequest: components["schemas"]["RequestId"] & components["schemas"]["HoldBody"];
-        /** @description A page of tasks. */
-        InspectionTaskPage: {
-            items: components["schemas"]["InspectionTaskRow"][];
-            /** Format: int64 */
-            total: number;
-        };
-        /** @description A task in a list. */
-        InspectionTaskRow: {
-            /** @description 巡查任务编号 `XC…`. */
-            code: string;
-            /** Format: date-time */
-            created_at: string;
-            cycle?: string | null;
-            /** Format: date-time */
-            due_at: string;
-            /** Format: uuid */
-            id: string;
-            inspector?: string | null;
-            inspector_name?: string | null;
-            merchant_code: string;
-            merchant_name: string;
-            /** Format: uuid */
-            org_id: string;
-            org_name: string;
-            overdue: boolean;
-            /** Format: uuid */
-            plan_id?: string | null;
-            plan_name?: string | null;
-            serious: boolean;
-            status: string;
-            /** Format: date-time */
-            submitted_at?: string | null;
-            workflow_id: string;
-        };
-        /** @description A task issued by hand. */
-        IssueBody: {
-            checklist: components["schemas"]["ChecklistEntry"][];
-            /**
-             * Format: date-time
-             * @description Within 90 days.
-             */
-            due_at: string;
-            /** @description An inspector of the merchant's branch; none: the one with the fewest open tasks. */
-            inspector?: string | null;
-            /** @example M001 */
-            merchant_code: string;
-        };
         Item: {
             code: string;
             enabled: boolean;
@@ -3616,11 +3305,6 @@ export interface components {
             /** Format: int32 */
             sort: number;
         };
-        /**
-         * @description What an item of a checklist asks for (as the API shows it).
-         * @enum {string}
-         */
-        ItemKindView: "pass_fail" | "text";
         ItemRow: {
             code: string;
             description: string;
@@ -3714,6 +3398,13 @@ export interface components {
             second_factor: components["schemas"]["SecondFactor"];
             user: components["schemas"]["UserView"];
         };
+        /** @description A settlement account, its number masked. */
+        MaskedAccount: {
+            account_name: string;
+            /** @description Masked: `6222***********3445`. */
+            account_no: string;
+            bank_name: string;
+        };
         /** @description A void of a hold, or a reversal of a transaction: a memo says why. */
         MemoBody: {
             memo?: string;
@@ -3721,6 +3412,11 @@ export interface components {
         MemoRequest: components["schemas"]["RequestId"] & components["schemas"]["MemoBody"];
         /** @description One entry of the menu tree, with the entries below it. */
         MenuNode: {
+            /**
+             * @description Whose menu shows the entry: `all`, `staff` (bank staff only) or `merchant` (the merchant
+             *     portal: a merchant's users only), whatever the permissions they hold.
+             */
+            audience: string;
             children: components["schemas"]["MenuNode"][];
             /** Format: uuid */
             id: string;
@@ -3754,6 +3450,35 @@ export interface components {
             /** Format: uuid */
             request_id: string;
             state: string;
+            workflow_id: string;
+        };
+        /** @description One merchant request. */
+        MerchantRequestView: {
+            account_after?: null | components["schemas"]["MaskedAccount"];
+            account_before?: null | components["schemas"]["MaskedAccount"];
+            /** @description 停用/启用: `disable` or `enable`; absent for an account change. */
+            action?: string | null;
+            /** @description The business number: `TY…` or `ZH…`. */
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            decided_by?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description `merchant-status` or `settlement-account-change` (the process kind). */
+            kind: string;
+            merchant_code: string;
+            merchant_name: string;
+            /** @description The merchant's status now: `active` or `disabled`. */
+            merchant_status: string;
+            org_name: string;
+            reason?: string | null;
+            requested_by: string;
+            /** @description `pending`, `applied`, `rejected` or `withdrawn`. */
+            status: string;
+            timeline: components["schemas"]["TimelineEntry"][];
             workflow_id: string;
         };
         MerchantRow: {
@@ -3846,6 +3571,10 @@ export interface components {
             /** Format: int64 */
             quantity: number;
         };
+        /** @description The application that opened the merchant, if it came through one. */
+        MyApplication: {
+            application?: null | components["schemas"]["ApplicationDetail"];
+        };
         NewClerkRequest: {
             /** @example 收银员王五 */
             display_name: string;
@@ -3886,15 +3615,6 @@ export interface components {
             subject: string;
             template_code?: string | null;
             workflow_id?: string | null;
-        };
-        /** @description The open approval of a task's process. */
-        OpenStep: {
-            /** Format: date-time */
-            due_at: string;
-            level: number;
-            level_name: string;
-            /** @description `inspect-1`, `review-1`, `rectification-1`, …. */
-            step: string;
         };
         Org: {
             code: string;
@@ -3993,64 +3713,6 @@ export interface components {
              */
             phone: string;
         };
-        /** @description A plan as the list shows it. */
-        Plan: {
-            category?: string | null;
-            checklist: components["schemas"]["ChecklistEntry"][];
-            /** Format: date-time */
-            created_at: string;
-            created_by: string;
-            cycle: components["schemas"]["Cycle"];
-            /** Format: int32 */
-            due_days: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: int32 */
-            interval_seconds?: number | null;
-            name: string;
-            /** Format: uuid */
-            scope_org_id?: string | null;
-            scope_org_name?: string | null;
-            /** @description `active` or `paused`. */
-            status: string;
-            /**
-             * Format: int64
-             * @description Tasks it created so far.
-             */
-            tasks: number;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /** @description An inspection plan as staff write it. */
-        PlanBody: {
-            /**
-             * @description The merchants of this business category (the application's 经营类目); none: any.
-             * @example 便利店
-             */
-            category?: string | null;
-            /** @description 1–50 items. */
-            checklist: components["schemas"]["ChecklistEntry"][];
-            cycle: components["schemas"]["Cycle"];
-            /**
-             * Format: int32
-             * @description Days from the round to the tasks' due date.
-             * @example 7
-             */
-            due_days: number;
-            /**
-             * Format: int32
-             * @description Fire every so many seconds instead of on the cycle's calendar (tests, demos); tasks are
-             *     still created once per month or quarter.
-             */
-            interval_seconds?: number | null;
-            /** @example 便利店月度巡查 */
-            name: string;
-            /**
-             * Format: uuid
-             * @description The merchants within this org and below; none: anywhere in your data scope's plan.
-             */
-            scope_org_id?: string | null;
-        };
         /** @description A lot that expires soon, as the customer page shows it. */
         PointLot: {
             /** Format: date-time */
@@ -4139,6 +3801,60 @@ export interface components {
             updated_by: string;
             /** @description `*` or a campaign type. */
             variant: string;
+        };
+        /** @description One of the merchant's stores. */
+        PortalStore: {
+            code: string;
+            name: string;
+            /** @description `active` or `disabled` (a disabled store redeems nothing). */
+            status: string;
+        };
+        /** @description A coupon template the merchant may redeem. */
+        PortalTemplate: {
+            /** Format: date-time */
+            claim_from: string;
+            /** Format: date-time */
+            claim_to: string;
+            code: string;
+            /**
+             * Format: int32
+             * @description `discount`: the share paid, per mille.
+             */
+            discount_permille?: number | null;
+            /**
+             * Format: int64
+             * @description Fen.
+             */
+            face_value: number;
+            /** @description `threshold` 满减, `discount` 折扣, `cash` 代金券, `physical` 实物. */
+            kind: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Stock not yet claimed.
+             */
+            remaining: number;
+            /** @description Whether only some merchants may redeem it (this one among them), rather than any. */
+            restricted: boolean;
+            /** @description `active` (being claimed) or `withdrawn` (no more claims; coupons claimed still redeem). */
+            status: string;
+            /**
+             * Format: int64
+             * @description Fen: the order amount from which it applies.
+             */
+            threshold: number;
+            /**
+             * Format: int32
+             * @description … this many days from the claim.
+             */
+            valid_days?: number | null;
+            /**
+             * Format: date-time
+             * @description A fixed validity window, or …
+             */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_to?: string | null;
         };
         ProcessDetail: components["schemas"]["ProcessRow"] & {
             diagram: components["schemas"]["Diagram"];
@@ -4230,46 +3946,6 @@ export interface components {
         RecoveryCodesView: {
             /** @description Ten one-time codes for a lost device. Shown once; only their hashes are kept. */
             recovery_codes: string[];
-        };
-        /** @description A rectification asked of the merchant. */
-        Rectification: {
-            answer?: string | null;
-            /** @description Evidence file ids. */
-            answer_files: string[];
-            /** Format: date-time */
-            answered_at?: string | null;
-            answered_by?: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            deadline: string;
-            /** Format: date-time */
-            decided_at?: string | null;
-            decided_by?: string | null;
-            decision_comment?: string | null;
-            /** Format: date-time */
-            escalated_at?: string | null;
-            merchant_code: string;
-            merchant_name: string;
-            overdue: boolean;
-            requirement: string;
-            /** Format: int32 */
-            round: number;
-            /** @description `open`, `answered`, `accepted`, `returned`. */
-            status: string;
-            task_code: string;
-            /** Format: uuid */
-            task_id: string;
-        };
-        /** @description 要求整改: instead of confirming, ask the merchant to rectify by a deadline. */
-        RectifyBody: {
-            /**
-             * Format: date-time
-             * @description Within 90 days.
-             */
-            deadline: string;
-            /** @example 灭火器过期，请更换并拍照上传 */
-            requirement: string;
         };
         RedeemBody: {
             /**
@@ -4547,9 +4223,6 @@ export interface components {
             code: string;
             name: string;
         };
-        SubmitBody: {
-            answers: components["schemas"]["AnswerBody"][];
-        };
         SystemInfo: {
             /** @description The Temporal Web UI, for engineers. */
             temporal_ui_url?: string | null;
@@ -4569,18 +4242,6 @@ export interface components {
             overdue: number;
             /** Format: int64 */
             todo: number;
-        };
-        /** @description One task, whole. */
-        TaskDetail: components["schemas"]["InspectionTaskRow"] & {
-            answers: components["schemas"]["AnswerView"][];
-            checklist: components["schemas"]["ChecklistEntry"][];
-            /** Format: date-time */
-            decided_at?: string | null;
-            decided_by?: string | null;
-            issued_by: string;
-            rectifications: components["schemas"]["Rectification"][];
-            return_reason?: string | null;
-            submitted_by?: string | null;
         };
         /** @description One page of a tab and the count of its matches, up to 10,000. */
         TaskPage: {
@@ -4624,20 +4285,6 @@ export interface components {
             submitted_by?: string | null;
             title?: string | null;
             workflow_id: string;
-        };
-        /** @description A task with where its process stands for the caller. */
-        TaskView: components["schemas"]["TaskDetail"] & {
-            /**
-             * @description What the caller may do now: `submit`, `approve`, `return`, `request_rectification`,
-             *     `answer_rectification`, `transfer`.
-             */
-            allowed_actions: string[];
-            approval?: null | components["schemas"]["OpenStep"];
-            /**
-             * @description The process's state (`Pending`, `Submitted`, …); none once it has ended and the store's
-             *     status says it.
-             */
-            state?: string | null;
         };
         /** @description The fields of a new template that an edit cannot change. */
         TemplateIdentity: {
@@ -5233,7 +4880,7 @@ export interface operations {
             };
         };
     };
-    reverse: {
+    reverse_redemption: {
         parameters: {
             query?: never;
             header?: never;
@@ -7537,6 +7184,12 @@ export interface operations {
             query?: {
                 /** @description A template's code, or part of its name (the till's staff type either). */
                 template_code?: string | null;
+                /** @description One store's code. */
+                store_code?: string | null;
+                /** @description Redeemed at or after (RFC 3339). */
+                from?: string | null;
+                /** @description Redeemed before (RFC 3339). */
+                to?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Rows a page. */
@@ -7566,6 +7219,80 @@ export interface operations {
                 };
             };
             /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_redemptions: {
+        parameters: {
+            query?: {
+                /** @description A template's code, or part of its name (the till's staff type either). */
+                template_code?: string | null;
+                /** @description One store's code. */
+                store_code?: string | null;
+                /** @description Redeemed at or after (RFC 3339). */
+                from?: string | null;
+                /** @description Redeemed before (RFC 3339). */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with a BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0011 sign in again first; QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8028,7 +7755,7 @@ export interface operations {
             };
         };
     };
-    set_status: {
+    set_template_status: {
         parameters: {
             query?: never;
             header?: never;
@@ -10499,1379 +10226,6 @@ export interface operations {
             };
         };
     };
-    plans: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Plan"][];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    create_plan: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PlanBody"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Plan"];
-                };
-            };
-            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0005 a plan has the name */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0004 a bad checklist; QY-SYS-1001 an org outside your data scope; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    update_plan: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PlanBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Plan"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0001 no such plan */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0005 a plan has the name */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    delete_plan: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0001 no such plan */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    pause_plan: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Plan"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0001 no such plan */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    resume_plan: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Plan"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0001 no such plan */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    rectifications: {
-        parameters: {
-            query?: {
-                /** @description `open`, `answered`, `accepted`, `returned`. */
-                status?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Rectification"][];
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    list_tasks: {
-        parameters: {
-            query?: {
-                /**
-                 * @description `pending`, `submitted`, `returned`, `confirmed`, `rectifying`, `rectification_review`,
-                 *     `rectified`, `cancelled`.
-                 */
-                status?: string | null;
-                /** @description The merchant's org, and below. */
-                org_id?: string | null;
-                /** @description The merchant's code or part of its name. */
-                merchant?: string | null;
-                /** @description Only tasks past their due date and not yet submitted. */
-                overdue?: boolean | null;
-                plan_id?: string | null;
-                /** @description Only the tasks assigned to me. */
-                mine?: boolean | null;
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Rows a page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InspectionTaskPage"];
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    issue_task: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["IssueBody"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-BEN-1021 no such merchant within your data scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0004 a bad checklist; QY-INS-0007 a bad due date; QY-INS-0008 not an inspector there; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    export_tasks: {
-        parameters: {
-            query?: {
-                /**
-                 * @description `pending`, `submitted`, `returned`, `confirmed`, `rectifying`, `rectification_review`,
-                 *     `rectified`, `cancelled`.
-                 */
-                status?: string | null;
-                /** @description The merchant's org, and below. */
-                org_id?: string | null;
-                /** @description The merchant's code or part of its name. */
-                merchant?: string | null;
-                /** @description Only tasks past their due date and not yet submitted. */
-                overdue?: boolean | null;
-                plan_id?: string | null;
-                /** @description Only the tasks assigned to me. */
-                mine?: boolean | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description UTF-8 CSV with a BOM */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": unknown;
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    task: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such task within your data scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    decide: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DecisionBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PROC-0003 your own submission; QY-PROC-0004 not eligible; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PROC-0005 decided already; QY-PROC-0002 nothing to decide */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    disable_merchant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DisableBody"];
-            };
-        };
-        responses: {
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MerchantRequestPending"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0009 nothing serious; QY-MER-0002 disabled already; QY-MER-0003 a request is pending */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    task_file: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                file: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The file, as an attachment */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/jpeg": unknown;
-                    "image/png": unknown;
-                    "application/pdf": unknown;
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-FILE-0007 no such file of the task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    request_rectification: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RectifyBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PROC-0002 not submitted */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0007 a bad deadline; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    submit: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SubmitBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PROC-0004 not an inspector of the task; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PROC-0002 not waiting for the inspection */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0003 an incomplete checklist; QY-INS-0006 a photo not yours; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     merchant_applications: {
         parameters: {
             query?: {
@@ -12107,6 +10461,82 @@ export interface operations {
             };
         };
     };
+    merchant_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The request's id: the business key of its task */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantRequestView"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MER-0006 no such request (within your data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     request_own_account_change: {
         parameters: {
             query?: never;
@@ -12203,28 +10633,9 @@ export interface operations {
             };
         };
     };
-    my_inspections: {
+    portal_application: {
         parameters: {
-            query?: {
-                /**
-                 * @description `pending`, `submitted`, `returned`, `confirmed`, `rectifying`, `rectification_review`,
-                 *     `rectified`, `cancelled`.
-                 */
-                status?: string | null;
-                /** @description The merchant's org, and below. */
-                org_id?: string | null;
-                /** @description The merchant's code or part of its name. */
-                merchant?: string | null;
-                /** @description Only tasks past their due date and not yet submitted. */
-                overdue?: boolean | null;
-                plan_id?: string | null;
-                /** @description Only the tasks assigned to me. */
-                mine?: boolean | null;
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Rows a page. */
-                page_size?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -12236,16 +10647,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InspectionTaskPage"];
-                };
-            };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["MyApplication"];
                 };
             };
             /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
@@ -12257,17 +10659,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-BEN-3010 not a merchant user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            /** @description QY-BEN-3010 not a merchant's user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12286,13 +10679,11 @@ export interface operations {
             };
         };
     };
-    my_inspection: {
+    portal_stores: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -12302,16 +10693,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PortalStore"][];
                 };
             };
             /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
@@ -12323,26 +10705,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            /** @description QY-BEN-3010 not a merchant's user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such result of your merchant */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12361,36 +10725,21 @@ export interface operations {
             };
         };
     };
-    my_inspection_file: {
+    portal_templates: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-                file: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The file, as an attachment */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": unknown;
-                    "image/png": unknown;
-                    "application/pdf": unknown;
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["PortalTemplate"][];
                 };
             };
             /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
@@ -12402,132 +10751,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            /** @description QY-BEN-3010 not a merchant's user; QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-FILE-0007 no such file of your merchant's results */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    answer_rectification: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AnswerRectificationBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0002 no such result of your merchant */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-PROC-0002 no rectification is open */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-REQ-0003 the body is not of the media type documented */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description QY-INS-0006 a file not yours; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14279,7 +12504,7 @@ export interface operations {
             };
         };
     };
-    reverse: {
+    reverse_points_transfer: {
         parameters: {
             query?: never;
             header?: never;
@@ -16777,7 +15002,7 @@ export interface operations {
             };
         };
     };
-    set_status: {
+    set_user_status: {
         parameters: {
             query?: never;
             header?: never;

@@ -230,3 +230,7 @@ export type InspectionAnswer = InspectionSubmitBody['answers'][number]
 export type Rectification = ResponseJson<'/api/v1/inspection/rectifications', 'get', 200>[number]
 export type MerchantRequestPending = ResponseJson<'/api/v1/inspection/tasks/{id}/disable-merchant', 'post', 202>
 export type UploadedUserFile = ResponseJson<'/api/v1/files', 'post', 201>
+export type MerchantRequestView = ResponseJson<'/api/v1/merchant-requests/{id}', 'get', 200>
+export type MyApplication = ResponseJson<'/api/v1/merchant/application', 'get', 200>
+export type PortalStore = ResponseJson<'/api/v1/merchant/stores', 'get', 200>[number]
+export type PortalTemplate = ResponseJson<'/api/v1/merchant/templates', 'get', 200>[number]

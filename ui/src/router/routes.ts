@@ -193,6 +193,34 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.mallMyProducts', permission: PERMISSIONS.productSupply },
       },
       {
+        // A merchant's 停用/启用 or 结算账户变更 request as its approver sees it, from its task in the inbox.
+        path: 'merchant/requests/:id',
+        name: 'merchant-request-detail',
+        component: () => import('@/views/merchant/requests/detail.vue'),
+        props: true,
+        meta: { title: 'menu.merchantRequestDetail', permission: PERMISSIONS.taskView },
+      },
+      {
+        // 商户门户: the merchant's onboarding application and its history, read-only.
+        path: 'merchant/portal/application',
+        name: 'merchant-portal-application',
+        component: () => import('@/views/merchant/portal/application.vue'),
+        meta: { title: 'menu.merchantPortalApplication', permission: PERMISSIONS.merchantPortalView },
+      },
+      {
+        path: 'merchant/portal/stores',
+        name: 'merchant-portal-stores',
+        component: () => import('@/views/merchant/portal/stores.vue'),
+        meta: { title: 'menu.merchantPortalStores', permission: PERMISSIONS.merchantPortalView },
+      },
+      {
+        // The coupon templates the merchant may redeem.
+        path: 'merchant/portal/benefits',
+        name: 'merchant-portal-benefits',
+        component: () => import('@/views/merchant/portal/benefits.vue'),
+        meta: { title: 'menu.merchantPortalBenefits', permission: PERMISSIONS.merchantPortalView },
+      },
+      {
         // A merchant administrator's cashiers.
         path: 'merchant/users',
         name: 'merchant-users',

@@ -164,16 +164,20 @@ export function outcomeLabel(outcome: string, t: Translate): { text: string; typ
 
 /**
  * The page of the business object a task or process is about, by kind code: a campaign's (its id is the
- * business key), a template's stock (a stock change's business key is the template code), or a merchant's
- * (a merchant's status or account change: its code), an inspection task's (its id); null for a kind whose page the UI does not have (the
- * process page serves then).
+ * business key), a template's stock (a stock change's business key is the template code), an application, an inspection task's (its id), or
+ * a merchant's status or account change request (its id ends the workflow id: the page its approver may open,
+ * where the merchant list is not theirs); null for a kind whose page the UI does not have (the process page
+ * serves then).
  */
-export function businessLink(processType: string, businessKey: string): string | null {
+export function businessLink(processType: string, businessKey: string, workflowId?: string): string | null {
   if (processType === 'campaign') return `/campaign/${businessKey}`
   if (processType === 'stock-change') return `/benefit/stock?code=${encodeURIComponent(businessKey)}`
   if (processType === 'merchant-onboarding') return `/merchant/applications/${encodeURIComponent(businessKey)}`
-  // a merchant's 停用/启用 and 结算账户变更: the merchant (the business key is its code) on the merchant list
-  if (processType === 'merchant-status' || processType === 'settlement-account-change') return `/merchant/list?code=${encodeURIComponent(businessKey)}`
+  // a merchant's 停用/启用 and 结算账户变更: the request (its id ends the workflow id; the business key is the merchant's code)
+  if (processType === 'merchant-status' || processType === 'settlement-account-change') {
+    const prefix = `${processType}-`
+    return workflowId?.startsWith(prefix) ? `/merchant/requests/${encodeURIComponent(workflowId.slice(prefix.length))}` : null
+  }
   // 巡查任务: the task's page (the business key is the task's id)
   if (processType === 'inspection') return `/merchant/inspection-tasks/${encodeURIComponent(businessKey)}`
   return null

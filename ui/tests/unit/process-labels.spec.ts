@@ -118,8 +118,10 @@ describe('process types and their filters', () => {
     expect(businessLink('campaign', 'c-1')).toBe('/campaign/c-1')
     expect(businessLink('stock-change', 'DEMO MJ')).toBe('/benefit/stock?code=DEMO%20MJ')
     expect(businessLink('merchant-onboarding', 'a-1')).toBe('/merchant/applications/a-1')
-    expect(businessLink('merchant-status', 'M001')).toBe('/merchant/list?code=M001')
-    expect(businessLink('settlement-account-change', 'M 2')).toBe('/merchant/list?code=M%202')
+    const id = '8d0c4f2e-0b1a-4c7e-9a53-1f2e3d4c5b6a'
+    expect(businessLink('merchant-status', 'M001', `merchant-status-${id}`)).toBe(`/merchant/requests/${id}`)
+    expect(businessLink('settlement-account-change', 'M001', `settlement-account-change-${id}`)).toBe(`/merchant/requests/${id}`)
+    expect(businessLink('merchant-status', 'M001')).toBeNull()
     expect(businessLink('inspection', 'a1b2')).toBe('/merchant/inspection-tasks/a1b2')
     expect(businessLink('refund', 'r-1')).toBeNull()
   })

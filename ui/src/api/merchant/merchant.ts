@@ -7,6 +7,7 @@ import type {
   CreateMerchantRequest,
   MerchantEditRequest,
   MerchantRequestPending,
+  MerchantRequestView,
   MerchantRow,
   NewStoreRequest,
   StatusRequestBody,
@@ -44,4 +45,9 @@ export function requestMerchantStatus(code: string, body: StatusRequestBody): Pr
 /** 变更结算账户: 202 with the approval process started; 409 QY-MER-0003 one pending, QY-MER-0020 the same account. */
 export function requestAccountChange(code: string, body: AccountChangeBody): Promise<MerchantRequestPending> {
   return unwrap(client.POST('/api/v1/benefits/merchants/{code}/account-changes', { params: { path: { code } }, body }))
+}
+
+/** A 停用/启用 or 结算账户变更 request as its approver sees it; 404 QY-MER-0006 when not within the reader's scope. */
+export function getMerchantRequest(id: string): Promise<MerchantRequestView> {
+  return unwrap(client.GET('/api/v1/merchant-requests/{id}', { params: { path: { id } } }))
 }
