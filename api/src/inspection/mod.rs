@@ -347,6 +347,7 @@ pub struct OpenStep {
 
 /// A task with where its process stands for the caller.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InspectionTaskView)]
 pub struct TaskView {
     #[serde(flatten)]
     pub detail: TaskDetail,
@@ -654,6 +655,7 @@ pub struct AnswerBody {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = InspectionSubmitBody)]
 pub struct SubmitBody {
     pub answers: Vec<AnswerBody>,
 }
@@ -701,6 +703,7 @@ pub async fn submit(
 
 /// A staff decision on the open confirmation or rectification acceptance.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[schema(as = InspectionDecisionBody)]
 pub struct DecisionBody {
     /// `approve` (确认 / 验收通过) or `return` (退回).
     #[schema(value_type = String, example = "approve")]

@@ -228,7 +228,6 @@ export type InspectionIssueBody = RequestJson<'/api/v1/inspection/tasks', 'post'
 export type InspectionSubmitBody = RequestJson<'/api/v1/inspection/tasks/{id}/submit', 'post'>
 export type InspectionAnswer = InspectionSubmitBody['answers'][number]
 export type Rectification = ResponseJson<'/api/v1/inspection/rectifications', 'get', 200>[number]
-export type MerchantRequestPending = ResponseJson<'/api/v1/inspection/tasks/{id}/disable-merchant', 'post', 202>
 export type UploadedUserFile = ResponseJson<'/api/v1/files', 'post', 201>
 export type MerchantRequestView = ResponseJson<'/api/v1/merchant-requests/{id}', 'get', 200>
 export type MyApplication = ResponseJson<'/api/v1/merchant/application', 'get', 200>
