@@ -2,9 +2,7 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, health, identity, mall, merchants,
-    onboarding, points, process, system,
-    benefits, campaign, channel, customers, error, esb, files, health, identity, inspection,
+    benefits, campaign, channel, customers, error, esb, files, health, identity, inspection, mall,
     merchants, onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
@@ -208,7 +206,7 @@ use utoipa::{Modify, OpenApi};
         mall::supplier::delete_product,
         mall::supplier::submit_product,
         mall::supplier::add_stock,
-        mall::supplier::request_delist
+        mall::supplier::request_delist,
         inspection::plans,
         inspection::create_plan,
         inspection::update_plan,

@@ -6,8 +6,8 @@
 
 use quanyi_workflows::account_change::AccountChangeWorkflow;
 use quanyi_workflows::campaign::CampaignWorkflow;
-use quanyi_workflows::listing::ListingWorkflow;
 use quanyi_workflows::inspection::InspectionWorkflow;
+use quanyi_workflows::listing::ListingWorkflow;
 use quanyi_workflows::merchant_status::MerchantStatusWorkflow;
 use quanyi_workflows::onboarding::OnboardingWorkflow;
 use quanyi_workflows::stock::StockChangeWorkflow;
@@ -56,6 +56,8 @@ pub const HISTORIES: &[(&str, &str)] = &[
     (
         "listing.json",
         "a product's first listing approved by 审核 and 复核 (two 复核 approvals at once, one recorded)",
+    ),
+    (
         "inspection.json",
         "an inspection submitted with a photo, returned, submitted again, confirmed (two confirmations at once, one recorded)",
     ),

@@ -161,7 +161,8 @@ async fn a_rule_earns_in_its_cost_shares_and_the_ledger_balances() {
     let (ho, br01) = (org(&app, "HO").await, org(&app, "BR01").await);
     assert_eq!(org_bears(ho).await, 774);
     assert_eq!(org_bears(br01).await, 386);
-    let shard = points::shard_of(&quanyi_workflows::domain::CustomerNo::parse("C80000001").unwrap());
+    let shard =
+        points::shard_of(&quanyi_workflows::domain::CustomerNo::parse("C80000001").unwrap());
     assert_eq!(bears(points::funding_account(ho, shard).id()).await, 774);
     assert_eq!(
         bears(merchant_funding_account(merchant(&app, "M001").await).id()).await,

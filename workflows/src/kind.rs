@@ -74,7 +74,7 @@ static REGISTERED: RwLock<Vec<&'static KindSpec>> = RwLock::new(Vec::new());
 
 impl ProcessKind {
     /// The kinds this build ships.
-    pub const BUILT_IN: [ProcessKind; 6] = [
+    pub const BUILT_IN: [ProcessKind; 7] = [
         ProcessKind::Campaign,
         ProcessKind::StockChange,
         ProcessKind::MerchantOnboarding,

@@ -661,7 +661,7 @@ pub struct SubmitBody {
 }
 
 /// The inspector submits the checklist (each item answered once, photos where required).
-#[utoipa::path(post, path = "/api/v1/inspection/tasks/{id}/submit", tag = "inspection",
+#[utoipa::path(post, path = "/api/v1/inspection/tasks/{id}/submit", tag = "inspection", operation_id = "submit_inspection",
     params(("id" = Uuid, Path)),
     request_body = SubmitBody,
     responses(
@@ -715,7 +715,7 @@ pub struct DecisionBody {
 
 /// 确认 or 退回 the submitted inspection, or 验收 or 退回 the merchant's rectification: the
 /// decision on whichever is open (the inbox's task does the same).
-#[utoipa::path(post, path = "/api/v1/inspection/tasks/{id}/decision", tag = "inspection",
+#[utoipa::path(post, path = "/api/v1/inspection/tasks/{id}/decision", tag = "inspection", operation_id = "decide_inspection",
     params(("id" = Uuid, Path)),
     request_body = DecisionBody,
     responses(
