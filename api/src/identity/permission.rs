@@ -122,16 +122,6 @@ permissions! {
     MerchantUserManage = "merchant:user:manage", "管理本商户收银员", "Manage your merchant's cashiers";
     /// 结算账户变更 for a merchant's administrator, of their own merchant.
     SettlementRequest = "merchant:settlement:request", "申请变更本商户结算账户", "Ask to change your merchant's settlement account";
-    /// 商品管理: every supplier's products, their requests and price history.
-    CatalogueView = "product:product:view", "查看商品、类目和轮播图", "View products, categories and banners";
-    /// 我的商品: a supplier's users keep their own products.
-    ProductSupply = "product:product:supply", "维护本供应商商品", "Keep your supplier's products";
-    /// Categories, tags, 导航栏 and 轮播图.
-    CatalogueManage = "product:catalogue:manage", "维护类目、标签、导航栏和轮播图", "Maintain categories, tags, navigation and banners";
-    /// 评价审核.
-    ReviewModerate = "product:review:moderate", "审核商品评价", "Moderate product reviews";
-    /// 强制下架: at once, with a reason, audited.
-    ProductDelist = "listing:product:delist", "强制下架商品", "Force a product off sale";
     /// 巡查任务 and 整改 lists and pages, within the data scope.
     InspectionView = "merchant:inspection:view", "查看巡查任务和整改", "View inspections and rectifications";
     /// 巡查计划 (create, edit, pause, delete), tasks issued by hand, one-click disabling.
@@ -144,6 +134,16 @@ permissions! {
     /// 商户门户: a merchant's administrator sees their own merchant's application, stores and
     /// the coupons it may redeem.
     MerchantPortalView = "merchant:portal:view", "查看本商户入驻申请、门店和可核销权益", "View your merchant's application, stores and coupons to redeem";
+    /// 商品管理: every supplier's products, their requests and price history.
+    CatalogueView = "product:product:view", "查看商品、类目和轮播图", "View products, categories and banners";
+    /// 我的商品: a supplier's users keep their own products.
+    ProductSupply = "product:product:supply", "维护本供应商商品", "Keep your supplier's products";
+    /// Categories, tags, 导航栏 and 轮播图.
+    CatalogueManage = "product:catalogue:manage", "维护类目、标签、导航栏和轮播图", "Maintain categories, tags, navigation and banners";
+    /// 评价审核.
+    ReviewModerate = "product:review:moderate", "审核商品评价", "Moderate product reviews";
+    /// 强制下架: at once, with a reason, audited.
+    ProductDelist = "listing:product:delist", "强制下架商品", "Force a product off sale";
 }
 
 /// Labels of the first two parts of a permission name (`area`, `area:entity`).
