@@ -113,14 +113,21 @@ async fn a_branch_user_sees_only_its_own_subtree() {
     names.sort();
     assert_eq!(
         names,
-        ["br01.admin", "clerk", "m001_admin", "planner", "reviewer1"],
+        [
+            "br01.admin",
+            "clerk",
+            "inspector1",
+            "m001_admin",
+            "planner",
+            "reviewer1"
+        ],
         "only users of 城东分行 and below"
     );
-    assert_eq!(page.total, 5);
+    assert_eq!(page.total, 6);
     let past_the_end: Page = get(&branch, "/api/v1/system/users?page=9").await.unwrap();
     assert_eq!(
         (past_the_end.items.len(), past_the_end.total),
-        (0, 5),
+        (0, 6),
         "the total survives a page past the end"
     );
     let sub_branches: Page = get(
@@ -130,7 +137,7 @@ async fn a_branch_user_sees_only_its_own_subtree() {
     .await
     .unwrap();
     assert_eq!(
-        sub_branches.total, 5,
+        sub_branches.total, 6,
         "filtering by a branch includes its sub-branches"
     );
     // Creating a user in another branch is refused as out of scope.
@@ -1132,6 +1139,7 @@ async fn every_route_needs_a_session_and_its_permission() {
         "points:rule:view",
         "tier:tier:view",
         "customer:customer:view",
+        "merchant:inspection:view",
     ];
     for (method, path, permission) in ROUTES {
         let Some(permission) = permission else {
@@ -1168,7 +1176,9 @@ async fn every_route_needs_a_session_and_its_permission() {
         }
         let response = send(&monitor).await.unwrap();
         let status = response.status();
-        let body: ApiErrorBody = response.json().await.unwrap();
+        let body: ApiErrorBody = response.json().await.unwrap_or_else(|e| {
+            panic!("{method} {path} without {permission}: {status}, not an error body: {e}")
+        });
         assert_eq!(
             (status, body.code.as_str()),
             (StatusCode::FORBIDDEN, "QY-AUTH-0003"),

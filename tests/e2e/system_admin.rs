@@ -509,8 +509,8 @@ async fn a_permission_removed_from_a_role_is_refused_to_its_holders_at_once() {
         json!({"name": "运营监控", "data_scope": "all", "permissions": [
             "benefit:coupon:view", "benefit:redemption:view", "benefit:stock:view",
             "benefit:template:view", "campaign:campaign:view", "campaign:delivery:view",
-            "customer:customer:view", "esb:outbound:view", "points:account:view", "points:rule:view",
-            "process:instance:view", "process:policy:view",
+            "customer:customer:view", "esb:outbound:view", "merchant:inspection:view",
+            "points:account:view", "points:rule:view", "process:instance:view", "process:policy:view",
             "system:notification:view", "system:org:view", "system:status:view", "tier:tier:view"]})
     );
     assert_eq!(

@@ -477,7 +477,7 @@ pub async fn export_tasks(
         &state,
         actor(&user, peer),
         "merchant.inspection.export",
-        "inspection-tasks",
+        "inspections",
         &described,
         csv,
         rows,
