@@ -357,6 +357,8 @@ async function main() {
     })
     await step('门店 and 商户权益 open with the merchant\'s own rows', async () => {
       await openPortalPage(page, 'merchant-portal-stores', '/merchant/portal/stores')
+      // the rows come after the page: wait for the first
+      await page.locator('[data-testid="portal-stores-table"] [data-testid="portal-store-code"]').first().waitFor()
       const codes = (await page.locator('[data-testid="portal-stores-table"] [data-testid="portal-store-code"]').allInnerTexts()).map((c) => c.trim())
       if (codes.join(',') !== 'S001') throw new Error(`the stores read ${JSON.stringify(codes)}`)
       await shot(page, '12-portal-stores')
@@ -384,6 +386,8 @@ async function main() {
       await fill(page, 'clerk-phone', `137${tag}`)
       await shot(page, '15-add-cashier')
       await clickFor(page, page.getByTestId('clerk-create-submit'), 'POST', /\/api\/v1\/merchant\/users$/)
+      // the list reloads after the answer: wait for the new row
+      await page.locator('[data-testid="merchant-users-table"] [data-testid="merchant-user-username"]', { hasText: `${admin}_c1` }).first().waitFor()
       const names = (await page.locator('[data-testid="merchant-users-table"] [data-testid="merchant-user-username"]').allInnerTexts()).map((c) => c.trim())
       if (!names.includes(`${admin}_c1`)) throw new Error(`the cashier is not listed: ${JSON.stringify(names)}`)
       const sealed = await psqlValue(`SELECT sealed_params IS NOT NULL FROM notifications WHERE recipient = '137${tag}' ORDER BY id DESC LIMIT 1`)

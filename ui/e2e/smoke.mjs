@@ -874,7 +874,8 @@ async function main() {
       const label = (await login.getByTestId('audit-log-action-label').textContent())?.trim()
       if (label !== '登录') throw new Error(`auth.session.login is named "${label}", not 登录`)
       // The user this run created: its record carries the data after the change.
-      const created = rows.filter({ hasText: 'system.user.create' }).first()
+      // (the demo seeding creates merchant administrators meanwhile: this run's by its name)
+      const created = rows.filter({ hasText: 'system.user.create' }).filter({ hasText: newUser.username }).first()
       await created.waitFor()
       await created.locator('.el-table__expand-icon').click()
       const after = page.getByTestId('audit-log-after').first()
