@@ -618,12 +618,13 @@ async fn refusals_answer_their_codes_and_write_nothing() {
     }
     let (_, listed) = send(&gy02, Method::GET, "/api/v1/supplier/products", None).await;
     assert_eq!(listed, json!([]), "none of another supplier's products");
-    // a merchant without the supplier role keeps no products
+    // a merchant without the supplier role keeps no products: its administrator does not hold
+    // the supplier's permission at all
     let m001 = signed_in(&app, "m001_admin").await;
     let answer = send(&m001, Method::GET, "/api/v1/supplier/products", None).await;
     assert_eq!(
         code_of(&answer),
-        (StatusCode::FORBIDDEN, "QY-MALL-0010", None)
+        (StatusCode::FORBIDDEN, "QY-AUTH-0003", None)
     );
 
     // prices: below zero, over the limit, nothing at all

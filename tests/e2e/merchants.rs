@@ -1185,7 +1185,8 @@ fn menu_keys(tree: &[Value]) -> Vec<String> {
 }
 
 /// 商户门户: a merchant's users see the menu of their kind — 我的商户 — and none of the staff's, even
-/// where they share a permission with staff (核销记录); staff never see the portal.
+/// where they share a permission with staff (核销记录); staff never see the portal. 我的商品 only
+/// while the merchant is a supplier.
 #[tokio::test]
 async fn merchant_users_see_the_portal_menu_and_staff_do_not() {
     let app = spawn_app().await;
@@ -1209,9 +1210,40 @@ async fn merchant_users_see_the_portal_menu_and_staff_do_not() {
             "merchant-portal-redemptions",
             "merchant-users",
             "merchant-inspections",
-            "mall-my-products",
         ]
     );
+    // 我的商品 follows the merchant's supplier role: given, the administrator sees it and may keep
+    // products; taken away, neither
+    let supplier = async |on: bool| {
+        let manager = signed_in(&app, MANAGER).await;
+        manager
+            .no_content(
+                reqwest::Method::PUT,
+                "/api/v1/benefits/merchants/M001/supplier",
+                Some(json!({ "supplier": on })),
+            )
+            .await
+            .unwrap();
+    };
+    let products = async || {
+        let admin = signed_in(&app, "m001_admin").await;
+        get::<Value>(&admin, "/api/v1/supplier/products").await
+    };
+    assert_eq!(products().await.unwrap_err().1.code, "QY-AUTH-0003");
+    supplier(true).await;
+    assert!(
+        menu("m001_admin")
+            .await
+            .contains(&"mall-my-products".to_owned())
+    );
+    products().await.unwrap();
+    supplier(false).await;
+    assert!(
+        !menu("m001_admin")
+            .await
+            .contains(&"mall-my-products".to_owned())
+    );
+    assert_eq!(products().await.unwrap_err().1.code, "QY-AUTH-0003");
     assert_eq!(
         menu("clerk").await,
         [

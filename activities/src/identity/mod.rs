@@ -96,7 +96,10 @@ pub async fn user(pool: &PgPool, user_id: Uuid) -> Result<Option<User>, sqlx::Er
                            WHERE ur.user_id = u.id AND r.require_totp) AS "totp_required!",
                   ARRAY(SELECT DISTINCT rp.permission
                           FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id
-                         WHERE ur.user_id = u.id ORDER BY rp.permission) AS "permissions!",
+                         WHERE ur.user_id = u.id
+                           -- a supplier's grant follows the merchant's supplier role
+                           AND (rp.permission <> 'product:product:supply' OR coalesce(m.is_supplier, false))
+                         ORDER BY rp.permission) AS "permissions!",
                   u.merchant_id, coalesce(m.status = 'disabled', false) AS "merchant_disabled!"
              FROM users u JOIN orgs o ON o.id = u.org_id
              LEFT JOIN merchants m ON m.id = u.merchant_id
