@@ -370,6 +370,30 @@ async function main() {
       if (names.some((row) => row.includes('DEMO-'))) throw new Error(`M001's coupons are offered to ${merchantCode}: ${JSON.stringify(names)}`)
       await shot(page, '13-portal-benefits')
     })
+    await step('核销记录 opens with its store and time filters', async () => {
+      await openPortalPage(page, 'merchant-portal-redemptions', '/benefit/redemptions')
+      await page.getByTestId('redemptions-table').waitFor()
+      await page.getByTestId('redemption-search-period').waitFor()
+      await page.getByTestId('redemptions-export').waitFor()
+      await shot(page, '14-portal-redemptions')
+    })
+    await step('the administrator adds a cashier (a one-time password by SMS)', async () => {
+      await openPortalPage(page, 'merchant-users', '/merchant/users')
+      await page.getByTestId('clerk-create').click()
+      await page.getByTestId('clerk-create-dialog').waitFor()
+      await fill(page, 'clerk-username', `${admin}_c1`)
+      await fill(page, 'clerk-display-name', '收银员一号')
+      await fill(page, 'clerk-phone', `137${tag}`)
+      await shot(page, '15-add-cashier')
+      await clickFor(page, page.getByTestId('clerk-create-submit'), 'POST', /\/api\/v1\/merchant\/users$/)
+      // the list reloads after the answer: wait for the new row
+      await page.locator('[data-testid="merchant-users-table"] [data-testid="merchant-user-username"]', { hasText: `${admin}_c1` }).first().waitFor()
+      const names = (await page.locator('[data-testid="merchant-users-table"] [data-testid="merchant-user-username"]').allInnerTexts()).map((c) => c.trim())
+      if (!names.includes(`${admin}_c1`)) throw new Error(`the cashier is not listed: ${JSON.stringify(names)}`)
+      const sealed = await psqlValue(`SELECT sealed_params IS NOT NULL FROM notifications WHERE recipient = '137${tag}' ORDER BY id DESC LIMIT 1`)
+      if (sealed !== 't') throw new Error(`the cashier's SMS is not sealed: ${sealed}`)
+      await shot(page, '16-cashiers')
+    })
   } finally {
     await browser.close()
   }
