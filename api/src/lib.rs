@@ -408,6 +408,7 @@ fn mall_routes() -> Router<AppState> {
             "/benefits/merchants/{code}/supplier",
             put(mall::set_supplier),
         )
+        .route("/supplier/categories", get(mall::supplier::categories))
         .route(
             "/supplier/products",
             get(mall::supplier::my_products).post(mall::supplier::create_product),

@@ -199,6 +199,7 @@ use utoipa::{Modify, OpenApi};
         mall::category_products,
         mall::product_page,
         mall::image,
+        mall::supplier::categories,
         mall::supplier::my_products,
         mall::supplier::create_product,
         mall::supplier::my_product,

@@ -206,6 +206,14 @@ async fn a_product_is_listed_by_two_levels_and_its_changes_wait_for_their_approv
     assert_eq!(status, StatusCode::CREATED);
 
     let gy = supplier(&app, "GY01", "gy01_admin").await;
+    // the supplier files under the tree staff keep, with no catalogue permission of its own
+    let (status, tree) = send(&gy, Method::GET, "/api/v1/supplier/categories", None).await;
+    assert_eq!(status, StatusCode::OK, "{tree}");
+    let (_, kept) = send(&manager, Method::GET, "/api/v1/mall/categories", None).await;
+    assert_eq!(tree, kept);
+    assert!(tree.as_array().is_some_and(|t| !t.is_empty()), "{tree}");
+    let (status, _) = send(&gy, Method::GET, "/api/v1/mall/categories", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let picture = image(&gy).await;
     let code = create(&gy, product(&picture, 1000)).await;
     assert!(code.starts_with("SP"), "{code}");

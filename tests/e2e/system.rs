@@ -1049,6 +1049,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "get",
+        "/api/v1/supplier/categories",
+        Some("product:product:supply"),
+    ),
+    (
+        "get",
         "/api/v1/supplier/products",
         Some("product:product:supply"),
     ),

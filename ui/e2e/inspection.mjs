@@ -169,7 +169,8 @@ async function main() {
       ])
       if (upload.status() !== 201) throw new Error(`the photo upload answered ${upload.status()}`)
       await inspector.getByTestId('inspection-photo-preview').first().waitFor()
-      await inspector.getByTestId('inspection-text-2').locator('textarea').fill('宣传物料齐全，摆放在收银台旁')
+      // Element Plus puts the test id on the textarea itself
+      await inspector.getByTestId('inspection-text-2').fill('宣传物料齐全，摆放在收银台旁')
       await shot(inspector, '4-filled')
       const [response] = await Promise.all([
         inspector.waitForResponse((res) => res.request().method() === 'POST' && /\/api\/v1\/inspection\/tasks\/[^/]+\/submit$/.test(pathOf(res.url()))),

@@ -14,6 +14,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quanyi_activities::identity::User;
+use quanyi_activities::mall::catalogue::{self, CategoryRow};
 use quanyi_activities::mall::products::{
     self, Edited, ProductDetail, ProductDraft, ProductRow, SkuDraft, StockAdded,
 };
@@ -183,6 +184,21 @@ impl ProductBody {
 pub struct ProductQuery {
     /// `draft`, `pending`, `listed` or `delisted`.
     pub status: Option<String>,
+}
+
+/// The categories a supplier files its products under, a tree by `parent_code` (the same tree
+/// 商品管理 keeps; a supplier holds no catalogue permission of staff).
+#[utoipa::path(get, path = "/api/v1/supplier/categories", tag = "supplier", operation_id = "supplier_categories",
+    responses(
+        (status = 200, body = Vec<CategoryRow>),
+        (status = 403, body = crate::error::ErrorBody, description = "QY-BEN-3010 not a merchant user, QY-MALL-0010 not a supplier"),
+    ))]
+pub async fn categories(
+    State(state): State<AppState>,
+    Authorized(user, _): Authorized<perm::ProductSupply>,
+) -> Result<Json<Vec<CategoryRow>>, ApiError> {
+    supplier_of(&state, &user).await?;
+    Ok(Json(catalogue::categories(&state.pool).await?))
 }
 
 /// The caller's supplier's products, newest change first.

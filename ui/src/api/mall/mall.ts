@@ -70,6 +70,11 @@ export function categories(): Promise<CategoryRow[]> {
   return unwrap(client.GET('/api/v1/mall/categories'))
 }
 
+/** The category tree as a supplier sees it (我的商品), under the supplier's own permission. */
+export function supplierCategories(): Promise<CategoryRow[]> {
+  return unwrap(client.GET('/api/v1/supplier/categories'))
+}
+
 export async function createCategory(body: CategoryBody): Promise<void> {
   await unwrap(client.POST('/api/v1/mall/categories', { body }))
 }
