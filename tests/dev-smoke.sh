@@ -133,6 +133,14 @@ curl -sf "http://127.0.0.1:$t_ui_port/" >/dev/null || fail "the Temporal UI does
 (cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
   QUANYI_DATABASE_URL="$(db_url)" QUANYI_DATA_KEY_FILE="$var/secrets/data-key" npm run --silent onboarding) \
   || fail "the onboarding browser test failed"
+# 商品上架审批 (issue 18): a supplier lists a product from 我的商品, two reviewers approve from the inbox
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
+  QUANYI_DATABASE_URL="$(db_url)" npm run --silent listing) \
+  || fail "the listing browser test failed"
+# 巡查任务 (issue 16): an inspector on a phone fills the checklist, uploads a photo, submits
+(cd ui && QUANYI_URL="http://127.0.0.1:$port" QUANYI_PASSWORD='Quanyi@2026' \
+  QUANYI_DATABASE_URL="$(db_url)" npm run --silent inspection) \
+  || fail "the inspection browser test failed"
 stop_and_check_orphans
 
 echo "dev-smoke: second start over a stale postmaster.pid (data kept, not seeded again)"

@@ -42,6 +42,13 @@ function pathOf(url) {
   }
 }
 
+/** Fills the field with this test id: Element Plus puts it on the input itself (el-input) or on a wrapper. */
+async function fill(page, testId, value) {
+  const target = page.getByTestId(testId).first()
+  const tag = await target.evaluate((el) => el.tagName)
+  await (tag === 'INPUT' || tag === 'TEXTAREA' ? target : target.locator('input')).fill(value)
+}
+
 async function step(name, fn) {
   const started = Date.now()
   try {
@@ -174,19 +181,19 @@ async function main() {
     await step('the supplier creates a product with an image and a SKU in points', async () => {
       await page.getByTestId('product-create').click()
       await page.getByTestId('product-dialog').waitFor()
-      await page.getByTestId('product-name').locator('input').fill(name)
+      await fill(page, 'product-name', name)
       await page.getByTestId('product-category').click()
       await page.locator('.el-select-dropdown__item', { hasText: '茶叶' }).first().click()
-      await page.getByTestId('product-description').locator('textarea').fill('福鼎白茶，三年陈。')
+      await fill(page, 'product-description', '福鼎白茶，三年陈。')
       const [upload] = await Promise.all([
         page.waitForResponse((res) => res.request().method() === 'POST' && pathOf(res.url()) === '/api/v1/files'),
         page.getByTestId('product-upload').locator('input[type=file]').setInputFiles({ name: 'tea.png', mimeType: 'image/png', buffer: png(320, 320, [150, 120, 80]) }),
       ])
       if (upload.status() !== 201) throw new Error(`the upload answered ${upload.status()}`)
       await page.getByTestId('product-image').first().waitFor()
-      await page.getByTestId('sku-spec').locator('input').fill('357g 饼')
-      await page.getByTestId('sku-points').locator('input').fill('6600')
-      await page.getByTestId('sku-stock').locator('input').fill('50')
+      await fill(page, 'sku-spec', '357g 饼')
+      await fill(page, 'sku-points', '6600')
+      await fill(page, 'sku-stock', '50')
       await shot(page, '2-new-product')
       await clickFor(page, page.getByTestId('product-save'), 'POST', /\/api\/v1\/supplier\/products$/)
       const row = page.locator('[data-testid="my-products-table"] .el-table__body tr.el-table__row', { hasText: name }).first()
