@@ -14,5 +14,6 @@ pub mod listing;
 pub mod merchant_status;
 pub mod onboarding;
 pub mod process;
+pub mod single_approval;
 pub mod stock;
 pub mod table;
