@@ -2,7 +2,8 @@
 //! 已撤回, with the effect carried out once when the last level approves. Stock changes
 //! (`stock`), merchant status requests (`merchant_status`) and listing requests (`listing`) are
 //! this machine under their own labels: [`single_approval_machine!`] writes it into the module
-//! that calls it — the statig machine, its table, the labels and the test that the two agree.
+//! that calls it — the statig machine, its table, the labels and the test that the two agree —
+//! and [`single_approval_process!`] the workflow's `Process` around it.
 
 /// Writes the single-approval machine into the calling module: `machine` names its type, `apply`
 /// documents what its `Command::Apply` does, and the three labelled states take their (中文,
@@ -295,3 +296,110 @@ macro_rules! single_approval_machine {
 }
 
 pub(crate) use single_approval_machine;
+
+/// Writes the `Process` of a single-approval request's workflow into the calling module (which
+/// has the machine's `Command`, `Event` and `State` and the contract's `Review` in scope): the
+/// review opened on submission with the input's `policy`, the outcome settled by one activity when
+/// the request ends (applied, rejected or withdrawn), the submitter told, no actions of its own.
+macro_rules! single_approval_process {
+    (
+        workflow: $workflow:ident,
+        machine: $machine:ident,
+        kind: $kind:ident,
+        outcome: $outcome:ident,
+        settle: $settle:ident $(,)?
+    ) => {
+        impl $crate::host::Process for $workflow {
+            type Machine = $machine;
+            type Own = $crate::process::NoOwn;
+            type Step = Review;
+            type Effect = $outcome;
+            type Detail = ();
+
+            const KIND: $crate::kind::ProcessKind = $crate::kind::ProcessKind::$kind;
+
+            fn command(
+                &mut self,
+                c: $crate::host::Commanded<'_, Event, Command>,
+            ) -> Vec<$crate::host::Effect<$outcome>> {
+                match c.command {
+                    Command::OpenReview => {
+                        let policy = self.input.policy.clone();
+                        vec![self.host.open_approval(Review, policy, c.at)]
+                    }
+                    Command::Apply | Command::Close => {
+                        self.host.end_approval();
+                        let status = match self.host.state() {
+                            State::Applied {} => "applied",
+                            State::Withdrawn {} => "withdrawn",
+                            _ => "rejected",
+                        };
+                        vec![$crate::host::Effect::Domain($outcome {
+                            request_id: self.input.request_id.clone(),
+                            status: status.into(),
+                            // who took the step that ends the request
+                            decided_by: self.host.last_actor(),
+                            at: c.at,
+                        })]
+                    }
+                    Command::CancelApproval => self
+                        .host
+                        .cancel_approval("withdrawn", c.at)
+                        .into_iter()
+                        .collect(),
+                    Command::NotifySubmitter => {
+                        let state = self.host.state();
+                        let notice = self
+                            .host
+                            .notify_submitter(c.event, state, c.comment, None, c.at);
+                        vec![notice]
+                    }
+                }
+            }
+
+            async fn effect(
+                ctx: &mut temporalio_sdk::WorkflowContext<$workflow>,
+                outcome: $outcome,
+            ) -> temporalio_sdk::WorkflowResult<()> {
+                ctx.execute_activity($settle, outcome, $crate::process::activity_options())
+                    .await?;
+                Ok(())
+            }
+
+            fn decided(&self, _step: Review, outcome: $crate::approval::Outcome) -> Option<Event> {
+                match outcome {
+                    $crate::approval::Outcome::NextLevel => None,
+                    $crate::approval::Outcome::Approved => Some(Event::ApproveFinal),
+                    $crate::approval::Outcome::Rejected | $crate::approval::Outcome::Returned => {
+                        Some(Event::Reject)
+                    }
+                }
+            }
+
+            fn check_own(
+                &self,
+                _who: &$crate::approval::Actor,
+                action: &$crate::process::NoOwn,
+            ) -> Result<(), $crate::approval::Refusal> {
+                match *action {}
+            }
+
+            fn own_allowed(&self, _viewer: &$crate::approval::Actor) -> Vec<&'static str> {
+                Vec::new()
+            }
+
+            fn take_own(
+                &mut self,
+                _who: &$crate::approval::Actor,
+                action: $crate::process::NoOwn,
+                _comment: Option<&str>,
+            ) -> Event {
+                match action {}
+            }
+
+            fn detail(&self) {}
+        }
+    };
+}
+
+pub(crate) use single_approval_process;

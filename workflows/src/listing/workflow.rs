@@ -3,15 +3,10 @@
 
 use super::contract::{ListingInput, ListingOutcome, Review, SettleListingRequest};
 use super::machine::{Command, Event, Listing, State};
-use crate::approval::{Actor, Outcome, Refusal};
-use crate::host::{Commanded, Effect, Host, Identity, Process};
-use crate::kind::ProcessKind;
-use crate::process::{NoOwn, activity_options as options};
+use crate::host::{Host, Identity};
 
 use temporalio_macros::workflow;
-use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
-
-type Ctx = WorkflowContext<ListingWorkflow>;
+use temporalio_sdk::WorkflowContextView;
 
 #[workflow]
 pub struct ListingWorkflow {
@@ -19,78 +14,12 @@ pub struct ListingWorkflow {
     input: ListingInput,
 }
 
-impl Process for ListingWorkflow {
-    type Machine = Listing;
-    type Own = NoOwn;
-    type Step = Review;
-    type Effect = ListingOutcome;
-    type Detail = ();
-
-    const KIND: ProcessKind = ProcessKind::Listing;
-
-    fn command(&mut self, c: Commanded<'_, Event, Command>) -> Vec<Effect<ListingOutcome>> {
-        match c.command {
-            Command::OpenReview => {
-                let policy = self.input.policy.clone();
-                vec![self.host.open_approval(Review, policy, c.at)]
-            }
-            Command::Apply | Command::Close => {
-                self.host.end_approval();
-                let status = match self.host.state() {
-                    State::Applied {} => "applied",
-                    State::Withdrawn {} => "withdrawn",
-                    _ => "rejected",
-                };
-                vec![Effect::Domain(ListingOutcome {
-                    request_id: self.input.request_id.clone(),
-                    status: status.into(),
-                    // who took the step that ends the request
-                    decided_by: self.host.last_actor(),
-                    at: c.at,
-                })]
-            }
-            Command::CancelApproval => self
-                .host
-                .cancel_approval("withdrawn", c.at)
-                .into_iter()
-                .collect(),
-            Command::NotifySubmitter => {
-                let state = self.host.state();
-                let notice = self
-                    .host
-                    .notify_submitter(c.event, state, c.comment, None, c.at);
-                vec![notice]
-            }
-        }
-    }
-
-    async fn effect(ctx: &mut Ctx, outcome: ListingOutcome) -> WorkflowResult<()> {
-        ctx.execute_activity(SettleListingRequest, outcome, options())
-            .await?;
-        Ok(())
-    }
-
-    fn decided(&self, _step: Review, outcome: Outcome) -> Option<Event> {
-        match outcome {
-            Outcome::NextLevel => None,
-            Outcome::Approved => Some(Event::ApproveFinal),
-            Outcome::Rejected | Outcome::Returned => Some(Event::Reject),
-        }
-    }
-
-    fn check_own(&self, _who: &Actor, action: &NoOwn) -> Result<(), Refusal> {
-        match *action {}
-    }
-
-    fn own_allowed(&self, _viewer: &Actor) -> Vec<&'static str> {
-        Vec::new()
-    }
-
-    fn take_own(&mut self, _who: &Actor, action: NoOwn, _comment: Option<&str>) -> Event {
-        match action {}
-    }
-
-    fn detail(&self) {}
+crate::single_approval::single_approval_process! {
+    workflow: ListingWorkflow,
+    machine: Listing,
+    kind: Listing,
+    outcome: ListingOutcome,
+    settle: SettleListingRequest,
 }
 
 crate::process_workflow!(ListingWorkflow {
