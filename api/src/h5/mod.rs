@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for Customer {
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
-pub struct SessionRequest {
+pub struct CustomerSessionRequest {
     /// `<client code>.<payload, base64url>.<signature, hex>` (docs/channel-api.md).
     #[schema(min_length = 1, max_length = 2048)]
     #[validate(length(min = 1, max = 2048, code = "QY-H5-0001"))]
@@ -73,7 +73,7 @@ pub struct CustomerSessionView {
 /// Exchanges mobile banking's signed assertion for a customer session (30 minutes): the cookie
 /// `quanyi_h5` (HttpOnly, SameSite=Strict, path `/api/h5`). The assertion's nonce is spent: the
 /// same assertion twice is a replay.
-#[utoipa::path(post, path = "/api/h5/v1/sessions", tag = "h5", request_body = SessionRequest,
+#[utoipa::path(post, path = "/api/h5/v1/sessions", tag = "h5", operation_id = "h5_open_session", request_body = CustomerSessionRequest,
     responses(
         (status = 200, body = CustomerSessionView, description = "Signed in: the cookie `quanyi_h5` is set"),
         (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0001 malformed, QY-H5-0002 expired or not yet valid, QY-H5-0003 not for the H5, QY-H5-0004 unknown customer, QY-CLI-0001 unknown or disabled client, QY-CLI-0002 bad signature, QY-CLI-0004 replayed"),
@@ -83,7 +83,7 @@ pub async fn open_session(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
-    Valid(body): Valid<SessionRequest>,
+    Valid(body): Valid<CustomerSessionRequest>,
 ) -> Result<(CookieJar, Json<CustomerSessionView>), ApiError> {
     let now = state.clock.now();
     let assertion = Assertion::parse(&body.assertion, now).map_err(|flaw| match flaw {
@@ -140,7 +140,7 @@ pub async fn open_session(
 }
 
 /// Signs out: ends the session and clears the cookie.
-#[utoipa::path(post, path = "/api/h5/v1/logout", tag = "h5",
+#[utoipa::path(post, path = "/api/h5/v1/logout", tag = "h5", operation_id = "h5_logout",
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -172,7 +172,7 @@ pub struct Me {
 }
 
 /// The signed-in customer: masked number, points, tier, whether they checked in today.
-#[utoipa::path(get, path = "/api/h5/v1/me", tag = "h5",
+#[utoipa::path(get, path = "/api/h5/v1/me", tag = "h5", operation_id = "h5_me",
     responses(
         (status = 200, body = Me),
         (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
@@ -202,7 +202,7 @@ pub struct MyPoints {
 }
 
 /// My points: the balance, the movements (paged) and what expires within 90 days.
-#[utoipa::path(get, path = "/api/h5/v1/points", tag = "h5", params(Paging),
+#[utoipa::path(get, path = "/api/h5/v1/points", tag = "h5", operation_id = "h5_points", params(Paging),
     responses(
         (status = 200, body = MyPoints),
         (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
@@ -222,7 +222,7 @@ pub async fn my_points(
 }
 
 /// My coupons: unused ones with their code and QR payload to show at the till, then the rest.
-#[utoipa::path(get, path = "/api/h5/v1/coupons", tag = "h5",
+#[utoipa::path(get, path = "/api/h5/v1/coupons", tag = "h5", operation_id = "h5_coupons",
     responses(
         (status = 200, body = Vec<OwnCoupon>),
         (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
@@ -235,7 +235,7 @@ pub async fn my_coupons(
 }
 
 /// My activities: the campaigns whose lists hold me, latest start first.
-#[utoipa::path(get, path = "/api/h5/v1/activities", tag = "h5",
+#[utoipa::path(get, path = "/api/h5/v1/activities", tag = "h5", operation_id = "h5_activities",
     responses(
         (status = 200, body = Vec<CustomerCampaign>),
         (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
@@ -248,7 +248,7 @@ pub async fn my_activities(
 }
 
 /// 成长等级: my tier, the next one, and this month's upgrade tasks.
-#[utoipa::path(get, path = "/api/h5/v1/growth", tag = "h5",
+#[utoipa::path(get, path = "/api/h5/v1/growth", tag = "h5", operation_id = "h5_growth",
     responses(
         (status = 200, body = tiers::CustomerTier),
         (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
