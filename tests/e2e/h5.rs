@@ -207,7 +207,7 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
         1
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM audit_log WHERE action = 'h5.session.open'").await,
+        count(&app, "SELECT count(*) FROM audit_log WHERE action = 'customer.session.open'").await,
         1
     );
 
@@ -267,6 +267,13 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
 
 /// A check-in rule: 10 points, borne by the head office.
 async fn check_in_rule(app: &TestApp) {
+    // the funding org in the planner's data scope, as the points rules' tests have it
+    sqlx::query(
+        "UPDATE users SET org_id = (SELECT id FROM orgs WHERE code = 'HO') WHERE username = 'planner'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let planner = app.browser();
     planner.login("planner", DEMO_PASSWORD).await.unwrap();
     let ho: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'HO'")

@@ -67,7 +67,7 @@ pub async fn open(
     .execute(&mut *tx)
     .await?;
     let entry = Entry {
-        action: "h5.session.open",
+        action: "customer.session.open",
         target: Some(crate::pii::mask(crate::pii::Kind::CustomerNo, customer.as_str())),
         ..by
     };
