@@ -370,7 +370,7 @@ const APPLICANT_401: Codes = &[(
     "no applicant session: prove the phone first (POST /api/v1/onboarding/sessions)",
 )];
 const CUSTOMER_401: Codes = &[(
-    "QY-H5-0005",
+    "QY-SHOP-0005",
     "no customer session: open the mall from mobile banking (POST /api/h5/v1/sessions)",
 )];
 const CSRF_403: Codes = &[(

@@ -132,7 +132,7 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
             let (status, body) = send(&phone, method.clone(), path, None).await;
             assert_eq!(
                 (status, body["code"].as_str()),
-                (StatusCode::UNAUTHORIZED, Some("QY-H5-0005")),
+                (StatusCode::UNAUTHORIZED, Some("QY-SHOP-0005")),
                 "{method} {path}"
             );
             routes += 1;
@@ -150,15 +150,15 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
         ),
         (
             signed("mobile-h5", &payload("C10000001", now - 400, now - 100), SECRET),
-            "QY-H5-0002",
+            "QY-SHOP-0002",
         ),
         (
             signed("mobile-h5", &payload("C10000001", now, now + 3600), SECRET),
-            "QY-H5-0002",
+            "QY-SHOP-0002",
         ),
         (
             signed("mobile-h5", &other_audience, SECRET),
-            "QY-H5-0003",
+            "QY-SHOP-0003",
         ),
         (
             signed("nobody-h5", &payload("C10000001", now, now + 60), SECRET),
@@ -174,9 +174,9 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
         ),
         (
             signed("mobile-h5", &payload("C99999999", now, now + 60), SECRET),
-            "QY-H5-0004",
+            "QY-SHOP-0004",
         ),
-        (good.replace('.', "!"), "QY-H5-0001"),
+        (good.replace('.', "!"), "QY-SHOP-0001"),
     ];
     for (text, code) in &refusals {
         let status = if *code == "QY-CLI-0006" {
@@ -255,7 +255,7 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
     let (status, body) = send(&staff, Method::GET, "/api/h5/v1/me", None).await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("QY-H5-0005"))
+        (StatusCode::UNAUTHORIZED, Some("QY-SHOP-0005"))
     );
 
     // signing out ends it

@@ -34,7 +34,7 @@ use validator::Validate;
 pub const COOKIE: &str = "quanyi_h5";
 const COOKIE_PATH: &str = "/api/h5";
 
-/// The customer a live H5 session is bound to; `QY-H5-0005` without one. A staff session is not
+/// The customer a live H5 session is bound to; `QY-SHOP-0005` without one. A staff session is not
 /// one: it is another cookie and another table.
 pub struct Customer(pub CustomerNo);
 
@@ -59,7 +59,7 @@ impl FromRequestParts<AppState> for Customer {
 pub struct CustomerSessionRequest {
     /// `<client code>.<payload, base64url>.<signature, hex>` (docs/channel-api.md).
     #[schema(min_length = 1, max_length = 2048)]
-    #[validate(length(min = 1, max = 2048, code = "QY-H5-0001"))]
+    #[validate(length(min = 1, max = 2048, code = "QY-SHOP-0001"))]
     pub assertion: String,
 }
 
@@ -76,7 +76,7 @@ pub struct CustomerSessionView {
 #[utoipa::path(post, path = "/api/h5/v1/sessions", tag = "h5", operation_id = "h5_open_session", request_body = CustomerSessionRequest,
     responses(
         (status = 200, body = CustomerSessionView, description = "Signed in: the cookie `quanyi_h5` is set"),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0001 malformed, QY-H5-0002 expired or not yet valid, QY-H5-0003 not for the H5, QY-H5-0004 unknown customer, QY-CLI-0001 unknown or disabled client, QY-CLI-0002 bad signature, QY-CLI-0004 replayed"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0001 malformed, QY-SHOP-0002 expired or not yet valid, QY-SHOP-0003 not for the H5, QY-SHOP-0004 unknown customer, QY-CLI-0001 unknown or disabled client, QY-CLI-0002 bad signature, QY-CLI-0004 replayed"),
         (status = 403, body = crate::error::ErrorBody, description = "QY-CLI-0006 not a channel client"),
     ))]
 pub async fn open_session(
@@ -175,7 +175,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/h5/v1/me", tag = "h5", operation_id = "h5_me",
     responses(
         (status = 200, body = Me),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn me(
     State(state): State<AppState>,
@@ -205,7 +205,7 @@ pub struct MyPoints {
 #[utoipa::path(get, path = "/api/h5/v1/points", tag = "h5", operation_id = "h5_points", params(Paging),
     responses(
         (status = 200, body = MyPoints),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn my_points(
     State(state): State<AppState>,
@@ -225,7 +225,7 @@ pub async fn my_points(
 #[utoipa::path(get, path = "/api/h5/v1/coupons", tag = "h5", operation_id = "h5_coupons",
     responses(
         (status = 200, body = Vec<OwnCoupon>),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn my_coupons(
     State(state): State<AppState>,
@@ -238,7 +238,7 @@ pub async fn my_coupons(
 #[utoipa::path(get, path = "/api/h5/v1/activities", tag = "h5", operation_id = "h5_activities",
     responses(
         (status = 200, body = Vec<CustomerCampaign>),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn my_activities(
     State(state): State<AppState>,
@@ -251,7 +251,7 @@ pub async fn my_activities(
 #[utoipa::path(get, path = "/api/h5/v1/growth", tag = "h5", operation_id = "h5_growth",
     responses(
         (status = 200, body = tiers::CustomerTier),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn growth(
     State(state): State<AppState>,
@@ -286,7 +286,7 @@ async fn check_in_view(state: &AppState, no: &CustomerNo) -> Result<CheckInView,
 #[utoipa::path(get, path = "/api/h5/v1/check-in", tag = "h5", operation_id = "h5_check_in_status",
     responses(
         (status = 200, body = CheckInView),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn check_in_status(
     State(state): State<AppState>,
@@ -300,7 +300,7 @@ pub async fn check_in_status(
 #[utoipa::path(post, path = "/api/h5/v1/check-in", tag = "h5", operation_id = "h5_check_in",
     responses(
         (status = 200, body = CheckInView),
-        (status = 401, body = crate::error::ErrorBody, description = "QY-H5-0005 not signed in"),
+        (status = 401, body = crate::error::ErrorBody, description = "QY-SHOP-0005 not signed in"),
     ))]
 pub async fn check_in(
     State(state): State<AppState>,

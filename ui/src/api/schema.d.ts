@@ -7135,7 +7135,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerCampaign"][];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7172,7 +7172,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckInView"];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7209,7 +7209,7 @@ export interface operations {
                     "application/json": components["schemas"]["CheckInView"];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7255,7 +7255,7 @@ export interface operations {
                     "application/json": components["schemas"]["OwnCoupon"][];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7292,7 +7292,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerTier"];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7365,7 +7365,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7416,7 +7416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-H5-0005 not signed in */
+            /** @description QY-SHOP-0005 not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7476,7 +7476,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description QY-H5-0001 malformed, QY-H5-0002 expired or not yet valid, QY-H5-0003 not for the H5, QY-H5-0004 unknown customer, QY-CLI-0001 unknown or disabled client, QY-CLI-0002 bad signature, QY-CLI-0004 replayed */
+            /** @description QY-SHOP-0001 malformed, QY-SHOP-0002 expired or not yet valid, QY-SHOP-0003 not for the H5, QY-SHOP-0004 unknown customer, QY-CLI-0001 unknown or disabled client, QY-CLI-0002 bad signature, QY-CLI-0004 replayed */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -10,7 +10,7 @@ import { fenToYuan } from '@/utils/money'
 export type Schemas = components['schemas']
 
 /** The code of a call made without a customer session: the mall is opened from mobile banking. */
-export const NOT_SIGNED_IN = 'QY-H5-0005'
+export const NOT_SIGNED_IN = 'QY-SHOP-0005'
 
 export const h5 = createClient<paths>({
   headers: { [CSRF_HEADER]: CSRF_VALUE, 'Accept-Language': 'zh-CN' },
