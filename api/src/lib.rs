@@ -673,10 +673,7 @@ fn h5_routes() -> Router<AppState> {
         .route("/coupons", get(h5::my_coupons))
         .route("/activities", get(h5::my_activities))
         .route("/growth", get(h5::growth))
-        .route(
-            "/check-in",
-            get(h5::check_in_status).post(h5::check_in),
-        )
+        .route("/check-in", get(h5::check_in_status).post(h5::check_in))
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

@@ -2,8 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, h5, health, identity, inspection, mall,
-    merchants, onboarding, points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, h5, health, identity, inspection,
+    mall, merchants, onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};

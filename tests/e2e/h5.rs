@@ -124,7 +124,10 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
     let doc = serde_json::to_value(quanyi_api::openapi::ApiDoc::openapi()).unwrap();
     let mut routes = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
-        if !path.starts_with("/api/h5/v1/") || path.ends_with("/sessions") || path.ends_with("/logout") {
+        if !path.starts_with("/api/h5/v1/")
+            || path.ends_with("/sessions")
+            || path.ends_with("/logout")
+        {
             continue;
         }
         for method in item.as_object().unwrap().keys() {
@@ -138,28 +141,36 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
             routes += 1;
         }
     }
-    assert_eq!(routes, 7, "me, points, coupons, activities, growth, check-in (get, post)");
+    assert_eq!(
+        routes, 7,
+        "me, points, coupons, activities, growth, check-in (get, post)"
+    );
 
     let good = fresh("C10000001");
     let mut other_audience = payload("C10000001", now, now + 60);
     other_audience.aud = "esb".into();
     let refusals = [
         (
-            signed("mobile-h5", &payload("C10000001", now, now + 60), b"not the key"),
+            signed(
+                "mobile-h5",
+                &payload("C10000001", now, now + 60),
+                b"not the key",
+            ),
             "QY-CLI-0002",
         ),
         (
-            signed("mobile-h5", &payload("C10000001", now - 400, now - 100), SECRET),
+            signed(
+                "mobile-h5",
+                &payload("C10000001", now - 400, now - 100),
+                SECRET,
+            ),
             "QY-SHOP-0002",
         ),
         (
             signed("mobile-h5", &payload("C10000001", now, now + 3600), SECRET),
             "QY-SHOP-0002",
         ),
-        (
-            signed("mobile-h5", &other_audience, SECRET),
-            "QY-SHOP-0003",
-        ),
+        (signed("mobile-h5", &other_audience, SECRET), "QY-SHOP-0003"),
         (
             signed("nobody-h5", &payload("C10000001", now, now + 60), SECRET),
             "QY-CLI-0001",
@@ -185,7 +196,11 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
             StatusCode::UNAUTHORIZED
         };
         let (answered, body) = exchange(&phone, text).await;
-        assert_eq!((answered, body["code"].as_str()), (status, Some(*code)), "{body}");
+        assert_eq!(
+            (answered, body["code"].as_str()),
+            (status, Some(*code)),
+            "{body}"
+        );
     }
     assert_eq!(
         count(&app, "SELECT count(*) FROM customer_sessions").await,
@@ -207,7 +222,11 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
         1
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM audit_log WHERE action = 'customer.session.open'").await,
+        count(
+            &app,
+            "SELECT count(*) FROM audit_log WHERE action = 'customer.session.open'"
+        )
+        .await,
         1
     );
 
@@ -215,7 +234,10 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
     let (status, coupons) = send(&phone, Method::GET, "/api/h5/v1/coupons", None).await;
     assert_eq!(status, StatusCode::OK, "{coupons}");
     let coupons = coupons.as_array().unwrap();
-    assert!(!coupons.is_empty(), "the demo bank claimed one for C10000001");
+    assert!(
+        !coupons.is_empty(),
+        "the demo bank claimed one for C10000001"
+    );
     for coupon in coupons {
         let id: Uuid = coupon["coupon_id"].as_str().unwrap().parse().unwrap();
         let owner: String = sqlx::query_scalar("SELECT customer_no FROM coupons WHERE id = $1")
@@ -229,7 +251,12 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
             assert_eq!(coupon["qr_payload"], format!("quanyi:coupon:{code}"));
         }
     }
-    for path in ["/api/h5/v1/me", "/api/h5/v1/points", "/api/h5/v1/activities", "/api/h5/v1/growth"] {
+    for path in [
+        "/api/h5/v1/me",
+        "/api/h5/v1/points",
+        "/api/h5/v1/activities",
+        "/api/h5/v1/growth",
+    ] {
         let (status, body) = send(&phone, Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
@@ -332,7 +359,11 @@ async fn checking_in_earns_once_a_day_also_when_sent_twenty_times_at_once() {
         assert_eq!(body["points_today"], 10);
     }
     assert_eq!(available(&other).await, 10, "twenty at once earn once");
-    assert_eq!(available(&phone).await, 10, "the other's check-in is not mine");
+    assert_eq!(
+        available(&phone).await,
+        10,
+        "the other's check-in is not mine"
+    );
     assert_eq!(
         count(
             &app,
@@ -388,7 +419,9 @@ async fn the_h5_catalogue_shows_the_live_price_while_a_price_change_waits() {
     // the worker's commit reaches the API's cache by notification
     let mut home = Value::Null;
     for _ in 0..40 {
-        home = send(&phone, Method::GET, "/api/v1/catalogue/home", None).await.1;
+        home = send(&phone, Method::GET, "/api/v1/catalogue/home", None)
+            .await
+            .1;
         if price_in(&home["seckill_zone"], &code).is_some() {
             break;
         }
@@ -409,7 +442,9 @@ async fn the_h5_catalogue_shows_the_live_price_while_a_price_change_waits() {
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{revision}");
-    let home = send(&phone, Method::GET, "/api/v1/catalogue/home", None).await.1;
+    let home = send(&phone, Method::GET, "/api/v1/catalogue/home", None)
+        .await
+        .1;
     assert_eq!(price_in(&home["seckill_zone"], &code), Some(1000));
     let (status, found) = send(
         &phone,
@@ -457,7 +492,11 @@ async fn the_h5_catalogue_shows_the_live_price_while_a_price_change_waits() {
     assert_eq!(price_in(&found, &code), Some(800), "{found}");
 
     // a search term is 1–20 characters
-    for q in ["", "%20%20", "%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99"] {
+    for q in [
+        "",
+        "%20%20",
+        "%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99%E4%BA%95%E9%BE%99",
+    ] {
         let (status, body) = send(
             &phone,
             Method::GET,

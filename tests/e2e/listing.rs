@@ -157,7 +157,12 @@ async fn page_until(
 }
 
 /// Submits `code` and has reviewer1 (审核) and reviewer2 (复核) approve it.
-pub(crate) async fn list(supplier: &Browser, reviewer1: &Browser, reviewer2: &Browser, code: &str) -> String {
+pub(crate) async fn list(
+    supplier: &Browser,
+    reviewer1: &Browser,
+    reviewer2: &Browser,
+    code: &str,
+) -> String {
     let (status, pending) = send(
         supplier,
         Method::POST,

@@ -68,7 +68,10 @@ pub async fn open(
     .await?;
     let entry = Entry {
         action: "customer.session.open",
-        target: Some(crate::pii::mask(crate::pii::Kind::CustomerNo, customer.as_str())),
+        target: Some(crate::pii::mask(
+            crate::pii::Kind::CustomerNo,
+            customer.as_str(),
+        )),
         ..by
     };
     audit::append(&mut tx, now, entry).await?;
