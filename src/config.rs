@@ -321,6 +321,10 @@ pub struct ApiConfig {
     /// unset: as many as the machine's cores. More than the cores only slows every sign-in down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashing_threads: Option<usize>,
+    /// The channel client whose key the H5 demo page (`/h5/demo`) signs customer assertions
+    /// with: `quanyi dev` sets it; never set it in production.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h5_demo_client: Option<String>,
 }
 
 fn default_reversal_window_hours() -> u64 {
@@ -371,6 +375,7 @@ impl Default for Config {
                 reversal_window_hours: 24,
                 hashing_threads: None,
                 stock_approval_threshold: default_stock_approval_threshold(),
+                h5_demo_client: None,
             },
             worker: WorkerConfig {
                 sticky_queue_timeout_seconds: 10,
@@ -486,6 +491,7 @@ impl Config {
             stock_approval_threshold: self.api.stock_approval_threshold,
             files: self.files.store()?,
             onboarding_supplement: Duration::from_secs(self.onboarding.supplement_days * 86_400),
+            h5_demo_client: self.api.h5_demo_client.clone(),
         })
     }
 

@@ -605,6 +605,8 @@ struct DemoProduct {
     fen: i64,
     colours: ([u8; 3], [u8; 3]),
     goal: Shelf,
+    /// Beside 积分好物: 活动 and 秒杀 put a listed product in the H5 home's zones.
+    zone: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -625,6 +627,7 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
         fen: 0,
         colours: ([120, 170, 90], [240, 235, 215]),
         goal: Shelf::PriceChangePending,
+        zone: Some(quanyi_activities::mall::catalogue::ACTIVITY_TAG),
     },
     DemoProduct {
         name: "每日坚果 30 袋装",
@@ -633,6 +636,7 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
         fen: 990,
         colours: ([200, 140, 70], [250, 240, 220]),
         goal: Shelf::Listed,
+        zone: Some(quanyi_activities::mall::catalogue::SECKILL_TAG),
     },
     DemoProduct {
         name: "不锈钢不粘炒锅 32cm",
@@ -641,6 +645,7 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
         fen: 0,
         colours: ([90, 100, 115], [225, 228, 232]),
         goal: Shelf::FirstReview,
+        zone: None,
     },
     DemoProduct {
         name: "降噪蓝牙耳机",
@@ -649,6 +654,7 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
         fen: 9_900,
         colours: ([40, 60, 90], [210, 220, 235]),
         goal: Shelf::SecondReview,
+        zone: None,
     },
     DemoProduct {
         name: "广式手工月饼 6 枚",
@@ -657,6 +663,7 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
         fen: 0,
         colours: ([190, 120, 40], [245, 225, 190]),
         goal: Shelf::Draft,
+        zone: None,
     },
     DemoProduct {
         name: "真空保温杯 500ml",
@@ -665,6 +672,7 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
         fen: 0,
         colours: ([170, 40, 50], [240, 220, 220]),
         goal: Shelf::Delisted,
+        zone: None,
     },
 ];
 
@@ -855,7 +863,10 @@ pub async fn seed_mall(state: &AppState) -> Result<usize, String> {
                 demo.name
             )),
             images: vec![image],
-            tags: vec!["积分好物".into()],
+            tags: std::iter::once("积分好物")
+                .chain(demo.zone)
+                .map(str::to_owned)
+                .collect(),
             skus: vec![SkuDraft {
                 code: "STD".into(),
                 spec: "标准装".into(),

@@ -130,6 +130,7 @@ pub async fn run(args: DevArgs) -> Result<(), StackError> {
             reversal_window_hours: 24,
             stock_approval_threshold: 10_000,
             hashing_threads: None,
+            h5_demo_client: Some(quanyi_activities::seed::DEMO_CHANNEL_CLIENT.into()),
         },
         worker: WorkerConfig {
             sticky_queue_timeout_seconds: 10,

@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 // Build and test configuration for the Quanyi admin UI.
-// The server serves dist/ at `/` (SPA fallback) and the Swagger UI assets at `/api-docs/`.
+// The server serves dist/ at `/` (SPA fallback), dist/h5/ at `/h5/` (its own fallback) and the Swagger UI
+// assets at `/api-docs/`.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -59,6 +60,11 @@ export default defineConfig({
     // loads it, and it stays cached across UI releases that do not change it.
     chunkSizeWarningLimit: 600,
     rollupOptions: {
+      // Two pages of one build: the admin UI at `/`, the customers' H5 (Vant) at `/h5/`.
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        h5: fileURLToPath(new URL('./h5/index.html', import.meta.url)),
+      },
       output: {
         manualChunks(id) {
           if (/[\\/]node_modules[\\/](echarts|zrender)[\\/]/.test(id)) return 'echarts'

@@ -137,7 +137,7 @@ pub async fn interrupted(pool: &PgPool, job: Job, now: DateTime<Utc>) -> Result<
     .rows_affected())
 }
 
-/// Deletes expired captchas and sessions that ended (or expired) more than
+/// Deletes expired captchas and sessions (staff's and customers') that ended (or expired) more than
 /// [`SESSION_RETENTION_DAYS`] ago, in one transaction; returns how many rows went.
 async fn clear_spent(pool: &PgPool, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -152,8 +152,15 @@ async fn clear_spent(pool: &PgPool, now: DateTime<Utc>) -> Result<i64, sqlx::Err
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let customer_sessions = sqlx::query!(
+        "DELETE FROM customer_sessions WHERE expires_at < $1",
+        now - chrono::Duration::days(SESSION_RETENTION_DAYS)
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
-    Ok(i64::try_from(captchas + sessions).unwrap_or(i64::MAX))
+    Ok(i64::try_from(captchas + sessions + customer_sessions).unwrap_or(i64::MAX))
 }
 
 /// One housekeeping run, recorded in the batch log whatever its outcome. Errors only when even

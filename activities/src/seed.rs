@@ -424,6 +424,10 @@ pub async fn seed_demo_bank(pool: &PgPool, key: &DataKey) -> Result<SeedOutcome,
     Ok(SeedOutcome::Seeded)
 }
 
+/// The demo's mobile banking: the channel client the demo claims are made by, and whose key
+/// `quanyi dev`'s H5 demo page signs customer assertions with.
+pub const DEMO_CHANNEL_CLIENT: &str = "demo_mobile";
+
 /// Demo coupons: three templates made thirty days ago, a channel client (its secret is random: the
 /// demo's claims are made here, not over HTTP), thirty claims — one a day over the last thirty
 /// days, so that 权益库存变动查询's chart has a history — and a few redemptions at the demo merchant.
@@ -495,7 +499,7 @@ async fn demo_benefits(pool: &PgPool, key: &DataKey) -> Result<(), sqlx::Error> 
         let _ = admin::create_template(pool, &t, org, created, seed.clone()).await?;
     }
     let client = clients::NewClient {
-        code: "demo_mobile".into(),
+        code: DEMO_CHANNEL_CLIENT.into(),
         name: "手机银行（演示）".into(),
         kind: clients::ClientKind::Channel,
         merchant_id: None,

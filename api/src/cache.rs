@@ -112,6 +112,8 @@ pub struct Caches {
     mall_categories: Keyed<Vec<ProductCard>>,
     /// Listed products' pages, by product code.
     mall_products: Keyed<ProductPage>,
+    /// Search results, by search term.
+    mall_searches: Keyed<Vec<ProductCard>>,
 }
 
 impl Caches {
@@ -126,6 +128,7 @@ impl Caches {
             mall_home: Slot::new(),
             mall_categories: Keyed::new(),
             mall_products: Keyed::new(),
+            mall_searches: Keyed::new(),
         }
     }
 
@@ -167,7 +170,24 @@ impl Caches {
         Ok(self.mall_products.put(code, page))
     }
 
+    /// The listed products whose name holds `term`.
+    pub async fn mall_search(
+        &self,
+        pool: &PgPool,
+        term: &str,
+    ) -> Result<Arc<Vec<ProductCard>>, sqlx::Error> {
+        if let Some(Some(cards)) = self.mall_searches.fresh(term) {
+            return Ok(cards);
+        }
+        let cards = catalogue::search(pool, term).await?;
+        Ok(self
+            .mall_searches
+            .put(term, Some(cards))
+            .expect("a value put is there"))
+    }
+
     fn invalidate_catalogue(&self) {
+        self.mall_searches.clear();
         self.mall_home.clear();
         self.mall_categories.clear();
         self.mall_products.clear();

@@ -597,6 +597,18 @@ catalogue! {
         "该标签已存在", "The tag exists";
     InvalidMallStock = "QY-MALL-0020", UNPROCESSABLE_ENTITY,
         "补充库存须为 1–1,000,000,000", "Stock added is from 1 to 1,000,000,000";
+    InvalidSearch = "QY-MALL-0021", UNPROCESSABLE_ENTITY,
+        "搜索词须为 1–20 个字", "A search term is 1–20 characters";
+    AssertionMalformed = "QY-SHOP-0001", UNAUTHORIZED,
+        "登录凭证格式不正确", "The sign-in assertion is malformed";
+    AssertionExpired = "QY-SHOP-0002", UNAUTHORIZED,
+        "登录凭证已过期或尚未生效，请从手机银行重新进入", "The sign-in assertion has expired or is not valid yet: open the mall from mobile banking again";
+    AssertionWrongAudience = "QY-SHOP-0003", UNAUTHORIZED,
+        "登录凭证不是签发给积分商城的", "The sign-in assertion is not for the H5 mall";
+    AssertionUnknownCustomer = "QY-SHOP-0004", UNAUTHORIZED,
+        "客户不存在或已销户", "No such customer, or the customer's accounts are closed";
+    CustomerNotSignedIn = "QY-SHOP-0005", UNAUTHORIZED,
+        "请从手机银行进入积分商城", "Not signed in: open the mall from mobile banking";
     UnknownInspectionPlan = "QY-INS-0001", NOT_FOUND,
         "没有这个巡查计划（或不在您的数据范围内）", "No such inspection plan (within your data scope)";
     UnknownInspectionTask = "QY-INS-0002", NOT_FOUND,
@@ -922,6 +934,7 @@ mod tests {
             "Merchants: status, users, settlement account · 商户管理",
         ),
         ("MALL", "The mall: catalogue, products, listing · 积分商城"),
+        ("SHOP", "The customers' H5 mall: sessions · 客户端积分商城"),
         ("INS", "Inspections and rectifications · 巡查与整改"),
     ];
 

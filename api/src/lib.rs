@@ -10,6 +10,7 @@ pub mod error;
 pub mod esb;
 pub mod extract;
 pub mod files;
+pub mod h5;
 pub mod health;
 pub mod identity;
 pub mod inspection;
@@ -111,9 +112,12 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
+    // The customers' H5: their own session cookie, and the anti-forgery header as staff calls.
+    let h5 = h5_routes().layer(from_fn(identity::auth::require_csrf_header));
     let api = Router::new()
         .nest("/v1", v1)
         .nest("/channel/v1", channel)
+        .nest("/h5/v1", h5)
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(web::api_docs))
         // Unknown API paths are JSON 404s, never the UI's index.html.
@@ -432,6 +436,7 @@ fn mall_routes() -> Router<AppState> {
             post(mall::supplier::request_delist),
         )
         .route("/catalogue/home", get(mall::home))
+        .route("/catalogue/search", get(mall::search))
         .route(
             "/catalogue/categories/{code}/products",
             get(mall::category_products),
@@ -657,6 +662,19 @@ fn channel_routes() -> Router<AppState> {
             "/channels/{code}/campaigns",
             get(campaign::delivery::for_channel),
         )
+}
+
+/// The customers' H5 mall: the session from mobile banking's assertion, and their own data.
+fn h5_routes() -> Router<AppState> {
+    Router::new()
+        .route("/sessions", post(h5::open_session))
+        .route("/logout", post(h5::logout))
+        .route("/me", get(h5::me))
+        .route("/points", get(h5::my_points))
+        .route("/coupons", get(h5::my_coupons))
+        .route("/activities", get(h5::my_activities))
+        .route("/growth", get(h5::growth))
+        .route("/check-in", get(h5::check_in_status).post(h5::check_in))
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

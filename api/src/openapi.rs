@@ -2,8 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, health, identity, inspection, mall,
-    merchants, onboarding, points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, h5, health, identity, inspection,
+    mall, merchants, onboarding, points, process, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -196,6 +196,7 @@ use utoipa::{Modify, OpenApi};
         mall::reviews,
         mall::moderate_review,
         mall::home,
+        mall::search,
         mall::category_products,
         mall::product_page,
         mall::image,
@@ -227,7 +228,16 @@ use utoipa::{Modify, OpenApi};
         inspection::portal::my_inspections,
         inspection::portal::my_inspection,
         inspection::portal::answer_rectification,
-        inspection::portal::my_inspection_file
+        inspection::portal::my_inspection_file,
+        h5::open_session,
+        h5::logout,
+        h5::me,
+        h5::my_points,
+        h5::my_coupons,
+        h5::my_activities,
+        h5::growth,
+        h5::check_in_status,
+        h5::check_in
     ),
     components(schemas(
         error::ErrorBody,
@@ -251,6 +261,7 @@ use utoipa::{Modify, OpenApi};
         (name = "mall", description = "商品管理: every supplier's products, 强制下架, categories, tags, 导航栏/轮播图 and 评价审核 (docs/processes/listing.md)"),
         (name = "supplier", description = "我的商品: a supplier's users keep their own products; listing, revisions, large stock increases and delisting go through the process listing-<id>"),
         (name = "catalogue", description = "The mall's catalogue for customers: public, cached, the live version's prices and stock"),
+        (name = "h5", description = "The customers' H5 mall: a customer session from mobile banking's signed assertion, and that customer's points, coupons, campaigns, tier and check-in (docs/h5.md)"),
         (name = "inspection", description = "巡查: inspection plans and their schedules, tasks as the process inspection-<task id>, rectifications (docs/processes/inspection.md)"),
         (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
@@ -268,9 +279,12 @@ const PUBLIC: &[&str] = &[
     "/api/v1/onboarding/sessions",
     "/api/v1/onboarding/branches",
     "/api/v1/catalogue/home",
+    "/api/v1/catalogue/search",
     "/api/v1/catalogue/categories/{code}/products",
     "/api/v1/catalogue/products/{code}",
     "/api/v1/catalogue/images/{id}",
+    "/api/h5/v1/sessions",
+    "/api/h5/v1/logout",
 ];
 
 /// The merchant applicant's door: a session of the applicant's proved phone, no staff account.
@@ -279,6 +293,9 @@ const APPLICANT_PREFIX: &str = "/api/v1/onboarding/";
 /// The routes that take a session at any stage of signing in, so the session layer never answers
 /// 403 there (`GET /api/v1/auth/me` tells the client what signing in still asks).
 const ANY_STAGE: &[&str] = &["/api/v1/auth/me"];
+
+/// The customers' H5: a customer session from mobile banking's assertion (docs/h5.md).
+const CUSTOMER_PREFIX: &str = "/api/h5/v1/";
 
 /// The signed API of channels and merchant systems (docs/channel-api.md).
 const SIGNED_PREFIX: &str = "/api/channel/v1/";
@@ -290,6 +307,7 @@ enum Door {
     Session,
     Signed,
     Applicant,
+    Customer,
 }
 
 fn door(path: &str) -> Door {
@@ -299,6 +317,8 @@ fn door(path: &str) -> Door {
         Door::Signed
     } else if path.starts_with(APPLICANT_PREFIX) {
         Door::Applicant
+    } else if path.starts_with(CUSTOMER_PREFIX) {
+        Door::Customer
     } else {
         Door::Session
     }
@@ -349,6 +369,10 @@ const SIGNED_403: Codes = &[(
 const APPLICANT_401: Codes = &[(
     "QY-ONB-0004",
     "no applicant session: prove the phone first (POST /api/v1/onboarding/sessions)",
+)];
+const CUSTOMER_401: Codes = &[(
+    "QY-SHOP-0005",
+    "no customer session: open the mall from mobile banking (POST /api/h5/v1/sessions)",
 )];
 const CSRF_403: Codes = &[(
     "QY-REQ-0009",
@@ -407,8 +431,9 @@ fn shared_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
             answers.push((403, SIGNED_403));
         }
         Door::Applicant => answers.push((401, APPLICANT_401)),
+        Door::Customer => answers.push((401, CUSTOMER_401)),
     }
-    if write && path.starts_with("/api/v1/") {
+    if write && (path.starts_with("/api/v1/") || path.starts_with("/api/h5/")) {
         answers.push((403, CSRF_403));
     }
     let json_body = operation
@@ -495,6 +520,14 @@ impl Modify for SharedAnswers {
             ))),
         );
         components.add_security_scheme(
+            "customer",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "quanyi_h5",
+                "A customer's H5 session, opened by POST /api/h5/v1/sessions with mobile \
+                 banking's signed assertion (docs/h5.md).",
+            ))),
+        );
+        components.add_security_scheme(
             "signature",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Qy-Signature",
@@ -523,6 +556,7 @@ impl Modify for SharedAnswers {
                     Door::Session => SecurityRequirement::new("session", Vec::<String>::new()),
                     Door::Signed => SecurityRequirement::new("signature", Vec::<String>::new()),
                     Door::Applicant => SecurityRequirement::new("applicant", Vec::<String>::new()),
+                    Door::Customer => SecurityRequirement::new("customer", Vec::<String>::new()),
                 }]);
             }
         }

@@ -32,6 +32,9 @@ pub struct ApiSettings {
     pub files: quanyi_activities::files::FileStore,
     /// How long a merchant applicant has to supply requested material (补件).
     pub onboarding_supplement: std::time::Duration,
+    /// The channel client whose key `quanyi dev`'s demo page (`/h5/demo`) signs customer
+    /// assertions with; `None` (production) leaves the page out.
+    pub h5_demo_client: Option<String>,
 }
 
 impl ApiSettings {

@@ -1,4 +1,5 @@
-//! The admin UI's files (SPA fallback to `index.html`), the API reference page, and the security
+//! The admin UI's files (SPA fallback to `index.html`), the customers' H5 under `/h5/` (its own
+//! fallback) and, in `quanyi dev`, its demo page, the API reference page, and the security
 //! headers every response carries.
 
 use crate::AppState;
@@ -8,6 +9,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Html, Response};
+use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -24,7 +26,17 @@ pub fn ui(state: &AppState) -> Router<AppState> {
         return Router::new().fallback(|| async { ApiError::from(ErrorCode::UiNotBuilt) });
     }
     let files = ServeDir::new(dir).fallback(ServeFile::new(index));
-    Router::new()
+    let mut router = Router::new();
+    // the customers' H5 (a second entry of the same build): its own index for its own paths
+    let h5_index = dir.join("h5").join("index.html");
+    if h5_index.is_file() {
+        let h5 = ServeDir::new(dir.join("h5")).fallback(ServeFile::new(h5_index));
+        router = router.nest_service("/h5", h5);
+    }
+    if state.settings.h5_demo_client.is_some() {
+        router = router.route("/h5/demo", get(crate::h5::demo::page));
+    }
+    router
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_control))
 }

@@ -44,7 +44,7 @@ pub(crate) async fn supplier(app: &TestApp, code: &str, username: &str) -> Brows
 }
 
 /// A category `tea` under `food`, made by the merchant manager.
-async fn categories(manager: &Browser) {
+pub(crate) async fn categories(manager: &Browser) {
     for body in [
         json!({"code": "food", "name": "食品"}),
         json!({"code": "tea", "parent_code": "food", "name": "茶叶", "sort": 1}),
@@ -57,14 +57,14 @@ async fn categories(manager: &Browser) {
 }
 
 /// An image uploaded by `browser`: its file id.
-async fn image(browser: &Browser) -> String {
+pub(crate) async fn image(browser: &Browser) -> String {
     let response = upload(browser, "/api/v1/files", "tea.png", &png(b"")).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let view: Value = response.json().await.unwrap();
     view["id"].as_str().unwrap().to_owned()
 }
 
-fn product(image: &str, price_points: i64) -> Value {
+pub(crate) fn product(image: &str, price_points: i64) -> Value {
     json!({
         "category_code": "tea",
         "name": "明前龙井",
@@ -77,7 +77,7 @@ fn product(image: &str, price_points: i64) -> Value {
     })
 }
 
-async fn send(
+pub(crate) async fn send(
     browser: &Browser,
     method: Method,
     path: &str,
@@ -96,7 +96,7 @@ async fn send(
     (status, body)
 }
 
-async fn create(supplier: &Browser, body: Value) -> String {
+pub(crate) async fn create(supplier: &Browser, body: Value) -> String {
     let (status, answer) = send(
         supplier,
         Method::POST,
@@ -109,7 +109,7 @@ async fn create(supplier: &Browser, body: Value) -> String {
 }
 
 /// The listing task open for `reviewer`: its id and level.
-async fn the_task(reviewer: &Browser) -> (String, String) {
+pub(crate) async fn the_task(reviewer: &Browser) -> (String, String) {
     let page: Value = reviewer
         .get_json("/api/v1/tasks?tab=todo&process_type=listing")
         .await
@@ -121,7 +121,7 @@ async fn the_task(reviewer: &Browser) -> (String, String) {
     )
 }
 
-async fn decide(reviewer: &Browser, task: &str, decision: &str) -> Answer<Value> {
+pub(crate) async fn decide(reviewer: &Browser, task: &str, decision: &str) -> Answer<Value> {
     reviewer
         .post_json(
             &format!("/api/v1/tasks/{task}/decision"),
@@ -131,7 +131,7 @@ async fn decide(reviewer: &Browser, task: &str, decision: &str) -> Answer<Value>
 }
 
 /// The one approval of a change, by reviewer2.
-async fn approve_change(reviewer2: &Browser) {
+pub(crate) async fn approve_change(reviewer2: &Browser) {
     let (task, level) = the_task(reviewer2).await;
     assert_eq!(level, "变更审核");
     let answer = decide(reviewer2, &task, "approve").await.unwrap();
@@ -157,7 +157,12 @@ async fn page_until(
 }
 
 /// Submits `code` and has reviewer1 (审核) and reviewer2 (复核) approve it.
-async fn list(supplier: &Browser, reviewer1: &Browser, reviewer2: &Browser, code: &str) -> String {
+pub(crate) async fn list(
+    supplier: &Browser,
+    reviewer1: &Browser,
+    reviewer2: &Browser,
+    code: &str,
+) -> String {
     let (status, pending) = send(
         supplier,
         Method::POST,

@@ -11,6 +11,7 @@ mod delivery;
 mod esb;
 mod esb_docs;
 mod files;
+mod h5;
 mod health;
 mod histories;
 mod hostile;

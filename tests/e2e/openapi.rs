@@ -404,9 +404,12 @@ fn every_operation_documents_the_answers_of_the_shared_layers() {
         "/api/v1/onboarding/sessions",
         "/api/v1/onboarding/branches",
         "/api/v1/catalogue/home",
+        "/api/v1/catalogue/search",
         "/api/v1/catalogue/categories/{code}/products",
         "/api/v1/catalogue/products/{code}",
         "/api/v1/catalogue/images/{id}",
+        "/api/h5/v1/sessions",
+        "/api/h5/v1/logout",
     ];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {

@@ -1093,6 +1093,7 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("product:product:supply"),
     ),
     ("get", "/api/v1/catalogue/home", None),
+    ("get", "/api/v1/catalogue/search", None),
     ("get", "/api/v1/catalogue/categories/{code}/products", None),
     ("get", "/api/v1/catalogue/products/{code}", None),
     ("get", "/api/v1/catalogue/images/{id}", None),

@@ -400,6 +400,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         data_key: data_key(),
         customer_keys: Some(customer_keys()),
         reversal_window: Duration::from_secs(24 * 3600),
+        h5_demo_client: None,
     };
     let clock = options.clock.clone();
     let state = AppState::new(

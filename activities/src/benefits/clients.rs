@@ -69,6 +69,12 @@ pub fn sign(secret: &[u8], message: &[u8]) -> String {
 }
 
 impl Client {
+    /// This client's signature over `message` (what the client itself would send): the dev
+    /// stack's demo page signs customer assertions as the demo mobile banking.
+    pub fn sign(&self, message: &[u8]) -> String {
+        sign(&self.secret, message)
+    }
+
     /// Whether `signature` (hex) is this client's over `message`, compared in constant time.
     pub fn verifies(&self, message: &[u8], signature: &str) -> bool {
         let Ok(given) = hex::decode(signature) else {

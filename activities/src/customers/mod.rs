@@ -8,6 +8,7 @@
 pub mod checks;
 pub mod import;
 pub mod keys;
+pub mod sessions;
 
 use crate::audit::{self, Entry};
 use crate::identity::scope::{DataScope, scope_params};
@@ -643,4 +644,61 @@ pub async fn campaigns(
     )
     .fetch_all(pool)
     .await
+}
+
+/// A coupon as its own customer sees it in the H5: the code and the QR payload to show at the
+/// till while it is unused (the customer's own bearer secret; never shown for another).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OwnCoupon {
+    pub coupon_id: Uuid,
+    pub template_name: String,
+    /// `threshold`, `discount` or `cash`.
+    pub kind: String,
+    pub face_value: i64,
+    pub threshold: i64,
+    /// `unused`, `used` or `withdrawn`.
+    pub status: String,
+    /// The code while unused; `None` once used or withdrawn.
+    pub code: Option<String>,
+    pub qr_payload: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: DateTime<Utc>,
+    pub claimed_at: DateTime<Utc>,
+}
+
+/// `customer`'s own coupons, unused first, then newest first (at most 100).
+pub async fn own_coupons(
+    pool: &PgPool,
+    customer: &CustomerNo,
+) -> Result<Vec<OwnCoupon>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT c.id, c.code, t.name, t.kind, t.face_value, t.threshold, c.status, c.valid_from,
+                c.valid_to, c.claimed_at
+           FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
+          WHERE c.customer_no = $1
+          ORDER BY c.status = 'unused' DESC, c.claimed_at DESC, c.id
+          LIMIT 100",
+        customer.as_str()
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let unused = r.status == "unused";
+            OwnCoupon {
+                coupon_id: r.id,
+                template_name: r.name,
+                kind: r.kind,
+                face_value: r.face_value,
+                threshold: r.threshold,
+                code: unused.then(|| r.code.clone()),
+                qr_payload: unused.then(|| crate::benefits::qr_payload(&r.code)),
+                status: r.status,
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+                claimed_at: r.claimed_at,
+            }
+        })
+        .collect())
 }

@@ -486,12 +486,22 @@ pub struct BannerCard {
     pub link: Option<String>,
 }
 
-/// The mall's home page: the banners and navigation entries on show, the visible categories.
+/// The tag that puts a listed product in the home page's 秒杀专区.
+pub const SECKILL_TAG: &str = "秒杀";
+/// The tag that puts a listed product in the home page's 活动专区.
+pub const ACTIVITY_TAG: &str = "活动";
+
+/// The mall's home page: the banners and navigation entries on show, the visible categories,
+/// and the two zones — listed products tagged [`ACTIVITY_TAG`] and [`SECKILL_TAG`].
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Home {
     pub banners: Vec<BannerCard>,
     pub navigation: Vec<BannerCard>,
     pub categories: Vec<CategoryRow>,
+    /// 活动专区 (at most 20).
+    pub activity_zone: Vec<ProductCard>,
+    /// 秒杀专区 (at most 20).
+    pub seckill_zone: Vec<ProductCard>,
 }
 
 pub async fn home(pool: &PgPool, now: DateTime<Utc>) -> Result<Home, sqlx::Error> {
@@ -525,7 +535,60 @@ pub async fn home(pool: &PgPool, now: DateTime<Utc>) -> Result<Home, sqlx::Error
         banners,
         navigation,
         categories,
+        activity_zone: tagged(pool, ACTIVITY_TAG).await?,
+        seckill_zone: tagged(pool, SECKILL_TAG).await?,
     })
+}
+
+/// The listed products carrying `tag`, latest listed first (at most 20).
+async fn tagged(pool: &PgPool, tag: &str) -> Result<Vec<ProductCard>, sqlx::Error> {
+    sqlx::query_as!(
+        ProductCard,
+        r#"SELECT p.code, p.name, p.subtitle, p.images[1] AS image_id,
+                  s.price_points AS "price_points!", s.price_fen AS "price_fen!",
+                  s.market_price_fen,
+                  (SELECT sum(a.stock)::bigint FROM product_skus a WHERE a.product_id = p.id)
+                      AS "stock!"
+             FROM products p
+             JOIN LATERAL (SELECT price_points, price_fen, market_price_fen FROM product_skus
+                            WHERE product_id = p.id ORDER BY price_points, price_fen LIMIT 1) s
+                  ON true
+            WHERE p.status = 'listed' AND $1 = ANY(p.tags)
+            ORDER BY p.listed_at DESC, p.code
+            LIMIT 20"#,
+        tag
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The listed products whose name holds `term` (matched literally, case-insensitively), latest
+/// listed first (at most 50).
+pub async fn search(pool: &PgPool, term: &str) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let pattern = format!(
+        "%{}%",
+        term.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    sqlx::query_as!(
+        ProductCard,
+        r#"SELECT p.code, p.name, p.subtitle, p.images[1] AS image_id,
+                  s.price_points AS "price_points!", s.price_fen AS "price_fen!",
+                  s.market_price_fen,
+                  (SELECT sum(a.stock)::bigint FROM product_skus a WHERE a.product_id = p.id)
+                      AS "stock!"
+             FROM products p
+             JOIN LATERAL (SELECT price_points, price_fen, market_price_fen FROM product_skus
+                            WHERE product_id = p.id ORDER BY price_points, price_fen LIMIT 1) s
+                  ON true
+            WHERE p.status = 'listed' AND p.name ILIKE $1
+            ORDER BY p.listed_at DESC, p.code
+            LIMIT 50"#,
+        pattern
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// A listed product in a list: its live name, first image and lowest price.

@@ -661,7 +661,34 @@ pub async fn moderate_review(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The mall's home: the banners and navigation on show now, the categories. Public and cached.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Part of a product's name, 1–20 characters.
+    q: String,
+}
+
+/// Listed products whose name holds the term (at most 50, latest listed first), with their
+/// lowest live price. Public and cached.
+#[utoipa::path(get, path = "/api/v1/catalogue/search", tag = "catalogue", params(SearchQuery),
+    responses(
+        (status = 200, body = Vec<ProductCard>),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-MALL-0021 the term is not 1–20 characters"),
+    ))]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Vec<ProductCard>>, ApiError> {
+    let term = query.q.trim();
+    if !(1..=20).contains(&term.chars().count()) {
+        return Err(ErrorCode::InvalidSearch.into());
+    }
+    let cards = state.caches.mall_search(&state.pool, term).await?;
+    Ok(Json(Vec::clone(&cards)))
+}
+
+/// The mall's home: the banners and navigation on show now, the categories, the 活动专区 and
+/// 秒杀专区 (listed products tagged 活动 and 秒杀). Public and cached.
 #[utoipa::path(get, path = "/api/v1/catalogue/home", tag = "catalogue",
     responses((status = 200, body = Home)))]
 pub async fn home(State(state): State<AppState>) -> Result<Json<Home>, ApiError> {

@@ -26,6 +26,10 @@
 //! then asks what a channel shows a customer over REST and the ESB, with `/healthz` as the
 //! baseline (see `delivery.rs`); no pgbench or audit.
 //!
+//! `--scenario catalogue-browse` (issue 18) seeds a category of 50 listed products, then reads
+//! the H5's home, category and product pages against `/healthz` (see `catalogue.rs`); no pgbench
+//! or audit.
+//!
 //! `--scenario campaign-process` (issue 5) is apart from all this: it drives campaign processes
 //! through both approvals over the staff API and runs empty Temporal workflows as its baseline
 //! (see `campaign.rs` and `empty.rs`); no seeding, pgbench or audit.
@@ -41,6 +45,7 @@
 
 mod audit;
 mod campaign;
+mod catalogue;
 mod delivery;
 mod drive;
 mod empty;
@@ -316,6 +321,17 @@ async fn run_scenario(cli: Cli, connections: usize) -> anyhow::Result<bool> {
         .context("cannot connect to PostgreSQL")?;
     if cli.scenario == Scenario::PointsEarn {
         let passed = run_points(&cli, connections, prefix, &db, &key, &url).await?;
+        println!("{}", if passed { "PASS" } else { "FAIL" });
+        return Ok(passed);
+    }
+    if cli.scenario == Scenario::CatalogueBrowse {
+        let options = catalogue::Options {
+            base_url: cli.base_url.clone(),
+            connections,
+            duration: cli.duration,
+            pace: pace::Pace::new(cli.rate),
+        };
+        let passed = catalogue::run(&options, &db).await?;
         println!("{}", if passed { "PASS" } else { "FAIL" });
         return Ok(passed);
     }

@@ -22,6 +22,9 @@ pub enum Scenario {
     /// The 8:30 rush (NFR-2): staff sign in at a fixed arrival rate and work, against the
     /// argon2 bound of the machine.
     StaffRush,
+    /// The customers' H5 browsing the catalogue (home, category, product page), against
+    /// `/healthz` on the same server.
+    CatalogueBrowse,
     /// Points earned through the ESB (`points.earn`) from one org's funding account, against
     /// pgbench running the ledger's earn transaction.
     PointsEarn,
@@ -35,6 +38,7 @@ impl Scenario {
             | Scenario::ClaimHot
             | Scenario::CampaignProcess
             | Scenario::ChannelDelivery
+            | Scenario::CatalogueBrowse
             | Scenario::StaffRush
             | Scenario::PointsEarn => 0,
             Scenario::Redeem => 100,

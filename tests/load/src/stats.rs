@@ -53,6 +53,8 @@ pub enum Op {
     StepUp,
     /// `points.earn` through the ESB gateway.
     PointsEarn,
+    /// catalogue-browse: the H5's home, a category or a product page.
+    Browse,
 }
 
 impl fmt::Display for Op {
@@ -69,6 +71,7 @@ impl fmt::Display for Op {
             Op::Process => "process",
             Op::EmptyWorkflow => "empty workflow",
             Op::Health => "healthz",
+            Op::Browse => "browse",
             Op::DeliveryRest => "delivery (REST)",
             Op::DeliveryEsb => "delivery (ESB)",
             Op::Captcha => "captcha",

@@ -72,6 +72,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/h5/v1/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My activities: the campaigns whose lists hold me, latest start first. */
+        get: operations["h5_activities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether I checked in today, and the days of the last month I did. */
+        get: operations["h5_check_in_status"];
+        put?: never;
+        /**
+         * Checks in for today (Beijing time): the check-in rules pay through the ledger once a day; a
+         *     second check-in the same day, also a concurrent one, answers the same and earns nothing.
+         */
+        post: operations["h5_check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My coupons: unused ones with their code and QR payload to show at the till, then the rest. */
+        get: operations["h5_coupons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/growth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 成长等级: my tier, the next one, and this month's upgrade tasks. */
+        get: operations["h5_growth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Signs out: ends the session and clears the cookie. */
+        post: operations["h5_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in customer: masked number, points, tier, whether they checked in today. */
+        get: operations["h5_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My points: the balance, the movements (paged) and what expires within 90 days. */
+        get: operations["h5_points"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/h5/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchanges mobile banking's signed assertion for a customer session (30 minutes): the cookie
+         *     `quanyi_h5` (HttpOnly, SameSite=Strict, path `/api/h5`). The assertion's nonce is spent: the
+         *     same assertion twice is a replay.
+         */
+        post: operations["h5_open_session"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/approval-policies": {
         parameters: {
             query?: never;
@@ -897,7 +1041,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The mall's home: the banners and navigation on show now, the categories. Public and cached. */
+        /**
+         * The mall's home: the banners and navigation on show now, the categories, the 活动专区 and
+         *     秒杀专区 (listed products tagged 活动 and 秒杀). Public and cached.
+         */
         get: operations["home"];
         put?: never;
         post?: never;
@@ -936,6 +1083,26 @@ export interface paths {
          *     waiting for approval is not shown), and approved reviews. Public and cached.
          */
         get: operations["product_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalogue/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listed products whose name holds the term (at most 50, latest listed first), with their
+         *     lowest live price. Public and cached.
+         */
+        get: operations["search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3750,6 +3917,17 @@ export interface components {
             name: string;
             ok: boolean;
         };
+        /** @description 签到: today's check-in and the last month's. */
+        CheckInView: {
+            checked_in_today: boolean;
+            /** @description The Beijing-time days checked in within the last 31, latest first. */
+            days: string[];
+            /**
+             * Format: int64
+             * @description What today's check-in earned (0 when no rule pays for it).
+             */
+            points_today: number;
+        };
         /** @description One item of a checklist template. */
         ChecklistEntry: {
             /** @description Stable within the checklist: `1`, `2`, …. */
@@ -4091,6 +4269,16 @@ export interface components {
             /** @description A mainland mobile number. */
             phone?: string | null;
         };
+        CustomerSessionRequest: {
+            /** @description `<client code>.<payload, base64url>.<signature, hex>` (docs/channel-api.md). */
+            assertion: string;
+        };
+        CustomerSessionView: {
+            /** @description Masked. */
+            customer_no: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
         /** @description A customer's tier, its history and the tasks, as the customer page shows them. */
         CustomerTier: {
             /**
@@ -4378,11 +4566,18 @@ export interface components {
             timeout_seconds: number;
         };
         HoldRequest: components["schemas"]["RequestId"] & components["schemas"]["HoldBody"];
-        /** @description The mall's home page: the banners and navigation entries on show, the visible categories. */
+        /**
+         * @description The mall's home page: the banners and navigation entries on show, the visible categories,
+         *     and the two zones — listed products tagged [`ACTIVITY_TAG`] and [`SECKILL_TAG`].
+         */
         Home: {
+            /** @description 活动专区 (at most 20). */
+            activity_zone: components["schemas"]["ProductCard"][];
             banners: components["schemas"]["BannerCard"][];
             categories: components["schemas"]["CategoryRow"][];
             navigation: components["schemas"]["BannerCard"][];
+            /** @description 秒杀专区 (at most 20). */
+            seckill_zone: components["schemas"]["ProductCard"][];
         };
         /** @description A staff decision on the open confirmation or rectification acceptance. */
         InspectionDecisionBody: {
@@ -4609,6 +4804,15 @@ export interface components {
             account_no: string;
             bank_name: string;
         };
+        /** @description The 我的 page's header. */
+        Me: {
+            checked_in_today: boolean;
+            /** @description Masked. */
+            customer_no: string;
+            points: components["schemas"]["Balance"];
+            /** @description The tier's name (none before the first evaluation). */
+            tier_name?: string | null;
+        };
         /** @description A void of a hold, or a reversal of a transaction: a memo says why. */
         MemoBody: {
             memo?: string;
@@ -4787,6 +4991,14 @@ export interface components {
         MyApplication: {
             application?: null | components["schemas"]["ApplicationDetail"];
         };
+        /** @description 我的积分. */
+        MyPoints: {
+            balance: components["schemas"]["Balance"];
+            /** @description Lots with points left that expire within 90 days, earliest first. */
+            expiring: components["schemas"]["PointLot"][];
+            /** @description Movements, newest first. */
+            history: components["schemas"]["PointsHistory"];
+        };
         NewClerkRequest: {
             /** @example 收银员王五 */
             display_name: string;
@@ -4881,6 +5093,32 @@ export interface components {
             /** @description `sms`, `wechat` or `esb`. */
             target: string;
             url: string;
+        };
+        /**
+         * @description A coupon as its own customer sees it in the H5: the code and the QR payload to show at the
+         *     till while it is unused (the customer's own bearer secret; never shown for another).
+         */
+        OwnCoupon: {
+            /** Format: date-time */
+            claimed_at: string;
+            /** @description The code while unused; `None` once used or withdrawn. */
+            code?: string | null;
+            /** Format: uuid */
+            coupon_id: string;
+            /** Format: int64 */
+            face_value: number;
+            /** @description `threshold`, `discount` or `cash`. */
+            kind: string;
+            qr_payload?: string | null;
+            /** @description `unused`, `used` or `withdrawn`. */
+            status: string;
+            template_name: string;
+            /** Format: int64 */
+            threshold: number;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
         };
         Parameter: {
             /** Format: int64 */
@@ -6855,6 +7093,420 @@ export interface operations {
             };
             /** @description QY-BEN-3007 window passed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_activities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCampaign"][];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_check_in_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckInView"];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_check_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckInView"];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_coupons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnCoupon"][];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_growth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerTier"];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_points: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPoints"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SHOP-0005 not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    h5_open_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the cookie `quanyi_h5` is set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSessionView"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SHOP-0001 malformed, QY-SHOP-0002 expired or not yet valid, QY-SHOP-0003 not for the H5, QY-SHOP-0004 unknown customer, QY-CLI-0001 unknown or disabled client, QY-CLI-0002 bad signature, QY-CLI-0004 replayed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-CLI-0006 not a channel client; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10933,6 +11585,55 @@ export interface operations {
                 };
             };
             /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Part of a product's name, 1–20 characters. */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductCard"][];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-MALL-0021 the term is not 1–20 characters; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
