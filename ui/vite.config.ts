@@ -39,11 +39,23 @@ function swaggerUiAssets(): Plugin {
   }
 }
 
+// Vant's icon font names a CDN copy (at.alicdn.com) after its inline woff2: a browser that tries it breaks
+// the CSP (font-src 'self' data:) and reaches for the internet. Keep the inline font only.
+function vantIconsInline(): Plugin {
+  return {
+    name: 'quanyi-vant-icons-inline',
+    transform(code, id) {
+      if (!/[\\/]vant[\\/]lib[\\/]index\.css/.test(id)) return null
+      return { code: code.replace(/,\s*url\((?:https?:)?\/\/at\.alicdn\.com\/[^)]*\)\s*format\(["']woff["']\)/g, ''), map: null }
+    },
+  }
+}
+
 // `npm run dev` proxies the API to a locally running `quanyi dev`.
 const apiTarget = process.env.QUANYI_URL ?? 'http://127.0.0.1:8080'
 
 export default defineConfig({
-  plugins: [vue(), swaggerUiAssets()],
+  plugins: [vue(), swaggerUiAssets(), vantIconsInline()],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },

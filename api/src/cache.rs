@@ -9,7 +9,8 @@ use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
 use quanyi_activities::esb;
 use quanyi_activities::identity::SecurityPolicy;
-use quanyi_activities::mall::catalogue::{self, Home, ProductCard, ProductPage};
+use axum::body::Bytes;
+use quanyi_activities::mall::catalogue;
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
 use quanyi_activities::system::dictionaries::{self, Dictionary};
 use quanyi_activities::system::parameters;
@@ -95,6 +96,11 @@ impl<T> Slot<T> {
     }
 }
 
+/// `value` as a JSON answer's body.
+fn json(value: &impl serde::Serialize) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).expect("a catalogue page serializes"))
+}
+
 pub struct Caches {
     defaults: SecurityPolicy,
     policy: Slot<SecurityPolicy>,
@@ -106,14 +112,15 @@ pub struct Caches {
     /// ESB consumers' policies by client and source address (`None`: not an ESB consumer);
     /// dropped with the clients, whose every change announces itself as theirs.
     esb_policies: Mutex<EsbPolicies>,
-    /// The mall's home page.
-    mall_home: Slot<Home>,
-    /// A category's listed products, by category code.
-    mall_categories: Keyed<Vec<ProductCard>>,
-    /// Listed products' pages, by product code.
-    mall_products: Keyed<ProductPage>,
-    /// Search results, by search term.
-    mall_searches: Keyed<Vec<ProductCard>>,
+    /// The mall's home page, as its JSON answer: the customers' H5 reads the catalogue far more
+    /// than it changes, so each copy is serialized once, not once a request.
+    mall_home: Slot<Bytes>,
+    /// A category's listed products (JSON), by category code.
+    mall_categories: Keyed<Bytes>,
+    /// Listed products' pages (JSON), by product code.
+    mall_products: Keyed<Bytes>,
+    /// Search results (JSON), by search term.
+    mall_searches: Keyed<Bytes>,
 }
 
 impl Caches {
@@ -132,57 +139,54 @@ impl Caches {
         }
     }
 
-    /// The mall's home page: the banners and navigation on show, the categories.
+    /// The mall's home page (JSON): the banners and navigation on show, the categories, the
+    /// zones.
     pub async fn mall_home(
         &self,
         pool: &PgPool,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Arc<Home>, sqlx::Error> {
+    ) -> Result<Arc<Bytes>, sqlx::Error> {
         match self.mall_home.fresh(HOME_LIFETIME) {
             Some(home) => Ok(home),
-            None => Ok(self.mall_home.put(catalogue::home(pool, now).await?)),
+            None => Ok(self.mall_home.put(json(&catalogue::home(pool, now).await?))),
         }
     }
 
-    /// A visible category's listed products; `None` for no such category.
+    /// A visible category's listed products (JSON); `None` for no such category.
     pub async fn mall_category(
         &self,
         pool: &PgPool,
         code: &str,
-    ) -> Result<Option<Arc<Vec<ProductCard>>>, sqlx::Error> {
+    ) -> Result<Option<Arc<Bytes>>, sqlx::Error> {
         if let Some(cards) = self.mall_categories.fresh(code) {
             return Ok(cards);
         }
         let cards = catalogue::category_products(pool, code).await?;
-        Ok(self.mall_categories.put(code, cards))
+        Ok(self.mall_categories.put(code, cards.as_ref().map(json)))
     }
 
-    /// A listed product's page (its live version); `None` when it is not listed.
+    /// A listed product's page (JSON, its live version); `None` when it is not listed.
     pub async fn mall_product(
         &self,
         pool: &PgPool,
         code: &str,
-    ) -> Result<Option<Arc<ProductPage>>, sqlx::Error> {
+    ) -> Result<Option<Arc<Bytes>>, sqlx::Error> {
         if let Some(page) = self.mall_products.fresh(code) {
             return Ok(page);
         }
         let page = catalogue::product_page(pool, code).await?;
-        Ok(self.mall_products.put(code, page))
+        Ok(self.mall_products.put(code, page.as_ref().map(json)))
     }
 
-    /// The listed products whose name holds `term`.
-    pub async fn mall_search(
-        &self,
-        pool: &PgPool,
-        term: &str,
-    ) -> Result<Arc<Vec<ProductCard>>, sqlx::Error> {
+    /// The listed products whose name holds `term` (JSON).
+    pub async fn mall_search(&self, pool: &PgPool, term: &str) -> Result<Arc<Bytes>, sqlx::Error> {
         if let Some(Some(cards)) = self.mall_searches.fresh(term) {
             return Ok(cards);
         }
         let cards = catalogue::search(pool, term).await?;
         Ok(self
             .mall_searches
-            .put(term, Some(cards))
+            .put(term, Some(json(&cards)))
             .expect("a value put is there"))
     }
 

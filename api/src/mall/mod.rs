@@ -678,25 +678,38 @@ pub struct SearchQuery {
 pub async fn search(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<Vec<ProductCard>>, ApiError> {
+) -> Result<Response, ApiError> {
     let term = query.q.trim();
     if !(1..=20).contains(&term.chars().count()) {
         return Err(ErrorCode::InvalidSearch.into());
     }
     let cards = state.caches.mall_search(&state.pool, term).await?;
-    Ok(Json(Vec::clone(&cards)))
+    Ok(cached_json(&cards))
+}
+
+/// A cached catalogue answer, serialized when it was read.
+fn cached_json(body: &axum::body::Bytes) -> Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body.clone(),
+    )
+        .into_response()
 }
 
 /// The mall's home: the banners and navigation on show now, the categories, the 活动专区 and
 /// 秒杀专区 (listed products tagged 活动 and 秒杀). Public and cached.
 #[utoipa::path(get, path = "/api/v1/catalogue/home", tag = "catalogue",
     responses((status = 200, body = Home)))]
-pub async fn home(State(state): State<AppState>) -> Result<Json<Home>, ApiError> {
+pub async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
     let home = state
         .caches
         .mall_home(&state.pool, state.clock.now())
         .await?;
-    Ok(Json(Home::clone(&home)))
+    Ok(cached_json(&home))
 }
 
 /// A category's listed products (its subcategories' too), with their lowest live price. Public
@@ -710,13 +723,13 @@ pub async fn home(State(state): State<AppState>) -> Result<Json<Home>, ApiError>
 pub async fn category_products(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<Vec<ProductCard>>, ApiError> {
+) -> Result<Response, ApiError> {
     let cards = state
         .caches
         .mall_category(&state.pool, &code)
         .await?
         .ok_or(ErrorCode::NoSuchMallCategory)?;
-    Ok(Json(Vec::clone(&cards)))
+    Ok(cached_json(&cards))
 }
 
 /// A listed product's page: the live version's text, images, prices and stock (a revision
@@ -730,13 +743,13 @@ pub async fn category_products(
 pub async fn product_page(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<ProductPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let page = state
         .caches
         .mall_product(&state.pool, &code)
         .await?
         .ok_or(ErrorCode::NoSuchProduct)?;
-    Ok(Json(ProductPage::clone(&page)))
+    Ok(cached_json(&page))
 }
 
 /// An image the catalogue shows (a listed product's or a banner's on show); no other file.
