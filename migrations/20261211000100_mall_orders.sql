@@ -126,7 +126,7 @@ CREATE TABLE qpay_payments (
     amount_fen     bigint NOT NULL CHECK (amount_fen > 0),
     status         text NOT NULL DEFAULT 'created' CHECK (status IN ('created', 'paid', 'closed')),
     qpay_trade_no  text,
-    pay_url        text NOT NULL,
+    pay_url        text,
     created_at     timestamptz NOT NULL,
     settled_at     timestamptz,
     CHECK ((status = 'paid') = (qpay_trade_no IS NOT NULL))
