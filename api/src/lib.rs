@@ -10,6 +10,7 @@ pub mod error;
 pub mod esb;
 pub mod extract;
 pub mod files;
+pub mod h5;
 pub mod health;
 pub mod identity;
 pub mod inspection;
@@ -21,6 +22,7 @@ pub mod onboarding;
 pub mod openapi;
 pub mod points;
 pub mod process;
+pub mod qpay;
 pub mod request_id;
 pub mod settings;
 pub mod signing;
@@ -108,12 +110,15 @@ pub fn router(state: AppState) -> Router {
         .merge(merchant_routes())
         .merge(mall_routes())
         .merge(inspection_routes())
+        .merge(h5_routes())
         .layer(from_fn(identity::auth::require_csrf_header));
     // Signed by registered clients, not sessions: no cookie, so no CSRF header either.
     let channel = channel_routes();
     let api = Router::new()
         .nest("/v1", v1)
         .nest("/channel/v1", channel)
+        // Q支付's callback: signed by Q支付, no cookie (docs/qpay.md)
+        .route("/qpay/v1/notify", post(qpay::notify))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(web::api_docs))
         // Unknown API paths are JSON 404s, never the UI's index.html.
@@ -430,6 +435,22 @@ fn mall_routes() -> Router<AppState> {
             "/supplier/products/{code}/delist-request",
             post(mall::supplier::request_delist),
         )
+        .route(
+            "/mall/supplier-orders",
+            get(mall::orders::supplier_orders),
+        )
+        .route(
+            "/mall/supplier-orders/shipments",
+            post(mall::orders::ship_batch),
+        )
+        .route(
+            "/mall/supplier-orders/{order_no}",
+            get(mall::orders::supplier_order),
+        )
+        .route(
+            "/mall/supplier-orders/{order_no}/shipment",
+            post(mall::orders::ship),
+        )
         .route("/catalogue/home", get(mall::home))
         .route(
             "/catalogue/categories/{code}/products",
@@ -437,6 +458,26 @@ fn mall_routes() -> Router<AppState> {
         )
         .route("/catalogue/products/{code}", get(mall::product_page))
         .route("/catalogue/images/{id}", get(mall::image))
+}
+
+/// The customers' mall (H5): the session, addresses, orders and their payment.
+fn h5_routes() -> Router<AppState> {
+    Router::new()
+        .route("/h5/session", post(h5::session::start))
+        .route(
+            "/h5/addresses",
+            get(h5::my_addresses).post(h5::add_address),
+        )
+        .route("/h5/addresses/{id}", delete(h5::remove_address))
+        .route("/h5/orders", get(h5::my_orders).post(h5::place_order))
+        .route("/h5/orders/{order_no}", get(h5::my_order))
+        .route("/h5/orders/{order_no}/payment", post(h5::pay))
+        .route(
+            "/h5/orders/{order_no}/payment-query",
+            post(h5::query_payment),
+        )
+        .route("/h5/orders/{order_no}/cancel", post(h5::cancel))
+        .route("/h5/orders/{order_no}/receipt", post(h5::confirm))
 }
 
 /// 积分: earnings, holds and their capture or void, reversals, balances and histories.

@@ -2,8 +2,8 @@
 //! shared layers give (sessions, signatures, the anti-forgery header, extractors) added once here.
 
 use crate::{
-    benefits, campaign, channel, customers, error, esb, files, health, identity, inspection, mall,
-    merchants, onboarding, points, process, system,
+    benefits, campaign, channel, customers, error, esb, files, h5, health, identity, inspection,
+    mall, merchants, onboarding, points, process, qpay, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -207,6 +207,22 @@ use utoipa::{Modify, OpenApi};
         mall::supplier::submit_product,
         mall::supplier::add_stock,
         mall::supplier::request_delist,
+        mall::orders::supplier_orders,
+        mall::orders::supplier_order,
+        mall::orders::ship,
+        mall::orders::ship_batch,
+        h5::session::start,
+        h5::my_addresses,
+        h5::add_address,
+        h5::remove_address,
+        h5::place_order,
+        h5::my_orders,
+        h5::my_order,
+        h5::pay,
+        h5::query_payment,
+        h5::cancel,
+        h5::confirm,
+        qpay::notify,
         inspection::plans,
         inspection::create_plan,
         inspection::update_plan,
@@ -251,6 +267,8 @@ use utoipa::{Modify, OpenApi};
         (name = "supplier", description = "我的商品: a supplier's users keep their own products; listing, revisions, large stock increases and delisting go through the process listing-<id>"),
         (name = "catalogue", description = "The mall's catalogue for customers: public, cached, the live version's prices and stock"),
         (name = "inspection", description = "巡查: inspection plans and their schedules, tasks as the process inspection-<task id>, rectifications (docs/processes/inspection.md)"),
+        (name = "h5", description = "The customers' mall (H5): the session from mobile banking's assertion, addresses, orders, payment through Q支付, receipt"),
+        (name = "qpay", description = "Q支付's callback (docs/qpay.md)"),
         (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
 )]
@@ -282,6 +300,13 @@ const ANY_STAGE: &[&str] = &["/api/v1/auth/me"];
 /// The signed API of channels and merchant systems (docs/channel-api.md).
 const SIGNED_PREFIX: &str = "/api/channel/v1/";
 
+/// The customers' mall: a customer session from mobile banking's assertion, which its own route
+/// takes signed.
+const CUSTOMER_PREFIX: &str = "/api/v1/h5/";
+const CUSTOMER_SESSION: &str = "/api/v1/h5/session";
+/// Q支付's callback, signed with our merchant key (docs/qpay.md).
+const QPAY_NOTIFY: &str = "/api/qpay/v1/notify";
+
 /// How a route is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Door {
@@ -289,13 +314,19 @@ enum Door {
     Session,
     Signed,
     Applicant,
+    Customer,
+    Qpay,
 }
 
 fn door(path: &str) -> Door {
     if PUBLIC.contains(&path) {
         Door::Public
-    } else if path.starts_with(SIGNED_PREFIX) {
+    } else if path.starts_with(SIGNED_PREFIX) || path == CUSTOMER_SESSION {
         Door::Signed
+    } else if path.starts_with(CUSTOMER_PREFIX) {
+        Door::Customer
+    } else if path == QPAY_NOTIFY {
+        Door::Qpay
     } else if path.starts_with(APPLICANT_PREFIX) {
         Door::Applicant
     } else {
@@ -349,6 +380,11 @@ const APPLICANT_401: Codes = &[(
     "QY-ONB-0004",
     "no applicant session: prove the phone first (POST /api/v1/onboarding/sessions)",
 )];
+const CUSTOMER_401: Codes = &[(
+    "QY-AUTH-0019",
+    "no customer session: enter from mobile banking (POST /api/v1/h5/session)",
+)];
+const QPAY_401: Codes = &[("QY-MALL-0037", "Q支付's signature invalid or stale")];
 const CSRF_403: Codes = &[(
     "QY-REQ-0009",
     "the header `X-Requested-With: quanyi` is missing",
@@ -406,6 +442,8 @@ fn shared_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
             answers.push((403, SIGNED_403));
         }
         Door::Applicant => answers.push((401, APPLICANT_401)),
+        Door::Customer => answers.push((401, CUSTOMER_401)),
+        Door::Qpay => answers.push((401, QPAY_401)),
     }
     if write && path.starts_with("/api/v1/") {
         answers.push((403, CSRF_403));
@@ -494,6 +532,22 @@ impl Modify for SharedAnswers {
             ))),
         );
         components.add_security_scheme(
+            "customer",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "quanyi_h5",
+                "A customer's session in the H5 mall, from mobile banking's signed assertion \
+                 (POST /api/v1/h5/session); `__Host-quanyi_h5` where cookies are secure.",
+            ))),
+        );
+        components.add_security_scheme(
+            "qpay",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-QPay-Signature",
+                "HMAC-SHA256 by Q支付 with our merchant key, with X-QPay-Mch, X-QPay-Timestamp \
+                 and X-QPay-Nonce (docs/qpay.md).",
+            ))),
+        );
+        components.add_security_scheme(
             "signature",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Qy-Signature",
@@ -522,6 +576,8 @@ impl Modify for SharedAnswers {
                     Door::Session => SecurityRequirement::new("session", Vec::<String>::new()),
                     Door::Signed => SecurityRequirement::new("signature", Vec::<String>::new()),
                     Door::Applicant => SecurityRequirement::new("applicant", Vec::<String>::new()),
+                    Door::Customer => SecurityRequirement::new("customer", Vec::<String>::new()),
+                    Door::Qpay => SecurityRequirement::new("qpay", Vec::<String>::new()),
                 }]);
             }
         }

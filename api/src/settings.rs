@@ -32,6 +32,8 @@ pub struct ApiSettings {
     pub files: quanyi_activities::files::FileStore,
     /// How long a merchant applicant has to supply requested material (补件).
     pub onboarding_supplement: std::time::Duration,
+    /// Q支付 (docs/qpay.md): `None` leaves orders with a cash part unpayable (QY-MALL-0033).
+    pub qpay: Option<quanyi_activities::qpay::Qpay>,
 }
 
 impl ApiSettings {

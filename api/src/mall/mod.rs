@@ -3,6 +3,7 @@
 //! role on a merchant, and the catalogue the customers' mall reads — public, cached, and dropped
 //! from the cache when a product is listed, revised, restocked or delisted.
 
+pub mod orders;
 pub mod supplier;
 
 use crate::AppState;
