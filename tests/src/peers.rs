@@ -317,6 +317,9 @@ struct QpayInner {
     /// Requests that reached the simulator, by operation.
     calls: Vec<String>,
     trades: u64,
+    /// Seconds added to the simulator's clock when it signs a callback (to follow an app on a
+    /// hand-moved clock).
+    skew: i64,
 }
 
 type QpayShared = Arc<Mutex<QpayInner>>;
@@ -401,6 +404,11 @@ impl QpaySim {
         inner.fail_next.extend(std::iter::repeat_n(status, n));
     }
 
+    /// Callbacks are signed `seconds` later than now.
+    pub fn skew(&self, seconds: i64) {
+        self.inner.lock().expect("sim").skew = seconds;
+    }
+
     pub fn hang_next(&self, n: usize) {
         self.inner.lock().expect("sim").hang_next += n;
     }
@@ -438,7 +446,8 @@ impl QpaySim {
     /// Sends `body` as a callback to `url`, signed as Q支付 signs.
     pub async fn send_notice(&self, url: &str, body: &Value) -> (u16, Value) {
         let raw = serde_json::to_vec(body).expect("JSON");
-        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let skew = self.inner.lock().expect("sim").skew;
+        let timestamp = (chrono::Utc::now().timestamp() + skew).to_string();
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let response = self
             .http
