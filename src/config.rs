@@ -501,14 +501,19 @@ impl Config {
             stock_approval_threshold: self.api.stock_approval_threshold,
             files: self.files.store()?,
             onboarding_supplement: Duration::from_secs(self.onboarding.supplement_days * 86_400),
-            qpay: self.qpay.as_ref().map(|q| {
-                quanyi_activities::qpay::Qpay::new(quanyi_activities::qpay::QpayConfig {
-                    base_url: q.url.clone(),
-                    mch_id: q.mch_id.clone(),
-                    key: q.key.clone(),
-                    notify_url: q.notify_url.clone(),
-                })
-            }),
+            qpay: self.qpay_client(),
+        })
+    }
+
+    /// Q支付's client, when configured.
+    pub fn qpay_client(&self) -> Option<quanyi_activities::qpay::Qpay> {
+        self.qpay.as_ref().map(|q| {
+            quanyi_activities::qpay::Qpay::new(quanyi_activities::qpay::QpayConfig {
+                base_url: q.url.clone(),
+                mch_id: q.mch_id.clone(),
+                key: q.key.clone(),
+                notify_url: q.notify_url.clone(),
+            })
         })
     }
 
