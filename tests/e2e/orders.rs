@@ -565,3 +565,127 @@ async fn two_hundred_concurrent_orders_of_twenty_units_sell_exactly_twenty() {
         .unwrap();
     audits_clean(&mall).await;
 }
+
+/// A cash coupon (¥5 off) claimed by `customer`: its code.
+async fn coupon(mall: &Mall, customer: &str) -> String {
+    use quanyi_activities::benefits::admin::{self, NewTemplate};
+    use quanyi_activities::benefits::claim::{self, ClaimRequest};
+    let now = mall.clock.now();
+    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'HO'")
+        .fetch_one(&mall.app.pool)
+        .await
+        .unwrap();
+    let template = NewTemplate {
+        code: "MALL5".try_into().unwrap(),
+        item_code: None,
+        name: "商城五元券".into(),
+        kind: "cash".into(),
+        face_value: 500,
+        threshold: 0,
+        discount_permille: None,
+        claim_from: now - Duration::hours(1),
+        claim_to: now + Duration::days(1),
+        valid_from: None,
+        valid_to: None,
+        valid_days: Some(7),
+        initial_stock: 10,
+        shards: 1,
+        limit_per_day: None,
+        limit_total: None,
+        limit_per_campaign: None,
+        limit_per_merchant_day: None,
+        merchant_codes: Vec::new(),
+        active: true,
+    };
+    admin::create_template(&mall.app.pool, &template, org, now, seed())
+        .await
+        .unwrap()
+        .unwrap();
+    let client: Uuid = sqlx::query_scalar("SELECT id FROM api_clients WHERE code = 'mobile'")
+        .fetch_one(&mall.app.pool)
+        .await
+        .unwrap();
+    let customer = CustomerNo::parse(customer).unwrap();
+    let code = template.code.clone();
+    let claimed = claim::claim(
+        &mall.app.pool,
+        &ClaimRequest {
+            client_id: client,
+            request_id: "claim-1",
+            body: b"claim-1",
+            template_code: &code,
+            customer_no: &customer,
+            campaign_id: None,
+            nonce: None,
+        },
+        now,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    claimed.coupon_code
+}
+
+#[tokio::test]
+async fn one_coupon_in_two_concurrent_orders_goes_to_one_and_comes_back_when_it_ends() {
+    let mall = mall(10).await;
+    let (me, address) = customer(&mall, "C10000001", 5_000).await;
+    let code = coupon(&mall, "C10000001").await;
+    let with_coupon = |request: &str| {
+        let mut body = order_body(&mall, request, &address, 1);
+        body["coupon_code"] = json!(code);
+        body
+    };
+    let (a, b) = tokio::join!(
+        me.post_json::<Value>("/api/v1/h5/orders", with_coupon("c-1")),
+        me.post_json::<Value>("/api/v1/h5/orders", with_coupon("c-2")),
+    );
+    let (placed, refused) = match (a, b) {
+        (Ok(order), Err(e)) | (Err(e), Ok(order)) => (order, e),
+        other => panic!("one order should take the coupon: {other:?}"),
+    };
+    assert_eq!(code(refused), "QY-MALL-0028");
+    assert_eq!(
+        (&placed["discount_fen"], &placed["cash_fen"]),
+        (&json!(500), &json!(1490))
+    );
+    assert_eq!(placed["coupon_code"], json!(code));
+    // another customer's coupon is not theirs to use
+    let (other, other_address) = customer(&mall, "C10000002", 5_000).await;
+    let mut theirs = order_body(&mall, "o-1", &other_address, 1);
+    theirs["coupon_code"] = json!(code);
+    let not_theirs = other
+        .post_json::<Value>("/api/v1/h5/orders", theirs)
+        .await
+        .unwrap_err();
+    assert_eq!(code(not_theirs), "QY-MALL-0027");
+    // cancelled, the coupon is free again, and the next order closing releases it once more
+    let no = placed["order_no"].as_str().unwrap();
+    let cancelled: Value = me
+        .post_json(&format!("/api/v1/h5/orders/{no}/cancel"), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    let again: Value = me
+        .post_json("/api/v1/h5/orders", with_coupon("c-3"))
+        .await
+        .unwrap();
+    assert_eq!(again["discount_fen"], 500);
+    mall.clock.advance(Duration::minutes(16));
+    let qpay = mall.app.state.settings.qpay.as_ref();
+    assert_eq!(
+        orders::close_due(&mall.app.pool, qpay, mall.clock.now(), 100)
+            .await
+            .unwrap(),
+        1
+    );
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM mall_coupon_locks WHERE released_at IS NULL",
+    )
+    .fetch_one(&mall.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(live, 0);
+    assert_eq!(stock(&mall).await, 10);
+    audits_clean(&mall).await;
+}
