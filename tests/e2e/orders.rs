@@ -630,10 +630,10 @@ async fn coupon(mall: &Mall, customer: &str) -> String {
 async fn one_coupon_in_two_concurrent_orders_goes_to_one_and_comes_back_when_it_ends() {
     let mall = mall(10).await;
     let (me, address) = customer(&mall, "C10000001", 5_000).await;
-    let code = coupon(&mall, "C10000001").await;
+    let coupon_code = coupon(&mall, "C10000001").await;
     let with_coupon = |request: &str| {
         let mut body = order_body(&mall, request, &address, 1);
-        body["coupon_code"] = json!(code);
+        body["coupon_code"] = json!(coupon_code);
         body
     };
     let (a, b) = tokio::join!(
@@ -649,11 +649,11 @@ async fn one_coupon_in_two_concurrent_orders_goes_to_one_and_comes_back_when_it_
         (&placed["discount_fen"], &placed["cash_fen"]),
         (&json!(500), &json!(1490))
     );
-    assert_eq!(placed["coupon_code"], json!(code));
+    assert_eq!(placed["coupon_code"], json!(coupon_code));
     // another customer's coupon is not theirs to use
     let (other, other_address) = customer(&mall, "C10000002", 5_000).await;
     let mut theirs = order_body(&mall, "o-1", &other_address, 1);
-    theirs["coupon_code"] = json!(code);
+    theirs["coupon_code"] = json!(coupon_code);
     let not_theirs = other
         .post_json::<Value>("/api/v1/h5/orders", theirs)
         .await

@@ -1091,6 +1091,38 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/catalogue/categories/{code}/products", None),
     ("get", "/api/v1/catalogue/products/{code}", None),
     ("get", "/api/v1/catalogue/images/{id}", None),
+    (
+        "get",
+        "/api/v1/mall/supplier-orders",
+        Some("product:product:supply"),
+    ),
+    (
+        "get",
+        "/api/v1/mall/supplier-orders/{order_no}",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/supplier-orders/{order_no}/shipment",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/supplier-orders/shipments",
+        Some("product:product:supply"),
+    ),
+    // the customers' mall: a customer session (its own route a signed assertion), no staff
+    ("post", "/api/v1/h5/session", Some("")),
+    ("get", "/api/v1/h5/addresses", Some("")),
+    ("post", "/api/v1/h5/addresses", Some("")),
+    ("delete", "/api/v1/h5/addresses/{id}", Some("")),
+    ("get", "/api/v1/h5/orders", Some("")),
+    ("post", "/api/v1/h5/orders", Some("")),
+    ("get", "/api/v1/h5/orders/{order_no}", Some("")),
+    ("post", "/api/v1/h5/orders/{order_no}/payment", Some("")),
+    ("post", "/api/v1/h5/orders/{order_no}/payment-query", Some("")),
+    ("post", "/api/v1/h5/orders/{order_no}/cancel", Some("")),
+    ("post", "/api/v1/h5/orders/{order_no}/receipt", Some("")),
 ];
 
 #[tokio::test]
@@ -1156,6 +1188,7 @@ async fn every_route_needs_a_session_and_its_permission() {
             .replace("{process_type}", "campaign")
             .replace("{variant}", "*")
             .replace("{customer_no}", "C10000001")
+            .replace("{order_no}", "DD202612110000000001")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let send = |b: &Browser| {
