@@ -112,7 +112,7 @@ fn tracking_no(text: &str) -> Result<(), ValidationError> {
         .ok_or_else(|| ValidationError::new("tracking_no"))
 }
 
-#[derive(Deserialize, Serialize, Validate, utoipa::ToSchema)]
+#[derive(Deserialize, Validate, utoipa::ToSchema)]
 pub struct ShipmentBody {
     #[schema(example = "顺丰速运", min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50, code = "QY-MALL-0036"))]
@@ -128,15 +128,16 @@ async fn ship_one(
     peer: SocketAddr,
     supplier: uuid::Uuid,
     order_no: &str,
-    body: &ShipmentBody,
+    carrier: &str,
+    tracking_no: &str,
 ) -> Result<(), ApiError> {
-    let carrier = body.carrier.trim();
+    let carrier = carrier.trim();
     if carrier.is_empty() {
         return Err(ErrorCode::InvalidShipment.into());
     }
     let shipment = Shipment {
         carrier,
-        tracking_no: &body.tracking_no,
+        tracking_no,
     };
     let now = state.clock.now();
     orders::ship(
@@ -156,7 +157,7 @@ async fn ship_one(
         Entry {
             action: "mall.order.ship",
             target: Some(order_no.to_owned()),
-            after: Some(serde_json::json!({ "carrier": carrier, "tracking_no": body.tracking_no })),
+            after: Some(serde_json::json!({ "carrier": carrier, "tracking_no": tracking_no })),
             ..actor(user, peer)
         },
     )
@@ -180,7 +181,16 @@ pub async fn ship(
     Valid(body): Valid<ShipmentBody>,
 ) -> Result<Json<OrderView>, ApiError> {
     let supplier = supplier_of(&state, &user).await?;
-    ship_one(&state, &user, peer, supplier, &order_no, &body).await?;
+    ship_one(
+        &state,
+        &user,
+        peer,
+        supplier,
+        &order_no,
+        &body.carrier,
+        &body.tracking_no,
+    )
+    .await?;
     let (order, _, _) = orders::supplier_detail(&state.pool, supplier, &order_no)
         .await?
         .ok_or(ErrorCode::NoSuchOrder)?;
@@ -192,9 +202,12 @@ pub struct BatchShipmentLine {
     #[schema(example = "DD202612110000000001", min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32, code = "QY-MALL-0029"))]
     pub order_no: String,
-    #[serde(flatten)]
-    #[validate(nested)]
-    pub shipment: ShipmentBody,
+    #[schema(example = "顺丰速运", min_length = 1, max_length = 50)]
+    #[validate(length(min = 1, max = 50, code = "QY-MALL-0036"))]
+    pub carrier: String,
+    #[schema(example = "SF1234567890", pattern = "^[0-9A-Za-z-]{4,40}$")]
+    #[validate(custom(function = "tracking_no", code = "QY-MALL-0036"))]
+    pub tracking_no: String,
 }
 
 #[derive(Deserialize, Validate, utoipa::ToSchema)]
@@ -236,7 +249,17 @@ pub async fn ship_batch(
     let mut shipped = 0;
     let mut refused = Vec::new();
     for (i, line) in body.shipments.iter().enumerate() {
-        match ship_one(&state, &user, peer, supplier, &line.order_no, &line.shipment).await {
+        let shipped_one = ship_one(
+            &state,
+            &user,
+            peer,
+            supplier,
+            &line.order_no,
+            &line.carrier,
+            &line.tracking_no,
+        )
+        .await;
+        match shipped_one {
             Ok(()) => shipped += 1,
             Err(e) => refused.push(RefusedShipment {
                 index: i,

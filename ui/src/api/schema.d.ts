@@ -3850,9 +3850,13 @@ export interface components {
             /** @description The file's rows (订单号, 物流公司, 运单号) as the portal read them. */
             shipments: components["schemas"]["BatchShipmentLine"][];
         };
-        BatchShipmentLine: components["schemas"]["ShipmentBody"] & {
+        BatchShipmentLine: {
+            /** @example 顺丰速运 */
+            carrier: string;
             /** @example DD202612110000000001 */
             order_no: string;
+            /** @example SF1234567890 */
+            tracking_no: string;
         };
         BatchShipmentReport: {
             /** @description The rows not shipped, each with its code. */
