@@ -1210,6 +1210,7 @@ async fn merchant_users_see_the_portal_menu_and_staff_do_not() {
             "merchant-users",
             "merchant-inspections",
             "mall-my-products",
+            "mall-fulfilment",
         ]
     );
     assert_eq!(
