@@ -34,6 +34,20 @@ pub struct Config {
     pub onboarding: OnboardingConfig,
     #[serde(default)]
     pub points: PointsConfig,
+    /// Q支付 (docs/qpay.md); without it orders with a cash part cannot be paid.
+    #[serde(default)]
+    pub qpay: Option<QpayConfig>,
+}
+
+/// Q支付, the bank's acquiring platform (docs/qpay.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QpayConfig {
+    pub url: String,
+    pub mch_id: String,
+    #[serde(serialize_with = "redacted")]
+    pub key: SecretString,
+    /// Where Q支付 calls back: this deployment's `https://…/api/qpay/v1/notify`.
+    pub notify_url: String,
 }
 
 /// Points (BEN-7): the nightly expiry run and the reminders after it. The lots' expiry rule and
@@ -387,6 +401,7 @@ impl Default for Config {
             files: FilesConfig::default(),
             onboarding: OnboardingConfig::default(),
             points: PointsConfig::default(),
+            qpay: None,
         }
     }
 }
@@ -492,6 +507,19 @@ impl Config {
             files: self.files.store()?,
             onboarding_supplement: Duration::from_secs(self.onboarding.supplement_days * 86_400),
             h5_demo_client: self.api.h5_demo_client.clone(),
+            qpay: self.qpay_client(),
+        })
+    }
+
+    /// Q支付's client, when configured.
+    pub fn qpay_client(&self) -> Option<quanyi_activities::qpay::Qpay> {
+        self.qpay.as_ref().map(|q| {
+            quanyi_activities::qpay::Qpay::new(quanyi_activities::qpay::QpayConfig {
+                base_url: q.url.clone(),
+                mch_id: q.mch_id.clone(),
+                key: q.key.clone(),
+                notify_url: q.notify_url.clone(),
+            })
         })
     }
 

@@ -144,6 +144,13 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         tiers,
         stop.clone().cancelled_owned(),
     ));
+    let qpay = config.qpay_client();
+    let mall = tokio::spawn(quanyi_worker::housekeeping::mall_orders(
+        pool.clone(),
+        qpay,
+        std::time::Duration::from_secs(30),
+        stop.clone().cancelled_owned(),
+    ));
     quanyi_worker::reconcile_schedules(&client, &pool, &settings.task_queue).await;
     let options = quanyi_worker::options(&settings, pool);
     let result = quanyi_worker::run(client, options, stop.clone().cancelled_owned())
@@ -157,6 +164,8 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
     points
         .await
         .map_err(|e| StackError(format!("the points expiry task failed: {e}")))?;
+    mall.await
+        .map_err(|e| StackError(format!("the mall's sweeper failed: {e}")))?;
     result
 }
 

@@ -126,6 +126,11 @@ enum AuditCommand {
     /// uses, and a customer's lots sum to the available points. Prints each violation; exits
     /// non-zero if there is any.
     Ledger,
+    /// Check the mall's orders: each order's stock taken (and given back once if it ended
+    /// unpaid), its points held and captured or voided, its cash paid at Q支付 and posted in the
+    /// ledger, and its coupon lock agree with its state. Prints each order at fault; exits
+    /// non-zero if there is any.
+    Orders,
 }
 
 fn main() -> ExitCode {
@@ -267,6 +272,27 @@ async fn run(cli: Cli) -> Result<(), StackError> {
                 Err(StackError(format!(
                     "stock does not balance: {} violation(s) in {templates} templates",
                     violations.len()
+                )))
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Orders,
+            ..
+        } => {
+            let pool = quanyi::connect(&config()?)?;
+            let (checked, problems) = quanyi_activities::mall::orders::audit(&pool)
+                .await
+                .map_err(|e| StackError(format!("cannot read the orders: {e}")))?;
+            for problem in &problems {
+                println!("{problem}");
+            }
+            if problems.is_empty() {
+                println!("orders add up: {checked} orders, no violation");
+                Ok(())
+            } else {
+                Err(StackError(format!(
+                    "orders do not add up: {} of {checked} orders at fault",
+                    problems.len()
                 )))
             }
         }

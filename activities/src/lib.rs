@@ -21,6 +21,7 @@ pub mod onboarding;
 pub mod pii;
 pub mod points;
 pub mod process;
+pub mod qpay;
 pub mod seed;
 pub mod store;
 pub mod system;

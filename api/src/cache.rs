@@ -4,12 +4,12 @@
 //! replica listens and drops its copy when the change commits. A lifetime backs that up should a
 //! notification be lost while the listening connection reconnects — then everything is dropped.
 
+use axum::body::Bytes;
 use quanyi_activities::benefits::clients::{self, Client};
 use quanyi_activities::campaign::delivery::{self, LiveCampaign};
 use quanyi_activities::crypto::DataKey;
 use quanyi_activities::esb;
 use quanyi_activities::identity::SecurityPolicy;
-use axum::body::Bytes;
 use quanyi_activities::mall::catalogue;
 use quanyi_activities::store::{CACHE_CHANNEL, Cached};
 use quanyi_activities::system::dictionaries::{self, Dictionary};

@@ -597,7 +597,7 @@ catalogue! {
         "该标签已存在", "The tag exists";
     InvalidMallStock = "QY-MALL-0020", UNPROCESSABLE_ENTITY,
         "补充库存须为 1–1,000,000,000", "Stock added is from 1 to 1,000,000,000";
-    InvalidSearch = "QY-MALL-0021", UNPROCESSABLE_ENTITY,
+    InvalidSearch = "QY-MALL-0038", UNPROCESSABLE_ENTITY,
         "搜索词须为 1–20 个字", "A search term is 1–20 characters";
     AssertionMalformed = "QY-SHOP-0001", UNAUTHORIZED,
         "登录凭证格式不正确", "The sign-in assertion is malformed";
@@ -609,6 +609,43 @@ catalogue! {
         "客户不存在或已销户", "No such customer, or the customer's accounts are closed";
     CustomerNotSignedIn = "QY-SHOP-0005", UNAUTHORIZED,
         "请从手机银行进入积分商城", "Not signed in: open the mall from mobile banking";
+    OrderRequestIdReused = "QY-MALL-0021", CONFLICT,
+        "该请求号已用于另一笔订单", "The request id was used for another order";
+    NotOnSale = "QY-MALL-0022", UNPROCESSABLE_ENTITY,
+        "商品或规格不存在或未上架", "A product or SKU does not exist or is not on sale";
+    MallSoldOut = "QY-MALL-0023", CONFLICT,
+        "库存不足", "Not enough stock";
+    OrderPointsShort = "QY-MALL-0024", CONFLICT,
+        "可用积分不足", "Not enough points available";
+    MixedSuppliers = "QY-MALL-0025", UNPROCESSABLE_ENTITY,
+        "一笔订单只能包含同一供应商的商品", "One order holds one supplier's goods";
+    UnknownAddress = "QY-MALL-0026", UNPROCESSABLE_ENTITY,
+        "收货地址不存在", "No such delivery address";
+    CouponUnusable = "QY-MALL-0027", UNPROCESSABLE_ENTITY,
+        "该优惠券不可用于本订单（不属于您、已使用、不在有效期或未达门槛）",
+        "The coupon cannot be used on this order (not yours, used, not valid now, or below its threshold)";
+    CouponLocked = "QY-MALL-0028", CONFLICT,
+        "该优惠券已被另一笔订单占用", "Another order holds the coupon";
+    NoSuchOrder = "QY-MALL-0029", NOT_FOUND,
+        "没有这笔订单", "No such order";
+    OrderWrongState = "QY-MALL-0030", CONFLICT,
+        "订单当前状态不允许此操作", "The order's state does not allow this";
+    PayWindowOver = "QY-MALL-0031", CONFLICT,
+        "订单已超过支付时限", "The order's time to pay is over";
+    PaymentUnavailable = "QY-MALL-0032", SERVICE_UNAVAILABLE,
+        "支付服务暂不可用，请稍后再试", "Payment is unavailable; try again later";
+    InvalidOrder = "QY-MALL-0033", UNPROCESSABLE_ENTITY,
+        "订单须有 1–20 行，每行数量 1–99", "An order has 1–20 lines of 1–99 units each";
+    InvalidAddress = "QY-MALL-0034", UNPROCESSABLE_ENTITY,
+        "收货人 1–20 字，手机号为 11 位大陆手机号，地区 1–100 字，详细地址 1–200 字",
+        "A recipient of 1–20 characters, an 11-digit mainland mobile, a region of 1–100 and an address of 1–200 characters";
+    TooManyAddresses = "QY-MALL-0035", CONFLICT,
+        "收货地址最多 20 个", "20 addresses at most";
+    InvalidShipment = "QY-MALL-0036", UNPROCESSABLE_ENTITY,
+        "物流公司 1–50 字，运单号 4–40 位字母、数字或连字符",
+        "A carrier of 1–50 characters and a tracking number of 4–40 letters, digits or hyphens";
+    BadQpayNotice = "QY-MALL-0037", UNAUTHORIZED,
+        "支付通知签名无效或已过期", "The payment notice's signature is invalid or stale";
     UnknownInspectionPlan = "QY-INS-0001", NOT_FOUND,
         "没有这个巡查计划（或不在您的数据范围内）", "No such inspection plan (within your data scope)";
     UnknownInspectionTask = "QY-INS-0002", NOT_FOUND,

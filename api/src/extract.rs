@@ -326,6 +326,18 @@ impl<T: DeserializeOwned + Validate, S: Send + Sync> FromRequest<S> for Valid<T>
     }
 }
 
+/// A validated JSON body with its bytes as sent (for a request id's body check).
+pub struct ValidRaw<T>(pub T, pub Bytes);
+
+impl<T: DeserializeOwned + Validate, S: Send + Sync> FromRequest<S> for ValidRaw<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let raw = json_bytes(request, state).await?;
+        Ok(ValidRaw(parse_valid(&raw)?, raw))
+    }
+}
+
 /// A JSON body read by [`parse_parts`].
 pub struct ValidParts<A, B>(pub A, pub B);
 

@@ -22,6 +22,7 @@ pub mod onboarding;
 pub mod openapi;
 pub mod points;
 pub mod process;
+pub mod qpay;
 pub mod request_id;
 pub mod settings;
 pub mod signing;
@@ -118,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", v1)
         .nest("/channel/v1", channel)
         .nest("/h5/v1", h5)
+        // Q支付's callback: signed by Q支付, no cookie (docs/qpay.md)
+        .route("/qpay/v1/notify", post(qpay::notify))
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(web::api_docs))
         // Unknown API paths are JSON 404s, never the UI's index.html.
@@ -435,6 +438,19 @@ fn mall_routes() -> Router<AppState> {
             "/supplier/products/{code}/delist-request",
             post(mall::supplier::request_delist),
         )
+        .route("/mall/supplier-orders", get(mall::orders::supplier_orders))
+        .route(
+            "/mall/supplier-orders/shipments",
+            post(mall::orders::ship_batch),
+        )
+        .route(
+            "/mall/supplier-orders/{order_no}",
+            get(mall::orders::supplier_order),
+        )
+        .route(
+            "/mall/supplier-orders/{order_no}/shipment",
+            post(mall::orders::ship),
+        )
         .route("/catalogue/home", get(mall::home))
         .route("/catalogue/search", get(mall::search))
         .route(
@@ -664,7 +680,8 @@ fn channel_routes() -> Router<AppState> {
         )
 }
 
-/// The customers' H5 mall: the session from mobile banking's assertion, and their own data.
+/// The customers' H5 mall: the session from mobile banking's assertion, their own data, their
+/// addresses, orders and the orders' payment.
 fn h5_routes() -> Router<AppState> {
     Router::new()
         .route("/sessions", post(h5::open_session))
@@ -675,6 +692,23 @@ fn h5_routes() -> Router<AppState> {
         .route("/activities", get(h5::my_activities))
         .route("/growth", get(h5::growth))
         .route("/check-in", get(h5::check_in_status).post(h5::check_in))
+        .route(
+            "/addresses",
+            get(h5::orders::my_addresses).post(h5::orders::add_address),
+        )
+        .route("/addresses/{id}", delete(h5::orders::remove_address))
+        .route(
+            "/orders",
+            get(h5::orders::my_orders).post(h5::orders::place_order),
+        )
+        .route("/orders/{order_no}", get(h5::orders::my_order))
+        .route("/orders/{order_no}/payment", post(h5::orders::pay))
+        .route(
+            "/orders/{order_no}/payment-query",
+            post(h5::orders::query_payment),
+        )
+        .route("/orders/{order_no}/cancel", post(h5::orders::cancel))
+        .route("/orders/{order_no}/receipt", post(h5::orders::confirm))
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

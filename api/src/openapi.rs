@@ -3,7 +3,7 @@
 
 use crate::{
     benefits, campaign, channel, customers, error, esb, files, h5, health, identity, inspection,
-    mall, merchants, onboarding, points, process, system,
+    mall, merchants, onboarding, points, process, qpay, system,
 };
 use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -209,6 +209,21 @@ use utoipa::{Modify, OpenApi};
         mall::supplier::submit_product,
         mall::supplier::add_stock,
         mall::supplier::request_delist,
+        mall::orders::supplier_orders,
+        mall::orders::supplier_order,
+        mall::orders::ship,
+        mall::orders::ship_batch,
+        h5::orders::my_addresses,
+        h5::orders::add_address,
+        h5::orders::remove_address,
+        h5::orders::place_order,
+        h5::orders::my_orders,
+        h5::orders::my_order,
+        h5::orders::pay,
+        h5::orders::query_payment,
+        h5::orders::cancel,
+        h5::orders::confirm,
+        qpay::notify,
         inspection::plans,
         inspection::create_plan,
         inspection::update_plan,
@@ -261,8 +276,9 @@ use utoipa::{Modify, OpenApi};
         (name = "mall", description = "商品管理: every supplier's products, 强制下架, categories, tags, 导航栏/轮播图 and 评价审核 (docs/processes/listing.md)"),
         (name = "supplier", description = "我的商品: a supplier's users keep their own products; listing, revisions, large stock increases and delisting go through the process listing-<id>"),
         (name = "catalogue", description = "The mall's catalogue for customers: public, cached, the live version's prices and stock"),
-        (name = "h5", description = "The customers' H5 mall: a customer session from mobile banking's signed assertion, and that customer's points, coupons, campaigns, tier and check-in (docs/h5.md)"),
+        (name = "h5", description = "The customers' H5 mall: a customer session from mobile banking's signed assertion, and that customer's points, coupons, campaigns, tier, check-in, addresses, orders and their payment through Q支付 (docs/h5.md)"),
         (name = "inspection", description = "巡查: inspection plans and their schedules, tasks as the process inspection-<task id>, rectifications (docs/processes/inspection.md)"),
+        (name = "qpay", description = "Q支付's callback (docs/qpay.md)"),
         (name = "files", description = "Uploaded files (SEC-7): JPEG, PNG and PDF by content, metadata stripped, downloads as attachments"),
     )
 )]
@@ -300,6 +316,9 @@ const CUSTOMER_PREFIX: &str = "/api/h5/v1/";
 /// The signed API of channels and merchant systems (docs/channel-api.md).
 const SIGNED_PREFIX: &str = "/api/channel/v1/";
 
+/// Q支付's callback, signed with our merchant key (docs/qpay.md).
+const QPAY_NOTIFY: &str = "/api/qpay/v1/notify";
+
 /// How a route is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Door {
@@ -308,6 +327,7 @@ enum Door {
     Signed,
     Applicant,
     Customer,
+    Qpay,
 }
 
 fn door(path: &str) -> Door {
@@ -315,6 +335,8 @@ fn door(path: &str) -> Door {
         Door::Public
     } else if path.starts_with(SIGNED_PREFIX) {
         Door::Signed
+    } else if path == QPAY_NOTIFY {
+        Door::Qpay
     } else if path.starts_with(APPLICANT_PREFIX) {
         Door::Applicant
     } else if path.starts_with(CUSTOMER_PREFIX) {
@@ -374,6 +396,7 @@ const CUSTOMER_401: Codes = &[(
     "QY-SHOP-0005",
     "no customer session: open the mall from mobile banking (POST /api/h5/v1/sessions)",
 )];
+const QPAY_401: Codes = &[("QY-MALL-0037", "Q支付's signature invalid or stale")];
 const CSRF_403: Codes = &[(
     "QY-REQ-0009",
     "the header `X-Requested-With: quanyi` is missing",
@@ -432,6 +455,7 @@ fn shared_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
         }
         Door::Applicant => answers.push((401, APPLICANT_401)),
         Door::Customer => answers.push((401, CUSTOMER_401)),
+        Door::Qpay => answers.push((401, QPAY_401)),
     }
     if write && (path.starts_with("/api/v1/") || path.starts_with("/api/h5/")) {
         answers.push((403, CSRF_403));
@@ -528,6 +552,14 @@ impl Modify for SharedAnswers {
             ))),
         );
         components.add_security_scheme(
+            "qpay",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-QPay-Signature",
+                "HMAC-SHA256 by Q支付 with our merchant key, with X-QPay-Mch, X-QPay-Timestamp \
+                 and X-QPay-Nonce (docs/qpay.md).",
+            ))),
+        );
+        components.add_security_scheme(
             "signature",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Qy-Signature",
@@ -557,6 +589,7 @@ impl Modify for SharedAnswers {
                     Door::Signed => SecurityRequirement::new("signature", Vec::<String>::new()),
                     Door::Applicant => SecurityRequirement::new("applicant", Vec::<String>::new()),
                     Door::Customer => SecurityRequirement::new("customer", Vec::<String>::new()),
+                    Door::Qpay => SecurityRequirement::new("qpay", Vec::<String>::new()),
                 }]);
             }
         }

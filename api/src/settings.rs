@@ -35,6 +35,8 @@ pub struct ApiSettings {
     /// The channel client whose key `quanyi dev`'s demo page (`/h5/demo`) signs customer
     /// assertions with; `None` (production) leaves the page out.
     pub h5_demo_client: Option<String>,
+    /// Q支付 (docs/qpay.md): `None` leaves orders with a cash part unpayable (QY-MALL-0033).
+    pub qpay: Option<quanyi_activities::qpay::Qpay>,
 }
 
 impl ApiSettings {

@@ -506,7 +506,7 @@ async fn the_h5_catalogue_shows_the_live_price_while_a_price_change_waits() {
         .await;
         assert_eq!(
             (status, body["code"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("QY-MALL-0021")),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("QY-MALL-0038")),
             "{q}"
         );
     }

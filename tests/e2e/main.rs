@@ -24,6 +24,7 @@ mod merchants;
 mod notifications;
 mod onboarding;
 mod openapi;
+mod orders;
 mod outbound;
 mod personal_data;
 mod point_lots;

@@ -1097,6 +1097,26 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/catalogue/categories/{code}/products", None),
     ("get", "/api/v1/catalogue/products/{code}", None),
     ("get", "/api/v1/catalogue/images/{id}", None),
+    (
+        "get",
+        "/api/v1/mall/supplier-orders",
+        Some("product:product:supply"),
+    ),
+    (
+        "get",
+        "/api/v1/mall/supplier-orders/{order_no}",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/supplier-orders/{order_no}/shipment",
+        Some("product:product:supply"),
+    ),
+    (
+        "post",
+        "/api/v1/mall/supplier-orders/shipments",
+        Some("product:product:supply"),
+    ),
 ];
 
 #[tokio::test]
@@ -1162,6 +1182,7 @@ async fn every_route_needs_a_session_and_its_permission() {
             .replace("{process_type}", "campaign")
             .replace("{variant}", "*")
             .replace("{customer_no}", "C10000001")
+            .replace("{order_no}", "DD202612110000000001")
             .replace("{id}", &Uuid::new_v4().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let send = |b: &Browser| {

@@ -333,6 +333,8 @@ pub struct AppOptions {
     pub max_file_bytes: u64,
     /// How long a merchant applicant has to supply requested material.
     pub onboarding_supplement: Duration,
+    /// Q支付's base URL (a [`crate::peers::QpaySim`]); the app's callback goes to itself.
+    pub qpay_url: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -345,6 +347,7 @@ impl Default for AppOptions {
             clock: Arc::new(SystemClock),
             max_file_bytes: quanyi_activities::files::DEFAULT_MAX_BYTES,
             onboarding_supplement: Duration::from_secs(15 * 86_400),
+            qpay_url: None,
         }
     }
 }
@@ -385,7 +388,20 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .join(format!("files-{name}"));
     let files = quanyi_activities::files::FileStore::local(&files_dir, options.max_file_bytes)
         .expect("a local file store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a random port");
+    let addr = listener.local_addr().expect("bound");
+    let qpay = options.qpay_url.as_ref().map(|url| {
+        quanyi_activities::qpay::Qpay::new(quanyi_activities::qpay::QpayConfig {
+            base_url: url.clone(),
+            mch_id: crate::peers::QPAY_MCH_ID.into(),
+            key: crate::peers::QPAY_KEY.into(),
+            notify_url: format!("http://{addr}/api/qpay/v1/notify"),
+        })
+    });
     let settings = ApiSettings {
+        qpay,
         files,
         onboarding_supplement: options.onboarding_supplement,
         task_queue: task_queue.clone(),
@@ -409,10 +425,6 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         settings,
     )
     .with_clock(options.clock.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a random port");
-    let addr = listener.local_addr().expect("bound");
     let stop = CancellationToken::new();
     tokio::spawn(quanyi_api::serve(
         listener,

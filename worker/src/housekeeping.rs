@@ -66,3 +66,44 @@ pub async fn nightly_points(
         }
     }
 }
+
+/// The mall's sweepers every `interval` until `shutdown`: unpaid orders past their window closed
+/// (their stock, points and coupon back; an open Q支付 payment queried and closed first) and
+/// shipped orders past the days allowed completed. Any number of workers may sweep at once.
+pub async fn mall_orders(
+    pool: PgPool,
+    qpay: Option<quanyi_activities::qpay::Qpay>,
+    interval: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    use quanyi_activities::clock::Clock;
+    use quanyi_activities::mall::orders;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                let now = SystemClock.now();
+                match orders::close_due(&pool, qpay.as_ref(), now, 500).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "unpaid mall orders closed"),
+                    Err(e) => tracing::error!(error = %e, "the mall's unpaid-order sweep failed"),
+                }
+                let days = orders::parameter(
+                    &pool,
+                    orders::AUTO_COMPLETE_DAYS_PARAMETER,
+                    orders::DEFAULT_AUTO_COMPLETE_DAYS,
+                )
+                .await
+                .unwrap_or(orders::DEFAULT_AUTO_COMPLETE_DAYS);
+                match orders::complete_due(&pool, now, days, 500).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "shipped mall orders completed"),
+                    Err(e) => tracing::error!(error = %e, "the mall's completion sweep failed"),
+                }
+            }
+            () = &mut shutdown => return,
+        }
+    }
+}

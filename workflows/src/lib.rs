@@ -13,6 +13,7 @@ pub mod kind;
 pub mod listing;
 pub mod merchant_status;
 pub mod onboarding;
+pub mod order;
 pub mod process;
 pub mod single_approval;
 pub mod stock;

@@ -209,11 +209,13 @@ async fn attempt(
 ) -> Result<Attempt, sqlx::Error> {
     let code = code_from_input(request.coupon);
     let Some(coupon) = sqlx::query!(
-        "SELECT c.id, c.code, c.status, c.valid_from, c.valid_to, t.id AS template_id, t.kind,
-                t.face_value, t.threshold, t.discount_permille, t.limit_per_merchant_day
+        r#"SELECT c.id, c.code, c.status, c.valid_from, c.valid_to, t.id AS template_id, t.kind,
+                t.face_value, t.threshold, t.discount_permille, t.limit_per_merchant_day,
+                EXISTS (SELECT 1 FROM mall_coupon_locks l
+                         WHERE l.coupon_id = c.id AND l.released_at IS NULL) AS "mall_locked!"
            FROM coupons c JOIN coupon_templates t ON t.id = c.template_id
           WHERE c.code = $1
-            FOR UPDATE OF c",
+            FOR UPDATE OF c"#,
         code
     )
     .fetch_optional(&mut *tx)
@@ -222,7 +224,9 @@ async fn attempt(
         return Ok(Attempt::Refused(Refusal::UnknownCode));
     };
     let refusal = match coupon.status.as_str() {
+        // a coupon an order of the mall holds is spent there (or is about to be)
         "used" => Some(Refusal::AlreadyUsed),
+        _ if coupon.mall_locked => Some(Refusal::AlreadyUsed),
         "withdrawn" => Some(Refusal::Withdrawn),
         _ if now < coupon.valid_from || now >= coupon.valid_to => Some(Refusal::NotValidNow),
         _ if request.order_amount.get() < coupon.threshold => Some(Refusal::BelowThreshold),

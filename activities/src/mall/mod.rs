@@ -4,7 +4,9 @@
 //! and its SKUs are its live version: what the catalogue shows and sells. A revision of a listed
 //! product waits in its request until approved.
 
+pub mod addresses;
 pub mod catalogue;
+pub mod orders;
 pub mod products;
 
 /// A product's rich description as it is kept and shown: the HTML a supplier wrote with only

@@ -197,6 +197,26 @@ pub const PLAIN: &[Plain] = &[
         max: 365,
         default: crate::points::expiry::DEFAULT_REMINDER_DAYS,
     },
+    Plain {
+        key: crate::mall::orders::PAY_MINUTES_PARAMETER,
+        name: "积分商城订单支付时限（超时未支付自动关闭）",
+        unit: "分钟",
+        name_en: "Minutes a mall order may wait for payment before it closes",
+        unit_en: "minutes",
+        min: 1,
+        max: 1440,
+        default: crate::mall::orders::DEFAULT_PAY_MINUTES,
+    },
+    Plain {
+        key: crate::mall::orders::AUTO_COMPLETE_DAYS_PARAMETER,
+        name: "积分商城发货后自动确认收货天数",
+        unit: "天",
+        name_en: "Days after shipping that a mall order completes by itself",
+        unit_en: "days",
+        min: 1,
+        max: 60,
+        default: crate::mall::orders::DEFAULT_AUTO_COMPLETE_DAYS,
+    },
 ];
 
 fn plain(key: &str) -> Option<&'static Plain> {

@@ -6,6 +6,7 @@
 
 pub mod assertion;
 pub mod demo;
+pub mod orders;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};

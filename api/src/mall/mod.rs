@@ -3,6 +3,7 @@
 //! role on a merchant, and the catalogue the customers' mall reads — public, cached, and dropped
 //! from the cache when a product is listed, revised, restocked or delisted.
 
+pub mod orders;
 pub mod supplier;
 
 use crate::AppState;
@@ -673,7 +674,7 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/api/v1/catalogue/search", tag = "catalogue", params(SearchQuery),
     responses(
         (status = 200, body = Vec<ProductCard>),
-        (status = 422, body = crate::error::ErrorBody, description = "QY-MALL-0021 the term is not 1–20 characters"),
+        (status = 422, body = crate::error::ErrorBody, description = "QY-MALL-0038 the term is not 1–20 characters"),
     ))]
 pub async fn search(
     State(state): State<AppState>,

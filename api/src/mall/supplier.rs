@@ -28,7 +28,7 @@ use validator::{Validate, ValidationError};
 
 /// The caller's merchant, if it is an active supplier: `QY-BEN-3010` for anyone who is not a
 /// merchant user, `QY-MALL-0010` for a merchant that is not a supplier.
-async fn supplier_of(state: &AppState, user: &User) -> Result<Uuid, ApiError> {
+pub(crate) async fn supplier_of(state: &AppState, user: &User) -> Result<Uuid, ApiError> {
     let merchant = merchant_of(user)?;
     products::supplier_org(&state.pool, merchant)
         .await?

@@ -191,6 +191,11 @@ export type ProductRow = ResponseJson<'/api/v1/supplier/products', 'get', 200>[n
 export type ProductDetail = ResponseJson<'/api/v1/supplier/products/{code}', 'get', 200>
 export type ProductBody = RequestJson<'/api/v1/supplier/products', 'post'>
 export type ListingPending = ResponseJson<'/api/v1/supplier/products/{code}/submission', 'post', 202>
+// 积分商城 II: 发货中心.
+export type OrderPage = ResponseJson<'/api/v1/mall/supplier-orders', 'get', 200>
+export type OrderView = OrderPage['items'][number]
+export type SupplierOrder = ResponseJson<'/api/v1/mall/supplier-orders/{order_no}', 'get', 200>
+export type BatchShipmentReport = ResponseJson<'/api/v1/mall/supplier-orders/shipments', 'post', 200>
 export type CategoryRow = ResponseJson<'/api/v1/mall/categories', 'get', 200>[number]
 export type CategoryBody = RequestJson<'/api/v1/mall/categories', 'post'>
 export type BannerRow = ResponseJson<'/api/v1/mall/banners', 'get', 200>[number]

@@ -45,6 +45,7 @@ import {
   Trophy,
   User,
   UserFilled,
+  Van,
   View,
   Wallet,
 } from '@element-plus/icons-vue'
@@ -199,6 +200,7 @@ export const MENU_ICONS: Readonly<Record<string, Component>> = {
   'mall-reviews': ChatDotRound,
   'mall-banners': Picture,
   'mall-my-products': Box,
+  'mall-fulfilment': Van,
   points: Coin,
   'points-rules': Operation,
   'points-accounts': Wallet,
@@ -253,6 +255,7 @@ export const MENU_DESCRIPTIONS: Readonly<Record<string, MessageKey>> = {
   'mall-reviews': 'home.entry.mallReviews',
   'mall-banners': 'home.entry.mallBanners',
   'mall-my-products': 'home.entry.mallMyProducts',
+  'mall-fulfilment': 'home.entry.mallFulfilment',
   'points-rules': 'home.entry.pointsRules',
   'points-accounts': 'home.entry.pointsAccounts',
   'tier-levels': 'home.entry.tierLevels',

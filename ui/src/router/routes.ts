@@ -193,6 +193,13 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'menu.mallMyProducts', permission: PERMISSIONS.productSupply },
       },
       {
+        // 发货中心: a supplier's orders, shipped from here.
+        path: 'mall/fulfilment',
+        name: 'mall-fulfilment',
+        component: () => import('@/views/mall/fulfilment/index.vue'),
+        meta: { title: 'menu.mallFulfilment', permission: PERMISSIONS.productSupply },
+      },
+      {
         // A merchant's 停用/启用 or 结算账户变更 request as its approver sees it, from its task in the inbox.
         path: 'merchant/requests/:id',
         name: 'merchant-request-detail',
