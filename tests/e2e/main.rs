@@ -25,6 +25,7 @@ mod onboarding;
 mod openapi;
 mod outbound;
 mod personal_data;
+mod point_admin;
 mod point_lots;
 mod point_rules;
 mod process;

@@ -3,6 +3,7 @@
 //! exchange clearing account that spent points go to — those two spread over [`SHARDS`] accounts. Earning, a hold and its capture or void,
 //! a reversal of an earning or a capture, a balance and a history.
 
+pub mod exchange;
 pub mod expiry;
 pub mod lots;
 pub mod reports;
