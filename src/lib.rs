@@ -133,10 +133,10 @@ async fn worker(config: &Config, pool: PgPool, stop: CancellationToken) -> Resul
         config.housekeeping_interval(),
         stop.clone().cancelled_owned(),
     ));
-    let tiers = quanyi_activities::points::expiry::Reminders {
-        keys: reminders.keys.clone(),
-        sms: config.routing().sms("tier_downgrade"),
-    };
+    let tiers = quanyi_activities::points::tiers::Notices::routed(
+        reminders.keys.clone(),
+        &config.routing(),
+    );
     let points = tokio::spawn(quanyi_worker::housekeeping::nightly_points(
         pool.clone(),
         nightly,

@@ -94,7 +94,8 @@ enum PointsCommand {
     },
     /// The tier evaluation (the worker's nightly run, by hand): every customer's tier by the
     /// points earned in 12 months and the upgrade tasks, up and down, the downgrades noticed by
-    /// SMS (configured for `tier_downgrade`), the missing benefits of every tier granted.
+    /// SMS (configured for `tier_downgrade`), 到期提醒 for tiers lapsing within 30 days (for
+    /// `tier_lapse`), the missing benefits of every tier granted.
     /// Recorded in the batch log (`tier_evaluation`).
     Tiers,
 }
@@ -370,12 +371,12 @@ async fn points_run(config: &Config, command: PointsCommand) -> Result<(), Stack
             );
         }
         PointsCommand::Tiers => {
-            let notices = expiry::Reminders {
-                keys: config
+            let notices = quanyi_activities::points::tiers::Notices::routed(
+                config
                     .customer_keys()
                     .map_err(|e| StackError(e.to_string()))?,
-                sms: config.routing().sms("tier_downgrade"),
-            };
+                &config.routing(),
+            );
             let done = quanyi_activities::points::tiers::evaluate_all(
                 &pool,
                 &notices,
@@ -386,12 +387,13 @@ async fn points_run(config: &Config, command: PointsCommand) -> Result<(), Stack
             .await
             .map_err(|e| StackError(format!("the tier evaluation stopped: {e}")))?;
             println!(
-                "tiers evaluated: {} customers, {} up, {} down, {} coupons granted, in {:.1} s \
-                 (batch run {})",
+                "tiers evaluated: {} customers, {} up, {} down, {} coupons granted, {} lapse \
+                 notices, in {:.1} s (batch run {})",
                 done.customers,
                 done.upgraded,
                 done.downgraded,
                 done.coupons,
+                done.lapse_notices,
                 started.elapsed().as_secs_f64(),
                 done.run.id
             );

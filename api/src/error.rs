@@ -447,6 +447,9 @@ catalogue! {
     InvalidPointTxn = "QY-PTS-0015", UNPROCESSABLE_ENTITY,
         "交易流水号须为 1–64 位字母、数字或 _.:-，金额 0 至 10^12 分，交易时间不晚于当前",
         "A transaction id is 1–64 letters, digits or _.:-, the amount 0 to 10^12 fen, the time not in the future";
+    PointExchangeTarget = "QY-PTS-0016", UNPROCESSABLE_ENTITY,
+        "兑换对象须为商城商品（mall_product）或优惠券（coupon）",
+        "An exchange rule's target is mall_product or coupon";
     TierCodeTaken = "QY-TIER-0001", CONFLICT,
         "等级编号已存在", "The tier code is taken";
     TierRankTaken = "QY-TIER-0002", CONFLICT,

@@ -483,6 +483,19 @@ fn points_routes() -> Router<AppState> {
             get(points::rules::detail).put(points::rules::update),
         )
         .route("/points/rules/{id}/status", post(points::rules::set_status))
+        .route(
+            "/points/exchange-rules",
+            get(points::exchange::list).post(points::exchange::create),
+        )
+        .route("/points/exchange-rules/{id}", put(points::exchange::update))
+        .route(
+            "/points/exchange-rules/{id}/status",
+            post(points::exchange::set_status),
+        )
+        .route(
+            "/points/exchange-rules/{id}/quote",
+            get(points::exchange::quote),
+        )
         .route("/points/ledger-accounts", get(points::reports::accounts))
         .route("/points/daily", get(points::reports::daily))
         .route("/points/transfers", get(points::reports::transfers))

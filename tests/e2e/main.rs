@@ -27,6 +27,7 @@ mod openapi;
 mod orders;
 mod outbound;
 mod personal_data;
+mod point_admin;
 mod point_lots;
 mod point_rules;
 mod process;

@@ -878,6 +878,31 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/points/rules/{id}/status",
         Some("points:rule:manage"),
     ),
+    (
+        "get",
+        "/api/v1/points/exchange-rules",
+        Some("points:rule:view"),
+    ),
+    (
+        "post",
+        "/api/v1/points/exchange-rules",
+        Some("points:rule:manage"),
+    ),
+    (
+        "put",
+        "/api/v1/points/exchange-rules/{id}",
+        Some("points:rule:manage"),
+    ),
+    (
+        "post",
+        "/api/v1/points/exchange-rules/{id}/status",
+        Some("points:rule:manage"),
+    ),
+    (
+        "get",
+        "/api/v1/points/exchange-rules/{id}/quote",
+        Some("points:rule:view"),
+    ),
     ("get", "/api/v1/tiers", Some("tier:tier:view")),
     ("post", "/api/v1/tiers", Some("tier:tier:manage")),
     ("put", "/api/v1/tiers/{id}", Some("tier:tier:manage")),

@@ -199,7 +199,7 @@ async fn an_upgrade_grants_the_tiers_coupon_once_even_under_concurrent_earnings(
         spend("UP10", "C81000001", 300),
     )
     .await;
-    let notices = expiry::Reminders::default();
+    let notices = tiers::Notices::default();
     let settings = expiry::RunSettings::default();
     let run = tiers::evaluate_all(&app.pool, &notices, settings, "test", &SystemClock)
         .await
@@ -251,9 +251,10 @@ async fn the_nightly_run_downgrades_and_notifies_through_the_outbox() {
         .await;
     assert_eq!(a["body"]["points"], 600, "{a}");
     assert_eq!(tier_of(&app, "C81000002").await.as_deref(), Some("gold"));
-    let notices = expiry::Reminders {
+    let notices = tiers::Notices {
         keys: Some(quanyi_tests::harness::customer_keys()),
-        sms: true,
+        downgrade: true,
+        lapse: true,
     };
     let run = tiers::evaluate_all(
         &app.pool,
@@ -297,6 +298,95 @@ async fn the_nightly_run_downgrades_and_notifies_through_the_outbox() {
     .unwrap();
     assert_eq!(batch.0, "succeeded");
     assert!(batch.1 >= 1);
+}
+
+/// 到期提醒: a tier held by earnings that fall out of the 12-month window within 30 days is
+/// noticed by the nightly run through the outbox, once however many nights it runs; a tier that
+/// stays earned is not.
+#[tokio::test]
+async fn the_nightly_run_reminds_once_of_a_tier_about_to_lapse() {
+    let app = spawn_app().await;
+    let b = planner(&app).await;
+    setup(&app, &b).await;
+    on_file(&app, "C81000003", "13700000011").await;
+    on_file(&app, "C81000004", "13700000012").await;
+    let ho = org(&app, "HO").await;
+    // gold from 2,500 points earned 350 days ago: it lapses in 15 days; the other earned now
+    for (customer, days, key) in [
+        ("C81000003", 350, "lapse-old"),
+        ("C81000004", 10, "lapse-new"),
+    ] {
+        let no = CustomerNo::parse(customer).unwrap();
+        let then = Utc::now() - Duration::days(days);
+        points::earn(
+            &app.pool,
+            points::Call {
+                key,
+                body: key.as_bytes(),
+                actor: "test",
+                now: then,
+                audit: None,
+            },
+            &no,
+            ho,
+            2500,
+            String::new(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        tiers::after_earning(&app.pool, &no, then).await.unwrap();
+        assert_eq!(tier_of(&app, customer).await.as_deref(), Some("gold"));
+    }
+    let notices = tiers::Notices {
+        keys: Some(quanyi_tests::harness::customer_keys()),
+        downgrade: true,
+        lapse: true,
+    };
+    for night in 0..2 {
+        let run = tiers::evaluate_all(
+            &app.pool,
+            &notices,
+            expiry::RunSettings::default(),
+            "test",
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert_eq!(run.downgraded, 0);
+        assert_eq!(run.lapse_notices, i64::from(night == 0), "night {night}");
+    }
+    let sms: Vec<(String, String, Value)> = sqlx::query_as(
+        "SELECT recipient, template_code, params FROM notifications
+          WHERE kind = 'tier_lapse' AND channel = 'sms'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert_eq!(sms[0].0, "13700000011");
+    assert_eq!(sms[0].1, "QY_TIER_LAPSE");
+    assert_eq!(sms[0].2["tier"], "金卡会员");
+    assert_eq!(sms[0].2["points"], "2000");
+    // without `tier_lapse` routed to SMS nothing is queued
+    sqlx::query("DELETE FROM notifications WHERE kind = 'tier_lapse'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let quiet = tiers::Notices {
+        lapse: false,
+        ..notices
+    };
+    let run = tiers::evaluate_all(
+        &app.pool,
+        &quiet,
+        expiry::RunSettings::default(),
+        "test",
+        &SystemClock,
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.lapse_notices, 0);
 }
 
 #[tokio::test]

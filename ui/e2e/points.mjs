@@ -2,14 +2,16 @@
 // bank: the planner creates an earning rule in the UI (the cost sharing must sum to 100: the form says so
 // first), the demo core sends a card spend over the ESB (`points.transaction`, signed as `demo_core` with
 // the demo bank's derived secret), and the customer's page shows the points, the tier the demo tiers give
-// and the upgrade task's progress. 等级体系 and 升级任务 are opened too. Screenshots at 1440×900 in
-// ui/e2e/screenshots/ (points-*.png).
+// and the upgrade task's progress. 等级体系 and 升级任务 are opened too. On 积分规则's second tab an exchange
+// rule is created and quoted (试算); 积分账户 shows the chart over a date range and the ledger's accounts of the
+// planner's data scope by unit; 积分流水 is exported right after the sign-in (a fresh step-up) and the file holds
+// no customer number unmasked. Screenshots at 1440×900 in ui/e2e/screenshots/ (points-*.png).
 //
 //   QUANYI_URL=http://127.0.0.1:8080 QUANYI_PASSWORD=Quanyi@2026 \
 //   QUANYI_DATABASE_URL=postgres://quanyi:...@127.0.0.1:5432/quanyi node e2e/points.mjs
 //   optional: SCREENSHOT_DIR (default ui/e2e/screenshots), CHROMIUM_PATH (default /usr/bin/chromium)
 import { createHash, createHmac, randomUUID } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -98,8 +100,8 @@ async function esb(service, body) {
 
 async function main() {
   await mkdir(screenshotDir, { recursive: true })
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] })
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-background-networking'] })
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true })
   page.setDefaultTimeout(STEP_TIMEOUT_MS)
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
   page.on('console', (msg) => {
@@ -186,6 +188,77 @@ async function main() {
       const progress = (await page.getByTestId('customer-task-progress').first().textContent()) ?? ''
       if (!progress.includes('/ 3')) throw new Error(`the task's progress shows "${progress}"`)
       await shot(page, 'points-customer')
+    })
+    await step('积分兑换规则: a rule with its rate and bearers is saved, and 试算 prices 100 yuan', async () => {
+      await page.goto(`${baseUrl}/points/rules`)
+      await page.getByTestId('point-rules-page').waitFor()
+      await page.getByTestId('point-rules-tabs').getByText('积分兑换规则').click()
+      await page.getByTestId('exchange-rules').waitFor()
+      await page.getByTestId('exchange-rule-create').click()
+      const dialog = page.getByTestId('exchange-rule-dialog')
+      await dialog.waitFor({ state: 'visible' })
+      await page.getByTestId('exchange-rule-form-code').fill(`EX-${tag}`)
+      await page.getByTestId('exchange-rule-form-name').fill('端到端积分抵现')
+      await page.getByTestId('exchange-rule-form-max-pct').locator('input').fill('80')
+      await page.getByTestId('exchange-rule-form-order-cap').locator('input').fill('5000')
+      const inputs = dialog.locator('.el-date-editor input')
+      const fmt = (d) => new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ')
+      await inputs.nth(0).fill(fmt(new Date(Date.now() - 86_400_000)))
+      await inputs.nth(1).fill(fmt(new Date(Date.now() + 365 * 86_400_000)))
+      await inputs.nth(1).press('Enter')
+      await page.getByTestId('exchange-rule-form-hq-org').click()
+      await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^\s*城东分行\s*$/ }).first().click({ force: true })
+      await page.getByTestId('exchange-rule-form-name').click()
+      await shot(page, 'points-exchange-form')
+      const [saved] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/points/exchange-rules' && res.request().method() === 'POST'),
+        page.getByTestId('exchange-rule-form-save').click(),
+      ])
+      if (saved.status() !== 200) throw new Error(`saving answered ${saved.status()}: ${await saved.text()}`)
+      await dialog.waitFor({ state: 'hidden' })
+      const row = page.getByTestId('exchange-rules-table').locator('tr', { hasText: `EX-${tag}` })
+      await row.waitFor()
+      await row.getByTestId('exchange-rule-quote').click()
+      const result = page.getByTestId('exchange-quote-result')
+      await result.waitFor()
+      // 100 yuan, 80 % in points at 100 a yuan: 8,000 points, cut to the order cap of 5,000
+      const text = (await result.textContent()) ?? ''
+      if (!text.includes('5000') || !text.includes('50.00')) throw new Error(`the quote shows "${text}"`)
+      if (!text.includes('城东分行')) throw new Error(`the quote names no bearer: "${text}"`)
+      await shot(page, 'points-exchange-quote')
+      await page.keyboard.press('Escape')
+    })
+    await step("积分账户: the chart over its dates, and the ledger's accounts of the planner's orgs by unit", async () => {
+      await page.goto(`${baseUrl}/points/accounts`)
+      await page.getByTestId('points-accounts-page').waitFor()
+      await page.getByTestId('points-chart').locator('canvas').waitFor()
+      const title = (await page.getByTestId('points-chart-title').textContent()) ?? ''
+      if (!/发放 [1-9]/.test(title)) throw new Error(`the chart's title shows "${title}"`)
+      await page.getByTestId('points-accounts-unit').click()
+      const [listed] = await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/points/ledger-accounts' && res.url().includes('unit=points')),
+        page.locator('.el-select-dropdown__item:visible', { hasText: '积分' }).first().click({ force: true }),
+      ])
+      const body = await listed.json()
+      if (body.total < 1) throw new Error('no points accounts in the planner\'s scope')
+      if (body.items.some((a) => a.org_name === '总行' || a.org_name === '城西分行')) throw new Error(`accounts outside the scope: ${JSON.stringify(body.items.map((a) => a.org_name))}`)
+      const table = (await page.getByTestId('points-accounts-table').textContent()) ?? ''
+      if (table.includes(customer)) throw new Error('a customer number shows unmasked in the account list')
+      await shot(page, 'points-accounts')
+    })
+    await step('积分流水 导出: right after the sign-in, the file holds the transfers with every customer masked', async () => {
+      await page.getByTestId('points-flow-customer').fill(customer)
+      await Promise.all([
+        page.waitForResponse((res) => pathOf(res.url()) === '/api/v1/points/transfers' && res.url().includes('customer_no=')),
+        page.locator('.points-accounts__flow button[type=submit]').click(),
+      ])
+      const flow = (await page.getByTestId('points-flow-table').textContent()) ?? ''
+      if (flow.includes(customer)) throw new Error('a customer number shows unmasked in 积分流水')
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('points-flow-export').click()])
+      const text = await readFile(await download.path(), 'utf8')
+      if (text.split('\n').filter((l) => l.trim()).length < 2) throw new Error(`the export holds no rows:\n${text}`)
+      if (text.includes(customer)) throw new Error('the export holds an unmasked customer number')
+      await shot(page, 'points-flow')
     })
     await step('等级体系 and 升级任务 list the demo tiers, their benefits and the task', async () => {
       await page.goto(`${baseUrl}/tier/levels`)

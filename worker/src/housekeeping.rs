@@ -31,14 +31,14 @@ pub async fn every(pool: PgPool, interval: Duration, shutdown: impl Future<Outpu
 }
 
 /// Runs the points expiry for the bank's date, then the expiry reminders, then the tier
-/// evaluation (downgrade notices with `tiers`), every night at `nightly.at` (Beijing time), until
+/// evaluation (downgrade notices and 到期提醒 with `tiers`), every night at `nightly.at` (Beijing time), until
 /// `shutdown` resolves. Each run is in the batch log; a run that finds another going (another
 /// worker's) leaves the night to it.
 pub async fn nightly_points(
     pool: PgPool,
     nightly: points::expiry::Nightly,
     reminders: points::expiry::Reminders,
-    tiers: points::expiry::Reminders,
+    tiers: points::tiers::Notices,
     shutdown: impl Future<Output = ()>,
 ) {
     use quanyi_activities::clock::Clock;
@@ -58,7 +58,7 @@ pub async fn nightly_points(
                     Err(e) => tracing::error!(%date, error = %e, "the points reminder run did not finish"),
                 }
                 match points::tiers::evaluate_all(&pool, &tiers, nightly.run, "schedule", &SystemClock).await {
-                    Ok(done) => tracing::info!(%date, customers = done.customers, upgraded = done.upgraded, downgraded = done.downgraded, "tiers evaluated"),
+                    Ok(done) => tracing::info!(%date, customers = done.customers, upgraded = done.upgraded, downgraded = done.downgraded, lapse_notices = done.lapse_notices, "tiers evaluated"),
                     Err(e) => tracing::error!(%date, error = %e, "the tier evaluation did not finish"),
                 }
             }

@@ -4,6 +4,7 @@
 //! a reversal of an earning or a capture, a balance and a history.
 
 pub mod check_in;
+pub mod exchange;
 pub mod expiry;
 pub mod lots;
 pub mod reports;

@@ -86,6 +86,8 @@ pub enum RuleRefusal {
     /// Neither fixed points nor points per unit.
     NoPoints,
     InvalidTxnType,
+    /// An exchange rule's target is neither `mall_product` nor `coupon`.
+    InvalidTarget,
     InvalidName,
     InvalidNumbers,
     UnknownOrg,
@@ -115,16 +117,11 @@ impl Terms {
         if !txn_type_ok(&self.txn_type) {
             return Err(RuleRefusal::InvalidTxnType);
         }
-        let shares = [self.hq_pct, self.branch_pct, self.merchant_pct];
-        if shares.iter().any(|s| !(0..=100).contains(s)) || shares.iter().sum::<i32>() != 100 {
-            return Err(RuleRefusal::SharesNot100);
-        }
-        if (self.hq_pct > 0) != self.hq_org_id.is_some()
-            || (self.branch_pct > 0) != self.branch_org_id.is_some()
-            || (self.merchant_pct > 0) != self.merchant_id.is_some()
-        {
-            return Err(RuleRefusal::ShareParty);
-        }
+        check_shares([
+            (self.hq_org_id.is_some(), self.hq_pct),
+            (self.branch_org_id.is_some(), self.branch_pct),
+            (self.merchant_id.is_some(), self.merchant_pct),
+        ])?;
         if self.valid_to <= self.valid_from {
             return Err(RuleRefusal::InvalidWindow);
         }
@@ -148,6 +145,19 @@ impl Terms {
         Ok(())
     }
 
+    async fn references(
+        &self,
+        conn: &mut PgConnection,
+    ) -> Result<Result<(), RuleRefusal>, sqlx::Error> {
+        references(
+            conn,
+            [self.hq_org_id, self.branch_org_id],
+            self.merchant_id,
+            self.campaign_id,
+        )
+        .await
+    }
+
     /// The points this version gives for `amount_fen`: (fixed + whole units × points per unit)
     /// × multiplier, rounded down, at most the ledger's largest amount.
     pub fn points_for(&self, amount_fen: i64) -> i64 {
@@ -161,29 +171,55 @@ impl Terms {
     /// remainder to the first party with a share (head office, branch, merchant). Parties whose
     /// part is zero are left out.
     pub fn split(&self, points: i64) -> Vec<(Party, i64)> {
-        let parties = [
-            (self.hq_org_id.map(Party::Org), self.hq_pct),
-            (self.branch_org_id.map(Party::Org), self.branch_pct),
-            (self.merchant_id.map(Party::Merchant), self.merchant_pct),
-        ];
-        let mut parts: Vec<(Party, i64)> = parties
-            .iter()
-            .filter_map(|(party, pct)| {
-                party.map(|p| {
-                    (
-                        p,
-                        i64::try_from(i128::from(points) * i128::from(*pct) / 100).unwrap_or(0),
-                    )
-                })
-            })
-            .collect();
-        let given: i64 = parts.iter().map(|(_, n)| n).sum();
-        if let Some(first) = parts.first_mut() {
-            first.1 += points - given;
-        }
-        parts.retain(|(_, n)| *n > 0);
-        parts
+        split_by_shares(
+            points,
+            [
+                (self.hq_org_id.map(Party::Org), self.hq_pct),
+                (self.branch_org_id.map(Party::Org), self.branch_pct),
+                (self.merchant_id.map(Party::Merchant), self.merchant_pct),
+            ],
+        )
     }
+}
+
+/// The cost shares (分摊) of head office, branch and merchant, each `(named, percent)`: whole
+/// percentages 0–100 summing to 100, a party named exactly when it has a share. The earning and
+/// the exchange rules share them.
+pub(crate) fn check_shares(parties: [(bool, i32); 3]) -> Result<(), RuleRefusal> {
+    if parties.iter().any(|(_, s)| !(0..=100).contains(s))
+        || parties.iter().map(|(_, s)| s).sum::<i32>() != 100
+    {
+        return Err(RuleRefusal::SharesNot100);
+    }
+    if parties.iter().any(|(named, pct)| (*pct > 0) != *named) {
+        return Err(RuleRefusal::ShareParty);
+    }
+    Ok(())
+}
+
+/// `amount` split between the parties by their shares: each share rounded down, the remainder to
+/// the first named party; parties whose part is zero are left out.
+pub(crate) fn split_by_shares(
+    amount: i64,
+    parties: [(Option<Party>, i32); 3],
+) -> Vec<(Party, i64)> {
+    let mut parts: Vec<(Party, i64)> = parties
+        .iter()
+        .filter_map(|(party, pct)| {
+            party.map(|p| {
+                (
+                    p,
+                    i64::try_from(i128::from(amount) * i128::from(*pct) / 100).unwrap_or(0),
+                )
+            })
+        })
+        .collect();
+    let given: i64 = parts.iter().map(|(_, n)| n).sum();
+    if let Some(first) = parts.first_mut() {
+        first.1 += amount - given;
+    }
+    parts.retain(|(_, n)| *n > 0);
+    parts
 }
 
 /// Who bears a part of an earning.
@@ -243,6 +279,33 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
+/// A version's terms out of any query row that selects the version's columns by their names (the
+/// list, the detail, the history and the evaluation read the same columns into different records).
+macro_rules! terms_of {
+    ($r:expr) => {
+        Terms {
+            name: $r.name,
+            txn_type: $r.txn_type,
+            min_amount_fen: $r.min_amount_fen,
+            fixed_points: $r.fixed_points,
+            points_per_unit: $r.points_per_unit,
+            unit_fen: $r.unit_fen,
+            multiplier_pct: $r.multiplier_pct,
+            daily_cap: $r.daily_cap,
+            monthly_cap: $r.monthly_cap,
+            valid_from: $r.valid_from,
+            valid_to: $r.valid_to,
+            campaign_id: $r.campaign_id,
+            hq_org_id: $r.hq_org_id,
+            hq_pct: $r.hq_pct,
+            branch_org_id: $r.branch_org_id,
+            branch_pct: $r.branch_pct,
+            merchant_id: $r.merchant_id,
+            merchant_pct: $r.merchant_pct,
+        }
+    };
+}
+
 macro_rules! rule_of {
     ($r:expr) => {{
         let r = $r;
@@ -251,26 +314,7 @@ macro_rules! rule_of {
             code: r.code,
             version: r.version,
             status: r.status,
-            terms: Terms {
-                name: r.name,
-                txn_type: r.txn_type,
-                min_amount_fen: r.min_amount_fen,
-                fixed_points: r.fixed_points,
-                points_per_unit: r.points_per_unit,
-                unit_fen: r.unit_fen,
-                multiplier_pct: r.multiplier_pct,
-                daily_cap: r.daily_cap,
-                monthly_cap: r.monthly_cap,
-                valid_from: r.valid_from,
-                valid_to: r.valid_to,
-                campaign_id: r.campaign_id,
-                hq_org_id: r.hq_org_id,
-                hq_pct: r.hq_pct,
-                branch_org_id: r.branch_org_id,
-                branch_pct: r.branch_pct,
-                merchant_id: r.merchant_id,
-                merchant_pct: r.merchant_pct,
-            },
+            terms: terms_of!(r),
             hq_org_name: r.hq_org_name,
             branch_org_name: r.branch_org_name,
             merchant_name: r.merchant_name,
@@ -368,46 +412,29 @@ pub async fn versions(pool: &PgPool, id: Uuid) -> Result<Vec<Version>, sqlx::Err
         .into_iter()
         .map(|r| Version {
             version: r.version,
-            terms: Terms {
-                name: r.name,
-                txn_type: r.txn_type,
-                min_amount_fen: r.min_amount_fen,
-                fixed_points: r.fixed_points,
-                points_per_unit: r.points_per_unit,
-                unit_fen: r.unit_fen,
-                multiplier_pct: r.multiplier_pct,
-                daily_cap: r.daily_cap,
-                monthly_cap: r.monthly_cap,
-                valid_from: r.valid_from,
-                valid_to: r.valid_to,
-                campaign_id: r.campaign_id,
-                hq_org_id: r.hq_org_id,
-                hq_pct: r.hq_pct,
-                branch_org_id: r.branch_org_id,
-                branch_pct: r.branch_pct,
-                merchant_id: r.merchant_id,
-                merchant_pct: r.merchant_pct,
-            },
+            terms: terms_of!(r),
             created_by: r.created_by,
             created_at: r.created_at,
         })
         .collect())
 }
 
-/// The references of `terms` that must exist: orgs, merchant, campaign.
-async fn references(
+/// The references of a rule that must exist: the two funding orgs, the merchant, the campaign.
+pub(crate) async fn references(
     conn: &mut PgConnection,
-    terms: &Terms,
+    orgs: [Option<Uuid>; 2],
+    merchant: Option<Uuid>,
+    campaign: Option<Uuid>,
 ) -> Result<Result<(), RuleRefusal>, sqlx::Error> {
     let found = sqlx::query!(
         r#"SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $1))
               AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = $2)) AS "orgs!",
                   ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM merchants WHERE id = $3)) AS "merchant!",
                   ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM campaigns WHERE id = $4)) AS "campaign!""#,
-        terms.hq_org_id,
-        terms.branch_org_id,
-        terms.merchant_id,
-        terms.campaign_id
+        orgs[0],
+        orgs[1],
+        merchant,
+        campaign
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -465,7 +492,7 @@ async fn insert_version(
     Ok(())
 }
 
-fn by_name(by: &Entry) -> String {
+pub(crate) fn by_name(by: &Entry) -> String {
     by.username.clone().unwrap_or_else(|| "system".into())
 }
 
@@ -482,7 +509,7 @@ pub async fn create(
     }
     let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
-    if let Err(r) = references(&mut tx, terms).await? {
+    if let Err(r) = terms.references(&mut tx).await? {
         return Ok(Err(r));
     }
     let id = Uuid::new_v4();
@@ -526,7 +553,7 @@ pub async fn update(
     }
     let now = now.trunc_subsecs(6);
     let mut tx = pool.begin().await?;
-    if let Err(r) = references(&mut tx, terms).await? {
+    if let Err(r) = terms.references(&mut tx).await? {
         return Ok(Err(r));
     }
     let Some(current) = sqlx::query!(
@@ -803,26 +830,7 @@ pub async fn transact(
         id: r.id,
         code: r.code,
         version: r.version,
-        terms: Terms {
-            name: r.name,
-            txn_type: r.txn_type,
-            min_amount_fen: r.min_amount_fen,
-            fixed_points: r.fixed_points,
-            points_per_unit: r.points_per_unit,
-            unit_fen: r.unit_fen,
-            multiplier_pct: r.multiplier_pct,
-            daily_cap: r.daily_cap,
-            monthly_cap: r.monthly_cap,
-            valid_from: r.valid_from,
-            valid_to: r.valid_to,
-            campaign_id: r.campaign_id,
-            hq_org_id: r.hq_org_id,
-            hq_pct: r.hq_pct,
-            branch_org_id: r.branch_org_id,
-            branch_pct: r.branch_pct,
-            merchant_id: r.merchant_id,
-            merchant_pct: r.merchant_pct,
-        },
+        terms: terms_of!(r),
     })
     .collect::<Vec<_>>();
     let (day, month) = periods(txn.occurred_at);

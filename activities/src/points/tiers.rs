@@ -1,7 +1,9 @@
 //! 用户等级体系 (BEN-6): tiers by the points earned in the last 12 months (the core's extract has
 //! no assets column, so there is no assets rule yet) or reached by an upgrade task (升级任务,
 //! kept 12 months from its completion); 等级权益, coupons granted on upgrade through the claim
-//! path, once per customer and tier; downgrades noticed through the outbox.
+//! path, once per customer and tier; downgrades noticed through the outbox, and 到期提醒: the
+//! nightly run tells a customer whose tier lapses within [`LAPSE_NOTICE_DAYS`] unless they earn
+//! more, once per customer and tier held.
 //!
 //! A customer's tier is evaluated after each earning (up only) and by the nightly run
 //! `tier_evaluation` (up and down). Each evaluation locks the customer's `customer_tiers` row
@@ -9,11 +11,12 @@
 //! whose request id is derived from (customer, tier, template) — a repeat, a concurrent twin or
 //! the nightly run's repair gets the first answer, never a second coupon.
 
-use super::expiry::{Reminders, RunError, RunSettings};
+use super::expiry::{RunError, RunSettings};
 use super::rules::Transaction;
 use crate::batch::{self, BatchRun, Job};
 use crate::benefits::claim::{self, ClaimRequest};
 use crate::clock::Clock;
+use crate::customers::keys::CustomerKeys;
 use crate::notify::{self, Channel, Outgoing};
 use chrono::{DateTime, Duration, FixedOffset, SubsecRound, Utc};
 use quanyi_workflows::domain::{CustomerNo, TemplateCode};
@@ -27,8 +30,34 @@ use uuid::Uuid;
 pub const TIER_CLIENT: &str = "quanyi-tiers";
 /// The SMS template of a downgrade notice.
 pub const DOWNGRADE_TEMPLATE: &str = "QY_TIER_DOWNGRADE";
+/// The SMS template of a 到期提醒 (the tier lapses soon).
+pub const LAPSE_TEMPLATE: &str = "QY_TIER_LAPSE";
 /// How far back earnings count, and how long a task's tier lasts.
 pub const WINDOW_DAYS: i64 = 365;
+/// How long before a tier lapses its customer is told (到期提醒).
+pub const LAPSE_NOTICE_DAYS: i64 = 30;
+
+/// The tier notices that go out by SMS — each kind only when `notify.sms.kinds` routes it there —
+/// and the keys to the customers' phones on file.
+#[derive(Clone, Default)]
+pub struct Notices {
+    pub keys: Option<CustomerKeys>,
+    /// `tier_downgrade`: the tier went down.
+    pub downgrade: bool,
+    /// `tier_lapse`: 到期提醒, the tier lapses within [`LAPSE_NOTICE_DAYS`].
+    pub lapse: bool,
+}
+
+impl Notices {
+    /// The kinds `routing` sends by SMS.
+    pub fn routed(keys: Option<CustomerKeys>, routing: &notify::Routing) -> Self {
+        Notices {
+            keys,
+            downgrade: routing.sms("tier_downgrade"),
+            lapse: routing.sms("tier_lapse"),
+        }
+    }
+}
 
 const EVALUATION_LOCK: i64 = 0x5159_5449_4552_4556;
 
@@ -84,7 +113,7 @@ pub async fn evaluate(
     pool: &PgPool,
     customer: &CustomerNo,
     cause: Cause,
-    notices: &Reminders,
+    notices: &Notices,
     now: DateTime<Utc>,
 ) -> Result<Option<Change>, sqlx::Error> {
     let now = now.trunc_subsecs(6);
@@ -247,14 +276,14 @@ async fn task_gave(
 /// answers its key.
 async fn notice_downgrade(
     conn: &mut PgConnection,
-    notices: &Reminders,
+    notices: &Notices,
     customer: &str,
     from: Option<&Level>,
     to: Option<&Level>,
     earned: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
-    let (Some(keys), true) = (&notices.keys, notices.sms) else {
+    let (Some(keys), true) = (&notices.keys, notices.downgrade) else {
         return Ok(None);
     };
     let phones =
@@ -383,7 +412,7 @@ pub async fn after_earning(
     customer: &CustomerNo,
     now: DateTime<Utc>,
 ) -> Result<Option<Change>, sqlx::Error> {
-    let change = evaluate(pool, customer, Cause::Earning, &Reminders::default(), now).await?;
+    let change = evaluate(pool, customer, Cause::Earning, &Notices::default(), now).await?;
     if let Some(Change { to: Some(tier), .. }) = &change {
         grant(pool, customer, *tier, now).await?;
     }
@@ -433,6 +462,8 @@ pub struct Evaluated {
     pub upgraded: i64,
     pub downgraded: i64,
     pub coupons: i64,
+    /// 到期提醒 queued.
+    pub lapse_notices: i64,
 }
 
 /// The nightly evaluation: every customer with a points account or a tier, up and down, the
@@ -442,7 +473,7 @@ pub struct Evaluated {
 #[tracing::instrument(skip(pool, notices, clock))]
 pub async fn evaluate_all(
     pool: &PgPool,
-    notices: &Reminders,
+    notices: &Notices,
     settings: RunSettings,
     triggered_by: &str,
     clock: &dyn Clock,
@@ -461,24 +492,26 @@ pub async fn evaluate_all(
     let finished = batch::finish(pool, run, recorded, clock.now()).await;
     super::expiry::unlock(lock, EVALUATION_LOCK).await;
     let finished = finished?;
-    let (customers, upgraded, downgraded, coupons) = outcome?;
+    let (customers, upgraded, downgraded, coupons, lapse_notices) = outcome?;
     Ok(Evaluated {
         run: finished,
         customers,
         upgraded,
         downgraded,
         coupons,
+        lapse_notices,
     })
 }
 
 async fn evaluate_chunks(
     pool: &PgPool,
-    notices: &Reminders,
+    notices: &Notices,
     run: i64,
     settings: RunSettings,
     clock: &dyn Clock,
-) -> Result<(i64, i64, i64, i64), sqlx::Error> {
+) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
     let (mut customers, mut upgraded, mut downgraded, mut coupons) = (0i64, 0i64, 0i64, 0i64);
+    let mut lapse_notices = 0i64;
     let mut after = String::new();
     loop {
         let chunk: Vec<String> = sqlx::query_scalar!(
@@ -516,6 +549,9 @@ async fn evaluate_chunks(
             .flatten();
             if let Some(tier) = tier {
                 coupons += grant(pool, &customer, tier, now).await? as i64;
+                if notice_lapse(pool, notices, &customer, now).await? {
+                    lapse_notices += 1;
+                }
             }
             customers += 1;
         }
@@ -524,7 +560,89 @@ async fn evaluate_chunks(
             tokio::time::sleep(settings.pause).await;
         }
     }
-    Ok((customers, upgraded, downgraded, coupons))
+    Ok((customers, upgraded, downgraded, coupons, lapse_notices))
+}
+
+/// 到期提醒: when `customer`'s tier would be gone [`LAPSE_NOTICE_DAYS`] from `now` — the
+/// earnings and tasks that hold it then falling out of the 12-month window, nothing more earned —
+/// queues an SMS (a phone on file and `tier_lapse` routed to SMS), once per customer and tier
+/// held: the key names the time the tier began. Answers whether one was queued now.
+async fn notice_lapse(
+    pool: &PgPool,
+    notices: &Notices,
+    customer: &CustomerNo,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let (Some(keys), true) = (&notices.keys, notices.lapse) else {
+        return Ok(false);
+    };
+    let no = customer.as_str();
+    let mut tx = pool.begin().await?;
+    let Some(held) = sqlx::query!(
+        r#"SELECT ct.since, t.code, t.name, t.rank, t.min_points_12m
+             FROM customer_tiers ct JOIN tiers t ON t.id = ct.tier_id
+            WHERE ct.customer_no = $1"#,
+        no
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(false);
+    };
+    let lapse_at = now + Duration::days(LAPSE_NOTICE_DAYS);
+    let since_then = lapse_at - Duration::days(WINDOW_DAYS);
+    let account = super::customer_account(customer).id();
+    let kept = earned_since(&mut tx, account, since_then).await?;
+    let deserved = best_deserved(&mut tx, kept, no, since_then).await?;
+    if deserved.as_ref().is_some_and(|l| l.rank >= held.rank) {
+        return Ok(false);
+    }
+    let phones = crate::customers::phones_for_notice(&mut tx, keys, &[no.to_owned()]).await?;
+    let Some(phone) = phones.get(no) else {
+        return Ok(false);
+    };
+    let day = lapse_at
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .format("%Y-%m-%d")
+        .to_string();
+    let params = BTreeMap::from([
+        ("tier".to_owned(), held.name.clone()),
+        ("date".to_owned(), day),
+        ("points".to_owned(), held.min_points_12m.to_string()),
+    ]);
+    let subject = format!(
+        "等级到期提醒：{} 将于 {} 前后到期",
+        held.name, params["date"]
+    );
+    let template = notify::sms_template(&mut tx, LAPSE_TEMPLATE).await?;
+    let body = match &template {
+        Ok(t) => t.render(&params).unwrap_or_else(|_| subject.clone()),
+        Err(_) => subject.clone(),
+    };
+    let queued = notify::queue(
+        &mut tx,
+        &Outgoing {
+            key: format!(
+                "tier-lapse:{no}:{}:{}",
+                held.code,
+                held.since.timestamp_micros()
+            ),
+            kind: "tier_lapse".into(),
+            workflow_id: None,
+            user_id: None,
+            channel: Channel::Sms,
+            recipient: phone.clone(),
+            subject,
+            body,
+            template_code: Some(LAPSE_TEMPLATE.into()),
+            params: Some(serde_json::to_value(&params).expect("strings serialize")),
+            sealed_params: None,
+        },
+        now.trunc_subsecs(6),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(queued)
 }
 
 /// A tier as the customer page shows it.

@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
+pub mod exchange;
 pub mod reports;
 pub mod rules;
 pub mod tiers;

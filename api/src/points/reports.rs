@@ -1,4 +1,4 @@
-//! 积分账户 and 积分流水 for staff: the ledger's points accounts with their balances, the points
+//! 积分账户 and 积分流水 for staff: the ledger's accounts with their balances, the points
 //! issued, spent and expired by org and day for the chart, and every points transfer (customers
 //! masked), exported with step-up and audited.
 
@@ -11,15 +11,25 @@ use crate::system::logs;
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
-use quanyi_activities::points::reports::{self as store, AccountRow, DayRow, TransferFilter};
+use quanyi_activities::identity::scope::scope_of;
+use quanyi_activities::points::reports::{
+    self as store, AccountFilter, AccountRow, DayRow, TransferFilter,
+};
 use quanyi_workflows::domain::CustomerNo;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use uuid::Uuid;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AccountQuery {
-    /// `customer`, `funding`, `merchant_funding`, `expired` or `exchange_clearing`.
+    /// `customer`, `funding`, `merchant_funding`, `expired` or `exchange_clearing` (or a money
+    /// account's kind).
     pub kind: Option<String>,
+    /// `points` or `cny_fen`.
+    pub unit: Option<String>,
+    /// The org the accounts belong to (their own, their customer's or their merchant's); in your
+    /// data scope.
+    pub org_id: Option<Uuid>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,23 +38,39 @@ pub struct LedgerAccountPage {
     pub total: i64,
 }
 
-/// The ledger's points accounts with their kept balances (customers masked), the bank's own first.
+/// The ledger's accounts with their kept balances (customers masked), the bank's own first; the
+/// accounts of the orgs in your data scope (those of no org only in a whole-bank scope).
 #[utoipa::path(get, path = "/api/v1/points/ledger-accounts", tag = "points", operation_id = "points_ledger_accounts",
     params(AccountQuery, Paging),
-    responses((status = 200, body = LedgerAccountPage)))]
+    responses(
+        (status = 200, body = LedgerAccountPage),
+        (status = 400, body = crate::error::ErrorBody, description = "QY-REQ-0005 a kind or unit that is none"),
+    ))]
 pub async fn accounts(
     State(state): State<AppState>,
-    _: Authorized<perm::PointsView>,
+    Authorized(user, _): Authorized<perm::PointsView>,
     paging: Paging,
     Query(query): Query<AccountQuery>,
 ) -> Result<Json<LedgerAccountPage>, ApiError> {
-    let kind = query
-        .kind
-        .map(|k| k.trim().to_owned())
-        .filter(|k| !k.is_empty() && k.len() <= 32);
+    let word = |s: Option<String>, ok: fn(&str) -> bool| -> Result<Option<String>, ApiError> {
+        match s.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(w) if ok(w) => Ok(Some(w.to_owned())),
+            Some(_) => Err(ErrorCode::InvalidQuery.into()),
+        }
+    };
+    let filter = AccountFilter {
+        kind: word(query.kind, |k| {
+            (1..=32).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })?,
+        unit: word(query.unit, |u| matches!(u, "points" | "cny_fen"))?,
+        org: query.org_id,
+    };
+    let scope = scope_of(&state.pool, user.id).await?;
     let (items, total) = store::accounts(
         &state.pool,
-        kind.as_deref(),
+        &scope,
+        &filter,
         paging.limit(),
         paging.offset(),
     )
@@ -58,6 +84,8 @@ pub struct DailyQuery {
     pub from: Option<DateTime<Utc>>,
     /// Up to (default: now); at most 366 days after `from`.
     pub to: Option<DateTime<Utc>>,
+    /// One org only; in your data scope.
+    pub org_id: Option<Uuid>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -65,7 +93,8 @@ pub struct PointsDays {
     pub items: Vec<DayRow>,
 }
 
-/// Points issued, spent and expired by org and Beijing day.
+/// Points issued, spent and expired by org and Beijing day, for the orgs in your data scope (the
+/// movements of no org only in a whole-bank scope).
 #[utoipa::path(get, path = "/api/v1/points/daily", tag = "points", operation_id = "points_daily",
     params(DailyQuery),
     responses(
@@ -74,7 +103,7 @@ pub struct PointsDays {
     ))]
 pub async fn daily(
     State(state): State<AppState>,
-    _: Authorized<perm::PointsView>,
+    Authorized(user, _): Authorized<perm::PointsView>,
     Query(query): Query<DailyQuery>,
 ) -> Result<Json<PointsDays>, ApiError> {
     let to = query.to.unwrap_or_else(|| state.clock.now());
@@ -82,8 +111,9 @@ pub async fn daily(
     if to <= from || to - from > Duration::days(366) {
         return Err(ErrorCode::InvalidQuery.into());
     }
+    let scope = scope_of(&state.pool, user.id).await?;
     Ok(Json(PointsDays {
-        items: store::daily(&state.pool, from, to).await?,
+        items: store::daily(&state.pool, &scope, query.org_id, from, to).await?,
     }))
 }
 
@@ -133,7 +163,8 @@ pub struct PointsTransferPage {
     pub total: i64,
 }
 
-/// 积分流水: every points transfer, newest first, customers masked.
+/// 积分流水: the points transfers of the orgs in your data scope (a transfer belongs to its
+/// customer's org, else its funding org, else the head office), newest first, customers masked.
 #[utoipa::path(get, path = "/api/v1/points/transfers", tag = "points", operation_id = "points_transfers",
     params(TransferQuery, Paging),
     responses(
@@ -142,12 +173,14 @@ pub struct PointsTransferPage {
     ))]
 pub async fn transfers(
     State(state): State<AppState>,
-    _: Authorized<perm::PointsView>,
+    Authorized(user, _): Authorized<perm::PointsView>,
     paging: Paging,
     Query(query): Query<TransferQuery>,
 ) -> Result<Json<PointsTransferPage>, ApiError> {
+    let scope = scope_of(&state.pool, user.id).await?;
     let (items, total) = store::transfers(
         &state.pool,
+        &scope,
         &query.filter()?,
         paging.limit(),
         paging.offset(),
@@ -161,7 +194,7 @@ pub async fn transfers(
 
 #[derive(Serialize)]
 struct TransferCsvRow {
-    transfer_id: uuid::Uuid,
+    transfer_id: Uuid,
     code: String,
     kind: String,
     customer: String,
@@ -185,7 +218,8 @@ pub async fn export_transfers(
     Query(query): Query<TransferQuery>,
 ) -> Result<Response, ApiError> {
     const MAX_ROWS: i64 = 100_000;
-    let (items, _) = store::transfers(&state.pool, &query.filter()?, MAX_ROWS, 0).await?;
+    let scope = scope_of(&state.pool, user.id).await?;
+    let (items, _) = store::transfers(&state.pool, &scope, &query.filter()?, MAX_ROWS, 0).await?;
     let rows = items.len();
     let csv =
         logs::csv_bytes(

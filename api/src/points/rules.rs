@@ -32,7 +32,7 @@ fn txn_type(t: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn rule_code(code: &str) -> Result<(), ValidationError> {
+pub(super) fn rule_code(code: &str) -> Result<(), ValidationError> {
     let ok = (2..=32).contains(&code.len())
         && code
             .bytes()
@@ -172,7 +172,7 @@ pub struct RuleStatusBody {
     pub status: String,
 }
 
-fn rule_status(s: &str) -> Result<(), ValidationError> {
+pub(super) fn rule_status(s: &str) -> Result<(), ValidationError> {
     if matches!(s, "active" | "disabled") {
         Ok(())
     } else {
@@ -202,20 +202,21 @@ pub struct RuleQuery {
     pub q: Option<String>,
 }
 
-fn field(name: &str, code: ErrorCode) -> ApiError {
+pub(super) fn field(name: &str, code: ErrorCode) -> ApiError {
     ApiError::fields(vec![FieldError {
         field: name.into(),
         code,
     }])
 }
 
-fn refusal(r: RuleRefusal) -> ApiError {
+pub(super) fn refusal(r: RuleRefusal) -> ApiError {
     match r {
         RuleRefusal::SharesNot100 => field("hq_pct", ErrorCode::PointShares),
         RuleRefusal::ShareParty => field("hq_org_id", ErrorCode::PointShareParty),
         RuleRefusal::InvalidWindow => field("valid_to", ErrorCode::PointRuleWindow),
         RuleRefusal::NoPoints => field("points_per_unit", ErrorCode::PointRuleNoPoints),
         RuleRefusal::InvalidTxnType => field("txn_type", ErrorCode::PointTxnType),
+        RuleRefusal::InvalidTarget => field("target", ErrorCode::PointExchangeTarget),
         RuleRefusal::InvalidName => field("name", ErrorCode::PointRuleName),
         RuleRefusal::InvalidNumbers => field("daily_cap", ErrorCode::PointRuleNumbers),
         RuleRefusal::UnknownOrg => field("hq_org_id", ErrorCode::UnknownFundingOrg),

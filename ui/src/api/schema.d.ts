@@ -2615,7 +2615,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Points issued, spent and expired by org and Beijing day. */
+        /**
+         * Points issued, spent and expired by org and Beijing day, for the orgs in your data scope (the
+         *     movements of no org only in a whole-bank scope).
+         */
         get: operations["points_daily"];
         put?: never;
         post?: never;
@@ -2636,6 +2639,78 @@ export interface paths {
         put?: never;
         /** Gives a customer points from an org's funding account (the account is created on first use). */
         post: operations["earn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/exchange-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 积分兑换规则, by code. */
+        get: operations["point_exchange_rule_list"];
+        put?: never;
+        /** Creates an exchange rule (version 1, active). Audited (`points.exchange_rule.create`). */
+        post: operations["point_exchange_rule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/exchange-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edits an exchange rule, against the version read. Audited with the terms before and after
+         *     (`points.exchange_rule.update`).
+         */
+        put: operations["point_exchange_rule_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/exchange-rules/{id}/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 试算: what a price costs in points and cash under the rule, and who bears the points' value. */
+        get: operations["point_exchange_rule_quote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/exchange-rules/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enables or disables an exchange rule. Audited (`points.exchange_rule.enable`, `.disable`). */
+        post: operations["point_exchange_rule_status"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2703,7 +2778,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The ledger's points accounts with their kept balances (customers masked), the bank's own first. */
+        /**
+         * The ledger's accounts with their kept balances (customers masked), the bank's own first; the
+         *     accounts of the orgs in your data scope (those of no org only in a whole-bank scope).
+         */
         get: operations["points_ledger_accounts"];
         put?: never;
         post?: never;
@@ -2776,7 +2854,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 积分流水: every points transfer, newest first, customers masked. */
+        /**
+         * 积分流水: the points transfers of the orgs in your data scope (a transfer belongs to its
+         *     customer's org, else its funding org, else the head office), newest first, customers masked.
+         */
         get: operations["points_transfers"];
         put?: never;
         post?: never;
@@ -4334,6 +4415,8 @@ export interface components {
             /** Format: date-time */
             valid_to: string;
         };
+        /** @description The documented shapes of the create and edit bodies (read as two parts). */
+        CreateExchangeRuleRequest: components["schemas"]["ExchangeRuleCode"] & components["schemas"]["ExchangeRuleBody"];
         CreateItemRequest: {
             code: string;
             description: string;
@@ -4778,6 +4861,76 @@ export interface components {
             /** Format: int64 */
             redemptions: number;
         };
+        /** @description An exchange rule's terms as staff send them. */
+        ExchangeRuleBody: {
+            /**
+             * Format: uuid
+             * @description 分行 bearing `branch_pct` percent; in your data scope.
+             */
+            branch_org_id?: string | null;
+            /** Format: int32 */
+            branch_pct?: number;
+            /** Format: int64 */
+            daily_cap?: number | null;
+            /**
+             * Format: uuid
+             * @description 总行 bearing `hq_pct` percent of the points' value; in your data scope.
+             */
+            hq_org_id?: string | null;
+            /** Format: int32 */
+            hq_pct?: number;
+            /**
+             * Format: int32
+             * @description The most of a price (percent) points may pay: 100 by default.
+             */
+            max_pct?: number;
+            /**
+             * Format: uuid
+             * @description 商户 bearing `merchant_pct` percent.
+             */
+            merchant_id?: string | null;
+            /** Format: int32 */
+            merchant_pct?: number;
+            /** Format: int64 */
+            monthly_cap?: number | null;
+            /** @description 1–100 characters. */
+            name: string;
+            /** Format: int64 */
+            order_cap?: number | null;
+            /**
+             * Format: int64
+             * @description Points that make one yuan: 100 (a point a fen) by default.
+             */
+            points_per_yuan?: number;
+            /** @description `mall_product` or `coupon`. */
+            target: string;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
+        };
+        /** @description A new exchange rule's code. */
+        ExchangeRuleCode: {
+            /** @description 2–32 letters, digits, `_` or `-`; unique among the exchange rules. */
+            code: string;
+        };
+        ExchangeRulePage: {
+            items: components["schemas"]["PointExchangeRule"][];
+            /** Format: int64 */
+            total: number;
+        };
+        ExchangeRuleStatusBody: {
+            /** @description `active` or `disabled`. */
+            status: string;
+        };
+        /** @description The version an edit was made against. */
+        ExchangeRuleVersion: {
+            /**
+             * Format: int32
+             * @description The rule's `version` as it was read: another edit since is refused with `QY-PTS-0011`.
+             */
+            version: number;
+        };
         FieldErrorBody: {
             code: string;
             /** @description The field's name in the request body (`roles[2]` for an element). */
@@ -4968,7 +5121,7 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
-        /** @description A points account with its balance on its normal side. */
+        /** @description A ledger account with its balance on its normal side. */
         LedgerAccountRow: {
             /** Format: int64 */
             available: number;
@@ -4980,8 +5133,14 @@ export interface components {
             customer_no?: string | null;
             /** Format: uuid */
             id: string;
-            /** @description `customer`, `funding`, `merchant_funding`, `expired`, `exchange_clearing`. */
+            /** @description `customer`, `funding`, `merchant_funding`, `expired`, `exchange_clearing`, or a money kind. */
             kind: string;
+            /**
+             * Format: uuid
+             * @description The org the account belongs to: its own, its customer's, its merchant's, or else the head
+             *     office.
+             */
+            org_id?: string | null;
             org_name?: string | null;
             /** Format: int64 */
             pending_in: number;
@@ -4989,6 +5148,8 @@ export interface components {
             pending_out: number;
             /** Format: int64 */
             posted: number;
+            /** @description `points` or `cny_fen`. */
+            unit: string;
         };
         LevelRequest: {
             escalate: boolean;
@@ -5606,6 +5767,101 @@ export interface components {
              * @description The merchants within this org and below; none: anywhere in your data scope's plan.
              */
             scope_org_id?: string | null;
+        };
+        /** @description What a price costs under a rule. */
+        PointExchangeQuote: {
+            /** @description Whether the order cap cut the points. */
+            capped: boolean;
+            /**
+             * Format: int64
+             * @description What the customer pays in cash.
+             */
+            cash_fen: number;
+            /**
+             * Format: int64
+             * @description The points the customer spends.
+             */
+            points: number;
+            /**
+             * Format: int64
+             * @description Their money value (fen), which the parties bear in their shares.
+             */
+            points_value_fen: number;
+            /** Format: int64 */
+            price_fen: number;
+            shares: components["schemas"]["PointExchangeShare"][];
+        };
+        /** @description An exchange rule as the list and the detail show it. */
+        PointExchangeRule: components["schemas"]["PointExchangeTerms"] & {
+            branch_org_name?: string | null;
+            code: string;
+            hq_org_name?: string | null;
+            /** Format: uuid */
+            id: string;
+            merchant_name?: string | null;
+            /** @description `active` or `disabled`. */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
+            /** Format: int32 */
+            version: number;
+        };
+        /** @description A party's part of the points' money value. */
+        PointExchangeShare: {
+            /** Format: int64 */
+            fen: number;
+            /** @description `org` or `merchant`. */
+            party: string;
+            /** Format: uuid */
+            party_id: string;
+        };
+        /** @description What an exchange rule says. */
+        PointExchangeTerms: {
+            /** Format: uuid */
+            branch_org_id?: string | null;
+            /** Format: int32 */
+            branch_pct: number;
+            /**
+             * Format: int64
+             * @description The most points a customer may spend under the rule in a Beijing day / month.
+             */
+            daily_cap?: number | null;
+            /**
+             * Format: uuid
+             * @description Who bears the money value of the points spent.
+             */
+            hq_org_id?: string | null;
+            /** Format: int32 */
+            hq_pct: number;
+            /**
+             * Format: int32
+             * @description The most of a price, in percent, that points may pay; cash pays the rest.
+             */
+            max_pct: number;
+            /** Format: uuid */
+            merchant_id?: string | null;
+            /** Format: int32 */
+            merchant_pct: number;
+            /** Format: int64 */
+            monthly_cap?: number | null;
+            name: string;
+            /**
+             * Format: int64
+             * @description The most points one exchange may spend.
+             */
+            order_cap?: number | null;
+            /**
+             * Format: int64
+             * @description How many points make one yuan (100: a point is a fen).
+             */
+            points_per_yuan: number;
+            /** @description `mall_product` or `coupon`. */
+            target: string;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_to: string;
         };
         /** @description A lot that expires soon, as the customer page shows it. */
         PointLot: {
@@ -6980,6 +7236,7 @@ export interface components {
              */
             source_networks?: string[] | null;
         };
+        UpdateExchangeRuleRequest: components["schemas"]["ExchangeRuleVersion"] & components["schemas"]["ExchangeRuleBody"];
         UpdateMenuRequest: {
             /** Format: int32 */
             sort: number;
@@ -19582,6 +19839,8 @@ export interface operations {
                 from?: string | null;
                 /** @description Up to (default: now); at most 366 days after `from`. */
                 to?: string | null;
+                /** @description One org only; in your data scope. */
+                org_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -19721,6 +19980,457 @@ export interface operations {
                 };
             };
             /** @description QY-LED-0009, 0014, 0016, 0017, QY-CAMP-0010; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_exchange_rule_list: {
+        parameters: {
+            query?: {
+                /** @description `active` or `disabled`. */
+                status?: string | null;
+                /** @description `mall_product` or `coupon`. */
+                target?: string | null;
+                /** @description Part of the code or the name. */
+                q?: string | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows a page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangeRulePage"];
+                };
+            };
+            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_exchange_rule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateExchangeRuleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointExchangeRule"];
+                };
+            };
+            /** @description QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0009 the code is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0001–0003, 0006–0008, 0012, 0016, QY-LED-0016; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_exchange_rule_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateExchangeRuleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointExchangeRule"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0011 changed since read */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0001–0003, 0006, 0007, 0012, 0016, QY-LED-0016; QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_exchange_rule_quote: {
+        parameters: {
+            query: {
+                /** @description The price in fen: 0 to 10^12. */
+                price_fen: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointExchangeQuote"];
+                };
+            };
+            /** @description QY-REQ-0005 a price outside 0–10^12 fen; QY-REQ-0006 a path parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-SYS-0002 the database is unavailable: retry shortly; QY-SYS-0003 the workflow engine is unavailable: retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    point_exchange_rule_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRuleStatusBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointExchangeRule"];
+                };
+            };
+            /** @description QY-REQ-0006 a path parameter is malformed; QY-REQ-0001 the body is not JSON (syntax, trailing bytes, nesting deeper than 128, an unpaired surrogate) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0001 not signed in, or the session is gone; QY-AUTH-0004 idle too long: give the password again (POST /api/v1/auth/reauth); QY-AUTH-0005 the account signed in elsewhere; QY-AUTH-0010 the session reached its time limit */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-AUTH-0003 the user's roles lack the permission; QY-AUTH-0009 the initial or an expired password must be changed first; QY-AUTH-0012 the second factor is still owed; QY-AUTH-0013 the user's role requires an authenticator app: enrol first; QY-REQ-0009 the header `X-Requested-With: quanyi` is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-PTS-0010 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0004 the body is larger than allowed (1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0003 the body is not of the media type documented */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description QY-REQ-0002 a field is missing, of the wrong type or out of range, named in `fields`; QY-REQ-0013 a JSON object names the same key twice; QY-REQ-0012 a parameter or field holds a control character (such as U+0000), named in `fields` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -20055,8 +20765,18 @@ export interface operations {
     points_ledger_accounts: {
         parameters: {
             query?: {
-                /** @description `customer`, `funding`, `merchant_funding`, `expired` or `exchange_clearing`. */
+                /**
+                 * @description `customer`, `funding`, `merchant_funding`, `expired` or `exchange_clearing` (or a money
+                 *     account's kind).
+                 */
                 kind?: string | null;
+                /** @description `points` or `cny_fen`. */
+                unit?: string | null;
+                /**
+                 * @description The org the accounts belong to (their own, their customer's or their merchant's); in your
+                 *     data scope.
+                 */
+                org_id?: string | null;
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Rows a page. */
@@ -20076,7 +20796,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerAccountPage"];
                 };
             };
-            /** @description QY-REQ-0005 a query parameter is malformed; QY-REQ-0011 page is 1–10000, page_size 1–100 */
+            /** @description QY-REQ-0005 a kind or unit that is none; QY-REQ-0011 page is 1–10000, page_size 1–100 */
             400: {
                 headers: {
                     [name: string]: unknown;

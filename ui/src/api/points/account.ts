@@ -3,14 +3,14 @@
 // step-up, audited), fetched through the API client so that QY-AUTH-0011 opens the re-auth dialog.
 import { client, unwrap } from '../client'
 import { toApiError } from '../error'
-import type { LedgerAccountPage, PointsDay, PointsTransferPage, PointsTransferQuery } from '../types'
+import type { LedgerAccountPage, LedgerAccountQuery, PointsDay, PointsTransferPage, PointsTransferQuery } from '../types'
 import { filenameFromDisposition, type DownloadedFile } from '@/utils/download'
 
-export function listLedgerAccounts(query: { kind?: string; page?: number; page_size?: number }): Promise<LedgerAccountPage> {
+export function listLedgerAccounts(query: LedgerAccountQuery): Promise<LedgerAccountPage> {
   return unwrap(client.GET('/api/v1/points/ledger-accounts', { params: { query } }))
 }
 
-export async function pointsDaily(query: { from?: string; to?: string } = {}): Promise<PointsDay[]> {
+export async function pointsDaily(query: { from?: string; to?: string; org_id?: string } = {}): Promise<PointsDay[]> {
   return (await unwrap(client.GET('/api/v1/points/daily', { params: { query } }))).items
 }
 
