@@ -5,8 +5,6 @@ import type { ApiError } from '@/api/error'
 import { asApiError } from '@/api/error'
 import { h5, ok } from './api'
 
-/** The masked customer number once signed in. */
-export const customerNo = ref<string | null>(null)
 /** Why the last exchange was refused, shown on the 我的 page. */
 export const exchangeError = ref<ApiError | null>(null)
 
@@ -18,8 +16,7 @@ export async function openFromAddress(): Promise<void> {
   url.searchParams.delete('assertion')
   window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash)
   try {
-    const view = await ok(h5.POST('/api/h5/v1/sessions', { body: { assertion } }))
-    customerNo.value = view.customer_no
+    await ok(h5.POST('/api/h5/v1/sessions', { body: { assertion } }))
     exchangeError.value = null
   } catch (e) {
     exchangeError.value = asApiError(e)
