@@ -435,10 +435,7 @@ fn mall_routes() -> Router<AppState> {
             "/supplier/products/{code}/delist-request",
             post(mall::supplier::request_delist),
         )
-        .route(
-            "/mall/supplier-orders",
-            get(mall::orders::supplier_orders),
-        )
+        .route("/mall/supplier-orders", get(mall::orders::supplier_orders))
         .route(
             "/mall/supplier-orders/shipments",
             post(mall::orders::ship_batch),
@@ -464,10 +461,7 @@ fn mall_routes() -> Router<AppState> {
 fn h5_routes() -> Router<AppState> {
     Router::new()
         .route("/h5/session", post(h5::session::start))
-        .route(
-            "/h5/addresses",
-            get(h5::my_addresses).post(h5::add_address),
-        )
+        .route("/h5/addresses", get(h5::my_addresses).post(h5::add_address))
         .route("/h5/addresses/{id}", delete(h5::remove_address))
         .route("/h5/orders", get(h5::my_orders).post(h5::place_order))
         .route("/h5/orders/{order_no}", get(h5::my_order))

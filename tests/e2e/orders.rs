@@ -116,7 +116,12 @@ async fn customer(mall: &Mall, no: &str, points: i64) -> (Browser, String) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{:?}",
+        response.text().await
+    );
     if points > 0 {
         let customer = CustomerNo::parse(no).unwrap();
         let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE code = 'HO'")
@@ -499,10 +504,8 @@ async fn one_request_id_sent_twenty_times_places_one_order() {
     let mall = mall(100).await;
     let (me, address) = customer(&mall, "C10000001", 50_000).await;
     let body = order_body(&mall, "same-id", &address, 1);
-    let answers = join_all(
-        (0..20).map(|_| me.post_json::<Value>("/api/v1/h5/orders", body.clone())),
-    )
-    .await;
+    let answers =
+        join_all((0..20).map(|_| me.post_json::<Value>("/api/v1/h5/orders", body.clone()))).await;
     let numbers: std::collections::HashSet<String> = answers
         .into_iter()
         .map(|a| a.unwrap()["order_no"].as_str().unwrap().to_owned())
@@ -679,12 +682,11 @@ async fn one_coupon_in_two_concurrent_orders_goes_to_one_and_comes_back_when_it_
             .unwrap(),
         1
     );
-    let live: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM mall_coupon_locks WHERE released_at IS NULL",
-    )
-    .fetch_one(&mall.app.pool)
-    .await
-    .unwrap();
+    let live: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM mall_coupon_locks WHERE released_at IS NULL")
+            .fetch_one(&mall.app.pool)
+            .await
+            .unwrap();
     assert_eq!(live, 0);
     assert_eq!(stock(&mall).await, 10);
     audits_clean(&mall).await;

@@ -1120,7 +1120,11 @@ pub(crate) const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("post", "/api/v1/h5/orders", Some("")),
     ("get", "/api/v1/h5/orders/{order_no}", Some("")),
     ("post", "/api/v1/h5/orders/{order_no}/payment", Some("")),
-    ("post", "/api/v1/h5/orders/{order_no}/payment-query", Some("")),
+    (
+        "post",
+        "/api/v1/h5/orders/{order_no}/payment-query",
+        Some(""),
+    ),
     ("post", "/api/v1/h5/orders/{order_no}/cancel", Some("")),
     ("post", "/api/v1/h5/orders/{order_no}/receipt", Some("")),
 ];

@@ -364,7 +364,9 @@ impl QpaySim {
             .route("/qpay/pay/{pay_no}", get(qpay_page))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the simulator serves");
+            axum::serve(listener, app)
+                .await
+                .expect("the simulator serves");
         });
         QpaySim {
             base,

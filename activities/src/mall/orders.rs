@@ -373,7 +373,7 @@ pub async fn place(
             }],
             accounts: vec![from, to],
         };
-        match ledger::execute_within(&mut *tx, &ledger_request, now).await? {
+        match ledger::execute_within(&mut tx, &ledger_request, now).await? {
             Ok(transfers) => {
                 let pending = transfers.first().map(|t| t.id).unwrap_or(hold);
                 sqlx::query!(
@@ -387,7 +387,17 @@ pub async fn place(
             Err(_) => return Ok(Err(Refusal::InsufficientPoints)),
         }
     }
-    log(&mut tx, id, None, State::PendingPayment {}, "place", customer, None, now).await?;
+    log(
+        &mut tx,
+        id,
+        None,
+        State::PendingPayment {},
+        "place",
+        customer,
+        None,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let view = view_by_id(pool, id)
         .await?
@@ -522,7 +532,10 @@ async fn apply(
 }
 
 fn ledger_failed(what: &str, refused: ledger::Refused) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("{what}: the ledger refused ({})", refused.reason.as_str()))
+    sqlx::Error::Protocol(format!(
+        "{what}: the ledger refused ({})",
+        refused.reason.as_str()
+    ))
 }
 
 async fn run(
@@ -590,13 +603,20 @@ async fn run(
                     }],
                 };
                 // The ledger's own sweeper may have expired the hold already (it outlives the
-                // payment window by a day): the points are back either way.
+                // payment window by a day): the points are back either way, and what the refused
+                // void wrote is undone to its savepoint.
+                sqlx::query("SAVEPOINT release_points")
+                    .execute(&mut *conn)
+                    .await?;
                 if let Err(refused) = ledger::execute_within(conn, &request, now).await? {
                     if refused.reason != ledger::Refusal::PendingResolved
                         && refused.reason != ledger::Refusal::PendingExpired
                     {
                         return Err(ledger_failed("void", refused));
                     }
+                    sqlx::query("ROLLBACK TO SAVEPOINT release_points")
+                        .execute(&mut *conn)
+                        .await?;
                 }
             }
         }
@@ -840,10 +860,10 @@ pub async fn query_payment(
         Err(CallError::Store(e)) => return Err(e),
         Err(_) => return Ok(Err(Refusal::PaymentUnavailable)),
     };
-    if trade.status == TradeStatus::Paid {
-        if let (Some(trade_no), Some(amount)) = (&trade.trade_no, trade.amount_fen) {
-            settle(pool, order_no, trade_no, amount, "qpay-query", now).await?;
-        }
+    if trade.status == TradeStatus::Paid
+        && let (Some(trade_no), Some(amount)) = (&trade.trade_no, trade.amount_fen)
+    {
+        settle(pool, order_no, trade_no, amount, "qpay-query", now).await?;
     }
     Ok(Ok(trade.status))
 }
@@ -1360,10 +1380,16 @@ pub async fn audit(pool: &PgPool) -> Result<(i64, Vec<String>), sqlx::Error> {
         }
         if settled && r.cash_fen > 0 {
             if r.cash_paid != Some(r.cash_fen) {
-                wrong.push(format!("Q-pay paid {:?} of {} fen", r.cash_paid, r.cash_fen));
+                wrong.push(format!(
+                    "Q-pay paid {:?} of {} fen",
+                    r.cash_paid, r.cash_fen
+                ));
             }
             if r.cash_posted != Some(r.cash_fen) {
-                wrong.push(format!("ledger has {:?} of {} fen", r.cash_posted, r.cash_fen));
+                wrong.push(format!(
+                    "ledger has {:?} of {} fen",
+                    r.cash_posted, r.cash_fen
+                ));
             }
         }
         if !settled && (r.cash_posted.is_some() || r.cash_paid.is_some()) {

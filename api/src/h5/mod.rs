@@ -197,7 +197,8 @@ pub async fn place_order(
             quantity: l.quantity,
         })
         .collect();
-    let minutes = orders::parameter(&state.pool, PAY_MINUTES_PARAMETER, DEFAULT_PAY_MINUTES).await?;
+    let minutes =
+        orders::parameter(&state.pool, PAY_MINUTES_PARAMETER, DEFAULT_PAY_MINUTES).await?;
     let request = PlaceRequest {
         customer: &me.customer,
         request_id: &body.request_id,
@@ -256,7 +257,11 @@ pub async fn my_orders(
     Ok(Json(OrderPage { items, total }))
 }
 
-async fn mine(state: &AppState, me: &CustomerSession, order_no: &str) -> Result<OrderView, ApiError> {
+async fn mine(
+    state: &AppState,
+    me: &CustomerSession,
+    order_no: &str,
+) -> Result<OrderView, ApiError> {
     orders::view_of_customer(&state.pool, &me.customer, order_no)
         .await?
         .ok_or_else(|| ErrorCode::NoSuchOrder.into())

@@ -7,8 +7,8 @@
 use crate::AppState;
 use crate::channel::Signed;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::parsed;
 use crate::extract::Json;
+use crate::extract::parsed;
 use crate::signing;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
