@@ -373,7 +373,7 @@ pub async fn place(
             }],
             accounts: vec![from, to],
         };
-        match ledger::execute_within(&mut *tx, &ledger_request, now).await? {
+        match ledger::execute_within(&mut tx, &ledger_request, now).await? {
             Ok(transfers) => {
                 let pending = transfers.first().map(|t| t.id).unwrap_or(hold);
                 sqlx::query!(
@@ -603,13 +603,20 @@ async fn run(
                     }],
                 };
                 // The ledger's own sweeper may have expired the hold already (it outlives the
-                // payment window by a day): the points are back either way.
+                // payment window by a day): the points are back either way, and what the refused
+                // void wrote is undone to its savepoint.
+                sqlx::query("SAVEPOINT release_points")
+                    .execute(&mut *conn)
+                    .await?;
                 if let Err(refused) = ledger::execute_within(conn, &request, now).await? {
                     if refused.reason != ledger::Refusal::PendingResolved
                         && refused.reason != ledger::Refusal::PendingExpired
                     {
                         return Err(ledger_failed("void", refused));
                     }
+                    sqlx::query("ROLLBACK TO SAVEPOINT release_points")
+                        .execute(&mut *conn)
+                        .await?;
                 }
             }
         }
@@ -853,10 +860,10 @@ pub async fn query_payment(
         Err(CallError::Store(e)) => return Err(e),
         Err(_) => return Ok(Err(Refusal::PaymentUnavailable)),
     };
-    if trade.status == TradeStatus::Paid {
-        if let (Some(trade_no), Some(amount)) = (&trade.trade_no, trade.amount_fen) {
-            settle(pool, order_no, trade_no, amount, "qpay-query", now).await?;
-        }
+    if trade.status == TradeStatus::Paid
+        && let (Some(trade_no), Some(amount)) = (&trade.trade_no, trade.amount_fen)
+    {
+        settle(pool, order_no, trade_no, amount, "qpay-query", now).await?;
     }
     Ok(Ok(trade.status))
 }
