@@ -251,7 +251,7 @@ pub async fn my_orders(
 }
 
 async fn mine(state: &AppState, me: &CustomerNo, order_no: &str) -> Result<OrderView, ApiError> {
-    orders::view_of_customer(&state.pool, &me, order_no)
+    orders::view_of_customer(&state.pool, me, order_no)
         .await?
         .ok_or_else(|| ErrorCode::NoSuchOrder.into())
 }
