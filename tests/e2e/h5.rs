@@ -142,8 +142,9 @@ async fn a_signed_assertion_opens_a_customer_session_and_every_bad_one_is_refuse
         }
     }
     assert_eq!(
-        routes, 7,
-        "me, points, coupons, activities, growth, check-in (get, post)"
+        routes, 17,
+        "me, points, coupons, activities, growth, check-in (get, post), addresses (get, post, \
+         delete), orders (list, place, one, pay, query, cancel, receipt)"
     );
 
     let good = fresh("C10000001");

@@ -145,6 +145,26 @@ pub const ACTIONS: &[ActionLabel] = &[
     a("points.rule.update", "修改积分规则", "Edit points rule"),
     a("points.rule.enable", "启用积分规则", "Enable points rule"),
     a("points.rule.disable", "停用积分规则", "Disable points rule"),
+    a(
+        "points.exchange_rule.create",
+        "新增积分兑换规则",
+        "Create points exchange rule",
+    ),
+    a(
+        "points.exchange_rule.update",
+        "修改积分兑换规则",
+        "Edit points exchange rule",
+    ),
+    a(
+        "points.exchange_rule.enable",
+        "启用积分兑换规则",
+        "Enable points exchange rule",
+    ),
+    a(
+        "points.exchange_rule.disable",
+        "停用积分兑换规则",
+        "Disable points exchange rule",
+    ),
     a("tier.tier.create", "新增会员等级", "Create tier"),
     a("tier.tier.update", "修改会员等级", "Edit tier"),
     a("tier.benefit.update", "设置等级权益", "Set tier benefits"),
@@ -152,6 +172,11 @@ pub const ACTIONS: &[ActionLabel] = &[
     a("tier.task.enable", "启用升级任务", "Enable upgrade task"),
     a("tier.task.disable", "停用升级任务", "Disable upgrade task"),
     a("customer.customer.import", "导入客户", "Import customers"),
+    a(
+        "customer.session.open",
+        "客户登录积分商城",
+        "Customer opens the H5 mall",
+    ),
     a(
         "customer.customer.upsert",
         "客户信息变更",
@@ -283,6 +308,12 @@ pub const ACTIONS: &[ActionLabel] = &[
         "benefit.merchant.supplier",
         "设置供应商",
         "Set or clear the supplier role",
+    ),
+    a("mall.order.ship", "订单发货", "Ship order"),
+    a(
+        "mall.order.address.read",
+        "查看订单收货地址",
+        "Read an order's delivery address",
     ),
     a("mall.product.create", "新建商品", "Create product"),
     a("mall.product.update", "修改商品草稿", "Edit product draft"),
