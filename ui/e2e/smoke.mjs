@@ -873,8 +873,10 @@ async function main() {
       await login.waitFor()
       const label = (await login.getByTestId('audit-log-action-label').textContent())?.trim()
       if (label !== '登录') throw new Error(`auth.session.login is named "${label}", not 登录`)
-      // The user this run created: its record carries the data after the change.
-      // (the demo seeding creates merchant administrators meanwhile: this run's by its name)
+      // The user this run created: its record carries the data after the change. The demo seeding
+      // writes many records meanwhile, so the first page may not reach it: search by its name.
+      await page.getByTestId('audit-log-target-search').fill(newUser.username)
+      await page.getByTestId('audit-log-submit').click()
       const created = rows.filter({ hasText: 'system.user.create' }).filter({ hasText: newUser.username }).first()
       await created.waitFor()
       await created.locator('.el-table__expand-icon').click()
