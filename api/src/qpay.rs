@@ -34,7 +34,8 @@ pub async fn notify(
         .settings
         .qpay
         .as_ref()
-        .ok_or(ErrorCode::PaymentUnavailable)?;
+        // without a configured Q支付 no notice can carry our key's signature
+        .ok_or(ErrorCode::BadQpayNotice)?;
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let now = state.clock.now();
     if !qpay.callback_verifies(
